@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: MIT
+# vxsec build: one non-recursive Makefile; objects and generated code in build/.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Every Debian package the build, the tests, the lab and the benchmarks need.
+DEPS_PKGS := build-essential pkg-config libmnl-dev libsodium-dev libssl-dev \
+	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 \
+	clang libclang-rt-14-dev cppcheck clang-tidy clang-format valgrind \
+	openssl qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils \
+	procps psmisc
+
+PC_LIBS := libmnl libsodium libssl libcrypto libprotobuf-c
+PC_TEST := cmocka
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
+	-Wstrict-prototypes -Wmissing-prototypes
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+OPT ?= -O2 -g
+SAN ?=
+SANFLAGS :=
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+OPT := -O1 -g -fno-omit-frame-pointer $(SANFLAGS)
+endif
+
+PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) $(PC_TEST) 2>/dev/null)
+CFLAGS ?=
+CFLAGS += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -I. $(PC_CFLAGS)
+LDFLAGS ?=
+LDFLAGS += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
+
+LIBMNL = $(shell $(PKG_CONFIG) --libs libmnl)
+LIBCMOCKA = $(shell $(PKG_CONFIG) --libs cmocka)
+
+# ---- modules ----
+XFRM_SRC := $(wildcard xfrm/*.c)
+XFRM_OBJ := $(XFRM_SRC:%.c=$(BUILD)/%.o)
+XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
+
+# ---- tests, tools, benchmarks ----
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+NETNS_TESTS := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/test_*.c))
+XFRMCTL := $(BUILD)/tests/xfrmctl
+BENCH_XFRM := $(BUILD)/tests/bench_xfrm
+
+PROGRAMS := $(XFRMCTL) $(BENCH_XFRM)
+TESTS := $(UNIT_TESTS) $(NETNS_TESTS)
+
+.PHONY: all check check-unit check-netns sanitize bench depcheck install \
+	uninstall clean deps analyze format format-check
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(XFRM_LIB) $(PROGRAMS) $(TESTS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(XFRM_LIB): $(XFRM_OBJ)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/test_xfrm_%: $(BUILD)/tests/unit/test_xfrm_%.o $(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
+
+$(BUILD)/tests/test_netns_%: $(BUILD)/tests/netns/test_netns_%.o \
+		$(BUILD)/tests/netns/netns_util.o $(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
+
+$(XFRMCTL): $(BUILD)/tests/tools/xfrmctl.o $(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL)
+
+$(BENCH_XFRM): $(BUILD)/tests/bench/bench_xfrm.o \
+		$(BUILD)/tests/netns/netns_util.o $(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL)
+
+# ---- checks ----
+depcheck:
+	$(Q)tests/depcheck.sh
+
+check: depcheck all
+	$(Q)tests/run.sh $(UNIT_TESTS) $(NETNS_TESTS)
+
+check-unit: all
+	$(Q)tests/run.sh $(UNIT_TESTS)
+
+check-netns: all
+	$(Q)tests/run.sh $(NETNS_TESTS)
+
+sanitize:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SAN=1 check
+
+bench: all
+	$(Q)$(BENCH_XFRM)
+
+analyze:
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -I. $(XFRM_SRC)
+	$(Q)clang-tidy --quiet $(XFRM_SRC) -- $(CFLAGS)
+
+format:
+	$(Q)clang-format -i $(XFRM_SRC) xfrm/*.h tests/*/*.c tests/*/*.h
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(XFRM_SRC) xfrm/*.h \
+		tests/*/*.c tests/*/*.h
+
+# ---- set-up, install ----
+deps:
+	$(Q)if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get)" >&2; exit 1; fi
+	$(Q)apt-get update -q
+	$(Q)DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends $(DEPS_PKGS)
+
+install: $(XFRM_LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vxsec
+	install -m 0644 $(XFRM_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 xfrm/xfrm.h $(DESTDIR)$(PREFIX)/include/vxsec/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libvxsec-xfrm.a \
+		$(DESTDIR)$(PREFIX)/include/vxsec/xfrm.h
+
+clean:
+	rm -rf $(BUILD)
+
+-include tests/lab/lab.mk
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/* xfrm reply parsers: kernel messages to structs, every length checked. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "xfrm_int.h"
+
+#define ATTR_MAX (XFRMA_MAX + 1)
+
+struct attrs {
+	const struct nlattr *a[ATTR_MAX];
+};
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+	struct attrs *t = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type < ATTR_MAX)
+		t->a[type] = attr;
+	return MNL_CB_OK;
+}
+
+/* Collects the attributes after a fixed header of hdrlen bytes. */
+static int parse_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
+		       struct attrs *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(hdrlen))
+		return -EBADMSG;
+	if (mnl_attr_parse(nlh, (unsigned int)hdrlen, attr_cb, t) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+static const void *attr_data(const struct attrs *t, int type, size_t min)
+{
+	const struct nlattr *a = t->a[type];
+
+	if (!a || mnl_attr_get_payload_len(a) < min)
+		return NULL;
+	return mnl_attr_get_payload(a);
+}
+
+static int get_family(uint16_t family)
+{
+	return family == AF_INET || family == AF_INET6 ? family : -1;
+}
+
+static void get_addr(union xfrm_ip *ip, int family, const xfrm_address_t *a)
+{
+	memset(ip, 0, sizeof(*ip));
+	memcpy(ip->raw, a, family == AF_INET ? 4 : 16);
+}
+
+static uint64_t get_limit(uint64_t v)
+{
+	return v == XFRM_INF ? 0 : v;
+}
+
+static void get_lifetime(struct xfrm_lifetime *lft,
+			 const struct xfrm_lifetime_cfg *cfg)
+{
+	lft->soft_bytes = get_limit(cfg->soft_byte_limit);
+	lft->hard_bytes = get_limit(cfg->hard_byte_limit);
+	lft->soft_packets = get_limit(cfg->soft_packet_limit);
+	lft->hard_packets = get_limit(cfg->hard_packet_limit);
+	lft->soft_secs = cfg->soft_add_expires_seconds;
+	lft->hard_secs = cfg->hard_add_expires_seconds;
+}
+
+static int get_aead(struct xfrm_sa *sa, const struct attrs *t)
+{
+	const struct nlattr *a = t->a[XFRMA_ALG_AEAD];
+	const struct xfrm_algo_aead *aead;
+	size_t klen;
+
+	if (!a)
+		return 0;	/* not an AEAD SA: reported without key */
+	if (mnl_attr_get_payload_len(a) < sizeof(*aead))
+		return -EBADMSG;
+	aead = mnl_attr_get_payload(a);
+	klen = aead->alg_key_len / 8;
+	if (klen > XFRM_KEY_MAX ||
+	    mnl_attr_get_payload_len(a) < sizeof(*aead) + klen)
+		return -EBADMSG;
+	if (strncmp(aead->alg_name, XFRM_AEAD_NAME, sizeof(aead->alg_name)))
+		return 0;
+	memcpy(sa->key, aead->alg_key, klen);
+	sa->key_len = (uint8_t)klen;
+	sa->icv_bits = (uint8_t)aead->alg_icv_len;
+	return 0;
+}
+
+static int get_replay(struct xfrm_sa *sa, const struct attrs *t)
+{
+	const struct xfrm_replay_state_esn *esn;
+	const struct xfrm_replay_state *rs;
+
+	if (t->a[XFRMA_REPLAY_ESN_VAL]) {
+		esn = attr_data(t, XFRMA_REPLAY_ESN_VAL, sizeof(*esn));
+		if (!esn)
+			return -EBADMSG;
+		sa->replay_window = esn->replay_window;
+		sa->stats.oseq = (uint64_t)esn->oseq_hi << 32 | esn->oseq;
+		sa->stats.seq = (uint64_t)esn->seq_hi << 32 | esn->seq;
+	} else if (t->a[XFRMA_REPLAY_VAL]) {
+		rs = attr_data(t, XFRMA_REPLAY_VAL, sizeof(*rs));
+		if (!rs)
+			return -EBADMSG;
+		sa->stats.oseq = rs->oseq;
+		sa->stats.seq = rs->seq;
+	}
+	return 0;
+}
+
+static int get_mark(uint32_t *v, uint32_t *m, const struct attrs *t)
+{
+	const struct xfrm_mark *mark;
+
+	if (!t->a[XFRMA_MARK])
+		return 0;
+	mark = attr_data(t, XFRMA_MARK, sizeof(*mark));
+	if (!mark)
+		return -EBADMSG;
+	*v = mark->v;
+	*m = mark->m;
+	return 0;
+}
+
+static int fill_sa(struct xfrm_sa *sa, const struct xfrm_usersa_info *info,
+		   const struct attrs *t)
+{
+	int err;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->family = get_family(info->family);
+	if (sa->family < 0)
+		return -EBADMSG;
+	get_addr(&sa->src, sa->family, &info->saddr);
+	get_addr(&sa->dst, sa->family, &info->id.daddr);
+	sa->spi = ntohl(info->id.spi);
+	sa->reqid = info->reqid;
+	sa->esn = info->flags & XFRM_STATE_ESN;
+	sa->replay_window = info->replay_window;
+	get_lifetime(&sa->lft, &info->lft);
+	sa->stats.bytes = info->curlft.bytes;
+	sa->stats.packets = info->curlft.packets;
+	sa->stats.add_time = info->curlft.add_time;
+	err = get_aead(sa, t);
+	if (!err)
+		err = get_replay(sa, t);
+	if (!err)
+		err = get_mark(&sa->mark, &sa->mark_mask, t);
+	return err;
+}
+
+int xfrm_parse_sa(const struct nlmsghdr *nlh, struct xfrm_sa *out)
+{
+	const struct xfrm_usersa_info *info;
+	struct attrs t;
+	int err;
+
+	if (nlh->nlmsg_type != XFRM_MSG_NEWSA &&
+	    nlh->nlmsg_type != XFRM_MSG_UPDSA)
+		return -EBADMSG;
+	err = parse_attrs(nlh, sizeof(*info), &t);
+	if (err)
+		return err;
+	info = mnl_nlmsg_get_payload(nlh);
+	if (info->id.proto != IPPROTO_ESP)
+		return -ENOENT;	/* not ours to describe: AH, comp */
+	err = fill_sa(out, info, &t);
+	if (err)
+		xfrm_sa_wipe(out);
+	return err;
+}
+
+static void get_selector(struct xfrm_selector_spec *spec,
+			 const struct xfrm_selector *sel, int family)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->family = family;
+	get_addr(&spec->src, family, &sel->saddr);
+	get_addr(&spec->dst, family, &sel->daddr);
+	spec->src_plen = sel->prefixlen_s;
+	spec->dst_plen = sel->prefixlen_d;
+	spec->proto = sel->proto;
+	spec->dport = ntohs(sel->dport);
+}
+
+static int get_tmpl(struct xfrm_policy *p, const struct attrs *t)
+{
+	const struct nlattr *a = t->a[XFRMA_TMPL];
+	const struct xfrm_user_tmpl *tmpl;
+
+	if (!a)
+		return 0;
+	if (mnl_attr_get_payload_len(a) < sizeof(*tmpl))
+		return -EBADMSG;
+	tmpl = mnl_attr_get_payload(a);	/* the first template is ours */
+	if (tmpl->id.proto != IPPROTO_ESP)
+		return 0;
+	p->has_tmpl = true;
+	p->tmpl_reqid = tmpl->reqid;
+	p->tmpl_spi = ntohl(tmpl->id.spi);
+	return 0;
+}
+
+int xfrm_parse_policy(const struct nlmsghdr *nlh, struct xfrm_policy *out)
+{
+	const struct xfrm_userpolicy_info *info;
+	struct attrs t;
+	int family, err;
+
+	if (nlh->nlmsg_type != XFRM_MSG_NEWPOLICY &&
+	    nlh->nlmsg_type != XFRM_MSG_UPDPOLICY)
+		return -EBADMSG;
+	err = parse_attrs(nlh, sizeof(*info), &t);
+	if (err)
+		return err;
+	info = mnl_nlmsg_get_payload(nlh);
+	memset(out, 0, sizeof(*out));
+	family = get_family(info->sel.family);
+	if (family < 0)
+		return -ENOENT;	/* AF_UNSPEC selectors: not ours */
+	if (info->dir > XFRM_FWD)
+		return -ENOENT;	/* per-socket policies */
+	get_selector(&out->sel, &info->sel, family);
+	out->dir = (enum xfrm_dir)info->dir;
+	out->priority = info->priority;
+	out->action = info->action == XFRM_POLICY_BLOCK ? XFRM_BLOCK
+							: XFRM_ALLOW;
+	out->index = info->index;
+	err = get_tmpl(out, &t);
+	if (!err)
+		err = get_mark(&out->mark, &out->mark_mask, &t);
+	return err;
+}
+
+static int parse_expire(const struct nlmsghdr *nlh, struct xfrm_event *ev)
+{
+	const struct xfrm_user_expire *exp;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*exp))
+		return -EBADMSG;
+	exp = mnl_nlmsg_get_payload(nlh);
+	ev->family = get_family(exp->state.family);
+	if (ev->family < 0)
+		return -EBADMSG;
+	ev->type = exp->hard ? XFRM_EVENT_HARD_EXPIRE : XFRM_EVENT_SOFT_EXPIRE;
+	get_addr(&ev->src, ev->family, &exp->state.saddr);
+	get_addr(&ev->dst, ev->family, &exp->state.id.daddr);
+	ev->spi = ntohl(exp->state.id.spi);
+	ev->reqid = exp->state.reqid;
+	return 0;
+}
+
+static int parse_acquire(const struct nlmsghdr *nlh, struct xfrm_event *ev)
+{
+	const struct xfrm_user_acquire *acq;
+	struct xfrm_policy p;
+	struct attrs t;
+	int err;
+
+	err = parse_attrs(nlh, sizeof(*acq), &t);
+	if (err)
+		return err;
+	acq = mnl_nlmsg_get_payload(nlh);
+	ev->family = get_family(acq->policy.sel.family);
+	if (ev->family < 0)
+		ev->family = get_family(acq->sel.family);
+	if (ev->family < 0)
+		return -EBADMSG;
+	ev->type = XFRM_EVENT_ACQUIRE;
+	get_selector(&ev->sel, &acq->sel, ev->family);
+	get_addr(&ev->src, ev->family, &acq->saddr);
+	get_addr(&ev->dst, ev->family, &acq->id.daddr);
+	memset(&p, 0, sizeof(p));
+	err = get_tmpl(&p, &t);
+	ev->reqid = p.tmpl_reqid;
+	return err;
+}
+
+int xfrm_parse_event(const struct nlmsghdr *nlh, struct xfrm_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	switch (nlh->nlmsg_type) {
+	case XFRM_MSG_EXPIRE:
+		return parse_expire(nlh, ev);
+	case XFRM_MSG_ACQUIRE:
+		return parse_acquire(nlh, ev);
+	default:
+		return -ENOENT;	/* another group's message: ignored */
+	}
+}
+
+static void get_extack(const struct nlmsghdr *nlh, size_t off, char *msg,
+		       size_t len)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, off) {
+		if (mnl_attr_get_type(attr) != NLMSGERR_ATTR_MSG)
+			continue;
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			return;
+		snprintf(msg, len, "%s", mnl_attr_get_str(attr));
+		return;
+	}
+}
+
+int xfrm_parse_error(const struct nlmsghdr *nlh, int *err, char *msg,
+		     size_t len)
+{
+	const struct nlmsgerr *e;
+	size_t off;
+
+	if (len)
+		msg[0] = '\0';
+	if (nlh->nlmsg_type != NLMSG_ERROR ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+		return -EBADMSG;
+	e = mnl_nlmsg_get_payload(nlh);
+	if (e->error > 0 || e->error < -4095)
+		return -EBADMSG;
+	*err = e->error;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || !len)
+		return 0;
+	off = sizeof(*e);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < sizeof(struct nlmsghdr))
+			return -EBADMSG;
+		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	}
+	if (MNL_NLMSG_HDRLEN + off > nlh->nlmsg_len)
+		return -EBADMSG;
+	get_extack(nlh, off, msg, len);
+	return 0;
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrm: kernel IPsec (XFRM) states and policies over netlink, batched. */
+#ifndef VXSEC_XFRM_H
+#define VXSEC_XFRM_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Everything here speaks ESP in transport mode with the AEAD
+ * rfc4106(gcm(aes)). Functions return 0 or -errno; constructors return NULL
+ * with errno set. Nothing here logs: callers decide what to report.
+ */
+
+#define XFRM_KEY_MAX 36		/* AES-256 key + 4-byte salt */
+#define XFRM_EXTACK_MAX 128	/* kernel extended-ack text, truncated */
+#define XFRM_DESC_MAX 160	/* xfrm_*_describe() output */
+
+union xfrm_ip {
+	struct in_addr v4;
+	struct in6_addr v6;
+	uint8_t raw[16];
+};
+
+/* Soft/hard limits; 0 means "no limit". */
+struct xfrm_lifetime {
+	uint64_t soft_bytes, hard_bytes;
+	uint64_t soft_packets, hard_packets;
+	uint64_t soft_secs, hard_secs;	/* seconds after add */
+};
+
+/* Live counters the kernel reports on get/dump. */
+struct xfrm_sa_stats {
+	uint64_t bytes, packets, add_time;
+	uint64_t oseq, seq;	/* 64-bit with ESN */
+};
+
+/* One ESP transport-mode SA. key[] is secret: wipe with xfrm_sa_wipe(). */
+struct xfrm_sa {
+	int family;		/* AF_INET or AF_INET6 */
+	union xfrm_ip src, dst;
+	uint32_t spi;		/* host byte order, >= 256 */
+	uint32_t reqid;
+	uint8_t key[XFRM_KEY_MAX];
+	uint8_t key_len;	/* 20, 28 or 36: AES-128/192/256 + salt */
+	uint8_t icv_bits;	/* 64, 96 or 128 */
+	bool esn;		/* 64-bit sequence numbers */
+	uint32_t replay_window;	/* packets; 0 = none (out SAs) */
+	uint32_t mark, mark_mask;	/* mark_mask 0 = no mark */
+	struct xfrm_lifetime lft;
+	struct xfrm_sa_stats stats;	/* filled by get/dump only */
+};
+
+enum xfrm_dir { XFRM_IN = 0, XFRM_OUT = 1, XFRM_FWD = 2 };
+enum xfrm_action { XFRM_ALLOW = 0, XFRM_BLOCK = 1 };
+
+struct xfrm_selector_spec {
+	int family;
+	union xfrm_ip src, dst;
+	uint8_t src_plen, dst_plen;	/* prefix lengths */
+	uint8_t proto;		/* 0 = any, else IPPROTO_UDP, ... */
+	uint16_t dport;		/* host order; 0 = any */
+};
+
+/* A policy and its single ESP transport template. */
+struct xfrm_policy {
+	struct xfrm_selector_spec sel;
+	enum xfrm_dir dir;
+	uint32_t priority;	/* lower wins */
+	enum xfrm_action action;
+	bool has_tmpl;		/* ESP transport template present */
+	uint32_t tmpl_reqid;
+	uint32_t tmpl_spi;	/* 0 = any SA of the reqid */
+	uint32_t mark, mark_mask;	/* mark_mask 0 = no mark */
+	uint32_t index;		/* kernel's policy index, from dumps */
+};
+
+/* ---- socket ---- */
+
+struct xfrm_sock;
+
+/*
+ * Opens a NETLINK_XFRM socket (non-blocking, close-on-exec, CAP_ACK and
+ * EXT_ACK set, large buffers). groups: 0 for requests, or XFRM_EV_* bits
+ * to receive events (see xfrm_events_read()).
+ */
+struct xfrm_sock *xfrm_sock_open(unsigned int groups);
+void xfrm_sock_close(struct xfrm_sock *s);
+int xfrm_sock_fd(const struct xfrm_sock *s);
+/* The kernel's extended-ack text of the last single request ("" if none). */
+const char *xfrm_sock_extack(const struct xfrm_sock *s);
+
+/* ---- batches: many requests, one sendmsg per chunk, one result each ---- */
+
+struct xfrm_batch;
+
+struct xfrm_batch *xfrm_batch_new(void);
+/* Wipes every request buffer (keys included) and frees. NULL-safe. */
+void xfrm_batch_free(struct xfrm_batch *b);
+/* Forgets all requests and results; buffers are wiped, memory kept. */
+void xfrm_batch_reset(struct xfrm_batch *b);
+
+/* Each queues one request and returns its index (>= 0) or -errno. */
+int xfrm_batch_sa_add(struct xfrm_batch *b, const struct xfrm_sa *sa);
+int xfrm_batch_sa_update(struct xfrm_batch *b, const struct xfrm_sa *sa);
+int xfrm_batch_sa_del(struct xfrm_batch *b, const struct xfrm_sa *sa);
+int xfrm_batch_policy_add(struct xfrm_batch *b, const struct xfrm_policy *p);
+int xfrm_batch_policy_update(struct xfrm_batch *b,
+			     const struct xfrm_policy *p);
+int xfrm_batch_policy_del(struct xfrm_batch *b, const struct xfrm_policy *p);
+
+size_t xfrm_batch_count(const struct xfrm_batch *b);
+
+/*
+ * Sends every queued request and collects one ack per request. Returns 0
+ * if all succeeded, -EIO if some failed (see xfrm_batch_error()), or
+ * another -errno if the exchange itself broke (then requests without a
+ * reply report -ETIMEDOUT or the socket error).
+ */
+int xfrm_batch_send(struct xfrm_sock *s, struct xfrm_batch *b);
+
+/* After send: 0 or -errno of request i; extack is "" if none. */
+int xfrm_batch_error(const struct xfrm_batch *b, size_t i);
+const char *xfrm_batch_extack(const struct xfrm_batch *b, size_t i);
+size_t xfrm_batch_failed(const struct xfrm_batch *b);
+/* Human text naming request i: "add SA spi 0x01000002 10.0.0.1->..." */
+const char *xfrm_batch_describe(const struct xfrm_batch *b, size_t i,
+				char *buf, size_t len);
+
+/* ---- single requests (a batch of one) ---- */
+
+int xfrm_sa_add(struct xfrm_sock *s, const struct xfrm_sa *sa);
+int xfrm_sa_update(struct xfrm_sock *s, const struct xfrm_sa *sa);
+int xfrm_sa_del(struct xfrm_sock *s, const struct xfrm_sa *sa);
+int xfrm_policy_add(struct xfrm_sock *s, const struct xfrm_policy *p);
+int xfrm_policy_update(struct xfrm_sock *s, const struct xfrm_policy *p);
+int xfrm_policy_del(struct xfrm_sock *s, const struct xfrm_policy *p);
+
+/*
+ * Looks up the SA (family, dst, spi; src and mark used to match).
+ * Fills *out (key included: wipe it). -ENOENT if absent.
+ */
+int xfrm_sa_get(struct xfrm_sock *s, const struct xfrm_sa *id,
+		struct xfrm_sa *out);
+
+/* Deletes every ESP SA / every policy. For tests and lab only. */
+int xfrm_sa_flush(struct xfrm_sock *s);
+int xfrm_policy_flush(struct xfrm_sock *s);
+
+/* ---- dumps ---- */
+
+/* Return non-zero from a callback to stop early (the value is returned). */
+typedef int (*xfrm_sa_cb)(const struct xfrm_sa *sa, void *arg);
+typedef int (*xfrm_policy_cb)(const struct xfrm_policy *p, void *arg);
+
+/*
+ * Dumps ESP SAs whose reqid equals reqid (0 = all). The struct passed to
+ * cb is wiped after cb returns. -EINTR if the kernel flagged the dump as
+ * interrupted by a concurrent change: the caller should dump again.
+ */
+int xfrm_sa_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_sa_cb cb,
+		 void *arg);
+/* Dumps policies whose template reqid equals reqid (0 = all). */
+int xfrm_policy_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_policy_cb cb,
+		     void *arg);
+
+/* ---- events ---- */
+
+#define XFRM_EV_EXPIRE 0x1u
+#define XFRM_EV_ACQUIRE 0x2u
+
+enum xfrm_event_type {
+	XFRM_EVENT_SOFT_EXPIRE,
+	XFRM_EVENT_HARD_EXPIRE,
+	XFRM_EVENT_ACQUIRE,
+	XFRM_EVENT_LOST,	/* ENOBUFS: events were dropped, resync */
+};
+
+struct xfrm_event {
+	enum xfrm_event_type type;
+	int family;
+	union xfrm_ip src, dst;	/* SA addresses (expire), or selector */
+	uint32_t spi;		/* expire only */
+	uint32_t reqid;
+	struct xfrm_selector_spec sel;	/* acquire only */
+};
+
+typedef void (*xfrm_event_cb)(const struct xfrm_event *ev, void *arg);
+
+/*
+ * Reads every pending event from an events socket without blocking and
+ * calls cb for each. Returns the number of events, or -errno. A receive
+ * overrun is reported as one XFRM_EVENT_LOST event, not an error.
+ */
+int xfrm_events_read(struct xfrm_sock *s, xfrm_event_cb cb, void *arg);
+
+/* ---- helpers ---- */
+
+/* Wipes the key and everything else. */
+void xfrm_sa_wipe(struct xfrm_sa *sa);
+/* Parses "10.0.0.1" or "fd00::1" into *family / *ip. */
+int xfrm_ip_parse(const char *text, int *family, union xfrm_ip *ip);
+const char *xfrm_ip_fmt(int family, const union xfrm_ip *ip, char *buf,
+			size_t len);
+/* Validates an SA before any byte is sent: -EINVAL if not acceptable. */
+int xfrm_sa_check(const struct xfrm_sa *sa);
+int xfrm_policy_check(const struct xfrm_policy *p);
+const char *xfrm_sa_describe(const struct xfrm_sa *sa, char *buf, size_t len);
+const char *xfrm_policy_describe(const struct xfrm_policy *p, char *buf,
+				 size_t len);
+
+#endif
