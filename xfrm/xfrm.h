@@ -140,7 +140,7 @@ int xfrm_policy_del(struct xfrm_sock *s, const struct xfrm_policy *p);
 
 /*
  * Looks up the SA (family, dst, spi; src and mark used to match).
- * Fills *out (key included: wipe it). -ENOENT if absent.
+ * Fills *out (key included: wipe it). -ESRCH if absent (as the kernel says).
  */
 int xfrm_sa_get(struct xfrm_sock *s, const struct xfrm_sa *id,
 		struct xfrm_sa *out);
