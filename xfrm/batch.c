@@ -14,7 +14,7 @@
  * asks for an ack: the kernel answers every failed request anyway, in
  * order, so the last ack closes the chunk and silence means success.
  */
-#define CHUNK_BYTES (128u * 1024u)
+#define CHUNK_BYTES ((size_t)128 * 1024)
 #define CHUNK_REQS 1024u
 #define PENDING 1		/* err value of a request still without reply */
 
@@ -123,7 +123,7 @@ static struct chunk *chunk_for_next(struct xfrm_batch *b)
 				    c->count < CHUNK_REQS)))
 		return c;
 	if (grow((void **)&b->chunks, &b->chunk_cap, b->nchunks + 1,
-		 sizeof(*c)))
+		 sizeof(*c)) || !b->chunks)
 		return NULL;
 	c = &b->chunks[b->nchunks];
 	memset(c, 0, sizeof(*c));
@@ -159,72 +159,97 @@ static void describe_policy(struct desc *d, const struct xfrm_policy *p)
 	d->reqid = p->tmpl_reqid;
 }
 
-static int queue(struct xfrm_batch *b, enum xfrm_req_kind kind,
-		 const struct xfrm_sa *sa, const struct xfrm_policy *p)
+/* Room for one more request: its chunk, or NULL on allocation failure. */
+static struct chunk *queue_begin(struct xfrm_batch *b)
 {
-	struct chunk *c;
-	struct req *r;
-	int n;
+	if (grow((void **)&b->reqs, &b->req_cap, b->nreqs + 1,
+		 sizeof(struct req)))
+		return NULL;
+	return chunk_for_next(b);
+}
 
-	if (grow((void **)&b->reqs, &b->req_cap, b->nreqs + 1, sizeof(*r)))
-		return -ENOMEM;
-	c = chunk_for_next(b);
-	if (!c)
-		return -ENOMEM;
-	if (kind == XFRM_REQ_SA_DEL)
-		n = xfrm_build_sa_id(c->buf + c->used, CHUNK_BYTES - c->used,
-				     XFRM_MSG_DELSA, sa, 0, 0);
-	else if (sa)
-		n = xfrm_build_sa(c->buf + c->used, CHUNK_BYTES - c->used,
-				  kind, sa, 0, 0);
-	else
-		n = xfrm_build_policy(c->buf + c->used, CHUNK_BYTES - c->used,
-				      kind, p, 0, 0);
-	if (n < 0)
-		return n;
+/* Accounts a message of n bytes just built at the chunk's end. */
+static struct req *queue_end(struct xfrm_batch *b, struct chunk *c, int n,
+			     enum xfrm_req_kind kind)
+{
+	struct req *r = &b->reqs[b->nreqs];
+
 	if (c->count == 0)
 		c->first = b->nreqs;
 	c->used += (size_t)n;
 	c->count++;
-	r = &b->reqs[b->nreqs];
 	memset(r, 0, sizeof(*r));
 	r->d.kind = (uint8_t)kind;
-	if (sa)
-		describe_sa(&r->d, sa);
+	b->nreqs++;
+	return r;
+}
+
+static int queue_sa(struct xfrm_batch *b, enum xfrm_req_kind kind,
+		    const struct xfrm_sa *sa)
+{
+	struct chunk *c = queue_begin(b);
+	size_t room;
+	int n;
+
+	if (!c)
+		return -ENOMEM;
+	room = CHUNK_BYTES - c->used;
+	if (kind == XFRM_REQ_SA_DEL)
+		n = xfrm_build_sa_id(c->buf + c->used, room, XFRM_MSG_DELSA, sa,
+				     0, 0);
 	else
-		describe_policy(&r->d, p);
-	return (int)b->nreqs++;
+		n = xfrm_build_sa(c->buf + c->used, room, kind, sa, 0, 0);
+	if (n < 0)
+		return n;
+	describe_sa(&queue_end(b, c, n, kind)->d, sa);
+	return (int)b->nreqs - 1;
+}
+
+static int queue_policy(struct xfrm_batch *b, enum xfrm_req_kind kind,
+			const struct xfrm_policy *p)
+{
+	struct chunk *c = queue_begin(b);
+	int n;
+
+	if (!c)
+		return -ENOMEM;
+	n = xfrm_build_policy(c->buf + c->used, CHUNK_BYTES - c->used, kind, p,
+			      0, 0);
+	if (n < 0)
+		return n;
+	describe_policy(&queue_end(b, c, n, kind)->d, p);
+	return (int)b->nreqs - 1;
 }
 
 int xfrm_batch_sa_add(struct xfrm_batch *b, const struct xfrm_sa *sa)
 {
-	return queue(b, XFRM_REQ_SA_ADD, sa, NULL);
+	return queue_sa(b, XFRM_REQ_SA_ADD, sa);
 }
 
 int xfrm_batch_sa_update(struct xfrm_batch *b, const struct xfrm_sa *sa)
 {
-	return queue(b, XFRM_REQ_SA_UPDATE, sa, NULL);
+	return queue_sa(b, XFRM_REQ_SA_UPDATE, sa);
 }
 
 int xfrm_batch_sa_del(struct xfrm_batch *b, const struct xfrm_sa *sa)
 {
-	return queue(b, XFRM_REQ_SA_DEL, sa, NULL);
+	return queue_sa(b, XFRM_REQ_SA_DEL, sa);
 }
 
 int xfrm_batch_policy_add(struct xfrm_batch *b, const struct xfrm_policy *p)
 {
-	return queue(b, XFRM_REQ_POLICY_ADD, NULL, p);
+	return queue_policy(b, XFRM_REQ_POLICY_ADD, p);
 }
 
 int xfrm_batch_policy_update(struct xfrm_batch *b,
 			     const struct xfrm_policy *p)
 {
-	return queue(b, XFRM_REQ_POLICY_UPDATE, NULL, p);
+	return queue_policy(b, XFRM_REQ_POLICY_UPDATE, p);
 }
 
 int xfrm_batch_policy_del(struct xfrm_batch *b, const struct xfrm_policy *p)
 {
-	return queue(b, XFRM_REQ_POLICY_DEL, NULL, p);
+	return queue_policy(b, XFRM_REQ_POLICY_DEL, p);
 }
 
 size_t xfrm_batch_chunks(const struct xfrm_batch *b)

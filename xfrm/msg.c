@@ -105,7 +105,7 @@ static int put_replay_esn(struct nlmsghdr *nlh, size_t len,
 			  const struct xfrm_sa *sa)
 {
 	uint32_t words = (sa->replay_window + 31) / 32;
-	size_t plen = sizeof(struct xfrm_replay_state_esn) + words * 4;
+	size_t plen = sizeof(struct xfrm_replay_state_esn) + (size_t)words * 4;
 	struct nlattr *attr = mnl_nlmsg_get_payload_tail(nlh);
 	struct xfrm_replay_state_esn *esn;
 

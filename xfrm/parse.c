@@ -87,7 +87,7 @@ static int get_aead(struct xfrm_sa *sa, const struct attrs *t)
 	if (klen > XFRM_KEY_MAX ||
 	    mnl_attr_get_payload_len(a) < sizeof(*aead) + klen)
 		return -EBADMSG;
-	if (strncmp(aead->alg_name, XFRM_AEAD_NAME, sizeof(aead->alg_name)))
+	if (strncmp(aead->alg_name, XFRM_AEAD_NAME, sizeof(aead->alg_name)) != 0)
 		return 0;
 	memcpy(sa->key, aead->alg_key, klen);
 	sa->key_len = (uint8_t)klen;

@@ -12,7 +12,7 @@
 
 #include "xfrm_int.h"
 
-#define RX_BYTES (64u * 1024u)
+#define RX_BYTES ((size_t)64 * 1024)
 #define SOCK_BUF_BYTES (8 * 1024 * 1024)
 #define REPLY_TIMEOUT_MS 10000
 
