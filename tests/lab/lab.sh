@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The VM lab: Debian's kernel under QEMU, host root shared read-only, scenarios with barriers and pcaps.
+set -euo pipefail
+
+LAB_HERE=$(cd "$(dirname "$0")" && pwd)
+LAB_SRC=$(cd "$LAB_HERE/../.." && pwd)
+CACHE=${VXSEC_LAB_CACHE:-/var/cache/vxsec-lab}
+OUT=${VXSEC_LAB_OUT:-$LAB_SRC/build/lab}
+NET=192.168.77
+PKGS="qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils iproute2 iputils-ping"
+INIT_MODS="virtio_pci virtio_net 9pnet_virtio 9p overlay"
+
+say() { echo "lab: $*"; }
+die() {
+	echo "lab: error: $*" >&2
+	exit 1
+}
+
+usage() {
+	cat <<EOF
+usage: tests/lab/lab.sh setup | run [SCENARIO...] | list | shell [N]
+
+  setup     install the lab's packages, fetch and unpack Debian's kernel
+            (never installed on the host), build the initramfs; cached in
+            $CACHE (VXSEC_LAB_CACHE)
+  run       boot the VMs of every scenario (or those named) in
+            tests/lab/scenarios/, collect results in $OUT (VXSEC_LAB_OUT),
+            end with "N passed, N failed"
+  list      the scenarios
+  shell [N] an interactive VM (vmN's address) on a private switch
+EOF
+}
+
+# ---- setup ----
+
+install_pkgs() {
+	local missing=() p
+	for p in $PKGS; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing packages ${missing[*]}: run as root"
+	say "installing ${missing[*]}"
+	apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The kernel package linux-image-amd64 depends on (not -cloud: it lacks 9p).
+resolve_kver() {
+	local pkg
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/.*Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
+	if [ -z "$pkg" ]; then
+		apt-get update -q >/dev/null 2>&1 || true
+		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+			sed -n 's/.*Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
+	fi
+	if [ -z "$pkg" ]; then
+		# Offline: fall back to the newest complete cache.
+		pkg=$(ls -d "$CACHE"/*/ready 2>/dev/null | sort -V | tail -n 1 |
+			sed 's|.*/\([^/]*\)/ready$|linux-image-\1|')
+	fi
+	[ -n "$pkg" ] || die "cannot resolve the Debian kernel (apt-cache depends linux-image-amd64)"
+	echo "${pkg#linux-image-}"
+}
+
+# vmlinuz is a bzImage with an XZ payload: boot the ELF inside it (PVH).
+extract_vmlinux() {
+	local z=$1 out=$2 off
+	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$z" | head -n 1 | cut -d: -f1)
+	[ -n "$off" ] || die "no XZ payload in $z"
+	tail -c +"$((off + 1))" "$z" | xz -dc >"$out.tmp" 2>/dev/null || true
+	[ "$(head -c 4 "$out.tmp" | od -An -c | tr -d ' ')" = '177ELF' ] ||
+		die "the payload of $z is not an ELF vmlinux"
+	mv "$out.tmp" "$out"
+}
+
+build_initramfs() {
+	local kdir=$1 kver=$2 dir
+	dir=$(mktemp -d)
+	mkdir -p "$dir"/{bin,dev,proc,sys,mnt/lower,mnt/rw,newroot,lib/modules}
+	cp /bin/busybox "$dir/bin/busybox"
+	ln -s busybox "$dir/bin/sh"
+	# Modules in dependency order, as modprobe would load them.
+	local m
+	for m in $INIT_MODS; do
+		modprobe -d "$kdir" -S "$kver" --show-depends "$m" ||
+			die "module $m not found in $kdir"
+	done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' >"$dir/mods.list"
+	while read -r m; do
+		cp "$m" "$dir/lib/modules/"
+		basename "$m" >>"$dir/lib/modules/order"
+	done <"$dir/mods.list"
+	rm "$dir/mods.list"
+	install -m 0755 "$LAB_HERE/initramfs-init" "$dir/init"
+	(cd "$dir" && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$CACHE/$kver/initrd.gz.tmp"
+	mv "$CACHE/$kver/initrd.gz.tmp" "$CACHE/$kver/initrd.gz"
+	rm -rf "$dir"
+}
+
+cmd_setup() {
+	local kver kdir deb
+	install_pkgs
+	kver=$(resolve_kver)
+	kdir=$CACHE/$kver/root
+	# The initramfs depends on its init script: rebuild it when that changes.
+	if [ -f "$CACHE/$kver/ready" ] &&
+		cmp -s "$LAB_HERE/initramfs-init" "$CACHE/$kver/initramfs-init"; then
+		echo "$kver"
+		return 0
+	fi
+	[ "$(id -u)" = 0 ] || die "setup needs root (apt-get download, depmod)"
+	mkdir -p "$CACHE/$kver"
+	if [ ! -f "$CACHE/$kver/unpacked" ]; then
+		say "fetching linux-image-$kver (unpacked in $CACHE, not installed)"
+		rm -rf "$kdir" "$CACHE/$kver"/*.deb
+		(cd "$CACHE/$kver" && apt-get download -q "linux-image-$kver" >/dev/null 2>&1) ||
+			die "apt-get download linux-image-$kver failed"
+		deb=$(ls "$CACHE/$kver"/linux-image-*.deb)
+		dpkg-deb -x "$deb" "$kdir"
+		depmod -b "$kdir" "$kver"
+		extract_vmlinux "$kdir/boot/vmlinuz-$kver" "$CACHE/$kver/vmlinux"
+		rm -f "$deb"
+		touch "$CACHE/$kver/unpacked"
+	fi
+	build_initramfs "$kdir" "$kver"
+	cp "$LAB_HERE/initramfs-init" "$CACHE/$kver/initramfs-init"
+	touch "$CACHE/$kver/ready"
+	echo "$kver"
+}
+
+# ---- VMs ----
+
+# boot_vm KVER INDEX VMS SWITCH RESULTS TEST [interactive]
+boot_vm() {
+	local kver=$1 i=$2 vms=$3 sw=$4 res=$5 test=$6 mode=${7:-batch}
+	local kdir=$CACHE/$kver append
+	append="console=ttyS0 panic=-1 quiet lab.name=vm$i lab.index=$i lab.vms=$vms"
+	append+=" lab.ip=$NET.$((10 + i))/24 lab.src=$LAB_SRC lab.kroot=$kdir/root"
+	append+=" lab.test=$test lab.init=$LAB_HERE/guest-init.sh"
+	local args=(
+		-m "${VXSEC_LAB_MEM:-256}" -smp 1 -accel tcg,tb-size=256 -cpu max
+		-nographic -no-reboot
+		-kernel "$kdir/vmlinux" -initrd "$kdir/initrd.gz" -append "$append"
+		-fsdev local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap
+		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
+		-fsdev "local,id=labres,path=$res,security_model=none"
+		-device virtio-9p-pci,fsdev=labres,mount_tag=labres
+		-netdev "vde,id=n0,sock=$sw"
+		-device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:$(printf %02x "$i")"
+	)
+	if [ "$mode" = interactive ]; then
+		qemu-system-x86_64 "${args[@]}"
+		return
+	fi
+	args+=(-object "filter-dump,id=dump0,netdev=n0,file=$res/vm$i.pcap")
+	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${args[@]}" \
+		</dev/null >"$res/vm$i.console" 2>&1
+}
+
+start_switch() {
+	local dir=$1
+	vde_switch --sock "$dir/switch" --daemon --pidfile "$dir/switch.pid" ||
+		die "vde_switch failed"
+	for _ in $(seq 50); do
+		[ -S "$dir/switch/ctl" ] && return 0
+		sleep 0.1
+	done
+	die "vde_switch did not come up"
+}
+
+stop_switch() {
+	local dir=$1
+	[ -f "$dir/switch.pid" ] && kill "$(cat "$dir/switch.pid")" 2>/dev/null || true
+}
+
+# ---- scenarios ----
+
+scenario_script() { # DIR INDEX
+	if [ -f "$1/vm$2.sh" ]; then
+		echo "$1/vm$2.sh"
+	elif [ -f "$1/all.sh" ]; then
+		echo "$1/all.sh"
+	fi
+}
+
+run_scenario() {
+	local kver=$1 name=$2 dir=$LAB_HERE/scenarios/$2 res=$OUT/$2
+	local vms i script ok=1 t0 pids=() tmp
+	[ -f "$dir/vms" ] || die "scenario $name: no 'vms' file"
+	vms=$(cat "$dir/vms")
+	TIMEOUT=$(cat "$dir/timeout" 2>/dev/null || echo "${VXSEC_LAB_TIMEOUT:-120}")
+	rm -rf "$res"
+	mkdir -p "$res"
+	tmp=$(mktemp -d)
+	start_switch "$tmp"
+	t0=$(date +%s)
+	for i in $(seq "$vms"); do
+		script=$(scenario_script "$dir" "$i")
+		[ -n "$script" ] || die "scenario $name: no vm$i.sh or all.sh"
+		boot_vm "$kver" "$i" "$vms" "$tmp/switch" "$res" "$script" &
+		pids+=($!)
+	done
+	for i in $(seq "$vms"); do
+		wait "${pids[$((i - 1))]}" || true
+	done
+	stop_switch "$tmp"
+	rm -rf "$tmp"
+	for i in $(seq "$vms"); do
+		if ! grep -qx 'rc=0' "$res/vm$i.rc" 2>/dev/null; then
+			ok=0
+			echo "--- $name vm$i: $(cat "$res/vm$i.rc" 2>/dev/null || echo 'no result: killed by the timeout or crashed') ---"
+			echo "--- vm$i output (last 30 lines of $res/vm$i.log) ---"
+			tail -n 30 "$res/vm$i.log" 2>/dev/null || true
+			echo "--- vm$i console (last 40 lines of $res/vm$i.console) ---"
+			tail -n 40 "$res/vm$i.console" 2>/dev/null || true
+		fi
+	done
+	if [ "$ok" = 1 ] && [ -x "$dir/check.sh" ]; then
+		"$dir/check.sh" "$res" >"$res/check.log" 2>&1 || ok=0
+		cat "$res/check.log"
+	fi
+	local dt=$(($(date +%s) - t0))
+	if [ "$ok" = 1 ]; then
+		echo "PASS $name (${dt}s)"
+		return 0
+	fi
+	echo "FAIL $name (${dt}s)"
+	return 1
+}
+
+list_scenarios() {
+	local d
+	for d in "$LAB_HERE"/scenarios/*/; do
+		[ -f "$d/vms" ] && basename "$d"
+	done
+}
+
+cmd_run() {
+	local kver names passed=0 failed=0 n
+	[ "$(id -u)" = 0 ] || die "the lab needs root (9p export of /, XFRM in VMs)"
+	[ -x "$LAB_SRC/build/tests/xfrmctl" ] || die "build first: make all"
+	kver=$(cmd_setup | tail -n 1)
+	if [ $# -gt 0 ]; then names=("$@"); else mapfile -t names < <(list_scenarios); fi
+	say "kernel $kver, scenarios: ${names[*]}"
+	for n in "${names[@]}"; do
+		[ -d "$LAB_HERE/scenarios/$n" ] || die "no scenario $n (see: lab.sh list)"
+		if run_scenario "$kver" "$n"; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+	done
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+cmd_shell() {
+	local kver i=${1:-1} tmp
+	kver=$(cmd_setup | tail -n 1)
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/res"
+	start_switch "$tmp"
+	trap 'stop_switch "$tmp"; rm -rf "$tmp"' EXIT
+	say "vm$i ($NET.$((10 + i))); leave with: poweroff -f"
+	boot_vm "$kver" "$i" 1 "$tmp/switch" "$tmp/res" "" interactive
+}
+
+case "${1:-}" in
+setup) shift; cmd_setup "$@" >/dev/null && say "ready" ;;
+run) shift; cmd_run "$@" ;;
+list) list_scenarios ;;
+shell) shift; cmd_shell "$@" ;;
+-h | --help | help) usage ;;
+*) usage >&2; exit 2 ;;
+esac
