@@ -19,7 +19,7 @@ DEPS_PKGS := build-essential pkg-config libmnl-dev libsodium-dev libssl-dev \
 	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 \
 	clang libclang-rt-14-dev cppcheck clang-tidy clang-format valgrind \
 	openssl qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils \
-	procps psmisc
+	procps psmisc iputils-ping
 
 PC_LIBS := libmnl libsodium libssl libcrypto libprotobuf-c
 PC_TEST := cmocka

@@ -65,6 +65,8 @@ int xfrm_sa_check(const struct xfrm_sa *sa)
 		return -EINVAL;
 	if (!sa->esn && sa->replay_window > 32)
 		return -EINVAL;	/* the legacy bitmap holds 32 packets */
+	if (sa->esn && sa->replay_window == 0)
+		return -EINVAL;	/* the kernel refuses ESN without a window */
 	return 0;
 }
 

@@ -47,7 +47,7 @@ struct xfrm_sa {
 	uint8_t key_len;	/* 20, 28 or 36: AES-128/192/256 + salt */
 	uint8_t icv_bits;	/* 64, 96 or 128 */
 	bool esn;		/* 64-bit sequence numbers */
-	uint32_t replay_window;	/* packets; 0 = none (out SAs) */
+	uint32_t replay_window;	/* packets, <= 4096; ESN needs > 0 */
 	uint32_t mark, mark_mask;	/* mark_mask 0 = no mark */
 	struct xfrm_lifetime lft;
 	struct xfrm_sa_stats stats;	/* filled by get/dump only */
