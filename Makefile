@@ -53,7 +53,7 @@ XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 NETNS_TESTS := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/test_*.c))
 XFRMCTL := $(BUILD)/tests/xfrmctl
-BENCH_XFRM := $(BUILD)/tests/bench_xfrm
+BENCH_XFRM := $(BUILD)/tests/bench_policy
 
 PROGRAMS := $(XFRMCTL) $(BENCH_XFRM)
 TESTS := $(UNIT_TESTS) $(NETNS_TESTS)
@@ -87,7 +87,7 @@ $(XFRMCTL): $(BUILD)/tests/tools/xfrmctl.o $(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL)
 
-$(BENCH_XFRM): $(BUILD)/tests/bench/bench_xfrm.o \
+$(BENCH_XFRM): $(BUILD)/tests/bench/bench_policy.o \
 		$(BUILD)/tests/netns/netns_util.o $(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL)

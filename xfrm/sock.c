@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +212,12 @@ int xfrm_batch_send(struct xfrm_sock *s, struct xfrm_batch *b)
 			err = read_chunk(s, b);
 		if (err)
 			xfrm_batch_fail_pending(b, c, err);
+		/*
+		 * The kernel grows its policy and SA hash tables in a work
+		 * item on this CPU; without a yield it starves behind us and
+		 * every insert walks ever longer chains.
+		 */
+		sched_yield();
 	}
 	if (err)
 		return err;
