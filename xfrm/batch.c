@@ -16,12 +16,12 @@
  */
 #define CHUNK_BYTES ((size_t)128 * 1024)
 #define CHUNK_REQS 1024u
-#define PENDING 1		/* err value of a request still without reply */
+#define PENDING 1 /* err value of a request still without reply */
 
 struct chunk {
 	uint8_t *buf;
 	size_t used;
-	size_t first, count;	/* request indexes */
+	size_t first, count; /* request indexes */
 };
 
 /* Enough of the object to name it in an error report. */
@@ -34,7 +34,7 @@ struct desc {
 
 struct req {
 	int err;
-	char *extack;		/* only for failed requests */
+	char *extack; /* only for failed requests */
 	struct desc d;
 };
 
@@ -44,7 +44,7 @@ struct xfrm_batch {
 	struct req *reqs;
 	size_t nreqs, req_cap;
 	uint32_t seq_base;
-	size_t inflight;	/* chunk whose replies are being read */
+	size_t inflight; /* chunk whose replies are being read */
 	size_t failed;
 };
 
@@ -107,7 +107,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t size)
 		return 0;
 	while (ncap < need)
 		ncap *= 2;
-	p = realloc(*arr, ncap * size);	/* bookkeeping only, never keys */
+	p = realloc(*arr, ncap * size); /* bookkeeping only, never keys */
 	if (!p)
 		return -ENOMEM;
 	*arr = p;
@@ -123,14 +123,15 @@ static struct chunk *chunk_for_next(struct xfrm_batch *b)
 				    c->count < CHUNK_REQS)))
 		return c;
 	if (grow((void **)&b->chunks, &b->chunk_cap, b->nchunks + 1,
-		 sizeof(*c)) || !b->chunks)
+		 sizeof(*c)) ||
+	    !b->chunks)
 		return NULL;
 	c = &b->chunks[b->nchunks];
 	memset(c, 0, sizeof(*c));
 	c->buf = malloc(CHUNK_BYTES);
 	if (!c->buf)
 		return NULL;
-	(void)mlock(c->buf, CHUNK_BYTES);	/* best effort: keys inside */
+	(void)mlock(c->buf, CHUNK_BYTES); /* best effort: keys inside */
 	b->nchunks++;
 	return c;
 }
@@ -241,8 +242,7 @@ int xfrm_batch_policy_add(struct xfrm_batch *b, const struct xfrm_policy *p)
 	return queue_policy(b, XFRM_REQ_POLICY_ADD, p);
 }
 
-int xfrm_batch_policy_update(struct xfrm_batch *b,
-			     const struct xfrm_policy *p)
+int xfrm_batch_policy_update(struct xfrm_batch *b, const struct xfrm_policy *p)
 {
 	return queue_policy(b, XFRM_REQ_POLICY_UPDATE, p);
 }
@@ -257,8 +257,8 @@ size_t xfrm_batch_chunks(const struct xfrm_batch *b)
 	return b->nchunks && b->chunks[0].count ? b->nchunks : 0;
 }
 
-const void *xfrm_batch_chunk(const struct xfrm_batch *b, size_t c,
-			     size_t *len, size_t *first, size_t *count)
+const void *xfrm_batch_chunk(const struct xfrm_batch *b, size_t c, size_t *len,
+			     size_t *first, size_t *count)
 {
 	*len = b->chunks[c].used;
 	*first = b->chunks[c].first;
@@ -278,7 +278,8 @@ void xfrm_batch_set_seq(struct xfrm_batch *b, uint32_t base)
 		nlh = (struct nlmsghdr *)b->chunks[c].buf;
 		left = b->chunks[c].used;
 		last = NULL;
-		for (i = b->chunks[c].first; mnl_nlmsg_ok(nlh, (int)left); i++) {
+		for (i = b->chunks[c].first; mnl_nlmsg_ok(nlh, (int)left);
+		     i++) {
 			nlh->nlmsg_seq = base + (uint32_t)i;
 			nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
 			b->reqs[i].err = PENDING;
@@ -334,8 +335,8 @@ static void close_chunk(struct xfrm_batch *b)
 			b->reqs[i].err = 0;
 }
 
-int xfrm_batch_parse_replies(struct xfrm_batch *b, const void *buf,
-			     size_t len, uint32_t portid)
+int xfrm_batch_parse_replies(struct xfrm_batch *b, const void *buf, size_t len,
+			     uint32_t portid)
 {
 	const struct chunk *ch = &b->chunks[b->inflight];
 	const struct nlmsghdr *nlh = buf;
@@ -349,18 +350,18 @@ int xfrm_batch_parse_replies(struct xfrm_batch *b, const void *buf,
 		if (nlh->nlmsg_pid != portid ||
 		    nlh->nlmsg_seq - b->seq_base < ch->first ||
 		    nlh->nlmsg_seq - b->seq_base >= ch->first + ch->count)
-			continue;	/* stale reply of an earlier exchange */
+			continue; /* stale reply of an earlier exchange */
 		if (xfrm_parse_error(nlh, &err, extack, sizeof(extack)))
 			return -EBADMSG;
 		i = nlh->nlmsg_seq - b->seq_base;
 		if (b->reqs[i].err != PENDING)
-			return -EBADMSG;	/* two replies for one request */
+			return -EBADMSG; /* two replies for one request */
 		set_result(b, i, err, extack);
 		if (i == ch->first + ch->count - 1)
 			done = 1;
 	}
 	if (left > 0)
-		return -EBADMSG;	/* trailing bytes: a truncated message */
+		return -EBADMSG; /* trailing bytes: a truncated message */
 	if (done)
 		close_chunk(b);
 	return done;
@@ -396,8 +397,8 @@ static const char *kind_name(uint8_t kind)
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 
-const char *xfrm_batch_describe(const struct xfrm_batch *b, size_t i,
-				char *buf, size_t len)
+const char *xfrm_batch_describe(const struct xfrm_batch *b, size_t i, char *buf,
+				size_t len)
 {
 	const struct desc *d;
 	struct xfrm_policy p;
@@ -419,10 +420,13 @@ const char *xfrm_batch_describe(const struct xfrm_batch *b, size_t i,
 		xfrm_sa_describe(&sa, obj, sizeof(obj));
 	} else {
 		memset(&p, 0, sizeof(p));
-		p.sel = (struct xfrm_selector_spec){
-			.family = d->family, .src = d->src, .dst = d->dst,
-			.src_plen = d->src_plen, .dst_plen = d->dst_plen,
-			.proto = d->proto, .dport = d->dport };
+		p.sel = (struct xfrm_selector_spec){ .family = d->family,
+						     .src = d->src,
+						     .dst = d->dst,
+						     .src_plen = d->src_plen,
+						     .dst_plen = d->dst_plen,
+						     .proto = d->proto,
+						     .dport = d->dport };
 		p.dir = (enum xfrm_dir)d->dir;
 		p.action = (enum xfrm_action)d->action;
 		xfrm_policy_describe(&p, obj, sizeof(obj));

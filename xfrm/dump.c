@@ -34,12 +34,12 @@ static int dump_one(struct xfrm_dump *d, const struct nlmsghdr *nlh)
 	case NLMSG_ERROR:
 		if (xfrm_parse_error(nlh, &err, d->extack, sizeof(d->extack)))
 			return -EBADMSG;
-		return err ? err : -EBADMSG;	/* an ack ends no dump */
+		return err ? err : -EBADMSG; /* an ack ends no dump */
 	default:
 		if (nlh->nlmsg_type != d->type)
 			return -EBADMSG;
 		if (d->stop)
-			return 0;	/* drain what is left */
+			return 0; /* drain what is left */
 		r = d->msg(nlh, d->arg);
 		if (r < 0)
 			return r;
@@ -55,7 +55,7 @@ int xfrm_dump_parse(struct xfrm_dump *d, const void *buf, size_t len)
 
 	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		if (nlh->nlmsg_seq != d->seq || nlh->nlmsg_pid != d->portid)
-			continue;	/* stale reply of an earlier exchange */
+			continue; /* stale reply of an earlier exchange */
 		r = dump_one(d, nlh);
 		if (r)
 			return r;
@@ -72,9 +72,9 @@ static int run_dump(struct xfrm_sock *s, struct xfrm_dump *d)
 
 	d->seq = xfrm_sock_next_seq(s, 1);
 	d->portid = xfrm_sock_portid(s);
-	r = xfrm_build_dump(req, sizeof(req), d->type == XFRM_MSG_NEWSA
-						   ? XFRM_MSG_GETSA
-						   : XFRM_MSG_GETPOLICY,
+	r = xfrm_build_dump(req, sizeof(req),
+			    d->type == XFRM_MSG_NEWSA ? XFRM_MSG_GETSA
+						      : XFRM_MSG_GETPOLICY,
 			    d->seq);
 	if (r < 0)
 		return r;
@@ -84,7 +84,7 @@ static int run_dump(struct xfrm_sock *s, struct xfrm_dump *d)
 		if (n < 0)
 			return (int)n;
 		r = xfrm_dump_parse(d, rx, (size_t)n);
-		xfrm_sock_wipe_rx(s, (size_t)n);	/* SA dumps hold keys */
+		xfrm_sock_wipe_rx(s, (size_t)n); /* SA dumps hold keys */
 	}
 	if (r < 0)
 		return r;
@@ -113,11 +113,11 @@ static int sa_msg(const struct nlmsghdr *nlh, void *arg)
 	return r;
 }
 
-int xfrm_sa_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_sa_cb cb,
-		 void *arg)
+int xfrm_sa_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_sa_cb cb, void *arg)
 {
 	struct sa_filter f = { .reqid = reqid, .cb = cb, .arg = arg };
-	struct xfrm_dump d = { .type = XFRM_MSG_NEWSA, .msg = sa_msg,
+	struct xfrm_dump d = { .type = XFRM_MSG_NEWSA,
+			       .msg = sa_msg,
 			       .arg = &f };
 
 	return run_dump(s, &d);
@@ -148,14 +148,14 @@ int xfrm_policy_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_policy_cb cb,
 		     void *arg)
 {
 	struct policy_filter f = { .reqid = reqid, .cb = cb, .arg = arg };
-	struct xfrm_dump d = { .type = XFRM_MSG_NEWPOLICY, .msg = policy_msg,
+	struct xfrm_dump d = { .type = XFRM_MSG_NEWPOLICY,
+			       .msg = policy_msg,
 			       .arg = &f };
 
 	return run_dump(s, &d);
 }
 
-static int events_buf(const void *buf, size_t len, xfrm_event_cb cb,
-		      void *arg)
+static int events_buf(const void *buf, size_t len, xfrm_event_cb cb, void *arg)
 {
 	const struct nlmsghdr *nlh = buf;
 	struct xfrm_event ev;

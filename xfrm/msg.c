@@ -234,8 +234,8 @@ static int put_policy_info(struct nlmsghdr *nlh, size_t len,
 	put_lifetime(&info->lft, &none);
 	info->priority = p->priority;
 	info->dir = (uint8_t)p->dir;
-	info->action = p->action == XFRM_BLOCK ? XFRM_POLICY_BLOCK
-					       : XFRM_POLICY_ALLOW;
+	info->action =
+		p->action == XFRM_BLOCK ? XFRM_POLICY_BLOCK : XFRM_POLICY_ALLOW;
 	info->share = XFRM_SHARE_ANY;
 	return 0;
 }
@@ -273,8 +273,7 @@ static int put_policy_id(struct nlmsghdr *nlh, size_t len,
 }
 
 int xfrm_build_policy(void *buf, size_t len, enum xfrm_req_kind kind,
-		      const struct xfrm_policy *p, uint32_t seq,
-		      uint16_t flags)
+		      const struct xfrm_policy *p, uint32_t seq, uint16_t flags)
 {
 	struct nlmsghdr *nlh;
 	uint16_t type;

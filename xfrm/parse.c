@@ -79,7 +79,7 @@ static int get_aead(struct xfrm_sa *sa, const struct attrs *t)
 	size_t klen;
 
 	if (!a)
-		return 0;	/* not an AEAD SA: reported without key */
+		return 0; /* not an AEAD SA: reported without key */
 	if (mnl_attr_get_payload_len(a) < sizeof(*aead))
 		return -EBADMSG;
 	aead = mnl_attr_get_payload(a);
@@ -87,7 +87,8 @@ static int get_aead(struct xfrm_sa *sa, const struct attrs *t)
 	if (klen > XFRM_KEY_MAX ||
 	    mnl_attr_get_payload_len(a) < sizeof(*aead) + klen)
 		return -EBADMSG;
-	if (strncmp(aead->alg_name, XFRM_AEAD_NAME, sizeof(aead->alg_name)) != 0)
+	if (strncmp(aead->alg_name, XFRM_AEAD_NAME, sizeof(aead->alg_name)) !=
+	    0)
 		return 0;
 	memcpy(sa->key, aead->alg_key, klen);
 	sa->key_len = (uint8_t)klen;
@@ -172,7 +173,7 @@ int xfrm_parse_sa(const struct nlmsghdr *nlh, struct xfrm_sa *out)
 		return err;
 	info = mnl_nlmsg_get_payload(nlh);
 	if (info->id.proto != IPPROTO_ESP)
-		return -ENOENT;	/* not ours to describe: AH, comp */
+		return -ENOENT; /* not ours to describe: AH, comp */
 	err = fill_sa(out, info, &t);
 	if (err)
 		xfrm_sa_wipe(out);
@@ -201,7 +202,7 @@ static int get_tmpl(struct xfrm_policy *p, const struct attrs *t)
 		return 0;
 	if (mnl_attr_get_payload_len(a) < sizeof(*tmpl))
 		return -EBADMSG;
-	tmpl = mnl_attr_get_payload(a);	/* the first template is ours */
+	tmpl = mnl_attr_get_payload(a); /* the first template is ours */
 	if (tmpl->id.proto != IPPROTO_ESP)
 		return 0;
 	p->has_tmpl = true;
@@ -226,14 +227,14 @@ int xfrm_parse_policy(const struct nlmsghdr *nlh, struct xfrm_policy *out)
 	memset(out, 0, sizeof(*out));
 	family = get_family(info->sel.family);
 	if (family < 0)
-		return -ENOENT;	/* AF_UNSPEC selectors: not ours */
+		return -ENOENT; /* AF_UNSPEC selectors: not ours */
 	if (info->dir > XFRM_FWD)
-		return -ENOENT;	/* per-socket policies */
+		return -ENOENT; /* per-socket policies */
 	get_selector(&out->sel, &info->sel, family);
 	out->dir = (enum xfrm_dir)info->dir;
 	out->priority = info->priority;
-	out->action = info->action == XFRM_POLICY_BLOCK ? XFRM_BLOCK
-							: XFRM_ALLOW;
+	out->action =
+		info->action == XFRM_POLICY_BLOCK ? XFRM_BLOCK : XFRM_ALLOW;
 	out->index = info->index;
 	err = get_tmpl(out, &t);
 	if (!err)
@@ -294,7 +295,7 @@ int xfrm_parse_event(const struct nlmsghdr *nlh, struct xfrm_event *ev)
 	case XFRM_MSG_ACQUIRE:
 		return parse_acquire(nlh, ev);
 	default:
-		return -ENOENT;	/* another group's message: ignored */
+		return -ENOENT; /* another group's message: ignored */
 	}
 }
 
@@ -303,7 +304,8 @@ static void get_extack(const struct nlmsghdr *nlh, size_t off, char *msg,
 {
 	const struct nlattr *attr;
 
-	mnl_attr_for_each(attr, nlh, off) {
+	mnl_attr_for_each(attr, nlh, off)
+	{
 		if (mnl_attr_get_type(attr) != NLMSGERR_ATTR_MSG)
 			continue;
 		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)

@@ -21,7 +21,7 @@ struct xfrm_sock {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
-	uint8_t *rx;		/* may hold keys (get/dump): locked, wiped */
+	uint8_t *rx; /* may hold keys (get/dump): locked, wiped */
 	char extack[XFRM_EXTACK_MAX];
 };
 
@@ -31,9 +31,11 @@ static void set_buffers(int fd)
 
 	/* FORCE needs CAP_NET_ADMIN, which XFRM needs anyway. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+				 sizeof(size));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
+				 sizeof(size));
 }
 
 static unsigned int group_bits(unsigned int groups)
@@ -166,7 +168,7 @@ ssize_t xfrm_sock_recv(struct xfrm_sock *s, void **buf, int timeout_ms)
 	}
 	if (from.nl_pid != 0) {
 		xfrm_wipe(s->rx, (size_t)n);
-		return -EPERM;	/* not from the kernel */
+		return -EPERM; /* not from the kernel */
 	}
 	*buf = s->rx;
 	return n;
@@ -201,13 +203,14 @@ int xfrm_batch_send(struct xfrm_sock *s, struct xfrm_batch *b)
 	const void *buf;
 	int err = 0;
 
-	xfrm_batch_set_seq(b, xfrm_sock_next_seq(s, (uint32_t)xfrm_batch_count(b)));
+	xfrm_batch_set_seq(
+		b, xfrm_sock_next_seq(s, (uint32_t)xfrm_batch_count(b)));
 	for (c = 0; c < nchunks; c++) {
 		buf = xfrm_batch_chunk(b, c, &len, &first, &count);
 		xfrm_batch_begin_chunk(b, c);
 		if (!err)
 			err = xfrm_sock_send(s, buf, len);
-		xfrm_batch_wipe_chunk(b, c);	/* keys leave memory now */
+		xfrm_batch_wipe_chunk(b, c); /* keys leave memory now */
 		if (!err)
 			err = read_chunk(s, b);
 		if (err)
@@ -241,7 +244,8 @@ static int transact(struct xfrm_sock *s, void *req, size_t len,
 		if (n < 0)
 			return (int)n;
 		left = (int)n;
-		for (r = rx; mnl_nlmsg_ok(r, left); r = mnl_nlmsg_next(r, &left)) {
+		for (r = rx; mnl_nlmsg_ok(r, left);
+		     r = mnl_nlmsg_next(r, &left)) {
 			if (r->nlmsg_seq != seq || r->nlmsg_pid != s->portid)
 				continue;
 			if (r->nlmsg_type == NLMSG_ERROR) {
@@ -276,7 +280,7 @@ static int one_sa(struct xfrm_sock *s, enum xfrm_req_kind kind,
 		n = xfrm_build_sa(buf, sizeof(buf), kind, sa, seq, NLM_F_ACK);
 	if (n < 0)
 		return n;
-	return transact(s, buf, (size_t)n, NULL, NULL);	/* wipes buf */
+	return transact(s, buf, (size_t)n, NULL, NULL); /* wipes buf */
 }
 
 int xfrm_sa_add(struct xfrm_sock *s, const struct xfrm_sa *sa)

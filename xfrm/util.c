@@ -64,9 +64,9 @@ int xfrm_sa_check(const struct xfrm_sa *sa)
 	if (sa->replay_window > XFRM_REPLAY_MAX)
 		return -EINVAL;
 	if (!sa->esn && sa->replay_window > 32)
-		return -EINVAL;	/* the legacy bitmap holds 32 packets */
+		return -EINVAL; /* the legacy bitmap holds 32 packets */
 	if (sa->esn && sa->replay_window == 0)
-		return -EINVAL;	/* the kernel refuses ESN without a window */
+		return -EINVAL; /* the kernel refuses ESN without a window */
 	return 0;
 }
 
@@ -79,7 +79,7 @@ static int selector_check(const struct xfrm_selector_spec *sel)
 		return -EINVAL;
 	if (sel->dport && sel->proto != IPPROTO_UDP &&
 	    sel->proto != IPPROTO_TCP && sel->proto != IPPROTO_SCTP)
-		return -EINVAL;	/* a port needs a protocol that has ports */
+		return -EINVAL; /* a port needs a protocol that has ports */
 	return 0;
 }
 
@@ -102,8 +102,8 @@ const char *xfrm_sa_describe(const struct xfrm_sa *sa, char *buf, size_t len)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
-	snprintf(buf, len, "SA spi 0x%08x %s->%s reqid %u",
-		 sa->spi, xfrm_ip_fmt(sa->family, &sa->src, s, sizeof(s)),
+	snprintf(buf, len, "SA spi 0x%08x %s->%s reqid %u", sa->spi,
+		 xfrm_ip_fmt(sa->family, &sa->src, s, sizeof(s)),
 		 xfrm_ip_fmt(sa->family, &sa->dst, d, sizeof(d)), sa->reqid);
 	return buf;
 }

@@ -14,9 +14,9 @@
  * with errno set. Nothing here logs: callers decide what to report.
  */
 
-#define XFRM_KEY_MAX 36		/* AES-256 key + 4-byte salt */
-#define XFRM_EXTACK_MAX 128	/* kernel extended-ack text, truncated */
-#define XFRM_DESC_MAX 160	/* xfrm_*_describe() output */
+#define XFRM_KEY_MAX 36	    /* AES-256 key + 4-byte salt */
+#define XFRM_EXTACK_MAX 128 /* kernel extended-ack text, truncated */
+#define XFRM_DESC_MAX 160   /* xfrm_*_describe() output */
 
 union xfrm_ip {
 	struct in_addr v4;
@@ -28,29 +28,29 @@ union xfrm_ip {
 struct xfrm_lifetime {
 	uint64_t soft_bytes, hard_bytes;
 	uint64_t soft_packets, hard_packets;
-	uint64_t soft_secs, hard_secs;	/* seconds after add */
+	uint64_t soft_secs, hard_secs; /* seconds after add */
 };
 
 /* Live counters the kernel reports on get/dump. */
 struct xfrm_sa_stats {
 	uint64_t bytes, packets, add_time;
-	uint64_t oseq, seq;	/* 64-bit with ESN */
+	uint64_t oseq, seq; /* 64-bit with ESN */
 };
 
 /* One ESP transport-mode SA. key[] is secret: wipe with xfrm_sa_wipe(). */
 struct xfrm_sa {
-	int family;		/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	union xfrm_ip src, dst;
-	uint32_t spi;		/* host byte order, >= 256 */
+	uint32_t spi; /* host byte order, >= 256 */
 	uint32_t reqid;
 	uint8_t key[XFRM_KEY_MAX];
-	uint8_t key_len;	/* 20, 28 or 36: AES-128/192/256 + salt */
-	uint8_t icv_bits;	/* 64, 96 or 128 */
-	bool esn;		/* 64-bit sequence numbers */
-	uint32_t replay_window;	/* packets, <= 4096; ESN needs > 0 */
-	uint32_t mark, mark_mask;	/* mark_mask 0 = no mark */
+	uint8_t key_len;	  /* 20, 28 or 36: AES-128/192/256 + salt */
+	uint8_t icv_bits;	  /* 64, 96 or 128 */
+	bool esn;		  /* 64-bit sequence numbers */
+	uint32_t replay_window;	  /* packets, <= 4096; ESN needs > 0 */
+	uint32_t mark, mark_mask; /* mark_mask 0 = no mark */
 	struct xfrm_lifetime lft;
-	struct xfrm_sa_stats stats;	/* filled by get/dump only */
+	struct xfrm_sa_stats stats; /* filled by get/dump only */
 };
 
 enum xfrm_dir { XFRM_IN = 0, XFRM_OUT = 1, XFRM_FWD = 2 };
@@ -59,22 +59,22 @@ enum xfrm_action { XFRM_ALLOW = 0, XFRM_BLOCK = 1 };
 struct xfrm_selector_spec {
 	int family;
 	union xfrm_ip src, dst;
-	uint8_t src_plen, dst_plen;	/* prefix lengths */
-	uint8_t proto;		/* 0 = any, else IPPROTO_UDP, ... */
-	uint16_t dport;		/* host order; 0 = any */
+	uint8_t src_plen, dst_plen; /* prefix lengths */
+	uint8_t proto;		    /* 0 = any, else IPPROTO_UDP, ... */
+	uint16_t dport;		    /* host order; 0 = any */
 };
 
 /* A policy and its single ESP transport template. */
 struct xfrm_policy {
 	struct xfrm_selector_spec sel;
 	enum xfrm_dir dir;
-	uint32_t priority;	/* lower wins */
+	uint32_t priority; /* lower wins */
 	enum xfrm_action action;
-	bool has_tmpl;		/* ESP transport template present */
+	bool has_tmpl; /* ESP transport template present */
 	uint32_t tmpl_reqid;
-	uint32_t tmpl_spi;	/* 0 = any SA of the reqid */
-	uint32_t mark, mark_mask;	/* mark_mask 0 = no mark */
-	uint32_t index;		/* kernel's policy index, from dumps */
+	uint32_t tmpl_spi;	  /* 0 = any SA of the reqid */
+	uint32_t mark, mark_mask; /* mark_mask 0 = no mark */
+	uint32_t index;		  /* kernel's policy index, from dumps */
 };
 
 /* ---- socket ---- */
@@ -107,8 +107,7 @@ int xfrm_batch_sa_add(struct xfrm_batch *b, const struct xfrm_sa *sa);
 int xfrm_batch_sa_update(struct xfrm_batch *b, const struct xfrm_sa *sa);
 int xfrm_batch_sa_del(struct xfrm_batch *b, const struct xfrm_sa *sa);
 int xfrm_batch_policy_add(struct xfrm_batch *b, const struct xfrm_policy *p);
-int xfrm_batch_policy_update(struct xfrm_batch *b,
-			     const struct xfrm_policy *p);
+int xfrm_batch_policy_update(struct xfrm_batch *b, const struct xfrm_policy *p);
 int xfrm_batch_policy_del(struct xfrm_batch *b, const struct xfrm_policy *p);
 
 size_t xfrm_batch_count(const struct xfrm_batch *b);
@@ -126,8 +125,8 @@ int xfrm_batch_error(const struct xfrm_batch *b, size_t i);
 const char *xfrm_batch_extack(const struct xfrm_batch *b, size_t i);
 size_t xfrm_batch_failed(const struct xfrm_batch *b);
 /* Human text naming request i: "add SA spi 0x01000002 10.0.0.1->..." */
-const char *xfrm_batch_describe(const struct xfrm_batch *b, size_t i,
-				char *buf, size_t len);
+const char *xfrm_batch_describe(const struct xfrm_batch *b, size_t i, char *buf,
+				size_t len);
 
 /* ---- single requests (a batch of one) ---- */
 
@@ -160,8 +159,7 @@ typedef int (*xfrm_policy_cb)(const struct xfrm_policy *p, void *arg);
  * cb is wiped after cb returns. -EINTR if the kernel flagged the dump as
  * interrupted by a concurrent change: the caller should dump again.
  */
-int xfrm_sa_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_sa_cb cb,
-		 void *arg);
+int xfrm_sa_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_sa_cb cb, void *arg);
 /* Dumps policies whose template reqid equals reqid (0 = all). */
 int xfrm_policy_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_policy_cb cb,
 		     void *arg);
@@ -175,16 +173,16 @@ enum xfrm_event_type {
 	XFRM_EVENT_SOFT_EXPIRE,
 	XFRM_EVENT_HARD_EXPIRE,
 	XFRM_EVENT_ACQUIRE,
-	XFRM_EVENT_LOST,	/* ENOBUFS: events were dropped, resync */
+	XFRM_EVENT_LOST, /* ENOBUFS: events were dropped, resync */
 };
 
 struct xfrm_event {
 	enum xfrm_event_type type;
 	int family;
-	union xfrm_ip src, dst;	/* SA addresses (expire), or selector */
+	union xfrm_ip src, dst; /* SA addresses (expire), or selector */
 	uint32_t spi;		/* expire only */
 	uint32_t reqid;
-	struct xfrm_selector_spec sel;	/* acquire only */
+	struct xfrm_selector_spec sel; /* acquire only */
 };
 
 typedef void (*xfrm_event_cb)(const struct xfrm_event *ev, void *arg);

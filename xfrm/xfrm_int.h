@@ -10,7 +10,7 @@
 
 #define XFRM_AEAD_NAME "rfc4106(gcm(aes))"
 #define XFRM_SPI_MIN 256u
-#define XFRM_REPLAY_MAX 4096u	/* bits; the kernel's XFRMA_REPLAY_ESN_MAX*8 */
+#define XFRM_REPLAY_MAX 4096u /* bits; the kernel's XFRMA_REPLAY_ESN_MAX*8 */
 
 /* Largest message a builder writes: usersa_info + aead(36) + esn bitmap. */
 #define XFRM_REQ_BYTES 2048
@@ -57,15 +57,15 @@ int xfrm_parse_error(const struct nlmsghdr *nlh, int *err, char *msg,
  * the last request of the chunk in flight has been seen, 0 if more are
  * expected, -EBADMSG if a reply is malformed or matches nothing.
  */
-int xfrm_batch_parse_replies(struct xfrm_batch *b, const void *buf,
-			     size_t len, uint32_t portid);
+int xfrm_batch_parse_replies(struct xfrm_batch *b, const void *buf, size_t len,
+			     uint32_t portid);
 
 /* Dump reply state machine, fed one received buffer at a time. */
 struct xfrm_dump {
 	uint32_t seq, portid;
-	uint16_t type;		/* XFRM_MSG_NEWSA or XFRM_MSG_NEWPOLICY */
-	bool intr;		/* NLM_F_DUMP_INTR seen */
-	int stop;		/* non-zero value returned by a callback */
+	uint16_t type; /* XFRM_MSG_NEWSA or XFRM_MSG_NEWPOLICY */
+	bool intr;     /* NLM_F_DUMP_INTR seen */
+	int stop;      /* non-zero value returned by a callback */
 	int (*msg)(const struct nlmsghdr *nlh, void *arg);
 	void *arg;
 	char extack[XFRM_EXTACK_MAX];
@@ -77,8 +77,8 @@ int xfrm_dump_parse(struct xfrm_dump *d, const void *buf, size_t len);
 /* Internal batch access for the socket layer. */
 size_t xfrm_batch_chunks(const struct xfrm_batch *b);
 /* Chunk c: bytes to send; sets the range of request indexes it holds. */
-const void *xfrm_batch_chunk(const struct xfrm_batch *b, size_t c,
-			     size_t *len, size_t *first, size_t *count);
+const void *xfrm_batch_chunk(const struct xfrm_batch *b, size_t c, size_t *len,
+			     size_t *first, size_t *count);
 void xfrm_batch_set_seq(struct xfrm_batch *b, uint32_t base);
 void xfrm_batch_begin_chunk(struct xfrm_batch *b, size_t c);
 /* Marks requests of chunk c still without a result with err. */

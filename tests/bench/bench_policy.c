@@ -35,7 +35,8 @@ static void nth_policy(struct xfrm_policy *p, uint32_t i, uint32_t spi_base)
 
 static void fail(const char *what, int err)
 {
-	fprintf(stderr, "bench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	fprintf(stderr, "bench: %s: %s\n", what,
+		strerror(err < 0 ? -err : err));
 	exit(1);
 }
 
@@ -97,9 +98,10 @@ static void write_ip_batch(const char *path, uint32_t n)
 	if (!f)
 		fail(path, errno);
 	for (i = 0; i < n; i++)
-		fprintf(f, "xfrm policy add src 192.0.2.1/32 dst 10.%u.%u.%u/32 "
-			   "proto udp dport 4789 dir out priority 100 tmpl "
-			   "proto esp spi 0x%08x mode transport reqid %u\n",
+		fprintf(f,
+			"xfrm policy add src 192.0.2.1/32 dst 10.%u.%u.%u/32 "
+			"proto udp dport 4789 dir out priority 100 tmpl "
+			"proto esp spi 0x%08x mode transport reqid %u\n",
 			(i >> 16) & 255, (i >> 8) & 255, i & 255,
 			SPI_GEN1 | (i + 1), REQID);
 	if (fclose(f))
@@ -159,7 +161,8 @@ static double run_n(uint32_t n, const char *file)
 	report("policy_add_ip_batch", n, ipb);
 	report("spi_switch", n, upd);
 	printf("bench policy_dump_n%u %.4f s\n", n, dump);
-	printf("bench policy_add_speedup_vs_ip_batch_n%u %.1f x\n", n, ipb / add);
+	printf("bench policy_add_speedup_vs_ip_batch_n%u %.1f x\n", n,
+	       ipb / add);
 	fflush(stdout);
 	return ipb / add;
 }
@@ -172,7 +175,8 @@ int main(void)
 	int fd;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "bench: needs root (network namespaces, XFRM)\n");
+		fprintf(stderr,
+			"bench: needs root (network namespaces, XFRM)\n");
 		return 1;
 	}
 	fd = mkstemp(file);

@@ -27,7 +27,7 @@ static int read_all(FILE *f, char **out, size_t *out_len)
 		len += n;
 		if (cap - len - 1 > 0)
 			continue;
-		p = realloc(buf, cap * 2);	/* command output, no secrets */
+		p = realloc(buf, cap * 2); /* command output, no secrets */
 		if (!p) {
 			free(buf);
 			return -ENOMEM;

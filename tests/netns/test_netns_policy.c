@@ -21,8 +21,8 @@
 
 static struct xfrm_sock *sock;
 
-static void make_policy(struct xfrm_policy *p, const char *src,
-			const char *dst, enum xfrm_dir dir, uint32_t spi)
+static void make_policy(struct xfrm_policy *p, const char *src, const char *dst,
+			enum xfrm_dir dir, uint32_t spi)
 {
 	int family;
 
@@ -130,7 +130,8 @@ static void check_roundtrip(const char *src, const char *dst,
 	assert_int_equal(c.count, 2);
 	for (size_t i = 0; i < 2; i++) {
 		const struct xfrm_policy *p = &c.items[i];
-		const struct xfrm_policy *want = p->dir == XFRM_OUT ? &out : &in;
+		const struct xfrm_policy *want =
+			p->dir == XFRM_OUT ? &out : &in;
 
 		assert_memory_equal(&p->sel, &want->sel, sizeof(p->sel));
 		assert_int_equal(p->priority, 100);
@@ -145,7 +146,8 @@ static void check_roundtrip(const char *src, const char *dst,
 	assert_int_equal(netns_count_lines(text, "dir out priority 100"), 1);
 	assert_int_equal(netns_count_lines(text, "dir in priority 100"), 1);
 	assert_int_equal(netns_count_lines(text, "spi 0x01000001 reqid 4660 "
-						"mode transport"), 1);
+						 "mode transport"),
+			 1);
 	free(text);
 
 	assert_int_equal(xfrm_policy_del(sock, &out), 0);
@@ -159,8 +161,9 @@ static void check_roundtrip(const char *src, const char *dst,
 static void test_roundtrip_ipv4(void **state)
 {
 	(void)state;
-	check_roundtrip("192.0.2.1", "192.0.2.2",
-			"src 192.0.2.1/32 dst 192.0.2.2/32 proto udp dport 4789");
+	check_roundtrip(
+		"192.0.2.1", "192.0.2.2",
+		"src 192.0.2.1/32 dst 192.0.2.2/32 proto udp dport 4789");
 }
 
 static void test_roundtrip_ipv6(void **state)
@@ -217,7 +220,8 @@ static void test_block_and_mark(void **state)
 	assert_int_equal(c.items[0].sel.dst_plen, 64);
 	text = ip_policies();
 	assert_int_equal(netns_count_lines(text, "dir out action block "
-						"priority 200"), 1);
+						 "priority 200"),
+			 1);
 	assert_int_equal(netns_count_lines(text, "mark 0x10/0xff"), 1);
 	free(text);
 	/* Deleting needs the mark too: without it, nothing matches. */
@@ -233,15 +237,17 @@ static void test_dump_filters_reqid(void **state)
 	/* Another IPsec daemon's policy: never reported as ours. */
 	assert_int_equal(netns_run("ip xfrm policy add src 198.51.100.1/32 "
 				   "dst 198.51.100.2/32 dir out tmpl proto esp "
-				   "mode transport reqid 7", NULL, NULL), 0);
+				   "mode transport reqid 7",
+				   NULL, NULL),
+			 0);
 	make_policy(&p, "192.0.2.1", "192.0.2.2", XFRM_OUT, 0);
 	assert_int_equal(xfrm_policy_add(sock, &p), 0);
 	assert_int_equal(count_ours(), 1);
 	{
 		struct collect c = { .count = 0 };
 
-		assert_int_equal(xfrm_policy_dump(sock, OTHER_REQID, collect_cb,
-						  &c), 0);
+		assert_int_equal(
+			xfrm_policy_dump(sock, OTHER_REQID, collect_cb, &c), 0);
 		assert_int_equal(c.count, 1);
 		assert_int_equal(c.items[0].sel.dst.raw[3], 2);
 		assert_int_equal(c.items[0].sel.dst.raw[0], 198);
@@ -265,8 +271,11 @@ static void test_batch_10000(void **state)
 	assert_int_equal(xfrm_batch_failed(b), 0);
 	assert_int_equal(count_ours(), 10000);
 	text = ip_policies();
-	assert_int_equal(netns_count_lines(text, "dir out priority 100"), 10000);
-	assert_int_equal(netns_count_lines(text, "src 192.0.2.1/32 dst 10.0.39.15/32"), 1);
+	assert_int_equal(netns_count_lines(text, "dir out priority 100"),
+			 10000);
+	assert_int_equal(
+		netns_count_lines(text, "src 192.0.2.1/32 dst 10.0.39.15/32"),
+		1);
 	free(text);
 
 	/* The SPI switch: every out policy's template in one batch. */
@@ -304,11 +313,11 @@ static void test_batch_partial_failure(void **state)
 		nth_policy(&p, i, 0x01000000 | (i + 1));
 		idx = xfrm_batch_policy_add(b, &p);
 		assert_true(idx >= 0);
-		if (i == 1499) {	/* the same selector again */
+		if (i == 1499) { /* the same selector again */
 			nth_policy(&p, 7, 0x01000008);
 			dup = xfrm_batch_policy_add(b, &p);
 		}
-		if (i == 2222) {	/* delete of a policy never added */
+		if (i == 2222) { /* delete of a policy never added */
 			nth_policy(&p, 90000, 0);
 			gone = xfrm_batch_policy_del(b, &p);
 		}
@@ -321,7 +330,8 @@ static void test_batch_partial_failure(void **state)
 	assert_int_equal(xfrm_batch_error(b, (size_t)dup + 1), 0);
 	assert_int_equal(xfrm_batch_error(b, xfrm_batch_count(b) - 1), 0);
 	xfrm_batch_describe(b, (size_t)dup, desc, sizeof(desc));
-	assert_non_null(strstr(desc, "add policy out 192.0.2.1/32->10.0.0.7/32"));
+	assert_non_null(
+		strstr(desc, "add policy out 192.0.2.1/32->10.0.0.7/32"));
 	xfrm_batch_describe(b, (size_t)gone, desc, sizeof(desc));
 	assert_non_null(strstr(desc, "delete policy out"));
 	assert_non_null(strstr(desc, "10.1.95.144/32"));

@@ -82,7 +82,8 @@ static int setup(void **state)
 	fprintf(stderr,
 		"\n*** ESP IS UNAVAILABLE IN THIS KERNEL: SA add failed: %s\n"
 		"*** The SA tests are SKIPPED here; they run for real in the "
-		"VM lab (make lab).\n\n", esp_missing);
+		"VM lab (make lab).\n\n",
+		esp_missing);
 	if (req && strcmp(req, "1") == 0) {
 		fprintf(stderr, "VXSEC_REQUIRE_ESP=1: failing instead\n");
 		return -1;
@@ -103,14 +104,15 @@ static int clean(void **state)
 	return xfrm_sa_flush(sock);
 }
 
-#define NEED_ESP()                                                        \
-	do {                                                              \
-		if (!have_esp) {                                          \
-			fprintf(stderr, "SKIP %s: no ESP in this kernel " \
-					"(%s); runs in the VM lab\n",     \
-				__func__, esp_missing);                   \
-			skip();                                           \
-		}                                                         \
+#define NEED_ESP()                                                \
+	do {                                                      \
+		if (!have_esp) {                                  \
+			fprintf(stderr,                           \
+				"SKIP %s: no ESP in this kernel " \
+				"(%s); runs in the VM lab\n",     \
+				__func__, esp_missing);           \
+			skip();                                   \
+		}                                                 \
 	} while (0)
 
 static void check_get(const struct xfrm_sa *want)
@@ -263,7 +265,9 @@ static void test_sa_batch_dump(void **state)
 				   "192.0.2.8 proto esp spi 0x777 mode "
 				   "transport reqid 9 aead 'rfc4106(gcm(aes))' "
 				   "0x0102030405060708090a0b0c0d0e0f1011121314 "
-				   "128", NULL, NULL), 0);
+				   "128",
+				   NULL, NULL),
+			 0);
 	assert_int_equal(xfrm_sa_dump(sock, REQID, count_cb, &n), 0);
 	assert_int_equal(n, 1000);
 	xfrm_batch_free(b);
@@ -321,8 +325,10 @@ static void test_sa_add_reports_extack(void **state)
 
 	(void)state;
 	if (have_esp) {
-		fprintf(stderr, "SKIP %s: this kernel has ESP, so it cannot "
-				"refuse the AEAD\n", __func__);
+		fprintf(stderr,
+			"SKIP %s: this kernel has ESP, so it cannot "
+			"refuse the AEAD\n",
+			__func__);
 		skip();
 	}
 	make_sa(&sa, "192.0.2.1", "192.0.2.2", 0x700, 36);

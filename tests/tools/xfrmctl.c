@@ -18,29 +18,38 @@ struct cmd {
 	enum verb verb;
 	struct xfrm_sa sa;
 	struct xfrm_policy pol;
-	uint32_t reqid;		/* dump filter, or the object's reqid */
+	uint32_t reqid; /* dump filter, or the object's reqid */
 	bool key_set;
 };
 
 #define MAX_ARGS 64
 
 static const char usage_text[] =
-	"usage: xfrmctl sa add|update SRC DST SPI --reqid N --key HEX|--key-file F\n"
-	"                 [--icv 64|96|128] [--esn] [--replay N] [--mark V[/M]]\n"
-	"                 [--soft-bytes N] [--hard-bytes N] [--soft-packets N]\n"
+	"usage: xfrmctl sa add|update SRC DST SPI --reqid N --key "
+	"HEX|--key-file F\n"
+	"                 [--icv 64|96|128] [--esn] [--replay N] [--mark "
+	"V[/M]]\n"
+	"                 [--soft-bytes N] [--hard-bytes N] [--soft-packets "
+	"N]\n"
 	"                 [--hard-packets N] [--soft-secs N] [--hard-secs N]\n"
 	"       xfrmctl sa del|get SRC DST SPI [--mark V[/M]]\n"
 	"       xfrmctl sa dump [--reqid N] | sa flush\n"
-	"       xfrmctl policy add|update|del SRC[/PLEN] DST[/PLEN] --dir in|out|fwd\n"
-	"                 [--proto udp|tcp|N] [--dport N] [--prio N] [--block]\n"
+	"       xfrmctl policy add|update|del SRC[/PLEN] DST[/PLEN] --dir "
+	"in|out|fwd\n"
+	"                 [--proto udp|tcp|N] [--dport N] [--prio N] "
+	"[--block]\n"
 	"                 [--reqid N [--spi N]] [--mark V[/M]]\n"
 	"       xfrmctl policy dump [--reqid N] | policy flush\n"
 	"       xfrmctl monitor [--count N] [--timeout SECS]\n"
-	"       xfrmctl batch FILE|-   (lines as above without 'xfrmctl'; one batch)\n"
+	"       xfrmctl batch FILE|-   (lines as above without 'xfrmctl'; one "
+	"batch)\n"
 	"\n"
-	"ESP transport mode, AEAD rfc4106(gcm(aes)). HEX is the key and its 4-byte\n"
-	"salt: 40, 56 or 72 hex digits (AES-128/192/256). Keys are never printed.\n"
-	"A test tool: prefer --key-file, a key on the command line is visible in ps.\n"
+	"ESP transport mode, AEAD rfc4106(gcm(aes)). HEX is the key and its "
+	"4-byte\n"
+	"salt: 40, 56 or 72 hex digits (AES-128/192/256). Keys are never "
+	"printed.\n"
+	"A test tool: prefer --key-file, a key on the command line is visible "
+	"in ps.\n"
 	"Exit: 0 ok, 1 the kernel refused, 2 bad usage.\n";
 
 static int bad(char *err, size_t len, const char *what, const char *arg)
@@ -141,8 +150,7 @@ static int read_key_file(const char *path, struct xfrm_sa *sa)
 	return err;
 }
 
-static int parse_prefix(const char *s, struct xfrm_selector_spec *sel,
-			bool dst)
+static int parse_prefix(const char *s, struct xfrm_selector_spec *sel, bool dst)
 {
 	char buf[80], *slash;
 	uint32_t plen;
@@ -202,8 +210,7 @@ static int parse_proto(const char *s, uint8_t *proto)
 	return 0;
 }
 
-static int sa_option(struct cmd *c, const char *opt, const char *val,
-		     int *used)
+static int sa_option(struct cmd *c, const char *opt, const char *val, int *used)
 {
 	struct xfrm_lifetime *l = &c->sa.lft;
 	uint32_t v;
@@ -321,7 +328,7 @@ static int parse_sa_ids(struct cmd *c, char **pos, char *err, size_t len)
 static int parse_verb(const char *s, enum verb *v)
 {
 	static const char *const names[] = { "add", "update", "del",
-					     "get", "dump", "flush" };
+					     "get", "dump",   "flush" };
 
 	for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
 		if (!strcmp(s, names[i])) {
@@ -347,12 +354,15 @@ static int finish_cmd(struct cmd *c, char *err, size_t len)
 	if (c->obj == OBJ_SA) {
 		c->sa.reqid = c->reqid;
 		if ((c->verb == V_ADD || c->verb == V_UPDATE) && !c->key_set)
-			return bad(err, len, "an SA needs", "--key or --key-file");
+			return bad(err, len, "an SA needs",
+				   "--key or --key-file");
 		if (c->verb == V_ADD || c->verb == V_UPDATE) {
 			if (xfrm_sa_check(&c->sa))
-				return bad(err, len, "invalid SA (SPI >= 256, key "
+				return bad(err, len,
+					   "invalid SA (SPI >= 256, key "
 					   "20/28/36 bytes, ICV 64/96/128, ESN "
-					   "needs --replay 1..4096)", "");
+					   "needs --replay 1..4096)",
+					   "");
 		}
 		return 0;
 	}
@@ -362,8 +372,10 @@ static int finish_cmd(struct cmd *c, char *err, size_t len)
 		return bad(err, len, "--spi needs", "--reqid");
 	if (c->verb != V_DUMP && c->verb != V_FLUSH &&
 	    xfrm_policy_check(&c->pol))
-		return bad(err, len, "invalid policy (need --dir; --dport needs "
-			   "--proto)", "");
+		return bad(err, len,
+			   "invalid policy (need --dir; --dport needs "
+			   "--proto)",
+			   "");
 	return 0;
 }
 
@@ -375,7 +387,7 @@ static int parse_cmd(int argc, char **argv, struct cmd *c, char *err,
 
 	memset(c, 0, sizeof(*c));
 	c->sa.icv_bits = 128;
-	c->pol.dir = (enum xfrm_dir)-1;
+	c->pol.dir = (enum xfrm_dir) - 1;
 	if (argc < 2)
 		return bad(err, len, "expected sa|policy VERB", argv[0]);
 	if (!strcmp(argv[0], "sa"))
@@ -399,7 +411,8 @@ static int parse_cmd(int argc, char **argv, struct cmd *c, char *err,
 	else
 		r = 0;
 	if (!r)
-		r = parse_options(c, argc - 2 - npos, argv + 2 + npos, err, len);
+		r = parse_options(c, argc - 2 - npos, argv + 2 + npos, err,
+				  len);
 	if (!r)
 		r = finish_cmd(c, err, len);
 	return r;
@@ -423,9 +436,8 @@ static void print_sa(const struct xfrm_sa *sa, const char *sep)
 	       sa->icv_bits, sep, sa->key_len, sep, sa->mark, sa->mark_mask,
 	       sep, sa->lft.soft_bytes, sep, sa->lft.hard_bytes, sep,
 	       sa->lft.soft_packets, sep, sa->lft.hard_packets, sep,
-	       sa->lft.soft_secs, sep, sa->lft.hard_secs, sep,
-	       sa->stats.bytes, sep, sa->stats.packets, sep, sa->stats.oseq,
-	       sep, sa->stats.seq);
+	       sa->lft.soft_secs, sep, sa->lft.hard_secs, sep, sa->stats.bytes,
+	       sep, sa->stats.packets, sep, sa->stats.oseq, sep, sa->stats.seq);
 }
 
 static int dump_sa_cb(const struct xfrm_sa *sa, void *arg)
@@ -517,7 +529,8 @@ static int run_one(int argc, char **argv)
 		fprintf(stderr, "xfrmctl: %s %s: %s%s%s%s\n", argv[1],
 			c.obj == OBJ_SA
 				? xfrm_sa_describe(&c.sa, desc, sizeof(desc))
-				: xfrm_policy_describe(&c.pol, desc, sizeof(desc)),
+				: xfrm_policy_describe(&c.pol, desc,
+						       sizeof(desc)),
 			strerror(-r), *xfrm_sock_extack(s) ? " (" : "",
 			xfrm_sock_extack(s), *xfrm_sock_extack(s) ? ")" : "");
 	xfrm_sa_wipe(&c.sa);
@@ -571,7 +584,8 @@ static int read_batch(FILE *f, struct xfrm_batch *b, unsigned int *lines,
 		if (!r) {
 			r = queue_cmd(b, &c);
 			if (r == -EOPNOTSUPP)
-				snprintf(err, sizeof(err), "only add, update "
+				snprintf(err, sizeof(err),
+					 "only add, update "
 					 "and del can be batched");
 			else if (r < 0)
 				snprintf(err, sizeof(err), "%s", strerror(-r));
@@ -603,7 +617,7 @@ static int run_batch(const char *path)
 		goto out;
 	}
 	if (read_batch(f, b, lines, 1u << 20))
-		goto out;	/* nothing is sent when a line is wrong */
+		goto out; /* nothing is sent when a line is wrong */
 	r = 1;
 	s = xfrm_sock_open(0);
 	if (!s) {
@@ -676,9 +690,11 @@ static int run_monitor(int argc, char **argv)
 	int i, r;
 
 	for (i = 0; i < argc; i += 2) {
-		if (!strcmp(argv[i], "--count") && !parse_u32(argv[i + 1], &count))
+		if (!strcmp(argv[i], "--count") &&
+		    !parse_u32(argv[i + 1], &count))
 			continue;
-		if (!strcmp(argv[i], "--timeout") && !parse_u32(argv[i + 1], &secs))
+		if (!strcmp(argv[i], "--timeout") &&
+		    !parse_u32(argv[i + 1], &secs))
 			continue;
 		fprintf(stderr, "xfrmctl: monitor: bad option '%s'\n", argv[i]);
 		return 2;
