@@ -60,23 +60,27 @@ static void put_host_selector(struct xfrm_selector *sel, int family,
 static int put_usersa_info(struct nlmsghdr *nlh, size_t len,
 			   const struct xfrm_sa *sa)
 {
-	struct xfrm_usersa_info *info = put_extra(nlh, len, sizeof(*info));
+	/* Built aligned, then copied: netlink only aligns messages to 4. */
+	void *dst = put_extra(nlh, len, sizeof(struct xfrm_usersa_info));
+	struct xfrm_usersa_info info;
 
-	if (!info)
+	if (!dst)
 		return -EMSGSIZE;
-	put_host_selector(&info->sel, sa->family, &sa->src, &sa->dst);
-	put_addr(&info->id.daddr, sa->family, &sa->dst);
-	info->id.spi = htonl(sa->spi);
-	info->id.proto = IPPROTO_ESP;
-	put_addr(&info->saddr, sa->family, &sa->src);
-	put_lifetime(&info->lft, &sa->lft);
-	info->family = (uint16_t)sa->family;
-	info->mode = XFRM_MODE_TRANSPORT;
-	info->reqid = sa->reqid;
-	info->seq = 0;
+	memset(&info, 0, sizeof(info));
+	put_host_selector(&info.sel, sa->family, &sa->src, &sa->dst);
+	put_addr(&info.id.daddr, sa->family, &sa->dst);
+	info.id.spi = htonl(sa->spi);
+	info.id.proto = IPPROTO_ESP;
+	put_addr(&info.saddr, sa->family, &sa->src);
+	put_lifetime(&info.lft, &sa->lft);
+	info.family = (uint16_t)sa->family;
+	info.mode = XFRM_MODE_TRANSPORT;
+	info.reqid = sa->reqid;
+	info.seq = 0;
 	/* With ESN the window travels in XFRMA_REPLAY_ESN_VAL only. */
-	info->replay_window = sa->esn ? 0 : (uint8_t)sa->replay_window;
-	info->flags = sa->esn ? XFRM_STATE_ESN : 0;
+	info.replay_window = sa->esn ? 0 : (uint8_t)sa->replay_window;
+	info.flags = sa->esn ? XFRM_STATE_ESN : 0;
+	memcpy(dst, &info, sizeof(info));
 	return 0;
 }
 
@@ -225,18 +229,21 @@ static void put_selector(struct xfrm_selector *sel,
 static int put_policy_info(struct nlmsghdr *nlh, size_t len,
 			   const struct xfrm_policy *p)
 {
-	struct xfrm_userpolicy_info *info = put_extra(nlh, len, sizeof(*info));
+	void *dst = put_extra(nlh, len, sizeof(struct xfrm_userpolicy_info));
 	static const struct xfrm_lifetime none;
+	struct xfrm_userpolicy_info info;
 
-	if (!info)
+	if (!dst)
 		return -EMSGSIZE;
-	put_selector(&info->sel, &p->sel);
-	put_lifetime(&info->lft, &none);
-	info->priority = p->priority;
-	info->dir = (uint8_t)p->dir;
-	info->action =
+	memset(&info, 0, sizeof(info));
+	put_selector(&info.sel, &p->sel);
+	put_lifetime(&info.lft, &none);
+	info.priority = p->priority;
+	info.dir = (uint8_t)p->dir;
+	info.action =
 		p->action == XFRM_BLOCK ? XFRM_POLICY_BLOCK : XFRM_POLICY_ALLOW;
-	info->share = XFRM_SHARE_ANY;
+	info.share = XFRM_SHARE_ANY;
+	memcpy(dst, &info, sizeof(info));
 	return 0;
 }
 

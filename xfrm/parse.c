@@ -161,20 +161,21 @@ static int fill_sa(struct xfrm_sa *sa, const struct xfrm_usersa_info *info,
 
 int xfrm_parse_sa(const struct nlmsghdr *nlh, struct xfrm_sa *out)
 {
-	const struct xfrm_usersa_info *info;
+	struct xfrm_usersa_info info;
 	struct attrs t;
 	int err;
 
 	if (nlh->nlmsg_type != XFRM_MSG_NEWSA &&
 	    nlh->nlmsg_type != XFRM_MSG_UPDSA)
 		return -EBADMSG;
-	err = parse_attrs(nlh, sizeof(*info), &t);
+	err = parse_attrs(nlh, sizeof(info), &t);
 	if (err)
 		return err;
-	info = mnl_nlmsg_get_payload(nlh);
-	if (info->id.proto != IPPROTO_ESP)
+	/* Copied out: messages in a datagram are only 4-byte aligned. */
+	memcpy(&info, mnl_nlmsg_get_payload(nlh), sizeof(info));
+	if (info.id.proto != IPPROTO_ESP)
 		return -ENOENT; /* not ours to describe: AH, comp */
-	err = fill_sa(out, info, &t);
+	err = fill_sa(out, &info, &t);
 	if (err)
 		xfrm_sa_wipe(out);
 	return err;
@@ -213,29 +214,29 @@ static int get_tmpl(struct xfrm_policy *p, const struct attrs *t)
 
 int xfrm_parse_policy(const struct nlmsghdr *nlh, struct xfrm_policy *out)
 {
-	const struct xfrm_userpolicy_info *info;
+	struct xfrm_userpolicy_info info;
 	struct attrs t;
 	int family, err;
 
 	if (nlh->nlmsg_type != XFRM_MSG_NEWPOLICY &&
 	    nlh->nlmsg_type != XFRM_MSG_UPDPOLICY)
 		return -EBADMSG;
-	err = parse_attrs(nlh, sizeof(*info), &t);
+	err = parse_attrs(nlh, sizeof(info), &t);
 	if (err)
 		return err;
-	info = mnl_nlmsg_get_payload(nlh);
+	memcpy(&info, mnl_nlmsg_get_payload(nlh), sizeof(info));
 	memset(out, 0, sizeof(*out));
-	family = get_family(info->sel.family);
+	family = get_family(info.sel.family);
 	if (family < 0)
 		return -ENOENT; /* AF_UNSPEC selectors: not ours */
-	if (info->dir > XFRM_FWD)
+	if (info.dir > XFRM_FWD)
 		return -ENOENT; /* per-socket policies */
-	get_selector(&out->sel, &info->sel, family);
-	out->dir = (enum xfrm_dir)info->dir;
-	out->priority = info->priority;
+	get_selector(&out->sel, &info.sel, family);
+	out->dir = (enum xfrm_dir)info.dir;
+	out->priority = info.priority;
 	out->action =
-		info->action == XFRM_POLICY_BLOCK ? XFRM_BLOCK : XFRM_ALLOW;
-	out->index = info->index;
+		info.action == XFRM_POLICY_BLOCK ? XFRM_BLOCK : XFRM_ALLOW;
+	out->index = info.index;
 	err = get_tmpl(out, &t);
 	if (!err)
 		err = get_mark(&out->mark, &out->mark_mask, &t);
@@ -244,42 +245,42 @@ int xfrm_parse_policy(const struct nlmsghdr *nlh, struct xfrm_policy *out)
 
 static int parse_expire(const struct nlmsghdr *nlh, struct xfrm_event *ev)
 {
-	const struct xfrm_user_expire *exp;
+	struct xfrm_user_expire exp;
 
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*exp))
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(exp))
 		return -EBADMSG;
-	exp = mnl_nlmsg_get_payload(nlh);
-	ev->family = get_family(exp->state.family);
+	memcpy(&exp, mnl_nlmsg_get_payload(nlh), sizeof(exp));
+	ev->family = get_family(exp.state.family);
 	if (ev->family < 0)
 		return -EBADMSG;
-	ev->type = exp->hard ? XFRM_EVENT_HARD_EXPIRE : XFRM_EVENT_SOFT_EXPIRE;
-	get_addr(&ev->src, ev->family, &exp->state.saddr);
-	get_addr(&ev->dst, ev->family, &exp->state.id.daddr);
-	ev->spi = ntohl(exp->state.id.spi);
-	ev->reqid = exp->state.reqid;
+	ev->type = exp.hard ? XFRM_EVENT_HARD_EXPIRE : XFRM_EVENT_SOFT_EXPIRE;
+	get_addr(&ev->src, ev->family, &exp.state.saddr);
+	get_addr(&ev->dst, ev->family, &exp.state.id.daddr);
+	ev->spi = ntohl(exp.state.id.spi);
+	ev->reqid = exp.state.reqid;
 	return 0;
 }
 
 static int parse_acquire(const struct nlmsghdr *nlh, struct xfrm_event *ev)
 {
-	const struct xfrm_user_acquire *acq;
+	struct xfrm_user_acquire acq;
 	struct xfrm_policy p;
 	struct attrs t;
 	int err;
 
-	err = parse_attrs(nlh, sizeof(*acq), &t);
+	err = parse_attrs(nlh, sizeof(acq), &t);
 	if (err)
 		return err;
-	acq = mnl_nlmsg_get_payload(nlh);
-	ev->family = get_family(acq->policy.sel.family);
+	memcpy(&acq, mnl_nlmsg_get_payload(nlh), sizeof(acq));
+	ev->family = get_family(acq.policy.sel.family);
 	if (ev->family < 0)
-		ev->family = get_family(acq->sel.family);
+		ev->family = get_family(acq.sel.family);
 	if (ev->family < 0)
 		return -EBADMSG;
 	ev->type = XFRM_EVENT_ACQUIRE;
-	get_selector(&ev->sel, &acq->sel, ev->family);
-	get_addr(&ev->src, ev->family, &acq->saddr);
-	get_addr(&ev->dst, ev->family, &acq->id.daddr);
+	get_selector(&ev->sel, &acq.sel, ev->family);
+	get_addr(&ev->src, ev->family, &acq.saddr);
+	get_addr(&ev->dst, ev->family, &acq.id.daddr);
 	memset(&p, 0, sizeof(p));
 	err = get_tmpl(&p, &t);
 	ev->reqid = p.tmpl_reqid;

@@ -241,7 +241,7 @@ static int count_cb(const struct xfrm_sa *sa, void *arg)
 
 static void test_sa_batch_dump(void **state)
 {
-	struct xfrm_batch *b = xfrm_batch_new();
+	struct xfrm_batch *b;
 	struct xfrm_sa sa;
 	char dst[32];
 	size_t n = 0;
@@ -250,6 +250,7 @@ static void test_sa_batch_dump(void **state)
 
 	(void)state;
 	NEED_ESP();
+	b = xfrm_batch_new();
 	for (i = 0; i < 1000; i++) {
 		snprintf(dst, sizeof(dst), "10.1.%u.%u", i >> 8, i & 255);
 		make_sa(&sa, "192.0.2.1", dst, 0x01000000 | (i + 1), 36);
@@ -292,7 +293,7 @@ static void ev_cb(const struct xfrm_event *ev, void *arg)
 
 static void test_sa_expire_events(void **state)
 {
-	struct xfrm_sock *ev = xfrm_sock_open(XFRM_EV_EXPIRE);
+	struct xfrm_sock *ev;
 	struct wait_ev w = { .spi = 0x600 };
 	struct pollfd pfd;
 	struct xfrm_sa sa, got;
@@ -300,6 +301,7 @@ static void test_sa_expire_events(void **state)
 
 	(void)state;
 	NEED_ESP();
+	ev = xfrm_sock_open(XFRM_EV_EXPIRE);
 	assert_non_null(ev);
 	make_sa(&sa, "192.0.2.1", "192.0.2.2", 0x600, 36);
 	sa.lft.soft_secs = 1;

@@ -70,7 +70,7 @@ static size_t count_key(const uint8_t *buf, size_t len,
 
 static void test_sa_add_ipv4(void **state)
 {
-	uint8_t buf[XFRM_REQ_BYTES];
+	uint8_t buf[XFRM_REQ_BYTES] __attribute__((aligned(8)));
 	const struct xfrm_usersa_info *info;
 	const struct xfrm_algo_aead *aead;
 	const struct xfrm_replay_state_esn *esn;
@@ -140,7 +140,7 @@ static void test_sa_add_ipv4(void **state)
 
 static void test_sa_update_ipv6_legacy(void **state)
 {
-	uint8_t buf[XFRM_REQ_BYTES];
+	uint8_t buf[XFRM_REQ_BYTES] __attribute__((aligned(8)));
 	const struct xfrm_usersa_info *info;
 	const struct xfrm_algo_aead *aead;
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
@@ -172,7 +172,7 @@ static void test_sa_update_ipv6_legacy(void **state)
 
 static void test_sa_rejected(void **state)
 {
-	uint8_t buf[XFRM_REQ_BYTES];
+	uint8_t buf[XFRM_REQ_BYTES] __attribute__((aligned(8)));
 	struct xfrm_sa sa;
 
 	(void)state;
@@ -209,7 +209,7 @@ static void test_sa_rejected(void **state)
 /* Too small for the ESN bitmap: the key already written is wiped. */
 static void test_sa_short_buffer_wipes_key(void **state)
 {
-	uint8_t buf[XFRM_REQ_BYTES];
+	uint8_t buf[XFRM_REQ_BYTES] __attribute__((aligned(8)));
 	size_t upto =
 		NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct xfrm_usersa_info)) +
 		NLA_HDRLEN + NLA_ALIGN(sizeof(struct xfrm_algo_aead) + 36) + 8;
@@ -227,7 +227,7 @@ static void test_sa_short_buffer_wipes_key(void **state)
 
 static void test_sa_id(void **state)
 {
-	uint8_t buf[256];
+	uint8_t buf[256] __attribute__((aligned(8)));
 	const struct xfrm_usersa_id *id;
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	struct xfrm_sa sa;
@@ -268,7 +268,7 @@ static void make_policy(struct xfrm_policy *p)
 
 static void test_policy_add(void **state)
 {
-	uint8_t buf[512];
+	uint8_t buf[512] __attribute__((aligned(8)));
 	const struct xfrm_userpolicy_info *info;
 	const struct xfrm_user_tmpl *tmpl;
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
@@ -306,7 +306,7 @@ static void test_policy_add(void **state)
 
 static void test_policy_block_and_del(void **state)
 {
-	uint8_t buf[512];
+	uint8_t buf[512] __attribute__((aligned(8)));
 	const struct xfrm_userpolicy_info *info;
 	const struct xfrm_userpolicy_id *id;
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;

@@ -15,7 +15,7 @@
 
 #define PORTID 4242u
 
-static uint8_t rx[16384];
+static uint8_t rx[16384] __attribute__((aligned(8)));
 static size_t rx_len;
 
 static void rx_reset(void)
@@ -66,22 +66,25 @@ static void put_error(uint32_t seq, int err, const char *extack, bool capped)
 static void put_sa(uint32_t seq, uint16_t flags, uint32_t spi, uint8_t klen)
 {
 	struct nlmsghdr *nlh = rx_put(XFRM_MSG_NEWSA, flags, seq);
-	struct xfrm_usersa_info *info;
+	struct xfrm_usersa_info info;
 	struct xfrm_replay_state_esn esn = { .replay_window = 128 };
 	uint8_t aead[sizeof(struct xfrm_algo_aead) + XFRM_KEY_MAX];
 	struct xfrm_algo_aead *a = (struct xfrm_algo_aead *)aead;
 
-	info = mnl_nlmsg_put_extra_header(nlh, sizeof(*info));
-	info->family = AF_INET;
-	info->saddr.a4 = htonl(0xc0000201);
-	info->id.daddr.a4 = htonl(0xc0000202);
-	info->id.spi = htonl(spi);
-	info->id.proto = IPPROTO_ESP;
-	info->reqid = 7;
-	info->flags = XFRM_STATE_ESN;
-	info->lft.soft_byte_limit = XFRM_INF;
-	info->lft.hard_byte_limit = 5000;
-	info->curlft.packets = 3;
+	memset(&info, 0, sizeof(info));
+	info.family = AF_INET;
+	info.saddr.a4 = htonl(0xc0000201);
+	info.id.daddr.a4 = htonl(0xc0000202);
+	info.id.spi = htonl(spi);
+	info.id.proto = IPPROTO_ESP;
+	info.reqid = 7;
+	info.flags = XFRM_STATE_ESN;
+	info.lft.soft_byte_limit = XFRM_INF;
+	info.lft.hard_byte_limit = 5000;
+	info.curlft.packets = 3;
+	/* Messages after the first are only 4-byte aligned: copy in. */
+	memcpy(mnl_nlmsg_put_extra_header(nlh, sizeof(info)), &info,
+	       sizeof(info));
 	memset(aead, 0, sizeof(aead));
 	strcpy(a->alg_name, "rfc4106(gcm(aes))");
 	a->alg_key_len = klen * 8u;
