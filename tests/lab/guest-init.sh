@@ -7,9 +7,9 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /tmp
+# /tmp stays the overlay's (writable, in RAM): a tmpfs there would hide a
+# checkout under the host's /tmp, as CI's fresh clones are.
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /var/tmp
 
 param() {
 	for w in $(cat /proc/cmdline); do
