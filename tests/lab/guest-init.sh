@@ -41,7 +41,7 @@ off() {
 }
 
 if [ -z "$test" ]; then
-	echo "lab: $LAB_NAME ($LAB_IP); the repo is $LAB_SRC; leave with: poweroff -f"
+	echo "lab: $LAB_NAME ($LAB_IP); the repo is $LAB_SRC; leave with: exit"
 	setsid sh -c 'exec bash -i </dev/ttyS0 >/dev/ttyS0 2>&1'
 	off
 fi

@@ -258,14 +258,14 @@ cmd_run() {
 }
 
 cmd_shell() {
-	local kver i=${1:-1} tmp
+	local kver i=${1:-1}
 	kver=$(cmd_setup | tail -n 1)
-	tmp=$(mktemp -d)
-	mkdir -p "$tmp/res"
-	start_switch "$tmp"
-	trap 'stop_switch "$tmp"; rm -rf "$tmp"' EXIT
-	say "vm$i ($NET.$((10 + i))); leave with: poweroff -f"
-	boot_vm "$kver" "$i" 1 "$tmp/switch" "$tmp/res" "" interactive
+	SHELL_TMP=$(mktemp -d)
+	mkdir -p "$SHELL_TMP/res"
+	start_switch "$SHELL_TMP"
+	trap 'stop_switch "$SHELL_TMP"; rm -rf "$SHELL_TMP"' EXIT
+	say "vm$i ($NET.$((10 + i))); leave with: exit"
+	boot_vm "$kver" "$i" 1 "$SHELL_TMP/switch" "$SHELL_TMP/res" "" interactive
 }
 
 case "${1:-}" in
