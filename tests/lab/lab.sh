@@ -160,8 +160,20 @@ boot_vm() {
 		</dev/null >"$res/vm$i.console" 2>&1
 }
 
+# Switches still running when the script ends (error, ^C) are stopped.
+SWITCHES=()
+cleanup_switches() {
+	local d
+	for d in "${SWITCHES[@]}"; do
+		stop_switch "$d"
+		rm -rf "$d"
+	done
+}
+trap cleanup_switches EXIT
+
 start_switch() {
 	local dir=$1
+	SWITCHES+=("$dir")
 	vde_switch --sock "$dir/switch" --daemon --pidfile "$dir/switch.pid" ||
 		die "vde_switch failed"
 	for _ in $(seq 50); do
@@ -207,7 +219,6 @@ run_scenario() {
 		wait "${pids[$((i - 1))]}" || true
 	done
 	stop_switch "$tmp"
-	rm -rf "$tmp"
 	for i in $(seq "$vms"); do
 		if ! grep -qx 'rc=0' "$res/vm$i.rc" 2>/dev/null; then
 			ok=0
@@ -263,7 +274,6 @@ cmd_shell() {
 	SHELL_TMP=$(mktemp -d)
 	mkdir -p "$SHELL_TMP/res"
 	start_switch "$SHELL_TMP"
-	trap 'stop_switch "$SHELL_TMP"; rm -rf "$SHELL_TMP"' EXIT
 	say "vm$i ($NET.$((10 + i))); leave with: exit"
 	boot_vm "$kver" "$i" 1 "$SHELL_TMP/switch" "$SHELL_TMP/res" "" interactive
 }
