@@ -6,4 +6,5 @@ set -eu
 lab_modprobe
 cd "$LAB_SRC"
 # VXSEC_REQUIRE_ESP=1: a missing ESP fails here instead of skipping.
-VXSEC_REQUIRE_ESP=1 tests/run.sh build/tests/test_netns_sa build/tests/test_netns_policy
+VXSEC_REQUIRE_ESP=1 tests/run.sh build/tests/test_netns_sa build/tests/test_netns_policy \
+	build/tests/test_netns_events
