@@ -8,12 +8,33 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tests/netns/netns_util.h"
+#include "xfrm/xfrm.h"
 
 int netns_fresh(void)
 {
 	return unshare(CLONE_NEWNET) ? -errno : 0;
+}
+
+int netns_test_setup(struct xfrm_sock **sock)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "netns tests need root (CAP_SYS_ADMIN for a "
+				"network namespace, CAP_NET_ADMIN for XFRM)\n");
+		return -1;
+	}
+	if (netns_fresh()) {
+		perror("unshare(CLONE_NEWNET)");
+		return -1;
+	}
+	*sock = xfrm_sock_open(0);
+	if (!*sock) {
+		perror("xfrm_sock_open");
+		return -1;
+	}
+	return 0;
 }
 
 static int read_all(FILE *f, char **out, size_t *out_len)

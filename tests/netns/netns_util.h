@@ -14,6 +14,13 @@
 int netns_fresh(void);
 
 /*
+ * Group set-up of every netns test: checks root, enters a fresh namespace
+ * and opens an XFRM request socket into *sock. Says why on failure (-1).
+ */
+struct xfrm_sock;
+int netns_test_setup(struct xfrm_sock **sock);
+
+/*
  * Runs a shell command, returns its exit status (or -errno) and, if out is
  * not NULL, its standard output as a NUL-terminated malloc'd string.
  */

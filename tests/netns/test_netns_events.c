@@ -24,14 +24,8 @@ static struct xfrm_sock *sock;
 static int setup(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr, "netns tests need root\n");
+	if (netns_test_setup(&sock))
 		return -1;
-	}
-	if (netns_fresh()) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
 	/* Somewhere for 10.99.0.0/16 to route to, inside this namespace. */
 	if (netns_run("ip link set lo up && ip link add v0 type veth peer name "
 		      "v1 && "
@@ -42,8 +36,7 @@ static int setup(void **state)
 		fprintf(stderr, "cannot set up the veth pair\n");
 		return -1;
 	}
-	sock = xfrm_sock_open(0);
-	return sock ? 0 : -1;
+	return 0;
 }
 
 static int teardown(void **state)

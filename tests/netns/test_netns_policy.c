@@ -84,20 +84,8 @@ static char *ip_policies(void)
 static int setup(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr, "netns tests need root (CAP_SYS_ADMIN for a "
-				"network namespace, CAP_NET_ADMIN for XFRM)\n");
+	if (netns_test_setup(&sock))
 		return -1;
-	}
-	if (netns_fresh()) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	sock = xfrm_sock_open(0);
-	if (!sock) {
-		perror("xfrm_sock_open");
-		return -1;
-	}
 	return 0;
 }
 

@@ -63,19 +63,8 @@ static int setup(void **state)
 	const char *req = getenv("VXSEC_REQUIRE_ESP");
 
 	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr, "netns tests need root\n");
+	if (netns_test_setup(&sock))
 		return -1;
-	}
-	if (netns_fresh()) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	sock = xfrm_sock_open(0);
-	if (!sock) {
-		perror("xfrm_sock_open");
-		return -1;
-	}
 	probe_esp();
 	if (have_esp)
 		return 0;
