@@ -37,7 +37,7 @@ endif
 
 PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) $(PC_TEST) 2>/dev/null)
 CFLAGS ?=
-CFLAGS += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -I. $(PC_CFLAGS)
+CFLAGS += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -I. -I$(BUILD)/proto $(PC_CFLAGS)
 LDFLAGS ?=
 LDFLAGS += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
 
@@ -45,6 +45,12 @@ LIBMNL = $(shell $(PKG_CONFIG) --libs libmnl)
 LIBCMOCKA = $(shell $(PKG_CONFIG) --libs cmocka)
 
 # ---- modules ----
+PROTO_GEN := $(BUILD)/proto/vxsec.pb-c.c $(BUILD)/proto/vxsec.pb-c.h
+PROTO_SRC := $(wildcard proto/*.c)
+PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o) $(BUILD)/proto/vxsec.pb-c.o
+PROTO_LIB := $(BUILD)/libvxsec-proto.a
+LIBPROTOBUF = $(shell $(PKG_CONFIG) --libs libprotobuf-c)
+
 XFRM_SRC := $(wildcard xfrm/*.c)
 XFRM_OBJ := $(XFRM_SRC:%.c=$(BUILD)/%.o)
 XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
@@ -55,17 +61,34 @@ NETNS_TESTS := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netn
 XFRMCTL := $(BUILD)/tests/xfrmctl
 BENCH_XFRM := $(BUILD)/tests/bench_policy
 
-PROGRAMS := $(XFRMCTL) $(BENCH_XFRM)
-TESTS := $(UNIT_TESTS) $(NETNS_TESTS)
+FUZZ_REPLAY := $(BUILD)/tests/test_fuzz_replay
 
-.PHONY: all check check-unit check-netns sanitize bench depcheck install \
+PROGRAMS := $(XFRMCTL) $(BENCH_XFRM)
+TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(NETNS_TESTS)
+
+.PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
+	install \
 	uninstall clean deps analyze format format-check
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(XFRM_LIB) $(PROGRAMS) $(TESTS)
+all: $(XFRM_LIB) $(PROTO_LIB) $(PROGRAMS) $(TESTS)
 
-$(BUILD)/%.o: %.c
+# Generated from proto/vxsec.proto at build time; never edited by hand.
+$(PROTO_GEN) &: proto/vxsec.proto
+	@mkdir -p $(BUILD)/proto
+	$(if $(Q),@echo "  PROTOC  $<")
+	$(Q)protoc-c --c_out=$(BUILD)/proto -Iproto $<
+
+$(BUILD)/proto/vxsec.pb-c.o: $(BUILD)/proto/vxsec.pb-c.c
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(PROTO_LIB): $(PROTO_OBJ)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c | $(PROTO_GEN)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -77,6 +100,15 @@ $(XFRM_LIB): $(XFRM_OBJ)
 $(BUILD)/tests/test_xfrm_%: $(BUILD)/tests/unit/test_xfrm_%.o $(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
+
+$(BUILD)/tests/test_frame: $(BUILD)/tests/unit/test_frame.o $(PROTO_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF)
+
+$(BUILD)/tests/test_fuzz_replay: $(BUILD)/tests/fuzz/replay.o \
+		$(BUILD)/tests/fuzz/fuzz_frame.o $(PROTO_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF)
 
 $(BUILD)/tests/test_netns_%: $(BUILD)/tests/netns/test_netns_%.o \
 		$(BUILD)/tests/netns/netns_util.o $(XFRM_LIB)
@@ -97,10 +129,10 @@ depcheck:
 	$(Q)tests/depcheck.sh
 
 check: depcheck all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(NETNS_TESTS)
+	$(Q)tests/run.sh $(UNIT_TESTS) $(FUZZ_REPLAY) $(NETNS_TESTS)
 
 check-unit: all
-	$(Q)tests/run.sh $(UNIT_TESTS)
+	$(Q)tests/run.sh $(UNIT_TESTS) $(FUZZ_REPLAY)
 
 check-netns: all
 	$(Q)tests/run.sh $(NETNS_TESTS)
@@ -111,17 +143,37 @@ sanitize:
 bench: all
 	$(Q)$(BENCH_XFRM)
 
-analyze:
+# libFuzzer under clang: FUZZ_SECONDS per target, new inputs kept in the corpus.
+FUZZ_SECONDS ?= 60
+fuzz: $(PROTO_GEN)
+	@mkdir -p $(BUILD)/fuzz
+	$(Q)clang -std=gnu11 -g -O1 -I. -I$(BUILD)/proto $(PC_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/fuzz_frame \
+		tests/fuzz/fuzz_frame.c $(PROTO_SRC) $(BUILD)/proto/vxsec.pb-c.c \
+		$(LIBPROTOBUF)
+	$(Q)$(BUILD)/fuzz/fuzz_frame -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=65536 tests/fuzz/corpus/frame
+
+# Rewrites the hand-made seeds (one per message kind) into the corpus.
+fuzz-seeds: $(PROTO_LIB)
+	@mkdir -p $(BUILD)/fuzz
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_frame \
+		tests/fuzz/seed_frame.c $(PROTO_LIB) $(LIBPROTOBUF)
+	$(Q)$(BUILD)/fuzz/seed_frame tests/fuzz/corpus/frame
+
+analyze: $(PROTO_GEN)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr -I. $(XFRM_SRC)
-	$(Q)clang-tidy --quiet $(XFRM_SRC) -- $(CFLAGS)
+		--inline-suppr -I. -I$(BUILD)/proto $(XFRM_SRC) $(PROTO_SRC)
+	$(Q)clang-tidy --quiet $(XFRM_SRC) $(PROTO_SRC) -- $(CFLAGS)
+
+FORMAT_FILES = $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h tests/*/*.c \
+	tests/*/*.h
 
 format:
-	$(Q)clang-format -i $(XFRM_SRC) xfrm/*.h tests/*/*.c tests/*/*.h
+	$(Q)clang-format -i $(FORMAT_FILES)
 
 format-check:
-	$(Q)clang-format --dry-run --Werror $(XFRM_SRC) xfrm/*.h \
-		tests/*/*.c tests/*/*.h
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
 
 # ---- set-up, install ----
 deps:

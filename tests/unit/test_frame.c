@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests: frames and validation of the wire protocol (proto/). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/frame.h"
+
+static uint8_t key_a[36], key_b[36], boot[16], proof[32],
+	v4[4] = { 192, 0, 2, 1 };
+
+/* A prepare delta carrying one pair's keys, the message most worth wiping. */
+static uint8_t *encode_prepare(size_t *len, uint32_t spi, size_t key_len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Delta delta = VXSEC__DELTA__INIT;
+	Vxsec__GenerationPrepare prep = VXSEC__GENERATION_PREPARE__INIT;
+	Vxsec__PairKey key = VXSEC__PAIR_KEY__INIT, *keys[1] = { &key };
+	uint8_t *buf;
+
+	memset(key_a, 0xa5, sizeof(key_a));
+	memset(key_b, 0x5a, sizeof(key_b));
+	key.peer_id = "node-2";
+	key.generation = 4;
+	key.spi_out = spi;
+	key.spi_in = 0x05000002;
+	key.key_out = (ProtobufCBinaryData){ key_len, key_a };
+	key.key_in = (ProtobufCBinaryData){ 36, key_b };
+	prep.generation = 4;
+	prep.n_keys = 1;
+	prep.keys = keys;
+	delta.revision = 17;
+	delta.change_case = VXSEC__DELTA__CHANGE_PREPARE;
+	delta.prepare = &prep;
+	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
+	env.delta = &delta;
+	assert_int_equal(frame_encode(&env, &buf, len), 0);
+	return buf;
+}
+
+static int decode(const uint8_t *frame, size_t len, Vxsec__Envelope **env,
+		  char *why)
+{
+	size_t body;
+	int err = frame_header(frame, len, FRAME_MAX_DEFAULT, &body);
+
+	if (err)
+		return err;
+	assert_int_equal(body + FRAME_HEADER, len);
+	return frame_decode(frame + FRAME_HEADER, body, env, why,
+			    FRAME_WHY_MAX);
+}
+
+static void test_roundtrip(void **state)
+{
+	char why[FRAME_WHY_MAX] = "";
+	Vxsec__Envelope *env;
+	Vxsec__PairKey *k;
+	size_t len;
+	uint8_t *buf = encode_prepare(&len, 0x05000001, 36);
+
+	(void)state;
+	assert_int_equal(decode(buf, len, &env, why), 0);
+	assert_int_equal(env->version, PROTOCOL_VERSION);
+	assert_int_equal(env->msg_case, VXSEC__ENVELOPE__MSG_DELTA);
+	assert_int_equal(env->delta->revision, 17);
+	assert_int_equal(env->delta->prepare->n_keys, 1);
+	k = env->delta->prepare->keys[0];
+	assert_string_equal(k->peer_id, "node-2");
+	assert_int_equal(k->spi_out, 0x05000001);
+	assert_memory_equal(k->key_out.data, key_a, 36);
+	assert_memory_equal(k->key_in.data, key_b, 36);
+	frame_free(env);
+	frame_buf_free(buf, len);
+	frame_free(NULL);
+}
+
+static void test_header(void **state)
+{
+	const uint8_t big[4] = { 0x01, 0x00, 0x00, 0x01 }; /* 16 MiB + 1 */
+	const uint8_t zero[4] = { 0, 0, 0, 0 };
+	const uint8_t ok[4] = { 0, 0, 0x01, 0x00 };
+	size_t body = 0;
+
+	(void)state;
+	assert_int_equal(frame_header(ok, 3, FRAME_MAX_DEFAULT, &body),
+			 -EAGAIN);
+	assert_int_equal(frame_header(ok, 4, FRAME_MAX_DEFAULT, &body), 0);
+	assert_int_equal(body, 256);
+	assert_int_equal(frame_header(ok, 4, 255, &body), -EMSGSIZE);
+	assert_int_equal(frame_header(big, 4, FRAME_MAX_DEFAULT, &body),
+			 -EMSGSIZE);
+	assert_int_equal(frame_header(zero, 4, FRAME_MAX_DEFAULT, &body),
+			 -EMSGSIZE);
+}
+
+static void test_truncated_and_garbage(void **state)
+{
+	char why[FRAME_WHY_MAX];
+	Vxsec__Envelope *env = (Vxsec__Envelope *)1;
+	size_t len;
+	uint8_t *buf = encode_prepare(&len, 0x05000001, 36);
+	const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f };
+
+	(void)state;
+	/* Every truncation of the body is refused, none crashes. */
+	for (size_t n = 1; n < len - FRAME_HEADER; n++) {
+		int err = frame_decode(buf + FRAME_HEADER, n, &env, why,
+				       sizeof(why));
+
+		assert_int_equal(err, -EBADMSG);
+		assert_null(env);
+	}
+	assert_int_equal(
+		frame_decode(junk, sizeof(junk), &env, why, sizeof(why)),
+		-EBADMSG);
+	assert_non_null(strstr(why, "undecodable"));
+	frame_buf_free(buf, len);
+}
+
+static void test_bad_key_and_spi(void **state)
+{
+	char why[FRAME_WHY_MAX];
+	Vxsec__Envelope *env;
+	size_t len;
+	uint8_t *buf = encode_prepare(&len, 0x05000001, 35);
+
+	(void)state;
+	assert_int_equal(decode(buf, len, &env, why), -EBADMSG);
+	assert_non_null(strstr(why, "key is not 36 bytes"));
+	frame_buf_free(buf, len);
+	buf = encode_prepare(&len, 255, 36);
+	assert_int_equal(decode(buf, len, &env, why), -EBADMSG);
+	assert_non_null(strstr(why, "SPI below 256"));
+	frame_buf_free(buf, len);
+}
+
+static void test_wrong_version(void **state)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT, *out;
+	Vxsec__Ping ping = VXSEC__PING__INIT;
+	char why[FRAME_WHY_MAX];
+	uint8_t body[64];
+	size_t n;
+
+	(void)state;
+	env.msg_case = VXSEC__ENVELOPE__MSG_PING;
+	env.ping = &ping;
+	env.version = 2;
+	n = vxsec__envelope__pack(&env, body);
+	assert_int_equal(frame_decode(body, n, &out, why, sizeof(why)),
+			 -EPROTO);
+	assert_string_equal(why, "protocol version 2, this side speaks 1");
+	env.version = 1;
+	env.msg_case = VXSEC__ENVELOPE__MSG__NOT_SET;
+	n = vxsec__envelope__pack(&env, body);
+	assert_int_equal(frame_decode(body, n, &out, why, sizeof(why)),
+			 -EBADMSG);
+	assert_string_equal(why, "envelope without a message");
+}
+
+static int check_hello(const char *node_id, size_t boot_len, size_t ip_len,
+		       char *why)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Hello hello = VXSEC__HELLO__INIT;
+	Vxsec__Address addr = VXSEC__ADDRESS__INIT, *addrs[1] = { &addr };
+
+	hello.node_id = (char *)node_id;
+	hello.boot_id = (ProtobufCBinaryData){ boot_len, boot };
+	addr.ip = (ProtobufCBinaryData){ ip_len, v4 };
+	hello.n_underlay = 1;
+	hello.underlay = addrs;
+	env.version = PROTOCOL_VERSION;
+	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
+	env.hello = &hello;
+	return frame_validate(&env, why, FRAME_WHY_MAX);
+}
+
+static void test_bad_fields(void **state)
+{
+	char why[FRAME_WHY_MAX];
+
+	(void)state;
+	assert_int_equal(check_hello("node-1", 16, 4, why), 0);
+	assert_int_equal(check_hello("node 1", 16, 4, why), -EBADMSG);
+	assert_non_null(strstr(why, "not in [A-Za-z0-9._-]"));
+	assert_int_equal(check_hello("", 16, 4, why), -EBADMSG);
+	assert_int_equal(check_hello("node-1", 15, 4, why), -EBADMSG);
+	assert_non_null(strstr(why, "boot_id"));
+	assert_int_equal(check_hello("node-1", 16, 3, why), -EBADMSG);
+	assert_non_null(strstr(why, "want 4 or 16"));
+}
+
+static void test_snapshot_generations(void **state)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Snapshot snap = VXSEC__SNAPSHOT__INIT;
+	Vxsec__Generation g[4] = { VXSEC__GENERATION__INIT,
+				   VXSEC__GENERATION__INIT,
+				   VXSEC__GENERATION__INIT,
+				   VXSEC__GENERATION__INIT };
+	Vxsec__Generation *gp[4] = { &g[0], &g[1], &g[2], &g[3] };
+	char why[FRAME_WHY_MAX];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		g[i].generation = (uint32_t)i + 1;
+		g[i].phase = VXSEC__PHASE__PHASE_PREPARED;
+	}
+	env.version = PROTOCOL_VERSION;
+	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
+	env.snapshot = &snap;
+	snap.generations = gp;
+	snap.n_generations = 3;
+	assert_int_equal(frame_validate(&env, why, sizeof(why)), 0);
+	snap.n_generations = 4;
+	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
+	snap.n_generations = 2;
+	g[0].phase = g[1].phase = VXSEC__PHASE__PHASE_COMMITTED;
+	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "committed"));
+	g[1].phase = 9;
+	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
+}
+
+static void test_join_request(void **state)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__JoinRequest req = VXSEC__JOIN_REQUEST__INIT;
+	Vxsec__Address addr = VXSEC__ADDRESS__INIT, *addrs[1] = { &addr };
+	uint8_t csr[10] = { 0x30 };
+	char why[FRAME_WHY_MAX];
+
+	(void)state;
+	req.node_id = "vm2";
+	req.secret_proof = (ProtobufCBinaryData){ 32, proof };
+	req.csr_der = (ProtobufCBinaryData){ sizeof(csr), csr };
+	req.boot_id = (ProtobufCBinaryData){ 16, boot };
+	addr.ip = (ProtobufCBinaryData){ 4, v4 };
+	req.n_underlay = 1;
+	req.underlay = addrs;
+	env.version = PROTOCOL_VERSION;
+	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
+	env.join_request = &req;
+	assert_int_equal(frame_validate(&env, why, sizeof(why)), 0);
+	req.secret_proof.len = 31;
+	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
+	req.secret_proof.len = 32;
+	req.n_underlay = 0;
+	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_truncated_and_garbage),
+		cmocka_unit_test(test_bad_key_and_spi),
+		cmocka_unit_test(test_wrong_version),
+		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_snapshot_generations),
+		cmocka_unit_test(test_join_request),
+	};
+
+	return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
+}
