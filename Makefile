@@ -51,6 +51,11 @@ PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o) $(BUILD)/proto/vxsec.pb-c.o
 PROTO_LIB := $(BUILD)/libvxsec-proto.a
 LIBPROTOBUF = $(shell $(PKG_CONFIG) --libs libprotobuf-c)
 
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+COMMON_LIB := $(BUILD)/libvxsec-common.a
+LIBSODIUM = $(shell $(PKG_CONFIG) --libs libsodium)
+
 XFRM_SRC := $(wildcard xfrm/*.c)
 XFRM_OBJ := $(XFRM_SRC:%.c=$(BUILD)/%.o)
 XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
@@ -72,7 +77,7 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(NETNS_TESTS)
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(XFRM_LIB) $(PROTO_LIB) $(PROGRAMS) $(TESTS)
+all: $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(PROGRAMS) $(TESTS)
 
 # Generated from proto/vxsec.proto at build time; never edited by hand.
 $(PROTO_GEN) &: proto/vxsec.proto
@@ -83,6 +88,10 @@ $(PROTO_GEN) &: proto/vxsec.proto
 $(BUILD)/proto/vxsec.pb-c.o: $(BUILD)/proto/vxsec.pb-c.c
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(PROTO_LIB): $(PROTO_OBJ)
 	$(if $(Q),@echo "  AR      $@")
@@ -100,6 +109,10 @@ $(XFRM_LIB): $(XFRM_OBJ)
 $(BUILD)/tests/test_xfrm_%: $(BUILD)/tests/unit/test_xfrm_%.o $(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
+
+$(BUILD)/tests/test_token: $(BUILD)/tests/unit/test_token.o $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)
 
 $(BUILD)/tests/test_frame: $(BUILD)/tests/unit/test_frame.o $(PROTO_LIB)
 	$(if $(Q),@echo "  LD      $@")
@@ -163,10 +176,12 @@ fuzz-seeds: $(PROTO_LIB)
 
 analyze: $(PROTO_GEN)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr -I. -I$(BUILD)/proto $(XFRM_SRC) $(PROTO_SRC)
-	$(Q)clang-tidy --quiet $(XFRM_SRC) $(PROTO_SRC) -- $(CFLAGS)
+		--inline-suppr -I. -I$(BUILD)/proto $(XFRM_SRC) $(PROTO_SRC) \
+		$(COMMON_SRC)
+	$(Q)clang-tidy --quiet $(XFRM_SRC) $(PROTO_SRC) $(COMMON_SRC) -- $(CFLAGS)
 
-FORMAT_FILES = $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h tests/*/*.c \
+FORMAT_FILES = $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h $(COMMON_SRC) \
+	common/*.h tests/*/*.c \
 	tests/*/*.h
 
 format:
