@@ -110,6 +110,12 @@ $(BUILD)/tests/test_xfrm_%: $(BUILD)/tests/unit/test_xfrm_%.o $(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
 
+LIBSSL = $(shell $(PKG_CONFIG) --libs libssl libcrypto)
+
+$(BUILD)/tests/test_pki: $(BUILD)/tests/unit/test_pki.o $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)
+
 $(BUILD)/tests/test_loop: $(BUILD)/tests/unit/test_loop.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/* Cluster PKI with OpenSSL 3: CA, node keys, CSRs, node certificates. */
+#include <errno.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pki.h"
+
+EVP_PKEY *pki_key_new(void)
+{
+	return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+}
+
+static int set_serial(X509 *x)
+{
+	unsigned char raw[16];
+	BIGNUM *bn;
+	int ok;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return -EIO;
+	raw[0] &= 0x7f; /* positive */
+	bn = BN_bin2bn(raw, sizeof(raw), NULL);
+	ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
+	BN_free(bn);
+	return ok ? 0 : -EIO;
+}
+
+static int set_cn(X509_NAME *name, const char *cn)
+{
+	return X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+					  (const unsigned char *)cn, -1, -1,
+					  0) == 1
+		       ? 0
+		       : -EINVAL;
+}
+
+static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	if (!ext)
+		return -EINVAL;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : -EINVAL;
+}
+
+/* Version, serial, validity (days may be negative: expired) and key. */
+static X509 *cert_base(EVP_PKEY *pub, int days)
+{
+	X509 *x = X509_new();
+	long now_off = days < 0 ? (long)days * 2 * 86400 : -300;
+
+	if (!x || !X509_set_version(x, X509_VERSION_3) || set_serial(x) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), now_off) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400) ||
+	    !X509_set_pubkey(x, pub)) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+X509 *pki_ca_new(EVP_PKEY *key, const char *name, int days)
+{
+	char cn[128];
+	X509 *x = cert_base(key, days);
+
+	snprintf(cn, sizeof(cn), "vxsec cluster CA %s", name);
+	if (!x || set_cn(X509_get_subject_name(x), cn) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(x)) ||
+	    add_ext(x, x, NID_basic_constraints,
+		    "critical,CA:TRUE,pathlen:0") ||
+	    add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") ||
+	    add_ext(x, x, NID_subject_key_identifier, "hash") ||
+	    !X509_sign(x, key, EVP_sha256())) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+X509_REQ *pki_csr_new(EVP_PKEY *key, const char *node_id)
+{
+	X509_REQ *req = X509_REQ_new();
+
+	if (!req || !X509_REQ_set_pubkey(req, key) ||
+	    set_cn(X509_REQ_get_subject_name(req), node_id) ||
+	    !X509_REQ_sign(req, key, EVP_sha256())) {
+		X509_REQ_free(req);
+		return NULL;
+	}
+	return req;
+}
+
+static int fail(char *why, size_t len, const char *msg)
+{
+	snprintf(why, len, "%s", msg);
+	return -EINVAL;
+}
+
+static int csr_check(X509_REQ *csr, const char *node_id, char *why, size_t len)
+{
+	char cn[PKI_NODE_ID_MAX + 2];
+	EVP_PKEY *pub = X509_REQ_get0_pubkey(csr);
+
+	if (!pub || X509_REQ_verify(csr, pub) != 1)
+		return fail(why, len, "CSR signature does not verify");
+	if (X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(csr),
+				      NID_commonName, cn, sizeof(cn)) < 0 ||
+	    strcmp(cn, node_id) != 0)
+		return fail(why, len, "CSR does not name the joining node");
+	return 0;
+}
+
+int pki_issue(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr, const char *node_id,
+	      int days, X509 **out, char *why, size_t whylen)
+{
+	X509 *x;
+	int err = csr_check(csr, node_id, why, whylen);
+
+	*out = NULL;
+	if (err)
+		return err;
+	x = cert_base(X509_REQ_get0_pubkey(csr), days);
+	if (!x || set_cn(X509_get_subject_name(x), node_id) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
+	    add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||
+	    add_ext(x, ca, NID_key_usage, "critical,digitalSignature") ||
+	    add_ext(x, ca, NID_ext_key_usage, "clientAuth,serverAuth") ||
+	    add_ext(x, ca, NID_authority_key_identifier, "keyid:always") ||
+	    !X509_sign(x, ca_key, EVP_sha256())) {
+		X509_free(x);
+		return fail(why, whylen, "cannot build the node certificate");
+	}
+	*out = x;
+	return 0;
+}
+
+int pki_cert_digest(X509 *cert, uint8_t out[PKI_DIGEST_LEN])
+{
+	unsigned int n = 0;
+
+	if (!X509_digest(cert, EVP_sha256(), out, &n) || n != PKI_DIGEST_LEN)
+		return -EINVAL;
+	return 0;
+}
+
+int pki_node_id(X509 *cert, char *out, size_t len)
+{
+	int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+					  NID_commonName, out, (int)len);
+
+	if (n <= 0 || n > PKI_NODE_ID_MAX || (size_t)n >= len)
+		return -EINVAL;
+	return 0;
+}
+
+time_t pki_renew_at(time_t not_before, time_t not_after, double r)
+{
+	double life = difftime(not_after, not_before);
+
+	if (r < 0 || r >= 1)
+		r = 0;
+	return not_before + (time_t)(life * (0.5 + 0.3 * r));
+}
+
+int pki_cert_times(X509 *cert, time_t *not_before, time_t *not_after)
+{
+	struct tm tb, ta;
+
+	if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tb) != 1 ||
+	    ASN1_TIME_to_tm(X509_get0_notAfter(cert), &ta) != 1)
+		return -EINVAL;
+	*not_before = timegm(&tb);
+	*not_after = timegm(&ta);
+	return 0;
+}
+
+int pki_cert_to_der(X509 *cert, uint8_t **der, size_t *len)
+{
+	int n;
+
+	*der = NULL;
+	n = i2d_X509(cert, der);
+	if (n <= 0)
+		return -EINVAL;
+	*len = (size_t)n;
+	return 0;
+}
+
+X509 *pki_cert_from_der(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+
+	if (x && p != der + len) { /* trailing bytes: not one certificate */
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+int pki_csr_to_der(X509_REQ *csr, uint8_t **der, size_t *len)
+{
+	int n;
+
+	*der = NULL;
+	n = i2d_X509_REQ(csr, der);
+	if (n <= 0)
+		return -EINVAL;
+	*len = (size_t)n;
+	return 0;
+}
+
+X509_REQ *pki_csr_from_der(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509_REQ *r = d2i_X509_REQ(NULL, &p, (long)len);
+
+	if (r && p != der + len) {
+		X509_REQ_free(r);
+		return NULL;
+	}
+	return r;
+}
