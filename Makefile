@@ -112,6 +112,10 @@ $(BUILD)/tests/test_xfrm_%: $(BUILD)/tests/unit/test_xfrm_%.o $(XFRM_LIB)
 
 LIBSSL = $(shell $(PKG_CONFIG) --libs libssl libcrypto)
 
+$(BUILD)/tests/test_tls: $(BUILD)/tests/unit/test_tls.o $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)
+
 $(BUILD)/tests/test_pki: $(BUILD)/tests/unit/test_pki.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/* TLS 1.3 with OpenSSL 3: contexts, CA pinning, non-blocking connections. */
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "pki.h"
+#include "tls.h"
+
+struct tls_ctx {
+	SSL_CTX *ssl;
+	bool pinned;
+	uint8_t pin[PKI_DIGEST_LEN];
+};
+
+struct tls_conn {
+	SSL *ssl;
+	char err[TLS_ERR_MAX];
+};
+
+static SSL_CTX *ctx_base(const SSL_METHOD *method, X509 *cert, EVP_PKEY *key)
+{
+	SSL_CTX *ssl = SSL_CTX_new(method);
+
+	if (!ssl)
+		return NULL;
+	if (!SSL_CTX_set_min_proto_version(ssl, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ssl, TLS1_3_VERSION) ||
+	    (cert && (SSL_CTX_use_certificate(ssl, cert) != 1 ||
+		      SSL_CTX_use_PrivateKey(ssl, key) != 1 ||
+		      SSL_CTX_check_private_key(ssl) != 1))) {
+		SSL_CTX_free(ssl);
+		return NULL;
+	}
+	SSL_CTX_set_options(ssl, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	return ssl;
+}
+
+static int trust(SSL_CTX *ssl, X509 *ca)
+{
+	return X509_STORE_add_cert(SSL_CTX_get_cert_store(ssl), ca) == 1
+		       ? 0
+		       : -EINVAL;
+}
+
+struct tls_ctx *tls_ctx_server(X509 *cert, EVP_PKEY *key, X509 *ca,
+			       bool allow_anonymous)
+{
+	struct tls_ctx *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->ssl = ctx_base(TLS_server_method(), cert, key);
+	if (!t->ssl || trust(t->ssl, ca) ||
+	    SSL_CTX_add1_chain_cert(t->ssl, ca) != 1) {
+		tls_ctx_free(t);
+		return NULL;
+	}
+	SSL_CTX_set_verify(
+		t->ssl,
+		SSL_VERIFY_PEER |
+			(allow_anonymous ? 0 : SSL_VERIFY_FAIL_IF_NO_PEER_CERT),
+		NULL);
+	return t;
+}
+
+/* First contact: the CA is the one in the server's chain with our pin. */
+static int pin_verify(X509_STORE_CTX *xctx, void *arg)
+{
+	struct tls_ctx *t = arg;
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_untrusted(xctx);
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *v = X509_STORE_CTX_new();
+	uint8_t d[PKI_DIGEST_LEN];
+	X509 *ca = NULL;
+	int i, ok = 0;
+
+	for (i = 0; chain && i < sk_X509_num(chain) && !ca; i++)
+		if (!pki_cert_digest(sk_X509_value(chain, i), d) &&
+		    CRYPTO_memcmp(d, t->pin, sizeof(d)) == 0)
+			ca = sk_X509_value(chain, i);
+	if (!ca) {
+		X509_STORE_CTX_set_error(xctx, X509_V_ERR_CERT_UNTRUSTED);
+	} else if (store && v && X509_STORE_add_cert(store, ca) == 1 &&
+		   X509_STORE_CTX_init(v, store, X509_STORE_CTX_get0_cert(xctx),
+				       chain) == 1) {
+		ok = X509_verify_cert(v) == 1;
+		X509_STORE_CTX_set_error(xctx, X509_STORE_CTX_get_error(v));
+	}
+	X509_STORE_CTX_free(v);
+	X509_STORE_free(store);
+	return ok;
+}
+
+struct tls_ctx *tls_ctx_client(X509 *cert, EVP_PKEY *key, X509 *ca,
+			       const uint8_t *pin)
+{
+	struct tls_ctx *t = calloc(1, sizeof(*t));
+
+	if (!t || (!ca && !pin)) {
+		free(t);
+		return NULL;
+	}
+	t->ssl = ctx_base(TLS_client_method(), cert, key);
+	if (!t->ssl || (ca && trust(t->ssl, ca))) {
+		tls_ctx_free(t);
+		return NULL;
+	}
+	SSL_CTX_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
+	if (!ca) {
+		t->pinned = true;
+		memcpy(t->pin, pin, sizeof(t->pin));
+		SSL_CTX_set_cert_verify_callback(t->ssl, pin_verify, t);
+	}
+	return t;
+}
+
+void tls_ctx_free(struct tls_ctx *t)
+{
+	if (!t)
+		return;
+	SSL_CTX_free(t->ssl);
+	free(t);
+}
+
+struct tls_conn *tls_conn_new(struct tls_ctx *t, int fd, bool server)
+{
+	struct tls_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->ssl = SSL_new(t->ssl);
+	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+		tls_conn_free(c);
+		return NULL;
+	}
+	if (server)
+		SSL_set_accept_state(c->ssl);
+	else
+		SSL_set_connect_state(c->ssl);
+	return c;
+}
+
+void tls_conn_free(struct tls_conn *c)
+{
+	if (!c)
+		return;
+	SSL_free(c->ssl);
+	free(c);
+}
+
+/* Maps an OpenSSL result to 0/-EAGAIN/-errno, keeping the reason. */
+static int io_result(struct tls_conn *c, int r, uint32_t *want)
+{
+	int e = SSL_get_error(c->ssl, r);
+	long v;
+	unsigned long code;
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		*want = EPOLLIN;
+		return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		*want = EPOLLOUT;
+		return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		snprintf(c->err, sizeof(c->err), "connection closed by peer");
+		ERR_clear_error();
+		return -ECONNRESET;
+	default:
+		v = SSL_get_verify_result(c->ssl);
+		code = ERR_get_error();
+		if (v != X509_V_OK)
+			snprintf(c->err, sizeof(c->err), "certificate: %s",
+				 X509_verify_cert_error_string(v));
+		else
+			ERR_error_string_n(code, c->err, sizeof(c->err));
+		ERR_clear_error();
+		return -EPROTO;
+	}
+}
+
+int tls_conn_handshake(struct tls_conn *c, uint32_t *want)
+{
+	int r = SSL_do_handshake(c->ssl);
+
+	if (r == 1)
+		return 0;
+	r = io_result(c, r, want);
+	return r == 0 ? -ECONNRESET : r;
+}
+
+ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t len, uint32_t *want)
+{
+	size_t n = 0;
+	int r = SSL_read_ex(c->ssl, buf, len, &n);
+
+	return r == 1 ? (ssize_t)n : io_result(c, r, want);
+}
+
+ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t len,
+		       uint32_t *want)
+{
+	size_t n = 0;
+	int r = SSL_write_ex(c->ssl, buf, len, &n);
+
+	if (r == 1)
+		return (ssize_t)n;
+	r = io_result(c, r, want);
+	return r == 0 ? -ECONNRESET : r;
+}
+
+int tls_conn_peer_id(struct tls_conn *c, char *out, size_t len)
+{
+	X509 *peer = SSL_get0_peer_certificate(c->ssl);
+
+	if (!peer)
+		return -ENOENT;
+	if (SSL_get_verify_result(c->ssl) != X509_V_OK)
+		return -EPERM;
+	return pki_node_id(peer, out, len);
+}
+
+int tls_conn_exporter(struct tls_conn *c, const char *label,
+		      uint8_t out[TLS_EXPORTER_LEN])
+{
+	return SSL_export_keying_material(c->ssl, out, TLS_EXPORTER_LEN, label,
+					  strlen(label), NULL, 0, 0) == 1
+		       ? 0
+		       : -EINVAL;
+}
+
+const char *tls_conn_error(const struct tls_conn *c)
+{
+	return c->err;
+}
