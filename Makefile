@@ -67,9 +67,12 @@ XFRMCTL := $(BUILD)/tests/xfrmctl
 BENCH_XFRM := $(BUILD)/tests/bench_policy
 
 FUZZ_REPLAY := $(BUILD)/tests/test_fuzz_replay
+WIRESRV := $(BUILD)/tests/wiresrv
+WIRECLI := $(BUILD)/tests/wirecli
+WIRE_TESTS := $(BUILD)/tests/test_wire
 
-PROGRAMS := $(XFRMCTL) $(BENCH_XFRM)
-TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(NETNS_TESTS)
+PROGRAMS := $(XFRMCTL) $(BENCH_XFRM) $(WIRESRV) $(WIRECLI)
+TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 .PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
 	install \
@@ -142,6 +145,14 @@ $(BUILD)/tests/test_netns_%: $(BUILD)/tests/netns/test_netns_%.o \
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
 
+$(BUILD)/tests/wire%: $(BUILD)/tests/tools/wire%.o $(PROTO_LIB) $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
+
+$(WIRE_TESTS): $(BUILD)/tests/wire/test_wire.o $(COMMON_LIB) | $(WIRESRV) $(WIRECLI)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL) $(LIBSODIUM)
+
 $(XFRMCTL): $(BUILD)/tests/tools/xfrmctl.o $(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL)
@@ -156,10 +167,10 @@ depcheck:
 	$(Q)tests/depcheck.sh
 
 check: depcheck all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(FUZZ_REPLAY) $(NETNS_TESTS)
+	$(Q)tests/run.sh $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 check-unit: all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(FUZZ_REPLAY)
+	$(Q)tests/run.sh $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS)
 
 check-netns: all
 	$(Q)tests/run.sh $(NETNS_TESTS)

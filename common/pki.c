@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Cluster PKI with OpenSSL 3: CA, node keys, CSRs, node certificates. */
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pki.h"
 
@@ -230,4 +233,67 @@ X509_REQ *pki_csr_from_der(const uint8_t *der, size_t len)
 		return NULL;
 	}
 	return r;
+}
+
+/* Writes through a 0600 temp file, fsync, rename: never a half file. */
+static int save_pem(const char *path, EVP_PKEY *key, X509 *cert)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd, ok;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	ok = key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
+		 : PEM_write_X509(f, cert);
+	ok = ok && fflush(f) == 0 && fsync(fd) == 0;
+	if (fclose(f) != 0)
+		ok = 0;
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -EIO;
+	}
+	return 0;
+}
+
+int pki_key_save(const char *path, EVP_PKEY *key)
+{
+	return save_pem(path, key, NULL);
+}
+
+int pki_cert_save(const char *path, X509 *cert)
+{
+	return save_pem(path, NULL, cert);
+}
+
+EVP_PKEY *pki_key_load(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	EVP_PKEY *key;
+
+	if (!f)
+		return NULL;
+	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	return key;
+}
+
+X509 *pki_cert_load(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x;
+
+	if (!f)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x;
 }

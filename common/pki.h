@@ -52,4 +52,10 @@ X509 *pki_cert_from_der(const uint8_t *der, size_t len);
 int pki_csr_to_der(X509_REQ *csr, uint8_t **der, size_t *len);
 X509_REQ *pki_csr_from_der(const uint8_t *der, size_t len);
 
+/* PEM files; keys are written with mode 0600, atomically (temp + rename). */
+int pki_key_save(const char *path, EVP_PKEY *key);
+EVP_PKEY *pki_key_load(const char *path);
+int pki_cert_save(const char *path, X509 *cert);
+X509 *pki_cert_load(const char *path);
+
 #endif

@@ -242,3 +242,10 @@ const char *tls_conn_error(const struct tls_conn *c)
 {
 	return c->err;
 }
+
+void tls_conn_shutdown(struct tls_conn *c)
+{
+	if (SSL_is_init_finished(c->ssl))
+		(void)SSL_shutdown(c->ssl);
+	ERR_clear_error();
+}

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/* wirecli: the agent's side of join and hello, for the wire tests. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/conn.h"
+#include "common/pki.h"
+#include "common/token.h"
+#include "proto/frame.h"
+
+#define LEADER_ID "vxsec-leader"
+#define TIMEOUT_MS 10000
+
+enum mode { JOIN, HELLO };
+
+struct cli {
+	enum mode mode;
+	const char *dir;
+	const char *node_id;
+	struct join_token token;
+	EVP_PKEY *key;
+	int rc;
+	bool done;
+};
+
+static uint8_t loopback[4] = { 127, 0, 0, 1 };
+
+static void path(char *out, size_t len, const char *dir, const char *name)
+{
+	snprintf(out, len, "%s/%s", dir, name);
+}
+
+static void send_env(struct conn *c, Vxsec__Envelope *env)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (frame_encode(env, &buf, &len) == 0) {
+		conn_send(c, buf, len);
+		frame_buf_free(buf, len);
+	}
+}
+
+static void send_join(struct conn *c, struct cli *cl)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__JoinRequest req = VXSEC__JOIN_REQUEST__INIT;
+	Vxsec__Address a = VXSEC__ADDRESS__INIT, *addrs[1] = { &a };
+	uint8_t exp[TLS_EXPORTER_LEN], proof[32], boot[16], *der = NULL;
+	X509_REQ *csr = pki_csr_new(cl->key, cl->node_id);
+	size_t len = 0;
+
+	/* The proof binds the token secret to this very TLS session. */
+	tls_conn_exporter(conn_tls(c), TLS_EXPORTER_JOIN, exp);
+	crypto_auth_hmacsha256(proof, exp, sizeof(exp), cl->token.secret);
+	randombytes_buf(boot, sizeof(boot));
+	pki_csr_to_der(csr, &der, &len);
+	req.node_id = (char *)cl->node_id;
+	req.secret_proof = (ProtobufCBinaryData){ sizeof(proof), proof };
+	req.csr_der = (ProtobufCBinaryData){ len, der };
+	req.boot_id = (ProtobufCBinaryData){ sizeof(boot), boot };
+	a.ip = (ProtobufCBinaryData){ 4, loopback };
+	req.n_underlay = 1;
+	req.underlay = addrs;
+	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
+	env.join_request = &req;
+	send_env(c, &env);
+	sodium_memzero(proof, sizeof(proof));
+	OPENSSL_free(der);
+	X509_REQ_free(csr);
+}
+
+static void send_hello(struct conn *c, struct cli *cl)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Hello hello = VXSEC__HELLO__INIT;
+	Vxsec__Address a = VXSEC__ADDRESS__INIT, *addrs[1] = { &a };
+	uint8_t boot[16];
+
+	randombytes_buf(boot, sizeof(boot));
+	hello.node_id = (char *)cl->node_id;
+	hello.boot_id = (ProtobufCBinaryData){ sizeof(boot), boot };
+	a.ip = (ProtobufCBinaryData){ 4, loopback };
+	hello.n_underlay = 1;
+	hello.underlay = addrs;
+	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
+	env.hello = &hello;
+	send_env(c, &env);
+}
+
+static void on_ready(struct conn *c, void *arg)
+{
+	struct cli *cl = arg;
+	char peer[PKI_NODE_ID_MAX + 1];
+
+	if (tls_conn_peer_id(conn_tls(c), peer, sizeof(peer)) ||
+	    strcmp(peer, LEADER_ID) != 0) {
+		conn_close(c, "the server is not the cluster's leader", false);
+		return;
+	}
+	if (cl->mode == JOIN)
+		send_join(c, cl);
+	else
+		send_hello(c, cl);
+}
+
+static int save_join(struct cli *cl, const Vxsec__JoinResponse *r)
+{
+	X509 *cert = pki_cert_from_der(r->cert_der.data, r->cert_der.len);
+	X509 *ca = pki_cert_from_der(r->ca_cert_der.data, r->ca_cert_der.len);
+	char p[4096];
+	int err = -EINVAL;
+
+	if (cert && ca && X509_check_private_key(cert, cl->key) == 1) {
+		path(p, sizeof(p), cl->dir, "node.key");
+		err = pki_key_save(p, cl->key);
+		path(p, sizeof(p), cl->dir, "node.pem");
+		err = err ? err : pki_cert_save(p, cert);
+		path(p, sizeof(p), cl->dir, "ca.pem");
+		err = err ? err : pki_cert_save(p, ca);
+	}
+	X509_free(cert);
+	X509_free(ca);
+	return err;
+}
+
+static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
+{
+	struct cli *cl = arg;
+	Vxsec__Envelope *env;
+	char why[FRAME_WHY_MAX];
+
+	cl->done = true;
+	cl->rc = 1;
+	if (frame_decode(body, len, &env, why, sizeof(why))) {
+		fprintf(stderr, "wirecli: bad reply from the leader: %s\n",
+			why);
+	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_ERROR) {
+		fprintf(stderr, "wirecli: refused by the leader: %s\n",
+			env->error->reason);
+	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_JOIN_RESPONSE &&
+		   save_join(cl, env->join_response) == 0) {
+		printf("joined as %s, node index %u\n", cl->node_id,
+		       env->join_response->node_index);
+		cl->rc = 0;
+	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_SNAPSHOT) {
+		printf("hello accepted: revision %llu\n",
+		       (unsigned long long)env->snapshot->revision);
+		cl->rc = 0;
+	} else {
+		fprintf(stderr, "wirecli: unexpected reply\n");
+	}
+	if (env)
+		frame_free(env);
+	conn_close(c, "done", false);
+}
+
+static void on_closed(struct conn *c, const char *why, void *arg)
+{
+	struct cli *cl = arg;
+
+	(void)c;
+	if (!cl->done) {
+		fprintf(stderr, "wirecli: connection failed: %s\n", why);
+		cl->rc = 1;
+	}
+	cl->done = true;
+}
+
+static const struct conn_ops ops = { on_ready, on_frame, NULL, on_closed };
+
+static int dial(const char *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)atoi(port)),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void on_timeout(struct loop *l, struct loop_timer *t, void *arg)
+{
+	(void)t;
+	fprintf(stderr, "wirecli: no answer within %d ms\n", TIMEOUT_MS);
+	((struct cli *)arg)->done = true;
+	loop_stop(l);
+}
+
+static struct tls_ctx *join_ctx(struct cli *cl, char **argv)
+{
+	char why[128];
+
+	if (token_parse(argv[2], &cl->token, why, sizeof(why))) {
+		fprintf(stderr, "wirecli: %s\n", why);
+		return NULL;
+	}
+	cl->node_id = argv[3];
+	cl->dir = argv[5];
+	cl->key = pki_key_new();
+	return tls_ctx_client(NULL, NULL, NULL, cl->token.ca_digest);
+}
+
+static struct tls_ctx *hello_ctx(struct cli *cl, int argc, char **argv)
+{
+	static char id[PKI_NODE_ID_MAX + 1];
+	char p[4096];
+	X509 *cert, *ca;
+	struct tls_ctx *t = NULL;
+
+	cl->dir = argv[2];
+	path(p, sizeof(p), cl->dir, "node.key");
+	cl->key = pki_key_load(p);
+	path(p, sizeof(p), cl->dir, "node.pem");
+	cert = pki_cert_load(p);
+	path(p, sizeof(p), cl->dir, "ca.pem");
+	ca = pki_cert_load(p);
+	if (cl->key && cert && ca && pki_node_id(cert, id, sizeof(id)) == 0)
+		t = tls_ctx_client(cert, cl->key, ca, NULL);
+	else
+		fprintf(stderr,
+			"wirecli: no node key, certificate and CA in "
+			"%s\n",
+			cl->dir);
+	cl->node_id = argc > 4 ? argv[4] : id;
+	X509_free(cert);
+	X509_free(ca);
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cl = { .rc = 1 };
+	struct tls_ctx *t = NULL;
+	struct loop *l;
+	struct loop_timer *timer;
+	const char *port;
+	int fd;
+
+	if (argc == 6 && !strcmp(argv[1], "join")) {
+		cl.mode = JOIN;
+		port = argv[4];
+	} else if ((argc == 4 || argc == 5) && !strcmp(argv[1], "hello")) {
+		cl.mode = HELLO;
+		port = argv[3];
+	} else {
+		fprintf(stderr, "usage: wirecli join TOKEN NODE_ID PORT DIR\n"
+				"       wirecli hello DIR PORT [NODE_ID]\n"
+				"Talks to wiresrv on 127.0.0.1:PORT.\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0)
+		return 1;
+	t = cl.mode == JOIN ? join_ctx(&cl, argv) : hello_ctx(&cl, argc, argv);
+	l = loop_new();
+	fd = dial(port);
+	if (!t || !l || fd < 0 ||
+	    !conn_new(l, t, fd, false, &ops, &cl, TIMEOUT_MS,
+		      FRAME_MAX_DEFAULT))
+		return 1;
+	timer = loop_timer_new(l, on_timeout, &cl);
+	loop_timer_arm(timer, TIMEOUT_MS, 0);
+	while (!cl.done && loop_run_once(l, -1) >= 0)
+		;
+	token_wipe(&cl.token);
+	loop_free(l);
+	tls_ctx_free(t);
+	EVP_PKEY_free(cl.key);
+	return cl.rc;
+}

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: MIT
+/* Two processes on loopback: join and hello against wiresrv, and every refusal. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/pki.h"
+#include "common/token.h"
+
+static char dir[64] = "/tmp/vxsec-wire-XXXXXX", port[16], token[128];
+static char bin[512] = "build/tests"; /* where wiresrv and wirecli are */
+static pid_t server;
+
+/* Runs a command; its output (stdout + stderr) in out; exit status back. */
+static int run(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int run(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	FILE *f;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strcat(cmd, " 2>&1");
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	for (size_t i = 0; i < n; i++) /* frames carry NULs: keep it text */
+		if (out[i] == '\0')
+			out[i] = '.';
+	st = pclose(f);
+	print_message("$ %s\n%s", cmd, out);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void read_line(const char *name, char *out, size_t len)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(out, (int)len, f));
+	out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	char p[256];
+
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	server = fork();
+	if (server == 0) {
+		char exe[600];
+
+		snprintf(exe, sizeof(exe), "%s/wiresrv", bin);
+		execl(exe, "wiresrv", dir, "0", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(p, sizeof(p), "%s/port", dir);
+	for (int i = 0; i < 100 && access(p, R_OK); i++)
+		usleep(50000);
+	read_line("port", port, sizeof(port));
+	read_line("token", token, sizeof(token));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	kill(server, SIGTERM);
+	waitpid(server, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+/* A fresh client folder for one node. */
+static void client_dir(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/%s", dir, name);
+	assert_int_equal(mkdir(out, 0700), 0);
+}
+
+static void test_join_then_hello(void **state)
+{
+	char out[4096], c[128];
+
+	(void)state;
+	client_dir(c, sizeof(c), "n1");
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli join %s "
+			     "node-1 %s %s",
+			     bin, token, port, c),
+			 0);
+	assert_non_null(strstr(out, "joined as node-1"));
+	assert_int_equal(
+		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, port),
+		0);
+	assert_non_null(strstr(out, "hello accepted"));
+	/* A hello must name the node its certificate names. */
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli hello %s %s "
+			     "node-9",
+			     bin, c, port),
+			 1);
+	assert_non_null(strstr(out, "hello names node-9 but the certificate "
+				    "names node-1"));
+}
+
+/* The same token with one bit of one half flipped. */
+static void altered_token(char *out, size_t len, bool digest)
+{
+	struct join_token t;
+	char why[128];
+
+	assert_int_equal(token_parse(token, &t, why, sizeof(why)), 0);
+	if (digest)
+		t.ca_digest[0] ^= 1;
+	else
+		t.secret[0] ^= 1;
+	assert_int_equal(token_format(&t, out, len), 0);
+	token_wipe(&t);
+}
+
+static void test_wrong_secret_and_digest(void **state)
+{
+	char out[4096], c[128], bad[TOKEN_TEXT_LEN + 1];
+
+	(void)state;
+	client_dir(c, sizeof(c), "n2");
+	altered_token(bad, sizeof(bad), false);
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli join %s "
+			     "node-2 %s %s",
+			     bin, bad, port, c),
+			 1);
+	assert_non_null(strstr(out, "refused by the leader: join token secret "
+				    "does not match"));
+	altered_token(bad, sizeof(bad), true);
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli join %s "
+			     "node-2 %s %s",
+			     bin, bad, port, c),
+			 1);
+	assert_non_null(strstr(out, "connection failed: certificate:"));
+	assert_int_equal(access("node.pem", F_OK), -1);
+}
+
+/* A client folder holding a certificate the test makes itself. */
+static void forged(const char *name, bool expired_cert)
+{
+	char c[128], p[256], why[128];
+	EVP_PKEY *ca_key, *key = pki_key_new();
+	X509 *ca, *cert;
+	X509_REQ *csr = pki_csr_new(key, "node-3");
+
+	client_dir(c, sizeof(c), name);
+	snprintf(p, sizeof(p), "%s/ca.key", dir);
+	ca_key = expired_cert ? pki_key_load(p) : pki_key_new();
+	snprintf(p, sizeof(p), "%s/ca.pem", dir);
+	ca = expired_cert ? pki_cert_load(p) : pki_ca_new(ca_key, "x", 10);
+	assert_int_equal(pki_issue(ca_key, ca, csr, "node-3",
+				   expired_cert ? -1 : 30, &cert, why,
+				   sizeof(why)),
+			 0);
+	snprintf(p, sizeof(p), "%s/node.key", c);
+	assert_int_equal(pki_key_save(p, key), 0);
+	snprintf(p, sizeof(p), "%s/node.pem", c);
+	assert_int_equal(pki_cert_save(p, cert), 0);
+	/* It trusts the real CA: only its own certificate is wrong. */
+	snprintf(p, sizeof(p), "%s/ca.pem", dir);
+	X509_free(ca);
+	ca = pki_cert_load(p);
+	snprintf(p, sizeof(p), "%s/ca.pem", c);
+	assert_int_equal(pki_cert_save(p, ca), 0);
+	X509_free(ca), X509_free(cert), X509_REQ_free(csr);
+	EVP_PKEY_free(ca_key), EVP_PKEY_free(key);
+}
+
+static void test_expired_and_foreign_certs(void **state)
+{
+	char out[4096], c[128];
+
+	(void)state;
+	forged("expired", true);
+	snprintf(c, sizeof(c), "%s/expired", dir);
+	assert_int_equal(
+		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, port),
+		1);
+	assert_non_null(strstr(out, "connection failed"));
+	assert_non_null(strstr(out, "expired"));
+	forged("foreign", false);
+	snprintf(c, sizeof(c), "%s/foreign", dir);
+	assert_int_equal(
+		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, port),
+		1);
+	assert_non_null(strstr(out, "connection failed"));
+	assert_non_null(strstr(out, "unknown ca"));
+}
+
+static void test_removed_node(void **state)
+{
+	char out[4096], c[128], c2[128];
+
+	(void)state;
+	client_dir(c, sizeof(c), "n4");
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli join %s "
+			     "node-4 %s %s",
+			     bin, token, port, c),
+			 0);
+	assert_int_equal(run(out, sizeof(out), "echo node-4 > %s/removed", dir),
+			 0);
+	assert_int_equal(
+		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, port),
+		1);
+	assert_non_null(strstr(out, "refused by the leader: this node id was "
+				    "removed"));
+	client_dir(c2, sizeof(c2), "n4b");
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli join %s "
+			     "node-4 %s %s",
+			     bin, token, port, c2),
+			 1);
+	assert_non_null(strstr(out, "removed"));
+}
+
+static void test_garbage_and_s_client(void **state)
+{
+	char out[8192], c[128];
+
+	(void)state;
+	/* Plain TCP, no TLS: the server ends it and goes on serving. */
+	assert_int_equal(
+		run(out, sizeof(out),
+		    "printf 'GET / HTTP/1.0\\r\\n\\r\\n"
+		    "' | timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"
+		    "%s; cat >&3; cat <&3 | wc -c'",
+		    port),
+		0);
+	/* openssl s_client without a certificate: a line of text is no
+	 * frame; the server answers why and closes. */
+	assert_int_equal(run(out, sizeof(out),
+			     "echo hello | timeout 10 openssl "
+			     "s_client -connect 127.0.0.1:%s -quiet -ign_eof",
+			     port),
+			 0);
+	assert_non_null(strstr(out, "frame of 1751477356 bytes (limit"));
+	client_dir(c, sizeof(c), "n5");
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli join %s "
+			     "node-5 %s %s",
+			     bin, token, port, c),
+			 0);
+}
+
+static void test_token_rotation(void **state)
+{
+	char out[4096], c[128], old[sizeof(token)], fresh[TOKEN_TEXT_LEN + 1];
+
+	(void)state;
+	strcpy(old, token);
+	altered_token(fresh, sizeof(fresh), false); /* a new secret */
+	assert_int_equal(
+		run(out, sizeof(out), "echo %s > %s/token", fresh, dir), 0);
+	client_dir(c, sizeof(c), "n6");
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli join %s "
+			     "node-6 %s %s",
+			     bin, old, port, c),
+			 1);
+	assert_non_null(strstr(out, "does not match"));
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli join %s "
+			     "node-6 %s %s",
+			     bin, fresh, port, c),
+			 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_join_then_hello),
+		cmocka_unit_test(test_wrong_secret_and_digest),
+		cmocka_unit_test(test_expired_and_foreign_certs),
+		cmocka_unit_test(test_removed_node),
+		cmocka_unit_test(test_garbage_and_s_client),
+		cmocka_unit_test(test_token_rotation),
+	};
+
+	/* The programs beside this one: a sanitizer build tests its own. */
+	(void)argc;
+	snprintf(bin, sizeof(bin), "%s", argv[0]);
+	if (strrchr(bin, '/'))
+		*strrchr(bin, '/') = '\0';
+	else
+		strcpy(bin, ".");
+	return cmocka_run_group_tests_name("wire", tests, setup, teardown);
+}
