@@ -281,6 +281,9 @@ int frame_validate(const Vxsec__Envelope *env, char *buf, size_t len)
 		return check_error(&w, env->error);
 	case VXSEC__ENVELOPE__MSG_EXPIRE_REPORT:
 		return check_expire(&w, env->expire_report);
+	case VXSEC__ENVELOPE__MSG_RENEW_REQUEST:
+		return check_bytes(&w, "csr_der", &env->renew_request->csr_der,
+				   1, PROTO_DER_MAX);
 	case VXSEC__ENVELOPE__MSG_ACK:
 	case VXSEC__ENVELOPE__MSG_PING:
 		return 0;

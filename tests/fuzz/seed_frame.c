@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 	Vxsec__Error error = VXSEC__ERROR__INIT;
 	Vxsec__Ping ping = VXSEC__PING__INIT;
 	Vxsec__ExpireReport exp = VXSEC__EXPIRE_REPORT__INIT;
+	Vxsec__RenewRequest renew = VXSEC__RENEW_REQUEST__INIT;
 
 	dir = argc > 1 ? argv[1] : ".";
 	memset(key, 0x42, sizeof(key));
@@ -152,5 +153,9 @@ int main(int argc, char **argv)
 	env.msg_case = VXSEC__ENVELOPE__MSG_EXPIRE_REPORT;
 	env.expire_report = &exp;
 	put("expire", &env, 0);
+	renew.csr_der = (ProtobufCBinaryData){ sizeof(der), der };
+	env.msg_case = VXSEC__ENVELOPE__MSG_RENEW_REQUEST;
+	env.renew_request = &renew;
+	put("renew", &env, 0);
 	return 0;
 }

@@ -18,14 +18,15 @@
 #define LEADER_ID "vxsec-leader"
 #define TIMEOUT_MS 10000
 
-enum mode { JOIN, HELLO };
+enum mode { JOIN, HELLO, RENEW };
 
 struct cli {
 	enum mode mode;
 	const char *dir;
 	const char *node_id;
 	struct join_token token;
-	EVP_PKEY *key;
+	EVP_PKEY *key;	   /* the key the saved certificate will hold */
+	EVP_PKEY *tls_key; /* renew: the current key, for this session */
 	int rc;
 	bool done;
 };
@@ -95,6 +96,24 @@ static void send_hello(struct conn *c, struct cli *cl)
 	send_env(c, &env);
 }
 
+/* A new key, and a CSR for it naming the same node. */
+static void send_renew(struct conn *c, struct cli *cl)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__RenewRequest req = VXSEC__RENEW_REQUEST__INIT;
+	X509_REQ *csr = pki_csr_new(cl->key, cl->node_id);
+	uint8_t *der = NULL;
+	size_t len = 0;
+
+	pki_csr_to_der(csr, &der, &len);
+	req.csr_der = (ProtobufCBinaryData){ len, der };
+	env.msg_case = VXSEC__ENVELOPE__MSG_RENEW_REQUEST;
+	env.renew_request = &req;
+	send_env(c, &env);
+	OPENSSL_free(der);
+	X509_REQ_free(csr);
+}
+
 static void on_ready(struct conn *c, void *arg)
 {
 	struct cli *cl = arg;
@@ -107,6 +126,8 @@ static void on_ready(struct conn *c, void *arg)
 	}
 	if (cl->mode == JOIN)
 		send_join(c, cl);
+	else if (cl->mode == RENEW)
+		send_renew(c, cl);
 	else
 		send_hello(c, cl);
 }
@@ -147,7 +168,8 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 			env->error->reason);
 	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_JOIN_RESPONSE &&
 		   save_join(cl, env->join_response) == 0) {
-		printf("joined as %s, node index %u\n", cl->node_id,
+		printf("%s as %s, node index %u\n",
+		       cl->mode == RENEW ? "renewed" : "joined", cl->node_id,
 		       env->join_response->node_index);
 		cl->rc = 0;
 	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_SNAPSHOT) {
@@ -255,9 +277,13 @@ int main(int argc, char **argv)
 	} else if ((argc == 4 || argc == 5) && !strcmp(argv[1], "hello")) {
 		cl.mode = HELLO;
 		port = argv[3];
+	} else if (argc == 4 && !strcmp(argv[1], "renew")) {
+		cl.mode = RENEW;
+		port = argv[3];
 	} else {
 		fprintf(stderr, "usage: wirecli join TOKEN NODE_ID PORT DIR\n"
 				"       wirecli hello DIR PORT [NODE_ID]\n"
+				"       wirecli renew DIR PORT\n"
 				"Talks to wiresrv on 127.0.0.1:PORT.\n");
 		return 2;
 	}
@@ -265,6 +291,10 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return 1;
 	t = cl.mode == JOIN ? join_ctx(&cl, argv) : hello_ctx(&cl, argc, argv);
+	if (cl.mode == RENEW) {
+		cl.tls_key = cl.key;
+		cl.key = pki_key_new();
+	}
 	l = loop_new();
 	fd = dial(port);
 	if (!t || !l || fd < 0 ||
@@ -279,5 +309,6 @@ int main(int argc, char **argv)
 	loop_free(l);
 	tls_ctx_free(t);
 	EVP_PKEY_free(cl.key);
+	EVP_PKEY_free(cl.tls_key);
 	return cl.rc;
 }

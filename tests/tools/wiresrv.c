@@ -29,6 +29,7 @@ struct server {
 	const char *dir;
 	int lfd;
 	uint32_t next_index;
+	char ids[256][PKI_NODE_ID_MAX + 1]; /* index i + 1 is ids[i] */
 };
 
 struct client {
@@ -136,7 +137,22 @@ static bool proof_ok(struct client *cl, struct conn *c,
 	return ok;
 }
 
-static void reply_join(struct conn *c, struct client *cl, X509 *cert)
+/* A node keeps its index for life; a new node gets the next one. */
+static uint32_t index_of(struct server *s, const char *node_id)
+{
+	uint32_t i;
+
+	for (i = 0; i + 1 < s->next_index; i++)
+		if (strcmp(s->ids[i], node_id) == 0)
+			return i + 1;
+	if (s->next_index > 256)
+		return 0;
+	snprintf(s->ids[s->next_index - 1], sizeof(s->ids[0]), "%s", node_id);
+	return s->next_index++;
+}
+
+static void reply_join(struct conn *c, struct client *cl, X509 *cert,
+		       const char *node_id)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__JoinResponse resp = VXSEC__JOIN_RESPONSE__INIT;
@@ -147,7 +163,7 @@ static void reply_join(struct conn *c, struct client *cl, X509 *cert)
 	pki_cert_to_der(cl->s->ca, &ca_der, &ca_len);
 	resp.cert_der = (ProtobufCBinaryData){ len, der };
 	resp.ca_cert_der = (ProtobufCBinaryData){ ca_len, ca_der };
-	resp.node_index = cl->s->next_index++;
+	resp.node_index = index_of(cl->s, node_id);
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_RESPONSE;
 	env.join_response = &resp;
 	send_env(c, &env);
@@ -182,10 +198,30 @@ static void handle_join(struct conn *c, struct client *cl,
 		return;
 	}
 	logf_("%s: %s joined", cl->addr, req->node_id);
-	reply_join(c, cl, cert);
+	reply_join(c, cl, cert, req->node_id);
 	X509_free(cert);
 	X509_REQ_free(csr);
 	conn_close(c, "joined", true);
+}
+
+static void handle_renew(struct conn *c, struct client *cl,
+			 const Vxsec__RenewRequest *req)
+{
+	X509_REQ *csr = pki_csr_from_der(req->csr_der.data, req->csr_der.len);
+	X509 *cert = NULL;
+	char why[160];
+
+	if (!csr || pki_issue(cl->s->ca_key, cl->s->ca, csr, cl->peer,
+			      PKI_CERT_DAYS_DEFAULT, &cert, why, sizeof(why))) {
+		X509_REQ_free(csr);
+		refuse(c, cl, VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE,
+		       csr ? why : "CSR is not DER");
+		return;
+	}
+	logf_("%s: renewed the certificate of %s", cl->addr, cl->peer);
+	reply_join(c, cl, cert, cl->peer);
+	X509_free(cert);
+	X509_REQ_free(csr);
 }
 
 static void handle_hello(struct conn *c, struct client *cl,
@@ -242,9 +278,11 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 		       "without a certificate only a join request is accepted");
 	else if (env->msg_case == VXSEC__ENVELOPE__MSG_HELLO)
 		handle_hello(c, cl, env->hello);
+	else if (env->msg_case == VXSEC__ENVELOPE__MSG_RENEW_REQUEST)
+		handle_renew(c, cl, env->renew_request);
 	else
 		refuse(c, cl, VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE,
-		       "expected a hello");
+		       "expected a hello or a renew request");
 	frame_free(env);
 }
 

@@ -280,6 +280,49 @@ static void test_garbage_and_s_client(void **state)
 			 0);
 }
 
+static void cert_times(const char *c, time_t *nb, time_t *na,
+		       uint8_t digest[PKI_DIGEST_LEN])
+{
+	char p[256];
+	X509 *x;
+
+	snprintf(p, sizeof(p), "%s/node.pem", c);
+	x = pki_cert_load(p);
+	assert_non_null(x);
+	assert_int_equal(pki_cert_times(x, nb, na), 0);
+	assert_int_equal(pki_cert_digest(x, digest), 0);
+	X509_free(x);
+}
+
+/* Renewal over mutual TLS: a new key and certificate, same node. */
+static void test_renewal(void **state)
+{
+	char out[4096], c[128];
+	uint8_t d1[PKI_DIGEST_LEN], d2[PKI_DIGEST_LEN];
+	time_t nb1, na1, nb2, na2;
+
+	(void)state;
+	client_dir(c, sizeof(c), "n7");
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli join %s node-7 %s %s", bin, token,
+			     port, c),
+			 0);
+	cert_times(c, &nb1, &na1, d1);
+	assert_true(na1 - nb1 > 29 * 86400 && na1 - nb1 <= 30 * 86400 + 300);
+	sleep(1);
+	assert_int_equal(
+		run(out, sizeof(out), "%s/wirecli renew %s %s", bin, c, port),
+		0);
+	assert_non_null(strstr(out, "renewed as node-7"));
+	cert_times(c, &nb2, &na2, d2);
+	assert_true(memcmp(d1, d2, sizeof(d1)) != 0);
+	assert_true(na2 > na1);
+	/* The renewed key and certificate open a session. */
+	assert_int_equal(
+		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, port),
+		0);
+}
+
 static void test_token_rotation(void **state)
 {
 	char out[4096], c[128], old[sizeof(token)], fresh[TOKEN_TEXT_LEN + 1];
@@ -311,6 +354,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_expired_and_foreign_certs),
 		cmocka_unit_test(test_removed_node),
 		cmocka_unit_test(test_garbage_and_s_client),
+		cmocka_unit_test(test_renewal),
 		cmocka_unit_test(test_token_rotation),
 	};
 
