@@ -264,6 +264,13 @@ static void test_garbage_and_s_client(void **state)
 		    "%s; cat >&3; cat <&3 | wc -c'",
 		    port),
 		0);
+	/* Silence after connecting: the handshake deadline (5 s) closes it,
+	 * well before this 10 s limit. */
+	assert_int_equal(run(out, sizeof(out),
+			     "timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"
+			     "%s; cat <&3 | wc -c'",
+			     port),
+			 0);
 	/* openssl s_client without a certificate: a line of text is no
 	 * frame; the server answers why and closes. */
 	assert_int_equal(run(out, sizeof(out),
