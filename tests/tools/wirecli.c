@@ -74,6 +74,7 @@ static void send_join(struct conn *c, struct cli *cl)
 	env.join_request = &req;
 	send_env(c, &env);
 	sodium_memzero(proof, sizeof(proof));
+	sodium_memzero(exp, sizeof(exp));
 	OPENSSL_free(der);
 	X509_REQ_free(csr);
 }

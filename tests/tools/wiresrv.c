@@ -134,6 +134,7 @@ static bool proof_ok(struct client *cl, struct conn *c,
 	ok = crypto_auth_hmacsha256_verify(req->secret_proof.data, exp,
 					   sizeof(exp), t.secret) == 0;
 	token_wipe(&t);
+	sodium_memzero(exp, sizeof(exp));
 	return ok;
 }
 
