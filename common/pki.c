@@ -55,15 +55,19 @@ static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 	return ok ? 0 : -EINVAL;
 }
 
-/* Version, serial, validity (days may be negative: expired) and key. */
-static X509 *cert_base(EVP_PKEY *pub, int days)
+/*
+ * Version, serial, validity and key. A negative life makes a certificate
+ * that expired that long ago (tests). notBefore is set back a little for
+ * clock skew: 5 minutes, or a tenth of a short life.
+ */
+static X509 *cert_base(EVP_PKEY *pub, long secs)
 {
 	X509 *x = X509_new();
-	long now_off = days < 0 ? (long)days * 2 * 86400 : -300;
+	long back = secs < 0 ? 2 * secs : secs >= 3000 ? -300 : -(secs / 10);
 
 	if (!x || !X509_set_version(x, X509_VERSION_3) || set_serial(x) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), now_off) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), back) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), secs) ||
 	    !X509_set_pubkey(x, pub)) {
 		X509_free(x);
 		return NULL;
@@ -74,7 +78,7 @@ static X509 *cert_base(EVP_PKEY *pub, int days)
 X509 *pki_ca_new(EVP_PKEY *key, const char *name, int days)
 {
 	char cn[128];
-	X509 *x = cert_base(key, days);
+	X509 *x = cert_base(key, (long)days * 86400);
 
 	snprintf(cn, sizeof(cn), "vxsec cluster CA %s", name);
 	if (!x || set_cn(X509_get_subject_name(x), cn) ||
@@ -126,13 +130,21 @@ static int csr_check(X509_REQ *csr, const char *node_id, char *why, size_t len)
 int pki_issue(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr, const char *node_id,
 	      int days, X509 **out, char *why, size_t whylen)
 {
+	return pki_issue_secs(ca_key, ca, csr, node_id, (long)days * 86400, out,
+			      why, whylen);
+}
+
+int pki_issue_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
+		   const char *node_id, long secs, X509 **out, char *why,
+		   size_t whylen)
+{
 	X509 *x;
 	int err = csr_check(csr, node_id, why, whylen);
 
 	*out = NULL;
 	if (err)
 		return err;
-	x = cert_base(X509_REQ_get0_pubkey(csr), days);
+	x = cert_base(X509_REQ_get0_pubkey(csr), secs);
 	if (!x || set_cn(X509_get_subject_name(x), node_id) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
 	    add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/conn.h"
@@ -18,7 +19,7 @@
 #define LEADER_ID "vxsec-leader"
 #define TIMEOUT_MS 10000
 
-enum mode { JOIN, HELLO, RENEW };
+enum mode { JOIN, HELLO, RENEW, SESSION };
 
 struct cli {
 	enum mode mode;
@@ -28,7 +29,10 @@ struct cli {
 	EVP_PKEY *key;	   /* the key the saved certificate will hold */
 	EVP_PKEY *tls_key; /* renew: the current key, for this session */
 	int rc;
-	bool done;
+	bool done, ending;
+	struct conn *conn;
+	struct loop_timer *renew; /* session: the next renewal */
+	int renewals;
 };
 
 static uint8_t loopback[4] = { 127, 0, 0, 1 };
@@ -125,6 +129,7 @@ static void on_ready(struct conn *c, void *arg)
 		conn_close(c, "the server is not the cluster's leader", false);
 		return;
 	}
+	cl->conn = c;
 	if (cl->mode == JOIN)
 		send_join(c, cl);
 	else if (cl->mode == RENEW)
@@ -153,6 +158,55 @@ static int save_join(struct cli *cl, const Vxsec__JoinResponse *r)
 	return err;
 }
 
+/* Arms the next renewal at a random point in 50-80% of the cert's life. */
+static void schedule_renewal(struct cli *cl)
+{
+	char p[4096];
+	time_t nb, na, at, now = time(NULL);
+	X509 *cert;
+
+	path(p, sizeof(p), cl->dir, "node.pem");
+	cert = pki_cert_load(p);
+	if (!cert || pki_cert_times(cert, &nb, &na)) {
+		X509_free(cert);
+		return;
+	}
+	X509_free(cert);
+	at = pki_renew_at(nb, na, randombytes_uniform(1000000) / 1e6);
+	printf("next renewal in %ld s (certificate valid %ld s)\n",
+	       (long)(at > now ? at - now : 0), (long)(na - nb));
+	fflush(stdout);
+	loop_timer_arm(cl->renew, at > now ? (uint64_t)(at - now) * 1000 : 1,
+		       0);
+}
+
+static void on_renew_due(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct cli *cl = arg;
+
+	(void)l, (void)t;
+	EVP_PKEY_free(cl->key);
+	cl->key = pki_key_new(); /* every certificate gets a new key */
+	send_renew(cl->conn, cl);
+}
+
+/* Session mode: a reply that keeps the session going; false ends it. */
+static bool session_reply(struct cli *cl, const Vxsec__Envelope *env)
+{
+	if (env->msg_case == VXSEC__ENVELOPE__MSG_SNAPSHOT) {
+		printf("session open: revision %llu\n",
+		       (unsigned long long)env->snapshot->revision);
+	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_JOIN_RESPONSE &&
+		   save_join(cl, env->join_response) == 0) {
+		printf("renewed as %s (renewal %d)\n", cl->node_id,
+		       ++cl->renewals);
+	} else {
+		return false;
+	}
+	schedule_renewal(cl);
+	return true;
+}
+
 static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 {
 	struct cli *cl = arg;
@@ -161,6 +215,19 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 
 	cl->done = true;
 	cl->rc = 1;
+	if (cl->mode == SESSION &&
+	    frame_decode(body, len, &env, why, sizeof(why)) == 0) {
+		bool go_on = session_reply(cl, env);
+
+		if (!go_on && env->msg_case == VXSEC__ENVELOPE__MSG_ERROR)
+			fprintf(stderr, "wirecli: refused by the leader: %s\n",
+				env->error->reason);
+		frame_free(env);
+		cl->done = !go_on;
+		if (!go_on)
+			conn_close(c, "unexpected reply", false);
+		return;
+	}
 	if (frame_decode(body, len, &env, why, sizeof(why))) {
 		fprintf(stderr, "wirecli: bad reply from the leader: %s\n",
 			why);
@@ -190,7 +257,10 @@ static void on_closed(struct conn *c, const char *why, void *arg)
 	struct cli *cl = arg;
 
 	(void)c;
-	if (!cl->done) {
+	if (cl->ending) {
+		printf("session over: %d renewals\n", cl->renewals);
+		cl->rc = 0;
+	} else if (!cl->done) {
 		fprintf(stderr, "wirecli: connection failed: %s\n", why);
 		cl->rc = 1;
 	}
@@ -216,7 +286,15 @@ static int dial(const char *port)
 
 static void on_timeout(struct loop *l, struct loop_timer *t, void *arg)
 {
+	struct cli *cl = arg;
+
 	(void)t;
+	if (cl->mode == SESSION && cl->conn && !cl->done) {
+		cl->ending = true; /* the session ran its time: a clean end */
+		conn_close(cl->conn, "session over", false);
+		cl->done = true;
+		return;
+	}
 	fprintf(stderr, "wirecli: no answer within %d ms\n", TIMEOUT_MS);
 	((struct cli *)arg)->done = true;
 	loop_stop(l);
@@ -270,7 +348,7 @@ int main(int argc, char **argv)
 	struct loop *l;
 	struct loop_timer *timer;
 	const char *port;
-	int fd;
+	int fd, timeout_ms = TIMEOUT_MS;
 
 	if (argc == 6 && !strcmp(argv[1], "join")) {
 		cl.mode = JOIN;
@@ -281,18 +359,27 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && !strcmp(argv[1], "renew")) {
 		cl.mode = RENEW;
 		port = argv[3];
+	} else if (argc == 5 && !strcmp(argv[1], "session")) {
+		cl.mode = SESSION;
+		port = argv[3];
+		timeout_ms = (int)strtol(argv[4], NULL, 10) * 1000;
 	} else {
-		fprintf(stderr, "usage: wirecli join TOKEN NODE_ID PORT DIR\n"
-				"       wirecli hello DIR PORT [NODE_ID]\n"
-				"       wirecli renew DIR PORT\n"
-				"Talks to wiresrv on 127.0.0.1:PORT.\n");
+		fprintf(stderr,
+			"usage: wirecli join TOKEN NODE_ID PORT DIR\n"
+			"       wirecli hello DIR PORT [NODE_ID]\n"
+			"       wirecli renew DIR PORT\n"
+			"       wirecli session DIR PORT SECONDS  (renews "
+			"by itself)\n"
+			"Talks to wiresrv on 127.0.0.1:PORT.\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0)
 		return 1;
-	t = cl.mode == JOIN ? join_ctx(&cl, argv) : hello_ctx(&cl, argc, argv);
-	if (cl.mode == RENEW) {
+	t = cl.mode == JOIN
+		    ? join_ctx(&cl, argv)
+		    : hello_ctx(&cl, cl.mode == SESSION ? 4 : argc, argv);
+	if (cl.mode == RENEW || cl.mode == SESSION) {
 		cl.tls_key = cl.key;
 		cl.key = pki_key_new();
 	}
@@ -303,7 +390,8 @@ int main(int argc, char **argv)
 		      FRAME_MAX_DEFAULT))
 		return 1;
 	timer = loop_timer_new(l, on_timeout, &cl);
-	loop_timer_arm(timer, TIMEOUT_MS, 0);
+	loop_timer_arm(timer, (uint64_t)timeout_ms, 0);
+	cl.renew = loop_timer_new(l, on_renew_due, &cl);
 	while (!cl.done && loop_run_once(l, -1) >= 0)
 		;
 	token_wipe(&cl.token);

@@ -29,6 +29,7 @@ struct server {
 	const char *dir;
 	int lfd;
 	uint32_t next_index;
+	long cert_secs; /* life of the node certificates it issues */
 	char ids[256][PKI_NODE_ID_MAX + 1]; /* index i + 1 is ids[i] */
 };
 
@@ -191,8 +192,8 @@ static void handle_join(struct conn *c, struct client *cl,
 		return;
 	}
 	csr = pki_csr_from_der(req->csr_der.data, req->csr_der.len);
-	if (!csr || pki_issue(cl->s->ca_key, cl->s->ca, csr, req->node_id,
-			      PKI_CERT_DAYS_DEFAULT, &cert, why, sizeof(why))) {
+	if (!csr || pki_issue_secs(cl->s->ca_key, cl->s->ca, csr, req->node_id,
+				   cl->s->cert_secs, &cert, why, sizeof(why))) {
 		X509_REQ_free(csr);
 		refuse(c, cl, VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE,
 		       csr ? why : "CSR is not DER");
@@ -212,8 +213,8 @@ static void handle_renew(struct conn *c, struct client *cl,
 	X509 *cert = NULL;
 	char why[160];
 
-	if (!csr || pki_issue(cl->s->ca_key, cl->s->ca, csr, cl->peer,
-			      PKI_CERT_DAYS_DEFAULT, &cert, why, sizeof(why))) {
+	if (!csr || pki_issue_secs(cl->s->ca_key, cl->s->ca, csr, cl->peer,
+				   cl->s->cert_secs, &cert, why, sizeof(why))) {
 		X509_REQ_free(csr);
 		refuse(c, cl, VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE,
 		       csr ? why : "CSR is not DER");
@@ -428,12 +429,13 @@ static void on_signal(struct loop *l, int sig, void *arg)
 int main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGINT };
-	struct server s = { .next_index = 1 };
+	struct server s = { .next_index = 1,
+			    .cert_secs = PKI_CERT_DAYS_DEFAULT * 86400L };
 	unsigned int port = 0;
 
-	if (argc < 2 || argc > 3 || !strcmp(argv[1], "--help")) {
+	if (argc < 2 || argc > 4 || !strcmp(argv[1], "--help")) {
 		fprintf(stderr,
-			"usage: wiresrv DIR [PORT]\n"
+			"usage: wiresrv DIR [PORT [CERT_SECONDS]]\n"
 			"Serves join and hello on 127.0.0.1:PORT (0: any; "
 			"written to DIR/port).\nDIR holds ca.key, ca.pem, "
 			"token (rewrite it to rotate) and removed\n"
@@ -441,8 +443,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	s.dir = argv[1];
-	if (argc == 3)
+	if (argc >= 3)
 		port = (unsigned int)strtoul(argv[2], NULL, 10);
+	if (argc == 4)
+		s.cert_secs = strtol(argv[3], NULL, 10);
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0 || load_or_make(&s) || make_token(&s)) {
 		logf_("cannot set up the CA and token in %s", s.dir);

@@ -330,6 +330,59 @@ static void test_renewal(void **state)
 		0);
 }
 
+/* A leader issuing 10-second certificates: the session renews by itself. */
+static void test_automatic_renewal(void **state)
+{
+	char d2[64] = "/tmp/vxsec-wire2-XXXXXX", out[4096], c[128], p2[16];
+	char t2[128], exe[600], f[128];
+	uint8_t d_before[PKI_DIGEST_LEN], d_after[PKI_DIGEST_LEN];
+	time_t nb, na;
+	pid_t srv;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(d2));
+	snprintf(exe, sizeof(exe), "%s/wiresrv", bin);
+	srv = fork();
+	if (srv == 0) {
+		execl(exe, "wiresrv", d2, "0", "10", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(f, sizeof(f), "%s/token", d2);
+	for (int i = 0; i < 100 && access(f, R_OK); i++)
+		usleep(50000);
+	snprintf(f, sizeof(f), "%s/port", d2);
+	fp = fopen(f, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(p2, sizeof(p2), fp));
+	fclose(fp);
+	p2[strcspn(p2, "\n")] = '\0';
+	snprintf(f, sizeof(f), "%s/token", d2);
+	fp = fopen(f, "r");
+	assert_non_null(fgets(t2, sizeof(t2), fp));
+	fclose(fp);
+	t2[strcspn(t2, "\n")] = '\0';
+	snprintf(c, sizeof(c), "%s/n8", d2);
+	assert_int_equal(mkdir(c, 0700), 0);
+	assert_int_equal(run(out, sizeof(out),
+			     "%s/wirecli join %s node-8 %s %s", bin, t2, p2, c),
+			 0);
+	cert_times(c, &nb, &na, d_before);
+	assert_true(na - nb <= 12);
+	/* 9 s of session: renewal is due between 5.5 and 8.8 s. */
+	assert_int_equal(
+		run(out, sizeof(out), "%s/wirecli session %s %s 9", bin, c, p2),
+		0);
+	assert_non_null(strstr(out, "renewed as node-8 (renewal 1)"));
+	cert_times(c, &nb, &na, d_after);
+	assert_true(memcmp(d_before, d_after, sizeof(d_after)) != 0);
+	assert_int_equal(
+		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, p2), 0);
+	kill(srv, SIGTERM);
+	waitpid(srv, NULL, 0);
+	assert_int_equal(run(out, sizeof(out), "rm -rf %s", d2), 0);
+}
+
 static void test_token_rotation(void **state)
 {
 	char out[4096], c[128], old[sizeof(token)], fresh[TOKEN_TEXT_LEN + 1];
@@ -362,6 +415,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_removed_node),
 		cmocka_unit_test(test_garbage_and_s_client),
 		cmocka_unit_test(test_renewal),
+		cmocka_unit_test(test_automatic_renewal),
 		cmocka_unit_test(test_token_rotation),
 	};
 
