@@ -56,6 +56,10 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 COMMON_LIB := $(BUILD)/libvxsec-common.a
 LIBSODIUM = $(shell $(PKG_CONFIG) --libs libsodium)
 
+KEYMGR_SRC := $(wildcard keymgr/*.c)
+KEYMGR_OBJ := $(KEYMGR_SRC:%.c=$(BUILD)/%.o)
+KEYMGR_LIB := $(BUILD)/libvxsec-keymgr.a
+
 XFRM_SRC := $(wildcard xfrm/*.c)
 XFRM_OBJ := $(XFRM_SRC:%.c=$(BUILD)/%.o)
 XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
@@ -80,7 +84,8 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(PROGRAMS) $(TESTS)
+all: $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(PROGRAMS) \
+	$(TESTS)
 
 # Generated from proto/vxsec.proto at build time; never edited by hand.
 $(PROTO_GEN) &: proto/vxsec.proto
@@ -91,6 +96,10 @@ $(PROTO_GEN) &: proto/vxsec.proto
 $(BUILD)/proto/vxsec.pb-c.o: $(BUILD)/proto/vxsec.pb-c.c
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(KEYMGR_LIB): $(KEYMGR_OBJ)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(COMMON_LIB): $(COMMON_OBJ)
 	$(if $(Q),@echo "  AR      $@")
@@ -114,6 +123,10 @@ $(BUILD)/tests/test_xfrm_%: $(BUILD)/tests/unit/test_xfrm_%.o $(XFRM_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
 
 LIBSSL = $(shell $(PKG_CONFIG) --libs libssl libcrypto)
+
+$(BUILD)/tests/test_keys: $(BUILD)/tests/unit/test_keys.o $(KEYMGR_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)
 
 $(BUILD)/tests/test_tls: $(BUILD)/tests/unit/test_tls.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
@@ -202,11 +215,12 @@ fuzz-seeds: $(PROTO_LIB)
 analyze: $(PROTO_GEN)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr -I. -I$(BUILD)/proto $(XFRM_SRC) $(PROTO_SRC) \
-		$(COMMON_SRC)
-	$(Q)clang-tidy --quiet $(XFRM_SRC) $(PROTO_SRC) $(COMMON_SRC) -- $(CFLAGS)
+		$(COMMON_SRC) $(KEYMGR_SRC)
+	$(Q)clang-tidy --quiet $(XFRM_SRC) $(PROTO_SRC) $(COMMON_SRC) \
+		$(KEYMGR_SRC) -- $(CFLAGS)
 
 FORMAT_FILES = $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h $(COMMON_SRC) \
-	common/*.h tests/*/*.c \
+	common/*.h $(KEYMGR_SRC) keymgr/*.h tests/*/*.c \
 	tests/*/*.h
 
 format:
