@@ -13,13 +13,18 @@ int keys_hkdf(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
 	      size_t ikm_len, const uint8_t *info, size_t info_len,
 	      uint8_t *okm, size_t okm_len)
 {
+	static const uint8_t no_salt[HASH_LEN]; /* RFC 5869: HashLen zeros */
 	crypto_auth_hmacsha256_state st;
 	uint8_t prk[HASH_LEN], t[HASH_LEN];
 	size_t done = 0, n;
 	uint8_t i;
 
-	if (okm_len > 255 * HASH_LEN)
+	if (okm_len > (size_t)255 * HASH_LEN)
 		return -EINVAL;
+	if (!salt || !salt_len) {
+		salt = no_salt;
+		salt_len = sizeof(no_salt);
+	}
 	/* Extract: PRK = HMAC(salt, IKM). */
 	crypto_auth_hmacsha256_init(&st, salt, salt_len);
 	crypto_auth_hmacsha256_update(&st, ikm, ikm_len);
@@ -29,7 +34,8 @@ int keys_hkdf(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
 		crypto_auth_hmacsha256_init(&st, prk, sizeof(prk));
 		if (i > 1)
 			crypto_auth_hmacsha256_update(&st, t, sizeof(t));
-		crypto_auth_hmacsha256_update(&st, info, info_len);
+		if (info_len)
+			crypto_auth_hmacsha256_update(&st, info, info_len);
 		crypto_auth_hmacsha256_update(&st, &i, 1);
 		crypto_auth_hmacsha256_final(&st, t);
 		n = okm_len - done < HASH_LEN ? okm_len - done : HASH_LEN;
