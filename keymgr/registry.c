@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+/* keymgr registry: records in join order plus an open-addressing index by id. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+
+struct registry {
+	struct node *nodes; /* join order; index i + 1 is nodes[i] */
+	size_t n, cap;
+	size_t *slots;	/* 0 = empty, else position + 1 in nodes */
+	size_t n_slots; /* a power of two, at least twice n */
+	size_t members;
+};
+
+struct registry *registry_new(void)
+{
+	return calloc(1, sizeof(struct registry));
+}
+
+void registry_free(struct registry *r)
+{
+	if (!r)
+		return;
+	free(r->nodes);
+	free(r->slots);
+	free(r);
+}
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static size_t *slot_of(const struct registry *r, const char *id)
+{
+	size_t mask = r->n_slots - 1, i;
+
+	if (!r->n_slots)
+		return NULL;
+	for (i = hash(id) & mask;; i = (i + 1) & mask)
+		if (!r->slots[i] || !strcmp(r->nodes[r->slots[i] - 1].id, id))
+			return &r->slots[i];
+}
+
+static int rehash(struct registry *r)
+{
+	size_t n = r->n_slots ? r->n_slots * 2 : 64, i;
+	size_t *old = r->slots, old_n = r->n_slots;
+
+	r->slots = calloc(n, sizeof(*r->slots));
+	if (!r->slots) {
+		r->slots = old;
+		return -ENOMEM;
+	}
+	r->n_slots = n;
+	for (i = 0; i < old_n; i++)
+		if (old[i])
+			*slot_of(r, r->nodes[old[i] - 1].id) = old[i];
+	free(old);
+	return 0;
+}
+
+struct node *registry_find(struct registry *r, const char *id)
+{
+	size_t *s = slot_of(r, id);
+
+	return s && *s ? &r->nodes[*s - 1] : NULL;
+}
+
+static bool id_ok(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	return n > 0 && n <= REGISTRY_ID_MAX;
+}
+
+int registry_join(struct registry *r, const char *id,
+		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
+		  struct node **out)
+{
+	struct node *n = id_ok(id) ? registry_find(r, id) : NULL, *grown;
+	size_t *slot;
+
+	if (!id_ok(id))
+		return -EINVAL;
+	if (n)
+		return n->state == NODE_REMOVED ? -EPERM : -EEXIST;
+	if ((r->n + 1) * 2 > r->n_slots && rehash(r))
+		return -ENOMEM;
+	if (r->n == r->cap || !r->nodes) {
+		grown = realloc(r->nodes,
+				(r->cap ? r->cap * 2 : 16) * sizeof(*r->nodes));
+		if (!grown)
+			return -ENOMEM;
+		r->nodes = grown;
+		r->cap = r->cap ? r->cap * 2 : 16;
+	}
+	n = &r->nodes[r->n];
+	memset(n, 0, sizeof(*n));
+	strcpy(n->id, id);
+	n->index = (uint32_t)++r->n;
+	n->incarnation = 1;
+	memcpy(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN);
+	n->state = NODE_DISCONNECTED;
+	slot = slot_of(r, id); /* the table has room: rehashed above */
+	if (slot)
+		*slot = r->n;
+	r->members++;
+	if (out)
+		*out = n;
+	return 0;
+}
+
+static struct node *member(struct registry *r, const char *id, int *err)
+{
+	struct node *n = registry_find(r, id);
+
+	*err = !n ? -ENOENT : n->state == NODE_REMOVED ? -EPERM : 0;
+	return *err ? NULL : n;
+}
+
+int registry_hello(struct registry *r, const char *id,
+		   const uint8_t boot_id[REGISTRY_BOOT_ID_LEN])
+{
+	int err;
+	struct node *n = member(r, id, &err);
+
+	if (!n)
+		return err;
+	n->state = NODE_CONNECTED;
+	if (!memcmp(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN))
+		return 0;
+	memcpy(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN);
+	n->incarnation++;
+	return 1;
+}
+
+int registry_lost_state(struct registry *r, const char *id)
+{
+	int err;
+	struct node *n = member(r, id, &err);
+
+	if (n)
+		n->incarnation++;
+	return err;
+}
+
+int registry_disconnect(struct registry *r, const char *id)
+{
+	int err;
+	struct node *n = member(r, id, &err);
+
+	if (n)
+		n->state = NODE_DISCONNECTED;
+	return err;
+}
+
+int registry_remove(struct registry *r, const char *id)
+{
+	int err;
+	struct node *n = member(r, id, &err);
+
+	if (!n)
+		return err;
+	n->state = NODE_REMOVED;
+	r->members--;
+	return 0;
+}
+
+size_t registry_count(const struct registry *r)
+{
+	return r->members;
+}
+
+struct node *registry_at(struct registry *r, size_t i)
+{
+	return i < r->n ? &r->nodes[i] : NULL;
+}

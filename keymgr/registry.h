@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* keymgr registry: the members, their indexes (never reused), incarnations and states. */
+#ifndef VXSEC_REGISTRY_H
+#define VXSEC_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REGISTRY_ID_MAX 64
+#define REGISTRY_BOOT_ID_LEN 16
+#define REGISTRY_ADDRS_MAX 8
+
+enum node_state { NODE_CONNECTED, NODE_DISCONNECTED, NODE_REMOVED };
+
+struct node_addr {
+	uint8_t len; /* 4 or 16 */
+	uint8_t ip[16];
+};
+
+struct node {
+	char id[REGISTRY_ID_MAX + 1];
+	uint32_t index;	      /* from 1, never reused */
+	uint64_t incarnation; /* from 1; bumped on a new boot or lost SAs */
+	uint8_t boot_id[REGISTRY_BOOT_ID_LEN];
+	struct node_addr addrs[REGISTRY_ADDRS_MAX];
+	size_t n_addrs;
+	char cert_serial[48]; /* hex, for refusing a removed node's cert */
+	enum node_state state;
+};
+
+struct registry;
+
+struct registry *registry_new(void);
+void registry_free(struct registry *r);
+
+/*
+ * A new member: the next index, incarnation 1, disconnected. -EEXIST if
+ * the id is a member, -EPERM if it was removed (ids are never reused),
+ * -EINVAL for a bad id.
+ */
+int registry_join(struct registry *r, const char *id,
+		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
+		  struct node **out);
+
+/*
+ * A member connects and says its boot id: 1 if that is a new boot (its
+ * incarnation was bumped: its pairs need fresh keys), 0 if not. -ENOENT
+ * for a stranger, -EPERM for a removed node.
+ */
+int registry_hello(struct registry *r, const char *id,
+		   const uint8_t boot_id[REGISTRY_BOOT_ID_LEN]);
+
+/* The member's kernel lost our SAs: a new incarnation, like a reboot. */
+int registry_lost_state(struct registry *r, const char *id);
+int registry_disconnect(struct registry *r, const char *id);
+/* Removed for good: its id and index stay taken. */
+int registry_remove(struct registry *r, const char *id);
+
+/* Pointers into the registry stay valid until the next registry_join(). */
+struct node *registry_find(struct registry *r, const char *id);
+/* Members not removed. */
+size_t registry_count(const struct registry *r);
+/* Every record in join order (removed ones included); NULL past the end. */
+struct node *registry_at(struct registry *r, size_t i);
+
+#endif
