@@ -140,6 +140,10 @@ $(BUILD)/tests/test_pki: $(BUILD)/tests/unit/test_pki.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)
 
+$(BUILD)/tests/test_atomic: $(BUILD)/tests/unit/test_atomic.o $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
+
 $(BUILD)/tests/test_loop: $(BUILD)/tests/unit/test_loop.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Cluster PKI with OpenSSL 3: CA, node keys, CSRs, node certificates. */
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "atomic.h"
 #include "pki.h"
 
 EVP_PKEY *pki_key_new(void)
@@ -247,33 +246,25 @@ X509_REQ *pki_csr_from_der(const uint8_t *der, size_t len)
 	return r;
 }
 
-/* Writes through a 0600 temp file, fsync, rename: never a half file. */
+/* PEM into memory, then an atomic replacement (mode 0600). */
 static int save_pem(const char *path, EVP_PKEY *key, X509 *cert)
 {
-	char tmp[4096];
-	FILE *f;
-	int fd, ok;
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long len;
+	int ok, err = -EIO;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -errno;
-	}
-	ok = key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
-		 : PEM_write_X509(f, cert);
-	ok = ok && fflush(f) == 0 && fsync(fd) == 0;
-	if (fclose(f) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return 0;
+	if (!mem)
+		return -ENOMEM;
+	ok = key ? PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL)
+		 : PEM_write_bio_X509(mem, cert);
+	len = BIO_get_mem_data(mem, &data);
+	if (ok && len > 0)
+		err = atomic_write(path, data, (size_t)len, 0600);
+	if (data && len > 0)
+		OPENSSL_cleanse(data, (size_t)len); /* a private key */
+	BIO_free(mem);
+	return err;
 }
 
 int pki_key_save(const char *path, EVP_PKEY *key)
