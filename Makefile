@@ -124,6 +124,10 @@ $(BUILD)/tests/test_xfrm_%: $(BUILD)/tests/unit/test_xfrm_%.o $(XFRM_LIB)
 
 LIBSSL = $(shell $(PKG_CONFIG) --libs libssl libcrypto)
 
+$(BUILD)/tests/test_rotation: $(BUILD)/tests/unit/test_rotation.o $(KEYMGR_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)
+
 $(BUILD)/tests/test_registry: $(BUILD)/tests/unit/test_registry.o $(KEYMGR_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* keymgr rotation: the acknowledged prepare -> commit -> retire state machine, no I/O. */
+#ifndef VXSEC_ROTATION_H
+#define VXSEC_ROTATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+
+#define ROT_GENS_MAX 3
+#define ROT_ACTIONS_MIN \
+	8 /* rot_step() needs this + nodes pending + connected */
+
+enum rot_phase { ROT_IDLE, ROT_PREPARE, ROT_COMMIT, ROT_GRACE };
+enum gen_phase { GEN_PREPARED, GEN_COMMITTED, GEN_RETIRING };
+
+struct rot_gen {
+	uint32_t g;
+	enum gen_phase phase;
+	uint8_t master[KEYS_MASTER_LEN]; /* never leaves the leader */
+};
+
+struct rot_config {
+	uint64_t interval_ms; /* periodic rotation (default 12 h) */
+	uint64_t deadline_ms; /* how long to wait for acks per phase */
+	uint64_t grace_ms;    /* between the last commit ack and retire */
+};
+
+/* What the daemon must do, in order. */
+enum rot_action_type {
+	ACT_PERSIST,   /* write the state before anything leaves */
+	ACT_PREPARE,   /* send every connected node its keys of generation */
+	ACT_COMMIT,    /* tell every node to transmit with generation */
+	ACT_RETIRE,    /* tell every node to delete generation's SAs */
+	ACT_NODE_DOWN, /* node missed a deadline: treat it as disconnected */
+};
+
+struct rot_action {
+	enum rot_action_type type;
+	uint32_t generation;
+	uint32_t node;
+	uint64_t revision; /* the revision the change creates */
+};
+
+typedef void (*rot_random)(uint8_t *buf, size_t len, void *arg);
+
+struct rotation {
+	struct rot_config cfg;
+	struct rot_gen gens[ROT_GENS_MAX];
+	size_t n_gens;
+	uint64_t revision;
+	enum rot_phase phase;
+	uint32_t target;	/* the generation being rotated to */
+	uint64_t wait_revision; /* acks must name at least this */
+	uint64_t deadline;	/* of the phase, or the end of the grace */
+	uint64_t next_due;	/* the next periodic rotation */
+	bool requested;
+	uint32_t *pending; /* nodes whose ack the phase waits for */
+	size_t n_pending;
+	rot_random random;
+	void *random_arg;
+};
+
+void rot_init(struct rotation *r, const struct rot_config *cfg,
+	      rot_random random, void *arg);
+/* Wipes every master and frees. */
+void rot_cleanup(struct rotation *r);
+
+/* Asks for a rotation (admin, soft expiry, removal): starts when idle. */
+void rot_request(struct rotation *r);
+
+/*
+ * Advances the machine at time now (ms) with the nodes connected now.
+ * Writes up to max actions and returns how many; -ENOSPC, with nothing
+ * changed, if max < ROT_ACTIONS_MIN + nodes pending + n_connected.
+ */
+int rot_step(struct rotation *r, uint64_t now, const uint32_t *connected,
+	     size_t n_connected, struct rot_action *out, size_t max);
+
+/* A node's kernel holds revision: it no longer holds the phase up. */
+void rot_ack(struct rotation *r, uint32_t node, uint64_t revision);
+/* A node disconnected or was removed: nobody waits for it. */
+void rot_node_gone(struct rotation *r, uint32_t node);
+
+/* The committed (transmit) generation, or NULL before the first. */
+const struct rot_gen *rot_transmit(const struct rotation *r);
+
+#endif

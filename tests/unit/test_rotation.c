@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests: the rotation state machine, phase by phase, with acks and deadlines. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "keymgr/rotation.h"
+
+static const struct rot_config cfg = { .interval_ms = 100000,
+				       .deadline_ms = 1000,
+				       .grace_ms = 500 };
+static const uint32_t nodes[] = { 1, 2, 3 };
+
+static void counter_random(uint8_t *buf, size_t len, void *arg)
+{
+	uint8_t *c = arg;
+
+	memset(buf, ++*c, len); /* a different master every time */
+}
+
+static struct rot_action acts[16];
+
+static int step(struct rotation *r, uint64_t now, size_t n)
+{
+	int k = rot_step(r, now, nodes, n, acts, 16);
+
+	assert_true(k >= 0);
+	return k;
+}
+
+/* From nothing to a committed generation 1, then idle. */
+static void first_generation(struct rotation *r, uint8_t *ctr)
+{
+	rot_init(r, &cfg, counter_random, ctr);
+	assert_null(rot_transmit(r));
+	assert_int_equal(step(r, 0, 3), 2);
+	assert_int_equal(acts[0].type, ACT_PERSIST); /* before it is sent */
+	assert_int_equal(acts[1].type, ACT_PREPARE);
+	assert_int_equal(acts[1].generation, 1);
+	assert_int_equal(acts[1].revision, 1);
+	for (uint32_t i = 1; i <= 3; i++)
+		rot_ack(r, i, 1);
+	assert_int_equal(step(r, 10, 3), 2);
+	assert_int_equal(acts[1].type, ACT_COMMIT);
+	assert_int_equal(acts[1].revision, 2);
+	for (uint32_t i = 1; i <= 3; i++)
+		rot_ack(r, i, 2);
+	assert_int_equal(step(r, 20, 3), 0); /* grace starts */
+	assert_int_equal(r->phase, ROT_GRACE);
+	assert_int_equal(step(r, 600, 3), 0); /* nothing to retire */
+	assert_int_equal(r->phase, ROT_IDLE);
+	assert_int_equal(rot_transmit(r)->g, 1);
+}
+
+static void test_full_rotation(void **state)
+{
+	struct rotation r;
+	uint8_t ctr = 0, m1[KEYS_MASTER_LEN];
+
+	(void)state;
+	first_generation(&r, &ctr);
+	memcpy(m1, rot_transmit(&r)->master, sizeof(m1));
+	assert_int_equal(step(&r, 1000, 3), 0); /* not due yet */
+	rot_request(&r);
+	assert_int_equal(step(&r, 1000, 3), 2);
+	assert_int_equal(acts[1].type, ACT_PREPARE);
+	assert_int_equal(acts[1].generation, 2);
+	assert_int_equal(r.n_gens, 2);
+	assert_int_equal(rot_transmit(&r)->g, 1); /* still sending on 1 */
+	assert_memory_not_equal(r.gens[1].master, m1, sizeof(m1));
+	/* An ack of an older revision does not count. */
+	rot_ack(&r, 1, 2);
+	rot_ack(&r, 2, 3), rot_ack(&r, 3, 3);
+	assert_int_equal(step(&r, 1100, 3), 0);
+	rot_ack(&r, 1, 3);
+	assert_int_equal(step(&r, 1200, 3), 2);
+	assert_int_equal(acts[1].type, ACT_COMMIT);
+	assert_int_equal(rot_transmit(&r)->g, 2);
+	assert_int_equal(r.gens[0].phase, GEN_RETIRING); /* still received */
+	for (uint32_t i = 1; i <= 3; i++)
+		rot_ack(&r, i, 4);
+	assert_int_equal(step(&r, 1300, 3), 0);
+	assert_int_equal(step(&r, 1799, 3), 0); /* grace not over */
+	assert_int_equal(step(&r, 1800, 3), 2);
+	assert_int_equal(acts[1].type, ACT_RETIRE);
+	assert_int_equal(acts[1].generation, 1);
+	assert_int_equal(acts[1].revision, 5);
+	assert_int_equal(r.n_gens, 1);
+	assert_int_equal(r.gens[0].g, 2);
+	rot_cleanup(&r);
+}
+
+static void test_deadline_marks_silent_nodes_down(void **state)
+{
+	struct rotation r;
+	uint8_t ctr = 0;
+
+	(void)state;
+	first_generation(&r, &ctr);
+	rot_request(&r);
+	assert_int_equal(step(&r, 5000, 3), 2);
+	rot_ack(&r, 1, 3), rot_ack(&r, 2, 3); /* node 3 stays silent */
+	assert_int_equal(step(&r, 5999, 3), 0);
+	assert_int_equal(step(&r, 6000, 2), 3);
+	assert_int_equal(acts[0].type, ACT_NODE_DOWN);
+	assert_int_equal(acts[0].node, 3);
+	assert_int_equal(acts[2].type, ACT_COMMIT); /* without node 3 */
+	assert_int_equal(r.n_pending, 2);
+	rot_cleanup(&r);
+}
+
+static void test_nodes_leaving_and_joining_mid_rotation(void **state)
+{
+	struct rotation r;
+	uint8_t ctr = 0;
+
+	(void)state;
+	first_generation(&r, &ctr);
+	rot_request(&r);
+	assert_int_equal(step(&r, 5000, 3), 2);
+	rot_ack(&r, 1, 3);
+	rot_node_gone(&r, 2); /* disconnected: a snapshot later */
+	rot_node_gone(&r, 3);
+	assert_int_equal(step(&r, 5001, 3), 2); /* commit at once */
+	assert_int_equal(acts[1].type, ACT_COMMIT);
+	/* A node that reconnects gets a snapshot at the current revision
+	 * and its ack of that revision counts like any other. */
+	for (uint32_t i = 1; i <= 3; i++)
+		rot_ack(&r, i, r.revision);
+	assert_int_equal(step(&r, 5002, 3), 0);
+	assert_int_equal(r.phase, ROT_GRACE);
+	rot_cleanup(&r);
+}
+
+static void test_periodic_and_queued_requests(void **state)
+{
+	struct rotation r;
+	uint8_t ctr = 0;
+	int k;
+
+	(void)state;
+	first_generation(&r, &ctr);
+	/* The interval is counted from the end of the last rotation. */
+	assert_int_equal(step(&r, 600 + cfg.interval_ms - 1, 0), 0);
+	k = step(&r, 600 + cfg.interval_ms, 0);
+	/* Nobody connected: prepare, commit, grace in one step. */
+	assert_int_equal(k, 4);
+	assert_int_equal(r.phase, ROT_GRACE);
+	rot_request(&r); /* while rotating: queued, not lost */
+	k = step(&r, 600 + cfg.interval_ms + 500, 0);
+	assert_int_equal(acts[1].type, ACT_RETIRE);
+	assert_int_equal(acts[3].type, ACT_PREPARE); /* the queued one */
+	assert_int_equal(acts[3].generation, 3);
+	assert_true(r.n_gens <= ROT_GENS_MAX);
+	rot_cleanup(&r);
+}
+
+static void test_revision_only_grows(void **state)
+{
+	struct rotation r;
+	uint8_t ctr = 0;
+	uint64_t last = 0, now = 0;
+	enum rot_phase before;
+
+	(void)state;
+	first_generation(&r, &ctr);
+	for (int i = 0; i < 50; i++) {
+		rot_request(&r);
+		now += 10000;
+		int k = step(&r, now, 0);
+
+		for (int j = 0; j < k; j++) {
+			assert_true(acts[j].revision >= last);
+			last = acts[j].revision;
+		}
+		assert_true(r.n_gens <= 2);
+	}
+	assert_true(r.gens[r.n_gens - 1].g > 40);
+	/* Too little room: refused before anything changes. */
+	rot_request(&r);
+	last = r.revision;
+	before = r.phase;
+	assert_int_equal(rot_step(&r, now + 20000, nodes, 3, acts, 10),
+			 -ENOSPC);
+	assert_int_equal(r.revision, last);
+	assert_int_equal(r.phase, before);
+	assert_true(rot_step(&r, now + 20000, nodes, 3, acts, 11) > 0);
+	assert_true(r.revision > last);
+	rot_cleanup(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_rotation),
+		cmocka_unit_test(test_deadline_marks_silent_nodes_down),
+		cmocka_unit_test(test_nodes_leaving_and_joining_mid_rotation),
+		cmocka_unit_test(test_periodic_and_queued_requests),
+		cmocka_unit_test(test_revision_only_grows),
+	};
+
+	return cmocka_run_group_tests_name("rotation", tests, NULL, NULL);
+}
