@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* keymgr keys: per-ordered-pair keys from a generation master (HKDF-SHA256), SPIs. */
+/* keymgr keys: per-ordered-pair keys from a generation master (keyed BLAKE2b), SPIs. */
 #ifndef VXSEC_KEYS_H
 #define VXSEC_KEYS_H
 
@@ -18,17 +18,11 @@ struct keys_node {
 };
 
 /*
- * HKDF-SHA256 (RFC 5869) with libsodium's HMAC: okm of any length up to
- * 255 * 32 bytes. 0 or -EINVAL.
- */
-int keys_hkdf(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-	      size_t ikm_len, const uint8_t *info, size_t info_len,
-	      uint8_t *okm, size_t okm_len);
-
-/*
- * K(g, from -> to) = HKDF(M_g, "vxsec pair key v1", generation, from's id
- * and incarnation, to's id and incarnation), 36 bytes. A change of any
- * input gives an unrelated key; the direction matters.
+ * K(g, from -> to) = BLAKE2b-288 keyed with M_g, personalised "vxsec pair
+ * key 1", over generation (32-bit) | len, from's id, incarnation (64-bit) |
+ * len, to's id, incarnation (big-endian), 36 bytes. A PRF of the random
+ * master (libsodium's crypto_kdf construction); a change of any input gives
+ * an unrelated key; the direction matters. 0 or -EINVAL.
  */
 int keys_pair(const uint8_t master[KEYS_MASTER_LEN], uint32_t generation,
 	      const struct keys_node *from, const struct keys_node *to,
