@@ -25,7 +25,8 @@ struct conn {
 	struct loop_timer *deadline;
 	int fd;
 	bool handshaken, closing, dead;
-	int busy; /* inside io(): finish() leaves the free to io() */
+	bool sent; /* frames went out since the last drained() */
+	int busy;  /* inside io(): finish() leaves the free to io() */
 	const struct conn_ops *ops;
 	void *arg;
 	size_t max_frame;
@@ -34,6 +35,7 @@ struct conn {
 	uint8_t *body; /* the frame being read; wiped and freed */
 	size_t body_len, body_off;
 	struct out *out, *out_tail;
+	size_t queued;
 	char why[TLS_ERR_MAX];
 };
 
@@ -123,6 +125,11 @@ struct tls_conn *conn_tls(struct conn *c)
 	return c->tls;
 }
 
+size_t conn_queued(const struct conn *c)
+{
+	return c->queued;
+}
+
 int conn_send(struct conn *c, const uint8_t *frame, size_t len)
 {
 	struct out *o = calloc(1, sizeof(*o));
@@ -133,6 +140,7 @@ int conn_send(struct conn *c, const uint8_t *frame, size_t len)
 	}
 	memcpy(o->buf, frame, len);
 	o->len = len;
+	c->queued += len;
 	if (c->out_tail)
 		c->out_tail->next = o;
 	else
@@ -165,6 +173,8 @@ static int flush_out(struct conn *c)
 		if (n < 0)
 			return (int)n;
 		o->off += (size_t)n;
+		c->queued -= (size_t)n;
+		c->sent = true;
 		if (o->off < o->len)
 			continue;
 		c->out = o->next;
@@ -252,6 +262,21 @@ static int handshake(struct conn *c)
 	return c->dead ? -ECANCELED : 0;
 }
 
+/* Tells the owner the queue ran dry; writes what it queues in reply. */
+static int drained(struct conn *c)
+{
+	int err = 0;
+
+	while (!err && c->sent && !c->out && !c->closing && c->ops->drained) {
+		c->sent = false;
+		c->ops->drained(c, c->arg);
+		if (c->dead)
+			return -ECANCELED;
+		err = flush_out(c);
+	}
+	return err;
+}
+
 static void step(struct conn *c)
 {
 	int err = 0;
@@ -271,6 +296,10 @@ static void step(struct conn *c)
 	}
 	if (err == -EAGAIN)
 		err = flush_out(c);
+	if (!err && !c->out && !c->closing)
+		err = drained(c);
+	if (err == -ECANCELED)
+		return;
 	if (err == -EAGAIN || (!err && !c->closing)) {
 		if (!err && !c->out)
 			loop_mod_fd(c->loop, c->fd, EPOLLIN);

@@ -25,6 +25,11 @@ struct conn_ops {
 	void (*bad_frame)(struct conn *c, const char *why, void *arg);
 	/* Once, when the connection ends, with the reason; then it is freed. */
 	void (*closed)(struct conn *c, const char *why, void *arg);
+	/*
+	 * Optional: everything queued has been written (flow control: the
+	 * owner may conn_send() the next frame from here).
+	 */
+	void (*drained)(struct conn *c, void *arg);
 };
 
 /*
@@ -43,5 +48,8 @@ int conn_send(struct conn *c, const uint8_t *frame, size_t len);
 void conn_close(struct conn *c, const char *why, bool flush);
 
 struct tls_conn *conn_tls(struct conn *c);
+
+/* Bytes queued and not yet handed to TLS. */
+size_t conn_queued(const struct conn *c);
 
 #endif

@@ -267,7 +267,9 @@ static void on_closed(struct conn *c, const char *why, void *arg)
 	cl->done = true;
 }
 
-static const struct conn_ops ops = { on_ready, on_frame, NULL, on_closed };
+static const struct conn_ops ops = { .ready = on_ready,
+				     .frame = on_frame,
+				     .closed = on_closed };
 
 static int dial(const char *port)
 {

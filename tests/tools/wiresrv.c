@@ -302,8 +302,10 @@ static void on_bad_frame(struct conn *c, const char *why, void *arg)
 	refuse(c, arg, VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE, why);
 }
 
-static const struct conn_ops ops = { on_ready, on_frame, on_bad_frame,
-				     on_closed };
+static const struct conn_ops ops = { .ready = on_ready,
+				     .frame = on_frame,
+				     .bad_frame = on_bad_frame,
+				     .closed = on_closed };
 
 static void on_accept(struct loop *l, int fd, uint32_t events, void *arg)
 {
