@@ -91,6 +91,22 @@ void rot_node_gone(struct rotation *r, uint32_t node)
 	forget(r, node);
 }
 
+int rot_resume(struct rotation *r, uint64_t now, const uint32_t *members,
+	       size_t n)
+{
+	switch (r->phase) {
+	case ROT_PREPARE:
+	case ROT_COMMIT:
+		r->deadline = now + r->cfg.deadline_ms;
+		return wait_for(r, members, n);
+	case ROT_GRACE:
+		r->deadline = now + r->cfg.grace_ms;
+		return wait_for(r, NULL, 0);
+	default:
+		return wait_for(r, NULL, 0);
+	}
+}
+
 static struct rot_gen *gen_add(struct rotation *r, enum gen_phase phase)
 {
 	struct rot_gen *g;

@@ -79,6 +79,15 @@ void rot_request(struct rotation *r);
 int rot_step(struct rotation *r, uint64_t now, const uint32_t *connected,
 	     size_t n_connected, struct rot_action *out, size_t max);
 
+/*
+ * After a restart from persisted state (pending and deadlines are not
+ * persisted): a prepare or commit under way waits again, for every member
+ * given (each acks the snapshot it gets when it reconnects), until a fresh
+ * deadline; a grace period starts over. 0 or -ENOMEM.
+ */
+int rot_resume(struct rotation *r, uint64_t now, const uint32_t *members,
+	       size_t n);
+
 /* A node's kernel holds revision: it no longer holds the phase up. */
 void rot_ack(struct rotation *r, uint32_t node, uint64_t revision);
 /* A node disconnected or was removed: nobody waits for it. */

@@ -194,6 +194,83 @@ static void test_revision_only_grows(void **state)
 	rot_cleanup(&r);
 }
 
+/* What the state file keeps; pending and deadlines are not in it. */
+static void restart(const struct rotation *old, struct rotation *r,
+		    uint8_t *ctr)
+{
+	rot_init(r, &cfg, counter_random, ctr);
+	memcpy(r->gens, old->gens, sizeof(r->gens));
+	r->n_gens = old->n_gens;
+	r->revision = old->revision;
+	r->phase = old->phase;
+	r->target = old->target;
+	r->wait_revision = old->wait_revision;
+	r->next_due = old->next_due;
+	r->requested = old->requested;
+}
+
+/* Killed in each phase of a rotation to 2: it still ends on 2, and
+ * after a restart nothing moves on before every member acked again. */
+static void test_resume_from_every_phase(void **state)
+{
+	enum rot_phase phases[] = { ROT_PREPARE, ROT_COMMIT, ROT_GRACE };
+	uint8_t ctr = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+		struct rotation old, r;
+		uint64_t now = 10000;
+
+		first_generation(&old, &ctr);
+		rot_request(&old);
+		step(&old, now, 3);
+		for (uint32_t n = 1; old.phase != phases[i]; n = n % 3 + 1) {
+			rot_ack(&old, n, old.revision);
+			step(&old, ++now, 3);
+		}
+		restart(&old, &r, &ctr);
+		rot_cleanup(&old);
+		assert_int_equal(rot_resume(&r, now, nodes, 3), 0);
+		if (phases[i] != ROT_GRACE) {
+			/* Two of three acked the snapshot: still waiting. */
+			rot_ack(&r, 1, r.revision), rot_ack(&r, 2, r.revision);
+			assert_int_equal(step(&r, now + 1, 3), 0);
+			assert_int_equal(r.phase, phases[i]);
+		}
+		for (int k = 0; k < 10 && r.phase != ROT_IDLE; k++) {
+			for (uint32_t n = 1; n <= 3; n++)
+				rot_ack(&r, n, r.revision);
+			now += cfg.grace_ms;
+			step(&r, now, 3);
+		}
+		assert_int_equal(r.phase, ROT_IDLE);
+		assert_int_equal(r.n_gens, 1);
+		assert_int_equal(rot_transmit(&r)->g, 2);
+		assert_int_equal(r.revision, 5); /* 1 2 first, 3 4 5 now */
+		rot_cleanup(&r);
+	}
+}
+
+/* The deadline holds after a restart too: silent members go down. */
+static void test_resume_deadline(void **state)
+{
+	struct rotation old, r;
+	uint8_t ctr = 0;
+
+	(void)state;
+	first_generation(&old, &ctr);
+	rot_request(&old);
+	step(&old, 5000, 3);
+	restart(&old, &r, &ctr);
+	rot_cleanup(&old);
+	assert_int_equal(rot_resume(&r, 9000, nodes, 3), 0);
+	assert_int_equal(step(&r, 9999, 0), 0);
+	assert_int_equal(step(&r, 10000, 0), 5); /* 3 down, persist, commit */
+	assert_int_equal(acts[0].type, ACT_NODE_DOWN);
+	assert_int_equal(acts[4].type, ACT_COMMIT);
+	rot_cleanup(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +279,8 @@ int main(void)
 		cmocka_unit_test(test_nodes_leaving_and_joining_mid_rotation),
 		cmocka_unit_test(test_periodic_and_queued_requests),
 		cmocka_unit_test(test_revision_only_grows),
+		cmocka_unit_test(test_resume_from_every_phase),
+		cmocka_unit_test(test_resume_deadline),
 	};
 
 	return cmocka_run_group_tests_name("rotation", tests, NULL, NULL);
