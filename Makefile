@@ -128,6 +128,11 @@ $(BUILD)/tests/test_rotation: $(BUILD)/tests/unit/test_rotation.o $(KEYMGR_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)
 
+$(BUILD)/tests/test_cluster: $(BUILD)/tests/unit/test_cluster.o $(KEYMGR_LIB) \
+		$(PROTO_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM) $(LIBPROTOBUF)
+
 $(BUILD)/tests/test_registry: $(BUILD)/tests/unit/test_registry.o $(KEYMGR_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+/* keymgr cluster: every change to members or generations bumps the revision once and is logged. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster.h"
+
+int cluster_init(struct cluster *c, const struct rot_config *cfg,
+		 rot_random random, void *arg)
+{
+	memset(c, 0, sizeof(*c));
+	rot_init(&c->rot, cfg, random, arg);
+	c->reg = registry_new();
+	return c->reg ? 0 : -ENOMEM;
+}
+
+void cluster_cleanup(struct cluster *c)
+{
+	rot_cleanup(&c->rot);
+	registry_free(c->reg);
+	c->reg = NULL;
+}
+
+uint64_t cluster_revision(const struct cluster *c)
+{
+	return c->rot.revision;
+}
+
+/* Records the change that made revision rev. */
+static void log_change(struct cluster *c, uint64_t rev, enum change_type type,
+		       uint32_t node, uint32_t generation)
+{
+	c->log[(rev - 1) % CLUSTER_LOG_MAX] =
+		(struct change){ rev, type, node, generation };
+	if (c->log_len < CLUSTER_LOG_MAX)
+		c->log_len++;
+}
+
+static void bump(struct cluster *c, enum change_type type, uint32_t node)
+{
+	c->rot.revision++;
+	log_change(c, c->rot.revision, type, node, 0);
+}
+
+int cluster_change_after(const struct cluster *c, uint64_t after,
+			 struct change *out)
+{
+	uint64_t rev = c->rot.revision;
+
+	if (after >= rev)
+		return -ENOENT;
+	if (rev - after > c->log_len)
+		return -ESTALE;
+	*out = c->log[after % CLUSTER_LOG_MAX];
+	return out->revision == after + 1 ? 0 : -ESTALE;
+}
+
+struct node *cluster_node(const struct cluster *c, uint32_t index)
+{
+	return index ? registry_at(c->reg, index - 1) : NULL;
+}
+
+const struct rot_gen *cluster_gen(const struct cluster *c, uint32_t g)
+{
+	for (size_t i = 0; i < c->rot.n_gens; i++)
+		if (c->rot.gens[i].g == g)
+			return &c->rot.gens[i];
+	return NULL;
+}
+
+static bool same_addrs(const struct node *n, const struct node_addr *addrs,
+		       size_t n_addrs)
+{
+	if (n->n_addrs != n_addrs)
+		return false;
+	for (size_t i = 0; i < n_addrs; i++)
+		if (n->addrs[i].len != addrs[i].len ||
+		    memcmp(n->addrs[i].ip, addrs[i].ip, addrs[i].len))
+			return false;
+	return true;
+}
+
+static int set_addrs(struct node *n, const struct node_addr *addrs,
+		     size_t n_addrs)
+{
+	if (n_addrs > REGISTRY_ADDRS_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n_addrs; i++)
+		if (addrs[i].len != 4 && addrs[i].len != 16)
+			return -EINVAL;
+	memset(n->addrs, 0, sizeof(n->addrs));
+	if (n_addrs)
+		memcpy(n->addrs, addrs, n_addrs * sizeof(*addrs));
+	n->n_addrs = n_addrs;
+	return 0;
+}
+
+int cluster_join(struct cluster *c, const char *id,
+		 const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
+		 const struct node_addr *addrs, size_t n_addrs,
+		 struct node **out)
+{
+	struct node *n;
+	int err;
+
+	if (n_addrs > REGISTRY_ADDRS_MAX)
+		return -EINVAL;
+	err = registry_join(c->reg, id, boot_id, &n);
+	if (err == -EEXIST && out)
+		*out = registry_find(c->reg, id);
+	if (err)
+		return err;
+	err = set_addrs(n, addrs, n_addrs);
+	if (err) {
+		registry_remove(c->reg, id); /* the index stays taken */
+		return err;
+	}
+	bump(c, CHG_PEER_ADDED, n->index);
+	if (out)
+		*out = n;
+	return 0;
+}
+
+int cluster_hello(struct cluster *c, const char *id,
+		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
+		  const struct node_addr *addrs, size_t n_addrs)
+{
+	struct node *n = registry_find(c->reg, id);
+	bool moved;
+	int err;
+
+	if (n && n->state != NODE_REMOVED && n_addrs > REGISTRY_ADDRS_MAX)
+		return -EINVAL;
+	moved = n && !same_addrs(n, addrs, n_addrs);
+	err = registry_hello(c->reg, id, boot_id);
+	if (err < 0)
+		return err;
+	if (moved && !err)
+		registry_lost_state(c->reg, id); /* new addresses, new keys */
+	if (moved)
+		set_addrs(n, addrs, n_addrs);
+	if (!err && !moved)
+		return 0;
+	bump(c, CHG_PEER_UPDATED, n->index);
+	return 1;
+}
+
+void cluster_disconnect(struct cluster *c, const char *id)
+{
+	struct node *n = registry_find(c->reg, id);
+
+	if (!n || registry_disconnect(c->reg, id))
+		return;
+	rot_node_gone(&c->rot, n->index);
+}
+
+int cluster_remove(struct cluster *c, const char *id)
+{
+	struct node *n = registry_find(c->reg, id);
+	int err = registry_remove(c->reg, id);
+
+	if (err)
+		return err;
+	rot_node_gone(&c->rot, n->index);
+	bump(c, CHG_PEER_REMOVED, n->index);
+	rot_request(&c->rot);
+	return 0;
+}
+
+void cluster_ack(struct cluster *c, uint32_t index, uint64_t revision)
+{
+	rot_ack(&c->rot, index, revision);
+}
+
+/* Indexes of the connected members, in *out (malloc'd). */
+static int connected(const struct cluster *c, uint32_t **out, size_t *n)
+{
+	size_t cap = registry_count(c->reg), k = 0;
+	uint32_t *v = malloc((cap ? cap : 1) * sizeof(*v));
+	struct node *nd;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; (nd = registry_at(c->reg, i)) && k < cap; i++)
+		if (nd->state == NODE_CONNECTED)
+			v[k++] = nd->index;
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+size_t cluster_actions_max(const struct cluster *c)
+{
+	return ROT_ACTIONS_MIN + c->rot.n_pending + registry_count(c->reg);
+}
+
+int cluster_step(struct cluster *c, uint64_t now, struct rot_action *out,
+		 size_t max)
+{
+	uint32_t *nodes;
+	size_t n;
+	int k, err = connected(c, &nodes, &n);
+
+	if (err)
+		return err;
+	k = rot_step(&c->rot, now, nodes, n, out, max);
+	free(nodes);
+	for (int i = 0; i < k; i++) {
+		enum change_type t;
+
+		switch (out[i].type) {
+		case ACT_PREPARE:
+			t = CHG_PREPARE;
+			break;
+		case ACT_COMMIT:
+			t = CHG_COMMIT;
+			break;
+		case ACT_RETIRE:
+			t = CHG_RETIRE;
+			break;
+		default:
+			continue;
+		}
+		/* rot_step bumped the revision once for each of these. */
+		log_change(c, out[i].revision, t, 0, out[i].generation);
+	}
+	return k;
+}
+
+int cluster_resume(struct cluster *c, uint64_t now)
+{
+	size_t cap = registry_count(c->reg), k = 0;
+	uint32_t *v = malloc((cap ? cap : 1) * sizeof(*v));
+	struct node *nd;
+	int err;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; (nd = registry_at(c->reg, i)) && k < cap; i++)
+		if (nd->state != NODE_REMOVED)
+			v[k++] = nd->index;
+	err = rot_resume(&c->rot, now, v, k);
+	free(v);
+	return err;
+}
+
+int cluster_pair_keys(const struct cluster *c, uint32_t g,
+		      const struct node *self, const struct node *peer,
+		      struct pair_keys *out)
+{
+	const struct rot_gen *gen = cluster_gen(c, g);
+	struct keys_node a, b;
+
+	if (!gen || !self || !peer || self == peer ||
+	    self->state == NODE_REMOVED || peer->state == NODE_REMOVED)
+		return -EINVAL;
+	a = (struct keys_node){ self->id, self->incarnation };
+	b = (struct keys_node){ peer->id, peer->incarnation };
+	out->spi_out = keys_spi(g, self->index);
+	out->spi_in = keys_spi(g, peer->index);
+	if (!out->spi_out || !out->spi_in ||
+	    keys_pair(gen->master, g, &a, &b, out->key_out) ||
+	    keys_pair(gen->master, g, &b, &a, out->key_in)) {
+		sodium_memzero(out, sizeof(*out));
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* keymgr cluster: members, generations, revision and change log as one state, no I/O. */
+#ifndef VXSEC_CLUSTER_H
+#define VXSEC_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+#include "registry.h"
+#include "rotation.h"
+
+/* Changes kept for deltas; a client further behind gets a snapshot. */
+#define CLUSTER_LOG_MAX 1024
+
+/*
+ * One change; each bumps the revision by exactly one. What it carries is
+ * rendered for each agent from the current state when it is sent.
+ */
+enum change_type {
+	CHG_PEER_ADDED,	  /* node joined */
+	CHG_PEER_UPDATED, /* node has a new incarnation (boot, addresses) */
+	CHG_PEER_REMOVED, /* node removed for good */
+	CHG_PREPARE,	  /* generation installed, not transmitting */
+	CHG_COMMIT,	  /* generation is the transmit generation */
+	CHG_RETIRE,	  /* generation deleted */
+};
+
+struct change {
+	uint64_t revision;
+	enum change_type type;
+	uint32_t node;	     /* index, for peer changes */
+	uint32_t generation; /* for generation changes */
+};
+
+struct cluster {
+	struct registry *reg;
+	struct rotation rot; /* rot.revision is the cluster's revision */
+	struct change log[CLUSTER_LOG_MAX];
+	size_t log_len; /* the newest is log[(revision - 1) % MAX] */
+};
+
+int cluster_init(struct cluster *c, const struct rot_config *cfg,
+		 rot_random random, void *arg);
+/* Wipes every master and frees. */
+void cluster_cleanup(struct cluster *c);
+
+/*
+ * A node joins with a token: a new member (-EEXIST if it is one already:
+ * it keeps its index), -EPERM if its id was removed, -EINVAL for bad
+ * input. Its addresses are set; peers learn of it by a change.
+ */
+int cluster_join(struct cluster *c, const char *id,
+		 const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
+		 const struct node_addr *addrs, size_t n_addrs,
+		 struct node **out);
+
+/*
+ * A member connects. A new boot id or other addresses give it a new
+ * incarnation (fresh keys for all its pairs: the same key is never
+ * installed twice) and its peers a change. 1 if so, 0 if not, -ENOENT
+ * for a stranger, -EPERM for a removed node.
+ */
+int cluster_hello(struct cluster *c, const char *id,
+		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
+		  const struct node_addr *addrs, size_t n_addrs);
+
+/* A member disconnected: nobody waits for its acks any more. */
+void cluster_disconnect(struct cluster *c, const char *id);
+
+/*
+ * Removed for good: peers are told, a rotation is requested (the node
+ * knew the current keys), its id and index are never reused.
+ */
+int cluster_remove(struct cluster *c, const char *id);
+
+/* A member's kernel holds revision. */
+void cluster_ack(struct cluster *c, uint32_t index, uint64_t revision);
+
+/*
+ * Runs the rotation machine (rot_step) with the connected members and
+ * logs the generation changes it makes. Actions as rot_step; max must be
+ * at least cluster_actions_max().
+ */
+int cluster_step(struct cluster *c, uint64_t now, struct rot_action *out,
+		 size_t max);
+size_t cluster_actions_max(const struct cluster *c);
+
+/* After a restart from saved state: see rot_resume(). */
+int cluster_resume(struct cluster *c, uint64_t now);
+
+uint64_t cluster_revision(const struct cluster *c);
+
+/*
+ * The change that made revision after + 1: 0, -ENOENT if after is the
+ * current revision, -ESTALE if that change is no longer in the log (the
+ * client needs a snapshot).
+ */
+int cluster_change_after(const struct cluster *c, uint64_t after,
+			 struct change *out);
+
+/* The member with this index (removed ones too), or NULL. */
+struct node *cluster_node(const struct cluster *c, uint32_t index);
+
+/* The live generation g, or NULL. */
+const struct rot_gen *cluster_gen(const struct cluster *c, uint32_t g);
+
+/*
+ * The keys node `self` installs for its pair with `peer` in generation g:
+ * out protects self -> peer, in peer -> self; with the SPIs each sender
+ * uses. -EINVAL if either is not a member or g is not live.
+ */
+struct pair_keys {
+	uint32_t spi_out, spi_in;
+	uint8_t key_out[KEYS_PAIR_LEN], key_in[KEYS_PAIR_LEN];
+};
+int cluster_pair_keys(const struct cluster *c, uint32_t g,
+		      const struct node *self, const struct node *peer,
+		      struct pair_keys *out);
+
+#endif

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+/* keymgr wire: translates between the cluster and protobuf; the only keymgr file that knows protobuf. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/frame.h"
+#include "wire.h"
+
+/* The pair keys of one message: structs, pointers and key bytes. */
+struct keyset {
+	Vxsec__PairKey *pk;
+	Vxsec__PairKey **ptr;
+	struct pair_keys *raw; /* wiped before free */
+	size_t n, cap;
+};
+
+/* A peer with room for its addresses. */
+struct peer_msg {
+	Vxsec__Peer p;
+	Vxsec__Address a[REGISTRY_ADDRS_MAX];
+	Vxsec__Address *ap[REGISTRY_ADDRS_MAX];
+};
+
+static int keyset_init(struct keyset *ks, size_t cap)
+{
+	memset(ks, 0, sizeof(*ks));
+	if (!cap)
+		return 0;
+	ks->pk = calloc(cap, sizeof(*ks->pk));
+	ks->ptr = calloc(cap, sizeof(*ks->ptr));
+	ks->raw = calloc(cap, sizeof(*ks->raw));
+	ks->cap = cap;
+	return ks->pk && ks->ptr && ks->raw ? 0 : -ENOMEM;
+}
+
+static void keyset_free(struct keyset *ks)
+{
+	if (ks->raw)
+		sodium_memzero(ks->raw, ks->cap * sizeof(*ks->raw));
+	free(ks->raw);
+	free(ks->pk);
+	free(ks->ptr);
+	memset(ks, 0, sizeof(*ks));
+}
+
+/* Appends the keys `to` installs for its pair with peer in generation g. */
+static int keyset_add(struct keyset *ks, const struct cluster *c, uint32_t g,
+		      const struct node *to, const struct node *peer)
+{
+	struct pair_keys *k = &ks->raw[ks->n];
+	Vxsec__PairKey *m = &ks->pk[ks->n];
+	int err;
+
+	if (ks->n == ks->cap)
+		return -ENOSPC;
+	err = cluster_pair_keys(c, g, to, peer, k);
+	if (err)
+		return err;
+	vxsec__pair_key__init(m);
+	m->peer_id = (char *)peer->id;
+	m->generation = g;
+	m->spi_out = k->spi_out;
+	m->spi_in = k->spi_in;
+	m->key_out = (ProtobufCBinaryData){ KEYS_PAIR_LEN, k->key_out };
+	m->key_in = (ProtobufCBinaryData){ KEYS_PAIR_LEN, k->key_in };
+	ks->ptr[ks->n++] = m;
+	return 0;
+}
+
+static void peer_fill(struct peer_msg *pm, const struct node *n)
+{
+	vxsec__peer__init(&pm->p);
+	pm->p.node_id = (char *)n->id;
+	pm->p.index = n->index;
+	pm->p.incarnation = n->incarnation;
+	for (size_t i = 0; i < n->n_addrs; i++) {
+		vxsec__address__init(&pm->a[i]);
+		pm->a[i].ip =
+			(ProtobufCBinaryData){ n->addrs[i].len,
+					       (uint8_t *)n->addrs[i].ip };
+		pm->ap[i] = &pm->a[i];
+	}
+	pm->p.n_underlay = n->n_addrs;
+	pm->p.underlay = pm->ap;
+}
+
+static bool is_peer(const struct node *n, const struct node *to)
+{
+	return n != to && n->state != NODE_REMOVED;
+}
+
+/* The keys of every pair (to, peer) in generation g. */
+static int keys_of_gen(struct keyset *ks, const struct cluster *c, uint32_t g,
+		       const struct node *to)
+{
+	struct node *n;
+	int err = 0;
+
+	for (size_t i = 0; !err && (n = cluster_node(c, (uint32_t)i + 1)); i++)
+		if (is_peer(n, to))
+			err = keyset_add(ks, c, g, to, n);
+	return err;
+}
+
+static Vxsec__Phase phase_of(enum gen_phase p)
+{
+	switch (p) {
+	case GEN_PREPARED:
+		return VXSEC__PHASE__PHASE_PREPARED;
+	case GEN_COMMITTED:
+		return VXSEC__PHASE__PHASE_COMMITTED;
+	default:
+		return VXSEC__PHASE__PHASE_RETIRING;
+	}
+}
+
+/* Snapshot parts that hold no secret. */
+struct snap_parts {
+	struct peer_msg *peers;
+	Vxsec__Peer **pp;
+	Vxsec__Generation gen[ROT_GENS_MAX];
+	Vxsec__Generation *gp[ROT_GENS_MAX];
+};
+
+static int snap_peers(struct snap_parts *sp, Vxsec__Snapshot *s,
+		      const struct cluster *c, const struct node *to)
+{
+	size_t cap = registry_count(c->reg), k = 0;
+	struct node *n;
+
+	sp->peers = calloc(cap ? cap : 1, sizeof(*sp->peers));
+	sp->pp = calloc(cap ? cap : 1, sizeof(*sp->pp));
+	if (!sp->peers || !sp->pp)
+		return -ENOMEM;
+	for (size_t i = 0; (n = cluster_node(c, (uint32_t)i + 1)); i++) {
+		if (!is_peer(n, to) || k == cap)
+			continue;
+		peer_fill(&sp->peers[k], n);
+		sp->pp[k] = &sp->peers[k].p;
+		k++;
+	}
+	s->n_peers = k;
+	s->peers = sp->pp;
+	for (size_t i = 0; i < c->rot.n_gens; i++) {
+		vxsec__generation__init(&sp->gen[i]);
+		sp->gen[i].generation = c->rot.gens[i].g;
+		sp->gen[i].phase = phase_of(c->rot.gens[i].phase);
+		sp->gp[i] = &sp->gen[i];
+	}
+	s->n_generations = c->rot.n_gens;
+	s->generations = sp->gp;
+	return 0;
+}
+
+static int encode(Vxsec__Envelope *env, uint8_t **frame, size_t *len)
+{
+	return frame_encode(env, frame, len);
+}
+
+int wire_snapshot(const struct cluster *c, const struct node *to,
+		  uint8_t **frame, size_t *len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Snapshot s = VXSEC__SNAPSHOT__INIT;
+	struct snap_parts sp = { 0 };
+	struct keyset ks;
+	size_t peers = registry_count(c->reg);
+	int err;
+
+	err = keyset_init(&ks, peers * c->rot.n_gens);
+	if (!err)
+		err = snap_peers(&sp, &s, c, to);
+	for (size_t i = 0; !err && i < c->rot.n_gens; i++)
+		err = keys_of_gen(&ks, c, c->rot.gens[i].g, to);
+	if (!err) {
+		s.revision = cluster_revision(c);
+		s.n_keys = ks.n;
+		s.keys = ks.ptr;
+		env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
+		env.snapshot = &s;
+		err = encode(&env, frame, len);
+	}
+	keyset_free(&ks);
+	free(sp.peers);
+	free(sp.pp);
+	return err;
+}
+
+/* peer_added / incarnation_changed: the peer and its keys of every gen. */
+static int delta_peer(const struct cluster *c, const struct node *to,
+		      const struct node *peer, Vxsec__Delta *d, uint8_t **frame,
+		      size_t *len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__PeerUpdate pu = VXSEC__PEER_UPDATE__INIT;
+	struct peer_msg pm;
+	struct keyset ks;
+	int err = keyset_init(&ks, c->rot.n_gens);
+
+	for (size_t i = 0; !err && i < c->rot.n_gens; i++)
+		err = keyset_add(&ks, c, c->rot.gens[i].g, to, peer);
+	if (!err) {
+		peer_fill(&pm, peer);
+		pu.peer = &pm.p;
+		pu.n_keys = ks.n;
+		pu.keys = ks.ptr;
+		if (d->change_case == VXSEC__DELTA__CHANGE_PEER_ADDED)
+			d->peer_added = &pu;
+		else
+			d->incarnation_changed = &pu;
+		env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
+		env.delta = d;
+		err = encode(&env, frame, len);
+	}
+	keyset_free(&ks);
+	return err;
+}
+
+static int delta_prepare(const struct cluster *c, const struct node *to,
+			 Vxsec__Delta *d, uint32_t g, uint8_t **frame,
+			 size_t *len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
+	struct keyset ks;
+	int err;
+
+	if (!cluster_gen(c, g))
+		return -ESTALE;
+	err = keyset_init(&ks, registry_count(c->reg));
+	if (!err)
+		err = keys_of_gen(&ks, c, g, to);
+	if (!err) {
+		p.generation = g;
+		p.n_keys = ks.n;
+		p.keys = ks.ptr;
+		d->prepare = &p;
+		env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
+		env.delta = d;
+		err = encode(&env, frame, len);
+	}
+	keyset_free(&ks);
+	return err;
+}
+
+/* Changes that carry no key: removal, commit, retire. */
+static int delta_small(const struct cluster *c, const struct change *ch,
+		       const struct node *peer, Vxsec__Delta *d,
+		       uint8_t **frame, size_t *len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__PeerRemoved pr = VXSEC__PEER_REMOVED__INIT;
+	Vxsec__GenerationCommit gc = VXSEC__GENERATION_COMMIT__INIT;
+	Vxsec__GenerationRetire gr = VXSEC__GENERATION_RETIRE__INIT;
+
+	switch (ch->type) {
+	case CHG_PEER_REMOVED:
+		pr.node_id = (char *)peer->id;
+		d->change_case = VXSEC__DELTA__CHANGE_PEER_REMOVED;
+		d->peer_removed = &pr;
+		break;
+	case CHG_COMMIT:
+		if (!cluster_gen(c, ch->generation))
+			return -ESTALE;
+		gc.generation = ch->generation;
+		d->change_case = VXSEC__DELTA__CHANGE_COMMIT;
+		d->commit = &gc;
+		break;
+	case CHG_RETIRE:
+		gr.generation = ch->generation;
+		d->change_case = VXSEC__DELTA__CHANGE_RETIRE;
+		d->retire = &gr;
+		break;
+	default:
+		return -EINVAL;
+	}
+	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
+	env.delta = d;
+	return encode(&env, frame, len);
+}
+
+int wire_delta(const struct cluster *c, const struct node *to,
+	       const struct change *ch, uint8_t **frame, size_t *len)
+{
+	Vxsec__Delta d = VXSEC__DELTA__INIT;
+	const struct node *peer = NULL;
+
+	d.revision = ch->revision;
+	if (ch->type <= CHG_PEER_REMOVED) {
+		peer = cluster_node(c, ch->node);
+		if (!peer)
+			return -ESTALE;
+		if (peer == to)
+			return -ENODATA; /* it gets a snapshot on connect */
+	}
+	switch (ch->type) {
+	case CHG_PEER_ADDED:
+	case CHG_PEER_UPDATED:
+		if (peer->state == NODE_REMOVED)
+			return -ENODATA; /* its removal follows */
+		d.change_case =
+			ch->type == CHG_PEER_ADDED
+				? VXSEC__DELTA__CHANGE_PEER_ADDED
+				: VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
+		return delta_peer(c, to, peer, &d, frame, len);
+	case CHG_PREPARE:
+		d.change_case = VXSEC__DELTA__CHANGE_PREPARE;
+		return delta_prepare(c, to, &d, ch->generation, frame, len);
+	default:
+		return delta_small(c, ch, peer, &d, frame, len);
+	}
+}
+
+int wire_error(enum wire_error code, const char *reason, uint8_t **frame,
+	       size_t *len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Error e = VXSEC__ERROR__INIT;
+	char r[PROTO_REASON_MAX];
+
+	snprintf(r, sizeof(r), "%s", reason);
+	e.code = (Vxsec__ErrorCode)code;
+	e.reason = r;
+	env.msg_case = VXSEC__ENVELOPE__MSG_ERROR;
+	env.error = &e;
+	return encode(&env, frame, len);
+}
+
+int wire_join_response(const uint8_t *cert, size_t cert_len, const uint8_t *ca,
+		       size_t ca_len, uint32_t index, uint8_t **frame,
+		       size_t *len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__JoinResponse r = VXSEC__JOIN_RESPONSE__INIT;
+
+	r.cert_der = (ProtobufCBinaryData){ cert_len, (uint8_t *)cert };
+	r.ca_cert_der = (ProtobufCBinaryData){ ca_len, (uint8_t *)ca };
+	r.node_index = index;
+	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_RESPONSE;
+	env.join_response = &r;
+	return encode(&env, frame, len);
+}
+
+int wire_ping_reply(uint64_t nonce, uint8_t **frame, size_t *len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Ping p = VXSEC__PING__INIT;
+
+	p.nonce = nonce;
+	p.reply = true;
+	env.msg_case = VXSEC__ENVELOPE__MSG_PING;
+	env.ping = &p;
+	return encode(&env, frame, len);
+}
+
+/* ---- decoding ---- */
+
+static void addrs_in(struct wire_in *in, size_t n, Vxsec__Address **a)
+{
+	in->n_addrs = n < REGISTRY_ADDRS_MAX ? n : REGISTRY_ADDRS_MAX;
+	for (size_t i = 0; i < in->n_addrs; i++) {
+		in->addrs[i].len = (uint8_t)a[i]->ip.len;
+		memcpy(in->addrs[i].ip, a[i]->ip.data, a[i]->ip.len);
+	}
+}
+
+static void join_in(struct wire_in *in, const Vxsec__JoinRequest *m)
+{
+	in->type = IN_JOIN;
+	snprintf(in->node_id, sizeof(in->node_id), "%s", m->node_id);
+	memcpy(in->boot_id, m->boot_id.data, sizeof(in->boot_id));
+	memcpy(in->proof, m->secret_proof.data, sizeof(in->proof));
+	memcpy(in->csr, m->csr_der.data, m->csr_der.len);
+	in->csr_len = m->csr_der.len;
+	addrs_in(in, m->n_underlay, m->underlay);
+}
+
+static void hello_in(struct wire_in *in, const Vxsec__Hello *m)
+{
+	in->type = IN_HELLO;
+	snprintf(in->node_id, sizeof(in->node_id), "%s", m->node_id);
+	memcpy(in->boot_id, m->boot_id.data, sizeof(in->boot_id));
+	in->revision = m->last_revision;
+	addrs_in(in, m->n_underlay, m->underlay);
+}
+
+static int translate(const Vxsec__Envelope *env, struct wire_in *in, char *why,
+		     size_t whylen)
+{
+	switch (env->msg_case) {
+	case VXSEC__ENVELOPE__MSG_JOIN_REQUEST:
+		join_in(in, env->join_request);
+		return 0;
+	case VXSEC__ENVELOPE__MSG_HELLO:
+		hello_in(in, env->hello);
+		return 0;
+	case VXSEC__ENVELOPE__MSG_ACK:
+		in->type = IN_ACK;
+		in->revision = env->ack->revision;
+		return 0;
+	case VXSEC__ENVELOPE__MSG_RENEW_REQUEST:
+		in->type = IN_RENEW;
+		in->csr_len = env->renew_request->csr_der.len;
+		memcpy(in->csr, env->renew_request->csr_der.data, in->csr_len);
+		return 0;
+	case VXSEC__ENVELOPE__MSG_PING:
+		in->type = IN_PING;
+		in->nonce = env->ping->nonce;
+		return env->ping->reply ? -ENOTSUP : 0;
+	case VXSEC__ENVELOPE__MSG_EXPIRE_REPORT:
+		in->type = IN_EXPIRE;
+		in->generation = env->expire_report->generation;
+		in->spi = env->expire_report->spi;
+		return 0;
+	case VXSEC__ENVELOPE__MSG_ERROR:
+		in->type = IN_ERROR;
+		in->error_code = env->error->code;
+		snprintf(in->reason, sizeof(in->reason), "%s",
+			 env->error->reason ? env->error->reason : "");
+		return 0;
+	default:
+		snprintf(why, whylen, "a leader does not take message %d",
+			 (int)env->msg_case);
+		return -ENOTSUP;
+	}
+}
+
+void wire_in_wipe(struct wire_in *in)
+{
+	sodium_memzero(in, sizeof(*in));
+}
+
+int wire_decode(const uint8_t *body, size_t len, struct wire_in *in, char *why,
+		size_t whylen)
+{
+	Vxsec__Envelope *env;
+	int err;
+
+	memset(in, 0, sizeof(*in));
+	err = frame_decode(body, len, &env, why, whylen);
+	if (err)
+		return err;
+	err = translate(env, in, why, whylen);
+	if (err == -ENOTSUP && in->type == IN_PING)
+		snprintf(why, whylen,
+			 "a ping reply the leader never asked for");
+	frame_free(env);
+	return err;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* keymgr wire: the leader's messages as frames; each agent gets only its own pairs. */
+#ifndef VXSEC_KEYMGR_WIRE_H
+#define VXSEC_KEYMGR_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "proto/frame.h"
+
+/* What an agent sent, decoded, validated and translated. */
+enum wire_in_type {
+	IN_JOIN,
+	IN_HELLO,
+	IN_ACK,
+	IN_RENEW,
+	IN_PING,
+	IN_EXPIRE,
+	IN_ERROR,
+};
+
+struct wire_in {
+	enum wire_in_type type;
+	char node_id[REGISTRY_ID_MAX + 1];
+	uint8_t boot_id[REGISTRY_BOOT_ID_LEN];
+	struct node_addr addrs[REGISTRY_ADDRS_MAX];
+	size_t n_addrs;
+	uint64_t revision;	    /* ack; hello: last revision */
+	uint64_t nonce;		    /* ping */
+	uint32_t generation, spi;   /* expire report */
+	uint8_t proof[32];	    /* join */
+	uint8_t csr[PROTO_DER_MAX]; /* join, renew */
+	size_t csr_len;
+	int error_code; /* error */
+	char reason[160];
+};
+
+/* Error codes the leader sends (the values of vxsec.ErrorCode). */
+enum wire_error {
+	WERR_BAD_MESSAGE = 1,
+	WERR_VERSION = 2,
+	WERR_UNAUTHORIZED = 3,
+	WERR_REMOVED = 4,
+	WERR_INTERNAL = 5,
+};
+
+/*
+ * Decodes one frame body. 0; -EBADMSG or -EPROTO (another version) with
+ * why; -ENOTSUP for a message a leader never receives. The proof is
+ * wiped by the caller (wire_in_wipe).
+ */
+int wire_decode(const uint8_t *body, size_t len, struct wire_in *in, char *why,
+		size_t whylen);
+void wire_in_wipe(struct wire_in *in);
+
+/*
+ * Frames for node `to` (free with frame_buf_free, which wipes them).
+ * A snapshot: every other member, every live generation, and the keys of
+ * the pairs `to` is in, at the current revision.
+ */
+int wire_snapshot(const struct cluster *c, const struct node *to,
+		  uint8_t **frame, size_t *len);
+
+/*
+ * The delta of change ch for `to`, rendered from the current state.
+ * -ENODATA if it says nothing to `to` (a change about itself, a peer
+ * already removed), -ESTALE if it can no longer be rendered (send a
+ * snapshot).
+ */
+int wire_delta(const struct cluster *c, const struct node *to,
+	       const struct change *ch, uint8_t **frame, size_t *len);
+
+int wire_error(enum wire_error code, const char *reason, uint8_t **frame,
+	       size_t *len);
+int wire_join_response(const uint8_t *cert, size_t cert_len, const uint8_t *ca,
+		       size_t ca_len, uint32_t index, uint8_t **frame,
+		       size_t *len);
+int wire_ping_reply(uint64_t nonce, uint8_t **frame, size_t *len);
+
+#endif

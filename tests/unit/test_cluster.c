@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests: the leader's cluster state, change log, snapshots and deltas; least privilege. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "keymgr/cluster.h"
+#include "keymgr/wire.h"
+
+static const struct rot_config cfg = { .interval_ms = 1000000,
+				       .deadline_ms = 1000,
+				       .grace_ms = 100 };
+static struct rot_action acts[64];
+static uint64_t now = 1000;
+
+static void counter_random(uint8_t *buf, size_t len, void *arg)
+{
+	uint8_t *c = arg;
+
+	memset(buf, ++*c, len);
+}
+
+static void boot(uint8_t b[REGISTRY_BOOT_ID_LEN], uint8_t v)
+{
+	memset(b, v, REGISTRY_BOOT_ID_LEN);
+}
+
+static struct node_addr v4(uint8_t last)
+{
+	struct node_addr a = { 4, { 192, 168, 0, last } };
+
+	return a;
+}
+
+/* A cluster of n members, all connected, generation 1 committed. */
+static void make(struct cluster *c, uint8_t *ctr, int n)
+{
+	uint8_t b[REGISTRY_BOOT_ID_LEN];
+	char id[16];
+
+	assert_int_equal(cluster_init(c, &cfg, counter_random, ctr), 0);
+	for (int i = 1; i <= n; i++) {
+		struct node_addr a = v4((uint8_t)i);
+
+		snprintf(id, sizeof(id), "node-%d", i);
+		boot(b, (uint8_t)i);
+		assert_int_equal(cluster_join(c, id, b, &a, 1, NULL), 0);
+		assert_int_equal(cluster_hello(c, id, b, &a, 1), 0);
+	}
+	/* Nobody acks: the deadlines carry generation 1 through. */
+	for (int k = 0; k < 6 && (c->rot.phase != ROT_IDLE || !c->rot.n_gens);
+	     k++) {
+		assert_true(cluster_step(c, now, acts, 64) >= 0);
+		now += 1000;
+	}
+	assert_int_equal(rot_transmit(&c->rot)->g, 1);
+}
+
+static Vxsec__Envelope *decode(uint8_t *frame, size_t len)
+{
+	Vxsec__Envelope *env = NULL;
+	char why[FRAME_WHY_MAX];
+
+	assert_int_equal(frame_decode(frame + FRAME_HEADER, len - FRAME_HEADER,
+				      &env, why, sizeof(why)),
+			 0);
+	return env;
+}
+
+/* Every 36-byte pair key of g between two other nodes (x, y != self). */
+static int foreign_keys(const struct cluster *c, const struct node *self,
+			uint8_t out[][KEYS_PAIR_LEN], int max)
+{
+	int k = 0;
+	struct node *x, *y;
+
+	for (uint32_t g = 0; g < c->rot.n_gens; g++) {
+		const struct rot_gen *gen = &c->rot.gens[g];
+
+		for (uint32_t i = 1; (x = cluster_node(c, i)); i++)
+			for (uint32_t j = 1; (y = cluster_node(c, j)); j++) {
+				struct keys_node a = { x->id, x->incarnation },
+						 b = { y->id, y->incarnation };
+
+				if (x == y || x == self || y == self)
+					continue;
+				assert_true(k < max);
+				keys_pair(gen->master, gen->g, &a, &b,
+					  out[k++]);
+			}
+	}
+	return k;
+}
+
+/* Least privilege on the raw bytes: no key of another pair, no master. */
+static void assert_only_own_keys(const struct cluster *c,
+				 const struct node *self, const uint8_t *frame,
+				 size_t len)
+{
+	static uint8_t foreign[512][KEYS_PAIR_LEN];
+	int n = foreign_keys(c, self, foreign, 512);
+
+	for (int i = 0; i < n; i++)
+		assert_null(memmem(frame, len, foreign[i], KEYS_PAIR_LEN));
+	for (size_t g = 0; g < c->rot.n_gens; g++)
+		assert_null(memmem(frame, len, c->rot.gens[g].master,
+				   KEYS_MASTER_LEN));
+}
+
+/* Each key is the right one for (self, peer_id, generation). */
+static void assert_keys_right(const struct cluster *c, const struct node *self,
+			      size_t n, Vxsec__PairKey **keys)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct node *peer =
+			registry_find(c->reg, keys[i]->peer_id);
+		struct pair_keys want;
+
+		assert_non_null(peer);
+		assert_ptr_not_equal(peer, self);
+		assert_int_equal(cluster_pair_keys(c, keys[i]->generation, self,
+						   peer, &want),
+				 0);
+		assert_int_equal(keys[i]->spi_out,
+				 keys_spi(keys[i]->generation, self->index));
+		assert_int_equal(keys[i]->spi_in,
+				 keys_spi(keys[i]->generation, peer->index));
+		assert_memory_equal(keys[i]->key_out.data, want.key_out,
+				    KEYS_PAIR_LEN);
+		assert_memory_equal(keys[i]->key_in.data, want.key_in,
+				    KEYS_PAIR_LEN);
+	}
+}
+
+static void test_snapshot_least_privilege(void **state)
+{
+	struct cluster c;
+	uint8_t ctr = 0, *f;
+	size_t len;
+
+	(void)state;
+	make(&c, &ctr, 5);
+	rot_request(&c.rot);
+	assert_true(cluster_step(&c, now, acts, 64) > 0); /* 2 prepared */
+	for (uint32_t i = 1; i <= 5; i++) {
+		const struct node *self = cluster_node(&c, i);
+		Vxsec__Envelope *env;
+
+		assert_int_equal(wire_snapshot(&c, self, &f, &len), 0);
+		assert_only_own_keys(&c, self, f, len);
+		env = decode(f, len);
+		assert_int_equal(env->snapshot->revision, cluster_revision(&c));
+		assert_int_equal(env->snapshot->n_peers, 4);
+		assert_int_equal(env->snapshot->n_generations, 2);
+		assert_int_equal(env->snapshot->n_keys, 4 * 2);
+		assert_keys_right(&c, self, env->snapshot->n_keys,
+				  env->snapshot->keys);
+		for (size_t p = 0; p < env->snapshot->n_peers; p++)
+			assert_string_not_equal(
+				env->snapshot->peers[p]->node_id, self->id);
+		frame_free(env);
+		frame_buf_free(f, len);
+	}
+	cluster_cleanup(&c);
+}
+
+/* The change after `rev` rendered for `to`: its frame, decoded. */
+static Vxsec__Envelope *delta_for(struct cluster *c, uint64_t rev,
+				  const struct node *to, int want)
+{
+	struct change ch;
+	uint8_t *f;
+	size_t len;
+	Vxsec__Envelope *env;
+
+	assert_int_equal(cluster_change_after(c, rev, &ch), 0);
+	assert_int_equal(ch.revision, rev + 1);
+	assert_int_equal(wire_delta(c, to, &ch, &f, &len), want);
+	if (want)
+		return NULL;
+	assert_only_own_keys(c, to, f, len);
+	env = decode(f, len);
+	frame_buf_free(f, len);
+	assert_int_equal(env->delta->revision, rev + 1);
+	return env;
+}
+
+static void test_join_reboot_remove_deltas(void **state)
+{
+	struct cluster c;
+	uint8_t ctr = 0, b[REGISTRY_BOOT_ID_LEN];
+	struct node_addr a = v4(9);
+	struct node *n1, *n9;
+	Vxsec__Envelope *env;
+	uint8_t before[KEYS_PAIR_LEN];
+	uint64_t rev;
+
+	(void)state;
+	make(&c, &ctr, 3);
+	n1 = cluster_node(&c, 1);
+	rev = cluster_revision(&c);
+	boot(b, 9);
+	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, &n9), 0);
+	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, NULL), -EEXIST);
+	env = delta_for(&c, rev, n1, 0);
+	assert_int_equal(env->delta->change_case,
+			 VXSEC__DELTA__CHANGE_PEER_ADDED);
+	assert_string_equal(env->delta->peer_added->peer->node_id, "node-9");
+	assert_int_equal(env->delta->peer_added->n_keys, 1);
+	assert_keys_right(&c, n1, 1, env->delta->peer_added->keys);
+	memcpy(before, env->delta->peer_added->keys[0]->key_in.data,
+	       KEYS_PAIR_LEN);
+	frame_free(env);
+	delta_for(&c, rev, n9, -ENODATA); /* about itself */
+
+	/* Same boot id and addresses: nothing changes. */
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1), 0);
+	/* A reboot: a new incarnation, so new keys for every pair. */
+	rev = cluster_revision(&c);
+	boot(b, 10);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1), 1);
+	env = delta_for(&c, rev, n1, 0);
+	assert_int_equal(env->delta->change_case,
+			 VXSEC__DELTA__CHANGE_INCARNATION_CHANGED);
+	assert_int_equal(env->delta->incarnation_changed->peer->incarnation, 2);
+	assert_memory_not_equal(
+		env->delta->incarnation_changed->keys[0]->key_in.data, before,
+		KEYS_PAIR_LEN);
+	frame_free(env);
+	/* New addresses, same boot: a new incarnation as well. */
+	rev = cluster_revision(&c);
+	a = v4(99);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1), 1);
+	assert_int_equal(n9->incarnation, 3);
+	assert_int_equal(n9->addrs[0].ip[3], 99);
+
+	/* Removal: peers are told, a rotation is asked for, no more keys. */
+	rev = cluster_revision(&c);
+	assert_int_equal(cluster_remove(&c, "node-9"), 0);
+	assert_int_equal(cluster_remove(&c, "node-9"), -EPERM);
+	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, NULL), -EPERM);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1), -EPERM);
+	assert_true(c.rot.requested);
+	env = delta_for(&c, rev, n1, 0);
+	assert_int_equal(env->delta->change_case,
+			 VXSEC__DELTA__CHANGE_PEER_REMOVED);
+	assert_string_equal(env->delta->peer_removed->node_id, "node-9");
+	frame_free(env);
+	/* Its old join, rendered late, says nothing any more. */
+	{
+		struct change ch = { 1, CHG_PEER_ADDED, n9->index, 0 };
+		struct pair_keys k;
+		uint8_t *f;
+		size_t len;
+
+		assert_int_equal(wire_delta(&c, n1, &ch, &f, &len), -ENODATA);
+		assert_int_equal(cluster_pair_keys(&c, 1, n1, n9, &k), -EINVAL);
+	}
+	cluster_cleanup(&c);
+}
+
+static void test_rotation_deltas(void **state)
+{
+	struct cluster c;
+	uint8_t ctr = 0;
+	struct node *n2;
+	Vxsec__Envelope *env;
+	uint64_t rev;
+	int k;
+
+	(void)state;
+	make(&c, &ctr, 4);
+	n2 = cluster_node(&c, 2);
+	rev = cluster_revision(&c);
+	rot_request(&c.rot);
+	k = cluster_step(&c, now, acts, 64);
+	assert_int_equal(k, 2);
+	env = delta_for(&c, rev, n2, 0);
+	assert_int_equal(env->delta->change_case, VXSEC__DELTA__CHANGE_PREPARE);
+	assert_int_equal(env->delta->prepare->generation, 2);
+	assert_int_equal(env->delta->prepare->n_keys, 3);
+	assert_keys_right(&c, n2, 3, env->delta->prepare->keys);
+	frame_free(env);
+	for (uint32_t i = 1; i <= 4; i++)
+		cluster_ack(&c, i, rev + 1);
+	assert_int_equal(cluster_step(&c, now + 1, acts, 64), 2);
+	env = delta_for(&c, rev + 1, n2, 0);
+	assert_int_equal(env->delta->commit->generation, 2);
+	frame_free(env);
+	for (uint32_t i = 1; i <= 4; i++)
+		cluster_ack(&c, i, rev + 2);
+	cluster_step(&c, now + 2, acts, 64);
+	assert_int_equal(cluster_step(&c, now + 2 + cfg.grace_ms, acts, 64), 2);
+	env = delta_for(&c, rev + 2, n2, 0);
+	assert_int_equal(env->delta->retire->generation, 1);
+	frame_free(env);
+	assert_int_equal(cluster_revision(&c), rev + 3);
+	/* Generation 1 is gone: its prepare cannot be rendered any more. */
+	{
+		struct change ch = { 1, CHG_PREPARE, 0, 1 };
+		uint8_t *f;
+		size_t len;
+
+		assert_int_equal(wire_delta(&c, n2, &ch, &f, &len), -ESTALE);
+	}
+	cluster_cleanup(&c);
+}
+
+static void test_change_log_window(void **state)
+{
+	struct cluster c;
+	uint8_t ctr = 0, b[REGISTRY_BOOT_ID_LEN];
+	struct change ch;
+	uint64_t start;
+
+	(void)state;
+	make(&c, &ctr, 2);
+	start = cluster_revision(&c);
+	assert_int_equal(cluster_change_after(&c, start, &ch), -ENOENT);
+	for (int i = 0; i < CLUSTER_LOG_MAX + 10; i++) {
+		struct node_addr a = v4(1);
+
+		boot(b, (uint8_t)(i + 50));
+		assert_int_equal(cluster_hello(&c, "node-1", b, &a, 1), 1);
+	}
+	assert_int_equal(cluster_revision(&c), start + CLUSTER_LOG_MAX + 10);
+	/* Too far behind: a snapshot; recent enough: the next change. */
+	assert_int_equal(cluster_change_after(&c, start, &ch), -ESTALE);
+	assert_int_equal(cluster_change_after(&c, start + 9, &ch), -ESTALE);
+	assert_int_equal(cluster_change_after(&c, start + 10, &ch), 0);
+	assert_int_equal(ch.revision, start + 11);
+	assert_int_equal(ch.type, CHG_PEER_UPDATED);
+	cluster_cleanup(&c);
+}
+
+/* A restart in the middle of a prepare waits for every member again. */
+static void test_resume_waits_for_members(void **state)
+{
+	struct cluster c;
+	uint8_t ctr = 0;
+
+	(void)state;
+	make(&c, &ctr, 3);
+	rot_request(&c.rot);
+	cluster_step(&c, now, acts, 64);
+	for (uint32_t i = 1; i <= 3; i++)
+		cluster_disconnect(&c, cluster_node(&c, i)->id);
+	assert_int_equal(c.rot.n_pending, 0);
+	assert_int_equal(cluster_resume(&c, now), 0);
+	assert_int_equal(c.rot.n_pending, 3);
+	assert_int_equal(cluster_step(&c, now + 1, acts, 64), 0);
+	cluster_cleanup(&c);
+}
+
+static void test_decode_refusals(void **state)
+{
+	static const uint8_t junk[] = { 0x08, 0x01, 0xff, 0xff };
+	struct wire_in in;
+	char why[128];
+	uint8_t *f;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(wire_decode(junk, sizeof(junk), &in, why, sizeof(why)),
+			 -EBADMSG);
+	/* A leader's own message sent back to it. */
+	assert_int_equal(wire_ping_reply(7, &f, &len), 0);
+	assert_int_equal(wire_decode(f + 4, len - 4, &in, why, sizeof(why)),
+			 -ENOTSUP);
+	frame_buf_free(f, len);
+	assert_int_equal(wire_error(WERR_REMOVED, "gone", &f, &len), 0);
+	assert_int_equal(wire_decode(f + 4, len - 4, &in, why, sizeof(why)), 0);
+	assert_int_equal(in.type, IN_ERROR);
+	assert_int_equal(in.error_code, WERR_REMOVED);
+	assert_string_equal(in.reason, "gone");
+	frame_buf_free(f, len);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snapshot_least_privilege),
+		cmocka_unit_test(test_join_reboot_remove_deltas),
+		cmocka_unit_test(test_rotation_deltas),
+		cmocka_unit_test(test_change_log_window),
+		cmocka_unit_test(test_resume_waits_for_members),
+		cmocka_unit_test(test_decode_refusals),
+	};
+
+	return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
+}
