@@ -4,7 +4,9 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "atomic.h"
@@ -265,6 +267,37 @@ static int save_pem(const char *path, EVP_PKEY *key, X509 *cert)
 		OPENSSL_cleanse(data, (size_t)len); /* a private key */
 	BIO_free(mem);
 	return err;
+}
+
+char *pki_key_to_pem(EVP_PKEY *key, size_t *len)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *data = NULL, *out = NULL;
+	long n = 0;
+
+	if (mem &&
+	    PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL))
+		n = BIO_get_mem_data(mem, &data);
+	if (n > 0 && (out = malloc((size_t)n + 1))) {
+		memcpy(out, data, (size_t)n);
+		out[n] = '\0';
+		*len = (size_t)n;
+	}
+	if (data && n > 0)
+		OPENSSL_cleanse(data, (size_t)n);
+	BIO_free(mem);
+	return out;
+}
+
+EVP_PKEY *pki_key_from_pem(const char *pem, size_t len)
+{
+	BIO *mem = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *key = NULL;
+
+	if (mem && len <= INT32_MAX)
+		key = PEM_read_bio_PrivateKey(mem, NULL, NULL, NULL);
+	BIO_free(mem);
+	return key;
 }
 
 int pki_key_save(const char *path, EVP_PKEY *key)

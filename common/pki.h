@@ -57,6 +57,13 @@ X509 *pki_cert_from_der(const uint8_t *der, size_t len);
 int pki_csr_to_der(X509_REQ *csr, uint8_t **der, size_t *len);
 X509_REQ *pki_csr_from_der(const uint8_t *der, size_t len);
 
+/*
+ * A private key as PEM text in memory (malloc'd, NUL-terminated, *len
+ * without the NUL; a secret: wipe before free), and back.
+ */
+char *pki_key_to_pem(EVP_PKEY *key, size_t *len);
+EVP_PKEY *pki_key_from_pem(const char *pem, size_t len);
+
 /* PEM files; keys are written with mode 0600, atomically (temp + rename). */
 int pki_key_save(const char *path, EVP_PKEY *key);
 EVP_PKEY *pki_key_load(const char *path);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -150,6 +151,30 @@ static void test_digest_and_der(void **state)
 	X509_free(back);
 }
 
+/* The CA key goes into the encrypted state as PEM text, and back. */
+static void test_key_pem_round_trip(void **state)
+{
+	EVP_PKEY *key = pki_key_new(), *back;
+	size_t len = 0;
+	char *pem;
+
+	(void)state;
+	assert_non_null(key);
+	pem = pki_key_to_pem(key, &len);
+	assert_non_null(pem);
+	assert_int_equal(strlen(pem), len);
+	assert_non_null(strstr(pem, "PRIVATE KEY"));
+	back = pki_key_from_pem(pem, len);
+	assert_non_null(back);
+	assert_int_equal(EVP_PKEY_eq(key, back), 1);
+	EVP_PKEY_free(back);
+	pem[len / 2] ^= 0x55; /* damaged text: refused */
+	back = pki_key_from_pem(pem, len);
+	assert_null(back);
+	free(pem);
+	EVP_PKEY_free(key);
+}
+
 static void test_renew_at(void **state)
 {
 	time_t nb = 1000000, na = nb + 30 * 86400;
@@ -169,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_tampered_csr),
 		cmocka_unit_test(test_digest_and_der),
 		cmocka_unit_test(test_renew_at),
+		cmocka_unit_test(test_key_pem_round_trip),
 	};
 
 	return cmocka_run_group_tests_name("pki", tests, setup, teardown);
