@@ -141,6 +141,14 @@ $(BUILD)/tests/test_keys: $(BUILD)/tests/unit/test_keys.o $(KEYMGR_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)
 
+$(BUILD)/tests/test_state: $(BUILD)/tests/unit/test_state.o $(KEYMGR_LIB) $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM) $(LIBSSL)
+
+$(BUILD)/tests/test_state_body: $(BUILD)/tests/unit/test_state_body.o $(KEYMGR_LIB) $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM) $(LIBSSL)
+
 $(BUILD)/tests/test_tls: $(BUILD)/tests/unit/test_tls.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)

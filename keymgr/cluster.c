@@ -59,7 +59,10 @@ int cluster_change_after(const struct cluster *c, uint64_t after,
 
 struct node *cluster_node(const struct cluster *c, uint32_t index)
 {
-	return index ? registry_at(c->reg, index - 1) : NULL;
+	/* Records are kept (and saved) in join order: index i is at i - 1. */
+	struct node *n = index ? registry_at(c->reg, index - 1) : NULL;
+
+	return n && n->index == index ? n : NULL;
 }
 
 const struct rot_gen *cluster_gen(const struct cluster *c, uint32_t g)
@@ -82,19 +85,23 @@ static bool same_addrs(const struct node *n, const struct node_addr *addrs,
 	return true;
 }
 
-static int set_addrs(struct node *n, const struct node_addr *addrs,
-		     size_t n_addrs)
+static void set_addrs(struct node *n, const struct node_addr *addrs,
+		      size_t n_addrs)
 {
-	if (n_addrs > REGISTRY_ADDRS_MAX)
-		return -EINVAL;
-	for (size_t i = 0; i < n_addrs; i++)
-		if (addrs[i].len != 4 && addrs[i].len != 16)
-			return -EINVAL;
 	memset(n->addrs, 0, sizeof(n->addrs));
 	if (n_addrs)
 		memcpy(n->addrs, addrs, n_addrs * sizeof(*addrs));
 	n->n_addrs = n_addrs;
-	return 0;
+}
+
+static bool addrs_ok(const struct node_addr *addrs, size_t n_addrs)
+{
+	if (n_addrs > REGISTRY_ADDRS_MAX)
+		return false;
+	for (size_t i = 0; i < n_addrs; i++)
+		if (addrs[i].len != 4 && addrs[i].len != 16)
+			return false;
+	return true;
 }
 
 int cluster_join(struct cluster *c, const char *id,
@@ -105,18 +112,14 @@ int cluster_join(struct cluster *c, const char *id,
 	struct node *n;
 	int err;
 
-	if (n_addrs > REGISTRY_ADDRS_MAX)
+	if (!addrs_ok(addrs, n_addrs))
 		return -EINVAL;
 	err = registry_join(c->reg, id, boot_id, &n);
 	if (err == -EEXIST && out)
 		*out = registry_find(c->reg, id);
 	if (err)
 		return err;
-	err = set_addrs(n, addrs, n_addrs);
-	if (err) {
-		registry_remove(c->reg, id); /* the index stays taken */
-		return err;
-	}
+	set_addrs(n, addrs, n_addrs);
 	bump(c, CHG_PEER_ADDED, n->index);
 	if (out)
 		*out = n;
@@ -131,7 +134,7 @@ int cluster_hello(struct cluster *c, const char *id,
 	bool moved;
 	int err;
 
-	if (n && n->state != NODE_REMOVED && n_addrs > REGISTRY_ADDRS_MAX)
+	if (!addrs_ok(addrs, n_addrs))
 		return -EINVAL;
 	moved = n && !same_addrs(n, addrs, n_addrs);
 	err = registry_hello(c->reg, id, boot_id);

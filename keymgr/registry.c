@@ -8,10 +8,12 @@
 #include "registry.h"
 
 struct registry {
-	struct node *nodes; /* join order; index i + 1 is nodes[i] */
+	/* join order; index i + 1 is nodes[i] after joins alone */
+	struct node *nodes;
 	size_t n, cap;
-	size_t *slots;	/* 0 = empty, else position + 1 in nodes */
-	size_t n_slots; /* a power of two, at least twice n */
+	uint32_t last_index; /* the highest index given or restored */
+	size_t *slots;	     /* 0 = empty, else position + 1 in nodes */
+	size_t n_slots;	     /* a power of two, at least twice n */
 	size_t members;
 };
 
@@ -81,17 +83,11 @@ static bool id_ok(const char *id)
 	return n > 0 && n <= REGISTRY_ID_MAX;
 }
 
-int registry_join(struct registry *r, const char *id,
-		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
-		  struct node **out)
+/* Room in the table and the array for one more record. */
+static int make_room(struct registry *r)
 {
-	struct node *n = id_ok(id) ? registry_find(r, id) : NULL, *grown;
-	size_t *slot;
+	struct node *grown;
 
-	if (!id_ok(id))
-		return -EINVAL;
-	if (n)
-		return n->state == NODE_REMOVED ? -EPERM : -EEXIST;
 	if ((r->n + 1) * 2 > r->n_slots && rehash(r))
 		return -ENOMEM;
 	if (r->n == r->cap || !r->nodes) {
@@ -102,10 +98,26 @@ int registry_join(struct registry *r, const char *id,
 		r->nodes = grown;
 		r->cap = r->cap ? r->cap * 2 : 16;
 	}
-	n = &r->nodes[r->n];
+	return 0;
+}
+
+int registry_join(struct registry *r, const char *id,
+		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
+		  struct node **out)
+{
+	struct node *n = id_ok(id) ? registry_find(r, id) : NULL;
+	size_t *slot;
+
+	if (!id_ok(id))
+		return -EINVAL;
+	if (n)
+		return n->state == NODE_REMOVED ? -EPERM : -EEXIST;
+	if (make_room(r))
+		return -ENOMEM;
+	n = &r->nodes[r->n++];
 	memset(n, 0, sizeof(*n));
 	strcpy(n->id, id);
-	n->index = (uint32_t)++r->n;
+	n->index = ++r->last_index;
 	n->incarnation = 1;
 	memcpy(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN);
 	n->state = NODE_DISCONNECTED;
@@ -182,4 +194,54 @@ size_t registry_count(const struct registry *r)
 struct node *registry_at(struct registry *r, size_t i)
 {
 	return i < r->n ? &r->nodes[i] : NULL;
+}
+
+static bool record_ok(const struct node *n)
+{
+	size_t i;
+
+	if (!memchr(n->id, '\0', sizeof(n->id)) || !id_ok(n->id) ||
+	    !memchr(n->cert_serial, '\0', sizeof(n->cert_serial)))
+		return false;
+	if (!n->index || n->index > REGISTRY_INDEX_MAX || !n->incarnation ||
+	    n->n_addrs > REGISTRY_ADDRS_MAX ||
+	    (unsigned int)n->state > NODE_REMOVED)
+		return false;
+	for (i = 0; i < n->n_addrs; i++)
+		if (n->addrs[i].len != 4 && n->addrs[i].len != 16)
+			return false;
+	return true;
+}
+
+static bool index_taken(const struct registry *r, uint32_t index)
+{
+	if (index > r->last_index)
+		return false; /* no index so far is above it */
+	for (size_t i = 0; i < r->n; i++)
+		if (r->nodes[i].index == index)
+			return true;
+	return false;
+}
+
+int registry_restore(struct registry *r, const struct node *rec)
+{
+	struct node *n;
+	size_t *slot;
+
+	if (!record_ok(rec))
+		return -EINVAL;
+	if (registry_find(r, rec->id) || index_taken(r, rec->index))
+		return -EEXIST;
+	if (make_room(r))
+		return -ENOMEM;
+	n = &r->nodes[r->n++];
+	*n = *rec;
+	if (n->index > r->last_index)
+		r->last_index = n->index;
+	slot = slot_of(r, n->id); /* the table has room: make_room() */
+	if (slot)
+		*slot = r->n;
+	if (n->state != NODE_REMOVED)
+		r->members++;
+	return 0;
 }

@@ -9,6 +9,7 @@
 #define REGISTRY_ID_MAX 64
 #define REGISTRY_BOOT_ID_LEN 16
 #define REGISTRY_ADDRS_MAX 8
+#define REGISTRY_INDEX_MAX 0xffffffu /* an SPI holds 24 bits of index */
 
 enum node_state { NODE_CONNECTED, NODE_DISCONNECTED, NODE_REMOVED };
 
@@ -56,7 +57,16 @@ int registry_disconnect(struct registry *r, const char *id);
 /* Removed for good: its id and index stay taken. */
 int registry_remove(struct registry *r, const char *id);
 
-/* Pointers into the registry stay valid until the next registry_join(). */
+/*
+ * Inserts a record exactly as given (index, incarnation, state, removed
+ * ones too), for loading saved state; the next join gets an index above
+ * every restored one. -EEXIST if the id or the index is taken, -EINVAL
+ * for a bad record (id, index 0 or above REGISTRY_INDEX_MAX, incarnation
+ * 0, state, address count or length, unterminated strings).
+ */
+int registry_restore(struct registry *r, const struct node *rec);
+
+/* Pointers into the registry stay valid until the next join or restore. */
 struct node *registry_find(struct registry *r, const char *id);
 /* Members not removed. */
 size_t registry_count(const struct registry *r);

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: MIT
+/* keymgr state body: a versioned, length-checked binary encoding, checked both ways. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+#define SERIAL_MAX 47
+
+__attribute__((format(printf, 4, 5))) static int
+fail(char *why, size_t whylen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && whylen) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+void state_extra_wipe(struct state_extra *x)
+{
+	if (!x)
+		return;
+	if (x->ca_key_pem) {
+		sodium_memzero(x->ca_key_pem, x->ca_key_pem_len);
+		free(x->ca_key_pem);
+	}
+	sodium_memzero(x, sizeof(*x));
+}
+
+/* ---- checks shared by save and load ---- */
+
+static bool id_valid(const char *id)
+{
+	static const char ok[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		"0123456789._-";
+	size_t n = strnlen(id, REGISTRY_ID_MAX + 1);
+
+	return n && n <= REGISTRY_ID_MAX && strspn(id, ok) == n;
+}
+
+static bool serial_valid(const char *s)
+{
+	size_t n = strnlen(s, SERIAL_MAX + 1);
+
+	return n <= SERIAL_MAX && strspn(s, "0123456789abcdefABCDEF") == n;
+}
+
+static int node_check(const struct node *n, char *why, size_t wl)
+{
+	if (!memchr(n->id, '\0', sizeof(n->id)) || !id_valid(n->id))
+		return fail(why, wl, -EINVAL,
+			    "bad id (want [A-Za-z0-9._-]{1,64})");
+	if (!n->index || n->index > REGISTRY_INDEX_MAX)
+		return fail(why, wl, -EINVAL, "bad index %u", n->index);
+	if (!n->incarnation)
+		return fail(why, wl, -EINVAL, "bad incarnation 0");
+	if ((unsigned int)n->state > NODE_REMOVED)
+		return fail(why, wl, -EINVAL, "bad state %d", (int)n->state);
+	if (n->n_addrs > REGISTRY_ADDRS_MAX)
+		return fail(why, wl, -EINVAL, "%zu addresses, at most %d",
+			    n->n_addrs, REGISTRY_ADDRS_MAX);
+	for (size_t i = 0; i < n->n_addrs; i++)
+		if (n->addrs[i].len != 4 && n->addrs[i].len != 16)
+			return fail(why, wl, -EINVAL,
+				    "address %zu of length %u (want 4 or 16)",
+				    i + 1, n->addrs[i].len);
+	if (!memchr(n->cert_serial, '\0', sizeof(n->cert_serial)) ||
+	    !serial_valid(n->cert_serial))
+		return fail(
+			why, wl, -EINVAL,
+			"bad certificate serial (want up to 47 hex digits)");
+	return 0;
+}
+
+static int gens_check(const struct rotation *r, char *why, size_t wl)
+{
+	size_t committed = 0;
+
+	if (r->n_gens > ROT_GENS_MAX)
+		return fail(why, wl, -EINVAL, "%zu generations, at most %d",
+			    r->n_gens, ROT_GENS_MAX);
+	for (size_t i = 0; i < r->n_gens; i++) {
+		const struct rot_gen *g = &r->gens[i];
+
+		if (!g->g || (i && g->g <= r->gens[i - 1].g))
+			return fail(why, wl, -EINVAL,
+				    "generation numbers not increasing (%u at "
+				    "position %zu)",
+				    g->g, i + 1);
+		if ((unsigned int)g->phase > GEN_RETIRING)
+			return fail(why, wl, -EINVAL,
+				    "generation %u: bad phase %d", g->g,
+				    (int)g->phase);
+		committed += g->phase == GEN_COMMITTED;
+	}
+	if (committed > 1)
+		return fail(why, wl, -EINVAL, "%zu committed generations",
+			    committed);
+	return 0;
+}
+
+static int rot_check(const struct rotation *r, char *why, size_t wl)
+{
+	const struct rot_gen *t = NULL;
+	int err = gens_check(r, why, wl);
+
+	if (err)
+		return err;
+	if ((unsigned int)r->phase > ROT_GRACE)
+		return fail(why, wl, -EINVAL, "bad rotation phase %d",
+			    (int)r->phase);
+	if (r->wait_revision > r->revision)
+		return fail(why, wl, -EINVAL,
+			    "awaited revision %llu is past revision %llu",
+			    (unsigned long long)r->wait_revision,
+			    (unsigned long long)r->revision);
+	if (r->phase == ROT_IDLE)
+		return 0;
+	for (size_t i = 0; i < r->n_gens; i++)
+		if (r->gens[i].g == r->target)
+			t = &r->gens[i];
+	if (!t)
+		return fail(why, wl, -EINVAL,
+			    "rotation target %u is not a live generation",
+			    r->target);
+	if ((r->phase == ROT_PREPARE) != (t->phase == GEN_PREPARED) ||
+	    t->phase == GEN_RETIRING)
+		return fail(why, wl, -EINVAL,
+			    "target generation %u in phase %d while the "
+			    "rotation is in phase %d",
+			    t->g, (int)t->phase, (int)r->phase);
+	return 0;
+}
+
+/* ---- encoding ---- */
+
+struct wbuf {
+	uint8_t *p; /* NULL: only count */
+	size_t len, off;
+};
+
+static void put(struct wbuf *w, const void *d, size_t n)
+{
+	if (n && w->p && w->off <= w->len && n <= w->len - w->off)
+		memcpy(w->p + w->off, d, n);
+	w->off += n;
+}
+
+static void put_be(struct wbuf *w, uint64_t v, size_t n)
+{
+	uint8_t b[8];
+
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	put(w, b, n);
+}
+
+static void put_node(struct wbuf *w, const struct node *n)
+{
+	put_be(w, strlen(n->id), 1);
+	put(w, n->id, strlen(n->id));
+	put_be(w, n->index, 4);
+	put_be(w, n->incarnation, 8);
+	put(w, n->boot_id, REGISTRY_BOOT_ID_LEN);
+	put_be(w, (uint64_t)n->state, 1);
+	put_be(w, n->n_addrs, 1);
+	for (size_t i = 0; i < n->n_addrs; i++) {
+		put_be(w, n->addrs[i].len, 1);
+		put(w, n->addrs[i].ip, n->addrs[i].len);
+	}
+	put_be(w, strlen(n->cert_serial), 1);
+	put(w, n->cert_serial, strlen(n->cert_serial));
+}
+
+static void put_body(struct wbuf *w, struct registry *reg,
+		     const struct rotation *r, const struct state_extra *x)
+{
+	size_t i;
+
+	put_be(w, r->revision, 8);
+	put_be(w, (uint64_t)r->phase, 1);
+	put_be(w, r->target, 4);
+	put_be(w, r->wait_revision, 8);
+	put_be(w, r->next_due, 8);
+	put_be(w, r->requested, 1);
+	put_be(w, r->n_gens, 1);
+	for (i = 0; i < r->n_gens; i++) {
+		put_be(w, r->gens[i].g, 4);
+		put_be(w, (uint64_t)r->gens[i].phase, 1);
+		put(w, r->gens[i].master, KEYS_MASTER_LEN);
+	}
+	put(w, x->token_secret, sizeof(x->token_secret));
+	put_be(w, x->ca_key_pem_len, 4);
+	put(w, x->ca_key_pem, x->ca_key_pem_len);
+	for (i = 0; registry_at(reg, i); i++)
+		;
+	put_be(w, i, 4);
+	for (i = 0; registry_at(reg, i); i++)
+		put_node(w, registry_at(reg, i));
+}
+
+static int body_check(struct registry *reg, const struct rotation *rot,
+		      const struct state_extra *x)
+{
+	char why[128];
+	size_t i;
+
+	if (rot_check(rot, why, sizeof(why)))
+		return -EINVAL;
+	if (x->ca_key_pem_len > STATE_PEM_MAX ||
+	    (x->ca_key_pem_len &&
+	     (!x->ca_key_pem ||
+	      memchr(x->ca_key_pem, '\0', x->ca_key_pem_len))))
+		return -EINVAL;
+	for (i = 0; registry_at(reg, i); i++)
+		if (node_check(registry_at(reg, i), why, sizeof(why)))
+			return -EINVAL;
+	return i > REGISTRY_INDEX_MAX ? -EINVAL : 0;
+}
+
+int state_body_encode(struct registry *reg, const struct rotation *rot,
+		      const struct state_extra *x, uint8_t **out, size_t *len)
+{
+	struct wbuf w = { 0 };
+	int err = body_check(reg, rot, x);
+
+	if (err)
+		return err;
+	put_body(&w, reg, rot, x); /* the size first: a secret never grows */
+	if (w.off > STATE_FILE_MAX)
+		return -EFBIG;
+	w.p = sodium_malloc(w.off);
+	if (!w.p)
+		return -ENOMEM;
+	w.len = w.off;
+	w.off = 0;
+	put_body(&w, reg, rot, x);
+	if (w.off != w.len) {
+		sodium_free(w.p);
+		return -EIO; /* a broken invariant */
+	}
+	*out = w.p;
+	*len = w.len;
+	return 0;
+}
+
+/* ---- decoding: every read is bounds-checked ---- */
+
+struct rbuf {
+	const uint8_t *p;
+	size_t len, off;
+	bool truncated;
+};
+
+static const uint8_t *take(struct rbuf *r, size_t n)
+{
+	const uint8_t *p;
+
+	if (r->truncated || n > r->len - r->off) {
+		r->truncated = true;
+		return NULL;
+	}
+	p = r->p + r->off;
+	r->off += n;
+	return p;
+}
+
+static uint64_t get_be(struct rbuf *r, size_t n)
+{
+	const uint8_t *p = take(r, n);
+	uint64_t v = 0;
+
+	for (size_t i = 0; p && i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void get(struct rbuf *r, void *out, size_t n)
+{
+	const uint8_t *p = take(r, n);
+
+	if (p)
+		memcpy(out, p, n);
+}
+
+static int truncated(const struct rbuf *r, const char *where, size_t rec,
+		     char *why, size_t wl)
+{
+	if (rec)
+		return fail(why, wl, -EBADMSG,
+			    "body truncated at byte %zu (%s %zu)", r->len,
+			    where, rec);
+	return fail(why, wl, -EBADMSG, "body truncated at byte %zu (%s)",
+		    r->len, where);
+}
+
+static int get_rot(struct rbuf *r, struct rotation *rot, char *why, size_t wl)
+{
+	uint8_t requested;
+
+	rot->revision = get_be(r, 8);
+	rot->phase = (enum rot_phase)get_be(r, 1);
+	rot->target = (uint32_t)get_be(r, 4);
+	rot->wait_revision = get_be(r, 8);
+	rot->next_due = get_be(r, 8);
+	requested = (uint8_t)get_be(r, 1);
+	rot->n_gens = get_be(r, 1);
+	if (rot->n_gens > ROT_GENS_MAX && !r->truncated)
+		return fail(why, wl, -EBADMSG, "%zu generations, at most %d",
+			    rot->n_gens, ROT_GENS_MAX);
+	for (size_t i = 0; i < rot->n_gens && !r->truncated; i++) {
+		rot->gens[i].g = (uint32_t)get_be(r, 4);
+		rot->gens[i].phase = (enum gen_phase)get_be(r, 1);
+		get(r, rot->gens[i].master, KEYS_MASTER_LEN);
+	}
+	if (r->truncated)
+		return truncated(r, "rotation", 0, why, wl);
+	if (requested > 1)
+		return fail(why, wl, -EBADMSG, "bad rotation request flag %u",
+			    requested);
+	rot->requested = requested;
+	return rot_check(rot, why, wl) ? -EBADMSG : 0;
+}
+
+static int get_extra(struct rbuf *r, struct state_extra *x, char *why,
+		     size_t wl)
+{
+	const uint8_t *pem;
+	size_t n;
+
+	get(r, x->token_secret, sizeof(x->token_secret));
+	n = get_be(r, 4);
+	if (!r->truncated && n > STATE_PEM_MAX)
+		return fail(why, wl, -EBADMSG,
+			    "CA key of %zu bytes, at most %d", n,
+			    STATE_PEM_MAX);
+	pem = take(r, n);
+	if (r->truncated)
+		return truncated(r, "secrets", 0, why, wl);
+	if (n && memchr(pem, '\0', n))
+		return fail(why, wl, -EBADMSG, "CA key holds a NUL byte");
+	if (!n)
+		return 0;
+	x->ca_key_pem = malloc(n + 1);
+	if (!x->ca_key_pem)
+		return fail(why, wl, -ENOMEM, "out of memory");
+	memcpy(x->ca_key_pem, pem, n);
+	x->ca_key_pem[n] = '\0';
+	x->ca_key_pem_len = n;
+	return 0;
+}
+
+/* A length-prefixed string of at most max bytes into out[max + 1]. */
+static int get_str(struct rbuf *r, char *out, size_t max)
+{
+	size_t n = get_be(r, 1);
+
+	if (r->truncated || n > max)
+		return r->truncated ? -EBADMSG : (int)n;
+	get(r, out, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int get_node(struct rbuf *r, struct node *n, size_t rec, char *why,
+		    size_t wl)
+{
+	size_t i;
+	int bad;
+
+	memset(n, 0, sizeof(*n));
+	bad = get_str(r, n->id, REGISTRY_ID_MAX);
+	if (bad > 0)
+		return fail(why, wl, -EBADMSG,
+			    "node record %zu: id of %d bytes", rec, bad);
+	n->index = (uint32_t)get_be(r, 4);
+	n->incarnation = get_be(r, 8);
+	get(r, n->boot_id, REGISTRY_BOOT_ID_LEN);
+	n->state = (enum node_state)get_be(r, 1);
+	n->n_addrs = get_be(r, 1);
+	if (!r->truncated && n->n_addrs > REGISTRY_ADDRS_MAX)
+		return fail(why, wl, -EBADMSG,
+			    "node record %zu: %zu addresses, at most %d", rec,
+			    n->n_addrs, REGISTRY_ADDRS_MAX);
+	for (i = 0; i < n->n_addrs && !r->truncated; i++) {
+		n->addrs[i].len = (uint8_t)get_be(r, 1);
+		if (!r->truncated && n->addrs[i].len != 4 &&
+		    n->addrs[i].len != 16)
+			return fail(why, wl, -EBADMSG,
+				    "node record %zu: address %zu of length "
+				    "%u (want 4 or 16)",
+				    rec, i + 1, n->addrs[i].len);
+		get(r, n->addrs[i].ip, n->addrs[i].len);
+	}
+	bad = get_str(r, n->cert_serial, SERIAL_MAX);
+	if (bad > 0)
+		return fail(why, wl, -EBADMSG,
+			    "node record %zu: certificate serial of %d bytes",
+			    rec, bad);
+	return r->truncated ? truncated(r, "node record", rec, why, wl) : 0;
+}
+
+static int get_nodes(struct rbuf *r, struct registry *reg, char *why, size_t wl)
+{
+	char what[128];
+	struct node n;
+	size_t count = get_be(r, 4);
+	int err;
+
+	if (r->truncated)
+		return truncated(r, "node count", 0, why, wl);
+	if (count > REGISTRY_INDEX_MAX)
+		return fail(why, wl, -EBADMSG, "%zu nodes, at most %u", count,
+			    REGISTRY_INDEX_MAX);
+	for (size_t rec = 1; rec <= count; rec++) {
+		err = get_node(r, &n, rec, why, wl);
+		if (err)
+			return err;
+		if (node_check(&n, what, sizeof(what)))
+			return fail(why, wl, -EBADMSG, "node record %zu: %s",
+				    rec, what);
+		if (n.state == NODE_CONNECTED)
+			n.state = NODE_DISCONNECTED; /* we just started */
+		err = registry_restore(reg, &n);
+		if (err == -EEXIST)
+			return fail(why, wl, -EBADMSG,
+				    "node record %zu: id %s or index %u "
+				    "already taken",
+				    rec, n.id, n.index);
+		if (err)
+			return fail(why, wl, err, "node record %zu: %s", rec,
+				    strerror(-err));
+	}
+	return 0;
+}
+
+static void rot_wipe(struct rotation *rot)
+{
+	sodium_memzero(rot->gens, sizeof(rot->gens));
+	rot->n_gens = 0;
+	rot->revision = rot->wait_revision = rot->next_due = 0;
+	rot->phase = ROT_IDLE;
+	rot->target = 0;
+	rot->requested = false;
+}
+
+int state_body_decode(const uint8_t *buf, size_t len, struct registry *reg,
+		      struct rotation *rot, struct state_extra *x, char *why,
+		      size_t whylen)
+{
+	struct rbuf r = { buf, len, 0, false };
+	int err;
+
+	memset(x, 0, sizeof(*x));
+	err = get_rot(&r, rot, why, whylen);
+	if (!err)
+		err = get_extra(&r, x, why, whylen);
+	if (!err)
+		err = get_nodes(&r, reg, why, whylen);
+	if (!err && r.off != len)
+		err = fail(why, whylen, -EBADMSG,
+			   "%zu bytes of trailing data after byte %zu",
+			   len - r.off, r.off);
+	if (err) {
+		rot_wipe(rot);
+		state_extra_wipe(x);
+	}
+	return err;
+}
