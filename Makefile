@@ -56,9 +56,10 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 COMMON_LIB := $(BUILD)/libvxsec-common.a
 LIBSODIUM = $(shell $(PKG_CONFIG) --libs libsodium)
 
-KEYMGR_SRC := $(wildcard keymgr/*.c)
+KEYMGR_SRC := $(filter-out keymgr/main.c,$(wildcard keymgr/*.c))
 KEYMGR_OBJ := $(KEYMGR_SRC:%.c=$(BUILD)/%.o)
 KEYMGR_LIB := $(BUILD)/libvxsec-keymgr.a
+KEYMGR_BIN := $(BUILD)/vxsec-keymgr
 
 XFRM_SRC := $(wildcard xfrm/*.c)
 XFRM_OBJ := $(XFRM_SRC:%.c=$(BUILD)/%.o)
@@ -84,8 +85,8 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(PROGRAMS) \
-	$(TESTS)
+all: $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(KEYMGR_BIN) \
+	$(PROGRAMS) $(TESTS)
 
 # Generated from proto/vxsec.proto at build time; never edited by hand.
 $(PROTO_GEN) &: proto/vxsec.proto
@@ -100,6 +101,10 @@ $(BUILD)/proto/vxsec.pb-c.o: $(BUILD)/proto/vxsec.pb-c.c
 $(KEYMGR_LIB): $(KEYMGR_OBJ)
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(KEYMGR_BIN): $(BUILD)/keymgr/main.o $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
 
 $(COMMON_LIB): $(COMMON_OBJ)
 	$(if $(Q),@echo "  AR      $@")
@@ -162,6 +167,14 @@ $(BUILD)/tests/test_atomic: $(BUILD)/tests/unit/test_atomic.o $(COMMON_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
 
 $(BUILD)/tests/test_loop: $(BUILD)/tests/unit/test_loop.o $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
+
+$(BUILD)/tests/test_ctl: $(BUILD)/tests/unit/test_ctl.o $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
+
+$(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
 

@@ -257,7 +257,8 @@ static int handshake(struct conn *c)
 	if (err)
 		return err;
 	c->handshaken = true;
-	loop_timer_arm(c->deadline, 0, 0);
+	loop_timer_free(c->deadline); /* one fd less for a long session */
+	c->deadline = NULL;
 	c->ops->ready(c, c->arg);
 	return c->dead ? -ECANCELED : 0;
 }

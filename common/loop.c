@@ -26,7 +26,8 @@ struct handler {
 	loop_signal_cb signal_cb;
 	void *arg;
 	struct loop_timer *timer;
-	struct handler *next; /* all handlers, for lookup and cleanup */
+	struct handler *prev, *next; /* all handlers, for cleanup */
+	struct handler *dead_next;   /* deleted, to be freed after the round */
 };
 
 struct loop_timer {
@@ -38,6 +39,9 @@ struct loop {
 	int epfd;
 	bool stop;
 	struct handler *handlers;
+	struct handler **by_fd; /* live handlers by fd number */
+	size_t n_fd;
+	struct handler *dead;
 };
 
 struct loop *loop_new(void)
@@ -54,14 +58,35 @@ struct loop *loop_new(void)
 	return l;
 }
 
+/* Room in by_fd for fd. */
+static int grow(struct loop *l, size_t fd)
+{
+	size_t n = l->n_fd ? l->n_fd : 64;
+	struct handler **p;
+
+	while (n <= fd)
+		n *= 2;
+	if (n == l->n_fd)
+		return 0;
+	p = realloc(l->by_fd, n * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memset(p + l->n_fd, 0, (n - l->n_fd) * sizeof(*p));
+	l->by_fd = p;
+	l->n_fd = n;
+	return 0;
+}
+
 static struct handler *add(struct loop *l, enum kind kind, int fd,
 			   uint32_t events)
 {
 	struct handler *h = calloc(1, sizeof(*h));
 	struct epoll_event ev = { .events = events };
 
-	if (!h)
+	if (!h || fd < 0 || grow(l, (size_t)fd)) {
+		free(h);
 		return NULL;
+	}
 	h->kind = kind;
 	h->fd = fd;
 	ev.data.ptr = h;
@@ -70,31 +95,31 @@ static struct handler *add(struct loop *l, enum kind kind, int fd,
 		return NULL;
 	}
 	h->next = l->handlers;
+	if (h->next)
+		h->next->prev = h;
 	l->handlers = h;
+	l->by_fd[fd] = h;
 	return h;
 }
 
 static struct handler *find(struct loop *l, int fd)
 {
-	struct handler *h;
-
-	for (h = l->handlers; h; h = h->next)
-		if (!h->dead && h->fd == fd)
-			return h;
-	return NULL;
+	return fd >= 0 && (size_t)fd < l->n_fd ? l->by_fd[fd] : NULL;
 }
 
 /* Frees handlers marked dead: no event of this round can point at them. */
 static void reap(struct loop *l)
 {
-	struct handler **p = &l->handlers, *h;
+	struct handler *h;
 
-	while ((h = *p)) {
-		if (!h->dead) {
-			p = &h->next;
-			continue;
-		}
-		*p = h->next;
+	while ((h = l->dead)) {
+		l->dead = h->dead_next;
+		if (h->prev)
+			h->prev->next = h->next;
+		else
+			l->handlers = h->next;
+		if (h->next)
+			h->next->prev = h->prev;
 		if (h->kind != KIND_FD)
 			close(h->fd);
 		free(h->timer);
@@ -104,8 +129,14 @@ static void reap(struct loop *l)
 
 static void kill_handler(struct loop *l, struct handler *h)
 {
+	if (h->dead)
+		return;
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 	h->dead = true;
+	if (find(l, h->fd) == h)
+		l->by_fd[h->fd] = NULL;
+	h->dead_next = l->dead;
+	l->dead = h;
 }
 
 void loop_free(struct loop *l)
@@ -115,9 +146,10 @@ void loop_free(struct loop *l)
 	if (!l)
 		return;
 	for (h = l->handlers; h; h = h->next)
-		h->dead = true;
+		kill_handler(l, h);
 	reap(l);
 	close(l->epfd);
+	free(l->by_fd);
 	free(l);
 }
 

@@ -1,0 +1,906 @@
+// SPDX-License-Identifier: MIT
+/* The control socket: a non-blocking server on the loop and a blocking client. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+#define REPLY_FIRST 4096
+#define RETRY_MS 100 /* accepting again after EMFILE and the like */
+#define ACCEPT_BURST 16
+#define DRAIN_MAX 65536
+#define HEAD_MAX 8
+
+struct client {
+	struct ctl_server *srv;
+	struct client *next;
+	int fd;
+	bool writing;
+	struct loop_timer *deadline;
+	char req[CTL_REQUEST_MAX];
+	size_t req_len;
+	char head[HEAD_MAX];   /* "<code>\n" */
+	size_t head_len, sent; /* sent counts head and body bytes */
+	struct ctl_reply reply;
+};
+
+struct ctl_server {
+	struct loop *loop;
+	int fd;
+	bool bound, paused, closing;
+	dev_t dev;
+	ino_t ino;
+	char *path;
+	uid_t euid;
+	ctl_handler cb;
+	void *arg;
+	uint64_t read_ms, write_ms;
+	struct loop_timer *retry;
+	struct client *clients;
+	unsigned int nclients;
+};
+
+__attribute__((format(printf, 3, 4))) static void
+set_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap); // NOLINT(clang-analyzer-valist.*)
+	va_end(ap);
+}
+
+/* ---- the reply buffer ---- */
+
+void ctl_reply_init(struct ctl_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void ctl_reply_cleanup(struct ctl_reply *r)
+{
+	free(r->buf);
+	ctl_reply_init(r);
+}
+
+/* Room for need more bytes and a NUL; the buffer stays a C string. */
+static int reply_grow(struct ctl_reply *r, size_t need)
+{
+	size_t cap = r->cap ? r->cap : REPLY_FIRST;
+	char *p;
+
+	if (r->err)
+		return r->err;
+	if (need >= CTL_REPLY_MAX - r->len)
+		return r->err = -EMSGSIZE;
+	while (cap - r->len <= need)
+		cap *= 2;
+	if (cap == r->cap)
+		return 0;
+	p = realloc(r->buf, cap);
+	if (!p)
+		return r->err = -ENOMEM;
+	r->buf = p;
+	r->cap = cap;
+	return 0;
+}
+
+int ctl_reply_append(struct ctl_reply *r, const void *data, size_t len)
+{
+	int err = reply_grow(r, len);
+
+	if (err)
+		return err;
+	memcpy(r->buf + r->len, data, len);
+	r->len += len;
+	r->buf[r->len] = '\0';
+	return 0;
+}
+
+int ctl_reply_vprintf(struct ctl_reply *r, const char *fmt, va_list ap)
+{
+	size_t room = r->cap - r->len;
+	va_list cp;
+	int n;
+
+	if (r->err)
+		return r->err;
+	va_copy(cp, ap);
+	// NOLINTNEXTLINE(clang-analyzer-valist.*): va_copy'd just above
+	n = vsnprintf(r->buf ? r->buf + r->len : NULL, room, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return r->err = -EINVAL;
+	if ((size_t)n >= room) {
+		if (reply_grow(r, (size_t)n))
+			return r->err;
+		vsnprintf(r->buf + r->len, (size_t)n + 1, fmt, ap);
+	}
+	r->len += (size_t)n;
+	return 0;
+}
+
+int ctl_reply_printf(struct ctl_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = ctl_reply_vprintf(r, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static const char *json_escape(unsigned char c, char tmp[7])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		snprintf(tmp, 7, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+		return tmp;
+	}
+}
+
+int ctl_json_string(struct ctl_reply *r, const char *s)
+{
+	const char *run;
+	char tmp[7];
+	unsigned char c;
+
+	if (!s)
+		return ctl_reply_append(r, "null", 4);
+	ctl_reply_append(r, "\"", 1);
+	for (run = s; *s; s++) {
+		c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		ctl_reply_append(r, run, (size_t)(s - run));
+		ctl_reply_printf(r, "%s", json_escape(c, tmp));
+		run = s + 1;
+	}
+	ctl_reply_append(r, run, (size_t)(s - run));
+	return ctl_reply_append(r, "\"", 1);
+}
+
+/* ---- request words ---- */
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The byte of "%XX" at p, or -1. */
+static int unescape(const char *p)
+{
+	int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
+
+	return lo < 0 ? -1 : hi << 4 | lo;
+}
+
+int ctl_request_split(char *line, char **argv, int max, char *why,
+		      size_t whylen)
+{
+	char *r = line, *w = line;
+	bool quoted, end;
+	int argc = 0, v;
+
+	for (;;) {
+		while (*r == ' ' || *r == '\t')
+			r++;
+		if (!*r)
+			break;
+		if (argc == max) {
+			set_why(why, whylen, "more than %d words", max);
+			return -EINVAL;
+		}
+		argv[argc++] = w;
+		for (quoted = false;
+		     *r && (quoted || (*r != ' ' && *r != '\t')); r++) {
+			v = (unsigned char)*r;
+			if (v == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (v == '%') {
+				v = unescape(r);
+				if (v < 0) {
+					set_why(why, whylen,
+						"word %d: bad %%-escape", argc);
+					return -EINVAL;
+				}
+				r += 2;
+			}
+			if (v < 0x20 || v == 0x7f) {
+				set_why(why, whylen,
+					"word %d: control character", argc);
+				return -EINVAL;
+			}
+			*w++ = (char)v;
+		}
+		if (quoted) {
+			set_why(why, whylen, "word %d: unterminated quote",
+				argc);
+			return -EINVAL;
+		}
+		end = !*r;
+		r += !end;
+		*w++ = '\0'; /* w <= r: never over what is still to read */
+		if (end)
+			break;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* ---- server: one client ---- */
+
+static void on_client(struct loop *l, int fd, uint32_t events, void *arg);
+static void server_resume(struct ctl_server *s);
+
+/* Closing with unread bytes queued would turn the peer's EOF into a reset. */
+static void drain_and_close(int fd)
+{
+	char sink[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	while (total < DRAIN_MAX &&
+	       (n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0)
+		total += (size_t)n;
+	close(fd);
+}
+
+static void client_free(struct client *c)
+{
+	struct ctl_server *s = c->srv;
+	struct client **p;
+
+	for (p = &s->clients; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	s->nclients--;
+	loop_del_fd(s->loop, c->fd);
+	loop_timer_free(c->deadline);
+	drain_and_close(c->fd);
+	ctl_reply_cleanup(&c->reply);
+	free(c);
+	if (s->paused && !s->closing)
+		server_resume(s);
+}
+
+/* 0 once head and body are out, -EAGAIN, or the error that ends it. */
+static int client_flush(struct client *c)
+{
+	size_t total = c->head_len + c->reply.len, boff;
+	struct iovec iov[2];
+	struct msghdr msg = { .msg_iov = iov };
+	ssize_t n;
+
+	while (c->sent < total) {
+		msg.msg_iovlen = 0;
+		if (c->sent < c->head_len) {
+			iov[0].iov_base = c->head + c->sent;
+			iov[0].iov_len = c->head_len - c->sent;
+			msg.msg_iovlen = 1;
+		}
+		boff = c->sent > c->head_len ? c->sent - c->head_len : 0;
+		if (boff < c->reply.len) {
+			iov[msg.msg_iovlen].iov_base = c->reply.buf + boff;
+			iov[msg.msg_iovlen++].iov_len = c->reply.len - boff;
+		}
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN
+								       : -errno;
+		c->sent += (size_t)n;
+	}
+	return 0;
+}
+
+static void client_pump(struct client *c)
+{
+	if (client_flush(c) != -EAGAIN)
+		client_free(c);
+}
+
+static void client_send(struct client *c, int code)
+{
+	if (code < 0 || code > 255)
+		code = CTL_FAIL;
+	c->head_len = (size_t)snprintf(c->head, sizeof(c->head), "%d\n", code);
+	c->writing = true;
+	if (loop_timer_arm(c->deadline, c->srv->write_ms, 0) ||
+	    loop_mod_fd(c->srv->loop, c->fd, EPOLLOUT)) {
+		client_free(c);
+		return;
+	}
+	client_pump(c);
+}
+
+/* A reply the server makes itself: code and a one-line reason. */
+__attribute__((format(printf, 3, 4))) static void
+client_answer(struct client *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	ctl_reply_cleanup(&c->reply);
+	va_start(ap, fmt);
+	ctl_reply_vprintf(&c->reply, fmt, ap);
+	va_end(ap);
+	ctl_reply_append(&c->reply, "\n", 1);
+	client_send(c, code);
+}
+
+static void client_serve(struct client *c, size_t len)
+{
+	struct ctl_server *s = c->srv;
+	char *argv[CTL_ARGS_MAX + 1], why[128];
+	int argc, code;
+
+	if (strlen(c->req) != len) {
+		client_answer(c, CTL_USAGE, "NUL byte in request");
+		return;
+	}
+	if (len && c->req[len - 1] == '\r')
+		c->req[len - 1] = '\0';
+	argc = ctl_request_split(c->req, argv, CTL_ARGS_MAX, why, sizeof(why));
+	if (argc < 0) {
+		client_answer(c, CTL_USAGE, "bad request: %s", why);
+		return;
+	}
+	if (argc == 0) {
+		client_answer(c, CTL_USAGE, "empty request");
+		return;
+	}
+	code = s->cb(s->arg, argc, argv, &c->reply);
+	if (c->reply.err) {
+		client_answer(c, CTL_FAIL, "reply lost: %s",
+			      strerror(-c->reply.err));
+		return;
+	}
+	client_send(c, code);
+}
+
+static void client_read(struct client *c)
+{
+	size_t room;
+	ssize_t n;
+	char *nl;
+
+	for (;;) {
+		room = CTL_REQUEST_MAX - c->req_len;
+		n = recv(c->fd, c->req + c->req_len, room, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0) {
+			client_free(c);
+			return;
+		}
+		if (n == 0) {
+			client_answer(c, CTL_USAGE,
+				      "request ended without a newline");
+			return;
+		}
+		nl = memchr(c->req + c->req_len, '\n', (size_t)n);
+		c->req_len += (size_t)n;
+		if (nl) {
+			*nl = '\0';
+			client_serve(c, (size_t)(nl - c->req));
+			return;
+		}
+		if (c->req_len == CTL_REQUEST_MAX) {
+			client_answer(c, CTL_USAGE,
+				      "request longer than %d bytes",
+				      CTL_REQUEST_MAX);
+			return;
+		}
+	}
+}
+
+static void on_client(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct client *c = arg;
+
+	(void)l, (void)fd, (void)events;
+	if (c->writing)
+		client_pump(c);
+	else
+		client_read(c);
+}
+
+static void on_client_deadline(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct client *c = arg;
+
+	(void)l, (void)t;
+	if (c->writing)
+		client_free(c); /* it does not read its reply */
+	else
+		client_answer(c, CTL_USAGE,
+			      "no complete request within %llu ms",
+			      (unsigned long long)c->srv->read_ms);
+}
+
+static bool peer_allowed(const struct ctl_server *s, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) ||
+	    len != sizeof(cr))
+		return false;
+	return cr.uid == 0 || cr.uid == s->euid;
+}
+
+static void client_new(struct ctl_server *s, int fd)
+{
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->deadline = loop_timer_new(s->loop, on_client_deadline, c);
+	if (!c || !c->deadline || loop_timer_arm(c->deadline, s->read_ms, 0) ||
+	    loop_add_fd(s->loop, fd, EPOLLIN, on_client, c)) {
+		if (c)
+			loop_timer_free(c->deadline);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->fd = fd;
+	c->next = s->clients;
+	s->clients = c;
+	s->nclients++;
+	if (!peer_allowed(s, fd))
+		client_answer(c, CTL_NOPERM, "permission denied");
+}
+
+/* ---- server: the listening socket ---- */
+
+static void server_pause(struct ctl_server *s, bool retry)
+{
+	if (loop_mod_fd(s->loop, s->fd, 0))
+		return;
+	s->paused = true;
+	if (retry)
+		loop_timer_arm(s->retry, RETRY_MS, 0);
+}
+
+static void server_resume(struct ctl_server *s)
+{
+	if (s->nclients < CTL_CLIENTS_MAX &&
+	    !loop_mod_fd(s->loop, s->fd, EPOLLIN))
+		s->paused = false;
+}
+
+static void on_retry(struct loop *l, struct loop_timer *t, void *arg)
+{
+	(void)l, (void)t;
+	server_resume(arg);
+}
+
+static void on_accept(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct ctl_server *s = arg;
+	int cfd, i;
+
+	(void)l, (void)events;
+	for (i = 0; i < ACCEPT_BURST && s->nclients < CTL_CLIENTS_MAX; i++) {
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd >= 0) {
+			client_new(s, cfd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			server_pause(s, true); /* EMFILE...: not a busy loop */
+		return;
+	}
+	if (s->nclients >= CTL_CLIENTS_MAX)
+		server_pause(s, false); /* until a client is done */
+}
+
+/* No file, or a socket nobody accepts on (removed): 0. */
+static int clear_stale(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, r;
+
+	if (lstat(sun->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) ? -errno
+								    : 0;
+	close(fd);
+	if (r == 0 || r == -EAGAIN)
+		return -EADDRINUSE;
+	if (r != -ECONNREFUSED)
+		return r;
+	return unlink(sun->sun_path) && errno != ENOENT ? -errno : 0;
+}
+
+static int server_bind(struct ctl_server *s)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int r;
+
+	if (strlen(s->path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, s->path);
+	r = clear_stale(&sun);
+	if (r)
+		return r;
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return -errno;
+	old = umask(0177);
+	r = bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
+	umask(old);
+	if (r)
+		return r;
+	s->bound = true;
+	if (chmod(s->path, 0600) || lstat(s->path, &st) ||
+	    listen(s->fd, CTL_CLIENTS_MAX))
+		return -errno;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	return 0;
+}
+
+struct ctl_server *ctl_server_new(struct loop *l, const char *path,
+				  ctl_handler cb, void *arg)
+{
+	struct ctl_server *s = calloc(1, sizeof(*s));
+	int r = -ENOMEM;
+
+	if (!s)
+		return NULL;
+	s->loop = l;
+	s->fd = -1;
+	s->cb = cb;
+	s->arg = arg;
+	s->euid = geteuid();
+	s->read_ms = CTL_READ_MS;
+	s->write_ms = CTL_WRITE_MS;
+	s->path = strdup(path);
+	s->retry = loop_timer_new(l, on_retry, s);
+	if (s->path && s->retry)
+		r = server_bind(s);
+	if (!r)
+		r = loop_add_fd(l, s->fd, EPOLLIN, on_accept, s);
+	if (!r)
+		return s;
+	ctl_server_free(s);
+	errno = -r;
+	return NULL;
+}
+
+void ctl_server_set_timeouts(struct ctl_server *s, uint64_t read_ms,
+			     uint64_t write_ms)
+{
+	if (read_ms)
+		s->read_ms = read_ms;
+	if (write_ms)
+		s->write_ms = write_ms;
+}
+
+void ctl_server_free(struct ctl_server *s)
+{
+	struct client *c, *next;
+	struct stat st;
+
+	if (!s)
+		return;
+	s->closing = true;
+	for (c = s->clients; c; c = next) {
+		next = c->next;
+		client_free(c);
+	}
+	if (s->fd >= 0) {
+		loop_del_fd(s->loop, s->fd);
+		close(s->fd);
+	}
+	/* Only our own socket: an operator may have put another there. */
+	if (s->bound && s->path && !lstat(s->path, &st) &&
+	    st.st_dev == s->dev && st.st_ino == s->ino)
+		unlink(s->path);
+	loop_timer_free(s->retry);
+	free(s->path);
+	free(s);
+}
+
+/* ---- client ---- */
+
+static bool plain_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("._-/:=,@+~", c));
+}
+
+/* The escaped request line with its '\n'; -E2BIG if it does not fit. */
+static int request_build(int argc, char **argv, char *buf, size_t *len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	const unsigned char *p;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (n + 3 > CTL_REQUEST_MAX)
+			return -E2BIG;
+		if (i)
+			buf[n++] = ' ';
+		if (!argv[i][0]) {
+			buf[n++] = '"';
+			buf[n++] = '"';
+		}
+		for (p = (const unsigned char *)argv[i]; *p; p++) {
+			if (n + 3 > CTL_REQUEST_MAX)
+				return -E2BIG;
+			if (plain_byte(*p)) {
+				buf[n++] = (char)*p;
+				continue;
+			}
+			buf[n++] = '%';
+			buf[n++] = hex[*p >> 4];
+			buf[n++] = hex[*p & 15];
+		}
+	}
+	if (n + 1 > CTL_REQUEST_MAX)
+		return -E2BIG;
+	buf[n++] = '\n';
+	*len = n;
+	return 0;
+}
+
+/* "vxsec-keymgr" for "/run/vxsec-keymgr.sock". */
+static void daemon_name(const char *path, char *name, size_t len)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 5 && !strcmp(base + n - 5, ".sock"))
+		n -= 5;
+	if (!n)
+		snprintf(name, len, "the daemon");
+	else
+		snprintf(name, len, "%.*s", (int)n, base);
+}
+
+static int client_connect(const char *path, const char *name, char *why,
+			  size_t whylen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = CTL_WRITE_MS / 1000 };
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		set_why(why, whylen, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		set_why(why, whylen, "socket: %s", strerror(-err));
+		return err;
+	}
+	if (!setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
+	    !setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) &&
+	    !connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		return fd;
+	err = -errno;
+	close(fd);
+	if (err == -ENOENT || err == -ECONNREFUSED)
+		set_why(why, whylen,
+			"cannot connect to %s: %s — is %s running?", path,
+			strerror(-err), name);
+	else if (err == -EACCES || err == -EPERM)
+		set_why(why, whylen, "cannot connect to %s: %s — run as root",
+			path, strerror(-err));
+	else
+		set_why(why, whylen, "cannot connect to %s: %s", path,
+			strerror(-err));
+	return err;
+}
+
+static int send_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* "<code>" of the first line: 1-3 digits, at most 255; else -1. */
+static int parse_code(const char *head, size_t len)
+{
+	int code = 0;
+	size_t i;
+
+	if (len < 1 || len > 3)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (head[i] < '0' || head[i] > '9')
+			return -1;
+		code = code * 10 + (head[i] - '0');
+	}
+	return code <= 255 ? code : -1;
+}
+
+/* Eats the first line from *p; -1 until it is complete, -2 if malformed. */
+static int take_head(char *head, size_t *hlen, const char **p, size_t *left)
+{
+	char ch;
+	int code;
+
+	while (*left) {
+		ch = *(*p)++;
+		(*left)--;
+		if (ch == '\n') {
+			code = parse_code(head, *hlen);
+			return code < 0 ? -2 : code;
+		}
+		if (*hlen == HEAD_MAX)
+			return -2;
+		head[(*hlen)++] = ch;
+	}
+	return -1;
+}
+
+/*
+ * The code and the whole body, read at once: a slow consumer of out (a
+ * pager) must not hold the daemon's socket until its deadline cuts it.
+ */
+static int reply_recv(int fd, struct ctl_reply *body, const char *name,
+		      char *why, size_t whylen)
+{
+	char buf[16384], head[HEAD_MAX];
+	size_t hlen = 0, left;
+	const char *p;
+	int code = -1;
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			set_why(why, whylen, "no reply from %s within %d s",
+				name, CTL_WRITE_MS / 1000);
+			return -ETIMEDOUT;
+		}
+		if (n < 0) {
+			code = -errno;
+			set_why(why, whylen, "reading the reply of %s: %s",
+				name, strerror(-code));
+			return code;
+		}
+		p = buf;
+		left = (size_t)n;
+		if (code < 0)
+			code = take_head(head, &hlen, &p, &left);
+		if (code == -2) {
+			set_why(why, whylen, "malformed reply from %s", name);
+			return -EPROTO;
+		}
+		if (ctl_reply_append(body, p, left)) {
+			set_why(why, whylen, "reply from %s: %s", name,
+				strerror(-body->err));
+			return body->err;
+		}
+	}
+	if (code < 0)
+		set_why(why, whylen, "%s closed the connection without a reply",
+			name);
+	return code < 0 ? -EPROTO : code;
+}
+
+static int reply_write(const struct ctl_reply *body, FILE *out, char *why,
+		       size_t whylen)
+{
+	if ((body->len && fwrite(body->buf, 1, body->len, out) != body->len) ||
+	    fflush(out)) {
+		set_why(why, whylen, "cannot write the reply: %s",
+			strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
+	     size_t whylen)
+{
+	char req[CTL_REQUEST_MAX], name[64];
+	struct ctl_reply body;
+	size_t len = 0;
+	int fd, r, sent;
+
+	if (argc < 1) {
+		set_why(why, whylen, "no command");
+		return -EINVAL;
+	}
+	if (argc > CTL_ARGS_MAX || request_build(argc, argv, req, &len)) {
+		set_why(why, whylen,
+			"request too long: at most %d words and %d bytes",
+			CTL_ARGS_MAX, CTL_REQUEST_MAX);
+		return -E2BIG;
+	}
+	daemon_name(path, name, sizeof(name));
+	fd = client_connect(path, name, why, whylen);
+	if (fd < 0)
+		return fd;
+	/* A refusing server may close before reading: its reply still counts. */
+	sent = send_all(fd, req, len);
+	ctl_reply_init(&body);
+	r = reply_recv(fd, &body, name, why, whylen);
+	close(fd);
+	if (r < 0 && sent < 0) {
+		set_why(why, whylen, "sending to %s: %s", name,
+			strerror(-sent));
+		r = sent;
+	}
+	if (r >= 0 && reply_write(&body, out, why, whylen))
+		r = -EIO;
+	ctl_reply_cleanup(&body);
+	return r;
+}

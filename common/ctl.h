@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* The daemons' control socket: one request line in, a code and a body out. */
+#ifndef VXSEC_CTL_H
+#define VXSEC_CTL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "loop.h"
+
+/*
+ * Wire format (unix stream socket, one request per connection):
+ *   request: words separated by spaces or tabs, then '\n'; at most
+ *            CTL_REQUEST_MAX bytes with the newline. A word may carry %XX
+ *            escapes and "double-quoted" parts (spaces kept, no backslash
+ *            escapes: write %22 for a quote). Escapes never yield NUL or
+ *            another control character. An optional '\r' before the '\n'
+ *            is dropped.
+ *   reply:   "<code>\n" (decimal, 0..255), then the body; the server closes.
+ */
+#define CTL_REQUEST_MAX 4096
+#define CTL_ARGS_MAX 64
+#define CTL_READ_MS 5000   /* the whole request must arrive within this */
+#define CTL_WRITE_MS 60000 /* the whole reply must be read within this */
+#define CTL_REPLY_MAX (64u << 20)
+#define CTL_CLIENTS_MAX 32 /* more wait in the listen backlog */
+
+/* Reply codes the server itself sends; handlers choose their own. */
+#define CTL_OK 0
+#define CTL_FAIL 1
+#define CTL_USAGE 2   /* also: a request too long, malformed or too late */
+#define CTL_NOPERM 77 /* EX_NOPERM: the peer is neither root nor us */
+
+/* A growable text buffer; on failure it keeps what it had and sets err. */
+struct ctl_reply {
+	char *buf;
+	size_t len, cap;
+	int err; /* first -errno of an append: -ENOMEM or -EMSGSIZE */
+};
+
+void ctl_reply_init(struct ctl_reply *r);
+void ctl_reply_cleanup(struct ctl_reply *r);
+int ctl_reply_append(struct ctl_reply *r, const void *data, size_t len);
+int ctl_reply_printf(struct ctl_reply *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int ctl_reply_vprintf(struct ctl_reply *r, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Appends s as a JSON string literal ("..." escaped); NULL gives null. */
+int ctl_json_string(struct ctl_reply *r, const char *s);
+
+/*
+ * Serves one request: argv[0] is the command (argc >= 1). Appends the body
+ * to reply and returns the exit code (0 ok, 1 failure, 2 usage, ...); a
+ * value outside 0..255 is sent as 1. Runs on the loop: must not block and
+ * must not free the server.
+ */
+typedef int (*ctl_handler)(void *arg, int argc, char **argv,
+			   struct ctl_reply *reply);
+
+struct ctl_server;
+
+/*
+ * Listens at path (mode 0600, O_NONBLOCK|O_CLOEXEC). A stale socket file
+ * there is replaced; a live one (something accepts) gives NULL with errno
+ * EADDRINUSE, a file that is not a socket EEXIST. Peers must be uid 0 or
+ * our euid; others get CTL_NOPERM "permission denied".
+ */
+struct ctl_server *ctl_server_new(struct loop *l, const char *path,
+				  ctl_handler cb, void *arg);
+/* Closes the clients and the socket, unlinks path; NULL-safe. */
+void ctl_server_free(struct ctl_server *s);
+/* Deadlines for later connections, in ms (0 keeps the current one). */
+void ctl_server_set_timeouts(struct ctl_server *s, uint64_t read_ms,
+			     uint64_t write_ms);
+
+/*
+ * Splits one request line (no '\n') in place: argv, room for max + 1
+ * pointers, points into line and ends with NULL. Returns argc (0 for a
+ * blank line) or -EINVAL with a reason. Exposed to be tested and fuzzed.
+ */
+int ctl_request_split(char *line, char **argv, int max, char *why,
+		      size_t whylen);
+
+/*
+ * The client side, blocking: sends argv (escaped as needed), reads the
+ * whole reply, then copies the body to out and returns the code (0..255).
+ * On failure nothing is written to out and it returns -errno with a
+ * reason in why: the daemon is not running ("... — is vxsec-keymgr
+ * running?"), the request is too long (-E2BIG), the reply is malformed
+ * (-EPROTO), no reply within CTL_WRITE_MS (-ETIMEDOUT), out fails (-EIO).
+ */
+int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
+	     size_t whylen);
+
+#endif

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-keymgr: the operator's commands on the control socket (status, nodes, token, rotate, remove, unlock-key). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "leader_int.h"
+
+static const char *rot_phase_name(enum rot_phase p)
+{
+	switch (p) {
+	case ROT_PREPARE:
+		return "prepare";
+	case ROT_COMMIT:
+		return "commit";
+	case ROT_GRACE:
+		return "grace";
+	default:
+		return "idle";
+	}
+}
+
+static const char *gen_phase_name(enum gen_phase p)
+{
+	switch (p) {
+	case GEN_PREPARED:
+		return "prepared";
+	case GEN_COMMITTED:
+		return "committed";
+	default:
+		return "retiring";
+	}
+}
+
+static const char *node_state_name(enum node_state s)
+{
+	switch (s) {
+	case NODE_CONNECTED:
+		return "connected";
+	case NODE_DISCONNECTED:
+		return "disconnected";
+	default:
+		return "removed";
+	}
+}
+
+static bool want_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--json"))
+			return true;
+	return false;
+}
+
+static long long next_rotation_s(const struct leader *l)
+{
+	const struct rotation *r = &l->cl.rot;
+	uint64_t now = leader_now_ms();
+
+	if (r->phase != ROT_IDLE || r->requested)
+		return 0;
+	return r->next_due > now ? (long long)((r->next_due - now) / 1000) : 0;
+}
+
+static void status_json(struct leader *l, struct ctl_reply *r)
+{
+	const struct rotation *rot = &l->cl.rot;
+	const struct rot_gen *tx = rot_transmit(rot);
+
+	ctl_reply_printf(r, "{\"revision\":%llu,\"persisted_revision\":%llu,",
+			 (unsigned long long)cluster_revision(&l->cl),
+			 (unsigned long long)l->persisted);
+	ctl_reply_printf(r, "\"members\":%zu,\"connected\":%zu,",
+			 registry_count(l->cl.reg), l->n_sessions);
+	ctl_reply_printf(r, "\"transmit_generation\":%u,\"generations\":[",
+			 tx ? tx->g : 0);
+	for (size_t i = 0; i < rot->n_gens; i++)
+		ctl_reply_printf(r, "%s{\"generation\":%u,\"phase\":\"%s\"}",
+				 i ? "," : "", rot->gens[i].g,
+				 gen_phase_name(rot->gens[i].phase));
+	ctl_reply_printf(r, "],\"rotation\":{\"phase\":\"%s\",",
+			 rot_phase_name(rot->phase));
+	ctl_reply_printf(r, "\"target\":%u,\"pending_acks\":%zu,",
+			 rot->phase == ROT_IDLE ? 0 : rot->target,
+			 rot->n_pending);
+	ctl_reply_printf(r, "\"requested\":%s,\"next_in_s\":%lld,",
+			 rot->requested ? "true" : "false", next_rotation_s(l));
+	ctl_reply_printf(r, "\"completed\":%llu,\"last_duration_ms\":%llu},",
+			 (unsigned long long)l->rotations,
+			 (unsigned long long)l->last_rotation_ms);
+	ctl_reply_printf(r, "\"autolock\":%s,\"state_saved\":%s,\"listen\":",
+			 l->autolock ? "true" : "false",
+			 l->save_failed ? "false" : "true");
+	ctl_json_string(r, l->cfg.listen_text);
+	ctl_reply_printf(r, ",\"uptime_s\":%llu}\n",
+			 (unsigned long long)(leader_now_ms() - l->started_ms) /
+				 1000);
+}
+
+static void status_text(struct leader *l, struct ctl_reply *r)
+{
+	const struct rotation *rot = &l->cl.rot;
+	const struct rot_gen *tx = rot_transmit(rot);
+
+	ctl_reply_printf(r, "leader:      listening on %s%s\n",
+			 l->cfg.listen_text,
+			 l->autolock ? ", autolock on" : "");
+	ctl_reply_printf(r, "revision:    %llu%s\n",
+			 (unsigned long long)cluster_revision(&l->cl),
+			 l->save_failed ? " (NOT SAVED: see the log)" : "");
+	ctl_reply_printf(r, "members:     %zu, %zu connected\n",
+			 registry_count(l->cl.reg), l->n_sessions);
+	ctl_reply_printf(r, "transmit:    generation %u\n", tx ? tx->g : 0);
+	for (size_t i = 0; i < rot->n_gens; i++)
+		ctl_reply_printf(r, "generation:  %u %s\n", rot->gens[i].g,
+				 gen_phase_name(rot->gens[i].phase));
+	if (rot->phase == ROT_IDLE)
+		ctl_reply_printf(r, "rotation:    idle, next in %lld s%s\n",
+				 next_rotation_s(l),
+				 rot->requested ? " (requested)" : "");
+	else
+		ctl_reply_printf(r,
+				 "rotation:    %s of generation %u, %zu acks "
+				 "pending\n",
+				 rot_phase_name(rot->phase), rot->target,
+				 rot->n_pending);
+	ctl_reply_printf(r, "rotations:   %llu done, the last took %llu ms\n",
+			 (unsigned long long)l->rotations,
+			 (unsigned long long)l->last_rotation_ms);
+}
+
+static void addr_text(const struct node_addr *a, char *out, size_t len)
+{
+	if (!inet_ntop(a->len == 4 ? AF_INET : AF_INET6, a->ip, out,
+		       (socklen_t)len))
+		snprintf(out, len, "?");
+}
+
+static void node_json(struct leader *l, const struct node *n,
+		      struct ctl_reply *r, bool first)
+{
+	const struct client *cl =
+		n->index < l->by_index_cap ? l->by_index[n->index] : NULL;
+	char a[INET6_ADDRSTRLEN];
+
+	ctl_reply_printf(r, "%s{\"id\":", first ? "" : ",");
+	ctl_json_string(r, n->id);
+	ctl_reply_printf(r,
+			 ",\"index\":%u,\"incarnation\":%llu,\"state\":\"%s\"",
+			 n->index, (unsigned long long)n->incarnation,
+			 node_state_name(n->state));
+	ctl_reply_printf(r, ",\"sent_revision\":%llu,\"acked_revision\":%llu",
+			 (unsigned long long)(cl ? cl->sent : 0),
+			 (unsigned long long)(cl ? cl->acked : 0));
+	ctl_reply_printf(r, ",\"underlay\":[");
+	for (size_t i = 0; i < n->n_addrs; i++) {
+		addr_text(&n->addrs[i], a, sizeof(a));
+		ctl_reply_printf(r, "%s", i ? "," : "");
+		ctl_json_string(r, a);
+	}
+	ctl_reply_printf(r, "]}");
+}
+
+static void node_text(struct leader *l, const struct node *n,
+		      struct ctl_reply *r)
+{
+	const struct client *cl =
+		n->index < l->by_index_cap ? l->by_index[n->index] : NULL;
+	char a[INET6_ADDRSTRLEN] = "-";
+
+	if (n->n_addrs)
+		addr_text(&n->addrs[0], a, sizeof(a));
+	ctl_reply_printf(r, "%-24s %6u %6llu %-12s %-39s %llu/%llu\n", n->id,
+			 n->index, (unsigned long long)n->incarnation,
+			 node_state_name(n->state), a,
+			 (unsigned long long)(cl ? cl->acked : 0),
+			 (unsigned long long)(cl ? cl->sent : 0));
+}
+
+static int cmd_nodes(struct leader *l, int argc, char **argv,
+		     struct ctl_reply *r)
+{
+	bool json = want_json(argc, argv);
+	struct node *n;
+
+	if (json)
+		ctl_reply_printf(r, "[");
+	else
+		ctl_reply_printf(r, "%-24s %6s %6s %-12s %-39s %s\n", "NODE",
+				 "INDEX", "INC", "STATE", "UNDERLAY",
+				 "ACKED/SENT");
+	for (size_t i = 0; (n = registry_at(l->cl.reg, i)); i++) {
+		if (json)
+			node_json(l, n, r, i == 0);
+		else
+			node_text(l, n, r);
+	}
+	if (json)
+		ctl_reply_printf(r, "]\n");
+	return 0;
+}
+
+static int cmd_token(struct leader *l, int argc, char **argv,
+		     struct ctl_reply *r)
+{
+	char text[TOKEN_TEXT_LEN + 1];
+	int err;
+
+	if (argc != 2 ||
+	    (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "rotate") != 0)) {
+		ctl_reply_printf(r, "usage: token show|rotate\n");
+		return LEADER_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "rotate")) {
+		err = leader_token_rotate(l);
+		if (err) {
+			ctl_reply_printf(r, "cannot save the new token: %s\n",
+					 strerror(-err));
+			return LEADER_EXIT_FAIL;
+		}
+		log_info("join token rotated: the old one is refused");
+	}
+	if (leader_token_text(l, text, sizeof(text)))
+		return LEADER_EXIT_FAIL;
+	ctl_reply_printf(r, "%s\n", text);
+	sodium_memzero(text, sizeof(text));
+	return 0;
+}
+
+static int cmd_rotate(struct leader *l, struct ctl_reply *r)
+{
+	const struct rotation *rot = &l->cl.rot;
+
+	rot_request(&l->cl.rot);
+	leader_kick(l);
+	log_info("rotation requested by the operator");
+	if (rot->phase == ROT_IDLE)
+		ctl_reply_printf(r,
+				 "rotation requested: generation %u will "
+				 "replace %u\n",
+				 rot->n_gens ? rot->gens[rot->n_gens - 1].g + 1
+					     : 1,
+				 rot_transmit(rot) ? rot_transmit(rot)->g : 0);
+	else
+		ctl_reply_printf(r,
+				 "rotation requested: it follows the one "
+				 "under way (%s of generation %u)\n",
+				 rot_phase_name(rot->phase), rot->target);
+	return 0;
+}
+
+static int cmd_remove(struct leader *l, int argc, char **argv,
+		      struct ctl_reply *r)
+{
+	struct node *n;
+	int err;
+
+	if (argc != 2) {
+		ctl_reply_printf(r, "usage: remove NODE\n");
+		return LEADER_EXIT_USAGE;
+	}
+	n = registry_find(l->cl.reg, argv[1]);
+	err = cluster_remove(&l->cl, argv[1]);
+	if (err) {
+		ctl_reply_printf(r, "%s: %s\n", argv[1],
+				 err == -EPERM ? "already removed"
+					       : "not a member");
+		return LEADER_EXIT_FAIL;
+	}
+	session_drop(l, n->index, WERR_REMOVED,
+		     "this node was removed from the cluster");
+	err = leader_persist(l);
+	log_info("%s (index %u) removed by the operator; a rotation follows",
+		 argv[1], n->index);
+	leader_kick(l);
+	ctl_reply_printf(r,
+			 "%s removed%s; its peers delete its SAs and a "
+			 "rotation follows\n",
+			 argv[1], err ? " (NOT SAVED yet: see the log)" : "");
+	return err ? LEADER_EXIT_FAIL : 0;
+}
+
+static int cmd_unlock(struct leader *l, int argc, char **argv,
+		      struct ctl_reply *r)
+{
+	char text[STATE_UNLOCK_TEXT_LEN + 128], why[256];
+
+	if (argc != 2 ||
+	    (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "rotate") != 0)) {
+		ctl_reply_printf(r, "usage: unlock-key show|rotate\n");
+		return LEADER_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "show")) {
+		if (!l->autolock) {
+			ctl_reply_printf(r,
+					 "autolock is off: the state key "
+					 "is %s/%s\n",
+					 l->cfg.state_dir, STATE_KEY_FILE);
+			return LEADER_EXIT_FAIL;
+		}
+		state_unlock_format(l->state_key, text, sizeof(text));
+	} else if (leader_unlock_rotate(l, text, sizeof(text), why,
+					sizeof(why))) {
+		ctl_reply_printf(r, "cannot rotate the key: %s\n", why);
+		return LEADER_EXIT_FAIL;
+	} else {
+		log_info("state key rotated");
+	}
+	ctl_reply_printf(r, "%s\n", text);
+	sodium_memzero(text, sizeof(text));
+	return 0;
+}
+
+int admin_handle(void *arg, int argc, char **argv, struct ctl_reply *r)
+{
+	struct leader *l = arg;
+	const char *cmd = argv[0];
+
+	if (!strcmp(cmd, "status")) {
+		if (want_json(argc, argv))
+			status_json(l, r);
+		else
+			status_text(l, r);
+		return 0;
+	}
+	if (!strcmp(cmd, "nodes"))
+		return cmd_nodes(l, argc, argv, r);
+	if (!strcmp(cmd, "token"))
+		return cmd_token(l, argc, argv, r);
+	if (!strcmp(cmd, "rotate"))
+		return cmd_rotate(l, r);
+	if (!strcmp(cmd, "remove"))
+		return cmd_remove(l, argc, argv, r);
+	if (!strcmp(cmd, "unlock-key"))
+		return cmd_unlock(l, argc, argv, r);
+	ctl_reply_printf(
+		r, "unknown command \"%s\" (see vxsec-keymgr --help)\n", cmd);
+	return LEADER_EXIT_USAGE;
+}

@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-keymgr: start-up, persistence, the rotation clock and shutdown of the leader. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/atomic.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/pki.h"
+#include "common/tls.h"
+#include "leader_int.h"
+
+#define TICK_MS 100
+
+void leader_config_defaults(struct leader_config *c)
+{
+	char why[64];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", LEADER_STATE_DIR);
+	snprintf(c->socket, sizeof(c->socket), "%s", LEADER_SOCKET);
+	leader_config_set(c, "listen", LEADER_LISTEN, why, sizeof(why));
+	c->rotate_interval_ms = 12ull * 3600 * 1000;
+	c->ack_deadline_ms = 30000;
+	c->grace_ms = 10000;
+	c->cert_life_ms = 30ull * 86400 * 1000;
+}
+
+static int set_path(char *dst, size_t len, const char *key, const char *val,
+		    char *why, size_t whylen)
+{
+	if (!*val || strlen(val) >= len) {
+		snprintf(why, whylen, "%s: empty or too long", key);
+		return -EINVAL;
+	}
+	snprintf(dst, len, "%s", val);
+	return 0;
+}
+
+static int set_duration(uint64_t *dst, uint64_t min, const char *key,
+			const char *val, char *why, size_t whylen)
+{
+	uint64_t v;
+
+	if (config_duration_ms(val, &v) || v < min) {
+		snprintf(why, whylen,
+			 "%s: \"%s\" is not a duration of at least %llu ms "
+			 "(e.g. 500ms, 30s, 5m, 12h, 1d)",
+			 key, val, (unsigned long long)min);
+		return -EINVAL;
+	}
+	*dst = v;
+	return 0;
+}
+
+int leader_config_set(struct leader_config *c, const char *key, const char *val,
+		      char *why, size_t whylen)
+{
+	if (!strcmp(key, "state_dir"))
+		return set_path(c->state_dir, sizeof(c->state_dir), key, val,
+				why, whylen);
+	if (!strcmp(key, "socket"))
+		return set_path(c->socket, sizeof(c->socket), key, val, why,
+				whylen);
+	if (!strcmp(key, "listen")) {
+		if (config_addr_port(val, &c->listen, &c->listen_len)) {
+			snprintf(why, whylen,
+				 "listen: \"%s\" is not ADDRESS:PORT "
+				 "(e.g. 0.0.0.0:7120, [::]:7120)",
+				 val);
+			return -EINVAL;
+		}
+		snprintf(c->listen_text, sizeof(c->listen_text), "%s", val);
+		return 0;
+	}
+	if (!strcmp(key, "rotate_interval"))
+		return set_duration(&c->rotate_interval_ms, 1000, key, val, why,
+				    whylen);
+	if (!strcmp(key, "ack_deadline"))
+		return set_duration(&c->ack_deadline_ms, 100, key, val, why,
+				    whylen);
+	if (!strcmp(key, "grace"))
+		return set_duration(&c->grace_ms, 0, key, val, why, whylen);
+	if (!strcmp(key, "cert_lifetime"))
+		return set_duration(&c->cert_life_ms, 10000, key, val, why,
+				    whylen);
+	if (!strcmp(key, "autolock") || !strcmp(key, "verbose")) {
+		bool *b = key[0] == 'a' ? &c->autolock : &c->verbose;
+
+		if (!config_bool(val, b))
+			return 0;
+		snprintf(why, whylen, "%s: \"%s\" is not yes or no", key, val);
+		return -EINVAL;
+	}
+	snprintf(why, whylen, "unknown setting \"%s\"", key);
+	return -EINVAL;
+}
+
+uint64_t leader_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void master_random(uint8_t *buf, size_t len, void *arg)
+{
+	(void)arg;
+	randombytes_buf(buf, len);
+}
+
+static void path_of(char *out, size_t len, const struct leader_config *cfg,
+		    const char *name)
+{
+	snprintf(out, len, "%s/%s", cfg->state_dir, name);
+}
+
+static struct rot_config rot_cfg(const struct leader_config *cfg)
+{
+	return (struct rot_config){ .interval_ms = cfg->rotate_interval_ms,
+				    .deadline_ms = cfg->ack_deadline_ms,
+				    .grace_ms = cfg->grace_ms };
+}
+
+/* The CA of a new cluster: its key into x, its certificate to ca.pem. */
+static int new_ca(const struct leader_config *cfg, struct state_extra *x,
+		  uint8_t digest[PKI_DIGEST_LEN], char *why, size_t whylen)
+{
+	EVP_PKEY *key = pki_key_new();
+	X509 *ca = key ? pki_ca_new(key, "vxsec", PKI_CA_DAYS) : NULL;
+	char p[PATH_MAX + 16];
+	int err = -EIO;
+
+	path_of(p, sizeof(p), cfg, "ca.pem");
+	if (ca && (x->ca_key_pem = pki_key_to_pem(key, &x->ca_key_pem_len)) &&
+	    !pki_cert_digest(ca, digest))
+		err = pki_cert_save(p, ca);
+	if (err)
+		snprintf(why, whylen, "cannot create the cluster CA in %s",
+			 cfg->state_dir);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	return err;
+}
+
+/* The join token of a new cluster, as text. */
+static int token_of(const uint8_t digest[PKI_DIGEST_LEN],
+		    const struct state_extra *x, char *out, size_t len)
+{
+	struct join_token t;
+	int err;
+
+	memcpy(t.ca_digest, digest, sizeof(t.ca_digest));
+	memcpy(t.secret, x->token_secret, sizeof(t.secret));
+	err = token_format(&t, out, len);
+	token_wipe(&t);
+	return err;
+}
+
+int leader_init_state(const struct leader_config *cfg, char *token_text,
+		      size_t token_len, char *unlock_text, size_t unlock_len,
+		      char *why, size_t whylen)
+{
+	uint8_t digest[PKI_DIGEST_LEN];
+	struct state_extra x = { 0 };
+	struct cluster c;
+	uint8_t *key = sodium_malloc(STATE_KEY_LEN);
+	char p[PATH_MAX + 16];
+	struct stat st;
+	int err;
+
+	path_of(p, sizeof(p), cfg, STATE_FILE);
+	if (!key ||
+	    cluster_init(&c, &(struct rot_config){ 0 }, master_random, NULL)) {
+		sodium_free(key);
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	if (mkdir(cfg->state_dir, 0700) && errno != EEXIST) {
+		err = -errno;
+		snprintf(why, whylen, "cannot create %s: %s", cfg->state_dir,
+			 strerror(errno));
+	} else if (stat(p, &st) == 0) {
+		err = -EEXIST;
+		snprintf(why, whylen, "%s already holds a cluster state",
+			 cfg->state_dir);
+	} else {
+		randombytes_buf(x.token_secret, sizeof(x.token_secret));
+		err = new_ca(cfg, &x, digest, why, whylen);
+	}
+	if (!err && token_text)
+		err = token_of(digest, &x, token_text, token_len);
+	if (!err && cfg->autolock) {
+		randombytes_buf(key, STATE_KEY_LEN);
+		err = state_unlock_format(key, unlock_text, unlock_len);
+	} else if (!err) {
+		err = state_key_create(cfg->state_dir, key);
+	}
+	if (!err && (err = state_save(cfg->state_dir, key, cfg->autolock, c.reg,
+				      &c.rot, &x)))
+		snprintf(why, whylen, "cannot write the state in %s: %s",
+			 cfg->state_dir, strerror(-err));
+	state_extra_wipe(&x);
+	cluster_cleanup(&c);
+	sodium_free(key);
+	return err;
+}
+
+/* Our own certificate, issued by the CA at every start. */
+static int load_pki(struct leader *l, char *why, size_t whylen)
+{
+	char p[PATH_MAX + 16], w[160];
+	X509_REQ *csr = NULL;
+	int err = -EIO;
+
+	path_of(p, sizeof(p), &l->cfg, "ca.pem");
+	l->ca = pki_cert_load(p);
+	l->ca_key =
+		pki_key_from_pem(l->extra.ca_key_pem, l->extra.ca_key_pem_len);
+	if (!l->ca || !l->ca_key ||
+	    X509_check_private_key(l->ca, l->ca_key) != 1) {
+		snprintf(why, whylen,
+			 "%s is missing or does not match the CA key in the "
+			 "state",
+			 p);
+		return -EIO;
+	}
+	l->key = pki_key_new();
+	csr = l->key ? pki_csr_new(l->key, LEADER_NODE_ID) : NULL;
+	if (csr &&
+	    !pki_issue(l->ca_key, l->ca, csr, LEADER_NODE_ID,
+		       PKI_CERT_DAYS_DEFAULT, &l->cert, w, sizeof(w)) &&
+	    !pki_cert_to_der(l->ca, &l->ca_der, &l->ca_der_len))
+		err = 0;
+	X509_REQ_free(csr);
+	l->tls = err ? NULL : tls_ctx_server(l->cert, l->key, l->ca, true);
+	if (!l->tls) {
+		snprintf(why, whylen, "cannot set up TLS with the cluster CA");
+		return -EIO;
+	}
+	return 0;
+}
+
+static int open_state(struct leader *l, const uint8_t *unlock_key, char *why,
+		      size_t whylen)
+{
+	struct rot_config rc = rot_cfg(&l->cfg);
+	char w[256];
+	int err;
+
+	if (cluster_init(&l->cl, &rc, master_random, NULL))
+		return -ENOMEM;
+	err = state_load(l->cfg.state_dir, unlock_key, l->state_key, l->cl.reg,
+			 &l->cl.rot, &l->extra, &l->autolock, why, whylen);
+	if (err != -ENOENT)
+		return err;
+	if (unlock_key) {
+		snprintf(why, whylen, "%s holds no state to unlock",
+			 l->cfg.state_dir);
+		return -ENOENT;
+	}
+	err = leader_init_state(&l->cfg, NULL, 0, NULL, 0, w, sizeof(w));
+	if (err) {
+		snprintf(why, whylen, "%s", w);
+		return err;
+	}
+	log_info("no state in %s: created a new cluster (CA, join token, "
+		 "state key)",
+		 l->cfg.state_dir);
+	cluster_cleanup(&l->cl);
+	return open_state(l, NULL, why, whylen);
+}
+
+static int write_listen_file(struct leader *l)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = sizeof(ss);
+	char text[sizeof(l->cfg.listen_text) + 2], p[PATH_MAX + 16];
+
+	if (getsockname(l->lfd, (struct sockaddr *)&ss, &len))
+		return -errno;
+	addr_format(&ss, l->cfg.listen_text, sizeof(l->cfg.listen_text));
+	snprintf(text, sizeof(text), "%s\n", l->cfg.listen_text);
+	path_of(p, sizeof(p), &l->cfg, "listen");
+	return atomic_write(p, text, strlen(text), 0644);
+}
+
+static int listen_on(struct leader *l, char *why, size_t whylen)
+{
+	int one = 1;
+
+	l->lfd = socket(l->cfg.listen.ss_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->lfd < 0 ||
+	    setsockopt(l->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l->lfd, (struct sockaddr *)&l->cfg.listen,
+		 l->cfg.listen_len) ||
+	    listen(l->lfd, 4096) || write_listen_file(l) ||
+	    loop_add_fd(l->loop, l->lfd, EPOLLIN, session_accept, l)) {
+		snprintf(why, whylen, "cannot listen on %s: %s",
+			 l->cfg.listen_text, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int leader_persist(struct leader *l)
+{
+	int err = state_save(l->cfg.state_dir, l->state_key, l->autolock,
+			     l->cl.reg, &l->cl.rot, &l->extra);
+
+	if (err) {
+		if (!l->save_failed)
+			log_err("cannot save the state in %s: %s; nothing "
+				"new is sent until it can",
+				l->cfg.state_dir, strerror(-err));
+		l->save_failed = true;
+		return err;
+	}
+	if (l->save_failed)
+		log_info("state saved again in %s", l->cfg.state_dir);
+	l->save_failed = false;
+	l->persisted = cluster_revision(&l->cl);
+	l->dirty = false;
+	return 0;
+}
+
+static void on_action(struct leader *l, const struct rot_action *a,
+		      uint64_t now)
+{
+	char why[128];
+
+	switch (a->type) {
+	case ACT_PREPARE:
+		l->rot_started_ms = now;
+		log_info("rotation to generation %u: prepare (revision %llu)",
+			 a->generation, (unsigned long long)a->revision);
+		break;
+	case ACT_COMMIT:
+		log_info("generation %u committed: agents transmit with it "
+			 "(revision %llu)",
+			 a->generation, (unsigned long long)a->revision);
+		break;
+	case ACT_RETIRE:
+		l->last_rotation_ms = now - l->rot_started_ms;
+		l->last_rotation_gen = rot_transmit(&l->cl.rot)->g;
+		l->rotations++;
+		log_info("generation %u retired; rotation to %u took %llu ms",
+			 a->generation, l->last_rotation_gen,
+			 (unsigned long long)l->last_rotation_ms);
+		break;
+	case ACT_NODE_DOWN:
+		snprintf(why, sizeof(why),
+			 "no acknowledgement of generation %u within %llu ms",
+			 a->generation,
+			 (unsigned long long)l->cfg.ack_deadline_ms);
+		session_drop(l, a->node, WERR_INTERNAL, why);
+		break;
+	default:
+		break;
+	}
+}
+
+static void run_step(struct leader *l)
+{
+	size_t need = cluster_actions_max(&l->cl);
+	uint64_t now = leader_now_ms();
+	int k;
+
+	if (need > l->acts_cap) {
+		free(l->acts);
+		l->acts = calloc(need, sizeof(*l->acts));
+		l->acts_cap = l->acts ? need : 0;
+		if (!l->acts)
+			return;
+	}
+	k = cluster_step(&l->cl, now, l->acts, l->acts_cap);
+	if (k < 0)
+		log_err("rotation step: %s", strerror(-k));
+	for (int i = 0; i < k; i++)
+		on_action(l, &l->acts[i], now);
+}
+
+/* Persist, then release what waited for it, then send. */
+static void round_(struct leader *l)
+{
+	run_step(l);
+	if (cluster_revision(&l->cl) > l->persisted || l->dirty)
+		leader_persist(l);
+	session_release_replies(l);
+	session_pump_all(l);
+}
+
+static void on_kick(struct loop *lp, struct loop_timer *t, void *arg)
+{
+	struct leader *l = arg;
+
+	(void)lp, (void)t;
+	l->kicked = false;
+	round_(l);
+}
+
+static void on_tick(struct loop *lp, struct loop_timer *t, void *arg)
+{
+	(void)lp, (void)t;
+	round_(arg);
+}
+
+void leader_kick(struct leader *l)
+{
+	if (l->kicked)
+		return;
+	l->kicked = true;
+	loop_timer_arm(l->kick, 1, 0);
+}
+
+int leader_token_text(struct leader *l, char *out, size_t len)
+{
+	struct join_token t;
+	int err;
+
+	if (pki_cert_digest(l->ca, t.ca_digest))
+		return -EIO;
+	memcpy(t.secret, l->extra.token_secret, sizeof(t.secret));
+	err = token_format(&t, out, len);
+	token_wipe(&t);
+	return err;
+}
+
+int leader_token_rotate(struct leader *l)
+{
+	uint8_t old[sizeof(l->extra.token_secret)];
+	int err;
+
+	memcpy(old, l->extra.token_secret, sizeof(old));
+	randombytes_buf(l->extra.token_secret, sizeof(old));
+	err = leader_persist(l);
+	if (err) /* the old token stays valid: nothing changed on disk */
+		memcpy(l->extra.token_secret, old, sizeof(old));
+	sodium_memzero(old, sizeof(old));
+	return err;
+}
+
+int leader_unlock_rotate(struct leader *l, char *text, size_t len, char *why,
+			 size_t whylen)
+{
+	uint8_t *key = sodium_malloc(STATE_KEY_LEN);
+	int err = key ? leader_persist(l) : -ENOMEM;
+
+	if (!err) {
+		randombytes_buf(key, STATE_KEY_LEN);
+		err = state_rekey(l->cfg.state_dir, l->state_key, key,
+				  l->autolock, why, whylen);
+	} else {
+		snprintf(why, whylen, "cannot save the state: %s",
+			 strerror(-err));
+	}
+	if (!err) {
+		memcpy(l->state_key, key, STATE_KEY_LEN);
+		if (l->autolock)
+			err = state_unlock_format(key, text, len);
+		else
+			snprintf(text, len, "the new state key is in %s/%s",
+				 l->cfg.state_dir, STATE_KEY_FILE);
+	}
+	sodium_free(key);
+	return err;
+}
+
+static void on_signal(struct loop *lp, int sig, void *arg)
+{
+	(void)arg;
+	log_info("%s: shutting down", strsignal(sig));
+	loop_stop(lp);
+}
+
+/* No core files, no ptrace by others; room for many agents. */
+static void harden(void)
+{
+	struct rlimit core = { 0, 0 }, nofile;
+
+	prctl(PR_SET_DUMPABLE, 0);
+	setrlimit(RLIMIT_CORE, &core);
+	if (!getrlimit(RLIMIT_NOFILE, &nofile)) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
+		  char *why, size_t whylen)
+{
+	static const int sigs[] = { SIGTERM, SIGINT };
+	int err;
+
+	*code = LEADER_EXIT_STATE;
+	err = open_state(l, unlock_key, why, whylen);
+	if (!err)
+		err = load_pki(l, why, whylen);
+	if (err)
+		return err;
+	*code = LEADER_EXIT_FAIL;
+	l->persisted = cluster_revision(&l->cl);
+	l->loop = loop_new();
+	l->tick = l->loop ? loop_timer_new(l->loop, on_tick, l) : NULL;
+	l->kick = l->loop ? loop_timer_new(l->loop, on_kick, l) : NULL;
+	if (!l->kick || loop_signals(l->loop, sigs, 2, on_signal, l)) {
+		snprintf(why, whylen, "cannot set up the event loop");
+		return -ENOMEM;
+	}
+	err = listen_on(l, why, whylen);
+	if (err)
+		return err;
+	l->ctl = ctl_server_new(l->loop, l->cfg.socket, admin_handle, l);
+	if (!l->ctl) {
+		err = -errno;
+		snprintf(why, whylen, "control socket %s: %s", l->cfg.socket,
+			 errno == EADDRINUSE ? "another vxsec-keymgr is "
+					       "running there"
+					     : strerror(errno));
+		return err;
+	}
+	cluster_resume(&l->cl, leader_now_ms());
+	return loop_timer_arm(l->tick, TICK_MS, TICK_MS);
+}
+
+struct leader *leader_new(const struct leader_config *cfg,
+			  const uint8_t *unlock_key, int *exit_code, char *why,
+			  size_t whylen)
+{
+	struct leader *l = calloc(1, sizeof(*l));
+
+	*exit_code = LEADER_EXIT_FAIL;
+	if (!l || sodium_init() < 0 ||
+	    !(l->state_key = sodium_malloc(STATE_KEY_LEN))) {
+		snprintf(why, whylen, "out of memory");
+		free(l);
+		return NULL;
+	}
+	l->cfg = *cfg;
+	l->lfd = -1;
+	l->started_ms = leader_now_ms();
+	harden();
+	if (set_up(l, unlock_key, exit_code, why, whylen)) {
+		leader_free(l);
+		return NULL;
+	}
+	log_info("leader of %zu members at revision %llu, listening on %s, "
+		 "control socket %s%s",
+		 registry_count(l->cl.reg),
+		 (unsigned long long)cluster_revision(&l->cl),
+		 l->cfg.listen_text, l->cfg.socket,
+		 l->autolock ? ", autolock on" : "");
+	*exit_code = LEADER_EXIT_OK;
+	return l;
+}
+
+int leader_run(struct leader *l)
+{
+	leader_kick(l);
+	return loop_run(l->loop);
+}
+
+void leader_free(struct leader *l)
+{
+	if (!l)
+		return;
+	if (l->loop && l->ctl &&
+	    (cluster_revision(&l->cl) > l->persisted || l->dirty))
+		leader_persist(l);
+	session_close_all(l);
+	ctl_server_free(l->ctl);
+	if (l->lfd >= 0) {
+		if (l->loop)
+			loop_del_fd(l->loop, l->lfd);
+		close(l->lfd);
+	}
+	loop_timer_free(l->tick);
+	loop_timer_free(l->kick);
+	loop_free(l->loop);
+	tls_ctx_free(l->tls);
+	X509_free(l->cert), X509_free(l->ca);
+	EVP_PKEY_free(l->key), EVP_PKEY_free(l->ca_key);
+	OPENSSL_free(l->ca_der);
+	state_extra_wipe(&l->extra);
+	cluster_cleanup(&l->cl);
+	sodium_free(l->state_key);
+	free(l->by_index);
+	free(l->acts);
+	free(l);
+}

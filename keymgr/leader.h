@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* vxsec-keymgr: the leader daemon as a library (a control-plane daemon may embed it). */
+#ifndef VXSEC_LEADER_H
+#define VXSEC_LEADER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define LEADER_STATE_DIR "/var/lib/vxsec-keymgr"
+#define LEADER_SOCKET "/run/vxsec-keymgr.sock"
+#define LEADER_CONFIG "/etc/vxsec/keymgr.conf"
+#define LEADER_PORT 7120
+#define LEADER_LISTEN "0.0.0.0:7120"
+
+struct leader_config {
+	char state_dir[PATH_MAX];
+	char socket[PATH_MAX];
+	char listen_text[80];
+	struct sockaddr_storage listen;
+	socklen_t listen_len;
+	uint64_t rotate_interval_ms; /* default 12 h */
+	uint64_t ack_deadline_ms;    /* default 30 s */
+	uint64_t grace_ms;	     /* default 10 s */
+	uint64_t cert_life_ms;	     /* node certificates, default 30 d */
+	bool autolock;		     /* for a new state only */
+	bool verbose;
+};
+
+void leader_config_defaults(struct leader_config *c);
+
+/*
+ * One setting by its config file name (state_dir, socket, listen,
+ * rotate_interval, ack_deadline, grace, cert_lifetime, autolock,
+ * verbose). -EINVAL and why for an unknown key or a bad value.
+ */
+int leader_config_set(struct leader_config *c, const char *key, const char *val,
+		      char *why, size_t whylen);
+
+struct leader;
+
+/* Exit codes of the daemon and its commands (docs/keymgr.md). */
+enum leader_exit {
+	LEADER_EXIT_OK = 0,
+	LEADER_EXIT_FAIL = 1,	      /* a command failed */
+	LEADER_EXIT_USAGE = 2,	      /* bad flags or config */
+	LEADER_EXIT_STATE = 3,	      /* state unreadable, tampered, locked */
+	LEADER_EXIT_NOT_RUNNING = 69, /* EX_UNAVAILABLE: no daemon answers */
+	LEADER_EXIT_NOPERM = 77,      /* EX_NOPERM */
+};
+
+/*
+ * Creates a new cluster in cfg->state_dir: the CA, a join token (as text
+ * in token_text if not NULL), the state key (or, with cfg->autolock, an
+ * unlock key in unlock_text, STATE_UNLOCK_TEXT_LEN + 1 bytes, never
+ * stored). -EEXIST if a state is there already; nothing is overwritten.
+ */
+int leader_init_state(const struct leader_config *cfg, char *token_text,
+		      size_t token_len, char *unlock_text, size_t unlock_len,
+		      char *why, size_t whylen);
+
+/*
+ * Opens the state (creating a new cluster in default mode if the
+ * directory holds none), binds the listen and control sockets. unlock_key:
+ * the 32-byte key of an autolocked state, else NULL. NULL with *exit_code
+ * and why on failure; nothing on disk was changed.
+ */
+struct leader *leader_new(const struct leader_config *cfg,
+			  const uint8_t *unlock_key, int *exit_code, char *why,
+			  size_t whylen);
+
+/* Serves until SIGTERM or SIGINT; 0, or -errno if the loop failed. */
+int leader_run(struct leader *l);
+
+/* Persists, closes every connection and wipes every secret. NULL-safe. */
+void leader_free(struct leader *l);
+
+#endif

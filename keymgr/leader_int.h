@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* vxsec-keymgr internals shared by leader.c, session.c and admin.c. */
+#ifndef VXSEC_LEADER_INT_H
+#define VXSEC_LEADER_INT_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cluster.h"
+#include "common/conn.h"
+#include "common/ctl.h"
+#include "common/loop.h"
+#include "common/token.h"
+#include "leader.h"
+#include "state.h"
+#include "wire.h"
+
+#define HANDSHAKE_MS 10000
+#define INFLIGHT_MAX ((size_t)64 << 20) /* bytes queued to all agents */
+#define LEADER_NODE_ID "vxsec-leader"
+
+/* One TLS connection: a join (no certificate) or an agent's session. */
+struct client {
+	struct leader *l;
+	struct conn *conn;
+	char addr[64];
+	char peer[REGISTRY_ID_MAX + 1]; /* the certificate's node id, or "" */
+	uint32_t index;			/* after its hello */
+	bool snapshot;			/* owes it a snapshot */
+	uint64_t sent, acked;		/* revisions */
+	size_t inflight;		/* bytes of ours queued on conn */
+	uint8_t *reply;			/* a join answer held until persisted */
+	size_t reply_len;
+	uint64_t reply_after; /* the revision that must be on disk first */
+	bool closing;
+	struct client *prev, *next; /* every client */
+	struct client *qnext;	    /* pump queue */
+	bool queued;
+};
+
+struct leader {
+	struct leader_config cfg;
+	struct loop *loop;
+	struct cluster cl;
+	struct state_extra extra;
+	uint8_t *state_key; /* sodium_malloc'd */
+	bool autolock;
+	EVP_PKEY *ca_key, *key;
+	X509 *ca, *cert;
+	uint8_t *ca_der;
+	size_t ca_der_len;
+	struct tls_ctx *tls;
+	int lfd;
+	struct ctl_server *ctl;
+	struct loop_timer *tick, *kick;
+	bool kicked, step_due;
+	uint64_t persisted; /* the revision on disk */
+	bool dirty;	    /* something else to save (token) */
+	bool save_failed;
+	struct client *clients;
+	struct client **by_index; /* node index -> its session */
+	size_t by_index_cap;
+	struct client *qhead, *qtail;
+	size_t inflight;
+	size_t n_clients, n_sessions;
+	uint64_t started_ms, rot_started_ms, last_rotation_ms;
+	uint32_t last_rotation_gen;
+	uint64_t rotations;
+	struct rot_action *acts;
+	size_t acts_cap;
+};
+
+/* leader.c */
+uint64_t leader_now_ms(void);
+/* Runs the persist/step/pump round soon (after this loop round). */
+void leader_kick(struct leader *l);
+/* Saves the state now; 0 or -errno (logged). */
+int leader_persist(struct leader *l);
+int leader_token_text(struct leader *l, char *out, size_t len);
+int leader_token_rotate(struct leader *l);
+int leader_unlock_rotate(struct leader *l, char *text, size_t len, char *why,
+			 size_t whylen);
+
+/* session.c */
+void session_accept(struct loop *lp, int fd, uint32_t events, void *arg);
+/* Sends what every client is owed, within the in-flight budget. */
+void session_pump_all(struct leader *l);
+/* Sends held join answers whose revision is on disk. */
+void session_release_replies(struct leader *l);
+/* Ends a member's session with an error (removed, silent). */
+void session_drop(struct leader *l, uint32_t index, int code, const char *why);
+void session_close_all(struct leader *l);
+
+/* admin.c */
+int admin_handle(void *arg, int argc, char **argv, struct ctl_reply *r);
+
+#endif

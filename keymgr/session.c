@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-keymgr: agent connections — join, hello, acks — and the flow-controlled fan-out of deltas. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "common/pki.h"
+#include "common/tls.h"
+#include "leader_int.h"
+
+static const struct conn_ops ops;
+
+/* ---- sending ---- */
+
+/* Queues a frame and frees it (wiped). */
+static void send_frame(struct client *cl, uint8_t *f, size_t len)
+{
+	if (conn_send(cl->conn, f, len) == 0) {
+		cl->inflight += len;
+		cl->l->inflight += len;
+	}
+	frame_buf_free(f, len);
+}
+
+/* Tells the peer why in an error frame, logs it once, closes after. */
+static void refuse(struct client *cl, int code, const char *why)
+{
+	uint8_t *f;
+	size_t len;
+
+	if (cl->closing)
+		return;
+	log_warn("%s (%s): refused: %s", cl->addr,
+		 cl->peer[0] ? cl->peer : "joining", why);
+	if (wire_error(code, why, &f, &len) == 0)
+		send_frame(cl, f, len);
+	cl->closing = true;
+	conn_close(cl->conn, why, true);
+}
+
+static void enqueue(struct client *cl)
+{
+	struct leader *l = cl->l;
+
+	if (cl->queued || cl->closing)
+		return;
+	cl->queued = true;
+	cl->qnext = NULL;
+	if (l->qtail)
+		l->qtail->qnext = cl;
+	else
+		l->qhead = cl;
+	l->qtail = cl;
+}
+
+static struct client *dequeue(struct leader *l)
+{
+	struct client *cl = l->qhead;
+
+	if (!cl)
+		return NULL;
+	l->qhead = cl->qnext;
+	if (!l->qhead)
+		l->qtail = NULL;
+	cl->queued = false;
+	return cl;
+}
+
+/* Owes this client something that is already on disk. */
+static bool owed(const struct client *cl)
+{
+	uint64_t on_disk = cl->l->persisted;
+
+	return cl->index && !cl->closing &&
+	       (cl->snapshot ? on_disk > 0 : cl->sent < on_disk);
+}
+
+/*
+ * Renders the next frame owed to cl: a snapshot, or the change after what
+ * it was sent, from the current state. 1 and the frame, 0 if nothing on
+ * disk is owed, or -errno.
+ */
+static int render_next(struct client *cl, uint8_t **f, size_t *len)
+{
+	struct leader *l = cl->l;
+	const struct node *me = cluster_node(&l->cl, cl->index);
+	struct change ch;
+	int err;
+
+	while (owed(cl)) {
+		if (cl->snapshot) {
+			if (cluster_revision(&l->cl) > l->persisted)
+				return 0; /* the snapshot waits for the disk */
+			cl->snapshot = false;
+			cl->sent = cluster_revision(&l->cl);
+			err = wire_snapshot(&l->cl, me, f, len);
+			return err ? err : 1;
+		}
+		err = cluster_change_after(&l->cl, cl->sent, &ch);
+		if (err == -ESTALE) {
+			cl->snapshot = true;
+			continue;
+		}
+		if (err)
+			return 0;
+		err = wire_delta(&l->cl, me, &ch, f, len);
+		if (err == -ESTALE) {
+			cl->snapshot = true;
+			continue;
+		}
+		cl->sent = ch.revision;
+		if (err != -ENODATA)
+			return err ? err : 1;
+	}
+	return 0;
+}
+
+/*
+ * Queues what cl is owed as one write: up to BATCH_FRAMES frames or
+ * BATCH_BYTES (one snapshot ends a batch). 1 if anything was queued.
+ */
+#define BATCH_FRAMES 256
+#define BATCH_BYTES ((size_t)1 << 20)
+
+static int pump_one(struct client *cl)
+{
+	uint8_t *f[BATCH_FRAMES], *all;
+	size_t len[BATCH_FRAMES], total = 0, n = 0, off = 0;
+	int err = 0;
+
+	while (n < BATCH_FRAMES && total < BATCH_BYTES &&
+	       (err = render_next(cl, &f[n], &len[n])) == 1)
+		total += len[n++];
+	if (err < 0) {
+		while (n--)
+			frame_buf_free(f[n], len[n]);
+		refuse(cl, WERR_INTERNAL, "cannot encode its state");
+		return 0;
+	}
+	if (n == 1)
+		send_frame(cl, f[0], len[0]);
+	if (n <= 1)
+		return (int)n;
+	all = malloc(total);
+	for (size_t i = 0; i < n; i++) {
+		if (all)
+			memcpy(all + off, f[i], len[i]);
+		off += len[i];
+		frame_buf_free(f[i], len[i]);
+	}
+	if (!all) {
+		refuse(cl, WERR_INTERNAL, "out of memory");
+		return 0;
+	}
+	send_frame(cl, all, total);
+	return 1;
+}
+
+void session_pump_all(struct leader *l)
+{
+	struct client *cl;
+
+	for (cl = l->clients; cl; cl = cl->next)
+		if (owed(cl) && !cl->inflight)
+			enqueue(cl);
+	/* Each client holds at most one frame queued; the total is capped. */
+	while (l->inflight < INFLIGHT_MAX && (cl = dequeue(l)))
+		if (!cl->inflight)
+			pump_one(cl);
+}
+
+static void on_drained(struct conn *c, void *arg)
+{
+	struct client *cl = arg;
+	struct leader *l = cl->l;
+
+	(void)c;
+	l->inflight -= cl->inflight;
+	cl->inflight = 0;
+	if (owed(cl) && l->inflight < INFLIGHT_MAX)
+		pump_one(cl);
+	else if (owed(cl))
+		enqueue(cl);
+	/* Room again: give the waiting ones a turn. */
+	while (l->qhead && l->inflight < INFLIGHT_MAX / 2) {
+		struct client *w = dequeue(l);
+
+		if (!w->inflight)
+			pump_one(w);
+	}
+}
+
+void session_release_replies(struct leader *l)
+{
+	for (struct client *cl = l->clients; cl; cl = cl->next) {
+		if (!cl->reply || cl->reply_after > l->persisted)
+			continue;
+		send_frame(cl, cl->reply, cl->reply_len);
+		cl->reply = NULL;
+		cl->closing = true;
+		conn_close(cl->conn, "joined", true);
+	}
+}
+
+/* ---- receiving ---- */
+
+static bool proof_ok(struct client *cl, const struct wire_in *in)
+{
+	uint8_t exp[TLS_EXPORTER_LEN];
+	bool ok = false;
+
+	if (!tls_conn_exporter(conn_tls(cl->conn), TLS_EXPORTER_JOIN, exp))
+		ok = crypto_auth_hmacsha256_verify(in->proof, exp, sizeof(exp),
+						   cl->l->extra.token_secret) ==
+		     0;
+	sodium_memzero(exp, sizeof(exp));
+	return ok;
+}
+
+/* A certificate for the CSR's key, naming node_id, as a frame. */
+static int certify(struct client *cl, const struct wire_in *in,
+		   const char *node_id, uint32_t index, uint8_t **f,
+		   size_t *len, char *why, size_t whylen)
+{
+	struct leader *l = cl->l;
+	X509_REQ *csr = pki_csr_from_der(in->csr, in->csr_len);
+	X509 *cert = NULL;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	int err = -EINVAL;
+
+	if (!csr)
+		snprintf(why, whylen, "CSR is not DER");
+	else if (!pki_issue_secs(l->ca_key, l->ca, csr, node_id,
+				 (long)(l->cfg.cert_life_ms / 1000), &cert, why,
+				 whylen) &&
+		 !pki_cert_to_der(cert, &der, &der_len))
+		err = wire_join_response(der, der_len, l->ca_der, l->ca_der_len,
+					 index, f, len);
+	OPENSSL_free(der);
+	X509_free(cert);
+	X509_REQ_free(csr);
+	return err;
+}
+
+static void handle_join(struct client *cl, const struct wire_in *in)
+{
+	struct leader *l = cl->l;
+	struct node *n = NULL;
+	char why[200];
+	int err;
+
+	if (!proof_ok(cl, in)) {
+		refuse(cl, WERR_UNAUTHORIZED,
+		       "join token secret does not match (wrong or rotated "
+		       "token)");
+		return;
+	}
+	err = cluster_join(&l->cl, in->node_id, in->boot_id, in->addrs,
+			   in->n_addrs, &n);
+	if (err == -EPERM) {
+		refuse(cl, WERR_REMOVED,
+		       "this node id was removed from the cluster");
+		return;
+	}
+	if (err && err != -EEXIST) {
+		refuse(cl, WERR_BAD_MESSAGE, "cannot register this node");
+		return;
+	}
+	log_info("%s: %s %s with index %u", cl->addr, in->node_id,
+		 err ? "joined again" : "joined", n->index);
+	if (certify(cl, in, in->node_id, n->index, &cl->reply, &cl->reply_len,
+		    why, sizeof(why))) {
+		refuse(cl, WERR_BAD_MESSAGE, why);
+		return;
+	}
+	/* The answer leaves once the new member is on disk. */
+	cl->reply_after = cluster_revision(&l->cl);
+	snprintf(cl->peer, sizeof(cl->peer), "%s", in->node_id);
+	leader_kick(l);
+}
+
+static void handle_renew(struct client *cl, const struct wire_in *in)
+{
+	char why[200];
+	uint8_t *f;
+	size_t len;
+
+	if (certify(cl, in, cl->peer, cl->index, &f, &len, why, sizeof(why))) {
+		refuse(cl, WERR_BAD_MESSAGE, why);
+		return;
+	}
+	log_info("%s: renewed the certificate of %s", cl->addr, cl->peer);
+	send_frame(cl, f, len);
+}
+
+static int grow_index(struct leader *l, uint32_t index)
+{
+	size_t cap = l->by_index_cap ? l->by_index_cap : 64;
+	struct client **p;
+
+	while (cap <= index)
+		cap *= 2;
+	if (cap == l->by_index_cap)
+		return 0;
+	p = realloc(l->by_index, cap * sizeof(struct client *));
+	if (!p)
+		return -ENOMEM;
+	memset(p + l->by_index_cap, 0,
+	       (cap - l->by_index_cap) * sizeof(struct client *));
+	l->by_index = p;
+	l->by_index_cap = cap;
+	return 0;
+}
+
+static void handle_hello(struct client *cl, const struct wire_in *in)
+{
+	struct leader *l = cl->l;
+	struct node *n = registry_find(l->cl.reg, cl->peer);
+	char why[200];
+	int err;
+
+	if (cl->index || strcmp(in->node_id, cl->peer) != 0) {
+		snprintf(why, sizeof(why),
+			 cl->index ? "a second hello"
+				   : "hello names %s but the certificate "
+				     "names %s",
+			 in->node_id, cl->peer);
+		refuse(cl, WERR_BAD_MESSAGE, why);
+		return;
+	}
+	err = cluster_hello(&l->cl, cl->peer, in->boot_id, in->addrs,
+			    in->n_addrs);
+	if (err < 0 || grow_index(l, n->index)) {
+		refuse(cl, err == -EPERM ? WERR_REMOVED : WERR_UNAUTHORIZED,
+		       err == -EPERM ? "this node was removed from the cluster"
+				     : "not a member: join again");
+		return;
+	}
+	if (l->by_index[n->index]) {
+		struct client *old = l->by_index[n->index];
+
+		old->index = 0; /* its close no longer speaks for the node */
+		l->n_sessions--;
+		refuse(old, WERR_INTERNAL,
+		       "replaced by a newer session of the same node");
+	}
+	l->by_index[n->index] = cl;
+	cl->index = n->index;
+	cl->snapshot = true;
+	l->n_sessions++;
+	log_info("%s: %s connected (index %u, incarnation %llu%s)", cl->addr,
+		 cl->peer, n->index, (unsigned long long)n->incarnation,
+		 err == 1 ? ", new: fresh keys for its pairs" : "");
+	leader_kick(l);
+}
+
+static void handle_ack(struct client *cl, const struct wire_in *in)
+{
+	struct leader *l = cl->l;
+
+	if (in->revision > cl->sent || in->revision < cl->acked) {
+		refuse(cl, WERR_BAD_MESSAGE,
+		       "ack of a revision it was never sent");
+		return;
+	}
+	cl->acked = in->revision;
+	cluster_ack(&l->cl, cl->index, in->revision);
+	if (l->cl.rot.phase != ROT_IDLE && l->cl.rot.n_pending == 0)
+		leader_kick(l);
+}
+
+static void session_frame(struct client *cl, const struct wire_in *in)
+{
+	uint8_t *f;
+	size_t len;
+
+	switch (in->type) {
+	case IN_HELLO:
+		handle_hello(cl, in);
+		return;
+	case IN_ACK:
+	case IN_RENEW:
+	case IN_EXPIRE:
+		if (!cl->index) {
+			refuse(cl, WERR_BAD_MESSAGE, "expected a hello first");
+			return;
+		}
+		if (in->type == IN_ACK)
+			handle_ack(cl, in);
+		else if (in->type == IN_RENEW)
+			handle_renew(cl, in);
+		else {
+			log_info("%s: soft expiry of SPI 0x%08x (generation "
+				 "%u): rotating early",
+				 cl->peer, in->spi, in->generation);
+			rot_request(&cl->l->cl.rot);
+			leader_kick(cl->l);
+		}
+		return;
+	case IN_PING:
+		if (wire_ping_reply(in->nonce, &f, &len) == 0)
+			send_frame(cl, f, len);
+		return;
+	case IN_ERROR:
+		log_warn("%s (%s): agent reports error %d: %s", cl->addr,
+			 cl->peer, in->error_code, in->reason);
+		cl->closing = true;
+		conn_close(cl->conn, "agent reported an error", false);
+		return;
+	default:
+		refuse(cl, WERR_BAD_MESSAGE, "a join request over a session");
+	}
+}
+
+static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
+{
+	struct client *cl = arg;
+	struct wire_in *in = malloc(sizeof(*in));
+	char why[FRAME_WHY_MAX];
+	int err;
+
+	(void)c;
+	if (!in || cl->closing) {
+		free(in);
+		return;
+	}
+	err = wire_decode(body, len, in, why, sizeof(why));
+	if (err)
+		refuse(cl, err == -EPROTO ? WERR_VERSION : WERR_BAD_MESSAGE,
+		       why);
+	else if (!cl->peer[0] && in->type == IN_JOIN)
+		handle_join(cl, in);
+	else if (!cl->peer[0] || cl->reply)
+		refuse(cl, WERR_UNAUTHORIZED,
+		       "without a certificate only a join request is "
+		       "accepted");
+	else
+		session_frame(cl, in);
+	wire_in_wipe(in);
+	free(in);
+}
+
+static void on_ready(struct conn *c, void *arg)
+{
+	struct client *cl = arg;
+	struct node *n;
+
+	if (tls_conn_peer_id(conn_tls(c), cl->peer, sizeof(cl->peer)))
+		cl->peer[0] = '\0';
+	if (!cl->peer[0])
+		return;
+	n = registry_find(cl->l->cl.reg, cl->peer);
+	if (!n)
+		refuse(cl, WERR_UNAUTHORIZED,
+		       "not a member of this cluster: join again");
+	else if (n->state == NODE_REMOVED)
+		refuse(cl, WERR_REMOVED,
+		       "this node was removed from the cluster");
+}
+
+static void on_bad_frame(struct conn *c, const char *why, void *arg)
+{
+	(void)c;
+	refuse(arg, WERR_BAD_MESSAGE, why);
+}
+
+static void unlink_client(struct leader *l, struct client *cl)
+{
+	struct client **p;
+
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		l->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
+	for (p = &l->qhead; *p; p = &(*p)->qnext) {
+		if (*p != cl)
+			continue;
+		*p = cl->qnext;
+		if (l->qtail == cl) {
+			l->qtail = NULL;
+			for (struct client *q = l->qhead; q; q = q->qnext)
+				l->qtail = q;
+		}
+		break;
+	}
+}
+
+static void on_closed(struct conn *c, const char *why, void *arg)
+{
+	struct client *cl = arg;
+	struct leader *l = cl->l;
+
+	(void)c;
+	if (cl->index && l->by_index[cl->index] == cl) {
+		l->by_index[cl->index] = NULL;
+		cluster_disconnect(&l->cl, cl->peer);
+		l->n_sessions--;
+		log_info("%s: %s disconnected: %s", cl->addr, cl->peer, why);
+		if (l->cl.rot.phase != ROT_IDLE && l->cl.rot.n_pending == 0)
+			leader_kick(l);
+	}
+	l->inflight -= cl->inflight;
+	unlink_client(l, cl);
+	l->n_clients--;
+	frame_buf_free(cl->reply, cl->reply_len);
+	free(cl);
+}
+
+static const struct conn_ops ops = { .ready = on_ready,
+				     .frame = on_frame,
+				     .bad_frame = on_bad_frame,
+				     .closed = on_closed,
+				     .drained = on_drained };
+
+void session_accept(struct loop *lp, int fd, uint32_t events, void *arg)
+{
+	struct leader *l = arg;
+	struct sockaddr_storage from = { 0 };
+	socklen_t flen = sizeof(from);
+	struct client *cl;
+	int cfd;
+
+	(void)events;
+	while ((cfd = accept4(fd, (struct sockaddr *)&from, &flen,
+			      SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		cl = calloc(1, sizeof(*cl));
+		if (!cl) {
+			close(cfd);
+			continue;
+		}
+		cl->l = l;
+		addr_format(&from, cl->addr, sizeof(cl->addr));
+		cl->conn = conn_new(lp, l->tls, cfd, true, &ops, cl,
+				    HANDSHAKE_MS, FRAME_MAX_DEFAULT);
+		if (!cl->conn) {
+			close(cfd);
+			free(cl);
+			continue;
+		}
+		cl->next = l->clients;
+		if (l->clients)
+			l->clients->prev = cl;
+		l->clients = cl;
+		l->n_clients++;
+		flen = sizeof(from);
+	}
+}
+
+void session_drop(struct leader *l, uint32_t index, int code, const char *why)
+{
+	if (index < l->by_index_cap && l->by_index[index])
+		refuse(l->by_index[index], code, why);
+}
+
+void session_close_all(struct leader *l)
+{
+	while (l->clients)
+		conn_close(l->clients->conn, "leader shutting down", false);
+}
