@@ -259,8 +259,8 @@ int cluster_pair_keys(const struct cluster *c, uint32_t g,
 	if (!gen || !self || !peer || self == peer ||
 	    self->state == NODE_REMOVED || peer->state == NODE_REMOVED)
 		return -EINVAL;
-	a = (struct keys_node){ self->id, self->incarnation };
-	b = (struct keys_node){ peer->id, peer->incarnation };
+	a = (struct keys_node){ self->index, self->incarnation };
+	b = (struct keys_node){ peer->index, peer->incarnation };
 	out->spi_out = keys_spi(g, self->index);
 	out->spi_in = keys_spi(g, peer->index);
 	if (!out->spi_out || !out->spi_in ||

@@ -1,57 +1,42 @@
 // SPDX-License-Identifier: MIT
-/* keymgr keys: keyed-BLAKE2b pair keys bound to both incarnations, leader-chosen SPIs. */
+/* keymgr keys: pair keys by keyed BLAKE2b (the crypto_kdf construction), leader-chosen SPIs. */
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "keys.h"
 
-/* BLAKE2b personalisation: exactly 16 bytes, the domain of pair keys. */
-static const uint8_t PAIR_PERSONAL[crypto_generichash_blake2b_PERSONALBYTES] = {
-	'v', 'x', 's', 'e', 'c', ' ', 'p', 'a',
-	'i', 'r', ' ', 'k', 'e', 'y', ' ', '1'
-};
-
-static void put_u64(uint8_t *p, uint64_t v)
+static void put_be(uint8_t *p, uint64_t v, int bytes)
 {
-	for (int i = 7; i >= 0; i--, v >>= 8)
+	for (int i = bytes - 1; i >= 0; i--, v >>= 8)
 		p[i] = (uint8_t)v;
-}
-
-/* Appends a node: length-prefixed id, then its incarnation. */
-static size_t put_node(uint8_t *p, const struct keys_node *n)
-{
-	size_t len = strlen(n->id);
-
-	p[0] = (uint8_t)len;
-	memcpy(p + 1, n->id, len);
-	put_u64(p + 1 + len, n->incarnation);
-	return 1 + len + 8;
 }
 
 int keys_pair(const uint8_t master[KEYS_MASTER_LEN], uint32_t generation,
 	      const struct keys_node *from, const struct keys_node *to,
 	      uint8_t out[KEYS_PAIR_LEN])
 {
-	uint8_t info[4 + 2 * (1 + KEYS_NODE_ID_MAX + 8)];
-	size_t len = 0, a, b;
+	uint8_t salt[crypto_generichash_blake2b_SALTBYTES];
+	uint8_t personal[crypto_generichash_blake2b_PERSONALBYTES];
 
-	a = from && from->id ? strlen(from->id) : 0;
-	b = to && to->id ? strlen(to->id) : 0;
-	if (!a || !b || a > KEYS_NODE_ID_MAX || b > KEYS_NODE_ID_MAX ||
-	    generation == 0)
+	if (!from || !to || generation == 0 || !from->index ||
+	    from->index > KEYS_INDEX_MAX || !to->index ||
+	    to->index > KEYS_INDEX_MAX || from->index == to->index)
 		return -EINVAL;
-	info[0] = (uint8_t)(generation >> 24);
-	info[1] = (uint8_t)(generation >> 16);
-	info[2] = (uint8_t)(generation >> 8);
-	info[3] = (uint8_t)generation;
-	len = 4;
-	len += put_node(info + len, from);
-	len += put_node(info + len, to);
-	crypto_generichash_blake2b_salt_personal(out, KEYS_PAIR_LEN, info, len,
-						 master, KEYS_MASTER_LEN, NULL,
-						 PAIR_PERSONAL);
-	sodium_memzero(info, sizeof(info));
+	/* salt: generation | sender incarnation | sender index | 0x01 */
+	put_be(salt, generation, 4);
+	put_be(salt + 4, from->incarnation, 8);
+	put_be(salt + 12, from->index, 3);
+	salt[15] = 1;
+	/* personal: receiver incarnation | receiver index | "vxpk1" */
+	put_be(personal, to->incarnation, 8);
+	put_be(personal + 8, to->index, 3);
+	memcpy(personal + 11, "vxpk1", 5);
+	crypto_generichash_blake2b_salt_personal(out, KEYS_PAIR_LEN, NULL, 0,
+						 master, KEYS_MASTER_LEN, salt,
+						 personal);
+	sodium_memzero(salt, sizeof(salt));
+	sodium_memzero(personal, sizeof(personal));
 	return 0;
 }
 

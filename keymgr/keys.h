@@ -9,20 +9,22 @@
 #define KEYS_MASTER_LEN 32
 #define KEYS_PAIR_LEN 36 /* AES-256 key + 4-byte salt for rfc4106(gcm(aes)) */
 #define KEYS_INDEX_MAX 0xffffffu
-#define KEYS_NODE_ID_MAX 64
 
-/* One side of a pair: who, and which life of that node. */
+/* One side of a pair: which node (its index, never reused), which life. */
 struct keys_node {
-	const char *id;
+	uint32_t index;
 	uint64_t incarnation;
 };
 
 /*
- * K(g, from -> to) = BLAKE2b-288 keyed with M_g, personalised "vxsec pair
- * key 1", over generation (32-bit) | len, from's id, incarnation (64-bit) |
- * len, to's id, incarnation (big-endian), 36 bytes. A PRF of the random
- * master (libsodium's crypto_kdf construction); a change of any input gives
- * an unrelated key; the direction matters. 0 or -EINVAL.
+ * K(g, from -> to): BLAKE2b keyed with M_g over an empty message, 36
+ * bytes, with the inputs in the parameter block (libsodium's crypto_kdf
+ * construction: one compression a key):
+ *   salt     = g (32 bits) | from.incarnation (64) | from.index (24) | 0x01
+ *   personal = to.incarnation (64) | to.index (24) | "vxpk1"
+ * big-endian. A change of any input gives an unrelated key; the direction
+ * matters. -EINVAL for generation 0, an index of 0 or above
+ * KEYS_INDEX_MAX, or from == to.
  */
 int keys_pair(const uint8_t master[KEYS_MASTER_LEN], uint32_t generation,
 	      const struct keys_node *from, const struct keys_node *to,

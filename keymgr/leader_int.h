@@ -16,7 +16,7 @@
 #include "wire.h"
 
 #define HANDSHAKE_MS 10000
-#define INFLIGHT_MAX ((size_t)64 << 20) /* bytes queued to all agents */
+#define INFLIGHT_MAX ((size_t)16 << 20) /* bytes queued to all agents */
 #define LEADER_NODE_ID "vxsec-leader"
 
 /* One TLS connection: a join (no certificate) or an agent's session. */

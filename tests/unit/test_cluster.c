@@ -86,8 +86,10 @@ static int foreign_keys(const struct cluster *c, const struct node *self,
 
 		for (uint32_t i = 1; (x = cluster_node(c, i)); i++)
 			for (uint32_t j = 1; (y = cluster_node(c, j)); j++) {
-				struct keys_node a = { x->id, x->incarnation },
-						 b = { y->id, y->incarnation };
+				struct keys_node a = { x->index,
+						       x->incarnation },
+						 b = { y->index,
+						       y->incarnation };
 
 				if (x == y || x == self || y == self)
 					continue;

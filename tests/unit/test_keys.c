@@ -24,19 +24,19 @@ static void hex(const char *s, uint8_t *out, size_t len)
 
 /*
  * A vector from an independent implementation (Python's hashlib):
- * blake2b(info, digest_size=36, key=bytes(range(32)),
- *         person=b"vxsec pair key 1"), info as keys.h describes it.
+ * blake2b(b"", digest_size=36, key=bytes(range(32)),
+ *         salt=g | inc_a | index_a | 01, person=inc_b | index_b | "vxpk1").
  */
 static void test_pair_vector(void **state)
 {
-	struct keys_node a = { "node-a", 3 }, b = { "node-b", 1 };
+	struct keys_node a = { 5, 3 }, b = { 9, 1 };
 	uint8_t m[KEYS_MASTER_LEN], k[KEYS_PAIR_LEN], want[KEYS_PAIR_LEN];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(m); i++)
 		m[i] = (uint8_t)i;
-	hex("8575a20f7248459f281fb67696d7355f94fb1fa63d020a92366f444bede89fc2"
-	    "2588ee50",
+	hex("a1e7f9d109c531e018d526bcd4bf3f5dc8aa907a18178792abb4c0ac8c927537"
+	    "bd107d25",
 	    want, sizeof(want));
 	assert_int_equal(keys_pair(m, 7, &a, &b, k), 0);
 	assert_memory_equal(k, want, sizeof(want));
@@ -44,8 +44,8 @@ static void test_pair_vector(void **state)
 
 static uint8_t master[KEYS_MASTER_LEN];
 
-static void pair(uint32_t g, const char *a, uint64_t ia, const char *b,
-		 uint64_t ib, uint8_t out[KEYS_PAIR_LEN])
+static void pair(uint32_t g, uint32_t a, uint64_t ia, uint32_t b, uint64_t ib,
+		 uint8_t out[KEYS_PAIR_LEN])
 {
 	struct keys_node from = { a, ia }, to = { b, ib };
 
@@ -58,42 +58,43 @@ static void test_pair_keys(void **state)
 
 	(void)state;
 	memset(master, 0x42, sizeof(master));
-	pair(7, "node-1", 1, "node-2", 1, k);
-	pair(7, "node-1", 1, "node-2", 1, same);
+	pair(7, 1, 1, 2, 1, k);
+	pair(7, 1, 1, 2, 1, same);
 	assert_memory_equal(k, same, sizeof(k)); /* deterministic */
 	/* Every input changes the key. */
-	pair(8, "node-1", 1, "node-2", 1, other);
+	pair(8, 1, 1, 2, 1, other);
 	assert_memory_not_equal(k, other, sizeof(k));
-	pair(7, "node-2", 1, "node-1", 1, other); /* direction */
+	pair(7, 2, 1, 1, 1, other); /* direction */
 	assert_memory_not_equal(k, other, sizeof(k));
-	pair(7, "node-1", 2, "node-2", 1, other); /* a reboot of node-1 */
+	pair(7, 1, 2, 2, 1, other); /* a reboot of node 1 */
 	assert_memory_not_equal(k, other, sizeof(k));
-	pair(7, "node-1", 1, "node-2", 2, other);
+	pair(7, 1, 1, 2, 2, other);
 	assert_memory_not_equal(k, other, sizeof(k));
-	pair(7, "node-1", 1, "node-3", 1, other);
+	pair(7, 1, 1, 3, 1, other);
 	assert_memory_not_equal(k, other, sizeof(k));
-	/* Ids are length-prefixed: "node-1"+"2" is not "node-"+"12". */
-	pair(7, "node-12", 1, "x", 1, other);
-	pair(7, "node-1", 1, "2x", 1, same);
+	/* Fields are fixed-width: index 1 inc 2 is not index 2 inc 1. */
+	pair(7, 1, 2, 3, 1, other);
+	pair(7, 2, 1, 3, 1, same);
+	assert_memory_not_equal(other, same, sizeof(k));
+	/* Wide values land in their own bytes. */
+	pair(7, 0xffffff, UINT64_MAX, 1, UINT64_MAX, other);
+	pair(7, 0xffffff, UINT64_MAX - 1, 1, UINT64_MAX, same);
 	assert_memory_not_equal(other, same, sizeof(k));
 	master[0] ^= 1;
-	pair(7, "node-1", 1, "node-2", 1, other);
+	pair(7, 1, 1, 2, 1, other);
 	assert_memory_not_equal(k, other, sizeof(k));
 }
 
 static void test_pair_refusals(void **state)
 {
-	struct keys_node a = { "node-1", 1 }, none = { "", 1 };
-	char longid[66];
-	struct keys_node l = { longid, 1 };
+	struct keys_node a = { 1, 1 }, none = { 0, 1 }, big = { 0x1000000, 1 };
 	uint8_t k[KEYS_PAIR_LEN];
 
 	(void)state;
-	memset(longid, 'a', 65);
-	longid[65] = '\0';
-	assert_int_equal(keys_pair(master, 0, &a, &a, k), -EINVAL);
+	assert_int_equal(keys_pair(master, 0, &a, &none, k), -EINVAL);
+	assert_int_equal(keys_pair(master, 1, &a, &a, k), -EINVAL);
 	assert_int_equal(keys_pair(master, 1, &a, &none, k), -EINVAL);
-	assert_int_equal(keys_pair(master, 1, &l, &a, k), -EINVAL);
+	assert_int_equal(keys_pair(master, 1, &big, &a, k), -EINVAL);
 	assert_int_equal(keys_pair(master, 1, NULL, &a, k), -EINVAL);
 }
 
