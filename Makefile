@@ -75,8 +75,10 @@ FUZZ_REPLAY := $(BUILD)/tests/test_fuzz_replay
 WIRESRV := $(BUILD)/tests/wiresrv
 WIRECLI := $(BUILD)/tests/wirecli
 WIRE_TESTS := $(BUILD)/tests/test_wire
+FAKEAGENTS := $(BUILD)/tests/fakeagents
+FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
-PROGRAMS := $(XFRMCTL) $(BENCH_XFRM) $(WIRESRV) $(WIRECLI)
+PROGRAMS := $(XFRMCTL) $(BENCH_XFRM) $(WIRESRV) $(WIRECLI) $(FAKEAGENTS)
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 .PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
@@ -204,6 +206,11 @@ $(WIRE_TESTS): $(BUILD)/tests/wire/test_wire.o $(COMMON_LIB) | $(WIRESRV) $(WIRE
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL) $(LIBSODIUM)
 
+# N simulated agents in one process: the leader's load generator and bench driver.
+$(FAKEAGENTS): $(FAKEAGENTS_OBJ) $(PROTO_LIB) $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
+
 $(XFRMCTL): $(BUILD)/tests/tools/xfrmctl.o $(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL)
@@ -229,8 +236,12 @@ check-netns: all
 sanitize:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SAN=1 check
 
+# Leader figures for these numbers of simulated agents (see docs/keymgr.md).
+BENCH_AGENTS ?= 1000 10000
+
 bench: all
 	$(Q)$(BENCH_XFRM)
+	$(Q)tests/bench/bench_keymgr.sh $(BENCH_AGENTS)
 
 # libFuzzer under clang: FUZZ_SECONDS per target, new inputs kept in the corpus.
 FUZZ_SECONDS ?= 60

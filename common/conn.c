@@ -25,8 +25,9 @@ struct conn {
 	struct loop_timer *deadline;
 	int fd;
 	bool handshaken, closing, dead;
-	bool sent; /* frames went out since the last drained() */
-	int busy;  /* inside io(): finish() leaves the free to io() */
+	bool sent;     /* frames went out since the last drained() */
+	bool received; /* frames came in since the last read_done() */
+	int busy;      /* inside io(): finish() leaves the free to io() */
 	const struct conn_ops *ops;
 	void *arg;
 	size_t max_frame;
@@ -217,6 +218,7 @@ static int take(struct conn *c, const uint8_t *p, size_t n)
 		c->body_off += k, p += k, n -= k;
 		if (c->body_off < c->body_len)
 			break;
+		c->received = true;
 		c->ops->frame(c, c->body, c->body_len, c->arg);
 		if (c->dead)
 			return -ECANCELED; /* closed by the callback: freed */
@@ -286,6 +288,12 @@ static void step(struct conn *c)
 		err = handshake(c);
 	if (!err && c->handshaken)
 		err = read_in(c);
+	if (err == -EAGAIN && c->received && c->ops->read_done && !c->closing) {
+		c->received = false;
+		c->ops->read_done(c, c->arg);
+		if (c->dead)
+			return;
+	}
 	if (err == -ECANCELED)
 		return;
 	if (err == -EMSGSIZE && c->ops->bad_frame && !c->closing) {

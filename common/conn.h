@@ -30,6 +30,12 @@ struct conn_ops {
 	 * owner may conn_send() the next frame from here).
 	 */
 	void (*drained)(struct conn *c, void *arg);
+	/*
+	 * Optional: every frame that had arrived was delivered (the read
+	 * would block). Lets the owner answer a burst of frames once, e.g.
+	 * ack the last revision of a batch of deltas.
+	 */
+	void (*read_done)(struct conn *c, void *arg);
 };
 
 /*

@@ -37,6 +37,8 @@ static SSL_CTX *ctx_base(const SSL_METHOD *method, X509 *cert, EVP_PKEY *key)
 		return NULL;
 	}
 	SSL_CTX_set_options(ssl, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	/* No resumption: and TLS 1.3 tickets would cost a Nagle stall. */
+	SSL_CTX_set_num_tickets(ssl, 0);
 	SSL_CTX_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -529,7 +531,7 @@ void session_accept(struct loop *lp, int fd, uint32_t events, void *arg)
 	struct sockaddr_storage from = { 0 };
 	socklen_t flen = sizeof(from);
 	struct client *cl;
-	int cfd;
+	int cfd, one = 1;
 
 	(void)events;
 	while ((cfd = accept4(fd, (struct sockaddr *)&from, &flen,
@@ -539,6 +541,8 @@ void session_accept(struct loop *lp, int fd, uint32_t events, void *arg)
 			close(cfd);
 			continue;
 		}
+		/* Small frames (acks, commits) must not wait for Nagle. */
+		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		cl->l = l;
 		addr_format(&from, cl->addr, sizeof(cl->addr));
 		cl->conn = conn_new(lp, l->tls, cfd, true, &ops, cl,

@@ -20,6 +20,7 @@
 
 #define HANDSHAKE_MS 5000
 #define LEADER_ID "vxsec-leader"
+#define IDS_MAX 65536 /* node indexes it hands out */
 
 struct server {
 	struct loop *loop;
@@ -30,7 +31,7 @@ struct server {
 	int lfd;
 	uint32_t next_index;
 	long cert_secs; /* life of the node certificates it issues */
-	char ids[256][PKI_NODE_ID_MAX + 1]; /* index i + 1 is ids[i] */
+	char ids[IDS_MAX][PKI_NODE_ID_MAX + 1]; /* index i + 1 is ids[i] */
 };
 
 struct client {
@@ -147,7 +148,7 @@ static uint32_t index_of(struct server *s, const char *node_id)
 	for (i = 0; i + 1 < s->next_index; i++)
 		if (strcmp(s->ids[i], node_id) == 0)
 			return i + 1;
-	if (s->next_index > 256)
+	if (s->next_index > IDS_MAX)
 		return 0;
 	snprintf(s->ids[s->next_index - 1], sizeof(s->ids[0]), "%s", node_id);
 	return s->next_index++;
@@ -282,6 +283,8 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 		handle_hello(c, cl, env->hello);
 	else if (env->msg_case == VXSEC__ENVELOPE__MSG_RENEW_REQUEST)
 		handle_renew(c, cl, env->renew_request);
+	else if (env->msg_case == VXSEC__ENVELOPE__MSG_ACK)
+		; /* the snapshot applied: nothing more to send */
 	else
 		refuse(c, cl, VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE,
 		       "expected a hello or a renew request");
@@ -431,8 +434,9 @@ static void on_signal(struct loop *l, int sig, void *arg)
 int main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGINT };
-	struct server s = { .next_index = 1,
-			    .cert_secs = PKI_CERT_DAYS_DEFAULT * 86400L };
+	static struct server s = { .next_index = 1,
+				   .cert_secs =
+					   PKI_CERT_DAYS_DEFAULT * 86400L };
 	unsigned int port = 0;
 
 	if (argc < 2 || argc > 4 || !strcmp(argv[1], "--help")) {

@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: MIT
+/* fakeagents: N simulated agents in one process, and the leader's benchmark driver. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <sodium.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fakeagents.h"
+
+#define PROGRESS_MS 10000
+#define SETTLE_MS 300
+
+extern char **environ;
+
+enum stage { ST_JOIN, ST_CONVERGE, ST_ROTATE, ST_HOLD };
+
+/* What main() drives; the agents' counters are in struct fa_run. */
+struct driver {
+	struct fa_run *r;
+	enum stage stage;
+	uint32_t done_rotations;
+	double *rot_secs;
+	double t_cmd, t_join_converged;
+	pid_t child;
+	long rss0_kib, hwm_kib;
+	uint64_t settled_rev; /* hold: the last revision reported */
+	struct loop_timer *settle;
+};
+
+double fa_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *fa_id(const struct fa_run *r, const struct fa_agent *a)
+{
+	return fa_names_get(&r->names, a->gid);
+}
+
+void fa_fail(struct fa_run *r, const struct fa_agent *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "fakeagents: ");
+	if (a)
+		fprintf(stderr, "%s: ", fa_id(r, a));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	r->rc = 1;
+	if (!r->holding)
+		r->stop = true;
+}
+
+/* ---- the leader's memory ---- */
+
+/* A "Name:   123 kB" line of /proc/PID/status, in KiB; -1 if none. */
+static long proc_kib(long pid, const char *name)
+{
+	char path[64], line[256];
+	size_t n = strlen(name);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (v < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 3; /* ".", "..", and the directory itself */
+}
+
+/* ---- the rotate command ---- */
+
+static int spawn(struct driver *d)
+{
+	char *argv[] = { "sh", "-c", (char *)d->r->o.rotate_cmd, NULL };
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	int err;
+
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGCHLD);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+					      POSIX_SPAWN_SETSIGDEF);
+	fflush(stdout);
+	err = posix_spawn(&d->child, "/bin/sh", NULL, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	return -err;
+}
+
+static void reap(struct driver *d)
+{
+	int status;
+
+	if (d->child <= 0 || waitpid(d->child, &status, WNOHANG) <= 0)
+		return;
+	d->child = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	fa_fail(d->r, NULL, "rotate command %s %d: %s",
+		WIFEXITED(status) ? "exited with status" : "killed by signal",
+		WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+		d->r->o.rotate_cmd);
+}
+
+static void start_rotation(struct driver *d)
+{
+	struct fa_run *r = d->r;
+	uint32_t i, c;
+	int err;
+
+	r->g0 = 0;
+	for (i = 0; i < r->o.n; i++) {
+		r->agents[i].rotated = false;
+		c = fa_state_committed(&r->agents[i].st);
+		if (r->agents[i].phase == FA_LIVE && c > r->g0)
+			r->g0 = c;
+	}
+	r->n_rotated = 0;
+	r->t_rotated = 0;
+	r->rotating = true;
+	d->stage = ST_ROTATE;
+	d->t_cmd = fa_now();
+	err = spawn(d);
+	if (err)
+		fa_fail(r, NULL, "cannot run the rotate command: %s",
+			strerror(-err));
+}
+
+/* ---- where the run is ---- */
+
+/* Up to five agents for which waiting(a) holds, as ", a b c". */
+static void name_some(struct fa_run *r,
+		      bool (*waiting)(struct fa_run *, struct fa_agent *),
+		      char *out, size_t len)
+{
+	uint32_t i, k = 0;
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < r->o.n && k < 5 && off < len; i++)
+		if (waiting(r, &r->agents[i]))
+			off += (size_t)snprintf(out + off, len - off, "%s%s",
+						k++ ? " " : ": ",
+						fa_id(r, &r->agents[i]));
+}
+
+static bool no_snapshot(struct fa_run *r, struct fa_agent *a)
+{
+	(void)r;
+	return !a->st.have_snapshot;
+}
+
+static bool behind(struct fa_run *r, struct fa_agent *a)
+{
+	return a->phase == FA_LIVE && !a->silent && a->counted != r->max_rev;
+}
+
+static bool not_rotated(struct fa_run *r, struct fa_agent *a)
+{
+	(void)r;
+	return a->phase == FA_LIVE && !a->silent && !a->rotated;
+}
+
+static void describe(struct driver *d, char *out, size_t len)
+{
+	struct fa_run *r = d->r;
+	char who[256];
+
+	if (d->stage == ST_JOIN) {
+		name_some(r, no_snapshot, who, sizeof(who));
+		snprintf(out, len,
+			 "%u of %u agents have their snapshot, %u "
+			 "joining%s",
+			 r->n_snap, r->o.n, r->in_flight, who);
+	} else if (d->stage == ST_CONVERGE) {
+		name_some(r, behind, who, sizeof(who));
+		snprintf(out, len, "%u of %u agents at revision %llu%s",
+			 r->n_at_max, r->n_live, (unsigned long long)r->max_rev,
+			 who);
+	} else {
+		name_some(r, not_rotated, who, sizeof(who));
+		snprintf(out, len,
+			 "rotation %u: %u of %u agents applied the "
+			 "retire%s%s",
+			 d->done_rotations + 1, r->n_rotated, r->n_live,
+			 d->child > 0 ? ", the command still runs" : "", who);
+	}
+}
+
+static void on_timeout(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct driver *d = arg;
+	char what[512];
+
+	(void)l, (void)t;
+	if (d->r->holding)
+		return;
+	describe(d, what, sizeof(what));
+	fa_fail(d->r, NULL, "timeout after %ld s: %s", d->r->o.timeout, what);
+}
+
+static void on_progress(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct driver *d = arg;
+	char what[512];
+
+	(void)l, (void)t;
+	if (d->r->holding)
+		return;
+	describe(d, what, sizeof(what));
+	printf("... %.0f s: %s\n", fa_now() - d->r->t_first, what);
+	fflush(stdout);
+}
+
+static void on_signal(struct loop *l, int sig, void *arg)
+{
+	struct driver *d = arg;
+
+	(void)l;
+	if (sig == SIGCHLD) {
+		reap(d);
+	} else if (d->r->holding) {
+		printf("hold: %s, ending\n", strsignal(sig));
+		d->r->stop = true;
+	} else {
+		fa_fail(d->r, NULL, "interrupted by %s", strsignal(sig));
+	}
+}
+
+/* ---- the stages ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, uint32_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void print_bench(struct driver *d)
+{
+	struct fa_run *r = d->r;
+	const char *b = r->o.bench;
+	uint32_t n = r->o.n;
+
+	printf("bench %s_join_N%u %.3f s\n", b, n, r->t_snap - r->t_first);
+	if (d->done_rotations)
+		printf("bench %s_rotation_N%u %.3f s\n", b, n,
+		       median(d->rot_secs, d->done_rotations));
+	if (d->rss0_kib >= 0 && d->hwm_kib >= 0) {
+		printf("bench %s_rss_per_agent_N%u %.1f KiB\n", b, n,
+		       (double)(d->hwm_kib - d->rss0_kib) / n);
+		printf("bench %s_rss_N%u %.1f MiB\n", b, n,
+		       (double)d->hwm_kib / 1024);
+	}
+}
+
+/* Verify and write the state; true if the agents are consistent. */
+static bool check(struct fa_run *r)
+{
+	bool ok = !r->o.verify || fa_verify(r) == 0;
+
+	if (r->o.state_out && fa_state_out(r, r->o.state_out)) {
+		fa_fail(r, NULL, "cannot write %s: %s", r->o.state_out,
+			strerror(errno));
+		ok = false;
+	}
+	if (!ok)
+		r->rc = 1;
+	return ok;
+}
+
+static void finish(struct driver *d)
+{
+	struct fa_run *r = d->r;
+
+	r->rotating = false;
+	if (r->o.leader_pid) {
+		d->hwm_kib = proc_kib(r->o.leader_pid, "VmHWM");
+		printf("leader: VmRSS %.1f MiB before the first join, VmHWM "
+		       "%.1f MiB at the end\n",
+		       (double)d->rss0_kib / 1024, (double)d->hwm_kib / 1024);
+	}
+	if (!check(r)) {
+		r->stop = true;
+		return;
+	}
+	if (r->o.bench)
+		print_bench(d);
+	if (!r->o.hold) {
+		r->stop = true;
+		return;
+	}
+	printf("holding: %u agents connected, acking, until SIGTERM\n",
+	       r->n_live);
+	fflush(stdout);
+	r->holding = true;
+	d->settled_rev = r->max_rev;
+	d->stage = ST_HOLD;
+}
+
+static void report_join(struct driver *d)
+{
+	struct fa_run *r = d->r;
+	double secs = r->t_snap - r->t_first;
+	struct rlimit rl = { 0, 0 };
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	printf("joined: %u agents acked their snapshot %.3f s after the "
+	       "first connect (%.0f agents/s); %d fds open, limit %llu\n",
+	       r->o.n, secs, secs > 0 ? r->o.n / secs : 0.0, open_fds(),
+	       (unsigned long long)rl.rlim_cur);
+}
+
+static void rotation_done(struct driver *d)
+{
+	struct fa_run *r = d->r;
+	double end = r->t_rotated ? r->t_rotated : fa_now();
+	uint32_t g = 0, i;
+
+	for (i = 0; i < r->o.n && !g; i++)
+		if (r->agents[i].rotated)
+			g = fa_state_committed(&r->agents[i].st);
+	d->rot_secs[d->done_rotations++] = end - d->t_cmd;
+	printf("rotation %u: %u agents on generation %u alone, %.3f s after "
+	       "the command started\n",
+	       d->done_rotations, r->n_live, g, end - d->t_cmd);
+	r->rotating = false;
+	d->stage = ST_CONVERGE;
+}
+
+static void converge(struct driver *d)
+{
+	struct fa_run *r = d->r;
+
+	if (r->n_at_max != r->n_live)
+		return;
+	if (!d->t_join_converged) {
+		d->t_join_converged = fa_now();
+		printf("converged: %u agents at revision %llu, %.3f s after "
+		       "the first connect\n",
+		       r->n_live, (unsigned long long)r->max_rev,
+		       d->t_join_converged - r->t_first);
+	}
+	if (d->done_rotations < r->o.rotations)
+		start_rotation(d);
+	else
+		finish(d);
+}
+
+static void on_settle(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct driver *d = arg;
+	struct fa_run *r = d->r;
+
+	(void)l, (void)t;
+	if (r->stop)
+		return;
+	if (r->n_at_max != r->n_live || r->max_rev != d->settled_rev) {
+		d->settled_rev = 0; /* not settled after all: wait again */
+		return;
+	}
+	printf("hold: settled at revision %llu, %u agents connected\n",
+	       (unsigned long long)r->max_rev, r->n_live);
+	check(r);
+	fflush(stdout);
+}
+
+static void hold(struct driver *d)
+{
+	struct fa_run *r = d->r;
+
+	if (r->n_at_max != r->n_live || r->max_rev == d->settled_rev)
+		return;
+	d->settled_rev = r->max_rev; /* reported by on_settle if it holds */
+	loop_timer_arm(d->settle, SETTLE_MS, 0);
+}
+
+static void step(struct driver *d)
+{
+	struct fa_run *r = d->r;
+
+	switch (d->stage) {
+	case ST_JOIN:
+		if (r->n_snap < r->o.n)
+			return;
+		report_join(d);
+		d->stage = ST_CONVERGE;
+		break;
+	case ST_CONVERGE:
+		converge(d);
+		break;
+	case ST_ROTATE:
+		if (d->child <= 0 && r->n_rotated >= r->n_live)
+			rotation_done(d);
+		break;
+	case ST_HOLD:
+		hold(d);
+		break;
+	default:
+		abort();
+	}
+}
+
+/* Steps until the stage stays: one event may end several. */
+static void advance(struct driver *d)
+{
+	enum stage was;
+
+	do {
+		was = d->stage;
+		step(d);
+	} while (d->stage != was && !d->r->stop);
+}
+
+static void pump(struct fa_run *r)
+{
+	while (!r->stop && r->next < r->o.n && r->in_flight < r->o.parallel)
+		fa_agent_start(&r->agents[r->next++]);
+}
+
+static int run_loop(struct driver *d)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGCHLD };
+	struct fa_run *r = d->r;
+	struct loop_timer *timeout, *progress;
+	int err;
+
+	timeout = loop_timer_new(r->loop, on_timeout, d);
+	progress = loop_timer_new(r->loop, on_progress, d);
+	d->settle = loop_timer_new(r->loop, on_settle, d);
+	if (!timeout || !progress || !d->settle ||
+	    loop_signals(r->loop, sigs, 3, on_signal, d) ||
+	    loop_timer_arm(timeout, (uint64_t)r->o.timeout * 1000, 0) ||
+	    loop_timer_arm(progress, PROGRESS_MS, PROGRESS_MS))
+		return -ENOMEM;
+	if (r->o.leader_pid) {
+		d->rss0_kib = proc_kib(r->o.leader_pid, "VmRSS");
+		if (d->rss0_kib < 0)
+			fa_fail(r, NULL,
+				"--leader-pid %ld: cannot read its "
+				"VmRSS from /proc",
+				r->o.leader_pid);
+	}
+	while (!r->stop) {
+		pump(r);
+		err = loop_run_once(r->loop, -1);
+		if (err < 0) {
+			fa_fail(r, NULL, "epoll: %s", strerror(-err));
+			break;
+		}
+		if (!r->stop)
+			advance(d);
+	}
+	return 0;
+}
+
+static void cleanup(struct fa_run *r)
+{
+	uint32_t i;
+
+	r->ending = true;
+	for (i = 0; r->agents && i < r->o.n; i++)
+		fa_agent_cleanup(&r->agents[i]);
+	loop_free(r->loop);
+	tls_ctx_free(r->join_tls);
+	X509_free(r->ca);
+	free(r->ca_der);
+	free(r->agents);
+	free(r->o.silent);
+	token_wipe(&r->token);
+	fa_names_cleanup(&r->names);
+}
+
+int main(int argc, char **argv)
+{
+	static struct fa_run run;
+	struct driver d = { .r = &run, .rss0_kib = -1, .hwm_kib = -1 };
+	bool help = false;
+
+	if (fa_opts_parse(&run.o, argc, argv, &help))
+		return 2;
+	if (help)
+		return 0;
+	signal(SIGPIPE, SIG_IGN);
+	d.rot_secs = calloc(run.o.rotations + 1, sizeof(*d.rot_secs));
+	run.loop = loop_new();
+	if (!d.rot_secs || !run.loop || fa_setup(&run)) {
+		cleanup(&run);
+		free(d.rot_secs);
+		return 1;
+	}
+	if (run_loop(&d))
+		fa_fail(&run, NULL, "cannot set up the event loop");
+	if (d.child > 0)
+		kill(d.child, SIGTERM);
+	cleanup(&run);
+	free(d.rot_secs);
+	fflush(stdout);
+	return run.rc;
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* fakeagents: N simulated agents in one process; what its parts share. */
+#ifndef VXSEC_FAKEAGENTS_H
+#define VXSEC_FAKEAGENTS_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/conn.h"
+#include "common/token.h"
+#include "proto/frame.h"
+
+#define FA_GENS_MAX 3
+#define FA_DIGEST_LEN 16
+#define FA_WHY_MAX 256
+
+/* ---- node ids, interned: our agents are 0..N-1, other nodes after ---- */
+
+struct fa_names {
+	char **name;	 /* by gid */
+	uint32_t n, cap; /* names, room in name[] */
+	uint32_t *slot;	 /* open addressing: gid + 1, 0 = free */
+	uint32_t slots;	 /* a power of two */
+};
+
+int fa_names_init(struct fa_names *t);
+void fa_names_cleanup(struct fa_names *t);
+/* The gid of name, added if new; -ENOMEM. */
+int fa_names_intern(struct fa_names *t, const char *name, uint32_t *gid);
+const char *fa_names_get(const struct fa_names *t, uint32_t gid);
+
+/* ---- what one agent was told: digests of keys, never keys ---- */
+
+struct fa_entry {
+	uint32_t spi_out, spi_in; /* spi_out 0: no entry */
+	uint8_t kout[FA_DIGEST_LEN], kin[FA_DIGEST_LEN];
+};
+
+struct fa_gen {
+	uint32_t number;
+	Vxsec__Phase phase;
+	uint32_t cap;	    /* entries in e, indexed by the peer's gid */
+	struct fa_entry *e; /* NULL until the first key */
+};
+
+struct fa_state {
+	uint64_t revision;
+	bool have_snapshot;
+	unsigned int n_gens;
+	struct fa_gen gens[FA_GENS_MAX];
+	uint64_t *peers; /* bitmap by gid */
+	uint32_t peers_cap;
+};
+
+/*
+ * Apply a snapshot or a delta to s. A message
+ * the protocol does not allow here (a revision gap, a key for a
+ * generation that is not live, ...) gives -EPROTO and the reason in why.
+ */
+int fa_state_snapshot(struct fa_state *s, struct fa_names *t,
+		      const Vxsec__Snapshot *m, char *why, size_t len);
+int fa_state_delta(struct fa_state *s, struct fa_names *t,
+		   const Vxsec__Delta *m, char *why, size_t len);
+void fa_state_cleanup(struct fa_state *s);
+const struct fa_gen *fa_state_gen(const struct fa_state *s, uint32_t number);
+const struct fa_entry *fa_state_entry(const struct fa_gen *g, uint32_t peer);
+bool fa_state_has_peer(const struct fa_state *s, uint32_t peer);
+/* The committed generation's number, 0 if none. */
+uint32_t fa_state_committed(const struct fa_state *s);
+const char *fa_phase_name(Vxsec__Phase p);
+
+/* ---- the run ---- */
+
+enum fa_phase { FA_IDLE, FA_JOINING, FA_SESSION, FA_LIVE, FA_GONE };
+
+struct fa_run;
+
+struct fa_agent {
+	struct fa_run *run;
+	uint32_t gid;	  /* its index in run->agents and in run->names */
+	uint32_t addr;	  /* source address, host order (0: any) */
+	uint32_t index;	  /* node index from the leader */
+	uint64_t counted; /* the max revision it was counted at */
+	enum fa_phase phase;
+	bool silent, ready, joined, rotated, refused;
+	bool ack_due; /* applied frames not acked yet */
+	uint8_t boot_id[PROTO_BOOT_ID_LEN];
+	EVP_PKEY *key;
+	uint8_t *csr; /* DER, made before the clock starts; freed at join */
+	size_t csr_len;
+	struct tls_ctx *tls; /* its session context (certificate, CA) */
+	struct conn *conn;
+	struct fa_state st;
+};
+
+struct fa_opts {
+	const char *leader, *token, *token_file, *prefix, *rotate_cmd;
+	const char *bench, *state_out;
+	uint32_t n, first, rotations, parallel, width;
+	long leader_pid, timeout;
+	bool verify, hold;
+	uint32_t *silent; /* agent numbers */
+	size_t n_silent;
+};
+
+struct fa_run {
+	struct fa_opts o;
+	struct loop *loop;
+	struct fa_names names;
+	struct fa_agent *agents;
+	struct join_token token;
+	struct tls_ctx *join_tls;
+	X509 *ca; /* from the first join response; the others must match */
+	uint8_t *ca_der;
+	size_t ca_len;
+	uint32_t leader_ip; /* host order */
+	uint16_t leader_port;
+	bool loopback; /* bind each agent to its own 127.x.y.z */
+	int rc;
+	bool stop, holding, ending;
+	/* counters kept by the callbacks, read by the phases */
+	uint32_t next, in_flight, n_snap, n_live, n_at_max, n_rotated;
+	uint64_t max_rev;
+	uint32_t g0; /* committed generation when the rotation started */
+	bool rotating;
+	double t_first, t_snap, t_rotated;
+};
+
+double fa_now(void);
+/* One line naming the agent (NULL: the run); ends the run unless holding. */
+void fa_fail(struct fa_run *r, const struct fa_agent *a, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *fa_id(const struct fa_run *r, const struct fa_agent *a);
+
+/* fakeagents_opts.c: the command line; the token, leader, limits, keys. */
+int fa_opts_parse(struct fa_opts *o, int argc, char **argv, bool *help);
+int fa_setup(struct fa_run *r);
+
+/* fakeagents_net.c: one agent's key, join and session. */
+int fa_agent_prepare(struct fa_agent *a, const char *id);
+int fa_agent_start(struct fa_agent *a);
+void fa_agent_cleanup(struct fa_agent *a);
+
+/* fakeagents_check.c: --verify and --state-out over every agent. */
+int fa_verify(struct fa_run *r);
+int fa_state_out(struct fa_run *r, const char *path);
+
+#endif

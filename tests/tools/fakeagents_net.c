@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: MIT
+/* fakeagents: one agent on the wire: join with the token, then a mutual-TLS session that acks. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/pki.h"
+#include "fakeagents.h"
+
+#define HANDSHAKE_MS 60000
+
+static const struct conn_ops join_ops, session_ops;
+
+static void send_env(struct conn *c, Vxsec__Envelope *env)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (frame_encode(env, &buf, &len) == 0) {
+		conn_send(c, buf, len);
+		frame_buf_free(buf, len);
+	}
+}
+
+/* A fresh P-256 key and a CSR naming the node, before the clock starts. */
+int fa_agent_prepare(struct fa_agent *a, const char *id)
+{
+	X509_REQ *csr;
+	int err = -ENOMEM;
+
+	randombytes_buf(a->boot_id, sizeof(a->boot_id));
+	a->key = pki_key_new();
+	csr = a->key ? pki_csr_new(a->key, id) : NULL;
+	if (csr)
+		err = pki_csr_to_der(csr, &a->csr, &a->csr_len);
+	X509_REQ_free(csr);
+	return err;
+}
+
+void fa_agent_cleanup(struct fa_agent *a)
+{
+	if (a->conn)
+		conn_close(a->conn, "the run is over", false);
+	tls_ctx_free(a->tls);
+	EVP_PKEY_free(a->key);
+	OPENSSL_free(a->csr);
+	fa_state_cleanup(&a->st);
+	a->conn = NULL, a->tls = NULL, a->key = NULL, a->csr = NULL;
+}
+
+static int dial(struct fa_agent *a)
+{
+	struct fa_run *r = a->run;
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(r->leader_port),
+				  .sin_addr.s_addr = htonl(r->leader_ip) };
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	socklen_t len = sizeof(me);
+	int one = 1, fd, err;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (r->loopback) {
+		/* The port is picked at connect(), per 4-tuple: no bind limit. */
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			   sizeof(one));
+		me.sin_addr.s_addr = htonl(a->addr);
+		if (bind(fd, (struct sockaddr *)&me, sizeof(me)))
+			goto out;
+	}
+	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) &&
+	    errno != EINPROGRESS)
+		goto out;
+	if (!r->loopback && !getsockname(fd, (struct sockaddr *)&me, &len))
+		a->addr = ntohl(me.sin_addr.s_addr);
+	return fd;
+out:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+static int open_conn(struct fa_agent *a, struct tls_ctx *t,
+		     const struct conn_ops *ops)
+{
+	int fd = dial(a);
+
+	if (fd < 0) {
+		fa_fail(a->run, a, "connect to the leader: %s", strerror(-fd));
+		return fd;
+	}
+	a->conn = conn_new(a->run->loop, t, fd, false, ops, a, HANDSHAKE_MS,
+			   FRAME_MAX_DEFAULT);
+	if (!a->conn) {
+		fa_fail(a->run, a, "cannot set up a TLS connection: %s",
+			strerror(errno));
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int fa_agent_start(struct fa_agent *a)
+{
+	a->phase = FA_JOINING;
+	a->run->in_flight++;
+	if (!a->run->t_first)
+		a->run->t_first = fa_now();
+	return open_conn(a, a->run->join_tls, &join_ops);
+}
+
+/* The agent is no longer connected: it leaves the counters it was in. */
+static void gone(struct fa_agent *a)
+{
+	struct fa_run *r = a->run;
+
+	if (a->phase == FA_JOINING || a->phase == FA_SESSION)
+		r->in_flight--;
+	if (a->phase == FA_LIVE && !a->silent) {
+		r->n_live--;
+		if (a->counted == r->max_rev)
+			r->n_at_max--;
+		if (a->rotated)
+			r->n_rotated--;
+	}
+	a->phase = FA_GONE;
+	a->conn = NULL;
+}
+
+/* ---- join ---- */
+
+static void join_ready(struct conn *c, void *arg)
+{
+	struct fa_agent *a = arg;
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__JoinRequest req = VXSEC__JOIN_REQUEST__INIT;
+	Vxsec__Address ad = VXSEC__ADDRESS__INIT, *addrs[1] = { &ad };
+	uint8_t exp[TLS_EXPORTER_LEN], proof[32], ip[4];
+	uint32_t be = htonl(a->addr);
+
+	a->ready = true;
+	/* The proof binds the token secret to this very TLS session. */
+	if (tls_conn_exporter(conn_tls(c), TLS_EXPORTER_JOIN, exp)) {
+		fa_fail(a->run, a, "join: no TLS exporter");
+		return;
+	}
+	crypto_auth_hmacsha256(proof, exp, sizeof(exp), a->run->token.secret);
+	memcpy(ip, &be, sizeof(ip));
+	req.node_id = (char *)fa_id(a->run, a);
+	req.secret_proof = (ProtobufCBinaryData){ sizeof(proof), proof };
+	req.csr_der = (ProtobufCBinaryData){ a->csr_len, a->csr };
+	req.boot_id = (ProtobufCBinaryData){ sizeof(a->boot_id), a->boot_id };
+	ad.ip = (ProtobufCBinaryData){ sizeof(ip), ip };
+	req.n_underlay = 1;
+	req.underlay = addrs;
+	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
+	env.join_request = &req;
+	send_env(c, &env);
+	sodium_memzero(proof, sizeof(proof));
+	sodium_memzero(exp, sizeof(exp));
+}
+
+/* Every agent must be handed the same CA; the first one sets it. */
+static int take_ca(struct fa_run *r, const ProtobufCBinaryData *der)
+{
+	if (r->ca)
+		return der->len == r->ca_len && memcmp(der->data, r->ca_der,
+						       r->ca_len) == 0
+			       ? 0
+			       : -EINVAL;
+	r->ca = pki_cert_from_der(der->data, der->len);
+	r->ca_der = malloc(der->len);
+	if (!r->ca || !r->ca_der)
+		return -EINVAL;
+	memcpy(r->ca_der, der->data, der->len);
+	r->ca_len = der->len;
+	return 0;
+}
+
+static const char *joined(struct fa_agent *a, const Vxsec__JoinResponse *m)
+{
+	X509 *cert = pki_cert_from_der(m->cert_der.data, m->cert_der.len);
+	char id[PKI_NODE_ID_MAX + 1];
+	const char *why = NULL;
+
+	if (take_ca(a->run, &m->ca_cert_der))
+		why = "join response: not the CA the other agents were given";
+	else if (!cert || X509_check_private_key(cert, a->key) != 1)
+		why = "join response: the certificate is not for our key";
+	else if (pki_node_id(cert, id, sizeof(id)) ||
+		 strcmp(id, fa_id(a->run, a)) != 0)
+		why = "join response: the certificate names another node";
+	else if (!(a->tls = tls_ctx_client(cert, a->key, a->run->ca, NULL)))
+		why = "join response: cannot make a TLS context of it";
+	X509_free(cert);
+	if (!why) {
+		a->index = m->node_index;
+		a->joined = true;
+		OPENSSL_free(a->csr);
+		a->csr = NULL;
+	}
+	return why;
+}
+
+static void leader_error(struct fa_agent *a, const Vxsec__Error *e)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		&vxsec__error_code__descriptor, (int)e->code);
+	const char *code = v ? v->name : "?";
+
+	a->refused = true;
+	if (a->silent) /* dropped for not acking: what it is for */
+		printf("%s (silent): closed by the leader (%s): %s\n",
+		       fa_id(a->run, a), code, e->reason);
+	else if (a->run->holding && e->code == VXSEC__ERROR_CODE__ERROR_REMOVED)
+		printf("%s: removed by the leader: %s\n", fa_id(a->run, a),
+		       e->reason);
+	else
+		fa_fail(a->run, a, "refused by the leader (%s): %s", code,
+			e->reason);
+}
+
+static void join_frame(struct conn *c, const uint8_t *body, size_t len,
+		       void *arg)
+{
+	struct fa_agent *a = arg;
+	Vxsec__Envelope *env = NULL;
+	char why[FRAME_WHY_MAX];
+	const char *bad = NULL;
+
+	if (frame_decode(body, len, &env, why, sizeof(why))) {
+		a->refused = true;
+		fa_fail(a->run, a, "join: bad frame from the leader: %s", why);
+	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_ERROR) {
+		leader_error(a, env->error);
+	} else if (env->msg_case != VXSEC__ENVELOPE__MSG_JOIN_RESPONSE) {
+		a->refused = true;
+		fa_fail(a->run, a,
+			"join: unexpected message %d from the "
+			"leader",
+			(int)env->msg_case);
+	} else if ((bad = joined(a, env->join_response))) {
+		a->refused = true;
+		fa_fail(a->run, a, "%s", bad);
+	}
+	frame_free(env);
+	conn_close(c, a->joined ? "joined" : "join failed", false);
+}
+
+static void join_closed(struct conn *c, const char *why, void *arg)
+{
+	struct fa_agent *a = arg;
+
+	(void)c;
+	a->conn = NULL;
+	if (a->run->ending)
+		return;
+	if (!a->joined) {
+		if (!a->refused)
+			fa_fail(a->run, a, "join: %s: %s",
+				a->ready ? "closed before an answer"
+					 : "no TLS session with the leader",
+				why);
+		gone(a);
+		return;
+	}
+	a->phase = FA_SESSION; /* with the certificate, now */
+	if (open_conn(a, a->tls, &session_ops))
+		gone(a);
+}
+
+static const struct conn_ops join_ops = { .ready = join_ready,
+					  .frame = join_frame,
+					  .closed = join_closed };
+
+/* ---- session ---- */
+
+static void session_ready(struct conn *c, void *arg)
+{
+	struct fa_agent *a = arg;
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Hello hello = VXSEC__HELLO__INIT;
+	Vxsec__Address ad = VXSEC__ADDRESS__INIT, *addrs[1] = { &ad };
+	uint32_t be = htonl(a->addr);
+	uint8_t ip[4];
+
+	memcpy(ip, &be, sizeof(ip));
+	hello.node_id = (char *)fa_id(a->run, a);
+	hello.boot_id = (ProtobufCBinaryData){ sizeof(a->boot_id), a->boot_id };
+	hello.last_revision = 0;
+	ad.ip = (ProtobufCBinaryData){ sizeof(ip), ip };
+	hello.n_underlay = 1;
+	hello.underlay = addrs;
+	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
+	env.hello = &hello;
+	send_env(c, &env);
+}
+
+static void send_ack(struct conn *c, uint64_t revision)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Ack ack = VXSEC__ACK__INIT;
+
+	ack.revision = revision;
+	env.msg_case = VXSEC__ENVELOPE__MSG_ACK;
+	env.ack = &ack;
+	send_env(c, &env);
+}
+
+static void send_pong(struct conn *c, uint64_t nonce)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Ping ping = VXSEC__PING__INIT;
+
+	ping.nonce = nonce;
+	ping.reply = true;
+	env.msg_case = VXSEC__ENVELOPE__MSG_PING;
+	env.ping = &ping;
+	send_env(c, &env);
+}
+
+/* After each applied snapshot or delta: the run's counters. */
+static void count(struct fa_agent *a)
+{
+	struct fa_run *r = a->run;
+	const struct fa_state *s = &a->st;
+
+	if (a->phase != FA_LIVE) {
+		a->phase = FA_LIVE;
+		r->in_flight--;
+		r->n_live += !a->silent;
+		if (++r->n_snap == r->o.n)
+			r->t_snap = fa_now();
+	}
+	if (a->silent)
+		return;
+	if (s->revision > r->max_rev) {
+		r->max_rev = s->revision;
+		r->n_at_max = 0;
+	}
+	if (s->revision == r->max_rev && a->counted != r->max_rev) {
+		a->counted = r->max_rev;
+		r->n_at_max++;
+	}
+	if (r->rotating && !a->rotated && s->n_gens == 1 &&
+	    s->gens[0].phase == VXSEC__PHASE__PHASE_COMMITTED &&
+	    s->gens[0].number > r->g0) {
+		a->rotated = true;
+		if (++r->n_rotated == r->n_live)
+			r->t_rotated = fa_now();
+	}
+}
+
+static void apply(struct conn *c, struct fa_agent *a,
+		  const Vxsec__Envelope *env)
+{
+	bool snap = env->msg_case == VXSEC__ENVELOPE__MSG_SNAPSHOT;
+	unsigned long long rev =
+		snap ? env->snapshot->revision : env->delta->revision;
+	char why[FA_WHY_MAX];
+	int err;
+
+	if (snap)
+		err = fa_state_snapshot(&a->st, &a->run->names, env->snapshot,
+					why, sizeof(why));
+	else
+		err = fa_state_delta(&a->st, &a->run->names, env->delta, why,
+				     sizeof(why));
+	if (err) {
+		a->refused = true;
+		fa_fail(a->run, a, "%s revision %llu: %s",
+			snap ? "snapshot" : "delta", rev, why);
+		conn_close(c, why, false);
+		return;
+	}
+	a->ack_due = !a->silent; /* once the burst is read: session_read_done */
+	count(a);
+}
+
+static void session_frame(struct conn *c, const uint8_t *body, size_t len,
+			  void *arg)
+{
+	struct fa_agent *a = arg;
+	Vxsec__Envelope *env = NULL;
+	char why[FRAME_WHY_MAX];
+
+	if (frame_decode(body, len, &env, why, sizeof(why))) {
+		a->refused = true;
+		fa_fail(a->run, a, "bad frame from the leader: %s", why);
+		conn_close(c, why, false);
+		return;
+	}
+	switch (env->msg_case) {
+	case VXSEC__ENVELOPE__MSG_SNAPSHOT:
+	case VXSEC__ENVELOPE__MSG_DELTA:
+		apply(c, a, env);
+		break;
+	case VXSEC__ENVELOPE__MSG_PING:
+		if (!env->ping->reply)
+			send_pong(c, env->ping->nonce);
+		break;
+	case VXSEC__ENVELOPE__MSG_ERROR:
+		leader_error(a, env->error);
+		conn_close(c, "refused", false);
+		break;
+	default:
+		a->refused = true;
+		fa_fail(a->run, a, "unexpected message %d from the leader",
+			(int)env->msg_case);
+		conn_close(c, "unexpected message", false);
+	}
+	frame_free(env);
+}
+
+static void session_closed(struct conn *c, const char *why, void *arg)
+{
+	struct fa_agent *a = arg;
+
+	(void)c;
+	if (!a->run->ending && !a->refused) {
+		if (a->silent)
+			printf("%s (silent): session closed: %s\n",
+			       fa_id(a->run, a), why);
+		else
+			fa_fail(a->run, a, "session closed: %s", why);
+	}
+	gone(a);
+}
+
+/* One ack for a burst of frames, naming the last revision applied. */
+static void session_read_done(struct conn *c, void *arg)
+{
+	struct fa_agent *a = arg;
+
+	if (!a->ack_due)
+		return;
+	a->ack_due = false;
+	send_ack(c, a->st.revision);
+}
+
+static const struct conn_ops session_ops = { .ready = session_ready,
+					     .frame = session_frame,
+					     .closed = session_closed,
+					     .read_done = session_read_done };
