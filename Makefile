@@ -72,9 +72,12 @@ XFRMCTL := $(BUILD)/tests/xfrmctl
 BENCH_XFRM := $(BUILD)/tests/bench_policy
 
 FUZZ_REPLAY := $(BUILD)/tests/test_fuzz_replay
+# One libFuzzer target per parser: tests/fuzz/fuzz_<name>.c, corpus/<name>/.
+FUZZ_TARGETS := frame state_body config_line ctl_request
+FUZZ_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o)
 WIRESRV := $(BUILD)/tests/wiresrv
 WIRECLI := $(BUILD)/tests/wirecli
-WIRE_TESTS := $(BUILD)/tests/test_wire
+WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
@@ -188,10 +191,10 @@ $(BUILD)/tests/test_frame: $(BUILD)/tests/unit/test_frame.o $(PROTO_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF)
 
-$(BUILD)/tests/test_fuzz_replay: $(BUILD)/tests/fuzz/replay.o \
-		$(BUILD)/tests/fuzz/fuzz_frame.o $(PROTO_LIB)
+$(FUZZ_REPLAY): $(BUILD)/tests/fuzz/replay.o $(FUZZ_OBJ) $(KEYMGR_LIB) \
+		$(PROTO_LIB) $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF) $(LIBSODIUM)
 
 $(BUILD)/tests/test_netns_%: $(BUILD)/tests/netns/test_netns_%.o \
 		$(BUILD)/tests/netns/netns_util.o $(XFRM_LIB)

@@ -236,6 +236,7 @@ static int cmd_rotate(struct leader *l, struct ctl_reply *r)
 	const struct rotation *rot = &l->cl.rot;
 
 	rot_request(&l->cl.rot);
+	l->dirty = true; /* a request survives a crash */
 	leader_kick(l);
 	log_info("rotation requested by the operator");
 	if (rot->phase == ROT_IDLE)

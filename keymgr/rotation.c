@@ -189,6 +189,14 @@ static void retire(struct rotation *r, uint64_t now, struct out *o)
 	emit(o, ACT_RETIRE, old, 0, r->revision);
 }
 
+static bool retiring(const struct rotation *r)
+{
+	for (size_t i = 0; i < r->n_gens; i++)
+		if (r->gens[i].phase == GEN_RETIRING)
+			return true;
+	return false;
+}
+
 /* One transition if one is due; 1 if it moved, 0 if not, or -errno. */
 static int advance(struct rotation *r, uint64_t now, const uint32_t *nodes,
 		   size_t n, struct out *o)
@@ -209,6 +217,10 @@ static int advance(struct rotation *r, uint64_t now, const uint32_t *nodes,
 		if (!done)
 			return 0;
 		deadline_passed(r, o);
+		if (!retiring(r)) { /* the first generation: nothing to retire */
+			retire(r, now, o);
+			return 1;
+		}
 		r->phase = ROT_GRACE;
 		r->deadline = now + r->cfg.grace_ms;
 		return 1;

@@ -405,6 +405,7 @@ static void session_frame(struct client *cl, const struct wire_in *in)
 				 "%u): rotating early",
 				 cl->peer, in->spi, in->generation);
 			rot_request(&cl->l->cl.rot);
+			cl->l->dirty = true;
 			leader_kick(cl->l);
 		}
 		return;

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-keymgr on loopback against scripted fake agents: rotation, restarts, removal, tampering, autolock. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define KM "build/vxsec-keymgr"
+#define FA "build/tests/fakeagents"
+
+static char dir[64], sock[128], listen_at[64], token[256];
+static pid_t leader = -1, agents = -1;
+
+/* Runs a shell command; its output (stdout + stderr) in out; exit code. */
+static int sh(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int sh(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	FILE *f;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strcat(cmd, " 2>&1");
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	print_message("$ %s\n%s", cmd, out);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	static char buf[1 << 20];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return strstr(buf, needle) != NULL;
+}
+
+/* Polls a file until it holds needle: true, or false after secs. */
+static bool wait_file(const char *path, const char *needle, int secs)
+{
+	for (int i = 0; i < secs * 20; i++) {
+		if (file_has(path, needle))
+			return true;
+		usleep(50000);
+	}
+	print_message("%s never held \"%s\"\n", path, needle);
+	return false;
+}
+
+/* Polls `status --json` until it holds needle. */
+static bool wait_status(const char *needle, int secs)
+{
+	char out[8192];
+
+	for (int i = 0; i < secs * 10; i++) {
+		if (sh(out, sizeof(out), KM " -s %s status --json", sock) ==
+			    0 &&
+		    strstr(out, needle))
+			return true;
+		usleep(100000);
+	}
+	print_message("status never held \"%s\"\n", needle);
+	return false;
+}
+
+static pid_t spawn(const char *cmd)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return p;
+}
+
+/* Starts the leader on the test's state directory; 0, or its exit code. */
+static int start_leader(const char *extra)
+{
+	char cmd[1024], p[160], out[512];
+	int st;
+
+	snprintf(p, sizeof(p), "%s/state/listen", dir);
+	unlink(p);
+	snprintf(cmd, sizeof(cmd),
+		 "exec " KM " -d %s/state -s %s -l 127.0.0.1:0 "
+		 "--ack-deadline 30s --grace 0s %s run 2>>%s/leader.log",
+		 dir, sock, extra, dir);
+	leader = spawn(cmd);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(leader, &st, WNOHANG) == leader) {
+			leader = -1;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+		}
+		if (access(p, R_OK) == 0)
+			break;
+		usleep(50000);
+	}
+	assert_int_equal(access(p, R_OK), 0);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(listen_at, sizeof(listen_at), f));
+	listen_at[strcspn(listen_at, "\n")] = '\0';
+	fclose(f);
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s token show", sock), 0);
+	snprintf(token, sizeof(token), "%.*s", (int)strcspn(out, "\n"), out);
+	return 0;
+}
+
+static void stop(pid_t *p, int sig)
+{
+	if (*p > 0) {
+		kill(*p, sig);
+		waitpid(*p, NULL, 0);
+	}
+	*p = -1;
+}
+
+/* Fake agents in the background, holding their sessions; output in log. */
+static void start_agents(const char *args, const char *log)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec " FA " --leader %s --token %s --hold %s >%s/%s 2>&1",
+		 listen_at, token, args, dir, log);
+	agents = spawn(cmd);
+}
+
+static char *path(const char *name)
+{
+	static char p[4][192];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+	return p[k];
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/vxsec-keymgr-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	stop(&agents, SIGTERM);
+	stop(&leader, SIGTERM);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void test_converge_rotate_verify(void **state)
+{
+	char out[65536];
+
+	(void)state;
+	assert_int_equal(start_leader(""), 0);
+	assert_int_equal(sh(out, sizeof(out),
+			    FA " --leader %s --token %s -n 4 --rotations 2 "
+			       "--rotate-cmd '" KM " -s %s rotate' --verify",
+			    listen_at, token, sock),
+			 0);
+	assert_non_null(strstr(out, "verify: 12 ordered pairs"));
+	assert_true(wait_status("\"transmit_generation\":3", 5));
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s status --json", sock),
+			 0);
+	assert_non_null(strstr(out, "\"members\":4"));
+	assert_non_null(strstr(out, "\"completed\":2"));
+	assert_non_null(strstr(out, "\"generations\":[{\"generation\":3,"
+				    "\"phase\":\"committed\"}]"));
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s nodes", sock), 0);
+	assert_non_null(strstr(out, "node-00004"));
+	/* The log names generations and nodes, never a key. */
+	assert_true(file_has(path("leader.log"), "generation 2 retired"));
+}
+
+static void test_silent_agent_dropped_at_deadline(void **state)
+{
+	char out[65536];
+
+	(void)state;
+	assert_int_equal(start_leader("--ack-deadline 1s"), 0);
+	assert_int_equal(sh(out, sizeof(out),
+			    FA " --leader %s --token %s -n 3 --silent 3 "
+			       "--rotations 1 --rotate-cmd '" KM
+			       " -s %s rotate' --verify",
+			    listen_at, token, sock),
+			 0);
+	assert_true(file_has(path("leader.log"),
+			     "no acknowledgement of generation 2"));
+	assert_true(wait_status("\"transmit_generation\":2", 5));
+}
+
+/* Killed (-9) in a phase, restarted: the rotation resumes and ends. */
+static void restart_in(const char *phase, const char *first,
+		       const char *agent_args)
+{
+	char want[64], out[4096];
+
+	assert_int_equal(start_leader(first), 0);
+	start_agents(agent_args, "agents1.log");
+	assert_true(wait_file(path("agents1.log"), "holding:", 60));
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s rotate", sock), 0);
+	snprintf(want, sizeof(want), "\"phase\":\"%s\",\"target\":2", phase);
+	assert_true(wait_status(want, 20));
+	stop(&leader, SIGKILL);
+	stop(&agents, SIGTERM);
+	/* Same nodes come back (they join again with the same ids). */
+	assert_int_equal(start_leader("--grace 1s"), 0);
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s status --json", sock),
+			 0);
+	/* Grace restarts at 1 s: it may be over already. */
+	assert_true(strstr(out, want) != NULL || strcmp(phase, "grace") == 0);
+	start_agents("-n 3", "agents2.log");
+	assert_true(wait_status("\"generations\":[{\"generation\":2,"
+				"\"phase\":\"committed\"}]",
+				30));
+	assert_true(wait_status("\"connected\":3", 10));
+}
+
+static void test_restart_in_prepare(void **state)
+{
+	(void)state;
+	/* A silent agent holds the prepare open. */
+	restart_in("prepare", "", "-n 3 --silent 3");
+}
+
+static void test_restart_in_grace(void **state)
+{
+	(void)state;
+	restart_in("grace", "--grace 60s", "-n 3");
+}
+
+static void test_remove_node(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(start_leader(""), 0);
+	start_agents("-n 3 --verify", "agents.log");
+	assert_true(wait_file(path("agents.log"), "holding:", 60));
+	assert_int_equal(
+		sh(out, sizeof(out), KM " -s %s remove node-00002", sock), 0);
+	assert_non_null(strstr(out, "node-00002 removed"));
+	/* A rotation follows; the two left verify against each other. */
+	assert_true(wait_status("\"generations\":[{\"generation\":2,"
+				"\"phase\":\"committed\"}]",
+				20));
+	assert_true(wait_status("\"members\":2,\"connected\":2", 10));
+	assert_true(
+		wait_file(path("agents.log"), "verify: 2 ordered pairs", 10));
+	assert_int_equal(
+		sh(out, sizeof(out), KM " -s %s remove node-00002", sock), 1);
+	assert_non_null(strstr(out, "already removed"));
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s remove nosuch", sock),
+			 1);
+	assert_non_null(strstr(out, "not a member"));
+	/* Its id can never join again, even with the current token. */
+	assert_int_equal(sh(out, sizeof(out),
+			    FA " --leader %s --token %s -n 1 --first 2 "
+			       "--timeout 20",
+			    listen_at, token),
+			 1);
+	assert_non_null(strstr(out, "removed"));
+}
+
+static void test_token_rotation(void **state)
+{
+	char out[4096], old[256];
+
+	(void)state;
+	assert_int_equal(start_leader(""), 0);
+	snprintf(old, sizeof(old), "%s", token);
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s token rotate", sock),
+			 0);
+	assert_null(strstr(out, old));
+	assert_int_equal(sh(out, sizeof(out),
+			    FA " --leader %s --token %s -n 1 --timeout 20",
+			    listen_at, old),
+			 1);
+	assert_non_null(strstr(out, "token"));
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s token show", sock), 0);
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(token, sizeof(token), "%.200s", out);
+	assert_int_equal(sh(out, sizeof(out),
+			    FA " --leader %s --token %s -n 1 --timeout 20",
+			    listen_at, token),
+			 0);
+}
+
+static void read_all(const char *p, uint8_t *buf, size_t *len, size_t max)
+{
+	FILE *f = fopen(p, "rb");
+
+	assert_non_null(f);
+	*len = fread(buf, 1, max, f);
+	fclose(f);
+}
+
+static void test_tampered_state_refused(void **state)
+{
+	static uint8_t before[1 << 16], after[1 << 16];
+	size_t n, m;
+	char *st = path("state/state");
+
+	(void)state;
+	assert_int_equal(start_leader(""), 0);
+	stop(&leader, SIGTERM);
+	read_all(st, before, &n, sizeof(before));
+	assert_true(n > 100);
+	before[n / 2] ^= 0x20;
+	FILE *f = fopen(st, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fwrite(before, 1, n, f), n);
+	fclose(f);
+	assert_int_equal(start_leader(""), 3);
+	assert_true(file_has(path("leader.log"), "authentication failed"));
+	read_all(st, after, &m, sizeof(after));
+	assert_int_equal(m, n);
+	assert_memory_equal(after, before, n); /* nothing overwritten */
+}
+
+static void test_autolock(void **state)
+{
+	char out[4096], key[128], *k, arg[256];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(
+		sh(out, sizeof(out), KM " -d %s/state init --autolock", dir),
+		0);
+	assert_non_null(strstr(out, "join token: VXSEC-1-"));
+	k = strstr(out, "unlock key: ");
+	assert_non_null(k);
+	snprintf(key, sizeof(key), "%.*s", (int)strcspn(k + 12, "\n"), k + 12);
+	assert_int_equal(strncmp(key, "VXSEC-UNLOCK-", 13), 0);
+	assert_false(file_has(path("state/state"), key));
+	/* Without the key: refused, exit code 3. */
+	assert_int_equal(start_leader(""), 3);
+	assert_true(file_has(path("leader.log"), "unlock key"));
+	f = fopen(path("unlock"), "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n", key);
+	fclose(f);
+	snprintf(arg, sizeof(arg), "--unlock-key-file %s", path("unlock"));
+	assert_int_equal(start_leader(arg), 0);
+	assert_int_equal(
+		sh(out, sizeof(out), KM " -s %s unlock-key show", sock), 0);
+	assert_non_null(strstr(out, key));
+	assert_int_equal(
+		sh(out, sizeof(out), KM " -s %s unlock-key rotate", sock), 0);
+	assert_null(strstr(out, key));
+	assert_non_null(strstr(out, "VXSEC-UNLOCK-"));
+	stop(&leader, SIGTERM);
+	/* The old key no longer opens it; the new one does. */
+	assert_int_equal(start_leader(arg), 3);
+	f = fopen(path("unlock"), "w");
+	assert_non_null(f);
+	fputs(out, f);
+	fclose(f);
+	assert_int_equal(start_leader(arg), 0);
+}
+
+static void test_cli_errors(void **state)
+{
+	char out[8192];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(sh(out, sizeof(out), KM " --help"), 0);
+	assert_non_null(strstr(out, "Exit codes"));
+	assert_int_equal(sh(out, sizeof(out), KM " --bogus status"), 2);
+	assert_int_equal(sh(out, sizeof(out), KM " frobnicate"), 2);
+	assert_int_equal(
+		sh(out, sizeof(out), KM " -s %s/none.sock status", dir), 69);
+	assert_non_null(strstr(out, "running?"));
+	assert_int_equal(
+		sh(out, sizeof(out), KM " -c %s/none.conf status", dir), 2);
+	f = fopen(path("bad.conf"), "w");
+	assert_non_null(f);
+	fputs("# a comment\nrotate_interval = 12h\ncolour = blue\n", f);
+	fclose(f);
+	assert_int_equal(
+		sh(out, sizeof(out), KM " -c %s status", path("bad.conf")), 2);
+	assert_non_null(strstr(out, "bad.conf:3: unknown setting \"colour\""));
+	assert_int_equal(sh(out, sizeof(out), KM " --grace soon status"), 2);
+	assert_non_null(strstr(out, "is not a duration"));
+	assert_int_equal(start_leader(""), 0);
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s token frob", sock), 2);
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s remove", sock), 2);
+}
+
+/* Garbage on the agent port ends that connection only. */
+static void test_garbage_connection(void **state)
+{
+	char out[8192];
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	char *colon;
+	int fd;
+
+	(void)state;
+	assert_int_equal(start_leader(""), 0);
+	colon = strrchr(listen_at, ':');
+	a.sin_port = htons((uint16_t)atoi(colon + 1));
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(write(fd, "GET / HTTP/1.0\r\n\r\n", 18), 18);
+	/* The leader closes it: read returns 0 (or a reset). */
+	assert_true(read(fd, out, sizeof(out)) <= 0);
+	close(fd);
+	assert_int_equal(sh(out, sizeof(out),
+			    FA " --leader %s --token %s -n 2 --verify",
+			    listen_at, token),
+			 0);
+	assert_non_null(strstr(out, "verify: 2 ordered pairs"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_converge_rotate_verify),
+		T(test_silent_agent_dropped_at_deadline),
+		T(test_restart_in_prepare),
+		T(test_restart_in_grace),
+		T(test_remove_node),
+		T(test_token_rotation),
+		T(test_tampered_state_refused),
+		T(test_autolock),
+		T(test_cli_errors),
+		T(test_garbage_connection),
+#undef T
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("keymgr", tests, NULL, NULL);
+}
