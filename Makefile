@@ -288,14 +288,24 @@ deps:
 	$(Q)DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		--no-install-recommends $(DEPS_PKGS)
 
-install: $(XFRM_LIB)
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vxsec
-	install -m 0644 $(XFRM_LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 xfrm/xfrm.h $(DESTDIR)$(PREFIX)/include/vxsec/
+# The leader as a library for a control-plane daemon: link
+# -lvxsec-keymgr -lvxsec-proto -lvxsec-common and libprotobuf-c, libssl,
+# libcrypto, libsodium; the API is vxsec/leader.h.
+INSTALL_LIBS := $(XFRM_LIB) $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
+
+install: $(INSTALL_LIBS) $(KEYMGR_BIN)
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vxsec \
+		$(DESTDIR)$(PREFIX)/sbin
+	install -m 0644 $(INSTALL_LIBS) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 xfrm/xfrm.h keymgr/leader.h \
+		$(DESTDIR)$(PREFIX)/include/vxsec/
+	install -m 0755 $(KEYMGR_BIN) $(DESTDIR)$(PREFIX)/sbin/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libvxsec-xfrm.a \
-		$(DESTDIR)$(PREFIX)/include/vxsec/xfrm.h
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/lib/,$(notdir $(INSTALL_LIBS))) \
+		$(DESTDIR)$(PREFIX)/include/vxsec/xfrm.h \
+		$(DESTDIR)$(PREFIX)/include/vxsec/leader.h \
+		$(DESTDIR)$(PREFIX)/sbin/vxsec-keymgr
 
 clean:
 	rm -rf $(BUILD)
