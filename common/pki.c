@@ -32,6 +32,21 @@ static int set_serial(X509 *x)
 	return ok ? 0 : -EIO;
 }
 
+int pki_cert_serial(X509 *cert, char *out, size_t len)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get_serialNumber(cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	int err = -EINVAL;
+
+	if (hex && strlen(hex) < len) {
+		memcpy(out, hex, strlen(hex) + 1);
+		err = 0;
+	}
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return err;
+}
+
 static int set_cn(X509_NAME *name, const char *cn)
 {
 	return X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,

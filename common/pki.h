@@ -48,6 +48,9 @@ int pki_node_id(X509 *cert, char *out, size_t len);
  */
 time_t pki_renew_at(time_t not_before, time_t not_after, double r);
 
+/* The serial number in hex (at most 32 digits: 127 random bits). */
+int pki_cert_serial(X509 *cert, char *out, size_t len);
+
 /* not_before/not_after of a certificate as time_t. */
 int pki_cert_times(X509 *cert, time_t *not_before, time_t *not_after);
 

@@ -153,6 +153,8 @@ static void node_json(struct leader *l, const struct node *n,
 			 ",\"index\":%u,\"incarnation\":%llu,\"state\":\"%s\"",
 			 n->index, (unsigned long long)n->incarnation,
 			 node_state_name(n->state));
+	ctl_reply_printf(r, ",\"cert_serial\":");
+	ctl_json_string(r, n->cert_serial);
 	ctl_reply_printf(r, ",\"sent_revision\":%llu,\"acked_revision\":%llu",
 			 (unsigned long long)(cl ? cl->sent : 0),
 			 (unsigned long long)(cl ? cl->acked : 0));

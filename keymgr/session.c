@@ -227,10 +227,12 @@ static bool proof_ok(struct client *cl, const struct wire_in *in)
 	return ok;
 }
 
-/* A certificate for the CSR's key, naming node_id, as a frame. */
-static int certify(struct client *cl, const struct wire_in *in,
-		   const char *node_id, uint32_t index, uint8_t **f,
-		   size_t *len, char *why, size_t whylen)
+/*
+ * A certificate for the CSR's key naming n, as a join answer frame; its
+ * serial goes to the registry (and the state file).
+ */
+static int certify(struct client *cl, const struct wire_in *in, struct node *n,
+		   uint8_t **f, size_t *len, char *why, size_t whylen)
 {
 	struct leader *l = cl->l;
 	X509_REQ *csr = pki_csr_from_der(in->csr, in->csr_len);
@@ -241,12 +243,16 @@ static int certify(struct client *cl, const struct wire_in *in,
 
 	if (!csr)
 		snprintf(why, whylen, "CSR is not DER");
-	else if (!pki_issue_secs(l->ca_key, l->ca, csr, node_id,
+	else if (!pki_issue_secs(l->ca_key, l->ca, csr, n->id,
 				 (long)(l->cfg.cert_life_ms / 1000), &cert, why,
 				 whylen) &&
-		 !pki_cert_to_der(cert, &der, &der_len))
+		 !pki_cert_to_der(cert, &der, &der_len) &&
+		 !pki_cert_serial(cert, n->cert_serial,
+				  sizeof(n->cert_serial))) {
 		err = wire_join_response(der, der_len, l->ca_der, l->ca_der_len,
-					 index, f, len);
+					 n->index, f, len);
+		l->dirty = true;
+	}
 	OPENSSL_free(der);
 	X509_free(cert);
 	X509_REQ_free(csr);
@@ -279,8 +285,7 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 	}
 	log_info("%s: %s %s with index %u", cl->addr, in->node_id,
 		 err ? "joined again" : "joined", n->index);
-	if (certify(cl, in, in->node_id, n->index, &cl->reply, &cl->reply_len,
-		    why, sizeof(why))) {
+	if (certify(cl, in, n, &cl->reply, &cl->reply_len, why, sizeof(why))) {
 		refuse(cl, WERR_BAD_MESSAGE, why);
 		return;
 	}
@@ -296,12 +301,14 @@ static void handle_renew(struct client *cl, const struct wire_in *in)
 	uint8_t *f;
 	size_t len;
 
-	if (certify(cl, in, cl->peer, cl->index, &f, &len, why, sizeof(why))) {
+	if (certify(cl, in, cluster_node(&cl->l->cl, cl->index), &f, &len, why,
+		    sizeof(why))) {
 		refuse(cl, WERR_BAD_MESSAGE, why);
 		return;
 	}
 	log_info("%s: renewed the certificate of %s", cl->addr, cl->peer);
 	send_frame(cl, f, len);
+	leader_kick(cl->l); /* the new serial goes to disk */
 }
 
 static int grow_index(struct leader *l, uint32_t index)

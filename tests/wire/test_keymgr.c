@@ -210,6 +210,12 @@ static void test_converge_rotate_verify(void **state)
 				    "\"phase\":\"committed\"}]"));
 	assert_int_equal(sh(out, sizeof(out), KM " -s %s nodes", sock), 0);
 	assert_non_null(strstr(out, "node-00004"));
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s nodes --json", sock),
+			 0);
+	assert_non_null(strstr(out, "\"id\":\"node-00001\",\"index\":1,"));
+	assert_null(strstr(out, "\"cert_serial\":\"\"")); /* all known */
+	/* The log never holds the token (nor, below, an unlock key). */
+	assert_false(file_has(path("leader.log"), token + 61));
 	/* The log names generations and nodes, never a key. */
 	assert_true(file_has(path("leader.log"), "generation 2 retired"));
 }
@@ -391,6 +397,8 @@ static void test_autolock(void **state)
 		sh(out, sizeof(out), KM " -s %s unlock-key rotate", sock), 0);
 	assert_null(strstr(out, key));
 	assert_non_null(strstr(out, "VXSEC-UNLOCK-"));
+	assert_false(file_has(path("leader.log"), key + 13));
+	assert_false(file_has(path("leader.log"), out + 13));
 	stop(&leader, SIGTERM);
 	/* The old key no longer opens it; the new one does. */
 	assert_int_equal(start_leader(arg), 3);
