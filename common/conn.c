@@ -37,10 +37,12 @@ struct conn {
 	size_t body_len, body_off;
 	struct out *out, *out_tail;
 	size_t queued;
+	uint32_t events; /* what the loop waits for on fd */
 	char why[TLS_ERR_MAX];
 };
 
 static void io(struct loop *l, int fd, uint32_t events, void *arg);
+static int flush_out(struct conn *c);
 
 static void free_out(struct out *o)
 {
@@ -118,7 +120,17 @@ struct conn *conn_new(struct loop *l, struct tls_ctx *t, int fd, bool server,
 		free(c);
 		return NULL;
 	}
+	c->events = EPOLLIN | EPOLLOUT;
 	return c;
+}
+
+/* Changes what the loop waits for, only if it changes. */
+static int want(struct conn *c, uint32_t events)
+{
+	if (events == c->events)
+		return 0;
+	c->events = events;
+	return loop_mod_fd(c->loop, c->fd, events);
 }
 
 struct tls_conn *conn_tls(struct conn *c)
@@ -147,7 +159,14 @@ int conn_send(struct conn *c, const uint8_t *frame, size_t len)
 	else
 		c->out = o;
 	c->out_tail = o;
-	return loop_mod_fd(c->loop, c->fd, EPOLLIN | EPOLLOUT);
+	/*
+	 * Outside the loop's callback for this connection, write now: most
+	 * frames then leave without a trip through epoll. Inside it, step()
+	 * writes after the callback returns.
+	 */
+	if (!c->busy && c->handshaken && !c->dead && flush_out(c) == 0)
+		return 0;
+	return want(c, EPOLLIN | EPOLLOUT);
 }
 
 void conn_close(struct conn *c, const char *why, bool flush)
@@ -311,7 +330,7 @@ static void step(struct conn *c)
 		return;
 	if (err == -EAGAIN || (!err && !c->closing)) {
 		if (!err && !c->out)
-			loop_mod_fd(c->loop, c->fd, EPOLLIN);
+			want(c, EPOLLIN);
 		return;
 	}
 	if (!err) {

@@ -24,6 +24,7 @@
 #include "leader_int.h"
 
 #define TICK_MS 100
+#define SAVE_MIN_MS 20
 
 void leader_config_defaults(struct leader_config *c)
 {
@@ -395,12 +396,34 @@ static void run_step(struct leader *l)
 		on_action(l, &l->acts[i], now);
 }
 
-/* Persist, then release what waited for it, then send. */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Persist, then release what waited for it, then send. Saves are at
+ * least SAVE_MIN_MS apart: in a storm of joins one save (and one write to
+ * each agent) carries every change of that time.
+ */
 static void round_(struct leader *l)
 {
+	uint64_t now = mono_ms();
+
 	run_step(l);
-	if (cluster_revision(&l->cl) > l->persisted || l->dirty)
-		leader_persist(l);
+	if (cluster_revision(&l->cl) > l->persisted || l->dirty) {
+		if (now >= l->saved_ms + SAVE_MIN_MS) {
+			leader_persist(l);
+			l->saved_ms = now;
+		} else if (!l->kicked) {
+			l->kicked = true;
+			loop_timer_arm(l->kick, l->saved_ms + SAVE_MIN_MS - now,
+				       0);
+		}
+	}
 	session_release_replies(l);
 	session_pump_all(l);
 }

@@ -57,6 +57,7 @@ struct leader {
 	uint64_t persisted; /* the revision on disk */
 	bool dirty;	    /* something else to save (token) */
 	bool save_failed;
+	uint64_t saved_ms; /* CLOCK_MONOTONIC of the last save */
 	struct client *clients;
 	struct client **by_index; /* node index -> its session */
 	size_t by_index_cap;

@@ -22,13 +22,19 @@ static const struct conn_ops ops;
 
 /* ---- sending ---- */
 
+/* Counts what is queued on cl's connection against the in-flight cap. */
+static void account(struct client *cl)
+{
+	cl->l->inflight -= cl->inflight;
+	cl->inflight = conn_queued(cl->conn);
+	cl->l->inflight += cl->inflight;
+}
+
 /* Queues a frame and frees it (wiped). */
 static void send_frame(struct client *cl, uint8_t *f, size_t len)
 {
-	if (conn_send(cl->conn, f, len) == 0) {
-		cl->inflight += len;
-		cl->l->inflight += len;
-	}
+	conn_send(cl->conn, f, len);
+	account(cl);
 	frame_buf_free(f, len);
 }
 
@@ -173,10 +179,10 @@ void session_pump_all(struct leader *l)
 	for (cl = l->clients; cl; cl = cl->next)
 		if (owed(cl) && !cl->inflight)
 			enqueue(cl);
-	/* Each client holds at most one frame queued; the total is capped. */
+	/* One batch at a time per client; the total is capped. */
 	while (l->inflight < INFLIGHT_MAX && (cl = dequeue(l)))
-		if (!cl->inflight)
-			pump_one(cl);
+		if (!cl->inflight && pump_one(cl) && owed(cl) && !cl->inflight)
+			enqueue(cl); /* written at once, more is owed */
 }
 
 static void on_drained(struct conn *c, void *arg)
@@ -185,19 +191,14 @@ static void on_drained(struct conn *c, void *arg)
 	struct leader *l = cl->l;
 
 	(void)c;
-	l->inflight -= cl->inflight;
-	cl->inflight = 0;
+	account(cl);
 	if (owed(cl) && l->inflight < INFLIGHT_MAX)
 		pump_one(cl);
-	else if (owed(cl))
+	if (owed(cl) && !cl->inflight)
 		enqueue(cl);
 	/* Room again: give the waiting ones a turn. */
-	while (l->qhead && l->inflight < INFLIGHT_MAX / 2) {
-		struct client *w = dequeue(l);
-
-		if (!w->inflight)
-			pump_one(w);
-	}
+	if (l->qhead && l->inflight < INFLIGHT_MAX / 2)
+		session_pump_all(l);
 }
 
 void session_release_replies(struct leader *l)
