@@ -237,6 +237,19 @@ static void test_silent_agent_dropped_at_deadline(void **state)
 	assert_true(wait_status("\"transmit_generation\":2", 5));
 }
 
+/* Rotations come by themselves at the interval, down to a second. */
+static void test_periodic_rotation(void **state)
+{
+	(void)state;
+	assert_int_equal(start_leader("--rotate-interval 1s"), 0);
+	start_agents("-n 2 --verify", "agents.log");
+	assert_true(wait_file(path("agents.log"), "holding:", 60));
+	assert_true(wait_status("\"transmit_generation\":4", 20));
+	assert_true(
+		wait_file(path("agents.log"), "verify: 2 ordered pairs", 10));
+	assert_true(file_has(path("leader.log"), "rotation to 3 took"));
+}
+
 /* Killed (-9) in a phase, restarted: the rotation resumes and ends. */
 static void restart_in(const char *phase, const char *first,
 		       const char *agent_args)
@@ -470,6 +483,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_converge_rotate_verify),
 		T(test_silent_agent_dropped_at_deadline),
+		T(test_periodic_rotation),
 		T(test_restart_in_prepare),
 		T(test_restart_in_grace),
 		T(test_remove_node),
