@@ -57,7 +57,8 @@ struct leader {
 	uint64_t persisted; /* the revision on disk */
 	bool dirty;	    /* something else to save (token) */
 	bool save_failed;
-	uint64_t saved_ms; /* CLOCK_MONOTONIC of the last save */
+	uint64_t saved_ms;    /* CLOCK_MONOTONIC of the last save */
+	uint64_t save_gap_ms; /* until the next save may start */
 	struct client *clients;
 	struct client **by_index; /* node index -> its session */
 	size_t by_index_cap;
