@@ -179,6 +179,11 @@ $(BUILD)/tests/test_ctl: $(BUILD)/tests/unit/test_ctl.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
 
+# free/realloc wrapped: the test sees what the reply buffer leaves behind.
+$(BUILD)/tests/test_ctl_reply: $(BUILD)/tests/unit/test_ctl_reply.o $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -Wl,--wrap=free,--wrap=realloc -o $@ $^ $(LIBCMOCKA)
+
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
@@ -205,7 +210,12 @@ $(BUILD)/tests/wire%: $(BUILD)/tests/tools/wire%.o $(PROTO_LIB) $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
 
-$(WIRE_TESTS): $(BUILD)/tests/wire/test_wire.o $(COMMON_LIB) | $(WIRESRV) $(WIRECLI)
+$(BUILD)/tests/test_keymgr: $(BUILD)/tests/wire/test_keymgr.o | $(KEYMGR_BIN) \
+		$(FAKEAGENTS)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
+
+$(BUILD)/tests/test_wire: $(BUILD)/tests/wire/test_wire.o $(COMMON_LIB) | $(WIRESRV) $(WIRECLI)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL) $(LIBSODIUM)
 
@@ -246,23 +256,52 @@ bench: all
 	$(Q)$(BENCH_XFRM)
 	$(Q)tests/bench/bench_keymgr.sh $(BENCH_AGENTS)
 
-# libFuzzer under clang: FUZZ_SECONDS per target, new inputs kept in the corpus.
+# libFuzzer under clang: FUZZ_SECONDS for each of FUZZ_TARGETS (make fuzz
+# FUZZ_TARGETS=state_body runs one). New inputs go to build/fuzz/new-<name>;
+# those that add coverage are merged into tests/fuzz/corpus/<name>; a crash
+# leaves build/fuzz/<name>-crash-*.
 FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -I$(BUILD)/proto $(PC_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC_frame = $(PROTO_SRC) $(BUILD)/proto/vxsec.pb-c.c
+FUZZ_LIB_frame = $(LIBPROTOBUF)
+FUZZ_LEN_frame = 65536
+FUZZ_SRC_state_body = keymgr/state_body.c keymgr/registry.c \
+	keymgr/rotation.c keymgr/keys.c
+FUZZ_LIB_state_body = $(LIBSODIUM)
+FUZZ_LEN_state_body = 65536
+FUZZ_SRC_config_line = common/config.c
+FUZZ_LEN_config_line = 2048
+FUZZ_SRC_ctl_request = common/ctl.c common/loop.c
+FUZZ_LEN_ctl_request = 4096
+
+define fuzz_run
+	$(Q)clang $(FUZZ_CFLAGS) -DFUZZ_TARGET=fuzz_$(1) -o $(BUILD)/fuzz/fuzz_$(1) \
+		tests/fuzz/entry.c tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) \
+		$(FUZZ_LIB_$(1))
+	@mkdir -p $(BUILD)/fuzz/new-$(1)
+	$(Q)$(BUILD)/fuzz/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=$(FUZZ_LEN_$(1)) -artifact_prefix=$(BUILD)/fuzz/$(1)- \
+		$(BUILD)/fuzz/new-$(1) tests/fuzz/corpus/$(1)
+	$(Q)$(BUILD)/fuzz/fuzz_$(1) -merge=1 -max_len=$(FUZZ_LEN_$(1)) \
+		tests/fuzz/corpus/$(1) $(BUILD)/fuzz/new-$(1)
+
+endef
+
 fuzz: $(PROTO_GEN)
 	@mkdir -p $(BUILD)/fuzz
-	$(Q)clang -std=gnu11 -g -O1 -I. -I$(BUILD)/proto $(PC_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/fuzz_frame \
-		tests/fuzz/fuzz_frame.c $(PROTO_SRC) $(BUILD)/proto/vxsec.pb-c.c \
-		$(LIBPROTOBUF)
-	$(Q)$(BUILD)/fuzz/fuzz_frame -max_total_time=$(FUZZ_SECONDS) \
-		-max_len=65536 tests/fuzz/corpus/frame
+	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t)))
 
-# Rewrites the hand-made seeds (one per message kind) into the corpus.
-fuzz-seeds: $(PROTO_LIB)
+# Rewrites the generated seeds (frame: one per message kind; state_body:
+# a body per rotation phase and broken ones) into the corpora.
+fuzz-seeds: $(PROTO_LIB) $(KEYMGR_LIB)
 	@mkdir -p $(BUILD)/fuzz
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_frame \
 		tests/fuzz/seed_frame.c $(PROTO_LIB) $(LIBPROTOBUF)
 	$(Q)$(BUILD)/fuzz/seed_frame tests/fuzz/corpus/frame
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_state_body \
+		tests/fuzz/seed_state_body.c $(KEYMGR_LIB) $(LIBSODIUM)
+	$(Q)$(BUILD)/fuzz/seed_state_body tests/fuzz/corpus/state_body
 
 analyze: $(PROTO_GEN)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

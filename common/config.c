@@ -100,19 +100,14 @@ static int line_clean(const char *line, char *buf, char *why, size_t whylen)
 	return 0;
 }
 
-int config_line(const char *line, char *key, size_t klen, char *val,
-		size_t vlen, char *why, size_t whylen)
+/* The entry of a cleaned line: 1, 0 for nothing, or -EINVAL. */
+static int line_entry(const char *p, char *key, size_t klen, char *val,
+		      size_t vlen, char *why, size_t whylen)
 {
-	char buf[CONFIG_LINE_MAX + 1];
-	const char *p, *k;
+	const char *k;
 	int r;
 
-	if (!klen || !vlen)
-		return fail(why, whylen, "no room for key or value");
-	r = line_clean(line, buf, why, whylen);
-	if (r)
-		return r;
-	p = skip_space(buf);
+	p = skip_space(p);
 	if (!*p || *p == '#')
 		return 0;
 	for (k = p; key_char(*p); p++)
@@ -132,6 +127,22 @@ int config_line(const char *line, char *key, size_t klen, char *val,
 	else
 		r = value_plain(p, val, vlen, why, whylen);
 	return r ? r : 1;
+}
+
+int config_line(const char *line, char *key, size_t klen, char *val,
+		size_t vlen, char *why, size_t whylen)
+{
+	char buf[CONFIG_LINE_MAX + 1];
+	int r;
+
+	if (!klen || !vlen)
+		return fail(why, whylen, "no room for key or value");
+	r = line_clean(line, buf, why, whylen);
+	if (!r)
+		r = line_entry(buf, key, klen, val, vlen, why, whylen);
+	/* buf holds a copy of the value, which may be a secret */
+	explicit_bzero(buf, sizeof(buf));
+	return r;
 }
 
 /*
@@ -165,13 +176,14 @@ static int load_entry(const char *line, config_cb cb, void *arg, char *why,
 	int r;
 
 	r = config_line(line, key, sizeof(key), val, sizeof(val), why, whylen);
-	if (r <= 0)
-		return r;
-	why[0] = '\0';
-	r = cb(arg, key, val, why, whylen);
-	if (r < 0 && !why[0])
-		snprintf(why, whylen, "%s: %s", key, strerror(-r));
-	explicit_bzero(val, sizeof(val)); /* values may be secrets */
+	if (r > 0) {
+		why[0] = '\0';
+		r = cb(arg, key, val, why, whylen);
+		if (r < 0 && !why[0])
+			snprintf(why, whylen, "%s: %s", key, strerror(-r));
+	}
+	/* values may be secrets, a refused one too (partly copied) */
+	explicit_bzero(val, sizeof(val));
 	return r < 0 ? r : 0;
 }
 
@@ -219,11 +231,11 @@ int config_bool(const char *v, bool *out)
 	size_t i;
 
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (!strcasecmp(v, yes[i])) {
+		if (strcasecmp(v, yes[i]) == 0) {
 			*out = true;
 			return 0;
 		}
-		if (!strcasecmp(v, no[i])) {
+		if (strcasecmp(v, no[i]) == 0) {
 			*out = false;
 			return 0;
 		}

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The control socket: a non-blocking server on the loop and a blocking client. */
+/* The control socket server on the loop, the reply buffer and request words. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -10,7 +10,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -60,7 +59,7 @@ set_why(char *why, size_t whylen, const char *fmt, ...)
 	if (!why || !whylen)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap); // NOLINT(clang-analyzer-valist.*)
+	vsnprintf(why, whylen, fmt, ap);
 	va_end(ap);
 }
 
@@ -71,13 +70,20 @@ void ctl_reply_init(struct ctl_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Replies carry the join token and the unlock key: wiped before free. */
 void ctl_reply_cleanup(struct ctl_reply *r)
 {
+	if (r->buf)
+		explicit_bzero(r->buf, r->cap);
 	free(r->buf);
 	ctl_reply_init(r);
 }
 
-/* Room for need more bytes and a NUL; the buffer stays a C string. */
+/*
+ * Room for need more bytes and a NUL; the buffer stays a C string. Never
+ * realloc(): the old buffer may hold a secret, so it is copied, wiped and
+ * freed here rather than left behind in the heap.
+ */
 static int reply_grow(struct ctl_reply *r, size_t need)
 {
 	size_t cap = r->cap ? r->cap : REPLY_FIRST;
@@ -91,9 +97,14 @@ static int reply_grow(struct ctl_reply *r, size_t need)
 		cap *= 2;
 	if (cap == r->cap)
 		return 0;
-	p = realloc(r->buf, cap);
+	p = malloc(cap);
 	if (!p)
 		return r->err = -ENOMEM;
+	if (r->buf) {
+		memcpy(p, r->buf, r->cap);
+		explicit_bzero(r->buf, r->cap);
+		free(r->buf);
+	}
 	r->buf = p;
 	r->cap = cap;
 	return 0;
@@ -120,7 +131,6 @@ int ctl_reply_vprintf(struct ctl_reply *r, const char *fmt, va_list ap)
 	if (r->err)
 		return r->err;
 	va_copy(cp, ap);
-	// NOLINTNEXTLINE(clang-analyzer-valist.*): va_copy'd just above
 	n = vsnprintf(r->buf ? r->buf + r->len : NULL, room, fmt, cp);
 	va_end(cp);
 	if (n < 0)
@@ -657,250 +667,4 @@ void ctl_server_free(struct ctl_server *s)
 	loop_timer_free(s->retry);
 	free(s->path);
 	free(s);
-}
-
-/* ---- client ---- */
-
-static bool plain_byte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || (c && strchr("._-/:=,@+~", c));
-}
-
-/* The escaped request line with its '\n'; -E2BIG if it does not fit. */
-static int request_build(int argc, char **argv, char *buf, size_t *len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-	const unsigned char *p;
-	int i;
-
-	for (i = 0; i < argc; i++) {
-		if (n + 3 > CTL_REQUEST_MAX)
-			return -E2BIG;
-		if (i)
-			buf[n++] = ' ';
-		if (!argv[i][0]) {
-			buf[n++] = '"';
-			buf[n++] = '"';
-		}
-		for (p = (const unsigned char *)argv[i]; *p; p++) {
-			if (n + 3 > CTL_REQUEST_MAX)
-				return -E2BIG;
-			if (plain_byte(*p)) {
-				buf[n++] = (char)*p;
-				continue;
-			}
-			buf[n++] = '%';
-			buf[n++] = hex[*p >> 4];
-			buf[n++] = hex[*p & 15];
-		}
-	}
-	if (n + 1 > CTL_REQUEST_MAX)
-		return -E2BIG;
-	buf[n++] = '\n';
-	*len = n;
-	return 0;
-}
-
-/* "vxsec-keymgr" for "/run/vxsec-keymgr.sock". */
-static void daemon_name(const char *path, char *name, size_t len)
-{
-	const char *base = strrchr(path, '/');
-	size_t n;
-
-	base = base ? base + 1 : path;
-	n = strlen(base);
-	if (n > 5 && !strcmp(base + n - 5, ".sock"))
-		n -= 5;
-	if (!n)
-		snprintf(name, len, "the daemon");
-	else
-		snprintf(name, len, "%.*s", (int)n, base);
-}
-
-static int client_connect(const char *path, const char *name, char *why,
-			  size_t whylen)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = CTL_WRITE_MS / 1000 };
-	int fd, err;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		set_why(why, whylen, "socket path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		err = -errno;
-		set_why(why, whylen, "socket: %s", strerror(-err));
-		return err;
-	}
-	if (!setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
-	    !setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) &&
-	    !connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
-		return fd;
-	err = -errno;
-	close(fd);
-	if (err == -ENOENT || err == -ECONNREFUSED)
-		set_why(why, whylen,
-			"cannot connect to %s: %s — is %s running?", path,
-			strerror(-err), name);
-	else if (err == -EACCES || err == -EPERM)
-		set_why(why, whylen, "cannot connect to %s: %s — run as root",
-			path, strerror(-err));
-	else
-		set_why(why, whylen, "cannot connect to %s: %s", path,
-			strerror(-err));
-	return err;
-}
-
-static int send_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* "<code>" of the first line: 1-3 digits, at most 255; else -1. */
-static int parse_code(const char *head, size_t len)
-{
-	int code = 0;
-	size_t i;
-
-	if (len < 1 || len > 3)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (head[i] < '0' || head[i] > '9')
-			return -1;
-		code = code * 10 + (head[i] - '0');
-	}
-	return code <= 255 ? code : -1;
-}
-
-/* Eats the first line from *p; -1 until it is complete, -2 if malformed. */
-static int take_head(char *head, size_t *hlen, const char **p, size_t *left)
-{
-	char ch;
-	int code;
-
-	while (*left) {
-		ch = *(*p)++;
-		(*left)--;
-		if (ch == '\n') {
-			code = parse_code(head, *hlen);
-			return code < 0 ? -2 : code;
-		}
-		if (*hlen == HEAD_MAX)
-			return -2;
-		head[(*hlen)++] = ch;
-	}
-	return -1;
-}
-
-/*
- * The code and the whole body, read at once: a slow consumer of out (a
- * pager) must not hold the daemon's socket until its deadline cuts it.
- */
-static int reply_recv(int fd, struct ctl_reply *body, const char *name,
-		      char *why, size_t whylen)
-{
-	char buf[16384], head[HEAD_MAX];
-	size_t hlen = 0, left;
-	const char *p;
-	int code = -1;
-	ssize_t n;
-
-	while ((n = recv(fd, buf, sizeof(buf), 0)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			set_why(why, whylen, "no reply from %s within %d s",
-				name, CTL_WRITE_MS / 1000);
-			return -ETIMEDOUT;
-		}
-		if (n < 0) {
-			code = -errno;
-			set_why(why, whylen, "reading the reply of %s: %s",
-				name, strerror(-code));
-			return code;
-		}
-		p = buf;
-		left = (size_t)n;
-		if (code < 0)
-			code = take_head(head, &hlen, &p, &left);
-		if (code == -2) {
-			set_why(why, whylen, "malformed reply from %s", name);
-			return -EPROTO;
-		}
-		if (ctl_reply_append(body, p, left)) {
-			set_why(why, whylen, "reply from %s: %s", name,
-				strerror(-body->err));
-			return body->err;
-		}
-	}
-	if (code < 0)
-		set_why(why, whylen, "%s closed the connection without a reply",
-			name);
-	return code < 0 ? -EPROTO : code;
-}
-
-static int reply_write(const struct ctl_reply *body, FILE *out, char *why,
-		       size_t whylen)
-{
-	if ((body->len && fwrite(body->buf, 1, body->len, out) != body->len) ||
-	    fflush(out)) {
-		set_why(why, whylen, "cannot write the reply: %s",
-			strerror(errno));
-		return -EIO;
-	}
-	return 0;
-}
-
-int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
-	     size_t whylen)
-{
-	char req[CTL_REQUEST_MAX], name[64];
-	struct ctl_reply body;
-	size_t len = 0;
-	int fd, r, sent;
-
-	if (argc < 1) {
-		set_why(why, whylen, "no command");
-		return -EINVAL;
-	}
-	if (argc > CTL_ARGS_MAX || request_build(argc, argv, req, &len)) {
-		set_why(why, whylen,
-			"request too long: at most %d words and %d bytes",
-			CTL_ARGS_MAX, CTL_REQUEST_MAX);
-		return -E2BIG;
-	}
-	daemon_name(path, name, sizeof(name));
-	fd = client_connect(path, name, why, whylen);
-	if (fd < 0)
-		return fd;
-	/* A refusing server may close before reading: its reply still counts. */
-	sent = send_all(fd, req, len);
-	ctl_reply_init(&body);
-	r = reply_recv(fd, &body, name, why, whylen);
-	close(fd);
-	if (r < 0 && sent < 0) {
-		set_why(why, whylen, "sending to %s: %s", name,
-			strerror(-sent));
-		r = sent;
-	}
-	if (r >= 0 && reply_write(&body, out, why, whylen))
-		r = -EIO;
-	ctl_reply_cleanup(&body);
-	return r;
 }

@@ -68,10 +68,10 @@ static int grow(struct loop *l, size_t fd)
 		n *= 2;
 	if (n == l->n_fd)
 		return 0;
-	p = realloc(l->by_fd, n * sizeof(*p));
+	p = realloc(l->by_fd, n * sizeof(struct handler *));
 	if (!p)
 		return -ENOMEM;
-	memset(p + l->n_fd, 0, (n - l->n_fd) * sizeof(*p));
+	memset(p + l->n_fd, 0, (n - l->n_fd) * sizeof(struct handler *));
 	l->by_fd = p;
 	l->n_fd = n;
 	return 0;

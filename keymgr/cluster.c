@@ -80,7 +80,7 @@ static bool same_addrs(const struct node *n, const struct node_addr *addrs,
 		return false;
 	for (size_t i = 0; i < n_addrs; i++)
 		if (n->addrs[i].len != addrs[i].len ||
-		    memcmp(n->addrs[i].ip, addrs[i].ip, addrs[i].len))
+		    memcmp(n->addrs[i].ip, addrs[i].ip, addrs[i].len) != 0)
 			return false;
 	return true;
 }
@@ -136,7 +136,9 @@ int cluster_hello(struct cluster *c, const char *id,
 
 	if (!addrs_ok(addrs, n_addrs))
 		return -EINVAL;
-	moved = n && !same_addrs(n, addrs, n_addrs);
+	if (!n)
+		return -ENOENT; /* a stranger: what registry_hello() says too */
+	moved = !same_addrs(n, addrs, n_addrs);
 	err = registry_hello(c->reg, id, boot_id);
 	if (err < 0)
 		return err;

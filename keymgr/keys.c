@@ -18,6 +18,8 @@ int keys_pair(const uint8_t master[KEYS_MASTER_LEN], uint32_t generation,
 {
 	uint8_t salt[crypto_generichash_blake2b_SALTBYTES];
 	uint8_t personal[crypto_generichash_blake2b_PERSONALBYTES];
+	/* personalisation bytes, not a C string: no NUL */
+	static const uint8_t label[5] = { 'v', 'x', 'p', 'k', '1' };
 
 	if (!from || !to || generation == 0 || !from->index ||
 	    from->index > KEYS_INDEX_MAX || !to->index ||
@@ -31,7 +33,7 @@ int keys_pair(const uint8_t master[KEYS_MASTER_LEN], uint32_t generation,
 	/* personal: receiver incarnation | receiver index | "vxpk1" */
 	put_be(personal, to->incarnation, 8);
 	put_be(personal + 8, to->index, 3);
-	memcpy(personal + 11, "vxpk1", 5);
+	memcpy(personal + 11, label, sizeof(label));
 	crypto_generichash_blake2b_salt_personal(out, KEYS_PAIR_LEN, NULL, 0,
 						 master, KEYS_MASTER_LEN, salt,
 						 personal);

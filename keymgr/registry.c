@@ -47,7 +47,8 @@ static size_t *slot_of(const struct registry *r, const char *id)
 	if (!r->n_slots)
 		return NULL;
 	for (i = hash(id) & mask;; i = (i + 1) & mask)
-		if (!r->slots[i] || !strcmp(r->nodes[r->slots[i] - 1].id, id))
+		if (!r->slots[i] ||
+		    strcmp(r->nodes[r->slots[i] - 1].id, id) == 0)
 			return &r->slots[i];
 }
 
@@ -73,7 +74,9 @@ struct node *registry_find(struct registry *r, const char *id)
 {
 	size_t *s = slot_of(r, id);
 
-	return s && *s ? &r->nodes[*s - 1] : NULL;
+	if (!s || !*s)
+		return NULL;
+	return &r->nodes[*s - 1];
 }
 
 static bool id_ok(const char *id)
@@ -147,7 +150,7 @@ int registry_hello(struct registry *r, const char *id,
 	if (!n)
 		return err;
 	n->state = NODE_CONNECTED;
-	if (!memcmp(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN))
+	if (memcmp(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN) == 0)
 		return 0;
 	memcpy(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN);
 	n->incarnation++;

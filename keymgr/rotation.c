@@ -217,7 +217,8 @@ static int advance(struct rotation *r, uint64_t now, const uint32_t *nodes,
 		if (!done)
 			return 0;
 		deadline_passed(r, o);
-		if (!retiring(r)) { /* the first generation: nothing to retire */
+		/* The first generation: nothing to retire, no grace. */
+		if (!retiring(r)) {
 			retire(r, now, o);
 			return 1;
 		}

@@ -31,8 +31,9 @@
 #define FLAG_AUTOLOCK 0x0001u
 #define B32_KEY_LEN 52
 
-__attribute__((format(printf, 4, 5))) static int
-fail(char *why, size_t whylen, int err, const char *fmt, ...)
+/* The reason, in why when the caller gave room for one. */
+__attribute__((format(printf, 3, 4))) static void
+explain(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -41,8 +42,11 @@ fail(char *why, size_t whylen, int err, const char *fmt, ...)
 		vsnprintf(why, whylen, fmt, ap);
 		va_end(ap);
 	}
-	return err;
 }
+
+/* Says why, then is err: a macro so the analyzer sees the error it returns. */
+#define fail(why, whylen, err, ...) \
+	(explain((why), (whylen), __VA_ARGS__), (err))
 
 /* ---- files and keys ---- */
 
@@ -154,7 +158,7 @@ int state_unlock_parse(const char *text, uint8_t key[STATE_KEY_LEN])
 	while (n && isspace((unsigned char)text[n - 1]))
 		n--;
 	if (n != STATE_UNLOCK_TEXT_LEN ||
-	    strncasecmp(text, STATE_UNLOCK_PREFIX, plen))
+	    strncasecmp(text, STATE_UNLOCK_PREFIX, plen) != 0)
 		return -EINVAL;
 	if (base32_decode(text + plen, B32_KEY_LEN, key, STATE_KEY_LEN) !=
 	    STATE_KEY_LEN) {
@@ -209,7 +213,7 @@ static bool key_fits(const struct sealed *s, const uint8_t *key)
 	uint8_t id[KEY_ID_LEN];
 
 	key_id(key, id);
-	return !memcmp(id, s->file + KEY_ID_OFF, KEY_ID_LEN);
+	return memcmp(id, s->file + KEY_ID_OFF, KEY_ID_LEN) == 0;
 }
 
 static int seal_write(const char *path, const uint8_t key[STATE_KEY_LEN],
@@ -241,13 +245,15 @@ static int seal_write(const char *path, const uint8_t key[STATE_KEY_LEN],
 static int sealed_read(struct sealed *s, const char *path, char *why, size_t wl)
 {
 	struct stat st;
+	size_t magic; /* bytes of magic a short file can hold */
 	int err = stat(path, &st) ? -errno : 0;
 
 	if (err == -ENOENT)
 		return fail(why, wl, err, "no state file %s yet", path);
 	if (!err && st.st_size > STATE_FILE_MAX)
 		err = -EFBIG;
-	s->file = err ? NULL : malloc((size_t)st.st_size + 1);
+	/* zeroed: no byte is left undefined whatever read_exact() returns */
+	s->file = err ? NULL : calloc(1, (size_t)st.st_size + 1);
 	if (!err && !s->file)
 		err = -ENOMEM;
 	if (!err) {
@@ -257,7 +263,8 @@ static int sealed_read(struct sealed *s, const char *path, char *why, size_t wl)
 	if (err)
 		return fail(why, wl, err, "state file %s: %s", path,
 			    strerror(-err));
-	if (memcmp(s->file, MAGIC, s->len < MAGIC_LEN ? s->len : MAGIC_LEN))
+	magic = s->len < MAGIC_LEN ? s->len : MAGIC_LEN;
+	if (memcmp(s->file, MAGIC, magic) != 0)
 		return fail(why, wl, -EBADMSG, "%s is not a vxsec state file",
 			    path);
 	if (s->len < HDR_LEN)
@@ -442,7 +449,7 @@ int state_load(const char *dir, const uint8_t *unlock_key,
 		err = state_body_decode(s.body, s.body_len, reg, rot, x, what,
 					sizeof(what));
 		if (err)
-			fail(why, whylen, err, "state file %s: %s", path, what);
+			explain(why, whylen, "state file %s: %s", path, what);
 	}
 	if (!err)
 		*autolock = s.flags & FLAG_AUTOLOCK;
@@ -488,14 +495,14 @@ int state_rekey(const char *dir, const uint8_t old_key[STATE_KEY_LEN],
 	if (!err && !autolock) {
 		err = key_file_write(dir, STATE_KEY_NEW_FILE, new_key);
 		if (err)
-			fail(why, whylen, err, "state key %s/%s: %s", dir,
-			     STATE_KEY_NEW_FILE, strerror(-err));
+			explain(why, whylen, "state key %s/%s: %s", dir,
+				STATE_KEY_NEW_FILE, strerror(-err));
 	}
 	if (!err) {
 		err = seal_write(path, new_key, autolock, s.body, s.body_len);
 		if (err)
-			fail(why, whylen, err, "state file %s: %s", path,
-			     strerror(-err));
+			explain(why, whylen, "state file %s: %s", path,
+				strerror(-err));
 	}
 	if (!err)
 		err = keys_settle(dir, autolock, !autolock, why, whylen);

@@ -11,8 +11,9 @@
 
 #define SERIAL_MAX 47
 
-__attribute__((format(printf, 4, 5))) static int
-fail(char *why, size_t whylen, int err, const char *fmt, ...)
+/* The reason, in why when the caller gave room for one. */
+__attribute__((format(printf, 3, 4))) static void
+explain(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -21,8 +22,11 @@ fail(char *why, size_t whylen, int err, const char *fmt, ...)
 		vsnprintf(why, whylen, fmt, ap);
 		va_end(ap);
 	}
-	return err;
 }
+
+/* Says why, then is err: a macro so the analyzer sees the error it returns. */
+#define fail(why, whylen, err, ...) \
+	(explain((why), (whylen), __VA_ARGS__), (err))
 
 void state_extra_wipe(struct state_extra *x)
 {
@@ -359,15 +363,26 @@ static int get_extra(struct rbuf *r, struct state_extra *x, char *why,
 	return 0;
 }
 
-/* A length-prefixed string of at most max bytes into out[max + 1]. */
-static int get_str(struct rbuf *r, char *out, size_t max)
+/*
+ * A length-prefixed string (what) of node record rec, at most max bytes
+ * and no NUL among them, into out[max + 1]. Truncation is not reported
+ * here but once the record is read.
+ */
+static int get_str(struct rbuf *r, char *out, size_t max, const char *what,
+		   size_t rec, char *why, size_t wl)
 {
 	size_t n = get_be(r, 1);
 
-	if (r->truncated || n > max)
-		return r->truncated ? -EBADMSG : (int)n;
+	if (r->truncated)
+		return 0;
+	if (n > max)
+		return fail(why, wl, -EBADMSG,
+			    "node record %zu: %s of %zu bytes", rec, what, n);
 	get(r, out, n);
 	out[n] = '\0';
+	if (!r->truncated && memchr(out, '\0', n))
+		return fail(why, wl, -EBADMSG,
+			    "node record %zu: %s holds a NUL byte", rec, what);
 	return 0;
 }
 
@@ -375,13 +390,12 @@ static int get_node(struct rbuf *r, struct node *n, size_t rec, char *why,
 		    size_t wl)
 {
 	size_t i;
-	int bad;
+	int err;
 
 	memset(n, 0, sizeof(*n));
-	bad = get_str(r, n->id, REGISTRY_ID_MAX);
-	if (bad > 0)
-		return fail(why, wl, -EBADMSG,
-			    "node record %zu: id of %d bytes", rec, bad);
+	err = get_str(r, n->id, REGISTRY_ID_MAX, "id", rec, why, wl);
+	if (err)
+		return err;
 	n->index = (uint32_t)get_be(r, 4);
 	n->incarnation = get_be(r, 8);
 	get(r, n->boot_id, REGISTRY_BOOT_ID_LEN);
@@ -401,11 +415,10 @@ static int get_node(struct rbuf *r, struct node *n, size_t rec, char *why,
 				    rec, i + 1, n->addrs[i].len);
 		get(r, n->addrs[i].ip, n->addrs[i].len);
 	}
-	bad = get_str(r, n->cert_serial, SERIAL_MAX);
-	if (bad > 0)
-		return fail(why, wl, -EBADMSG,
-			    "node record %zu: certificate serial of %d bytes",
-			    rec, bad);
+	err = get_str(r, n->cert_serial, SERIAL_MAX, "certificate serial", rec,
+		      why, wl);
+	if (err)
+		return err;
 	return r->truncated ? truncated(r, "node record", rec, why, wl) : 0;
 }
 

@@ -30,7 +30,7 @@ static int keyset_init(struct keyset *ks, size_t cap)
 	if (!cap)
 		return 0;
 	ks->pk = calloc(cap, sizeof(*ks->pk));
-	ks->ptr = calloc(cap, sizeof(*ks->ptr));
+	ks->ptr = calloc(cap, sizeof(Vxsec__PairKey *));
 	ks->raw = calloc(cap, sizeof(*ks->raw));
 	ks->cap = cap;
 	return ks->pk && ks->ptr && ks->raw ? 0 : -ENOMEM;
@@ -132,7 +132,7 @@ static int snap_peers(struct snap_parts *sp, Vxsec__Snapshot *s,
 	struct node *n;
 
 	sp->peers = calloc(cap ? cap : 1, sizeof(*sp->peers));
-	sp->pp = calloc(cap ? cap : 1, sizeof(*sp->pp));
+	sp->pp = calloc(cap ? cap : 1, sizeof(Vxsec__Peer *));
 	if (!sp->peers || !sp->pp)
 		return -ENOMEM;
 	for (size_t i = 0; (n = cluster_node(c, (uint32_t)i + 1)); i++) {

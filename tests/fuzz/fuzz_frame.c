@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "proto/frame.h"
-#include "tests/fuzz/fuzz_frame.h"
+#include "tests/fuzz/fuzz.h"
 
 #define FUZZ_FRAME_MAX (1u << 20)
 
@@ -31,7 +31,7 @@ static void roundtrip(Vxsec__Envelope *env)
 	frame_free(again);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_frame(const uint8_t *data, size_t size)
 {
 	char why[FRAME_WHY_MAX];
 	Vxsec__Envelope *env;

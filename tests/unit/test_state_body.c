@@ -112,7 +112,12 @@ static void craft_body(struct craft *c, int bad)
 		const char *id = i == 1 ? "n1" : bad == 8 ? "n/2" : "n2";
 		uint32_t index = i == 1 ? 1 : bad == 10 ? 0 : 2;
 
-		put_str(c, i == 2 && bad == 9 ? "n1" : id);
+		if (i == 2 && bad == 17) {
+			put(c, 2, 1);
+			put_raw(c, "n\0", 2); /* "n" as far as C can tell */
+		} else {
+			put_str(c, i == 2 && bad == 9 ? "n1" : id);
+		}
 		put(c, i == 2 && bad == 11 ? 1 : index, 4);
 		put(c, 1, 8);
 		put_raw(c, zero, 16);
@@ -120,7 +125,12 @@ static void craft_body(struct craft *c, int bad)
 		put(c, bad == 13 ? 9 : 1, 1);
 		put(c, bad == 14 ? 5 : 4, 1);
 		put_raw(c, zero, bad == 14 ? 5 : 4);
-		put_str(c, bad == 15 ? "xyz" : "0a");
+		if (bad == 18) {
+			put(c, 3, 1);
+			put_raw(c, "0a\0", 3);
+		} else {
+			put_str(c, bad == 15 ? "xyz" : "0a");
+		}
 	}
 	if (bad == 16)
 		put(c, 0, 1);
@@ -168,6 +178,8 @@ static void test_body_decode(void **state)
 		"node record 1: address 1 of length 5 (want 4 or 16)",
 		"node record 1: bad certificate serial",
 		"1 bytes of trailing data after byte",
+		"node record 2: id holds a NUL byte",
+		"node record 1: certificate serial holds a NUL byte",
 	};
 	struct craft c;
 	char why[256];

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/* Writes the seed corpus of the state body fuzzer: bodies of each phase, and broken ones. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "keymgr/state.h"
+
+static const char *dir;
+static const struct rot_config cfg = { 1000, 100, 10 };
+static char pem[] = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n"
+		    "-----END PRIVATE KEY-----\n";
+
+static void write_file(const char *name, const uint8_t *buf, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f))
+		exit(1);
+}
+
+/* The body of reg and rot as name, then variants that must be refused. */
+static void put(const char *name, struct registry *reg,
+		const struct rotation *rot, const struct state_extra *x,
+		int broken)
+{
+	char bad[128];
+	uint8_t *body, *b;
+	size_t len;
+
+	if (state_body_encode(reg, rot, x, &body, &len))
+		exit(1);
+	write_file(name, body, len);
+	if (broken) {
+		b = malloc(len + 1);
+		if (!b)
+			exit(1);
+		memcpy(b, body, len);
+		b[len] = 0;
+		snprintf(bad, sizeof(bad), "%s-trailing", name);
+		write_file(bad, b, len + 1);
+		snprintf(bad, sizeof(bad), "%s-truncated", name);
+		write_file(bad, b, len / 2);
+		b[8] = 9; /* the rotation phase */
+		snprintf(bad, sizeof(bad), "%s-bad-phase", name);
+		write_file(bad, b, len);
+		free(b);
+	}
+	sodium_free(body);
+}
+
+static void node(struct registry *reg, const char *id, uint32_t index,
+		 enum node_state state, size_t n_addrs, const char *serial)
+{
+	struct node n = { .index = index,
+			  .incarnation = index + 1,
+			  .state = state,
+			  .n_addrs = n_addrs };
+
+	snprintf(n.id, sizeof(n.id), "%s", id);
+	snprintf(n.cert_serial, sizeof(n.cert_serial), "%s", serial);
+	memset(n.boot_id, (int)index, sizeof(n.boot_id));
+	for (size_t i = 0; i < n_addrs; i++) {
+		n.addrs[i].len = i % 2 ? 16 : 4;
+		memset(n.addrs[i].ip, (int)(10 + i), n.addrs[i].len);
+	}
+	if (registry_restore(reg, &n))
+		exit(1);
+}
+
+static void gen(struct rotation *rot, uint32_t g, enum gen_phase phase)
+{
+	struct rot_gen *p = &rot->gens[rot->n_gens++];
+
+	p->g = g;
+	p->phase = phase;
+	memset(p->master, (int)g, sizeof(p->master));
+}
+
+int main(int argc, char **argv)
+{
+	struct registry *reg = registry_new();
+	struct state_extra x = { .ca_key_pem = pem,
+				 .ca_key_pem_len = sizeof(pem) - 1 };
+	struct state_extra none = { 0 };
+	struct rotation rot;
+
+	dir = argc > 1 ? argv[1] : ".";
+	if (sodium_init() < 0 || !reg)
+		return 1;
+	rot_init(&rot, &cfg, NULL, NULL);
+	put("empty", reg, &rot, &none, 1);
+
+	memset(x.token_secret, 0x5a, sizeof(x.token_secret));
+	node(reg, "node-1", 1, NODE_DISCONNECTED, 2, "0a1b2c");
+	node(reg, "node_2.lab", 4, NODE_REMOVED, 0, "");
+	node(reg, "n3", 7, NODE_CONNECTED, REGISTRY_ADDRS_MAX, "ff");
+	gen(&rot, 1, GEN_COMMITTED);
+	rot.revision = 12;
+	rot.wait_revision = 11;
+	rot.next_due = 123456789;
+	put("idle", reg, &rot, &x, 1);
+
+	gen(&rot, 2, GEN_PREPARED);
+	rot.phase = ROT_PREPARE;
+	rot.target = 2;
+	rot.requested = true;
+	put("prepare", reg, &rot, &x, 1);
+
+	rot.gens[0].phase = GEN_RETIRING;
+	rot.gens[1].phase = GEN_COMMITTED;
+	rot.phase = ROT_COMMIT;
+	put("commit", reg, &rot, &none, 0);
+	rot.phase = ROT_GRACE;
+	rot.requested = false;
+	put("grace", reg, &rot, &x, 0);
+
+	rot_cleanup(&rot);
+	registry_free(reg);
+	return 0;
+}
