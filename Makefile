@@ -306,12 +306,12 @@ fuzz-seeds: $(PROTO_LIB) $(KEYMGR_LIB)
 analyze: $(PROTO_GEN)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr -I. -I$(BUILD)/proto $(XFRM_SRC) $(PROTO_SRC) \
-		$(COMMON_SRC) $(KEYMGR_SRC)
+		$(COMMON_SRC) $(KEYMGR_SRC) keymgr/main.c
 	$(Q)clang-tidy --quiet $(XFRM_SRC) $(PROTO_SRC) $(COMMON_SRC) \
-		$(KEYMGR_SRC) -- $(CFLAGS)
+		$(KEYMGR_SRC) keymgr/main.c -- $(CFLAGS)
 
 FORMAT_FILES = $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h $(COMMON_SRC) \
-	common/*.h $(KEYMGR_SRC) keymgr/*.h tests/*/*.c \
+	common/*.h $(KEYMGR_SRC) keymgr/main.c keymgr/*.h tests/*/*.c \
 	tests/*/*.h
 
 format:

@@ -51,7 +51,7 @@ static const char *node_state_name(enum node_state s)
 static bool want_json(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--json"))
+		if (strcmp(argv[i], "--json") == 0)
 			return true;
 	return false;
 }
@@ -217,7 +217,7 @@ static int cmd_token(struct leader *l, int argc, char **argv,
 		ctl_reply_printf(r, "usage: token show|rotate\n");
 		return LEADER_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "rotate")) {
+	if (strcmp(argv[1], "rotate") == 0) {
 		err = leader_token_rotate(l);
 		if (err) {
 			ctl_reply_printf(r, "cannot save the new token: %s\n",
@@ -297,7 +297,7 @@ static int cmd_unlock(struct leader *l, int argc, char **argv,
 		ctl_reply_printf(r, "usage: unlock-key show|rotate\n");
 		return LEADER_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "show")) {
+	if (strcmp(argv[1], "show") == 0) {
 		if (!l->autolock) {
 			ctl_reply_printf(r,
 					 "autolock is off: the state key "
@@ -323,22 +323,22 @@ int admin_handle(void *arg, int argc, char **argv, struct ctl_reply *r)
 	struct leader *l = arg;
 	const char *cmd = argv[0];
 
-	if (!strcmp(cmd, "status")) {
+	if (strcmp(cmd, "status") == 0) {
 		if (want_json(argc, argv))
 			status_json(l, r);
 		else
 			status_text(l, r);
 		return 0;
 	}
-	if (!strcmp(cmd, "nodes"))
+	if (strcmp(cmd, "nodes") == 0)
 		return cmd_nodes(l, argc, argv, r);
-	if (!strcmp(cmd, "token"))
+	if (strcmp(cmd, "token") == 0)
 		return cmd_token(l, argc, argv, r);
-	if (!strcmp(cmd, "rotate"))
+	if (strcmp(cmd, "rotate") == 0)
 		return cmd_rotate(l, r);
-	if (!strcmp(cmd, "remove"))
+	if (strcmp(cmd, "remove") == 0)
 		return cmd_remove(l, argc, argv, r);
-	if (!strcmp(cmd, "unlock-key"))
+	if (strcmp(cmd, "unlock-key") == 0)
 		return cmd_unlock(l, argc, argv, r);
 	ctl_reply_printf(
 		r, "unknown command \"%s\" (see vxsec-keymgr --help)\n", cmd);

@@ -149,7 +149,7 @@ static int configure(struct leader_config *cfg, const struct opts *o)
 static int read_unlock(const char *file, uint8_t key[STATE_KEY_LEN])
 {
 	char line[256];
-	FILE *f = strcmp(file, "-") ? fopen(file, "re") : stdin;
+	FILE *f = strcmp(file, "-") != 0 ? fopen(file, "re") : stdin;
 	int err = -EINVAL;
 
 	if (!f) {
@@ -258,12 +258,12 @@ int main(int argc, char **argv)
 		return LEADER_EXIT_FAIL;
 	log_init("vxsec-keymgr", cfg.verbose ? LOG_DEBUG : LOG_INFO);
 	cmd = argv[optind];
-	if (!strcmp(cmd, "run") && optind + 1 == argc)
+	if (strcmp(cmd, "run") == 0 && optind + 1 == argc)
 		return cmd_run(&cfg, &o);
-	if (!strcmp(cmd, "init"))
+	if (strcmp(cmd, "init") == 0)
 		return cmd_init(&cfg, argc - optind, argv + optind);
 	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
-		if (!strcmp(cmd, remote[i]))
+		if (strcmp(cmd, remote[i]) == 0)
 			return cmd_remote(&cfg, argc - optind, argv + optind);
 	fprintf(stderr, "vxsec-keymgr: unknown command \"%s\"\n\n%s", cmd,
 		usage_text);

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-keymgr settings: defaults, and each config key checked and set. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/config.h"
+#include "leader.h"
+
+void leader_config_defaults(struct leader_config *c)
+{
+	char why[64];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", LEADER_STATE_DIR);
+	snprintf(c->socket, sizeof(c->socket), "%s", LEADER_SOCKET);
+	leader_config_set(c, "listen", LEADER_LISTEN, why, sizeof(why));
+	c->rotate_interval_ms = 12ull * 3600 * 1000;
+	c->ack_deadline_ms = 30000;
+	c->grace_ms = 10000;
+	c->cert_life_ms = 30ull * 86400 * 1000;
+}
+
+static int set_path(char *dst, size_t len, const char *key, const char *val,
+		    char *why, size_t whylen)
+{
+	if (!*val || strlen(val) >= len) {
+		snprintf(why, whylen, "%s: empty or too long", key);
+		return -EINVAL;
+	}
+	snprintf(dst, len, "%s", val);
+	return 0;
+}
+
+static int set_duration(uint64_t *dst, uint64_t min, const char *key,
+			const char *val, char *why, size_t whylen)
+{
+	uint64_t v;
+
+	if (config_duration_ms(val, &v) || v < min) {
+		snprintf(why, whylen,
+			 "%s: \"%s\" is not a duration of at least %llu ms "
+			 "(e.g. 500ms, 30s, 5m, 12h, 1d)",
+			 key, val, (unsigned long long)min);
+		return -EINVAL;
+	}
+	*dst = v;
+	return 0;
+}
+
+int leader_config_set(struct leader_config *c, const char *key, const char *val,
+		      char *why, size_t whylen)
+{
+	if (strcmp(key, "state_dir") == 0)
+		return set_path(c->state_dir, sizeof(c->state_dir), key, val,
+				why, whylen);
+	if (strcmp(key, "socket") == 0)
+		return set_path(c->socket, sizeof(c->socket), key, val, why,
+				whylen);
+	if (strcmp(key, "listen") == 0) {
+		if (config_addr_port(val, &c->listen, &c->listen_len)) {
+			snprintf(why, whylen,
+				 "listen: \"%s\" is not ADDRESS:PORT "
+				 "(e.g. 0.0.0.0:7120, [::]:7120)",
+				 val);
+			return -EINVAL;
+		}
+		snprintf(c->listen_text, sizeof(c->listen_text), "%s", val);
+		return 0;
+	}
+	if (strcmp(key, "rotate_interval") == 0)
+		return set_duration(&c->rotate_interval_ms, 1000, key, val, why,
+				    whylen);
+	if (strcmp(key, "ack_deadline") == 0)
+		return set_duration(&c->ack_deadline_ms, 100, key, val, why,
+				    whylen);
+	if (strcmp(key, "grace") == 0)
+		return set_duration(&c->grace_ms, 0, key, val, why, whylen);
+	if (strcmp(key, "cert_lifetime") == 0)
+		return set_duration(&c->cert_life_ms, 10000, key, val, why,
+				    whylen);
+	if (strcmp(key, "autolock") == 0 || strcmp(key, "verbose") == 0) {
+		bool *b = key[0] == 'a' ? &c->autolock : &c->verbose;
+
+		if (!config_bool(val, b))
+			return 0;
+		snprintf(why, whylen, "%s: \"%s\" is not yes or no", key, val);
+		return -EINVAL;
+	}
+	snprintf(why, whylen, "unknown setting \"%s\"", key);
+	return -EINVAL;
+}
