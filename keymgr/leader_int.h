@@ -65,6 +65,7 @@ struct leader {
 	struct client *qhead, *qtail;
 	size_t inflight;
 	size_t n_clients, n_sessions;
+	size_t n_replies; /* join answers waiting for the disk */
 	uint64_t started_ms, rot_started_ms, last_rotation_ms;
 	uint32_t last_rotation_gen;
 	uint64_t rotations;

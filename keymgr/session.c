@@ -172,17 +172,22 @@ static int pump_one(struct client *cl)
 	return 1;
 }
 
-void session_pump_all(struct leader *l)
+/* Serves the queue: one batch at a time per client, the total capped. */
+static void pump_queue(struct leader *l)
 {
 	struct client *cl;
 
-	for (cl = l->clients; cl; cl = cl->next)
-		if (owed(cl) && !cl->inflight)
-			enqueue(cl);
-	/* One batch at a time per client; the total is capped. */
 	while (l->inflight < INFLIGHT_MAX && (cl = dequeue(l)))
 		if (!cl->inflight && pump_one(cl) && owed(cl) && !cl->inflight)
 			enqueue(cl); /* written at once, more is owed */
+}
+
+void session_pump_all(struct leader *l)
+{
+	for (struct client *cl = l->clients; cl; cl = cl->next)
+		if (owed(cl) && !cl->inflight)
+			enqueue(cl);
+	pump_queue(l);
 }
 
 static void on_drained(struct conn *c, void *arg)
@@ -198,16 +203,18 @@ static void on_drained(struct conn *c, void *arg)
 		enqueue(cl);
 	/* Room again: give the waiting ones a turn. */
 	if (l->qhead && l->inflight < INFLIGHT_MAX / 2)
-		session_pump_all(l);
+		pump_queue(l);
 }
 
 void session_release_replies(struct leader *l)
 {
-	for (struct client *cl = l->clients; cl; cl = cl->next) {
+	for (struct client *cl = l->clients; cl && l->n_replies;
+	     cl = cl->next) {
 		if (!cl->reply || cl->reply_after > l->persisted)
 			continue;
 		send_frame(cl, cl->reply, cl->reply_len);
 		cl->reply = NULL;
+		l->n_replies--;
 		cl->closing = true;
 		conn_close(cl->conn, "joined", true);
 	}
@@ -292,6 +299,7 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 	}
 	/* The answer leaves once the new member is on disk. */
 	cl->reply_after = cluster_revision(&l->cl);
+	l->n_replies++;
 	snprintf(cl->peer, sizeof(cl->peer), "%s", in->node_id);
 	leader_kick(l);
 }
@@ -524,6 +532,8 @@ static void on_closed(struct conn *c, const char *why, void *arg)
 	l->inflight -= cl->inflight;
 	unlink_client(l, cl);
 	l->n_clients--;
+	if (cl->reply)
+		l->n_replies--;
 	frame_buf_free(cl->reply, cl->reply_len);
 	free(cl);
 }
