@@ -171,13 +171,18 @@ int conn_send(struct conn *c, const uint8_t *frame, size_t len)
 
 void conn_close(struct conn *c, const char *why, bool flush)
 {
-	if (!flush || !c->out) {
+	if (!flush) {
 		finish(c, why);
 		return;
 	}
+	/*
+	 * The loop finishes it once the queue is out, never this call: the
+	 * owner's closed() must not free what its caller still holds.
+	 */
 	c->closing = true;
 	if (why != c->why)
 		snprintf(c->why, sizeof(c->why), "%s", why);
+	want(c, EPOLLIN | EPOLLOUT);
 }
 
 /* Writes queued frames; 0, -EAGAIN, or the error that ended the conn. */

@@ -50,7 +50,11 @@ struct conn *conn_new(struct loop *l, struct tls_ctx *t, int fd, bool server,
 /* Queues a whole frame (copied; the copy is wiped once sent). */
 int conn_send(struct conn *c, const uint8_t *frame, size_t len);
 
-/* Closes after the queued frames are written (or at once if flush false). */
+/*
+ * flush: closes from the loop once the queued frames are written (closed()
+ * is never called from inside this call). !flush: closes at once, calling
+ * closed() before it returns.
+ */
 void conn_close(struct conn *c, const char *why, bool flush);
 
 struct tls_conn *conn_tls(struct conn *c);

@@ -21,8 +21,10 @@
 
 #include <cmocka.h>
 
-#define KM "build/vxsec-keymgr"
-#define FA "build/tests/fakeagents"
+/* Shell variables set by main() from where this test binary lives, so a
+ * sanitizer build tests its own leader and agents. */
+#define KM "$KM"
+#define FA "$FA"
 
 static char dir[64], sock[128], listen_at[64], token[256];
 static pid_t leader = -1, agents = -1;
@@ -495,6 +497,17 @@ int main(void)
 #undef T
 	};
 
+	char self[512], p[600];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return 1;
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0'; /* <build>/tests */
+	snprintf(p, sizeof(p), "%s/../vxsec-keymgr", self);
+	setenv("KM", p, 1);
+	snprintf(p, sizeof(p), "%s/fakeagents", self);
+	setenv("FA", p, 1);
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests_name("keymgr", tests, NULL, NULL);
 }
