@@ -211,7 +211,7 @@ $(BUILD)/tests/wire%: $(BUILD)/tests/tools/wire%.o $(PROTO_LIB) $(COMMON_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
 
 $(BUILD)/tests/test_keymgr: $(BUILD)/tests/wire/test_keymgr.o | $(KEYMGR_BIN) \
-		$(FAKEAGENTS)
+		$(FAKEAGENTS) $(WIRECLI)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
 

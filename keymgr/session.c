@@ -310,8 +310,8 @@ static void handle_renew(struct client *cl, const struct wire_in *in)
 	uint8_t *f;
 	size_t len;
 
-	if (certify(cl, in, cluster_node(&cl->l->cl, cl->index), &f, &len, why,
-		    sizeof(why))) {
+	if (certify(cl, in, registry_find(cl->l->cl.reg, cl->peer), &f, &len,
+		    why, sizeof(why))) {
 		refuse(cl, WERR_BAD_MESSAGE, why);
 		return;
 	}
@@ -405,8 +405,10 @@ static void session_frame(struct client *cl, const struct wire_in *in)
 	case IN_HELLO:
 		handle_hello(cl, in);
 		return;
+	case IN_RENEW: /* the certificate is enough: no hello needed */
+		handle_renew(cl, in);
+		return;
 	case IN_ACK:
-	case IN_RENEW:
 	case IN_EXPIRE:
 		if (!cl->index) {
 			refuse(cl, WERR_BAD_MESSAGE, "expected a hello first");
@@ -414,8 +416,6 @@ static void session_frame(struct client *cl, const struct wire_in *in)
 		}
 		if (in->type == IN_ACK)
 			handle_ack(cl, in);
-		else if (in->type == IN_RENEW)
-			handle_renew(cl, in);
 		else {
 			log_info("%s: soft expiry of SPI 0x%08x (generation "
 				 "%u): rotating early",

@@ -453,6 +453,33 @@ static void test_cli_errors(void **state)
 	assert_int_equal(sh(out, sizeof(out), KM " -s %s remove", sock), 2);
 }
 
+/* Certificates renew over the session, and by themselves when short. */
+static void test_certificate_renewal(void **state)
+{
+	char out[8192], port[16], *colon;
+	const char *c = path("n1");
+
+	(void)state;
+	assert_int_equal(start_leader("--cert-lifetime 10s"), 0);
+	colon = strrchr(listen_at, ':');
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	assert_int_equal(mkdir(c, 0700), 0);
+	assert_int_equal(sh(out, sizeof(out), "$WIRECLI join %s node-1 %s %s",
+			    token, port, c),
+			 0);
+	assert_int_equal(sh(out, sizeof(out), "$WIRECLI renew %s %s", c, port),
+			 0);
+	assert_non_null(strstr(out, "renewed as node-1"));
+	/* 9 s of session: a renewal is due between 5 and 8 s. */
+	assert_int_equal(
+		sh(out, sizeof(out), "$WIRECLI session %s %s 9", c, port), 0);
+	assert_non_null(strstr(out, "session open"));
+	assert_non_null(strstr(out, "renewed as node-1 (renewal 1)"));
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s nodes --json", sock),
+			 0);
+	assert_non_null(strstr(out, "\"state\":\"disconnected\""));
+}
+
 /* Garbage on the agent port ends that connection only. */
 static void test_garbage_connection(void **state)
 {
@@ -493,6 +520,7 @@ int main(void)
 		T(test_tampered_state_refused),
 		T(test_autolock),
 		T(test_cli_errors),
+		T(test_certificate_renewal),
 		T(test_garbage_connection),
 #undef T
 	};
@@ -508,6 +536,8 @@ int main(void)
 	setenv("KM", p, 1);
 	snprintf(p, sizeof(p), "%s/fakeagents", self);
 	setenv("FA", p, 1);
+	snprintf(p, sizeof(p), "%s/wirecli", self);
+	setenv("WIRECLI", p, 1);
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests_name("keymgr", tests, NULL, NULL);
 }
