@@ -77,7 +77,8 @@ FUZZ_TARGETS := frame state_body config_line ctl_request
 FUZZ_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o)
 WIRESRV := $(BUILD)/tests/wiresrv
 WIRECLI := $(BUILD)/tests/wirecli
-WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr
+WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
+	$(BUILD)/tests/test_leader_embed
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
@@ -214,6 +215,12 @@ $(BUILD)/tests/test_keymgr: $(BUILD)/tests/wire/test_keymgr.o | $(KEYMGR_BIN) \
 		$(FAKEAGENTS) $(WIRECLI)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
+
+$(BUILD)/tests/test_leader_embed: $(BUILD)/tests/wire/test_leader_embed.o \
+		$(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB) | $(KEYMGR_BIN) $(FAKEAGENTS)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF) $(LIBSSL) \
+		$(LIBSODIUM)
 
 $(BUILD)/tests/test_wire: $(BUILD)/tests/wire/test_wire.o $(COMMON_LIB) | $(WIRESRV) $(WIRECLI)
 	$(if $(Q),@echo "  LD      $@")

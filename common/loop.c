@@ -305,6 +305,11 @@ int loop_run(struct loop *l)
 	return 0;
 }
 
+int loop_fd(const struct loop *l)
+{
+	return l->epfd;
+}
+
 void loop_stop(struct loop *l)
 {
 	l->stop = true;

@@ -39,4 +39,10 @@ int loop_run(struct loop *l);
 int loop_run_once(struct loop *l, int timeout_ms);
 void loop_stop(struct loop *l);
 
+/*
+ * The epoll fd: readable when something is ready, for a host that polls
+ * this loop from its own (then loop_run_once(l, 0)).
+ */
+int loop_fd(const struct loop *l);
+
 #endif

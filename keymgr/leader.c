@@ -449,7 +449,6 @@ static void harden(void)
 static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
 		  char *why, size_t whylen)
 {
-	static const int sigs[] = { SIGTERM, SIGINT };
 	int err;
 
 	*code = LEADER_EXIT_STATE;
@@ -463,7 +462,7 @@ static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
 	l->loop = loop_new();
 	l->tick = l->loop ? loop_timer_new(l->loop, on_tick, l) : NULL;
 	l->kick = l->loop ? loop_timer_new(l->loop, on_kick, l) : NULL;
-	if (!l->kick || loop_signals(l->loop, sigs, 2, on_signal, l)) {
+	if (!l->kick) {
 		snprintf(why, whylen, "cannot set up the event loop");
 		return -ENOMEM;
 	}
@@ -480,6 +479,7 @@ static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
 		return err;
 	}
 	cluster_resume(&l->cl, leader_now_ms());
+	leader_kick(l);
 	return loop_timer_arm(l->tick, TICK_MS, TICK_MS);
 }
 
@@ -516,8 +516,22 @@ struct leader *leader_new(const struct leader_config *cfg,
 
 int leader_run(struct leader *l)
 {
-	leader_kick(l);
-	return loop_run(l->loop);
+	static const int sigs[] = { SIGTERM, SIGINT };
+	int err = loop_signals(l->loop, sigs, 2, on_signal, l);
+
+	return err ? err : loop_run(l->loop);
+}
+
+int leader_poll_fd(const struct leader *l)
+{
+	return loop_fd(l->loop);
+}
+
+int leader_dispatch(struct leader *l)
+{
+	int n = loop_run_once(l->loop, 0);
+
+	return n < 0 ? n : 0;
 }
 
 void leader_free(struct leader *l)

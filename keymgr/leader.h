@@ -63,7 +63,9 @@ int leader_init_state(const struct leader_config *cfg, char *token_text,
 
 /*
  * Opens the state (creating a new cluster in default mode if the
- * directory holds none), binds the listen and control sockets. unlock_key:
+ * directory holds none), binds the listen and control sockets. For the
+ * keys it holds it makes the process non-dumpable and without core files;
+ * it also ignores SIGPIPE and raises the fd limit to the hard limit. unlock_key:
  * the 32-byte key of an autolocked state, else NULL. NULL with *exit_code
  * and why on failure; nothing on disk was changed.
  */
@@ -71,8 +73,19 @@ struct leader *leader_new(const struct leader_config *cfg,
 			  const uint8_t *unlock_key, int *exit_code, char *why,
 			  size_t whylen);
 
-/* Serves until SIGTERM or SIGINT; 0, or -errno if the loop failed. */
+/*
+ * Serves until SIGTERM or SIGINT (blocked in the process and taken by the
+ * loop); 0, or -errno if the loop failed.
+ */
 int leader_run(struct leader *l);
+
+/*
+ * Embedded in a host with its own event loop: poll leader_poll_fd() for
+ * input (with a timeout of at most 100 ms: the rotation clock ticks), then
+ * call leader_dispatch(), which never blocks. Signals stay the host's.
+ */
+int leader_poll_fd(const struct leader *l);
+int leader_dispatch(struct leader *l);
 
 /* Persists, closes every connection and wipes every secret. NULL-safe. */
 void leader_free(struct leader *l);
