@@ -13,20 +13,9 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "why.h"
 
 #define HEAD_MAX 8 /* longest first line taken: "<code>" is 1-3 digits */
-
-__attribute__((format(printf, 3, 4))) static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static bool plain_byte(unsigned char c)
 {
@@ -94,14 +83,14 @@ static int client_connect(const char *path, const char *name, char *why,
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		set_why(why, whylen, "socket path too long: %s", path);
+		why_set(why, whylen, "socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
-		set_why(why, whylen, "socket: %s", strerror(-err));
+		why_set(why, whylen, "socket: %s", strerror(-err));
 		return err;
 	}
 	if (!setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
@@ -111,14 +100,14 @@ static int client_connect(const char *path, const char *name, char *why,
 	err = -errno;
 	close(fd);
 	if (err == -ENOENT || err == -ECONNREFUSED)
-		set_why(why, whylen,
+		why_set(why, whylen,
 			"cannot connect to %s: %s — is %s running?", path,
 			strerror(-err), name);
 	else if (err == -EACCES || err == -EPERM)
-		set_why(why, whylen, "cannot connect to %s: %s — run as root",
+		why_set(why, whylen, "cannot connect to %s: %s — run as root",
 			path, strerror(-err));
 	else
-		set_why(why, whylen, "cannot connect to %s: %s", path,
+		why_set(why, whylen, "cannot connect to %s: %s", path,
 			strerror(-err));
 	return err;
 }
@@ -181,10 +170,10 @@ static int recv_failed(const char *name, char *why, size_t whylen)
 	int err = errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 
 	if (err == -ETIMEDOUT)
-		set_why(why, whylen, "no reply from %s within %d s", name,
+		why_set(why, whylen, "no reply from %s within %d s", name,
 			CTL_WRITE_MS / 1000);
 	else
-		set_why(why, whylen, "reading the reply of %s: %s", name,
+		why_set(why, whylen, "reading the reply of %s: %s", name,
 			strerror(-err));
 	return err;
 }
@@ -215,19 +204,19 @@ static int reply_recv(int fd, struct ctl_reply *body, const char *name,
 		if (code < 0)
 			code = take_head(head, &hlen, &p, &left);
 		if (code == -2) {
-			set_why(why, whylen, "malformed reply from %s", name);
+			why_set(why, whylen, "malformed reply from %s", name);
 			code = -EPROTO;
 			goto out;
 		}
 		if (ctl_reply_append(body, p, left)) {
-			set_why(why, whylen, "reply from %s: %s", name,
+			why_set(why, whylen, "reply from %s: %s", name,
 				strerror(-body->err));
 			code = body->err;
 			goto out;
 		}
 	}
 	if (code < 0) {
-		set_why(why, whylen, "%s closed the connection without a reply",
+		why_set(why, whylen, "%s closed the connection without a reply",
 			name);
 		code = -EPROTO;
 	}
@@ -241,7 +230,7 @@ static int reply_write(const struct ctl_reply *body, FILE *out, char *why,
 {
 	if ((body->len && fwrite(body->buf, 1, body->len, out) != body->len) ||
 	    fflush(out)) {
-		set_why(why, whylen, "cannot write the reply: %s",
+		why_set(why, whylen, "cannot write the reply: %s",
 			strerror(errno));
 		return -EIO;
 	}
@@ -257,11 +246,11 @@ int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
 	int fd, r, sent;
 
 	if (argc < 1) {
-		set_why(why, whylen, "no command");
+		why_set(why, whylen, "no command");
 		return -EINVAL;
 	}
 	if (argc > CTL_ARGS_MAX || request_build(argc, argv, req, &len)) {
-		set_why(why, whylen,
+		why_set(why, whylen,
 			"request too long: at most %d words and %d bytes",
 			CTL_ARGS_MAX, CTL_REQUEST_MAX);
 		return -E2BIG;
@@ -276,7 +265,7 @@ int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
 	r = reply_recv(fd, &body, name, why, whylen);
 	close(fd);
 	if (r < 0 && sent < 0) {
-		set_why(why, whylen, "sending to %s: %s", name,
+		why_set(why, whylen, "sending to %s: %s", name,
 			strerror(-sent));
 		r = sent;
 	}

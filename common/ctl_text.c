@@ -9,20 +9,9 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "why.h"
 
 #define REPLY_FIRST 4096
-
-__attribute__((format(printf, 3, 4))) static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- the reply buffer ---- */
 
@@ -196,7 +185,7 @@ int ctl_request_split(char *line, char **argv, int max, char *why,
 		if (!*r)
 			break;
 		if (argc == max) {
-			set_why(why, whylen, "more than %d words", max);
+			why_set(why, whylen, "more than %d words", max);
 			return -EINVAL;
 		}
 		argv[argc++] = w;
@@ -210,21 +199,21 @@ int ctl_request_split(char *line, char **argv, int max, char *why,
 			if (v == '%') {
 				v = unescape(r);
 				if (v < 0) {
-					set_why(why, whylen,
+					why_set(why, whylen,
 						"word %d: bad %%-escape", argc);
 					return -EINVAL;
 				}
 				r += 2;
 			}
 			if (v < 0x20 || v == 0x7f) {
-				set_why(why, whylen,
+				why_set(why, whylen,
 					"word %d: control character", argc);
 				return -EINVAL;
 			}
 			*w++ = (char)v;
 		}
 		if (quoted) {
-			set_why(why, whylen, "word %d: unterminated quote",
+			why_set(why, whylen, "word %d: unterminated quote",
 				argc);
 			return -EINVAL;
 		}

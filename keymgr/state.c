@@ -15,6 +15,7 @@
 
 #include "common/atomic.h"
 #include "common/token.h"
+#include "common/why.h"
 #include "state.h"
 
 #define MAGIC "VXSEC-ST"
@@ -30,23 +31,6 @@
 #define TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define FLAG_AUTOLOCK 0x0001u
 #define B32_KEY_LEN 52
-
-/* The reason, in why when the caller gave room for one. */
-__attribute__((format(printf, 3, 4))) static void
-explain(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-}
-
-/* Says why, then is err: a macro so the analyzer sees the error it returns. */
-#define fail(why, whylen, err, ...) \
-	(explain((why), (whylen), __VA_ARGS__), (err))
 
 /* ---- files and keys ---- */
 
@@ -249,7 +233,7 @@ static int sealed_read(struct sealed *s, const char *path, char *why, size_t wl)
 	int err = stat(path, &st) ? -errno : 0;
 
 	if (err == -ENOENT)
-		return fail(why, wl, err, "no state file %s yet", path);
+		return why_fail(why, wl, err, "no state file %s yet", path);
 	if (!err && st.st_size > STATE_FILE_MAX)
 		err = -EFBIG;
 	/* zeroed: no byte is left undefined whatever read_exact() returns */
@@ -261,17 +245,18 @@ static int sealed_read(struct sealed *s, const char *path, char *why, size_t wl)
 		err = read_exact(path, s->file, s->len);
 	}
 	if (err)
-		return fail(why, wl, err, "state file %s: %s", path,
-			    strerror(-err));
+		return why_fail(why, wl, err, "state file %s: %s", path,
+				strerror(-err));
 	magic = s->len < MAGIC_LEN ? s->len : MAGIC_LEN;
 	if (memcmp(s->file, MAGIC, magic) != 0)
-		return fail(why, wl, -EBADMSG, "%s is not a vxsec state file",
-			    path);
+		return why_fail(why, wl, -EBADMSG,
+				"%s is not a vxsec state file", path);
 	if (s->len < HDR_LEN)
-		return fail(why, wl, -EBADMSG,
-			    "state file %s: truncated at byte %zu (the header "
-			    "is %d bytes)",
-			    path, s->len, HDR_LEN);
+		return why_fail(
+			why, wl, -EBADMSG,
+			"state file %s: truncated at byte %zu (the header "
+			"is %d bytes)",
+			path, s->len, HDR_LEN);
 	return 0;
 }
 
@@ -282,26 +267,27 @@ static int sealed_parse(struct sealed *s, const char *path, char *why,
 	size_t want;
 
 	if (version != STATE_VERSION)
-		return fail(why, wl, -EPROTONOSUPPORT,
-			    "state file %s: format version %u, this build "
-			    "reads %d",
-			    path, version, STATE_VERSION);
+		return why_fail(why, wl, -EPROTONOSUPPORT,
+				"state file %s: format version %u, this build "
+				"reads %d",
+				path, version, STATE_VERSION);
 	s->flags = (uint16_t)be_get(s->file + FLAGS_OFF, 2);
 	if (s->flags & ~FLAG_AUTOLOCK)
-		return fail(why, wl, -EBADMSG,
-			    "state file %s: unknown flags 0x%x", path,
-			    s->flags);
+		return why_fail(why, wl, -EBADMSG,
+				"state file %s: unknown flags 0x%x", path,
+				s->flags);
 	s->body_len = be_get(s->file + BODY_LEN_OFF, 4);
 	want = HDR_LEN + (size_t)s->body_len + TAG_LEN;
 	if (s->len < want)
-		return fail(why, wl, -EBADMSG,
-			    "state file %s: truncated at byte %zu of %zu", path,
-			    s->len, want);
+		return why_fail(why, wl, -EBADMSG,
+				"state file %s: truncated at byte %zu of %zu",
+				path, s->len, want);
 	if (s->len > want)
-		return fail(why, wl, -EBADMSG,
-			    "state file %s: %zu bytes of trailing data after "
-			    "byte %zu",
-			    path, s->len - want, want);
+		return why_fail(
+			why, wl, -EBADMSG,
+			"state file %s: %zu bytes of trailing data after "
+			"byte %zu",
+			path, s->len - want, want);
 	return 0;
 }
 
@@ -320,22 +306,23 @@ static int key_files_try(const char *dir, const char *path, struct sealed *s,
 	}
 	sodium_memzero(key, STATE_KEY_LEN);
 	if (err == -ENOENT)
-		return fail(why, wl, -ENOKEY,
-			    "state file %s: its key %s/" STATE_KEY_FILE
-			    " is missing%s",
-			    path, dir,
-			    err_new == -ENOENT ? ""
-					       : " (" STATE_KEY_NEW_FILE
-						 " does not open it either)");
+		return why_fail(why, wl, -ENOKEY,
+				"state file %s: its key %s/" STATE_KEY_FILE
+				" is missing%s",
+				path, dir,
+				err_new == -ENOENT
+					? ""
+					: " (" STATE_KEY_NEW_FILE
+					  " does not open it either)");
 	if (err)
-		return fail(why, wl, err, "state key %s/" STATE_KEY_FILE ": %s",
-			    dir,
-			    err == -EINVAL ? "not a 32-byte key file"
-					   : strerror(-err));
-	return fail(why, wl, -EKEYREJECTED,
-		    "state file %s: not encrypted with %s/" STATE_KEY_FILE
-		    " (another key, or a damaged header)",
-		    path, dir);
+		return why_fail(why, wl, err,
+				"state key %s/" STATE_KEY_FILE ": %s", dir,
+				err == -EINVAL ? "not a 32-byte key file"
+					       : strerror(-err));
+	return why_fail(why, wl, -EKEYREJECTED,
+			"state file %s: not encrypted with %s/" STATE_KEY_FILE
+			" (another key, or a damaged header)",
+			path, dir);
 }
 
 static int key_choose(const char *dir, const char *path, struct sealed *s,
@@ -348,21 +335,23 @@ static int key_choose(const char *dir, const char *path, struct sealed *s,
 		/* a key file that fits an "autolocked" file: a modified flag */
 		err = key_files_try(dir, path, s, key, why, wl);
 		if (err && (s->flags & FLAG_AUTOLOCK))
-			return fail(why, wl, -ENOKEY,
-				    "state file %s is autolocked: start with "
-				    "its unlock key",
-				    path);
+			return why_fail(
+				why, wl, -ENOKEY,
+				"state file %s is autolocked: start with "
+				"its unlock key",
+				path);
 		return err;
 	}
 	memcpy(key, given, STATE_KEY_LEN);
 	if (key_fits(s, key))
 		return 0;
-	return fail(why, wl, -EKEYREJECTED,
-		    "state file %s: not encrypted with %s%s", path, given_name,
-		    s->flags & FLAG_AUTOLOCK
-			    ? " (or a damaged header)"
-			    : " (it is not autolocked: it opens with "
-			      "its " STATE_KEY_FILE ")");
+	return why_fail(why, wl, -EKEYREJECTED,
+			"state file %s: not encrypted with %s%s", path,
+			given_name,
+			s->flags & FLAG_AUTOLOCK
+				? " (or a damaged header)"
+				: " (it is not autolocked: it opens with "
+				  "its " STATE_KEY_FILE ")");
 }
 
 /* Reads, checks and decrypts; writes nothing. */
@@ -380,16 +369,17 @@ static int sealed_open(const char *dir, const char *path, struct sealed *s,
 		return err;
 	s->body = sodium_malloc((size_t)s->body_len + 1);
 	if (!s->body)
-		return fail(why, wl, -ENOMEM, "state file %s: out of memory",
-			    path);
+		return why_fail(why, wl, -ENOMEM,
+				"state file %s: out of memory", path);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 		    s->body, NULL, NULL, s->file + HDR_LEN,
 		    (size_t)s->body_len + TAG_LEN, s->file, HDR_LEN,
 		    s->file + NONCE_OFF, key))
-		return fail(why, wl, -EBADMSG,
-			    "state file %s: authentication failed (the file "
-			    "was modified or damaged)",
-			    path);
+		return why_fail(
+			why, wl, -EBADMSG,
+			"state file %s: authentication failed (the file "
+			"was modified or damaged)",
+			path);
 	return 0;
 }
 
@@ -421,10 +411,10 @@ static int keys_settle(const char *dir, bool autolock, bool from_new, char *why,
 	if (!err && changed)
 		err = sync_dir(dir);
 	if (err)
-		return fail(why, wl, err,
-			    "state keys in %s: cannot complete the key "
-			    "change: %s",
-			    dir, strerror(-err));
+		return why_fail(why, wl, err,
+				"state keys in %s: cannot complete the key "
+				"change: %s",
+				dir, strerror(-err));
 	return 0;
 }
 
@@ -438,8 +428,8 @@ int state_load(const char *dir, const uint8_t *unlock_key,
 	int err = path_of(path, dir, STATE_FILE);
 
 	if (err)
-		return fail(why, whylen, err, "state directory %s: %s", dir,
-			    strerror(-err));
+		return why_fail(why, whylen, err, "state directory %s: %s", dir,
+				strerror(-err));
 	err = sealed_open(dir, path, &s, unlock_key, "the unlock key", key, why,
 			  whylen);
 	if (!err)
@@ -449,7 +439,7 @@ int state_load(const char *dir, const uint8_t *unlock_key,
 		err = state_body_decode(s.body, s.body_len, reg, rot, x, what,
 					sizeof(what));
 		if (err)
-			explain(why, whylen, "state file %s: %s", path, what);
+			why_set(why, whylen, "state file %s: %s", path, what);
 	}
 	if (!err)
 		*autolock = s.flags & FLAG_AUTOLOCK;
@@ -487,21 +477,21 @@ int state_rekey(const char *dir, const uint8_t old_key[STATE_KEY_LEN],
 	int err = path_of(path, dir, STATE_FILE);
 
 	if (err)
-		return fail(why, whylen, err, "state directory %s: %s", dir,
-			    strerror(-err));
+		return why_fail(why, whylen, err, "state directory %s: %s", dir,
+				strerror(-err));
 	err = sealed_open(dir, path, &s, old_key, "the current key", key, why,
 			  whylen);
 	sodium_memzero(key, sizeof(key));
 	if (!err && !autolock) {
 		err = key_file_write(dir, STATE_KEY_NEW_FILE, new_key);
 		if (err)
-			explain(why, whylen, "state key %s/%s: %s", dir,
+			why_set(why, whylen, "state key %s/%s: %s", dir,
 				STATE_KEY_NEW_FILE, strerror(-err));
 	}
 	if (!err) {
 		err = seal_write(path, new_key, autolock, s.body, s.body_len);
 		if (err)
-			explain(why, whylen, "state file %s: %s", path,
+			why_set(why, whylen, "state file %s: %s", path,
 				strerror(-err));
 	}
 	if (!err)

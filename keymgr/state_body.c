@@ -7,26 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/why.h"
 #include "state.h"
 
 #define SERIAL_MAX 47
-
-/* The reason, in why when the caller gave room for one. */
-__attribute__((format(printf, 3, 4))) static void
-explain(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-}
-
-/* Says why, then is err: a macro so the analyzer sees the error it returns. */
-#define fail(why, whylen, err, ...) \
-	(explain((why), (whylen), __VA_ARGS__), (err))
 
 void state_extra_wipe(struct state_extra *x)
 {
@@ -61,25 +45,27 @@ static bool serial_valid(const char *s)
 static int node_check(const struct node *n, char *why, size_t wl)
 {
 	if (!memchr(n->id, '\0', sizeof(n->id)) || !id_valid(n->id))
-		return fail(why, wl, -EINVAL,
-			    "bad id (want [A-Za-z0-9._-]{1,64})");
+		return why_fail(why, wl, -EINVAL,
+				"bad id (want [A-Za-z0-9._-]{1,64})");
 	if (!n->index || n->index > REGISTRY_INDEX_MAX)
-		return fail(why, wl, -EINVAL, "bad index %u", n->index);
+		return why_fail(why, wl, -EINVAL, "bad index %u", n->index);
 	if (!n->incarnation)
-		return fail(why, wl, -EINVAL, "bad incarnation 0");
+		return why_fail(why, wl, -EINVAL, "bad incarnation 0");
 	if ((unsigned int)n->state > NODE_REMOVED)
-		return fail(why, wl, -EINVAL, "bad state %d", (int)n->state);
+		return why_fail(why, wl, -EINVAL, "bad state %d",
+				(int)n->state);
 	if (n->n_addrs > REGISTRY_ADDRS_MAX)
-		return fail(why, wl, -EINVAL, "%zu addresses, at most %d",
-			    n->n_addrs, REGISTRY_ADDRS_MAX);
+		return why_fail(why, wl, -EINVAL, "%zu addresses, at most %d",
+				n->n_addrs, REGISTRY_ADDRS_MAX);
 	for (size_t i = 0; i < n->n_addrs; i++)
 		if (n->addrs[i].len != 4 && n->addrs[i].len != 16)
-			return fail(why, wl, -EINVAL,
-				    "address %zu of length %u (want 4 or 16)",
-				    i + 1, n->addrs[i].len);
+			return why_fail(
+				why, wl, -EINVAL,
+				"address %zu of length %u (want 4 or 16)",
+				i + 1, n->addrs[i].len);
 	if (!memchr(n->cert_serial, '\0', sizeof(n->cert_serial)) ||
 	    !serial_valid(n->cert_serial))
-		return fail(
+		return why_fail(
 			why, wl, -EINVAL,
 			"bad certificate serial (want up to 47 hex digits)");
 	return 0;
@@ -90,25 +76,26 @@ static int gens_check(const struct rotation *r, char *why, size_t wl)
 	size_t committed = 0;
 
 	if (r->n_gens > ROT_GENS_MAX)
-		return fail(why, wl, -EINVAL, "%zu generations, at most %d",
-			    r->n_gens, ROT_GENS_MAX);
+		return why_fail(why, wl, -EINVAL, "%zu generations, at most %d",
+				r->n_gens, ROT_GENS_MAX);
 	for (size_t i = 0; i < r->n_gens; i++) {
 		const struct rot_gen *g = &r->gens[i];
 
 		if (!g->g || (i && g->g <= r->gens[i - 1].g))
-			return fail(why, wl, -EINVAL,
-				    "generation numbers not increasing (%u at "
-				    "position %zu)",
-				    g->g, i + 1);
+			return why_fail(
+				why, wl, -EINVAL,
+				"generation numbers not increasing (%u at "
+				"position %zu)",
+				g->g, i + 1);
 		if ((unsigned int)g->phase > GEN_RETIRING)
-			return fail(why, wl, -EINVAL,
-				    "generation %u: bad phase %d", g->g,
-				    (int)g->phase);
+			return why_fail(why, wl, -EINVAL,
+					"generation %u: bad phase %d", g->g,
+					(int)g->phase);
 		committed += g->phase == GEN_COMMITTED;
 	}
 	if (committed > 1)
-		return fail(why, wl, -EINVAL, "%zu committed generations",
-			    committed);
+		return why_fail(why, wl, -EINVAL, "%zu committed generations",
+				committed);
 	return 0;
 }
 
@@ -120,28 +107,28 @@ static int rot_check(const struct rotation *r, char *why, size_t wl)
 	if (err)
 		return err;
 	if ((unsigned int)r->phase > ROT_GRACE)
-		return fail(why, wl, -EINVAL, "bad rotation phase %d",
-			    (int)r->phase);
+		return why_fail(why, wl, -EINVAL, "bad rotation phase %d",
+				(int)r->phase);
 	if (r->wait_revision > r->revision)
-		return fail(why, wl, -EINVAL,
-			    "awaited revision %llu is past revision %llu",
-			    (unsigned long long)r->wait_revision,
-			    (unsigned long long)r->revision);
+		return why_fail(why, wl, -EINVAL,
+				"awaited revision %llu is past revision %llu",
+				(unsigned long long)r->wait_revision,
+				(unsigned long long)r->revision);
 	if (r->phase == ROT_IDLE)
 		return 0;
 	for (size_t i = 0; i < r->n_gens; i++)
 		if (r->gens[i].g == r->target)
 			t = &r->gens[i];
 	if (!t)
-		return fail(why, wl, -EINVAL,
-			    "rotation target %u is not a live generation",
-			    r->target);
+		return why_fail(why, wl, -EINVAL,
+				"rotation target %u is not a live generation",
+				r->target);
 	if ((r->phase == ROT_PREPARE) != (t->phase == GEN_PREPARED) ||
 	    t->phase == GEN_RETIRING)
-		return fail(why, wl, -EINVAL,
-			    "target generation %u in phase %d while the "
-			    "rotation is in phase %d",
-			    t->g, (int)t->phase, (int)r->phase);
+		return why_fail(why, wl, -EINVAL,
+				"target generation %u in phase %d while the "
+				"rotation is in phase %d",
+				t->g, (int)t->phase, (int)r->phase);
 	return 0;
 }
 
@@ -300,11 +287,11 @@ static int truncated(const struct rbuf *r, const char *where, size_t rec,
 		     char *why, size_t wl)
 {
 	if (rec)
-		return fail(why, wl, -EBADMSG,
-			    "body truncated at byte %zu (%s %zu)", r->len,
-			    where, rec);
-	return fail(why, wl, -EBADMSG, "body truncated at byte %zu (%s)",
-		    r->len, where);
+		return why_fail(why, wl, -EBADMSG,
+				"body truncated at byte %zu (%s %zu)", r->len,
+				where, rec);
+	return why_fail(why, wl, -EBADMSG, "body truncated at byte %zu (%s)",
+			r->len, where);
 }
 
 static int get_rot(struct rbuf *r, struct rotation *rot, char *why, size_t wl)
@@ -319,8 +306,9 @@ static int get_rot(struct rbuf *r, struct rotation *rot, char *why, size_t wl)
 	requested = (uint8_t)get_be(r, 1);
 	rot->n_gens = get_be(r, 1);
 	if (rot->n_gens > ROT_GENS_MAX && !r->truncated)
-		return fail(why, wl, -EBADMSG, "%zu generations, at most %d",
-			    rot->n_gens, ROT_GENS_MAX);
+		return why_fail(why, wl, -EBADMSG,
+				"%zu generations, at most %d", rot->n_gens,
+				ROT_GENS_MAX);
 	for (size_t i = 0; i < rot->n_gens && !r->truncated; i++) {
 		rot->gens[i].g = (uint32_t)get_be(r, 4);
 		rot->gens[i].phase = (enum gen_phase)get_be(r, 1);
@@ -329,8 +317,8 @@ static int get_rot(struct rbuf *r, struct rotation *rot, char *why, size_t wl)
 	if (r->truncated)
 		return truncated(r, "rotation", 0, why, wl);
 	if (requested > 1)
-		return fail(why, wl, -EBADMSG, "bad rotation request flag %u",
-			    requested);
+		return why_fail(why, wl, -EBADMSG,
+				"bad rotation request flag %u", requested);
 	rot->requested = requested;
 	return rot_check(rot, why, wl) ? -EBADMSG : 0;
 }
@@ -344,19 +332,19 @@ static int get_extra(struct rbuf *r, struct state_extra *x, char *why,
 	get(r, x->token_secret, sizeof(x->token_secret));
 	n = get_be(r, 4);
 	if (!r->truncated && n > STATE_PEM_MAX)
-		return fail(why, wl, -EBADMSG,
-			    "CA key of %zu bytes, at most %d", n,
-			    STATE_PEM_MAX);
+		return why_fail(why, wl, -EBADMSG,
+				"CA key of %zu bytes, at most %d", n,
+				STATE_PEM_MAX);
 	pem = take(r, n);
 	if (r->truncated)
 		return truncated(r, "secrets", 0, why, wl);
 	if (n && memchr(pem, '\0', n))
-		return fail(why, wl, -EBADMSG, "CA key holds a NUL byte");
+		return why_fail(why, wl, -EBADMSG, "CA key holds a NUL byte");
 	if (!n)
 		return 0;
 	x->ca_key_pem = malloc(n + 1);
 	if (!x->ca_key_pem)
-		return fail(why, wl, -ENOMEM, "out of memory");
+		return why_fail(why, wl, -ENOMEM, "out of memory");
 	memcpy(x->ca_key_pem, pem, n);
 	x->ca_key_pem[n] = '\0';
 	x->ca_key_pem_len = n;
@@ -376,13 +364,15 @@ static int get_str(struct rbuf *r, char *out, size_t max, const char *what,
 	if (r->truncated)
 		return 0;
 	if (n > max)
-		return fail(why, wl, -EBADMSG,
-			    "node record %zu: %s of %zu bytes", rec, what, n);
+		return why_fail(why, wl, -EBADMSG,
+				"node record %zu: %s of %zu bytes", rec, what,
+				n);
 	get(r, out, n);
 	out[n] = '\0';
 	if (!r->truncated && memchr(out, '\0', n))
-		return fail(why, wl, -EBADMSG,
-			    "node record %zu: %s holds a NUL byte", rec, what);
+		return why_fail(why, wl, -EBADMSG,
+				"node record %zu: %s holds a NUL byte", rec,
+				what);
 	return 0;
 }
 
@@ -402,17 +392,18 @@ static int get_node(struct rbuf *r, struct node *n, size_t rec, char *why,
 	n->state = (enum node_state)get_be(r, 1);
 	n->n_addrs = get_be(r, 1);
 	if (!r->truncated && n->n_addrs > REGISTRY_ADDRS_MAX)
-		return fail(why, wl, -EBADMSG,
-			    "node record %zu: %zu addresses, at most %d", rec,
-			    n->n_addrs, REGISTRY_ADDRS_MAX);
+		return why_fail(why, wl, -EBADMSG,
+				"node record %zu: %zu addresses, at most %d",
+				rec, n->n_addrs, REGISTRY_ADDRS_MAX);
 	for (i = 0; i < n->n_addrs && !r->truncated; i++) {
 		n->addrs[i].len = (uint8_t)get_be(r, 1);
 		if (!r->truncated && n->addrs[i].len != 4 &&
 		    n->addrs[i].len != 16)
-			return fail(why, wl, -EBADMSG,
-				    "node record %zu: address %zu of length "
-				    "%u (want 4 or 16)",
-				    rec, i + 1, n->addrs[i].len);
+			return why_fail(
+				why, wl, -EBADMSG,
+				"node record %zu: address %zu of length "
+				"%u (want 4 or 16)",
+				rec, i + 1, n->addrs[i].len);
 		get(r, n->addrs[i].ip, n->addrs[i].len);
 	}
 	err = get_str(r, n->cert_serial, SERIAL_MAX, "certificate serial", rec,
@@ -432,26 +423,26 @@ static int get_nodes(struct rbuf *r, struct registry *reg, char *why, size_t wl)
 	if (r->truncated)
 		return truncated(r, "node count", 0, why, wl);
 	if (count > REGISTRY_INDEX_MAX)
-		return fail(why, wl, -EBADMSG, "%zu nodes, at most %u", count,
-			    REGISTRY_INDEX_MAX);
+		return why_fail(why, wl, -EBADMSG, "%zu nodes, at most %u",
+				count, REGISTRY_INDEX_MAX);
 	for (size_t rec = 1; rec <= count; rec++) {
 		err = get_node(r, &n, rec, why, wl);
 		if (err)
 			return err;
 		if (node_check(&n, what, sizeof(what)))
-			return fail(why, wl, -EBADMSG, "node record %zu: %s",
-				    rec, what);
+			return why_fail(why, wl, -EBADMSG,
+					"node record %zu: %s", rec, what);
 		if (n.state == NODE_CONNECTED)
 			n.state = NODE_DISCONNECTED; /* we just started */
 		err = registry_restore(reg, &n);
 		if (err == -EEXIST)
-			return fail(why, wl, -EBADMSG,
-				    "node record %zu: id %s or index %u "
-				    "already taken",
-				    rec, n.id, n.index);
+			return why_fail(why, wl, -EBADMSG,
+					"node record %zu: id %s or index %u "
+					"already taken",
+					rec, n.id, n.index);
 		if (err)
-			return fail(why, wl, err, "node record %zu: %s", rec,
-				    strerror(-err));
+			return why_fail(why, wl, err, "node record %zu: %s",
+					rec, strerror(-err));
 	}
 	return 0;
 }
@@ -480,9 +471,9 @@ int state_body_decode(const uint8_t *buf, size_t len, struct registry *reg,
 	if (!err)
 		err = get_nodes(&r, reg, why, whylen);
 	if (!err && r.off != len)
-		err = fail(why, whylen, -EBADMSG,
-			   "%zu bytes of trailing data after byte %zu",
-			   len - r.off, r.off);
+		err = why_fail(why, whylen, -EBADMSG,
+			       "%zu bytes of trailing data after byte %zu",
+			       len - r.off, r.off);
 	if (err) {
 		rot_wipe(rot);
 		state_extra_wipe(x);
