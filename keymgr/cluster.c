@@ -142,6 +142,8 @@ int cluster_hello(struct cluster *c, const char *id,
 	err = registry_hello(c->reg, id, boot_id);
 	if (err < 0)
 		return err;
+	if (rot_expect(&c->rot, n->index))
+		return -ENOMEM;
 	if (moved && !err)
 		registry_lost_state(c->reg, id); /* new addresses, new keys */
 	if (moved)

@@ -38,6 +38,7 @@ void rot_cleanup(struct rotation *r)
 	free(r->pending);
 	r->pending = NULL;
 	r->n_pending = 0;
+	r->pending_cap = 0;
 }
 
 void rot_request(struct rotation *r)
@@ -67,6 +68,29 @@ static int wait_for(struct rotation *r, const uint32_t *nodes, size_t n)
 	free(r->pending);
 	r->pending = p;
 	r->n_pending = n;
+	r->pending_cap = n;
+	return 0;
+}
+
+int rot_expect(struct rotation *r, uint32_t node)
+{
+	uint32_t *p;
+
+	if (r->phase != ROT_PREPARE && r->phase != ROT_COMMIT)
+		return 0;
+	for (size_t i = 0; i < r->n_pending; i++)
+		if (r->pending[i] == node)
+			return 0;
+	if (r->n_pending == r->pending_cap) {
+		size_t cap = r->pending_cap ? 2 * r->pending_cap : 8;
+
+		p = realloc(r->pending, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		r->pending = p;
+		r->pending_cap = cap;
+	}
+	r->pending[r->n_pending++] = node;
 	return 0;
 }
 

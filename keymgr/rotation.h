@@ -58,7 +58,7 @@ struct rotation {
 	uint64_t next_due;	/* the next periodic rotation */
 	bool requested;
 	uint32_t *pending; /* nodes whose ack the phase waits for */
-	size_t n_pending;
+	size_t n_pending, pending_cap;
 	rot_random random;
 	void *random_arg;
 };
@@ -90,6 +90,13 @@ int rot_resume(struct rotation *r, uint64_t now, const uint32_t *members,
 
 /* A node's kernel holds revision: it no longer holds the phase up. */
 void rot_ack(struct rotation *r, uint32_t node, uint64_t revision);
+/*
+ * A node (re)connected during a prepare or commit: it got a snapshot of
+ * the phase, and the phase now waits for its ack too (or the deadline),
+ * so nobody transmits on a generation it has not installed. 0 or -ENOMEM.
+ */
+int rot_expect(struct rotation *r, uint32_t node);
+
 /* A node disconnected or was removed: nobody waits for it. */
 void rot_node_gone(struct rotation *r, uint32_t node);
 

@@ -137,6 +137,34 @@ static void test_nodes_leaving_and_joining_mid_rotation(void **state)
 	rot_cleanup(&r);
 }
 
+/* A node that (re)connects mid-phase is waited for like the others. */
+static void test_node_connecting_mid_phase_is_waited_for(void **state)
+{
+	struct rotation r;
+	uint8_t ctr = 0;
+
+	(void)state;
+	first_generation(&r, &ctr);
+	assert_int_equal(rot_expect(&r, 9), 0); /* idle: nothing to wait for */
+	assert_int_equal(r.n_pending, 0);
+	rot_request(&r);
+	assert_int_equal(step(&r, 5000, 2), 2); /* prepare, nodes 1 and 2 */
+	assert_int_equal(rot_expect(&r, 3), 0);
+	assert_int_equal(rot_expect(&r, 3), 0); /* once only */
+	assert_int_equal(r.n_pending, 3);
+	rot_ack(&r, 1, r.revision), rot_ack(&r, 2, r.revision);
+	assert_int_equal(step(&r, 5001, 3), 0); /* still waits for 3 */
+	assert_int_equal(r.phase, ROT_PREPARE);
+	rot_ack(&r, 3, r.revision); /* it acked the snapshot it got */
+	assert_int_equal(step(&r, 5002, 3), 2);
+	assert_int_equal(acts[1].type, ACT_COMMIT);
+	/* Many latecomers: the list grows. */
+	for (uint32_t i = 100; i < 200; i++)
+		assert_int_equal(rot_expect(&r, i), 0);
+	assert_int_equal(r.n_pending, 3 + 100);
+	rot_cleanup(&r);
+}
+
 static void test_periodic_and_queued_requests(void **state)
 {
 	struct rotation r;
@@ -277,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_full_rotation),
 		cmocka_unit_test(test_deadline_marks_silent_nodes_down),
 		cmocka_unit_test(test_nodes_leaving_and_joining_mid_rotation),
+		cmocka_unit_test(test_node_connecting_mid_phase_is_waited_for),
 		cmocka_unit_test(test_periodic_and_queued_requests),
 		cmocka_unit_test(test_revision_only_grows),
 		cmocka_unit_test(test_resume_from_every_phase),
