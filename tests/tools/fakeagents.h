@@ -87,6 +87,7 @@ struct fa_agent {
 	enum fa_phase phase;
 	bool silent, ready, joined, rotated, refused;
 	bool ack_due; /* applied frames not acked yet */
+	bool expire;  /* reports a soft expiry after its first snapshot */
 	uint8_t boot_id[PROTO_BOOT_ID_LEN];
 	EVP_PKEY *key;
 	uint8_t *csr; /* DER, made before the clock starts; freed at join */
@@ -102,6 +103,7 @@ struct fa_opts {
 	uint32_t n, first, rotations, parallel, width;
 	long leader_pid, timeout;
 	bool verify, hold;
+	uint32_t expire;  /* agent number that reports a soft expiry */
 	uint32_t *silent; /* agent numbers */
 	size_t n_silent;
 };

@@ -317,6 +317,24 @@ static void send_ack(struct conn *c, uint64_t revision)
 	send_env(c, &env);
 }
 
+/* A soft expiry of the SA it transmits with: the leader rotates early. */
+static void send_expire(struct conn *c, struct fa_agent *a)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__ExpireReport er = VXSEC__EXPIRE_REPORT__INIT;
+
+	for (unsigned int i = 0; i < a->st.n_gens; i++)
+		if (a->st.gens[i].phase == VXSEC__PHASE__PHASE_COMMITTED)
+			er.generation = a->st.gens[i].number;
+	er.spi = (1u + er.generation % 255u) << 24 | a->index;
+	env.msg_case = VXSEC__ENVELOPE__MSG_EXPIRE_REPORT;
+	env.expire_report = &er;
+	send_env(c, &env);
+	a->expire = false;
+	printf("%s: reported a soft expiry of SPI 0x%08x (generation %u)\n",
+	       fa_id(a->run, a), er.spi, er.generation);
+}
+
 static void send_pong(struct conn *c, uint64_t nonce)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
@@ -384,6 +402,8 @@ static void apply(struct conn *c, struct fa_agent *a,
 		return;
 	}
 	a->ack_due = !a->silent; /* once the burst is read: session_read_done */
+	if (snap && a->expire)
+		send_expire(c, a);
 	count(a);
 }
 

@@ -22,7 +22,8 @@ static const char usage_text[] =
 	"                  [--prefix node-] [--first 1] [--parallel 64]\n"
 	"                  [--rotations K --rotate-cmd CMD] [--leader-pid "
 	"PID]\n"
-	"                  [--bench NAME] [--verify] [--silent I...]\n"
+	"                  [--bench NAME] [--verify] [--silent I...] [--expire "
+	"I]\n"
 	"                  [--state-out FILE] [--timeout SECONDS] [--hold]\n"
 	"\n"
 	"Runs N simulated vxsec agents in one process, one epoll loop. Each "
@@ -69,6 +70,9 @@ static const char usage_text[] =
 	"                      ends, one spi_out per agent and generation, no "
 	"key\n"
 	"                      used twice, no entry naming the agent itself\n"
+	"  --expire I          agent number I reports a soft expiry of its\n"
+	"                      committed SA once it has its snapshot (the\n"
+	"                      leader should rotate early)\n"
 	"  --silent I...       agents (by number: 3, 3,7 or 3-5) that never "
 	"ack\n"
 	"  --state-out FILE    one line per agent, peer and generation: "
@@ -102,7 +106,8 @@ enum {
 	O_SILENT,
 	O_STATE_OUT,
 	O_TIMEOUT,
-	O_HOLD
+	O_HOLD,
+	O_EXPIRE
 };
 
 static const struct option longopts[] = {
@@ -122,6 +127,7 @@ static const struct option longopts[] = {
 	{ "state-out", required_argument, NULL, O_STATE_OUT },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "hold", no_argument, NULL, O_HOLD },
+	{ "expire", required_argument, NULL, O_EXPIRE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -238,6 +244,9 @@ static int option(struct fa_opts *o, int c, const char *arg, bool *help)
 	case O_HOLD:
 		o->hold = true;
 		return 0;
+	case O_EXPIRE:
+		o->expire = (uint32_t)strtoul(arg, NULL, 10);
+		return o->expire > 0 ? 0 : -EINVAL;
 	case 'h':
 		*help = true;
 		return 0;
@@ -439,6 +448,7 @@ static int make_agents(struct fa_run *r)
 		a->gid = gid;
 		a->addr = r->loopback ? source_of(k) : 0;
 		a->silent = is_silent(&r->o, k);
+		a->expire = r->o.expire == k;
 	}
 	printf("prepared %u keys and CSRs in %.3f s\n", r->o.n, fa_now() - t0);
 	return 0;

@@ -252,6 +252,25 @@ static void test_periodic_rotation(void **state)
 	assert_true(file_has(path("leader.log"), "rotation to 3 took"));
 }
 
+/* An agent's soft-expiry report starts a rotation. */
+static void test_soft_expiry_rotates(void **state)
+{
+	char out[8192];
+
+	(void)state;
+	assert_int_equal(start_leader(""), 0);
+	assert_int_equal(sh(out, sizeof(out),
+			    FA " --leader %s --token %s -n 3 --expire 2 "
+			       "--timeout 30",
+			    listen_at, token),
+			 0);
+	assert_non_null(strstr(out, "node-00002: reported a soft expiry"));
+	assert_true(wait_status("\"transmit_generation\":2", 10));
+	assert_true(file_has(path("leader.log"),
+			     "node-00002: soft expiry of SPI 0x02000002 "
+			     "(generation 1): rotating early"));
+}
+
 /* Killed (-9) in a phase, restarted: the rotation resumes and ends. */
 static void restart_in(const char *phase, const char *first,
 		       const char *agent_args)
@@ -513,6 +532,7 @@ int main(void)
 		T(test_converge_rotate_verify),
 		T(test_silent_agent_dropped_at_deadline),
 		T(test_periodic_rotation),
+		T(test_soft_expiry_rotates),
 		T(test_restart_in_prepare),
 		T(test_restart_in_grace),
 		T(test_remove_node),
