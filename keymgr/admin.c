@@ -133,6 +133,57 @@ static void status_text(struct leader *l, struct ctl_reply *r)
 			 (unsigned long long)l->last_rotation_ms);
 }
 
+/* Prometheus text exposition (for a textfile collector or a scraper). */
+static void metric(struct ctl_reply *r, const char *name, const char *type,
+		   const char *help, unsigned long long v)
+{
+	ctl_reply_printf(r, "# HELP vxsec_keymgr_%s %s\n", name, help);
+	ctl_reply_printf(r, "# TYPE vxsec_keymgr_%s %s\n", name, type);
+	ctl_reply_printf(r, "vxsec_keymgr_%s %llu\n", name, v);
+}
+
+static int cmd_metrics(struct leader *l, struct ctl_reply *r)
+{
+	const struct rotation *rot = &l->cl.rot;
+	const struct rot_gen *tx = rot_transmit(rot);
+	static const enum rot_phase phases[] = { ROT_IDLE, ROT_PREPARE,
+						 ROT_COMMIT, ROT_GRACE };
+
+	metric(r, "members", "gauge", "Members not removed.",
+	       registry_count(l->cl.reg));
+	metric(r, "connected_agents", "gauge", "Agents with a session.",
+	       l->n_sessions);
+	metric(r, "revision", "gauge", "The cluster revision.",
+	       cluster_revision(&l->cl));
+	metric(r, "state_saved", "gauge", "1 if the last state save succeeded.",
+	       !l->save_failed);
+	metric(r, "transmit_generation", "gauge", "The committed generation.",
+	       tx ? tx->g : 0);
+	metric(r, "live_generations", "gauge", "Generations installed.",
+	       rot->n_gens);
+	metric(r, "rotation_pending_acks", "gauge",
+	       "Acks the rotation phase waits for.", rot->n_pending);
+	metric(r, "rotations_total", "counter",
+	       "Rotations completed since the leader started.", l->rotations);
+	ctl_reply_printf(r,
+			 "# HELP vxsec_keymgr_rotation_last_duration_seconds"
+			 " Prepare to retire of the last rotation.\n"
+			 "# TYPE vxsec_keymgr_rotation_last_duration_seconds"
+			 " gauge\nvxsec_keymgr_rotation_last_duration_seconds"
+			 " %.3f\n",
+			 l->last_rotation_ms / 1000.0);
+	ctl_reply_printf(r, "# HELP vxsec_keymgr_rotation_phase The phase "
+			    "under way (1).\n# TYPE "
+			    "vxsec_keymgr_rotation_phase gauge\n");
+	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
+		ctl_reply_printf(r,
+				 "vxsec_keymgr_rotation_phase{phase=\"%s\"} "
+				 "%d\n",
+				 rot_phase_name(phases[i]),
+				 rot->phase == phases[i]);
+	return 0;
+}
+
 static void addr_text(const struct node_addr *a, char *out, size_t len)
 {
 	if (!inet_ntop(a->len == 4 ? AF_INET : AF_INET6, a->ip, out,
@@ -340,6 +391,8 @@ int admin_handle(void *arg, int argc, char **argv, struct ctl_reply *r)
 		return cmd_remove(l, argc, argv, r);
 	if (strcmp(cmd, "unlock-key") == 0)
 		return cmd_unlock(l, argc, argv, r);
+	if (strcmp(cmd, "metrics") == 0)
+		return cmd_metrics(l, r);
 	ctl_reply_printf(
 		r, "unknown command \"%s\" (see vxsec-keymgr --help)\n", cmd);
 	return LEADER_EXIT_USAGE;

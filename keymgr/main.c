@@ -36,6 +36,7 @@ static const char usage_text[] =
 	"  rotate                 start a key rotation now\n"
 	"  remove NODE            remove a node for good (a rotation follows)\n"
 	"  unlock-key show|rotate the key that encrypts the state\n"
+	"  metrics                the same figures in Prometheus text format\n"
 	"\n"
 	"Options (config file keys in brackets):\n"
 	"  -c, --config FILE        default " LEADER_CONFIG "\n"
@@ -241,9 +242,9 @@ static int cmd_remote(const struct leader_config *cfg, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const char *const remote[] = {
-		"status", "nodes", "token", "rotate", "remove", "unlock-key"
-	};
+	static const char *const remote[] = { "status", "nodes",  "token",
+					      "rotate", "remove", "unlock-key",
+					      "metrics" };
 	struct leader_config cfg;
 	struct opts o = { 0 };
 	const char *cmd;

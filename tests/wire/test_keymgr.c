@@ -210,6 +210,11 @@ static void test_converge_rotate_verify(void **state)
 	assert_non_null(strstr(out, "\"completed\":2"));
 	assert_non_null(strstr(out, "\"generations\":[{\"generation\":3,"
 				    "\"phase\":\"committed\"}]"));
+	assert_int_equal(sh(out, sizeof(out), KM " -s %s metrics", sock), 0);
+	assert_non_null(strstr(out, "\nvxsec_keymgr_members 4\n"));
+	assert_non_null(strstr(out, "\nvxsec_keymgr_rotations_total 2\n"));
+	assert_non_null(
+		strstr(out, "vxsec_keymgr_rotation_phase{phase=\"idle\"} 1"));
 	assert_int_equal(sh(out, sizeof(out), KM " -s %s nodes", sock), 0);
 	assert_non_null(strstr(out, "node-00004"));
 	assert_int_equal(sh(out, sizeof(out), KM " -s %s nodes --json", sock),
