@@ -36,7 +36,9 @@ static SSL_CTX *ctx_base(const SSL_METHOD *method, X509 *cert, EVP_PKEY *key)
 		SSL_CTX_free(ssl);
 		return NULL;
 	}
-	SSL_CTX_set_options(ssl, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	/* CLEANSE_PLAINTEXT: decrypted records (keys) are wiped once read. */
+	SSL_CTX_set_options(ssl, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
+					 SSL_OP_CLEANSE_PLAINTEXT);
 	/* No resumption: and TLS 1.3 tickets would cost a Nagle stall. */
 	SSL_CTX_set_num_tickets(ssl, 0);
 	SSL_CTX_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
