@@ -48,8 +48,8 @@ static const char usage_text[] =
 	"4-byte\n"
 	"salt: 40, 56 or 72 hex digits (AES-128/192/256). Keys are never "
 	"printed.\n"
-	"A test tool: prefer --key-file, a key on the command line is visible "
-	"in ps.\n"
+	"A test tool: prefer --key-file; a key on the command line is visible "
+	"in ps until it is parsed (then wiped from argv).\n"
 	"Exit: 0 ok, 1 the kernel refused, 2 bad usage.\n";
 
 static int bad(char *err, size_t len, const char *what, const char *arg)
@@ -222,8 +222,13 @@ static int sa_option(struct cmd *c, const char *opt, const char *val, int *used)
 		return 0;
 	}
 	if (!strcmp(opt, "--key")) {
+		int err = val ? parse_key(val, &c->sa) : -EINVAL;
+
 		c->key_set = true;
-		return parse_key(val, &c->sa);
+		/* Out of argv: /proc/PID/cmdline no longer shows it. */
+		if (val)
+			explicit_bzero((char *)val, strlen(val));
+		return err;
 	}
 	if (!strcmp(opt, "--key-file")) {
 		c->key_set = true;
