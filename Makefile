@@ -61,6 +61,10 @@ KEYMGR_OBJ := $(KEYMGR_SRC:%.c=$(BUILD)/%.o)
 KEYMGR_LIB := $(BUILD)/libvxsec-keymgr.a
 KEYMGR_BIN := $(BUILD)/vxsec-keymgr
 
+AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/%.o)
+AGENT_LIB := $(BUILD)/libvxsec-agent.a
+
 XFRM_SRC := $(wildcard xfrm/*.c)
 XFRM_OBJ := $(XFRM_SRC:%.c=$(BUILD)/%.o)
 XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
@@ -92,6 +96,7 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 .SECONDARY:
 
 all: $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(KEYMGR_BIN) \
+	$(AGENT_LIB) \
 	$(PROGRAMS) $(TESTS)
 
 # Generated from proto/vxsec.proto at build time; never edited by hand.
@@ -111,6 +116,15 @@ $(KEYMGR_LIB): $(KEYMGR_OBJ)
 $(KEYMGR_BIN): $(BUILD)/keymgr/main.o $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
+
+$(AGENT_LIB): $(AGENT_OBJ)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(AGENT_LIB) \
+		$(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
 
 $(COMMON_LIB): $(COMMON_OBJ)
 	$(if $(Q),@echo "  AR      $@")
@@ -201,6 +215,11 @@ $(FUZZ_REPLAY): $(BUILD)/tests/fuzz/replay.o $(FUZZ_OBJ) $(KEYMGR_LIB) \
 		$(PROTO_LIB) $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF) $(LIBSODIUM)
+
+$(BUILD)/tests/test_netns_desired: $(BUILD)/tests/netns/test_netns_desired.o \
+		$(BUILD)/tests/netns/netns_util.o $(AGENT_LIB) $(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
 
 $(BUILD)/tests/test_netns_%: $(BUILD)/tests/netns/test_netns_%.o \
 		$(BUILD)/tests/netns/netns_util.o $(XFRM_LIB)
@@ -313,12 +332,13 @@ fuzz-seeds: $(PROTO_LIB) $(KEYMGR_LIB)
 analyze: $(PROTO_GEN)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr -I. -I$(BUILD)/proto $(XFRM_SRC) $(PROTO_SRC) \
-		$(COMMON_SRC) $(KEYMGR_SRC) keymgr/main.c
+		$(COMMON_SRC) $(KEYMGR_SRC) keymgr/main.c $(AGENT_SRC)
 	$(Q)clang-tidy --quiet $(XFRM_SRC) $(PROTO_SRC) $(COMMON_SRC) \
-		$(KEYMGR_SRC) keymgr/main.c -- $(CFLAGS)
+		$(KEYMGR_SRC) keymgr/main.c $(AGENT_SRC) -- $(CFLAGS)
 
 FORMAT_FILES = $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h $(COMMON_SRC) \
-	common/*.h $(KEYMGR_SRC) keymgr/main.c keymgr/*.h tests/*/*.c \
+	common/*.h $(KEYMGR_SRC) keymgr/main.c keymgr/*.h $(AGENT_SRC) \
+	agent/*.h tests/*/*.c \
 	tests/*/*.h
 
 format:

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+/* agent desired state: per peer, in and out SAs of each live generation and two policies. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "desired.h"
+
+static const struct desired_gen *gen_of(const struct desired_view *v,
+					uint32_t g)
+{
+	for (size_t i = 0; i < v->n_gens; i++)
+		if (v->gens[i].g == g)
+			return &v->gens[i];
+	return NULL;
+}
+
+static const struct desired_gen *transmit(const struct desired_view *v)
+{
+	for (size_t i = 0; i < v->n_gens; i++)
+		if (v->gens[i].phase == DPHASE_COMMITTED)
+			return &v->gens[i];
+	return NULL;
+}
+
+/* The pair's addresses: the first of self's families the peer has too. */
+static int pair_addrs(const struct desired_view *v,
+		      const struct desired_peer *p,
+		      const struct desired_addr **me,
+		      const struct desired_addr **peer)
+{
+	for (size_t i = 0; i < v->n_self; i++)
+		for (size_t j = 0; j < p->n_addrs; j++)
+			if (v->self[i].family == p->addrs[j].family) {
+				*me = &v->self[i];
+				*peer = &p->addrs[j];
+				return 0;
+			}
+	return -EINVAL;
+}
+
+static void sa_fill(struct xfrm_sa *sa, const struct desired_config *cfg,
+		    const struct desired_addr *src,
+		    const struct desired_addr *dst, uint32_t spi,
+		    const uint8_t key[DESIRED_KEY_LEN])
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->family = src->family;
+	sa->src = src->ip;
+	sa->dst = dst->ip;
+	sa->spi = spi;
+	sa->reqid = cfg->reqid;
+	memcpy(sa->key, key, DESIRED_KEY_LEN);
+	sa->key_len = DESIRED_KEY_LEN;
+	sa->icv_bits = 128;
+	sa->esn = true;
+	sa->replay_window = cfg->replay_window;
+	sa->lft = cfg->lft;
+}
+
+static void pol_fill(struct xfrm_policy *p, const struct desired_config *cfg,
+		     const struct desired_addr *src,
+		     const struct desired_addr *dst, enum xfrm_dir dir,
+		     uint32_t spi)
+{
+	uint8_t plen = src->family == AF_INET ? 32 : 128;
+
+	memset(p, 0, sizeof(*p));
+	p->sel = (struct xfrm_selector_spec){ .family = src->family,
+					      .src = src->ip,
+					      .dst = dst->ip,
+					      .src_plen = plen,
+					      .dst_plen = plen,
+					      .proto = IPPROTO_UDP,
+					      .dport = cfg->vxlan_port };
+	p->dir = dir;
+	p->priority = DESIRED_PRIO_PAIR;
+	p->action = XFRM_ALLOW;
+	p->has_tmpl = true;
+	p->tmpl_reqid = cfg->reqid;
+	p->tmpl_spi = spi;
+}
+
+/* Checks the view before anything is built; counts the SAs it needs. */
+static int check(const struct desired_view *v, size_t *n_sas, char *why,
+		 size_t whylen)
+{
+	const struct desired_addr *a, *b;
+	bool keys = false;
+
+	*n_sas = 0;
+	for (size_t i = 0; i < v->n_peers; i++) {
+		const struct desired_peer *p = &v->peers[i];
+
+		if (pair_addrs(v, p, &a, &b)) {
+			snprintf(why, whylen,
+				 "peer %u: no address family in common",
+				 p->index);
+			return -EINVAL;
+		}
+		for (size_t k = 0; k < p->n_keys; k++) {
+			if (gen_of(v, p->keys[k].g))
+				continue;
+			snprintf(why, whylen,
+				 "peer %u: keys of generation %u, which is "
+				 "not live",
+				 p->index, p->keys[k].g);
+			return -EINVAL;
+		}
+		*n_sas += 2 * p->n_keys;
+		keys = keys || p->n_keys;
+	}
+	if (keys && !transmit(v)) {
+		snprintf(why, whylen, "keys but no committed generation");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The SPI the out policy names: the transmit generation's, or 0. */
+static uint32_t out_spi(const struct desired_view *v,
+			const struct desired_peer *p)
+{
+	const struct desired_gen *tx = transmit(v);
+
+	for (size_t k = 0; tx && k < p->n_keys; k++)
+		if (p->keys[k].g == tx->g)
+			return p->keys[k].spi_out;
+	return 0;
+}
+
+static void build_peer(const struct desired_view *v,
+		       const struct desired_config *cfg,
+		       const struct desired_peer *p, struct desired_state *s)
+{
+	const struct desired_addr *me = NULL, *peer = NULL;
+
+	if (pair_addrs(v, p, &me, &peer))
+		return; /* refused by check() before anything was built */
+	for (size_t k = 0; k < p->n_keys; k++) {
+		const struct desired_keys *kk = &p->keys[k];
+
+		sa_fill(&s->sas[s->n_sas++], cfg, me, peer, kk->spi_out,
+			kk->key_out);
+		sa_fill(&s->sas[s->n_sas++], cfg, peer, me, kk->spi_in,
+			kk->key_in);
+	}
+	pol_fill(&s->pols[s->n_pols++], cfg, me, peer, XFRM_OUT, out_spi(v, p));
+	pol_fill(&s->pols[s->n_pols++], cfg, peer, me, XFRM_IN, 0);
+}
+
+/* Cleartext VXLAN to anywhere in the underlay prefix: blocked. */
+static void build_catchall(const struct desired_view *v,
+			   const struct desired_config *cfg,
+			   struct desired_state *s)
+{
+	for (size_t i = 0; i < v->n_self; i++) {
+		struct xfrm_policy *p;
+
+		if (v->self[i].family != cfg->catchall_net.family)
+			continue;
+		p = &s->pols[s->n_pols++];
+		pol_fill(p, cfg, &v->self[i], &cfg->catchall_net, XFRM_OUT, 0);
+		p->sel.dst_plen = cfg->catchall_plen;
+		p->priority = DESIRED_PRIO_CATCHALL;
+		p->action = XFRM_BLOCK;
+		p->has_tmpl = false;
+		p->tmpl_reqid = 0;
+		return;
+	}
+}
+
+int desired_build(const struct desired_view *v,
+		  const struct desired_config *cfg, struct desired_state *out,
+		  char *why, size_t whylen)
+{
+	size_t n_sas;
+	int err = check(v, &n_sas, why, whylen);
+
+	memset(out, 0, sizeof(*out));
+	if (err)
+		return err;
+	out->sas = calloc(n_sas ? n_sas : 1, sizeof(*out->sas));
+	out->pols = calloc(2 * v->n_peers + 1, sizeof(*out->pols));
+	if (!out->sas || !out->pols) {
+		desired_state_free(out);
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < v->n_peers; i++)
+		build_peer(v, cfg, &v->peers[i], out);
+	if (cfg->catchall)
+		build_catchall(v, cfg, out);
+	return 0;
+}
+
+void desired_state_free(struct desired_state *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; s->sas && i < s->n_sas; i++)
+		xfrm_sa_wipe(&s->sas[i]);
+	free(s->sas);
+	free(s->pols);
+	memset(s, 0, sizeof(*s));
+}

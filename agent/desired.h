@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* agent desired state: from what the leader says, exactly the SAs and policies of DESIGN.md; no I/O. */
+#ifndef VXSEC_DESIRED_H
+#define VXSEC_DESIRED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xfrm/xfrm.h"
+
+#define DESIRED_GENS_MAX 3
+#define DESIRED_ADDRS_MAX 8
+#define DESIRED_KEY_LEN 36
+
+/* Policy priorities: lower wins. The catch-all block loses to pairs. */
+#define DESIRED_PRIO_PAIR 1000
+#define DESIRED_PRIO_CATCHALL 2000
+
+struct desired_addr {
+	int family; /* AF_INET or AF_INET6 */
+	union xfrm_ip ip;
+};
+
+enum desired_phase { DPHASE_PREPARED, DPHASE_COMMITTED, DPHASE_RETIRING };
+
+struct desired_gen {
+	uint32_t g;
+	enum desired_phase phase;
+};
+
+/* The keys of one peer in one generation, as the leader sent them. */
+struct desired_keys {
+	uint32_t g;
+	uint32_t spi_out, spi_in;
+	uint8_t key_out[DESIRED_KEY_LEN], key_in[DESIRED_KEY_LEN];
+};
+
+struct desired_peer {
+	uint32_t index;
+	struct desired_addr addrs[DESIRED_ADDRS_MAX];
+	size_t n_addrs;
+	struct desired_keys keys[DESIRED_GENS_MAX];
+	size_t n_keys;
+};
+
+/* The leader's view, as the agent holds it. Keys are secret. */
+struct desired_view {
+	struct desired_addr self[DESIRED_ADDRS_MAX];
+	size_t n_self;
+	struct desired_gen gens[DESIRED_GENS_MAX];
+	size_t n_gens;
+	const struct desired_peer *peers;
+	size_t n_peers;
+};
+
+struct desired_config {
+	uint32_t reqid;		/* marks every object of ours */
+	uint16_t vxlan_port;	/* 4789 by default */
+	uint32_t replay_window; /* packets, > 0 (ESN needs one) */
+	struct xfrm_lifetime lft;
+	/* Optional: block cleartext VXLAN to this underlay prefix. */
+	bool catchall;
+	struct desired_addr catchall_net;
+	uint8_t catchall_plen;
+};
+
+/* What the kernel must hold: SAs (secret) and policies. */
+struct desired_state {
+	struct xfrm_sa *sas;
+	size_t n_sas;
+	struct xfrm_policy *pols;
+	size_t n_pols;
+};
+
+/*
+ * Builds the state: for each peer, an out SA (self -> peer, spi_out,
+ * key_out) and an in SA (peer -> self, spi_in, key_in) for every live
+ * generation the leader gave keys for; an out policy (self -> peer, udp
+ * dport vxlan_port) whose ESP template names the transmit generation's
+ * SPI; an in policy (peer -> self) requiring ESP of our reqid; optionally
+ * a lower-priority block of cleartext VXLAN to the underlay. A pair uses
+ * the first family both sides have (self's order). -EINVAL (and why)
+ * for a view it cannot honour: no committed generation while keys exist,
+ * a peer without a common address family, keys of a generation not live.
+ * A peer the leader gave no keys yet still gets both policies (the out
+ * template then names no SPI): nothing leaves or enters in cleartext.
+ */
+int desired_build(const struct desired_view *v,
+		  const struct desired_config *cfg, struct desired_state *out,
+		  char *why, size_t whylen);
+
+/* Wipes every key and frees. NULL-safe. */
+void desired_state_free(struct desired_state *s);
+
+#endif

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests: the agent's desired state — SAs, policies, SPIs, families, catch-all, refusals. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "agent/desired.h"
+
+static const struct desired_config cfg = { .reqid = 0x7658,
+					   .vxlan_port = 4789,
+					   .replay_window = 1024 };
+
+static struct desired_addr v4(const char *s)
+{
+	struct desired_addr a = { .family = AF_INET };
+
+	inet_pton(AF_INET, s, &a.ip.v4);
+	return a;
+}
+
+static struct desired_addr v6(const char *s)
+{
+	struct desired_addr a = { .family = AF_INET6 };
+
+	inet_pton(AF_INET6, s, &a.ip.v6);
+	return a;
+}
+
+static uint32_t spi(uint32_t g, uint32_t index)
+{
+	return (1u + g % 255u) << 24 | index;
+}
+
+/* Peer `index` with keys of the given generations, self being index 1. */
+static void peer(struct desired_peer *p, uint32_t index, const char *addr,
+		 const uint32_t *gens, size_t n)
+{
+	memset(p, 0, sizeof(*p));
+	p->index = index;
+	p->addrs[0] = v4(addr);
+	p->n_addrs = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct desired_keys *k = &p->keys[p->n_keys++];
+
+		k->g = gens[i];
+		k->spi_out = spi(gens[i], 1);
+		k->spi_in = spi(gens[i], index);
+		memset(k->key_out, (int)(0x10 * gens[i] + index), 36);
+		memset(k->key_in, (int)(0x80 + 0x10 * gens[i] + index), 36);
+	}
+}
+
+static void view(struct desired_view *v, const struct desired_peer *peers,
+		 size_t n)
+{
+	memset(v, 0, sizeof(*v));
+	v->self[0] = v4("192.168.77.11");
+	v->n_self = 1;
+	v->gens[0] = (struct desired_gen){ 1, DPHASE_RETIRING };
+	v->gens[1] = (struct desired_gen){ 2, DPHASE_COMMITTED };
+	v->gens[2] = (struct desired_gen){ 3, DPHASE_PREPARED };
+	v->n_gens = 3;
+	v->peers = peers;
+	v->n_peers = n;
+}
+
+static void test_pairs_and_generations(void **state)
+{
+	static const uint32_t g123[] = { 1, 2, 3 };
+	struct desired_peer peers[2];
+	struct desired_view v;
+	struct desired_state s;
+	char why[128];
+
+	(void)state;
+	peer(&peers[0], 2, "192.168.77.12", g123, 3);
+	peer(&peers[1], 3, "192.168.77.13", g123, 3);
+	view(&v, peers, 2);
+	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)), 0);
+	/* 2 peers x 3 generations x (in + out); 2 policies a peer. */
+	assert_int_equal(s.n_sas, 12);
+	assert_int_equal(s.n_pols, 4);
+	for (size_t i = 0; i < s.n_sas; i++) {
+		const struct xfrm_sa *sa = &s.sas[i];
+
+		assert_int_equal(xfrm_sa_check(sa), 0);
+		assert_true(sa->esn);
+		assert_int_equal(sa->replay_window, 1024);
+		assert_int_equal(sa->reqid, cfg.reqid);
+		assert_int_equal(sa->icv_bits, 128);
+		assert_int_equal(sa->key_len, 36);
+	}
+	/* Peer 2, generation 3: out is ours (SPI of sender 1), in theirs. */
+	assert_int_equal(s.sas[4].spi, spi(3, 1));
+	assert_int_equal(s.sas[4].dst.v4.s_addr, inet_addr("192.168.77.12"));
+	assert_int_equal(s.sas[4].key[0], 0x32);
+	assert_int_equal(s.sas[5].spi, spi(3, 2));
+	assert_int_equal(s.sas[5].src.v4.s_addr, inet_addr("192.168.77.12"));
+	assert_int_equal(s.sas[5].key[0], 0xb2);
+	/* The out policy names the transmit (committed) generation's SPI. */
+	assert_int_equal(s.pols[0].dir, XFRM_OUT);
+	assert_int_equal(s.pols[0].tmpl_spi, spi(2, 1));
+	assert_int_equal(s.pols[0].sel.dport, 4789);
+	assert_int_equal(s.pols[0].sel.proto, IPPROTO_UDP);
+	assert_int_equal(s.pols[0].sel.dst_plen, 32);
+	/* The in policy requires ESP of our reqid from that peer. */
+	assert_int_equal(s.pols[1].dir, XFRM_IN);
+	assert_true(s.pols[1].has_tmpl);
+	assert_int_equal(s.pols[1].tmpl_reqid, cfg.reqid);
+	assert_int_equal(s.pols[1].sel.src.v4.s_addr,
+			 inet_addr("192.168.77.12"));
+	for (size_t i = 0; i < s.n_pols; i++)
+		assert_int_equal(xfrm_policy_check(&s.pols[i]), 0);
+	desired_state_free(&s);
+	assert_null(s.sas);
+}
+
+static void test_ipv6_and_family_choice(void **state)
+{
+	static const uint32_t g2[] = { 2 };
+	struct desired_peer peers[1];
+	struct desired_view v;
+	struct desired_state s;
+	char why[128];
+
+	(void)state;
+	peer(&peers[0], 2, "192.168.77.12", g2, 1);
+	peers[0].addrs[0] = v6("fd00::12"); /* the peer has IPv6 only */
+	view(&v, peers, 1);
+	v.self[1] = v6("fd00::11");
+	v.n_self = 2;
+	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)), 0);
+	assert_int_equal(s.sas[0].family, AF_INET6);
+	assert_int_equal(s.pols[0].sel.family, AF_INET6);
+	assert_int_equal(s.pols[0].sel.dst_plen, 128);
+	desired_state_free(&s);
+	/* No family in common: refused, with the peer named. */
+	v.n_self = 1;
+	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)),
+			 -EINVAL);
+	assert_string_equal(why, "peer 2: no address family in common");
+}
+
+static void test_fail_closed_without_keys(void **state)
+{
+	struct desired_peer peers[1];
+	struct desired_view v;
+	struct desired_state s;
+	char why[128];
+
+	(void)state;
+	peer(&peers[0], 2, "192.168.77.12", NULL, 0);
+	view(&v, peers, 1);
+	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)), 0);
+	assert_int_equal(s.n_sas, 0);
+	assert_int_equal(s.n_pols, 2); /* still no cleartext either way */
+	assert_true(s.pols[0].has_tmpl);
+	assert_int_equal(s.pols[0].tmpl_spi, 0);
+	desired_state_free(&s);
+}
+
+static void test_catchall_block(void **state)
+{
+	static const uint32_t g2[] = { 2 };
+	struct desired_config c = cfg;
+	struct desired_peer peers[1];
+	struct desired_view v;
+	struct desired_state s;
+	char why[128];
+
+	(void)state;
+	c.catchall = true;
+	c.catchall_net = v4("192.168.77.0");
+	c.catchall_plen = 24;
+	peer(&peers[0], 2, "192.168.77.12", g2, 1);
+	view(&v, peers, 1);
+	assert_int_equal(desired_build(&v, &c, &s, why, sizeof(why)), 0);
+	assert_int_equal(s.n_pols, 3);
+	assert_int_equal(s.pols[2].action, XFRM_BLOCK);
+	assert_false(s.pols[2].has_tmpl);
+	assert_int_equal(s.pols[2].sel.dst_plen, 24);
+	assert_true(s.pols[2].priority > s.pols[0].priority); /* loses */
+	assert_int_equal(xfrm_policy_check(&s.pols[2]), 0);
+	desired_state_free(&s);
+}
+
+static void test_refusals(void **state)
+{
+	static const uint32_t g7[] = { 7 }, g3[] = { 3 };
+	struct desired_peer peers[1];
+	struct desired_view v;
+	struct desired_state s;
+	char why[128];
+
+	(void)state;
+	peer(&peers[0], 2, "192.168.77.12", g7, 1);
+	view(&v, peers, 1);
+	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)),
+			 -EINVAL);
+	assert_string_equal(why,
+			    "peer 2: keys of generation 7, which is not live");
+	peer(&peers[0], 2, "192.168.77.12", g3, 1);
+	v.gens[1].phase = DPHASE_PREPARED; /* nothing committed */
+	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)),
+			 -EINVAL);
+	assert_string_equal(why, "keys but no committed generation");
+	assert_null(s.sas);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pairs_and_generations),
+		cmocka_unit_test(test_ipv6_and_family_choice),
+		cmocka_unit_test(test_fail_closed_without_keys),
+		cmocka_unit_test(test_catchall_block),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests_name("desired", tests, NULL, NULL);
+}
