@@ -171,7 +171,7 @@ static int cmd_metrics(struct leader *l, struct ctl_reply *r)
 			 "# TYPE vxsec_keymgr_rotation_last_duration_seconds"
 			 " gauge\nvxsec_keymgr_rotation_last_duration_seconds"
 			 " %.3f\n",
-			 l->last_rotation_ms / 1000.0);
+			 (double)l->last_rotation_ms / 1000.0);
 	ctl_reply_printf(r, "# HELP vxsec_keymgr_rotation_phase The phase "
 			    "under way (1).\n# TYPE "
 			    "vxsec_keymgr_rotation_phase gauge\n");
