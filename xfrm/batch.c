@@ -252,9 +252,18 @@ int xfrm_batch_policy_del(struct xfrm_batch *b, const struct xfrm_policy *p)
 	return queue_policy(b, XFRM_REQ_POLICY_DEL, p);
 }
 
+/*
+ * A chunk is opened before its first request is built; if that request is
+ * refused the chunk stays empty. Only the last can be (the next request
+ * reuses it), and it is not counted: an empty sendmsg gets no ack.
+ */
 size_t xfrm_batch_chunks(const struct xfrm_batch *b)
 {
-	return b->nchunks && b->chunks[0].count ? b->nchunks : 0;
+	size_t n = b->nchunks;
+
+	if (n && b->chunks[n - 1].count == 0)
+		n--;
+	return n;
 }
 
 const void *xfrm_batch_chunk(const struct xfrm_batch *b, size_t c, size_t *len,
@@ -266,29 +275,36 @@ const void *xfrm_batch_chunk(const struct xfrm_batch *b, size_t c, size_t *len,
 	return b->chunks[c].buf;
 }
 
-/* Numbers every request base + i; the last of each chunk asks for an ack. */
+/* Numbers chunk c's requests base + i; only its last asks for an ack. */
+static void chunk_set_seq(struct chunk *c, uint32_t base)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)c->buf, *last = NULL;
+	size_t left = c->used, i;
+
+	for (i = c->first; xfrm_nlmsg_ok(nlh, left); i++) {
+		nlh->nlmsg_seq = base + (uint32_t)i;
+		nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+		last = nlh;
+		nlh = xfrm_nlmsg_next(nlh, &left);
+	}
+	if (last)
+		last->nlmsg_flags |= NLM_F_ACK;
+}
+
+/* Starts an exchange: results of an earlier one, extack too, are gone. */
 void xfrm_batch_set_seq(struct xfrm_batch *b, uint32_t base)
 {
-	struct nlmsghdr *nlh, *last;
-	size_t c, i, left;
+	size_t i;
 
 	b->seq_base = base;
 	b->failed = 0;
-	for (c = 0; c < b->nchunks; c++) {
-		nlh = (struct nlmsghdr *)b->chunks[c].buf;
-		left = b->chunks[c].used;
-		last = NULL;
-		for (i = b->chunks[c].first; mnl_nlmsg_ok(nlh, (int)left);
-		     i++) {
-			nlh->nlmsg_seq = base + (uint32_t)i;
-			nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
-			b->reqs[i].err = PENDING;
-			last = nlh;
-			nlh = mnl_nlmsg_next(nlh, (int *)&left);
-		}
-		if (last)
-			last->nlmsg_flags |= NLM_F_ACK;
+	for (i = 0; i < b->nreqs; i++) {
+		b->reqs[i].err = PENDING;
+		free(b->reqs[i].extack);
+		b->reqs[i].extack = NULL;
 	}
+	for (i = 0; i < b->nchunks; i++)
+		chunk_set_seq(&b->chunks[i], base);
 }
 
 void xfrm_batch_begin_chunk(struct xfrm_batch *b, size_t c)
@@ -341,12 +357,12 @@ int xfrm_batch_parse_replies(struct xfrm_batch *b, const void *buf, size_t len,
 	const struct chunk *ch = &b->chunks[b->inflight];
 	const struct nlmsghdr *nlh = buf;
 	char extack[XFRM_EXTACK_MAX];
-	int left = (int)len, err, done = 0;
-	size_t i;
+	size_t i, left = len;
+	int err, done = 0;
 
-	if (!mnl_nlmsg_ok(nlh, left))
+	if (!xfrm_nlmsg_ok(nlh, left))
 		return -EBADMSG;
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; xfrm_nlmsg_ok(nlh, left); nlh = xfrm_nlmsg_next(nlh, &left)) {
 		if (nlh->nlmsg_pid != portid ||
 		    nlh->nlmsg_seq - b->seq_base < ch->first ||
 		    nlh->nlmsg_seq - b->seq_base >= ch->first + ch->count)

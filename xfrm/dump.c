@@ -51,9 +51,10 @@ static int dump_one(struct xfrm_dump *d, const struct nlmsghdr *nlh)
 int xfrm_dump_parse(struct xfrm_dump *d, const void *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = buf;
-	int left = (int)len, r;
+	size_t left = len;
+	int r;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; xfrm_nlmsg_ok(nlh, left); nlh = xfrm_nlmsg_next(nlh, &left)) {
 		if (nlh->nlmsg_seq != d->seq || nlh->nlmsg_pid != d->portid)
 			continue; /* stale reply of an earlier exchange */
 		r = dump_one(d, nlh);
@@ -159,9 +160,10 @@ static int events_buf(const void *buf, size_t len, xfrm_event_cb cb, void *arg)
 {
 	const struct nlmsghdr *nlh = buf;
 	struct xfrm_event ev;
-	int left = (int)len, count = 0, r;
+	size_t left = len;
+	int count = 0, r;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; xfrm_nlmsg_ok(nlh, left); nlh = xfrm_nlmsg_next(nlh, &left)) {
 		r = xfrm_parse_event(nlh, &ev);
 		if (r == -ENOENT)
 			continue;

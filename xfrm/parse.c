@@ -14,24 +14,43 @@ struct attrs {
 	const struct nlattr *a[ATTR_MAX];
 };
 
-static int attr_cb(const struct nlattr *attr, void *data)
+bool xfrm_nlmsg_ok(const struct nlmsghdr *nlh, size_t len)
 {
-	struct attrs *t = data;
-	uint16_t type = mnl_attr_get_type(attr);
-
-	if (type < ATTR_MAX)
-		t->a[type] = attr;
-	return MNL_CB_OK;
+	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= len;
 }
 
-/* Collects the attributes after a fixed header of hdrlen bytes. */
+struct nlmsghdr *xfrm_nlmsg_next(const struct nlmsghdr *nlh, size_t *len)
+{
+	size_t step = ((size_t)nlh->nlmsg_len + NLMSG_ALIGNTO - 1) &
+		      ~((size_t)NLMSG_ALIGNTO - 1);
+
+	if (step > *len)
+		step = *len; /* the last message, unpadded */
+	*len -= step;
+	return (struct nlmsghdr *)((const uint8_t *)nlh + step);
+}
+
+/*
+ * Collects the attributes after a fixed header of hdrlen bytes. They must
+ * fill the message exactly: a truncated attribute ends the walk early.
+ */
 static int parse_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
 		       struct attrs *t)
 {
+	const struct nlattr *attr;
+	uint16_t type;
+
 	memset(t, 0, sizeof(*t));
 	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(hdrlen))
 		return -EBADMSG;
-	if (mnl_attr_parse(nlh, (unsigned int)hdrlen, attr_cb, t) < 0)
+	mnl_attr_for_each(attr, nlh, hdrlen)
+	{
+		type = mnl_attr_get_type(attr);
+		if (type < ATTR_MAX)
+			t->a[type] = attr;
+	}
+	if ((const void *)attr != mnl_nlmsg_get_payload_tail(nlh))
 		return -EBADMSG;
 	return 0;
 }

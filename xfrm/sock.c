@@ -233,7 +233,8 @@ static int transact(struct xfrm_sock *s, void *req, size_t len,
 {
 	uint32_t seq = ((struct nlmsghdr *)req)->nlmsg_seq;
 	const struct nlmsghdr *r;
-	int left, err = xfrm_sock_send(s, req, len);
+	int err = xfrm_sock_send(s, req, len);
+	size_t left;
 	ssize_t n;
 	void *rx;
 
@@ -243,9 +244,9 @@ static int transact(struct xfrm_sock *s, void *req, size_t len,
 		n = xfrm_sock_recv(s, &rx, REPLY_TIMEOUT_MS);
 		if (n < 0)
 			return (int)n;
-		left = (int)n;
-		for (r = rx; mnl_nlmsg_ok(r, left);
-		     r = mnl_nlmsg_next(r, &left)) {
+		left = (size_t)n;
+		for (r = rx; xfrm_nlmsg_ok(r, left);
+		     r = xfrm_nlmsg_next(r, &left)) {
 			if (r->nlmsg_seq != seq || r->nlmsg_pid != s->portid)
 				continue;
 			if (r->nlmsg_type == NLMSG_ERROR) {

@@ -39,6 +39,15 @@ int xfrm_build_policy(void *buf, size_t len, enum xfrm_req_kind kind,
 int xfrm_build_dump(void *buf, size_t len, uint16_t type, uint32_t seq);
 int xfrm_build_flush(void *buf, size_t len, uint16_t type, uint32_t seq);
 
+/*
+ * Replaces mnl_nlmsg_ok()/mnl_nlmsg_next(), which compare nlmsg_len as an
+ * int: a length of 2 GiB or more passed. ok: a whole message header and
+ * the whole message lie within len bytes. next: the message after nlh;
+ * *len shrinks by nlh's aligned length (to 0 at the buffer's end).
+ */
+bool xfrm_nlmsg_ok(const struct nlmsghdr *nlh, size_t len);
+struct nlmsghdr *xfrm_nlmsg_next(const struct nlmsghdr *nlh, size_t *len);
+
 /* Parsers of kernel messages. -EBADMSG on anything malformed. */
 int xfrm_parse_sa(const struct nlmsghdr *nlh, struct xfrm_sa *out);
 int xfrm_parse_policy(const struct nlmsghdr *nlh, struct xfrm_policy *out);

@@ -432,6 +432,44 @@ static void test_batch_refuses_bad_object(void **state)
 	xfrm_batch_free(b);
 }
 
+/*
+ * A chunk filled to its last request, then an add refused at queue time:
+ * the chunk opened for it stays empty and must be neither counted nor
+ * sent (an empty sendmsg gets no ack: the send waited 10 s for one).
+ */
+static void test_batch_full_chunk_then_refused(void **state)
+{
+	struct xfrm_batch *b = xfrm_batch_new();
+	size_t len, first, count, i;
+	struct xfrm_sa sa;
+
+	(void)state;
+	make_sa(&sa, AF_INET, 36);
+	for (i = 0; i < 1024; i++) { /* deletes: 1024 fill a chunk */
+		sa.spi = 0x01000000 | (uint32_t)i;
+		assert_int_equal(xfrm_batch_sa_del(b, &sa), (int)i);
+	}
+	assert_int_equal(xfrm_batch_chunks(b), 1);
+	sa.icv_bits = 0;
+	assert_int_equal(xfrm_batch_sa_add(b, &sa), -EINVAL);
+	assert_int_equal(xfrm_batch_count(b), 1024);
+	assert_int_equal(xfrm_batch_chunks(b), 1);
+	for (i = 0; i < xfrm_batch_chunks(b); i++) {
+		xfrm_batch_chunk(b, i, &len, &first, &count);
+		assert_true(len > 0);
+		assert_true(count > 0);
+	}
+	/* The next good request goes to the chunk opened before. */
+	sa.icv_bits = 128;
+	assert_int_equal(xfrm_batch_sa_add(b, &sa), 1024);
+	assert_int_equal(xfrm_batch_chunks(b), 2);
+	xfrm_batch_chunk(b, 1, &len, &first, &count);
+	assert_int_equal(first, 1024);
+	assert_int_equal(count, 1);
+	xfrm_batch_free(b);
+	xfrm_sa_wipe(&sa);
+}
+
 static void test_text_helpers(void **state)
 {
 	char buf[XFRM_DESC_MAX];
@@ -474,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_policy_rejected),
 		cmocka_unit_test(test_batch_chunks),
 		cmocka_unit_test(test_batch_refuses_bad_object),
+		cmocka_unit_test(test_batch_full_chunk_then_refused),
 		cmocka_unit_test(test_text_helpers),
 	};
 

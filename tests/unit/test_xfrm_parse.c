@@ -385,6 +385,155 @@ static void test_sa_malformed(void **state)
 	assert_int_equal(xfrm_parse_sa(nlh, &out), -ENOENT);
 }
 
+/* Resending a batch forgets the last round's results, extack included. */
+static void test_batch_resend_clears_extack(void **state)
+{
+	struct xfrm_batch *b = five_policies();
+
+	(void)state;
+	rx_reset();
+	put_error(1002, -EEXIST, "policy exists", true);
+	put_error(1004, 0, NULL, true);
+	assert_int_equal(xfrm_batch_parse_replies(b, rx, rx_len, PORTID), 1);
+	assert_string_equal(xfrm_batch_extack(b, 2), "policy exists");
+
+	xfrm_batch_set_seq(b, 2000); /* where a resend starts */
+	xfrm_batch_begin_chunk(b, 0);
+	assert_int_equal(xfrm_batch_failed(b), 0);
+	assert_int_equal(xfrm_batch_error(b, 2), -EINVAL); /* pending */
+	assert_string_equal(xfrm_batch_extack(b, 2), "");
+	rx_reset();
+	put_error(2004, 0, NULL, true); /* this time all succeed */
+	assert_int_equal(xfrm_batch_parse_replies(b, rx, rx_len, PORTID), 1);
+	assert_int_equal(xfrm_batch_error(b, 2), 0);
+	assert_string_equal(xfrm_batch_extack(b, 2), "");
+	xfrm_batch_free(b);
+}
+
+static int count_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	(void)nlh;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * nlmsg_len of 2 GiB or more, or past the end of what was received: the
+ * reply is malformed, whatever libmnl's int comparison thinks of it.
+ */
+static void test_reply_length_overflow(void **state)
+{
+	const uint32_t bad[] = { 0x80000000u, 0xffffffffu, 0 };
+	struct xfrm_batch *b;
+	struct xfrm_dump d;
+	int calls;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		b = five_policies();
+		rx_reset();
+		put_error(1004, -EEXIST, "policy exists", true);
+		((struct nlmsghdr *)rx)->nlmsg_len =
+			bad[k] ? bad[k] : (uint32_t)rx_len + 4;
+		assert_int_equal(
+			xfrm_batch_parse_replies(b, rx, rx_len, PORTID),
+			-EBADMSG);
+		assert_int_equal(xfrm_batch_error(b, 4), -EINVAL); /* none */
+		rx_reset();
+		put_error(555, -EPERM, NULL, true); /* stale, skipped */
+		((struct nlmsghdr *)rx)->nlmsg_len =
+			bad[k] ? bad[k] : (uint32_t)rx_len + 4;
+		assert_int_equal(
+			xfrm_batch_parse_replies(b, rx, rx_len, PORTID),
+			-EBADMSG);
+		xfrm_batch_free(b);
+
+		calls = 0;
+		d = (struct xfrm_dump){ .seq = 50,
+					.portid = PORTID,
+					.type = XFRM_MSG_NEWSA,
+					.msg = count_msg,
+					.arg = &calls };
+		rx_reset();
+		put_sa(50, NLM_F_MULTI, 0x100, 36);
+		((struct nlmsghdr *)rx)->nlmsg_len =
+			bad[k] ? bad[k] : (uint32_t)rx_len + 4;
+		assert_int_equal(xfrm_dump_parse(&d, rx, rx_len), -EBADMSG);
+		assert_int_equal(calls, 0);
+	}
+}
+
+/* The walk libmnl's int comparison got wrong, on its own. */
+static void test_nlmsg_ok_next(void **state)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)rx;
+	size_t left;
+
+	(void)state;
+	rx_reset();
+	put_error(1, 0, NULL, true);
+	assert_true(xfrm_nlmsg_ok(nlh, rx_len));
+	assert_false(xfrm_nlmsg_ok(nlh, rx_len - 1));
+	assert_false(xfrm_nlmsg_ok(nlh, sizeof(*nlh) - 1));
+	nlh->nlmsg_len = 0x80000000u;
+	assert_false(xfrm_nlmsg_ok(nlh, rx_len));
+	nlh->nlmsg_len = 0xffffffffu;
+	assert_false(xfrm_nlmsg_ok(nlh, rx_len));
+	nlh->nlmsg_len = sizeof(*nlh) - 1;
+	assert_false(xfrm_nlmsg_ok(nlh, rx_len));
+	nlh->nlmsg_len = sizeof(*nlh) + 1; /* next skips the padding */
+	left = 64;
+	assert_ptr_equal(xfrm_nlmsg_next(nlh, &left), rx + sizeof(*nlh) + 4);
+	assert_int_equal(left, 64 - sizeof(*nlh) - 4);
+	left = sizeof(*nlh) + 1; /* the last message, unpadded */
+	assert_ptr_equal(xfrm_nlmsg_next(nlh, &left), rx + sizeof(*nlh) + 1);
+	assert_int_equal(left, 0);
+}
+
+/* As dump.c's own callback: a parse error ends the dump. */
+static int parse_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct xfrm_sa *out = arg;
+
+	return xfrm_parse_sa(nlh, out);
+}
+
+/* An attribute cut short is a malformed message, not a missing one. */
+static void test_sa_truncated_aead(void **state)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)rx;
+	size_t aead_at =
+		NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct xfrm_usersa_info));
+	const struct nlattr *attr = (const struct nlattr *)(rx + aead_at);
+	struct xfrm_sa out;
+	struct xfrm_dump d = { .seq = 50,
+			       .portid = PORTID,
+			       .type = XFRM_MSG_NEWSA,
+			       .msg = parse_msg,
+			       .arg = &out };
+
+	(void)state;
+	rx_reset();
+	put_sa(50, NLM_F_MULTI, 0x100, 36);
+	assert_int_equal(attr->nla_type, XFRMA_ALG_AEAD);
+	/* The message ends inside the AEAD attribute, in the key. */
+	nlh->nlmsg_len = (uint32_t)(aead_at + NLA_HDRLEN +
+				    sizeof(struct xfrm_algo_aead) + 8);
+	rx_len = nlh->nlmsg_len;
+	assert_int_equal(xfrm_parse_sa(nlh, &out), -EBADMSG);
+	/* A dump reports the error instead of an SA without a key. */
+	assert_int_equal(xfrm_dump_parse(&d, rx, rx_len), -EBADMSG);
+
+	rx_reset();
+	put_sa(50, 0, 0x100, 36);
+	nlh->nlmsg_len += 4; /* 4 trailing bytes: no room for an attribute */
+	assert_int_equal(xfrm_parse_sa(nlh, &out), -EBADMSG);
+	nlh->nlmsg_len -= 4;
+	assert_int_equal(xfrm_parse_sa(nlh, &out), 0);
+	assert_int_equal(out.key_len, 36);
+	xfrm_sa_wipe(&out);
+}
+
 static void test_policy_parse(void **state)
 {
 	struct nlmsghdr *nlh;
@@ -478,6 +627,10 @@ int main(void)
 		cmocka_unit_test(test_dump_multipart),
 		cmocka_unit_test(test_dump_intr_error_stop),
 		cmocka_unit_test(test_sa_malformed),
+		cmocka_unit_test(test_batch_resend_clears_extack),
+		cmocka_unit_test(test_nlmsg_ok_next),
+		cmocka_unit_test(test_reply_length_overflow),
+		cmocka_unit_test(test_sa_truncated_aead),
 		cmocka_unit_test(test_policy_parse),
 		cmocka_unit_test(test_events),
 	};
