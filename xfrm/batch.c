@@ -46,6 +46,7 @@ struct xfrm_batch {
 	uint32_t seq_base;
 	size_t inflight; /* chunk whose replies are being read */
 	size_t failed;
+	bool sent; /* its buffers were wiped as they left: reset to reuse */
 };
 
 struct xfrm_batch *xfrm_batch_new(void)
@@ -75,6 +76,7 @@ void xfrm_batch_reset(struct xfrm_batch *b)
 	b->nreqs = 0;
 	b->failed = 0;
 	b->inflight = 0;
+	b->sent = false;
 	/* Keep the first chunk's memory for the next round. */
 	for (i = 1; i < b->nchunks; i++)
 		chunk_release(&b->chunks[i]);
@@ -188,10 +190,12 @@ static struct req *queue_end(struct xfrm_batch *b, struct chunk *c, int n,
 static int queue_sa(struct xfrm_batch *b, enum xfrm_req_kind kind,
 		    const struct xfrm_sa *sa)
 {
-	struct chunk *c = queue_begin(b);
+	struct chunk *c = b->sent ? NULL : queue_begin(b);
 	size_t room;
 	int n;
 
+	if (b->sent)
+		return -EALREADY;
 	if (!c)
 		return -ENOMEM;
 	room = CHUNK_BYTES - c->used;
@@ -209,9 +213,11 @@ static int queue_sa(struct xfrm_batch *b, enum xfrm_req_kind kind,
 static int queue_policy(struct xfrm_batch *b, enum xfrm_req_kind kind,
 			const struct xfrm_policy *p)
 {
-	struct chunk *c = queue_begin(b);
+	struct chunk *c = b->sent ? NULL : queue_begin(b);
 	int n;
 
+	if (b->sent)
+		return -EALREADY;
 	if (!c)
 		return -ENOMEM;
 	n = xfrm_build_policy(c->buf + c->used, CHUNK_BYTES - c->used, kind, p,
@@ -305,6 +311,14 @@ void xfrm_batch_set_seq(struct xfrm_batch *b, uint32_t base)
 	}
 	for (i = 0; i < b->nchunks; i++)
 		chunk_set_seq(&b->chunks[i], base);
+}
+
+int xfrm_batch_start(struct xfrm_batch *b)
+{
+	if (b->sent)
+		return -EALREADY;
+	b->sent = true;
+	return 0;
 }
 
 void xfrm_batch_begin_chunk(struct xfrm_batch *b, size_t c)

@@ -201,8 +201,10 @@ int xfrm_batch_send(struct xfrm_sock *s, struct xfrm_batch *b)
 {
 	size_t c, nchunks = xfrm_batch_chunks(b), len, first, count;
 	const void *buf;
-	int err = 0;
+	int err = xfrm_batch_start(b);
 
+	if (err)
+		return err;
 	xfrm_batch_set_seq(
 		b, xfrm_sock_next_seq(s, (uint32_t)xfrm_batch_count(b)));
 	for (c = 0; c < nchunks; c++) {

@@ -113,7 +113,9 @@ int xfrm_batch_policy_del(struct xfrm_batch *b, const struct xfrm_policy *p);
 size_t xfrm_batch_count(const struct xfrm_batch *b);
 
 /*
- * Sends every queued request and collects one ack per request. Returns 0
+ * Sends every queued request and collects one ack per request, once: the
+ * request buffers (keys) are wiped as they leave, so sending again, or
+ * queueing more, gives -EALREADY until xfrm_batch_reset(). Returns 0
  * if all succeeded, -EIO if some failed (see xfrm_batch_error()), or
  * another -errno if the exchange itself broke (then requests without a
  * reply report -ETIMEDOUT or the socket error).

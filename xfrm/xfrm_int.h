@@ -89,6 +89,8 @@ size_t xfrm_batch_chunks(const struct xfrm_batch *b);
 const void *xfrm_batch_chunk(const struct xfrm_batch *b, size_t c, size_t *len,
 			     size_t *first, size_t *count);
 void xfrm_batch_set_seq(struct xfrm_batch *b, uint32_t base);
+/* Once per batch: -EALREADY if it was sent (its buffers are wiped). */
+int xfrm_batch_start(struct xfrm_batch *b);
 void xfrm_batch_begin_chunk(struct xfrm_batch *b, size_t c);
 /* Marks requests of chunk c still without a result with err. */
 void xfrm_batch_fail_pending(struct xfrm_batch *b, size_t c, int err);

@@ -258,6 +258,9 @@ static void test_batch_10000(void **state)
 	assert_int_equal(xfrm_batch_send(sock, b), 0);
 	assert_int_equal(xfrm_batch_failed(b), 0);
 	assert_int_equal(count_ours(), 10000);
+	/* Sent once: its buffers were wiped, no resend, no more requests. */
+	assert_int_equal(xfrm_batch_send(sock, b), -EALREADY);
+	assert_int_equal(xfrm_batch_policy_add(b, &p), -EALREADY);
 	text = ip_policies();
 	assert_int_equal(netns_count_lines(text, "dir out priority 100"),
 			 10000);
