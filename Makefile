@@ -121,6 +121,11 @@ $(AGENT_LIB): $(AGENT_OBJ)
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/tests/test_reconcile: $(BUILD)/tests/unit/test_reconcile.o \
+		$(AGENT_LIB) $(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
+
 $(BUILD)/tests/test_diff: $(BUILD)/tests/unit/test_diff.o $(AGENT_LIB) \
 		$(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
