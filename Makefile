@@ -226,10 +226,11 @@ $(FUZZ_REPLAY): $(BUILD)/tests/fuzz/replay.o $(FUZZ_OBJ) $(KEYMGR_LIB) \
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF) $(LIBSODIUM)
 
-$(BUILD)/tests/test_netns_desired: $(BUILD)/tests/netns/test_netns_desired.o \
+$(BUILD)/tests/test_netns_desired $(BUILD)/tests/test_netns_reconcile: \
+		$(BUILD)/tests/test_netns_%: $(BUILD)/tests/netns/test_netns_%.o \
 		$(BUILD)/tests/netns/netns_util.o $(AGENT_LIB) $(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
 
 $(BUILD)/tests/test_netns_%: $(BUILD)/tests/netns/test_netns_%.o \
 		$(BUILD)/tests/netns/netns_util.o $(XFRM_LIB)
