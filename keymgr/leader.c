@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* vxsec-keymgr: start-up, persistence, the rotation clock and shutdown of the leader. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <sodium.h>
@@ -17,7 +16,6 @@
 
 #include "common/addr.h"
 #include "common/atomic.h"
-#include "common/config.h"
 #include "common/log.h"
 #include "common/pki.h"
 #include "common/tls.h"

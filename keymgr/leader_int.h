@@ -53,7 +53,7 @@ struct leader {
 	int lfd;
 	struct ctl_server *ctl;
 	struct loop_timer *tick, *kick;
-	bool kicked, step_due;
+	bool kicked;
 	uint64_t persisted; /* the revision on disk */
 	bool dirty;	    /* something else to save (token) */
 	bool save_failed;
@@ -64,7 +64,7 @@ struct leader {
 	size_t by_index_cap;
 	struct client *qhead, *qtail;
 	size_t inflight;
-	size_t n_clients, n_sessions;
+	size_t n_sessions;
 	size_t n_replies; /* join answers waiting for the disk */
 	uint64_t started_ms, rot_started_ms, last_rotation_ms;
 	uint32_t last_rotation_gen;

@@ -531,7 +531,6 @@ static void on_closed(struct conn *c, const char *why, void *arg)
 	}
 	l->inflight -= cl->inflight;
 	unlink_client(l, cl);
-	l->n_clients--;
 	if (cl->reply)
 		l->n_replies--;
 	frame_buf_free(cl->reply, cl->reply_len);
@@ -590,7 +589,6 @@ void session_accept(struct loop *lp, int fd, uint32_t events, void *arg)
 		if (l->clients)
 			l->clients->prev = cl;
 		l->clients = cl;
-		l->n_clients++;
 		flen = sizeof(from);
 	}
 }

@@ -155,11 +155,6 @@ static int snap_peers(struct snap_parts *sp, Vxsec__Snapshot *s,
 	return 0;
 }
 
-static int encode(Vxsec__Envelope *env, uint8_t **frame, size_t *len)
-{
-	return frame_encode(env, frame, len);
-}
-
 int wire_snapshot(const struct cluster *c, const struct node *to,
 		  uint8_t **frame, size_t *len)
 {
@@ -181,7 +176,7 @@ int wire_snapshot(const struct cluster *c, const struct node *to,
 		s.keys = ks.ptr;
 		env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
 		env.snapshot = &s;
-		err = encode(&env, frame, len);
+		err = frame_encode(&env, frame, len);
 	}
 	keyset_free(&ks);
 	free(sp.peers);
@@ -213,7 +208,7 @@ static int delta_peer(const struct cluster *c, const struct node *to,
 			d->incarnation_changed = &pu;
 		env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
 		env.delta = d;
-		err = encode(&env, frame, len);
+		err = frame_encode(&env, frame, len);
 	}
 	keyset_free(&ks);
 	return err;
@@ -240,7 +235,7 @@ static int delta_prepare(const struct cluster *c, const struct node *to,
 		d->prepare = &p;
 		env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
 		env.delta = d;
-		err = encode(&env, frame, len);
+		err = frame_encode(&env, frame, len);
 	}
 	keyset_free(&ks);
 	return err;
@@ -279,7 +274,7 @@ static int delta_small(const struct cluster *c, const struct change *ch,
 	}
 	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
 	env.delta = d;
-	return encode(&env, frame, len);
+	return frame_encode(&env, frame, len);
 }
 
 int wire_delta(const struct cluster *c, const struct node *to,
@@ -326,7 +321,7 @@ int wire_error(enum wire_error code, const char *reason, uint8_t **frame,
 	e.reason = r;
 	env.msg_case = VXSEC__ENVELOPE__MSG_ERROR;
 	env.error = &e;
-	return encode(&env, frame, len);
+	return frame_encode(&env, frame, len);
 }
 
 int wire_join_response(const uint8_t *cert, size_t cert_len, const uint8_t *ca,
@@ -341,7 +336,7 @@ int wire_join_response(const uint8_t *cert, size_t cert_len, const uint8_t *ca,
 	r.node_index = index;
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_RESPONSE;
 	env.join_response = &r;
-	return encode(&env, frame, len);
+	return frame_encode(&env, frame, len);
 }
 
 int wire_ping_reply(uint64_t nonce, uint8_t **frame, size_t *len)
@@ -353,7 +348,7 @@ int wire_ping_reply(uint64_t nonce, uint8_t **frame, size_t *len)
 	p.reply = true;
 	env.msg_case = VXSEC__ENVELOPE__MSG_PING;
 	env.ping = &p;
-	return encode(&env, frame, len);
+	return frame_encode(&env, frame, len);
 }
 
 /* ---- decoding ---- */
