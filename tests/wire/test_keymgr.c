@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "tests/wire/run_cmd.h"
+
 /* Shell variables set by main() from where this test binary lives, so a
  * sanitizer build tests its own leader and agents. */
 #define KM "$KM"
@@ -28,31 +30,6 @@
 
 static char dir[64], sock[128], listen_at[64], token[256];
 static pid_t leader = -1, agents = -1;
-
-/* Runs a shell command; its output (stdout + stderr) in out; exit code. */
-static int sh(char *out, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int sh(char *out, size_t len, const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	FILE *f;
-	size_t n;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strcat(cmd, " 2>&1");
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	n = fread(out, 1, len - 1, f);
-	out[n] = '\0';
-	st = pclose(f);
-	print_message("$ %s\n%s", cmd, out);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static bool file_has(const char *path, const char *needle)
 {
@@ -86,8 +63,8 @@ static bool wait_status(const char *needle, int secs)
 	char out[8192];
 
 	for (int i = 0; i < secs * 10; i++) {
-		if (sh(out, sizeof(out), KM " -s %s status --json", sock) ==
-			    0 &&
+		if (run_cmd(out, sizeof(out), KM " -s %s status --json",
+			    sock) == 0 &&
 		    strstr(out, needle))
 			return true;
 		usleep(100000);
@@ -135,7 +112,8 @@ static int start_leader(const char *extra)
 	assert_non_null(fgets(listen_at, sizeof(listen_at), f));
 	listen_at[strcspn(listen_at, "\n")] = '\0';
 	fclose(f);
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s token show", sock), 0);
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s token show", sock), 0);
 	snprintf(token, sizeof(token), "%.*s", (int)strcspn(out, "\n"), out);
 	return 0;
 }
@@ -197,28 +175,30 @@ static void test_converge_rotate_verify(void **state)
 
 	(void)state;
 	assert_int_equal(start_leader(""), 0);
-	assert_int_equal(sh(out, sizeof(out),
-			    FA " --leader %s --token %s -n 4 --rotations 2 "
-			       "--rotate-cmd '" KM " -s %s rotate' --verify",
-			    listen_at, token, sock),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA
+				 " --leader %s --token %s -n 4 --rotations 2 "
+				 "--rotate-cmd '" KM " -s %s rotate' --verify",
+				 listen_at, token, sock),
 			 0);
 	assert_non_null(strstr(out, "verify: 12 ordered pairs"));
 	assert_true(wait_status("\"transmit_generation\":3", 5));
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s status --json", sock),
-			 0);
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s status --json", sock), 0);
 	assert_non_null(strstr(out, "\"members\":4"));
 	assert_non_null(strstr(out, "\"completed\":2"));
 	assert_non_null(strstr(out, "\"generations\":[{\"generation\":3,"
 				    "\"phase\":\"committed\"}]"));
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s metrics", sock), 0);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s metrics", sock),
+			 0);
 	assert_non_null(strstr(out, "\nvxsec_keymgr_members 4\n"));
 	assert_non_null(strstr(out, "\nvxsec_keymgr_rotations_total 2\n"));
 	assert_non_null(
 		strstr(out, "vxsec_keymgr_rotation_phase{phase=\"idle\"} 1"));
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s nodes", sock), 0);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s nodes", sock), 0);
 	assert_non_null(strstr(out, "node-00004"));
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s nodes --json", sock),
-			 0);
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s nodes --json", sock), 0);
 	assert_non_null(strstr(out, "\"id\":\"node-00001\",\"index\":1,"));
 	assert_null(strstr(out, "\"cert_serial\":\"\"")); /* all known */
 	/* The log never holds the token (nor, below, an unlock key). */
@@ -233,11 +213,11 @@ static void test_silent_agent_dropped_at_deadline(void **state)
 
 	(void)state;
 	assert_int_equal(start_leader("--ack-deadline 1s"), 0);
-	assert_int_equal(sh(out, sizeof(out),
-			    FA " --leader %s --token %s -n 3 --silent 3 "
-			       "--rotations 1 --rotate-cmd '" KM
-			       " -s %s rotate' --verify",
-			    listen_at, token, sock),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 3 --silent 3 "
+				    "--rotations 1 --rotate-cmd '" KM
+				    " -s %s rotate' --verify",
+				 listen_at, token, sock),
 			 0);
 	assert_true(file_has(path("leader.log"),
 			     "no acknowledgement of generation 2"));
@@ -264,10 +244,10 @@ static void test_soft_expiry_rotates(void **state)
 
 	(void)state;
 	assert_int_equal(start_leader(""), 0);
-	assert_int_equal(sh(out, sizeof(out),
-			    FA " --leader %s --token %s -n 3 --expire 2 "
-			       "--timeout 30",
-			    listen_at, token),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 3 --expire 2 "
+				    "--timeout 30",
+				 listen_at, token),
 			 0);
 	assert_non_null(strstr(out, "node-00002: reported a soft expiry"));
 	assert_true(wait_status("\"transmit_generation\":2", 10));
@@ -285,15 +265,16 @@ static void restart_in(const char *phase, const char *first,
 	assert_int_equal(start_leader(first), 0);
 	start_agents(agent_args, "agents1.log");
 	assert_true(wait_file(path("agents1.log"), "holding:", 60));
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s rotate", sock), 0);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s rotate", sock),
+			 0);
 	snprintf(want, sizeof(want), "\"phase\":\"%s\",\"target\":2", phase);
 	assert_true(wait_status(want, 20));
 	stop(&leader, SIGKILL);
 	stop(&agents, SIGTERM);
 	/* Same nodes come back (they join again with the same ids). */
 	assert_int_equal(start_leader("--grace 1s"), 0);
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s status --json", sock),
-			 0);
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s status --json", sock), 0);
 	/* Grace restarts at 1 s: it may be over already. */
 	assert_true(strstr(out, want) != NULL || strcmp(phase, "grace") == 0);
 	start_agents("-n 3", "agents2.log");
@@ -325,7 +306,8 @@ static void test_remove_node(void **state)
 	start_agents("-n 3 --verify", "agents.log");
 	assert_true(wait_file(path("agents.log"), "holding:", 60));
 	assert_int_equal(
-		sh(out, sizeof(out), KM " -s %s remove node-00002", sock), 0);
+		run_cmd(out, sizeof(out), KM " -s %s remove node-00002", sock),
+		0);
 	assert_non_null(strstr(out, "node-00002 removed"));
 	/* A rotation follows; the two left verify against each other. */
 	assert_true(wait_status("\"generations\":[{\"generation\":2,"
@@ -335,16 +317,17 @@ static void test_remove_node(void **state)
 	assert_true(
 		wait_file(path("agents.log"), "verify: 2 ordered pairs", 10));
 	assert_int_equal(
-		sh(out, sizeof(out), KM " -s %s remove node-00002", sock), 1);
+		run_cmd(out, sizeof(out), KM " -s %s remove node-00002", sock),
+		1);
 	assert_non_null(strstr(out, "already removed"));
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s remove nosuch", sock),
-			 1);
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s remove nosuch", sock), 1);
 	assert_non_null(strstr(out, "not a member"));
 	/* Its id can never join again, even with the current token. */
-	assert_int_equal(sh(out, sizeof(out),
-			    FA " --leader %s --token %s -n 1 --first 2 "
-			       "--timeout 20",
-			    listen_at, token),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 1 --first 2 "
+				    "--timeout 20",
+				 listen_at, token),
 			 1);
 	assert_non_null(strstr(out, "removed"));
 }
@@ -356,20 +339,21 @@ static void test_token_rotation(void **state)
 	(void)state;
 	assert_int_equal(start_leader(""), 0);
 	snprintf(old, sizeof(old), "%s", token);
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s token rotate", sock),
-			 0);
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s token rotate", sock), 0);
 	assert_null(strstr(out, old));
-	assert_int_equal(sh(out, sizeof(out),
-			    FA " --leader %s --token %s -n 1 --timeout 20",
-			    listen_at, old),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 1 --timeout 20",
+				 listen_at, old),
 			 1);
 	assert_non_null(strstr(out, "token"));
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s token show", sock), 0);
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s token show", sock), 0);
 	out[strcspn(out, "\n")] = '\0';
 	snprintf(token, sizeof(token), "%.200s", out);
-	assert_int_equal(sh(out, sizeof(out),
-			    FA " --leader %s --token %s -n 1 --timeout 20",
-			    listen_at, token),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 1 --timeout 20",
+				 listen_at, token),
 			 0);
 }
 
@@ -411,9 +395,9 @@ static void test_autolock(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(
-		sh(out, sizeof(out), KM " -d %s/state init --autolock", dir),
-		0);
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 KM " -d %s/state init --autolock", dir),
+			 0);
 	assert_non_null(strstr(out, "join token: VXSEC-1-"));
 	k = strstr(out, "unlock key: ");
 	assert_non_null(k);
@@ -430,10 +414,12 @@ static void test_autolock(void **state)
 	snprintf(arg, sizeof(arg), "--unlock-key-file %s", path("unlock"));
 	assert_int_equal(start_leader(arg), 0);
 	assert_int_equal(
-		sh(out, sizeof(out), KM " -s %s unlock-key show", sock), 0);
+		run_cmd(out, sizeof(out), KM " -s %s unlock-key show", sock),
+		0);
 	assert_non_null(strstr(out, key));
 	assert_int_equal(
-		sh(out, sizeof(out), KM " -s %s unlock-key rotate", sock), 0);
+		run_cmd(out, sizeof(out), KM " -s %s unlock-key rotate", sock),
+		0);
 	assert_null(strstr(out, key));
 	assert_non_null(strstr(out, "VXSEC-UNLOCK-"));
 	assert_false(file_has(path("leader.log"), key + 13));
@@ -454,27 +440,33 @@ static void test_cli_errors(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(sh(out, sizeof(out), KM " --help"), 0);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " --help"), 0);
 	assert_non_null(strstr(out, "Exit codes"));
-	assert_int_equal(sh(out, sizeof(out), KM " --bogus status"), 2);
-	assert_int_equal(sh(out, sizeof(out), KM " frobnicate"), 2);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " --bogus status"), 2);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " frobnicate"), 2);
 	assert_int_equal(
-		sh(out, sizeof(out), KM " -s %s/none.sock status", dir), 69);
+		run_cmd(out, sizeof(out), KM " -s %s/none.sock status", dir),
+		69);
 	assert_non_null(strstr(out, "running?"));
 	assert_int_equal(
-		sh(out, sizeof(out), KM " -c %s/none.conf status", dir), 2);
+		run_cmd(out, sizeof(out), KM " -c %s/none.conf status", dir),
+		2);
 	f = fopen(path("bad.conf"), "w");
 	assert_non_null(f);
 	fputs("# a comment\nrotate_interval = 12h\ncolour = blue\n", f);
 	fclose(f);
 	assert_int_equal(
-		sh(out, sizeof(out), KM " -c %s status", path("bad.conf")), 2);
+		run_cmd(out, sizeof(out), KM " -c %s status", path("bad.conf")),
+		2);
 	assert_non_null(strstr(out, "bad.conf:3: unknown setting \"colour\""));
-	assert_int_equal(sh(out, sizeof(out), KM " --grace soon status"), 2);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " --grace soon status"),
+			 2);
 	assert_non_null(strstr(out, "is not a duration"));
 	assert_int_equal(start_leader(""), 0);
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s token frob", sock), 2);
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s remove", sock), 2);
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s token frob", sock), 2);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s remove", sock),
+			 2);
 }
 
 /* Certificates renew over the session, and by themselves when short. */
@@ -488,19 +480,21 @@ static void test_certificate_renewal(void **state)
 	colon = strrchr(listen_at, ':');
 	snprintf(port, sizeof(port), "%s", colon + 1);
 	assert_int_equal(mkdir(c, 0700), 0);
-	assert_int_equal(sh(out, sizeof(out), "$WIRECLI join %s node-1 %s %s",
-			    token, port, c),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "$WIRECLI join %s node-1 %s %s", token, port,
+				 c),
 			 0);
-	assert_int_equal(sh(out, sizeof(out), "$WIRECLI renew %s %s", c, port),
-			 0);
+	assert_int_equal(
+		run_cmd(out, sizeof(out), "$WIRECLI renew %s %s", c, port), 0);
 	assert_non_null(strstr(out, "renewed as node-1"));
 	/* 9 s of session: a renewal is due between 5 and 8 s. */
 	assert_int_equal(
-		sh(out, sizeof(out), "$WIRECLI session %s %s 9", c, port), 0);
+		run_cmd(out, sizeof(out), "$WIRECLI session %s %s 9", c, port),
+		0);
 	assert_non_null(strstr(out, "session open"));
 	assert_non_null(strstr(out, "renewed as node-1 (renewal 1)"));
-	assert_int_equal(sh(out, sizeof(out), KM " -s %s nodes --json", sock),
-			 0);
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s nodes --json", sock), 0);
 	assert_non_null(strstr(out, "\"state\":\"disconnected\""));
 }
 
@@ -523,9 +517,9 @@ static void test_garbage_connection(void **state)
 	/* The leader closes it: read returns 0 (or a reset). */
 	assert_true(read(fd, out, sizeof(out)) <= 0);
 	close(fd);
-	assert_int_equal(sh(out, sizeof(out),
-			    FA " --leader %s --token %s -n 2 --verify",
-			    listen_at, token),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 2 --verify",
+				 listen_at, token),
 			 0);
 	assert_non_null(strstr(out, "verify: 2 ordered pairs"));
 }

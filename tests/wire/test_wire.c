@@ -18,40 +18,14 @@
 
 #include <cmocka.h>
 
+#include "tests/wire/run_cmd.h"
+
 #include "common/pki.h"
 #include "common/token.h"
 
 static char dir[64] = "/tmp/vxsec-wire-XXXXXX", port[16], token[128];
 static char bin[512] = "build/tests"; /* where wiresrv and wirecli are */
 static pid_t server;
-
-/* Runs a command; its output (stdout + stderr) in out; exit status back. */
-static int run(char *out, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int run(char *out, size_t len, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	FILE *f;
-	size_t n;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strcat(cmd, " 2>&1");
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	n = fread(out, 1, len - 1, f);
-	out[n] = '\0';
-	for (size_t i = 0; i < n; i++) /* frames carry NULs: keep it text */
-		if (out[i] == '\0')
-			out[i] = '.';
-	st = pclose(f);
-	print_message("$ %s\n%s", cmd, out);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void read_line(const char *name, char *out, size_t len)
 {
@@ -113,21 +87,21 @@ static void test_join_then_hello(void **state)
 
 	(void)state;
 	client_dir(c, sizeof(c), "n1");
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli join %s "
-			     "node-1 %s %s",
-			     bin, token, port, c),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli join %s "
+				 "node-1 %s %s",
+				 bin, token, port, c),
 			 0);
 	assert_non_null(strstr(out, "joined as node-1"));
-	assert_int_equal(
-		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, port),
-		0);
+	assert_int_equal(run_cmd(out, sizeof(out), "%s/wirecli hello %s %s",
+				 bin, c, port),
+			 0);
 	assert_non_null(strstr(out, "hello accepted"));
 	/* A hello must name the node its certificate names. */
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli hello %s %s "
-			     "node-9",
-			     bin, c, port),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli hello %s %s "
+				 "node-9",
+				 bin, c, port),
 			 1);
 	assert_non_null(strstr(out, "hello names node-9 but the certificate "
 				    "names node-1"));
@@ -155,18 +129,18 @@ static void test_wrong_secret_and_digest(void **state)
 	(void)state;
 	client_dir(c, sizeof(c), "n2");
 	altered_token(bad, sizeof(bad), false);
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli join %s "
-			     "node-2 %s %s",
-			     bin, bad, port, c),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli join %s "
+				 "node-2 %s %s",
+				 bin, bad, port, c),
 			 1);
 	assert_non_null(strstr(out, "refused by the leader: join token secret "
 				    "does not match"));
 	altered_token(bad, sizeof(bad), true);
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli join %s "
-			     "node-2 %s %s",
-			     bin, bad, port, c),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli join %s "
+				 "node-2 %s %s",
+				 bin, bad, port, c),
 			 1);
 	assert_non_null(strstr(out, "connection failed: certificate:"));
 	assert_int_equal(access("node.pem", F_OK), -1);
@@ -210,16 +184,16 @@ static void test_expired_and_foreign_certs(void **state)
 	(void)state;
 	forged("expired", true);
 	snprintf(c, sizeof(c), "%s/expired", dir);
-	assert_int_equal(
-		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, port),
-		1);
+	assert_int_equal(run_cmd(out, sizeof(out), "%s/wirecli hello %s %s",
+				 bin, c, port),
+			 1);
 	assert_non_null(strstr(out, "connection failed"));
 	assert_non_null(strstr(out, "expired"));
 	forged("foreign", false);
 	snprintf(c, sizeof(c), "%s/foreign", dir);
-	assert_int_equal(
-		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, port),
-		1);
+	assert_int_equal(run_cmd(out, sizeof(out), "%s/wirecli hello %s %s",
+				 bin, c, port),
+			 1);
 	assert_non_null(strstr(out, "connection failed"));
 	assert_non_null(strstr(out, "unknown ca"));
 }
@@ -230,23 +204,23 @@ static void test_removed_node(void **state)
 
 	(void)state;
 	client_dir(c, sizeof(c), "n4");
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli join %s "
-			     "node-4 %s %s",
-			     bin, token, port, c),
-			 0);
-	assert_int_equal(run(out, sizeof(out), "echo node-4 > %s/removed", dir),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli join %s "
+				 "node-4 %s %s",
+				 bin, token, port, c),
 			 0);
 	assert_int_equal(
-		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, port),
-		1);
+		run_cmd(out, sizeof(out), "echo node-4 > %s/removed", dir), 0);
+	assert_int_equal(run_cmd(out, sizeof(out), "%s/wirecli hello %s %s",
+				 bin, c, port),
+			 1);
 	assert_non_null(strstr(out, "refused by the leader: this node id was "
 				    "removed"));
 	client_dir(c2, sizeof(c2), "n4b");
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli join %s "
-			     "node-4 %s %s",
-			     bin, token, port, c2),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli join %s "
+				 "node-4 %s %s",
+				 bin, token, port, c2),
 			 1);
 	assert_non_null(strstr(out, "removed"));
 }
@@ -258,32 +232,34 @@ static void test_garbage_and_s_client(void **state)
 	(void)state;
 	/* Plain TCP, no TLS: the server ends it and goes on serving. */
 	assert_int_equal(
-		run(out, sizeof(out),
-		    "printf 'GET / HTTP/1.0\\r\\n\\r\\n"
-		    "' | timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"
-		    "%s; cat >&3; cat <&3 | wc -c'",
-		    port),
+		run_cmd(out, sizeof(out),
+			"printf 'GET / HTTP/1.0\\r\\n\\r\\n"
+			"' | timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"
+			"%s; cat >&3; cat <&3 | wc -c'",
+			port),
 		0);
 	/* Silence after connecting: the handshake deadline (5 s) closes it,
 	 * well before this 10 s limit. */
-	assert_int_equal(run(out, sizeof(out),
-			     "timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"
-			     "%s; cat <&3 | wc -c'",
-			     port),
-			 0);
+	assert_int_equal(
+		run_cmd(out, sizeof(out),
+			"timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"
+			"%s; cat <&3 | wc -c'",
+			port),
+		0);
 	/* openssl s_client without a certificate: a line of text is no
 	 * frame; the server answers why and closes. */
-	assert_int_equal(run(out, sizeof(out),
-			     "echo hello | timeout 10 openssl "
-			     "s_client -connect 127.0.0.1:%s -quiet -ign_eof",
-			     port),
-			 0);
+	assert_int_equal(
+		run_cmd(out, sizeof(out),
+			"echo hello | timeout 10 openssl "
+			"s_client -connect 127.0.0.1:%s -quiet -ign_eof",
+			port),
+		0);
 	assert_non_null(strstr(out, "frame of 1751477356 bytes (limit"));
 	client_dir(c, sizeof(c), "n5");
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli join %s "
-			     "node-5 %s %s",
-			     bin, token, port, c),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli join %s "
+				 "node-5 %s %s",
+				 bin, token, port, c),
 			 0);
 }
 
@@ -310,24 +286,24 @@ static void test_renewal(void **state)
 
 	(void)state;
 	client_dir(c, sizeof(c), "n7");
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli join %s node-7 %s %s", bin, token,
-			     port, c),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli join %s node-7 %s %s", bin, token,
+				 port, c),
 			 0);
 	cert_times(c, &nb1, &na1, d1);
 	assert_true(na1 - nb1 > 29 * 86400 && na1 - nb1 <= 30 * 86400 + 300);
 	sleep(1);
-	assert_int_equal(
-		run(out, sizeof(out), "%s/wirecli renew %s %s", bin, c, port),
-		0);
+	assert_int_equal(run_cmd(out, sizeof(out), "%s/wirecli renew %s %s",
+				 bin, c, port),
+			 0);
 	assert_non_null(strstr(out, "renewed as node-7"));
 	cert_times(c, &nb2, &na2, d2);
 	assert_true(memcmp(d1, d2, sizeof(d1)) != 0);
 	assert_true(na2 > na1);
 	/* The renewed key and certificate open a session. */
-	assert_int_equal(
-		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, port),
-		0);
+	assert_int_equal(run_cmd(out, sizeof(out), "%s/wirecli hello %s %s",
+				 bin, c, port),
+			 0);
 }
 
 /* A leader issuing 10-second certificates: the session renews by itself. */
@@ -364,23 +340,25 @@ static void test_automatic_renewal(void **state)
 	t2[strcspn(t2, "\n")] = '\0';
 	snprintf(c, sizeof(c), "%s/n8", d2);
 	assert_int_equal(mkdir(c, 0700), 0);
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli join %s node-8 %s %s", bin, t2, p2, c),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli join %s node-8 %s %s", bin, t2, p2,
+				 c),
 			 0);
 	cert_times(c, &nb, &na, d_before);
 	assert_true(na - nb <= 12);
 	/* 9 s of session: renewal is due between 5.5 and 8.8 s. */
-	assert_int_equal(
-		run(out, sizeof(out), "%s/wirecli session %s %s 9", bin, c, p2),
-		0);
+	assert_int_equal(run_cmd(out, sizeof(out), "%s/wirecli session %s %s 9",
+				 bin, c, p2),
+			 0);
 	assert_non_null(strstr(out, "renewed as node-8 (renewal 1)"));
 	cert_times(c, &nb, &na, d_after);
 	assert_true(memcmp(d_before, d_after, sizeof(d_after)) != 0);
 	assert_int_equal(
-		run(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, p2), 0);
+		run_cmd(out, sizeof(out), "%s/wirecli hello %s %s", bin, c, p2),
+		0);
 	kill(srv, SIGTERM);
 	waitpid(srv, NULL, 0);
-	assert_int_equal(run(out, sizeof(out), "rm -rf %s", d2), 0);
+	assert_int_equal(run_cmd(out, sizeof(out), "rm -rf %s", d2), 0);
 }
 
 static void test_token_rotation(void **state)
@@ -391,18 +369,18 @@ static void test_token_rotation(void **state)
 	strcpy(old, token);
 	altered_token(fresh, sizeof(fresh), false); /* a new secret */
 	assert_int_equal(
-		run(out, sizeof(out), "echo %s > %s/token", fresh, dir), 0);
+		run_cmd(out, sizeof(out), "echo %s > %s/token", fresh, dir), 0);
 	client_dir(c, sizeof(c), "n6");
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli join %s "
-			     "node-6 %s %s",
-			     bin, old, port, c),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli join %s "
+				 "node-6 %s %s",
+				 bin, old, port, c),
 			 1);
 	assert_non_null(strstr(out, "does not match"));
-	assert_int_equal(run(out, sizeof(out),
-			     "%s/wirecli join %s "
-			     "node-6 %s %s",
-			     bin, fresh, port, c),
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "%s/wirecli join %s "
+				 "node-6 %s %s",
+				 bin, fresh, port, c),
 			 0);
 }
 
