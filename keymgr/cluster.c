@@ -128,7 +128,8 @@ int cluster_join(struct cluster *c, const char *id,
 
 int cluster_hello(struct cluster *c, const char *id,
 		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
-		  const struct node_addr *addrs, size_t n_addrs)
+		  const struct node_addr *addrs, size_t n_addrs,
+		  bool lost_state)
 {
 	struct node *n = registry_find(c->reg, id);
 	bool moved;
@@ -144,11 +145,11 @@ int cluster_hello(struct cluster *c, const char *id,
 		return err;
 	if (rot_expect(&c->rot, n->index))
 		return -ENOMEM;
-	if (moved && !err)
-		registry_lost_state(c->reg, id); /* new addresses, new keys */
+	if ((moved || lost_state) && !err)
+		registry_lost_state(c->reg, id); /* new keys for every pair */
 	if (moved)
 		set_addrs(n, addrs, n_addrs);
-	if (!err && !moved)
+	if (!err && !moved && !lost_state)
 		return 0;
 	bump(c, CHG_PEER_UPDATED, n->index);
 	return 1;

@@ -59,12 +59,14 @@ int cluster_join(struct cluster *c, const char *id,
 /*
  * A member connects. A new boot id or other addresses give it a new
  * incarnation (fresh keys for all its pairs: the same key is never
- * installed twice) and its peers a change. 1 if so, 0 if not, -ENOENT
+ * installed twice) and its peers a change; so does lost_state (its
+ * kernel lost SAs it may not install again). 1 if so, 0 if not, -ENOENT
  * for a stranger, -EPERM for a removed node.
  */
 int cluster_hello(struct cluster *c, const char *id,
 		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
-		  const struct node_addr *addrs, size_t n_addrs);
+		  const struct node_addr *addrs, size_t n_addrs,
+		  bool lost_state);
 
 /* A member disconnected: nobody waits for its acks any more. */
 void cluster_disconnect(struct cluster *c, const char *id);

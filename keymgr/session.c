@@ -356,7 +356,7 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 		return;
 	}
 	err = cluster_hello(&l->cl, cl->peer, in->boot_id, in->addrs,
-			    in->n_addrs);
+			    in->n_addrs, in->lost_state);
 	if (err < 0 || grow_index(l, n->index)) {
 		refuse(cl, err == -EPERM ? WERR_REMOVED : WERR_UNAUTHORIZED,
 		       err == -EPERM ? "this node was removed from the cluster"
@@ -377,7 +377,9 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 	l->n_sessions++;
 	log_info("%s: %s connected (index %u, incarnation %llu%s)", cl->addr,
 		 cl->peer, n->index, (unsigned long long)n->incarnation,
-		 err == 1 ? ", new: fresh keys for its pairs" : "");
+		 err != 1	  ? ""
+		 : in->lost_state ? ", its kernel lost our SAs: fresh keys"
+				  : ", new: fresh keys for its pairs");
 	leader_kick(l);
 }
 

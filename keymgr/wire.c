@@ -379,6 +379,7 @@ static void hello_in(struct wire_in *in, const Vxsec__Hello *m)
 	snprintf(in->node_id, sizeof(in->node_id), "%s", m->node_id);
 	memcpy(in->boot_id, m->boot_id.data, sizeof(in->boot_id));
 	in->revision = m->last_revision;
+	in->lost_state = m->lost_state;
 	addrs_in(in, m->n_underlay, m->underlay);
 }
 

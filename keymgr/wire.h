@@ -27,6 +27,7 @@ struct wire_in {
 	struct node_addr addrs[REGISTRY_ADDRS_MAX];
 	size_t n_addrs;
 	uint64_t revision;	    /* ack; hello: last revision */
+	bool lost_state;	    /* hello: the kernel lost our SAs */
 	uint64_t nonce;		    /* ping */
 	uint32_t generation, spi;   /* expire report */
 	uint8_t proof[32];	    /* join */

@@ -52,7 +52,7 @@ static void make(struct cluster *c, uint8_t *ctr, int n)
 		snprintf(id, sizeof(id), "node-%d", i);
 		boot(b, (uint8_t)i);
 		assert_int_equal(cluster_join(c, id, b, &a, 1, NULL), 0);
-		assert_int_equal(cluster_hello(c, id, b, &a, 1), 0);
+		assert_int_equal(cluster_hello(c, id, b, &a, 1, false), 0);
 	}
 	/* Nobody acks: the deadlines carry generation 1 through. */
 	for (int k = 0; k < 6 && (c->rot.phase != ROT_IDLE || !c->rot.n_gens);
@@ -223,11 +223,11 @@ static void test_join_reboot_remove_deltas(void **state)
 	delta_for(&c, rev, n9, -ENODATA); /* about itself */
 
 	/* Same boot id and addresses: nothing changes. */
-	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1), 0);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false), 0);
 	/* A reboot: a new incarnation, so new keys for every pair. */
 	rev = cluster_revision(&c);
 	boot(b, 10);
-	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1), 1);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false), 1);
 	env = delta_for(&c, rev, n1, 0);
 	assert_int_equal(env->delta->change_case,
 			 VXSEC__DELTA__CHANGE_INCARNATION_CHANGED);
@@ -239,16 +239,24 @@ static void test_join_reboot_remove_deltas(void **state)
 	/* New addresses, same boot: a new incarnation as well. */
 	rev = cluster_revision(&c);
 	a = v4(99);
-	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1), 1);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false), 1);
 	assert_int_equal(n9->incarnation, 3);
 	assert_int_equal(n9->addrs[0].ip[3], 99);
+	/* Same boot and addresses, but its kernel lost our SAs: new keys. */
+	rev = cluster_revision(&c);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, true), 1);
+	assert_int_equal(n9->incarnation, 4);
+	env = delta_for(&c, rev, n1, 0);
+	assert_int_equal(env->delta->change_case,
+			 VXSEC__DELTA__CHANGE_INCARNATION_CHANGED);
+	frame_free(env);
 
 	/* Removal: peers are told, a rotation is asked for, no more keys. */
 	rev = cluster_revision(&c);
 	assert_int_equal(cluster_remove(&c, "node-9"), 0);
 	assert_int_equal(cluster_remove(&c, "node-9"), -EPERM);
 	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, NULL), -EPERM);
-	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1), -EPERM);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false), -EPERM);
 	assert_true(c.rot.requested);
 	env = delta_for(&c, rev, n1, 0);
 	assert_int_equal(env->delta->change_case,
@@ -330,7 +338,8 @@ static void test_change_log_window(void **state)
 		struct node_addr a = v4(1);
 
 		boot(b, (uint8_t)(i + 50));
-		assert_int_equal(cluster_hello(&c, "node-1", b, &a, 1), 1);
+		assert_int_equal(cluster_hello(&c, "node-1", b, &a, 1, false),
+				 1);
 	}
 	assert_int_equal(cluster_revision(&c), start + CLUSTER_LOG_MAX + 10);
 	/* Too far behind: a snapshot; recent enough: the next change. */
