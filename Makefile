@@ -64,6 +64,7 @@ KEYMGR_BIN := $(BUILD)/vxsec-keymgr
 AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/%.o)
 AGENT_LIB := $(BUILD)/libvxsec-agent.a
+AGENT_BIN := $(BUILD)/vxsec-agent
 
 XFRM_SRC := $(wildcard xfrm/*.c)
 XFRM_OBJ := $(XFRM_SRC:%.c=$(BUILD)/%.o)
@@ -74,6 +75,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 NETNS_TESTS := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/test_*.c))
 XFRMCTL := $(BUILD)/tests/xfrmctl
 BENCH_XFRM := $(BUILD)/tests/bench_policy
+BENCH_AGENT := $(BUILD)/tests/bench_agent
 
 FUZZ_REPLAY := $(BUILD)/tests/test_fuzz_replay
 # One libFuzzer target per parser: tests/fuzz/fuzz_<name>.c, corpus/<name>/.
@@ -86,7 +88,7 @@ WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
-PROGRAMS := $(XFRMCTL) $(BENCH_XFRM) $(WIRESRV) $(WIRECLI) $(FAKEAGENTS)
+PROGRAMS := $(XFRMCTL) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRECLI) $(FAKEAGENTS)
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 .PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
@@ -96,7 +98,7 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 .SECONDARY:
 
 all: $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(KEYMGR_BIN) \
-	$(AGENT_LIB) \
+	$(AGENT_LIB) $(AGENT_BIN) \
 	$(PROGRAMS) $(TESTS)
 
 # Generated from proto/vxsec.proto at build time; never edited by hand.
@@ -121,6 +123,12 @@ $(AGENT_LIB): $(AGENT_OBJ)
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(AGENT_BIN): $(BUILD)/agent/main.o $(AGENT_LIB) $(XFRM_LIB) $(PROTO_LIB) \
+		$(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL) $(LIBPROTOBUF) $(LIBSSL) \
+		$(LIBSODIUM)
+
 $(BUILD)/tests/test_reconcile: $(BUILD)/tests/unit/test_reconcile.o \
 		$(AGENT_LIB) $(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
@@ -131,8 +139,24 @@ $(BUILD)/tests/test_diff: $(BUILD)/tests/unit/test_diff.o $(AGENT_LIB) \
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
 
+$(BUILD)/tests/test_view: $(BUILD)/tests/unit/test_view.o $(AGENT_LIB) \
+		$(XFRM_LIB) $(PROTO_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBPROTOBUF) \
+		$(LIBSODIUM)
+
+$(BUILD)/tests/test_xstat: $(BUILD)/tests/unit/test_xstat.o \
+		$(BUILD)/agent/xstat.o
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
+
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(AGENT_LIB) \
 		$(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
+
+$(BUILD)/tests/test_overlay: $(BUILD)/tests/unit/test_overlay.o $(AGENT_LIB) \
+		$(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
 
@@ -226,6 +250,12 @@ $(FUZZ_REPLAY): $(BUILD)/tests/fuzz/replay.o $(FUZZ_OBJ) $(KEYMGR_LIB) \
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF) $(LIBSODIUM)
 
+$(BUILD)/tests/test_netns_overlay: $(BUILD)/tests/netns/test_netns_overlay.o \
+		$(BUILD)/tests/netns/netns_util.o $(AGENT_LIB) $(COMMON_LIB) \
+		$(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
+
 $(BUILD)/tests/test_netns_desired $(BUILD)/tests/test_netns_reconcile: \
 		$(BUILD)/tests/test_netns_%: $(BUILD)/tests/netns/test_netns_%.o \
 		$(BUILD)/tests/netns/netns_util.o $(AGENT_LIB) $(XFRM_LIB)
@@ -270,6 +300,12 @@ $(BENCH_XFRM): $(BUILD)/tests/bench/bench_policy.o \
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL)
 
+# Agent cold start against ip -batch: needs ESP, so make bench runs it in the lab.
+$(BENCH_AGENT): $(BUILD)/tests/bench/bench_agent.o \
+		$(BUILD)/tests/netns/netns_util.o $(AGENT_LIB) $(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL) $(LIBSODIUM)
+
 # ---- checks ----
 depcheck:
 	$(Q)tests/depcheck.sh
@@ -292,6 +328,7 @@ BENCH_AGENTS ?= 1000 10000
 bench: all
 	$(Q)$(BENCH_XFRM)
 	$(Q)tests/bench/bench_keymgr.sh $(BENCH_AGENTS)
+	$(Q)tests/lab/lab.sh bench agent-cold
 
 # libFuzzer under clang: FUZZ_SECONDS for each of FUZZ_TARGETS (make fuzz
 # FUZZ_TARGETS=state_body runs one). New inputs go to build/fuzz/new-<name>;
@@ -343,9 +380,9 @@ fuzz-seeds: $(PROTO_LIB) $(KEYMGR_LIB)
 analyze: $(PROTO_GEN)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr -I. -I$(BUILD)/proto $(XFRM_SRC) $(PROTO_SRC) \
-		$(COMMON_SRC) $(KEYMGR_SRC) keymgr/main.c $(AGENT_SRC)
+		$(COMMON_SRC) $(KEYMGR_SRC) keymgr/main.c $(AGENT_SRC) agent/main.c
 	$(Q)clang-tidy --quiet $(XFRM_SRC) $(PROTO_SRC) $(COMMON_SRC) \
-		$(KEYMGR_SRC) keymgr/main.c $(AGENT_SRC) -- $(CFLAGS)
+		$(KEYMGR_SRC) keymgr/main.c $(AGENT_SRC) agent/main.c -- $(CFLAGS)
 
 FORMAT_FILES = $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h $(COMMON_SRC) \
 	common/*.h $(KEYMGR_SRC) keymgr/main.c keymgr/*.h $(AGENT_SRC) \
@@ -370,19 +407,20 @@ deps:
 # libcrypto, libsodium; the API is vxsec/leader.h.
 INSTALL_LIBS := $(XFRM_LIB) $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
 
-install: $(INSTALL_LIBS) $(KEYMGR_BIN)
+install: $(INSTALL_LIBS) $(KEYMGR_BIN) $(AGENT_BIN)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vxsec \
 		$(DESTDIR)$(PREFIX)/sbin
 	install -m 0644 $(INSTALL_LIBS) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 xfrm/xfrm.h keymgr/leader.h \
 		$(DESTDIR)$(PREFIX)/include/vxsec/
-	install -m 0755 $(KEYMGR_BIN) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(KEYMGR_BIN) $(AGENT_BIN) $(DESTDIR)$(PREFIX)/sbin/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/lib/,$(notdir $(INSTALL_LIBS))) \
 		$(DESTDIR)$(PREFIX)/include/vxsec/xfrm.h \
 		$(DESTDIR)$(PREFIX)/include/vxsec/leader.h \
-		$(DESTDIR)$(PREFIX)/sbin/vxsec-keymgr
+		$(DESTDIR)$(PREFIX)/sbin/vxsec-keymgr \
+		$(DESTDIR)$(PREFIX)/sbin/vxsec-agent
 
 clean:
 	rm -rf $(BUILD)

@@ -79,19 +79,46 @@ static int grow(struct reconciler *r)
 	return 0;
 }
 
-static int mark_used(struct reconciler *r, const struct xfrm_sa *sa)
+int reconciler_mark(struct reconciler *r, const uint8_t d[RECONCILE_DIGEST])
 {
-	uint8_t d[DIGEST];
+	static const uint8_t empty[DIGEST];
 	size_t i;
 
+	if (memcmp(d, empty, DIGEST) == 0)
+		return -EINVAL; /* the mark of a free slot */
 	if ((r->n_used + 1) * 2 > r->cap && grow(r))
 		return -ENOMEM;
-	digest(r, sa, d);
 	i = slot(r, d);
 	if (memcmp(r->used[i], d, DIGEST) != 0) {
 		memcpy(r->used[i], d, DIGEST);
 		r->n_used++;
 	}
+	return 0;
+}
+
+static int mark_used(struct reconciler *r, const struct xfrm_sa *sa)
+{
+	uint8_t d[DIGEST];
+
+	digest(r, sa, d);
+	return reconciler_mark(r, d);
+}
+
+int reconciler_prune(struct reconciler *r, const struct desired_state *want)
+{
+	struct reconciler kept = *r;
+	int err = 0;
+
+	kept.used = NULL, kept.cap = kept.n_used = 0;
+	for (size_t i = 0; !err && i < want->n_sas; i++)
+		if (used(r, &want->sas[i]))
+			err = mark_used(&kept, &want->sas[i]);
+	if (err) {
+		free(kept.used);
+		return err;
+	}
+	free(r->used);
+	*r = kept;
 	return 0;
 }
 

@@ -34,9 +34,14 @@ struct reconcile_result {
 	char why[160];	 /* the first failure, naming the SA or policy */
 };
 
-/* The keys this agent ever installed (digests under a per-process key). */
+#define RECONCILE_DIGEST 16
+
+/*
+ * The keys this agent installed (SipHash digests under hash_key, an open
+ * addressing table of cap slots; an all-zero slot is free).
+ */
 struct reconciler {
-	uint8_t (*used)[16];
+	uint8_t (*used)[RECONCILE_DIGEST];
 	size_t n_used, cap;
 	uint8_t hash_key[16];
 	bool adopted; /* the kernel's SAs at the first run are ours */
@@ -44,6 +49,15 @@ struct reconciler {
 
 int reconciler_init(struct reconciler *r);
 void reconciler_cleanup(struct reconciler *r);
+
+/* Marks a digest as installed (a set saved by an earlier run). */
+int reconciler_mark(struct reconciler *r, const uint8_t d[RECONCILE_DIGEST]);
+/*
+ * Forgets every installed key that want does not hold: the leader never
+ * sends a key of a retired generation or an old incarnation again, so
+ * the set stays as large as the desired state.
+ */
+int reconciler_prune(struct reconciler *r, const struct desired_state *want);
 
 /*
  * Dump, diff, apply; after a partial failure, dump again and apply what

@@ -7,6 +7,7 @@ LAB_HERE=$(cd "$(dirname "$0")" && pwd)
 LAB_SRC=$(cd "$LAB_HERE/../.." && pwd)
 CACHE=${VXSEC_LAB_CACHE:-/var/cache/vxsec-lab}
 OUT=${VXSEC_LAB_OUT:-$LAB_SRC/build/lab}
+SCENARIOS=$LAB_HERE/scenarios # tests/lab/bench for "bench"
 NET=192.168.77
 PKGS="qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils iproute2 iputils-ping"
 INIT_MODS="virtio_pci virtio_net 9pnet_virtio 9p overlay"
@@ -19,7 +20,7 @@ die() {
 
 usage() {
 	cat <<EOF
-usage: tests/lab/lab.sh setup | run [SCENARIO...] | list | shell [N]
+usage: tests/lab/lab.sh setup | run [SCENARIO...] | bench [NAME...] | list | shell [N]
 
   setup     install the lab's packages, fetch and unpack Debian's kernel
             (never installed on the host), build the initramfs; cached in
@@ -27,6 +28,9 @@ usage: tests/lab/lab.sh setup | run [SCENARIO...] | list | shell [N]
   run       boot the VMs of every scenario (or those named) in
             tests/lab/scenarios/, collect results in $OUT (VXSEC_LAB_OUT),
             end with "N passed, N failed"
+  bench [NAME...]
+            the same for the benchmarks in tests/lab/bench/ (not run by
+            "run"); their "bench ..." lines are printed
   list      the scenarios
   shell [N] an interactive VM (vmN's address) on a private switch
 EOF
@@ -137,11 +141,11 @@ cmd_setup() {
 boot_vm() {
 	local kver=$1 i=$2 vms=$3 sw=$4 res=$5 test=$6 mode=${7:-batch}
 	local kdir=$CACHE/$kver append
-	append="console=ttyS0 panic=-1 quiet lab.name=vm$i lab.index=$i lab.vms=$vms"
+	append="console=ttyS0 panic=-1 quiet no_timer_check lab.name=vm$i lab.index=$i lab.vms=$vms"
 	append+=" lab.ip=$NET.$((10 + i))/24 lab.src=$LAB_SRC lab.kroot=$kdir/root"
 	append+=" lab.test=$test lab.init=$LAB_HERE/guest-init.sh"
 	local args=(
-		-m "${VXSEC_LAB_MEM:-256}" -smp 1 -accel tcg,tb-size=256 -cpu max
+		-m "${MEM:-${VXSEC_LAB_MEM:-256}}" -smp 1 -accel tcg,tb-size=256 -cpu max
 		-nographic -no-reboot
 		-kernel "$kdir/vmlinux" -initrd "$kdir/initrd.gz" -append "$append"
 		-fsdev local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap
@@ -199,11 +203,12 @@ scenario_script() { # DIR INDEX
 }
 
 run_scenario() {
-	local kver=$1 name=$2 dir=$LAB_HERE/scenarios/$2 res=$OUT/$2
+	local kver=$1 name=$2 dir=$SCENARIOS/$2 res=$OUT/$2
 	local vms i script ok=1 t0 pids=() tmp
 	[ -f "$dir/vms" ] || die "scenario $name: no 'vms' file"
 	vms=$(cat "$dir/vms")
 	TIMEOUT=$(cat "$dir/timeout" 2>/dev/null || echo "${VXSEC_LAB_TIMEOUT:-120}")
+	MEM=$(cat "$dir/mem" 2>/dev/null || echo "${VXSEC_LAB_MEM:-256}")
 	rm -rf "$res"
 	mkdir -p "$res"
 	tmp=$(mktemp -d)
@@ -244,7 +249,7 @@ run_scenario() {
 
 list_scenarios() {
 	local d
-	for d in "$LAB_HERE"/scenarios/*/; do
+	for d in "$SCENARIOS"/*/; do
 		[ -f "$d/vms" ] && basename "$d"
 	done
 }
@@ -257,7 +262,7 @@ cmd_run() {
 	if [ $# -gt 0 ]; then names=("$@"); else mapfile -t names < <(list_scenarios); fi
 	say "kernel $kver, scenarios: ${names[*]}"
 	for n in "${names[@]}"; do
-		[ -d "$LAB_HERE/scenarios/$n" ] || die "no scenario $n (see: lab.sh list)"
+		[ -d "$SCENARIOS/$n" ] || die "no scenario $n in $SCENARIOS (see: lab.sh list)"
 		if run_scenario "$kver" "$n"; then
 			passed=$((passed + 1))
 		else
@@ -281,6 +286,7 @@ cmd_shell() {
 case "${1:-}" in
 setup) shift; cmd_setup "$@" >/dev/null && say "ready" ;;
 run) shift; cmd_run "$@" ;;
+bench) shift; SCENARIOS=$LAB_HERE/bench; cmd_run "$@" ;;
 list) list_scenarios ;;
 shell) shift; cmd_shell "$@" ;;
 -h | --help | help) usage ;;

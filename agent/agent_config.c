@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-agent settings: defaults, and each config key checked and set. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agentd.h"
+#include "common/config.h"
+#include "common/why.h"
+
+void agent_config_defaults(struct agent_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", AGENT_STATE_DIR);
+	snprintf(c->socket, sizeof(c->socket), "%s", AGENT_SOCKET);
+	snprintf(c->boot_id_file, sizeof(c->boot_id_file), "%s", AGENT_BOOT_ID);
+	if (gethostname(c->node_id, sizeof(c->node_id) - 1))
+		c->node_id[0] = '\0';
+	c->node_id[strcspn(c->node_id, ".")] = '\0'; /* the short name */
+	c->dc.reqid = AGENT_REQID;
+	c->dc.vxlan_port = 4789;
+	c->dc.replay_window = 1024;
+	/* A safety net only: rotation replaces keys long before. */
+	c->dc.lft.soft_secs = 0;
+	c->resync_ms = 60000;
+	snprintf(c->vxlan_dev, sizeof(c->vxlan_dev), "vxsec0");
+	c->vni = 4242;
+}
+
+static int set_str(char *dst, size_t len, const char *key, const char *val,
+		   char *why, size_t whylen)
+{
+	if (!*val || strlen(val) >= len)
+		return why_fail(why, whylen, -EINVAL, "%s: empty or too long",
+				key);
+	snprintf(dst, len, "%s", val);
+	return 0;
+}
+
+static int set_u32(uint32_t *dst, uint32_t min, uint32_t max, const char *key,
+		   const char *val, char *why, size_t whylen)
+{
+	if (config_u32(val, min, max, dst))
+		return why_fail(why, whylen, -EINVAL,
+				"%s: \"%s\" is not a number from %u to %u", key,
+				val, min, max);
+	return 0;
+}
+
+static int set_node_id(struct agent_config *c, const char *val, char *why,
+		       size_t whylen)
+{
+	size_t n = strlen(val);
+
+	if (n < 1 || n > 64 ||
+	    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"0123456789._-") != n)
+		return why_fail(why, whylen, -EINVAL,
+				"node_id: \"%s\" is not 1-64 characters of "
+				"[A-Za-z0-9._-]",
+				val);
+	snprintf(c->node_id, sizeof(c->node_id), "%s", val);
+	return 0;
+}
+
+static int add_address(struct agent_config *c, const char *val, char *why,
+		       size_t whylen)
+{
+	struct desired_addr a = { 0 };
+
+	if (c->n_addrs == DESIRED_ADDRS_MAX)
+		return why_fail(why, whylen, -EINVAL,
+				"address: at most %d addresses",
+				DESIRED_ADDRS_MAX);
+	if (xfrm_ip_parse(val, &a.family, &a.ip))
+		return why_fail(why, whylen, -EINVAL,
+				"address: \"%s\" is not an IPv4 or IPv6 "
+				"address",
+				val);
+	c->addrs[c->n_addrs++] = a;
+	return 0;
+}
+
+/* "10.0.0.0/16" or "fd00::/64": the catch-all's underlay prefix. */
+static int set_catchall(struct agent_config *c, const char *val, char *why,
+			size_t whylen)
+{
+	char ip[64];
+	const char *slash = strchr(val, '/');
+	uint32_t plen;
+
+	if (!slash || (size_t)(slash - val) >= sizeof(ip))
+		goto bad;
+	memcpy(ip, val, (size_t)(slash - val));
+	ip[slash - val] = '\0';
+	if (xfrm_ip_parse(ip, &c->dc.catchall_net.family,
+			  &c->dc.catchall_net.ip) ||
+	    config_u32(slash + 1, 0,
+		       c->dc.catchall_net.family == AF_INET ? 32 : 128, &plen))
+		goto bad;
+	c->dc.catchall = true;
+	c->dc.catchall_plen = (uint8_t)plen;
+	return 0;
+bad:
+	return why_fail(why, whylen, -EINVAL,
+			"underlay_cidr: \"%s\" is not a prefix such as "
+			"10.0.0.0/16 or fd00::/64",
+			val);
+}
+
+static int set_bool(bool *dst, const char *key, const char *val, char *why,
+		    size_t whylen)
+{
+	if (config_bool(val, dst) == 0)
+		return 0;
+	return why_fail(why, whylen, -EINVAL, "%s: \"%s\" is not yes or no",
+			key, val);
+}
+
+static int set_leader(struct agent_config *c, const char *val, char *why,
+		      size_t whylen)
+{
+	if (config_addr_port(val, &c->leader, &c->leader_len) ||
+	    strlen(val) >= sizeof(c->leader_text))
+		return why_fail(why, whylen, -EINVAL,
+				"leader: \"%s\" is not ADDRESS:PORT (e.g. "
+				"10.0.0.1:%d, [fd00::1]:%d)",
+				val, AGENT_PORT, AGENT_PORT);
+	snprintf(c->leader_text, sizeof(c->leader_text), "%s", val);
+	return 0;
+}
+
+static int set_duration(uint64_t *dst, uint64_t min, const char *key,
+			const char *val, char *why, size_t whylen)
+{
+	if (config_duration_ms(val, dst) == 0 && *dst >= min)
+		return 0;
+	return why_fail(why, whylen, -EINVAL,
+			"%s: \"%s\" is not a duration of at least %llu ms", key,
+			val, (unsigned long long)min);
+}
+
+static int set_more(struct agent_config *c, const char *key, const char *val,
+		    char *why, size_t whylen)
+{
+	uint32_t v;
+	int err;
+
+	if (strcmp(key, "vxlan_port") == 0) {
+		err = set_u32(&v, 1, 65535, key, val, why, whylen);
+		c->dc.vxlan_port = (uint16_t)v;
+		return err;
+	}
+	if (strcmp(key, "vxlan") == 0)
+		return set_bool(&c->vxlan, key, val, why, whylen);
+	if (strcmp(key, "vxlan_device") == 0)
+		return set_str(c->vxlan_dev, sizeof(c->vxlan_dev), key, val,
+			       why, whylen);
+	if (strcmp(key, "vni") == 0)
+		return set_u32(&c->vni, 1, 16777215, key, val, why, whylen);
+	if (strcmp(key, "mtu") == 0)
+		return set_u32(&c->mtu, 0, 65535, key, val, why, whylen);
+	if (strcmp(key, "verbose") == 0)
+		return set_bool(&c->verbose, key, val, why, whylen);
+	if (strcmp(key, "resync_interval") == 0)
+		return set_duration(&c->resync_ms, 1000, key, val, why, whylen);
+	if (strcmp(key, "sa_lifetime") == 0) {
+		uint64_t ms;
+
+		err = set_duration(&ms, 60000, key, val, why, whylen);
+		c->dc.lft.hard_secs = ms / 1000;
+		c->dc.lft.soft_secs = ms / 1000 * 9 / 10;
+		return err;
+	}
+	return why_fail(why, whylen, -EINVAL, "unknown setting \"%s\"", key);
+}
+
+int agent_config_set(struct agent_config *c, const char *key, const char *val,
+		     char *why, size_t whylen)
+{
+	if (strcmp(key, "leader") == 0)
+		return set_leader(c, val, why, whylen);
+	if (strcmp(key, "node_id") == 0)
+		return set_node_id(c, val, why, whylen);
+	if (strcmp(key, "address") == 0)
+		return add_address(c, val, why, whylen);
+	if (strcmp(key, "state_dir") == 0)
+		return set_str(c->state_dir, sizeof(c->state_dir), key, val,
+			       why, whylen);
+	if (strcmp(key, "socket") == 0)
+		return set_str(c->socket, sizeof(c->socket), key, val, why,
+			       whylen);
+	if (strcmp(key, "token_file") == 0)
+		return set_str(c->token_file, sizeof(c->token_file), key, val,
+			       why, whylen);
+	if (strcmp(key, "boot_id_file") == 0)
+		return set_str(c->boot_id_file, sizeof(c->boot_id_file), key,
+			       val, why, whylen);
+	if (strcmp(key, "reqid") == 0)
+		return set_u32(&c->dc.reqid, 1, UINT32_MAX, key, val, why,
+			       whylen);
+	if (strcmp(key, "replay_window") == 0)
+		return set_u32(&c->dc.replay_window, 32, 4096, key, val, why,
+			       whylen);
+	if (strcmp(key, "underlay_cidr") == 0)
+		return set_catchall(c, val, why, whylen);
+	return set_more(c, key, val, why, whylen);
+}
+
+int agent_config_check(const struct agent_config *c, char *why, size_t whylen)
+{
+	if (!c->leader_len)
+		return why_fail(why, whylen, -EINVAL,
+				"no leader: set leader = ADDRESS:PORT");
+	if (!c->n_addrs)
+		return why_fail(why, whylen, -EINVAL,
+				"no underlay address: set address = this "
+				"node's address (one line per address)");
+	if (!c->node_id[0])
+		return why_fail(why, whylen, -EINVAL,
+				"no node id: set node_id (the host name "
+				"is not usable)");
+	if (c->dc.catchall) {
+		for (size_t i = 0; i < c->n_addrs; i++)
+			if (c->addrs[i].family == c->dc.catchall_net.family)
+				return 0;
+		return why_fail(why, whylen, -EINVAL,
+				"underlay_cidr: no address of that family");
+	}
+	return 0;
+}

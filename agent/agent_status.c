@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-agent: the control socket's commands: status (human, --json), metrics, sync. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentd_int.h"
+#include "xstat.h"
+
+/* One of our SAs as the kernel holds it: found by destination and SPI. */
+struct held {
+	union xfrm_ip dst;
+	uint32_t spi;
+	uint64_t packets;
+};
+
+struct held_set {
+	struct held *h;
+	size_t n, cap;
+};
+
+static int held_add(const struct xfrm_sa *sa, void *arg)
+{
+	struct held_set *s = arg;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct held *more = realloc(s->h, cap * sizeof(*more));
+
+		if (!more)
+			return -ENOMEM;
+		s->h = more, s->cap = cap;
+	}
+	s->h[s->n++] = (struct held){ .dst = sa->dst,
+				      .spi = sa->spi,
+				      .packets = sa->stats.packets };
+	return 0;
+}
+
+static int held_cmp(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+
+	if (x->spi != y->spi)
+		return x->spi < y->spi ? -1 : 1;
+	return memcmp(x->dst.raw, y->dst.raw, sizeof(x->dst.raw));
+}
+
+static const struct held *held_find(const struct held_set *s, uint32_t spi,
+				    const union xfrm_ip *dst)
+{
+	struct held key = { .dst = *dst, .spi = spi };
+
+	return s->n ? bsearch(&key, s->h, s->n, sizeof(key), held_cmp) : NULL;
+}
+
+static int held_dump(struct agent *a, struct held_set *s)
+{
+	int err, tries = 0;
+
+	do {
+		s->n = 0;
+		err = xfrm_sa_dump(a->xs, a->cfg.dc.reqid, held_add, s);
+	} while (err == -EINTR && ++tries < 3);
+	if (!err && s->n)
+		qsort(s->h, s->n, sizeof(*s->h), held_cmp);
+	return err;
+}
+
+/* Self's address of the peer's family: what desired_build() pairs. */
+static const struct desired_addr *pair_self(const struct agent *a,
+					    const struct desired_peer *p,
+					    const struct desired_addr **peer)
+{
+	for (size_t i = 0; i < a->cfg.n_addrs; i++)
+		for (size_t j = 0; j < p->n_addrs; j++)
+			if (a->cfg.addrs[i].family == p->addrs[j].family) {
+				*peer = &p->addrs[j];
+				return &a->cfg.addrs[i];
+			}
+	return NULL;
+}
+
+static bool want_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
+
+/* ---- status ---- */
+
+static void status_head(struct agent *a, bool json, struct ctl_reply *r)
+{
+	struct session_status st;
+
+	session_status(a->session, &st);
+	if (json) {
+		ctl_reply_printf(r, "{\"node_id\":");
+		ctl_json_string(r, a->cfg.node_id);
+		ctl_reply_printf(r, ",\"leader\":");
+		ctl_json_string(r, a->cfg.leader_text);
+		ctl_reply_printf(r, ",\"session\":");
+		ctl_json_string(r, session_state_name(st.state));
+		ctl_reply_printf(r, ",\"last_error\":");
+		ctl_json_string(r, st.last_error[0] ? st.last_error : NULL);
+		ctl_reply_printf(
+			r,
+			",\"reconnects\":%u,\"revision\":%llu,"
+			"\"kernel_revision\":%llu,\"in_sync\":%s,"
+			"\"last_sync_ms\":%.1f,\"cert_not_after\":%lld,",
+			st.reconnects, (unsigned long long)a->view.revision,
+			(unsigned long long)a->applied,
+			a->in_sync ? "true" : "false", a->last_sync_ms,
+			(long long)st.cert_not_after);
+		ctl_reply_printf(r, "\"sas\":%zu,\"policies\":%zu,", a->n_sas,
+				 a->n_pols);
+		return;
+	}
+	ctl_reply_printf(r, "node %s, leader %s: %s\n", a->cfg.node_id,
+			 a->cfg.leader_text, session_state_name(st.state));
+	if (st.last_error[0])
+		ctl_reply_printf(r, "last error: %s\n", st.last_error);
+	ctl_reply_printf(r,
+			 "revision %llu, kernel at %llu (%s), %zu SAs, %zu "
+			 "policies, reqid %u\n",
+			 (unsigned long long)a->view.revision,
+			 (unsigned long long)a->applied,
+			 a->in_sync ? "in sync" : "NOT in sync", a->n_sas,
+			 a->n_pols, a->cfg.dc.reqid);
+	if (a->last.why[0] && !a->in_sync)
+		ctl_reply_printf(r, "last kernel error: %s\n", a->last.why);
+}
+
+static void status_gens(struct agent *a, bool json, struct ctl_reply *r)
+{
+	ctl_reply_printf(r, json ? "\"generations\":[" : "generations:");
+	for (size_t i = 0; i < a->view.n_gens; i++)
+		ctl_reply_printf(r,
+				 json ? "%s{\"generation\":%u,\"phase\":\"%s\"}"
+				      : "%s %u (%s)",
+				 i && json ? "," : "", a->view.gens[i].g,
+				 view_phase_name(a->view.gens[i].phase));
+	ctl_reply_printf(r, json ? "]," : "%s\n",
+			 a->view.n_gens ? "" : " none");
+}
+
+/* One peer: its address and, per generation, whether both SAs are held. */
+static void status_peer(struct agent *a, size_t i, const struct held_set *hs,
+			bool json, struct ctl_reply *r)
+{
+	const struct desired_peer *p = &a->view.peers[i];
+	const struct desired_addr *peer = NULL, *me = pair_self(a, p, &peer);
+	char ip[64] = "?";
+
+	if (peer)
+		xfrm_ip_fmt(peer->family, &peer->ip, ip, sizeof(ip));
+	if (json) {
+		ctl_reply_printf(r, "%s{\"node_id\":", i ? "," : "");
+		ctl_json_string(r, a->view.meta[i].id);
+		ctl_reply_printf(
+			r,
+			",\"index\":%u,\"incarnation\":%llu,"
+			"\"address\":\"%s\",\"sas\":[",
+			p->index,
+			(unsigned long long)a->view.meta[i].incarnation, ip);
+	} else {
+		ctl_reply_printf(r, "  %-20s %-16s", a->view.meta[i].id, ip);
+	}
+	for (size_t k = 0; k < p->n_keys; k++) {
+		const struct desired_keys *dk = &p->keys[k];
+		const struct held *out =
+			me && peer ? held_find(hs, dk->spi_out, &peer->ip)
+				   : NULL;
+		const struct held *in =
+			me && peer ? held_find(hs, dk->spi_in, &me->ip) : NULL;
+
+		ctl_reply_printf(r,
+				 json ? "%s{\"generation\":%u,\"spi_out\":%u,"
+					"\"out\":%s,\"spi_in\":%u,\"in\":%s,"
+					"\"packets_out\":%llu,"
+					"\"packets_in\":%llu}"
+				      : "%s g%u out 0x%08x %s in 0x%08x %s "
+					"(%llu/%llu packets)",
+				 k && json ? "," : "", dk->g, dk->spi_out,
+				 json ? (out ? "true" : "false")
+				      : (out ? "ok" : "MISSING"),
+				 dk->spi_in,
+				 json ? (in ? "true" : "false")
+				      : (in ? "ok" : "MISSING"),
+				 (unsigned long long)(out ? out->packets : 0),
+				 (unsigned long long)(in ? in->packets : 0));
+	}
+	ctl_reply_printf(r, json ? "]}" : "%s\n", p->n_keys ? "" : " no keys");
+}
+
+static void status_xstat(bool json, struct ctl_reply *r)
+{
+	struct xstat xs;
+	int err = xstat_read(&xs);
+
+	if (err) {
+		ctl_reply_printf(r,
+				 json ? "\"xfrm_stat\":null}\n"
+				      : "kernel drop counters: %s\n",
+				 strerror(-err));
+		return;
+	}
+	ctl_reply_printf(r, json ? "\"xfrm_stat\":{" : "kernel counters:");
+	for (size_t i = 0, shown = 0; i < xs.n; i++) {
+		if (!json && !xs.c[i].value)
+			continue; /* the human view shows what happened */
+		ctl_reply_printf(r, json ? "%s\"%s\":%llu" : "%s %s %llu",
+				 shown++ && json ? "," : "", xs.c[i].name,
+				 (unsigned long long)xs.c[i].value);
+	}
+	ctl_reply_printf(r, json ? "}}\n" : "\n");
+}
+
+static int cmd_status(struct agent *a, bool json, struct ctl_reply *r)
+{
+	struct held_set hs = { 0 };
+	int err = held_dump(a, &hs);
+
+	status_head(a, json, r);
+	status_gens(a, json, r);
+	if (err)
+		ctl_reply_printf(r,
+				 json ? "\"dump_error\":\"%s\","
+				      : "cannot dump the kernel's SAs: %s\n",
+				 strerror(-err));
+	ctl_reply_printf(r, json ? "\"peers\":[" : "peers: %zu\n",
+			 a->view.n_peers);
+	for (size_t i = 0; i < a->view.n_peers; i++)
+		status_peer(a, i, &hs, json, r);
+	if (json)
+		ctl_reply_printf(r, "],");
+	status_xstat(json, r);
+	free(hs.h);
+	return CTL_OK;
+}
+
+/* ---- metrics ---- */
+
+static void metric(struct ctl_reply *r, const char *name, const char *help,
+		   unsigned long long v)
+{
+	ctl_reply_printf(r,
+			 "# HELP vxsec_agent_%s %s\n# TYPE vxsec_agent_%s %s\n"
+			 "vxsec_agent_%s %llu\n",
+			 name, help, name,
+			 strstr(name, "_total") ? "counter" : "gauge", name, v);
+}
+
+static int cmd_metrics(struct agent *a, struct ctl_reply *r)
+{
+	struct session_status st;
+	struct xstat xs;
+
+	session_status(a->session, &st);
+	metric(r, "connected", "1 while the session with the leader is up",
+	       st.state == SESSION_LIVE);
+	metric(r, "revision", "the cluster revision last received",
+	       a->view.revision);
+	metric(r, "kernel_revision", "the revision the kernel holds",
+	       a->applied);
+	metric(r, "in_sync", "1 when the kernel equals the desired state",
+	       a->in_sync);
+	metric(r, "peers", "peers in the view", a->view.n_peers);
+	metric(r, "generations", "live key generations", a->view.n_gens);
+	metric(r, "sas", "SAs in the desired state", a->n_sas);
+	metric(r, "policies", "policies in the desired state", a->n_pols);
+	metric(r, "reconnects_total", "sessions lost", st.reconnects);
+	metric(r, "syncs_total", "reconcile runs", a->n_syncs);
+	metric(r, "sync_failures_total", "reconcile runs that failed",
+	       a->n_sync_failures);
+	metric(r, "soft_expires_total", "soft lifetime expiries",
+	       a->n_soft_expires);
+	metric(r, "hard_expires_total", "hard lifetime expiries",
+	       a->n_hard_expires);
+	if (xstat_read(&xs) == 0) {
+		ctl_reply_printf(r, "# HELP vxsec_xfrm_stat the kernel's "
+				    "/proc/net/xfrm_stat\n# TYPE "
+				    "vxsec_xfrm_stat counter\n");
+		for (size_t i = 0; i < xs.n; i++)
+			ctl_reply_printf(r,
+					 "vxsec_xfrm_stat{name=\"%s\"} %llu\n",
+					 xs.c[i].name,
+					 (unsigned long long)xs.c[i].value);
+	}
+	return CTL_OK;
+}
+
+int agent_ctl(void *arg, int argc, char **argv, struct ctl_reply *reply)
+{
+	struct agent *a = arg;
+
+	if (strcmp(argv[0], "status") == 0)
+		return cmd_status(a, want_json(argc, argv), reply);
+	if (strcmp(argv[0], "metrics") == 0 && argc == 1)
+		return cmd_metrics(a, reply);
+	if (strcmp(argv[0], "sync") == 0 && argc == 1) {
+		agent_sync(a, "asked by the operator");
+		ctl_reply_printf(reply, "kernel at revision %llu (%s)\n",
+				 (unsigned long long)a->applied,
+				 a->in_sync ? "in sync" : "NOT in sync");
+		return a->in_sync ? CTL_OK : CTL_FAIL;
+	}
+	ctl_reply_printf(reply,
+			 "unknown command \"%s\" (status [--json], "
+			 "metrics, sync)\n",
+			 argv[0]);
+	return CTL_USAGE;
+}

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-agent daemon: the leader's messages into the view, the view into the kernel, kernel events back to the leader. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agentd_int.h"
+#include "overlay.h"
+#include "common/log.h"
+#include "common/token.h"
+#include "common/why.h"
+
+#define RETRY_MIN_MS 1000
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+bool agent_has_net_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3
+	};
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+}
+
+/* ---- reconcile ---- */
+
+/* The VXLAN device's FDB: one entry per peer (the pair's family). */
+static void overlay_sync(struct agent *a)
+{
+	struct overlay_peer *peers;
+	size_t n = 0, added = 0, removed = 0;
+	char why[200];
+
+	if (!a->cfg.vxlan)
+		return;
+	peers = calloc(a->view.n_peers + 1, sizeof(*peers));
+	if (!peers)
+		return;
+	for (size_t i = 0; i < a->view.n_peers; i++)
+		for (size_t j = 0; j < a->view.peers[i].n_addrs; j++)
+			if (a->view.peers[i].addrs[j].family == a->ov.family) {
+				peers[n].family = a->ov.family;
+				peers[n++].ip = a->view.peers[i].addrs[j].ip;
+				break;
+			}
+	if (overlay_fdb_sync(&a->ov, peers, n, &added, &removed, why,
+			     sizeof(why)))
+		log_err("VXLAN device %s: %s", a->ov.ifname, why);
+	else if (added || removed)
+		log_info("VXLAN device %s: %zu peers added, %zu removed",
+			 a->ov.ifname, added, removed);
+	free(peers);
+}
+
+static void synced(struct agent *a, const struct desired_state *want)
+{
+	if (a->last.applied &&
+	    (reconciler_prune(&a->rec, want) || agent_used_save(a)))
+		log_err("cannot save the installed keys' digests in %s: the "
+			"revision is not acknowledged",
+			a->cfg.state_dir);
+	else
+		a->applied = a->view.revision;
+	a->in_sync = a->applied == a->view.revision;
+	if (a->last.applied)
+		log_info("kernel at revision %llu: %zu changes (%zu SAs, %zu "
+			 "policies) in %.1f ms",
+			 (unsigned long long)a->applied, a->last.applied,
+			 a->n_sas, a->n_pols, a->last_sync_ms);
+	if (a->in_sync)
+		session_ack(a->session, a->applied);
+	a->retry_ms = 0;
+	overlay_sync(a);
+}
+
+static void sync_failed(struct agent *a, int err)
+{
+	a->n_sync_failures++;
+	if (err == -EKEYREJECTED) {
+		a->n_refused += a->last.refused;
+		log_err("%s: that key was installed before and the kernel lost "
+			"it; asking the leader for fresh keys",
+			a->last.why);
+		session_restart(a->session, true, "the kernel lost our SAs");
+		return;
+	}
+	a->retry_ms = a->retry_ms ? a->retry_ms * 2 : RETRY_MIN_MS;
+	if (a->retry_ms > a->cfg.resync_ms)
+		a->retry_ms = a->cfg.resync_ms;
+	log_err("the kernel does not hold revision %llu: %s (%s); retrying "
+		"in %llu ms",
+		(unsigned long long)a->view.revision,
+		a->last.why[0] ? a->last.why : "reconcile failed",
+		strerror(-err), (unsigned long long)a->retry_ms);
+	loop_timer_arm(a->retry, a->retry_ms, 0);
+}
+
+void agent_sync(struct agent *a, const char *reason)
+{
+	struct desired_view dv;
+	struct desired_state want;
+	char why[200];
+	double t0 = now_ms();
+	int err;
+
+	if (!a->view.have_snapshot)
+		return;
+	log_debug("reconcile: %s", reason);
+	view_desired(&a->view, a->cfg.addrs, a->cfg.n_addrs, &dv);
+	err = desired_build(&dv, &a->cfg.dc, &want, why, sizeof(why));
+	if (err) {
+		session_refuse(a->session, why);
+		return;
+	}
+	a->n_sas = want.n_sas, a->n_pols = want.n_pols;
+	err = reconcile(&a->rec, &a->k, &want, &a->last);
+	a->n_syncs++;
+	a->last_sync = time(NULL);
+	a->last_sync_ms = now_ms() - t0;
+	a->in_sync = false;
+	if (err)
+		sync_failed(a, err);
+	else
+		synced(a, &want);
+	desired_state_free(&want);
+}
+
+static void on_retry(struct loop *l, struct loop_timer *t, void *arg)
+{
+	(void)l, (void)t;
+	agent_sync(arg, "retry after a failure");
+}
+
+static void on_resync(struct loop *l, struct loop_timer *t, void *arg)
+{
+	(void)l, (void)t;
+	agent_sync(arg, "periodic check");
+}
+
+/* ---- the session's news ---- */
+
+static void on_snapshot(void *arg, const Vxsec__Snapshot *m)
+{
+	struct agent *a = arg;
+	char why[200];
+
+	if (view_snapshot(&a->view, m, why, sizeof(why)))
+		session_refuse(a->session, why);
+}
+
+static void on_delta(void *arg, const Vxsec__Delta *m)
+{
+	struct agent *a = arg;
+	char why[200];
+
+	if (a->view.have_snapshot && view_delta(&a->view, m, why, sizeof(why)))
+		session_refuse(a->session, why);
+}
+
+static void on_settled(void *arg)
+{
+	struct agent *a = arg;
+
+	if (a->view.have_snapshot && a->view.revision != a->applied)
+		agent_sync(a, "news from the leader");
+	else if (a->in_sync)
+		session_ack(a->session, a->applied);
+}
+
+static void on_down(void *arg, const char *why)
+{
+	(void)arg;
+	log_info("the kernel keeps its SAs while the leader is away (%s)", why);
+}
+
+/* Removed: every SA goes, the policies stay: nothing crosses in clear. */
+static void on_removed(void *arg, const char *why)
+{
+	struct agent *a = arg;
+
+	log_err("%s: deleting our SAs and keeping the policies (fail closed)",
+		why);
+	for (size_t i = 0; i < a->view.n_peers; i++) {
+		sodium_memzero(a->view.peers[i].keys,
+			       sizeof(a->view.peers[i].keys));
+		a->view.peers[i].n_keys = 0;
+	}
+	a->view.n_gens = 0;
+	a->view.revision++; /* a state the leader never sent: not acked */
+	agent_sync(a, "removed from the cluster");
+	a->exit_code = AGENT_EXIT_REMOVED;
+	loop_stop(a->loop);
+}
+
+static const struct session_ops session_ops = {
+	.snapshot = on_snapshot,
+	.delta = on_delta,
+	.settled = on_settled,
+	.down = on_down,
+	.removed = on_removed,
+};
+
+/* ---- kernel events ---- */
+
+static uint32_t gen_of_spi(const struct view *v, uint32_t spi)
+{
+	for (size_t i = 0; i < v->n_peers; i++)
+		for (size_t k = 0; k < v->peers[i].n_keys; k++)
+			if (v->peers[i].keys[k].spi_out == spi ||
+			    v->peers[i].keys[k].spi_in == spi)
+				return v->peers[i].keys[k].g;
+	return 0;
+}
+
+static void on_event(const struct xfrm_event *ev, void *arg)
+{
+	struct agent *a = arg;
+	bool *resync = &a->in_sync;
+
+	if (ev->type == XFRM_EVENT_LOST) {
+		a->n_events_lost++;
+		log_warn("kernel events were lost: checking everything");
+		*resync = false;
+		return;
+	}
+	if (ev->reqid != a->cfg.dc.reqid)
+		return; /* another IPsec daemon's */
+	if (ev->type == XFRM_EVENT_SOFT_EXPIRE) {
+		uint32_t g = gen_of_spi(&a->view, ev->spi);
+
+		a->n_soft_expires++;
+		log_warn("SA spi 0x%08x (generation %u) reached its soft "
+			 "lifetime: asking the leader to rotate",
+			 ev->spi, g);
+		session_expire(a->session, g, ev->spi);
+	} else if (ev->type == XFRM_EVENT_HARD_EXPIRE) {
+		a->n_hard_expires++;
+		log_err("SA spi 0x%08x reached its hard lifetime and is gone",
+			ev->spi);
+		*resync = false;
+	}
+}
+
+static void on_events(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct agent *a = arg;
+	bool was = a->in_sync;
+	int n;
+
+	(void)l, (void)fd, (void)events;
+	n = xfrm_events_read(a->events, on_event, a);
+	if (n < 0)
+		log_warn("reading kernel events: %s", strerror(-n));
+	if (was && !a->in_sync)
+		agent_sync(a, "kernel event");
+}
+
+/* ---- setup ---- */
+
+static int read_boot_id(const char *file, uint8_t out[PROTO_BOOT_ID_LEN])
+{
+	char text[64], hex[33];
+	size_t n = 0, len;
+	FILE *f = fopen(file, "re");
+
+	if (!f)
+		return -errno;
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[len] = '\0';
+	for (size_t i = 0; i < len && n < 32; i++)
+		if (strchr("0123456789abcdefABCDEF", text[i]) && text[i])
+			hex[n++] = text[i];
+	hex[n] = '\0';
+	if (n != 32 ||
+	    sodium_hex2bin(out, PROTO_BOOT_ID_LEN, hex, n, NULL, NULL, NULL))
+		return -EINVAL;
+	return 0;
+}
+
+static int read_token(const char *file, struct join_token *t, char *why,
+		      size_t whylen)
+{
+	char line[256], reason[128];
+	FILE *f = fopen(file, "re");
+	int err = -EINVAL;
+
+	if (!f)
+		return why_fail(why, whylen, -errno, "token_file %s: %s", file,
+				strerror(errno));
+	if (fgets(line, sizeof(line), f))
+		err = token_parse(line, t, reason, sizeof(reason));
+	else
+		snprintf(reason, sizeof(reason), "empty");
+	fclose(f);
+	sodium_memzero(line, sizeof(line));
+	if (err)
+		why_set(why, whylen, "token_file %s: %s", file, reason);
+	return err;
+}
+
+static void harden(void)
+{
+	struct rlimit core = { 0, 0 };
+
+	prctl(PR_SET_DUMPABLE, 0); /* keys never reach a core file */
+	setrlimit(RLIMIT_CORE, &core);
+}
+
+static int open_kernel(struct agent *a, char *why, size_t whylen)
+{
+	a->xs = xfrm_sock_open(0);
+	a->events = xfrm_sock_open(XFRM_EV_EXPIRE);
+	if (!a->xs || !a->events)
+		return why_fail(why, whylen, -errno,
+				"cannot open an XFRM netlink socket: %s",
+				strerror(errno));
+	a->kx = (struct agent_xfrm){ .sock = a->xs,
+				     .reqid = a->cfg.dc.reqid,
+				     .vxlan_port = a->cfg.dc.vxlan_port };
+	agent_kernel_xfrm(&a->k, &a->kx);
+	if (loop_add_fd(a->loop, xfrm_sock_fd(a->events), EPOLLIN, on_events,
+			a))
+		return why_fail(why, whylen, -EIO, "cannot watch events");
+	return 0;
+}
+
+static int open_session(struct agent *a, char *why, size_t whylen)
+{
+	struct join_token tok, *t = NULL;
+	struct session_config sc = { .leader = a->cfg.leader,
+				     .leader_len = a->cfg.leader_len,
+				     .node_id = a->cfg.node_id,
+				     .state_dir = a->cfg.state_dir,
+				     .addrs = a->cfg.addrs,
+				     .n_addrs = a->cfg.n_addrs };
+	int err;
+
+	if (a->cfg.token_file[0]) {
+		err = read_token(a->cfg.token_file, &tok, why, whylen);
+		if (err)
+			return err;
+		t = &tok;
+	}
+	sc.token = t;
+	memcpy(sc.boot_id, a->boot_id, sizeof(sc.boot_id));
+	a->session = session_new(a->loop, &sc, &session_ops, a);
+	token_wipe(&tok);
+	if (!a->session)
+		return why_fail(why, whylen, -ENOMEM, "out of memory");
+	return session_start(a->session, why, whylen);
+}
+
+static int open_overlay(struct agent *a, char *why, size_t whylen)
+{
+	struct overlay_config *o = &a->ov;
+
+	o->family = a->cfg.addrs[0].family;
+	o->local = a->cfg.addrs[0].ip;
+	o->vni = a->cfg.vni;
+	o->port = a->cfg.dc.vxlan_port;
+	o->mtu = a->cfg.mtu;
+	snprintf(o->ifname, sizeof(o->ifname), "%s", a->cfg.vxlan_dev);
+	return overlay_ensure(o, why, whylen);
+}
+
+static int setup(struct agent *a, char *why, size_t whylen)
+{
+	int err;
+
+	if (mkdir(a->cfg.state_dir, 0700) && errno != EEXIST)
+		return why_fail(why, whylen, -errno, "state_dir %s: %s",
+				a->cfg.state_dir, strerror(errno));
+	if (read_boot_id(a->cfg.boot_id_file, a->boot_id))
+		return why_fail(why, whylen, -EINVAL,
+				"cannot read a boot id from %s",
+				a->cfg.boot_id_file);
+	err = reconciler_init(&a->rec);
+	if (!err)
+		err = agent_used_load(a);
+	if (err)
+		return why_fail(why, whylen, err,
+				"cannot read the installed keys' digests in "
+				"%s: %s",
+				a->cfg.state_dir, strerror(-err));
+	a->loop = loop_new();
+	a->resync = a->loop ? loop_timer_new(a->loop, on_resync, a) : NULL;
+	a->retry = a->loop ? loop_timer_new(a->loop, on_retry, a) : NULL;
+	if (!a->retry || view_init(&a->view, a->cfg.node_id))
+		return why_fail(why, whylen, -ENOMEM, "out of memory");
+	err = open_kernel(a, why, whylen);
+	if (err)
+		return err;
+	a->ctl = ctl_server_new(a->loop, a->cfg.socket, agent_ctl, a);
+	if (!a->ctl)
+		return why_fail(why, whylen, -errno, "control socket %s: %s",
+				a->cfg.socket,
+				errno == EADDRINUSE ? "another vxsec-agent is "
+						      "running"
+						    : strerror(errno));
+	if (a->cfg.vxlan && (err = open_overlay(a, why, whylen)))
+		return err;
+	loop_timer_arm(a->resync, a->cfg.resync_ms, a->cfg.resync_ms);
+	return open_session(a, why, whylen);
+}
+
+struct agent *agent_new(const struct agent_config *c, char *why, size_t whylen)
+{
+	struct agent *a;
+
+	if (!agent_has_net_admin()) {
+		why_set(why, whylen,
+			"needs CAP_NET_ADMIN to program the kernel's IPsec "
+			"state: run as root or with "
+			"AmbientCapabilities=CAP_NET_ADMIN");
+		errno = EPERM;
+		return NULL;
+	}
+	harden();
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		why_set(why, whylen, "out of memory");
+		return NULL;
+	}
+	a->cfg = *c;
+	if (setup(a, why, whylen)) {
+		agent_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static void on_signal(struct loop *l, int sig, void *arg)
+{
+	(void)arg;
+	log_info("signal %d: stopping; the kernel keeps its SAs", sig);
+	loop_stop(l);
+}
+
+int agent_run(struct agent *a)
+{
+	static const int sigs[] = { SIGINT, SIGTERM };
+
+	signal(SIGPIPE, SIG_IGN);
+	if (loop_signals(a->loop, sigs, 2, on_signal, a))
+		return AGENT_EXIT_FAIL;
+	log_info("vxsec-agent %s: leader %s, reqid %u, VXLAN port %u",
+		 a->cfg.node_id, a->cfg.leader_text, a->cfg.dc.reqid,
+		 a->cfg.dc.vxlan_port);
+	if (loop_run(a->loop))
+		return AGENT_EXIT_FAIL;
+	return a->exit_code;
+}
+
+void agent_free(struct agent *a)
+{
+	if (!a)
+		return;
+	session_free(a->session);
+	ctl_server_free(a->ctl);
+	if (a->events && a->loop)
+		loop_del_fd(a->loop, xfrm_sock_fd(a->events));
+	xfrm_sock_close(a->events);
+	xfrm_sock_close(a->xs);
+	loop_timer_free(a->resync);
+	loop_timer_free(a->retry);
+	loop_free(a->loop);
+	view_cleanup(&a->view);
+	reconciler_cleanup(&a->rec);
+	sodium_memzero(a, sizeof(*a));
+	free(a);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* vxsec-agent daemon: settings, and the agent that wires the session, the view, the reconciler and the kernel together. */
+#ifndef VXSEC_AGENTD_H
+#define VXSEC_AGENTD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "desired.h"
+
+#define AGENT_CONFIG "/etc/vxsec/agent.conf"
+#define AGENT_STATE_DIR "/var/lib/vxsec-agent"
+#define AGENT_SOCKET "/run/vxsec/agent.sock"
+#define AGENT_BOOT_ID "/proc/sys/kernel/random/boot_id"
+#define AGENT_REQID 0x7678 /* "vx" */
+#define AGENT_PORT 7120
+
+/* Exit codes (as vxsec-keymgr's). */
+#define AGENT_EXIT_OK 0
+#define AGENT_EXIT_FAIL 1
+#define AGENT_EXIT_USAGE 2
+#define AGENT_EXIT_REMOVED 3 /* the leader removed this node */
+#define AGENT_EXIT_NOT_RUNNING 69
+#define AGENT_EXIT_NOPERM 77
+
+struct agent_config {
+	struct sockaddr_storage leader;
+	socklen_t leader_len;
+	char leader_text[128];
+	char node_id[65];
+	char state_dir[256];
+	char socket[256];
+	char token_file[256];
+	char boot_id_file[256];
+	struct desired_addr addrs[DESIRED_ADDRS_MAX];
+	size_t n_addrs;
+	struct desired_config
+		dc; /* reqid, port, window, lifetimes, catch-all */
+	uint64_t resync_ms;
+	bool verbose;
+	/* Optional overlay device. */
+	bool vxlan;
+	char vxlan_dev[16];
+	uint32_t vni;
+	uint32_t mtu; /* 0: from the underlay */
+};
+
+void agent_config_defaults(struct agent_config *c);
+/* One setting (a config file key or a flag): 0, or -EINVAL and why. */
+int agent_config_set(struct agent_config *c, const char *key, const char *val,
+		     char *why, size_t whylen);
+/* After all settings: what must be given (leader, address...). */
+int agent_config_check(const struct agent_config *c, char *why, size_t whylen);
+
+struct agent;
+
+/*
+ * Opens everything (netlink sockets, the control socket, the session);
+ * NULL with why on failure. Nothing is changed in the kernel before the
+ * first snapshot, except the catch-all, and nothing is ever changed
+ * outside our reqid.
+ */
+struct agent *agent_new(const struct agent_config *c, char *why, size_t whylen);
+/* Runs until SIGINT/SIGTERM (0) or removal (AGENT_EXIT_REMOVED). */
+int agent_run(struct agent *a);
+void agent_free(struct agent *a);
+
+/* CAP_NET_ADMIN in the effective set (root has it). */
+bool agent_has_net_admin(void);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* vxsec-agent daemon internals: the agent, shared by agentd.c, agent_status.c and agent_used.c. */
+#ifndef VXSEC_AGENTD_INT_H
+#define VXSEC_AGENTD_INT_H
+
+#include <time.h>
+
+#include "agentd.h"
+#include "common/ctl.h"
+#include "common/loop.h"
+#include "kernel.h"
+#include "overlay.h"
+#include "reconcile.h"
+#include "session.h"
+#include "view.h"
+
+struct agent {
+	struct agent_config cfg;
+	struct loop *loop;
+	struct session *session;
+	struct view view;
+	struct reconciler rec;
+	struct xfrm_sock *xs, *events;
+	struct agent_xfrm kx;
+	struct agent_kernel k;
+	struct ctl_server *ctl;
+	struct overlay_config ov; /* cfg.vxlan: the VXLAN device */
+	struct loop_timer *resync, *retry;
+	uint8_t boot_id[PROTO_BOOT_ID_LEN];
+	int exit_code;
+
+	/* What the kernel holds, as far as we know. */
+	uint64_t applied;    /* the revision the kernel holds (acked) */
+	bool in_sync;	     /* the last reconcile succeeded */
+	uint64_t retry_ms;   /* after a failed reconcile */
+	time_t last_sync;    /* of the last reconcile */
+	double last_sync_ms; /* how long it took */
+	struct reconcile_result last; /* its result */
+	uint64_t n_syncs, n_sync_failures, n_refused, n_soft_expires,
+		n_hard_expires, n_events_lost;
+	size_t n_sas, n_pols; /* in the desired state */
+};
+
+/* Reconcile now (a snapshot, a delta burst, an event, the timer). */
+void agent_sync(struct agent *a, const char *reason);
+
+/* agent_status.c: the control socket's commands. */
+int agent_ctl(void *arg, int argc, char **argv, struct ctl_reply *reply);
+
+/* agent_used.c: the installed keys' digests, kept across restarts. */
+int agent_used_load(struct agent *a);
+int agent_used_save(struct agent *a);
+
+#endif

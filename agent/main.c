@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-agent: command line — the daemon (run) and the operator's commands over its control socket. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agentd.h"
+#include "common/config.h"
+#include "common/ctl.h"
+#include "common/log.h"
+
+#define VERSION "0.1"
+#define FLAGS_MAX 48
+
+static const char usage_text[] =
+	"usage: vxsec-agent [OPTIONS] COMMAND\n"
+	"\n"
+	"The vxsec node agent: joins the cluster, and keeps this kernel's\n"
+	"IPsec SAs and policies for VXLAN equal to what the leader says.\n"
+	"\n"
+	"Daemon:\n"
+	"  run              join (first start, with --token-file) and serve\n"
+	"                   in the foreground; needs CAP_NET_ADMIN\n"
+	"Commands (to the running agent, over its control socket):\n"
+	"  status [--json]  leader session, revisions, generations, per-peer\n"
+	"                   SA state, the kernel's XFRM counters\n"
+	"  metrics          the same figures in Prometheus text format\n"
+	"  sync             reconcile with the kernel now\n"
+	"\n"
+	"Options (config file keys in brackets):\n"
+	"  -c, --config FILE         default " AGENT_CONFIG "\n"
+	"  -L, --leader ADDR:PORT    [leader] the leader, e.g. 10.0.0.1:7120\n"
+	"  -n, --node-id ID          [node_id] default: the short host name\n"
+	"  -a, --address IP          [address] this node's underlay address\n"
+	"                            (repeat for IPv4 and IPv6)\n"
+	"  -t, --token-file FILE     [token_file] the join token (first "
+	"start)\n"
+	"  -d, --state-dir DIR       [state_dir] default " AGENT_STATE_DIR "\n"
+	"  -s, --socket PATH         [socket] default " AGENT_SOCKET "\n"
+	"      --reqid N             [reqid] marks our SAs and policies\n"
+	"                            (default 30328); others are never "
+	"touched\n"
+	"      --vxlan-port N        [vxlan_port] default 4789\n"
+	"      --replay-window N     [replay_window] packets, default 1024\n"
+	"      --underlay-cidr NET   [underlay_cidr] block cleartext VXLAN to\n"
+	"                            this prefix (lower priority than pairs)\n"
+	"      --sa-lifetime D       [sa_lifetime] hard SA lifetime, a safety\n"
+	"                            net (soft expiry at 90%% asks to rotate)\n"
+	"      --resync-interval D   [resync_interval] default 60s\n"
+	"      --vxlan               [vxlan] manage the VXLAN device too\n"
+	"      --vxlan-device NAME   [vxlan_device] default vxsec0\n"
+	"      --vni N               [vni] default 4242\n"
+	"      --mtu N               [mtu] default: underlay MTU minus the\n"
+	"                            exact ESP and VXLAN overhead\n"
+	"      --boot-id-file FILE   [boot_id_file] default " AGENT_BOOT_ID "\n"
+	"  -v, --verbose             [verbose] debug logs\n"
+	"  -h, --help, --version\n"
+	"Durations: 500ms, 30s, 5m, 12h, 1d.\n"
+	"\n"
+	"Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 this node\n"
+	"was removed from the cluster, 69 the agent is not running, 77\n"
+	"permission denied (CAP_NET_ADMIN, or the control socket).\n";
+
+struct opts {
+	const char *config;
+	bool config_given;
+	const char *keys[FLAGS_MAX], *vals[FLAGS_MAX];
+	int n;
+};
+
+static const struct option longs[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "leader", required_argument, NULL, 'L' },
+	{ "node-id", required_argument, NULL, 'n' },
+	{ "address", required_argument, NULL, 'a' },
+	{ "token-file", required_argument, NULL, 't' },
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "reqid", required_argument, NULL, 'R' },
+	{ "vxlan-port", required_argument, NULL, 'P' },
+	{ "replay-window", required_argument, NULL, 'W' },
+	{ "underlay-cidr", required_argument, NULL, 'C' },
+	{ "sa-lifetime", required_argument, NULL, 'T' },
+	{ "resync-interval", required_argument, NULL, 'I' },
+	{ "vxlan", no_argument, NULL, 'X' },
+	{ "vxlan-device", required_argument, NULL, 'D' },
+	{ "vni", required_argument, NULL, 'N' },
+	{ "mtu", required_argument, NULL, 'M' },
+	{ "boot-id-file", required_argument, NULL, 'B' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 }
+};
+
+static const char *const names[128] = {
+	['L'] = "leader",	 ['n'] = "node_id",
+	['a'] = "address",	 ['t'] = "token_file",
+	['d'] = "state_dir",	 ['s'] = "socket",
+	['R'] = "reqid",	 ['P'] = "vxlan_port",
+	['W'] = "replay_window", ['C'] = "underlay_cidr",
+	['T'] = "sa_lifetime",	 ['I'] = "resync_interval",
+	['X'] = "vxlan",	 ['D'] = "vxlan_device",
+	['N'] = "vni",		 ['M'] = "mtu",
+	['B'] = "boot_id_file",	 ['v'] = "verbose",
+};
+
+static int parse_flags(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	o->config = AGENT_CONFIG;
+	while ((c = getopt_long(argc, argv, "+c:L:n:a:t:d:s:vh", longs,
+				NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			exit(0);
+		} else if (c == 'V') {
+			printf("vxsec-agent %s\n", VERSION);
+			exit(0);
+		} else if (c == 'c') {
+			o->config = optarg;
+			o->config_given = true;
+		} else if (c > 0 && c < 128 && names[c] && o->n < FLAGS_MAX) {
+			o->keys[o->n] = names[c];
+			o->vals[o->n++] = c == 'X' || c == 'v' ? "yes" : optarg;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int cfg_entry(void *arg, const char *key, const char *val, char *why,
+		     size_t whylen)
+{
+	return agent_config_set(arg, key, val, why, whylen);
+}
+
+/* Defaults, then the config file, then the flags. */
+static int configure(struct agent_config *cfg, const struct opts *o)
+{
+	char why[512];
+
+	agent_config_defaults(cfg);
+	if ((o->config_given || access(o->config, F_OK) == 0) &&
+	    config_load(o->config, cfg_entry, cfg, why, sizeof(why))) {
+		fprintf(stderr, "vxsec-agent: %s\n", why);
+		return -EINVAL;
+	}
+	for (int i = 0; i < o->n; i++) {
+		if (agent_config_set(cfg, o->keys[i], o->vals[i], why,
+				     sizeof(why))) {
+			fprintf(stderr, "vxsec-agent: %s\n", why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int cmd_run(const struct agent_config *cfg)
+{
+	struct agent *a;
+	char why[512];
+	int code;
+
+	if (agent_config_check(cfg, why, sizeof(why))) {
+		fprintf(stderr, "vxsec-agent: %s\n", why);
+		return AGENT_EXIT_USAGE;
+	}
+	a = agent_new(cfg, why, sizeof(why));
+	if (!a) {
+		log_err("cannot start: %s", why);
+		return errno == EPERM ? AGENT_EXIT_NOPERM : AGENT_EXIT_FAIL;
+	}
+	code = agent_run(a);
+	agent_free(a);
+	return code;
+}
+
+static int cmd_remote(const struct agent_config *cfg, int argc, char **argv)
+{
+	char why[512];
+	int code = ctl_call(cfg->socket, argc, argv, stdout, why, sizeof(why));
+
+	if (code >= 0)
+		return code;
+	fprintf(stderr, "vxsec-agent: %s\n", why);
+	if (code == -EACCES || code == -EPERM)
+		return AGENT_EXIT_NOPERM;
+	if (code == -ENOENT || code == -ECONNREFUSED)
+		return AGENT_EXIT_NOT_RUNNING;
+	return AGENT_EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_config cfg;
+	struct opts o = { 0 };
+	const char *cmd;
+
+	if (parse_flags(argc, argv, &o) || optind >= argc) {
+		fputs(usage_text, stderr);
+		return AGENT_EXIT_USAGE;
+	}
+	if (configure(&cfg, &o))
+		return AGENT_EXIT_USAGE;
+	if (sodium_init() < 0)
+		return AGENT_EXIT_FAIL;
+	log_init("vxsec-agent", cfg.verbose ? LOG_DEBUG : LOG_INFO);
+	cmd = argv[optind];
+	if (strcmp(cmd, "run") == 0 && optind + 1 == argc)
+		return cmd_run(&cfg);
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "metrics") == 0 ||
+	    strcmp(cmd, "sync") == 0)
+		return cmd_remote(&cfg, argc - optind, argv + optind);
+	fprintf(stderr, "vxsec-agent: unknown command \"%s\"\n\n%s", cmd,
+		usage_text);
+	return AGENT_EXIT_USAGE;
+}

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: MIT
+/* agent session: the connection to the leader: join, hello, state frames, acks, renewal, backoff. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/conn.h"
+#include "common/log.h"
+#include "common/why.h"
+#include "session_int.h"
+
+#define HANDSHAKE_MS 10000
+
+static const struct conn_ops join_ops, live_ops;
+static void connect_now(struct session *s);
+
+static void set_state(struct session *s, enum session_state st)
+{
+	s->st.state = st;
+	s->st.since = time(NULL);
+}
+
+const char *session_state_name(enum session_state st)
+{
+	switch (st) {
+	case SESSION_JOINING:
+		return "joining";
+	case SESSION_CONNECTING:
+		return "connecting";
+	case SESSION_LIVE:
+		return "connected";
+	case SESSION_BACKOFF:
+		return "waiting to reconnect";
+	case SESSION_REMOVED:
+		return "removed from the cluster";
+	default:
+		return "idle";
+	}
+}
+
+static void on_retry(struct loop *l, struct loop_timer *t, void *arg)
+{
+	(void)l, (void)t;
+	connect_now(arg);
+}
+
+/* The next attempt: exponential, drawn in [d/2, d] so nodes spread out. */
+static void backoff(struct session *s, const char *why)
+{
+	uint64_t d = s->backoff_min << (s->attempt < 16 ? s->attempt : 16);
+
+	if (d > s->backoff_max || d == 0)
+		d = s->backoff_max;
+	d = d / 2 + randombytes_uniform((uint32_t)(d / 2 + 1));
+	s->attempt++;
+	snprintf(s->st.last_error, sizeof(s->st.last_error), "%s", why);
+	s->st.retry_in_ms = d;
+	set_state(s, SESSION_BACKOFF);
+	log_info("leader %s: retrying in %llu ms", s->leader_text,
+		 (unsigned long long)d);
+	loop_timer_arm(s->retry, d, 0);
+}
+
+static int dial(struct session *s)
+{
+	int one = 1, idle = 30, intvl = 10, cnt = 3, fd, err;
+
+	fd = socket(s->leader.ss_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	if (connect(fd, (struct sockaddr *)&s->leader, s->leader_len) == 0 ||
+	    errno == EINPROGRESS)
+		return fd;
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+static void connect_now(struct session *s)
+{
+	bool join = !s->tls;
+	char why[200];
+	int fd;
+
+	if (s->conn || s->st.state == SESSION_REMOVED)
+		return;
+	if (join && session_join_prepare(s, why, sizeof(why))) {
+		backoff(s, why);
+		return;
+	}
+	fd = dial(s);
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "connect to %s: %s", s->leader_text,
+			 strerror(-fd));
+		backoff(s, why);
+		return;
+	}
+	s->conn = conn_new(s->loop, join ? s->join_tls : s->tls, fd, false,
+			   join ? &join_ops : &live_ops, s, HANDSHAKE_MS,
+			   FRAME_MAX_DEFAULT);
+	if (!s->conn) {
+		close(fd);
+		backoff(s, "cannot set up a TLS connection");
+		return;
+	}
+	s->ready = false;
+	set_state(s, join ? SESSION_JOINING : SESSION_CONNECTING);
+}
+
+/* ---- both kinds of connection ---- */
+
+static bool leader_is_leader(struct session *s, struct conn *c)
+{
+	char peer[PROTO_NODE_ID_MAX + 1];
+
+	if (tls_conn_peer_id(conn_tls(c), peer, sizeof(peer)) == 0 &&
+	    strcmp(peer, SESSION_LEADER_ID) == 0)
+		return true;
+	log_err("leader %s: the server's certificate does not name %s",
+		s->leader_text, SESSION_LEADER_ID);
+	conn_close(c, "the server is not the cluster's leader", false);
+	return false;
+}
+
+static void leader_error(struct session *s, const Vxsec__Error *e)
+{
+	snprintf(s->st.last_error, sizeof(s->st.last_error),
+		 "refused by the leader: %s", e->reason);
+	log_err("leader %s: %s", s->leader_text, s->st.last_error);
+	if (e->code == VXSEC__ERROR_CODE__ERROR_REMOVED)
+		s->removed = true;
+}
+
+/* A connection ended: removed, joined (connect now) or back off. */
+static void closed(struct conn *c, const char *why, void *arg)
+{
+	struct session *s = arg;
+	bool was_live = s->st.state == SESSION_LIVE;
+	char text[200];
+
+	(void)c;
+	s->conn = NULL;
+	if (s->ending)
+		return;
+	if (s->removed) {
+		set_state(s, SESSION_REMOVED);
+		if (s->ops->removed)
+			s->ops->removed(s->arg, s->st.last_error);
+		return;
+	}
+	if (was_live) {
+		s->st.reconnects++;
+		log_warn("leader %s: session lost: %s", s->leader_text, why);
+		if (s->ops->down)
+			s->ops->down(s->arg, why);
+	}
+	if (s->now) { /* joined, or a restart asked for: no waiting */
+		s->now = false;
+		connect_now(s);
+		return;
+	}
+	if (!s->refused) {
+		snprintf(text, sizeof(text), "%s", why);
+		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s%s",
+			 s->ready ? "" : "connection failed: ", text);
+		log_warn("leader %s: %s", s->leader_text, s->st.last_error);
+	}
+	s->refused = false;
+	backoff(s, s->st.last_error);
+}
+
+/* ---- join ---- */
+
+static void join_ready(struct conn *c, void *arg)
+{
+	struct session *s = arg;
+
+	if (!leader_is_leader(s, c))
+		return;
+	s->ready = true;
+	if (session_send_join(s, c)) {
+		log_err("join: cannot build the request");
+		conn_close(c, "cannot build the join request", false);
+	}
+}
+
+static void join_frame(struct conn *c, const uint8_t *body, size_t len,
+		       void *arg)
+{
+	struct session *s = arg;
+	Vxsec__Envelope *env = NULL;
+	char why[200];
+
+	s->refused = true; /* unless it is the answer we wait for */
+	if (frame_decode(body, len, &env, why, sizeof(why))) {
+		snprintf(s->st.last_error, sizeof(s->st.last_error),
+			 "join: bad frame from the leader: %s", why);
+	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_ERROR) {
+		leader_error(s, env->error);
+	} else if (env->msg_case != VXSEC__ENVELOPE__MSG_JOIN_RESPONSE ||
+		   session_joined(s, env->join_response, why, sizeof(why))) {
+		snprintf(s->st.last_error, sizeof(s->st.last_error), "join: %s",
+			 env->msg_case == VXSEC__ENVELOPE__MSG_JOIN_RESPONSE
+				 ? why
+				 : "unexpected answer from the leader");
+	} else {
+		log_info("joined the cluster as %s (node index %u)", s->node_id,
+			 env->join_response->node_index);
+		s->now = true; /* the session, with the new certificate */
+		s->refused = false;
+		s->attempt = 0;
+	}
+	if (s->refused && !(env && env->msg_case == VXSEC__ENVELOPE__MSG_ERROR))
+		log_err("leader %s: %s", s->leader_text, s->st.last_error);
+	frame_free(env);
+	conn_close(c, s->now ? "joined" : "join failed", false);
+}
+
+static const struct conn_ops join_ops = {
+	.ready = join_ready,
+	.frame = join_frame,
+	.closed = closed,
+};
+
+/* ---- the mutual-TLS session ---- */
+
+static void live_ready(struct conn *c, void *arg)
+{
+	struct session *s = arg;
+
+	if (!leader_is_leader(s, c))
+		return;
+	s->ready = true;
+	s->st.acked = 0;
+	if (session_send_hello(s, c)) {
+		conn_close(c, "cannot build the hello", false);
+		return;
+	}
+	s->lost_state = false;
+	session_schedule_renewal(s);
+}
+
+static void state_frame(struct session *s, const Vxsec__Envelope *env)
+{
+	if (env->msg_case == VXSEC__ENVELOPE__MSG_SNAPSHOT) {
+		if (s->st.state != SESSION_LIVE) {
+			log_info("leader %s: session open at revision %llu",
+				 s->leader_text,
+				 (unsigned long long)env->snapshot->revision);
+			set_state(s, SESSION_LIVE);
+			s->attempt = 0;
+			s->st.last_error[0] = '\0';
+		}
+		s->ops->snapshot(s->arg, env->snapshot);
+	} else if (s->st.state != SESSION_LIVE) {
+		session_refuse(s, "a delta before the snapshot");
+	} else {
+		s->ops->delta(s->arg, env->delta);
+	}
+}
+
+static void live_frame(struct conn *c, const uint8_t *body, size_t len,
+		       void *arg)
+{
+	struct session *s = arg;
+	Vxsec__Envelope *env = NULL;
+	char why[200];
+
+	if (frame_decode(body, len, &env, why, sizeof(why))) {
+		session_refuse(s, why);
+		return;
+	}
+	switch (env->msg_case) {
+	case VXSEC__ENVELOPE__MSG_SNAPSHOT:
+	case VXSEC__ENVELOPE__MSG_DELTA:
+		state_frame(s, env);
+		break;
+	case VXSEC__ENVELOPE__MSG_PING:
+		if (!env->ping->reply)
+			session_send_pong(s, c, env->ping->nonce);
+		break;
+	case VXSEC__ENVELOPE__MSG_JOIN_RESPONSE:
+		session_renewed(s, env->join_response);
+		break;
+	case VXSEC__ENVELOPE__MSG_ERROR:
+		leader_error(s, env->error);
+		s->refused = true;
+		conn_close(c, s->st.last_error, false);
+		break;
+	default:
+		session_refuse(s, "a message the leader does not send");
+	}
+	frame_free(env);
+}
+
+static void live_read_done(struct conn *c, void *arg)
+{
+	struct session *s = arg;
+
+	(void)c;
+	if (s->st.state == SESSION_LIVE && s->ops->settled)
+		s->ops->settled(s->arg);
+}
+
+static const struct conn_ops live_ops = {
+	.ready = live_ready,
+	.frame = live_frame,
+	.closed = closed,
+	.read_done = live_read_done,
+};
+
+/* ---- the owner's side ---- */
+
+struct session *session_new(struct loop *l, const struct session_config *c,
+			    const struct session_ops *ops, void *arg)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->loop = l, s->ops = ops, s->arg = arg;
+	s->leader = c->leader;
+	s->leader_len = c->leader_len;
+	addr_format(&s->leader, s->leader_text, sizeof(s->leader_text));
+	snprintf(s->node_id, sizeof(s->node_id), "%s", c->node_id);
+	snprintf(s->dir, sizeof(s->dir), "%s", c->state_dir);
+	if (c->token) {
+		s->token = *c->token;
+		s->have_token = true;
+	}
+	s->n_addrs =
+		c->n_addrs < DESIRED_ADDRS_MAX ? c->n_addrs : DESIRED_ADDRS_MAX;
+	memcpy(s->addrs, c->addrs, s->n_addrs * sizeof(s->addrs[0]));
+	memcpy(s->boot_id, c->boot_id, sizeof(s->boot_id));
+	s->backoff_min =
+		c->backoff_min_ms ? c->backoff_min_ms : SESSION_BACKOFF_MIN_MS;
+	s->backoff_max =
+		c->backoff_max_ms ? c->backoff_max_ms : SESSION_BACKOFF_MAX_MS;
+	s->retry = loop_timer_new(l, on_retry, s);
+	s->renew = loop_timer_new(l, session_on_renew_due, s);
+	if (!s->retry || !s->renew) {
+		session_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void session_free(struct session *s)
+{
+	if (!s)
+		return;
+	s->ending = true;
+	if (s->conn)
+		conn_close(s->conn, "the agent is stopping", false);
+	loop_timer_free(s->retry);
+	loop_timer_free(s->renew);
+	session_creds_free(s);
+	token_wipe(&s->token);
+	free(s);
+}
+
+int session_start(struct session *s, char *why, size_t whylen)
+{
+	int err = session_load_creds(s, why, whylen);
+
+	if (err == -ENOENT && !s->have_token)
+		return why_fail(why, whylen, -ENOKEY,
+				"%s has no node certificate yet and no join "
+				"token was given (--token-file)",
+				s->dir);
+	if (err && err != -ENOENT)
+		return err;
+	connect_now(s);
+	return 0;
+}
+
+int session_ack(struct session *s, uint64_t revision)
+{
+	if (!s->conn || s->st.state != SESSION_LIVE)
+		return -ENOTCONN;
+	if (revision <= s->st.acked)
+		return 0;
+	s->st.acked = revision;
+	return session_send_ack(s, s->conn, revision);
+}
+
+int session_expire(struct session *s, uint32_t generation, uint32_t spi)
+{
+	if (!s->conn || s->st.state != SESSION_LIVE)
+		return -ENOTCONN;
+	return session_send_expire(s, s->conn, generation, spi);
+}
+
+void session_refuse(struct session *s, const char *why)
+{
+	snprintf(s->st.last_error, sizeof(s->st.last_error),
+		 "refused the leader's message: %s", why);
+	log_err("leader %s: %s", s->leader_text, s->st.last_error);
+	if (!s->conn)
+		return;
+	session_send_error(s, s->conn, why);
+	s->refused = true;
+	conn_close(s->conn, s->st.last_error, true);
+}
+
+void session_restart(struct session *s, bool lost_state, const char *why)
+{
+	s->lost_state = s->lost_state || lost_state;
+	log_info("leader %s: new session: %s", s->leader_text, why);
+	if (s->st.state == SESSION_REMOVED)
+		return;
+	if (!s->conn) {
+		loop_timer_arm(s->retry, 0, 0);
+		connect_now(s);
+		return;
+	}
+	s->now = true;
+	conn_close(s->conn, why, false);
+}
+
+void session_status(const struct session *s, struct session_status *st)
+{
+	*st = s->st;
+	st->cert_not_after = s->cert_not_after;
+	st->renew_at = s->renew_at;
+}

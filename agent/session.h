@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* agent session: join with a token, then one mutual-TLS session to the leader, reconnecting with backoff and jitter; renews the certificate. */
+#ifndef VXSEC_AGENT_SESSION_H
+#define VXSEC_AGENT_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "common/loop.h"
+#include "common/token.h"
+#include "desired.h"
+#include "proto/frame.h"
+
+#define SESSION_LEADER_ID "vxsec-leader" /* the leader certificate's CN */
+#define SESSION_BACKOFF_MIN_MS 500
+#define SESSION_BACKOFF_MAX_MS 30000
+
+struct session_config {
+	struct sockaddr_storage leader;
+	socklen_t leader_len;
+	const char *node_id;
+	const char *state_dir; /* node.key, node.pem, ca.pem */
+	/* The join token, if any: needed until the node has a certificate. */
+	const struct join_token *token;
+	const struct desired_addr *addrs; /* this node's underlay */
+	size_t n_addrs;
+	uint8_t boot_id[PROTO_BOOT_ID_LEN];
+	uint64_t backoff_min_ms, backoff_max_ms; /* 0: the defaults */
+};
+
+/*
+ * What the owner (the daemon) hears. snapshot/delta: one state message,
+ * in revision order (the owner applies it to its view; a message it
+ * cannot honour is answered by session_refuse()). settled: every frame
+ * that had arrived was delivered: reconcile, then session_ack(). down: the
+ * session ended and a new one will follow (with a new snapshot). removed:
+ * the leader removed this node for good; nothing reconnects.
+ */
+struct session_ops {
+	void (*snapshot)(void *arg, const Vxsec__Snapshot *m);
+	void (*delta)(void *arg, const Vxsec__Delta *m);
+	void (*settled)(void *arg);
+	void (*down)(void *arg, const char *why);
+	void (*removed)(void *arg, const char *why);
+};
+
+enum session_state {
+	SESSION_IDLE,
+	SESSION_JOINING, /* first contact, with the token */
+	SESSION_CONNECTING,
+	SESSION_LIVE, /* hello sent, snapshot received */
+	SESSION_BACKOFF,
+	SESSION_REMOVED,
+};
+
+struct session_status {
+	enum session_state state;
+	time_t since;		 /* of the current state */
+	uint64_t acked;		 /* the last revision acked in this session */
+	unsigned int reconnects; /* sessions lost since start */
+	uint64_t retry_in_ms;	 /* backoff: the next attempt */
+	time_t cert_not_after, renew_at;
+	char last_error[256];
+};
+
+struct session;
+
+/*
+ * Copies what it needs from c (the token too). Nothing happens before
+ * session_start(). NULL with errno on failure.
+ */
+struct session *session_new(struct loop *l, const struct session_config *c,
+			    const struct session_ops *ops, void *arg);
+void session_free(struct session *s);
+
+/*
+ * Joins (no certificate in state_dir: needs the token) or connects.
+ * -ENOKEY with why if there is neither a certificate nor a token; a
+ * certificate that cannot be read is an error too (never overwritten).
+ */
+int session_start(struct session *s, char *why, size_t whylen);
+
+/* The kernel holds revision: tell the leader. */
+int session_ack(struct session *s, uint64_t revision);
+/* The kernel reported a soft expiry: ask the leader to rotate. */
+int session_expire(struct session *s, uint32_t generation, uint32_t spi);
+/*
+ * The leader sent something the owner cannot honour: an Error
+ * (BAD_MESSAGE) with why, the session closes, a new one follows.
+ */
+void session_refuse(struct session *s, const char *why);
+/*
+ * Ends the session at once and starts a new one without waiting;
+ * lost_state asks the leader for fresh keys (the kernel lost SAs whose
+ * keys may not be installed again).
+ */
+void session_restart(struct session *s, bool lost_state, const char *why);
+
+void session_status(const struct session *s, struct session_status *st);
+const char *session_state_name(enum session_state st);
+
+#endif

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+/* agent session: the agent's messages to the leader, its credentials on disk, certificate renewal. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/why.h"
+#include "session_int.h"
+
+static void path(char *out, size_t len, const struct session *s,
+		 const char *name)
+{
+	snprintf(out, len, "%s/%s", s->dir, name);
+}
+
+static int send_env(struct conn *c, Vxsec__Envelope *env)
+{
+	uint8_t *buf;
+	size_t len;
+	int err = frame_encode(env, &buf, &len);
+
+	if (err)
+		return err;
+	err = conn_send(c, buf, len);
+	frame_buf_free(buf, len);
+	return err;
+}
+
+/* ---- credentials ---- */
+
+void session_creds_free(struct session *s)
+{
+	tls_ctx_free(s->tls);
+	tls_ctx_free(s->join_tls);
+	EVP_PKEY_free(s->join_key);
+	EVP_PKEY_free(s->renew_key);
+	s->tls = s->join_tls = NULL;
+	s->join_key = s->renew_key = NULL;
+}
+
+/* A session context from the node's key, certificate and the CA. */
+static int use_creds(struct session *s, X509 *cert, EVP_PKEY *key, X509 *ca,
+		     char *why, size_t whylen)
+{
+	char id[PKI_NODE_ID_MAX + 1];
+	struct tls_ctx *t;
+	time_t nb;
+
+	if (X509_check_private_key(cert, key) != 1)
+		return why_fail(why, whylen, -EINVAL,
+				"the node certificate is not for the node key");
+	if (pki_node_id(cert, id, sizeof(id)) || strcmp(id, s->node_id) != 0)
+		return why_fail(why, whylen, -EINVAL,
+				"the node certificate names another node (%s)",
+				id);
+	t = tls_ctx_client(cert, key, ca, NULL);
+	if (!t)
+		return why_fail(why, whylen, -ENOMEM,
+				"cannot make a TLS context of the credentials");
+	tls_ctx_free(s->tls);
+	s->tls = t;
+	pki_cert_times(cert, &nb, &s->cert_not_after);
+	return 0;
+}
+
+int session_load_creds(struct session *s, char *why, size_t whylen)
+{
+	char p[600];
+	X509 *cert, *ca = NULL;
+	EVP_PKEY *key = NULL;
+	int err = -EINVAL;
+
+	path(p, sizeof(p), s, "node.pem");
+	if (access(p, F_OK) != 0 && errno == ENOENT)
+		return -ENOENT; /* not a member yet: join */
+	cert = pki_cert_load(p);
+	if (cert) {
+		path(p, sizeof(p), s, "node.key");
+		key = pki_key_load(p);
+		path(p, sizeof(p), s, "ca.pem");
+		ca = key ? pki_cert_load(p) : NULL;
+	}
+	if (!cert || !key || !ca)
+		why_set(why, whylen,
+			"cannot read the credentials in %s (node.pem, "
+			"node.key, ca.pem): %s",
+			s->dir, strerror(errno));
+	else
+		err = use_creds(s, cert, key, ca, why, whylen);
+	X509_free(cert);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	if (!err && s->cert_not_after <= time(NULL) && s->have_token) {
+		log_warn("the node certificate expired: joining again with "
+			 "the token");
+		tls_ctx_free(s->tls);
+		s->tls = NULL;
+		return -ENOENT;
+	}
+	return err;
+}
+
+/* ---- join ---- */
+
+int session_join_prepare(struct session *s, char *why, size_t whylen)
+{
+	if (!s->have_token)
+		return why_fail(why, whylen, -ENOKEY,
+				"not a member and no join token");
+	if (!s->join_tls)
+		s->join_tls =
+			tls_ctx_client(NULL, NULL, NULL, s->token.ca_digest);
+	if (!s->join_key)
+		s->join_key = pki_key_new();
+	if (!s->join_tls || !s->join_key)
+		return why_fail(why, whylen, -ENOMEM,
+				"cannot make a key and a TLS context to join");
+	return 0;
+}
+
+static void addrs_out(const struct session *s, Vxsec__Address *a,
+		      Vxsec__Address **ptrs)
+{
+	for (size_t i = 0; i < s->n_addrs; i++) {
+		vxsec__address__init(&a[i]);
+		a[i].ip.len = s->addrs[i].family == AF_INET ? 4 : 16;
+		a[i].ip.data = (uint8_t *)s->addrs[i].ip.raw;
+		ptrs[i] = &a[i];
+	}
+}
+
+int session_send_join(struct session *s, struct conn *c)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__JoinRequest req = VXSEC__JOIN_REQUEST__INIT;
+	Vxsec__Address a[DESIRED_ADDRS_MAX], *ptrs[DESIRED_ADDRS_MAX];
+	uint8_t exp[TLS_EXPORTER_LEN], proof[32], *der = NULL;
+	X509_REQ *csr = pki_csr_new(s->join_key, s->node_id);
+	size_t der_len = 0;
+	int err = -ENOMEM;
+
+	/* The proof binds the token secret to this very TLS session. */
+	if (!csr || pki_csr_to_der(csr, &der, &der_len) ||
+	    tls_conn_exporter(conn_tls(c), TLS_EXPORTER_JOIN, exp))
+		goto out;
+	crypto_auth_hmacsha256(proof, exp, sizeof(exp), s->token.secret);
+	addrs_out(s, a, ptrs);
+	req.node_id = s->node_id;
+	req.secret_proof = (ProtobufCBinaryData){ sizeof(proof), proof };
+	req.csr_der = (ProtobufCBinaryData){ der_len, der };
+	req.boot_id = (ProtobufCBinaryData){ sizeof(s->boot_id), s->boot_id };
+	req.n_underlay = s->n_addrs;
+	req.underlay = ptrs;
+	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
+	env.join_request = &req;
+	err = send_env(c, &env);
+	sodium_memzero(proof, sizeof(proof));
+	sodium_memzero(exp, sizeof(exp));
+out:
+	OPENSSL_free(der);
+	X509_REQ_free(csr);
+	return err;
+}
+
+/* Saves the key first and the certificate last: node.pem means joined. */
+static int save_creds(struct session *s, EVP_PKEY *key, X509 *cert, X509 *ca,
+		      char *why, size_t whylen)
+{
+	char p[600];
+	int err;
+
+	path(p, sizeof(p), s, "node.key");
+	err = pki_key_save(p, key);
+	if (!err && ca) {
+		path(p, sizeof(p), s, "ca.pem");
+		err = pki_cert_save(p, ca);
+	}
+	if (!err) {
+		path(p, sizeof(p), s, "node.pem");
+		err = pki_cert_save(p, cert);
+	}
+	if (err)
+		return why_fail(why, whylen, err, "cannot save %s: %s", p,
+				strerror(-err));
+	return 0;
+}
+
+int session_joined(struct session *s, const Vxsec__JoinResponse *m, char *why,
+		   size_t whylen)
+{
+	X509 *cert = pki_cert_from_der(m->cert_der.data, m->cert_der.len);
+	X509 *ca = pki_cert_from_der(m->ca_cert_der.data, m->ca_cert_der.len);
+	uint8_t digest[PKI_DIGEST_LEN];
+	int err = -EINVAL;
+
+	if (!cert || !ca)
+		why_set(why, whylen, "the certificates do not parse");
+	else if (pki_cert_digest(ca, digest) ||
+		 sodium_memcmp(digest, s->token.ca_digest, sizeof(digest)))
+		why_set(why, whylen, "the CA is not the one the token names");
+	else if (X509_verify(cert, X509_get0_pubkey(ca)) != 1)
+		why_set(why, whylen, "the certificate is not signed by the CA");
+	else
+		err = use_creds(s, cert, s->join_key, ca, why, whylen);
+	if (!err)
+		err = save_creds(s, s->join_key, cert, ca, why, whylen);
+	X509_free(cert);
+	X509_free(ca);
+	return err;
+}
+
+/* ---- the session's messages ---- */
+
+int session_send_hello(struct session *s, struct conn *c)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Hello h = VXSEC__HELLO__INIT;
+	Vxsec__Address a[DESIRED_ADDRS_MAX], *ptrs[DESIRED_ADDRS_MAX];
+
+	addrs_out(s, a, ptrs);
+	h.node_id = s->node_id;
+	h.boot_id = (ProtobufCBinaryData){ sizeof(s->boot_id), s->boot_id };
+	h.n_underlay = s->n_addrs;
+	h.underlay = ptrs;
+	h.lost_state = s->lost_state;
+	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
+	env.hello = &h;
+	return send_env(c, &env);
+}
+
+int session_send_ack(struct session *s, struct conn *c, uint64_t revision)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Ack ack = VXSEC__ACK__INIT;
+
+	(void)s;
+	ack.revision = revision;
+	env.msg_case = VXSEC__ENVELOPE__MSG_ACK;
+	env.ack = &ack;
+	return send_env(c, &env);
+}
+
+int session_send_expire(struct session *s, struct conn *c, uint32_t g,
+			uint32_t spi)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__ExpireReport r = VXSEC__EXPIRE_REPORT__INIT;
+
+	(void)s;
+	r.generation = g;
+	r.spi = spi;
+	env.msg_case = VXSEC__ENVELOPE__MSG_EXPIRE_REPORT;
+	env.expire_report = &r;
+	return send_env(c, &env);
+}
+
+int session_send_pong(struct session *s, struct conn *c, uint64_t nonce)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Ping p = VXSEC__PING__INIT;
+
+	(void)s;
+	p.nonce = nonce;
+	p.reply = true;
+	env.msg_case = VXSEC__ENVELOPE__MSG_PING;
+	env.ping = &p;
+	return send_env(c, &env);
+}
+
+int session_send_error(struct session *s, struct conn *c, const char *why)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Error e = VXSEC__ERROR__INIT;
+
+	(void)s;
+	e.code = VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE;
+	e.reason = (char *)why;
+	env.msg_case = VXSEC__ENVELOPE__MSG_ERROR;
+	env.error = &e;
+	return send_env(c, &env);
+}
+
+/* ---- renewal ---- */
+
+/* At a random point between 50% and 80% of the certificate's life. */
+void session_schedule_renewal(struct session *s)
+{
+	char p[600];
+	time_t nb, na, now = time(NULL);
+	X509 *cert;
+
+	path(p, sizeof(p), s, "node.pem");
+	cert = pki_cert_load(p);
+	if (!cert || pki_cert_times(cert, &nb, &na)) {
+		X509_free(cert);
+		log_warn("cannot read %s: no renewal scheduled", p);
+		return;
+	}
+	X509_free(cert);
+	s->cert_not_after = na;
+	s->renew_at = pki_renew_at(nb, na, randombytes_uniform(1000000) / 1e6);
+	loop_timer_arm(s->renew,
+		       s->renew_at > now ? (uint64_t)(s->renew_at - now) * 1000
+					 : 1,
+		       0);
+}
+
+void session_on_renew_due(struct loop *l, struct loop_timer *t, void *arg)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__RenewRequest req = VXSEC__RENEW_REQUEST__INIT;
+	struct session *s = arg;
+	X509_REQ *csr = NULL;
+	uint8_t *der = NULL;
+	size_t len = 0;
+
+	(void)l, (void)t;
+	if (!s->conn || s->st.state != SESSION_LIVE)
+		return; /* the next session schedules it again */
+	EVP_PKEY_free(s->renew_key);
+	s->renew_key = pki_key_new(); /* every certificate gets a new key */
+	csr = s->renew_key ? pki_csr_new(s->renew_key, s->node_id) : NULL;
+	if (!csr || pki_csr_to_der(csr, &der, &len)) {
+		log_err("renewal: cannot make a key and a CSR");
+		loop_timer_arm(s->renew, 60000, 0);
+	} else {
+		req.csr_der = (ProtobufCBinaryData){ len, der };
+		env.msg_case = VXSEC__ENVELOPE__MSG_RENEW_REQUEST;
+		env.renew_request = &req;
+		send_env(s->conn, &env);
+		log_info("renewing the node certificate");
+	}
+	OPENSSL_free(der);
+	X509_REQ_free(csr);
+}
+
+void session_renewed(struct session *s, const Vxsec__JoinResponse *m)
+{
+	X509 *cert = pki_cert_from_der(m->cert_der.data, m->cert_der.len);
+	char p[600], why[200] = "the certificate does not parse";
+	X509 *ca;
+	int err = -EINVAL;
+
+	path(p, sizeof(p), s, "ca.pem");
+	ca = pki_cert_load(p);
+	if (!s->renew_key)
+		snprintf(why, sizeof(why), "a certificate nobody asked for");
+	else if (cert && ca && X509_verify(cert, X509_get0_pubkey(ca)) != 1)
+		snprintf(why, sizeof(why), "not signed by the cluster CA");
+	else if (cert && ca)
+		err = use_creds(s, cert, s->renew_key, ca, why, sizeof(why));
+	if (!err)
+		err = save_creds(s, s->renew_key, cert, NULL, why, sizeof(why));
+	X509_free(cert);
+	X509_free(ca);
+	if (err) {
+		log_err("renewal refused: %s", why);
+		loop_timer_arm(s->renew, 60000, 0);
+		return;
+	}
+	EVP_PKEY_free(s->renew_key);
+	s->renew_key = NULL;
+	log_info("node certificate renewed");
+	session_schedule_renewal(s);
+}
