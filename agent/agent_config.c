@@ -170,7 +170,7 @@ static int set_more(struct agent_config *c, const char *key, const char *val,
 	if (strcmp(key, "sa_lifetime") == 0) {
 		uint64_t ms;
 
-		err = set_duration(&ms, 60000, key, val, why, whylen);
+		err = set_duration(&ms, 10000, key, val, why, whylen);
 		c->dc.lft.hard_secs = ms / 1000;
 		c->dc.lft.soft_secs = ms / 1000 * 9 / 10;
 		return err;

@@ -251,10 +251,13 @@ static void on_event(const struct xfrm_event *ev, void *arg)
 		uint32_t g = gen_of_spi(&a->view, ev->spi);
 
 		a->n_soft_expires++;
+		if (g && g <= a->expire_reported)
+			return; /* one report per generation is enough */
 		log_warn("SA spi 0x%08x (generation %u) reached its soft "
 			 "lifetime: asking the leader to rotate",
 			 ev->spi, g);
-		session_expire(a->session, g, ev->spi);
+		if (session_expire(a->session, g, ev->spi) == 0)
+			a->expire_reported = g;
 	} else if (ev->type == XFRM_EVENT_HARD_EXPIRE) {
 		a->n_hard_expires++;
 		log_err("SA spi 0x%08x reached its hard lifetime and is gone",

@@ -38,7 +38,8 @@ struct agent {
 	struct reconcile_result last; /* its result */
 	uint64_t n_syncs, n_sync_failures, n_refused, n_soft_expires,
 		n_hard_expires, n_events_lost;
-	size_t n_sas, n_pols; /* in the desired state */
+	size_t n_sas, n_pols;	  /* in the desired state */
+	uint32_t expire_reported; /* the last generation reported expiring */
 };
 
 /* Reconcile now (a snapshot, a delta burst, an event, the timer). */

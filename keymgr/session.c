@@ -398,6 +398,29 @@ static void handle_ack(struct client *cl, const struct wire_in *in)
 		leader_kick(l);
 }
 
+/* A soft expiry: rotate early, unless a newer generation replaces it. */
+static void handle_expire(struct client *cl, const struct wire_in *in)
+{
+	const struct rotation *r = &cl->l->cl.rot;
+	const struct rot_gen *tx = rot_transmit(r);
+	uint32_t newest = tx ? tx->g : 0;
+
+	if (r->phase != ROT_IDLE && r->target > newest)
+		newest = r->target;
+	if (in->generation < newest) {
+		log_debug("%s: soft expiry of SPI 0x%08x (generation %u): "
+			  "generation %u replaces it already",
+			  cl->peer, in->spi, in->generation, newest);
+		return;
+	}
+	log_info("%s: soft expiry of SPI 0x%08x (generation %u): rotating "
+		 "early",
+		 cl->peer, in->spi, in->generation);
+	rot_request(&cl->l->cl.rot);
+	cl->l->dirty = true;
+	leader_kick(cl->l);
+}
+
 static void session_frame(struct client *cl, const struct wire_in *in)
 {
 	uint8_t *f;
@@ -418,14 +441,8 @@ static void session_frame(struct client *cl, const struct wire_in *in)
 		}
 		if (in->type == IN_ACK)
 			handle_ack(cl, in);
-		else {
-			log_info("%s: soft expiry of SPI 0x%08x (generation "
-				 "%u): rotating early",
-				 cl->peer, in->spi, in->generation);
-			rot_request(&cl->l->cl.rot);
-			cl->l->dirty = true;
-			leader_kick(cl->l);
-		}
+		else
+			handle_expire(cl, in);
 		return;
 	case IN_PING:
 		if (wire_ping_reply(in->nonce, &f, &len) == 0)
