@@ -418,6 +418,8 @@ void session_refuse(struct session *s, const char *why)
 
 void session_restart(struct session *s, bool lost_state, const char *why)
 {
+	if (lost_state && s->lost_state)
+		return; /* asked already: the next hello says so */
 	s->lost_state = s->lost_state || lost_state;
 	log_info("leader %s: new session: %s", s->leader_text, why);
 	if (s->st.state == SESSION_REMOVED)
