@@ -94,6 +94,14 @@ void session_release_replies(struct leader *l);
 void session_drop(struct leader *l, uint32_t index, int code, const char *why);
 void session_close_all(struct leader *l);
 
+/* session_send.c */
+/* Queues a frame on cl's connection and frees it (wiped). */
+void session_send_frame(struct client *cl, uint8_t *f, size_t len);
+/* Tells the peer why in an error frame, logs it once, closes after. */
+void session_refuse(struct client *cl, int code, const char *why);
+/* conn_ops.drained: flow control lets the next frames go. */
+void session_on_drained(struct conn *c, void *arg);
+
 /* admin.c */
 int admin_handle(void *arg, int argc, char **argv, struct ctl_reply *r);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vxsec-keymgr: agent connections — join, hello, acks — and the flow-controlled fan-out of deltas. */
+/* vxsec-keymgr: agent connections — accept, join, hello, renewal, acks, expiry reports. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,206 +19,6 @@
 #include "leader_int.h"
 
 static const struct conn_ops ops;
-
-/* ---- sending ---- */
-
-/* Counts what is queued on cl's connection against the in-flight cap. */
-static void account(struct client *cl)
-{
-	cl->l->inflight -= cl->inflight;
-	cl->inflight = conn_queued(cl->conn);
-	cl->l->inflight += cl->inflight;
-}
-
-/* Queues a frame and frees it (wiped). */
-static void send_frame(struct client *cl, uint8_t *f, size_t len)
-{
-	conn_send(cl->conn, f, len);
-	account(cl);
-	frame_buf_free(f, len);
-}
-
-/* Tells the peer why in an error frame, logs it once, closes after. */
-static void refuse(struct client *cl, int code, const char *why)
-{
-	uint8_t *f;
-	size_t len;
-
-	if (cl->closing)
-		return;
-	log_warn("%s (%s): refused: %s", cl->addr,
-		 cl->peer[0] ? cl->peer : "joining", why);
-	if (wire_error(code, why, &f, &len) == 0)
-		send_frame(cl, f, len);
-	cl->closing = true;
-	conn_close(cl->conn, why, true);
-}
-
-static void enqueue(struct client *cl)
-{
-	struct leader *l = cl->l;
-
-	if (cl->queued || cl->closing)
-		return;
-	cl->queued = true;
-	cl->qnext = NULL;
-	if (l->qtail)
-		l->qtail->qnext = cl;
-	else
-		l->qhead = cl;
-	l->qtail = cl;
-}
-
-static struct client *dequeue(struct leader *l)
-{
-	struct client *cl = l->qhead;
-
-	if (!cl)
-		return NULL;
-	l->qhead = cl->qnext;
-	if (!l->qhead)
-		l->qtail = NULL;
-	cl->queued = false;
-	return cl;
-}
-
-/* Owes this client something that is already on disk. */
-static bool owed(const struct client *cl)
-{
-	uint64_t on_disk = cl->l->persisted;
-
-	return cl->index && !cl->closing &&
-	       (cl->snapshot ? on_disk > 0 : cl->sent < on_disk);
-}
-
-/*
- * Renders the next frame owed to cl: a snapshot, or the change after what
- * it was sent, from the current state. 1 and the frame, 0 if nothing on
- * disk is owed, or -errno.
- */
-static int render_next(struct client *cl, uint8_t **f, size_t *len)
-{
-	struct leader *l = cl->l;
-	const struct node *me = cluster_node(&l->cl, cl->index);
-	struct change ch;
-	int err;
-
-	while (owed(cl)) {
-		if (cl->snapshot) {
-			if (cluster_revision(&l->cl) > l->persisted)
-				return 0; /* the snapshot waits for the disk */
-			cl->snapshot = false;
-			cl->sent = cluster_revision(&l->cl);
-			err = wire_snapshot(&l->cl, me, f, len);
-			return err ? err : 1;
-		}
-		err = cluster_change_after(&l->cl, cl->sent, &ch);
-		if (err == -ESTALE) {
-			cl->snapshot = true;
-			continue;
-		}
-		if (err)
-			return 0;
-		err = wire_delta(&l->cl, me, &ch, f, len);
-		if (err == -ESTALE) {
-			cl->snapshot = true;
-			continue;
-		}
-		cl->sent = ch.revision;
-		if (err != -ENODATA)
-			return err ? err : 1;
-	}
-	return 0;
-}
-
-/*
- * Queues what cl is owed as one write: up to BATCH_FRAMES frames or
- * BATCH_BYTES (one snapshot ends a batch). 1 if anything was queued.
- */
-#define BATCH_FRAMES 256
-#define BATCH_BYTES ((size_t)1 << 20)
-
-static int pump_one(struct client *cl)
-{
-	uint8_t *f[BATCH_FRAMES], *all;
-	size_t len[BATCH_FRAMES], total = 0, n = 0, off = 0;
-	int err = 0;
-
-	while (n < BATCH_FRAMES && total < BATCH_BYTES &&
-	       (err = render_next(cl, &f[n], &len[n])) == 1)
-		total += len[n++];
-	if (err < 0) {
-		while (n--)
-			frame_buf_free(f[n], len[n]);
-		refuse(cl, WERR_INTERNAL, "cannot encode its state");
-		return 0;
-	}
-	if (n == 1)
-		send_frame(cl, f[0], len[0]);
-	if (n <= 1)
-		return (int)n;
-	all = malloc(total);
-	for (size_t i = 0; i < n; i++) {
-		if (all)
-			memcpy(all + off, f[i], len[i]);
-		off += len[i];
-		frame_buf_free(f[i], len[i]);
-	}
-	if (!all) {
-		refuse(cl, WERR_INTERNAL, "out of memory");
-		return 0;
-	}
-	send_frame(cl, all, total);
-	return 1;
-}
-
-/* Serves the queue: one batch at a time per client, the total capped. */
-static void pump_queue(struct leader *l)
-{
-	struct client *cl;
-
-	while (l->inflight < INFLIGHT_MAX && (cl = dequeue(l)))
-		if (!cl->inflight && pump_one(cl) && owed(cl) && !cl->inflight)
-			enqueue(cl); /* written at once, more is owed */
-}
-
-void session_pump_all(struct leader *l)
-{
-	for (struct client *cl = l->clients; cl; cl = cl->next)
-		if (owed(cl) && !cl->inflight)
-			enqueue(cl);
-	pump_queue(l);
-}
-
-static void on_drained(struct conn *c, void *arg)
-{
-	struct client *cl = arg;
-	struct leader *l = cl->l;
-
-	(void)c;
-	account(cl);
-	if (owed(cl) && l->inflight < INFLIGHT_MAX)
-		pump_one(cl);
-	if (owed(cl) && !cl->inflight)
-		enqueue(cl);
-	/* Room again: give the waiting ones a turn. */
-	if (l->qhead && l->inflight < INFLIGHT_MAX / 2)
-		pump_queue(l);
-}
-
-void session_release_replies(struct leader *l)
-{
-	for (struct client *cl = l->clients; cl && l->n_replies;
-	     cl = cl->next) {
-		if (!cl->reply || cl->reply_after > l->persisted)
-			continue;
-		send_frame(cl, cl->reply, cl->reply_len);
-		cl->reply = NULL;
-		l->n_replies--;
-		cl->closing = true;
-		conn_close(cl->conn, "joined", true);
-	}
-}
 
 /* ---- receiving ---- */
 
@@ -275,26 +75,28 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 	int err;
 
 	if (!proof_ok(cl, in)) {
-		refuse(cl, WERR_UNAUTHORIZED,
-		       "join token secret does not match (wrong or rotated "
-		       "token)");
+		session_refuse(
+			cl, WERR_UNAUTHORIZED,
+			"join token secret does not match (wrong or rotated "
+			"token)");
 		return;
 	}
 	err = cluster_join(&l->cl, in->node_id, in->boot_id, in->addrs,
 			   in->n_addrs, &n);
 	if (err == -EPERM) {
-		refuse(cl, WERR_REMOVED,
-		       "this node id was removed from the cluster");
+		session_refuse(cl, WERR_REMOVED,
+			       "this node id was removed from the cluster");
 		return;
 	}
 	if (err && err != -EEXIST) {
-		refuse(cl, WERR_BAD_MESSAGE, "cannot register this node");
+		session_refuse(cl, WERR_BAD_MESSAGE,
+			       "cannot register this node");
 		return;
 	}
 	log_info("%s: %s %s with index %u", cl->addr, in->node_id,
 		 err ? "joined again" : "joined", n->index);
 	if (certify(cl, in, n, &cl->reply, &cl->reply_len, why, sizeof(why))) {
-		refuse(cl, WERR_BAD_MESSAGE, why);
+		session_refuse(cl, WERR_BAD_MESSAGE, why);
 		return;
 	}
 	/* The answer leaves once the new member is on disk. */
@@ -312,11 +114,11 @@ static void handle_renew(struct client *cl, const struct wire_in *in)
 
 	if (certify(cl, in, registry_find(cl->l->cl.reg, cl->peer), &f, &len,
 		    why, sizeof(why))) {
-		refuse(cl, WERR_BAD_MESSAGE, why);
+		session_refuse(cl, WERR_BAD_MESSAGE, why);
 		return;
 	}
 	log_info("%s: renewed the certificate of %s", cl->addr, cl->peer);
-	send_frame(cl, f, len);
+	session_send_frame(cl, f, len);
 	leader_kick(cl->l); /* the new serial goes to disk */
 }
 
@@ -352,15 +154,16 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 				   : "hello names %s but the certificate "
 				     "names %s",
 			 in->node_id, cl->peer);
-		refuse(cl, WERR_BAD_MESSAGE, why);
+		session_refuse(cl, WERR_BAD_MESSAGE, why);
 		return;
 	}
 	err = cluster_hello(&l->cl, cl->peer, in->boot_id, in->addrs,
 			    in->n_addrs, in->lost_state);
 	if (err < 0 || grow_index(l, n->index)) {
-		refuse(cl, err == -EPERM ? WERR_REMOVED : WERR_UNAUTHORIZED,
-		       err == -EPERM ? "this node was removed from the cluster"
-				     : "not a member: join again");
+		session_refuse(
+			cl, err == -EPERM ? WERR_REMOVED : WERR_UNAUTHORIZED,
+			err == -EPERM ? "this node was removed from the cluster"
+				      : "not a member: join again");
 		return;
 	}
 	if (l->by_index[n->index]) {
@@ -368,8 +171,8 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 
 		old->index = 0; /* its close no longer speaks for the node */
 		l->n_sessions--;
-		refuse(old, WERR_INTERNAL,
-		       "replaced by a newer session of the same node");
+		session_refuse(old, WERR_INTERNAL,
+			       "replaced by a newer session of the same node");
 	}
 	l->by_index[n->index] = cl;
 	cl->index = n->index;
@@ -388,8 +191,8 @@ static void handle_ack(struct client *cl, const struct wire_in *in)
 	struct leader *l = cl->l;
 
 	if (in->revision > cl->sent || in->revision < cl->acked) {
-		refuse(cl, WERR_BAD_MESSAGE,
-		       "ack of a revision it was never sent");
+		session_refuse(cl, WERR_BAD_MESSAGE,
+			       "ack of a revision it was never sent");
 		return;
 	}
 	cl->acked = in->revision;
@@ -436,7 +239,8 @@ static void session_frame(struct client *cl, const struct wire_in *in)
 	case IN_ACK:
 	case IN_EXPIRE:
 		if (!cl->index) {
-			refuse(cl, WERR_BAD_MESSAGE, "expected a hello first");
+			session_refuse(cl, WERR_BAD_MESSAGE,
+				       "expected a hello first");
 			return;
 		}
 		if (in->type == IN_ACK)
@@ -446,7 +250,7 @@ static void session_frame(struct client *cl, const struct wire_in *in)
 		return;
 	case IN_PING:
 		if (wire_ping_reply(in->nonce, &f, &len) == 0)
-			send_frame(cl, f, len);
+			session_send_frame(cl, f, len);
 		return;
 	case IN_ERROR:
 		log_warn("%s (%s): agent reports error %d: %s", cl->addr,
@@ -455,7 +259,8 @@ static void session_frame(struct client *cl, const struct wire_in *in)
 		conn_close(cl->conn, "agent reported an error", false);
 		return;
 	default:
-		refuse(cl, WERR_BAD_MESSAGE, "a join request over a session");
+		session_refuse(cl, WERR_BAD_MESSAGE,
+			       "a join request over a session");
 	}
 }
 
@@ -473,14 +278,15 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 	}
 	err = wire_decode(body, len, in, why, sizeof(why));
 	if (err)
-		refuse(cl, err == -EPROTO ? WERR_VERSION : WERR_BAD_MESSAGE,
-		       why);
+		session_refuse(cl,
+			       err == -EPROTO ? WERR_VERSION : WERR_BAD_MESSAGE,
+			       why);
 	else if (!cl->peer[0] && in->type == IN_JOIN)
 		handle_join(cl, in);
 	else if (!cl->peer[0] || cl->reply)
-		refuse(cl, WERR_UNAUTHORIZED,
-		       "without a certificate only a join request is "
-		       "accepted");
+		session_refuse(cl, WERR_UNAUTHORIZED,
+			       "without a certificate only a join request is "
+			       "accepted");
 	else
 		session_frame(cl, in);
 	wire_in_wipe(in);
@@ -498,17 +304,17 @@ static void on_ready(struct conn *c, void *arg)
 		return;
 	n = registry_find(cl->l->cl.reg, cl->peer);
 	if (!n)
-		refuse(cl, WERR_UNAUTHORIZED,
-		       "not a member of this cluster: join again");
+		session_refuse(cl, WERR_UNAUTHORIZED,
+			       "not a member of this cluster: join again");
 	else if (n->state == NODE_REMOVED)
-		refuse(cl, WERR_REMOVED,
-		       "this node was removed from the cluster");
+		session_refuse(cl, WERR_REMOVED,
+			       "this node was removed from the cluster");
 }
 
 static void on_bad_frame(struct conn *c, const char *why, void *arg)
 {
 	(void)c;
-	refuse(arg, WERR_BAD_MESSAGE, why);
+	session_refuse(arg, WERR_BAD_MESSAGE, why);
 }
 
 static void unlink_client(struct leader *l, struct client *cl)
@@ -560,7 +366,7 @@ static const struct conn_ops ops = { .ready = on_ready,
 				     .frame = on_frame,
 				     .bad_frame = on_bad_frame,
 				     .closed = on_closed,
-				     .drained = on_drained };
+				     .drained = session_on_drained };
 
 /*
  * Small frames (acks, commits) must not wait for Nagle; a vanished host
@@ -615,7 +421,7 @@ void session_accept(struct loop *lp, int fd, uint32_t events, void *arg)
 void session_drop(struct leader *l, uint32_t index, int code, const char *why)
 {
 	if (index < l->by_index_cap && l->by_index[index])
-		refuse(l->by_index[index], code, why);
+		session_refuse(l->by_index[index], code, why);
 }
 
 void session_close_all(struct leader *l)

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-keymgr: what goes to agents — snapshots and deltas fanned out under flow control, errors, join answers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "leader_int.h"
+
+/* ---- sending ---- */
+
+/* Counts what is queued on cl's connection against the in-flight cap. */
+static void account(struct client *cl)
+{
+	cl->l->inflight -= cl->inflight;
+	cl->inflight = conn_queued(cl->conn);
+	cl->l->inflight += cl->inflight;
+}
+
+/* Queues a frame and frees it (wiped). */
+void session_send_frame(struct client *cl, uint8_t *f, size_t len)
+{
+	conn_send(cl->conn, f, len);
+	account(cl);
+	frame_buf_free(f, len);
+}
+
+/* Tells the peer why in an error frame, logs it once, closes after. */
+void session_refuse(struct client *cl, int code, const char *why)
+{
+	uint8_t *f;
+	size_t len;
+
+	if (cl->closing)
+		return;
+	log_warn("%s (%s): refused: %s", cl->addr,
+		 cl->peer[0] ? cl->peer : "joining", why);
+	if (wire_error(code, why, &f, &len) == 0)
+		session_send_frame(cl, f, len);
+	cl->closing = true;
+	conn_close(cl->conn, why, true);
+}
+
+static void enqueue(struct client *cl)
+{
+	struct leader *l = cl->l;
+
+	if (cl->queued || cl->closing)
+		return;
+	cl->queued = true;
+	cl->qnext = NULL;
+	if (l->qtail)
+		l->qtail->qnext = cl;
+	else
+		l->qhead = cl;
+	l->qtail = cl;
+}
+
+static struct client *dequeue(struct leader *l)
+{
+	struct client *cl = l->qhead;
+
+	if (!cl)
+		return NULL;
+	l->qhead = cl->qnext;
+	if (!l->qhead)
+		l->qtail = NULL;
+	cl->queued = false;
+	return cl;
+}
+
+/* Owes this client something that is already on disk. */
+static bool owed(const struct client *cl)
+{
+	uint64_t on_disk = cl->l->persisted;
+
+	return cl->index && !cl->closing &&
+	       (cl->snapshot ? on_disk > 0 : cl->sent < on_disk);
+}
+
+/*
+ * Renders the next frame owed to cl: a snapshot, or the change after what
+ * it was sent, from the current state. 1 and the frame, 0 if nothing on
+ * disk is owed, or -errno.
+ */
+static int render_next(struct client *cl, uint8_t **f, size_t *len)
+{
+	struct leader *l = cl->l;
+	const struct node *me = cluster_node(&l->cl, cl->index);
+	struct change ch;
+	int err;
+
+	while (owed(cl)) {
+		if (cl->snapshot) {
+			if (cluster_revision(&l->cl) > l->persisted)
+				return 0; /* the snapshot waits for the disk */
+			cl->snapshot = false;
+			cl->sent = cluster_revision(&l->cl);
+			err = wire_snapshot(&l->cl, me, f, len);
+			return err ? err : 1;
+		}
+		err = cluster_change_after(&l->cl, cl->sent, &ch);
+		if (err == -ESTALE) {
+			cl->snapshot = true;
+			continue;
+		}
+		if (err)
+			return 0;
+		err = wire_delta(&l->cl, me, &ch, f, len);
+		if (err == -ESTALE) {
+			cl->snapshot = true;
+			continue;
+		}
+		cl->sent = ch.revision;
+		if (err != -ENODATA)
+			return err ? err : 1;
+	}
+	return 0;
+}
+
+/*
+ * Queues what cl is owed as one write: up to BATCH_FRAMES frames or
+ * BATCH_BYTES (one snapshot ends a batch). 1 if anything was queued.
+ */
+#define BATCH_FRAMES 256
+#define BATCH_BYTES ((size_t)1 << 20)
+
+static int pump_one(struct client *cl)
+{
+	uint8_t *f[BATCH_FRAMES], *all;
+	size_t len[BATCH_FRAMES], total = 0, n = 0, off = 0;
+	int err = 0;
+
+	while (n < BATCH_FRAMES && total < BATCH_BYTES &&
+	       (err = render_next(cl, &f[n], &len[n])) == 1)
+		total += len[n++];
+	if (err < 0) {
+		while (n--)
+			frame_buf_free(f[n], len[n]);
+		session_refuse(cl, WERR_INTERNAL, "cannot encode its state");
+		return 0;
+	}
+	if (n == 1)
+		session_send_frame(cl, f[0], len[0]);
+	if (n <= 1)
+		return (int)n;
+	all = malloc(total);
+	for (size_t i = 0; i < n; i++) {
+		if (all)
+			memcpy(all + off, f[i], len[i]);
+		off += len[i];
+		frame_buf_free(f[i], len[i]);
+	}
+	if (!all) {
+		session_refuse(cl, WERR_INTERNAL, "out of memory");
+		return 0;
+	}
+	session_send_frame(cl, all, total);
+	return 1;
+}
+
+/* Serves the queue: one batch at a time per client, the total capped. */
+static void pump_queue(struct leader *l)
+{
+	struct client *cl;
+
+	while (l->inflight < INFLIGHT_MAX && (cl = dequeue(l)))
+		if (!cl->inflight && pump_one(cl) && owed(cl) && !cl->inflight)
+			enqueue(cl); /* written at once, more is owed */
+}
+
+void session_pump_all(struct leader *l)
+{
+	for (struct client *cl = l->clients; cl; cl = cl->next)
+		if (owed(cl) && !cl->inflight)
+			enqueue(cl);
+	pump_queue(l);
+}
+
+void session_on_drained(struct conn *c, void *arg)
+{
+	struct client *cl = arg;
+	struct leader *l = cl->l;
+
+	(void)c;
+	account(cl);
+	if (owed(cl) && l->inflight < INFLIGHT_MAX)
+		pump_one(cl);
+	if (owed(cl) && !cl->inflight)
+		enqueue(cl);
+	/* Room again: give the waiting ones a turn. */
+	if (l->qhead && l->inflight < INFLIGHT_MAX / 2)
+		pump_queue(l);
+}
+
+void session_release_replies(struct leader *l)
+{
+	for (struct client *cl = l->clients; cl && l->n_replies;
+	     cl = cl->next) {
+		if (!cl->reply || cl->reply_after > l->persisted)
+			continue;
+		session_send_frame(cl, cl->reply, cl->reply_len);
+		cl->reply = NULL;
+		l->n_replies--;
+		cl->closing = true;
+		conn_close(cl->conn, "joined", true);
+	}
+}
