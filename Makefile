@@ -84,7 +84,7 @@ FUZZ_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o)
 WIRESRV := $(BUILD)/tests/wiresrv
 WIRECLI := $(BUILD)/tests/wirecli
 WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
-	$(BUILD)/tests/test_leader_embed
+	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
@@ -273,6 +273,12 @@ $(BUILD)/tests/wire%: $(BUILD)/tests/tools/wire%.o $(PROTO_LIB) $(COMMON_LIB)
 
 $(BUILD)/tests/test_keymgr: $(BUILD)/tests/wire/test_keymgr.o | $(KEYMGR_BIN) \
 		$(FAKEAGENTS) $(WIRECLI)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
+
+# The agent as a process, each case in a fresh network namespace (root).
+$(BUILD)/tests/test_agent: $(BUILD)/tests/wire/test_agent.o | $(AGENT_BIN) \
+		$(KEYMGR_BIN) $(FAKEAGENTS)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
 
