@@ -432,6 +432,7 @@ static int setup(struct agent *a, char *why, size_t whylen)
 struct agent *agent_new(const struct agent_config *c, char *why, size_t whylen)
 {
 	struct agent *a;
+	int err;
 
 	if (!agent_has_net_admin()) {
 		why_set(why, whylen,
@@ -448,8 +449,10 @@ struct agent *agent_new(const struct agent_config *c, char *why, size_t whylen)
 		return NULL;
 	}
 	a->cfg = *c;
-	if (setup(a, why, whylen)) {
+	err = setup(a, why, whylen);
+	if (err) {
 		agent_free(a);
+		errno = -err;
 		return NULL;
 	}
 	return a;

@@ -12,7 +12,7 @@
 
 #define AGENT_CONFIG "/etc/vxsec/agent.conf"
 #define AGENT_STATE_DIR "/var/lib/vxsec-agent"
-#define AGENT_SOCKET "/run/vxsec/agent.sock"
+#define AGENT_SOCKET "/run/vxsec-agent.sock"
 #define AGENT_BOOT_ID "/proc/sys/kernel/random/boot_id"
 #define AGENT_REQID 0x7678 /* "vx" */
 #define AGENT_PORT 7120
@@ -58,7 +58,8 @@ struct agent;
 
 /*
  * Opens everything (netlink sockets, the control socket, the session);
- * NULL with why on failure. Nothing is changed in the kernel before the
+ * NULL with why and errno on failure (EPERM: no CAP_NET_ADMIN; ENOKEY:
+ * neither a certificate nor a token). Nothing is changed in the kernel before the
  * first snapshot, except the catch-all, and nothing is ever changed
  * outside our reqid.
  */

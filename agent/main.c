@@ -176,7 +176,9 @@ static int cmd_run(const struct agent_config *cfg)
 	a = agent_new(cfg, why, sizeof(why));
 	if (!a) {
 		log_err("cannot start: %s", why);
-		return errno == EPERM ? AGENT_EXIT_NOPERM : AGENT_EXIT_FAIL;
+		if (errno == EPERM)
+			return AGENT_EXIT_NOPERM;
+		return errno == ENOKEY ? AGENT_EXIT_USAGE : AGENT_EXIT_FAIL;
 	}
 	code = agent_run(a);
 	agent_free(a);

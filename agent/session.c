@@ -61,8 +61,7 @@ static void backoff(struct session *s, const char *why)
 	d = d / 2 + randombytes_uniform((uint32_t)(d / 2 + 1));
 	s->attempt++;
 	if (why != s->st.last_error) /* never copy it onto itself */
-		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s",
-			 why);
+		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s", why);
 	s->st.retry_in_ms = d;
 	set_state(s, SESSION_BACKOFF);
 	log_info("leader %s: retrying in %llu ms", s->leader_text,
