@@ -151,7 +151,12 @@ static void build_peer(const struct desired_view *v,
 	pol_fill(&s->pols[s->n_pols++], cfg, peer, me, XFRM_IN, 0);
 }
 
-/* Cleartext VXLAN to anywhere in the underlay prefix: blocked. */
+/*
+ * The underlay prefix, at a lower priority than the pairs: cleartext
+ * VXLAN to it is blocked (out), and VXLAN from it must come in ESP of our
+ * reqid (in): a removed node or a stranger gets nothing in, even in
+ * cleartext, once its pair policies are gone.
+ */
 static void build_catchall(const struct desired_view *v,
 			   const struct desired_config *cfg,
 			   struct desired_state *s)
@@ -168,6 +173,10 @@ static void build_catchall(const struct desired_view *v,
 		p->action = XFRM_BLOCK;
 		p->has_tmpl = false;
 		p->tmpl_reqid = 0;
+		p = &s->pols[s->n_pols++];
+		pol_fill(p, cfg, &cfg->catchall_net, &v->self[i], XFRM_IN, 0);
+		p->sel.src_plen = cfg->catchall_plen;
+		p->priority = DESIRED_PRIO_CATCHALL;
 		return;
 	}
 }
@@ -183,7 +192,7 @@ int desired_build(const struct desired_view *v,
 	if (err)
 		return err;
 	out->sas = calloc(n_sas ? n_sas : 1, sizeof(*out->sas));
-	out->pols = calloc(2 * v->n_peers + 1, sizeof(*out->pols));
+	out->pols = calloc(2 * v->n_peers + 2, sizeof(*out->pols));
 	if (!out->sas || !out->pols) {
 		desired_state_free(out);
 		snprintf(why, whylen, "out of memory");

@@ -59,7 +59,10 @@ struct desired_config {
 	uint16_t vxlan_port;	/* 4789 by default */
 	uint32_t replay_window; /* packets, > 0 (ESN needs one) */
 	struct xfrm_lifetime lft;
-	/* Optional: block cleartext VXLAN to this underlay prefix. */
+	/*
+	 * Optional: block cleartext VXLAN to this underlay prefix, and
+	 * require ESP of our reqid for VXLAN from it (lower priority).
+	 */
 	bool catchall;
 	struct desired_addr catchall_net;
 	uint8_t catchall_plen;
@@ -78,8 +81,9 @@ struct desired_state {
  * key_out) and an in SA (peer -> self, spi_in, key_in) for every live
  * generation the leader gave keys for; an out policy (self -> peer, udp
  * dport vxlan_port) whose ESP template names the transmit generation's
- * SPI; an in policy (peer -> self) requiring ESP of our reqid; optionally
- * a lower-priority block of cleartext VXLAN to the underlay. A pair uses
+ * SPI; an in policy (peer -> self) requiring ESP of our reqid; optionally,
+ * at a lower priority, a block of cleartext VXLAN to the underlay prefix
+ * and an in policy requiring ESP of our reqid for VXLAN from it. A pair uses
  * the first family both sides have (self's order). -EINVAL (and why)
  * for a view it cannot honour: no committed generation while keys exist,
  * a peer without a common address family, keys of a generation not live.

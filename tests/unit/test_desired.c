@@ -182,12 +182,21 @@ static void test_catchall_block(void **state)
 	peer(&peers[0], 2, "192.168.77.12", g2, 1);
 	view(&v, peers, 1);
 	assert_int_equal(desired_build(&v, &c, &s, why, sizeof(why)), 0);
-	assert_int_equal(s.n_pols, 3);
+	assert_int_equal(s.n_pols, 4);
 	assert_int_equal(s.pols[2].action, XFRM_BLOCK);
 	assert_false(s.pols[2].has_tmpl);
 	assert_int_equal(s.pols[2].sel.dst_plen, 24);
 	assert_true(s.pols[2].priority > s.pols[0].priority); /* loses */
 	assert_int_equal(xfrm_policy_check(&s.pols[2]), 0);
+	/* In: VXLAN from anywhere in the underlay must be ESP of ours. */
+	assert_int_equal(s.pols[3].dir, XFRM_IN);
+	assert_int_equal(s.pols[3].action, XFRM_ALLOW);
+	assert_true(s.pols[3].has_tmpl);
+	assert_int_equal(s.pols[3].tmpl_reqid, cfg.reqid);
+	assert_int_equal(s.pols[3].sel.src_plen, 24);
+	assert_int_equal(s.pols[3].sel.dst_plen, 32);
+	assert_int_equal(s.pols[3].priority, s.pols[2].priority);
+	assert_int_equal(xfrm_policy_check(&s.pols[3]), 0);
 	desired_state_free(&s);
 }
 
