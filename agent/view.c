@@ -224,7 +224,8 @@ static int snapshot_peers(struct view *t, const Vxsec__Snapshot *m, char *why,
 		free(sorted);
 		return fail(why, len, "out of memory");
 	}
-	memcpy(sorted, m->peers, m->n_peers * ptr);
+	if (m->n_peers) /* m->peers may be NULL then */
+		memcpy(sorted, m->peers, m->n_peers * ptr);
 	qsort(sorted, m->n_peers, ptr, cmp_meta);
 	for (size_t i = 0; i < m->n_peers; i++) {
 		if (strcmp(sorted[i]->node_id, t->self_id) == 0 ||

@@ -149,6 +149,25 @@ static void test_snapshot(void **state)
 	view_cleanup(&v);
 }
 
+/* The first member: no peers, no keys (protobuf-c leaves peers NULL). */
+static void test_empty_snapshot(void **state)
+{
+	struct view v;
+	struct msg m = { 0 };
+	Vxsec__Snapshot s;
+	char why[160];
+
+	(void)state;
+	assert_int_equal(view_init(&v, "self"), 0);
+	gen(&m, 1, VXSEC__PHASE__PHASE_COMMITTED);
+	snapshot_of(&m, 3, &s);
+	s.peers = NULL, s.keys = NULL;
+	assert_int_equal(view_snapshot(&v, &s, why, sizeof(why)), 0);
+	assert_int_equal(v.n_peers, 0);
+	assert_true(v.have_snapshot);
+	view_cleanup(&v);
+}
+
 static void delta_init(Vxsec__Delta *d, uint64_t rev)
 {
 	vxsec__delta__init(d);
@@ -328,6 +347,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_empty_snapshot),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_bad_snapshots),
