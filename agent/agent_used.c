@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vxsec-agent: the digests of the keys it installed, kept in the state directory across restarts of the same boot. */
+/* vxsec-agent: what it keeps in its state directory: the digests of the keys it installed (per boot) and the revision the kernel holds. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -97,4 +97,36 @@ int agent_used_save(struct agent *a)
 	sodium_memzero(buf, len);
 	free(buf);
 	return err;
+}
+
+/*
+ * revision: the last revision the kernel held and the leader was told,
+ * in decimal. Every hello carries it, across restarts and reboots: a
+ * leader whose state is older (a restored backup) refuses the node
+ * instead of handing out keys it may have given before.
+ */
+uint64_t agent_rev_load(const struct agent *a)
+{
+	char p[600], text[32] = "";
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/revision", a->cfg.state_dir);
+	f = fopen(p, "re");
+	if (!f)
+		return 0;
+	if (!fgets(text, sizeof(text), f) || sscanf(text, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+int agent_rev_save(const struct agent *a, uint64_t revision)
+{
+	char p[600], text[32];
+	int n = snprintf(text, sizeof(text), "%llu\n",
+			 (unsigned long long)revision);
+
+	snprintf(p, sizeof(p), "%s/revision", a->cfg.state_dir);
+	return atomic_write(p, text, (size_t)n, 0600);
 }

@@ -89,6 +89,9 @@ static void synced(struct agent *a, const struct desired_state *want)
 			 "policies) in %.1f ms",
 			 (unsigned long long)a->applied, a->last.applied,
 			 a->n_sas, a->n_pols, a->last_sync_ms);
+	if (a->in_sync && a->applied != a->saved_rev &&
+	    agent_rev_save(a, a->applied) == 0)
+		a->saved_rev = a->applied;
 	if (a->in_sync)
 		session_ack(a->session, a->applied);
 	a->retry_ms = 0;
@@ -363,12 +366,16 @@ static int open_session(struct agent *a, char *why, size_t whylen)
 
 	if (a->cfg.token_file[0]) {
 		err = read_token(a->cfg.token_file, &tok, why, whylen);
-		if (err)
+		if (err == -ENOENT)
+			log_warn("%s: the certificate will have to do", why);
+		else if (err)
 			return err;
-		t = &tok;
+		else
+			t = &tok;
 	}
 	sc.token = t;
 	memcpy(sc.boot_id, a->boot_id, sizeof(sc.boot_id));
+	sc.last_revision = a->saved_rev = agent_rev_load(a);
 	a->session = session_new(a->loop, &sc, &session_ops, a);
 	token_wipe(&tok);
 	if (!a->session)

@@ -51,7 +51,7 @@ static const char usage_text[] =
 	"                            from this prefix (lower priority than\n"
 	"                            pairs; recommended)\n"
 	"      --sa-lifetime D       [sa_lifetime] hard SA lifetime, a safety\n"
-	"                            net (soft expiry at 90%% asks to rotate)\n"
+	"                            net (soft expiry at 90% asks to rotate)\n"
 	"      --resync-interval D   [resync_interval] default 60s\n"
 	"      --vxlan               [vxlan] manage the VXLAN device too\n"
 	"      --vxlan-device NAME   [vxlan_device] default vxsec0\n"

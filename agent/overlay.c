@@ -211,7 +211,13 @@ static int link_create(struct ovl_rtnl *r, const struct overlay_config *c,
 		     c->family == AF_INET ? IFLA_VXLAN_LOCAL
 					  : IFLA_VXLAN_LOCAL6,
 		     ovl_ip_len(c->family), &c->local);
-	mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, 0);
+	/*
+	 * Learning on: a unicast frame goes to the one peer that owns its
+	 * MAC, not to every peer (the all-zeros entries only carry
+	 * broadcast, unknown and the first frames), so no member sees the
+	 * traffic of two others. Only ESP from a member reaches the device.
+	 */
+	mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, 1);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 	return ovl_rtnl_talk(r, nlh, NULL, NULL);

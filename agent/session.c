@@ -346,6 +346,7 @@ struct session *session_new(struct loop *l, const struct session_config *c,
 		c->n_addrs < DESIRED_ADDRS_MAX ? c->n_addrs : DESIRED_ADDRS_MAX;
 	memcpy(s->addrs, c->addrs, s->n_addrs * sizeof(s->addrs[0]));
 	memcpy(s->boot_id, c->boot_id, sizeof(s->boot_id));
+	s->kernel_rev = c->last_revision;
 	s->backoff_min =
 		c->backoff_min_ms ? c->backoff_min_ms : SESSION_BACKOFF_MIN_MS;
 	s->backoff_max =
@@ -395,6 +396,7 @@ int session_ack(struct session *s, uint64_t revision)
 	if (revision <= s->st.acked)
 		return 0;
 	s->st.acked = revision;
+	s->kernel_rev = revision;
 	return session_send_ack(s, s->conn, revision);
 }
 

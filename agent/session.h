@@ -29,6 +29,7 @@ struct session_config {
 	size_t n_addrs;
 	uint8_t boot_id[PROTO_BOOT_ID_LEN];
 	uint64_t backoff_min_ms, backoff_max_ms; /* 0: the defaults */
+	uint64_t last_revision; /* the kernel's, from an earlier run */
 };
 
 /*

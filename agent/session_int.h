@@ -25,6 +25,7 @@ struct session {
 	uint8_t boot_id[PROTO_BOOT_ID_LEN];
 	uint64_t backoff_min, backoff_max;
 	unsigned int attempt;
+	uint64_t kernel_rev; /* the last revision acked, in any session */
 
 	struct tls_ctx *tls;	  /* with the node certificate; NULL: join */
 	struct tls_ctx *join_tls; /* pinned by the token's CA digest */

@@ -228,6 +228,7 @@ int session_send_hello(struct session *s, struct conn *c)
 	h.n_underlay = s->n_addrs;
 	h.underlay = ptrs;
 	h.lost_state = s->lost_state;
+	h.last_revision = s->kernel_rev; /* a leader behind it refuses */
 	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
 	env.hello = &h;
 	return send_env(c, &env);

@@ -143,16 +143,10 @@ static int csr_check(X509_REQ *csr, const char *node_id, char *why, size_t len)
 	return 0;
 }
 
-int pki_issue(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr, const char *node_id,
-	      int days, X509 **out, char *why, size_t whylen)
-{
-	return pki_issue_secs(ca_key, ca, csr, node_id, (long)days * 86400, out,
-			      why, whylen);
-}
-
-int pki_issue_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
-		   const char *node_id, long secs, X509 **out, char *why,
-		   size_t whylen)
+/* eku: what the certificate may do ("clientAuth", or with serverAuth). */
+static int issue(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr, const char *node_id,
+		 long secs, const char *eku, X509 **out, char *why,
+		 size_t whylen)
 {
 	X509 *x;
 	int err = csr_check(csr, node_id, why, whylen);
@@ -165,7 +159,7 @@ int pki_issue_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
 	    !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
 	    add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||
 	    add_ext(x, ca, NID_key_usage, "critical,digitalSignature") ||
-	    add_ext(x, ca, NID_ext_key_usage, "clientAuth,serverAuth") ||
+	    add_ext(x, ca, NID_ext_key_usage, eku) ||
 	    add_ext(x, ca, NID_authority_key_identifier, "keyid:always") ||
 	    !X509_sign(x, ca_key, EVP_sha256())) {
 		X509_free(x);
@@ -173,6 +167,29 @@ int pki_issue_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
 	}
 	*out = x;
 	return 0;
+}
+
+int pki_issue(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr, const char *node_id,
+	      int days, X509 **out, char *why, size_t whylen)
+{
+	return pki_issue_secs(ca_key, ca, csr, node_id, (long)days * 86400, out,
+			      why, whylen);
+}
+
+int pki_issue_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
+		   const char *node_id, long secs, X509 **out, char *why,
+		   size_t whylen)
+{
+	return issue(ca_key, ca, csr, node_id, secs, "clientAuth", out, why,
+		     whylen);
+}
+
+int pki_issue_server(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
+		     const char *node_id, int days, X509 **out, char *why,
+		     size_t whylen)
+{
+	return issue(ca_key, ca, csr, node_id, (long)days * 86400,
+		     "serverAuth,clientAuth", out, why, whylen);
 }
 
 int pki_cert_digest(X509 *cert, uint8_t out[PKI_DIGEST_LEN])

@@ -35,6 +35,14 @@ int pki_issue(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr, const char *node_id,
 int pki_issue_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
 		   const char *node_id, long secs, X509 **out, char *why,
 		   size_t whylen);
+/*
+ * The leader's own certificate: the only kind that may serve TLS
+ * (serverAuth). Node certificates are clientAuth only, so a node cannot
+ * pose as the leader to another node, whatever its name.
+ */
+int pki_issue_server(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
+		     const char *node_id, int days, X509 **out, char *why,
+		     size_t whylen);
 
 /* SHA-256 of the certificate's DER: what a join token pins. */
 int pki_cert_digest(X509 *cert, uint8_t out[PKI_DIGEST_LEN]);

@@ -157,7 +157,7 @@ static int load_pki(struct leader *l, char *why, size_t whylen)
 	l->key = pki_key_new();
 	csr = l->key ? pki_csr_new(l->key, LEADER_NODE_ID) : NULL;
 	if (csr &&
-	    !pki_issue(l->ca_key, l->ca, csr, LEADER_NODE_ID,
+	    !pki_issue_server(l->ca_key, l->ca, csr, LEADER_NODE_ID,
 		       PKI_CERT_DAYS_DEFAULT, &l->cert, w, sizeof(w)) &&
 	    !pki_cert_to_der(l->ca, &l->ca_der, &l->ca_der_len))
 		err = 0;

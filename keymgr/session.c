@@ -81,6 +81,11 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 			"token)");
 		return;
 	}
+	if (strcmp(in->node_id, LEADER_NODE_ID) == 0) {
+		session_refuse(cl, WERR_UNAUTHORIZED,
+			       "this node id is the leader's own");
+		return;
+	}
 	err = cluster_join(&l->cl, in->node_id, in->boot_id, in->addrs,
 			   in->n_addrs, &n);
 	if (err == -EPERM) {
@@ -88,13 +93,21 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 			       "this node id was removed from the cluster");
 		return;
 	}
-	if (err && err != -EEXIST) {
+	if (err == -EEXIST) {
+		/* A token may add nodes, never take over a member's identity. */
+		session_refuse(cl, WERR_UNAUTHORIZED,
+			       "this node id is already a member: it connects "
+			       "with its certificate (lost or expired: remove "
+			       "it and join under a new id)");
+		return;
+	}
+	if (err) {
 		session_refuse(cl, WERR_BAD_MESSAGE,
 			       "cannot register this node");
 		return;
 	}
-	log_info("%s: %s %s with index %u", cl->addr, in->node_id,
-		 err ? "joined again" : "joined", n->index);
+	log_info("%s: %s joined with index %u", cl->addr, in->node_id,
+		 n->index);
 	if (certify(cl, in, n, &cl->reply, &cl->reply_len, why, sizeof(why))) {
 		session_refuse(cl, WERR_BAD_MESSAGE, why);
 		return;
@@ -155,6 +168,19 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 				     "names %s",
 			 in->node_id, cl->peer);
 		session_refuse(cl, WERR_BAD_MESSAGE, why);
+		return;
+	}
+	if (in->revision > cluster_revision(&l->cl)) {
+		/* Its kernel holds a newer state than ours: an old backup. */
+		snprintf(
+			why, sizeof(why),
+			"this node has applied revision %llu and the leader is "
+			"at %llu: the leader's state is older than the "
+			"cluster's (an old backup?); refused so that no key "
+			"is given twice",
+			(unsigned long long)in->revision,
+			(unsigned long long)cluster_revision(&l->cl));
+		session_refuse(cl, WERR_INTERNAL, why);
 		return;
 	}
 	err = cluster_hello(&l->cl, cl->peer, in->boot_id, in->addrs,

@@ -147,7 +147,7 @@ static void check_link(const char *name, uint32_t vni, const char *local,
 		 strchr(local, ':') ? "6" : "", local);
 	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, "\"port\":4789"));
-	assert_non_null(strstr(out, "\"learning\":false"));
+	assert_non_null(strstr(out, "\"learning\":true"));
 	assert_non_null(strstr(out, "\"UP\""));
 	assert_null(strstr(out, "\"remote"));
 	/* The link's group (default), but no VXLAN group address. */

@@ -99,7 +99,7 @@ struct fa_agent {
 
 struct fa_opts {
 	const char *leader, *token, *token_file, *prefix, *rotate_cmd;
-	const char *bench, *state_out;
+	const char *bench, *state_out, *certs;
 	uint32_t n, first, rotations, parallel, width;
 	long leader_pid, timeout;
 	bool verify, hold;

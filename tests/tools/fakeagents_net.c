@@ -110,12 +110,58 @@ static int open_conn(struct fa_agent *a, struct tls_ctx *t,
 	return 0;
 }
 
+/* --certs DIR: DIR/<id>.key, DIR/<id>.pem, DIR/ca.pem. */
+static void cert_path(const struct fa_agent *a, char *out, size_t len,
+		      const char *ext)
+{
+	snprintf(out, len, "%s/%s.%s", a->run->o.certs, fa_id(a->run, a), ext);
+}
+
+static int save_certs(struct fa_agent *a, X509 *cert)
+{
+	char p[600];
+	int err;
+
+	cert_path(a, p, sizeof(p), "key");
+	err = pki_key_save(p, a->key);
+	cert_path(a, p, sizeof(p), "pem");
+	err = err ? err : pki_cert_save(p, cert);
+	snprintf(p, sizeof(p), "%s/ca.pem", a->run->o.certs);
+	return err ? err : pki_cert_save(p, a->run->ca);
+}
+
+/* A member from an earlier run: its session context, without a join. */
+static bool load_certs(struct fa_agent *a)
+{
+	char p[600];
+	X509 *cert, *ca;
+	EVP_PKEY *key;
+
+	cert_path(a, p, sizeof(p), "pem");
+	cert = pki_cert_load(p);
+	cert_path(a, p, sizeof(p), "key");
+	key = cert ? pki_key_load(p) : NULL;
+	snprintf(p, sizeof(p), "%s/ca.pem", a->run->o.certs);
+	ca = key ? pki_cert_load(p) : NULL;
+	if (ca)
+		a->tls = tls_ctx_client(cert, key, ca, NULL);
+	X509_free(cert);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	return a->tls != NULL;
+}
+
 int fa_agent_start(struct fa_agent *a)
 {
-	a->phase = FA_JOINING;
 	a->run->in_flight++;
 	if (!a->run->t_first)
 		a->run->t_first = fa_now();
+	if (a->run->o.certs && load_certs(a)) {
+		a->joined = true;
+		a->phase = FA_SESSION;
+		return open_conn(a, a->tls, &session_ops);
+	}
+	a->phase = FA_JOINING;
 	return open_conn(a, a->run->join_tls, &join_ops);
 }
 
@@ -202,6 +248,8 @@ static const char *joined(struct fa_agent *a, const Vxsec__JoinResponse *m)
 		why = "join response: the certificate names another node";
 	else if (!(a->tls = tls_ctx_client(cert, a->key, a->run->ca, NULL)))
 		why = "join response: cannot make a TLS context of it";
+	else if (a->run->o.certs && save_certs(a, cert))
+		why = "join response: cannot save it in --certs";
 	X509_free(cert);
 	if (!why) {
 		a->index = m->node_index;

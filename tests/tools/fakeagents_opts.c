@@ -75,6 +75,10 @@ static const char usage_text[] =
 	"                      leader should rotate early)\n"
 	"  --silent I...       agents (by number: 3, 3,7 or 3-5) that never "
 	"ack\n"
+	"  --certs DIR         keep each agent's key and certificate in DIR\n"
+	"                      (and the CA): a later run connects with them\n"
+	"                      instead of joining (a member cannot join "
+	"again)\n"
 	"  --state-out FILE    one line per agent, peer and generation: "
 	"phase,\n"
 	"                      SPIs, key digests\n"
@@ -107,6 +111,7 @@ enum {
 	O_STATE_OUT,
 	O_TIMEOUT,
 	O_HOLD,
+	O_CERTS,
 	O_EXPIRE
 };
 
@@ -127,6 +132,7 @@ static const struct option longopts[] = {
 	{ "state-out", required_argument, NULL, O_STATE_OUT },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "hold", no_argument, NULL, O_HOLD },
+	{ "certs", required_argument, NULL, O_CERTS },
 	{ "expire", required_argument, NULL, O_EXPIRE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -237,6 +243,9 @@ static int option(struct fa_opts *o, int c, const char *arg, bool *help)
 		return parse_silent(o, arg);
 	case O_STATE_OUT:
 		o->state_out = arg;
+		return 0;
+	case O_CERTS:
+		o->certs = arg;
 		return 0;
 	case O_TIMEOUT:
 		o->timeout = strtol(arg, NULL, 10);

@@ -31,11 +31,13 @@ static void make_party(struct party *p, EVP_PKEY *ik, X509 *issuer,
 {
 	X509_REQ *csr;
 	char why[128];
+	bool server = strcmp(id, "leader") == 0;
 
 	p->key = pki_key_new();
 	csr = pki_csr_new(p->key, id);
-	assert_int_equal(pki_issue(ik, issuer, csr, id, days, &p->cert, why,
-				   sizeof(why)),
+	assert_int_equal((server ? pki_issue_server : pki_issue)(
+				 ik, issuer, csr, id, days, &p->cert, why,
+				 sizeof(why)),
 			 0);
 	X509_REQ_free(csr);
 }
@@ -203,6 +205,23 @@ static void test_refusals(void **state)
 	expect_refused(NULL, false, "certificate");
 }
 
+/* A node's certificate (clientAuth only) cannot serve: no node can pose
+ * as the leader to another node, even one named like it. */
+static void test_node_cannot_serve(void **state)
+{
+	struct tls_ctx *s = tls_ctx_server(node.cert, node.key, ca, true);
+	struct tls_ctx *c = tls_ctx_client(NULL, NULL, ca, NULL);
+	struct pair p;
+
+	(void)state;
+	open_pair(&p, s, c);
+	pump(&p);
+	assert_int_equal(p.rc, -EPROTO);
+	assert_non_null(strstr(tls_conn_error(p.c), "purpose"));
+	close_pair(&p);
+	tls_ctx_free(s), tls_ctx_free(c);
+}
+
 static void test_garbage_and_tls12(void **state)
 {
 	struct tls_ctx *s = tls_ctx_server(leader.cert, leader.key, ca, true);
@@ -251,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_mutual),
 		cmocka_unit_test(test_pinned_anonymous_join),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_node_cannot_serve),
 		cmocka_unit_test(test_garbage_and_tls12),
 	};
 

@@ -322,6 +322,72 @@ static void test_renewal_and_reconnect(void **state)
 	assert_true(wait_status("\"in_sync\":true", 10));
 }
 
+/*
+ * The token adds nodes; it never takes over a member's identity, nor the
+ * leader's: both joins are refused and the member keeps its session.
+ */
+static void test_join_cannot_take_over(void **state)
+{
+	char out[8192], cmd[1024];
+	pid_t twin, fake;
+
+	(void)state;
+	NEED_NETNS();
+	join_agent();
+	snprintf(
+		cmd, sizeof(cmd),
+		"exec " AG " -c $D/empty.conf -L %s -a 127.0.0.9 -n agent-1 "
+		"-t $D/token -d $D/twin -s $D/twin.sock run >>$D/twin.log 2>&1",
+		listen_at);
+	twin = spawn(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 "exec " AG " -c $D/empty.conf -L %s -a 127.0.0.8 -n "
+		 "vxsec-leader -t $D/token -d $D/fake -s $D/fake.sock run "
+		 ">>$D/fake.log 2>&1",
+		 listen_at);
+	fake = spawn(cmd);
+	assert_true(wait_file(path("twin.log"), "already a member", 20));
+	assert_true(wait_file(path("fake.log"), "the leader's own", 20));
+	stop(&twin, SIGTERM);
+	stop(&fake, SIGTERM);
+	assert_int_not_equal(access(path("twin/node.pem"), F_OK), 0);
+	assert_int_not_equal(access(path("fake/node.pem"), F_OK), 0);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s nodes --json",
+				 path("km.sock")),
+			 0);
+	assert_int_equal(count(out, "\"id\":"), 1);
+	assert_non_null(
+		strstr(out, "\"incarnation\":1,\"state\":\"connected\""));
+	assert_int_equal(status(out, sizeof(out), "--json"), 0);
+	assert_non_null(strstr(out, "\"reconnects\":0,"));
+}
+
+/*
+ * A leader whose state is older than what the node's kernel holds (an old
+ * backup restored) refuses the node rather than give keys twice.
+ */
+static void test_leader_older_than_node(void **state)
+{
+	char out[8192];
+	FILE *f;
+
+	(void)state;
+	NEED_NETNS();
+	join_agent();
+	kill(agent, SIGTERM);
+	assert_int_equal(wait_exit(&agent, 10), 0);
+	f = fopen(path("agent/revision"), "w");
+	assert_non_null(f);
+	fprintf(f, "999\n");
+	fclose(f);
+	start_agent("", "agent2.log");
+	assert_true(
+		wait_file(path("agent2.log"), "older than the cluster", 20));
+	assert_int_equal(status(out, sizeof(out), "--json"), 0);
+	assert_non_null(strstr(out, "\"session\":\"waiting to reconnect\""));
+	assert_non_null(strstr(out, "an old backup?"));
+}
+
 /* No certificate and no token: nothing to join with, it stops at once. */
 static void test_no_certificate_no_token(void **state)
 {
@@ -585,6 +651,8 @@ int main(void)
 		T(test_join),
 		T(test_restart_without_token),
 		T(test_renewal_and_reconnect),
+		T(test_join_cannot_take_over),
+		T(test_leader_older_than_node),
 		T(test_no_certificate_no_token),
 		T(test_wrong_token_refused),
 		T(test_wrong_token_status_says_why),
