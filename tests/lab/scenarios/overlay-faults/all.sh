@@ -87,7 +87,7 @@ for phase in prepare commit grace; do
 	if [ "$me" != 1 ]; then
 		for p in $peers; do
 			if [ "$p" -gt "$me" ]; then
-				d_ping_start "e-$phase-$p" "$p" 6000
+				d_ping_start "e-$phase-$p" "$p" 4000
 			fi
 		done
 	fi
