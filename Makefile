@@ -84,7 +84,8 @@ FUZZ_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o)
 WIRESRV := $(BUILD)/tests/wiresrv
 WIRECLI := $(BUILD)/tests/wirecli
 WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
-	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent
+	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
+	$(BUILD)/tests/test_agent_cli
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
@@ -277,7 +278,8 @@ $(BUILD)/tests/test_keymgr: $(BUILD)/tests/wire/test_keymgr.o | $(KEYMGR_BIN) \
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
 
 # The agent as a process, each case in a fresh network namespace (root).
-$(BUILD)/tests/test_agent: $(BUILD)/tests/wire/test_agent.o | $(AGENT_BIN) \
+$(BUILD)/tests/test_agent $(BUILD)/tests/test_agent_cli: \
+		$(BUILD)/tests/%: $(BUILD)/tests/wire/%.o | $(AGENT_BIN) \
 		$(KEYMGR_BIN) $(FAKEAGENTS)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
