@@ -158,7 +158,7 @@ static int load_pki(struct leader *l, char *why, size_t whylen)
 	csr = l->key ? pki_csr_new(l->key, LEADER_NODE_ID) : NULL;
 	if (csr &&
 	    !pki_issue_server(l->ca_key, l->ca, csr, LEADER_NODE_ID,
-		       PKI_CERT_DAYS_DEFAULT, &l->cert, w, sizeof(w)) &&
+			      PKI_CERT_DAYS_DEFAULT, &l->cert, w, sizeof(w)) &&
 	    !pki_cert_to_der(l->ca, &l->ca_der, &l->ca_der_len))
 		err = 0;
 	X509_REQ_free(csr);

@@ -359,9 +359,9 @@ static int load_or_make(struct server *s)
 	}
 	s->key = pki_key_new();
 	csr = s->key ? pki_csr_new(s->key, LEADER_ID) : NULL;
-	if (!csr ||
-	    pki_issue_server(s->ca_key, s->ca, csr, LEADER_ID, PKI_CERT_DAYS_DEFAULT,
-		      &s->cert, why, sizeof(why))) {
+	if (!csr || pki_issue_server(s->ca_key, s->ca, csr, LEADER_ID,
+				     PKI_CERT_DAYS_DEFAULT, &s->cert, why,
+				     sizeof(why))) {
 		X509_REQ_free(csr);
 		return -EIO;
 	}

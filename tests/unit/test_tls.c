@@ -35,9 +35,9 @@ static void make_party(struct party *p, EVP_PKEY *ik, X509 *issuer,
 
 	p->key = pki_key_new();
 	csr = pki_csr_new(p->key, id);
-	assert_int_equal((server ? pki_issue_server : pki_issue)(
-				 ik, issuer, csr, id, days, &p->cert, why,
-				 sizeof(why)),
+	assert_int_equal((server ? pki_issue_server
+				 : pki_issue)(ik, issuer, csr, id, days,
+					      &p->cert, why, sizeof(why)),
 			 0);
 	X509_REQ_free(csr);
 }
