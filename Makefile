@@ -94,7 +94,7 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 .PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
 	install \
-	uninstall clean deps analyze format format-check
+	uninstall clean deps demo analyze format format-check
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -409,6 +409,12 @@ deps:
 	$(Q)apt-get update -q
 	$(Q)DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		--no-install-recommends $(DEPS_PKGS)
+
+# The "run it" command (root): installs what is missing (make deps), builds,
+# then runs the leader and three agents over an encrypted VXLAN overlay, in
+# network namespaces if this kernel has ESP, otherwise in the VM lab.
+demo:
+	$(Q)DEPS_PKGS="$(DEPS_PKGS)" tests/demo/demo.sh
 
 # The leader as a library for a control-plane daemon: link
 # -lvxsec-keymgr -lvxsec-proto -lvxsec-common and libprotobuf-c, libssl,

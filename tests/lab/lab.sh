@@ -20,7 +20,8 @@ die() {
 
 usage() {
 	cat <<EOF
-usage: tests/lab/lab.sh setup | run [SCENARIO...] | bench [NAME...] | list | shell [N]
+usage: tests/lab/lab.sh setup | run [SCENARIO...] | bench [NAME...] | demo [NAME...] |
+       list | shell [N]
 
   setup     install the lab's packages, fetch and unpack Debian's kernel
             (never installed on the host), build the initramfs; cached in
@@ -31,6 +32,8 @@ usage: tests/lab/lab.sh setup | run [SCENARIO...] | bench [NAME...] | list | she
   bench [NAME...]
             the same for the benchmarks in tests/lab/bench/ (not run by
             "run"); their "bench ..." lines are printed
+  demo [NAME...]
+            the same for tests/lab/demo/ (make demo runs overlay-demo)
   list      the scenarios
   shell [N] an interactive VM (vmN's address) on a private switch
 EOF
@@ -287,6 +290,7 @@ case "${1:-}" in
 setup) shift; cmd_setup "$@" >/dev/null && say "ready" ;;
 run) shift; cmd_run "$@" ;;
 bench) shift; SCENARIOS=$LAB_HERE/bench; cmd_run "$@" ;;
+demo) shift; SCENARIOS=$LAB_HERE/demo; cmd_run "$@" ;;
 list) list_scenarios ;;
 shell) shift; cmd_shell "$@" ;;
 -h | --help | help) usage ;;
