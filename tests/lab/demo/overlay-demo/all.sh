@@ -169,7 +169,7 @@ lab_barrier pinged2
 
 # ---- g. teardown ----
 if [ "$me" = 1 ]; then
-	step "g. Teardown: each agent stops on SIGTERM (exit 0); its vxsec0 and its SAs and policies are removed; then the leader stops."
+	step "g. Teardown: each agent stops on SIGTERM (exit 0) and leaves the kernel as it is (a restart adopts it); the demo then deletes vxsec0 and the SAs and policies itself, and the leader stops."
 fi
 in_turn stop
 kill -TERM "$(cat /tmp/agent.pid)"
