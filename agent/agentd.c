@@ -198,6 +198,19 @@ static void on_down(void *arg, const char *why)
 	log_info("the kernel keeps its SAs while the leader is away (%s)", why);
 }
 
+/* Without a view: what the kernel holds, less our SAs. */
+static void drop_kernel_sas(struct agent *a)
+{
+	struct desired_state have = { 0 }, want = { 0 };
+
+	if (a->k.dump(a->k.ctx, &have) == 0) {
+		want.pols = have.pols, want.n_pols = have.n_pols;
+		if (reconcile(&a->rec, &a->k, &want, &a->last))
+			log_err("deleting our SAs: %s", a->last.why);
+	}
+	desired_state_free(&have);
+}
+
 /* Removed: every SA goes, the policies stay: nothing crosses in clear. */
 static void on_removed(void *arg, const char *why)
 {
@@ -205,6 +218,12 @@ static void on_removed(void *arg, const char *why)
 
 	log_err("%s: deleting our SAs and keeping the policies (fail closed)",
 		why);
+	a->exit_code = AGENT_EXIT_REMOVED;
+	loop_stop(a->loop);
+	if (!a->view.have_snapshot) {
+		drop_kernel_sas(a);
+		return;
+	}
 	for (size_t i = 0; i < a->view.n_peers; i++) {
 		sodium_memzero(a->view.peers[i].keys,
 			       sizeof(a->view.peers[i].keys));
@@ -213,8 +232,6 @@ static void on_removed(void *arg, const char *why)
 	a->view.n_gens = 0;
 	a->view.revision++; /* a state the leader never sent: not acked */
 	agent_sync(a, "removed from the cluster");
-	a->exit_code = AGENT_EXIT_REMOVED;
-	loop_stop(a->loop);
 }
 
 static const struct session_ops session_ops = {
@@ -482,6 +499,13 @@ int agent_run(struct agent *a)
 	log_info("vxsec-agent %s: leader %s, reqid %u, VXLAN port %u",
 		 a->cfg.node_id, a->cfg.leader_text, a->cfg.dc.reqid,
 		 a->cfg.dc.vxlan_port);
+	if (!a->cfg.dc.catchall)
+		log_warn(
+			"no underlay_cidr: cleartext VXLAN from hosts that are "
+			"not members is neither blocked nor refused; set it to "
+			"the underlay's prefix (0.0.0.0/0 if nothing else on "
+			"this host uses UDP port %u)",
+			a->cfg.dc.vxlan_port);
 	if (loop_run(a->loop))
 		return AGENT_EXIT_FAIL;
 	return a->exit_code;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,10 @@ static int pin_verify(X509_STORE_CTX *xctx, void *arg)
 		X509_STORE_CTX_set_error(xctx, X509_V_ERR_CERT_UNTRUSTED);
 	} else if (store && v && X509_STORE_add_cert(store, ca) == 1 &&
 		   X509_STORE_CTX_init(v, store, X509_STORE_CTX_get0_cert(xctx),
-				       chain) == 1) {
+				       chain) == 1 &&
+		   /* a node's certificate (clientAuth only) is no server */
+		   X509_STORE_CTX_set_purpose(v, X509_PURPOSE_SSL_SERVER) ==
+			   1) {
 		ok = X509_verify_cert(v) == 1;
 		X509_STORE_CTX_set_error(xctx, X509_STORE_CTX_get_error(v));
 	}

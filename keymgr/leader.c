@@ -135,11 +135,18 @@ int leader_init_state(const struct leader_config *cfg, char *token_text,
 	return err;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Our own certificate, issued by the CA at every start. */
 static int load_pki(struct leader *l, char *why, size_t whylen)
 {
-	char p[PATH_MAX + 16], w[160];
-	X509_REQ *csr = NULL;
+	char p[PATH_MAX + 16];
 	int err = -EIO;
 
 	path_of(p, sizeof(p), &l->cfg, "ca.pem");
@@ -154,19 +161,43 @@ static int load_pki(struct leader *l, char *why, size_t whylen)
 			 p);
 		return -EIO;
 	}
-	l->key = pki_key_new();
-	csr = l->key ? pki_csr_new(l->key, LEADER_NODE_ID) : NULL;
-	if (csr &&
-	    !pki_issue_server(l->ca_key, l->ca, csr, LEADER_NODE_ID,
-			      PKI_CERT_DAYS_DEFAULT, &l->cert, w, sizeof(w)) &&
-	    !pki_cert_to_der(l->ca, &l->ca_der, &l->ca_der_len))
-		err = 0;
-	X509_REQ_free(csr);
-	l->tls = err ? NULL : tls_ctx_server(l->cert, l->key, l->ca, true);
-	if (!l->tls) {
+	if (!pki_cert_to_der(l->ca, &l->ca_der, &l->ca_der_len))
+		err = leader_server_cert(l);
+	if (err) {
 		snprintf(why, whylen, "cannot set up TLS with the cluster CA");
 		return -EIO;
 	}
+	return 0;
+}
+
+/*
+ * A new key and certificate for the leader's own TLS, and the context new
+ * connections use (those open keep theirs). At every start, then each day
+ * from the tick: the certificate never runs out while the leader runs.
+ */
+int leader_server_cert(struct leader *l)
+{
+	EVP_PKEY *key = pki_key_new();
+	X509_REQ *csr = key ? pki_csr_new(key, LEADER_NODE_ID) : NULL;
+	X509 *cert = NULL;
+	struct tls_ctx *t = NULL;
+	char w[160];
+
+	if (csr &&
+	    !pki_issue_server(l->ca_key, l->ca, csr, LEADER_NODE_ID,
+			      PKI_CERT_DAYS_DEFAULT, &cert, w, sizeof(w)))
+		t = tls_ctx_server(cert, key, l->ca, true);
+	X509_REQ_free(csr);
+	if (!t) {
+		X509_free(cert);
+		EVP_PKEY_free(key);
+		return -EIO;
+	}
+	tls_ctx_free(l->tls);
+	X509_free(l->cert);
+	EVP_PKEY_free(l->key);
+	l->tls = t, l->cert = cert, l->key = key;
+	l->cert_renew_ms = mono_ms() + LEADER_CERT_RENEW_MS;
 	return 0;
 }
 
@@ -310,14 +341,6 @@ static void run_step(struct leader *l)
 		on_action(l, &l->acts[i], now);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Persist, then release what waited for it, then send. Saves are at
  * least SAVE_MIN_MS, and four times the last save's duration, apart: in a
@@ -328,6 +351,15 @@ static void round_(struct leader *l)
 {
 	uint64_t now = mono_ms();
 
+	if (now >= l->cert_renew_ms) {
+		if (leader_server_cert(l))
+			log_err("cannot renew the leader's own certificate; "
+				"retrying in an hour");
+		else
+			log_info("the leader's own certificate was renewed");
+		if (now >= l->cert_renew_ms)
+			l->cert_renew_ms = now + 3600 * 1000;
+	}
 	run_step(l);
 	if (cluster_revision(&l->cl) > l->persisted || l->dirty) {
 		if (now >= l->saved_ms + l->save_gap_ms) {

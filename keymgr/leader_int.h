@@ -50,6 +50,7 @@ struct leader {
 	uint8_t *ca_der;
 	size_t ca_der_len;
 	struct tls_ctx *tls;
+	uint64_t cert_renew_ms; /* mono_ms() of the next own renewal */
 	int lfd;
 	struct ctl_server *ctl;
 	struct loop_timer *tick, *kick;
@@ -83,6 +84,10 @@ int leader_token_text(struct leader *l, char *out, size_t len);
 int leader_token_rotate(struct leader *l);
 int leader_unlock_rotate(struct leader *l, char *text, size_t len, char *why,
 			 size_t whylen);
+
+/* leader.c: a fresh key, certificate and TLS context of the leader's own. */
+#define LEADER_CERT_RENEW_MS (24ull * 3600 * 1000)
+int leader_server_cert(struct leader *l);
 
 /* session.c */
 void session_accept(struct loop *lp, int fd, uint32_t events, void *arg);
