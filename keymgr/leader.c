@@ -358,7 +358,7 @@ static void round_(struct leader *l)
 		else
 			log_info("the leader's own certificate was renewed");
 		if (now >= l->cert_renew_ms)
-			l->cert_renew_ms = now + 3600 * 1000;
+			l->cert_renew_ms = now + 3600ull * 1000;
 	}
 	run_step(l);
 	if (cluster_revision(&l->cl) > l->persisted || l->dirty) {
