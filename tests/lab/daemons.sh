@@ -88,11 +88,13 @@ d_overlay_up() {
 }
 
 # d_ping_start NAME PEER COUNT: 100 packets/s to PEER's overlay address.
-# The deadline (-w) lets a late reply still count: without it ping gives up
+# The deadline (-w) lets a late reply still count (without it ping gives up
 # on the last ones after a few round trips, and a VM the host paused for a
-# moment would show a loss that the overlay never had.
+# moment would show a loss the overlay never had); with it, ping may send
+# a few more than COUNT, so d_ping_end checks the sequence numbers.
 d_ping_start() {
-	ping -q -i 0.01 -c "$3" -w $(($3 / 100 + 20)) "$(vx_overlay_ip "$2")" \
+	echo "$3" >"/tmp/ping.$1.count"
+	ping -i 0.01 -c "$3" -w $(($3 / 100 + 20)) "$(vx_overlay_ip "$2")" \
 		>"/tmp/ping.$1" 2>&1 &
 	echo $! >"/tmp/ping.$1.pid"
 }
@@ -100,12 +102,13 @@ d_ping_start() {
 # d_ping_running NAME: the ping still runs (it must cover the whole event).
 d_ping_running() { kill -0 "$(cat "/tmp/ping.$1.pid")" 2>/dev/null; }
 
-# d_ping_end NAME LABEL: waits for the ping, prints and checks 0 lost.
+# d_ping_end NAME LABEL: waits for the ping; every one of the first COUNT
+# echo requests must have been answered: 0 lost.
 d_ping_end() {
 	wait "$(cat "/tmp/ping.$1.pid")" || true
-	sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "/tmp/ping.$1")
-	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "/tmp/ping.$1")
-	echo "loss $2: sent ${sent:-?} received ${got:-?} lost $((${sent:-0} - ${got:-0}))"
-	[ -n "$sent" ] && [ "$sent" = "$got" ] ||
-		d_die "$2: packets lost (sent ${sent:-?}, received ${got:-?})"
+	n=$(cat "/tmp/ping.$1.count")
+	got=$(sed -n 's/.* icmp_seq=\([0-9]*\) .*/\1/p' "/tmp/ping.$1" |
+		awk -v n="$n" '$1 >= 1 && $1 <= n' | sort -u | wc -l)
+	echo "loss $2: sent $n received $got lost $((n - got))"
+	[ "$got" = "$n" ] || d_die "$2: packets lost (sent $n, received $got)"
 }
