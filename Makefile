@@ -141,7 +141,7 @@ $(BUILD)/tests/test_diff: $(BUILD)/tests/unit/test_diff.o $(AGENT_LIB) \
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
 
 $(BUILD)/tests/test_view: $(BUILD)/tests/unit/test_view.o $(AGENT_LIB) \
-		$(XFRM_LIB) $(PROTO_LIB)
+		$(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBPROTOBUF) \
 		$(LIBSODIUM)

@@ -2,26 +2,16 @@
 /* agent view: snapshots and deltas applied to the peers, generations and pair keys this agent holds. */
 #include <errno.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/why.h"
 #include "view.h"
 
-static int fail(char *why, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -EPROTO;
-}
+/* The reason for a refused message, and -EPROTO. */
+#define fail(why, len, ...) why_fail(why, len, -EPROTO, __VA_ARGS__)
 
 const char *view_phase_name(enum desired_phase p)
 {
