@@ -293,6 +293,7 @@ static void on_action(struct leader *l, const struct rot_action *a,
 	switch (a->type) {
 	case ACT_PREPARE:
 		l->rot_started_ms = now;
+		l->rot_resumed = false;
 		log_info("rotation to generation %u: prepare (revision %llu)",
 			 a->generation, (unsigned long long)a->revision);
 		break;
@@ -308,6 +309,11 @@ static void on_action(struct leader *l, const struct rot_action *a,
 		log_info("generation %u retired; rotation to %u took %llu ms",
 			 a->generation, l->last_rotation_gen,
 			 (unsigned long long)l->last_rotation_ms);
+		/* A rotation resumed from disk began before this process. */
+		if (l->rot_resumed)
+			log_info(
+				"(counted from this leader's start: it resumed "
+				"the rotation from its state)");
 		break;
 	case ACT_NODE_DOWN:
 		snprintf(why, sizeof(why),
@@ -534,6 +540,8 @@ struct leader *leader_new(const struct leader_config *cfg,
 		leader_free(l);
 		return NULL;
 	}
+	l->rot_started_ms = l->started_ms;
+	l->rot_resumed = l->cl.rot.phase != ROT_IDLE;
 	log_info("leader of %zu members at revision %llu, listening on %s, "
 		 "control socket %s%s",
 		 registry_count(l->cl.reg),

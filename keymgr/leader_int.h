@@ -68,6 +68,7 @@ struct leader {
 	size_t n_sessions;
 	size_t n_replies; /* join answers waiting for the disk */
 	uint64_t started_ms, rot_started_ms, last_rotation_ms;
+	bool rot_resumed; /* the rotation in progress began before a restart */
 	uint32_t last_rotation_gen;
 	uint64_t rotations;
 	struct rot_action *acts;
