@@ -7,13 +7,49 @@ KM="$LAB_SRC/build/vxsec-keymgr -d /tmp/km -s /tmp/km.sock"
 AG="$LAB_SRC/build/vxsec-agent -s /tmp/agent.sock"
 me=$LAB_INDEX
 
-# d_die MESSAGE: this VM's daemon status and logs, then the failure.
-d_die() {
-	[ -S /tmp/agent.sock ] && { $AG status || true; }
-	[ -f /tmp/agent.log ] && tail -n 40 /tmp/agent.log
-	[ -S /tmp/km.sock ] && { $KM status || true; }
-	[ -f /tmp/km.log ] && tail -n 40 /tmp/km.log
-	lab_fail "$*"
+# lab_on_fail (lab_fail calls it): this VM's daemon status and logs.
+# (Only the daemons this VM started: the host's own /tmp shows through.)
+lab_on_fail() {
+	if [ -f /tmp/agent.pid.stamp ]; then
+		$AG status || true
+		tail -n 40 /tmp/agent.log
+	fi
+	if [ -f /tmp/km.pid.stamp ]; then
+		$KM status || true
+		tail -n 40 /tmp/km.log
+	fi
+}
+# d_die MESSAGE: the failure, after the logs.
+d_die() { lab_fail "$@"; }
+
+# d_stamp: each line of stdin with the time it was read (HH:MM:SS.mmm), so
+# that the daemons' logs line up with each other and with ping -D.
+d_stamp() {
+	while IFS= read -r line; do
+		printf '%s %s\n' "$(date +%T.%3N)" "$line"
+	done
+}
+
+# d_spawn LOG PIDFILE CMD...: CMD in the background, its output stamped into
+# LOG through a FIFO (the PID is CMD's own, for kill and wait).
+d_spawn() {
+	log=$1 pidfile=$2
+	shift 2
+	rm -f "$log.fifo"
+	mkfifo "$log.fifo"
+	d_stamp <"$log.fifo" >>"$log" &
+	echo $! >"$pidfile.stamp"
+	"$@" >"$log.fifo" 2>&1 &
+	echo $! >"$pidfile"
+}
+
+# d_wait_exit PIDFILE: waits for a d_spawn'ed command and returns its exit
+# code, once its last line is in the log.
+d_wait_exit() {
+	rc=0
+	wait "$(cat "$1")" || rc=$?
+	wait "$(cat "$1.stamp")" || true
+	return $rc
 }
 
 # The leader: a new cluster, its join token on the share, serving.
@@ -24,8 +60,7 @@ d_leader_init() {
 
 # d_leader_start [FLAGS...]: the leader on this VM's address, port 7120.
 d_leader_start() {
-	$KM -l "$(lab_ip_of "$me"):7120" "$@" run >>/tmp/km.log 2>&1 &
-	echo $! >/tmp/km.pid
+	d_spawn /tmp/km.log /tmp/km.pid $KM -l "$(lab_ip_of "$me"):7120" "$@" run
 	end=$(($(date +%s) + 20))
 	until [ -S /tmp/km.sock ] && $KM status >/dev/null 2>&1; do
 		[ "$(date +%s)" -lt "$end" ] || d_die "the leader did not start"
@@ -37,11 +72,10 @@ d_leader_start() {
 d_agent_start() {
 	leader_vm=$1
 	shift
-	$AG -L "$(lab_ip_of "$leader_vm"):7120" -a "$(lab_ip_of "$me")" \
+	d_spawn /tmp/agent.log /tmp/agent.pid \
+		$AG -L "$(lab_ip_of "$leader_vm"):7120" -a "$(lab_ip_of "$me")" \
 		-n "vm$me" -t "$LAB_DIR/token" -d /tmp/agent --vxlan \
-		--underlay-cidr "$LAB_NET.0/24" --resync-interval 2s "$@" \
-		run >>/tmp/agent.log 2>&1 &
-	echo $! >/tmp/agent.pid
+		--underlay-cidr "$LAB_NET.0/24" --resync-interval 2s "$@" run
 }
 
 # d_json FIELD: the first number or word FIELD has in `status --json`.
@@ -94,7 +128,7 @@ d_overlay_up() {
 # a few more than COUNT, so d_ping_end checks the sequence numbers.
 d_ping_start() {
 	echo "$3" >"/tmp/ping.$1.count"
-	ping -i 0.01 -c "$3" -w $(($3 / 100 + 20)) "$(vx_overlay_ip "$2")" \
+	ping -D -i 0.01 -c "$3" -w $(($3 / 100 + 20)) "$(vx_overlay_ip "$2")" \
 		>"/tmp/ping.$1" 2>&1 &
 	echo $! >"/tmp/ping.$1.pid"
 }
@@ -102,13 +136,76 @@ d_ping_start() {
 # d_ping_running NAME: the ping still runs (it must cover the whole event).
 d_ping_running() { kill -0 "$(cat "/tmp/ping.$1.pid")" 2>/dev/null; }
 
-# d_ping_end NAME LABEL: waits for the ping; every one of the first COUNT
-# echo requests must have been answered: 0 lost.
-d_ping_end() {
+# d_ping_check NAME LABEL: waits for the ping; every one of the first COUNT
+# echo requests must have been answered: 0 lost. Else it names the lost ones
+# and returns 1.
+d_ping_check() {
 	wait "$(cat "/tmp/ping.$1.pid")" || true
 	n=$(cat "/tmp/ping.$1.count")
 	got=$(sed -n 's/.* icmp_seq=\([0-9]*\) .*/\1/p' "/tmp/ping.$1" |
 		awk -v n="$n" '$1 >= 1 && $1 <= n' | sort -u | wc -l)
 	echo "loss $2: sent $n received $got lost $((n - got))"
-	[ "$got" = "$n" ] || d_die "$2: packets lost (sent $n, received $got)"
+	[ "$got" = "$n" ] && return 0
+	d_ping_missing "$1" "$n"
+	return 1
+}
+
+# d_ping_end NAME LABEL: d_ping_check, and the scenario fails on a loss.
+d_ping_end() {
+	d_ping_check "$1" "$2" || d_die "$2: packets lost"
+}
+
+# d_ping_missing NAME COUNT: each unanswered sequence number, with the times
+# (ping -D) of the replies just before and after it.
+d_ping_missing() {
+	sed -n 's/^\[\([0-9.]*\)\].* icmp_seq=\([0-9]*\) .*/\2 \1/p' "/tmp/ping.$1" |
+		sort -n -u -k1,1 | awk -v n="$2" '
+		{ t[$1] = $2 }
+		END {
+			for (i = 1; i <= n; i++) if (!(i in t) && ++k <= 10) {
+				b = i - 1; while (b > 0 && !(b in t)) b--
+				a = i + 1; while (a <= n && !(a in t)) a++
+				printf "lost icmp_seq=%d: reply %d at %s, reply %d at %s\n",
+					i, b, (b in t) ? t[b] : "-", a, (a in t) ? t[a] : "-"
+			}
+			if (k > 10) printf "... and %d more\n", k - 10
+		}'
+}
+
+# d_xstat_mark NAME / d_xstat_diff NAME: the /proc/net/xfrm_stat counters
+# that moved since the mark (where the kernel dropped a packet).
+d_xstat_mark() { cat /proc/net/xfrm_stat >"/tmp/xstat.$1"; }
+d_xstat_diff() {
+	awk 'NR == FNR { a[$1] = $2; next }
+		$2 != a[$1] { printf "%s %s+%d", sep, $1, $2 - a[$1]; sep = "," }
+		END { print "" }' "/tmp/xstat.$1" /proc/net/xfrm_stat
+}
+
+# d_drops_start: from now on the kernel records every IPv4 packet it drops
+# (tracepoint skb:kfree_skb, with the reason and a stack), apart from the
+# expected ones: no socket, and a ping's socket filter (each ping sees the
+# other pings' replies). d_drops_show LABEL prints what it recorded since.
+D_TRACE=/sys/kernel/tracing
+d_drops_start() {
+	ev=$D_TRACE/events/skb/kfree_skb
+	[ -d $D_TRACE/events ] || mount -t tracefs nodev $D_TRACE
+	echo 0 >$D_TRACE/tracing_on
+	: >$D_TRACE/trace
+	if [ ! -f /tmp/drops.on ]; then
+		f="protocol == 2048"
+		for r in NO_SOCKET SOCKET_FILTER; do
+			n=$(grep -o "{ [0-9]*, \"$r\" }" $ev/format | grep -o '[0-9][0-9]*')
+			[ -n "$n" ] && f="$f && reason != $n"
+		done
+		echo "$f" >$ev/filter
+		echo "stacktrace if $f" >$ev/trigger
+		echo 1 >$ev/enable
+		: >/tmp/drops.on
+	fi
+	echo 1 >$D_TRACE/tracing_on
+}
+d_drops_show() {
+	echo "drops $1:$(grep -o 'reason: [A-Z_]*' $D_TRACE/trace |
+		sed 's/reason: //' | sort | uniq -c | awk '{ printf " %s %d", $2, $1 }')"
+	grep -v '^#' $D_TRACE/trace | head -n 60
 }

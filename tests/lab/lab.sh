@@ -34,9 +34,6 @@ usage: tests/lab/lab.sh setup | run [SCENARIO...] | bench [NAME...] | demo [NAME
             "run"); their "bench ..." lines are printed
   demo [NAME...]
             the same for tests/lab/demo/ (make demo runs overlay-demo)
-  open [NAME...]
-            the same for tests/lab/open/: scenarios that still fail (an
-            open issue says why); not run by "run"
   list      the scenarios
   shell [N] an interactive VM (vmN's address) on a private switch
 EOF
@@ -294,7 +291,6 @@ setup) shift; cmd_setup "$@" >/dev/null && say "ready" ;;
 run) shift; cmd_run "$@" ;;
 bench) shift; SCENARIOS=$LAB_HERE/bench; cmd_run "$@" ;;
 demo) shift; SCENARIOS=$LAB_HERE/demo; cmd_run "$@" ;;
-open) shift; SCENARIOS=$LAB_HERE/open; cmd_run "$@" ;;
 list) list_scenarios ;;
 shell) shift; cmd_shell "$@" ;;
 -h | --help | help) usage ;;

@@ -3,7 +3,9 @@
 
 LAB_NET=192.168.77
 
+# A scenario may define lab_on_fail (daemons.sh does: its daemons' logs).
 lab_fail() {
+	command -v lab_on_fail >/dev/null 2>&1 && lab_on_fail
 	echo "FAIL ($LAB_NAME): $*" >&2
 	exit 1
 }
