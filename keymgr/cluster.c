@@ -104,6 +104,25 @@ static bool addrs_ok(const struct node_addr *addrs, size_t n_addrs)
 	return true;
 }
 
+const struct node *cluster_addr_owner(struct cluster *c, const char *id,
+				      const struct node_addr *addrs,
+				      size_t n_addrs)
+{
+	const struct node *m;
+
+	for (size_t i = 0; (m = registry_at(c->reg, i)); i++) {
+		if (m->state == NODE_REMOVED || strcmp(m->id, id) == 0)
+			continue;
+		for (size_t j = 0; j < m->n_addrs; j++)
+			for (size_t k = 0; k < n_addrs; k++)
+				if (m->addrs[j].len == addrs[k].len &&
+				    memcmp(m->addrs[j].ip, addrs[k].ip,
+					   addrs[k].len) == 0)
+					return m;
+	}
+	return NULL;
+}
+
 int cluster_join(struct cluster *c, const char *id,
 		 const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		 const struct node_addr *addrs, size_t n_addrs,
@@ -114,6 +133,9 @@ int cluster_join(struct cluster *c, const char *id,
 
 	if (!addrs_ok(addrs, n_addrs))
 		return -EINVAL;
+	if (!registry_find(c->reg, id) &&
+	    cluster_addr_owner(c, id, addrs, n_addrs))
+		return -EADDRINUSE;
 	err = registry_join(c->reg, id, boot_id, &n);
 	if (err == -EEXIST && out)
 		*out = registry_find(c->reg, id);
@@ -139,6 +161,9 @@ int cluster_hello(struct cluster *c, const char *id,
 		return -EINVAL;
 	if (!n)
 		return -ENOENT; /* a stranger: what registry_hello() says too */
+	if (n->state != NODE_REMOVED &&
+	    cluster_addr_owner(c, id, addrs, n_addrs))
+		return -EADDRINUSE;
 	moved = !same_addrs(n, addrs, n_addrs);
 	err = registry_hello(c->reg, id, boot_id);
 	if (err < 0)

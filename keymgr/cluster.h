@@ -48,8 +48,9 @@ void cluster_cleanup(struct cluster *c);
 
 /*
  * A node joins with a token: a new member (-EEXIST if it is one already:
- * it keeps its index), -EPERM if its id was removed, -EINVAL for bad
- * input. Its addresses are set; peers learn of it by a change.
+ * it keeps its index), -EPERM if its id was removed, -EADDRINUSE if
+ * another member announces one of its addresses, -EINVAL for bad input.
+ * Its addresses are set; peers learn of it by a change.
  */
 int cluster_join(struct cluster *c, const char *id,
 		 const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
@@ -61,12 +62,22 @@ int cluster_join(struct cluster *c, const char *id,
  * incarnation (fresh keys for all its pairs: the same key is never
  * installed twice) and its peers a change; so does lost_state (its
  * kernel lost SAs it may not install again). 1 if so, 0 if not, -ENOENT
- * for a stranger, -EPERM for a removed node.
+ * for a stranger, -EPERM for a removed node, -EADDRINUSE if another
+ * member announces one of its addresses.
  */
 int cluster_hello(struct cluster *c, const char *id,
 		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		  const struct node_addr *addrs, size_t n_addrs,
 		  bool lost_state);
+
+/*
+ * The member other than id (removed ones aside) that announces one of
+ * addrs, or NULL. Two members on one address would each get the other's
+ * traffic and keys: a token holder could announce a member's address.
+ */
+const struct node *cluster_addr_owner(struct cluster *c, const char *id,
+				      const struct node_addr *addrs,
+				      size_t n_addrs);
 
 /* A member disconnected: nobody waits for its acks any more. */
 void cluster_disconnect(struct cluster *c, const char *id);

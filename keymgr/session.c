@@ -67,6 +67,22 @@ static int certify(struct client *cl, const struct wire_in *in, struct node *n,
 	return err;
 }
 
+/* Another member announces one of this node's underlay addresses. */
+static void refuse_addr_in_use(struct leader *l, struct client *cl,
+			       const struct wire_in *in)
+{
+	const struct node *o =
+		cluster_addr_owner(&l->cl, in->node_id, in->addrs, in->n_addrs);
+	char why[400];
+
+	snprintf(why, sizeof(why),
+		 "an underlay address of this node is member %s's: two "
+		 "members cannot share one (if %s is gone for good: "
+		 "vxsec-keymgr remove %s)",
+		 o ? o->id : "?", o ? o->id : "?", o ? o->id : "?");
+	session_refuse(cl, WERR_UNAUTHORIZED, why);
+}
+
 static void handle_join(struct client *cl, const struct wire_in *in)
 {
 	struct leader *l = cl->l;
@@ -91,6 +107,10 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 	if (err == -EPERM) {
 		session_refuse(cl, WERR_REMOVED,
 			       "this node id was removed from the cluster");
+		return;
+	}
+	if (err == -EADDRINUSE) {
+		refuse_addr_in_use(l, cl, in);
 		return;
 	}
 	if (err == -EEXIST) {
@@ -185,6 +205,10 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 	}
 	err = cluster_hello(&l->cl, cl->peer, in->boot_id, in->addrs,
 			    in->n_addrs, in->lost_state);
+	if (err == -EADDRINUSE) {
+		refuse_addr_in_use(l, cl, in);
+		return;
+	}
 	if (err < 0 || grow_index(l, n->index)) {
 		session_refuse(
 			cl, err == -EPERM ? WERR_REMOVED : WERR_UNAUTHORIZED,

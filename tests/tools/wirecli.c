@@ -35,7 +35,22 @@ struct cli {
 	int renewals;
 };
 
-static uint8_t loopback[4] = { 127, 0, 0, 1 };
+/*
+ * The underlay address this node announces: 127.x.y.z from its id
+ * (FNV-1a), so that different nodes announce different addresses, as the
+ * leader requires.
+ */
+static void node_underlay(const char *id, uint8_t out[4])
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = id; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	out[0] = 127;
+	out[1] = (uint8_t)(h >> 16);
+	out[2] = (uint8_t)(h >> 8);
+	out[3] = (uint8_t)(h | 1u);
+}
 
 static void path(char *out, size_t len, const char *dir, const char *name)
 {
@@ -59,6 +74,7 @@ static void send_join(struct conn *c, struct cli *cl)
 	Vxsec__JoinRequest req = VXSEC__JOIN_REQUEST__INIT;
 	Vxsec__Address a = VXSEC__ADDRESS__INIT, *addrs[1] = { &a };
 	uint8_t exp[TLS_EXPORTER_LEN], proof[32], boot[16], *der = NULL;
+	uint8_t underlay[4];
 	X509_REQ *csr = pki_csr_new(cl->key, cl->node_id);
 	size_t len = 0;
 
@@ -71,7 +87,8 @@ static void send_join(struct conn *c, struct cli *cl)
 	req.secret_proof = (ProtobufCBinaryData){ sizeof(proof), proof };
 	req.csr_der = (ProtobufCBinaryData){ len, der };
 	req.boot_id = (ProtobufCBinaryData){ sizeof(boot), boot };
-	a.ip = (ProtobufCBinaryData){ 4, loopback };
+	node_underlay(cl->node_id, underlay);
+	a.ip = (ProtobufCBinaryData){ 4, underlay };
 	req.n_underlay = 1;
 	req.underlay = addrs;
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
@@ -88,12 +105,13 @@ static void send_hello(struct conn *c, struct cli *cl)
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Hello hello = VXSEC__HELLO__INIT;
 	Vxsec__Address a = VXSEC__ADDRESS__INIT, *addrs[1] = { &a };
-	uint8_t boot[16];
+	uint8_t boot[16], underlay[4];
 
 	randombytes_buf(boot, sizeof(boot));
 	hello.node_id = (char *)cl->node_id;
 	hello.boot_id = (ProtobufCBinaryData){ sizeof(boot), boot };
-	a.ip = (ProtobufCBinaryData){ 4, loopback };
+	node_underlay(cl->node_id, underlay);
+	a.ip = (ProtobufCBinaryData){ 4, underlay };
 	hello.n_underlay = 1;
 	hello.underlay = addrs;
 	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;

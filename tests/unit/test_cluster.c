@@ -276,6 +276,43 @@ static void test_join_reboot_remove_deltas(void **state)
 	cluster_cleanup(&c);
 }
 
+/* Two members never share an underlay address; a removed one frees it. */
+static void test_addresses_unique(void **state)
+{
+	struct cluster c;
+	uint8_t ctr = 0, b[REGISTRY_BOOT_ID_LEN];
+	struct node_addr a2 = v4(2), a3 = v4(3), a7 = v4(7);
+	struct node *x;
+	uint64_t rev;
+
+	(void)state;
+	make(&c, &ctr, 3);
+	boot(b, 42);
+	rev = cluster_revision(&c);
+	/* A token holder announcing node-2's address is refused, unchanged. */
+	assert_int_equal(cluster_join(&c, "node-x", b, &a2, 1, NULL),
+			 -EADDRINUSE);
+	assert_string_equal(cluster_addr_owner(&c, "node-x", &a2, 1)->id,
+			    "node-2");
+	assert_null(registry_find(c.reg, "node-x"));
+	assert_int_equal(cluster_revision(&c), rev);
+	/* Its own address is no conflict; a free one joins. */
+	assert_null(cluster_addr_owner(&c, "node-2", &a2, 1));
+	assert_int_equal(cluster_join(&c, "node-x", b, &a7, 1, &x), 0);
+	/* A member cannot move onto another's address either. */
+	rev = cluster_revision(&c);
+	assert_int_equal(cluster_hello(&c, "node-x", b, &a3, 1, false),
+			 -EADDRINUSE);
+	assert_int_equal(x->addrs[0].ip[3], 7);
+	assert_int_equal(cluster_revision(&c), rev);
+	/* Once node-3 is removed, its address is free. */
+	assert_int_equal(cluster_remove(&c, "node-3"), 0);
+	assert_null(cluster_addr_owner(&c, "node-x", &a3, 1));
+	assert_int_equal(cluster_hello(&c, "node-x", b, &a3, 1, false), 1);
+	assert_int_equal(x->addrs[0].ip[3], 3);
+	cluster_cleanup(&c);
+}
+
 static void test_rotation_deltas(void **state)
 {
 	struct cluster c;
@@ -399,6 +436,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot_least_privilege),
 		cmocka_unit_test(test_join_reboot_remove_deltas),
+		cmocka_unit_test(test_addresses_unique),
 		cmocka_unit_test(test_rotation_deltas),
 		cmocka_unit_test(test_change_log_window),
 		cmocka_unit_test(test_resume_waits_for_members),

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vxsec-agent as a process against the real leader, each case in a fresh network namespace on loopback: join, restart, renewal, takeover and stale-leader refusals, fail-closed policies, removal. */
+/* vxsec-agent as a process against the real leader, each case in a fresh network namespace on loopback: join, restart, renewal, takeover (an id, the leader's name, a member's address) and stale-leader refusals, fail-closed policies, removal. */
 #define _GNU_SOURCE
 #include "tests/wire/agent_fixture.h"
 
@@ -118,7 +118,7 @@ static void test_renewal_and_reconnect(void **state)
 static void test_join_cannot_take_over(void **state)
 {
 	char out[8192], cmd[1024];
-	pid_t twin, fake;
+	pid_t twin, fake, same;
 
 	(void)state;
 	NEED_NETNS();
@@ -135,12 +135,25 @@ static void test_join_cannot_take_over(void **state)
 		 ">>$D/fake.log 2>&1",
 		 listen_at);
 	fake = spawn(cmd);
+	/* A new id on agent-1's underlay address. */
+	snprintf(cmd, sizeof(cmd),
+		 "exec " AG " -c $D/empty.conf -L %s -a " SELF " -n agent-2 "
+		 "-t $D/token -d $D/same -s $D/same.sock run >>$D/same.log "
+		 "2>&1",
+		 listen_at);
+	same = spawn(cmd);
 	assert_true(wait_file(path("twin.log"), "already a member", 20));
 	assert_true(wait_file(path("fake.log"), "the leader's own", 20));
+	assert_true(wait_file(path("same.log"),
+			      "is member agent-1's: two members cannot "
+			      "share one",
+			      20));
 	stop(&twin, SIGTERM);
 	stop(&fake, SIGTERM);
+	stop(&same, SIGTERM);
 	assert_int_not_equal(access(path("twin/node.pem"), F_OK), 0);
 	assert_int_not_equal(access(path("fake/node.pem"), F_OK), 0);
+	assert_int_not_equal(access(path("same/node.pem"), F_OK), 0);
 	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s nodes --json",
 				 path("km.sock")),
 			 0);
