@@ -138,7 +138,7 @@ $(BUILD)/tests/test_reconcile: $(BUILD)/tests/unit/test_reconcile.o \
 $(BUILD)/tests/test_diff: $(BUILD)/tests/unit/test_diff.o $(AGENT_LIB) \
 		$(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
 
 $(BUILD)/tests/test_view: $(BUILD)/tests/unit/test_view.o $(AGENT_LIB) \
 		$(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB)
@@ -154,7 +154,7 @@ $(BUILD)/tests/test_xstat: $(BUILD)/tests/unit/test_xstat.o \
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(AGENT_LIB) \
 		$(XFRM_LIB)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
 
 $(BUILD)/tests/test_overlay: $(BUILD)/tests/unit/test_overlay.o $(AGENT_LIB) \
 		$(COMMON_LIB)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/socket.h>
 
 #include "desired.h"
@@ -191,7 +192,7 @@ int desired_build(const struct desired_view *v,
 	memset(out, 0, sizeof(*out));
 	if (err)
 		return err;
-	out->sas = calloc(n_sas ? n_sas : 1, sizeof(*out->sas));
+	out->sas = desired_sas_alloc(n_sas);
 	out->pols = calloc(2 * v->n_peers + 2, sizeof(*out->pols));
 	if (!out->sas || !out->pols) {
 		desired_state_free(out);
@@ -205,13 +206,23 @@ int desired_build(const struct desired_view *v,
 	return 0;
 }
 
+struct xfrm_sa *desired_sas_alloc(size_t n)
+{
+	struct xfrm_sa *v;
+
+	if (!n)
+		n = 1;
+	if (sodium_init() < 0 || !(v = sodium_allocarray(n, sizeof(*v))))
+		return NULL;
+	memset(v, 0, n * sizeof(*v));
+	return v;
+}
+
 void desired_state_free(struct desired_state *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; s->sas && i < s->n_sas; i++)
-		xfrm_sa_wipe(&s->sas[i]);
-	free(s->sas);
+	sodium_free(s->sas); /* wipes it */
 	free(s->pols);
 	memset(s, 0, sizeof(*s));
 }

@@ -97,4 +97,11 @@ int desired_build(const struct desired_view *v,
 /* Wipes every key and frees. NULL-safe. */
 void desired_state_free(struct desired_state *s);
 
+/*
+ * An array of n SAs (zeroed) for a desired_state: SAs hold keys, so it is
+ * locked, guarded memory (sodium_allocarray), wiped when
+ * desired_state_free() frees it. NULL when out of memory.
+ */
+struct xfrm_sa *desired_sas_alloc(size_t n);
+
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* agent kernel: dumps of our SAs and policies, and a plan applied as one xfrm/ batch. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,23 +15,37 @@ struct collect {
 	const struct agent_xfrm *x;
 };
 
-/* Grows an array by doubling; the SA array holds keys: never realloc'd. */
-static int grow(void **v, size_t n, size_t *cap, size_t size, bool secret)
+/* Room for one more policy (doubling). */
+static int grow_pols(struct desired_state *st, size_t *cap)
 {
 	size_t c = *cap ? 2 * *cap : 64;
-	void *p;
+	struct xfrm_policy *p;
 
-	if (n < *cap)
+	if (st->n_pols < *cap)
 		return 0;
-	p = calloc(c, size);
+	p = realloc(st->pols, c * sizeof(*p)); /* selectors, no secrets */
 	if (!p)
 		return -ENOMEM;
-	if (*v)
-		memcpy(p, *v, n * size);
-	if (*v && secret)
-		explicit_bzero(*v, n * size);
-	free(*v);
-	*v = p;
+	st->pols = p;
+	*cap = c;
+	return 0;
+}
+
+/* Room for one more SA: they hold keys, so locked memory, never realloc'd. */
+static int grow_sas(struct desired_state *st, size_t *cap)
+{
+	size_t c = *cap ? 2 * *cap : 64;
+	struct xfrm_sa *p;
+
+	if (st->n_sas < *cap)
+		return 0;
+	p = desired_sas_alloc(c);
+	if (!p)
+		return -ENOMEM;
+	if (st->sas)
+		memcpy(p, st->sas, st->n_sas * sizeof(*p));
+	sodium_free(st->sas); /* wipes it */
+	st->sas = p;
 	*cap = c;
 	return 0;
 }
@@ -40,7 +55,7 @@ static int on_sa(const struct xfrm_sa *sa, void *arg)
 	struct collect *c = arg;
 	struct desired_state *st = c->st;
 
-	if (grow((void **)&st->sas, st->n_sas, &c->cap_sas, sizeof(*sa), true))
+	if (grow_sas(st, &c->cap_sas))
 		return -ENOMEM;
 	st->sas[st->n_sas++] = *sa;
 	return 0;
@@ -63,8 +78,7 @@ static int on_pol(const struct xfrm_policy *p, void *arg)
 
 	if (!ours(c->x, p))
 		return 0;
-	if (grow((void **)&st->pols, st->n_pols, &c->cap_pols, sizeof(*p),
-		 false))
+	if (grow_pols(st, &c->cap_pols))
 		return -ENOMEM;
 	st->pols[st->n_pols] = *p;
 	st->pols[st->n_pols++].index = 0; /* the kernel's, not identity */

@@ -540,6 +540,10 @@ struct leader *leader_new(const struct leader_config *cfg,
 		leader_free(l);
 		return NULL;
 	}
+	if (!l->cl.rot.gens_locked)
+		log_warn("the generation masters are not in locked memory "
+			 "(mlock failed: raise RLIMIT_MEMLOCK, LimitMEMLOCK= "
+			 "under systemd)");
 	l->rot_started_ms = l->started_ms;
 	l->rot_resumed = l->cl.rot.phase != ROT_IDLE;
 	log_info("leader of %zu members at revision %llu, listening on %s, "

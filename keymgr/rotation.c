@@ -30,11 +30,18 @@ void rot_init(struct rotation *r, const struct rot_config *cfg,
 	r->cfg = *cfg;
 	r->random = random;
 	r->random_arg = arg;
+	/* The masters: kept out of swap and core files (DESIGN.md). */
+	r->gens_locked = sodium_init() >= 0 &&
+			 sodium_mlock(r->gens, sizeof(r->gens)) == 0;
 }
 
 void rot_cleanup(struct rotation *r)
 {
-	sodium_memzero(r->gens, sizeof(r->gens));
+	if (r->gens_locked)
+		sodium_munlock(r->gens, sizeof(r->gens)); /* wipes them */
+	else
+		sodium_memzero(r->gens, sizeof(r->gens));
+	r->gens_locked = false;
 	free(r->pending);
 	r->pending = NULL;
 	r->n_pending = 0;

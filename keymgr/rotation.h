@@ -48,8 +48,9 @@ typedef void (*rot_random)(uint8_t *buf, size_t len, void *arg);
 
 struct rotation {
 	struct rot_config cfg;
-	struct rot_gen gens[ROT_GENS_MAX];
+	struct rot_gen gens[ROT_GENS_MAX]; /* locked (mlock) by rot_init */
 	size_t n_gens;
+	bool gens_locked; /* false if mlock failed (RLIMIT_MEMLOCK) */
 	uint64_t revision;
 	enum rot_phase phase;
 	uint32_t target;	/* the generation being rotated to */

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "vmlck.h"
+
 #include "agent/desired.h"
 
 static const struct desired_config cfg = { .reqid = 0x7658,
@@ -69,6 +71,32 @@ static void view(struct desired_view *v, const struct desired_peer *peers,
 	v->n_gens = 3;
 	v->peers = peers;
 	v->n_peers = n;
+}
+
+/* The SAs (keys) are in locked memory until desired_state_free(). */
+static void test_sas_locked(void **state)
+{
+	static const uint32_t g123[] = { 1, 2, 3 };
+	static struct desired_peer peers[200];
+	struct desired_view v;
+	struct desired_state s;
+	char why[128], addr[32];
+	long before = vmlck_kb();
+
+	(void)state;
+	assert_true(before >= 0);
+	for (uint32_t i = 0; i < 200; i++) {
+		snprintf(addr, sizeof(addr), "10.1.%u.%u", i / 200,
+			 i % 200 + 1);
+		peer(&peers[i], i + 2, addr, g123, 3);
+	}
+	view(&v, peers, 200);
+	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)), 0);
+	assert_int_equal(s.n_sas, 1200);
+	assert_true(vmlck_kb() - before >=
+		    (long)(s.n_sas * sizeof(*s.sas) / 1024));
+	desired_state_free(&s);
+	assert_int_equal(vmlck_kb(), before);
 }
 
 static void test_pairs_and_generations(void **state)
@@ -227,6 +255,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pairs_and_generations),
+		cmocka_unit_test(test_sas_locked),
 		cmocka_unit_test(test_ipv6_and_family_choice),
 		cmocka_unit_test(test_fail_closed_without_keys),
 		cmocka_unit_test(test_catchall_block),

@@ -28,7 +28,7 @@ static int fake_dump(void *ctx, struct desired_state *have)
 {
 	struct fake *f = ctx;
 
-	have->sas = calloc(f->n_sas + 1, sizeof(*have->sas));
+	have->sas = desired_sas_alloc(f->n_sas + 1);
 	have->pols = calloc(f->n_pols + 1, sizeof(*have->pols));
 	assert_non_null(have->sas);
 	assert_non_null(have->pols);

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "vmlck.h"
+
 #include "keymgr/rotation.h"
 
 static const struct rot_config cfg = { .interval_ms = 100000,
@@ -55,6 +57,24 @@ static void first_generation(struct rotation *r, uint8_t *ctr)
 	assert_int_equal(r->phase, ROT_IDLE);
 	assert_int_equal(r->next_due, 20 + cfg.interval_ms);
 	assert_int_equal(rot_transmit(r)->g, 1);
+}
+
+/* The masters are in locked memory from rot_init to rot_cleanup. */
+static void test_masters_locked(void **state)
+{
+	static struct rotation r; /* not on the stack: its page is its own */
+	uint8_t ctr = 0, zero[sizeof(r.gens)] = { 0 };
+	long before = vmlck_kb();
+
+	(void)state;
+	assert_true(before >= 0);
+	first_generation(&r, &ctr);
+	assert_true(r.gens_locked);
+	assert_true(vmlck_kb() > before);
+	rot_cleanup(&r);
+	assert_false(r.gens_locked);
+	assert_int_equal(vmlck_kb(), before);
+	assert_memory_equal(r.gens, zero, sizeof(zero)); /* wiped */
 }
 
 static void test_full_rotation(void **state)
@@ -302,6 +322,7 @@ static void test_resume_deadline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_masters_locked),
 		cmocka_unit_test(test_full_rotation),
 		cmocka_unit_test(test_deadline_marks_silent_nodes_down),
 		cmocka_unit_test(test_nodes_leaving_and_joining_mid_rotation),
