@@ -7,17 +7,17 @@ KM="$LAB_SRC/build/vxsec-keymgr -d /tmp/km -s /tmp/km.sock"
 AG="$LAB_SRC/build/vxsec-agent -s /tmp/agent.sock"
 me=$LAB_INDEX
 
-# lab_on_fail (lab_fail calls it): this VM's daemon status and logs.
-# (Only the daemons this VM started: the host's own /tmp shows through.)
+# lab_on_fail (lab_fail calls it): the status and logs of the daemons this
+# VM started (D_LOGS: the host's own /tmp shows through, so files prove
+# nothing).
+D_LOGS=
 lab_on_fail() {
-	if [ -f /tmp/agent.pid.stamp ]; then
-		$AG status || true
-		tail -n 40 /tmp/agent.log
-	fi
-	if [ -f /tmp/km.pid.stamp ]; then
-		$KM status || true
-		tail -n 40 /tmp/km.log
-	fi
+	case " $D_LOGS " in *" /tmp/agent.log "*) $AG status || true ;; esac
+	case " $D_LOGS " in *" /tmp/km.log "*) $KM status || true ;; esac
+	for log in $D_LOGS; do
+		echo "--- the last 40 lines of $log"
+		tail -n 40 "$log"
+	done
 }
 # d_die MESSAGE: the failure, after the logs.
 d_die() { lab_fail "$@"; }
@@ -35,6 +35,7 @@ d_stamp() {
 d_spawn() {
 	log=$1 pidfile=$2
 	shift 2
+	case " $D_LOGS " in *" $log "*) ;; *) D_LOGS="$D_LOGS $log" ;; esac
 	rm -f "$log.fifo"
 	mkfifo "$log.fifo"
 	d_stamp <"$log.fifo" >>"$log" &
@@ -185,13 +186,13 @@ d_xstat_diff() {
 # (tracepoint skb:kfree_skb, with the reason and a stack), apart from the
 # expected ones: no socket, and a ping's socket filter (each ping sees the
 # other pings' replies). d_drops_show LABEL prints what it recorded since.
-D_TRACE=/sys/kernel/tracing
+D_TRACE=/sys/kernel/tracing D_DROPS_ON=
 d_drops_start() {
 	ev=$D_TRACE/events/skb/kfree_skb
 	[ -d $D_TRACE/events ] || mount -t tracefs nodev $D_TRACE
 	echo 0 >$D_TRACE/tracing_on
 	: >$D_TRACE/trace
-	if [ ! -f /tmp/drops.on ]; then
+	if [ -z "$D_DROPS_ON" ]; then
 		f="protocol == 2048"
 		for r in NO_SOCKET SOCKET_FILTER; do
 			n=$(grep -o "{ [0-9]*, \"$r\" }" $ev/format | grep -o '[0-9][0-9]*')
@@ -200,7 +201,7 @@ d_drops_start() {
 		echo "$f" >$ev/filter
 		echo "stacktrace if $f" >$ev/trigger
 		echo 1 >$ev/enable
-		: >/tmp/drops.on
+		D_DROPS_ON=1
 	fi
 	echo 1 >$D_TRACE/tracing_on
 }
