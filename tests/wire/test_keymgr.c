@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "tests/wire/proc_util.h"
 #include "tests/wire/run_cmd.h"
 
 /* Shell variables set by main() from where this test binary lives, so a
@@ -30,32 +31,6 @@
 
 static char dir[64], sock[128], listen_at[64], token[256];
 static pid_t leader = -1, agents = -1;
-
-static bool file_has(const char *path, const char *needle)
-{
-	static char buf[1 << 20];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return strstr(buf, needle) != NULL;
-}
-
-/* Polls a file until it holds needle: true, or false after secs. */
-static bool wait_file(const char *path, const char *needle, int secs)
-{
-	for (int i = 0; i < secs * 20; i++) {
-		if (file_has(path, needle))
-			return true;
-		usleep(50000);
-	}
-	print_message("%s never held \"%s\"\n", path, needle);
-	return false;
-}
 
 /* Polls `status --json` until it holds needle. */
 static bool wait_status(const char *needle, int secs)
@@ -95,17 +70,6 @@ static bool wait_persisted(int secs)
 	return false;
 }
 
-static pid_t spawn(const char *cmd)
-{
-	pid_t p = fork();
-
-	if (p == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	return p;
-}
-
 /* Starts the leader on the test's state directory; 0, or its exit code. */
 static int start_leader(const char *extra)
 {
@@ -138,15 +102,6 @@ static int start_leader(const char *extra)
 		run_cmd(out, sizeof(out), KM " -s %s token show", sock), 0);
 	snprintf(token, sizeof(token), "%.*s", (int)strcspn(out, "\n"), out);
 	return 0;
-}
-
-static void stop(pid_t *p, int sig)
-{
-	if (*p > 0) {
-		kill(*p, sig);
-		waitpid(*p, NULL, 0);
-	}
-	*p = -1;
 }
 
 /* Fake agents in the background, holding their sessions; output in log. */
