@@ -33,6 +33,7 @@ struct client {
 	size_t reply_len;
 	uint64_t reply_after; /* the revision that must be on disk first */
 	bool closing;
+	bool ready;		    /* its TLS handshake finished */
 	struct client *prev, *next; /* every client */
 	struct client *qnext;	    /* pump queue */
 	bool queued;
@@ -68,6 +69,8 @@ struct leader {
 	size_t n_sessions;
 	size_t n_replies; /* join answers waiting for the disk */
 	uint64_t started_ms, rot_started_ms, last_rotation_ms;
+	uint64_t hs_fail_ms,
+		hs_fail_quiet; /* handshake failures: last logged, not logged since */
 	bool rot_resumed; /* the rotation in progress began before a restart */
 	uint32_t last_rotation_gen;
 	uint64_t rotations;

@@ -348,6 +348,7 @@ static void on_ready(struct conn *c, void *arg)
 	struct client *cl = arg;
 	struct node *n;
 
+	cl->ready = true;
 	if (tls_conn_peer_id(conn_tls(c), cl->peer, sizeof(cl->peer)))
 		cl->peer[0] = '\0';
 	if (!cl->peer[0])
@@ -390,12 +391,38 @@ static void unlink_client(struct leader *l, struct client *cl)
 	}
 }
 
+/*
+ * A connection closed before its TLS handshake finished (a wrong CA, a
+ * timeout, a port scan): one line a second at most, so that a flood of
+ * them cannot flood the log.
+ */
+static void handshake_failed(struct leader *l, const struct client *cl,
+			     const char *why)
+{
+	uint64_t now = leader_now_ms();
+
+	if (l->hs_fail_ms && now - l->hs_fail_ms < 1000) {
+		l->hs_fail_quiet++;
+		return;
+	}
+	if (l->hs_fail_quiet)
+		log_info("%s: TLS handshake failed: %s (and %llu more not "
+			 "logged)",
+			 cl->addr, why, (unsigned long long)l->hs_fail_quiet);
+	else
+		log_info("%s: TLS handshake failed: %s", cl->addr, why);
+	l->hs_fail_ms = now;
+	l->hs_fail_quiet = 0;
+}
+
 static void on_closed(struct conn *c, const char *why, void *arg)
 {
 	struct client *cl = arg;
 	struct leader *l = cl->l;
 
 	(void)c;
+	if (!cl->ready)
+		handshake_failed(l, cl, why);
 	if (cl->index && l->by_index[cl->index] == cl) {
 		l->by_index[cl->index] = NULL;
 		cluster_disconnect(&l->cl, cl->peer);

@@ -504,6 +504,9 @@ static void test_garbage_connection(void **state)
 	/* The leader closes it: read returns 0 (or a reset). */
 	assert_true(read(fd, out, sizeof(out)) <= 0);
 	close(fd);
+	/* The leader says why, in one line. */
+	snprintf(out, sizeof(out), "%s/leader.log", dir);
+	assert_true(wait_file(out, "TLS handshake failed: ", 10));
 	assert_int_equal(run_cmd(out, sizeof(out),
 				 FA " --leader %s --token %s -n 2 --verify",
 				 listen_at, token),
