@@ -63,7 +63,6 @@ static int dial(struct fa_agent *a)
 				  .sin_port = htons(r->leader_port),
 				  .sin_addr.s_addr = htonl(r->leader_ip) };
 	struct sockaddr_in me = { .sin_family = AF_INET };
-	socklen_t len = sizeof(me);
 	int one = 1, fd, err;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -81,8 +80,6 @@ static int dial(struct fa_agent *a)
 	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) &&
 	    errno != EINPROGRESS)
 		goto out;
-	if (!r->loopback && !getsockname(fd, (struct sockaddr *)&me, &len))
-		a->addr = ntohl(me.sin_addr.s_addr);
 	return fd;
 out:
 	err = -errno;

@@ -36,10 +36,11 @@ static const char usage_text[] =
 	"16-byte SipHash digest of each key (a key drawn per run), never a "
 	"key.\n"
 	"\n"
-	"  --leader HOST:PORT  the leader (IPv4). On 127.0.0.0/8 every agent\n"
-	"                      connects from its own address 127.16.x.y up, "
-	"which\n"
-	"                      is also its underlay address\n"
+	"  --leader HOST:PORT  the leader (IPv4). Every agent announces its "
+	"own\n"
+	"                      underlay address, 127.16.x.y up; with a leader "
+	"on\n"
+	"                      127.0.0.0/8 it also connects from it\n"
 	"  --token TOKEN       the join token; --token-file F: the first line "
 	"of F\n"
 	"  -n, --agents N      how many agents\n"
@@ -455,7 +456,9 @@ static int make_agents(struct fa_run *r)
 		}
 		a->run = r;
 		a->gid = gid;
-		a->addr = r->loopback ? source_of(k) : 0;
+		/* Announced as its underlay, distinct per agent as the
+		 * leader requires; on loopback, also where it connects from. */
+		a->addr = source_of(k);
 		a->silent = is_silent(&r->o, k);
 		a->expire = r->o.expire == k;
 	}
