@@ -188,8 +188,16 @@ int pki_issue_server(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
 		     const char *node_id, int days, X509 **out, char *why,
 		     size_t whylen)
 {
-	return issue(ca_key, ca, csr, node_id, (long)days * 86400,
-		     "serverAuth,clientAuth", out, why, whylen);
+	return pki_issue_server_secs(ca_key, ca, csr, node_id,
+				     (long)days * 86400, out, why, whylen);
+}
+
+int pki_issue_server_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
+			  const char *node_id, long secs, X509 **out, char *why,
+			  size_t whylen)
+{
+	return issue(ca_key, ca, csr, node_id, secs, "serverAuth,clientAuth",
+		     out, why, whylen);
 }
 
 int pki_cert_digest(X509 *cert, uint8_t out[PKI_DIGEST_LEN])

@@ -43,6 +43,10 @@ int pki_issue_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
 int pki_issue_server(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
 		     const char *node_id, int days, X509 **out, char *why,
 		     size_t whylen);
+/* The same, with a lifetime in seconds. */
+int pki_issue_server_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
+			  const char *node_id, long secs, X509 **out, char *why,
+			  size_t whylen);
 
 /* SHA-256 of the certificate's DER: what a join token pins. */
 int pki_cert_digest(X509 *cert, uint8_t out[PKI_DIGEST_LEN]);

@@ -170,11 +170,21 @@ static int load_pki(struct leader *l, char *why, size_t whylen)
 	return 0;
 }
 
+/* A day, or half the certificate's life if that is shorter. */
+static uint64_t cert_renew_after(const struct leader *l)
+{
+	return l->cfg.cert_life_ms / 2 < LEADER_CERT_RENEW_MS
+		       ? l->cfg.cert_life_ms / 2
+		       : LEADER_CERT_RENEW_MS;
+}
+
 /*
- * A new key and certificate for the leader's own TLS, and the context new
- * connections use (those open keep theirs). At every start, then each day
- * from the tick: the certificate never runs out while the leader runs.
+ * A new key and certificate for the leader's own TLS, valid for
+ * cert_lifetime like the nodes', and the context new connections use
+ * (those open keep theirs). At every start, then each day (or at half its
+ * life, if shorter) from the tick: it never runs out while the leader runs.
  */
+
 int leader_server_cert(struct leader *l)
 {
 	EVP_PKEY *key = pki_key_new();
@@ -183,9 +193,9 @@ int leader_server_cert(struct leader *l)
 	struct tls_ctx *t = NULL;
 	char w[160];
 
-	if (csr &&
-	    !pki_issue_server(l->ca_key, l->ca, csr, LEADER_NODE_ID,
-			      PKI_CERT_DAYS_DEFAULT, &cert, w, sizeof(w)))
+	if (csr && !pki_issue_server_secs(l->ca_key, l->ca, csr, LEADER_NODE_ID,
+					  (long)(l->cfg.cert_life_ms / 1000),
+					  &cert, w, sizeof(w)))
 		t = tls_ctx_server(cert, key, l->ca, true);
 	X509_REQ_free(csr);
 	if (!t) {
@@ -197,7 +207,7 @@ int leader_server_cert(struct leader *l)
 	X509_free(l->cert);
 	EVP_PKEY_free(l->key);
 	l->tls = t, l->cert = cert, l->key = key;
-	l->cert_renew_ms = mono_ms() + LEADER_CERT_RENEW_MS;
+	l->cert_renew_ms = mono_ms() + cert_renew_after(l);
 	return 0;
 }
 
@@ -360,11 +370,15 @@ static void round_(struct leader *l)
 	if (now >= l->cert_renew_ms) {
 		if (leader_server_cert(l))
 			log_err("cannot renew the leader's own certificate; "
-				"retrying in an hour");
+				"retrying in an hour (or a quarter of its "
+				"life)");
 		else
 			log_info("the leader's own certificate was renewed");
 		if (now >= l->cert_renew_ms)
-			l->cert_renew_ms = now + 3600ull * 1000;
+			l->cert_renew_ms =
+				now + (cert_renew_after(l) / 2 < 3600000ull
+					       ? cert_renew_after(l) / 2
+					       : 3600000ull);
 	}
 	run_step(l);
 	if (cluster_revision(&l->cl) > l->persisted || l->dirty) {

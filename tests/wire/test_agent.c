@@ -98,6 +98,18 @@ static void test_renewal_and_reconnect(void **state)
 	assert_true(
 		wait_file(path("agent.log"), "node certificate renewed", 15));
 	assert_false(file_has(path("agent/node.pem"), pem));
+	/* The leader's own certificate has that life too, renewed at half
+	 * of it: a handshake 12 s after the start still finds a valid one. */
+	assert_true(wait_file(path("leader.log"),
+			      "the leader's own certificate was renewed", 15));
+	sleep(12);
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "openssl s_client -connect %s -CAfile "
+				 "$D/km/ca.pem -verify_return_error -brief "
+				 "</dev/null 2>&1",
+				 listen_at),
+			 0);
+	assert_non_null(strstr(out, "Verification: OK"));
 	stop(&leader, SIGKILL);
 	assert_true(wait_status("\"session\":\"waiting to reconnect\"", 10));
 	snprintf(cmd, sizeof(cmd),
