@@ -184,7 +184,6 @@ static uint64_t cert_renew_after(const struct leader *l)
  * (those open keep theirs). At every start, then each day (or at half its
  * life, if shorter) from the tick: it never runs out while the leader runs.
  */
-
 int leader_server_cert(struct leader *l)
 {
 	EVP_PKEY *key = pki_key_new();
@@ -374,11 +373,12 @@ static void round_(struct leader *l)
 				"life)");
 		else
 			log_info("the leader's own certificate was renewed");
-		if (now >= l->cert_renew_ms)
+		if (now >= l->cert_renew_ms) {
+			uint64_t retry = cert_renew_after(l) / 2;
+
 			l->cert_renew_ms =
-				now + (cert_renew_after(l) / 2 < 3600000ull
-					       ? cert_renew_after(l) / 2
-					       : 3600000ull);
+				now + (retry < 3600000ull ? retry : 3600000ull);
+		}
 	}
 	run_step(l);
 	if (cluster_revision(&l->cl) > l->persisted || l->dirty) {

@@ -69,8 +69,9 @@ struct leader {
 	size_t n_sessions;
 	size_t n_replies; /* join answers waiting for the disk */
 	uint64_t started_ms, rot_started_ms, last_rotation_ms;
-	uint64_t hs_fail_ms,
-		hs_fail_quiet; /* handshake failures: last logged, not logged since */
+	/* Failed TLS handshakes: when one was last logged, how many were
+	 * not logged since. */
+	uint64_t hs_fail_ms, hs_fail_quiet;
 	bool rot_resumed; /* the rotation in progress began before a restart */
 	uint32_t last_rotation_gen;
 	uint64_t rotations;

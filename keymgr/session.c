@@ -73,13 +73,14 @@ static void refuse_addr_in_use(struct leader *l, struct client *cl,
 {
 	const struct node *o =
 		cluster_addr_owner(&l->cl, in->node_id, in->addrs, in->n_addrs);
+	const char *who = o ? o->id : "?";
 	char why[400];
 
 	snprintf(why, sizeof(why),
 		 "an underlay address of this node is member %s's: two "
 		 "members cannot share one (if %s is gone for good: "
 		 "vxsec-keymgr remove %s)",
-		 o ? o->id : "?", o ? o->id : "?", o ? o->id : "?");
+		 who, who, who);
 	session_refuse(cl, WERR_UNAUTHORIZED, why);
 }
 
