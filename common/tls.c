@@ -48,6 +48,32 @@ static SSL_CTX *ctx_base(const SSL_METHOD *method, X509 *cert, EVP_PKEY *key)
 	return ssl;
 }
 
+/*
+ * A certificate without an extended key usage may do anything, so
+ * OpenSSL's purpose check lets it through: ours always name theirs, and
+ * a peer's must name what it does here (clientAuth from a node,
+ * serverAuth from the leader).
+ */
+static bool eku_has(X509 *cert, uint32_t xku)
+{
+	return (X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) &&
+	       (X509_get_extended_key_usage(cert) & xku);
+}
+
+static int verify_purpose(int ok, X509_STORE_CTX *xctx)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(
+		xctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+	X509 *cert = X509_STORE_CTX_get_current_cert(xctx);
+
+	if (!ok || X509_STORE_CTX_get_error_depth(xctx) != 0 || !ssl || !cert)
+		return ok;
+	if (eku_has(cert, SSL_is_server(ssl) ? XKU_SSL_CLIENT : XKU_SSL_SERVER))
+		return 1;
+	X509_STORE_CTX_set_error(xctx, X509_V_ERR_INVALID_PURPOSE);
+	return 0;
+}
+
 static int trust(SSL_CTX *ssl, X509 *ca)
 {
 	return X509_STORE_add_cert(SSL_CTX_get_cert_store(ssl), ca) == 1
@@ -72,7 +98,7 @@ struct tls_ctx *tls_ctx_server(X509 *cert, EVP_PKEY *key, X509 *ca,
 		t->ssl,
 		SSL_VERIFY_PEER |
 			(allow_anonymous ? 0 : SSL_VERIFY_FAIL_IF_NO_PEER_CERT),
-		NULL);
+		verify_purpose);
 	return t;
 }
 
@@ -101,6 +127,12 @@ static int pin_verify(X509_STORE_CTX *xctx, void *arg)
 			   1) {
 		ok = X509_verify_cert(v) == 1;
 		X509_STORE_CTX_set_error(xctx, X509_STORE_CTX_get_error(v));
+		if (ok &&
+		    !eku_has(X509_STORE_CTX_get0_cert(xctx), XKU_SSL_SERVER)) {
+			X509_STORE_CTX_set_error(xctx,
+						 X509_V_ERR_INVALID_PURPOSE);
+			ok = 0;
+		}
 	}
 	X509_STORE_CTX_free(v);
 	X509_STORE_free(store);
@@ -121,7 +153,7 @@ struct tls_ctx *tls_ctx_client(X509 *cert, EVP_PKEY *key, X509 *ca,
 		tls_ctx_free(t);
 		return NULL;
 	}
-	SSL_CTX_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify(t->ssl, SSL_VERIFY_PEER, verify_purpose);
 	if (!ca) {
 		t->pinned = true;
 		memcpy(t->pin, pin, sizeof(t->pin));

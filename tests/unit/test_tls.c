@@ -24,7 +24,31 @@ struct party {
 
 static EVP_PKEY *ca_key, *other_key;
 static X509 *ca, *other_ca;
-static struct party leader, node, stranger, expired;
+static struct party leader, node, stranger, expired, bare, bare_leader;
+
+/*
+ * Signed by the cluster CA, naming id, with no extended key usage: what
+ * a CA operator's slip or another tool could produce. It may not pass
+ * for a member nor for the leader.
+ */
+static void make_bare(struct party *p, const char *id)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_get_subject_name(x);
+
+	p->key = pki_key_new();
+	assert_non_null(x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 4242);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8,
+				   (const unsigned char *)id, -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(ca));
+	X509_set_pubkey(x, p->key);
+	assert_true(X509_sign(x, ca_key, EVP_sha256()) > 0);
+	p->cert = x;
+}
 
 static void make_party(struct party *p, EVP_PKEY *ik, X509 *issuer,
 		       const char *id, int days)
@@ -53,6 +77,8 @@ static int setup(void **state)
 	make_party(&node, ca_key, ca, "node-1", 30);
 	make_party(&stranger, other_key, other_ca, "node-1", 30);
 	make_party(&expired, ca_key, ca, "node-1", -1);
+	make_bare(&bare, "node-1");
+	make_bare(&bare_leader, "leader");
 	return 0;
 }
 
@@ -67,6 +93,7 @@ static int teardown(void **state)
 	(void)state;
 	free_party(&leader), free_party(&node), free_party(&stranger);
 	free_party(&expired);
+	free_party(&bare), free_party(&bare_leader);
 	X509_free(ca), X509_free(other_ca);
 	EVP_PKEY_free(ca_key), EVP_PKEY_free(other_key);
 	return 0;
@@ -231,6 +258,34 @@ static void test_node_cannot_serve(void **state)
 	tls_ctx_free(s);
 }
 
+/* Without an extended key usage, a certificate of the cluster CA is
+ * neither a member's (clientAuth) nor the leader's (serverAuth). */
+static void test_no_eku_refused(void **state)
+{
+	uint8_t pin[PKI_DIGEST_LEN];
+	struct tls_ctx *s;
+	struct pair p;
+
+	(void)state;
+	expect_refused(&bare, false, "purpose");
+	expect_refused(&bare, true, "purpose");
+	assert_int_equal(pki_cert_digest(ca, pin), 0);
+	s = tls_ctx_server(bare_leader.cert, bare_leader.key, ca, true);
+	for (int pinned = 0; pinned < 2; pinned++) {
+		struct tls_ctx *c =
+			pinned ? tls_ctx_client(NULL, NULL, NULL, pin)
+			       : tls_ctx_client(NULL, NULL, ca, NULL);
+
+		open_pair(&p, s, c);
+		pump(&p);
+		assert_int_equal(p.rc, -EPROTO);
+		assert_non_null(strstr(tls_conn_error(p.c), "purpose"));
+		close_pair(&p);
+		tls_ctx_free(c);
+	}
+	tls_ctx_free(s);
+}
+
 static void test_garbage_and_tls12(void **state)
 {
 	struct tls_ctx *s = tls_ctx_server(leader.cert, leader.key, ca, true);
@@ -279,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_mutual),
 		cmocka_unit_test(test_pinned_anonymous_join),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_no_eku_refused),
 		cmocka_unit_test(test_node_cannot_serve),
 		cmocka_unit_test(test_garbage_and_tls12),
 	};
