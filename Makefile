@@ -197,6 +197,10 @@ $(BUILD)/tests/test_registry: $(BUILD)/tests/unit/test_registry.o $(KEYMGR_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)
 
+$(BUILD)/tests/test_guard: $(BUILD)/tests/unit/test_guard.o $(KEYMGR_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
+
 $(BUILD)/tests/test_keys: $(BUILD)/tests/unit/test_keys.o $(KEYMGR_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)

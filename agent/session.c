@@ -18,6 +18,10 @@
 
 #define HANDSHAKE_MS 10000
 
+/* The leader is authenticated by the handshake (ready: conn_auth). */
+static const struct conn_limits limits = { .auth_ms = HANDSHAKE_MS,
+					   .frame_unauth = FRAME_MAX_DEFAULT,
+					   .frame_max = FRAME_MAX_DEFAULT };
 static const struct conn_ops join_ops, live_ops;
 static void connect_now(struct session *s);
 
@@ -110,8 +114,7 @@ static void connect_now(struct session *s)
 		return;
 	}
 	s->conn = conn_new(s->loop, join ? s->join_tls : s->tls, fd, false,
-			   join ? &join_ops : &live_ops, s, HANDSHAKE_MS,
-			   FRAME_MAX_DEFAULT);
+			   join ? &join_ops : &live_ops, s, &limits);
 	if (!s->conn) {
 		close(fd);
 		backoff(s, "cannot set up a TLS connection");
@@ -191,6 +194,7 @@ static void join_ready(struct conn *c, void *arg)
 
 	if (!leader_is_leader(s, c))
 		return;
+	conn_auth(c);
 	s->ready = true;
 	if (session_send_join(s, c)) {
 		log_err("join: cannot build the request");
@@ -244,6 +248,7 @@ static void live_ready(struct conn *c, void *arg)
 
 	if (!leader_is_leader(s, c))
 		return;
+	conn_auth(c);
 	s->ready = true;
 	s->st.acked = 0;
 	if (session_send_hello(s, c)) {

@@ -22,15 +22,18 @@ struct out {
 struct conn {
 	struct loop *loop;
 	struct tls_conn *tls;
-	struct loop_timer *deadline;
+	struct loop_timer *deadline;	/* until conn_auth() */
+	struct loop_timer *frame_timer; /* a started frame, after it */
+	uint64_t frames;		/* delivered so far */
+	uint64_t frame_timed;		/* frames when frame_timer was armed */
 	int fd;
-	bool handshaken, closing, dead;
+	bool handshaken, authed, closing, dead;
 	bool sent;     /* frames went out since the last drained() */
 	bool received; /* frames came in since the last read_done() */
 	int busy;      /* inside io(): finish() leaves the free to io() */
 	const struct conn_ops *ops;
 	void *arg;
-	size_t max_frame;
+	struct conn_limits lim;
 	uint8_t hdr[HEADER];
 	size_t hdr_len;
 	uint8_t *body; /* the frame being read; wiped and freed */
@@ -75,13 +78,15 @@ static void finish(struct conn *c, const char *why)
 	tls_conn_shutdown(c->tls);
 	loop_del_fd(c->loop, c->fd);
 	loop_timer_free(c->deadline);
+	loop_timer_free(c->frame_timer);
 	drain_and_close(c->fd);
 	while ((o = c->out)) {
 		c->out = o->next;
 		free_out(o);
 	}
 	if (c->body) {
-		explicit_bzero(c->body, c->body_len);
+		/* Only what arrived was written: the rest was never touched. */
+		explicit_bzero(c->body, c->body_off);
 		free(c->body);
 	}
 	c->ops->closed(c, why, c->arg);
@@ -93,13 +98,30 @@ static void finish(struct conn *c, const char *why)
 
 static void on_deadline(struct loop *l, struct loop_timer *t, void *arg)
 {
+	struct conn *c = arg;
+
 	(void)l, (void)t;
-	finish(arg, "TLS handshake timed out");
+	snprintf(c->why, sizeof(c->why), "%s within %llu ms",
+		 c->handshaken ? "not authenticated" : "TLS handshake not done",
+		 (unsigned long long)c->lim.auth_ms);
+	finish(c, c->why);
+}
+
+static void on_frame_deadline(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)l, (void)t;
+	snprintf(c->why, sizeof(c->why),
+		 "a frame of %zu bytes was not complete within %llu ms "
+		 "(%zu arrived)",
+		 c->body_len, (unsigned long long)c->lim.frame_ms, c->body_off);
+	finish(c, c->why);
 }
 
 struct conn *conn_new(struct loop *l, struct tls_ctx *t, int fd, bool server,
 		      const struct conn_ops *ops, void *arg,
-		      uint64_t handshake_ms, size_t max_frame)
+		      const struct conn_limits *lim)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
@@ -109,11 +131,11 @@ struct conn *conn_new(struct loop *l, struct tls_ctx *t, int fd, bool server,
 	c->fd = fd;
 	c->ops = ops;
 	c->arg = arg;
-	c->max_frame = max_frame;
+	c->lim = *lim;
 	c->tls = tls_conn_new(t, fd, server);
 	c->deadline = loop_timer_new(l, on_deadline, c);
 	if (!c->tls || !c->deadline ||
-	    loop_timer_arm(c->deadline, handshake_ms, 0) ||
+	    loop_timer_arm(c->deadline, lim->auth_ms, 0) ||
 	    loop_add_fd(l, fd, EPOLLIN | EPOLLOUT, io, c)) {
 		loop_timer_free(c->deadline);
 		tls_conn_free(c->tls);
@@ -131,6 +153,20 @@ static int want(struct conn *c, uint32_t events)
 		return 0;
 	c->events = events;
 	return loop_mod_fd(c->loop, c->fd, events);
+}
+
+void conn_auth(struct conn *c)
+{
+	if (c->authed)
+		return;
+	c->authed = true;
+	loop_timer_free(c->deadline); /* one fd less for a long session */
+	c->deadline = NULL;
+}
+
+bool conn_authed(const struct conn *c)
+{
+	return c->authed;
 }
 
 struct tls_conn *conn_tls(struct conn *c)
@@ -210,6 +246,11 @@ static int flush_out(struct conn *c)
 	return 0;
 }
 
+static size_t max_frame(const struct conn *c)
+{
+	return c->authed ? c->lim.frame_max : c->lim.frame_unauth;
+}
+
 /* Consumes bytes into header and body; delivers complete frames. */
 static int take(struct conn *c, const uint8_t *p, size_t n)
 {
@@ -225,10 +266,12 @@ static int take(struct conn *c, const uint8_t *p, size_t n)
 			c->body_len = (size_t)c->hdr[0] << 24 |
 				      (size_t)c->hdr[1] << 16 |
 				      (size_t)c->hdr[2] << 8 | c->hdr[3];
-			if (c->body_len == 0 || c->body_len > c->max_frame) {
+			if (c->body_len == 0 || c->body_len > max_frame(c)) {
 				snprintf(c->why, sizeof(c->why),
-					 "frame of %zu bytes (limit %zu)",
-					 c->body_len, c->max_frame);
+					 "frame of %zu bytes (limit %zu%s)",
+					 c->body_len, max_frame(c),
+					 c->authed ? ""
+						   : " before authentication");
 				return -EMSGSIZE;
 			}
 			c->body = malloc(c->body_len);
@@ -243,6 +286,7 @@ static int take(struct conn *c, const uint8_t *p, size_t n)
 		if (c->body_off < c->body_len)
 			break;
 		c->received = true;
+		c->frames++;
 		c->ops->frame(c, c->body, c->body_len, c->arg);
 		if (c->dead)
 			return -ECANCELED; /* closed by the callback: freed */
@@ -283,8 +327,6 @@ static int handshake(struct conn *c)
 	if (err)
 		return err;
 	c->handshaken = true;
-	loop_timer_free(c->deadline); /* one fd less for a long session */
-	c->deadline = NULL;
 	c->ops->ready(c, c->arg);
 	return c->dead ? -ECANCELED : 0;
 }
@@ -304,6 +346,31 @@ static int drained(struct conn *c)
 	return err;
 }
 
+/*
+ * After authentication, a frame that is still partial when the read
+ * would block must end within frame_ms of when it was first seen so.
+ * Frames that arrive whole (almost all) cost no timer at all.
+ */
+static int time_frame(struct conn *c)
+{
+	if (!c->authed || !c->lim.frame_ms)
+		return 0;
+	if (!c->hdr_len) {
+		loop_timer_free(c->frame_timer);
+		c->frame_timer = NULL;
+		return 0;
+	}
+	if (c->frame_timer && c->frame_timed == c->frames)
+		return 0; /* the same frame: its deadline runs */
+	if (!c->frame_timer)
+		c->frame_timer = loop_timer_new(c->loop, on_frame_deadline, c);
+	c->frame_timed = c->frames;
+	if (!c->frame_timer ||
+	    loop_timer_arm(c->frame_timer, c->lim.frame_ms, 0))
+		return -ENOMEM;
+	return 0;
+}
+
 static void step(struct conn *c)
 {
 	int err = 0;
@@ -312,6 +379,8 @@ static void step(struct conn *c)
 		err = handshake(c);
 	if (!err && c->handshaken)
 		err = read_in(c);
+	if (err == -EAGAIN && time_frame(c))
+		err = -ENOMEM;
 	if (err == -EAGAIN && c->received && c->ops->read_done && !c->closing) {
 		c->received = false;
 		c->ops->read_done(c, c->arg);

@@ -39,13 +39,36 @@ struct conn_ops {
 };
 
 /*
- * Takes over fd (non-blocking, connected): TLS as server or client, the
- * handshake must finish within handshake_ms, frames longer than max_frame
- * end the connection before anything is allocated for them.
+ * What a connection may cost before and after its peer is authenticated.
+ * Until conn_auth(), one deadline covers the TLS handshake and everything
+ * after it (a join: request, answer), and frames are small. After it,
+ * frames may be large, and one that has started must end within frame_ms.
+ */
+struct conn_limits {
+	uint64_t auth_ms;    /* handshake until conn_auth(): one deadline */
+	size_t frame_unauth; /* largest frame body before conn_auth() */
+	size_t frame_max;    /* after */
+	uint64_t frame_ms;   /* after: a started frame's deadline (0: none) */
+};
+
+/*
+ * Takes over fd (non-blocking, connected): TLS as server or client, under
+ * lim (copied). A frame over the limit ends the connection before
+ * anything is allocated for it; memory grows only with bytes received.
  */
 struct conn *conn_new(struct loop *l, struct tls_ctx *t, int fd, bool server,
 		      const struct conn_ops *ops, void *arg,
-		      uint64_t handshake_ms, size_t max_frame);
+		      const struct conn_limits *lim);
+
+/*
+ * The owner has authenticated the peer (a verified certificate, or
+ * whatever its protocol asks): lim->frame_max and frame_ms apply from
+ * now on and the authentication deadline ends. Idempotent.
+ */
+void conn_auth(struct conn *c);
+
+/* conn_auth() was called. */
+bool conn_authed(const struct conn *c);
 
 /* Queues a whole frame (copied; the copy is wiped once sent). */
 int conn_send(struct conn *c, const uint8_t *frame, size_t len);

@@ -53,3 +53,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	else
 		fprintf(stderr, "%s: %s: %s\n", prog, word(level), line);
 }
+
+bool log_limit_pass(struct log_limit *ll, uint64_t now_ms, uint64_t *quiet)
+{
+	if (ll->last_ms && now_ms - ll->last_ms < 1000) {
+		ll->quiet++;
+		return false;
+	}
+	*quiet = ll->quiet;
+	ll->quiet = 0;
+	ll->last_ms = now_ms ? now_ms : 1;
+	return true;
+}

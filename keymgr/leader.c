@@ -240,6 +240,31 @@ static int open_state(struct leader *l, const uint8_t *unlock_key, char *why,
 	return open_state(l, NULL, why, whylen);
 }
 
+/*
+ * The guard's caps; each connection before authentication holds two
+ * descriptors (socket, deadline), and together they may take at most
+ * half of what the process may open, so agents and the control socket
+ * always keep the rest.
+ */
+static int admission(struct leader *l, char *why, size_t whylen)
+{
+	size_t max = l->cfg.unauth_max;
+	struct rlimit nofile;
+
+	if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur / 4 < max) {
+		max = nofile.rlim_cur / 4 ? (size_t)nofile.rlim_cur / 4 : 1;
+		log_warn("unauth_max lowered from %zu to %zu: the process may "
+			 "open %llu descriptors (LimitNOFILE)",
+			 l->cfg.unauth_max, max,
+			 (unsigned long long)nofile.rlim_cur);
+	}
+	if (guard_init(&l->guard, max, l->cfg.unauth_per_source)) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int write_listen_file(struct leader *l)
 {
 	struct sockaddr_storage ss = { 0 };
@@ -411,6 +436,7 @@ static void on_kick(struct loop *lp, struct loop_timer *t, void *arg)
 static void on_tick(struct loop *lp, struct loop_timer *t, void *arg)
 {
 	(void)lp, (void)t;
+	session_tick(arg);
 	round_(arg);
 }
 
@@ -516,7 +542,9 @@ static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
 		snprintf(why, whylen, "cannot set up the event loop");
 		return -ENOMEM;
 	}
-	err = listen_on(l, why, whylen);
+	err = admission(l, why, whylen);
+	if (!err)
+		err = listen_on(l, why, whylen);
 	if (err)
 		return err;
 	l->ctl = ctl_server_new(l->loop, l->cfg.socket, admin_handle, l);
@@ -606,7 +634,9 @@ void leader_free(struct leader *l)
 	}
 	loop_timer_free(l->tick);
 	loop_timer_free(l->kick);
+	loop_timer_free(l->accept_retry);
 	loop_free(l->loop);
+	guard_cleanup(&l->guard);
 	tls_ctx_free(l->tls);
 	X509_free(l->cert), X509_free(l->ca);
 	EVP_PKEY_free(l->key), EVP_PKEY_free(l->ca_key);

@@ -25,7 +25,9 @@ struct leader_config {
 	uint64_t ack_deadline_ms;    /* default 30 s */
 	uint64_t grace_ms;	     /* default 10 s */
 	uint64_t cert_life_ms;	     /* node certificates, default 30 d */
-	bool autolock;		     /* for a new state only */
+	size_t unauth_max; /* connections not authenticated, default 256 */
+	size_t unauth_per_source; /* ... from one address, default 16 */
+	bool autolock;		  /* for a new state only */
 	bool verbose;
 };
 
@@ -33,8 +35,8 @@ void leader_config_defaults(struct leader_config *c);
 
 /*
  * One setting by its config file name (state_dir, socket, listen,
- * rotate_interval, ack_deadline, grace, cert_lifetime, autolock,
- * verbose). -EINVAL and why for an unknown key or a bad value.
+ * rotate_interval, ack_deadline, grace, cert_lifetime, unauth_max,
+ * unauth_per_source, autolock, verbose). -EINVAL and why for an unknown key or a bad value.
  */
 int leader_config_set(struct leader_config *c, const char *key, const char *val,
 		      char *why, size_t whylen);

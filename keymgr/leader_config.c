@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "guard.h"
 #include "leader.h"
 
 void leader_config_defaults(struct leader_config *c)
@@ -19,6 +20,23 @@ void leader_config_defaults(struct leader_config *c)
 	c->ack_deadline_ms = 30000;
 	c->grace_ms = 10000;
 	c->cert_life_ms = 30ull * 86400 * 1000;
+	c->unauth_max = GUARD_MAX_DEFAULT;
+	c->unauth_per_source = GUARD_PER_SOURCE_DEFAULT;
+}
+
+static int set_count(size_t *dst, const char *key, const char *val, char *why,
+		     size_t whylen)
+{
+	uint32_t v;
+
+	if (config_u32(val, 1, 1000000, &v)) {
+		snprintf(why, whylen,
+			 "%s: \"%s\" is not a number from 1 to 1000000", key,
+			 val);
+		return -EINVAL;
+	}
+	*dst = v;
+	return 0;
 }
 
 static int set_path(char *dst, size_t len, const char *key, const char *val,
@@ -79,6 +97,10 @@ int leader_config_set(struct leader_config *c, const char *key, const char *val,
 	if (strcmp(key, "cert_lifetime") == 0)
 		return set_duration(&c->cert_life_ms, 10000, key, val, why,
 				    whylen);
+	if (strcmp(key, "unauth_max") == 0)
+		return set_count(&c->unauth_max, key, val, why, whylen);
+	if (strcmp(key, "unauth_per_source") == 0)
+		return set_count(&c->unauth_per_source, key, val, why, whylen);
 	if (strcmp(key, "autolock") == 0 || strcmp(key, "verbose") == 0) {
 		bool *b = key[0] == 'a' ? &c->autolock : &c->verbose;
 

@@ -9,13 +9,21 @@
 #include "cluster.h"
 #include "common/conn.h"
 #include "common/ctl.h"
+#include "common/log.h"
 #include "common/loop.h"
 #include "common/token.h"
+#include "guard.h"
 #include "leader.h"
 #include "state.h"
 #include "wire.h"
 
+/* Before authentication: the whole join (handshake, request, answer). */
 #define HANDSHAKE_MS 10000
+/* The largest frame before authentication: a JoinRequest at its limits
+ * (an 8 KiB CSR, 8 addresses, the node id, boot id and proof) fits. */
+#define FRAME_MAX_UNAUTH ((size_t)12 * 1024)
+/* After it: a frame that has started must end within this. */
+#define FRAME_MS 30000
 #define INFLIGHT_MAX ((size_t)16 << 20) /* bytes queued to all agents */
 #define LEADER_NODE_ID "vxsec-leader"
 
@@ -24,6 +32,9 @@ struct client {
 	struct leader *l;
 	struct conn *conn;
 	char addr[64];
+	struct guard_src src;
+	bool counted;	    /* in the guard: not authenticated yet */
+	uint64_t refuse_at; /* a wrong token's answer is due then */
 	char peer[REGISTRY_ID_MAX + 1]; /* the certificate's node id, or "" */
 	uint32_t index;			/* after its hello */
 	bool snapshot;			/* owes it a snapshot */
@@ -69,9 +80,12 @@ struct leader {
 	size_t n_sessions;
 	size_t n_replies; /* join answers waiting for the disk */
 	uint64_t started_ms, rot_started_ms, last_rotation_ms;
-	/* Failed TLS handshakes: when one was last logged, how many were
-	 * not logged since. */
-	uint64_t hs_fail_ms, hs_fail_quiet;
+	struct guard guard;		 /* connections not authenticated yet */
+	size_t n_delayed;		 /* clients with a refuse_at */
+	struct loop_timer *accept_retry; /* after EMFILE and the like */
+	/* Failed handshakes, wrong tokens, refused connections: a line a
+	 * second at most for each. */
+	struct log_limit hs_log, token_log, refuse_log, accept_log;
 	bool rot_resumed; /* the rotation in progress began before a restart */
 	uint32_t last_rotation_gen;
 	uint64_t rotations;
@@ -95,7 +109,19 @@ int leader_unlock_rotate(struct leader *l, char *text, size_t len, char *why,
 int leader_server_cert(struct leader *l);
 
 /* session.c */
+/*
+ * A client on an accepted fd (taken over), counted in the guard under src
+ * until it authenticates; NULL if out of memory (fd not closed).
+ */
+struct client *session_client_new(struct leader *l, int fd,
+				  const struct sockaddr_storage *from,
+				  const struct guard_src *src);
+
+/* session_admit.c */
+/* The listener's callback: admits within the guard's caps, refuses cheaply. */
 void session_accept(struct loop *lp, int fd, uint32_t events, void *arg);
+/* A wrong join token: answered after the source's growing delay. */
+void session_token_failed(struct client *cl);
 /* Sends what every client is owed, within the in-flight budget. */
 void session_pump_all(struct leader *l);
 /* Sends held join answers whose revision is on disk. */
@@ -103,12 +129,16 @@ void session_release_replies(struct leader *l);
 /* Ends a member's session with an error (removed, silent). */
 void session_drop(struct leader *l, uint32_t index, int code, const char *why);
 void session_close_all(struct leader *l);
+/* Every TICK: answers wrong tokens whose delay is over. */
+void session_tick(struct leader *l);
 
 /* session_send.c */
 /* Queues a frame on cl's connection and frees it (wiped). */
 void session_send_frame(struct client *cl, uint8_t *f, size_t len);
 /* Tells the peer why in an error frame, logs it once, closes after. */
 void session_refuse(struct client *cl, int code, const char *why);
+/* The same without the log line (the caller logs a summary). */
+void session_refuse_quiet(struct client *cl, int code, const char *why);
 /* conn_ops.drained: flow control lets the next frames go. */
 void session_on_drained(struct conn *c, void *arg);
 

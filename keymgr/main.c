@@ -47,6 +47,10 @@ static const char usage_text[] =
 	"      --ack-deadline D     [ack_deadline] default 30s\n"
 	"      --grace D            [grace] default 10s\n"
 	"      --cert-lifetime D    [cert_lifetime] default 30d\n"
+	"      --unauth-max N       [unauth_max] connections not yet\n"
+	"                           authenticated, default 256\n"
+	"      --unauth-per-source N [unauth_per_source] the same from one\n"
+	"                           address, default 16\n"
 	"      --autolock           [autolock] init: the state key is never\n"
 	"                           stored; run needs --unlock-key-file\n"
 	"      --unlock-key-file F  run: the unlock key (\"-\": stdin)\n"
@@ -83,6 +87,8 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 		{ "ack-deadline", required_argument, NULL, 'D' },
 		{ "grace", required_argument, NULL, 'G' },
 		{ "cert-lifetime", required_argument, NULL, 'L' },
+		{ "unauth-max", required_argument, NULL, 'N' },
+		{ "unauth-per-source", required_argument, NULL, 'P' },
 		{ "autolock", no_argument, NULL, 'A' },
 		{ "unlock-key-file", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -95,6 +101,7 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 		['l'] = "listen",	 ['I'] = "rotate_interval",
 		['D'] = "ack_deadline",	 ['G'] = "grace",
 		['L'] = "cert_lifetime", ['A'] = "autolock",
+		['N'] = "unauth_max",	 ['P'] = "unauth_per_source",
 		['v'] = "verbose",
 	};
 	int c;

@@ -92,12 +92,10 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 	int err;
 
 	if (!proof_ok(cl, in)) {
-		session_refuse(
-			cl, WERR_UNAUTHORIZED,
-			"join token secret does not match (wrong or rotated "
-			"token)");
+		session_token_failed(cl);
 		return;
 	}
+	guard_token_ok(&l->guard, &cl->src);
 	if (strcmp(in->node_id, LEADER_NODE_ID) == 0) {
 		session_refuse(cl, WERR_UNAUTHORIZED,
 			       "this node id is the leader's own");
@@ -323,7 +321,7 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 	int err;
 
 	(void)c;
-	if (!in || cl->closing) {
+	if (!in || cl->closing || cl->refuse_at) {
 		free(in);
 		return;
 	}
@@ -355,12 +353,17 @@ static void on_ready(struct conn *c, void *arg)
 	if (!cl->peer[0])
 		return;
 	n = registry_find(cl->l->cl.reg, cl->peer);
-	if (!n)
+	if (!n) {
 		session_refuse(cl, WERR_UNAUTHORIZED,
 			       "not a member of this cluster: join again");
-	else if (n->state == NODE_REMOVED)
+	} else if (n->state == NODE_REMOVED) {
 		session_refuse(cl, WERR_REMOVED,
 			       "this node was removed from the cluster");
+	} else { /* a member's certificate: large frames from now on */
+		guard_release(&cl->l->guard, &cl->src);
+		cl->counted = false;
+		conn_auth(c);
+	}
 }
 
 static void on_bad_frame(struct conn *c, const char *why, void *arg)
@@ -400,20 +403,16 @@ static void unlink_client(struct leader *l, struct client *cl)
 static void handshake_failed(struct leader *l, const struct client *cl,
 			     const char *why)
 {
-	uint64_t now = leader_now_ms();
+	uint64_t quiet;
 
-	if (l->hs_fail_ms && now - l->hs_fail_ms < 1000) {
-		l->hs_fail_quiet++;
+	if (!log_limit_pass(&l->hs_log, leader_now_ms(), &quiet))
 		return;
-	}
-	if (l->hs_fail_quiet)
+	if (quiet)
 		log_info("%s: TLS handshake failed: %s (and %llu more not "
 			 "logged)",
-			 cl->addr, why, (unsigned long long)l->hs_fail_quiet);
+			 cl->addr, why, (unsigned long long)quiet);
 	else
 		log_info("%s: TLS handshake failed: %s", cl->addr, why);
-	l->hs_fail_ms = now;
-	l->hs_fail_quiet = 0;
 }
 
 static void on_closed(struct conn *c, const char *why, void *arg)
@@ -432,6 +431,10 @@ static void on_closed(struct conn *c, const char *why, void *arg)
 		if (l->cl.rot.phase != ROT_IDLE && l->cl.rot.n_pending == 0)
 			leader_kick(l);
 	}
+	if (cl->counted)
+		guard_release(&l->guard, &cl->src);
+	if (cl->refuse_at)
+		l->n_delayed--;
 	l->inflight -= cl->inflight;
 	unlink_client(l, cl);
 	if (cl->reply)
@@ -446,54 +449,34 @@ static const struct conn_ops ops = { .ready = on_ready,
 				     .closed = on_closed,
 				     .drained = session_on_drained };
 
-/*
- * Small frames (acks, commits) must not wait for Nagle; a vanished host
- * is noticed within about a minute (30 s idle, 3 probes 10 s apart) and
- * its session closed, so it gets a snapshot when it comes back.
- */
-static void tune(int fd)
+struct client *session_client_new(struct leader *l, int fd,
+				  const struct sockaddr_storage *from,
+				  const struct guard_src *src)
 {
-	int one = 1, idle = 30, intvl = 10, cnt = 3;
+	static const struct conn_limits lim = {
+		.auth_ms = HANDSHAKE_MS,
+		.frame_unauth = FRAME_MAX_UNAUTH,
+		.frame_max = FRAME_MAX_DEFAULT,
+		.frame_ms = FRAME_MS,
+	};
+	struct client *cl = calloc(1, sizeof(*cl));
 
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-}
-
-void session_accept(struct loop *lp, int fd, uint32_t events, void *arg)
-{
-	struct leader *l = arg;
-	struct sockaddr_storage from = { 0 };
-	socklen_t flen = sizeof(from);
-	struct client *cl;
-	int cfd;
-
-	(void)events;
-	while ((cfd = accept4(fd, (struct sockaddr *)&from, &flen,
-			      SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		cl = calloc(1, sizeof(*cl));
-		if (!cl) {
-			close(cfd);
-			continue;
-		}
-		tune(cfd);
-		cl->l = l;
-		addr_format(&from, cl->addr, sizeof(cl->addr));
-		cl->conn = conn_new(lp, l->tls, cfd, true, &ops, cl,
-				    HANDSHAKE_MS, FRAME_MAX_DEFAULT);
-		if (!cl->conn) {
-			close(cfd);
-			free(cl);
-			continue;
-		}
-		cl->next = l->clients;
-		if (l->clients)
-			l->clients->prev = cl;
-		l->clients = cl;
-		flen = sizeof(from);
+	if (!cl)
+		return NULL;
+	cl->l = l;
+	cl->src = *src;
+	cl->counted = true;
+	addr_format(from, cl->addr, sizeof(cl->addr));
+	cl->conn = conn_new(l->loop, l->tls, fd, true, &ops, cl, &lim);
+	if (!cl->conn) {
+		free(cl);
+		return NULL;
 	}
+	cl->next = l->clients;
+	if (l->clients)
+		l->clients->prev = cl;
+	l->clients = cl;
+	return cl;
 }
 
 void session_drop(struct leader *l, uint32_t index, int code, const char *why)

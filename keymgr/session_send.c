@@ -30,13 +30,20 @@ void session_send_frame(struct client *cl, uint8_t *f, size_t len)
 /* Tells the peer why in an error frame, logs it once, closes after. */
 void session_refuse(struct client *cl, int code, const char *why)
 {
+	if (cl->closing)
+		return;
+	log_warn("%s (%s): refused: %s", cl->addr,
+		 cl->peer[0] ? cl->peer : "joining", why);
+	session_refuse_quiet(cl, code, why);
+}
+
+void session_refuse_quiet(struct client *cl, int code, const char *why)
+{
 	uint8_t *f;
 	size_t len;
 
 	if (cl->closing)
 		return;
-	log_warn("%s (%s): refused: %s", cl->addr,
-		 cl->peer[0] ? cl->peer : "joining", why);
 	if (wire_error(code, why, &f, &len) == 0)
 		session_send_frame(cl, f, len);
 	cl->closing = true;

@@ -16,6 +16,9 @@
 #include "fakeagents.h"
 
 #define HANDSHAKE_MS 60000
+static const struct conn_limits limits = { .auth_ms = HANDSHAKE_MS,
+					   .frame_unauth = FRAME_MAX_DEFAULT,
+					   .frame_max = FRAME_MAX_DEFAULT };
 
 static const struct conn_ops join_ops, session_ops;
 
@@ -96,8 +99,7 @@ static int open_conn(struct fa_agent *a, struct tls_ctx *t,
 		fa_fail(a->run, a, "connect to the leader: %s", strerror(-fd));
 		return fd;
 	}
-	a->conn = conn_new(a->run->loop, t, fd, false, ops, a, HANDSHAKE_MS,
-			   FRAME_MAX_DEFAULT);
+	a->conn = conn_new(a->run->loop, t, fd, false, ops, a, &limits);
 	if (!a->conn) {
 		fa_fail(a->run, a, "cannot set up a TLS connection: %s",
 			strerror(errno));
@@ -191,6 +193,7 @@ static void join_ready(struct conn *c, void *arg)
 	uint8_t exp[TLS_EXPORTER_LEN], proof[32], ip[4];
 	uint32_t be = htonl(a->addr);
 
+	conn_auth(c);
 	a->ready = true;
 	/* The proof binds the token secret to this very TLS session. */
 	if (tls_conn_exporter(conn_tls(c), TLS_EXPORTER_JOIN, exp)) {
@@ -339,6 +342,7 @@ static void session_ready(struct conn *c, void *arg)
 	uint32_t be = htonl(a->addr);
 	uint8_t ip[4];
 
+	conn_auth(c);
 	memcpy(ip, &be, sizeof(ip));
 	hello.node_id = (char *)fa_id(a->run, a);
 	hello.boot_id = (ProtobufCBinaryData){ sizeof(a->boot_id), a->boot_id };

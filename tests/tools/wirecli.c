@@ -18,6 +18,9 @@
 
 #define LEADER_ID "vxsec-leader"
 #define TIMEOUT_MS 10000
+static const struct conn_limits limits = { .auth_ms = TIMEOUT_MS,
+					   .frame_unauth = FRAME_MAX_DEFAULT,
+					   .frame_max = FRAME_MAX_DEFAULT };
 
 enum mode { JOIN, HELLO, RENEW, SESSION };
 
@@ -147,6 +150,7 @@ static void on_ready(struct conn *c, void *arg)
 		conn_close(c, "the server is not the cluster's leader", false);
 		return;
 	}
+	conn_auth(c);
 	cl->conn = c;
 	if (cl->mode == JOIN)
 		send_join(c, cl);
@@ -406,8 +410,7 @@ int main(int argc, char **argv)
 	l = loop_new();
 	fd = dial(port);
 	if (!t || !l || fd < 0 ||
-	    !conn_new(l, t, fd, false, &ops, &cl, TIMEOUT_MS,
-		      FRAME_MAX_DEFAULT))
+	    !conn_new(l, t, fd, false, &ops, &cl, &limits))
 		return 1;
 	timer = loop_timer_new(l, on_timeout, &cl);
 	loop_timer_arm(timer, (uint64_t)timeout_ms, 0);

@@ -19,6 +19,9 @@
 #include "proto/frame.h"
 
 #define HANDSHAKE_MS 5000
+static const struct conn_limits limits = { .auth_ms = HANDSHAKE_MS,
+					   .frame_unauth = FRAME_MAX_DEFAULT,
+					   .frame_max = FRAME_MAX_DEFAULT };
 #define LEADER_ID "vxsec-leader"
 #define IDS_MAX 65536 /* node indexes it hands out */
 
@@ -253,6 +256,7 @@ static void on_ready(struct conn *c, void *arg)
 {
 	struct client *cl = arg;
 
+	conn_auth(c); /* a test server: every peer may send big frames */
 	if (tls_conn_peer_id(conn_tls(c), cl->peer, sizeof(cl->peer)))
 		cl->peer[0] = '\0';
 	if (cl->peer[0] && removed(cl->s, cl->peer))
@@ -329,8 +333,7 @@ static void on_accept(struct loop *l, int fd, uint32_t events, void *arg)
 		cl->s = s;
 		snprintf(cl->addr, sizeof(cl->addr), "%s:%u",
 			 inet_ntoa(from.sin_addr), ntohs(from.sin_port));
-		if (!conn_new(l, s->tls, cfd, true, &ops, cl, HANDSHAKE_MS,
-			      FRAME_MAX_DEFAULT)) {
+		if (!conn_new(l, s->tls, cfd, true, &ops, cl, &limits)) {
 			close(cfd);
 			free(cl);
 		}
