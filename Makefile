@@ -83,13 +83,15 @@ FUZZ_TARGETS := frame state_body config_line ctl_request
 FUZZ_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o)
 WIRESRV := $(BUILD)/tests/wiresrv
 WIRECLI := $(BUILD)/tests/wirecli
+WIREFLOOD := $(BUILD)/tests/wireflood
 WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
-	$(BUILD)/tests/test_agent_cli
+	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
-PROGRAMS := $(XFRMCTL) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRECLI) $(FAKEAGENTS)
+PROGRAMS := $(XFRMCTL) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRECLI) $(WIREFLOOD) \
+	$(FAKEAGENTS)
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 .PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
@@ -278,6 +280,11 @@ $(BUILD)/tests/wire%: $(BUILD)/tests/tools/wire%.o $(PROTO_LIB) $(COMMON_LIB)
 
 $(BUILD)/tests/test_keymgr: $(BUILD)/tests/wire/test_keymgr.o | $(KEYMGR_BIN) \
 		$(FAKEAGENTS) $(WIRECLI)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
+
+$(BUILD)/tests/test_hostile: $(BUILD)/tests/wire/test_hostile.o | $(KEYMGR_BIN) \
+		$(FAKEAGENTS) $(WIRECLI) $(WIREFLOOD)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
 

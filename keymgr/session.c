@@ -396,23 +396,26 @@ static void unlink_client(struct leader *l, struct client *cl)
 }
 
 /*
- * A connection closed before its TLS handshake finished (a wrong CA, a
- * timeout, a port scan): one line a second at most, so that a flood of
- * them cannot flood the log.
+ * A connection closed before it authenticated, and not by us: its TLS
+ * handshake failed (a wrong CA, a timeout, a port scan) or it said nothing
+ * in time. One line a second at most, so that a flood of them cannot
+ * flood the log.
  */
-static void handshake_failed(struct leader *l, const struct client *cl,
-			     const char *why)
+static void unauth_closed(struct leader *l, const struct client *cl,
+			  const char *why)
 {
+	const char *what = cl->ready ? "closed before authentication"
+				     : "TLS handshake failed";
 	uint64_t quiet;
 
 	if (!log_limit_pass(&l->hs_log, leader_now_ms(), &quiet))
 		return;
 	if (quiet)
-		log_info("%s: TLS handshake failed: %s (and %llu more not "
-			 "logged)",
-			 cl->addr, why, (unsigned long long)quiet);
+		log_info("%s: %s: %s (and %llu more events before "
+			 "authentication not logged)",
+			 cl->addr, what, why, (unsigned long long)quiet);
 	else
-		log_info("%s: TLS handshake failed: %s", cl->addr, why);
+		log_info("%s: %s: %s", cl->addr, what, why);
 }
 
 static void on_closed(struct conn *c, const char *why, void *arg)
@@ -421,8 +424,8 @@ static void on_closed(struct conn *c, const char *why, void *arg)
 	struct leader *l = cl->l;
 
 	(void)c;
-	if (!cl->ready)
-		handshake_failed(l, cl, why);
+	if (!cl->ready || (cl->counted && !cl->peer[0] && !cl->closing))
+		unauth_closed(l, cl, why);
 	if (cl->index && l->by_index[cl->index] == cl) {
 		l->by_index[cl->index] = NULL;
 		cluster_disconnect(&l->cl, cl->peer);

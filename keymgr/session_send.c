@@ -30,10 +30,18 @@ void session_send_frame(struct client *cl, uint8_t *f, size_t len)
 /* Tells the peer why in an error frame, logs it once, closes after. */
 void session_refuse(struct client *cl, int code, const char *why)
 {
+	uint64_t quiet;
+
 	if (cl->closing)
 		return;
-	log_warn("%s (%s): refused: %s", cl->addr,
-		 cl->peer[0] ? cl->peer : "joining", why);
+	if (!cl->counted)
+		log_warn("%s (%s): refused: %s", cl->addr,
+			 cl->peer[0] ? cl->peer : "joining", why);
+	else if (log_limit_pass(&cl->l->hs_log, leader_now_ms(), &quiet))
+		log_warn("%s (%s): refused: %s (%llu more events before "
+			 "authentication not logged)",
+			 cl->addr, cl->peer[0] ? cl->peer : "joining", why,
+			 (unsigned long long)quiet);
 	session_refuse_quiet(cl, code, why);
 }
 
