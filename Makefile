@@ -219,6 +219,10 @@ $(BUILD)/tests/test_tls: $(BUILD)/tests/unit/test_tls.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)
 
+$(BUILD)/tests/test_conn: $(BUILD)/tests/unit/test_conn.o $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)
+
 $(BUILD)/tests/test_pki: $(BUILD)/tests/unit/test_pki.o $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)
