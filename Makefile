@@ -89,6 +89,9 @@ WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
+# Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host.
+SHELL_TESTS := tests/lab/test_ping.sh
+
 PROGRAMS := $(XFRMCTL) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRECLI) $(FAKEAGENTS)
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
@@ -319,10 +322,11 @@ depcheck:
 	$(Q)tests/depcheck.sh
 
 check: depcheck all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
+	$(Q)tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) \
+		$(NETNS_TESTS)
 
 check-unit: all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS)
+	$(Q)tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS)
 
 check-netns: all
 	$(Q)tests/run.sh $(NETNS_TESTS)
