@@ -159,6 +159,11 @@ $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(AGENT_LIB) \
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
 
+$(BUILD)/tests/test_agent_config: $(BUILD)/tests/unit/test_agent_config.o \
+		$(AGENT_LIB) $(XFRM_LIB) $(COMMON_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
+
 $(BUILD)/tests/test_overlay: $(BUILD)/tests/unit/test_overlay.o $(AGENT_LIB) \
 		$(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
