@@ -16,6 +16,11 @@
 #include "agent/desired.h"
 #include "xfrm/xfrm_int.h"
 
+static int set_lifetime(struct agent_config *c, const char *val, char why[128])
+{
+	return agent_config_set(c, "sa_lifetime", val, why, 128);
+}
+
 /* One peer (index 2) with keys of generation 1, committed. */
 static int build(const struct desired_config *dc, struct desired_state *s)
 {
@@ -106,9 +111,7 @@ static void test_sa_lifetime_opt_in(void **state)
 
 	(void)state;
 	agent_config_defaults(&c);
-	assert_int_equal(agent_config_set(&c, "sa_lifetime", "1h", why,
-					  sizeof(why)),
-			 0);
+	assert_int_equal(set_lifetime(&c, "1h", why), 0);
 	assert_true(c.dc.lft.hard_secs == 3600);
 	assert_true(c.dc.lft.soft_secs == 3240);
 	assert_int_equal(build(&c.dc, &s), 0);
@@ -130,23 +133,15 @@ static void test_sa_lifetime_refusals(void **state)
 
 	(void)state;
 	agent_config_defaults(&c);
-	assert_int_equal(agent_config_set(&c, "sa_lifetime", "5s", why,
-					  sizeof(why)),
-			 -EINVAL);
+	assert_int_equal(set_lifetime(&c, "5s", why), -EINVAL);
 	assert_non_null(strstr(why, "sa_lifetime"));
-	assert_int_equal(agent_config_set(&c, "sa_lifetime", "soon", why,
-					  sizeof(why)),
-			 -EINVAL);
+	assert_int_equal(set_lifetime(&c, "soon", why), -EINVAL);
 	/* A refused value changes nothing. */
 	assert_true(c.dc.lft.hard_secs == 0);
 	assert_true(c.dc.lft.soft_secs == 0);
 	/* "none", the default, written out. */
-	assert_int_equal(agent_config_set(&c, "sa_lifetime", "20s", why,
-					  sizeof(why)),
-			 0);
-	assert_int_equal(agent_config_set(&c, "sa_lifetime", "none", why,
-					  sizeof(why)),
-			 0);
+	assert_int_equal(set_lifetime(&c, "20s", why), 0);
+	assert_int_equal(set_lifetime(&c, "none", why), 0);
 	assert_true(c.dc.lft.hard_secs == 0);
 	assert_true(c.dc.lft.soft_secs == 0);
 	assert_true(c.dc.lft.soft_bytes == 1ULL << 40);
