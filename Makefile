@@ -72,6 +72,8 @@ XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
 
 # ---- tests, tools, benchmarks ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+# Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host.
+SHELL_TESTS := tests/lab/test_ping.sh
 NETNS_TESTS := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/test_*.c))
 XFRMCTL := $(BUILD)/tests/xfrmctl
 BENCH_XFRM := $(BUILD)/tests/bench_policy
@@ -88,9 +90,6 @@ WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 	$(BUILD)/tests/test_agent_cli
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
-
-# Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host.
-SHELL_TESTS := tests/lab/test_ping.sh
 
 PROGRAMS := $(XFRMCTL) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRECLI) $(FAKEAGENTS)
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
