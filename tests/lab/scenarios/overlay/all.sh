@@ -4,7 +4,8 @@
 # (not a member), vxsec-agent --vxlan on vm2-vm4.
 #  a. join and converge: overlay pings in every direction (pcaps: ESP only);
 #     the SAs carry the default lifetimes (soft 2^40 bytes, nothing hard)
-#  b. 3 rotations back to back under 100 packets/s on every pair: 0 lost,
+#  b. 3 rotations back to back under pings on every pair (asked at 100/s,
+#     accounted for by tests/lab/ping.sh): 0 lost,
 #     the old SAs gone after each retire
 #  c. an agent killed with -9 and started again under traffic: 0 lost, its
 #     SAs untouched (none re-added with a used key); then SAs deleted behind
@@ -70,7 +71,7 @@ fi
 lab_barrier converged
 
 # ---- b. three rotations back to back under traffic ----
-[ "$me" != 1 ] && rate_pings b 3000 # 30 s at 100 packets/s
+[ "$me" != 1 ] && rate_pings b 3000 # 30 s if the guest reached 100/s
 lab_barrier b-pinging
 if [ "$me" = 1 ]; then
 	sleep 1
