@@ -72,6 +72,8 @@ XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
 
 # ---- tests, tools, benchmarks ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+# Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host.
+SHELL_TESTS := tests/lab/test_ping.sh
 NETNS_TESTS := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/test_*.c))
 XFRMCTL := $(BUILD)/tests/xfrmctl
 BENCH_XFRM := $(BUILD)/tests/bench_policy
@@ -155,6 +157,11 @@ $(BUILD)/tests/test_xstat: $(BUILD)/tests/unit/test_xstat.o \
 
 $(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(AGENT_LIB) \
 		$(XFRM_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
+
+$(BUILD)/tests/test_agent_config: $(BUILD)/tests/unit/test_agent_config.o \
+		$(AGENT_LIB) $(XFRM_LIB) $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
 
@@ -334,10 +341,11 @@ depcheck:
 	$(Q)tests/depcheck.sh
 
 check: depcheck all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
+	$(Q)tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) \
+		$(NETNS_TESTS)
 
 check-unit: all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS)
+	$(Q)tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS)
 
 check-netns: all
 	$(Q)tests/run.sh $(NETNS_TESTS)

@@ -23,8 +23,8 @@ void agent_config_defaults(struct agent_config *c)
 	c->dc.reqid = AGENT_REQID;
 	c->dc.vxlan_port = 4789;
 	c->dc.replay_window = 1024;
-	/* A safety net only: rotation replaces keys long before. */
-	c->dc.lft.soft_secs = 0;
+	/* Soft only: rotation replaces keys long before (agentd.h). */
+	c->dc.lft.soft_bytes = AGENT_SA_SOFT_BYTES;
 	c->resync_ms = 60000;
 	snprintf(c->vxlan_dev, sizeof(c->vxlan_dev), "vxsec0");
 	c->vni = 4242;
@@ -168,12 +168,16 @@ static int set_more(struct agent_config *c, const char *key, const char *val,
 	if (strcmp(key, "resync_interval") == 0)
 		return set_duration(&c->resync_ms, 1000, key, val, why, whylen);
 	if (strcmp(key, "sa_lifetime") == 0) {
-		uint64_t ms;
+		uint64_t ms = 0;
 
-		err = set_duration(&ms, 10000, key, val, why, whylen);
+		if (strcmp(val, "none") != 0) {
+			err = set_duration(&ms, 10000, key, val, why, whylen);
+			if (err)
+				return err;
+		}
 		c->dc.lft.hard_secs = ms / 1000;
 		c->dc.lft.soft_secs = ms / 1000 * 9 / 10;
-		return err;
+		return 0;
 	}
 	return why_fail(why, whylen, -EINVAL, "unknown setting \"%s\"", key);
 }

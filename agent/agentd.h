@@ -16,6 +16,14 @@
 #define AGENT_BOOT_ID "/proc/sys/kernel/random/boot_id"
 #define AGENT_REQID 0x7678 /* "vx" */
 #define AGENT_PORT 7120
+/*
+ * Every SA's soft byte limit: 2^40 bytes are 2^36 AES blocks, where
+ * AES-GCM's confidentiality margin is about 2^-57 (TLS 1.3 rekeys at a
+ * similar volume, RFC 8446 5.5); reaching it asks the leader to rotate
+ * early. No hard limit of any kind by default (docs/design.md,
+ * "Lifetimes"): nothing ends an SA while the leader is away.
+ */
+#define AGENT_SA_SOFT_BYTES (1ULL << 40)
 
 /* Exit codes (as vxsec-keymgr's). */
 #define AGENT_EXIT_OK 0

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/agentd.h"
 #include "agent/kernel.h"
 #include "tests/netns/netns_util.h"
 #include "xfrm/xfrm.h"
@@ -224,8 +225,7 @@ static void make_cfg(struct desired_config *cfg)
 	cfg->reqid = REQID;
 	cfg->vxlan_port = VXLAN_PORT;
 	cfg->replay_window = REPLAY_WINDOW;
-	cfg->lft.soft_bytes = 1ull << 40; /* safety net, DESIGN.md */
-	cfg->lft.hard_bytes = 1ull << 41;
+	cfg->lft.soft_bytes = AGENT_SA_SOFT_BYTES; /* the agent's default */
 }
 
 static void build(const struct bench *b, struct desired_state *want)

@@ -122,55 +122,22 @@ d_overlay_up() {
 		d_die "no vxsec0 device"
 }
 
-# d_ping_start NAME PEER COUNT: 100 packets/s to PEER's overlay address.
-# The deadline (-w) lets a late reply still count (without it ping gives up
-# on the last ones after a few round trips, and a VM the host paused for a
-# moment would show a loss the overlay never had); with it, ping may send
-# a few more than COUNT, so d_ping_end checks the sequence numbers.
-d_ping_start() {
-	echo "$3" >"/tmp/ping.$1.count"
-	ping -D -i 0.01 -c "$3" -w $(($3 / 100 + 20)) "$(vx_overlay_ip "$2")" \
-		>"/tmp/ping.$1" 2>&1 &
-	echo $! >"/tmp/ping.$1.pid"
-}
+# d_ping_start NAME PEER COUNT: COUNT pings asked at LAB_PING_RATE/s to
+# PEER's overlay address (tests/lab/ping.sh: deadline and accounting).
+d_ping_start() { lab_ping_start "$1" "$(vx_overlay_ip "$2")" "$3"; }
 
 # d_ping_running NAME: the ping still runs (it must cover the whole event).
-d_ping_running() { kill -0 "$(cat "/tmp/ping.$1.pid")" 2>/dev/null; }
+d_ping_running() { lab_ping_running "$1"; }
 
-# d_ping_check NAME LABEL: waits for the ping; every one of the first COUNT
-# echo requests must have been answered: 0 lost. Else it names the lost ones
-# and returns 1.
-d_ping_check() {
-	wait "$(cat "/tmp/ping.$1.pid")" || true
-	n=$(cat "/tmp/ping.$1.count")
-	got=$(sed -n 's/.* icmp_seq=\([0-9]*\) .*/\1/p' "/tmp/ping.$1" |
-		awk -v n="$n" '$1 >= 1 && $1 <= n' | sort -u | wc -l)
-	echo "loss $2: sent $n received $got lost $((n - got))"
-	[ "$got" = "$n" ] && return 0
-	d_ping_missing "$1" "$n"
-	return 1
-}
+# d_ping_check NAME LABEL: waits for the ping and accounts for it
+# (lab_ping_account): 1 on a loss, 2 when too few were sent to prove
+# anything; LAB_PING_WHY says which.
+d_ping_check() { lab_ping_check "$1" "$2"; }
 
-# d_ping_end NAME LABEL: d_ping_check, and the scenario fails on a loss.
+# d_ping_end NAME LABEL: d_ping_check, and the scenario fails on a loss or
+# on a round that sent too few.
 d_ping_end() {
-	d_ping_check "$1" "$2" || d_die "$2: packets lost"
-}
-
-# d_ping_missing NAME COUNT: each unanswered sequence number, with the times
-# (ping -D) of the replies just before and after it.
-d_ping_missing() {
-	sed -n 's/^\[\([0-9.]*\)\].* icmp_seq=\([0-9]*\) .*/\2 \1/p' "/tmp/ping.$1" |
-		sort -n -u -k1,1 | awk -v n="$2" '
-		{ t[$1] = $2 }
-		END {
-			for (i = 1; i <= n; i++) if (!(i in t) && ++k <= 10) {
-				b = i - 1; while (b > 0 && !(b in t)) b--
-				a = i + 1; while (a <= n && !(a in t)) a++
-				printf "lost icmp_seq=%d: reply %d at %s, reply %d at %s\n",
-					i, b, (b in t) ? t[b] : "-", a, (a in t) ? t[a] : "-"
-			}
-			if (k > 10) printf "... and %d more\n", k - 10
-		}'
+	d_ping_check "$1" "$2" || d_die "$2: $LAB_PING_WHY"
 }
 
 # d_xstat_mark NAME / d_xstat_diff NAME: the /proc/net/xfrm_stat counters

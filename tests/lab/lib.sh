@@ -2,6 +2,7 @@
 # Lab helpers for scenario scripts, sourced inside a VM (LAB_* set by guest-init.sh).
 
 LAB_NET=192.168.77
+. "$LAB_SRC/tests/lab/ping.sh"
 
 # A scenario may define lab_on_fail (daemons.sh does: its daemons' logs).
 lab_fail() {

@@ -114,7 +114,7 @@ for phase in prepare commit grace; do
 		echo "e: generation $g completed $(($(date +%s) - t0)) s after the restart"
 	fi
 	lab_barrier "e-$phase-rotated"
-	lost=
+	lost= why=
 	if [ "$me" != 1 ]; then
 		for p in $peers; do
 			if [ "$p" -gt "$me" ] && ! d_ping_running "e-$phase-$p"; then
@@ -125,7 +125,7 @@ for phase in prepare commit grace; do
 		for p in $peers; do
 			if [ "$p" -gt "$me" ] &&
 				! d_ping_check "e-$phase-$p" "e: leader killed in $phase, vm$me<->vm$p"; then
-				lost=1
+				lost=1 why="$why vm$me<->vm$p: $LAB_PING_WHY;"
 				touch "$LAB_DIR/e-lost"
 			fi
 		done
@@ -137,7 +137,7 @@ for phase in prepare commit grace; do
 		echo "e: $phase: vm$me xfrm_stat moved:$(d_xstat_diff "e-$phase")"
 		[ -f "$LAB_DIR/e-lost" ] && d_drops_show "vm$me e-$phase"
 	fi
-	[ -z "$lost" ] || d_die "e: packets lost when the leader was killed in $phase"
+	[ -z "$lost" ] || d_die "e: leader killed in $phase:$why"
 	# Grace is held by --grace 6s: no need to slow vm4 down for it.
 	[ "$me" = 4 ] && [ "$phase" = commit ] && tc qdisc del dev eth0 root
 done

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests: the agent's SA lifetimes, from its settings through the desired state to the netlink message the kernel gets. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "agent/agentd.h"
+#include "agent/desired.h"
+#include "xfrm/xfrm_int.h"
+
+static int set_lifetime(struct agent_config *c, const char *val, char why[128])
+{
+	return agent_config_set(c, "sa_lifetime", val, why, 128);
+}
+
+/* One peer (index 2) with keys of generation 1, committed. */
+static int build(const struct desired_config *dc, struct desired_state *s)
+{
+	static struct desired_peer p;
+	struct desired_view v;
+	char why[128];
+
+	memset(&p, 0, sizeof(p));
+	p.index = 2;
+	p.addrs[0].family = AF_INET;
+	inet_pton(AF_INET, "192.168.77.12", &p.addrs[0].ip.v4);
+	p.n_addrs = 1;
+	p.keys[0] = (struct desired_keys){ .g = 1,
+					   .spi_out = 0x02000001,
+					   .spi_in = 0x02000002 };
+	memset(p.keys[0].key_out, 0x11, DESIRED_KEY_LEN);
+	memset(p.keys[0].key_in, 0x22, DESIRED_KEY_LEN);
+	p.n_keys = 1;
+	memset(&v, 0, sizeof(v));
+	v.self[0].family = AF_INET;
+	inet_pton(AF_INET, "192.168.77.11", &v.self[0].ip.v4);
+	v.n_self = 1;
+	v.gens[0] = (struct desired_gen){ 1, DPHASE_COMMITTED };
+	v.n_gens = 1;
+	v.peers = &p;
+	v.n_peers = 1;
+	return desired_build(&v, dc, s, why, sizeof(why));
+}
+
+/* The lifetime the kernel would get for sa, as XFRM_MSG_NEWSA carries it. */
+static struct xfrm_lifetime_cfg wire_lft(const struct xfrm_sa *sa)
+{
+	static uint8_t buf[1024];
+	const struct xfrm_usersa_info *info;
+	struct xfrm_lifetime_cfg lft;
+
+	assert_true(xfrm_build_sa(buf, sizeof(buf), XFRM_REQ_SA_ADD, sa, 1,
+				  NLM_F_ACK) > 0);
+	info = mnl_nlmsg_get_payload((struct nlmsghdr *)buf);
+	lft = info->lft;
+	memset(buf, 0, sizeof(buf)); /* it held a key */
+	return lft;
+}
+
+/*
+ * The default can never end an SA: no hard limit (bytes, packets, time)
+ * reaches the kernel, so a leader away for days leaves every pair
+ * working; the soft byte limit (2^40) asks for an early rotation, and no
+ * soft time limit fires on an idle cluster.
+ */
+static void test_default_has_no_hard_limit(void **state)
+{
+	struct agent_config c;
+	struct desired_state s;
+
+	(void)state;
+	agent_config_defaults(&c);
+	assert_true(c.dc.lft.soft_bytes == 1ULL << 40);
+	assert_true(c.dc.lft.hard_bytes == 0);
+	assert_true(c.dc.lft.soft_packets == 0);
+	assert_true(c.dc.lft.hard_packets == 0);
+	assert_true(c.dc.lft.soft_secs == 0);
+	assert_true(c.dc.lft.hard_secs == 0);
+
+	assert_int_equal(build(&c.dc, &s), 0);
+	assert_int_equal(s.n_sas, 2); /* out and in */
+	for (size_t i = 0; i < s.n_sas; i++) {
+		struct xfrm_lifetime_cfg lft = wire_lft(&s.sas[i]);
+
+		assert_true(lft.soft_byte_limit == 1ULL << 40);
+		assert_true(lft.hard_byte_limit == XFRM_INF);
+		assert_true(lft.soft_packet_limit == XFRM_INF);
+		assert_true(lft.hard_packet_limit == XFRM_INF);
+		assert_true(lft.soft_add_expires_seconds == 0);
+		assert_true(lft.hard_add_expires_seconds == 0);
+		assert_true(lft.soft_use_expires_seconds == 0);
+		assert_true(lft.hard_use_expires_seconds == 0);
+	}
+	desired_state_free(&s);
+}
+
+/* sa_lifetime opts in to a hard time limit, soft at 90 %; bytes stay soft. */
+static void test_sa_lifetime_opt_in(void **state)
+{
+	struct agent_config c;
+	struct desired_state s;
+	char why[128];
+
+	(void)state;
+	agent_config_defaults(&c);
+	assert_int_equal(set_lifetime(&c, "1h", why), 0);
+	assert_true(c.dc.lft.hard_secs == 3600);
+	assert_true(c.dc.lft.soft_secs == 3240);
+	assert_int_equal(build(&c.dc, &s), 0);
+	for (size_t i = 0; i < s.n_sas; i++) {
+		struct xfrm_lifetime_cfg lft = wire_lft(&s.sas[i]);
+
+		assert_true(lft.hard_add_expires_seconds == 3600);
+		assert_true(lft.soft_add_expires_seconds == 3240);
+		assert_true(lft.soft_byte_limit == 1ULL << 40);
+		assert_true(lft.hard_byte_limit == XFRM_INF);
+	}
+	desired_state_free(&s);
+}
+
+static void test_sa_lifetime_refusals(void **state)
+{
+	struct agent_config c;
+	char why[128] = "";
+
+	(void)state;
+	agent_config_defaults(&c);
+	assert_int_equal(set_lifetime(&c, "5s", why), -EINVAL);
+	assert_non_null(strstr(why, "sa_lifetime"));
+	assert_int_equal(set_lifetime(&c, "soon", why), -EINVAL);
+	/* A refused value changes nothing. */
+	assert_true(c.dc.lft.hard_secs == 0);
+	assert_true(c.dc.lft.soft_secs == 0);
+	/* "none", the default, written out. */
+	assert_int_equal(set_lifetime(&c, "20s", why), 0);
+	assert_int_equal(set_lifetime(&c, "none", why), 0);
+	assert_true(c.dc.lft.hard_secs == 0);
+	assert_true(c.dc.lft.soft_secs == 0);
+	assert_true(c.dc.lft.soft_bytes == 1ULL << 40);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_has_no_hard_limit),
+		cmocka_unit_test(test_sa_lifetime_opt_in),
+		cmocka_unit_test(test_sa_lifetime_refusals),
+	};
+
+	return cmocka_run_group_tests_name("agent_config", tests, NULL, NULL);
+}
