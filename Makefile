@@ -449,14 +449,16 @@ fuzz: $(FUZZ_BINS)
 
 # Rewrites the generated seeds (frame: one per message kind; state_body:
 # a body per rotation phase and broken ones) into the corpora.
-fuzz-seeds: $(PROTO_LIB) $(KEYMGR_LIB)
+# The generators link every library the fuzzers may (fuzz-seeds did not
+# link either when state_body.c came to need common/why.c).
+SEED_LIBS = $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
+fuzz-seeds: $(SEED_LIBS)
 	@mkdir -p $(BUILD)/fuzz
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_frame \
-		tests/fuzz/seed_frame.c $(PROTO_LIB) $(LIBPROTOBUF)
-	$(Q)$(BUILD)/fuzz/seed_frame tests/fuzz/corpus/frame
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_state_body \
-		tests/fuzz/seed_state_body.c $(KEYMGR_LIB) $(LIBSODIUM)
-	$(Q)$(BUILD)/fuzz/seed_state_body tests/fuzz/corpus/state_body
+	$(Q)for s in frame state_body; do \
+		$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_$$s \
+			tests/fuzz/seed_$$s.c $(SEED_LIBS) $(FUZZ_LDLIBS) && \
+		$(BUILD)/fuzz/seed_$$s tests/fuzz/corpus/$$s || exit 1; \
+	done
 
 analyze: $(PROTO_GEN)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
