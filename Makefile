@@ -274,7 +274,8 @@ $(BUILD)/tests/test_frame: $(BUILD)/tests/unit/test_frame.o $(PROTO_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF)
 
-$(BUILD)/tests/fuzz/replay_%.o: tests/fuzz/replay.c | $(PROTO_GEN)
+$(FUZZ_ALL:%=$(BUILD)/tests/fuzz/replay_%.o): $(BUILD)/tests/fuzz/replay_%.o: \
+		tests/fuzz/replay.c | $(PROTO_GEN)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $< ($*)")
 	$(Q)$(CC) $(CFLAGS) -DFUZZ_TARGET=fuzz_$* -DFUZZ_NAME='"$*"' -MMD -MP \
