@@ -84,11 +84,15 @@ BENCH_AGENT := $(BUILD)/tests/bench_agent
 # dependency inside a module cannot break one of them unnoticed.
 # FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
 # (they come first, so the archive's own is never pulled in).
-FUZZ_ALL := frame state_body config_line ctl_request
+FUZZ_ALL := frame state_body config_line ctl_request conn
 FUZZ_USES_frame := proto
 FUZZ_USES_state_body := keymgr proto common
 FUZZ_USES_config_line := common
 FUZZ_USES_ctl_request := common
+# conn: common/conn.c with TLS and the loop faked (the input is the
+# decrypted stream, the fuzzer moves the clock), keymgr/wire.c behind it.
+FUZZ_USES_conn := keymgr proto common
+FUZZ_FAKES_conn := tests/fuzz/fake_io.c
 MODULE_LIB_proto := $(PROTO_LIB)
 MODULE_LIB_common := $(COMMON_LIB)
 MODULE_LIB_keymgr := $(KEYMGR_LIB)
@@ -405,6 +409,7 @@ FUZZ_LEN_frame = 65536
 FUZZ_LEN_state_body = 65536
 FUZZ_LEN_config_line = 2048
 FUZZ_LEN_ctl_request = 4096
+FUZZ_LEN_conn = 20000
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 $(FUZZ_DIR)/obj/%.o: %.c | $(PROTO_GEN)
@@ -449,13 +454,15 @@ fuzz: $(FUZZ_BINS)
 	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t)))
 
 # Rewrites the generated seeds (frame: one per message kind; state_body:
-# a body per rotation phase and broken ones) into the corpora.
+# a body per rotation phase and broken ones; conn: frames whole, cut,
+# refused, over the limits, under slow handshakes, reads and writes) into
+# the corpora.
 # The generators link every library the fuzzers may (fuzz-seeds did not
 # link either when state_body.c came to need common/why.c).
 SEED_LIBS = $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
 fuzz-seeds: $(SEED_LIBS)
-	@mkdir -p $(BUILD)/fuzz
-	$(Q)for s in frame state_body; do \
+	@mkdir -p $(BUILD)/fuzz tests/fuzz/corpus/conn
+	$(Q)for s in frame state_body conn; do \
 		$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_$$s \
 			tests/fuzz/seed_$$s.c $(SEED_LIBS) $(FUZZ_LDLIBS) && \
 		$(BUILD)/fuzz/seed_$$s tests/fuzz/corpus/$$s || exit 1; \
