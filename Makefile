@@ -17,7 +17,7 @@ endif
 # Every Debian package the build, the tests, the lab and the benchmarks need.
 DEPS_PKGS := build-essential pkg-config libmnl-dev libsodium-dev libssl-dev \
 	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 \
-	clang libclang-rt-14-dev cppcheck clang-tidy clang-format valgrind \
+	clang libclang-rt-14-dev llvm cppcheck clang-tidy clang-format valgrind \
 	openssl qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils \
 	procps psmisc iputils-ping
 
@@ -79,10 +79,32 @@ XFRMCTL := $(BUILD)/tests/xfrmctl
 BENCH_XFRM := $(BUILD)/tests/bench_policy
 BENCH_AGENT := $(BUILD)/tests/bench_agent
 
-FUZZ_REPLAY := $(BUILD)/tests/test_fuzz_replay
 # One libFuzzer target per parser: tests/fuzz/fuzz_<name>.c, corpus/<name>/.
-FUZZ_TARGETS := frame state_body config_line ctl_request
-FUZZ_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o)
+# FUZZ_USES_<name>: the modules whose library it links, in link order, the
+# same for make check's replay (gcc) and make fuzz (clang): a target links
+# the library its code lives in, never a list of files, so a new
+# dependency inside a module cannot break one of them unnoticed.
+# FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
+# (they come first, so the archive's own is never pulled in).
+FUZZ_ALL := frame state_body config_line ctl_request conn
+FUZZ_USES_frame := proto
+FUZZ_USES_state_body := keymgr proto common
+FUZZ_USES_config_line := common
+FUZZ_USES_ctl_request := common
+# conn: common/conn.c with TLS and the loop faked (the input is the
+# decrypted stream, the fuzzer moves the clock), keymgr/wire.c behind it.
+FUZZ_USES_conn := keymgr proto common
+FUZZ_FAKES_conn := tests/fuzz/fake_io.c
+MODULE_LIB_proto := $(PROTO_LIB)
+MODULE_LIB_common := $(COMMON_LIB)
+MODULE_LIB_keymgr := $(KEYMGR_LIB)
+MODULE_SRC_proto := $(PROTO_SRC) $(BUILD)/proto/vxsec.pb-c.c
+MODULE_SRC_common := $(COMMON_SRC)
+MODULE_SRC_keymgr := $(KEYMGR_SRC)
+# Every library any module may need: linking one more costs nothing.
+FUZZ_LDLIBS = $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
+# make check replays each corpus through its target: build/tests/test_fuzz_<name>.
+FUZZ_REPLAY := $(FUZZ_ALL:%=$(BUILD)/tests/test_fuzz_%)
 WIRESRV := $(BUILD)/tests/wiresrv
 WIRECLI := $(BUILD)/tests/wirecli
 WIREFLOOD := $(BUILD)/tests/wireflood
@@ -263,10 +285,22 @@ $(BUILD)/tests/test_frame: $(BUILD)/tests/unit/test_frame.o $(PROTO_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF)
 
-$(FUZZ_REPLAY): $(BUILD)/tests/fuzz/replay.o $(FUZZ_OBJ) $(KEYMGR_LIB) \
-		$(PROTO_LIB) $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF) $(LIBSODIUM)
+$(FUZZ_ALL:%=$(BUILD)/tests/fuzz/replay_%.o): $(BUILD)/tests/fuzz/replay_%.o: \
+		tests/fuzz/replay.c | $(PROTO_GEN)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $< ($*)")
+	$(Q)$(CC) $(CFLAGS) -DFUZZ_TARGET=fuzz_$* -DFUZZ_NAME='"$*"' -MMD -MP \
+		-c -o $@ $<
+
+define fuzz_replay_rule
+$(BUILD)/tests/test_fuzz_$(1): $(BUILD)/tests/fuzz/replay_$(1).o \
+		$(BUILD)/tests/fuzz/fuzz_$(1).o \
+		$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_FAKES_$(1))) \
+		$(foreach m,$(FUZZ_USES_$(1)),$(MODULE_LIB_$(m)))
+	$$(if $$(Q),@echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBCMOCKA) $$(FUZZ_LDLIBS)
+endef
+$(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_replay_rule,$(t))))
 
 $(BUILD)/tests/test_netns_overlay: $(BUILD)/tests/netns/test_netns_overlay.o \
 		$(BUILD)/tests/netns/netns_util.o $(AGENT_LIB) $(COMMON_LIB) \
@@ -362,51 +396,85 @@ bench: all
 	$(Q)tests/lab/lab.sh bench agent-cold
 
 # libFuzzer under clang: FUZZ_SECONDS for each of FUZZ_TARGETS (make fuzz
-# FUZZ_TARGETS=state_body runs one). New inputs go to build/fuzz/new-<name>;
-# those that add coverage are merged into tests/fuzz/corpus/<name>; a crash
-# leaves build/fuzz/<name>-crash-*.
+# FUZZ_TARGETS=state_body runs one). Each module is compiled again with the
+# fuzzer's instrumentation into build/fuzz/lib/, and each target links the
+# libraries of FUZZ_USES_<name> like its replay does. New inputs go to
+# build/fuzz/new-<name>; with FUZZ_MERGE=1 (the default) those that add
+# coverage are then merged into tests/fuzz/corpus/<name>; FUZZ_MERGE=0
+# (CI) leaves every tracked file alone. A crash, a leak or a timeout
+# (FUZZ_TIMEOUT seconds for one input) leaves build/fuzz/<name>-crash-*
+# (or -leak-, -timeout-) and fails the target.
+FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 20
+FUZZ_MERGE ?= 1
+FUZZ_CC ?= clang
+FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -I$(BUILD)/proto $(PC_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRC_frame = $(PROTO_SRC) $(BUILD)/proto/vxsec.pb-c.c
-FUZZ_LIB_frame = $(LIBPROTOBUF)
+	-fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined
 FUZZ_LEN_frame = 65536
-FUZZ_SRC_state_body = keymgr/state_body.c keymgr/registry.c \
-	keymgr/rotation.c keymgr/keys.c
-FUZZ_LIB_state_body = $(LIBSODIUM)
 FUZZ_LEN_state_body = 65536
-FUZZ_SRC_config_line = common/config.c
 FUZZ_LEN_config_line = 2048
-FUZZ_SRC_ctl_request = common/ctl.c common/loop.c
 FUZZ_LEN_ctl_request = 4096
+FUZZ_LEN_conn = 20000
+FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+$(FUZZ_DIR)/obj/%.o: %.c | $(PROTO_GEN)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+define fuzz_lib_rule
+$(FUZZ_DIR)/lib/libvxsec-$(1).a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(MODULE_SRC_$(1)))
+	@mkdir -p $$(dir $$@)
+	$$(if $$(Q),@echo "  AR      $$@")
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach m,proto common keymgr,$(eval $(call fuzz_lib_rule,$(m))))
+
+define fuzz_bin_rule
+$(FUZZ_DIR)/fuzz_$(1): tests/fuzz/entry.c $(FUZZ_DIR)/obj/tests/fuzz/fuzz_$(1).o \
+		$(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_FAKES_$(1))) \
+		$(foreach m,$(FUZZ_USES_$(1)),$(FUZZ_DIR)/lib/libvxsec-$(m).a)
+	$$(if $$(Q),@echo "  FUZZLD  $$@")
+	$$(Q)$$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-DFUZZ_TARGET=fuzz_$(1) -o $$@ $$^ $$(FUZZ_LDLIBS)
+endef
+$(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_bin_rule,$(t))))
 
 define fuzz_run
-	$(Q)clang $(FUZZ_CFLAGS) -DFUZZ_TARGET=fuzz_$(1) -o $(BUILD)/fuzz/fuzz_$(1) \
-		tests/fuzz/entry.c tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) \
-		$(FUZZ_LIB_$(1))
-	@mkdir -p $(BUILD)/fuzz/new-$(1)
-	$(Q)$(BUILD)/fuzz/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
-		-max_len=$(FUZZ_LEN_$(1)) -artifact_prefix=$(BUILD)/fuzz/$(1)- \
-		$(BUILD)/fuzz/new-$(1) tests/fuzz/corpus/$(1)
-	$(Q)$(BUILD)/fuzz/fuzz_$(1) -merge=1 -max_len=$(FUZZ_LEN_$(1)) \
-		tests/fuzz/corpus/$(1) $(BUILD)/fuzz/new-$(1)
+	@mkdir -p $(FUZZ_DIR)/new-$(1)
+	@echo "  FUZZ    $(1) for $(FUZZ_SECONDS) s"
+	$(Q)$(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
+		-timeout=$(FUZZ_TIMEOUT) -max_len=$(FUZZ_LEN_$(1)) \
+		-artifact_prefix=$(FUZZ_DIR)/$(1)- -print_final_stats=1 \
+		$(FUZZ_DIR)/new-$(1) tests/fuzz/corpus/$(1) \
+		2>$(FUZZ_DIR)/$(1).log || { tail -n 60 $(FUZZ_DIR)/$(1).log; exit 1; }
+	@grep '^Done' $(FUZZ_DIR)/$(1).log | sed 's/^/  $(1): /'
+	$(if $(filter 1,$(FUZZ_MERGE)),$(Q)$(FUZZ_DIR)/fuzz_$(1) -merge=1 \
+		-max_len=$(FUZZ_LEN_$(1)) tests/fuzz/corpus/$(1) \
+		$(FUZZ_DIR)/new-$(1) 2>>$(FUZZ_DIR)/$(1).log)
 
 endef
 
-fuzz: $(PROTO_GEN)
-	@mkdir -p $(BUILD)/fuzz
+fuzz: $(FUZZ_BINS)
 	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t)))
 
 # Rewrites the generated seeds (frame: one per message kind; state_body:
-# a body per rotation phase and broken ones) into the corpora.
-fuzz-seeds: $(PROTO_LIB) $(KEYMGR_LIB)
-	@mkdir -p $(BUILD)/fuzz
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_frame \
-		tests/fuzz/seed_frame.c $(PROTO_LIB) $(LIBPROTOBUF)
-	$(Q)$(BUILD)/fuzz/seed_frame tests/fuzz/corpus/frame
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_state_body \
-		tests/fuzz/seed_state_body.c $(KEYMGR_LIB) $(LIBSODIUM)
-	$(Q)$(BUILD)/fuzz/seed_state_body tests/fuzz/corpus/state_body
+# a body per rotation phase and broken ones; conn: frames whole, cut,
+# refused, over the limits, under slow handshakes, reads and writes) into
+# the corpora.
+# The generators link every library the fuzzers may (fuzz-seeds did not
+# link either when state_body.c came to need common/why.c).
+SEED_LIBS = $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
+fuzz-seeds: $(SEED_LIBS)
+	@mkdir -p $(BUILD)/fuzz tests/fuzz/corpus/conn
+	$(Q)for s in frame state_body conn; do \
+		$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_$$s \
+			tests/fuzz/seed_$$s.c $(SEED_LIBS) $(FUZZ_LDLIBS) && \
+		$(BUILD)/fuzz/seed_$$s tests/fuzz/corpus/$$s || exit 1; \
+	done
 
 analyze: $(PROTO_GEN)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* proto frames: 4-byte big-endian length + Envelope, a wiping allocator. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,42 @@ int frame_header(const uint8_t *buf, size_t len, size_t max, size_t *body_len)
 	return 0;
 }
 
+/*
+ * Field number 0 is invalid in protobuf, but protobuf-c 1.4 takes one
+ * whose tag is written in more than one byte (0x85 0x00) for an unknown
+ * field, and then packs it as 0x05, which it refuses: a message it
+ * accepted would not encode to anything it accepts. Found by fuzz_frame.
+ */
+static bool has_field_zero(const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+
+	for (unsigned i = 0; i < m->n_unknown_fields; i++)
+		if (m->unknown_fields[i].tag == 0)
+			return true;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		ProtobufCMessage *const *sub =
+			(ProtobufCMessage *const *)(base + f->offset);
+		size_t n = 1;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+			continue; /* another member of the oneof */
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *(const size_t *)(base + f->quantifier_offset);
+			sub = *(ProtobufCMessage *const *const *)sub;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (sub[k] && has_field_zero(sub[k]))
+				return true;
+	}
+	return false;
+}
+
 int frame_decode(const uint8_t *body, size_t len, Vxsec__Envelope **out,
 		 char *why, size_t whylen)
 {
@@ -69,6 +106,11 @@ int frame_decode(const uint8_t *body, size_t len, Vxsec__Envelope **out,
 	env = vxsec__envelope__unpack(&wiping, len, body);
 	if (!env) {
 		snprintf(why, whylen, "undecodable protobuf (%zu bytes)", len);
+		return -EBADMSG;
+	}
+	if (has_field_zero(&env->base)) {
+		snprintf(why, whylen, "a field numbered 0 (%zu bytes)", len);
+		frame_free(env);
 		return -EBADMSG;
 	}
 	err = frame_validate(env, why, whylen);

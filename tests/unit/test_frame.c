@@ -257,6 +257,34 @@ static void test_join_request(void **state)
 	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
 }
 
+/*
+ * A field numbered 0 (its tag 0x85 0x00, two bytes) inside a ping:
+ * protobuf-c accepts it and would pack it as 0x05, which it refuses.
+ * An unknown field with a real number (127) is still accepted.
+ */
+static void test_field_zero(void **state)
+{
+	static const uint8_t zero[] = { 0x08, 0x01, 0x8a, 0x01, 0x08,
+					0x08, 0x07, 0x85, 0x00, 0x01,
+					0x02, 0x03, 0x04 };
+	static const uint8_t unknown[] = { 0x08, 0x01, 0x8a, 0x01, 0x05,
+					   0x08, 0x07, 0xf8, 0x07, 0x01 };
+	Vxsec__Envelope *env;
+	char why[FRAME_WHY_MAX] = "";
+
+	(void)state;
+	assert_int_equal(
+		frame_decode(zero, sizeof(zero), &env, why, sizeof(why)),
+		-EBADMSG);
+	assert_non_null(strstr(why, "numbered 0"));
+	assert_null(env);
+	assert_int_equal(
+		frame_decode(unknown, sizeof(unknown), &env, why, sizeof(why)),
+		0);
+	assert_int_equal(env->ping->nonce, 7);
+	frame_free(env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_snapshot_generations),
 		cmocka_unit_test(test_join_request),
+		cmocka_unit_test(test_field_zero),
 	};
 
 	return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
