@@ -51,90 +51,6 @@ static struct rot_config rot_cfg(const struct leader_config *cfg)
 				    .grace_ms = cfg->grace_ms };
 }
 
-/* The CA of a new cluster: its key into x, its certificate to ca.pem. */
-static int new_ca(const struct leader_config *cfg, struct state_extra *x,
-		  uint8_t digest[PKI_DIGEST_LEN], char *why, size_t whylen)
-{
-	EVP_PKEY *key = pki_key_new();
-	X509 *ca = key ? pki_ca_new(key, "vxsec", PKI_CA_DAYS) : NULL;
-	char p[PATH_MAX + 16];
-	int err = -EIO;
-
-	path_of(p, sizeof(p), cfg, "ca.pem");
-	if (ca && (x->ca_key_pem = pki_key_to_pem(key, &x->ca_key_pem_len)) &&
-	    !pki_cert_digest(ca, digest))
-		err = pki_cert_save(p, ca);
-	if (err)
-		snprintf(why, whylen, "cannot create the cluster CA in %s",
-			 cfg->state_dir);
-	X509_free(ca);
-	EVP_PKEY_free(key);
-	return err;
-}
-
-/* The join token of a new cluster, as text. */
-static int token_of(const uint8_t digest[PKI_DIGEST_LEN],
-		    const struct state_extra *x, char *out, size_t len)
-{
-	struct join_token t;
-	int err;
-
-	memcpy(t.ca_digest, digest, sizeof(t.ca_digest));
-	memcpy(t.secret, x->token_secret, sizeof(t.secret));
-	err = token_format(&t, out, len);
-	token_wipe(&t);
-	return err;
-}
-
-int leader_init_state(const struct leader_config *cfg, char *token_text,
-		      size_t token_len, char *unlock_text, size_t unlock_len,
-		      char *why, size_t whylen)
-{
-	uint8_t digest[PKI_DIGEST_LEN];
-	struct state_extra x = { 0 };
-	struct cluster c;
-	uint8_t *key = sodium_malloc(STATE_KEY_LEN);
-	char p[PATH_MAX + 16];
-	struct stat st;
-	int err;
-
-	path_of(p, sizeof(p), cfg, STATE_FILE);
-	if (!key ||
-	    cluster_init(&c, &(struct rot_config){ 0 }, master_random, NULL)) {
-		sodium_free(key);
-		snprintf(why, whylen, "out of memory");
-		return -ENOMEM;
-	}
-	if (mkdir(cfg->state_dir, 0700) && errno != EEXIST) {
-		err = -errno;
-		snprintf(why, whylen, "cannot create %s: %s", cfg->state_dir,
-			 strerror(errno));
-	} else if (stat(p, &st) == 0) {
-		err = -EEXIST;
-		snprintf(why, whylen, "%s already holds a cluster state",
-			 cfg->state_dir);
-	} else {
-		randombytes_buf(x.token_secret, sizeof(x.token_secret));
-		err = new_ca(cfg, &x, digest, why, whylen);
-	}
-	if (!err && token_text)
-		err = token_of(digest, &x, token_text, token_len);
-	if (!err && cfg->autolock) {
-		randombytes_buf(key, STATE_KEY_LEN);
-		err = state_unlock_format(key, unlock_text, unlock_len);
-	} else if (!err) {
-		err = state_key_create(cfg->state_dir, key);
-	}
-	if (!err && (err = state_save(cfg->state_dir, key, cfg->autolock, c.reg,
-				      &c.rot, &x)))
-		snprintf(why, whylen, "cannot write the state in %s: %s",
-			 cfg->state_dir, strerror(-err));
-	state_extra_wipe(&x);
-	cluster_cleanup(&c);
-	sodium_free(key);
-	return err;
-}
-
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -150,7 +66,16 @@ static int load_pki(struct leader *l, char *why, size_t whylen)
 	int err = -EIO;
 
 	path_of(p, sizeof(p), &l->cfg, "ca.pem");
+	errno = 0;
 	l->ca = pki_cert_load(p);
+	if (!l->ca && errno == ESPIPE) {
+		snprintf(why, whylen,
+			 "%s is not a regular file (a FIFO, device or "
+			 "directory): move it away and put the CA "
+			 "certificate back",
+			 p);
+		return -ESPIPE;
+	}
 	l->ca_key =
 		pki_key_from_pem(l->extra.ca_key_pem, l->extra.ca_key_pem_len);
 	if (!l->ca || !l->ca_key ||
@@ -214,9 +139,11 @@ static int open_state(struct leader *l, const uint8_t *unlock_key, char *why,
 		      size_t whylen)
 {
 	struct rot_config rc = rot_cfg(&l->cfg);
-	char w[256];
-	int err;
+	char w[512];
+	int err = leader_clean_temp(&l->cfg, why, whylen);
 
+	if (err)
+		return err;
 	if (cluster_init(&l->cl, &rc, master_random, NULL))
 		return -ENOMEM;
 	err = state_load(l->cfg.state_dir, unlock_key, l->state_key, l->cl.reg,

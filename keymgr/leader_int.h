@@ -142,6 +142,10 @@ void session_refuse_quiet(struct client *cl, int code, const char *why);
 /* conn_ops.drained: flow control lets the next frames go. */
 void session_on_drained(struct conn *c, void *arg);
 
+/* leader_init.c: wipes what a crash left in the state directory. */
+int leader_clean_temp(const struct leader_config *cfg, char *why,
+		      size_t whylen);
+
 /* admin.c */
 int admin_handle(void *arg, int argc, char **argv, struct ctl_reply *r);
 
