@@ -23,6 +23,7 @@
 
 #define TICK_MS 100
 #define SAVE_MIN_MS 20
+#define SAVE_RETRY_MS 1000
 
 uint64_t leader_now_ms(void)
 {
@@ -51,7 +52,7 @@ static struct rot_config rot_cfg(const struct leader_config *cfg)
 				    .grace_ms = cfg->grace_ms };
 }
 
-static uint64_t mono_ms(void)
+uint64_t leader_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -131,7 +132,7 @@ int leader_server_cert(struct leader *l)
 	X509_free(l->cert);
 	EVP_PKEY_free(l->key);
 	l->tls = t, l->cert = cert, l->key = key;
-	l->cert_renew_ms = mono_ms() + cert_renew_after(l);
+	l->cert_renew_ms = leader_mono_ms() + cert_renew_after(l);
 	return 0;
 }
 
@@ -192,23 +193,32 @@ static int admission(struct leader *l, char *why, size_t whylen)
 	return 0;
 }
 
-static int write_listen_file(struct leader *l)
+/* The address we listen on, for tools and tests: a state-dir write. */
+static int write_listen_file(struct leader *l, char *why, size_t whylen)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	char text[sizeof(l->cfg.listen_text) + 2], p[PATH_MAX + 16];
+
+	int err;
 
 	if (getsockname(l->lfd, (struct sockaddr *)&ss, &len))
 		return -errno;
 	addr_format(&ss, l->cfg.listen_text, sizeof(l->cfg.listen_text));
 	snprintf(text, sizeof(text), "%s\n", l->cfg.listen_text);
 	path_of(p, sizeof(p), &l->cfg, "listen");
-	return atomic_write(p, text, strlen(text), 0644);
+	err = atomic_write(p, text, strlen(text), 0644);
+	if (err)
+		snprintf(why, whylen,
+			 "cannot write %s: %s (the state directory must be "
+			 "writable, with room for the state)",
+			 p, strerror(-err));
+	return err;
 }
 
 static int listen_on(struct leader *l, char *why, size_t whylen)
 {
-	int one = 1;
+	int one = 1, err;
 
 	l->lfd = socket(l->cfg.listen.ss_family,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -216,31 +226,43 @@ static int listen_on(struct leader *l, char *why, size_t whylen)
 	    setsockopt(l->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(l->lfd, (struct sockaddr *)&l->cfg.listen,
 		 l->cfg.listen_len) ||
-	    listen(l->lfd, 4096) || write_listen_file(l) ||
+	    listen(l->lfd, 4096) ||
 	    loop_add_fd(l->loop, l->lfd, EPOLLIN, session_accept, l)) {
+		err = -errno;
 		snprintf(why, whylen, "cannot listen on %s: %s",
-			 l->cfg.listen_text, strerror(errno));
-		return -errno;
+			 l->cfg.listen_text, strerror(-err));
+		return err;
 	}
-	return 0;
+	return write_listen_file(l, why, whylen);
 }
 
 int leader_persist(struct leader *l)
 {
 	int err = state_save(l->cfg.state_dir, l->state_key, l->autolock,
 			     l->cl.reg, &l->cl.rot, &l->extra);
+	uint64_t held;
 
 	if (err) {
-		if (!l->save_failed)
-			log_err("cannot save the state in %s: %s; nothing "
-				"new is sent until it can",
+		if (!l->save_failed || err != l->save_err)
+			log_err("cannot save the state in %s: %s; holding "
+				"still (no rotation, no join answered, no "
+				"removal) and retrying each second",
 				l->cfg.state_dir, strerror(-err));
+		if (!l->save_failed)
+			l->unsaved_ms = leader_mono_ms();
 		l->save_failed = true;
+		l->save_err = err;
 		return err;
 	}
-	if (l->save_failed)
-		log_info("state saved again in %s", l->cfg.state_dir);
+	if (l->save_failed) {
+		/* Nothing left meanwhile: the phase's deadline waited too. */
+		held = leader_mono_ms() - l->unsaved_ms;
+		rot_hold(&l->cl.rot, held);
+		log_info("state saved again in %s after %llu s: resuming",
+			 l->cfg.state_dir, (unsigned long long)held / 1000);
+	}
 	l->save_failed = false;
+	l->save_err = 0;
 	l->persisted = cluster_revision(&l->cl);
 	l->dirty = false;
 	return 0;
@@ -308,45 +330,67 @@ static void run_step(struct leader *l)
 		on_action(l, &l->acts[i], now);
 }
 
-/*
- * Persist, then release what waited for it, then send. Saves are at
- * least SAVE_MIN_MS, and four times the last save's duration, apart: in a
- * storm of joins one save (and one write to each agent) carries every
- * change of that time, and the loop spends most of its time serving.
- */
-static void round_(struct leader *l)
+static void renew_own_cert(struct leader *l, uint64_t now)
 {
-	uint64_t now = mono_ms();
+	uint64_t retry;
 
+	if (now < l->cert_renew_ms)
+		return;
+	if (leader_server_cert(l))
+		log_err("cannot renew the leader's own certificate; retrying "
+			"in an hour (or a quarter of its life)");
+	else
+		log_info("the leader's own certificate was renewed");
 	if (now >= l->cert_renew_ms) {
-		if (leader_server_cert(l))
-			log_err("cannot renew the leader's own certificate; "
-				"retrying in an hour (or a quarter of its "
-				"life)");
-		else
-			log_info("the leader's own certificate was renewed");
-		if (now >= l->cert_renew_ms) {
-			uint64_t retry = cert_renew_after(l) / 2;
-
-			l->cert_renew_ms =
-				now + (retry < 3600000ull ? retry : 3600000ull);
-		}
+		retry = cert_renew_after(l) / 2;
+		l->cert_renew_ms =
+			now + (retry < 3600000ull ? retry : 3600000ull);
 	}
-	run_step(l);
-	if (cluster_revision(&l->cl) > l->persisted || l->dirty) {
-		if (now >= l->saved_ms + l->save_gap_ms) {
-			leader_persist(l);
-			l->saved_ms = mono_ms();
-			/* fsync blocks the loop: at most a fifth of its time. */
-			l->save_gap_ms = 4 * (l->saved_ms - now);
-			if (l->save_gap_ms < SAVE_MIN_MS)
-				l->save_gap_ms = SAVE_MIN_MS;
-		} else if (!l->kicked) {
+}
+
+/*
+ * Saves what is not on disk, at most every save_gap_ms: at least
+ * SAVE_MIN_MS, and four times the last save's duration, apart. In a storm
+ * of joins one save (and one write to each agent) carries every change
+ * of that time, and the loop spends most of its time serving. While
+ * saves fail: one try a second, whatever changed.
+ */
+static void save_due(struct leader *l, uint64_t now)
+{
+	if (cluster_revision(&l->cl) <= l->persisted && !l->dirty &&
+	    !l->save_failed)
+		return;
+	if (now < l->saved_ms + l->save_gap_ms) {
+		if (!l->kicked) {
 			l->kicked = true;
 			loop_timer_arm(l->kick,
 				       l->saved_ms + l->save_gap_ms - now, 0);
 		}
+		return;
 	}
+	leader_persist(l);
+	l->saved_ms = leader_mono_ms();
+	/* fsync blocks the loop: at most a fifth of its time. */
+	l->save_gap_ms = 4 * (l->saved_ms - now);
+	if (l->save_gap_ms < SAVE_MIN_MS)
+		l->save_gap_ms = SAVE_MIN_MS;
+	if (l->save_failed)
+		l->save_gap_ms = SAVE_RETRY_MS;
+}
+
+/*
+ * Persist, then release what waited for it, then send. While the state
+ * cannot be saved the rotation stands still: a phase would start that
+ * nobody is sent, and its deadline would drop every agent.
+ */
+static void round_(struct leader *l)
+{
+	uint64_t now = leader_mono_ms();
+
+	renew_own_cert(l, now);
+	if (!l->save_failed)
+		run_step(l);
+	save_due(l, now);
 	session_release_replies(l);
 	session_pump_all(l);
 }

@@ -67,9 +67,11 @@ struct leader {
 	struct ctl_server *ctl;
 	struct loop_timer *tick, *kick;
 	bool kicked;
-	uint64_t persisted; /* the revision on disk */
-	bool dirty;	    /* something else to save (token) */
-	bool save_failed;
+	uint64_t persisted;   /* the revision on disk */
+	bool dirty;	      /* something else to save (token) */
+	bool save_failed;     /* holding still until a save succeeds */
+	int save_err;	      /* -errno of the last failed save */
+	uint64_t unsaved_ms;  /* CLOCK_MONOTONIC of the first failed one */
 	uint64_t saved_ms;    /* CLOCK_MONOTONIC of the last save */
 	uint64_t save_gap_ms; /* until the next save may start */
 	struct client *clients;
@@ -97,8 +99,14 @@ struct leader {
 uint64_t leader_now_ms(void);
 /* Runs the persist/step/pump round soon (after this loop round). */
 void leader_kick(struct leader *l);
-/* Saves the state now; 0 or -errno (logged). */
+/*
+ * Saves the state now; 0 or -errno (logged once). While saves fail the
+ * leader holds still (save_failed): no rotation step, no join answered,
+ * no removal; it retries each second and resumes when one succeeds.
+ */
 int leader_persist(struct leader *l);
+/* mono_ms() */
+uint64_t leader_mono_ms(void);
 int leader_token_text(struct leader *l, char *out, size_t len);
 int leader_token_rotate(struct leader *l);
 int leader_unlock_rotate(struct leader *l, char *text, size_t len, char *why,

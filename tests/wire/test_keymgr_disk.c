@@ -49,6 +49,20 @@ static char *spath(const char *name)
 	return p[k];
 }
 
+static bool wait_status(const char *cmd, const char *needle, int secs)
+{
+	char out[8192];
+
+	for (int i = 0; i < secs * 10; i++) {
+		if (run_cmd(out, sizeof(out), KM " -s %s %s", sock, cmd) == 0 &&
+		    strstr(out, needle))
+			return true;
+		usleep(100000);
+	}
+	print_message("%s never held \"%s\"\n", cmd, needle);
+	return false;
+}
+
 /*
  * Starts the leader on sdir: 0, or its exit code if it exits within
  * secs. If it neither exits nor listens by then: -1 (it is left running
@@ -87,6 +101,16 @@ static int start_leader(const char *extra, int secs)
 		run_cmd(out, sizeof(out), KM " -s %s token show", sock), 0);
 	snprintf(token, sizeof(token), "%.*s", (int)strcspn(out, "\n"), out);
 	return 0;
+}
+
+static void start_agents(const char *args, const char *log)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec " FA " --leader %s --token %s --hold %s >%s/%s 2>&1",
+		 listen_at, token, args, dir, log);
+	agents = spawn(cmd);
 }
 
 static void read_file(const char *p, char *buf, size_t len)
@@ -216,13 +240,178 @@ static void test_temp_files_removed(void **state)
 			     "removed 2 temporary files a crash left"));
 }
 
+/* ---- a full disk ---- */
+
+/*
+ * The state directory on a tmpfs of its own, in this test's mount
+ * namespace (main): nothing stays mounted if the test dies. The leader's
+ * state is a few KiB; fill() takes every page left, unfill() gives them
+ * back.
+ */
+static bool small_disk(void)
+{
+	if (!can_mount) {
+		print_message("SKIP: a full disk needs root and a mount "
+			      "namespace (unshare CLONE_NEWNS) for its "
+			      "tmpfs\n");
+		return false;
+	}
+	assert_int_equal(mkdir(path("disk"), 0700), 0);
+	assert_int_equal(mount("vxsec-disk", path("disk"), "tmpfs", 0,
+			       "size=1m,mode=0700"),
+			 0);
+	mounted = true;
+	snprintf(sdir, sizeof(sdir), "%s/disk/state", dir);
+	return true;
+}
+
+static void fill(void)
+{
+	char out[512];
+
+	run_cmd(out, sizeof(out), "dd if=/dev/zero of=%s bs=4k",
+		path("disk/filler"));
+	assert_non_null(strstr(out, "No space left on device"));
+}
+
+static void unfill(void)
+{
+	assert_int_equal(unlink(path("disk/filler")), 0);
+}
+
+/*
+ * Rotations fall due while nothing can be saved: the leader holds still
+ * (says so in status and metrics), drops nobody, and rotates once it can
+ * save. Before, the rotation ran in memory, nothing of it was sent, and
+ * every agent was dropped at the ack deadline.
+ */
+static void test_full_disk_holds_rotation(void **state)
+{
+	char out[8192];
+
+	(void)state;
+	if (!small_disk())
+		skip();
+	assert_int_equal(
+		start_leader("--rotate-interval 2s --ack-deadline 1s", 10), 0);
+	start_agents("-n 2 --verify", "agents.log");
+	assert_true(wait_file(path("agents.log"), "holding:", 60));
+	fill();
+	assert_true(wait_status("status --json", "\"state_saved\":false", 10));
+	sleep(4); /* two intervals and a deadline, at least */
+	assert_false(file_has(path("leader.log"), "no acknowledgement"));
+	assert_true(wait_status("status --json", "\"connected\":2", 1));
+	assert_true(wait_status("status", "NOT SAVED", 1));
+	assert_true(wait_status("status", "holding", 1));
+	assert_true(wait_status("metrics", "vxsec_keymgr_state_saved 0", 1));
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s status --json", sock), 0);
+	assert_non_null(strstr(out, "\"save_error\":\"No space left"));
+	unfill();
+	assert_true(wait_status("status --json", "\"state_saved\":true", 10));
+	assert_true(wait_status("status --json", "\"completed\":3", 20));
+	assert_true(wait_status("metrics", "vxsec_keymgr_state_saved 1", 1));
+	assert_false(file_has(path("leader.log"), "no acknowledgement"));
+	assert_true(wait_status("status --json", "\"connected\":2", 1));
+	assert_true(file_has(path("leader.log"), "state saved again"));
+}
+
+/*
+ * remove under a full disk: refused, the node stays a member and its
+ * agent hears nothing. Before, the agent was told it was removed (and
+ * deleted its keys) while the removal was in memory only.
+ */
+static void test_full_disk_remove(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	if (!small_disk())
+		skip();
+	assert_int_equal(start_leader("", 10), 0);
+	start_agents("-n 3", "agents.log");
+	assert_true(wait_file(path("agents.log"), "holding:", 60));
+	assert_true(wait_status("status --json", "\"connected\":3", 10));
+	fill();
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s remove node-00002", sock),
+		1);
+	assert_non_null(strstr(out, "cannot save"));
+	assert_non_null(strstr(out, "not removed"));
+	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s rotate", sock),
+			 1);
+	assert_non_null(strstr(out, "cannot save"));
+	sleep(1);
+	assert_false(file_has(path("agents.log"), "removed"));
+	assert_true(wait_status("status --json",
+				"\"members\":3,\"connected\":3", 1));
+	unfill();
+	assert_true(wait_status("status --json", "\"state_saved\":true", 10));
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s remove node-00002", sock),
+		0);
+	assert_true(wait_file(path("agents.log"), "node-00002: removed", 10));
+	assert_true(wait_status("status --json", "\"members\":2", 10));
+}
+
+/*
+ * A join whose answer could not be saved, then given up by its agent,
+ * must not make the id "already a member"; one while the leader cannot
+ * save is refused with that reason. Both join once the disk has room.
+ */
+static void test_full_disk_join(void **state)
+{
+	char out[8192];
+
+	(void)state;
+	if (!small_disk())
+		skip();
+	assert_int_equal(start_leader("", 10), 0);
+	assert_true(wait_status("status --json", "\"state_saved\":true", 10));
+	fill();
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 1 --timeout 3",
+				 listen_at, token),
+			 1);
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 1 --first 2 "
+				    "--timeout 10",
+				 listen_at, token),
+			 1);
+	assert_non_null(strstr(out, "cannot save its state"));
+	unfill();
+	assert_true(wait_status("status --json", "\"state_saved\":true", 10));
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 2 --timeout 20",
+				 listen_at, token),
+			 0);
+	assert_null(strstr(out, "already a member"));
+}
+
+/* A full disk at start is named as such, not as a listening problem. */
+static void test_full_disk_at_start(void **state)
+{
+	(void)state;
+	if (!small_disk())
+		skip();
+	assert_int_equal(start_leader("", 10), 0);
+	stop(&leader, SIGTERM);
+	unlink(spath("listen")); /* its page would make room for the next */
+	fill();
+	assert_int_equal(start_leader("", 10), 1);
+	assert_true(file_has(path("leader.log"), "listen: No space left"));
+	assert_false(file_has(path("leader.log"), "cannot listen on"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_missing_state_refused), T(test_fifo_state_refused),
 		T(test_fifo_key_refused),      T(test_fifo_ca_refused),
-		T(test_temp_files_removed),
+		T(test_temp_files_removed),    T(test_full_disk_holds_rotation),
+		T(test_full_disk_remove),      T(test_full_disk_join),
+		T(test_full_disk_at_start),
 #undef T
 	};
 	char self[512], p[600];
