@@ -67,11 +67,13 @@ struct leader {
 	struct ctl_server *ctl;
 	struct loop_timer *tick, *kick;
 	bool kicked;
-	uint64_t persisted;   /* the revision on disk */
-	bool dirty;	      /* something else to save (token) */
-	bool save_failed;     /* holding still until a save succeeds */
-	int save_err;	      /* -errno of the last failed save */
-	uint64_t unsaved_ms;  /* CLOCK_MONOTONIC of the first failed one */
+	uint64_t persisted; /* the revision on disk */
+	bool dirty;	    /* something else to save (token) */
+	bool save_failed;
+	/* Holding still: the last failed save's -errno, and since when
+	 * (CLOCK_MONOTONIC) saves fail. */
+	int save_err;
+	uint64_t unsaved_ms;
 	uint64_t saved_ms;    /* CLOCK_MONOTONIC of the last save */
 	uint64_t save_gap_ms; /* until the next save may start */
 	struct client *clients;
