@@ -109,6 +109,7 @@ WIRESRV := $(BUILD)/tests/wiresrv
 WIRECLI := $(BUILD)/tests/wirecli
 WIREFLOOD := $(BUILD)/tests/wireflood
 WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
+	$(BUILD)/tests/test_keymgr_disk \
 	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
 	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile
 FAKEAGENTS := $(BUILD)/tests/fakeagents
@@ -323,7 +324,8 @@ $(BUILD)/tests/wire%: $(BUILD)/tests/tools/wire%.o $(PROTO_LIB) $(COMMON_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
 
-$(BUILD)/tests/test_keymgr: $(BUILD)/tests/wire/test_keymgr.o | $(KEYMGR_BIN) \
+$(BUILD)/tests/test_keymgr $(BUILD)/tests/test_keymgr_disk: \
+		$(BUILD)/tests/%: $(BUILD)/tests/wire/%.o | $(KEYMGR_BIN) \
 		$(FAKEAGENTS) $(WIRECLI)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)

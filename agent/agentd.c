@@ -18,6 +18,7 @@
 
 #include "agentd_int.h"
 #include "overlay.h"
+#include "common/atomic.h"
 #include "common/log.h"
 #include "common/token.h"
 #include "common/why.h"
@@ -420,6 +421,14 @@ static int setup(struct agent *a, char *why, size_t whylen)
 	if (mkdir(a->cfg.state_dir, 0700) && errno != EEXIST)
 		return why_fail(why, whylen, -errno, "state_dir %s: %s",
 				a->cfg.state_dir, strerror(errno));
+	err = atomic_clean(a->cfg.state_dir); /* a crash's temp files */
+	if (err < 0)
+		return why_fail(why, whylen, err,
+				"cannot remove temporary files in %s: %s",
+				a->cfg.state_dir, strerror(-err));
+	if (err)
+		log_info("removed %d temporary files a crash left in %s", err,
+			 a->cfg.state_dir);
 	if (read_boot_id(a->cfg.boot_id_file, a->boot_id))
 		return why_fail(why, whylen, -EINVAL,
 				"cannot read a boot id from %s",

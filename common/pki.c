@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Cluster PKI with OpenSSL 3: CA, node keys, CSRs, node certificates. */
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -8,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "atomic.h"
 #include "pki.h"
@@ -350,9 +353,29 @@ int pki_cert_save(const char *path, X509 *cert)
 	return save_pem(path, NULL, cert);
 }
 
+/* A regular file (a FIFO would block the open or the read): errno ESPIPE. */
+static FILE *open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = ESPIPE;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 EVP_PKEY *pki_key_load(const char *path)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = open_regular(path);
 	EVP_PKEY *key;
 
 	if (!f)
@@ -364,7 +387,7 @@ EVP_PKEY *pki_key_load(const char *path)
 
 X509 *pki_cert_load(const char *path)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = open_regular(path);
 	X509 *x;
 
 	if (!f)

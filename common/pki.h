@@ -79,7 +79,11 @@ X509_REQ *pki_csr_from_der(const uint8_t *der, size_t len);
 char *pki_key_to_pem(EVP_PKEY *key, size_t *len);
 EVP_PKEY *pki_key_from_pem(const char *pem, size_t len);
 
-/* PEM files; keys are written with mode 0600, atomically (temp + rename). */
+/*
+ * PEM files; keys are written with mode 0600, atomically (temp + rename).
+ * Loads read regular files only: NULL with errno ESPIPE for a FIFO, a
+ * device or a directory (a FIFO would block the caller for ever).
+ */
 int pki_key_save(const char *path, EVP_PKEY *key);
 EVP_PKEY *pki_key_load(const char *path);
 int pki_cert_save(const char *path, X509 *cert);

@@ -66,6 +66,12 @@ static long long next_rotation_s(const struct leader *l)
 	return r->next_due > now ? (long long)((r->next_due - now) / 1000) : 0;
 }
 
+/* How long the state has not been saved (0: it is). */
+static uint64_t unsaved_s(const struct leader *l)
+{
+	return l->save_failed ? (leader_mono_ms() - l->unsaved_ms) / 1000 : 0;
+}
+
 static void status_json(struct leader *l, struct ctl_reply *r)
 {
 	const struct rotation *rot = &l->cl.rot;
@@ -92,9 +98,16 @@ static void status_json(struct leader *l, struct ctl_reply *r)
 	ctl_reply_printf(r, "\"completed\":%llu,\"last_duration_ms\":%llu},",
 			 (unsigned long long)l->rotations,
 			 (unsigned long long)l->last_rotation_ms);
-	ctl_reply_printf(r, "\"autolock\":%s,\"state_saved\":%s,\"listen\":",
+	ctl_reply_printf(r, "\"autolock\":%s,\"state_saved\":%s,",
 			 l->autolock ? "true" : "false",
 			 l->save_failed ? "false" : "true");
+	ctl_reply_printf(r, "\"unsaved_s\":%llu,\"save_error\":",
+			 (unsigned long long)unsaved_s(l));
+	if (l->save_failed)
+		ctl_json_string(r, strerror(-l->save_err));
+	else
+		ctl_reply_printf(r, "null");
+	ctl_reply_printf(r, ",\"listen\":");
 	ctl_json_string(r, l->cfg.listen_text);
 	ctl_reply_printf(r, ",\"uptime_s\":%llu}\n",
 			 (unsigned long long)(leader_now_ms() - l->started_ms) /
@@ -112,6 +125,13 @@ static void status_text(struct leader *l, struct ctl_reply *r)
 	ctl_reply_printf(r, "revision:    %llu%s\n",
 			 (unsigned long long)cluster_revision(&l->cl),
 			 l->save_failed ? " (NOT SAVED: see the log)" : "");
+	if (l->save_failed)
+		ctl_reply_printf(r,
+				 "state:       NOT SAVED for %llu s: %s; "
+				 "holding (no rotation, no join answered, no "
+				 "removal) until it can\n",
+				 (unsigned long long)unsaved_s(l),
+				 strerror(-l->save_err));
 	ctl_reply_printf(r, "members:     %zu, %zu connected\n",
 			 registry_count(l->cl.reg), l->n_sessions);
 	ctl_reply_printf(r, "transmit:    generation %u\n", tx ? tx->g : 0);
@@ -155,8 +175,12 @@ static int cmd_metrics(struct leader *l, struct ctl_reply *r)
 	       l->n_sessions);
 	metric(r, "revision", "gauge", "The cluster revision.",
 	       cluster_revision(&l->cl));
-	metric(r, "state_saved", "gauge", "1 if the last state save succeeded.",
+	metric(r, "state_saved", "gauge",
+	       "1 if the last state save succeeded; 0: the leader holds still.",
 	       !l->save_failed);
+	metric(r, "state_unsaved_seconds", "gauge",
+	       "How long saves have failed (0: the state is saved).",
+	       unsaved_s(l));
 	metric(r, "transmit_generation", "gauge", "The committed generation.",
 	       tx ? tx->g : 0);
 	metric(r, "live_generations", "gauge", "Generations installed.",
@@ -284,12 +308,32 @@ static int cmd_token(struct leader *l, int argc, char **argv,
 	return 0;
 }
 
+/* The operator's answer when nothing can be changed: the disk is why. */
+static int cannot_save(struct leader *l, struct ctl_reply *r, const char *what)
+{
+	ctl_reply_printf(r,
+			 "%s: the leader cannot save its state in %s (%s); "
+			 "fix that (vxsec-keymgr status shows when it can "
+			 "save again) and retry\n",
+			 what, l->cfg.state_dir,
+			 strerror(l->save_err ? -l->save_err : EIO));
+	return LEADER_EXIT_FAIL;
+}
+
+/* A request is saved before it is confirmed: it survives a crash. */
 static int cmd_rotate(struct leader *l, struct ctl_reply *r)
 {
 	const struct rotation *rot = &l->cl.rot;
+	bool requested = rot->requested, dirty = l->dirty;
 
+	if (l->save_failed)
+		return cannot_save(l, r, "no rotation requested");
 	rot_request(&l->cl.rot);
-	l->dirty = true; /* a request survives a crash */
+	l->dirty = true;
+	if (leader_persist(l)) {
+		l->cl.rot.requested = requested, l->dirty = dirty;
+		return cannot_save(l, r, "no rotation requested");
+	}
 	leader_kick(l);
 	log_info("rotation requested by the operator");
 	if (rot->phase == ROT_IDLE)
@@ -307,9 +351,16 @@ static int cmd_rotate(struct leader *l, struct ctl_reply *r)
 	return 0;
 }
 
+/*
+ * Saved, then announced: an agent told it was removed deletes its keys
+ * and exits, so a removal that a crash could take back must never reach
+ * it. One that cannot be saved is taken back at once.
+ */
 static int cmd_remove(struct leader *l, int argc, char **argv,
 		      struct ctl_reply *r)
 {
+	struct cluster_undo u;
+	char what[REGISTRY_ID_MAX + 32];
 	struct node *n;
 	int err;
 
@@ -317,7 +368,11 @@ static int cmd_remove(struct leader *l, int argc, char **argv,
 		ctl_reply_printf(r, "usage: remove NODE\n");
 		return LEADER_EXIT_USAGE;
 	}
+	snprintf(what, sizeof(what), "%.64s not removed", argv[1]);
+	if (l->save_failed)
+		return cannot_save(l, r, what);
 	n = registry_find(l->cl.reg, argv[1]);
+	cluster_undo_mark(&l->cl, argv[1], &u);
 	err = cluster_remove(&l->cl, argv[1]);
 	if (err) {
 		ctl_reply_printf(r, "%s: %s\n", argv[1],
@@ -325,17 +380,20 @@ static int cmd_remove(struct leader *l, int argc, char **argv,
 					       : "not a member");
 		return LEADER_EXIT_FAIL;
 	}
+	if (leader_persist(l)) {
+		cluster_undo(&l->cl, &u);
+		return cannot_save(l, r, what);
+	}
 	session_drop(l, n->index, WERR_REMOVED,
 		     "this node was removed from the cluster");
-	err = leader_persist(l);
 	log_info("%s (index %u) removed by the operator; a rotation follows",
 		 argv[1], n->index);
 	leader_kick(l);
 	ctl_reply_printf(r,
-			 "%s removed%s; its peers delete its SAs and a "
+			 "%s removed; its peers delete its SAs and a "
 			 "rotation follows\n",
-			 argv[1], err ? " (NOT SAVED yet: see the log)" : "");
-	return err ? LEADER_EXIT_FAIL : 0;
+			 argv[1]);
+	return 0;
 }
 
 static int cmd_unlock(struct leader *l, int argc, char **argv,

@@ -2,6 +2,7 @@
 /* keymgr cluster: every change to members or generations bumps the revision once and is logged. */
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,19 +124,47 @@ const struct node *cluster_addr_owner(struct cluster *c, const char *id,
 	return NULL;
 }
 
+/* The record of a join never answered, for a new join of its id. */
+static int rejoin(struct cluster *c, struct node *n,
+		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
+		  const struct node_addr *addrs, size_t n_addrs,
+		  struct node **out)
+{
+	int err = registry_lost_state(c->reg, n->id); /* a new incarnation */
+
+	if (err)
+		return err;
+	n->unanswered = false;
+	memcpy(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN);
+	set_addrs(n, addrs, n_addrs);
+	bump(c, CHG_PEER_UPDATED, n->index);
+	if (out)
+		*out = n;
+	return 0;
+}
+
+void cluster_join_abandoned(struct cluster *c, const char *id)
+{
+	struct node *n = registry_find(c->reg, id);
+
+	if (n && n->state != NODE_REMOVED)
+		n->unanswered = true;
+}
+
 int cluster_join(struct cluster *c, const char *id,
 		 const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		 const struct node_addr *addrs, size_t n_addrs,
 		 struct node **out)
 {
-	struct node *n;
+	struct node *n = registry_find(c->reg, id);
 	int err;
 
 	if (!addrs_ok(addrs, n_addrs))
 		return -EINVAL;
-	if (!registry_find(c->reg, id) &&
-	    cluster_addr_owner(c, id, addrs, n_addrs))
+	if ((!n || n->unanswered) && cluster_addr_owner(c, id, addrs, n_addrs))
 		return -EADDRINUSE;
+	if (n && n->unanswered && n->state != NODE_REMOVED)
+		return rejoin(c, n, boot_id, addrs, n_addrs, out);
 	err = registry_join(c->reg, id, boot_id, &n);
 	if (err == -EEXIST && out)
 		*out = registry_find(c->reg, id);
@@ -196,10 +225,41 @@ int cluster_remove(struct cluster *c, const char *id)
 
 	if (err)
 		return err;
+	n->unanswered = false;
 	rot_node_gone(&c->rot, n->index);
 	bump(c, CHG_PEER_REMOVED, n->index);
 	rot_request(&c->rot);
 	return 0;
+}
+
+void cluster_undo_mark(const struct cluster *c, const char *id,
+		       struct cluster_undo *u)
+{
+	const struct node *n = registry_find(c->reg, id);
+
+	memset(u, 0, sizeof(*u));
+	snprintf(u->id, sizeof(u->id), "%s", id);
+	u->revision = c->rot.revision;
+	u->log_len = c->log_len;
+	u->slot = c->log[u->revision % CLUSTER_LOG_MAX];
+	u->requested = c->rot.requested;
+	u->state = n ? n->state : NODE_REMOVED;
+	for (size_t i = 0; n && i < c->rot.n_pending; i++)
+		u->pending |= c->rot.pending[i] == n->index;
+}
+
+void cluster_undo(struct cluster *c, const struct cluster_undo *u)
+{
+	struct node *n = registry_find(c->reg, u->id);
+
+	if (!n || registry_unremove(c->reg, u->id, u->state))
+		return; /* it was not removed: nothing to take back */
+	c->rot.revision = u->revision;
+	c->log[u->revision % CLUSTER_LOG_MAX] = u->slot;
+	c->log_len = u->log_len;
+	c->rot.requested = u->requested;
+	if (u->pending)
+		rot_expect(&c->rot, n->index);
 }
 
 void cluster_ack(struct cluster *c, uint32_t index, uint64_t revision)

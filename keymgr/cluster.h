@@ -50,7 +50,9 @@ void cluster_cleanup(struct cluster *c);
  * A node joins with a token: a new member (-EEXIST if it is one already:
  * it keeps its index), -EPERM if its id was removed, -EADDRINUSE if
  * another member announces one of its addresses, -EINVAL for bad input.
- * Its addresses are set; peers learn of it by a change.
+ * Its addresses are set; peers learn of it by a change. A member whose
+ * join was abandoned unanswered (cluster_join_abandoned) is taken over
+ * instead: same index, a new incarnation, 0.
  */
 int cluster_join(struct cluster *c, const char *id,
 		 const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
@@ -79,6 +81,14 @@ const struct node *cluster_addr_owner(struct cluster *c, const char *id,
 				      const struct node_addr *addrs,
 				      size_t n_addrs);
 
+/*
+ * The answer to id's join will never leave (its joiner went away before
+ * the join was on disk): the id is not "already a member" to its next
+ * join, which gets the record (the leader marks only joins whose held
+ * answer it dropped: a member with a certificate is never taken over).
+ */
+void cluster_join_abandoned(struct cluster *c, const char *id);
+
 /* A member disconnected: nobody waits for its acks any more. */
 void cluster_disconnect(struct cluster *c, const char *id);
 
@@ -87,6 +97,26 @@ void cluster_disconnect(struct cluster *c, const char *id);
  * knew the current keys), its id and index are never reused.
  */
 int cluster_remove(struct cluster *c, const char *id);
+
+/*
+ * A removal that cannot be saved is taken back, for nothing of it may be
+ * announced before it is on disk: cluster_undo_mark() just before
+ * cluster_remove(), cluster_undo() right after (nothing else between)
+ * restores the revision, the change log, the request, the node's state
+ * and the ack the phase waited for from it.
+ */
+struct cluster_undo {
+	char id[REGISTRY_ID_MAX + 1];
+	uint64_t revision;
+	size_t log_len;
+	struct change slot; /* the log entry the removal overwrites */
+	bool requested;
+	enum node_state state;
+	bool pending;
+};
+void cluster_undo_mark(const struct cluster *c, const char *id,
+		       struct cluster_undo *u);
+void cluster_undo(struct cluster *c, const struct cluster_undo *u);
 
 /* A member's kernel holds revision. */
 void cluster_ack(struct cluster *c, uint32_t index, uint64_t revision);

@@ -23,6 +23,7 @@
 
 #define TICK_MS 100
 #define SAVE_MIN_MS 20
+#define SAVE_RETRY_MS 1000
 
 uint64_t leader_now_ms(void)
 {
@@ -51,91 +52,7 @@ static struct rot_config rot_cfg(const struct leader_config *cfg)
 				    .grace_ms = cfg->grace_ms };
 }
 
-/* The CA of a new cluster: its key into x, its certificate to ca.pem. */
-static int new_ca(const struct leader_config *cfg, struct state_extra *x,
-		  uint8_t digest[PKI_DIGEST_LEN], char *why, size_t whylen)
-{
-	EVP_PKEY *key = pki_key_new();
-	X509 *ca = key ? pki_ca_new(key, "vxsec", PKI_CA_DAYS) : NULL;
-	char p[PATH_MAX + 16];
-	int err = -EIO;
-
-	path_of(p, sizeof(p), cfg, "ca.pem");
-	if (ca && (x->ca_key_pem = pki_key_to_pem(key, &x->ca_key_pem_len)) &&
-	    !pki_cert_digest(ca, digest))
-		err = pki_cert_save(p, ca);
-	if (err)
-		snprintf(why, whylen, "cannot create the cluster CA in %s",
-			 cfg->state_dir);
-	X509_free(ca);
-	EVP_PKEY_free(key);
-	return err;
-}
-
-/* The join token of a new cluster, as text. */
-static int token_of(const uint8_t digest[PKI_DIGEST_LEN],
-		    const struct state_extra *x, char *out, size_t len)
-{
-	struct join_token t;
-	int err;
-
-	memcpy(t.ca_digest, digest, sizeof(t.ca_digest));
-	memcpy(t.secret, x->token_secret, sizeof(t.secret));
-	err = token_format(&t, out, len);
-	token_wipe(&t);
-	return err;
-}
-
-int leader_init_state(const struct leader_config *cfg, char *token_text,
-		      size_t token_len, char *unlock_text, size_t unlock_len,
-		      char *why, size_t whylen)
-{
-	uint8_t digest[PKI_DIGEST_LEN];
-	struct state_extra x = { 0 };
-	struct cluster c;
-	uint8_t *key = sodium_malloc(STATE_KEY_LEN);
-	char p[PATH_MAX + 16];
-	struct stat st;
-	int err;
-
-	path_of(p, sizeof(p), cfg, STATE_FILE);
-	if (!key ||
-	    cluster_init(&c, &(struct rot_config){ 0 }, master_random, NULL)) {
-		sodium_free(key);
-		snprintf(why, whylen, "out of memory");
-		return -ENOMEM;
-	}
-	if (mkdir(cfg->state_dir, 0700) && errno != EEXIST) {
-		err = -errno;
-		snprintf(why, whylen, "cannot create %s: %s", cfg->state_dir,
-			 strerror(errno));
-	} else if (stat(p, &st) == 0) {
-		err = -EEXIST;
-		snprintf(why, whylen, "%s already holds a cluster state",
-			 cfg->state_dir);
-	} else {
-		randombytes_buf(x.token_secret, sizeof(x.token_secret));
-		err = new_ca(cfg, &x, digest, why, whylen);
-	}
-	if (!err && token_text)
-		err = token_of(digest, &x, token_text, token_len);
-	if (!err && cfg->autolock) {
-		randombytes_buf(key, STATE_KEY_LEN);
-		err = state_unlock_format(key, unlock_text, unlock_len);
-	} else if (!err) {
-		err = state_key_create(cfg->state_dir, key);
-	}
-	if (!err && (err = state_save(cfg->state_dir, key, cfg->autolock, c.reg,
-				      &c.rot, &x)))
-		snprintf(why, whylen, "cannot write the state in %s: %s",
-			 cfg->state_dir, strerror(-err));
-	state_extra_wipe(&x);
-	cluster_cleanup(&c);
-	sodium_free(key);
-	return err;
-}
-
-static uint64_t mono_ms(void)
+uint64_t leader_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -150,7 +67,16 @@ static int load_pki(struct leader *l, char *why, size_t whylen)
 	int err = -EIO;
 
 	path_of(p, sizeof(p), &l->cfg, "ca.pem");
+	errno = 0;
 	l->ca = pki_cert_load(p);
+	if (!l->ca && errno == ESPIPE) {
+		snprintf(why, whylen,
+			 "%s is not a regular file (a FIFO, device or "
+			 "directory): move it away and put the CA "
+			 "certificate back",
+			 p);
+		return -ESPIPE;
+	}
 	l->ca_key =
 		pki_key_from_pem(l->extra.ca_key_pem, l->extra.ca_key_pem_len);
 	if (!l->ca || !l->ca_key ||
@@ -206,7 +132,7 @@ int leader_server_cert(struct leader *l)
 	X509_free(l->cert);
 	EVP_PKEY_free(l->key);
 	l->tls = t, l->cert = cert, l->key = key;
-	l->cert_renew_ms = mono_ms() + cert_renew_after(l);
+	l->cert_renew_ms = leader_mono_ms() + cert_renew_after(l);
 	return 0;
 }
 
@@ -214,9 +140,11 @@ static int open_state(struct leader *l, const uint8_t *unlock_key, char *why,
 		      size_t whylen)
 {
 	struct rot_config rc = rot_cfg(&l->cfg);
-	char w[256];
-	int err;
+	char w[512];
+	int err = leader_clean_temp(&l->cfg, why, whylen);
 
+	if (err)
+		return err;
 	if (cluster_init(&l->cl, &rc, master_random, NULL))
 		return -ENOMEM;
 	err = state_load(l->cfg.state_dir, unlock_key, l->state_key, l->cl.reg,
@@ -265,23 +193,32 @@ static int admission(struct leader *l, char *why, size_t whylen)
 	return 0;
 }
 
-static int write_listen_file(struct leader *l)
+/* The address we listen on, for tools and tests: a state-dir write. */
+static int write_listen_file(struct leader *l, char *why, size_t whylen)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	char text[sizeof(l->cfg.listen_text) + 2], p[PATH_MAX + 16];
+
+	int err;
 
 	if (getsockname(l->lfd, (struct sockaddr *)&ss, &len))
 		return -errno;
 	addr_format(&ss, l->cfg.listen_text, sizeof(l->cfg.listen_text));
 	snprintf(text, sizeof(text), "%s\n", l->cfg.listen_text);
 	path_of(p, sizeof(p), &l->cfg, "listen");
-	return atomic_write(p, text, strlen(text), 0644);
+	err = atomic_write(p, text, strlen(text), 0644);
+	if (err)
+		snprintf(why, whylen,
+			 "cannot write %s: %s (the state directory must be "
+			 "writable, with room for the state)",
+			 p, strerror(-err));
+	return err;
 }
 
 static int listen_on(struct leader *l, char *why, size_t whylen)
 {
-	int one = 1;
+	int one = 1, err;
 
 	l->lfd = socket(l->cfg.listen.ss_family,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -289,31 +226,43 @@ static int listen_on(struct leader *l, char *why, size_t whylen)
 	    setsockopt(l->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(l->lfd, (struct sockaddr *)&l->cfg.listen,
 		 l->cfg.listen_len) ||
-	    listen(l->lfd, 4096) || write_listen_file(l) ||
+	    listen(l->lfd, 4096) ||
 	    loop_add_fd(l->loop, l->lfd, EPOLLIN, session_accept, l)) {
+		err = -errno;
 		snprintf(why, whylen, "cannot listen on %s: %s",
-			 l->cfg.listen_text, strerror(errno));
-		return -errno;
+			 l->cfg.listen_text, strerror(-err));
+		return err;
 	}
-	return 0;
+	return write_listen_file(l, why, whylen);
 }
 
 int leader_persist(struct leader *l)
 {
 	int err = state_save(l->cfg.state_dir, l->state_key, l->autolock,
 			     l->cl.reg, &l->cl.rot, &l->extra);
+	uint64_t held;
 
 	if (err) {
-		if (!l->save_failed)
-			log_err("cannot save the state in %s: %s; nothing "
-				"new is sent until it can",
+		if (!l->save_failed || err != l->save_err)
+			log_err("cannot save the state in %s: %s; holding "
+				"still (no rotation, no join answered, no "
+				"removal) and retrying each second",
 				l->cfg.state_dir, strerror(-err));
+		if (!l->save_failed)
+			l->unsaved_ms = leader_mono_ms();
 		l->save_failed = true;
+		l->save_err = err;
 		return err;
 	}
-	if (l->save_failed)
-		log_info("state saved again in %s", l->cfg.state_dir);
+	if (l->save_failed) {
+		/* Nothing left meanwhile: the phase's deadline waited too. */
+		held = leader_mono_ms() - l->unsaved_ms;
+		rot_hold(&l->cl.rot, held);
+		log_info("state saved again in %s after %llu s: resuming",
+			 l->cfg.state_dir, (unsigned long long)held / 1000);
+	}
 	l->save_failed = false;
+	l->save_err = 0;
 	l->persisted = cluster_revision(&l->cl);
 	l->dirty = false;
 	return 0;
@@ -381,45 +330,67 @@ static void run_step(struct leader *l)
 		on_action(l, &l->acts[i], now);
 }
 
-/*
- * Persist, then release what waited for it, then send. Saves are at
- * least SAVE_MIN_MS, and four times the last save's duration, apart: in a
- * storm of joins one save (and one write to each agent) carries every
- * change of that time, and the loop spends most of its time serving.
- */
-static void round_(struct leader *l)
+static void renew_own_cert(struct leader *l, uint64_t now)
 {
-	uint64_t now = mono_ms();
+	uint64_t retry;
 
+	if (now < l->cert_renew_ms)
+		return;
+	if (leader_server_cert(l))
+		log_err("cannot renew the leader's own certificate; retrying "
+			"in an hour (or a quarter of its life)");
+	else
+		log_info("the leader's own certificate was renewed");
 	if (now >= l->cert_renew_ms) {
-		if (leader_server_cert(l))
-			log_err("cannot renew the leader's own certificate; "
-				"retrying in an hour (or a quarter of its "
-				"life)");
-		else
-			log_info("the leader's own certificate was renewed");
-		if (now >= l->cert_renew_ms) {
-			uint64_t retry = cert_renew_after(l) / 2;
-
-			l->cert_renew_ms =
-				now + (retry < 3600000ull ? retry : 3600000ull);
-		}
+		retry = cert_renew_after(l) / 2;
+		l->cert_renew_ms =
+			now + (retry < 3600000ull ? retry : 3600000ull);
 	}
-	run_step(l);
-	if (cluster_revision(&l->cl) > l->persisted || l->dirty) {
-		if (now >= l->saved_ms + l->save_gap_ms) {
-			leader_persist(l);
-			l->saved_ms = mono_ms();
-			/* fsync blocks the loop: at most a fifth of its time. */
-			l->save_gap_ms = 4 * (l->saved_ms - now);
-			if (l->save_gap_ms < SAVE_MIN_MS)
-				l->save_gap_ms = SAVE_MIN_MS;
-		} else if (!l->kicked) {
+}
+
+/*
+ * Saves what is not on disk, at most every save_gap_ms: at least
+ * SAVE_MIN_MS, and four times the last save's duration, apart. In a storm
+ * of joins one save (and one write to each agent) carries every change
+ * of that time, and the loop spends most of its time serving. While
+ * saves fail: one try a second, whatever changed.
+ */
+static void save_due(struct leader *l, uint64_t now)
+{
+	if (cluster_revision(&l->cl) <= l->persisted && !l->dirty &&
+	    !l->save_failed)
+		return;
+	if (now < l->saved_ms + l->save_gap_ms) {
+		if (!l->kicked) {
 			l->kicked = true;
 			loop_timer_arm(l->kick,
 				       l->saved_ms + l->save_gap_ms - now, 0);
 		}
+		return;
 	}
+	leader_persist(l);
+	l->saved_ms = leader_mono_ms();
+	/* fsync blocks the loop: at most a fifth of its time. */
+	l->save_gap_ms = 4 * (l->saved_ms - now);
+	if (l->save_gap_ms < SAVE_MIN_MS)
+		l->save_gap_ms = SAVE_MIN_MS;
+	if (l->save_failed)
+		l->save_gap_ms = SAVE_RETRY_MS;
+}
+
+/*
+ * Persist, then release what waited for it, then send. While the state
+ * cannot be saved the rotation stands still: a phase would start that
+ * nobody is sent, and its deadline would drop every agent.
+ */
+static void round_(struct leader *l)
+{
+	uint64_t now = leader_mono_ms();
+
+	renew_own_cert(l, now);
+	if (!l->save_failed)
+		run_step(l);
+	save_due(l, now);
 	session_release_replies(l);
 	session_pump_all(l);
 }
@@ -446,59 +417,6 @@ void leader_kick(struct leader *l)
 		return;
 	l->kicked = true;
 	loop_timer_arm(l->kick, 1, 0);
-}
-
-int leader_token_text(struct leader *l, char *out, size_t len)
-{
-	struct join_token t;
-	int err;
-
-	if (pki_cert_digest(l->ca, t.ca_digest))
-		return -EIO;
-	memcpy(t.secret, l->extra.token_secret, sizeof(t.secret));
-	err = token_format(&t, out, len);
-	token_wipe(&t);
-	return err;
-}
-
-int leader_token_rotate(struct leader *l)
-{
-	uint8_t old[sizeof(l->extra.token_secret)];
-	int err;
-
-	memcpy(old, l->extra.token_secret, sizeof(old));
-	randombytes_buf(l->extra.token_secret, sizeof(old));
-	err = leader_persist(l);
-	if (err) /* the old token stays valid: nothing changed on disk */
-		memcpy(l->extra.token_secret, old, sizeof(old));
-	sodium_memzero(old, sizeof(old));
-	return err;
-}
-
-int leader_unlock_rotate(struct leader *l, char *text, size_t len, char *why,
-			 size_t whylen)
-{
-	uint8_t *key = sodium_malloc(STATE_KEY_LEN);
-	int err = key ? leader_persist(l) : -ENOMEM;
-
-	if (!err) {
-		randombytes_buf(key, STATE_KEY_LEN);
-		err = state_rekey(l->cfg.state_dir, l->state_key, key,
-				  l->autolock, why, whylen);
-	} else {
-		snprintf(why, whylen, "cannot save the state: %s",
-			 strerror(-err));
-	}
-	if (!err) {
-		memcpy(l->state_key, key, STATE_KEY_LEN);
-		if (l->autolock)
-			err = state_unlock_format(key, text, len);
-		else
-			snprintf(text, len, "the new state key is in %s/%s",
-				 l->cfg.state_dir, STATE_KEY_FILE);
-	}
-	sodium_free(key);
-	return err;
 }
 
 static void on_signal(struct loop *lp, int sig, void *arg)

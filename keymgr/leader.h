@@ -57,7 +57,10 @@ enum leader_exit {
  * Creates a new cluster in cfg->state_dir: the CA, a join token (as text
  * in token_text if not NULL), the state key (or, with cfg->autolock, an
  * unlock key in unlock_text, STATE_UNLOCK_TEXT_LEN + 1 bytes, never
- * stored). -EEXIST if a state is there already; nothing is overwritten.
+ * stored). -EEXIST, with which files, if the directory holds any file of
+ * a leader (state, state.key, state.key.new, ca.pem, listen): nothing is
+ * ever created over an old cluster's CA or key. A failed init removes
+ * what it created. Temporary files a crash left are wiped first.
  */
 int leader_init_state(const struct leader_config *cfg, char *token_text,
 		      size_t token_len, char *unlock_text, size_t unlock_len,

@@ -70,6 +70,10 @@ struct leader {
 	uint64_t persisted; /* the revision on disk */
 	bool dirty;	    /* something else to save (token) */
 	bool save_failed;
+	/* Holding still: the last failed save's -errno, and since when
+	 * (CLOCK_MONOTONIC) saves fail. */
+	int save_err;
+	uint64_t unsaved_ms;
 	uint64_t saved_ms;    /* CLOCK_MONOTONIC of the last save */
 	uint64_t save_gap_ms; /* until the next save may start */
 	struct client *clients;
@@ -97,8 +101,14 @@ struct leader {
 uint64_t leader_now_ms(void);
 /* Runs the persist/step/pump round soon (after this loop round). */
 void leader_kick(struct leader *l);
-/* Saves the state now; 0 or -errno (logged). */
+/*
+ * Saves the state now; 0 or -errno (logged once). While saves fail the
+ * leader holds still (save_failed): no rotation step, no join answered,
+ * no removal; it retries each second and resumes when one succeeds.
+ */
 int leader_persist(struct leader *l);
+/* mono_ms() */
+uint64_t leader_mono_ms(void);
 int leader_token_text(struct leader *l, char *out, size_t len);
 int leader_token_rotate(struct leader *l);
 int leader_unlock_rotate(struct leader *l, char *text, size_t len, char *why,
@@ -141,6 +151,10 @@ void session_refuse(struct client *cl, int code, const char *why);
 void session_refuse_quiet(struct client *cl, int code, const char *why);
 /* conn_ops.drained: flow control lets the next frames go. */
 void session_on_drained(struct conn *c, void *arg);
+
+/* leader_init.c: wipes what a crash left in the state directory. */
+int leader_clean_temp(const struct leader_config *cfg, char *why,
+		      size_t whylen);
 
 /* admin.c */
 int admin_handle(void *arg, int argc, char **argv, struct ctl_reply *r);

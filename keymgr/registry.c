@@ -189,6 +189,17 @@ int registry_remove(struct registry *r, const char *id)
 	return 0;
 }
 
+int registry_unremove(struct registry *r, const char *id, enum node_state state)
+{
+	struct node *n = registry_find(r, id);
+
+	if (!n || n->state != NODE_REMOVED || state == NODE_REMOVED)
+		return -EINVAL;
+	n->state = state;
+	r->members++;
+	return 0;
+}
+
 size_t registry_count(const struct registry *r)
 {
 	return r->members;

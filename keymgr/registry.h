@@ -3,6 +3,7 @@
 #ifndef VXSEC_REGISTRY_H
 #define VXSEC_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,12 @@ struct node {
 	size_t n_addrs;
 	char cert_serial[48]; /* hex, for refusing a removed node's cert */
 	enum node_state state;
+	/*
+	 * Joined, but its answer never left (the joiner went away while the
+	 * leader could not save): a new join of the id takes the record
+	 * over. In memory only.
+	 */
+	bool unanswered;
 };
 
 struct registry;
@@ -56,6 +63,12 @@ int registry_lost_state(struct registry *r, const char *id);
 int registry_disconnect(struct registry *r, const char *id);
 /* Removed for good: its id and index stay taken. */
 int registry_remove(struct registry *r, const char *id);
+/*
+ * Takes back a removal that could not be saved (nobody was told of it):
+ * the node is a member again, in state. -EINVAL if it is not removed.
+ */
+int registry_unremove(struct registry *r, const char *id,
+		      enum node_state state);
 
 /*
  * Inserts a record exactly as given (index, incarnation, state, removed

@@ -138,6 +138,12 @@ int rot_resume(struct rotation *r, uint64_t now, const uint32_t *members,
 	}
 }
 
+void rot_hold(struct rotation *r, uint64_t held)
+{
+	if (r->phase != ROT_IDLE)
+		r->deadline += held;
+}
+
 static struct rot_gen *gen_add(struct rotation *r, enum gen_phase phase)
 {
 	struct rot_gen *g;

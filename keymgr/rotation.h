@@ -89,6 +89,14 @@ int rot_step(struct rotation *r, uint64_t now, const uint32_t *connected,
 int rot_resume(struct rotation *r, uint64_t now, const uint32_t *members,
 	       size_t n);
 
+/*
+ * Nothing could be sent for held ms (the leader could not save its state,
+ * and sends nothing that is not on disk): the phase's deadline, or the
+ * end of its grace, moves later by as much, so that agents get the whole
+ * deadline from when they are sent the phase. Idle: nothing changes.
+ */
+void rot_hold(struct rotation *r, uint64_t held);
+
 /* A node's kernel holds revision: it no longer holds the phase up. */
 void rot_ack(struct rotation *r, uint32_t node, uint64_t revision);
 /*

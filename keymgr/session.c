@@ -96,6 +96,12 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 		return;
 	}
 	guard_token_ok(&l->guard, &cl->src);
+	if (l->save_failed) { /* no answer could be kept: the agent retries */
+		session_refuse(cl, WERR_INTERNAL,
+			       "the leader cannot save its state (see its "
+			       "status): no join is answered until it can");
+		return;
+	}
 	if (strcmp(in->node_id, LEADER_NODE_ID) == 0) {
 		session_refuse(cl, WERR_UNAUTHORIZED,
 			       "this node id is the leader's own");
@@ -440,8 +446,10 @@ static void on_closed(struct conn *c, const char *why, void *arg)
 		l->n_delayed--;
 	l->inflight -= cl->inflight;
 	unlink_client(l, cl);
-	if (cl->reply)
+	if (cl->reply) { /* a join never answered: its id is not taken */
 		l->n_replies--;
+		cluster_join_abandoned(&l->cl, cl->peer);
+	}
 	frame_buf_free(cl->reply, cl->reply_len);
 	free(cl);
 }

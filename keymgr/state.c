@@ -53,19 +53,25 @@ static int sync_dir(const char *dir)
 	return err;
 }
 
-/* The whole of path, a regular file of exactly len bytes (else -EINVAL). */
+/*
+ * The whole of path, a file of exactly len bytes (else -EINVAL); -ESPIPE
+ * if it is not a regular file (opened without blocking: a FIFO would
+ * hang the start).
+ */
 static int read_exact(const char *path, uint8_t *buf, size_t len)
 {
 	struct stat st;
 	size_t off = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err = 0;
 
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st))
 		err = -errno;
-	else if (!S_ISREG(st.st_mode) || (size_t)st.st_size != len)
+	else if (!S_ISREG(st.st_mode))
+		err = -ESPIPE;
+	else if ((size_t)st.st_size != len)
 		err = -EINVAL;
 	while (!err && off < len) {
 		n = read(fd, buf + off, len - off);
@@ -234,6 +240,12 @@ static int sealed_read(struct sealed *s, const char *path, char *why, size_t wl)
 
 	if (err == -ENOENT)
 		return why_fail(why, wl, err, "no state file %s yet", path);
+	if (!err && !S_ISREG(st.st_mode))
+		return why_fail(why, wl, -ESPIPE,
+				"state file %s is not a regular file (a FIFO, "
+				"device or directory): move it away and put "
+				"the state file back",
+				path);
 	if (!err && st.st_size > STATE_FILE_MAX)
 		err = -EFBIG;
 	/* zeroed: no byte is left undefined whatever read_exact() returns */
@@ -317,8 +329,11 @@ static int key_files_try(const char *dir, const char *path, struct sealed *s,
 	if (err)
 		return why_fail(why, wl, err,
 				"state key %s/" STATE_KEY_FILE ": %s", dir,
-				err == -EINVAL ? "not a 32-byte key file"
-					       : strerror(-err));
+				err == -EINVAL	 ? "not a 32-byte key file"
+				: err == -ESPIPE ? "not a regular file (a "
+						   "FIFO, device or "
+						   "directory)"
+						 : strerror(-err));
 	return why_fail(why, wl, -EKEYREJECTED,
 			"state file %s: not encrypted with %s/" STATE_KEY_FILE
 			" (another key, or a damaged header)",

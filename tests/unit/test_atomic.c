@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests: atomic file replacement (content, mode, no leftovers, failures). */
+/* Unit tests: atomic file replacement (content, mode, no leftovers, failures, crash leftovers). */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -90,15 +90,75 @@ static void test_failures_leave_nothing(void **state)
 	snprintf(path, sizeof(path), "%s/adir", dir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_int_equal(atomic_write(path, "x", 1, 0600), -EISDIR);
-	assert_int_equal(entries(), 2); /* state and adir: nothing else */
+	assert_int_equal(entries(), 1); /* adir: nothing else */
+}
+
+static void put(const char *name, const char *text)
+{
+	char p[160];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * A process killed during a save left <path>.tmp.<its pid>; restarted
+ * under the same PID (PID 1 in a container) it must still save. Before,
+ * the temp name was the PID and O_EXCL failed with EEXIST every time.
+ */
+static void test_leftover_of_same_pid(void **state)
+{
+	char path[128], name[64], buf[64];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/state", dir);
+	snprintf(name, sizeof(name), "state.tmp.%d", (int)getpid());
+	put(name, "an old copy");
+	assert_int_equal(atomic_write(path, "new", 3, 0600), 0);
+	read_back(path, buf, sizeof(buf));
+	assert_string_equal(buf, "new");
+}
+
+/* Leftovers of crashes go (wiped), anything else stays. */
+static void test_clean_leftovers(void **state)
+{
+	char p[160];
+	struct stat st;
+
+	(void)state;
+	put("state", "current");
+	put("state.tmp.4242", "old secrets");		  /* an older version */
+	put("state.tmp.0123456789abcdef", "old secrets"); /* this one */
+	put("ca.pem.tmp.ffff0000ffff0000", "old");
+	put("notes.tmp.txt", "not ours");
+	put(".tmp.12", "no name before the tag");
+	snprintf(p, sizeof(p), "%s/listen.tmp.77", dir);
+	assert_int_equal(mkfifo(p, 0600), 0); /* not a regular file */
+	assert_int_equal(atomic_clean(dir), 3);
+	assert_int_equal(entries(), 3); /* state, notes.tmp.txt, the FIFO */
+	snprintf(p, sizeof(p), "%s/state.tmp.4242", dir);
+	assert_int_equal(stat(p, &st), -1);
+	snprintf(p, sizeof(p), "%s/.tmp.12", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(atomic_clean(dir), 0);
+	snprintf(p, sizeof(p), "%s/nosuch", dir);
+	assert_int_equal(atomic_clean(p), -ENOENT);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_write_and_replace),
-		cmocka_unit_test(test_failures_leave_nothing),
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_write_and_replace),
+		T(test_failures_leave_nothing),
+		T(test_leftover_of_same_pid),
+		T(test_clean_leftovers),
+#undef T
 	};
 
-	return cmocka_run_group_tests_name("atomic", tests, setup, teardown);
+	return cmocka_run_group_tests_name("atomic", tests, NULL, NULL);
 }

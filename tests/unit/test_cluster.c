@@ -407,6 +407,75 @@ static void test_resume_waits_for_members(void **state)
 	cluster_cleanup(&c);
 }
 
+/*
+ * A removal that could not be saved is taken back whole: the node is a
+ * member again, the phase waits for its ack again, and the revision, the
+ * change log and the rotation request are as before.
+ */
+static void test_remove_undone(void **state)
+{
+	struct cluster c;
+	struct cluster_undo u;
+	struct change ch;
+	uint8_t ctr = 0;
+	uint64_t rev;
+
+	(void)state;
+	make(&c, &ctr, 3);
+	rot_request(&c.rot);
+	assert_true(cluster_step(&c, now, acts, 64) > 0); /* prepare */
+	c.rot.requested = false;
+	rev = cluster_revision(&c);
+	assert_int_equal(c.rot.n_pending, 3);
+	cluster_undo_mark(&c, "node-2", &u);
+	assert_int_equal(cluster_remove(&c, "node-2"), 0);
+	assert_int_equal(c.rot.n_pending, 2);
+	cluster_undo(&c, &u);
+	assert_int_equal(cluster_revision(&c), rev);
+	assert_int_equal(cluster_change_after(&c, rev, &ch), -ENOENT);
+	assert_int_equal(cluster_change_after(&c, rev - 1, &ch), 0);
+	assert_int_equal(ch.type, CHG_PREPARE);
+	assert_false(c.rot.requested);
+	assert_int_equal(c.rot.n_pending, 3);
+	assert_int_equal(registry_count(c.reg), 3);
+	assert_int_equal(registry_find(c.reg, "node-2")->state, NODE_CONNECTED);
+	/* It can be removed for real afterwards. */
+	assert_int_equal(cluster_remove(&c, "node-2"), 0);
+	assert_int_equal(cluster_revision(&c), rev + 1);
+	assert_int_equal(registry_count(c.reg), 2);
+	cluster_cleanup(&c);
+}
+
+/*
+ * A join whose answer never left does not make its id "already a
+ * member": the next join takes the record, with a new incarnation.
+ */
+static void test_abandoned_join_taken_over(void **state)
+{
+	struct cluster c;
+	uint8_t ctr = 0, b[REGISTRY_BOOT_ID_LEN];
+	struct node_addr a = v4(9), a2 = v4(10), a1 = v4(1);
+	struct node *n, *m;
+
+	(void)state;
+	make(&c, &ctr, 2);
+	boot(b, 9);
+	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, &n), 0);
+	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, NULL), -EEXIST);
+	cluster_join_abandoned(&c, "node-9");
+	/* Still not on another member's address. */
+	assert_int_equal(cluster_join(&c, "node-9", b, &a1, 1, NULL),
+			 -EADDRINUSE);
+	boot(b, 10);
+	assert_int_equal(cluster_join(&c, "node-9", b, &a2, 1, &m), 0);
+	assert_ptr_equal(m, n);
+	assert_int_equal(m->index, 3);
+	assert_int_equal(m->incarnation, 2);
+	assert_int_equal(m->addrs[0].ip[3], 10);
+	assert_int_equal(cluster_join(&c, "node-9", b, &a2, 1, NULL), -EEXIST);
+	cluster_cleanup(&c);
+}
+
 static void test_decode_refusals(void **state)
 {
 	static const uint8_t junk[] = { 0x08, 0x01, 0xff, 0xff };
@@ -441,6 +510,8 @@ int main(void)
 		cmocka_unit_test(test_change_log_window),
 		cmocka_unit_test(test_resume_waits_for_members),
 		cmocka_unit_test(test_decode_refusals),
+		cmocka_unit_test(test_remove_undone),
+		cmocka_unit_test(test_abandoned_join_taken_over),
 	};
 
 	return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);

@@ -322,6 +322,30 @@ static void test_resume_deadline(void **state)
 	rot_cleanup(&r);
 }
 
+/*
+ * The leader could not save for 10 s, so the prepare was not sent: its
+ * deadline counts from when it could. Nobody is marked down meanwhile.
+ */
+static void test_hold_moves_the_deadline(void **state)
+{
+	struct rotation r;
+	uint8_t ctr = 0;
+
+	(void)state;
+	first_generation(&r, &ctr);
+	rot_hold(&r, 10000); /* idle: nothing to move */
+	assert_int_equal(r.next_due, 20 + cfg.interval_ms);
+	rot_request(&r);
+	assert_int_equal(step(&r, 5000, 3), 2);
+	rot_hold(&r, 10000);
+	assert_int_equal(step(&r, 6000, 3), 0);
+	assert_int_equal(step(&r, 15999, 3), 0);
+	assert_int_equal(step(&r, 16000, 3), 5); /* 3 down, persist, commit */
+	assert_int_equal(acts[0].type, ACT_NODE_DOWN);
+	assert_int_equal(acts[4].type, ACT_COMMIT);
+	rot_cleanup(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_revision_only_grows),
 		cmocka_unit_test(test_resume_from_every_phase),
 		cmocka_unit_test(test_resume_deadline),
+		cmocka_unit_test(test_hold_moves_the_deadline),
 	};
 
 	return cmocka_run_group_tests_name("rotation", tests, NULL, NULL);
