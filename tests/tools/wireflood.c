@@ -184,5 +184,13 @@ int main(int argc, char **argv)
 	       kinds[f.kind], f.opened, f.refused, f.cut);
 	fflush(stdout);
 	hold(&f);
+	for (int i = 0; i < f.n; i++) {
+		tls_conn_free(f.tc[i]);
+		if (f.fd[i] >= 0)
+			close(f.fd[i]);
+	}
+	free(f.tc), free(f.fd);
+	tls_ctx_free(f.tls);
+	X509_free(ca);
 	return 0;
 }

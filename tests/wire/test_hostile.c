@@ -29,6 +29,17 @@
 /* What 1,000 hostile connections of a kind may cost the leader. */
 #define PEAK_OVER_BASE_KB (64 * 1024)
 
+/*
+ * ASan keeps up to 256 MiB of freed memory in quarantine and adds red
+ * zones to every block: in the sanitize build the leader's VmHWM measures
+ * ASan, so the tests say so and check the rest (deadlines, descriptors).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define PEAK_CHECKED 0
+#else
+#define PEAK_CHECKED 1
+#endif
+
 static char dir[64], sock[128], listen_at[64], token[256], port[8];
 static pid_t leader = -1;
 
@@ -155,9 +166,11 @@ static void test_flood_each_kind(void **state)
 		if (held)
 			assert_true(file_has(path(log),
 					     "still open after 12 s: 0\n"));
-		print_message("%s: VmHWM %ld kB over a %ld kB baseline\n",
-			      kinds[k], status_kb("VmHWM:") - base, base);
-		assert_true(status_kb("VmHWM:") - base < PEAK_OVER_BASE_KB);
+		print_message("%s: VmHWM %ld kB over a %ld kB baseline%s\n",
+			      kinds[k], status_kb("VmHWM:") - base, base,
+			      PEAK_CHECKED ? "" : " (ASan: not checked)");
+		assert_true(!PEAK_CHECKED ||
+			    status_kb("VmHWM:") - base < PEAK_OVER_BASE_KB);
 	}
 	for (int i = 0; i < 50 && open_fds() > fds; i++)
 		usleep(100000);
