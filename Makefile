@@ -43,6 +43,7 @@ LDFLAGS += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
 
 LIBMNL = $(shell $(PKG_CONFIG) --libs libmnl)
 LIBCMOCKA = $(shell $(PKG_CONFIG) --libs cmocka)
+LIBSSL = $(shell $(PKG_CONFIG) --libs libssl libcrypto)
 
 # ---- modules ----
 PROTO_GEN := $(BUILD)/proto/vxsec.pb-c.c $(BUILD)/proto/vxsec.pb-c.h
@@ -139,152 +140,135 @@ $(BUILD)/proto/vxsec.pb-c.o: $(BUILD)/proto/vxsec.pb-c.c
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
-$(KEYMGR_LIB): $(KEYMGR_OBJ)
-	$(if $(Q),@echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(KEYMGR_BIN): $(BUILD)/keymgr/main.o $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
-
-$(AGENT_LIB): $(AGENT_OBJ)
-	$(if $(Q),@echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(AGENT_BIN): $(BUILD)/agent/main.o $(AGENT_LIB) $(XFRM_LIB) $(PROTO_LIB) \
-		$(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL) $(LIBPROTOBUF) $(LIBSSL) \
-		$(LIBSODIUM)
-
-$(BUILD)/tests/test_reconcile: $(BUILD)/tests/unit/test_reconcile.o \
-		$(AGENT_LIB) $(XFRM_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
-
-$(BUILD)/tests/test_diff: $(BUILD)/tests/unit/test_diff.o $(AGENT_LIB) \
-		$(XFRM_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
-
-$(BUILD)/tests/test_view: $(BUILD)/tests/unit/test_view.o $(AGENT_LIB) \
-		$(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBPROTOBUF) \
-		$(LIBSODIUM)
-
-$(BUILD)/tests/test_xstat: $(BUILD)/tests/unit/test_xstat.o \
-		$(BUILD)/agent/xstat.o
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
-
-$(BUILD)/tests/test_desired: $(BUILD)/tests/unit/test_desired.o $(AGENT_LIB) \
-		$(XFRM_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
-
-$(BUILD)/tests/test_agent_config: $(BUILD)/tests/unit/test_agent_config.o \
-		$(AGENT_LIB) $(XFRM_LIB) $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
-
-$(BUILD)/tests/test_overlay: $(BUILD)/tests/unit/test_overlay.o $(AGENT_LIB) \
-		$(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
-
-$(COMMON_LIB): $(COMMON_OBJ)
-	$(if $(Q),@echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(PROTO_LIB): $(PROTO_OBJ)
-	$(if $(Q),@echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
-
 $(BUILD)/%.o: %.c | $(PROTO_GEN)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(XFRM_LIB): $(XFRM_OBJ)
+# ---- linking: one rule for every archive, one for every program ----
+$(BUILD)/libvxsec-%.a:
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
+$(XFRM_LIB): $(XFRM_OBJ)
+$(PROTO_LIB): $(PROTO_OBJ)
+$(COMMON_LIB): $(COMMON_OBJ)
+$(KEYMGR_LIB): $(KEYMGR_OBJ)
+$(AGENT_LIB): $(AGENT_OBJ)
 
-$(BUILD)/tests/test_xfrm_%: $(BUILD)/tests/unit/test_xfrm_%.o $(XFRM_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
+# Each module's archive, and the system libraries its objects call.
+MODULE_LIB_xfrm := $(XFRM_LIB)
+MODULE_LIB_agent := $(AGENT_LIB)
+MODULE_LDLIBS_xfrm = $(LIBMNL)
+MODULE_LDLIBS_proto = $(LIBPROTOBUF)
+MODULE_LDLIBS_common = $(LIBSSL) $(LIBSODIUM)
+MODULE_LDLIBS_keymgr = $(LIBSSL) $(LIBSODIUM)
+MODULE_LDLIBS_agent = $(LIBMNL) $(LIBSODIUM)
 
-LIBSSL = $(shell $(PKG_CONFIG) --libs libssl libcrypto)
+# A program <name> is linked from OBJS_<name> (a test's default: its own
+# object), the archives of the modules in USES_<name> (in link order: a
+# module before those it uses) and their system libraries, LDLIBS_<name>
+# (tests: cmocka) and LDFLAGS_<name>. NEEDS_<name>: programs a test runs,
+# built first. A program without USES_<name> is a build error, not a link
+# error: say which modules it links (none is ":=" with nothing after).
+USES_vxsec-keymgr := keymgr proto common
+OBJS_vxsec-keymgr := $(BUILD)/keymgr/main.o
+USES_vxsec-agent := agent xfrm proto common
+OBJS_vxsec-agent := $(BUILD)/agent/main.o
 
-$(BUILD)/tests/test_rotation: $(BUILD)/tests/unit/test_rotation.o $(KEYMGR_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)
-
-$(BUILD)/tests/test_cluster: $(BUILD)/tests/unit/test_cluster.o $(KEYMGR_LIB) \
-		$(PROTO_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM) $(LIBPROTOBUF)
-
-$(BUILD)/tests/test_registry: $(BUILD)/tests/unit/test_registry.o $(KEYMGR_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)
-
-$(BUILD)/tests/test_guard: $(BUILD)/tests/unit/test_guard.o $(KEYMGR_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
-
-$(BUILD)/tests/test_keys: $(BUILD)/tests/unit/test_keys.o $(KEYMGR_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)
-
-$(BUILD)/tests/test_state: $(BUILD)/tests/unit/test_state.o $(KEYMGR_LIB) $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM) $(LIBSSL)
-
-$(BUILD)/tests/test_state_body: $(BUILD)/tests/unit/test_state_body.o $(KEYMGR_LIB) $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM) $(LIBSSL)
-
-$(BUILD)/tests/test_tls: $(BUILD)/tests/unit/test_tls.o $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)
-
-$(BUILD)/tests/test_conn: $(BUILD)/tests/unit/test_conn.o $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)
-
-$(BUILD)/tests/test_pki: $(BUILD)/tests/unit/test_pki.o $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL)
-
-$(BUILD)/tests/test_atomic: $(BUILD)/tests/unit/test_atomic.o $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
-
-$(BUILD)/tests/test_loop: $(BUILD)/tests/unit/test_loop.o $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
-
-$(BUILD)/tests/test_ctl: $(BUILD)/tests/unit/test_ctl.o $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
-
+USES_test_agent_config := agent xfrm common
+USES_test_atomic := common
+USES_test_cluster := keymgr proto
+USES_test_config := common
+USES_test_conn := common
+USES_test_ctl := common
+USES_test_ctl_reply := common
 # free/realloc wrapped: the test sees what the reply buffer leaves behind.
-$(BUILD)/tests/test_ctl_reply: $(BUILD)/tests/unit/test_ctl_reply.o $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -Wl,--wrap=free,--wrap=realloc -o $@ $^ $(LIBCMOCKA)
+LDFLAGS_test_ctl_reply := -Wl,--wrap=free,--wrap=realloc
+USES_test_desired := agent xfrm
+USES_test_diff := agent xfrm
+USES_test_frame := proto
+USES_test_guard := keymgr
+USES_test_keys := keymgr
+USES_test_loop := common
+USES_test_overlay := agent common
+USES_test_pki := common
+USES_test_reconcile := agent xfrm
+USES_test_registry := keymgr
+USES_test_rotation := keymgr
+USES_test_state := keymgr common
+USES_test_state_body := keymgr common
+USES_test_tls := common
+USES_test_token := common
+USES_test_view := agent xfrm proto common
+USES_test_xfrm_build := xfrm
+USES_test_xfrm_parse := xfrm
+USES_test_xstat := agent
 
-$(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
+# make check replays each fuzz corpus through its target (FUZZ_USES_<name>).
+$(foreach t,$(FUZZ_ALL),$(eval USES_test_fuzz_$(t) := $(FUZZ_USES_$(t))) \
+	$(eval OBJS_test_fuzz_$(t) := $(BUILD)/tests/fuzz/replay_$(t).o \
+		$(BUILD)/tests/fuzz/fuzz_$(t).o \
+		$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_FAKES_$(t)))))
 
-$(BUILD)/tests/test_token: $(BUILD)/tests/unit/test_token.o $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSODIUM)
+# The network-namespace tests (root) share netns_util.
+$(foreach t,$(NETNS_TESTS),$(eval OBJS_$(notdir $(t)) := \
+	$(BUILD)/tests/netns/$(notdir $(t)).o $(BUILD)/tests/netns/netns_util.o))
+USES_test_netns_overlay := agent common xfrm
+USES_test_netns_desired := agent xfrm
+USES_test_netns_reconcile := agent xfrm
+USES_test_netns_events := xfrm
+USES_test_netns_policy := xfrm
+USES_test_netns_sa := xfrm
 
-$(BUILD)/tests/test_frame: $(BUILD)/tests/unit/test_frame.o $(PROTO_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF)
+# The wire tests run the daemons and tools as processes.
+$(foreach t,$(WIRE_TESTS),$(eval OBJS_$(notdir $(t)) := \
+	$(BUILD)/tests/wire/$(notdir $(t)).o))
+USES_test_keymgr :=
+NEEDS_test_keymgr := $(KEYMGR_BIN) $(FAKEAGENTS) $(WIRECLI)
+USES_test_keymgr_disk :=
+NEEDS_test_keymgr_disk := $(NEEDS_test_keymgr)
+USES_test_hostile :=
+NEEDS_test_hostile := $(NEEDS_test_keymgr) $(WIREFLOOD)
+# The agent as a process, each case in a fresh network namespace (root).
+USES_test_agent :=
+NEEDS_test_agent := $(AGENT_BIN) $(KEYMGR_BIN) $(FAKEAGENTS)
+USES_test_agent_cli :=
+NEEDS_test_agent_cli := $(NEEDS_test_agent)
+USES_test_leader_embed := keymgr proto common
+NEEDS_test_leader_embed := $(KEYMGR_BIN) $(FAKEAGENTS)
+USES_test_wire := common
+NEEDS_test_wire := $(WIRESRV) $(WIRECLI)
+
+$(foreach t,$(TESTS),$(eval OBJS_$(notdir $(t)) ?= \
+	$(BUILD)/tests/unit/$(notdir $(t)).o) \
+	$(eval LDLIBS_$(notdir $(t)) += $(LIBCMOCKA)))
+
+# Tools and benchmarks.
+OBJS_xfrmctl := $(BUILD)/tests/tools/xfrmctl.o
+USES_xfrmctl := xfrm
+$(foreach t,wiresrv wirecli wireflood,$(eval OBJS_$(t) := \
+	$(BUILD)/tests/tools/$(t).o) $(eval USES_$(t) := proto common))
+# N simulated agents in one process: the leader's load generator and bench driver.
+OBJS_fakeagents := $(FAKEAGENTS_OBJ)
+USES_fakeagents := proto common
+OBJS_bench_policy := $(BUILD)/tests/bench/bench_policy.o \
+	$(BUILD)/tests/netns/netns_util.o
+USES_bench_policy := xfrm
+# Agent cold start against ip -batch: needs ESP, so make bench runs it in the lab.
+OBJS_bench_agent := $(BUILD)/tests/bench/bench_agent.o \
+	$(BUILD)/tests/netns/netns_util.o
+USES_bench_agent := agent xfrm
+
+define link_rule
+$(if $(filter undefined,$(origin USES_$(2))),$(error $(1): no USES_$(2) in the Makefile: name the modules it links))
+$(1): $(OBJS_$(2)) $(foreach m,$(USES_$(2)),$(MODULE_LIB_$(m))) | $(NEEDS_$(2))
+	$$(if $$(Q),@echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) $$(LDFLAGS_$(2)) -o $$@ $$(filter %.o %.a,$$^) \
+		$$(sort $$(foreach m,$$(USES_$(2)),$$(MODULE_LDLIBS_$$(m)))) \
+		$$(LDLIBS_$(2))
+endef
+LINKED := $(KEYMGR_BIN) $(AGENT_BIN) $(PROGRAMS) $(TESTS)
+$(foreach b,$(LINKED),$(eval $(call link_rule,$(b),$(notdir $(b)))))
 
 $(FUZZ_ALL:%=$(BUILD)/tests/fuzz/replay_%.o): $(BUILD)/tests/fuzz/replay_%.o: \
 		tests/fuzz/replay.c | $(PROTO_GEN)
@@ -292,86 +276,6 @@ $(FUZZ_ALL:%=$(BUILD)/tests/fuzz/replay_%.o): $(BUILD)/tests/fuzz/replay_%.o: \
 	$(if $(Q),@echo "  CC      $< ($*)")
 	$(Q)$(CC) $(CFLAGS) -DFUZZ_TARGET=fuzz_$* -DFUZZ_NAME='"$*"' -MMD -MP \
 		-c -o $@ $<
-
-define fuzz_replay_rule
-$(BUILD)/tests/test_fuzz_$(1): $(BUILD)/tests/fuzz/replay_$(1).o \
-		$(BUILD)/tests/fuzz/fuzz_$(1).o \
-		$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_FAKES_$(1))) \
-		$(foreach m,$(FUZZ_USES_$(1)),$(MODULE_LIB_$(m)))
-	$$(if $$(Q),@echo "  LD      $$@")
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBCMOCKA) $$(FUZZ_LDLIBS)
-endef
-$(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_replay_rule,$(t))))
-
-$(BUILD)/tests/test_netns_overlay: $(BUILD)/tests/netns/test_netns_overlay.o \
-		$(BUILD)/tests/netns/netns_util.o $(AGENT_LIB) $(COMMON_LIB) \
-		$(XFRM_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
-
-$(BUILD)/tests/test_netns_desired $(BUILD)/tests/test_netns_reconcile: \
-		$(BUILD)/tests/test_netns_%: $(BUILD)/tests/netns/test_netns_%.o \
-		$(BUILD)/tests/netns/netns_util.o $(AGENT_LIB) $(XFRM_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL) $(LIBSODIUM)
-
-$(BUILD)/tests/test_netns_%: $(BUILD)/tests/netns/test_netns_%.o \
-		$(BUILD)/tests/netns/netns_util.o $(XFRM_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBMNL)
-
-$(BUILD)/tests/wire%: $(BUILD)/tests/tools/wire%.o $(PROTO_LIB) $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
-
-$(BUILD)/tests/test_keymgr $(BUILD)/tests/test_keymgr_disk: \
-		$(BUILD)/tests/%: $(BUILD)/tests/wire/%.o | $(KEYMGR_BIN) \
-		$(FAKEAGENTS) $(WIRECLI)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
-
-$(BUILD)/tests/test_hostile: $(BUILD)/tests/wire/test_hostile.o | $(KEYMGR_BIN) \
-		$(FAKEAGENTS) $(WIRECLI) $(WIREFLOOD)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
-
-# The agent as a process, each case in a fresh network namespace (root).
-$(BUILD)/tests/test_agent $(BUILD)/tests/test_agent_cli: \
-		$(BUILD)/tests/%: $(BUILD)/tests/wire/%.o | $(AGENT_BIN) \
-		$(KEYMGR_BIN) $(FAKEAGENTS)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA)
-
-$(BUILD)/tests/test_leader_embed: $(BUILD)/tests/wire/test_leader_embed.o \
-		$(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB) | $(KEYMGR_BIN) $(FAKEAGENTS)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBPROTOBUF) $(LIBSSL) \
-		$(LIBSODIUM)
-
-$(BUILD)/tests/test_wire: $(BUILD)/tests/wire/test_wire.o $(COMMON_LIB) | $(WIRESRV) $(WIRECLI)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCMOCKA) $(LIBSSL) $(LIBSODIUM)
-
-# N simulated agents in one process: the leader's load generator and bench driver.
-$(FAKEAGENTS): $(FAKEAGENTS_OBJ) $(PROTO_LIB) $(COMMON_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
-
-$(XFRMCTL): $(BUILD)/tests/tools/xfrmctl.o $(XFRM_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL)
-
-$(BENCH_XFRM): $(BUILD)/tests/bench/bench_policy.o \
-		$(BUILD)/tests/netns/netns_util.o $(XFRM_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL)
-
-# Agent cold start against ip -batch: needs ESP, so make bench runs it in the lab.
-$(BENCH_AGENT): $(BUILD)/tests/bench/bench_agent.o \
-		$(BUILD)/tests/netns/netns_util.o $(AGENT_LIB) $(XFRM_LIB)
-	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBMNL) $(LIBSODIUM)
-
 # ---- checks ----
 depcheck:
 	$(Q)tests/depcheck.sh
