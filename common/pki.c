@@ -243,52 +243,52 @@ int pki_cert_times(X509 *cert, time_t *not_before, time_t *not_after)
 	return 0;
 }
 
-int pki_cert_to_der(X509 *cert, uint8_t **der, size_t *len)
+/* DER of any ASN.1 type (a certificate, a request), through OpenSSL's item
+ * tables: one encoder and one decoder for both. */
+static int to_der(const void *v, const ASN1_ITEM *it, uint8_t **der,
+		  size_t *len)
 {
 	int n;
 
 	*der = NULL;
-	n = i2d_X509(cert, der);
+	n = ASN1_item_i2d((const ASN1_VALUE *)v, der, it);
 	if (n <= 0)
 		return -EINVAL;
 	*len = (size_t)n;
 	return 0;
+}
+
+/* Trailing bytes are refused: the input is exactly one value. */
+static void *from_der(const ASN1_ITEM *it, const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	ASN1_VALUE *v = ASN1_item_d2i(NULL, &p, (long)len, it);
+
+	if (v && p != der + len) {
+		ASN1_item_free(v, it);
+		return NULL;
+	}
+	return v;
+}
+
+int pki_cert_to_der(X509 *cert, uint8_t **der, size_t *len)
+{
+	return to_der(cert, ASN1_ITEM_rptr(X509), der, len);
 }
 
 X509 *pki_cert_from_der(const uint8_t *der, size_t len)
 {
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-
-	if (x && p != der + len) { /* trailing bytes: not one certificate */
-		X509_free(x);
-		return NULL;
-	}
-	return x;
+	return from_der(ASN1_ITEM_rptr(X509), der, len);
 }
 
 int pki_csr_to_der(X509_REQ *csr, uint8_t **der, size_t *len)
 {
-	int n;
-
-	*der = NULL;
-	n = i2d_X509_REQ(csr, der);
-	if (n <= 0)
-		return -EINVAL;
-	*len = (size_t)n;
-	return 0;
+	return to_der(csr, ASN1_ITEM_rptr(X509_REQ), der, len);
 }
 
 X509_REQ *pki_csr_from_der(const uint8_t *der, size_t len)
 {
-	const unsigned char *p = der;
-	X509_REQ *r = d2i_X509_REQ(NULL, &p, (long)len);
-
-	if (r && p != der + len) {
-		X509_REQ_free(r);
-		return NULL;
-	}
-	return r;
+	return from_der(ASN1_ITEM_rptr(X509_REQ), der, len);
 }
 
 /* PEM into memory, then an atomic replacement (mode 0600). */

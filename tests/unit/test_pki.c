@@ -107,13 +107,23 @@ static void test_refusals(void **state)
 static void test_tampered_csr(void **state)
 {
 	X509_REQ *csr = pki_csr_new(node_key, "node-7"), *back;
-	uint8_t *der;
+	uint8_t *der, *extra;
 	size_t len;
 	char why[128];
 	X509 *cert;
 
 	(void)state;
 	assert_int_equal(pki_csr_to_der(csr, &der, &len), 0);
+	back = pki_csr_from_der(der, len);
+	assert_non_null(back);
+	X509_REQ_free(back);
+	assert_null(pki_csr_from_der(der, len - 1)); /* cut short */
+	extra = OPENSSL_malloc(len + 1);
+	assert_non_null(extra);
+	memcpy(extra, der, len);
+	extra[len] = 0x00;
+	assert_null(pki_csr_from_der(extra, len + 1)); /* trailing byte */
+	OPENSSL_free(extra);
 	der[len - 10] ^= 0x01; /* inside the signature */
 	back = pki_csr_from_der(der, len);
 	if (back) {
