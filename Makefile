@@ -182,6 +182,7 @@ USES_test_config := common
 USES_test_conn := common
 USES_test_ctl := common
 USES_test_ctl_reply := common
+USES_test_ctl_table := common
 # free/realloc wrapped: the test sees what the reply buffer leaves behind.
 LDFLAGS_test_ctl_reply := -Wl,--wrap=free,--wrap=realloc
 USES_test_desired := agent xfrm

@@ -4,6 +4,7 @@
 #define VXSEC_CTL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,8 +31,9 @@
 /* Reply codes the server itself sends; handlers choose their own. */
 #define CTL_OK 0
 #define CTL_FAIL 1
-#define CTL_USAGE 2   /* also: a request too long, malformed or too late */
-#define CTL_NOPERM 77 /* EX_NOPERM: the peer is neither root nor us */
+#define CTL_USAGE 2	   /* also: a request too long, malformed or too late */
+#define CTL_NOT_RUNNING 69 /* EX_UNAVAILABLE: ctl_remote() found no daemon */
+#define CTL_NOPERM 77	   /* EX_NOPERM: the peer is neither root nor us */
 
 /* A growable text buffer; on failure it keeps what it had and sets err. */
 struct ctl_reply {
@@ -58,6 +60,47 @@ int ctl_json_string(struct ctl_reply *r, const char *s);
  */
 typedef int (*ctl_handler)(void *arg, int argc, char **argv,
 			   struct ctl_reply *reply);
+
+/*
+ * A daemon's commands, one table that its dispatcher (ctl_dispatch, in the
+ * daemon) and its command line (ctl_table_find, ctl_table_help,
+ * ctl_remote) both read: a command is served if and only if the command
+ * line sends it and --help lists it.
+ */
+struct ctl_cmd {
+	const char *name; /* the first word: [a-z0-9-] */
+	const char *args; /* what follows it in --help ("NODE"), or "" */
+	const char *help; /* one line in --help; '\n' goes on to the next one */
+	ctl_handler run;  /* never NULL */
+	int argc_max;	  /* more words are an unknown command; 0: any */
+};
+
+struct ctl_table {
+	const char *prog; /* "vxsec-keymgr" */
+	const struct ctl_cmd *cmds;
+	size_t n;
+	int width;	   /* of the synopsis column in --help */
+	bool list_unknown; /* an unknown command's reply lists the commands;
+			    * otherwise it points to "<prog> --help" */
+};
+
+/* The command named name (argv[0]), or NULL. */
+const struct ctl_cmd *ctl_table_find(const struct ctl_table *t,
+				     const char *name);
+/*
+ * The handler of argv[0] (argc >= 1), or, for a name not in the table or
+ * too many words, the reply 'unknown command "NAME" (...)' and CTL_USAGE.
+ */
+int ctl_dispatch(const struct ctl_table *t, void *arg, int argc, char **argv,
+		 struct ctl_reply *reply);
+/* "  SYNOPSIS  help" a line per command, for --help. */
+void ctl_table_help(const struct ctl_table *t, FILE *f);
+/*
+ * 0 if every entry has a plain unique name, an args and a help text, a
+ * handler, an argc_max >= 0 and a synopsis that fits the column; else
+ * -EINVAL with the entry and what is wrong in why.
+ */
+int ctl_table_check(const struct ctl_table *t, char *why, size_t whylen);
 
 struct ctl_server;
 
@@ -93,5 +136,12 @@ int ctl_request_split(char *line, char **argv, int max, char *why,
  */
 int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
 	     size_t whylen);
+
+/*
+ * A command line's remote command: ctl_call() to stdout. Returns the
+ * daemon's code, or after "<prog>: why" on stderr CTL_NOPERM (no access
+ * to the socket), CTL_NOT_RUNNING (nobody there) or CTL_FAIL.
+ */
+int ctl_remote(const char *prog, const char *path, int argc, char **argv);
 
 #endif

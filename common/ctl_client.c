@@ -274,3 +274,18 @@ int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
 	ctl_reply_cleanup(&body); /* wipes what the daemon sent */
 	return r;
 }
+
+int ctl_remote(const char *prog, const char *path, int argc, char **argv)
+{
+	char why[512];
+	int code = ctl_call(path, argc, argv, stdout, why, sizeof(why));
+
+	if (code >= 0)
+		return code;
+	fprintf(stderr, "%s: %s\n", prog, why);
+	if (code == -EACCES || code == -EPERM)
+		return CTL_NOPERM;
+	if (code == -ENOENT || code == -ECONNREFUSED)
+		return CTL_NOT_RUNNING;
+	return CTL_FAIL;
+}
