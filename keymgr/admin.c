@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vxsec-keymgr: the operator's commands on the control socket (status, nodes, token, rotate, remove, unlock-key). */
+/* vxsec-keymgr: the operator's commands on the control socket (status, nodes, token, rotate, remove, unlock-key, metrics) and their table, leader_commands. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/ctl.h"
 #include "common/log.h"
 #include "leader_int.h"
 
@@ -258,9 +259,9 @@ static void node_text(struct leader *l, const struct node *n,
 			 (unsigned long long)(cl ? cl->sent : 0));
 }
 
-static int cmd_nodes(struct leader *l, int argc, char **argv,
-		     struct ctl_reply *r)
+static int cmd_nodes(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
+	struct leader *l = arg;
 	bool json = want_json(argc, argv);
 	struct node *n;
 
@@ -281,9 +282,9 @@ static int cmd_nodes(struct leader *l, int argc, char **argv,
 	return 0;
 }
 
-static int cmd_token(struct leader *l, int argc, char **argv,
-		     struct ctl_reply *r)
+static int cmd_token(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
+	struct leader *l = arg;
 	char text[TOKEN_TEXT_LEN + 1];
 	int err;
 
@@ -356,9 +357,9 @@ static int cmd_rotate(struct leader *l, struct ctl_reply *r)
  * and exits, so a removal that a crash could take back must never reach
  * it. One that cannot be saved is taken back at once.
  */
-static int cmd_remove(struct leader *l, int argc, char **argv,
-		      struct ctl_reply *r)
+static int cmd_remove(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
+	struct leader *l = arg;
 	struct cluster_undo u;
 	char what[REGISTRY_ID_MAX + 32];
 	struct node *n;
@@ -396,9 +397,9 @@ static int cmd_remove(struct leader *l, int argc, char **argv,
 	return 0;
 }
 
-static int cmd_unlock(struct leader *l, int argc, char **argv,
-		      struct ctl_reply *r)
+static int cmd_unlock(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
+	struct leader *l = arg;
 	char text[STATE_UNLOCK_TEXT_LEN + 128], why[256];
 
 	if (argc != 2 ||
@@ -427,31 +428,54 @@ static int cmd_unlock(struct leader *l, int argc, char **argv,
 	return 0;
 }
 
+/* ---- the table: what the leader serves and vxsec-keymgr sends ---- */
+
+static int cmd_status(void *arg, int argc, char **argv, struct ctl_reply *r)
+{
+	if (want_json(argc, argv))
+		status_json(arg, r);
+	else
+		status_text(arg, r);
+	return 0;
+}
+
+/* The table's form of the two that take no words. */
+static int rotate_cmd(void *arg, int argc, char **argv, struct ctl_reply *r)
+{
+	(void)argc, (void)argv;
+	return cmd_rotate(arg, r);
+}
+
+static int metrics_cmd(void *arg, int argc, char **argv, struct ctl_reply *r)
+{
+	(void)argc, (void)argv;
+	return cmd_metrics(arg, r);
+}
+
+static const struct ctl_cmd commands[] = {
+	{ "status", "[--json]", "revision, members, generations, rotation",
+	  cmd_status, 0 },
+	{ "nodes", "[--json]", "every member: index, incarnation, state",
+	  cmd_nodes, 0 },
+	{ "token", "show|rotate", "the join token; rotate refuses the old one",
+	  cmd_token, 0 },
+	{ "rotate", "", "start a key rotation now", rotate_cmd, 0 },
+	{ "remove", "NODE", "remove a node for good (a rotation follows)",
+	  cmd_remove, 0 },
+	{ "unlock-key", "show|rotate", "the key that encrypts the state",
+	  cmd_unlock, 0 },
+	{ "metrics", "", "the same figures in Prometheus text format",
+	  metrics_cmd, 0 },
+};
+
+const struct ctl_table leader_commands = {
+	.prog = "vxsec-keymgr",
+	.cmds = commands,
+	.n = sizeof(commands) / sizeof(commands[0]),
+	.width = 22,
+};
+
 int admin_handle(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
-	struct leader *l = arg;
-	const char *cmd = argv[0];
-
-	if (strcmp(cmd, "status") == 0) {
-		if (want_json(argc, argv))
-			status_json(l, r);
-		else
-			status_text(l, r);
-		return 0;
-	}
-	if (strcmp(cmd, "nodes") == 0)
-		return cmd_nodes(l, argc, argv, r);
-	if (strcmp(cmd, "token") == 0)
-		return cmd_token(l, argc, argv, r);
-	if (strcmp(cmd, "rotate") == 0)
-		return cmd_rotate(l, r);
-	if (strcmp(cmd, "remove") == 0)
-		return cmd_remove(l, argc, argv, r);
-	if (strcmp(cmd, "unlock-key") == 0)
-		return cmd_unlock(l, argc, argv, r);
-	if (strcmp(cmd, "metrics") == 0)
-		return cmd_metrics(l, r);
-	ctl_reply_printf(
-		r, "unknown command \"%s\" (see vxsec-keymgr --help)\n", cmd);
-	return LEADER_EXIT_USAGE;
+	return ctl_dispatch(&leader_commands, arg, argc, argv, r);
 }

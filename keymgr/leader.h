@@ -95,4 +95,12 @@ int leader_dispatch(struct leader *l);
 /* Persists, closes every connection and wipes every secret. NULL-safe. */
 void leader_free(struct leader *l);
 
+/*
+ * The control socket's commands (common/ctl.h): the leader serves them
+ * with a struct leader as the handlers' arg; vxsec-keymgr sends them and
+ * lists them in --help.
+ */
+struct ctl_table;
+extern const struct ctl_table leader_commands;
+
 #endif

@@ -18,7 +18,7 @@
 #define VERSION "0.1"
 #define FLAGS_MAX 32
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"usage: vxsec-keymgr [OPTIONS] COMMAND [ARGS]\n"
 	"\n"
 	"The vxsec leader: the cluster CA, AES-GCM key generations with one\n"
@@ -29,14 +29,10 @@ static const char usage_text[] =
 	"                         directory without a cluster gets a new one)\n"
 	"  init [--autolock]      create a new cluster: prints the join token\n"
 	"                         (and, with --autolock, the unlock key)\n"
-	"Commands (to the running leader, over its control socket, as root):\n"
-	"  status [--json]        revision, members, generations, rotation\n"
-	"  nodes [--json]         every member: index, incarnation, state\n"
-	"  token show|rotate      the join token; rotate refuses the old one\n"
-	"  rotate                 start a key rotation now\n"
-	"  remove NODE            remove a node for good (a rotation follows)\n"
-	"  unlock-key show|rotate the key that encrypts the state\n"
-	"  metrics                the same figures in Prometheus text format\n"
+	"Commands (to the running leader, over its control socket, as root):\n";
+
+/* The commands in between come from leader_commands. */
+static const char usage_tail[] =
 	"\n"
 	"Options (config file keys in brackets):\n"
 	"  -c, --config FILE        default " LEADER_CONFIG "\n"
@@ -69,6 +65,13 @@ struct opts {
 	const char *keys[FLAGS_MAX], *vals[FLAGS_MAX];
 	int n;
 };
+
+static void usage(FILE *f)
+{
+	fputs(usage_head, f);
+	ctl_table_help(&leader_commands, f);
+	fputs(usage_tail, f);
+}
 
 static int cfg_entry(void *arg, const char *key, const char *val, char *why,
 		     size_t whylen)
@@ -111,7 +114,7 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "+c:d:s:l:vh", longs, NULL)) !=
 	       -1) {
 		if (c == 'h') {
-			fputs(usage_text, stdout);
+			usage(stdout);
 			exit(0);
 		} else if (c == 'V') {
 			printf("vxsec-keymgr %s\n", VERSION);
@@ -232,32 +235,14 @@ static int cmd_init(struct leader_config *cfg, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_remote(const struct leader_config *cfg, int argc, char **argv)
-{
-	char why[512];
-	int code = ctl_call(cfg->socket, argc, argv, stdout, why, sizeof(why));
-
-	if (code >= 0)
-		return code;
-	fprintf(stderr, "vxsec-keymgr: %s\n", why);
-	if (code == -EACCES || code == -EPERM)
-		return LEADER_EXIT_NOPERM;
-	if (code == -ENOENT || code == -ECONNREFUSED)
-		return LEADER_EXIT_NOT_RUNNING;
-	return LEADER_EXIT_FAIL;
-}
-
 int main(int argc, char **argv)
 {
-	static const char *const remote[] = { "status", "nodes",  "token",
-					      "rotate", "remove", "unlock-key",
-					      "metrics" };
 	struct leader_config cfg;
 	struct opts o = { 0 };
 	const char *cmd;
 
 	if (parse_flags(argc, argv, &o) || optind >= argc) {
-		fputs(usage_text, stderr);
+		usage(stderr);
 		return LEADER_EXIT_USAGE;
 	}
 	if (configure(&cfg, &o))
@@ -270,10 +255,10 @@ int main(int argc, char **argv)
 		return cmd_run(&cfg, &o);
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(&cfg, argc - optind, argv + optind);
-	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
-		if (strcmp(cmd, remote[i]) == 0)
-			return cmd_remote(&cfg, argc - optind, argv + optind);
-	fprintf(stderr, "vxsec-keymgr: unknown command \"%s\"\n\n%s", cmd,
-		usage_text);
+	if (ctl_table_find(&leader_commands, cmd))
+		return ctl_remote("vxsec-keymgr", cfg.socket, argc - optind,
+				  argv + optind);
+	fprintf(stderr, "vxsec-keymgr: unknown command \"%s\"\n\n", cmd);
+	usage(stderr);
 	return LEADER_EXIT_USAGE;
 }
