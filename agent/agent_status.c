@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vxsec-agent: the control socket's commands: status (human, --json), metrics, sync. */
+/* vxsec-agent: the control socket's commands (status, human or --json; metrics; sync) and their table, agent_commands. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -220,8 +220,10 @@ static void status_xstat(bool json, struct ctl_reply *r)
 	ctl_reply_printf(r, json ? "}}\n" : "\n");
 }
 
-static int cmd_status(struct agent *a, bool json, struct ctl_reply *r)
+static int cmd_status(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
+	struct agent *a = arg;
+	bool json = want_json(argc, argv);
 	struct held_set hs = { 0 };
 	int err = held_dump(a, &hs);
 
@@ -255,11 +257,13 @@ static void metric(struct ctl_reply *r, const char *name, const char *help,
 			 strstr(name, "_total") ? "counter" : "gauge", name, v);
 }
 
-static int cmd_metrics(struct agent *a, struct ctl_reply *r)
+static int cmd_metrics(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
+	struct agent *a = arg;
 	struct session_status st;
 	struct xstat xs;
 
+	(void)argc, (void)argv;
 	session_status(a->session, &st);
 	metric(r, "connected", "1 while the session with the leader is up",
 	       st.state == SESSION_LIVE);
@@ -294,24 +298,39 @@ static int cmd_metrics(struct agent *a, struct ctl_reply *r)
 	return CTL_OK;
 }
 
-int agent_ctl(void *arg, int argc, char **argv, struct ctl_reply *reply)
+/* ---- sync, and the table ---- */
+
+static int cmd_sync(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
 	struct agent *a = arg;
 
-	if (strcmp(argv[0], "status") == 0)
-		return cmd_status(a, want_json(argc, argv), reply);
-	if (strcmp(argv[0], "metrics") == 0 && argc == 1)
-		return cmd_metrics(a, reply);
-	if (strcmp(argv[0], "sync") == 0 && argc == 1) {
-		agent_sync(a, "asked by the operator");
-		ctl_reply_printf(reply, "kernel at revision %llu (%s)\n",
-				 (unsigned long long)a->applied,
-				 a->in_sync ? "in sync" : "NOT in sync");
-		return a->in_sync ? CTL_OK : CTL_FAIL;
-	}
-	ctl_reply_printf(reply,
-			 "unknown command \"%s\" (status [--json], "
-			 "metrics, sync)\n",
-			 argv[0]);
-	return CTL_USAGE;
+	(void)argc, (void)argv;
+	agent_sync(a, "asked by the operator");
+	ctl_reply_printf(r, "kernel at revision %llu (%s)\n",
+			 (unsigned long long)a->applied,
+			 a->in_sync ? "in sync" : "NOT in sync");
+	return a->in_sync ? CTL_OK : CTL_FAIL;
+}
+
+static const struct ctl_cmd commands[] = {
+	{ "status", "[--json]",
+	  "leader session, revisions, generations, per-peer\n"
+	  "SA state, the kernel's XFRM counters",
+	  cmd_status, 0 },
+	{ "metrics", "", "the same figures in Prometheus text format",
+	  cmd_metrics, 1 },
+	{ "sync", "", "reconcile with the kernel now", cmd_sync, 1 },
+};
+
+const struct ctl_table agent_commands = {
+	.prog = "vxsec-agent",
+	.cmds = commands,
+	.n = sizeof(commands) / sizeof(commands[0]),
+	.width = 16,
+	.list_unknown = true,
+};
+
+int agent_ctl(void *arg, int argc, char **argv, struct ctl_reply *reply)
+{
+	return ctl_dispatch(&agent_commands, arg, argc, argv, reply);
 }

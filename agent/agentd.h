@@ -76,6 +76,14 @@ struct agent *agent_new(const struct agent_config *c, char *why, size_t whylen);
 int agent_run(struct agent *a);
 void agent_free(struct agent *a);
 
+/*
+ * The control socket's commands (common/ctl.h): the agent serves them
+ * with a struct agent as the handlers' arg; vxsec-agent sends them and
+ * lists them in --help.
+ */
+struct ctl_table;
+extern const struct ctl_table agent_commands;
+
 /* CAP_NET_ADMIN in the effective set (root has it). */
 bool agent_has_net_admin(void);
 

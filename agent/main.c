@@ -17,7 +17,7 @@
 #define VERSION "0.1"
 #define FLAGS_MAX 48
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"usage: vxsec-agent [OPTIONS] COMMAND\n"
 	"\n"
 	"The vxsec node agent: joins the cluster, and keeps this kernel's\n"
@@ -26,11 +26,10 @@ static const char usage_text[] =
 	"Daemon:\n"
 	"  run              join (first start, with --token-file) and serve\n"
 	"                   in the foreground; needs CAP_NET_ADMIN\n"
-	"Commands (to the running agent, over its control socket):\n"
-	"  status [--json]  leader session, revisions, generations, per-peer\n"
-	"                   SA state, the kernel's XFRM counters\n"
-	"  metrics          the same figures in Prometheus text format\n"
-	"  sync             reconcile with the kernel now\n"
+	"Commands (to the running agent, over its control socket):\n";
+
+/* The commands in between come from agent_commands. */
+static const char usage_tail[] =
 	"\n"
 	"Options (config file keys in brackets):\n"
 	"  -c, --config FILE         default " AGENT_CONFIG "\n"
@@ -112,6 +111,13 @@ static const char *const names[128] = {
 	['B'] = "boot_id_file",	 ['v'] = "verbose",
 };
 
+static void usage(FILE *f)
+{
+	fputs(usage_head, f);
+	ctl_table_help(&agent_commands, f);
+	fputs(usage_tail, f);
+}
+
 static int parse_flags(int argc, char **argv, struct opts *o)
 {
 	int c;
@@ -120,7 +126,7 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "+c:L:n:a:t:d:s:vh", longs,
 				NULL)) != -1) {
 		if (c == 'h') {
-			fputs(usage_text, stdout);
+			usage(stdout);
 			exit(0);
 		} else if (c == 'V') {
 			printf("vxsec-agent %s\n", VERSION);
@@ -187,21 +193,6 @@ static int cmd_run(const struct agent_config *cfg)
 	return code;
 }
 
-static int cmd_remote(const struct agent_config *cfg, int argc, char **argv)
-{
-	char why[512];
-	int code = ctl_call(cfg->socket, argc, argv, stdout, why, sizeof(why));
-
-	if (code >= 0)
-		return code;
-	fprintf(stderr, "vxsec-agent: %s\n", why);
-	if (code == -EACCES || code == -EPERM)
-		return AGENT_EXIT_NOPERM;
-	if (code == -ENOENT || code == -ECONNREFUSED)
-		return AGENT_EXIT_NOT_RUNNING;
-	return AGENT_EXIT_FAIL;
-}
-
 int main(int argc, char **argv)
 {
 	struct agent_config cfg;
@@ -209,7 +200,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	if (parse_flags(argc, argv, &o) || optind >= argc) {
-		fputs(usage_text, stderr);
+		usage(stderr);
 		return AGENT_EXIT_USAGE;
 	}
 	if (configure(&cfg, &o))
@@ -220,10 +211,10 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	if (strcmp(cmd, "run") == 0 && optind + 1 == argc)
 		return cmd_run(&cfg);
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "metrics") == 0 ||
-	    strcmp(cmd, "sync") == 0)
-		return cmd_remote(&cfg, argc - optind, argv + optind);
-	fprintf(stderr, "vxsec-agent: unknown command \"%s\"\n\n%s", cmd,
-		usage_text);
+	if (ctl_table_find(&agent_commands, cmd))
+		return ctl_remote("vxsec-agent", cfg.socket, argc - optind,
+				  argv + optind);
+	fprintf(stderr, "vxsec-agent: unknown command \"%s\"\n\n", cmd);
+	usage(stderr);
 	return AGENT_EXIT_USAGE;
 }
