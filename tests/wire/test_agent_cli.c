@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vxsec-agent's command line as a process: no certificate nor token, no CAP_NET_ADMIN, configuration errors, no agent running. */
+/* vxsec-agent's command line as a process: no certificate nor token, no CAP_NET_ADMIN, configuration errors, no agent running, --help's commands and every one served (both daemons). */
 #define _GNU_SOURCE
 #include "tests/wire/agent_fixture.h"
 
@@ -128,6 +128,111 @@ static void test_status_not_running(void **state)
 			 69);
 }
 
+/*
+ * --help, and the usage an unknown command gets, list each daemon's table
+ * word for word as it was written out before the tables.
+ */
+static void test_help_lists_commands(void **state)
+{
+	static const char km[] =
+		"as root):\n"
+		"  status [--json]        revision, members, generations, "
+		"rotation\n"
+		"  nodes [--json]         every member: index, incarnation, "
+		"state\n"
+		"  token show|rotate      the join token; rotate refuses the "
+		"old one\n"
+		"  rotate                 start a key rotation now\n"
+		"  remove NODE            remove a node for good (a rotation "
+		"follows)\n"
+		"  unlock-key show|rotate the key that encrypts the state\n"
+		"  metrics                the same figures in Prometheus text "
+		"format\n"
+		"\nOptions (";
+	static const char ag[] =
+		"control socket):\n"
+		"  status [--json]  leader session, revisions, generations, "
+		"per-peer\n"
+		"                   SA state, the kernel's XFRM counters\n"
+		"  metrics          the same figures in Prometheus text "
+		"format\n"
+		"  sync             reconcile with the kernel now\n"
+		"\nOptions (";
+	char out[8192];
+
+	(void)state;
+	assert_int_equal(run_cmd(out, sizeof(out), KM " --help"), 0);
+	assert_non_null(strstr(out, km));
+	assert_int_equal(run_cmd(out, sizeof(out), KM " nodez"), 2);
+	assert_non_null(strstr(out, "vxsec-keymgr: unknown command \"nodez\"\n"
+				    "\nusage: vxsec-keymgr"));
+	assert_non_null(strstr(out, km));
+	assert_int_equal(run_cmd(out, sizeof(out), AG " --help"), 0);
+	assert_non_null(strstr(out, ag));
+	assert_int_equal(run_cmd(out, sizeof(out), AG " nodes"), 2);
+	assert_non_null(strstr(out, "vxsec-agent: unknown command \"nodes\"\n"
+				    "\nusage: vxsec-agent"));
+	assert_non_null(strstr(out, ag));
+}
+
+/* The first words of the lines under "Commands" in `prog --help`. */
+static int listed(const char *prog, char names[][32], int max)
+{
+	char out[8192], *line, *save = NULL;
+	bool in = false;
+	int n = 0;
+
+	assert_int_equal(run_cmd(out, sizeof(out), "%s --help", prog), 0);
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "Commands (", 10) == 0) {
+			in = true;
+			continue;
+		}
+		if (in && strncmp(line, "  ", 2) != 0)
+			break;
+		if (in && line[2] != ' ' && n < max)
+			snprintf(names[n++], sizeof(names[0]), "%.*s",
+				 (int)strcspn(line + 2, " "), line + 2);
+	}
+	return n;
+}
+
+/*
+ * Each command --help lists, sent as its bare name: the command line
+ * sends it (no "unknown command" of its own, no 69) and the daemon's
+ * dispatcher serves it (no "unknown command" reply). Both read one table,
+ * and an entry without a handler would be refused as unknown.
+ */
+static void serves_each_listed(const char *prog, const char *sock,
+			       const char *want)
+{
+	char out[16384], names[16][32], got[512] = "";
+	int n = listed(prog, names, 16), rc;
+
+	for (int i = 0; i < n; i++) {
+		rc = run_cmd(out, sizeof(out), "%s -c $D/empty.conf -s %s %s",
+			     prog, sock, names[i]);
+		assert_int_not_equal(rc, 69);
+		if (strstr(out, "unknown command"))
+			fail_msg("%s %s: refused as unknown", prog, names[i]);
+		strcat(got, " ");
+		strcat(got, names[i]);
+	}
+	assert_string_equal(got, want);
+}
+
+static void test_every_listed_command_served(void **state)
+{
+	(void)state;
+	NEED_NETNS();
+	join_agent();
+	serves_each_listed(KM, "$D/km.sock",
+			   " status nodes token rotate remove unlock-key "
+			   "metrics");
+	serves_each_listed(AG, "$D/agent.sock", " status metrics sync");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +241,8 @@ int main(void)
 		T(test_needs_net_admin),
 		T(test_config_errors),
 		T(test_status_not_running),
+		T(test_help_lists_commands),
+		T(test_every_listed_command_served),
 #undef T
 	};
 
