@@ -182,9 +182,12 @@ USES_test_config := common
 USES_test_conn := common
 USES_test_ctl := common
 USES_test_ctl_reply := common
-USES_test_ctl_table := common
 # free/realloc wrapped: the test sees what the reply buffer leaves behind.
 LDFLAGS_test_ctl_reply := -Wl,--wrap=free,--wrap=realloc
+USES_test_ctl_table := common
+# The daemons' tables, each with the library its handlers live in.
+USES_test_ctl_keymgr := keymgr proto common
+USES_test_ctl_agent := agent xfrm proto common
 USES_test_desired := agent xfrm
 USES_test_diff := agent xfrm
 USES_test_frame := proto
