@@ -10,6 +10,7 @@
 #include "agentd.h"
 #include "common/config.h"
 #include "common/why.h"
+#include "proto/node_id.h"
 
 void agent_config_defaults(struct agent_config *c)
 {
@@ -53,15 +54,11 @@ static int set_u32(uint32_t *dst, uint32_t min, uint32_t max, const char *key,
 static int set_node_id(struct agent_config *c, const char *val, char *why,
 		       size_t whylen)
 {
-	size_t n = strlen(val);
-
-	if (n < 1 || n > 64 ||
-	    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			"0123456789._-") != n)
+	if (!node_id_valid(val))
 		return why_fail(why, whylen, -EINVAL,
-				"node_id: \"%s\" is not 1-64 characters of "
-				"[A-Za-z0-9._-]",
-				val);
+				"node_id: \"%s\" is not 1-%u characters "
+				"of " NODE_ID_CHARSET,
+				val, NODE_ID_MAX);
 	snprintf(c->node_id, sizeof(c->node_id), "%s", val);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "desired.h"
+#include "proto/node_id.h"
 
 #define AGENT_CONFIG "/etc/vxsec/agent.conf"
 #define AGENT_STATE_DIR "/var/lib/vxsec-agent"
@@ -37,7 +38,7 @@ struct agent_config {
 	struct sockaddr_storage leader;
 	socklen_t leader_len;
 	char leader_text[128];
-	char node_id[65];
+	char node_id[NODE_ID_MAX + 1];
 	char state_dir[256];
 	char socket[256];
 	char token_file[256];

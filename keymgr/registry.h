@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REGISTRY_ID_MAX 64
+#include "proto/node_id.h"
+
+#define REGISTRY_ID_MAX NODE_ID_MAX /* the node id rule: proto/node_id.h */
 #define REGISTRY_BOOT_ID_LEN 16
 #define REGISTRY_ADDRS_MAX 8
 #define REGISTRY_INDEX_MAX 0xffffffu /* an SPI holds 24 bits of index */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/why.h"
+#include "proto/node_id.h"
 #include "state.h"
 
 #define SERIAL_MAX 47
@@ -25,16 +26,6 @@ void state_extra_wipe(struct state_extra *x)
 
 /* ---- checks shared by save and load ---- */
 
-static bool id_valid(const char *id)
-{
-	static const char ok[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		"0123456789._-";
-	size_t n = strnlen(id, REGISTRY_ID_MAX + 1);
-
-	return n && n <= REGISTRY_ID_MAX && strspn(id, ok) == n;
-}
-
 static bool serial_valid(const char *s)
 {
 	size_t n = strnlen(s, SERIAL_MAX + 1);
@@ -44,9 +35,10 @@ static bool serial_valid(const char *s)
 
 static int node_check(const struct node *n, char *why, size_t wl)
 {
-	if (!memchr(n->id, '\0', sizeof(n->id)) || !id_valid(n->id))
+	if (!memchr(n->id, '\0', sizeof(n->id)) || !node_id_valid(n->id))
 		return why_fail(why, wl, -EINVAL,
-				"bad id (want [A-Za-z0-9._-]{1,64})");
+				"bad id (want " NODE_ID_CHARSET "{1,%u})",
+				NODE_ID_MAX);
 	if (!n->index || n->index > REGISTRY_INDEX_MAX)
 		return why_fail(why, wl, -EINVAL, "bad index %u", n->index);
 	if (!n->incarnation)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "node_id.h"
 #include "vxsec.pb-c.h"
 
 #define PROTOCOL_VERSION 1u
@@ -14,7 +15,7 @@
 #define FRAME_WHY_MAX 128
 
 /* Limits every decoded message is checked against. */
-#define PROTO_NODE_ID_MAX 64u
+#define PROTO_NODE_ID_MAX NODE_ID_MAX /* the node id rule: node_id.h */
 #define PROTO_KEY_LEN 36u
 #define PROTO_SPI_MIN 256u
 #define PROTO_ADDRS_MAX 8u

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "node_id.h"
 
 struct why {
 	char *buf;
@@ -15,26 +16,17 @@ struct why {
 /* Writes why the message is refused; evaluates to -EBADMSG. */
 #define fail(w, ...) (snprintf((w)->buf, (w)->len, __VA_ARGS__), -EBADMSG)
 
-static bool id_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
 static int check_id(struct why *w, const char *what, const char *id)
 {
-	size_t i, n = id ? strlen(id) : 0;
+	size_t n = id ? strlen(id) : 0;
 
-	if (n == 0 || n > PROTO_NODE_ID_MAX)
+	if (node_id_valid(id))
+		return 0;
+	if (n == 0 || n > NODE_ID_MAX)
 		return fail(w, "%s: length %zu, want 1..%u", what, n,
-			    PROTO_NODE_ID_MAX);
-	for (i = 0; i < n; i++)
-		if (!id_char(id[i]))
-			return fail(w,
-				    "%s: character %zu not in "
-				    "[A-Za-z0-9._-]",
-				    what, i);
-	return 0;
+			    NODE_ID_MAX);
+	return fail(w, "%s: character %zu not in " NODE_ID_CHARSET, what,
+		    node_id_span(id));
 }
 
 static int check_bytes(struct why *w, const char *what,

@@ -147,12 +147,45 @@ static void test_sa_lifetime_refusals(void **state)
 	assert_true(c.dc.lft.soft_bytes == 1ULL << 40);
 }
 
+/* node_id: the rule of proto/node_id.h, said in the agent's words; a
+ * refused value changes nothing. */
+static void test_node_id(void **state)
+{
+	struct agent_config c;
+	char why[128] = "", id[66];
+
+	(void)state;
+	agent_config_defaults(&c);
+	assert_int_equal(agent_config_set(&c, "node_id", "node-1", why, 128),
+			 0);
+	assert_string_equal(c.node_id, "node-1");
+	assert_int_equal(agent_config_set(&c, "node_id", "node 2", why, 128),
+			 -EINVAL);
+	assert_string_equal(why, "node_id: \"node 2\" is not 1-64 characters "
+				 "of [A-Za-z0-9._-]");
+	assert_int_equal(agent_config_set(&c, "node_id", "", why, 128),
+			 -EINVAL);
+	assert_string_equal(c.node_id, "node-1");
+	memset(id, 'x', 64);
+	id[64] = '\0';
+	assert_int_equal(agent_config_set(&c, "node_id", id, why, 128), 0);
+	assert_string_equal(c.node_id, id);
+	id[64] = 'y';
+	id[65] = '\0';
+	assert_int_equal(agent_config_set(&c, "node_id", id, why, 128),
+			 -EINVAL);
+	assert_non_null(strstr(why, "is not 1-64 characters"));
+	id[64] = '\0';
+	assert_string_equal(c.node_id, id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_has_no_hard_limit),
 		cmocka_unit_test(test_sa_lifetime_opt_in),
 		cmocka_unit_test(test_sa_lifetime_refusals),
+		cmocka_unit_test(test_node_id),
 	};
 
 	return cmocka_run_group_tests_name("agent_config", tests, NULL, NULL);

@@ -185,13 +185,21 @@ static int check_hello(const char *node_id, size_t boot_len, size_t ip_len,
 
 static void test_bad_fields(void **state)
 {
-	char why[FRAME_WHY_MAX];
+	char why[FRAME_WHY_MAX], id[66];
 
 	(void)state;
 	assert_int_equal(check_hello("node-1", 16, 4, why), 0);
 	assert_int_equal(check_hello("node 1", 16, 4, why), -EBADMSG);
-	assert_non_null(strstr(why, "not in [A-Za-z0-9._-]"));
+	assert_string_equal(why, "node_id: character 4 not in [A-Za-z0-9._-]");
 	assert_int_equal(check_hello("", 16, 4, why), -EBADMSG);
+	assert_string_equal(why, "node_id: length 0, want 1..64");
+	memset(id, 'x', 64);
+	id[64] = '\0';
+	assert_int_equal(check_hello(id, 16, 4, why), 0);
+	id[64] = 'x';
+	id[65] = '\0';
+	assert_int_equal(check_hello(id, 16, 4, why), -EBADMSG);
+	assert_string_equal(why, "node_id: length 65, want 1..64");
 	assert_int_equal(check_hello("node-1", 15, 4, why), -EBADMSG);
 	assert_non_null(strstr(why, "boot_id"));
 	assert_int_equal(check_hello("node-1", 16, 3, why), -EBADMSG);
