@@ -200,6 +200,11 @@ USES_test_pki := common
 USES_test_reconcile := agent xfrm
 USES_test_registry := keymgr
 USES_test_rotation := keymgr
+# These two measure locked memory with tests/unit/vmlck.c.
+OBJS_test_desired := $(BUILD)/tests/unit/test_desired.o \
+	$(BUILD)/tests/unit/vmlck.o
+OBJS_test_rotation := $(BUILD)/tests/unit/test_rotation.o \
+	$(BUILD)/tests/unit/vmlck.o
 USES_test_state := keymgr proto common
 USES_test_state_body := keymgr proto common
 USES_test_tls := common
@@ -225,9 +230,18 @@ USES_test_netns_events := xfrm
 USES_test_netns_policy := xfrm
 USES_test_netns_sa := xfrm
 
-# The wire tests run the daemons and tools as processes.
+# The wire tests run the daemons and tools as processes, with the helpers
+# of tests/wire/ (proc_util.c, run_cmd.c) and a fixture: the leader's
+# (test_keymgr, test_keymgr_disk, test_hostile) or the agent's.
 $(foreach t,$(WIRE_TESTS),$(eval OBJS_$(notdir $(t)) := \
 	$(BUILD)/tests/wire/$(notdir $(t)).o))
+WIRE_UTIL := $(BUILD)/tests/wire/proc_util.o $(BUILD)/tests/wire/run_cmd.o
+LEADER_FIXTURE := $(BUILD)/tests/wire/leader_fixture.o $(WIRE_UTIL)
+AGENT_FIXTURE := $(BUILD)/tests/wire/agent_fixture.o $(WIRE_UTIL)
+$(foreach t,test_keymgr test_keymgr_disk test_hostile, \
+	$(eval OBJS_$(t) += $(LEADER_FIXTURE)))
+$(foreach t,test_agent test_agent_cli,$(eval OBJS_$(t) += $(AGENT_FIXTURE)))
+OBJS_test_wire += $(BUILD)/tests/wire/run_cmd.o
 USES_test_keymgr :=
 NEEDS_test_keymgr := $(KEYMGR_BIN) $(FAKEAGENTS) $(WIRECLI)
 USES_test_keymgr_disk :=

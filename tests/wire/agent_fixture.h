@@ -3,30 +3,22 @@
 #ifndef VXSEC_TEST_AGENT_FIXTURE_H
 #define VXSEC_TEST_AGENT_FIXTURE_H
 
-#include <errno.h>
-#include <sched.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 
 #include "tests/wire/proc_util.h"
 #include "tests/wire/run_cmd.h"
 
-/* Shell variables set by main() from where this test binary lives, so a
- * sanitizer build tests its own agent, leader and fake agents. */
+/* Shell variables set by fixture_env() from where this test binary
+ * lives, so a sanitizer build tests its own agent, leader and fake
+ * agents. */
 #define AG "$AG"
 #define KM "$KM"
 #define FA "$FA"
@@ -35,19 +27,14 @@
 #define SELF "127.0.0.2"
 #define REQID "reqid 30328" /* the agent's default */
 
-static char dir[64], listen_at[64], token[256], secret[128];
-static char why_not[160]; /* set when the namespace cases cannot run */
-static pid_t leader = -1, agent = -1, fakes = -1;
+/* The case's folder ($D), where the leader listens, its join token and
+ * the token's secret. */
+extern char dir[64], listen_at[64], token[256], secret[128];
+extern char why_not[160]; /* set when the namespace cases cannot run */
+extern pid_t leader, agent, fakes;
 
-static char *path(const char *name)
-{
-	static char p[4][192];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
+/* <dir>/name (four at a time). */
+char *path(const char *name);
 
 /* The namespace cases run as root only: they say so, loudly, and skip. */
 #define NEED_NETNS()                                                         \
@@ -59,181 +46,37 @@ static char *path(const char *name)
 	} while (0)
 
 /* `vxsec-agent status`: its exit code, its output in out. */
-static inline int status(char *out, size_t len, const char *args)
-{
-	return run_cmd(out, len, AG " -s %s status %s", path("agent.sock"),
-		       args);
-}
+int status(char *out, size_t len, const char *args);
 
 /* Polls `status --json` until it holds needle (false after secs). */
-static inline bool wait_status(const char *needle, int secs)
-{
-	char out[16384];
+bool wait_status(const char *needle, int secs);
 
-	for (int i = 0; i < secs * 5; i++) {
-		if (status(out, sizeof(out), "--json") == 0 &&
-		    strstr(out, needle))
-			return true;
-		if (!alive(&agent)) {
-			print_message("the agent exited\n");
-			return false;
-		}
-		usleep(200000);
-	}
-	print_message("status never held \"%s\"\n", needle);
-	return false;
-}
-
-/* A new cluster (`init`), its leader on 127.0.0.1 (a port it picks). */
-static inline void start_leader_with(const char *extra)
-{
-	char out[1024], cmd[512], *t;
-	FILE *f;
-
-	assert_int_equal(
-		run_cmd(out, sizeof(out), KM " -d %s init", path("km")), 0);
-	t = strstr(out, "join token: ");
-	assert_non_null(t);
-	t += strlen("join token: ");
-	t[strcspn(t, "\n")] = '\0';
-	snprintf(token, sizeof(token), "%s", t);
-	snprintf(secret, sizeof(secret), "%s", strrchr(token, '-') + 1);
-	f = fopen(path("token"), "w");
-	assert_non_null(f);
-	fprintf(f, "%s\n", token);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd),
-		 "exec " KM " -d $D/km -s $D/km.sock -l 127.0.0.1:0 %s run "
-		 "2>>$D/leader.log",
-		 extra);
-	leader = spawn(cmd);
-	assert_true(wait_file(path("km/listen"), ":", 10));
-	f = fopen(path("km/listen"), "r");
-	assert_non_null(f);
-	assert_non_null(fgets(listen_at, sizeof(listen_at), f));
-	listen_at[strcspn(listen_at, "\n")] = '\0';
-	fclose(f);
-}
-
-static inline void start_leader(void)
-{
-	start_leader_with("");
-}
+/* A new cluster (`init`), its leader on 127.0.0.1 (a port it picks),
+ * with extra options. */
+void start_leader_with(const char *extra);
+void start_leader(void);
 
 /* The agent in the background as agent-1; extra options before "run". */
-static inline void start_agent(const char *extra, const char *log)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "exec " AG " -c $D/empty.conf -L %s -a " SELF " -n agent-1 "
-		 "-d $D/agent -s $D/agent.sock %s run >>$D/%s 2>&1",
-		 listen_at, extra, log);
-	agent = spawn(cmd);
-}
+void start_agent(const char *extra, const char *log);
 
 /* Leader, and agent-1 joined with the token: connected and in sync. */
-static inline void join_agent(void)
-{
-	start_leader();
-	start_agent("-t $D/token", "agent.log");
-	assert_true(wait_status("\"in_sync\":true", 20));
-}
+void join_agent(void);
 
 /* ... and two fake agents (127.16.0.2, 127.16.0.3) holding sessions. */
-static inline void join_with_peers(void)
-{
-	char cmd[512];
-
-	join_agent();
-	snprintf(cmd, sizeof(cmd),
-		 "exec " FA " --leader %s --token-file $D/token -n 2 --hold "
-		 ">$D/fakes.log 2>&1",
-		 listen_at);
-	fakes = spawn(cmd);
-	assert_true(wait_file(path("fakes.log"), "holding:", 30));
-	assert_true(wait_status("\"policies\":4", 20));
-}
+void join_with_peers(void);
 
 /* Lines of an `ip xfrm` listing that name our reqid. */
-static inline size_t ours(const char *what, char *out, size_t len)
-{
-	assert_int_equal(run_cmd(out, len, "ip xfrm %s", what), 0);
-	return count(out, REQID);
-}
+size_t ours(const char *what, char *out, size_t len);
 
 /* Whether this kernel takes an ESP SA (the host: no; the VM lab: yes). */
-static inline bool have_esp(void)
-{
-	char out[1024];
-	int rc = run_cmd(out, sizeof(out),
-			 "ip xfrm state add src 127.0.0.1 dst 127.0.0.1 "
-			 "proto esp spi 0x100 reqid 1 mode transport aead "
-			 "'rfc4106(gcm(aes))' 0x%072d 128 && "
-			 "ip xfrm state flush",
-			 0);
+bool have_esp(void);
 
-	return rc == 0;
-}
+/* Each case: a fresh folder and, as root, a fresh network namespace. */
+int setup(void **state);
+int teardown(void **state);
 
-static inline int setup(void **state)
-{
-	FILE *f;
-
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/vxsec-agent-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	setenv("D", dir, 1);
-	f = fopen(path("empty.conf"), "w"); /* never /etc/vxsec/agent.conf */
-	if (!f)
-		return -1;
-	fclose(f);
-	why_not[0] = '\0';
-	if (geteuid() != 0) {
-		snprintf(why_not, sizeof(why_not),
-			 "needs root (a network namespace, CAP_NET_ADMIN "
-			 "for XFRM)");
-		return 0;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		snprintf(why_not, sizeof(why_not), "unshare(CLONE_NEWNET): %s",
-			 strerror(errno));
-		return 0;
-	}
-	return system("ip link set lo up") == 0 ? 0 : -1;
-}
-
-static inline int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	stop(&agent, SIGKILL);
-	stop(&fakes, SIGTERM);
-	stop(&leader, SIGTERM);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
-
-/* $AG, $KM, $FA: the binaries next to this test binary's build. */
-static inline int fixture_env(void)
-{
-	char self[512], p[600];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	*strrchr(self, '/') = '\0'; /* <build>/tests */
-	snprintf(p, sizeof(p), "%s/../vxsec-agent", self);
-	setenv("AG", p, 1);
-	snprintf(p, sizeof(p), "%s/../vxsec-keymgr", self);
-	setenv("KM", p, 1);
-	snprintf(p, sizeof(p), "%s/fakeagents", self);
-	setenv("FA", p, 1);
-	signal(SIGPIPE, SIG_IGN);
-	return 0;
-}
+/* $AG, $KM, $FA: the binaries next to this test binary's build; SIGPIPE
+ * ignored. 0, or -1. */
+int fixture_env(void);
 
 #endif

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* vxsec-agent as a process against the real leader, each case in a fresh network namespace on loopback: join, restart, renewal, takeover (an id, the leader's name, a member's address) and stale-leader refusals, fail-closed policies, removal. */
 #define _GNU_SOURCE
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "tests/wire/agent_fixture.h"
 
 /* First start with the token: joined, connected, credentials on disk. */
@@ -83,7 +89,7 @@ static void test_restart_without_token(void **state)
  */
 static void test_renewal_and_reconnect(void **state)
 {
-	char out[8192], cmd[512], pem[4096] = "";
+	char out[8192], pem[4096] = "";
 	FILE *f = NULL;
 
 	(void)state;
@@ -112,11 +118,9 @@ static void test_renewal_and_reconnect(void **state)
 	assert_non_null(strstr(out, "Verification: OK"));
 	stop(&leader, SIGKILL);
 	assert_true(wait_status("\"session\":\"waiting to reconnect\"", 10));
-	snprintf(cmd, sizeof(cmd),
-		 "exec " KM " -d $D/km -s $D/km.sock -l %s run "
-		 "2>>$D/leader.log",
-		 listen_at);
-	leader = spawn(cmd);
+	leader = spawn("exec " KM " -d $D/km -s $D/km.sock -l %s run "
+		       "2>>$D/leader.log",
+		       listen_at);
 	assert_true(wait_status("\"session\":\"connected\"", 20));
 	assert_int_equal(status(out, sizeof(out), "--json"), 0);
 	assert_non_null(strstr(out, "\"reconnects\":1,"));
@@ -129,31 +133,26 @@ static void test_renewal_and_reconnect(void **state)
  */
 static void test_join_cannot_take_over(void **state)
 {
-	char out[8192], cmd[1024];
+	char out[8192];
 	pid_t twin, fake, same;
 
 	(void)state;
 	NEED_NETNS();
 	join_agent();
-	snprintf(
-		cmd, sizeof(cmd),
+	twin = spawn(
 		"exec " AG " -c $D/empty.conf -L %s -a 127.0.0.9 -n agent-1 "
 		"-t $D/token -d $D/twin -s $D/twin.sock run >>$D/twin.log 2>&1",
 		listen_at);
-	twin = spawn(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 "exec " AG " -c $D/empty.conf -L %s -a 127.0.0.8 -n "
-		 "vxsec-leader -t $D/token -d $D/fake -s $D/fake.sock run "
-		 ">>$D/fake.log 2>&1",
-		 listen_at);
-	fake = spawn(cmd);
+	fake = spawn("exec " AG " -c $D/empty.conf -L %s -a 127.0.0.8 -n "
+		     "vxsec-leader -t $D/token -d $D/fake -s $D/fake.sock run "
+		     ">>$D/fake.log 2>&1",
+		     listen_at);
 	/* A new id on agent-1's underlay address. */
-	snprintf(cmd, sizeof(cmd),
-		 "exec " AG " -c $D/empty.conf -L %s -a " SELF " -n agent-2 "
-		 "-t $D/token -d $D/same -s $D/same.sock run >>$D/same.log "
-		 "2>&1",
-		 listen_at);
-	same = spawn(cmd);
+	same = spawn("exec " AG " -c $D/empty.conf -L %s -a " SELF
+		     " -n agent-2 "
+		     "-t $D/token -d $D/same -s $D/same.sock run >>$D/same.log "
+		     "2>&1",
+		     listen_at);
 	assert_true(wait_file(path("twin.log"), "already a member", 20));
 	assert_true(wait_file(path("fake.log"), "the leader's own", 20));
 	assert_true(wait_file(path("same.log"),

@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* vxsec-agent's command line as a process: no certificate nor token, no CAP_NET_ADMIN, configuration errors, no agent running, --help's commands and every one served (both daemons). */
 #define _GNU_SOURCE
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "tests/wire/agent_fixture.h"
 
 /* No certificate and no token: nothing to join with, it stops at once. */

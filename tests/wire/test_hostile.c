@@ -18,13 +18,7 @@
 
 #include <cmocka.h>
 
-#include "tests/wire/proc_util.h"
-#include "tests/wire/run_cmd.h"
-
-#define KM "$KM"
-#define FA "$FA"
-#define FLOOD "$FLOOD"
-#define WIRECLI "$WIRECLI"
+#include "tests/wire/leader_fixture.h"
 
 /* What 1,000 hostile connections of a kind may cost the leader. */
 #define PEAK_OVER_BASE_KB (64 * 1024)
@@ -39,41 +33,6 @@
 #else
 #define PEAK_CHECKED 1
 #endif
-
-static char dir[64], sock[128], listen_at[64], token[256], port[8];
-static pid_t leader = -1;
-
-static char *path(const char *name)
-{
-	static char p[4][192];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static void start_leader(const char *extra)
-{
-	char cmd[1024], out[512];
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd),
-		 "exec " KM " -d %s/state -s %s -l 127.0.0.1:0 %s run "
-		 "2>>%s/leader.log",
-		 dir, sock, extra, dir);
-	leader = spawn(cmd);
-	assert_true(wait_file(path("state/listen"), ":", 10));
-	f = fopen(path("state/listen"), "r");
-	assert_non_null(f);
-	assert_non_null(fgets(listen_at, sizeof(listen_at), f));
-	fclose(f);
-	listen_at[strcspn(listen_at, "\n")] = '\0';
-	snprintf(port, sizeof(port), "%s", strrchr(listen_at, ':') + 1);
-	assert_int_equal(
-		run_cmd(out, sizeof(out), KM " -s %s token show", sock), 0);
-	snprintf(token, sizeof(token), "%.*s", (int)strcspn(out, "\n"), out);
-}
 
 /* A field of /proc/<leader>/status in kB. */
 static long status_kb(const char *field)
@@ -109,32 +68,9 @@ static int open_fds(void)
 
 static pid_t flood(const char *kind, int n, int sources, int hold)
 {
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd),
-		 "exec " FLOOD " %s %s %s %d %d %d >>%s/flood-%s.log 2>&1",
-		 kind, port, path("state/ca.pem"), n, sources, hold, dir, kind);
-	return spawn(cmd);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/vxsec-hostile-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	stop(&leader, SIGTERM);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	return spawn("exec " FLOOD " %s %s %s %d %d %d >>%s/flood-%s.log 2>&1",
+		     kind, port, path("state/ca.pem"), n, sources, hold, dir,
+		     kind);
 }
 
 /*
@@ -153,7 +89,9 @@ static void test_flood_each_kind(void **state)
 	pid_t p;
 
 	(void)state;
-	start_leader("--unauth-max 4000 --unauth-per-source 4000");
+	assert_int_equal(
+		start_leader("--unauth-max 4000 --unauth-per-source 4000", 10),
+		0);
 	base = status_kb("VmRSS:");
 	fds = open_fds();
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -192,7 +130,7 @@ static void test_flood_capped(void **state)
 	int fds, peak = 0;
 
 	(void)state;
-	start_leader("");
+	assert_int_equal(start_leader("", 10), 0);
 	fds = open_fds();
 	a = flood("tcp", 3000, 8, 8);
 	b = flood("idle", 3000, 8, 8);
@@ -233,7 +171,7 @@ static void test_wrong_tokens_slowed(void **state)
 	int lines = 0;
 
 	(void)state;
-	start_leader("");
+	assert_int_equal(start_leader("", 10), 0);
 	snprintf(bad, sizeof(bad), "%s", token);
 	p = strrchr(bad, '-') + 1;
 	*p = *p == 'A' ? 'B' : 'A'; /* another secret, same CA */
@@ -265,27 +203,14 @@ static void test_wrong_tokens_slowed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, leader_setup, leader_teardown)
 		T(test_flood_each_kind),
 		T(test_flood_capped),
 		T(test_wrong_tokens_slowed),
 #undef T
 	};
-	char self[512], p[600];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (n <= 0)
+	if (leader_fixture_init("hostile", ""))
 		return 1;
-	self[n] = '\0';
-	*strrchr(self, '/') = '\0'; /* <build>/tests */
-	snprintf(p, sizeof(p), "%s/../vxsec-keymgr", self);
-	setenv("KM", p, 1);
-	snprintf(p, sizeof(p), "%s/fakeagents", self);
-	setenv("FA", p, 1);
-	snprintf(p, sizeof(p), "%s/wireflood", self);
-	setenv("FLOOD", p, 1);
-	snprintf(p, sizeof(p), "%s/wirecli", self);
-	setenv("WIRECLI", p, 1);
-	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
 }

@@ -21,32 +21,7 @@
 
 #include <cmocka.h>
 
-#include "tests/wire/proc_util.h"
-#include "tests/wire/run_cmd.h"
-
-/* Shell variables set by main() from where this test binary lives, so a
- * sanitizer build tests its own leader and agents. */
-#define KM "$KM"
-#define FA "$FA"
-
-static char dir[64], sock[128], listen_at[64], token[256];
-static pid_t leader = -1, agents = -1;
-
-/* Polls `status --json` until it holds needle. */
-static bool wait_status(const char *needle, int secs)
-{
-	char out[8192];
-
-	for (int i = 0; i < secs * 10; i++) {
-		if (run_cmd(out, sizeof(out), KM " -s %s status --json",
-			    sock) == 0 &&
-		    strstr(out, needle))
-			return true;
-		usleep(100000);
-	}
-	print_message("status never held \"%s\"\n", needle);
-	return false;
-}
+#include "tests/wire/leader_fixture.h"
 
 /* The state on disk holds the revision status shows (nothing unsaved). */
 static bool wait_persisted(int secs)
@@ -70,88 +45,12 @@ static bool wait_persisted(int secs)
 	return false;
 }
 
-/* Starts the leader on the test's state directory; 0, or its exit code. */
-static int start_leader(const char *extra)
-{
-	char cmd[1024], p[160], out[512];
-	int st;
-
-	snprintf(p, sizeof(p), "%s/state/listen", dir);
-	unlink(p);
-	snprintf(cmd, sizeof(cmd),
-		 "exec " KM " -d %s/state -s %s -l 127.0.0.1:0 "
-		 "--ack-deadline 30s --grace 0s %s run 2>>%s/leader.log",
-		 dir, sock, extra, dir);
-	leader = spawn(cmd);
-	for (int i = 0; i < 200; i++) {
-		if (waitpid(leader, &st, WNOHANG) == leader) {
-			leader = -1;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-		}
-		if (access(p, R_OK) == 0)
-			break;
-		usleep(50000);
-	}
-	assert_int_equal(access(p, R_OK), 0);
-	FILE *f = fopen(p, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(listen_at, sizeof(listen_at), f));
-	listen_at[strcspn(listen_at, "\n")] = '\0';
-	fclose(f);
-	assert_int_equal(
-		run_cmd(out, sizeof(out), KM " -s %s token show", sock), 0);
-	snprintf(token, sizeof(token), "%.*s", (int)strcspn(out, "\n"), out);
-	return 0;
-}
-
-/* Fake agents in the background, holding their sessions; output in log. */
-static void start_agents(const char *args, const char *log)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "exec " FA " --leader %s --token %s --hold %s >%s/%s 2>&1",
-		 listen_at, token, args, dir, log);
-	agents = spawn(cmd);
-}
-
-static char *path(const char *name)
-{
-	static char p[4][192];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/vxsec-keymgr-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	stop(&agents, SIGTERM);
-	stop(&leader, SIGTERM);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
-
 static void test_converge_rotate_verify(void **state)
 {
 	char out[65536];
 
 	(void)state;
-	assert_int_equal(start_leader(""), 0);
+	assert_int_equal(start_leader("", 10), 0);
 	assert_int_equal(run_cmd(out, sizeof(out),
 				 FA
 				 " --leader %s --token %s -n 4 --rotations 2 "
@@ -159,7 +58,7 @@ static void test_converge_rotate_verify(void **state)
 				 listen_at, token, sock),
 			 0);
 	assert_non_null(strstr(out, "verify: 12 ordered pairs"));
-	assert_true(wait_status("\"transmit_generation\":3", 5));
+	assert_true(wait_ctl("status --json", "\"transmit_generation\":3", 5));
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s status --json", sock), 0);
 	assert_non_null(strstr(out, "\"members\":4"));
@@ -191,7 +90,7 @@ static void test_silent_agent_dropped_at_deadline(void **state)
 	char out[65536];
 
 	(void)state;
-	assert_int_equal(start_leader("--ack-deadline 1s"), 0);
+	assert_int_equal(start_leader("--ack-deadline 1s", 10), 0);
 	assert_int_equal(run_cmd(out, sizeof(out),
 				 FA " --leader %s --token %s -n 3 --silent 3 "
 				    "--rotations 1 --rotate-cmd '" KM
@@ -200,17 +99,17 @@ static void test_silent_agent_dropped_at_deadline(void **state)
 			 0);
 	assert_true(file_has(path("leader.log"),
 			     "no acknowledgement of generation 2"));
-	assert_true(wait_status("\"transmit_generation\":2", 5));
+	assert_true(wait_ctl("status --json", "\"transmit_generation\":2", 5));
 }
 
 /* Rotations come by themselves at the interval, down to a second. */
 static void test_periodic_rotation(void **state)
 {
 	(void)state;
-	assert_int_equal(start_leader("--rotate-interval 1s"), 0);
+	assert_int_equal(start_leader("--rotate-interval 1s", 10), 0);
 	start_agents("-n 2 --verify", "agents.log");
 	assert_true(wait_file(path("agents.log"), "holding:", 60));
-	assert_true(wait_status("\"transmit_generation\":4", 20));
+	assert_true(wait_ctl("status --json", "\"transmit_generation\":4", 20));
 	assert_true(
 		wait_file(path("agents.log"), "verify: 2 ordered pairs", 10));
 	assert_true(file_has(path("leader.log"), "rotation to 3 took"));
@@ -222,14 +121,14 @@ static void test_soft_expiry_rotates(void **state)
 	char out[8192];
 
 	(void)state;
-	assert_int_equal(start_leader(""), 0);
+	assert_int_equal(start_leader("", 10), 0);
 	assert_int_equal(run_cmd(out, sizeof(out),
 				 FA " --leader %s --token %s -n 3 --expire 2 "
 				    "--timeout 30",
 				 listen_at, token),
 			 0);
 	assert_non_null(strstr(out, "node-00002: reported a soft expiry"));
-	assert_true(wait_status("\"transmit_generation\":2", 10));
+	assert_true(wait_ctl("status --json", "\"transmit_generation\":2", 10));
 	/* Its SPI is 0x020000NN, NN its index: join order decides that. */
 	assert_true(file_has(path("leader.log"),
 			     "node-00002: soft expiry of SPI 0x020000"));
@@ -246,29 +145,30 @@ static void restart_in(const char *phase, const char *first,
 	assert_int_equal(mkdir(path("certs"), 0700), 0);
 	snprintf(args, sizeof(args), "%s --certs %s", agent_args,
 		 path("certs"));
-	assert_int_equal(start_leader(first), 0);
+	assert_int_equal(start_leader(first, 10), 0);
 	start_agents(args, "agents1.log");
 	assert_true(wait_file(path("agents1.log"), "holding:", 60));
 	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s rotate", sock),
 			 0);
 	snprintf(want, sizeof(want), "\"phase\":\"%s\",\"target\":2", phase);
-	assert_true(wait_status(want, 20));
+	assert_true(wait_ctl("status --json", want, 20));
 	/* Killed once the phase is on disk: it must resume from there. */
 	assert_true(wait_persisted(10));
 	stop(&leader, SIGKILL);
 	stop(&agents, SIGTERM);
 	/* The same nodes come back, with their certificates. */
-	assert_int_equal(start_leader("--grace 1s"), 0);
+	assert_int_equal(start_leader("--grace 1s", 10), 0);
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s status --json", sock), 0);
 	/* Grace restarts at 1 s: it may be over already. */
 	assert_true(strstr(out, want) != NULL || strcmp(phase, "grace") == 0);
 	snprintf(args, sizeof(args), "-n 3 --certs %s", path("certs"));
 	start_agents(args, "agents2.log");
-	assert_true(wait_status("\"generations\":[{\"generation\":2,"
-				"\"phase\":\"committed\"}]",
-				30));
-	assert_true(wait_status("\"connected\":3", 10));
+	assert_true(wait_ctl("status --json",
+			     "\"generations\":[{\"generation\":2,"
+			     "\"phase\":\"committed\"}]",
+			     30));
+	assert_true(wait_ctl("status --json", "\"connected\":3", 10));
 }
 
 static void test_restart_in_prepare(void **state)
@@ -289,7 +189,7 @@ static void test_remove_node(void **state)
 	char out[4096];
 
 	(void)state;
-	assert_int_equal(start_leader(""), 0);
+	assert_int_equal(start_leader("", 10), 0);
 	start_agents("-n 3 --verify", "agents.log");
 	assert_true(wait_file(path("agents.log"), "holding:", 60));
 	assert_int_equal(
@@ -297,10 +197,12 @@ static void test_remove_node(void **state)
 		0);
 	assert_non_null(strstr(out, "node-00002 removed"));
 	/* A rotation follows; the two left verify against each other. */
-	assert_true(wait_status("\"generations\":[{\"generation\":2,"
-				"\"phase\":\"committed\"}]",
-				20));
-	assert_true(wait_status("\"members\":2,\"connected\":2", 10));
+	assert_true(wait_ctl("status --json",
+			     "\"generations\":[{\"generation\":2,"
+			     "\"phase\":\"committed\"}]",
+			     20));
+	assert_true(
+		wait_ctl("status --json", "\"members\":2,\"connected\":2", 10));
 	assert_true(
 		wait_file(path("agents.log"), "verify: 2 ordered pairs", 10));
 	assert_int_equal(
@@ -324,7 +226,7 @@ static void test_token_rotation(void **state)
 	char out[4096], old[256];
 
 	(void)state;
-	assert_int_equal(start_leader(""), 0);
+	assert_int_equal(start_leader("", 10), 0);
 	snprintf(old, sizeof(old), "%s", token);
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s token rotate", sock), 0);
@@ -360,7 +262,7 @@ static void test_tampered_state_refused(void **state)
 	char *st = path("state/state");
 
 	(void)state;
-	assert_int_equal(start_leader(""), 0);
+	assert_int_equal(start_leader("", 10), 0);
 	stop(&leader, SIGTERM);
 	read_all(st, before, &n, sizeof(before));
 	assert_true(n > 100);
@@ -369,7 +271,7 @@ static void test_tampered_state_refused(void **state)
 	assert_non_null(f);
 	assert_int_equal(fwrite(before, 1, n, f), n);
 	fclose(f);
-	assert_int_equal(start_leader(""), 3);
+	assert_int_equal(start_leader("", 10), 3);
 	assert_true(file_has(path("leader.log"), "authentication failed"));
 	read_all(st, after, &m, sizeof(after));
 	assert_int_equal(m, n);
@@ -392,14 +294,14 @@ static void test_autolock(void **state)
 	assert_int_equal(strncmp(key, "VXSEC-UNLOCK-", 13), 0);
 	assert_false(file_has(path("state/state"), key));
 	/* Without the key: refused, exit code 3. */
-	assert_int_equal(start_leader(""), 3);
+	assert_int_equal(start_leader("", 10), 3);
 	assert_true(file_has(path("leader.log"), "unlock key"));
 	f = fopen(path("unlock"), "w");
 	assert_non_null(f);
 	fprintf(f, "%s\n", key);
 	fclose(f);
 	snprintf(arg, sizeof(arg), "--unlock-key-file %s", path("unlock"));
-	assert_int_equal(start_leader(arg), 0);
+	assert_int_equal(start_leader(arg, 10), 0);
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s unlock-key show", sock),
 		0);
@@ -413,12 +315,12 @@ static void test_autolock(void **state)
 	assert_false(file_has(path("leader.log"), out + 13));
 	stop(&leader, SIGTERM);
 	/* The old key no longer opens it; the new one does. */
-	assert_int_equal(start_leader(arg), 3);
+	assert_int_equal(start_leader(arg, 10), 3);
 	f = fopen(path("unlock"), "w");
 	assert_non_null(f);
 	fputs(out, f);
 	fclose(f);
-	assert_int_equal(start_leader(arg), 0);
+	assert_int_equal(start_leader(arg, 10), 0);
 }
 
 static void test_cli_errors(void **state)
@@ -449,7 +351,7 @@ static void test_cli_errors(void **state)
 	assert_int_equal(run_cmd(out, sizeof(out), KM " --grace soon status"),
 			 2);
 	assert_non_null(strstr(out, "is not a duration"));
-	assert_int_equal(start_leader(""), 0);
+	assert_int_equal(start_leader("", 10), 0);
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s token frob", sock), 2);
 	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s remove", sock),
@@ -459,13 +361,11 @@ static void test_cli_errors(void **state)
 /* Certificates renew over the session, and by themselves when short. */
 static void test_certificate_renewal(void **state)
 {
-	char out[8192], port[16], *colon;
+	char out[8192];
 	const char *c = path("n1");
 
 	(void)state;
-	assert_int_equal(start_leader("--cert-lifetime 10s"), 0);
-	colon = strrchr(listen_at, ':');
-	snprintf(port, sizeof(port), "%s", colon + 1);
+	assert_int_equal(start_leader("--cert-lifetime 10s", 10), 0);
 	assert_int_equal(mkdir(c, 0700), 0);
 	assert_int_equal(run_cmd(out, sizeof(out),
 				 "$WIRECLI join %s node-1 %s %s", token, port,
@@ -494,7 +394,7 @@ static void test_garbage_connection(void **state)
 	int fd;
 
 	(void)state;
-	assert_int_equal(start_leader(""), 0);
+	assert_int_equal(start_leader("", 10), 0);
 	colon = strrchr(listen_at, ':');
 	a.sin_port = htons((uint16_t)atoi(colon + 1));
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
@@ -517,7 +417,7 @@ static void test_garbage_connection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, leader_setup, leader_teardown)
 		T(test_converge_rotate_verify),
 		T(test_silent_agent_dropped_at_deadline),
 		T(test_periodic_rotation),
@@ -534,19 +434,7 @@ int main(void)
 #undef T
 	};
 
-	char self[512], p[600];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0)
+	if (leader_fixture_init("keymgr", "--ack-deadline 30s --grace 0s"))
 		return 1;
-	self[n] = '\0';
-	*strrchr(self, '/') = '\0'; /* <build>/tests */
-	snprintf(p, sizeof(p), "%s/../vxsec-keymgr", self);
-	setenv("KM", p, 1);
-	snprintf(p, sizeof(p), "%s/fakeagents", self);
-	setenv("FA", p, 1);
-	snprintf(p, sizeof(p), "%s/wirecli", self);
-	setenv("WIRECLI", p, 1);
-	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests_name("keymgr", tests, NULL, NULL);
 }

@@ -19,99 +19,9 @@
 
 #include <cmocka.h>
 
-#include "tests/wire/proc_util.h"
-#include "tests/wire/run_cmd.h"
+#include "tests/wire/leader_fixture.h"
 
-#define KM "$KM"
-#define FA "$FA"
-
-static char dir[64], sdir[128], sock[128], listen_at[64], token[256];
-static pid_t leader = -1, agents = -1;
 static bool mounted, can_mount;
-
-static char *path(const char *name)
-{
-	static char p[4][192];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static char *spath(const char *name)
-{
-	static char p[4][192];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", sdir, name);
-	return p[k];
-}
-
-static bool wait_status(const char *cmd, const char *needle, int secs)
-{
-	char out[8192];
-
-	for (int i = 0; i < secs * 10; i++) {
-		if (run_cmd(out, sizeof(out), KM " -s %s %s", sock, cmd) == 0 &&
-		    strstr(out, needle))
-			return true;
-		usleep(100000);
-	}
-	print_message("%s never held \"%s\"\n", cmd, needle);
-	return false;
-}
-
-/*
- * Starts the leader on sdir: 0, or its exit code if it exits within
- * secs. If it neither exits nor listens by then: -1 (it is left running
- * for the teardown).
- */
-static int start_leader(const char *extra, int secs)
-{
-	char cmd[1024], out[512];
-	const char *p = spath("listen");
-	int st;
-	FILE *f;
-
-	unlink(p);
-	snprintf(cmd, sizeof(cmd),
-		 "exec " KM " -d %s -s %s -l 127.0.0.1:0 --grace 0s %s run "
-		 "2>>%s/leader.log",
-		 sdir, sock, extra, dir);
-	leader = spawn(cmd);
-	for (int i = 0; i < secs * 20 && access(p, R_OK) != 0; i++) {
-		if (waitpid(leader, &st, WNOHANG) == leader) {
-			leader = -1;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-		}
-		usleep(50000);
-	}
-	if (access(p, R_OK) != 0) {
-		print_message("the leader neither listens nor exits\n");
-		return -1;
-	}
-	f = fopen(p, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(listen_at, sizeof(listen_at), f));
-	listen_at[strcspn(listen_at, "\n")] = '\0';
-	fclose(f);
-	assert_int_equal(
-		run_cmd(out, sizeof(out), KM " -s %s token show", sock), 0);
-	snprintf(token, sizeof(token), "%.*s", (int)strcspn(out, "\n"), out);
-	return 0;
-}
-
-static void start_agents(const char *args, const char *log)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "exec " FA " --leader %s --token %s --hold %s >%s/%s 2>&1",
-		 listen_at, token, args, dir, log);
-	agents = spawn(cmd);
-}
 
 static void read_file(const char *p, char *buf, size_t len)
 {
@@ -133,29 +43,14 @@ static void put(const char *p, const char *text)
 	fclose(f);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/vxsec-disk-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(sdir, sizeof(sdir), "%s/state", dir);
-	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
-	return 0;
-}
-
+/* The tmpfs goes before the folder it is mounted in. */
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	(void)state;
-	stop(&agents, SIGTERM);
-	stop(&leader, SIGTERM);
+	leader_stop();
 	if (mounted)
 		umount2(path("disk"), MNT_DETACH);
 	mounted = false;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	return leader_teardown(state);
 }
 
 /* ---- a state directory that is not what it should be ---- */
@@ -297,22 +192,22 @@ static void test_full_disk_holds_rotation(void **state)
 	start_agents("-n 2 --verify", "agents.log");
 	assert_true(wait_file(path("agents.log"), "holding:", 60));
 	fill();
-	assert_true(wait_status("status --json", "\"state_saved\":false", 10));
+	assert_true(wait_ctl("status --json", "\"state_saved\":false", 10));
 	sleep(4); /* two intervals and a deadline, at least */
 	assert_false(file_has(path("leader.log"), "no acknowledgement"));
-	assert_true(wait_status("status --json", "\"connected\":2", 1));
-	assert_true(wait_status("status", "NOT SAVED", 1));
-	assert_true(wait_status("status", "holding", 1));
-	assert_true(wait_status("metrics", "vxsec_keymgr_state_saved 0", 1));
+	assert_true(wait_ctl("status --json", "\"connected\":2", 1));
+	assert_true(wait_ctl("status", "NOT SAVED", 1));
+	assert_true(wait_ctl("status", "holding", 1));
+	assert_true(wait_ctl("metrics", "vxsec_keymgr_state_saved 0", 1));
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s status --json", sock), 0);
 	assert_non_null(strstr(out, "\"save_error\":\"No space left"));
 	unfill();
-	assert_true(wait_status("status --json", "\"state_saved\":true", 10));
-	assert_true(wait_status("status --json", "\"completed\":3", 20));
-	assert_true(wait_status("metrics", "vxsec_keymgr_state_saved 1", 1));
+	assert_true(wait_ctl("status --json", "\"state_saved\":true", 10));
+	assert_true(wait_ctl("status --json", "\"completed\":3", 20));
+	assert_true(wait_ctl("metrics", "vxsec_keymgr_state_saved 1", 1));
 	assert_false(file_has(path("leader.log"), "no acknowledgement"));
-	assert_true(wait_status("status --json", "\"connected\":2", 1));
+	assert_true(wait_ctl("status --json", "\"connected\":2", 1));
 	assert_true(file_has(path("leader.log"), "state saved again"));
 }
 
@@ -331,7 +226,7 @@ static void test_full_disk_remove(void **state)
 	assert_int_equal(start_leader("", 10), 0);
 	start_agents("-n 3", "agents.log");
 	assert_true(wait_file(path("agents.log"), "holding:", 60));
-	assert_true(wait_status("status --json", "\"connected\":3", 10));
+	assert_true(wait_ctl("status --json", "\"connected\":3", 10));
 	fill();
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s remove node-00002", sock),
@@ -343,15 +238,15 @@ static void test_full_disk_remove(void **state)
 	assert_non_null(strstr(out, "cannot save"));
 	sleep(1);
 	assert_false(file_has(path("agents.log"), "removed"));
-	assert_true(wait_status("status --json",
-				"\"members\":3,\"connected\":3", 1));
+	assert_true(
+		wait_ctl("status --json", "\"members\":3,\"connected\":3", 1));
 	unfill();
-	assert_true(wait_status("status --json", "\"state_saved\":true", 10));
+	assert_true(wait_ctl("status --json", "\"state_saved\":true", 10));
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s remove node-00002", sock),
 		0);
 	assert_true(wait_file(path("agents.log"), "node-00002: removed", 10));
-	assert_true(wait_status("status --json", "\"members\":2", 10));
+	assert_true(wait_ctl("status --json", "\"members\":2", 10));
 }
 
 /*
@@ -367,7 +262,7 @@ static void test_full_disk_join(void **state)
 	if (!small_disk())
 		skip();
 	assert_int_equal(start_leader("", 10), 0);
-	assert_true(wait_status("status --json", "\"state_saved\":true", 10));
+	assert_true(wait_ctl("status --json", "\"state_saved\":true", 10));
 	fill();
 	assert_int_equal(run_cmd(out, sizeof(out),
 				 FA " --leader %s --token %s -n 1 --timeout 3",
@@ -380,7 +275,7 @@ static void test_full_disk_join(void **state)
 			 1);
 	assert_non_null(strstr(out, "cannot save its state"));
 	unfill();
-	assert_true(wait_status("status --json", "\"state_saved\":true", 10));
+	assert_true(wait_ctl("status --json", "\"state_saved\":true", 10));
 	assert_int_equal(run_cmd(out, sizeof(out),
 				 FA " --leader %s --token %s -n 2 --timeout 20",
 				 listen_at, token),
@@ -406,7 +301,7 @@ static void test_full_disk_at_start(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, leader_setup, teardown)
 		T(test_missing_state_refused), T(test_fifo_state_refused),
 		T(test_fifo_key_refused),      T(test_fifo_ca_refused),
 		T(test_temp_files_removed),    T(test_full_disk_holds_rotation),
@@ -414,20 +309,11 @@ int main(void)
 		T(test_full_disk_at_start),
 #undef T
 	};
-	char self[512], p[600];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (n <= 0)
+	if (leader_fixture_init("disk", "--grace 0s"))
 		return 1;
-	self[n] = '\0';
-	*strrchr(self, '/') = '\0'; /* <build>/tests */
-	snprintf(p, sizeof(p), "%s/../vxsec-keymgr", self);
-	setenv("KM", p, 1);
-	snprintf(p, sizeof(p), "%s/fakeagents", self);
-	setenv("FA", p, 1);
 	/* Our own mount namespace: a tmpfs of a failed test goes with us. */
 	can_mount = geteuid() == 0 && unshare(CLONE_NEWNS) == 0 &&
 		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
-	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests_name("keymgr_disk", tests, NULL, NULL);
 }
