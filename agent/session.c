@@ -20,8 +20,8 @@
 
 /* The leader is authenticated by the handshake (ready: conn_auth). */
 static const struct conn_limits limits = { .auth_ms = HANDSHAKE_MS,
-					   .frame_unauth = FRAME_MAX_DEFAULT,
-					   .frame_max = FRAME_MAX_DEFAULT };
+					   .frame_unauth = WIRE_FRAME_MAX,
+					   .frame_max = WIRE_FRAME_MAX };
 static const struct conn_ops join_ops, live_ops;
 static void connect_now(struct session *s);
 
@@ -128,7 +128,7 @@ static void connect_now(struct session *s)
 
 static bool leader_is_leader(struct session *s, struct conn *c)
 {
-	char peer[PROTO_NODE_ID_MAX + 1];
+	char peer[WIRE_NODE_ID_MAX + 1];
 
 	if (tls_conn_peer_id(conn_tls(c), peer, sizeof(peer)) == 0 &&
 	    strcmp(peer, SESSION_LEADER_ID) == 0)
@@ -139,13 +139,24 @@ static bool leader_is_leader(struct session *s, struct conn *c)
 	return false;
 }
 
-static void leader_error(struct session *s, const Vxsec__Error *e)
+static void leader_error(struct session *s, const struct wire_msg *e)
 {
 	snprintf(s->st.last_error, sizeof(s->st.last_error),
 		 "refused by the leader: %s", e->reason);
 	log_err("leader %s: %s", s->leader_text, s->st.last_error);
-	if (e->code == VXSEC__ERROR_CODE__ERROR_REMOVED)
+	if (e->removed)
 		s->removed = true;
+}
+
+/* Decodes a frame from the leader, checked against this node. */
+static int decode(const struct session *s, const uint8_t *body, size_t len,
+		  struct wire_msg *m, char *why, size_t whylen)
+{
+	const struct wire_self self = { .id = s->node_id,
+					.addrs = s->addrs,
+					.n_addrs = s->n_addrs };
+
+	return wire_decode(body, len, &self, m, why, whylen);
 }
 
 /* A connection ended: removed, joined (connect now) or back off. */
@@ -206,31 +217,32 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 		       void *arg)
 {
 	struct session *s = arg;
-	Vxsec__Envelope *env = NULL;
+	struct wire_msg m;
 	char why[200];
+	int err = decode(s, body, len, &m, why, sizeof(why));
 
 	s->refused = true; /* unless it is the answer we wait for */
-	if (frame_decode(body, len, &env, why, sizeof(why))) {
+	if (err && err != -ENOTSUP) {
 		snprintf(s->st.last_error, sizeof(s->st.last_error),
 			 "join: bad frame from the leader: %s", why);
-	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_ERROR) {
-		leader_error(s, env->error);
-	} else if (env->msg_case != VXSEC__ENVELOPE__MSG_JOIN_RESPONSE ||
-		   session_joined(s, env->join_response, why, sizeof(why))) {
+	} else if (!err && m.type == WIRE_ERROR) {
+		leader_error(s, &m);
+	} else if (err || m.type != WIRE_JOIN_RESPONSE ||
+		   session_joined(s, &m, why, sizeof(why))) {
 		snprintf(s->st.last_error, sizeof(s->st.last_error), "join: %s",
-			 env->msg_case == VXSEC__ENVELOPE__MSG_JOIN_RESPONSE
+			 !err && m.type == WIRE_JOIN_RESPONSE
 				 ? why
 				 : "unexpected answer from the leader");
 	} else {
 		log_info("joined the cluster as %s (node index %u)", s->node_id,
-			 env->join_response->node_index);
+			 m.node_index);
 		s->now = true; /* the session, with the new certificate */
 		s->refused = false;
 		s->attempt = 0;
 	}
-	if (s->refused && !(env && env->msg_case == VXSEC__ENVELOPE__MSG_ERROR))
+	if (s->refused && !(!err && m.type == WIRE_ERROR))
 		log_err("leader %s: %s", s->leader_text, s->st.last_error);
-	frame_free(env);
+	wire_msg_free(&m);
 	conn_close(c, s->now ? "joined" : "join failed", false);
 }
 
@@ -259,22 +271,22 @@ static void live_ready(struct conn *c, void *arg)
 	session_schedule_renewal(s);
 }
 
-static void state_frame(struct session *s, const Vxsec__Envelope *env)
+static void state_frame(struct session *s, const struct wire_msg *m)
 {
-	if (env->msg_case == VXSEC__ENVELOPE__MSG_SNAPSHOT) {
+	if (m->type == WIRE_SNAPSHOT) {
 		if (s->st.state != SESSION_LIVE) {
 			log_info("leader %s: session open at revision %llu",
 				 s->leader_text,
-				 (unsigned long long)env->snapshot->revision);
+				 (unsigned long long)m->snapshot.revision);
 			set_state(s, SESSION_LIVE);
 			s->attempt = 0;
 			s->st.last_error[0] = '\0';
 		}
-		s->ops->snapshot(s->arg, env->snapshot);
+		s->ops->snapshot(s->arg, &m->snapshot);
 	} else if (s->st.state != SESSION_LIVE) {
 		session_refuse(s, "a delta before the snapshot");
 	} else {
-		s->ops->delta(s->arg, env->delta);
+		s->ops->delta(s->arg, &m->delta);
 	}
 }
 
@@ -282,34 +294,32 @@ static void live_frame(struct conn *c, const uint8_t *body, size_t len,
 		       void *arg)
 {
 	struct session *s = arg;
-	Vxsec__Envelope *env = NULL;
+	struct wire_msg m;
 	char why[200];
 
-	if (frame_decode(body, len, &env, why, sizeof(why))) {
+	if (decode(s, body, len, &m, why, sizeof(why))) {
 		session_refuse(s, why);
+		wire_msg_free(&m);
 		return;
 	}
-	switch (env->msg_case) {
-	case VXSEC__ENVELOPE__MSG_SNAPSHOT:
-	case VXSEC__ENVELOPE__MSG_DELTA:
-		state_frame(s, env);
+	switch (m.type) {
+	case WIRE_SNAPSHOT:
+	case WIRE_DELTA:
+		state_frame(s, &m);
 		break;
-	case VXSEC__ENVELOPE__MSG_PING:
-		if (!env->ping->reply)
-			session_send_pong(s, c, env->ping->nonce);
+	case WIRE_PING:
+		if (!m.reply)
+			session_send_pong(c, m.nonce);
 		break;
-	case VXSEC__ENVELOPE__MSG_JOIN_RESPONSE:
-		session_renewed(s, env->join_response);
+	case WIRE_JOIN_RESPONSE:
+		session_renewed(s, &m);
 		break;
-	case VXSEC__ENVELOPE__MSG_ERROR:
-		leader_error(s, env->error);
+	default: /* WIRE_ERROR */
+		leader_error(s, &m);
 		s->refused = true;
 		conn_close(c, s->st.last_error, false);
-		break;
-	default:
-		session_refuse(s, "a message the leader does not send");
 	}
-	frame_free(env);
+	wire_msg_free(&m);
 }
 
 static void live_read_done(struct conn *c, void *arg)
@@ -402,14 +412,14 @@ int session_ack(struct session *s, uint64_t revision)
 		return 0;
 	s->st.acked = revision;
 	s->kernel_rev = revision;
-	return session_send_ack(s, s->conn, revision);
+	return session_send_ack(s->conn, revision);
 }
 
 int session_expire(struct session *s, uint32_t generation, uint32_t spi)
 {
 	if (!s->conn || s->st.state != SESSION_LIVE)
 		return -ENOTCONN;
-	return session_send_expire(s, s->conn, generation, spi);
+	return session_send_expire(s->conn, generation, spi);
 }
 
 void session_refuse(struct session *s, const char *why)
@@ -419,7 +429,7 @@ void session_refuse(struct session *s, const char *why)
 	log_err("leader %s: %s", s->leader_text, s->st.last_error);
 	if (!s->conn)
 		return;
-	session_send_error(s, s->conn, why);
+	session_send_error(s->conn, why);
 	s->refused = true;
 	conn_close(s->conn, s->st.last_error, true);
 }

@@ -16,13 +16,13 @@ struct session {
 	struct sockaddr_storage leader;
 	socklen_t leader_len;
 	char leader_text[64];
-	char node_id[PROTO_NODE_ID_MAX + 1];
+	char node_id[WIRE_NODE_ID_MAX + 1];
 	char dir[512];
 	struct join_token token;
 	bool have_token;
 	struct desired_addr addrs[DESIRED_ADDRS_MAX];
 	size_t n_addrs;
-	uint8_t boot_id[PROTO_BOOT_ID_LEN];
+	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	uint64_t backoff_min, backoff_max;
 	unsigned int attempt;
 	uint64_t kernel_rev; /* the last revision acked, in any session */
@@ -49,16 +49,15 @@ int session_load_creds(struct session *s, char *why, size_t whylen);
 void session_creds_free(struct session *s);
 int session_join_prepare(struct session *s, char *why, size_t whylen);
 int session_send_join(struct session *s, struct conn *c);
-int session_joined(struct session *s, const Vxsec__JoinResponse *m, char *why,
+int session_joined(struct session *s, const struct wire_msg *m, char *why,
 		   size_t whylen);
 int session_send_hello(struct session *s, struct conn *c);
-int session_send_ack(struct session *s, struct conn *c, uint64_t revision);
-int session_send_expire(struct session *s, struct conn *c, uint32_t g,
-			uint32_t spi);
-int session_send_pong(struct session *s, struct conn *c, uint64_t nonce);
-int session_send_error(struct session *s, struct conn *c, const char *why);
+int session_send_ack(struct conn *c, uint64_t revision);
+int session_send_expire(struct conn *c, uint32_t g, uint32_t spi);
+int session_send_pong(struct conn *c, uint64_t nonce);
+int session_send_error(struct conn *c, const char *why);
 void session_schedule_renewal(struct session *s);
 void session_on_renew_due(struct loop *l, struct loop_timer *t, void *arg);
-void session_renewed(struct session *s, const Vxsec__JoinResponse *m);
+void session_renewed(struct session *s, const struct wire_msg *m);
 
 #endif
