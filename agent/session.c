@@ -25,10 +25,44 @@ static const struct conn_limits limits = { .auth_ms = HANDSHAKE_MS,
 static const struct conn_ops join_ops, live_ops;
 static void connect_now(struct session *s);
 
-static void set_state(struct session *s, enum session_state st)
+/* The state status shows for a phase; the closing phases show none. */
+static bool shown_as(enum session_phase ph, enum session_state *st)
 {
-	s->st.state = st;
-	s->st.since = time(NULL);
+	switch (ph) {
+	case PH_IDLE:
+		*st = SESSION_IDLE;
+		return true;
+	case PH_JOIN_HANDSHAKE:
+	case PH_JOIN_SENT:
+		*st = SESSION_JOINING;
+		return true;
+	case PH_HANDSHAKE:
+	case PH_HELLO_SENT:
+		*st = SESSION_CONNECTING;
+		return true;
+	case PH_LIVE:
+		*st = SESSION_LIVE;
+		return true;
+	case PH_BACKOFF:
+		*st = SESSION_BACKOFF;
+		return true;
+	case PH_REMOVED:
+		*st = SESSION_REMOVED;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void set_phase(struct session *s, enum session_phase ph)
+{
+	enum session_state st;
+
+	s->phase = ph;
+	if (shown_as(ph, &st)) {
+		s->st.state = st;
+		s->st.since = time(NULL);
+	}
 }
 
 const char *session_state_name(enum session_state st)
@@ -67,7 +101,7 @@ static void backoff(struct session *s, const char *why)
 	if (why != s->st.last_error) /* never copy it onto itself */
 		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s", why);
 	s->st.retry_in_ms = d;
-	set_state(s, SESSION_BACKOFF);
+	set_phase(s, PH_BACKOFF);
 	log_info("leader %s: retrying in %llu ms", s->leader_text,
 		 (unsigned long long)d);
 	loop_timer_arm(s->retry, d, 0);
@@ -100,7 +134,7 @@ static void connect_now(struct session *s)
 	char why[200];
 	int fd;
 
-	if (s->conn || s->st.state == SESSION_REMOVED)
+	if (s->conn || s->phase == PH_REMOVED || s->phase == PH_ENDING)
 		return;
 	if (join && session_join_prepare(s, why, sizeof(why))) {
 		backoff(s, why);
@@ -120,8 +154,7 @@ static void connect_now(struct session *s)
 		backoff(s, "cannot set up a TLS connection");
 		return;
 	}
-	s->ready = false;
-	set_state(s, join ? SESSION_JOINING : SESSION_CONNECTING);
+	set_phase(s, join ? PH_JOIN_HANDSHAKE : PH_HANDSHAKE);
 }
 
 /* ---- both kinds of connection ---- */
@@ -144,8 +177,7 @@ static void leader_error(struct session *s, const struct wire_msg *e)
 	snprintf(s->st.last_error, sizeof(s->st.last_error),
 		 "refused by the leader: %s", e->reason);
 	log_err("leader %s: %s", s->leader_text, s->st.last_error);
-	if (e->removed)
-		s->removed = true;
+	set_phase(s, e->removed ? PH_REMOVING : PH_CLOSING);
 }
 
 /* Decodes a frame from the leader, checked against this node. */
@@ -159,41 +191,42 @@ static int decode(const struct session *s, const uint8_t *body, size_t len,
 	return wire_decode(body, len, &self, m, why, whylen);
 }
 
-/* A connection ended: removed, joined (connect now) or back off. */
+/* A connection ended: what follows depends on the phase it ended in. */
 static void closed(struct conn *c, const char *why, void *arg)
 {
 	struct session *s = arg;
-	bool was_live = s->st.state == SESSION_LIVE;
+	enum session_phase ph = s->phase;
 	char text[200];
 
 	(void)c;
 	s->conn = NULL;
-	if (s->ending)
+	if (ph == PH_ENDING)
 		return;
-	if (s->removed) {
-		set_state(s, SESSION_REMOVED);
+	if (ph == PH_REMOVING) {
+		set_phase(s, PH_REMOVED);
 		if (s->ops->removed)
 			s->ops->removed(s->arg, s->st.last_error);
 		return;
 	}
-	if (was_live) {
+	if (s->st.state == SESSION_LIVE) {
 		s->st.reconnects++;
 		log_warn("leader %s: session lost: %s", s->leader_text, why);
 		if (s->ops->down)
 			s->ops->down(s->arg, why);
 	}
-	if (s->now) { /* joined, or a restart asked for: no waiting */
-		s->now = false;
+	if (ph == PH_RECONNECT) {
 		connect_now(s);
 		return;
 	}
-	if (!s->refused) {
+	if (ph != PH_CLOSING) {
 		snprintf(text, sizeof(text), "%s", why);
 		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s%s",
-			 s->ready ? "" : "connection failed: ", text);
+			 ph == PH_JOIN_HANDSHAKE || ph == PH_HANDSHAKE
+				 ? "connection failed: "
+				 : "",
+			 text);
 		log_warn("leader %s: %s", s->leader_text, s->st.last_error);
 	}
-	s->refused = false;
 	backoff(s, s->st.last_error);
 }
 
@@ -206,7 +239,7 @@ static void join_ready(struct conn *c, void *arg)
 	if (!leader_is_leader(s, c))
 		return;
 	conn_auth(c);
-	s->ready = true;
+	set_phase(s, PH_JOIN_SENT);
 	if (session_send_join(s, c)) {
 		log_err("join: cannot build the request");
 		conn_close(c, "cannot build the join request", false);
@@ -221,7 +254,6 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 	char why[200];
 	int err = decode(s, body, len, &m, why, sizeof(why));
 
-	s->refused = true; /* unless it is the answer we wait for */
 	if (err && err != -ENOTSUP) {
 		snprintf(s->st.last_error, sizeof(s->st.last_error),
 			 "join: bad frame from the leader: %s", why);
@@ -236,14 +268,16 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 	} else {
 		log_info("joined the cluster as %s (node index %u)", s->node_id,
 			 m.node_index);
-		s->now = true; /* the session, with the new certificate */
-		s->refused = false;
+		set_phase(s, PH_RECONNECT); /* with the new certificate */
 		s->attempt = 0;
 	}
-	if (s->refused && !(!err && m.type == WIRE_ERROR))
+	if (s->phase == PH_JOIN_SENT) { /* refused, and not yet logged */
 		log_err("leader %s: %s", s->leader_text, s->st.last_error);
+		set_phase(s, PH_CLOSING);
+	}
 	wire_msg_free(&m);
-	conn_close(c, s->now ? "joined" : "join failed", false);
+	conn_close(c, s->phase == PH_RECONNECT ? "joined" : "join failed",
+		   false);
 }
 
 static const struct conn_ops join_ops = {
@@ -261,7 +295,7 @@ static void live_ready(struct conn *c, void *arg)
 	if (!leader_is_leader(s, c))
 		return;
 	conn_auth(c);
-	s->ready = true;
+	set_phase(s, PH_HELLO_SENT);
 	s->st.acked = 0;
 	if (session_send_hello(s, c)) {
 		conn_close(c, "cannot build the hello", false);
@@ -274,16 +308,16 @@ static void live_ready(struct conn *c, void *arg)
 static void state_frame(struct session *s, const struct wire_msg *m)
 {
 	if (m->type == WIRE_SNAPSHOT) {
-		if (s->st.state != SESSION_LIVE) {
+		if (s->phase != PH_LIVE) {
 			log_info("leader %s: session open at revision %llu",
 				 s->leader_text,
 				 (unsigned long long)m->snapshot.revision);
-			set_state(s, SESSION_LIVE);
+			set_phase(s, PH_LIVE);
 			s->attempt = 0;
 			s->st.last_error[0] = '\0';
 		}
 		s->ops->snapshot(s->arg, &m->snapshot);
-	} else if (s->st.state != SESSION_LIVE) {
+	} else if (s->phase != PH_LIVE) {
 		session_refuse(s, "a delta before the snapshot");
 	} else {
 		s->ops->delta(s->arg, &m->delta);
@@ -316,7 +350,6 @@ static void live_frame(struct conn *c, const uint8_t *body, size_t len,
 		break;
 	default: /* WIRE_ERROR */
 		leader_error(s, &m);
-		s->refused = true;
 		conn_close(c, s->st.last_error, false);
 	}
 	wire_msg_free(&m);
@@ -327,7 +360,7 @@ static void live_read_done(struct conn *c, void *arg)
 	struct session *s = arg;
 
 	(void)c;
-	if (s->st.state == SESSION_LIVE && s->ops->settled)
+	if (s->phase == PH_LIVE && s->ops->settled)
 		s->ops->settled(s->arg);
 }
 
@@ -379,7 +412,7 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
-	s->ending = true;
+	set_phase(s, PH_ENDING);
 	if (s->conn)
 		conn_close(s->conn, "the agent is stopping", false);
 	loop_timer_free(s->retry);
@@ -406,7 +439,7 @@ int session_start(struct session *s, char *why, size_t whylen)
 
 int session_ack(struct session *s, uint64_t revision)
 {
-	if (!s->conn || s->st.state != SESSION_LIVE)
+	if (s->phase != PH_LIVE)
 		return -ENOTCONN;
 	if (revision <= s->st.acked)
 		return 0;
@@ -417,7 +450,7 @@ int session_ack(struct session *s, uint64_t revision)
 
 int session_expire(struct session *s, uint32_t generation, uint32_t spi)
 {
-	if (!s->conn || s->st.state != SESSION_LIVE)
+	if (s->phase != PH_LIVE)
 		return -ENOTCONN;
 	return session_send_expire(s->conn, generation, spi);
 }
@@ -430,7 +463,7 @@ void session_refuse(struct session *s, const char *why)
 	if (!s->conn)
 		return;
 	session_send_error(s->conn, why);
-	s->refused = true;
+	set_phase(s, PH_CLOSING);
 	conn_close(s->conn, s->st.last_error, true);
 }
 
@@ -440,14 +473,14 @@ void session_restart(struct session *s, bool lost_state, const char *why)
 		return; /* asked already: the next hello says so */
 	s->lost_state = s->lost_state || lost_state;
 	log_info("leader %s: new session: %s", s->leader_text, why);
-	if (s->st.state == SESSION_REMOVED)
+	if (s->phase == PH_REMOVED)
 		return;
 	if (!s->conn) {
 		loop_timer_arm(s->retry, 0, 0);
 		connect_now(s);
 		return;
 	}
-	s->now = true;
+	set_phase(s, PH_RECONNECT);
 	conn_close(s->conn, why, false);
 }
 

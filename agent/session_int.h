@@ -9,6 +9,26 @@
 #include "common/pki.h"
 #include "session.h"
 
+/*
+ * Where the session is. Every transition is session.c's set_phase();
+ * what happens when a connection ends depends on the phase alone. The
+ * closing phases keep the state shown before them (st.state).
+ */
+enum session_phase {
+	PH_IDLE,	   /* before session_start() */
+	PH_JOIN_HANDSHAKE, /* first contact with the token: TLS */
+	PH_JOIN_SENT,	   /* the join request sent: its answer next */
+	PH_HANDSHAKE,	   /* mutual TLS with the node certificate */
+	PH_HELLO_SENT,	   /* the hello sent: a snapshot next */
+	PH_LIVE,	   /* a snapshot received: deltas, acks */
+	PH_CLOSING,	   /* ends for a reason already logged: back off */
+	PH_RECONNECT,	   /* ends: joined, or a restart: connect at once */
+	PH_REMOVING,	   /* ends: the leader said ERROR_REMOVED */
+	PH_BACKOFF,	   /* no connection: the retry timer runs */
+	PH_REMOVED,	   /* for good: nothing reconnects */
+	PH_ENDING,	   /* session_free(): nothing follows */
+};
+
 struct session {
 	struct loop *loop;
 	const struct session_ops *ops;
@@ -35,13 +55,9 @@ struct session {
 
 	struct conn *conn;
 	struct loop_timer *retry, *renew;
-	bool ready;	 /* the TLS handshake of conn is done */
-	bool refused;	 /* conn ends for a reason already logged */
-	bool removed;	 /* the leader said ERROR_REMOVED */
-	bool now;	 /* reconnect without waiting when conn closes */
-	bool lost_state; /* the next hello asks for fresh keys */
-	bool ending;
-	struct session_status st;
+	enum session_phase phase;
+	bool lost_state;	  /* the next hello asks for fresh keys */
+	struct session_status st; /* st.state: what the phase is shown as */
 };
 
 /* session_msg.c */

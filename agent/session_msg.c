@@ -280,7 +280,7 @@ void session_on_renew_due(struct loop *l, struct loop_timer *t, void *arg)
 	int err;
 
 	(void)l, (void)t;
-	if (!s->conn || s->st.state != SESSION_LIVE)
+	if (s->phase != PH_LIVE)
 		return; /* the next session schedules it again */
 	EVP_PKEY_free(s->renew_key);
 	s->renew_key = pki_key_new(); /* every certificate gets a new key */
