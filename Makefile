@@ -176,6 +176,7 @@ USES_vxsec-agent := agent xfrm proto common
 OBJS_vxsec-agent := $(BUILD)/agent/main.o
 
 USES_test_agent_config := agent xfrm proto common
+USES_test_agent_wire := agent proto common
 USES_test_atomic := common
 USES_test_cluster := keymgr proto
 USES_test_config := common

@@ -17,7 +17,7 @@
  * read from them.
  */
 static const uint8_t MAGIC[8] = { 'V', 'X', 'U', 'S', 'E', 'D', '0', '1' };
-#define HEAD (8 + PROTO_BOOT_ID_LEN + 16 + 4)
+#define HEAD (8 + WIRE_BOOT_ID_LEN + 16 + 4)
 #define USED_MAX (1u << 22)
 
 static void path(const struct agent *a, char *out, size_t len)
@@ -31,13 +31,13 @@ static int parse(struct agent *a, const uint8_t *buf, size_t len)
 
 	if (len < HEAD || memcmp(buf, MAGIC, 8) != 0)
 		return -EINVAL;
-	if (memcmp(buf + 8, a->boot_id, PROTO_BOOT_ID_LEN) != 0)
+	if (memcmp(buf + 8, a->boot_id, WIRE_BOOT_ID_LEN) != 0)
 		return 0; /* another boot: forget them */
 	n = (uint32_t)buf[HEAD - 4] | (uint32_t)buf[HEAD - 3] << 8 |
 	    (uint32_t)buf[HEAD - 2] << 16 | (uint32_t)buf[HEAD - 1] << 24;
 	if (n > USED_MAX || len != HEAD + (size_t)n * RECONCILE_DIGEST)
 		return -EINVAL;
-	memcpy(a->rec.hash_key, buf + 8 + PROTO_BOOT_ID_LEN, 16);
+	memcpy(a->rec.hash_key, buf + 8 + WIRE_BOOT_ID_LEN, 16);
 	for (uint32_t i = 0; i < n; i++) {
 		int err = reconciler_mark(
 			&a->rec, buf + HEAD + (size_t)i * RECONCILE_DIGEST);
@@ -84,8 +84,8 @@ int agent_used_save(struct agent *a)
 	if (!buf)
 		return -ENOMEM;
 	memcpy(buf, MAGIC, 8);
-	memcpy(buf + 8, a->boot_id, PROTO_BOOT_ID_LEN);
-	memcpy(buf + 8 + PROTO_BOOT_ID_LEN, a->rec.hash_key, 16);
+	memcpy(buf + 8, a->boot_id, WIRE_BOOT_ID_LEN);
+	memcpy(buf + 8 + WIRE_BOOT_ID_LEN, a->rec.hash_key, 16);
 	for (size_t i = 0; i < a->rec.cap && n < a->rec.n_used; i++)
 		if (memcmp(a->rec.used[i], empty, RECONCILE_DIGEST) != 0)
 			memcpy(buf + HEAD + n++ * RECONCILE_DIGEST,

@@ -125,7 +125,6 @@ void agent_sync(struct agent *a, const char *reason)
 {
 	struct desired_view dv;
 	struct desired_state want;
-	char why[200];
 	double t0 = now_ms();
 	int err;
 
@@ -133,9 +132,10 @@ void agent_sync(struct agent *a, const char *reason)
 		return;
 	log_debug("reconcile: %s", reason);
 	view_desired(&a->view, a->cfg.addrs, a->cfg.n_addrs, &dv);
-	err = desired_build(&dv, &a->cfg.dc, &want, why, sizeof(why));
-	if (err) {
-		session_refuse(a->session, why);
+	err = desired_build(&dv, &a->cfg.dc, &want, a->last.why,
+			    sizeof(a->last.why));
+	if (err) { /* out of memory: the view holds only what it can build */
+		sync_failed(a, err);
 		return;
 	}
 	a->n_sas = want.n_sas, a->n_pols = want.n_pols;
@@ -165,7 +165,7 @@ static void on_resync(struct loop *l, struct loop_timer *t, void *arg)
 
 /* ---- the session's news ---- */
 
-static void on_snapshot(void *arg, const Vxsec__Snapshot *m)
+static void on_snapshot(void *arg, const struct wire_snapshot *m)
 {
 	struct agent *a = arg;
 	char why[200];
@@ -174,7 +174,7 @@ static void on_snapshot(void *arg, const Vxsec__Snapshot *m)
 		session_refuse(a->session, why);
 }
 
-static void on_delta(void *arg, const Vxsec__Delta *m)
+static void on_delta(void *arg, const struct wire_delta *m)
 {
 	struct agent *a = arg;
 	char why[200];
@@ -303,7 +303,7 @@ static void on_events(struct loop *l, int fd, uint32_t events, void *arg)
 
 /* ---- setup ---- */
 
-static int read_boot_id(const char *file, uint8_t out[PROTO_BOOT_ID_LEN])
+static int read_boot_id(const char *file, uint8_t out[WIRE_BOOT_ID_LEN])
 {
 	char text[64], hex[33];
 	size_t n = 0, len;
@@ -319,7 +319,7 @@ static int read_boot_id(const char *file, uint8_t out[PROTO_BOOT_ID_LEN])
 			hex[n++] = text[i];
 	hex[n] = '\0';
 	if (n != 32 ||
-	    sodium_hex2bin(out, PROTO_BOOT_ID_LEN, hex, n, NULL, NULL, NULL))
+	    sodium_hex2bin(out, WIRE_BOOT_ID_LEN, hex, n, NULL, NULL, NULL))
 		return -EINVAL;
 	return 0;
 }

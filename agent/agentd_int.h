@@ -26,7 +26,7 @@ struct agent {
 	struct ctl_server *ctl;
 	struct overlay_config ov; /* cfg.vxlan: the VXLAN device */
 	struct loop_timer *resync, *retry;
-	uint8_t boot_id[PROTO_BOOT_ID_LEN];
+	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	int exit_code;
 
 	/* What the kernel holds, as far as we know. */

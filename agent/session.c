@@ -20,15 +20,49 @@
 
 /* The leader is authenticated by the handshake (ready: conn_auth). */
 static const struct conn_limits limits = { .auth_ms = HANDSHAKE_MS,
-					   .frame_unauth = FRAME_MAX_DEFAULT,
-					   .frame_max = FRAME_MAX_DEFAULT };
+					   .frame_unauth = WIRE_FRAME_MAX,
+					   .frame_max = WIRE_FRAME_MAX };
 static const struct conn_ops join_ops, live_ops;
 static void connect_now(struct session *s);
 
-static void set_state(struct session *s, enum session_state st)
+/* The state status shows for a phase; the closing phases show none. */
+static bool shown_as(enum session_phase ph, enum session_state *st)
 {
-	s->st.state = st;
-	s->st.since = time(NULL);
+	switch (ph) {
+	case PH_IDLE:
+		*st = SESSION_IDLE;
+		return true;
+	case PH_JOIN_HANDSHAKE:
+	case PH_JOIN_SENT:
+		*st = SESSION_JOINING;
+		return true;
+	case PH_HANDSHAKE:
+	case PH_HELLO_SENT:
+		*st = SESSION_CONNECTING;
+		return true;
+	case PH_LIVE:
+		*st = SESSION_LIVE;
+		return true;
+	case PH_BACKOFF:
+		*st = SESSION_BACKOFF;
+		return true;
+	case PH_REMOVED:
+		*st = SESSION_REMOVED;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void set_phase(struct session *s, enum session_phase ph)
+{
+	enum session_state st;
+
+	s->phase = ph;
+	if (shown_as(ph, &st)) {
+		s->st.state = st;
+		s->st.since = time(NULL);
+	}
 }
 
 const char *session_state_name(enum session_state st)
@@ -67,7 +101,7 @@ static void backoff(struct session *s, const char *why)
 	if (why != s->st.last_error) /* never copy it onto itself */
 		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s", why);
 	s->st.retry_in_ms = d;
-	set_state(s, SESSION_BACKOFF);
+	set_phase(s, PH_BACKOFF);
 	log_info("leader %s: retrying in %llu ms", s->leader_text,
 		 (unsigned long long)d);
 	loop_timer_arm(s->retry, d, 0);
@@ -100,7 +134,7 @@ static void connect_now(struct session *s)
 	char why[200];
 	int fd;
 
-	if (s->conn || s->st.state == SESSION_REMOVED)
+	if (s->conn || s->phase == PH_REMOVED || s->phase == PH_ENDING)
 		return;
 	if (join && session_join_prepare(s, why, sizeof(why))) {
 		backoff(s, why);
@@ -120,15 +154,14 @@ static void connect_now(struct session *s)
 		backoff(s, "cannot set up a TLS connection");
 		return;
 	}
-	s->ready = false;
-	set_state(s, join ? SESSION_JOINING : SESSION_CONNECTING);
+	set_phase(s, join ? PH_JOIN_HANDSHAKE : PH_HANDSHAKE);
 }
 
 /* ---- both kinds of connection ---- */
 
 static bool leader_is_leader(struct session *s, struct conn *c)
 {
-	char peer[PROTO_NODE_ID_MAX + 1];
+	char peer[WIRE_NODE_ID_MAX + 1];
 
 	if (tls_conn_peer_id(conn_tls(c), peer, sizeof(peer)) == 0 &&
 	    strcmp(peer, SESSION_LEADER_ID) == 0)
@@ -139,50 +172,61 @@ static bool leader_is_leader(struct session *s, struct conn *c)
 	return false;
 }
 
-static void leader_error(struct session *s, const Vxsec__Error *e)
+static void leader_error(struct session *s, const struct wire_msg *e)
 {
 	snprintf(s->st.last_error, sizeof(s->st.last_error),
 		 "refused by the leader: %s", e->reason);
 	log_err("leader %s: %s", s->leader_text, s->st.last_error);
-	if (e->code == VXSEC__ERROR_CODE__ERROR_REMOVED)
-		s->removed = true;
+	set_phase(s, e->removed ? PH_REMOVING : PH_CLOSING);
 }
 
-/* A connection ended: removed, joined (connect now) or back off. */
+/* Decodes a frame from the leader, checked against this node. */
+static int decode(const struct session *s, const uint8_t *body, size_t len,
+		  struct wire_msg *m, char *why, size_t whylen)
+{
+	const struct wire_self self = { .id = s->node_id,
+					.addrs = s->addrs,
+					.n_addrs = s->n_addrs };
+
+	return wire_decode(body, len, &self, m, why, whylen);
+}
+
+/* A connection ended: what follows depends on the phase it ended in. */
 static void closed(struct conn *c, const char *why, void *arg)
 {
 	struct session *s = arg;
-	bool was_live = s->st.state == SESSION_LIVE;
+	enum session_phase ph = s->phase;
 	char text[200];
 
 	(void)c;
 	s->conn = NULL;
-	if (s->ending)
+	if (ph == PH_ENDING)
 		return;
-	if (s->removed) {
-		set_state(s, SESSION_REMOVED);
+	if (ph == PH_REMOVING) {
+		set_phase(s, PH_REMOVED);
 		if (s->ops->removed)
 			s->ops->removed(s->arg, s->st.last_error);
 		return;
 	}
-	if (was_live) {
+	if (s->st.state == SESSION_LIVE) {
 		s->st.reconnects++;
 		log_warn("leader %s: session lost: %s", s->leader_text, why);
 		if (s->ops->down)
 			s->ops->down(s->arg, why);
 	}
-	if (s->now) { /* joined, or a restart asked for: no waiting */
-		s->now = false;
+	if (ph == PH_RECONNECT) {
 		connect_now(s);
 		return;
 	}
-	if (!s->refused) {
+	if (ph != PH_CLOSING) {
 		snprintf(text, sizeof(text), "%s", why);
 		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s%s",
-			 s->ready ? "" : "connection failed: ", text);
+			 ph == PH_JOIN_HANDSHAKE || ph == PH_HANDSHAKE
+				 ? "connection failed: "
+				 : "",
+			 text);
 		log_warn("leader %s: %s", s->leader_text, s->st.last_error);
 	}
-	s->refused = false;
 	backoff(s, s->st.last_error);
 }
 
@@ -195,7 +239,7 @@ static void join_ready(struct conn *c, void *arg)
 	if (!leader_is_leader(s, c))
 		return;
 	conn_auth(c);
-	s->ready = true;
+	set_phase(s, PH_JOIN_SENT);
 	if (session_send_join(s, c)) {
 		log_err("join: cannot build the request");
 		conn_close(c, "cannot build the join request", false);
@@ -206,32 +250,34 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 		       void *arg)
 {
 	struct session *s = arg;
-	Vxsec__Envelope *env = NULL;
+	struct wire_msg m;
 	char why[200];
+	int err = decode(s, body, len, &m, why, sizeof(why));
 
-	s->refused = true; /* unless it is the answer we wait for */
-	if (frame_decode(body, len, &env, why, sizeof(why))) {
+	if (err && err != -ENOTSUP) {
 		snprintf(s->st.last_error, sizeof(s->st.last_error),
 			 "join: bad frame from the leader: %s", why);
-	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_ERROR) {
-		leader_error(s, env->error);
-	} else if (env->msg_case != VXSEC__ENVELOPE__MSG_JOIN_RESPONSE ||
-		   session_joined(s, env->join_response, why, sizeof(why))) {
+	} else if (!err && m.type == WIRE_ERROR) {
+		leader_error(s, &m);
+	} else if (err || m.type != WIRE_JOIN_RESPONSE ||
+		   session_joined(s, &m, why, sizeof(why))) {
 		snprintf(s->st.last_error, sizeof(s->st.last_error), "join: %s",
-			 env->msg_case == VXSEC__ENVELOPE__MSG_JOIN_RESPONSE
+			 !err && m.type == WIRE_JOIN_RESPONSE
 				 ? why
 				 : "unexpected answer from the leader");
 	} else {
 		log_info("joined the cluster as %s (node index %u)", s->node_id,
-			 env->join_response->node_index);
-		s->now = true; /* the session, with the new certificate */
-		s->refused = false;
+			 m.node_index);
+		set_phase(s, PH_RECONNECT); /* with the new certificate */
 		s->attempt = 0;
 	}
-	if (s->refused && !(env && env->msg_case == VXSEC__ENVELOPE__MSG_ERROR))
+	if (s->phase == PH_JOIN_SENT) { /* refused, and not yet logged */
 		log_err("leader %s: %s", s->leader_text, s->st.last_error);
-	frame_free(env);
-	conn_close(c, s->now ? "joined" : "join failed", false);
+		set_phase(s, PH_CLOSING);
+	}
+	wire_msg_free(&m);
+	conn_close(c, s->phase == PH_RECONNECT ? "joined" : "join failed",
+		   false);
 }
 
 static const struct conn_ops join_ops = {
@@ -249,7 +295,7 @@ static void live_ready(struct conn *c, void *arg)
 	if (!leader_is_leader(s, c))
 		return;
 	conn_auth(c);
-	s->ready = true;
+	set_phase(s, PH_HELLO_SENT);
 	s->st.acked = 0;
 	if (session_send_hello(s, c)) {
 		conn_close(c, "cannot build the hello", false);
@@ -259,22 +305,22 @@ static void live_ready(struct conn *c, void *arg)
 	session_schedule_renewal(s);
 }
 
-static void state_frame(struct session *s, const Vxsec__Envelope *env)
+static void state_frame(struct session *s, const struct wire_msg *m)
 {
-	if (env->msg_case == VXSEC__ENVELOPE__MSG_SNAPSHOT) {
-		if (s->st.state != SESSION_LIVE) {
+	if (m->type == WIRE_SNAPSHOT) {
+		if (s->phase != PH_LIVE) {
 			log_info("leader %s: session open at revision %llu",
 				 s->leader_text,
-				 (unsigned long long)env->snapshot->revision);
-			set_state(s, SESSION_LIVE);
+				 (unsigned long long)m->snapshot.revision);
+			set_phase(s, PH_LIVE);
 			s->attempt = 0;
 			s->st.last_error[0] = '\0';
 		}
-		s->ops->snapshot(s->arg, env->snapshot);
-	} else if (s->st.state != SESSION_LIVE) {
+		s->ops->snapshot(s->arg, &m->snapshot);
+	} else if (s->phase != PH_LIVE) {
 		session_refuse(s, "a delta before the snapshot");
 	} else {
-		s->ops->delta(s->arg, env->delta);
+		s->ops->delta(s->arg, &m->delta);
 	}
 }
 
@@ -282,34 +328,31 @@ static void live_frame(struct conn *c, const uint8_t *body, size_t len,
 		       void *arg)
 {
 	struct session *s = arg;
-	Vxsec__Envelope *env = NULL;
+	struct wire_msg m;
 	char why[200];
 
-	if (frame_decode(body, len, &env, why, sizeof(why))) {
+	if (decode(s, body, len, &m, why, sizeof(why))) {
 		session_refuse(s, why);
+		wire_msg_free(&m);
 		return;
 	}
-	switch (env->msg_case) {
-	case VXSEC__ENVELOPE__MSG_SNAPSHOT:
-	case VXSEC__ENVELOPE__MSG_DELTA:
-		state_frame(s, env);
+	switch (m.type) {
+	case WIRE_SNAPSHOT:
+	case WIRE_DELTA:
+		state_frame(s, &m);
 		break;
-	case VXSEC__ENVELOPE__MSG_PING:
-		if (!env->ping->reply)
-			session_send_pong(s, c, env->ping->nonce);
+	case WIRE_PING:
+		if (!m.reply)
+			session_send_pong(c, m.nonce);
 		break;
-	case VXSEC__ENVELOPE__MSG_JOIN_RESPONSE:
-		session_renewed(s, env->join_response);
+	case WIRE_JOIN_RESPONSE:
+		session_renewed(s, &m);
 		break;
-	case VXSEC__ENVELOPE__MSG_ERROR:
-		leader_error(s, env->error);
-		s->refused = true;
+	default: /* WIRE_ERROR */
+		leader_error(s, &m);
 		conn_close(c, s->st.last_error, false);
-		break;
-	default:
-		session_refuse(s, "a message the leader does not send");
 	}
-	frame_free(env);
+	wire_msg_free(&m);
 }
 
 static void live_read_done(struct conn *c, void *arg)
@@ -317,7 +360,7 @@ static void live_read_done(struct conn *c, void *arg)
 	struct session *s = arg;
 
 	(void)c;
-	if (s->st.state == SESSION_LIVE && s->ops->settled)
+	if (s->phase == PH_LIVE && s->ops->settled)
 		s->ops->settled(s->arg);
 }
 
@@ -369,7 +412,7 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
-	s->ending = true;
+	set_phase(s, PH_ENDING);
 	if (s->conn)
 		conn_close(s->conn, "the agent is stopping", false);
 	loop_timer_free(s->retry);
@@ -396,20 +439,20 @@ int session_start(struct session *s, char *why, size_t whylen)
 
 int session_ack(struct session *s, uint64_t revision)
 {
-	if (!s->conn || s->st.state != SESSION_LIVE)
+	if (s->phase != PH_LIVE)
 		return -ENOTCONN;
 	if (revision <= s->st.acked)
 		return 0;
 	s->st.acked = revision;
 	s->kernel_rev = revision;
-	return session_send_ack(s, s->conn, revision);
+	return session_send_ack(s->conn, revision);
 }
 
 int session_expire(struct session *s, uint32_t generation, uint32_t spi)
 {
-	if (!s->conn || s->st.state != SESSION_LIVE)
+	if (s->phase != PH_LIVE)
 		return -ENOTCONN;
-	return session_send_expire(s, s->conn, generation, spi);
+	return session_send_expire(s->conn, generation, spi);
 }
 
 void session_refuse(struct session *s, const char *why)
@@ -419,8 +462,8 @@ void session_refuse(struct session *s, const char *why)
 	log_err("leader %s: %s", s->leader_text, s->st.last_error);
 	if (!s->conn)
 		return;
-	session_send_error(s, s->conn, why);
-	s->refused = true;
+	session_send_error(s->conn, why);
+	set_phase(s, PH_CLOSING);
 	conn_close(s->conn, s->st.last_error, true);
 }
 
@@ -430,14 +473,14 @@ void session_restart(struct session *s, bool lost_state, const char *why)
 		return; /* asked already: the next hello says so */
 	s->lost_state = s->lost_state || lost_state;
 	log_info("leader %s: new session: %s", s->leader_text, why);
-	if (s->st.state == SESSION_REMOVED)
+	if (s->phase == PH_REMOVED)
 		return;
 	if (!s->conn) {
 		loop_timer_arm(s->retry, 0, 0);
 		connect_now(s);
 		return;
 	}
-	s->now = true;
+	set_phase(s, PH_RECONNECT);
 	conn_close(s->conn, why, false);
 }
 

@@ -12,7 +12,7 @@
 #include "common/loop.h"
 #include "common/token.h"
 #include "desired.h"
-#include "proto/frame.h"
+#include "wire.h"
 
 #define SESSION_LEADER_ID "vxsec-leader" /* the leader certificate's CN */
 #define SESSION_BACKOFF_MIN_MS 500
@@ -27,22 +27,23 @@ struct session_config {
 	const struct join_token *token;
 	const struct desired_addr *addrs; /* this node's underlay */
 	size_t n_addrs;
-	uint8_t boot_id[PROTO_BOOT_ID_LEN];
+	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	uint64_t backoff_min_ms, backoff_max_ms; /* 0: the defaults */
 	uint64_t last_revision; /* the kernel's, from an earlier run */
 };
 
 /*
  * What the owner (the daemon) hears. snapshot/delta: one state message,
- * in revision order (the owner applies it to its view; a message it
- * cannot honour is answered by session_refuse()). settled: every frame
+ * decoded and checked by wire_decode(), in revision order (the owner
+ * applies it to its view; a message it cannot honour is answered by
+ * session_refuse()). settled: every frame
  * that had arrived was delivered: reconcile, then session_ack(). down: the
  * session ended and a new one will follow (with a new snapshot). removed:
  * the leader removed this node for good; nothing reconnects.
  */
 struct session_ops {
-	void (*snapshot)(void *arg, const Vxsec__Snapshot *m);
-	void (*delta)(void *arg, const Vxsec__Delta *m);
+	void (*snapshot)(void *arg, const struct wire_snapshot *m);
+	void (*delta)(void *arg, const struct wire_delta *m);
 	void (*settled)(void *arg);
 	void (*down)(void *arg, const char *why);
 	void (*removed)(void *arg, const char *why);

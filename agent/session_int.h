@@ -9,6 +9,26 @@
 #include "common/pki.h"
 #include "session.h"
 
+/*
+ * Where the session is. Every transition is session.c's set_phase();
+ * what happens when a connection ends depends on the phase alone. The
+ * closing phases keep the state shown before them (st.state).
+ */
+enum session_phase {
+	PH_IDLE,	   /* before session_start() */
+	PH_JOIN_HANDSHAKE, /* first contact with the token: TLS */
+	PH_JOIN_SENT,	   /* the join request sent: its answer next */
+	PH_HANDSHAKE,	   /* mutual TLS with the node certificate */
+	PH_HELLO_SENT,	   /* the hello sent: a snapshot next */
+	PH_LIVE,	   /* a snapshot received: deltas, acks */
+	PH_CLOSING,	   /* ends for a reason already logged: back off */
+	PH_RECONNECT,	   /* ends: joined, or a restart: connect at once */
+	PH_REMOVING,	   /* ends: the leader said ERROR_REMOVED */
+	PH_BACKOFF,	   /* no connection: the retry timer runs */
+	PH_REMOVED,	   /* for good: nothing reconnects */
+	PH_ENDING,	   /* session_free(): nothing follows */
+};
+
 struct session {
 	struct loop *loop;
 	const struct session_ops *ops;
@@ -16,13 +36,13 @@ struct session {
 	struct sockaddr_storage leader;
 	socklen_t leader_len;
 	char leader_text[64];
-	char node_id[PROTO_NODE_ID_MAX + 1];
+	char node_id[WIRE_NODE_ID_MAX + 1];
 	char dir[512];
 	struct join_token token;
 	bool have_token;
 	struct desired_addr addrs[DESIRED_ADDRS_MAX];
 	size_t n_addrs;
-	uint8_t boot_id[PROTO_BOOT_ID_LEN];
+	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	uint64_t backoff_min, backoff_max;
 	unsigned int attempt;
 	uint64_t kernel_rev; /* the last revision acked, in any session */
@@ -35,13 +55,9 @@ struct session {
 
 	struct conn *conn;
 	struct loop_timer *retry, *renew;
-	bool ready;	 /* the TLS handshake of conn is done */
-	bool refused;	 /* conn ends for a reason already logged */
-	bool removed;	 /* the leader said ERROR_REMOVED */
-	bool now;	 /* reconnect without waiting when conn closes */
-	bool lost_state; /* the next hello asks for fresh keys */
-	bool ending;
-	struct session_status st;
+	enum session_phase phase;
+	bool lost_state;	  /* the next hello asks for fresh keys */
+	struct session_status st; /* st.state: what the phase is shown as */
 };
 
 /* session_msg.c */
@@ -49,16 +65,15 @@ int session_load_creds(struct session *s, char *why, size_t whylen);
 void session_creds_free(struct session *s);
 int session_join_prepare(struct session *s, char *why, size_t whylen);
 int session_send_join(struct session *s, struct conn *c);
-int session_joined(struct session *s, const Vxsec__JoinResponse *m, char *why,
+int session_joined(struct session *s, const struct wire_msg *m, char *why,
 		   size_t whylen);
 int session_send_hello(struct session *s, struct conn *c);
-int session_send_ack(struct session *s, struct conn *c, uint64_t revision);
-int session_send_expire(struct session *s, struct conn *c, uint32_t g,
-			uint32_t spi);
-int session_send_pong(struct session *s, struct conn *c, uint64_t nonce);
-int session_send_error(struct session *s, struct conn *c, const char *why);
+int session_send_ack(struct conn *c, uint64_t revision);
+int session_send_expire(struct conn *c, uint32_t g, uint32_t spi);
+int session_send_pong(struct conn *c, uint64_t nonce);
+int session_send_error(struct conn *c, const char *why);
 void session_schedule_renewal(struct session *s);
 void session_on_renew_due(struct loop *l, struct loop_timer *t, void *arg);
-void session_renewed(struct session *s, const Vxsec__JoinResponse *m);
+void session_renewed(struct session *s, const struct wire_msg *m);
 
 #endif

@@ -18,17 +18,22 @@ static void path(char *out, size_t len, const struct session *s,
 	snprintf(out, len, "%s/%s", s->dir, name);
 }
 
-static int send_env(struct conn *c, Vxsec__Envelope *env)
+/* Sends a frame wire.c built (err: it could not). */
+static int send_frame(struct conn *c, int err, uint8_t *frame, size_t len)
 {
-	uint8_t *buf;
-	size_t len;
-	int err = frame_encode(env, &buf, &len);
-
 	if (err)
 		return err;
-	err = conn_send(c, buf, len);
-	frame_buf_free(buf, len);
+	err = conn_send(c, frame, len);
+	wire_frame_free(frame, len);
 	return err;
+}
+
+static struct wire_node node_of(const struct session *s)
+{
+	return (struct wire_node){ .id = s->node_id,
+				   .boot_id = s->boot_id,
+				   .addrs = s->addrs,
+				   .n_addrs = s->n_addrs };
 }
 
 /* ---- credentials ---- */
@@ -123,25 +128,12 @@ int session_join_prepare(struct session *s, char *why, size_t whylen)
 	return 0;
 }
 
-static void addrs_out(const struct session *s, Vxsec__Address *a,
-		      Vxsec__Address **ptrs)
-{
-	for (size_t i = 0; i < s->n_addrs; i++) {
-		vxsec__address__init(&a[i]);
-		a[i].ip.len = s->addrs[i].family == AF_INET ? 4 : 16;
-		a[i].ip.data = (uint8_t *)s->addrs[i].ip.raw;
-		ptrs[i] = &a[i];
-	}
-}
-
 int session_send_join(struct session *s, struct conn *c)
 {
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__JoinRequest req = VXSEC__JOIN_REQUEST__INIT;
-	Vxsec__Address a[DESIRED_ADDRS_MAX], *ptrs[DESIRED_ADDRS_MAX];
-	uint8_t exp[TLS_EXPORTER_LEN], proof[32], *der = NULL;
+	struct wire_node n = node_of(s);
+	uint8_t exp[TLS_EXPORTER_LEN], proof[32], *der = NULL, *frame = NULL;
 	X509_REQ *csr = pki_csr_new(s->join_key, s->node_id);
-	size_t der_len = 0;
+	size_t der_len = 0, len = 0;
 	int err = -ENOMEM;
 
 	/* The proof binds the token secret to this very TLS session. */
@@ -149,16 +141,8 @@ int session_send_join(struct session *s, struct conn *c)
 	    tls_conn_exporter(conn_tls(c), TLS_EXPORTER_JOIN, exp))
 		goto out;
 	crypto_auth_hmacsha256(proof, exp, sizeof(exp), s->token.secret);
-	addrs_out(s, a, ptrs);
-	req.node_id = s->node_id;
-	req.secret_proof = (ProtobufCBinaryData){ sizeof(proof), proof };
-	req.csr_der = (ProtobufCBinaryData){ der_len, der };
-	req.boot_id = (ProtobufCBinaryData){ sizeof(s->boot_id), s->boot_id };
-	req.n_underlay = s->n_addrs;
-	req.underlay = ptrs;
-	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
-	env.join_request = &req;
-	err = send_env(c, &env);
+	err = wire_join(&n, proof, der, der_len, &frame, &len);
+	err = send_frame(c, err, frame, len);
 	sodium_memzero(proof, sizeof(proof));
 	sodium_memzero(exp, sizeof(exp));
 out:
@@ -190,11 +174,11 @@ static int save_creds(struct session *s, EVP_PKEY *key, X509 *cert, X509 *ca,
 	return 0;
 }
 
-int session_joined(struct session *s, const Vxsec__JoinResponse *m, char *why,
+int session_joined(struct session *s, const struct wire_msg *m, char *why,
 		   size_t whylen)
 {
-	X509 *cert = pki_cert_from_der(m->cert_der.data, m->cert_der.len);
-	X509 *ca = pki_cert_from_der(m->ca_cert_der.data, m->ca_cert_der.len);
+	X509 *cert = pki_cert_from_der(m->cert, m->cert_len);
+	X509 *ca = pki_cert_from_der(m->ca, m->ca_len);
 	uint8_t digest[PKI_DIGEST_LEN];
 	int err = -EINVAL;
 
@@ -218,72 +202,48 @@ int session_joined(struct session *s, const Vxsec__JoinResponse *m, char *why,
 
 int session_send_hello(struct session *s, struct conn *c)
 {
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__Hello h = VXSEC__HELLO__INIT;
-	Vxsec__Address a[DESIRED_ADDRS_MAX], *ptrs[DESIRED_ADDRS_MAX];
+	struct wire_node n = node_of(s);
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int err = wire_hello(&n, s->lost_state, s->kernel_rev, &frame, &len);
 
-	addrs_out(s, a, ptrs);
-	h.node_id = s->node_id;
-	h.boot_id = (ProtobufCBinaryData){ sizeof(s->boot_id), s->boot_id };
-	h.n_underlay = s->n_addrs;
-	h.underlay = ptrs;
-	h.lost_state = s->lost_state;
-	h.last_revision = s->kernel_rev; /* a leader behind it refuses */
-	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
-	env.hello = &h;
-	return send_env(c, &env);
+	return send_frame(c, err, frame, len);
 }
 
-int session_send_ack(struct session *s, struct conn *c, uint64_t revision)
+int session_send_ack(struct conn *c, uint64_t revision)
 {
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__Ack ack = VXSEC__ACK__INIT;
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int err = wire_ack(revision, &frame, &len);
 
-	(void)s;
-	ack.revision = revision;
-	env.msg_case = VXSEC__ENVELOPE__MSG_ACK;
-	env.ack = &ack;
-	return send_env(c, &env);
+	return send_frame(c, err, frame, len);
 }
 
-int session_send_expire(struct session *s, struct conn *c, uint32_t g,
-			uint32_t spi)
+int session_send_expire(struct conn *c, uint32_t g, uint32_t spi)
 {
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__ExpireReport r = VXSEC__EXPIRE_REPORT__INIT;
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int err = wire_expire(g, spi, &frame, &len);
 
-	(void)s;
-	r.generation = g;
-	r.spi = spi;
-	env.msg_case = VXSEC__ENVELOPE__MSG_EXPIRE_REPORT;
-	env.expire_report = &r;
-	return send_env(c, &env);
+	return send_frame(c, err, frame, len);
 }
 
-int session_send_pong(struct session *s, struct conn *c, uint64_t nonce)
+int session_send_pong(struct conn *c, uint64_t nonce)
 {
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__Ping p = VXSEC__PING__INIT;
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int err = wire_pong(nonce, &frame, &len);
 
-	(void)s;
-	p.nonce = nonce;
-	p.reply = true;
-	env.msg_case = VXSEC__ENVELOPE__MSG_PING;
-	env.ping = &p;
-	return send_env(c, &env);
+	return send_frame(c, err, frame, len);
 }
 
-int session_send_error(struct session *s, struct conn *c, const char *why)
+int session_send_error(struct conn *c, const char *why)
 {
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__Error e = VXSEC__ERROR__INIT;
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int err = wire_refusal(why, &frame, &len);
 
-	(void)s;
-	e.code = VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE;
-	e.reason = (char *)why;
-	env.msg_case = VXSEC__ENVELOPE__MSG_ERROR;
-	env.error = &e;
-	return send_env(c, &env);
+	return send_frame(c, err, frame, len);
 }
 
 /* ---- renewal ---- */
@@ -313,15 +273,14 @@ void session_schedule_renewal(struct session *s)
 
 void session_on_renew_due(struct loop *l, struct loop_timer *t, void *arg)
 {
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__RenewRequest req = VXSEC__RENEW_REQUEST__INIT;
 	struct session *s = arg;
 	X509_REQ *csr = NULL;
-	uint8_t *der = NULL;
-	size_t len = 0;
+	uint8_t *der = NULL, *frame = NULL;
+	size_t len = 0, flen = 0;
+	int err;
 
 	(void)l, (void)t;
-	if (!s->conn || s->st.state != SESSION_LIVE)
+	if (s->phase != PH_LIVE)
 		return; /* the next session schedules it again */
 	EVP_PKEY_free(s->renew_key);
 	s->renew_key = pki_key_new(); /* every certificate gets a new key */
@@ -330,19 +289,17 @@ void session_on_renew_due(struct loop *l, struct loop_timer *t, void *arg)
 		log_err("renewal: cannot make a key and a CSR");
 		loop_timer_arm(s->renew, 60000, 0);
 	} else {
-		req.csr_der = (ProtobufCBinaryData){ len, der };
-		env.msg_case = VXSEC__ENVELOPE__MSG_RENEW_REQUEST;
-		env.renew_request = &req;
-		send_env(s->conn, &env);
+		err = wire_renew(der, len, &frame, &flen);
+		send_frame(s->conn, err, frame, flen);
 		log_info("renewing the node certificate");
 	}
 	OPENSSL_free(der);
 	X509_REQ_free(csr);
 }
 
-void session_renewed(struct session *s, const Vxsec__JoinResponse *m)
+void session_renewed(struct session *s, const struct wire_msg *m)
 {
-	X509 *cert = pki_cert_from_der(m->cert_der.data, m->cert_der.len);
+	X509 *cert = pki_cert_from_der(m->cert, m->cert_len);
 	char p[600], why[200] = "the certificate does not parse";
 	X509 *ca;
 	int err = -EINVAL;

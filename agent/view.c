@@ -2,7 +2,6 @@
 /* agent view: snapshots and deltas applied to the peers, generations and pair keys this agent holds. */
 #include <errno.h>
 #include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,7 +27,7 @@ const char *view_phase_name(enum desired_phase p)
 int view_init(struct view *v, const char *self_id)
 {
 	memset(v, 0, sizeof(*v));
-	if (strlen(self_id) > PROTO_NODE_ID_MAX)
+	if (strlen(self_id) > WIRE_NODE_ID_MAX)
 		return -EINVAL;
 	if (sodium_init() < 0) /* the keys live in sodium_malloc() memory */
 		return -EIO;
@@ -124,26 +123,20 @@ uint32_t view_committed(const struct view *v)
 	return 0;
 }
 
-static int set_peer(struct desired_peer *p, struct view_meta *m,
-		    const Vxsec__Peer *in)
+static void set_peer(struct desired_peer *p, struct view_meta *m,
+		     const struct wire_peer *in)
 {
 	memset(p, 0, sizeof(*p));
 	memset(m, 0, sizeof(*m));
-	snprintf(m->id, sizeof(m->id), "%s", in->node_id);
+	memcpy(m->id, in->id, sizeof(m->id));
 	m->incarnation = in->incarnation;
 	p->index = in->index;
-	for (size_t i = 0; i < in->n_underlay && i < DESIRED_ADDRS_MAX; i++) {
-		const ProtobufCBinaryData *ip = &in->underlay[i]->ip;
-
-		p->addrs[i].family = ip->len == 4 ? AF_INET : AF_INET6;
-		memcpy(p->addrs[i].ip.raw, ip->data, ip->len);
-		p->n_addrs++;
-	}
-	return 0;
+	memcpy(p->addrs, in->addrs, sizeof(p->addrs));
+	p->n_addrs = in->n_addrs;
 }
 
 /* The peer's keys of one generation: replaced if present. */
-static int put_key(struct view *v, const Vxsec__PairKey *k, char *why,
+static int put_key(struct view *v, const struct wire_key *k, char *why,
 		   size_t len)
 {
 	long i = view_find(v, k->peer_id);
@@ -153,35 +146,31 @@ static int put_key(struct view *v, const Vxsec__PairKey *k, char *why,
 	if (i < 0)
 		return fail(why, len, "pair key for %s, which is not a peer",
 			    k->peer_id);
-	if (!gen_of(v, k->generation))
+	if (!gen_of(v, k->k.g))
 		return fail(why, len,
 			    "pair key for %s names generation %u, which is "
 			    "not live",
-			    k->peer_id, k->generation);
+			    k->peer_id, k->k.g);
 	p = &v->peers[i];
 	for (size_t j = 0; j < p->n_keys; j++)
-		if (p->keys[j].g == k->generation)
+		if (p->keys[j].g == k->k.g)
 			dk = &p->keys[j];
 	if (!dk && p->n_keys == DESIRED_GENS_MAX)
 		return fail(why, len, "more than %d generations for %s",
 			    DESIRED_GENS_MAX, k->peer_id);
 	if (!dk)
 		dk = &p->keys[p->n_keys++];
-	dk->g = k->generation;
-	dk->spi_out = k->spi_out;
-	dk->spi_in = k->spi_in;
-	memcpy(dk->key_out, k->key_out.data, DESIRED_KEY_LEN);
-	memcpy(dk->key_in, k->key_in.data, DESIRED_KEY_LEN);
+	*dk = k->k;
 	return 0;
 }
 
-static int put_keys(struct view *v, size_t n, Vxsec__PairKey **keys, char *why,
-		    size_t len)
+static int put_keys(struct view *v, size_t n, const struct wire_key *keys,
+		    char *why, size_t len)
 {
 	int err = 0;
 
 	for (size_t i = 0; i < n && !err; i++)
-		err = put_key(v, keys[i], why, len);
+		err = put_key(v, &keys[i], why, len);
 	return err;
 }
 
@@ -197,47 +186,7 @@ static void drop_keys(struct desired_peer *p, uint32_t g)
 	p->n_keys = j;
 }
 
-static int cmp_meta(const void *a, const void *b)
-{
-	return strcmp(((const Vxsec__Peer *const *)a)[0]->node_id,
-		      ((const Vxsec__Peer *const *)b)[0]->node_id);
-}
-
-/* Fills an empty view t from the snapshot's peers, sorted by id. */
-static int snapshot_peers(struct view *t, const Vxsec__Snapshot *m, char *why,
-			  size_t len)
-{
-	const size_t ptr = sizeof(void *); /* one Vxsec__Peer pointer */
-	Vxsec__Peer **sorted = calloc(m->n_peers + 1, ptr);
-
-	if (!sorted || reserve(t, m->n_peers + 1)) {
-		free(sorted);
-		return fail(why, len, "out of memory");
-	}
-	if (m->n_peers) /* m->peers may be NULL then */
-		memcpy(sorted, m->peers, m->n_peers * ptr);
-	qsort(sorted, m->n_peers, ptr, cmp_meta);
-	for (size_t i = 0; i < m->n_peers; i++) {
-		if (strcmp(sorted[i]->node_id, t->self_id) == 0 ||
-		    (i &&
-		     strcmp(sorted[i]->node_id, sorted[i - 1]->node_id) == 0)) {
-			int err = fail(
-				why, len, "snapshot lists %s %s",
-				sorted[i]->node_id,
-				i && strcmp(sorted[i]->node_id, t->self_id) != 0
-					? "twice"
-					: "(this node) as a peer");
-			free(sorted);
-			return err;
-		}
-		set_peer(&t->peers[i], &t->meta[i], sorted[i]);
-		t->n_peers++;
-	}
-	free(sorted);
-	return 0;
-}
-
-int view_snapshot(struct view *v, const Vxsec__Snapshot *m, char *why,
+int view_snapshot(struct view *v, const struct wire_snapshot *m, char *why,
 		  size_t len)
 {
 	struct view t;
@@ -249,18 +198,12 @@ int view_snapshot(struct view *v, const Vxsec__Snapshot *m, char *why,
 			    (unsigned long long)v->revision,
 			    (unsigned long long)m->revision);
 	view_init(&t, v->self_id);
-	for (size_t i = 0; i < m->n_generations && i < DESIRED_GENS_MAX; i++) {
-		t.gens[i].g = m->generations[i]->generation;
-		t.gens[i].phase = m->generations[i]->phase ==
-						  VXSEC__PHASE__PHASE_COMMITTED
-					  ? DPHASE_COMMITTED
-				  : m->generations[i]->phase ==
-						  VXSEC__PHASE__PHASE_PREPARED
-					  ? DPHASE_PREPARED
-					  : DPHASE_RETIRING;
-		t.n_gens++;
-	}
-	err = snapshot_peers(&t, m, why, len);
+	memcpy(t.gens, m->gens, sizeof(t.gens));
+	t.n_gens = m->n_gens;
+	err = reserve(&t, m->n_peers + 1) ? fail(why, len, "out of memory") : 0;
+	for (size_t i = 0; !err && i < m->n_peers; i++) /* sorted by wire.c */
+		set_peer(&t.peers[i], &t.meta[i], &m->peers[i]);
+	t.n_peers = err ? 0 : m->n_peers;
 	if (!err)
 		err = put_keys(&t, m->n_keys, m->keys, why, len);
 	if (err) {
@@ -275,19 +218,12 @@ int view_snapshot(struct view *v, const Vxsec__Snapshot *m, char *why,
 }
 
 /* A peer joined or has a new incarnation: its keys are all replaced. */
-static int peer_update(struct view *v, const Vxsec__PeerUpdate *u, char *why,
+static int peer_update(struct view *v, const struct wire_delta *d, char *why,
 		       size_t len)
 {
 	bool found;
-	size_t i = locate(v, u->peer->node_id, &found);
+	size_t i = locate(v, d->peer.id, &found);
 
-	if (strcmp(u->peer->node_id, v->self_id) == 0)
-		return fail(why, len, "a peer update about this node itself");
-	for (size_t k = 0; k < u->n_keys; k++)
-		if (strcmp(u->keys[k]->peer_id, u->peer->node_id) != 0)
-			return fail(why, len,
-				    "the update of %s carries a key for %s",
-				    u->peer->node_id, u->keys[k]->peer_id);
 	if (!found) {
 		if (reserve(v, v->n_peers + 1))
 			return fail(why, len, "out of memory");
@@ -298,8 +234,8 @@ static int peer_update(struct view *v, const Vxsec__PeerUpdate *u, char *why,
 		v->n_peers++;
 	}
 	sodium_memzero(&v->peers[i], sizeof(v->peers[i]));
-	set_peer(&v->peers[i], &v->meta[i], u->peer);
-	return put_keys(v, u->n_keys, u->keys, why, len);
+	set_peer(&v->peers[i], &v->meta[i], &d->peer);
+	return put_keys(v, d->n_keys, d->keys, why, len);
 }
 
 static void peer_removed(struct view *v, const char *id)
@@ -317,26 +253,20 @@ static void peer_removed(struct view *v, const char *id)
 	sodium_memzero(&v->peers[v->n_peers], sizeof(v->peers[0]));
 }
 
-static int prepare(struct view *v, const Vxsec__GenerationPrepare *m, char *why,
+static int prepare(struct view *v, const struct wire_delta *d, char *why,
 		   size_t len)
 {
-	if (gen_of(v, m->generation))
+	if (gen_of(v, d->generation))
 		return fail(why, len,
 			    "prepare of generation %u, which is already live",
-			    m->generation);
+			    d->generation);
 	if (v->n_gens == DESIRED_GENS_MAX)
 		return fail(why, len,
 			    "prepare of generation %u with %d generations live",
-			    m->generation, DESIRED_GENS_MAX);
-	for (size_t i = 0; i < m->n_keys; i++)
-		if (m->keys[i]->generation != m->generation)
-			return fail(why, len,
-				    "prepare of generation %u carries a key of "
-				    "generation %u",
-				    m->generation, m->keys[i]->generation);
-	v->gens[v->n_gens].g = m->generation;
+			    d->generation, DESIRED_GENS_MAX);
+	v->gens[v->n_gens].g = d->generation;
 	v->gens[v->n_gens++].phase = DPHASE_PREPARED;
-	return put_keys(v, m->n_keys, m->keys, why, len);
+	return put_keys(v, d->n_keys, d->keys, why, len);
 }
 
 /* g transmits from now on; the generation that did is retiring. */
@@ -374,28 +304,29 @@ static int retire(struct view *v, uint32_t g, char *why, size_t len)
 	return 0;
 }
 
-static int apply(struct view *v, const Vxsec__Delta *m, char *why, size_t len)
+static int apply(struct view *v, const struct wire_delta *m, char *why,
+		 size_t len)
 {
-	switch (m->change_case) {
-	case VXSEC__DELTA__CHANGE_PEER_ADDED:
-		return peer_update(v, m->peer_added, why, len);
-	case VXSEC__DELTA__CHANGE_INCARNATION_CHANGED:
-		return peer_update(v, m->incarnation_changed, why, len);
-	case VXSEC__DELTA__CHANGE_PEER_REMOVED:
-		peer_removed(v, m->peer_removed->node_id);
+	switch (m->change) {
+	case WIRE_PEER_ADDED:
+	case WIRE_INCARNATION:
+		return peer_update(v, m, why, len);
+	case WIRE_PEER_REMOVED:
+		peer_removed(v, m->peer.id);
 		return 0;
-	case VXSEC__DELTA__CHANGE_PREPARE:
-		return prepare(v, m->prepare, why, len);
-	case VXSEC__DELTA__CHANGE_COMMIT:
-		return commit(v, m->commit->generation, why, len);
-	case VXSEC__DELTA__CHANGE_RETIRE:
-		return retire(v, m->retire->generation, why, len);
+	case WIRE_PREPARE:
+		return prepare(v, m, why, len);
+	case WIRE_COMMIT:
+		return commit(v, m->generation, why, len);
+	case WIRE_RETIRE:
+		return retire(v, m->generation, why, len);
 	default:
 		return fail(why, len, "a delta without a change");
 	}
 }
 
-int view_delta(struct view *v, const Vxsec__Delta *m, char *why, size_t len)
+int view_delta(struct view *v, const struct wire_delta *m, char *why,
+	       size_t len)
 {
 	int err;
 
@@ -407,6 +338,9 @@ int view_delta(struct view *v, const Vxsec__Delta *m, char *why, size_t len)
 			    (unsigned long long)m->revision,
 			    (unsigned long long)v->revision);
 	err = apply(v, m, why, len);
+	/* Keys come only with a delta that carries some (a snapshot: wire.c). */
+	if (!err && m->n_keys && !view_committed(v))
+		err = fail(why, len, "keys but no committed generation");
 	if (err) {
 		v->have_snapshot = false;
 		return err;

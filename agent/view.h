@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* agent view: the leader's snapshots and deltas as this agent holds them (the agent's only protobuf reader of state). */
+/* agent view: the leader's snapshots and deltas as this agent holds them. */
 #ifndef VXSEC_AGENT_VIEW_H
 #define VXSEC_AGENT_VIEW_H
 
@@ -8,10 +8,10 @@
 #include <stdint.h>
 
 #include "desired.h"
-#include "proto/frame.h"
+#include "wire.h"
 
 struct view_meta {
-	char id[PROTO_NODE_ID_MAX + 1];
+	char id[WIRE_NODE_ID_MAX + 1];
 	uint64_t incarnation;
 };
 
@@ -22,7 +22,7 @@ struct view_meta {
  * not trusted until the next snapshot (the kernel keeps what it had).
  */
 struct view {
-	char self_id[PROTO_NODE_ID_MAX + 1];
+	char self_id[WIRE_NODE_ID_MAX + 1];
 	uint64_t revision;
 	bool have_snapshot;
 	struct desired_gen gens[DESIRED_GENS_MAX];
@@ -36,19 +36,24 @@ int view_init(struct view *v, const char *self_id);
 void view_cleanup(struct view *v);
 
 /*
- * Replaces the view with a snapshot; a snapshot it cannot honour (a key
- * for an unknown peer or a generation that is not live, this node listed
- * as its own peer, a revision going back) leaves the view as it was and
- * gives -EPROTO with the reason.
+ * Replaces the view with a snapshot (checked by wire_decode()); one
+ * going back in revision leaves the view as it was and gives -EPROTO
+ * with the reason.
  */
-int view_snapshot(struct view *v, const Vxsec__Snapshot *m, char *why,
+int view_snapshot(struct view *v, const struct wire_snapshot *m, char *why,
 		  size_t len);
 
 /*
- * Applies one delta, which must be the next revision. -EPROTO and the
- * reason otherwise; the view is then untrusted until the next snapshot.
+ * Applies one delta (checked by wire_decode()), which must be the next
+ * revision and fit the view: keys for known peers, in live generations,
+ * a committed generation if it brings keys, no prepare of a live
+ * generation or beyond DESIRED_GENS_MAX, no commit or retire of a
+ * generation that is not live, no retire of the committed one. -EPROTO
+ * and the reason otherwise; the view is then untrusted until the next
+ * snapshot. What the view holds, desired_build() accepts.
  */
-int view_delta(struct view *v, const Vxsec__Delta *m, char *why, size_t len);
+int view_delta(struct view *v, const struct wire_delta *m, char *why,
+	       size_t len);
 
 /* What desired_build() needs; points into v (valid until v changes). */
 void view_desired(const struct view *v, const struct desired_addr *self,

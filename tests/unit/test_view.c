@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of agent/view.c: snapshots and deltas applied, and every message it must refuse. */
+/* Unit tests of agent/view.c: snapshots and deltas applied (through agent/wire.c, as the agent receives them), and every message the view must refuse. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "agent/view.h"
+#include "proto/frame.h"
 
 #define KEYS_MAX 16
 
@@ -83,6 +84,48 @@ static void snapshot_of(struct msg *m, uint64_t rev, Vxsec__Snapshot *s)
 	s->n_generations = m->n_gens, s->generations = m->gp;
 }
 
+/* This node: IPv4, as every peer here. */
+static const struct desired_addr self_addr = { .family = AF_INET };
+static const struct wire_self self_node = { "self", &self_addr, 1 };
+
+/* Encodes env, decodes it as the agent does, applies it to v. */
+static int apply(struct view *v, Vxsec__Envelope *env, char *why, size_t len)
+{
+	struct wire_msg m;
+	uint8_t *frame;
+	size_t flen;
+	int err;
+
+	assert_int_equal(frame_encode(env, &frame, &flen), 0);
+	err = wire_decode(frame + FRAME_HEADER, flen - FRAME_HEADER, &self_node,
+			  &m, why, len);
+	frame_buf_free(frame, flen);
+	if (!err && m.type == WIRE_SNAPSHOT)
+		err = view_snapshot(v, &m.snapshot, why, len);
+	else if (!err)
+		err = view_delta(v, &m.delta, why, len);
+	wire_msg_free(&m);
+	return err;
+}
+
+static int snapshot(struct view *v, Vxsec__Snapshot *s, char *why, size_t len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+
+	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
+	env.snapshot = s;
+	return apply(v, &env, why, len);
+}
+
+static int delta(struct view *v, Vxsec__Delta *d, char *why, size_t len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+
+	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
+	env.delta = d;
+	return apply(v, &env, why, len);
+}
+
 static const struct desired_peer *find(const struct view *v, const char *id)
 {
 	long i = view_find(v, id);
@@ -116,7 +159,7 @@ static void base(struct view *v)
 	key(&m, "node-b", 1, 0xb1);
 	key(&m, "node-c", 1, 0xc1);
 	snapshot_of(&m, 10, &s);
-	assert_int_equal(view_snapshot(v, &s, why, sizeof(why)), 0);
+	assert_int_equal(snapshot(v, &s, why, sizeof(why)), 0);
 }
 
 static void test_snapshot(void **state)
@@ -162,7 +205,7 @@ static void test_empty_snapshot(void **state)
 	gen(&m, 1, VXSEC__PHASE__PHASE_COMMITTED);
 	snapshot_of(&m, 3, &s);
 	s.peers = NULL, s.keys = NULL;
-	assert_int_equal(view_snapshot(&v, &s, why, sizeof(why)), 0);
+	assert_int_equal(snapshot(&v, &s, why, sizeof(why)), 0);
 	assert_int_equal(v.n_peers, 0);
 	assert_true(v.have_snapshot);
 	view_cleanup(&v);
@@ -193,7 +236,7 @@ static void test_rotation(void **state)
 	p.generation = 2, p.n_keys = m.n_keys, p.keys = m.kp;
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
 	assert_int_equal(v.n_gens, 2);
 	assert_int_equal(view_committed(&v), 1);
 	assert_int_equal(keys_of(find(&v, "node-c"), 2)->key_out[0], 0xc2);
@@ -201,14 +244,14 @@ static void test_rotation(void **state)
 	c.generation = 2;
 	delta_init(&d, 12);
 	d.change_case = VXSEC__DELTA__CHANGE_COMMIT, d.commit = &c;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
 	assert_int_equal(view_committed(&v), 2);
 	assert_int_equal(v.gens[0].phase, DPHASE_RETIRING);
 
 	r.generation = 1;
 	delta_init(&d, 13);
 	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
 	assert_int_equal(v.n_gens, 1);
 	for (size_t i = 0; i < v.n_peers; i++) {
 		assert_int_equal(v.peers[i].n_keys, 1);
@@ -235,7 +278,7 @@ static void test_peers(void **state)
 	u.n_keys = 1, u.keys = m.kp;
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED, d.peer_added = &u;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
 	assert_int_equal(v.n_peers, 4);
 	assert_string_equal(v.meta[0].id, "node-0"); /* still sorted */
 	assert_int_equal(keys_of(find(&v, "node-0"), 1)->key_out[0], 0x01);
@@ -247,7 +290,7 @@ static void test_peers(void **state)
 	delta_init(&d, 12);
 	d.change_case = VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
 	d.incarnation_changed = &u;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
 
 	assert_int_equal(v.meta[view_find(&v, "node-b")].incarnation, 8);
 	assert_int_equal(keys_of(find(&v, "node-b"), 1)->key_out[0], 0x55);
@@ -255,23 +298,28 @@ static void test_peers(void **state)
 	rm.node_id = "node-a";
 	delta_init(&d, 13);
 	d.change_case = VXSEC__DELTA__CHANGE_PEER_REMOVED, d.peer_removed = &rm;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
 	assert_int_equal(v.n_peers, 3);
 	assert_int_equal(view_find(&v, "node-a"), -1);
 	/* Removing it again (a delta rendered late) changes nothing. */
 	delta_init(&d, 14);
 	d.change_case = VXSEC__DELTA__CHANGE_PEER_REMOVED, d.peer_removed = &rm;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
 	assert_int_equal(v.n_peers, 3);
 	view_cleanup(&v);
 }
 
-/* Each refused snapshot names why and leaves the view as it was. */
+/*
+ * Each refused snapshot names why and leaves the view as it was: the
+ * first four on receipt (agent/wire.c, proto/), the last by the view.
+ */
 static void test_bad_snapshots(void **state)
 {
 	static const char *const reasons[] = { "not a peer", "not live",
 					       "this node", "twice",
 					       "goes back" };
+	static const int errs[] = { -EBADMSG, -EBADMSG, -EBADMSG, -EBADMSG,
+				    -EPROTO };
 	struct view v;
 	char why[160];
 
@@ -293,8 +341,7 @@ static void test_bad_snapshots(void **state)
 			peer(&m, "node-a", 2, 1);
 		snapshot_of(&m, t == 4 ? 9 : 20, &s);
 		why[0] = '\0';
-		assert_int_equal(view_snapshot(&v, &s, why, sizeof(why)),
-				 -EPROTO);
+		assert_int_equal(snapshot(&v, &s, why, sizeof(why)), errs[t]);
 		assert_non_null(strstr(why, reasons[t]));
 		assert_int_equal(v.revision, 10);
 		assert_int_equal(v.n_peers, 3);
@@ -313,23 +360,24 @@ static void test_bad_deltas(void **state)
 
 	(void)state;
 	assert_int_equal(view_init(&v, "self"), 0);
+	r.generation = 1;
 	delta_init(&d, 1);
 	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), -EPROTO);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), -EPROTO);
 	assert_non_null(strstr(why, "before any snapshot"));
 	view_cleanup(&v);
 
 	base(&v);
 	delta_init(&d, 12); /* a gap */
 	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), -EPROTO);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), -EPROTO);
 	assert_non_null(strstr(why, "revision 12 after revision 10"));
 	assert_true(v.have_snapshot); /* a gap changed nothing */
 
-	r.generation = 1; /* the committed one */
+	/* generation 1: the committed one */
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), -EPROTO);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), -EPROTO);
 	assert_non_null(strstr(why, "committed"));
 	assert_false(v.have_snapshot); /* untrusted until a snapshot */
 	view_cleanup(&v);
@@ -338,9 +386,54 @@ static void test_bad_deltas(void **state)
 	p.generation = 1; /* already live */
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
-	assert_int_equal(view_delta(&v, &d, why, sizeof(why)), -EPROTO);
+	assert_int_equal(delta(&v, &d, why, sizeof(why)), -EPROTO);
 	assert_non_null(strstr(why, "already live"));
 	view_cleanup(&v);
+}
+
+/*
+ * Nothing committed yet (generation 1 prepared): a delta bringing keys is
+ * refused on receipt, not later by desired_build() ("keys but no
+ * committed generation"), both for a prepare and for a new peer.
+ */
+static void test_keys_need_commit(void **state)
+{
+	struct view v;
+	Vxsec__Delta d;
+	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
+	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
+	char why[160];
+
+	(void)state;
+	for (int t = 0; t < 2; t++) {
+		struct msg m = { 0 };
+		Vxsec__Snapshot s;
+
+		assert_int_equal(view_init(&v, "self"), 0);
+		peer(&m, "node-a", 2, 1);
+		gen(&m, 1, VXSEC__PHASE__PHASE_PREPARED);
+		snapshot_of(&m, 5, &s);
+		assert_int_equal(snapshot(&v, &s, why, sizeof(why)), 0);
+		m.n_peers = 0;
+		delta_init(&d, 6);
+		if (t == 0) {
+			key(&m, "node-a", 2, 0xa2);
+			p.generation = 2, p.n_keys = 1, p.keys = m.kp;
+			d.change_case = VXSEC__DELTA__CHANGE_PREPARE;
+			d.prepare = &p;
+		} else {
+			u.peer = peer(&m, "node-b", 3, 1);
+			key(&m, "node-b", 1, 0xb1);
+			u.n_keys = 1, u.keys = m.kp;
+			d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED;
+			d.peer_added = &u;
+		}
+		why[0] = '\0';
+		assert_int_equal(delta(&v, &d, why, sizeof(why)), -EPROTO);
+		assert_non_null(strstr(why, "no committed generation"));
+		assert_false(v.have_snapshot);
+		view_cleanup(&v);
+	}
 }
 
 int main(void)
@@ -352,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_bad_snapshots),
 		cmocka_unit_test(test_bad_deltas),
+		cmocka_unit_test(test_keys_need_commit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+/* agent wire: translates between protobuf and the agent's plain structs, checking on receipt all a message says alone; the only agent file that knows protobuf. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/why.h"
+#include "proto/frame.h"
+#include "wire.h"
+
+_Static_assert(WIRE_NODE_ID_MAX == PROTO_NODE_ID_MAX, "node id length");
+_Static_assert(WIRE_BOOT_ID_LEN == PROTO_BOOT_ID_LEN, "boot id length");
+_Static_assert(WIRE_FRAME_MAX == FRAME_MAX_DEFAULT, "frame limit");
+_Static_assert(DESIRED_KEY_LEN == PROTO_KEY_LEN, "key length");
+_Static_assert(DESIRED_ADDRS_MAX == PROTO_ADDRS_MAX, "addresses");
+_Static_assert(DESIRED_GENS_MAX == PROTO_GENERATIONS_MAX, "generations");
+
+/* The reason for a refused message, and -EBADMSG. */
+#define fail(why, len, ...) why_fail(why, len, -EBADMSG, __VA_ARGS__)
+
+/* ---- from the leader ---- */
+
+/* The underlay addresses: frame_validate() allows 4 or 16 bytes only. */
+static void peer_in(struct wire_peer *p, const Vxsec__Peer *in)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%s", in->node_id);
+	p->index = in->index;
+	p->incarnation = in->incarnation;
+	for (size_t i = 0; i < in->n_underlay && i < DESIRED_ADDRS_MAX; i++) {
+		const ProtobufCBinaryData *ip = &in->underlay[i]->ip;
+
+		p->addrs[i].family = ip->len == 4 ? AF_INET : AF_INET6;
+		memcpy(p->addrs[i].ip.raw, ip->data, ip->len);
+		p->n_addrs++;
+	}
+}
+
+/* A pair uses a family both nodes have: without one, no pair at all. */
+static int family_check(const struct wire_self *self, const struct wire_peer *p,
+			char *why, size_t len)
+{
+	for (size_t i = 0; i < self->n_addrs; i++)
+		for (size_t j = 0; j < p->n_addrs; j++)
+			if (self->addrs[i].family == p->addrs[j].family)
+				return 0;
+	return fail(why, len, "peer %s: no address family in common", p->id);
+}
+
+/* Key lengths and SPIs were checked by frame_validate(). */
+static int keys_in(struct wire_key **out, size_t *n_out, size_t n,
+		   Vxsec__PairKey **in)
+{
+	struct wire_key *k;
+
+	*out = NULL, *n_out = 0;
+	if (!n)
+		return 0;
+	k = sodium_allocarray(n, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	memset(k, 0, n * sizeof(*k));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(k[i].peer_id, sizeof(k[i].peer_id), "%s",
+			 in[i]->peer_id);
+		k[i].k.g = in[i]->generation;
+		k[i].k.spi_out = in[i]->spi_out;
+		k[i].k.spi_in = in[i]->spi_in;
+		memcpy(k[i].k.key_out, in[i]->key_out.data, DESIRED_KEY_LEN);
+		memcpy(k[i].k.key_in, in[i]->key_in.data, DESIRED_KEY_LEN);
+	}
+	*out = k, *n_out = n;
+	return 0;
+}
+
+static enum desired_phase phase_in(Vxsec__Phase p)
+{
+	switch (p) {
+	case VXSEC__PHASE__PHASE_COMMITTED:
+		return DPHASE_COMMITTED;
+	case VXSEC__PHASE__PHASE_PREPARED:
+		return DPHASE_PREPARED;
+	default:
+		return DPHASE_RETIRING;
+	}
+}
+
+static int cmp_peer(const void *a, const void *b)
+{
+	return strcmp(((const struct wire_peer *)a)->id,
+		      ((const struct wire_peer *)b)->id);
+}
+
+/* The peers, sorted by id: none twice, none this node. */
+static int snapshot_peers(struct wire_snapshot *s, const Vxsec__Snapshot *m,
+			  const struct wire_self *self, char *why, size_t len)
+{
+	int err = 0;
+
+	s->peers = calloc(m->n_peers + 1, sizeof(*s->peers));
+	if (!s->peers)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_peers; i++)
+		peer_in(&s->peers[i], m->peers[i]);
+	s->n_peers = m->n_peers;
+	qsort(s->peers, s->n_peers, sizeof(*s->peers), cmp_peer);
+	for (size_t i = 0; i < s->n_peers && !err; i++) {
+		const char *id = s->peers[i].id;
+
+		if (i && strcmp(id, s->peers[i - 1].id) == 0)
+			return fail(why, len, "snapshot lists %s twice", id);
+		if (strcmp(id, self->id) == 0)
+			return fail(why, len,
+				    "snapshot lists %s (this node) as a peer",
+				    id);
+		err = family_check(self, &s->peers[i], why, len);
+	}
+	return err;
+}
+
+static bool has_peer(const struct wire_snapshot *s, const char *id)
+{
+	struct wire_peer key;
+
+	snprintf(key.id, sizeof(key.id), "%s", id);
+	return bsearch(&key, s->peers, s->n_peers, sizeof(*s->peers),
+		       cmp_peer) != NULL;
+}
+
+static int snapshot_in(struct wire_snapshot *s, const Vxsec__Snapshot *m,
+		       const struct wire_self *self, char *why, size_t len)
+{
+	bool committed = false;
+	int err;
+
+	s->revision = m->revision;
+	for (size_t i = 0; i < m->n_generations; i++) {
+		s->gens[i].g = m->generations[i]->generation;
+		s->gens[i].phase = phase_in(m->generations[i]->phase);
+		committed |= s->gens[i].phase == DPHASE_COMMITTED;
+	}
+	s->n_gens = m->n_generations;
+	err = snapshot_peers(s, m, self, why, len);
+	if (!err && keys_in(&s->keys, &s->n_keys, m->n_keys, m->keys))
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < s->n_keys; i++)
+		if (!has_peer(s, s->keys[i].peer_id))
+			err = fail(why, len,
+				   "pair key for %s, which is not a peer",
+				   s->keys[i].peer_id);
+	if (!err && s->n_keys && !committed)
+		err = fail(why, len, "keys but no committed generation");
+	return err;
+}
+
+/* A peer joined or has a new incarnation: keys for it alone. */
+static int update_in(struct wire_delta *d, const Vxsec__PeerUpdate *u,
+		     const struct wire_self *self, char *why, size_t len)
+{
+	int err;
+
+	peer_in(&d->peer, u->peer);
+	if (strcmp(d->peer.id, self->id) == 0)
+		return fail(why, len, "a peer update about this node itself");
+	err = family_check(self, &d->peer, why, len);
+	for (size_t k = 0; !err && k < u->n_keys; k++)
+		if (strcmp(u->keys[k]->peer_id, d->peer.id) != 0)
+			err = fail(why, len,
+				   "the update of %s carries a key for %s",
+				   d->peer.id, u->keys[k]->peer_id);
+	if (!err && keys_in(&d->keys, &d->n_keys, u->n_keys, u->keys))
+		err = -ENOMEM;
+	return err;
+}
+
+static int prepare_in(struct wire_delta *d, const Vxsec__GenerationPrepare *p,
+		      char *why, size_t len)
+{
+	d->generation = p->generation;
+	for (size_t i = 0; i < p->n_keys; i++)
+		if (p->keys[i]->generation != p->generation)
+			return fail(why, len,
+				    "prepare of generation %u carries a key of "
+				    "generation %u",
+				    p->generation, p->keys[i]->generation);
+	return keys_in(&d->keys, &d->n_keys, p->n_keys, p->keys);
+}
+
+static int delta_in(struct wire_delta *d, const Vxsec__Delta *m,
+		    const struct wire_self *self, char *why, size_t len)
+{
+	d->revision = m->revision;
+	switch (m->change_case) {
+	case VXSEC__DELTA__CHANGE_PEER_ADDED:
+		d->change = WIRE_PEER_ADDED;
+		return update_in(d, m->peer_added, self, why, len);
+	case VXSEC__DELTA__CHANGE_INCARNATION_CHANGED:
+		d->change = WIRE_INCARNATION;
+		return update_in(d, m->incarnation_changed, self, why, len);
+	case VXSEC__DELTA__CHANGE_PEER_REMOVED:
+		d->change = WIRE_PEER_REMOVED;
+		snprintf(d->peer.id, sizeof(d->peer.id), "%s",
+			 m->peer_removed->node_id);
+		return 0;
+	case VXSEC__DELTA__CHANGE_PREPARE:
+		d->change = WIRE_PREPARE;
+		return prepare_in(d, m->prepare, why, len);
+	case VXSEC__DELTA__CHANGE_COMMIT:
+		d->change = WIRE_COMMIT;
+		d->generation = m->commit->generation;
+		return 0;
+	case VXSEC__DELTA__CHANGE_RETIRE:
+		d->change = WIRE_RETIRE;
+		d->generation = m->retire->generation;
+		return 0;
+	default: /* frame_validate() refused it already */
+		return fail(why, len, "a delta without a change");
+	}
+}
+
+static int join_response_in(struct wire_msg *m, const Vxsec__JoinResponse *r)
+{
+	m->cert = malloc(r->cert_der.len);
+	m->ca = malloc(r->ca_cert_der.len);
+	if (!m->cert || !m->ca)
+		return -ENOMEM;
+	memcpy(m->cert, r->cert_der.data, r->cert_der.len);
+	memcpy(m->ca, r->ca_cert_der.data, r->ca_cert_der.len);
+	m->cert_len = r->cert_der.len;
+	m->ca_len = r->ca_cert_der.len;
+	m->node_index = r->node_index;
+	return 0;
+}
+
+static int msg_in(struct wire_msg *m, const Vxsec__Envelope *env,
+		  const struct wire_self *self, char *why, size_t len)
+{
+	switch (env->msg_case) {
+	case VXSEC__ENVELOPE__MSG_SNAPSHOT:
+		m->type = WIRE_SNAPSHOT;
+		return snapshot_in(&m->snapshot, env->snapshot, self, why, len);
+	case VXSEC__ENVELOPE__MSG_DELTA:
+		m->type = WIRE_DELTA;
+		return delta_in(&m->delta, env->delta, self, why, len);
+	case VXSEC__ENVELOPE__MSG_PING:
+		m->type = WIRE_PING;
+		m->nonce = env->ping->nonce;
+		m->reply = env->ping->reply;
+		return 0;
+	case VXSEC__ENVELOPE__MSG_JOIN_RESPONSE:
+		m->type = WIRE_JOIN_RESPONSE;
+		return join_response_in(m, env->join_response);
+	case VXSEC__ENVELOPE__MSG_ERROR:
+		m->type = WIRE_ERROR;
+		m->removed =
+			env->error->code == VXSEC__ERROR_CODE__ERROR_REMOVED;
+		m->reason =
+			strdup(env->error->reason ? env->error->reason : "");
+		return m->reason ? 0 : -ENOMEM;
+	default:
+		return why_fail(why, len, -ENOTSUP,
+				"a message the leader does not send");
+	}
+}
+
+int wire_decode(const uint8_t *body, size_t len, const struct wire_self *self,
+		struct wire_msg *m, char *why, size_t whylen)
+{
+	Vxsec__Envelope *env = NULL;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	if (sodium_init() < 0) /* the keys go to sodium_malloc() memory */
+		return why_fail(why, whylen, -ENOMEM, "libsodium failed");
+	err = frame_decode(body, len, &env, why, whylen);
+	if (!err)
+		err = msg_in(m, env, self, why, whylen);
+	if (err == -ENOMEM)
+		why_set(why, whylen, "out of memory");
+	frame_free(env);
+	return err;
+}
+
+void wire_msg_free(struct wire_msg *m)
+{
+	sodium_free(m->snapshot.keys); /* wipes them */
+	free(m->snapshot.peers);
+	sodium_free(m->delta.keys);
+	free(m->cert);
+	free(m->ca);
+	free(m->reason);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- to the leader ---- */
+
+/*
+ * One message in an envelope, as a frame. The oneof's members are one
+ * union of pointers: protobuf-c reads the one msg_case names through its
+ * descriptor, whatever the member's declared type.
+ */
+static int encode(Vxsec__Envelope__MsgCase c, void *msg, uint8_t **frame,
+		  size_t *len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+
+	env.msg_case = c;
+	env.ack = msg;
+	return frame_encode(&env, frame, len);
+}
+
+/* Room for a node's addresses in a message. */
+struct addrs_out {
+	Vxsec__Address a[DESIRED_ADDRS_MAX];
+	Vxsec__Address *p[DESIRED_ADDRS_MAX];
+	size_t n;
+};
+
+static void addrs_out(struct addrs_out *o, const struct wire_node *n)
+{
+	o->n = n->n_addrs < DESIRED_ADDRS_MAX ? n->n_addrs : DESIRED_ADDRS_MAX;
+	for (size_t i = 0; i < o->n; i++) {
+		vxsec__address__init(&o->a[i]);
+		o->a[i].ip.len = n->addrs[i].family == AF_INET ? 4 : 16;
+		o->a[i].ip.data = (uint8_t *)n->addrs[i].ip.raw;
+		o->p[i] = &o->a[i];
+	}
+}
+
+int wire_join(const struct wire_node *n, const uint8_t proof[32],
+	      const uint8_t *csr, size_t csr_len, uint8_t **frame, size_t *len)
+{
+	Vxsec__JoinRequest req = VXSEC__JOIN_REQUEST__INIT;
+	struct addrs_out a;
+
+	addrs_out(&a, n);
+	req.node_id = (char *)n->id;
+	req.secret_proof =
+		(ProtobufCBinaryData){ PROTO_PROOF_LEN, (uint8_t *)proof };
+	req.csr_der = (ProtobufCBinaryData){ csr_len, (uint8_t *)csr };
+	req.boot_id = (ProtobufCBinaryData){ WIRE_BOOT_ID_LEN,
+					     (uint8_t *)n->boot_id };
+	req.n_underlay = a.n;
+	req.underlay = a.p;
+	return encode(VXSEC__ENVELOPE__MSG_JOIN_REQUEST, &req, frame, len);
+}
+
+int wire_hello(const struct wire_node *n, bool lost_state,
+	       uint64_t last_revision, uint8_t **frame, size_t *len)
+{
+	Vxsec__Hello h = VXSEC__HELLO__INIT;
+	struct addrs_out a;
+
+	addrs_out(&a, n);
+	h.node_id = (char *)n->id;
+	h.boot_id = (ProtobufCBinaryData){ WIRE_BOOT_ID_LEN,
+					   (uint8_t *)n->boot_id };
+	h.n_underlay = a.n;
+	h.underlay = a.p;
+	h.lost_state = lost_state;
+	h.last_revision = last_revision; /* a leader behind it refuses */
+	return encode(VXSEC__ENVELOPE__MSG_HELLO, &h, frame, len);
+}
+
+int wire_ack(uint64_t revision, uint8_t **frame, size_t *len)
+{
+	Vxsec__Ack m = VXSEC__ACK__INIT;
+
+	m.revision = revision;
+	return encode(VXSEC__ENVELOPE__MSG_ACK, &m, frame, len);
+}
+
+int wire_expire(uint32_t generation, uint32_t spi, uint8_t **frame, size_t *len)
+{
+	Vxsec__ExpireReport m = VXSEC__EXPIRE_REPORT__INIT;
+
+	m.generation = generation, m.spi = spi;
+	return encode(VXSEC__ENVELOPE__MSG_EXPIRE_REPORT, &m, frame, len);
+}
+
+int wire_pong(uint64_t nonce, uint8_t **frame, size_t *len)
+{
+	Vxsec__Ping m = VXSEC__PING__INIT;
+
+	m.nonce = nonce, m.reply = true;
+	return encode(VXSEC__ENVELOPE__MSG_PING, &m, frame, len);
+}
+
+int wire_renew(const uint8_t *csr, size_t csr_len, uint8_t **frame, size_t *len)
+{
+	Vxsec__RenewRequest m = VXSEC__RENEW_REQUEST__INIT;
+
+	m.csr_der = (ProtobufCBinaryData){ csr_len, (uint8_t *)csr };
+	return encode(VXSEC__ENVELOPE__MSG_RENEW_REQUEST, &m, frame, len);
+}
+
+int wire_refusal(const char *why, uint8_t **frame, size_t *len)
+{
+	Vxsec__Error m = VXSEC__ERROR__INIT;
+
+	m.code = VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE;
+	m.reason = (char *)why;
+	return encode(VXSEC__ENVELOPE__MSG_ERROR, &m, frame, len);
+}
+
+void wire_frame_free(uint8_t *frame, size_t len)
+{
+	frame_buf_free(frame, len);
+}

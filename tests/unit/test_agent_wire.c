@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of agent/wire.c: the leader's frames made plain structs, every refusal on receipt, the agent's frames. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "agent/wire.h"
+#include "proto/frame.h"
+
+#define N 8
+
+/* A state message under construction: protobuf structs. */
+struct msg {
+	Vxsec__Peer peers[N], *pp[N];
+	Vxsec__Address addr[N], *ap[N];
+	uint8_t ip[N][16];
+	Vxsec__PairKey keys[N], *kp[N];
+	uint8_t kbytes[N][2][PROTO_KEY_LEN];
+	Vxsec__Generation gens[3], *gp[3];
+	size_t n_peers, n_keys, n_gens;
+};
+
+/* This node has an IPv4 address only. */
+static const struct desired_addr self_addr = { .family = AF_INET };
+static const struct wire_self self_node = { "self", &self_addr, 1 };
+
+/* A peer with one address: IPv4 10.0.0.index, or IPv6 (v6). */
+static Vxsec__Peer *peer(struct msg *m, const char *id, uint32_t index, bool v6)
+{
+	size_t i = m->n_peers++;
+
+	vxsec__peer__init(&m->peers[i]);
+	vxsec__address__init(&m->addr[i]);
+	m->ip[i][0] = v6 ? 0xfd : 10, m->ip[i][3] = (uint8_t)index;
+	m->addr[i].ip = (ProtobufCBinaryData){ v6 ? 16 : 4, m->ip[i] };
+	m->ap[i] = &m->addr[i];
+	m->peers[i].node_id = (char *)id;
+	m->peers[i].index = index;
+	m->peers[i].incarnation = index * 10;
+	m->peers[i].n_underlay = 1;
+	m->peers[i].underlay = &m->ap[i];
+	m->pp[i] = &m->peers[i];
+	return &m->peers[i];
+}
+
+static void key(struct msg *m, const char *peer_id, uint32_t g, uint8_t fill)
+{
+	size_t i = m->n_keys++;
+
+	vxsec__pair_key__init(&m->keys[i]);
+	memset(m->kbytes[i][0], fill, PROTO_KEY_LEN);
+	memset(m->kbytes[i][1], fill ^ 0xff, PROTO_KEY_LEN);
+	m->keys[i].peer_id = (char *)peer_id;
+	m->keys[i].generation = g;
+	m->keys[i].spi_out = g << 24 | 1;
+	m->keys[i].spi_in = g << 24 | fill;
+	m->keys[i].key_out =
+		(ProtobufCBinaryData){ PROTO_KEY_LEN, m->kbytes[i][0] };
+	m->keys[i].key_in =
+		(ProtobufCBinaryData){ PROTO_KEY_LEN, m->kbytes[i][1] };
+	m->kp[i] = &m->keys[i];
+}
+
+static void gen(struct msg *m, uint32_t g, Vxsec__Phase phase)
+{
+	size_t i = m->n_gens++;
+
+	vxsec__generation__init(&m->gens[i]);
+	m->gens[i].generation = g;
+	m->gens[i].phase = phase;
+	m->gp[i] = &m->gens[i];
+}
+
+/* Encodes env and decodes it as the agent does. */
+static int decode(Vxsec__Envelope *env, struct wire_msg *out, char *why,
+		  size_t len)
+{
+	uint8_t *frame;
+	size_t flen;
+	int err;
+
+	assert_int_equal(frame_encode(env, &frame, &flen), 0);
+	err = wire_decode(frame + FRAME_HEADER, flen - FRAME_HEADER, &self_node,
+			  out, why, len);
+	frame_buf_free(frame, flen);
+	return err;
+}
+
+static int snapshot(struct msg *m, struct wire_msg *out, char *why, size_t len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Snapshot s = VXSEC__SNAPSHOT__INIT;
+
+	s.revision = 7;
+	s.n_peers = m->n_peers, s.peers = m->pp;
+	s.n_keys = m->n_keys, s.keys = m->kp;
+	s.n_generations = m->n_gens, s.generations = m->gp;
+	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
+	env.snapshot = &s;
+	return decode(&env, out, why, len);
+}
+
+static int delta(Vxsec__Delta *d, struct wire_msg *out, char *why, size_t len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+
+	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
+	env.delta = d;
+	return decode(&env, out, why, len);
+}
+
+/* Peers sorted, addresses and keys copied, phases translated. */
+static void test_snapshot(void **state)
+{
+	struct msg m = { 0 };
+	struct wire_msg w;
+	const struct wire_snapshot *s = &w.snapshot;
+	char why[200];
+
+	(void)state;
+	peer(&m, "node-c", 4, false);
+	peer(&m, "node-a", 2, false);
+	gen(&m, 1, VXSEC__PHASE__PHASE_RETIRING);
+	gen(&m, 2, VXSEC__PHASE__PHASE_COMMITTED);
+	gen(&m, 3, VXSEC__PHASE__PHASE_PREPARED);
+	key(&m, "node-c", 2, 0xc2);
+	key(&m, "node-a", 3, 0xa3);
+	assert_int_equal(snapshot(&m, &w, why, sizeof(why)), 0);
+	assert_int_equal(w.type, WIRE_SNAPSHOT);
+	assert_int_equal(s->revision, 7);
+	assert_int_equal(s->n_peers, 2);
+	assert_string_equal(s->peers[0].id, "node-a");
+	assert_int_equal(s->peers[1].index, 4);
+	assert_int_equal(s->peers[1].incarnation, 40);
+	assert_int_equal(s->peers[1].addrs[0].family, AF_INET);
+	assert_int_equal(s->peers[1].addrs[0].ip.raw[3], 4);
+	assert_int_equal(s->n_gens, 3);
+	assert_int_equal(s->gens[0].phase, DPHASE_RETIRING);
+	assert_int_equal(s->gens[1].phase, DPHASE_COMMITTED);
+	assert_int_equal(s->gens[2].phase, DPHASE_PREPARED);
+	assert_int_equal(s->n_keys, 2);
+	assert_string_equal(s->keys[1].peer_id, "node-a");
+	assert_int_equal(s->keys[1].k.g, 3);
+	assert_int_equal(s->keys[1].k.spi_in, 3u << 24 | 0xa3);
+	assert_int_equal(s->keys[1].k.key_out[35], 0xa3);
+	assert_int_equal(s->keys[1].k.key_in[0], 0xa3 ^ 0xff);
+	wire_msg_free(&w);
+}
+
+/* Each refused snapshot, and what it is refused for. */
+static void test_bad_snapshots(void **state)
+{
+	static const char *const reasons[] = {
+		"node-a twice",
+		"self (this node) as a peer",
+		"no address family",
+		"node-x, which is not a peer",
+		"no committed generation",
+	};
+	char why[200];
+
+	(void)state;
+	for (size_t t = 0; t < 5; t++) {
+		struct msg m = { 0 };
+		struct wire_msg w;
+
+		peer(&m, "node-a", 2, false);
+		gen(&m, 1,
+		    t == 4 ? VXSEC__PHASE__PHASE_PREPARED
+			   : VXSEC__PHASE__PHASE_COMMITTED);
+		key(&m, "node-a", 1, 0xa1);
+		if (t == 0)
+			peer(&m, "node-a", 2, false);
+		if (t == 1)
+			peer(&m, "self", 1, false);
+		if (t == 2)
+			peer(&m, "node-6", 6, true); /* IPv6 only */
+		if (t == 3)
+			key(&m, "node-x", 1, 0x01);
+		why[0] = '\0';
+		assert_int_equal(snapshot(&m, &w, why, sizeof(why)), -EBADMSG);
+		assert_non_null(strstr(why, reasons[t]));
+		wire_msg_free(&w);
+	}
+}
+
+/* A node with IPv4 and IPv6 takes a peer with either. */
+static void test_families(void **state)
+{
+	const struct desired_addr both[2] = { { .family = AF_INET6 },
+					      { .family = AF_INET } };
+	const struct wire_self dual = { "self", both, 2 };
+	struct msg m = { 0 };
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Snapshot s = VXSEC__SNAPSHOT__INIT;
+	struct wire_msg w;
+	uint8_t *frame;
+	size_t flen;
+	char why[200];
+
+	(void)state;
+	peer(&m, "node-4", 4, false);
+	peer(&m, "node-6", 6, true);
+	s.n_peers = m.n_peers, s.peers = m.pp;
+	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
+	env.snapshot = &s;
+	assert_int_equal(frame_encode(&env, &frame, &flen), 0);
+	assert_int_equal(wire_decode(frame + FRAME_HEADER, flen - FRAME_HEADER,
+				     &dual, &w, why, sizeof(why)),
+			 0);
+	assert_int_equal(w.snapshot.peers[1].addrs[0].family, AF_INET6);
+	assert_int_equal(w.snapshot.peers[1].addrs[0].ip.raw[0], 0xfd);
+	frame_buf_free(frame, flen);
+	wire_msg_free(&w);
+}
+
+/* Peer added, incarnation, removed, prepare, commit, retire. */
+static void test_deltas(void **state)
+{
+	struct msg m = { 0 };
+	Vxsec__Delta d = VXSEC__DELTA__INIT;
+	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
+	Vxsec__PeerRemoved rm = VXSEC__PEER_REMOVED__INIT;
+	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
+	Vxsec__GenerationCommit c = VXSEC__GENERATION_COMMIT__INIT;
+	struct wire_msg w;
+	char why[200];
+
+	(void)state;
+	d.revision = 3;
+	u.peer = peer(&m, "node-b", 3, false);
+	key(&m, "node-b", 1, 0xb1);
+	u.n_keys = 1, u.keys = m.kp;
+	d.change_case = VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
+	d.incarnation_changed = &u;
+	assert_int_equal(delta(&d, &w, why, sizeof(why)), 0);
+	assert_int_equal(w.type, WIRE_DELTA);
+	assert_int_equal(w.delta.change, WIRE_INCARNATION);
+	assert_int_equal(w.delta.revision, 3);
+	assert_string_equal(w.delta.peer.id, "node-b");
+	assert_int_equal(w.delta.n_keys, 1);
+	assert_int_equal(w.delta.keys[0].k.key_out[0], 0xb1);
+	wire_msg_free(&w);
+
+	rm.node_id = "node-b";
+	d.change_case = VXSEC__DELTA__CHANGE_PEER_REMOVED, d.peer_removed = &rm;
+	assert_int_equal(delta(&d, &w, why, sizeof(why)), 0);
+	assert_int_equal(w.delta.change, WIRE_PEER_REMOVED);
+	assert_string_equal(w.delta.peer.id, "node-b");
+	wire_msg_free(&w);
+
+	p.generation = 1, p.n_keys = 1, p.keys = m.kp;
+	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
+	assert_int_equal(delta(&d, &w, why, sizeof(why)), 0);
+	assert_int_equal(w.delta.change, WIRE_PREPARE);
+	assert_int_equal(w.delta.generation, 1);
+	assert_int_equal(w.delta.n_keys, 1);
+	wire_msg_free(&w);
+
+	c.generation = 2;
+	d.change_case = VXSEC__DELTA__CHANGE_COMMIT, d.commit = &c;
+	assert_int_equal(delta(&d, &w, why, sizeof(why)), 0);
+	assert_int_equal(w.delta.change, WIRE_COMMIT);
+	assert_int_equal(w.delta.generation, 2);
+	wire_msg_free(&w);
+}
+
+/* Each refused delta, and what it is refused for. */
+static void test_bad_deltas(void **state)
+{
+	static const char *const reasons[] = {
+		"about this node itself",
+		"the update of node-b carries a key for node-c",
+		"node-6: no address family",
+		"prepare of generation 2 carries a key of generation 1",
+	};
+	char why[200];
+
+	(void)state;
+	for (size_t t = 0; t < 4; t++) {
+		struct msg m = { 0 };
+		Vxsec__Delta d = VXSEC__DELTA__INIT;
+		Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
+		Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
+		struct wire_msg w;
+
+		d.revision = 4;
+		d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED;
+		d.peer_added = &u;
+		u.peer = t == 0	  ? peer(&m, "self", 1, false)
+			 : t == 2 ? peer(&m, "node-6", 6, true)
+				  : peer(&m, "node-b", 3, false);
+		key(&m, t == 1 ? "node-c" : u.peer->node_id, 1, 0x11);
+		u.n_keys = 1, u.keys = m.kp;
+		if (t == 3) {
+			p.generation = 2, p.n_keys = 1, p.keys = m.kp;
+			d.change_case = VXSEC__DELTA__CHANGE_PREPARE;
+			d.prepare = &p;
+		}
+		why[0] = '\0';
+		assert_int_equal(delta(&d, &w, why, sizeof(why)), -EBADMSG);
+		assert_non_null(strstr(why, reasons[t]));
+		wire_msg_free(&w);
+	}
+}
+
+/* Ping, an error, a join response; what a leader never sends; garbage. */
+static void test_other_messages(void **state)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Ping ping = VXSEC__PING__INIT;
+	Vxsec__Error e = VXSEC__ERROR__INIT;
+	Vxsec__JoinResponse jr = VXSEC__JOIN_RESPONSE__INIT;
+	Vxsec__Ack ack = VXSEC__ACK__INIT;
+	uint8_t cert[3] = { 1, 2, 3 }, ca[2] = { 4, 5 };
+	const uint8_t junk[] = { 0xff, 0xff, 0xff };
+	struct wire_msg w;
+	char why[200];
+
+	(void)state;
+	ping.nonce = 99;
+	env.msg_case = VXSEC__ENVELOPE__MSG_PING, env.ping = &ping;
+	assert_int_equal(decode(&env, &w, why, sizeof(why)), 0);
+	assert_int_equal(w.type, WIRE_PING);
+	assert_int_equal(w.nonce, 99);
+	assert_false(w.reply);
+	wire_msg_free(&w);
+
+	e.code = VXSEC__ERROR_CODE__ERROR_REMOVED, e.reason = "gone";
+	env.msg_case = VXSEC__ENVELOPE__MSG_ERROR, env.error = &e;
+	assert_int_equal(decode(&env, &w, why, sizeof(why)), 0);
+	assert_int_equal(w.type, WIRE_ERROR);
+	assert_true(w.removed);
+	assert_string_equal(w.reason, "gone");
+	wire_msg_free(&w);
+
+	jr.cert_der = (ProtobufCBinaryData){ sizeof(cert), cert };
+	jr.ca_cert_der = (ProtobufCBinaryData){ sizeof(ca), ca };
+	jr.node_index = 5;
+	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_RESPONSE;
+	env.join_response = &jr;
+	assert_int_equal(decode(&env, &w, why, sizeof(why)), 0);
+	assert_int_equal(w.type, WIRE_JOIN_RESPONSE);
+	assert_int_equal(w.node_index, 5);
+	assert_int_equal(w.cert_len, 3);
+	assert_memory_equal(w.ca, ca, 2);
+	wire_msg_free(&w);
+
+	env.msg_case = VXSEC__ENVELOPE__MSG_ACK, env.ack = &ack;
+	assert_int_equal(decode(&env, &w, why, sizeof(why)), -ENOTSUP);
+	wire_msg_free(&w);
+
+	assert_int_equal(wire_decode(junk, sizeof(junk), &self_node, &w, why,
+				     sizeof(why)),
+			 -EBADMSG);
+	wire_msg_free(&w);
+}
+
+/* Decodes a frame the agent built (header stripped). */
+static Vxsec__Envelope *sent(int err, uint8_t *frame, size_t len)
+{
+	Vxsec__Envelope *env = NULL;
+	char why[200];
+
+	assert_int_equal(err, 0);
+	err = frame_decode(frame + FRAME_HEADER, len - FRAME_HEADER, &env, why,
+			   sizeof(why));
+	if (err)
+		fail_msg("%s", why);
+	wire_frame_free(frame, len);
+	return env;
+}
+
+/* The agent's frames carry what it was given, and pass the leader's checks. */
+static void test_frames_out(void **state)
+{
+	const struct desired_addr addrs[2] = {
+		{ .family = AF_INET, .ip.raw = { 10, 0, 0, 2 } },
+		{ .family = AF_INET6, .ip.raw = { 0xfd } },
+	};
+	const uint8_t boot[WIRE_BOOT_ID_LEN] = { 7 }, proof[32] = { 9 };
+	const uint8_t csr[4] = { 1, 2, 3, 4 };
+	const struct wire_node n = { "node-a", boot, addrs, 2 };
+	Vxsec__Envelope *env;
+	uint8_t *f;
+	size_t len;
+	int err;
+
+	(void)state;
+	err = wire_hello(&n, true, 42, &f, &len);
+	env = sent(err, f, len);
+	assert_string_equal(env->hello->node_id, "node-a");
+	assert_true(env->hello->lost_state);
+	assert_int_equal(env->hello->last_revision, 42);
+	assert_int_equal(env->hello->n_underlay, 2);
+	assert_int_equal(env->hello->underlay[1]->ip.len, 16);
+	assert_int_equal(env->hello->boot_id.data[0], 7);
+	frame_free(env);
+
+	err = wire_join(&n, proof, csr, sizeof(csr), &f, &len);
+	env = sent(err, f, len);
+	assert_int_equal(env->join_request->secret_proof.data[0], 9);
+	assert_int_equal(env->join_request->csr_der.len, 4);
+	assert_int_equal(env->join_request->underlay[0]->ip.data[3], 2);
+	frame_free(env);
+
+	err = wire_ack(11, &f, &len);
+	env = sent(err, f, len);
+	assert_int_equal(env->ack->revision, 11);
+	frame_free(env);
+	err = wire_expire(2, 0x2000001, &f, &len);
+	env = sent(err, f, len);
+	assert_int_equal(env->expire_report->spi, 0x2000001);
+	frame_free(env);
+	err = wire_pong(5, &f, &len);
+	env = sent(err, f, len);
+	assert_true(env->ping->reply);
+	assert_int_equal(env->ping->nonce, 5);
+	frame_free(env);
+	err = wire_renew(csr, sizeof(csr), &f, &len);
+	env = sent(err, f, len);
+	assert_int_equal(env->renew_request->csr_der.data[3], 4);
+	frame_free(env);
+	err = wire_refusal("no", &f, &len);
+	env = sent(err, f, len);
+	assert_int_equal(env->error->code,
+			 VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE);
+	assert_string_equal(env->error->reason, "no");
+	frame_free(env);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_bad_snapshots),
+		cmocka_unit_test(test_families),
+		cmocka_unit_test(test_deltas),
+		cmocka_unit_test(test_bad_deltas),
+		cmocka_unit_test(test_other_messages),
+		cmocka_unit_test(test_frames_out),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
