@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -313,4 +314,22 @@ int loop_fd(const struct loop *l)
 void loop_stop(struct loop *l)
 {
 	l->stop = true;
+}
+
+static uint64_t clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t loop_now_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+uint64_t loop_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
 }

@@ -45,4 +45,9 @@ void loop_stop(struct loop *l);
  */
 int loop_fd(const struct loop *l);
 
+/* Clocks in ms: the wall clock (CLOCK_REALTIME), for what is saved or
+ * shown as time; CLOCK_MONOTONIC, for intervals of this process. */
+uint64_t loop_now_ms(void);
+uint64_t loop_mono_ms(void);
+
 #endif
