@@ -29,6 +29,99 @@ uint64_t cluster_revision(const struct cluster *c)
 	return c->rot.revision;
 }
 
+bool cluster_rot_busy(const struct cluster *c)
+{
+	return c->rot.phase != ROT_IDLE;
+}
+
+bool cluster_rot_waiting(const struct cluster *c)
+{
+	return c->rot.phase != ROT_IDLE && c->rot.n_pending == 0;
+}
+
+bool cluster_rot_request(struct cluster *c)
+{
+	bool was = c->rot.requested;
+
+	rot_request(&c->rot);
+	return was;
+}
+
+void cluster_rot_unrequest(struct cluster *c, bool requested)
+{
+	c->rot.requested = requested;
+}
+
+uint32_t cluster_transmit_gen(const struct cluster *c)
+{
+	const struct rot_gen *tx = rot_transmit(&c->rot);
+
+	return tx ? tx->g : 0;
+}
+
+uint32_t cluster_newest_gen(const struct cluster *c)
+{
+	uint32_t newest = cluster_transmit_gen(c);
+
+	if (c->rot.phase != ROT_IDLE && c->rot.target > newest)
+		newest = c->rot.target;
+	return newest;
+}
+
+void cluster_hold(struct cluster *c, uint64_t held)
+{
+	rot_hold(&c->rot, held);
+}
+
+bool cluster_masters_locked(const struct cluster *c)
+{
+	return c->rot.gens_locked;
+}
+
+struct node *cluster_find(const struct cluster *c, const char *id)
+{
+	return registry_find(c->reg, id);
+}
+
+struct node *cluster_at(const struct cluster *c, size_t i)
+{
+	return registry_at(c->reg, i);
+}
+
+size_t cluster_members(const struct cluster *c)
+{
+	return registry_count(c->reg);
+}
+
+void cluster_status(const struct cluster *c, struct cluster_status *out)
+{
+	const struct rotation *r = &c->rot;
+
+	memset(out, 0, sizeof(*out));
+	out->revision = r->revision;
+	out->phase = r->phase;
+	out->target = r->phase == ROT_IDLE ? 0 : r->target;
+	out->n_pending = r->n_pending;
+	out->requested = r->requested;
+	out->next_due = r->next_due;
+	out->transmit = cluster_transmit_gen(c);
+	out->n_gens = r->n_gens;
+	for (size_t i = 0; i < r->n_gens; i++) {
+		out->gens[i].g = r->gens[i].g;
+		out->gens[i].phase = r->gens[i].phase;
+	}
+}
+
+struct registry *cluster_registry(struct cluster *c)
+{
+	return c->reg;
+}
+
+struct rotation *cluster_rotation(struct cluster *c)
+{
+	return &c->rot;
+}
+
 /* Records the change that made revision rev. */
 static void log_change(struct cluster *c, uint64_t rev, enum change_type type,
 		       uint32_t node, uint32_t generation)

@@ -135,6 +135,53 @@ int cluster_resume(struct cluster *c, uint64_t now);
 
 uint64_t cluster_revision(const struct cluster *c);
 
+/* A rotation is under way (prepare, commit or grace). */
+bool cluster_rot_busy(const struct cluster *c);
+/* One is, and its phase waits for no ack any more: it can step now. */
+bool cluster_rot_waiting(const struct cluster *c);
+/*
+ * Asks for a rotation (operator, soft expiry): it starts when idle.
+ * Returns whether one was asked for already, for cluster_rot_unrequest()
+ * to take back one that could not be saved.
+ */
+bool cluster_rot_request(struct cluster *c);
+void cluster_rot_unrequest(struct cluster *c, bool requested);
+/* The committed generation, or 0 before the first. */
+uint32_t cluster_transmit_gen(const struct cluster *c);
+/* The newest generation live or being rotated to, or 0. */
+uint32_t cluster_newest_gen(const struct cluster *c);
+/* Nothing could be sent for held ms: the phase waits as long (rot_hold). */
+void cluster_hold(struct cluster *c, uint64_t held);
+/* The generation masters are in locked memory (mlock succeeded). */
+bool cluster_masters_locked(const struct cluster *c);
+
+/* A record by id, or in join order from 0 (removed ones too); NULL if none. */
+struct node *cluster_find(const struct cluster *c, const char *id);
+struct node *cluster_at(const struct cluster *c, size_t i);
+/* Members not removed. */
+size_t cluster_members(const struct cluster *c);
+
+/* What the operator is shown of the rotation (no key). */
+struct cluster_status {
+	uint64_t revision;
+	enum rot_phase phase;
+	uint32_t target; /* 0 when idle */
+	size_t n_pending;
+	bool requested;
+	uint64_t next_due; /* the next periodic rotation, wall clock ms */
+	uint32_t transmit;
+	size_t n_gens;
+	struct {
+		uint32_t g;
+		enum gen_phase phase;
+	} gens[ROT_GENS_MAX];
+};
+void cluster_status(const struct cluster *c, struct cluster_status *out);
+
+/* For the state file alone (store.c): the parts it loads and saves. */
+struct registry *cluster_registry(struct cluster *c);
+struct rotation *cluster_rotation(struct cluster *c);
+
 /*
  * The change that made revision after + 1: 0, -ENOENT if after is the
  * current revision, -ESTALE if that change is no longer in the log (the

@@ -500,6 +500,53 @@ static void test_decode_refusals(void **state)
 	frame_buf_free(f, len);
 }
 
+/*
+ * What the daemon asks instead of reading the rotation: a phase that
+ * waits for acks is busy, not waiting; once every ack is in it waits for
+ * its next step; a request taken back is gone; the status says it all.
+ */
+static void test_rotation_questions(void **state)
+{
+	struct cluster c;
+	struct cluster_status s;
+	uint8_t ctr = 0;
+	int k;
+
+	(void)state;
+	make(&c, &ctr, 2);
+	assert_false(cluster_rot_busy(&c));
+	assert_false(cluster_rot_waiting(&c));
+	assert_int_equal(cluster_transmit_gen(&c), 1);
+	assert_int_equal(cluster_newest_gen(&c), 1);
+	assert_false(cluster_rot_request(&c));
+	cluster_rot_unrequest(&c, false);
+	cluster_status(&c, &s);
+	assert_false(s.requested);
+	assert_false(cluster_rot_request(&c));
+	assert_true(cluster_rot_request(&c));
+	k = cluster_step(&c, now, acts, 64);
+	assert_true(k > 0);
+	assert_true(cluster_rot_busy(&c));
+	assert_false(cluster_rot_waiting(&c)); /* two acks pending */
+	assert_int_equal(cluster_newest_gen(&c), 2);
+	assert_int_equal(cluster_transmit_gen(&c), 1);
+	cluster_status(&c, &s);
+	assert_int_equal(s.phase, ROT_PREPARE);
+	assert_int_equal(s.target, 2);
+	assert_int_equal(s.n_pending, 2);
+	assert_int_equal(s.n_gens, 2);
+	assert_int_equal(s.gens[1].g, 2);
+	assert_int_equal(s.revision, cluster_revision(&c));
+	cluster_ack(&c, 1, cluster_revision(&c));
+	assert_false(cluster_rot_waiting(&c));
+	cluster_ack(&c, 2, cluster_revision(&c));
+	assert_true(cluster_rot_waiting(&c));
+	assert_int_equal(cluster_members(&c), 2);
+	assert_ptr_equal(cluster_find(&c, "node-2"), cluster_at(&c, 1));
+	assert_null(cluster_at(&c, 2));
+	cluster_cleanup(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_decode_refusals),
 		cmocka_unit_test(test_remove_undone),
 		cmocka_unit_test(test_abandoned_join_taken_over),
+		cmocka_unit_test(test_rotation_questions),
 	};
 
 	return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
