@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin.h"
 #include "common/ctl.h"
 #include "common/log.h"
-#include "leader_int.h"
+#include "common/loop.h"
+#include "common/token.h"
+#include "wire.h"
 
 static const char *rot_phase_name(enum rot_phase p)
 {
@@ -57,101 +60,92 @@ static bool want_json(int argc, char **argv)
 	return false;
 }
 
-static long long next_rotation_s(const struct leader *l)
+static long long next_rotation_s(const struct cluster_status *s)
 {
-	const struct rotation *r = &l->cl.rot;
-	uint64_t now = leader_now_ms();
+	uint64_t now = loop_now_ms();
 
-	if (r->phase != ROT_IDLE || r->requested)
+	if (s->phase != ROT_IDLE || s->requested)
 		return 0;
-	return r->next_due > now ? (long long)((r->next_due - now) / 1000) : 0;
+	return s->next_due > now ? (long long)((s->next_due - now) / 1000) : 0;
 }
 
-/* How long the state has not been saved (0: it is). */
-static uint64_t unsaved_s(const struct leader *l)
+static void status_json(struct admin *a, struct ctl_reply *r)
 {
-	return l->save_failed ? (leader_mono_ms() - l->unsaved_ms) / 1000 : 0;
-}
+	struct cluster_status s;
 
-static void status_json(struct leader *l, struct ctl_reply *r)
-{
-	const struct rotation *rot = &l->cl.rot;
-	const struct rot_gen *tx = rot_transmit(rot);
-
+	cluster_status(a->cl, &s);
 	ctl_reply_printf(r, "{\"revision\":%llu,\"persisted_revision\":%llu,",
-			 (unsigned long long)cluster_revision(&l->cl),
-			 (unsigned long long)l->persisted);
+			 (unsigned long long)s.revision,
+			 (unsigned long long)store_persisted(a->st));
 	ctl_reply_printf(r, "\"members\":%zu,\"connected\":%zu,",
-			 registry_count(l->cl.reg), l->n_sessions);
+			 cluster_members(a->cl), session_count(a->ss));
 	ctl_reply_printf(r, "\"transmit_generation\":%u,\"generations\":[",
-			 tx ? tx->g : 0);
-	for (size_t i = 0; i < rot->n_gens; i++)
+			 s.transmit);
+	for (size_t i = 0; i < s.n_gens; i++)
 		ctl_reply_printf(r, "%s{\"generation\":%u,\"phase\":\"%s\"}",
-				 i ? "," : "", rot->gens[i].g,
-				 gen_phase_name(rot->gens[i].phase));
+				 i ? "," : "", s.gens[i].g,
+				 gen_phase_name(s.gens[i].phase));
 	ctl_reply_printf(r, "],\"rotation\":{\"phase\":\"%s\",",
-			 rot_phase_name(rot->phase));
-	ctl_reply_printf(r, "\"target\":%u,\"pending_acks\":%zu,",
-			 rot->phase == ROT_IDLE ? 0 : rot->target,
-			 rot->n_pending);
+			 rot_phase_name(s.phase));
+	ctl_reply_printf(r, "\"target\":%u,\"pending_acks\":%zu,", s.target,
+			 s.n_pending);
 	ctl_reply_printf(r, "\"requested\":%s,\"next_in_s\":%lld,",
-			 rot->requested ? "true" : "false", next_rotation_s(l));
+			 s.requested ? "true" : "false", next_rotation_s(&s));
 	ctl_reply_printf(r, "\"completed\":%llu,\"last_duration_ms\":%llu},",
-			 (unsigned long long)l->rotations,
-			 (unsigned long long)l->last_rotation_ms);
+			 (unsigned long long)a->rot->count,
+			 (unsigned long long)a->rot->last_ms);
 	ctl_reply_printf(r, "\"autolock\":%s,\"state_saved\":%s,",
-			 l->autolock ? "true" : "false",
-			 l->save_failed ? "false" : "true");
+			 store_autolock(a->st) ? "true" : "false",
+			 store_failed(a->st) ? "false" : "true");
 	ctl_reply_printf(r, "\"unsaved_s\":%llu,\"save_error\":",
-			 (unsigned long long)unsaved_s(l));
-	if (l->save_failed)
-		ctl_json_string(r, strerror(-l->save_err));
+			 (unsigned long long)store_unsaved_s(a->st));
+	if (store_failed(a->st))
+		ctl_json_string(r, strerror(-store_error(a->st)));
 	else
 		ctl_reply_printf(r, "null");
 	ctl_reply_printf(r, ",\"listen\":");
-	ctl_json_string(r, l->cfg.listen_text);
+	ctl_json_string(r, a->listen);
 	ctl_reply_printf(r, ",\"uptime_s\":%llu}\n",
-			 (unsigned long long)(leader_now_ms() - l->started_ms) /
+			 (unsigned long long)(loop_now_ms() - a->started_ms) /
 				 1000);
 }
 
-static void status_text(struct leader *l, struct ctl_reply *r)
+static void status_text(struct admin *a, struct ctl_reply *r)
 {
-	const struct rotation *rot = &l->cl.rot;
-	const struct rot_gen *tx = rot_transmit(rot);
+	struct cluster_status s;
 
-	ctl_reply_printf(r, "leader:      listening on %s%s\n",
-			 l->cfg.listen_text,
-			 l->autolock ? ", autolock on" : "");
-	ctl_reply_printf(r, "revision:    %llu%s\n",
-			 (unsigned long long)cluster_revision(&l->cl),
-			 l->save_failed ? " (NOT SAVED: see the log)" : "");
-	if (l->save_failed)
+	cluster_status(a->cl, &s);
+	ctl_reply_printf(r, "leader:      listening on %s%s\n", a->listen,
+			 store_autolock(a->st) ? ", autolock on" : "");
+	ctl_reply_printf(
+		r, "revision:    %llu%s\n", (unsigned long long)s.revision,
+		store_failed(a->st) ? " (NOT SAVED: see the log)" : "");
+	if (store_failed(a->st))
 		ctl_reply_printf(r,
 				 "state:       NOT SAVED for %llu s: %s; "
 				 "holding (no rotation, no join answered, no "
 				 "removal) until it can\n",
-				 (unsigned long long)unsaved_s(l),
-				 strerror(-l->save_err));
+				 (unsigned long long)store_unsaved_s(a->st),
+				 strerror(-store_error(a->st)));
 	ctl_reply_printf(r, "members:     %zu, %zu connected\n",
-			 registry_count(l->cl.reg), l->n_sessions);
-	ctl_reply_printf(r, "transmit:    generation %u\n", tx ? tx->g : 0);
-	for (size_t i = 0; i < rot->n_gens; i++)
-		ctl_reply_printf(r, "generation:  %u %s\n", rot->gens[i].g,
-				 gen_phase_name(rot->gens[i].phase));
-	if (rot->phase == ROT_IDLE)
+			 cluster_members(a->cl), session_count(a->ss));
+	ctl_reply_printf(r, "transmit:    generation %u\n", s.transmit);
+	for (size_t i = 0; i < s.n_gens; i++)
+		ctl_reply_printf(r, "generation:  %u %s\n", s.gens[i].g,
+				 gen_phase_name(s.gens[i].phase));
+	if (s.phase == ROT_IDLE)
 		ctl_reply_printf(r, "rotation:    idle, next in %lld s%s\n",
-				 next_rotation_s(l),
-				 rot->requested ? " (requested)" : "");
+				 next_rotation_s(&s),
+				 s.requested ? " (requested)" : "");
 	else
 		ctl_reply_printf(r,
 				 "rotation:    %s of generation %u, %zu acks "
 				 "pending\n",
-				 rot_phase_name(rot->phase), rot->target,
-				 rot->n_pending);
+				 rot_phase_name(s.phase), s.target,
+				 s.n_pending);
 	ctl_reply_printf(r, "rotations:   %llu done, the last took %llu ms\n",
-			 (unsigned long long)l->rotations,
-			 (unsigned long long)l->last_rotation_ms);
+			 (unsigned long long)a->rot->count,
+			 (unsigned long long)a->rot->last_ms);
 }
 
 /* Prometheus text exposition (for a textfile collector or a scraper). */
@@ -163,40 +157,39 @@ static void metric(struct ctl_reply *r, const char *name, const char *type,
 	ctl_reply_printf(r, "vxsec_keymgr_%s %llu\n", name, v);
 }
 
-static int cmd_metrics(struct leader *l, struct ctl_reply *r)
+static int cmd_metrics(struct admin *a, struct ctl_reply *r)
 {
-	const struct rotation *rot = &l->cl.rot;
-	const struct rot_gen *tx = rot_transmit(rot);
+	struct cluster_status s;
 	static const enum rot_phase phases[] = { ROT_IDLE, ROT_PREPARE,
 						 ROT_COMMIT, ROT_GRACE };
 
+	cluster_status(a->cl, &s);
 	metric(r, "members", "gauge", "Members not removed.",
-	       registry_count(l->cl.reg));
+	       cluster_members(a->cl));
 	metric(r, "connected_agents", "gauge", "Agents with a session.",
-	       l->n_sessions);
-	metric(r, "revision", "gauge", "The cluster revision.",
-	       cluster_revision(&l->cl));
+	       session_count(a->ss));
+	metric(r, "revision", "gauge", "The cluster revision.", s.revision);
 	metric(r, "state_saved", "gauge",
 	       "1 if the last state save succeeded; 0: the leader holds still.",
-	       !l->save_failed);
+	       !store_failed(a->st));
 	metric(r, "state_unsaved_seconds", "gauge",
 	       "How long saves have failed (0: the state is saved).",
-	       unsaved_s(l));
+	       store_unsaved_s(a->st));
 	metric(r, "transmit_generation", "gauge", "The committed generation.",
-	       tx ? tx->g : 0);
+	       s.transmit);
 	metric(r, "live_generations", "gauge", "Generations installed.",
-	       rot->n_gens);
+	       s.n_gens);
 	metric(r, "rotation_pending_acks", "gauge",
-	       "Acks the rotation phase waits for.", rot->n_pending);
+	       "Acks the rotation phase waits for.", s.n_pending);
 	metric(r, "rotations_total", "counter",
-	       "Rotations completed since the leader started.", l->rotations);
+	       "Rotations completed since the leader started.", a->rot->count);
 	ctl_reply_printf(r,
 			 "# HELP vxsec_keymgr_rotation_last_duration_seconds"
 			 " Prepare to retire of the last rotation.\n"
 			 "# TYPE vxsec_keymgr_rotation_last_duration_seconds"
 			 " gauge\nvxsec_keymgr_rotation_last_duration_seconds"
 			 " %.3f\n",
-			 (double)l->last_rotation_ms / 1000.0);
+			 (double)a->rot->last_ms / 1000.0);
 	ctl_reply_printf(r, "# HELP vxsec_keymgr_rotation_phase The phase "
 			    "under way (1).\n# TYPE "
 			    "vxsec_keymgr_rotation_phase gauge\n");
@@ -205,7 +198,7 @@ static int cmd_metrics(struct leader *l, struct ctl_reply *r)
 				 "vxsec_keymgr_rotation_phase{phase=\"%s\"} "
 				 "%d\n",
 				 rot_phase_name(phases[i]),
-				 rot->phase == phases[i]);
+				 s.phase == phases[i]);
 	return 0;
 }
 
@@ -216,13 +209,13 @@ static void addr_text(const struct node_addr *a, char *out, size_t len)
 		snprintf(out, len, "?");
 }
 
-static void node_json(struct leader *l, const struct node *n,
+static void node_json(struct admin *ad, const struct node *n,
 		      struct ctl_reply *r, bool first)
 {
-	const struct client *cl =
-		n->index < l->by_index_cap ? l->by_index[n->index] : NULL;
+	uint64_t sent, acked;
 	char a[INET6_ADDRSTRLEN];
 
+	session_revisions(ad->ss, n->index, &sent, &acked);
 	ctl_reply_printf(r, "%s{\"id\":", first ? "" : ",");
 	ctl_json_string(r, n->id);
 	ctl_reply_printf(r,
@@ -232,8 +225,7 @@ static void node_json(struct leader *l, const struct node *n,
 	ctl_reply_printf(r, ",\"cert_serial\":");
 	ctl_json_string(r, n->cert_serial);
 	ctl_reply_printf(r, ",\"sent_revision\":%llu,\"acked_revision\":%llu",
-			 (unsigned long long)(cl ? cl->sent : 0),
-			 (unsigned long long)(cl ? cl->acked : 0));
+			 (unsigned long long)sent, (unsigned long long)acked);
 	ctl_reply_printf(r, ",\"underlay\":[");
 	for (size_t i = 0; i < n->n_addrs; i++) {
 		addr_text(&n->addrs[i], a, sizeof(a));
@@ -243,25 +235,24 @@ static void node_json(struct leader *l, const struct node *n,
 	ctl_reply_printf(r, "]}");
 }
 
-static void node_text(struct leader *l, const struct node *n,
+static void node_text(struct admin *ad, const struct node *n,
 		      struct ctl_reply *r)
 {
-	const struct client *cl =
-		n->index < l->by_index_cap ? l->by_index[n->index] : NULL;
+	uint64_t sent, acked;
 	char a[INET6_ADDRSTRLEN] = "-";
 
+	session_revisions(ad->ss, n->index, &sent, &acked);
 	if (n->n_addrs)
 		addr_text(&n->addrs[0], a, sizeof(a));
 	ctl_reply_printf(r, "%-24s %6u %6llu %-12s %-39s %llu/%llu\n", n->id,
 			 n->index, (unsigned long long)n->incarnation,
 			 node_state_name(n->state), a,
-			 (unsigned long long)(cl ? cl->acked : 0),
-			 (unsigned long long)(cl ? cl->sent : 0));
+			 (unsigned long long)acked, (unsigned long long)sent);
 }
 
 static int cmd_nodes(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
-	struct leader *l = arg;
+	struct admin *a = arg;
 	bool json = want_json(argc, argv);
 	struct node *n;
 
@@ -271,11 +262,11 @@ static int cmd_nodes(void *arg, int argc, char **argv, struct ctl_reply *r)
 		ctl_reply_printf(r, "%-24s %6s %6s %-12s %-39s %s\n", "NODE",
 				 "INDEX", "INC", "STATE", "UNDERLAY",
 				 "ACKED/SENT");
-	for (size_t i = 0; (n = registry_at(l->cl.reg, i)); i++) {
+	for (size_t i = 0; (n = cluster_at(a->cl, i)); i++) {
 		if (json)
-			node_json(l, n, r, i == 0);
+			node_json(a, n, r, i == 0);
 		else
-			node_text(l, n, r);
+			node_text(a, n, r);
 	}
 	if (json)
 		ctl_reply_printf(r, "]\n");
@@ -284,71 +275,73 @@ static int cmd_nodes(void *arg, int argc, char **argv, struct ctl_reply *r)
 
 static int cmd_token(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
-	struct leader *l = arg;
+	struct admin *a = arg;
 	char text[TOKEN_TEXT_LEN + 1];
 	int err;
 
 	if (argc != 2 ||
 	    (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "rotate") != 0)) {
 		ctl_reply_printf(r, "usage: token show|rotate\n");
-		return LEADER_EXIT_USAGE;
+		return ADMIN_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "rotate") == 0) {
-		err = leader_token_rotate(l);
+		err = store_token_rotate(a->st);
 		if (err) {
 			ctl_reply_printf(r, "cannot save the new token: %s\n",
 					 strerror(-err));
-			return LEADER_EXIT_FAIL;
+			return ADMIN_EXIT_FAIL;
 		}
 		log_info("join token rotated: the old one is refused");
 	}
-	if (leader_token_text(l, text, sizeof(text)))
-		return LEADER_EXIT_FAIL;
+	if (store_token_text(a->st, a->ca, text, sizeof(text)))
+		return ADMIN_EXIT_FAIL;
 	ctl_reply_printf(r, "%s\n", text);
 	sodium_memzero(text, sizeof(text));
 	return 0;
 }
 
 /* The operator's answer when nothing can be changed: the disk is why. */
-static int cannot_save(struct leader *l, struct ctl_reply *r, const char *what)
+static int cannot_save(struct admin *a, struct ctl_reply *r, const char *what)
 {
-	ctl_reply_printf(r,
-			 "%s: the leader cannot save its state in %s (%s); "
-			 "fix that (vxsec-keymgr status shows when it can "
-			 "save again) and retry\n",
-			 what, l->cfg.state_dir,
-			 strerror(l->save_err ? -l->save_err : EIO));
-	return LEADER_EXIT_FAIL;
+	ctl_reply_printf(
+		r,
+		"%s: the leader cannot save its state in %s (%s); "
+		"fix that (vxsec-keymgr status shows when it can "
+		"save again) and retry\n",
+		what, store_dir(a->st),
+		strerror(store_error(a->st) ? -store_error(a->st) : EIO));
+	return ADMIN_EXIT_FAIL;
 }
 
 /* A request is saved before it is confirmed: it survives a crash. */
-static int cmd_rotate(struct leader *l, struct ctl_reply *r)
+static int cmd_rotate(struct admin *a, struct ctl_reply *r)
 {
-	const struct rotation *rot = &l->cl.rot;
-	bool requested = rot->requested, dirty = l->dirty;
+	struct cluster_status s;
+	bool requested, dirty;
 
-	if (l->save_failed)
-		return cannot_save(l, r, "no rotation requested");
-	rot_request(&l->cl.rot);
-	l->dirty = true;
-	if (leader_persist(l)) {
-		l->cl.rot.requested = requested, l->dirty = dirty;
-		return cannot_save(l, r, "no rotation requested");
+	if (store_failed(a->st))
+		return cannot_save(a, r, "no rotation requested");
+	requested = cluster_rot_request(a->cl);
+	dirty = store_touch(a->st);
+	if (store_save(a->st)) {
+		cluster_rot_unrequest(a->cl, requested);
+		store_untouch(a->st, dirty);
+		return cannot_save(a, r, "no rotation requested");
 	}
-	leader_kick(l);
+	a->kick(a->kick_arg);
 	log_info("rotation requested by the operator");
-	if (rot->phase == ROT_IDLE)
+	cluster_status(a->cl, &s);
+	if (s.phase == ROT_IDLE)
 		ctl_reply_printf(r,
 				 "rotation requested: generation %u will "
 				 "replace %u\n",
-				 rot->n_gens ? rot->gens[rot->n_gens - 1].g + 1
-					     : 1,
-				 rot_transmit(rot) ? rot_transmit(rot)->g : 0);
+				 s.n_gens ? s.gens[s.n_gens - 1].g + 1 : 1,
+				 s.transmit);
 	else
 		ctl_reply_printf(r,
 				 "rotation requested: it follows the one "
 				 "under way (%s of generation %u)\n",
-				 rot_phase_name(rot->phase), rot->target);
+				 rot_phase_name(s.phase), s.target);
 	return 0;
 }
 
@@ -359,7 +352,7 @@ static int cmd_rotate(struct leader *l, struct ctl_reply *r)
  */
 static int cmd_remove(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
-	struct leader *l = arg;
+	struct admin *a = arg;
 	struct cluster_undo u;
 	char what[REGISTRY_ID_MAX + 32];
 	struct node *n;
@@ -367,29 +360,29 @@ static int cmd_remove(void *arg, int argc, char **argv, struct ctl_reply *r)
 
 	if (argc != 2) {
 		ctl_reply_printf(r, "usage: remove NODE\n");
-		return LEADER_EXIT_USAGE;
+		return ADMIN_EXIT_USAGE;
 	}
 	snprintf(what, sizeof(what), "%.64s not removed", argv[1]);
-	if (l->save_failed)
-		return cannot_save(l, r, what);
-	n = registry_find(l->cl.reg, argv[1]);
-	cluster_undo_mark(&l->cl, argv[1], &u);
-	err = cluster_remove(&l->cl, argv[1]);
+	if (store_failed(a->st))
+		return cannot_save(a, r, what);
+	n = cluster_find(a->cl, argv[1]);
+	cluster_undo_mark(a->cl, argv[1], &u);
+	err = cluster_remove(a->cl, argv[1]);
 	if (err) {
 		ctl_reply_printf(r, "%s: %s\n", argv[1],
 				 err == -EPERM ? "already removed"
 					       : "not a member");
-		return LEADER_EXIT_FAIL;
+		return ADMIN_EXIT_FAIL;
 	}
-	if (leader_persist(l)) {
-		cluster_undo(&l->cl, &u);
-		return cannot_save(l, r, what);
+	if (store_save(a->st)) {
+		cluster_undo(a->cl, &u);
+		return cannot_save(a, r, what);
 	}
-	session_drop(l, n->index, WERR_REMOVED,
+	session_drop(a->ss, n->index, WERR_REMOVED,
 		     "this node was removed from the cluster");
 	log_info("%s (index %u) removed by the operator; a rotation follows",
 		 argv[1], n->index);
-	leader_kick(l);
+	a->kick(a->kick_arg);
 	ctl_reply_printf(r,
 			 "%s removed; its peers delete its SAs and a "
 			 "rotation follows\n",
@@ -399,27 +392,27 @@ static int cmd_remove(void *arg, int argc, char **argv, struct ctl_reply *r)
 
 static int cmd_unlock(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
-	struct leader *l = arg;
+	struct admin *a = arg;
 	char text[STATE_UNLOCK_TEXT_LEN + 128], why[256];
 
 	if (argc != 2 ||
 	    (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "rotate") != 0)) {
 		ctl_reply_printf(r, "usage: unlock-key show|rotate\n");
-		return LEADER_EXIT_USAGE;
+		return ADMIN_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "show") == 0) {
-		if (!l->autolock) {
+		if (!store_autolock(a->st)) {
 			ctl_reply_printf(r,
 					 "autolock is off: the state key "
 					 "is %s/%s\n",
-					 l->cfg.state_dir, STATE_KEY_FILE);
-			return LEADER_EXIT_FAIL;
+					 store_dir(a->st), STATE_KEY_FILE);
+			return ADMIN_EXIT_FAIL;
 		}
-		state_unlock_format(l->state_key, text, sizeof(text));
-	} else if (leader_unlock_rotate(l, text, sizeof(text), why,
-					sizeof(why))) {
+		store_unlock_text(a->st, text, sizeof(text));
+	} else if (store_unlock_rotate(a->st, text, sizeof(text), why,
+				       sizeof(why))) {
 		ctl_reply_printf(r, "cannot rotate the key: %s\n", why);
-		return LEADER_EXIT_FAIL;
+		return ADMIN_EXIT_FAIL;
 	} else {
 		log_info("state key rotated");
 	}

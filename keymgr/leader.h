@@ -97,8 +97,8 @@ void leader_free(struct leader *l);
 
 /*
  * The control socket's commands (common/ctl.h): the leader serves them
- * with a struct leader as the handlers' arg; vxsec-keymgr sends them and
- * lists them in --help.
+ * (the handlers' arg is its own, internal, struct admin); vxsec-keymgr
+ * sends them and lists them in --help.
  */
 struct ctl_table;
 extern const struct ctl_table leader_commands;

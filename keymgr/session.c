@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "common/pki.h"
 #include "common/tls.h"
-#include "leader_int.h"
+#include "session_int.h"
 
 static const struct conn_ops ops;
 
@@ -28,9 +28,7 @@ static bool proof_ok(struct client *cl, const struct wire_in *in)
 	bool ok = false;
 
 	if (!tls_conn_exporter(conn_tls(cl->conn), TLS_EXPORTER_JOIN, exp))
-		ok = crypto_auth_hmacsha256_verify(in->proof, exp, sizeof(exp),
-						   cl->l->extra.token_secret) ==
-		     0;
+		ok = store_token_ok(cl->ss->st, in->proof, exp, sizeof(exp));
 	sodium_memzero(exp, sizeof(exp));
 	return ok;
 }
@@ -42,37 +40,26 @@ static bool proof_ok(struct client *cl, const struct wire_in *in)
 static int certify(struct client *cl, const struct wire_in *in, struct node *n,
 		   uint8_t **f, size_t *len, char *why, size_t whylen)
 {
-	struct leader *l = cl->l;
-	X509_REQ *csr = pki_csr_from_der(in->csr, in->csr_len);
-	X509 *cert = NULL;
+	const struct ca *ca = cl->ss->ca;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
-	int err = -EINVAL;
+	int err = ca_issue(ca, in->csr, in->csr_len, n->id, &der, &der_len,
+			   n->cert_serial, sizeof(n->cert_serial), why, whylen);
 
-	if (!csr)
-		snprintf(why, whylen, "CSR is not DER");
-	else if (!pki_issue_secs(l->ca_key, l->ca, csr, n->id,
-				 (long)(l->cfg.cert_life_ms / 1000), &cert, why,
-				 whylen) &&
-		 !pki_cert_to_der(cert, &der, &der_len) &&
-		 !pki_cert_serial(cert, n->cert_serial,
-				  sizeof(n->cert_serial))) {
-		err = wire_join_response(der, der_len, l->ca_der, l->ca_der_len,
-					 n->index, f, len);
-		l->dirty = true;
+	if (!err) {
+		err = wire_join_response(der, der_len, ca->ca_der,
+					 ca->ca_der_len, n->index, f, len);
+		store_touch(cl->ss->st);
 	}
 	OPENSSL_free(der);
-	X509_free(cert);
-	X509_REQ_free(csr);
 	return err;
 }
 
 /* Another member announces one of this node's underlay addresses. */
-static void refuse_addr_in_use(struct leader *l, struct client *cl,
-			       const struct wire_in *in)
+static void refuse_addr_in_use(struct client *cl, const struct wire_in *in)
 {
-	const struct node *o =
-		cluster_addr_owner(&l->cl, in->node_id, in->addrs, in->n_addrs);
+	const struct node *o = cluster_addr_owner(cl->ss->cl, in->node_id,
+						  in->addrs, in->n_addrs);
 	const char *who = o ? o->id : "?";
 	char why[400];
 
@@ -86,7 +73,7 @@ static void refuse_addr_in_use(struct leader *l, struct client *cl,
 
 static void handle_join(struct client *cl, const struct wire_in *in)
 {
-	struct leader *l = cl->l;
+	struct sessions *ss = cl->ss;
 	struct node *n = NULL;
 	char why[200];
 	int err;
@@ -95,19 +82,20 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 		session_token_failed(cl);
 		return;
 	}
-	guard_token_ok(&l->guard, &cl->src);
-	if (l->save_failed) { /* no answer could be kept: the agent retries */
+	guard_token_ok(&ss->guard, &cl->src);
+	if (store_failed(
+		    ss->st)) { /* no answer could be kept: the agent retries */
 		session_refuse(cl, WERR_INTERNAL,
 			       "the leader cannot save its state (see its "
 			       "status): no join is answered until it can");
 		return;
 	}
-	if (strcmp(in->node_id, LEADER_NODE_ID) == 0) {
+	if (strcmp(in->node_id, CA_LEADER_ID) == 0) {
 		session_refuse(cl, WERR_UNAUTHORIZED,
 			       "this node id is the leader's own");
 		return;
 	}
-	err = cluster_join(&l->cl, in->node_id, in->boot_id, in->addrs,
+	err = cluster_join(ss->cl, in->node_id, in->boot_id, in->addrs,
 			   in->n_addrs, &n);
 	if (err == -EPERM) {
 		session_refuse(cl, WERR_REMOVED,
@@ -115,7 +103,7 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 		return;
 	}
 	if (err == -EADDRINUSE) {
-		refuse_addr_in_use(l, cl, in);
+		refuse_addr_in_use(cl, in);
 		return;
 	}
 	if (err == -EEXIST) {
@@ -138,10 +126,10 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 		return;
 	}
 	/* The answer leaves once the new member is on disk. */
-	cl->reply_after = cluster_revision(&l->cl);
-	l->n_replies++;
+	cl->reply_after = cluster_revision(ss->cl);
+	ss->n_replies++;
 	snprintf(cl->peer, sizeof(cl->peer), "%s", in->node_id);
-	leader_kick(l);
+	session_kick(ss);
 }
 
 static void handle_renew(struct client *cl, const struct wire_in *in)
@@ -150,39 +138,39 @@ static void handle_renew(struct client *cl, const struct wire_in *in)
 	uint8_t *f;
 	size_t len;
 
-	if (certify(cl, in, registry_find(cl->l->cl.reg, cl->peer), &f, &len,
-		    why, sizeof(why))) {
+	if (certify(cl, in, cluster_find(cl->ss->cl, cl->peer), &f, &len, why,
+		    sizeof(why))) {
 		session_refuse(cl, WERR_BAD_MESSAGE, why);
 		return;
 	}
 	log_info("%s: renewed the certificate of %s", cl->addr, cl->peer);
 	session_send_frame(cl, f, len);
-	leader_kick(cl->l); /* the new serial goes to disk */
+	session_kick(cl->ss); /* the new serial goes to disk */
 }
 
-static int grow_index(struct leader *l, uint32_t index)
+static int grow_index(struct sessions *ss, uint32_t index)
 {
-	size_t cap = l->by_index_cap ? l->by_index_cap : 64;
+	size_t cap = ss->by_index_cap ? ss->by_index_cap : 64;
 	struct client **p;
 
 	while (cap <= index)
 		cap *= 2;
-	if (cap == l->by_index_cap)
+	if (cap == ss->by_index_cap)
 		return 0;
-	p = realloc(l->by_index, cap * sizeof(struct client *));
+	p = realloc(ss->by_index, cap * sizeof(struct client *));
 	if (!p)
 		return -ENOMEM;
-	memset(p + l->by_index_cap, 0,
-	       (cap - l->by_index_cap) * sizeof(struct client *));
-	l->by_index = p;
-	l->by_index_cap = cap;
+	memset(p + ss->by_index_cap, 0,
+	       (cap - ss->by_index_cap) * sizeof(struct client *));
+	ss->by_index = p;
+	ss->by_index_cap = cap;
 	return 0;
 }
 
 static void handle_hello(struct client *cl, const struct wire_in *in)
 {
-	struct leader *l = cl->l;
-	struct node *n = registry_find(l->cl.reg, cl->peer);
+	struct sessions *ss = cl->ss;
+	struct node *n = cluster_find(ss->cl, cl->peer);
 	char why[200];
 	int err;
 
@@ -195,7 +183,7 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 		session_refuse(cl, WERR_BAD_MESSAGE, why);
 		return;
 	}
-	if (in->revision > cluster_revision(&l->cl)) {
+	if (in->revision > cluster_revision(ss->cl)) {
 		/* Its kernel holds a newer state than ours: an old backup. */
 		snprintf(
 			why, sizeof(why),
@@ -204,46 +192,46 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 			"cluster's (an old backup?); refused so that no key "
 			"is given twice",
 			(unsigned long long)in->revision,
-			(unsigned long long)cluster_revision(&l->cl));
+			(unsigned long long)cluster_revision(ss->cl));
 		session_refuse(cl, WERR_INTERNAL, why);
 		return;
 	}
-	err = cluster_hello(&l->cl, cl->peer, in->boot_id, in->addrs,
+	err = cluster_hello(ss->cl, cl->peer, in->boot_id, in->addrs,
 			    in->n_addrs, in->lost_state);
 	if (err == -EADDRINUSE) {
-		refuse_addr_in_use(l, cl, in);
+		refuse_addr_in_use(cl, in);
 		return;
 	}
-	if (err < 0 || grow_index(l, n->index)) {
+	if (err < 0 || grow_index(ss, n->index)) {
 		session_refuse(
 			cl, err == -EPERM ? WERR_REMOVED : WERR_UNAUTHORIZED,
 			err == -EPERM ? "this node was removed from the cluster"
 				      : "not a member: join again");
 		return;
 	}
-	if (l->by_index[n->index]) {
-		struct client *old = l->by_index[n->index];
+	if (ss->by_index[n->index]) {
+		struct client *old = ss->by_index[n->index];
 
 		old->index = 0; /* its close no longer speaks for the node */
-		l->n_sessions--;
+		ss->n_sessions--;
 		session_refuse(old, WERR_INTERNAL,
 			       "replaced by a newer session of the same node");
 	}
-	l->by_index[n->index] = cl;
+	ss->by_index[n->index] = cl;
 	cl->index = n->index;
 	cl->snapshot = true;
-	l->n_sessions++;
+	ss->n_sessions++;
 	log_info("%s: %s connected (index %u, incarnation %llu%s)", cl->addr,
 		 cl->peer, n->index, (unsigned long long)n->incarnation,
 		 err != 1	  ? ""
 		 : in->lost_state ? ", its kernel lost our SAs: fresh keys"
 				  : ", new: fresh keys for its pairs");
-	leader_kick(l);
+	session_kick(ss);
 }
 
 static void handle_ack(struct client *cl, const struct wire_in *in)
 {
-	struct leader *l = cl->l;
+	struct sessions *ss = cl->ss;
 
 	if (in->revision > cl->sent || in->revision < cl->acked) {
 		session_refuse(cl, WERR_BAD_MESSAGE,
@@ -251,20 +239,16 @@ static void handle_ack(struct client *cl, const struct wire_in *in)
 		return;
 	}
 	cl->acked = in->revision;
-	cluster_ack(&l->cl, cl->index, in->revision);
-	if (l->cl.rot.phase != ROT_IDLE && l->cl.rot.n_pending == 0)
-		leader_kick(l);
+	cluster_ack(ss->cl, cl->index, in->revision);
+	if (cluster_rot_waiting(ss->cl))
+		session_kick(ss);
 }
 
 /* A soft expiry: rotate early, unless a newer generation replaces it. */
 static void handle_expire(struct client *cl, const struct wire_in *in)
 {
-	const struct rotation *r = &cl->l->cl.rot;
-	const struct rot_gen *tx = rot_transmit(r);
-	uint32_t newest = tx ? tx->g : 0;
+	uint32_t newest = cluster_newest_gen(cl->ss->cl);
 
-	if (r->phase != ROT_IDLE && r->target > newest)
-		newest = r->target;
 	if (in->generation < newest) {
 		log_debug("%s: soft expiry of SPI 0x%08x (generation %u): "
 			  "generation %u replaces it already",
@@ -274,9 +258,9 @@ static void handle_expire(struct client *cl, const struct wire_in *in)
 	log_info("%s: soft expiry of SPI 0x%08x (generation %u): rotating "
 		 "early",
 		 cl->peer, in->spi, in->generation);
-	rot_request(&cl->l->cl.rot);
-	cl->l->dirty = true;
-	leader_kick(cl->l);
+	cluster_rot_request(cl->ss->cl);
+	store_touch(cl->ss->st);
+	session_kick(cl->ss);
 }
 
 static void session_frame(struct client *cl, const struct wire_in *in)
@@ -358,7 +342,7 @@ static void on_ready(struct conn *c, void *arg)
 		cl->peer[0] = '\0';
 	if (!cl->peer[0])
 		return;
-	n = registry_find(cl->l->cl.reg, cl->peer);
+	n = cluster_find(cl->ss->cl, cl->peer);
 	if (!n) {
 		session_refuse(cl, WERR_UNAUTHORIZED,
 			       "not a member of this cluster: join again");
@@ -366,7 +350,7 @@ static void on_ready(struct conn *c, void *arg)
 		session_refuse(cl, WERR_REMOVED,
 			       "this node was removed from the cluster");
 	} else { /* a member's certificate: large frames from now on */
-		guard_release(&cl->l->guard, &cl->src);
+		guard_release(&cl->ss->guard, &cl->src);
 		cl->counted = false;
 		conn_auth(c);
 	}
@@ -378,24 +362,24 @@ static void on_bad_frame(struct conn *c, const char *why, void *arg)
 	session_refuse(arg, WERR_BAD_MESSAGE, why);
 }
 
-static void unlink_client(struct leader *l, struct client *cl)
+static void unlink_client(struct sessions *ss, struct client *cl)
 {
 	struct client **p;
 
 	if (cl->prev)
 		cl->prev->next = cl->next;
 	else
-		l->clients = cl->next;
+		ss->clients = cl->next;
 	if (cl->next)
 		cl->next->prev = cl->prev;
-	for (p = &l->qhead; *p; p = &(*p)->qnext) {
+	for (p = &ss->qhead; *p; p = &(*p)->qnext) {
 		if (*p != cl)
 			continue;
 		*p = cl->qnext;
-		if (l->qtail == cl) {
-			l->qtail = NULL;
-			for (struct client *q = l->qhead; q; q = q->qnext)
-				l->qtail = q;
+		if (ss->qtail == cl) {
+			ss->qtail = NULL;
+			for (struct client *q = ss->qhead; q; q = q->qnext)
+				ss->qtail = q;
 		}
 		break;
 	}
@@ -407,14 +391,14 @@ static void unlink_client(struct leader *l, struct client *cl)
  * in time. One line a second at most, so that a flood of them cannot
  * flood the log.
  */
-static void unauth_closed(struct leader *l, const struct client *cl,
+static void unauth_closed(struct sessions *ss, const struct client *cl,
 			  const char *why)
 {
 	const char *what = cl->ready ? "closed before authentication"
 				     : "TLS handshake failed";
 	uint64_t quiet;
 
-	if (!log_limit_pass(&l->hs_log, leader_now_ms(), &quiet))
+	if (!log_limit_pass(&ss->hs_log, loop_now_ms(), &quiet))
 		return;
 	if (quiet)
 		log_info("%s: %s: %s (and %llu more events before "
@@ -427,28 +411,28 @@ static void unauth_closed(struct leader *l, const struct client *cl,
 static void on_closed(struct conn *c, const char *why, void *arg)
 {
 	struct client *cl = arg;
-	struct leader *l = cl->l;
+	struct sessions *ss = cl->ss;
 
 	(void)c;
 	if (!cl->ready || (cl->counted && !cl->peer[0] && !cl->closing))
-		unauth_closed(l, cl, why);
-	if (cl->index && l->by_index[cl->index] == cl) {
-		l->by_index[cl->index] = NULL;
-		cluster_disconnect(&l->cl, cl->peer);
-		l->n_sessions--;
+		unauth_closed(ss, cl, why);
+	if (cl->index && ss->by_index[cl->index] == cl) {
+		ss->by_index[cl->index] = NULL;
+		cluster_disconnect(ss->cl, cl->peer);
+		ss->n_sessions--;
 		log_info("%s: %s disconnected: %s", cl->addr, cl->peer, why);
-		if (l->cl.rot.phase != ROT_IDLE && l->cl.rot.n_pending == 0)
-			leader_kick(l);
+		if (cluster_rot_waiting(ss->cl))
+			session_kick(ss);
 	}
 	if (cl->counted)
-		guard_release(&l->guard, &cl->src);
+		guard_release(&ss->guard, &cl->src);
 	if (cl->refuse_at)
-		l->n_delayed--;
-	l->inflight -= cl->inflight;
-	unlink_client(l, cl);
+		ss->n_delayed--;
+	ss->inflight -= cl->inflight;
+	unlink_client(ss, cl);
 	if (cl->reply) { /* a join never answered: its id is not taken */
-		l->n_replies--;
-		cluster_join_abandoned(&l->cl, cl->peer);
+		ss->n_replies--;
+		cluster_join_abandoned(ss->cl, cl->peer);
 	}
 	frame_buf_free(cl->reply, cl->reply_len);
 	free(cl);
@@ -460,7 +444,7 @@ static const struct conn_ops ops = { .ready = on_ready,
 				     .closed = on_closed,
 				     .drained = session_on_drained };
 
-struct client *session_client_new(struct leader *l, int fd,
+struct client *session_client_new(struct sessions *ss, int fd,
 				  const struct sockaddr_storage *from,
 				  const struct guard_src *src)
 {
@@ -474,30 +458,80 @@ struct client *session_client_new(struct leader *l, int fd,
 
 	if (!cl)
 		return NULL;
-	cl->l = l;
+	cl->ss = ss;
 	cl->src = *src;
 	cl->counted = true;
 	addr_format(from, cl->addr, sizeof(cl->addr));
-	cl->conn = conn_new(l->loop, l->tls, fd, true, &ops, cl, &lim);
+	cl->conn = conn_new(ss->loop, ss->ca->tls, fd, true, &ops, cl, &lim);
 	if (!cl->conn) {
 		free(cl);
 		return NULL;
 	}
-	cl->next = l->clients;
-	if (l->clients)
-		l->clients->prev = cl;
-	l->clients = cl;
+	cl->next = ss->clients;
+	if (ss->clients)
+		ss->clients->prev = cl;
+	ss->clients = cl;
 	return cl;
 }
 
-void session_drop(struct leader *l, uint32_t index, int code, const char *why)
+void session_init(struct sessions *ss, struct loop *lp, struct cluster *cl,
+		  struct ca *ca, struct store *st, void (*kick)(void *arg),
+		  void *kick_arg)
 {
-	if (index < l->by_index_cap && l->by_index[index])
-		session_refuse(l->by_index[index], code, why);
+	memset(ss, 0, sizeof(*ss));
+	ss->loop = lp;
+	ss->cl = cl;
+	ss->ca = ca;
+	ss->st = st;
+	ss->kick = kick;
+	ss->kick_arg = kick_arg;
+	ss->lfd = -1;
 }
 
-void session_close_all(struct leader *l)
+void session_cleanup(struct sessions *ss)
 {
-	while (l->clients)
-		conn_close(l->clients->conn, "leader shutting down", false);
+	if (ss->lfd >= 0) {
+		loop_del_fd(ss->loop, ss->lfd);
+		close(ss->lfd);
+		ss->lfd = -1;
+	}
+	loop_timer_free(ss->accept_retry);
+	ss->accept_retry = NULL;
+	guard_cleanup(&ss->guard);
+	free(ss->by_index);
+	ss->by_index = NULL;
+	ss->by_index_cap = 0;
+}
+
+void session_kick(struct sessions *ss)
+{
+	ss->kick(ss->kick_arg);
+}
+
+void session_drop(struct sessions *ss, uint32_t index, int code,
+		  const char *why)
+{
+	if (index < ss->by_index_cap && ss->by_index[index])
+		session_refuse(ss->by_index[index], code, why);
+}
+
+void session_close_all(struct sessions *ss)
+{
+	while (ss->clients)
+		conn_close(ss->clients->conn, "leader shutting down", false);
+}
+
+size_t session_count(const struct sessions *ss)
+{
+	return ss->n_sessions;
+}
+
+void session_revisions(const struct sessions *ss, uint32_t index,
+		       uint64_t *sent, uint64_t *acked)
+{
+	const struct client *cl =
+		index < ss->by_index_cap ? ss->by_index[index] : NULL;
+
+	*sent = cl ? cl->sent : 0;
+	*acked = cl ? cl->acked : 0;
 }

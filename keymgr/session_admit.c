@@ -7,11 +7,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/addr.h"
-#include "leader_int.h"
+#include "session_int.h"
 
 #define ACCEPT_BURST 64	    /* connections taken per wake-up */
 #define ACCEPT_RETRY_MS 100 /* after EMFILE and the like */
@@ -35,7 +36,7 @@ static void tune(int fd)
 }
 
 /* Over a cap: a reset, nothing allocated, no TIME_WAIT left behind. */
-static void refuse_cheaply(struct leader *l, int fd,
+static void refuse_cheaply(struct sessions *ss, int fd,
 			   const struct sockaddr_storage *from, int why)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -44,65 +45,68 @@ static void refuse_cheaply(struct leader *l, int fd,
 
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
-	if (!log_limit_pass(&l->refuse_log, leader_now_ms(), &quiet))
+	if (!log_limit_pass(&ss->refuse_log, loop_now_ms(), &quiet))
 		return;
 	addr_format(from, addr, sizeof(addr));
 	log_warn("%s: connection refused: %zu connections %s are not "
 		 "authenticated yet (limit %s = %zu; %llu more refused, not "
 		 "logged)",
-		 addr, why == -EBUSY ? l->guard.n_open : l->guard.per_source,
+		 addr, why == -EBUSY ? ss->guard.n_open : ss->guard.per_source,
 		 why == -EBUSY ? "in all" : "from this address",
 		 why == -EBUSY ? "unauth_max" : "unauth_per_source",
-		 why == -EBUSY ? l->guard.max : l->guard.per_source,
+		 why == -EBUSY ? ss->guard.max : ss->guard.per_source,
 		 (unsigned long long)quiet);
 }
 
 static void on_accept_retry(struct loop *lp, struct loop_timer *t, void *arg)
 {
-	struct leader *l = arg;
+	struct sessions *ss = arg;
 
 	(void)t;
-	loop_mod_fd(lp, l->lfd, EPOLLIN);
+	loop_mod_fd(lp, ss->lfd, EPOLLIN);
 }
 
 /* Out of descriptors or memory: not a busy loop; listen again soon. */
-static void pause_accepting(struct leader *l, int err)
+static void pause_accepting(struct sessions *ss, int err)
 {
 	uint64_t quiet;
 
-	if (!l->accept_retry)
-		l->accept_retry = loop_timer_new(l->loop, on_accept_retry, l);
-	if (!l->accept_retry || loop_mod_fd(l->loop, l->lfd, 0))
+	if (!ss->accept_retry)
+		ss->accept_retry =
+			loop_timer_new(ss->loop, on_accept_retry, ss);
+	if (!ss->accept_retry || loop_mod_fd(ss->loop, ss->lfd, 0))
 		return;
-	loop_timer_arm(l->accept_retry, ACCEPT_RETRY_MS, 0);
-	if (log_limit_pass(&l->accept_log, leader_now_ms(), &quiet))
+	loop_timer_arm(ss->accept_retry, ACCEPT_RETRY_MS, 0);
+	if (log_limit_pass(&ss->accept_log, loop_now_ms(), &quiet))
 		log_err("cannot accept connections: %s; trying again every "
 			"%d ms (%llu more not logged)",
 			strerror(err), ACCEPT_RETRY_MS,
 			(unsigned long long)quiet);
 }
 
-static void admit(struct leader *l, int fd, const struct sockaddr_storage *from)
+static void admit(struct sessions *ss, int fd,
+		  const struct sockaddr_storage *from)
 {
 	struct guard_src src;
 	int err;
 
 	guard_src_from(&src, from);
-	err = guard_admit(&l->guard, &src);
+	err = guard_admit(&ss->guard, &src);
 	if (err) {
-		refuse_cheaply(l, fd, from, err);
+		refuse_cheaply(ss, fd, from, err);
 		return;
 	}
 	tune(fd);
-	if (!session_client_new(l, fd, from, &src)) {
-		guard_release(&l->guard, &src);
+	if (!session_client_new(ss, fd, from, &src)) {
+		guard_release(&ss->guard, &src);
 		close(fd);
 	}
 }
 
-void session_accept(struct loop *lp, int fd, uint32_t events, void *arg)
+/* The listener's callback: admits within the guard's caps, refuses cheaply. */
+static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)
 {
-	struct leader *l = arg;
+	struct sessions *ss = arg;
 	struct sockaddr_storage from;
 	socklen_t flen;
 	int cfd;
@@ -114,51 +118,82 @@ void session_accept(struct loop *lp, int fd, uint32_t events, void *arg)
 		cfd = accept4(fd, (struct sockaddr *)&from, &flen,
 			      SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd >= 0) {
-			admit(l, cfd, &from);
+			admit(ss, cfd, &from);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			pause_accepting(l, errno);
+			pause_accepting(ss, errno);
 		return;
 	}
 }
 
+int session_admission(struct sessions *ss, size_t max, size_t per_source,
+		      char *why, size_t whylen)
+{
+	size_t cap = max;
+	struct rlimit nofile;
+
+	/* Together they take at most half of what the process may open:
+	 * agents and the control socket always keep the rest. */
+	if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur / 4 < cap) {
+		cap = nofile.rlim_cur / 4 ? (size_t)nofile.rlim_cur / 4 : 1;
+		log_warn("unauth_max lowered from %zu to %zu: the process may "
+			 "open %llu descriptors (LimitNOFILE)",
+			 max, cap, (unsigned long long)nofile.rlim_cur);
+	}
+	if (guard_init(&ss->guard, cap, per_source)) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int session_listen(struct sessions *ss, int lfd)
+{
+	int err = loop_add_fd(ss->loop, lfd, EPOLLIN, on_accept, ss);
+
+	if (err)
+		return err;
+	ss->lfd = lfd;
+	return 0;
+}
+
 void session_token_failed(struct client *cl)
 {
-	struct leader *l = cl->l;
-	uint64_t now = leader_now_ms(), quiet;
-	uint64_t delay = guard_token_failed(&l->guard, &cl->src, now);
+	struct sessions *ss = cl->ss;
+	uint64_t now = loop_now_ms(), quiet;
+	uint64_t delay = guard_token_failed(&ss->guard, &cl->src, now);
 
-	if (log_limit_pass(&l->token_log, now, &quiet))
+	if (log_limit_pass(&ss->token_log, now, &quiet))
 		log_warn("%s: join refused: %s (answered after %llu ms; %llu "
 			 "wrong tokens in all, %llu not logged)",
 			 cl->addr, WRONG_TOKEN, (unsigned long long)delay,
-			 (unsigned long long)l->guard.token_failures,
+			 (unsigned long long)ss->guard.token_failures,
 			 (unsigned long long)quiet);
 	if (!delay) {
 		session_refuse_quiet(cl, WERR_UNAUTHORIZED, WRONG_TOKEN);
 		return;
 	}
 	cl->refuse_at = now + delay;
-	l->n_delayed++;
+	ss->n_delayed++;
 }
 
-void session_tick(struct leader *l)
+void session_tick(struct sessions *ss)
 {
 	uint64_t now;
 	struct client *cl, *next;
 
-	if (!l->n_delayed)
+	if (!ss->n_delayed)
 		return;
-	now = leader_now_ms();
-	for (cl = l->clients; cl; cl = next) {
+	now = loop_now_ms();
+	for (cl = ss->clients; cl; cl = next) {
 		next = cl->next; /* a refusal closes later, from the loop */
 		if (!cl->refuse_at || cl->refuse_at > now)
 			continue;
 		cl->refuse_at = 0;
-		l->n_delayed--;
+		ss->n_delayed--;
 		session_refuse_quiet(cl, WERR_UNAUTHORIZED, WRONG_TOKEN);
 	}
 }

@@ -7,16 +7,16 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "leader_int.h"
+#include "session_int.h"
 
 /* ---- sending ---- */
 
 /* Counts what is queued on cl's connection against the in-flight cap. */
 static void account(struct client *cl)
 {
-	cl->l->inflight -= cl->inflight;
+	cl->ss->inflight -= cl->inflight;
 	cl->inflight = conn_queued(cl->conn);
-	cl->l->inflight += cl->inflight;
+	cl->ss->inflight += cl->inflight;
 }
 
 /* Queues a frame and frees it (wiped). */
@@ -37,7 +37,7 @@ void session_refuse(struct client *cl, int code, const char *why)
 	if (!cl->counted)
 		log_warn("%s (%s): refused: %s", cl->addr,
 			 cl->peer[0] ? cl->peer : "joining", why);
-	else if (log_limit_pass(&cl->l->hs_log, leader_now_ms(), &quiet))
+	else if (log_limit_pass(&cl->ss->hs_log, loop_now_ms(), &quiet))
 		log_warn("%s (%s): refused: %s (%llu more events before "
 			 "authentication not logged)",
 			 cl->addr, cl->peer[0] ? cl->peer : "joining", why,
@@ -60,28 +60,28 @@ void session_refuse_quiet(struct client *cl, int code, const char *why)
 
 static void enqueue(struct client *cl)
 {
-	struct leader *l = cl->l;
+	struct sessions *ss = cl->ss;
 
 	if (cl->queued || cl->closing)
 		return;
 	cl->queued = true;
 	cl->qnext = NULL;
-	if (l->qtail)
-		l->qtail->qnext = cl;
+	if (ss->qtail)
+		ss->qtail->qnext = cl;
 	else
-		l->qhead = cl;
-	l->qtail = cl;
+		ss->qhead = cl;
+	ss->qtail = cl;
 }
 
-static struct client *dequeue(struct leader *l)
+static struct client *dequeue(struct sessions *ss)
 {
-	struct client *cl = l->qhead;
+	struct client *cl = ss->qhead;
 
 	if (!cl)
 		return NULL;
-	l->qhead = cl->qnext;
-	if (!l->qhead)
-		l->qtail = NULL;
+	ss->qhead = cl->qnext;
+	if (!ss->qhead)
+		ss->qtail = NULL;
 	cl->queued = false;
 	return cl;
 }
@@ -89,7 +89,7 @@ static struct client *dequeue(struct leader *l)
 /* Owes this client something that is already on disk. */
 static bool owed(const struct client *cl)
 {
-	uint64_t on_disk = cl->l->persisted;
+	uint64_t on_disk = store_persisted(cl->ss->st);
 
 	return cl->index && !cl->closing &&
 	       (cl->snapshot ? on_disk > 0 : cl->sent < on_disk);
@@ -102,28 +102,28 @@ static bool owed(const struct client *cl)
  */
 static int render_next(struct client *cl, uint8_t **f, size_t *len)
 {
-	struct leader *l = cl->l;
-	const struct node *me = cluster_node(&l->cl, cl->index);
+	struct cluster *c = cl->ss->cl;
+	const struct node *me = cluster_node(c, cl->index);
 	struct change ch;
 	int err;
 
 	while (owed(cl)) {
 		if (cl->snapshot) {
-			if (cluster_revision(&l->cl) > l->persisted)
+			if (cluster_revision(c) > store_persisted(cl->ss->st))
 				return 0; /* the snapshot waits for the disk */
 			cl->snapshot = false;
-			cl->sent = cluster_revision(&l->cl);
-			err = wire_snapshot(&l->cl, me, f, len);
+			cl->sent = cluster_revision(c);
+			err = wire_snapshot(c, me, f, len);
 			return err ? err : 1;
 		}
-		err = cluster_change_after(&l->cl, cl->sent, &ch);
+		err = cluster_change_after(c, cl->sent, &ch);
 		if (err == -ESTALE) {
 			cl->snapshot = true;
 			continue;
 		}
 		if (err)
 			return 0;
-		err = wire_delta(&l->cl, me, &ch, f, len);
+		err = wire_delta(c, me, &ch, f, len);
 		if (err == -ESTALE) {
 			cl->snapshot = true;
 			continue;
@@ -177,48 +177,50 @@ static int pump_one(struct client *cl)
 }
 
 /* Serves the queue: one batch at a time per client, the total capped. */
-static void pump_queue(struct leader *l)
+static void pump_queue(struct sessions *ss)
 {
 	struct client *cl;
 
-	while (l->inflight < INFLIGHT_MAX && (cl = dequeue(l)))
+	while (ss->inflight < INFLIGHT_MAX && (cl = dequeue(ss)))
 		if (!cl->inflight && pump_one(cl) && owed(cl) && !cl->inflight)
 			enqueue(cl); /* written at once, more is owed */
 }
 
-void session_pump_all(struct leader *l)
+void session_pump_all(struct sessions *ss)
 {
-	for (struct client *cl = l->clients; cl; cl = cl->next)
+	for (struct client *cl = ss->clients; cl; cl = cl->next)
 		if (owed(cl) && !cl->inflight)
 			enqueue(cl);
-	pump_queue(l);
+	pump_queue(ss);
 }
 
 void session_on_drained(struct conn *c, void *arg)
 {
 	struct client *cl = arg;
-	struct leader *l = cl->l;
+	struct sessions *ss = cl->ss;
 
 	(void)c;
 	account(cl);
-	if (owed(cl) && l->inflight < INFLIGHT_MAX)
+	if (owed(cl) && ss->inflight < INFLIGHT_MAX)
 		pump_one(cl);
 	if (owed(cl) && !cl->inflight)
 		enqueue(cl);
 	/* Room again: give the waiting ones a turn. */
-	if (l->qhead && l->inflight < INFLIGHT_MAX / 2)
-		pump_queue(l);
+	if (ss->qhead && ss->inflight < INFLIGHT_MAX / 2)
+		pump_queue(ss);
 }
 
-void session_release_replies(struct leader *l)
+void session_release_replies(struct sessions *ss)
 {
-	for (struct client *cl = l->clients; cl && l->n_replies;
+	uint64_t on_disk = store_persisted(ss->st);
+
+	for (struct client *cl = ss->clients; cl && ss->n_replies;
 	     cl = cl->next) {
-		if (!cl->reply || cl->reply_after > l->persisted)
+		if (!cl->reply || cl->reply_after > on_disk)
 			continue;
 		session_send_frame(cl, cl->reply, cl->reply_len);
 		cl->reply = NULL;
-		l->n_replies--;
+		ss->n_replies--;
 		cl->closing = true;
 		conn_close(cl->conn, "joined", true);
 	}

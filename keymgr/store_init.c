@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vxsec-keymgr: a new cluster in a state directory that holds none of the leader's files (init, first run). */
+/* vxsec-keymgr: a new cluster in a state directory that holds none of the leader's files (init, first run); a crash's temporary files wiped. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -12,7 +12,8 @@
 #include "common/atomic.h"
 #include "common/log.h"
 #include "common/pki.h"
-#include "leader_int.h"
+#include "common/token.h"
+#include "store.h"
 
 #define CA_FILE "ca.pem"
 #define LISTEN_FILE "listen"
@@ -29,28 +30,27 @@ static void master_random(uint8_t *buf, size_t len, void *arg)
 	randombytes_buf(buf, len);
 }
 
-static void path_of(char *out, size_t len, const struct leader_config *cfg,
-		    const char *name)
+static void path_of(char *out, size_t len, const char *dir, const char *name)
 {
-	snprintf(out, len, "%s/%s", cfg->state_dir, name);
+	snprintf(out, len, "%s/%s", dir, name);
 }
 
-int leader_clean_temp(const struct leader_config *cfg, char *why, size_t whylen)
+int store_clean_temp(const char *dir, char *why, size_t whylen)
 {
-	int n = atomic_clean(cfg->state_dir);
+	int n = atomic_clean(dir);
 
 	if (n == -ENOENT)
 		return 0;
 	if (n < 0) {
 		snprintf(why, whylen,
-			 "cannot remove the temporary files in %s: %s",
-			 cfg->state_dir, strerror(-n));
+			 "cannot remove the temporary files in %s: %s", dir,
+			 strerror(-n));
 		return n;
 	}
 	if (n)
 		log_info("removed %d temporary files a crash left in %s "
 			 "(wiped: they held old copies of the state)",
-			 n, cfg->state_dir);
+			 n, dir);
 	return 0;
 }
 
@@ -59,14 +59,14 @@ int leader_clean_temp(const struct leader_config *cfg, char *why, size_t whylen)
  * which are there and which are missing: a new cluster would replace the
  * CA every node certificate is checked against, and the state key.
  */
-static int dir_check(const struct leader_config *cfg, char *why, size_t whylen)
+static int dir_check(const char *dir, char *why, size_t whylen)
 {
 	char p[PATH_MAX + 16], have[160] = "";
 	struct stat st;
 	size_t off = 0;
 
 	for (size_t i = 0; i < N_FILES; i++) {
-		path_of(p, sizeof(p), cfg, leader_files[i]);
+		path_of(p, sizeof(p), dir, leader_files[i]);
 		if (lstat(p, &st) == 0 && off < sizeof(have))
 			off += (size_t)snprintf(have + off, sizeof(have) - off,
 						"%s%s", off ? ", " : "",
@@ -74,12 +74,12 @@ static int dir_check(const struct leader_config *cfg, char *why, size_t whylen)
 	}
 	if (!off)
 		return 0;
-	path_of(p, sizeof(p), cfg, STATE_FILE);
+	path_of(p, sizeof(p), dir, STATE_FILE);
 	if (lstat(p, &st) == 0)
 		snprintf(why, whylen,
 			 "%s already holds a cluster state: refusing to "
 			 "create a new cluster over it",
-			 cfg->state_dir);
+			 dir);
 	else
 		snprintf(why, whylen,
 			 "%s has no state file but holds %s of a cluster: "
@@ -88,23 +88,23 @@ static int dir_check(const struct leader_config *cfg, char *why, size_t whylen)
 			 "is checked against). Put the state file back "
 			 "(from a backup), or move the directory away to "
 			 "start a new cluster",
-			 cfg->state_dir, have);
+			 dir, have);
 	return -EEXIST;
 }
 
 /* After a failed init: what it created goes, the directory is as before. */
-static void undo_init(const struct leader_config *cfg)
+static void undo_init(const char *dir)
 {
 	char p[PATH_MAX + 16];
 
 	for (size_t i = 0; i < N_FILES; i++) {
-		path_of(p, sizeof(p), cfg, leader_files[i]);
+		path_of(p, sizeof(p), dir, leader_files[i]);
 		unlink(p);
 	}
 }
 
 /* The CA of a new cluster: its key into x, its certificate to ca.pem. */
-static int new_ca(const struct leader_config *cfg, struct state_extra *x,
+static int new_ca(const char *dir, struct state_extra *x,
 		  uint8_t digest[PKI_DIGEST_LEN], char *why, size_t whylen)
 {
 	EVP_PKEY *key = pki_key_new();
@@ -112,13 +112,13 @@ static int new_ca(const struct leader_config *cfg, struct state_extra *x,
 	char p[PATH_MAX + 16];
 	int err = -EIO;
 
-	path_of(p, sizeof(p), cfg, CA_FILE);
+	path_of(p, sizeof(p), dir, CA_FILE);
 	if (ca && (x->ca_key_pem = pki_key_to_pem(key, &x->ca_key_pem_len)) &&
 	    !pki_cert_digest(ca, digest))
 		err = pki_cert_save(p, ca);
 	if (err)
 		snprintf(why, whylen, "cannot create the cluster CA in %s: %s",
-			 cfg->state_dir, strerror(-err));
+			 dir, strerror(-err));
 	X509_free(ca);
 	EVP_PKEY_free(key);
 	return err;
@@ -139,21 +139,21 @@ static int token_of(const uint8_t digest[PKI_DIGEST_LEN],
 }
 
 /* The directory exists, holds no temporary file and none of ours. */
-static int dir_ready(const struct leader_config *cfg, char *why, size_t whylen)
+static int dir_ready(const char *dir, char *why, size_t whylen)
 {
-	if (mkdir(cfg->state_dir, 0700) && errno != EEXIST) {
+	if (mkdir(dir, 0700) && errno != EEXIST) {
 		int err = -errno;
 
-		snprintf(why, whylen, "cannot create %s: %s", cfg->state_dir,
+		snprintf(why, whylen, "cannot create %s: %s", dir,
 			 strerror(-err));
 		return err;
 	}
-	return leader_clean_temp(cfg, why, whylen)
-		       ?: dir_check(cfg, why, whylen);
+	return store_clean_temp(dir, why, whylen)
+		       ?: dir_check(dir, why, whylen);
 }
 
 /* The CA, token, key and state of a new cluster, into a ready directory. */
-static int create(const struct leader_config *cfg, struct cluster *c,
+static int create(const char *dir, bool autolock, struct cluster *c,
 		  uint8_t *key, char *token_text, size_t token_len,
 		  char *unlock_text, size_t unlock_len, char *why,
 		  size_t whylen)
@@ -163,27 +163,27 @@ static int create(const struct leader_config *cfg, struct cluster *c,
 	int err;
 
 	randombytes_buf(x.token_secret, sizeof(x.token_secret));
-	err = new_ca(cfg, &x, digest, why, whylen);
+	err = new_ca(dir, &x, digest, why, whylen);
 	if (!err && token_text)
 		err = token_of(digest, &x, token_text, token_len);
-	if (!err && cfg->autolock) {
+	if (!err && autolock) {
 		randombytes_buf(key, STATE_KEY_LEN);
 		err = state_unlock_format(key, unlock_text, unlock_len);
-	} else if (!err && (err = state_key_create(cfg->state_dir, key))) {
-		snprintf(why, whylen, "cannot write %s/%s: %s", cfg->state_dir,
+	} else if (!err && (err = state_key_create(dir, key))) {
+		snprintf(why, whylen, "cannot write %s/%s: %s", dir,
 			 STATE_KEY_FILE, strerror(-err));
 	}
-	if (!err && (err = state_save(cfg->state_dir, key, cfg->autolock,
-				      c->reg, &c->rot, &x)))
-		snprintf(why, whylen, "cannot write the state in %s: %s",
-			 cfg->state_dir, strerror(-err));
+	if (!err && (err = state_save(dir, key, autolock, cluster_registry(c),
+				      cluster_rotation(c), &x)))
+		snprintf(why, whylen, "cannot write the state in %s: %s", dir,
+			 strerror(-err));
 	state_extra_wipe(&x);
 	return err;
 }
 
-int leader_init_state(const struct leader_config *cfg, char *token_text,
-		      size_t token_len, char *unlock_text, size_t unlock_len,
-		      char *why, size_t whylen)
+int store_create(const char *dir, bool autolock, char *token_text,
+		 size_t token_len, char *unlock_text, size_t unlock_len,
+		 char *why, size_t whylen)
 {
 	uint8_t *key = sodium_malloc(STATE_KEY_LEN);
 	struct cluster c;
@@ -196,16 +196,16 @@ int leader_init_state(const struct leader_config *cfg, char *token_text,
 		return -ENOMEM;
 	}
 	snprintf(why, whylen, "%s", "");
-	err = dir_ready(cfg, why, whylen);
+	err = dir_ready(dir, why, whylen);
 	if (!err) {
-		err = create(cfg, &c, key, token_text, token_len, unlock_text,
-			     unlock_len, why, whylen);
+		err = create(dir, autolock, &c, key, token_text, token_len,
+			     unlock_text, unlock_len, why, whylen);
 		if (err) /* the directory held none of these before */
-			undo_init(cfg);
+			undo_init(dir);
 	}
 	if (err && !why[0])
 		snprintf(why, whylen, "cannot create a new cluster in %s: %s",
-			 cfg->state_dir, strerror(-err));
+			 dir, strerror(-err));
 	cluster_cleanup(&c);
 	sodium_free(key);
 	return err;

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* vxsec-keymgr: the agents' connections — admission, sessions by node index, what each is sent. */
+#ifndef VXSEC_SESSION_H
+#define VXSEC_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ca.h"
+#include "cluster.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "guard.h"
+#include "store.h"
+
+struct client;
+
+/*
+ * Every connection, and what they share. Reads the cluster, the CA and
+ * the store (the persisted revision gates what leaves); calls kick() for
+ * a round of the leader soon (a join to save, a phase whose acks are in).
+ */
+struct sessions {
+	struct loop *loop;
+	struct cluster *cl;
+	struct ca *ca;
+	struct store *st;
+	void (*kick)(void *arg);
+	void *kick_arg;
+	int lfd; /* the listener, once session_listen() took it */
+	struct loop_timer *accept_retry; /* after EMFILE and the like */
+	struct guard guard;		 /* connections not authenticated yet */
+	struct client *clients;
+	struct client **by_index; /* node index -> its session */
+	size_t by_index_cap;
+	struct client *qhead, *qtail; /* the pump queue */
+	size_t inflight;	      /* bytes queued to all agents */
+	size_t n_sessions;
+	size_t n_replies; /* join answers waiting for the disk */
+	size_t n_delayed; /* clients with a refuse_at */
+	/* Failed handshakes, wrong tokens, refused connections: a line a
+	 * second at most for each. */
+	struct log_limit hs_log, token_log, refuse_log, accept_log;
+};
+
+/* No connection yet; lfd -1. */
+void session_init(struct sessions *ss, struct loop *lp, struct cluster *cl,
+		  struct ca *ca, struct store *st, void (*kick)(void *arg),
+		  void *kick_arg);
+/* Closes the listener and frees what is left (after session_close_all). */
+void session_cleanup(struct sessions *ss);
+
+/*
+ * The guard's caps (max lowered to a quarter of RLIMIT_NOFILE, with a
+ * warning): each connection before authentication holds two descriptors.
+ * 0, or -ENOMEM and why.
+ */
+int session_admission(struct sessions *ss, size_t max, size_t per_source,
+		      char *why, size_t whylen);
+/* Takes the listening socket lfd: its connections are accepted from now. */
+int session_listen(struct sessions *ss, int lfd);
+
+/* Sends what every client is owed, within the in-flight budget. */
+void session_pump_all(struct sessions *ss);
+/* Sends held join answers whose revision is on disk. */
+void session_release_replies(struct sessions *ss);
+/* Ends a member's session with an error (removed, silent). */
+void session_drop(struct sessions *ss, uint32_t index, int code,
+		  const char *why);
+void session_close_all(struct sessions *ss);
+/* Every TICK: answers wrong tokens whose delay is over. */
+void session_tick(struct sessions *ss);
+
+/* Members with a session. */
+size_t session_count(const struct sessions *ss);
+/* The revisions sent to and acked by index's session (0, 0 if none). */
+void session_revisions(const struct sessions *ss, uint32_t index,
+		       uint64_t *sent, uint64_t *acked);
+
+#endif

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-keymgr: the state on disk — opened at start, saved after changes (paced), held still while saves fail; the token and the state key. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/loop.h"
+#include "common/token.h"
+#include "store.h"
+
+#define SAVE_MIN_MS 20
+#define SAVE_RETRY_MS 1000
+
+static void master_random(uint8_t *buf, size_t len, void *arg)
+{
+	(void)arg;
+	randombytes_buf(buf, len);
+}
+
+int store_init(struct store *st, const char *dir, struct cluster *cl)
+{
+	memset(st, 0, sizeof(*st));
+	st->dir = dir;
+	st->cl = cl;
+	st->key = sodium_malloc(STATE_KEY_LEN);
+	return st->key ? 0 : -ENOMEM;
+}
+
+void store_cleanup(struct store *st)
+{
+	state_extra_wipe(&st->extra);
+	sodium_free(st->key);
+	st->key = NULL;
+}
+
+/* No state in the directory: a new cluster, then opened. */
+static int open_new(struct store *st, const struct rot_config *rc,
+		    bool autolock, char *why, size_t whylen)
+{
+	char w[512];
+	int err =
+		store_create(st->dir, autolock, NULL, 0, NULL, 0, w, sizeof(w));
+
+	if (err) {
+		snprintf(why, whylen, "%s", w);
+		return err;
+	}
+	log_info("no state in %s: created a new cluster (CA, join token, "
+		 "state key)",
+		 st->dir);
+	cluster_cleanup(st->cl);
+	return store_open(st, rc, NULL, autolock, why, whylen);
+}
+
+int store_open(struct store *st, const struct rot_config *rc,
+	       const uint8_t *unlock_key, bool autolock, char *why,
+	       size_t whylen)
+{
+	int err = store_clean_temp(st->dir, why, whylen);
+
+	if (err)
+		return err;
+	if (cluster_init(st->cl, rc, master_random, NULL))
+		return -ENOMEM;
+	err = state_load(st->dir, unlock_key, st->key, cluster_registry(st->cl),
+			 cluster_rotation(st->cl), &st->extra, &st->autolock,
+			 why, whylen);
+	if (err == -ENOENT && unlock_key) {
+		snprintf(why, whylen, "%s holds no state to unlock", st->dir);
+		return -ENOENT;
+	}
+	if (err == -ENOENT)
+		return open_new(st, rc, autolock, why, whylen);
+	st->persisted = cluster_revision(st->cl);
+	return err;
+}
+
+int store_save(struct store *st)
+{
+	int err = state_save(st->dir, st->key, st->autolock,
+			     cluster_registry(st->cl), cluster_rotation(st->cl),
+			     &st->extra);
+	uint64_t held;
+
+	if (err) {
+		if (!st->failed || err != st->err)
+			log_err("cannot save the state in %s: %s; holding "
+				"still (no rotation, no join answered, no "
+				"removal) and retrying each second",
+				st->dir, strerror(-err));
+		if (!st->failed)
+			st->unsaved_ms = loop_mono_ms();
+		st->failed = true;
+		st->err = err;
+		return err;
+	}
+	if (st->failed) {
+		/* Nothing left meanwhile: the phase's deadline waited too. */
+		held = loop_mono_ms() - st->unsaved_ms;
+		cluster_hold(st->cl, held);
+		log_info("state saved again in %s after %llu s: resuming",
+			 st->dir, (unsigned long long)held / 1000);
+	}
+	st->failed = false;
+	st->err = 0;
+	st->persisted = cluster_revision(st->cl);
+	st->dirty = false;
+	return 0;
+}
+
+/*
+ * In a storm of joins one save (and one write to each agent) carries
+ * every change of that time, and the loop spends most of its time
+ * serving.
+ */
+uint64_t store_due(struct store *st, uint64_t now)
+{
+	if (!store_behind(st) && !st->failed)
+		return 0;
+	if (now < st->saved_ms + st->gap_ms)
+		return st->saved_ms + st->gap_ms - now;
+	store_save(st);
+	st->saved_ms = loop_mono_ms();
+	/* fsync blocks the loop: at most a fifth of its time. */
+	st->gap_ms = 4 * (st->saved_ms - now);
+	if (st->gap_ms < SAVE_MIN_MS)
+		st->gap_ms = SAVE_MIN_MS;
+	if (st->failed)
+		st->gap_ms = SAVE_RETRY_MS;
+	return 0;
+}
+
+bool store_touch(struct store *st)
+{
+	bool was = st->dirty;
+
+	st->dirty = true;
+	return was;
+}
+
+void store_untouch(struct store *st, bool dirty)
+{
+	st->dirty = dirty;
+}
+
+bool store_behind(const struct store *st)
+{
+	return cluster_revision(st->cl) > st->persisted || st->dirty;
+}
+
+uint64_t store_persisted(const struct store *st)
+{
+	return st->persisted;
+}
+
+bool store_failed(const struct store *st)
+{
+	return st->failed;
+}
+
+int store_error(const struct store *st)
+{
+	return st->err;
+}
+
+uint64_t store_unsaved_s(const struct store *st)
+{
+	return st->failed ? (loop_mono_ms() - st->unsaved_ms) / 1000 : 0;
+}
+
+const char *store_dir(const struct store *st)
+{
+	return st->dir;
+}
+
+bool store_autolock(const struct store *st)
+{
+	return st->autolock;
+}
+
+const char *store_ca_key(const struct store *st, size_t *len)
+{
+	*len = st->extra.ca_key_pem_len;
+	return st->extra.ca_key_pem;
+}
+
+bool store_token_ok(const struct store *st, const uint8_t *proof,
+		    const uint8_t *exp, size_t len)
+{
+	return crypto_auth_hmacsha256_verify(proof, exp, len,
+					     st->extra.token_secret) == 0;
+}
+
+int store_token_text(const struct store *st, const struct ca *ca, char *out,
+		     size_t len)
+{
+	struct join_token t;
+	int err;
+
+	if (ca_digest(ca, t.ca_digest))
+		return -EIO;
+	memcpy(t.secret, st->extra.token_secret, sizeof(t.secret));
+	err = token_format(&t, out, len);
+	token_wipe(&t);
+	return err;
+}
+
+int store_token_rotate(struct store *st)
+{
+	uint8_t old[sizeof(st->extra.token_secret)];
+	int err;
+
+	memcpy(old, st->extra.token_secret, sizeof(old));
+	randombytes_buf(st->extra.token_secret, sizeof(old));
+	err = store_save(st);
+	if (err) /* the old token stays valid: nothing changed on disk */
+		memcpy(st->extra.token_secret, old, sizeof(old));
+	sodium_memzero(old, sizeof(old));
+	return err;
+}
+
+int store_unlock_text(const struct store *st, char *out, size_t len)
+{
+	return st->autolock ? state_unlock_format(st->key, out, len) : -ENOKEY;
+}
+
+int store_unlock_rotate(struct store *st, char *text, size_t len, char *why,
+			size_t whylen)
+{
+	uint8_t *key = sodium_malloc(STATE_KEY_LEN);
+	int err = key ? store_save(st) : -ENOMEM;
+
+	if (!err) {
+		randombytes_buf(key, STATE_KEY_LEN);
+		err = state_rekey(st->dir, st->key, key, st->autolock, why,
+				  whylen);
+	} else {
+		snprintf(why, whylen, "cannot save the state: %s",
+			 strerror(-err));
+	}
+	if (!err) {
+		memcpy(st->key, key, STATE_KEY_LEN);
+		if (st->autolock)
+			err = state_unlock_format(key, text, len);
+		else
+			snprintf(text, len, "the new state key is in %s/%s",
+				 st->dir, STATE_KEY_FILE);
+	}
+	sodium_free(key);
+	return err;
+}
