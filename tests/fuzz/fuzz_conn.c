@@ -30,7 +30,7 @@
 enum auth_when { AUTH_NEVER, AUTH_READY, AUTH_JOIN, AUTH_FIRST };
 
 /*
- * The leader's (keymgr/leader_int.h: 10 s, 12 KiB, 30 s) and odd ones;
+ * The leader's (keymgr/session_int.h: 10 s, 12 KiB, 30 s) and odd ones;
  * frame_ms 0: none. frame_max stays at 1 MiB, not the leader's 16:
  * conn.c allocates a frame's announced length when its header is in
  * (pages never touched cost nothing on Linux), and under ASan each such
