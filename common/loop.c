@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "loop.h"
 
 #define MAX_EVENTS 64
@@ -62,19 +63,11 @@ struct loop *loop_new(void)
 /* Room in by_fd for fd. */
 static int grow(struct loop *l, size_t fd)
 {
-	size_t n = l->n_fd ? l->n_fd : 64;
-	struct handler **p;
+	struct handler **p = array_grow(l->by_fd, &l->n_fd, fd, sizeof(*p));
 
-	while (n <= fd)
-		n *= 2;
-	if (n == l->n_fd)
-		return 0;
-	p = realloc(l->by_fd, n * sizeof(struct handler *));
 	if (!p)
 		return -ENOMEM;
-	memset(p + l->n_fd, 0, (n - l->n_fd) * sizeof(struct handler *));
 	l->by_fd = p;
-	l->n_fd = n;
 	return 0;
 }
 

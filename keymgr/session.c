@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/array.h"
 #include "common/log.h"
 #include "common/pki.h"
 #include "common/tls.h"
@@ -150,20 +151,12 @@ static void handle_renew(struct client *cl, const struct wire_in *in)
 
 static int grow_index(struct sessions *ss, uint32_t index)
 {
-	size_t cap = ss->by_index_cap ? ss->by_index_cap : 64;
-	struct client **p;
+	struct client **p =
+		array_grow(ss->by_index, &ss->by_index_cap, index, sizeof(*p));
 
-	while (cap <= index)
-		cap *= 2;
-	if (cap == ss->by_index_cap)
-		return 0;
-	p = realloc(ss->by_index, cap * sizeof(struct client *));
 	if (!p)
 		return -ENOMEM;
-	memset(p + ss->by_index_cap, 0,
-	       (cap - ss->by_index_cap) * sizeof(struct client *));
 	ss->by_index = p;
-	ss->by_index_cap = cap;
 	return 0;
 }
 

@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "common/array.h"
 #include "common/loop.h"
 
 struct ctx {
@@ -112,12 +114,42 @@ static void test_signals(void **state)
 	loop_free(l);
 }
 
+/* The table behind the loop's fds (and the leader's members): grows by
+ * doubling, keeps what it held, zeroes what is new, refuses an overflow. */
+static void test_array_grow(void **state)
+{
+	size_t cap = 0, big;
+	int *t, *u;
+
+	(void)state;
+	t = array_grow(NULL, &cap, 0, sizeof(*t));
+	assert_non_null(t);
+	assert_int_equal(cap, 64);
+	for (size_t i = 0; i < cap; i++)
+		assert_int_equal(t[i], 0);
+	t[63] = 7;
+	assert_ptr_equal(array_grow(t, &cap, 63, sizeof(*t)), t);
+	assert_int_equal(cap, 64);
+	t = array_grow(t, &cap, 300, sizeof(*t));
+	assert_non_null(t);
+	assert_int_equal(cap, 512);
+	assert_int_equal(t[63], 7);
+	for (size_t i = 64; i < cap; i++)
+		assert_int_equal(t[i], 0);
+	big = cap;
+	u = array_grow(t, &big, SIZE_MAX / 2, sizeof(*t));
+	assert_null(u);
+	assert_int_equal(big, 512);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fd_and_deletion_in_callbacks),
 		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_signals),
+		cmocka_unit_test(test_array_grow),
 	};
 
 	return cmocka_run_group_tests_name("loop", tests, NULL, NULL);
