@@ -63,7 +63,8 @@ struct loop *loop_new(void)
 /* Room in by_fd for fd. */
 static int grow(struct loop *l, size_t fd)
 {
-	struct handler **p = array_grow(l->by_fd, &l->n_fd, fd, sizeof(*p));
+	struct handler **p =
+		array_grow(l->by_fd, &l->n_fd, fd, sizeof(struct handler *));
 
 	if (!p)
 		return -ENOMEM;

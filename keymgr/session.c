@@ -151,8 +151,8 @@ static void handle_renew(struct client *cl, const struct wire_in *in)
 
 static int grow_index(struct sessions *ss, uint32_t index)
 {
-	struct client **p =
-		array_grow(ss->by_index, &ss->by_index_cap, index, sizeof(*p));
+	struct client **p = array_grow(ss->by_index, &ss->by_index_cap, index,
+				       sizeof(struct client *));
 
 	if (!p)
 		return -ENOMEM;
