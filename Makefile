@@ -71,6 +71,11 @@ XFRM_SRC := $(wildcard xfrm/*.c)
 XFRM_OBJ := $(XFRM_SRC:%.c=$(BUILD)/%.o)
 XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
 
+# The netlink core under xfrm/ and the agent's rtnetlink (libmnl only).
+NL_SRC := $(wildcard nl/*.c)
+NL_OBJ := $(NL_SRC:%.c=$(BUILD)/%.o)
+NL_LIB := $(BUILD)/libvxsec-nl.a
+
 # ---- tests, tools, benchmarks ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 # Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host.
@@ -126,7 +131,7 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(KEYMGR_BIN) \
+all: $(NL_LIB) $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(KEYMGR_BIN) \
 	$(AGENT_LIB) $(AGENT_BIN) \
 	$(PROGRAMS) $(TESTS)
 
@@ -149,6 +154,7 @@ $(BUILD)/%.o: %.c | $(PROTO_GEN)
 $(BUILD)/libvxsec-%.a:
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
+$(NL_LIB): $(NL_OBJ)
 $(XFRM_LIB): $(XFRM_OBJ)
 $(PROTO_LIB): $(PROTO_OBJ)
 $(COMMON_LIB): $(COMMON_OBJ)
@@ -156,8 +162,10 @@ $(KEYMGR_LIB): $(KEYMGR_OBJ)
 $(AGENT_LIB): $(AGENT_OBJ)
 
 # Each module's archive, and the system libraries its objects call.
+MODULE_LIB_nl := $(NL_LIB)
 MODULE_LIB_xfrm := $(XFRM_LIB)
 MODULE_LIB_agent := $(AGENT_LIB)
+MODULE_LDLIBS_nl = $(LIBMNL)
 MODULE_LDLIBS_xfrm = $(LIBMNL)
 MODULE_LDLIBS_proto = $(LIBPROTOBUF)
 MODULE_LDLIBS_common = $(LIBSSL) $(LIBSODIUM)
@@ -172,10 +180,10 @@ MODULE_LDLIBS_agent = $(LIBMNL) $(LIBSODIUM)
 # error: say which modules it links (none is ":=" with nothing after).
 USES_vxsec-keymgr := keymgr proto common
 OBJS_vxsec-keymgr := $(BUILD)/keymgr/main.o
-USES_vxsec-agent := agent xfrm proto common
+USES_vxsec-agent := agent xfrm nl proto common
 OBJS_vxsec-agent := $(BUILD)/agent/main.o
 
-USES_test_agent_config := agent xfrm proto common
+USES_test_agent_config := agent xfrm nl proto common
 USES_test_agent_wire := agent proto common
 USES_test_atomic := common
 USES_test_cluster := keymgr proto
@@ -188,17 +196,17 @@ LDFLAGS_test_ctl_reply := -Wl,--wrap=free,--wrap=realloc
 USES_test_ctl_table := common
 # The daemons' tables, each with the library its handlers live in.
 USES_test_ctl_keymgr := keymgr proto common
-USES_test_ctl_agent := agent xfrm proto common
-USES_test_desired := agent xfrm
-USES_test_diff := agent xfrm
+USES_test_ctl_agent := agent xfrm nl proto common
+USES_test_desired := agent xfrm nl
+USES_test_diff := agent xfrm nl
 USES_test_frame := proto
 USES_test_guard := keymgr
 USES_test_keys := keymgr
 USES_test_loop := common
 USES_test_node_id := proto
-USES_test_overlay := agent common
+USES_test_overlay := agent nl common
 USES_test_pki := common
-USES_test_reconcile := agent xfrm
+USES_test_reconcile := agent xfrm nl
 USES_test_registry := keymgr
 USES_test_rotation := keymgr
 # These two measure locked memory with tests/unit/vmlck.c.
@@ -210,9 +218,9 @@ USES_test_state := keymgr proto common
 USES_test_state_body := keymgr proto common
 USES_test_tls := common
 USES_test_token := common
-USES_test_view := agent xfrm proto common
-USES_test_xfrm_build := xfrm
-USES_test_xfrm_parse := xfrm
+USES_test_view := agent xfrm nl proto common
+USES_test_xfrm_build := xfrm nl
+USES_test_xfrm_parse := xfrm nl
 USES_test_xstat := agent
 
 # make check replays each fuzz corpus through its target (FUZZ_USES_<name>).
@@ -224,12 +232,12 @@ $(foreach t,$(FUZZ_ALL),$(eval USES_test_fuzz_$(t) := $(FUZZ_USES_$(t))) \
 # The network-namespace tests (root) share netns_util.
 $(foreach t,$(NETNS_TESTS),$(eval OBJS_$(notdir $(t)) := \
 	$(BUILD)/tests/netns/$(notdir $(t)).o $(BUILD)/tests/netns/netns_util.o))
-USES_test_netns_overlay := agent common xfrm
-USES_test_netns_desired := agent xfrm
-USES_test_netns_reconcile := agent xfrm
-USES_test_netns_events := xfrm
-USES_test_netns_policy := xfrm
-USES_test_netns_sa := xfrm
+USES_test_netns_overlay := agent common xfrm nl
+USES_test_netns_desired := agent xfrm nl
+USES_test_netns_reconcile := agent xfrm nl
+USES_test_netns_events := xfrm nl
+USES_test_netns_policy := xfrm nl
+USES_test_netns_sa := xfrm nl
 
 # The wire tests run the daemons and tools as processes, with the helpers
 # of tests/wire/ (proc_util.c, run_cmd.c) and a fixture: the leader's
@@ -265,7 +273,7 @@ $(foreach t,$(TESTS),$(eval OBJS_$(notdir $(t)) ?= \
 
 # Tools and benchmarks.
 OBJS_xfrmctl := $(BUILD)/tests/tools/xfrmctl.o
-USES_xfrmctl := xfrm
+USES_xfrmctl := xfrm nl
 $(foreach t,wiresrv wirecli wireflood,$(eval OBJS_$(t) := \
 	$(BUILD)/tests/tools/$(t).o) $(eval USES_$(t) := proto common))
 # N simulated agents in one process: the leader's load generator and bench driver.
@@ -273,11 +281,11 @@ OBJS_fakeagents := $(FAKEAGENTS_OBJ)
 USES_fakeagents := proto common
 OBJS_bench_policy := $(BUILD)/tests/bench/bench_policy.o \
 	$(BUILD)/tests/netns/netns_util.o
-USES_bench_policy := xfrm
+USES_bench_policy := xfrm nl
 # Agent cold start against ip -batch: needs ESP, so make bench runs it in the lab.
 OBJS_bench_agent := $(BUILD)/tests/bench/bench_agent.o \
 	$(BUILD)/tests/netns/netns_util.o
-USES_bench_agent := agent xfrm
+USES_bench_agent := agent xfrm nl
 
 define link_rule
 $(if $(filter undefined,$(origin USES_$(2))),$(error $(1): no USES_$(2) in the Makefile: name the modules it links))
@@ -404,12 +412,12 @@ fuzz-seeds: $(SEED_LIBS)
 
 analyze: $(PROTO_GEN)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr -I. -I$(BUILD)/proto $(XFRM_SRC) $(PROTO_SRC) \
+		--inline-suppr -I. -I$(BUILD)/proto $(NL_SRC) $(XFRM_SRC) $(PROTO_SRC) \
 		$(COMMON_SRC) $(KEYMGR_SRC) keymgr/main.c $(AGENT_SRC) agent/main.c
-	$(Q)clang-tidy --quiet $(XFRM_SRC) $(PROTO_SRC) $(COMMON_SRC) \
+	$(Q)clang-tidy --quiet $(NL_SRC) $(XFRM_SRC) $(PROTO_SRC) $(COMMON_SRC) \
 		$(KEYMGR_SRC) keymgr/main.c $(AGENT_SRC) agent/main.c -- $(CFLAGS)
 
-FORMAT_FILES = $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h $(COMMON_SRC) \
+FORMAT_FILES = $(NL_SRC) nl/*.h $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h $(COMMON_SRC) \
 	common/*.h $(KEYMGR_SRC) keymgr/main.c keymgr/*.h $(AGENT_SRC) \
 	agent/*.h tests/*/*.c \
 	tests/*/*.h
@@ -436,7 +444,7 @@ demo:
 # The leader as a library for a control-plane daemon: link
 # -lvxsec-keymgr -lvxsec-proto -lvxsec-common and libprotobuf-c, libssl,
 # libcrypto, libsodium; the API is vxsec/leader.h.
-INSTALL_LIBS := $(XFRM_LIB) $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
+INSTALL_LIBS := $(XFRM_LIB) $(NL_LIB) $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
 
 install: $(INSTALL_LIBS) $(KEYMGR_BIN) $(AGENT_BIN)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vxsec \

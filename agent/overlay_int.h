@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nl/nl.h"
 #include "overlay.h"
 
 #define OVL_RX_BYTES 32768
@@ -17,12 +18,13 @@
 
 /* One NETLINK_ROUTE socket: one per call, one request at a time. */
 struct ovl_rtnl {
-	struct mnl_socket *nl;
-	uint32_t portid, seq;
-	int err;   /* the first error of the current exchange */
-	bool intr; /* the kernel flagged the dump as inconsistent */
+	struct nl_sock *nl;
+	uint32_t seq; /* of the request in flight */
+	int err;      /* the first error of the current exchange */
+	bool intr;    /* the kernel flagged the dump as inconsistent */
 	char extack[OVL_EXTACK_MAX];
-	_Alignas(8) uint8_t rx[OVL_RX_BYTES];
+	int (*cb)(const struct nlmsghdr *, void *); /* each reply message */
+	void *arg;
 };
 
 /* What a link dump says of one device; VXLAN fields for kind "vxlan". */
@@ -39,9 +41,9 @@ struct ovl_link {
 };
 
 /*
- * Opens a blocking NETLINK_ROUTE socket: close-on-exec, CAP_ACK, EXT_ACK,
- * strict dump checks where the kernel has them, a 10 s reply timeout.
- * NULL with errno set.
+ * Opens a NETLINK_ROUTE socket of the nl core (close-on-exec,
+ * non-blocking, CAP_ACK, EXT_ACK) with strict dump checks where the
+ * kernel has them. NULL with errno set.
  */
 struct ovl_rtnl *ovl_rtnl_open(void);
 void ovl_rtnl_close(struct ovl_rtnl *r); /* NULL-safe */
@@ -49,9 +51,10 @@ void ovl_rtnl_close(struct ovl_rtnl *r); /* NULL-safe */
 /*
  * Sends one request (NLM_F_DUMP, or anything else with NLM_F_ACK) and feeds
  * each reply message of ours to cb (0 or -errno) until the ack or the
- * dump's end. Returns the kernel's error (its extack text in r->extack),
- * cb's first error, or -EINTR when the kernel flagged the dump as
- * inconsistent (the caller dumps again).
+ * dump's end, waiting at most 10 s for each datagram (-ETIMEDOUT).
+ * Returns the kernel's error (its extack text in r->extack), cb's first
+ * error, -EBADMSG for a malformed reply, or -EINTR when the kernel flagged
+ * the dump as inconsistent (the caller dumps again).
  */
 int ovl_rtnl_talk(struct ovl_rtnl *r, struct nlmsghdr *nlh,
 		  int (*cb)(const struct nlmsghdr *, void *), void *arg);

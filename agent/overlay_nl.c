@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* agent overlay rtnetlink: one socket per call, requests, acks, extack, link queries. */
+/* agent overlay rtnetlink: one nl socket per call, its replies, link queries. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_link.h>
@@ -8,47 +8,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "overlay_int.h"
 
-#define REPLY_TIMEOUT_S 10
+#define REPLY_TIMEOUT_MS 10000
 
 void ovl_rtnl_close(struct ovl_rtnl *r)
 {
 	if (!r)
 		return;
-	if (r->nl)
-		mnl_socket_close(r->nl);
+	nl_sock_close(r->nl);
 	free(r);
 }
 
 struct ovl_rtnl *ovl_rtnl_open(void)
 {
-	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
 	struct ovl_rtnl *r = calloc(1, sizeof(*r));
 	int one = 1, err;
 
 	if (!r)
 		return NULL;
-	r->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!r->nl ||
-	    mnl_socket_setsockopt(r->nl, NETLINK_CAP_ACK, &one, sizeof(one)) ||
-	    mnl_socket_setsockopt(r->nl, NETLINK_EXT_ACK, &one, sizeof(one)) ||
-	    setsockopt(mnl_socket_get_fd(r->nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
-		       sizeof(tv)) ||
-	    mnl_socket_bind(r->nl, 0, MNL_SOCKET_AUTOPID)) {
+	r->nl = nl_sock_open(NETLINK_ROUTE, 0, OVL_RX_BYTES);
+	if (!r->nl) {
 		err = errno;
-		ovl_rtnl_close(r);
+		free(r);
 		errno = err;
 		return NULL;
 	}
 	/* Dumps filtered by the kernel (>= 4.20); we filter again anyway. */
-	(void)mnl_socket_setsockopt(r->nl, NETLINK_GET_STRICT_CHK, &one,
-				    sizeof(one));
-	r->portid = mnl_socket_get_portid(r->nl);
-	r->seq = (uint32_t)time(NULL);
+	(void)setsockopt(nl_sock_fd(r->nl), SOL_NETLINK, NETLINK_GET_STRICT_CHK,
+			 &one, sizeof(one));
 	return r;
 }
 
@@ -58,88 +47,37 @@ const char *ovl_reason(const struct ovl_rtnl *r, int err)
 	return r && r->extack[0] ? r->extack : strerror(-err);
 }
 
-static int extack_attr(const struct nlattr *a, void *data)
+/* One reply message of ours; 1 when it ends the exchange. */
+static int one_reply(const struct nlmsghdr *nlh, void *arg)
 {
-	struct ovl_rtnl *r = data;
-
-	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-		snprintf(r->extack, sizeof(r->extack), "%s",
-			 mnl_attr_get_str(a));
-	return MNL_CB_OK;
-}
-
-/* NLMSG_ERROR (hdr: struct nlmsgerr) or NLMSG_DONE (hdr: int): the end. */
-static void end_reply(struct ovl_rtnl *r, const struct nlmsghdr *nlh,
-		      size_t hdr)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	size_t off = hdr;
-	int code;
-
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(int)) {
-		if (nlh->nlmsg_type == NLMSG_ERROR && !r->err)
-			r->err = -EBADMSG;
-		return; /* a DONE without a code: success */
-	}
-	memcpy(&code, e, sizeof(code));
-	if (code > 0 || code < -4095)
-		code = -EBADMSG;
-	if (!code || r->err)
-		return;
-	r->err = code;
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	if (nlh->nlmsg_type == NLMSG_ERROR &&
-	    !(nlh->nlmsg_flags & NLM_F_CAPPED)) {
-		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e) ||
-		    e->msg.nlmsg_len < sizeof(struct nlmsghdr))
-			return;
-		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	}
-	if (MNL_NLMSG_HDRLEN + off <= nlh->nlmsg_len)
-		(void)mnl_attr_parse(nlh, (unsigned int)off, extack_attr, r);
-}
-
-/* One reply message of ours; true when it ends the exchange. */
-static bool one_reply(struct ovl_rtnl *r, const struct nlmsghdr *nlh,
-		      int (*cb)(const struct nlmsghdr *, void *), void *arg)
-{
+	struct ovl_rtnl *r = arg;
+	char why[OVL_EXTACK_MAX];
 	int err;
 
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 		r->intr = true;
-	if (nlh->nlmsg_type == NLMSG_ERROR) {
-		end_reply(r, nlh, sizeof(struct nlmsgerr));
-		return true;
-	}
-	if (nlh->nlmsg_type == NLMSG_DONE) {
-		end_reply(r, nlh, sizeof(int));
-		return true;
+	if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
+		if (nl_err_parse(nlh, &err, why, sizeof(why)))
+			err = -EBADMSG;
+		if (err && !r->err) { /* the first error, and its reason */
+			r->err = err;
+			snprintf(r->extack, sizeof(r->extack), "%s", why);
+		}
+		return 1;
 	}
 	if (nlh->nlmsg_type < NLMSG_MIN_TYPE || r->err)
-		return false; /* after an error, drain to the end */
-	err = cb ? cb(nlh, arg) : -EBADMSG;
+		return 0; /* after an error, drain to the end */
+	err = r->cb ? r->cb(nlh, r->arg) : -EBADMSG;
 	if (err)
 		r->err = err;
-	return false;
+	return 0;
 }
 
-/* A whole message within left bytes (lengths as size_t, not int). */
-static bool msg_ok(const struct nlmsghdr *m, size_t left)
+static int feed(const void *buf, size_t len, void *arg)
 {
-	return left >= sizeof(*m) && m->nlmsg_len >= sizeof(*m) &&
-	       m->nlmsg_len <= left;
-}
+	struct ovl_rtnl *r = arg;
 
-static const struct nlmsghdr *msg_next(const struct nlmsghdr *m, size_t *left)
-{
-	size_t step = MNL_ALIGN(m->nlmsg_len);
-
-	if (step > *left)
-		step = *left;
-	*left -= step;
-	return (const struct nlmsghdr *)((const uint8_t *)m + step);
+	return nl_walk(buf, len, r->seq, nl_sock_portid(r->nl), one_reply, r);
 }
 
 /*
@@ -149,30 +87,19 @@ static const struct nlmsghdr *msg_next(const struct nlmsghdr *m, size_t *left)
 int ovl_rtnl_talk(struct ovl_rtnl *r, struct nlmsghdr *nlh,
 		  int (*cb)(const struct nlmsghdr *, void *), void *arg)
 {
-	const struct nlmsghdr *m;
-	bool done = false;
-	size_t left;
-	ssize_t n;
+	int err;
 
-	nlh->nlmsg_seq = ++r->seq;
+	nlh->nlmsg_seq = r->seq = nl_sock_next_seq(r->nl, 1);
 	r->err = 0;
 	r->intr = false;
 	r->extack[0] = '\0';
-	if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	while (!done) {
-		n = mnl_socket_recvfrom(r->nl, r->rx, sizeof(r->rx));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		left = (size_t)n;
-		for (m = (const struct nlmsghdr *)r->rx; msg_ok(m, left);
-		     m = msg_next(m, &left))
-			if (m->nlmsg_seq == nlh->nlmsg_seq &&
-			    m->nlmsg_pid == r->portid)
-				done |= one_reply(r, m, cb, arg);
-	}
+	r->cb = cb;
+	r->arg = arg;
+	err = nl_sock_send(r->nl, nlh, nlh->nlmsg_len);
+	if (!err)
+		err = nl_sock_read(r->nl, REPLY_TIMEOUT_MS, feed, r);
+	if (err < 0)
+		return err;
 	if (!r->err && r->intr)
 		return -EINTR;
 	return r->err;

@@ -24,21 +24,23 @@ cd "$(dirname "$0")/.."
 
 # module -> modules it may include (itself always allowed)
 declare -A allow=(
-	[xfrm]=""
+	[nl]=""
+	[xfrm]="nl"
 	[proto]=""
 	[common]=""
 	[keymgr]="proto common"
-	[agent]="xfrm proto common"
+	[agent]="nl xfrm proto common"
 )
 # module -> system headers (by prefix) it must not include
 declare -A forbid=(
+	[nl]="openssl/ sodium protobuf-c/ linux/xfrm linux/rtnetlink cmocka"
 	[xfrm]="openssl/ sodium protobuf-c/ cmocka"
 	[proto]="openssl/ sodium libmnl/ linux/xfrm cmocka"
 	[common]="libmnl/ linux/xfrm protobuf-c/ cmocka"
 	[keymgr]="libmnl/ linux/xfrm cmocka"
 	[agent]="cmocka"
 )
-modules="xfrm proto common keymgr agent"
+modules="nl xfrm proto common keymgr agent"
 bad=0 checked=0
 declare -A edges=() # "module unit" -> units it depends on (space-separated)
 declare -A units=() # "module unit" -> 1

@@ -56,7 +56,7 @@ struct xfrm_batch *xfrm_batch_new(void)
 
 static void chunk_release(struct chunk *c)
 {
-	xfrm_wipe(c->buf, c->used);
+	nl_wipe(c->buf, c->used);
 	munlock(c->buf, CHUNK_BYTES);
 	free(c->buf);
 }
@@ -68,7 +68,7 @@ void xfrm_batch_reset(struct xfrm_batch *b)
 	if (!b)
 		return;
 	for (i = 0; i < b->nchunks; i++) {
-		xfrm_wipe(b->chunks[i].buf, b->chunks[i].used);
+		nl_wipe(b->chunks[i].buf, b->chunks[i].used);
 		b->chunks[i].used = b->chunks[i].count = 0;
 	}
 	for (i = 0; i < b->nreqs; i++)
@@ -287,11 +287,11 @@ static void chunk_set_seq(struct chunk *c, uint32_t base)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)c->buf, *last = NULL;
 	size_t left = c->used, i;
 
-	for (i = c->first; xfrm_nlmsg_ok(nlh, left); i++) {
+	for (i = c->first; nl_msg_ok(nlh, left); i++) {
 		nlh->nlmsg_seq = base + (uint32_t)i;
 		nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
 		last = nlh;
-		nlh = xfrm_nlmsg_next(nlh, &left);
+		nlh = nl_msg_next(nlh, &left);
 	}
 	if (last)
 		last->nlmsg_flags |= NLM_F_ACK;
@@ -328,7 +328,7 @@ void xfrm_batch_begin_chunk(struct xfrm_batch *b, size_t c)
 
 void xfrm_batch_wipe_chunk(struct xfrm_batch *b, size_t c)
 {
-	xfrm_wipe(b->chunks[c].buf, b->chunks[c].used);
+	nl_wipe(b->chunks[c].buf, b->chunks[c].used);
 }
 
 static void set_result(struct xfrm_batch *b, size_t i, int err,
@@ -374,14 +374,15 @@ int xfrm_batch_parse_replies(struct xfrm_batch *b, const void *buf, size_t len,
 	size_t i, left = len;
 	int err, done = 0;
 
-	if (!xfrm_nlmsg_ok(nlh, left))
+	if (!nl_msg_ok(nlh, left))
 		return -EBADMSG;
-	for (; xfrm_nlmsg_ok(nlh, left); nlh = xfrm_nlmsg_next(nlh, &left)) {
+	for (; nl_msg_ok(nlh, left); nlh = nl_msg_next(nlh, &left)) {
 		if (nlh->nlmsg_pid != portid ||
 		    nlh->nlmsg_seq - b->seq_base < ch->first ||
 		    nlh->nlmsg_seq - b->seq_base >= ch->first + ch->count)
 			continue; /* stale reply of an earlier exchange */
-		if (xfrm_parse_error(nlh, &err, extack, sizeof(extack)))
+		if (nlh->nlmsg_type != NLMSG_ERROR ||
+		    nl_err_parse(nlh, &err, extack, sizeof(extack)))
 			return -EBADMSG;
 		i = nlh->nlmsg_seq - b->seq_base;
 		if (b->reqs[i].err != PENDING)

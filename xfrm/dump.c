@@ -8,13 +8,13 @@
 
 #define DUMP_TIMEOUT_MS 10000
 
+/* NLMSG_DONE may carry the dump's own error code. */
 static int dump_done(struct xfrm_dump *d, const struct nlmsghdr *nlh)
 {
-	int err = 0;
+	int err;
 
-	/* NLMSG_DONE may carry the dump's own error code. */
-	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
-		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	if (nl_err_parse(nlh, &err, d->extack, sizeof(d->extack)))
+		return -EBADMSG;
 	if (err < 0)
 		return err;
 	if (d->intr)
@@ -22,8 +22,9 @@ static int dump_done(struct xfrm_dump *d, const struct nlmsghdr *nlh)
 	return 1;
 }
 
-static int dump_one(struct xfrm_dump *d, const struct nlmsghdr *nlh)
+static int dump_one(const struct nlmsghdr *nlh, void *arg)
 {
+	struct xfrm_dump *d = arg;
 	int err, r;
 
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
@@ -32,7 +33,7 @@ static int dump_one(struct xfrm_dump *d, const struct nlmsghdr *nlh)
 	case NLMSG_DONE:
 		return dump_done(d, nlh);
 	case NLMSG_ERROR:
-		if (xfrm_parse_error(nlh, &err, d->extack, sizeof(d->extack)))
+		if (nl_err_parse(nlh, &err, d->extack, sizeof(d->extack)))
 			return -EBADMSG;
 		return err ? err : -EBADMSG; /* an ack ends no dump */
 	default:
@@ -50,43 +51,31 @@ static int dump_one(struct xfrm_dump *d, const struct nlmsghdr *nlh)
 
 int xfrm_dump_parse(struct xfrm_dump *d, const void *buf, size_t len)
 {
-	const struct nlmsghdr *nlh = buf;
-	size_t left = len;
-	int r;
+	return nl_walk(buf, len, d->seq, d->portid, dump_one, d);
+}
 
-	for (; xfrm_nlmsg_ok(nlh, left); nlh = xfrm_nlmsg_next(nlh, &left)) {
-		if (nlh->nlmsg_seq != d->seq || nlh->nlmsg_pid != d->portid)
-			continue; /* stale reply of an earlier exchange */
-		r = dump_one(d, nlh);
-		if (r)
-			return r;
-	}
-	return left > 0 ? -EBADMSG : 0;
+static int dump_feed(const void *buf, size_t len, void *arg)
+{
+	return xfrm_dump_parse(arg, buf, len);
 }
 
 static int run_dump(struct xfrm_sock *s, struct xfrm_dump *d)
 {
+	struct nl_sock *nl = xfrm_sock_nl(s);
 	uint8_t req[64];
-	ssize_t n;
-	void *rx;
 	int r;
 
-	d->seq = xfrm_sock_next_seq(s, 1);
-	d->portid = xfrm_sock_portid(s);
+	d->seq = nl_sock_next_seq(nl, 1);
+	d->portid = nl_sock_portid(nl);
 	r = xfrm_build_dump(req, sizeof(req),
 			    d->type == XFRM_MSG_NEWSA ? XFRM_MSG_GETSA
 						      : XFRM_MSG_GETPOLICY,
 			    d->seq);
 	if (r < 0)
 		return r;
-	r = xfrm_sock_send(s, req, (size_t)r);
-	while (!r) {
-		n = xfrm_sock_recv(s, &rx, DUMP_TIMEOUT_MS);
-		if (n < 0)
-			return (int)n;
-		r = xfrm_dump_parse(d, rx, (size_t)n);
-		xfrm_sock_wipe_rx(s, (size_t)n); /* SA dumps hold keys */
-	}
+	r = nl_sock_send(nl, req, (size_t)r);
+	if (!r)
+		r = nl_sock_read(nl, DUMP_TIMEOUT_MS, dump_feed, d);
 	if (r < 0)
 		return r;
 	return d->stop;
@@ -163,7 +152,7 @@ static int events_buf(const void *buf, size_t len, xfrm_event_cb cb, void *arg)
 	size_t left = len;
 	int count = 0, r;
 
-	for (; xfrm_nlmsg_ok(nlh, left); nlh = xfrm_nlmsg_next(nlh, &left)) {
+	for (; nl_msg_ok(nlh, left); nlh = nl_msg_next(nlh, &left)) {
 		r = xfrm_parse_event(nlh, &ev);
 		if (r == -ENOENT)
 			continue;
@@ -186,7 +175,7 @@ int xfrm_events_read(struct xfrm_sock *s, xfrm_event_cb cb, void *arg)
 	void *rx;
 
 	for (;;) {
-		n = xfrm_sock_recv(s, &rx, 0);
+		n = nl_sock_recv(xfrm_sock_nl(s), &rx, 0);
 		if (n == -EAGAIN)
 			return count;
 		if (n == -ENOBUFS) {
@@ -197,6 +186,6 @@ int xfrm_events_read(struct xfrm_sock *s, xfrm_event_cb cb, void *arg)
 		if (n < 0)
 			return (int)n;
 		count += events_buf(rx, (size_t)n, cb, arg);
-		xfrm_sock_wipe_rx(s, (size_t)n);
+		nl_sock_wipe_rx(xfrm_sock_nl(s), (size_t)n);
 	}
 }

@@ -153,7 +153,7 @@ static int finish(struct nlmsghdr *nlh, int err)
 {
 	if (err) {
 		/* The message may hold a key already: wipe what was written. */
-		xfrm_wipe(nlh, nlh->nlmsg_len);
+		nl_wipe(nlh, nlh->nlmsg_len);
 		return err;
 	}
 	return (int)nlh->nlmsg_len;

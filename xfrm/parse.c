@@ -14,23 +14,6 @@ struct attrs {
 	const struct nlattr *a[ATTR_MAX];
 };
 
-bool xfrm_nlmsg_ok(const struct nlmsghdr *nlh, size_t len)
-{
-	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
-	       nlh->nlmsg_len <= len;
-}
-
-struct nlmsghdr *xfrm_nlmsg_next(const struct nlmsghdr *nlh, size_t *len)
-{
-	size_t step = ((size_t)nlh->nlmsg_len + NLMSG_ALIGNTO - 1) &
-		      ~((size_t)NLMSG_ALIGNTO - 1);
-
-	if (step > *len)
-		step = *len; /* the last message, unpadded */
-	*len -= step;
-	return (struct nlmsghdr *)((const uint8_t *)nlh + step);
-}
-
 /*
  * Collects the attributes after a fixed header of hdrlen bytes. They must
  * fill the message exactly: a truncated attribute ends the walk early.
@@ -317,49 +300,4 @@ int xfrm_parse_event(const struct nlmsghdr *nlh, struct xfrm_event *ev)
 	default:
 		return -ENOENT; /* another group's message: ignored */
 	}
-}
-
-static void get_extack(const struct nlmsghdr *nlh, size_t off, char *msg,
-		       size_t len)
-{
-	const struct nlattr *attr;
-
-	mnl_attr_for_each(attr, nlh, off)
-	{
-		if (mnl_attr_get_type(attr) != NLMSGERR_ATTR_MSG)
-			continue;
-		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
-			return;
-		snprintf(msg, len, "%s", mnl_attr_get_str(attr));
-		return;
-	}
-}
-
-int xfrm_parse_error(const struct nlmsghdr *nlh, int *err, char *msg,
-		     size_t len)
-{
-	const struct nlmsgerr *e;
-	size_t off;
-
-	if (len)
-		msg[0] = '\0';
-	if (nlh->nlmsg_type != NLMSG_ERROR ||
-	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
-		return -EBADMSG;
-	e = mnl_nlmsg_get_payload(nlh);
-	if (e->error > 0 || e->error < -4095)
-		return -EBADMSG;
-	*err = e->error;
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || !len)
-		return 0;
-	off = sizeof(*e);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
-		if (e->msg.nlmsg_len < sizeof(struct nlmsghdr))
-			return -EBADMSG;
-		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	}
-	if (MNL_NLMSG_HDRLEN + off > nlh->nlmsg_len)
-		return -EBADMSG;
-	get_extack(nlh, off, msg, len);
-	return 0;
 }

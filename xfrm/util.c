@@ -7,16 +7,10 @@
 
 #include "xfrm_int.h"
 
-void xfrm_wipe(void *p, size_t len)
-{
-	if (p && len)
-		explicit_bzero(p, len);
-}
-
 void xfrm_sa_wipe(struct xfrm_sa *sa)
 {
 	if (sa)
-		xfrm_wipe(sa, sizeof(*sa));
+		nl_wipe(sa, sizeof(*sa));
 }
 
 int xfrm_ip_parse(const char *text, int *family, union xfrm_ip *ip)

@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 #include <linux/xfrm.h>
 
+#include "nl/nl.h"
 #include "xfrm.h"
 
 #define XFRM_AEAD_NAME "rfc4106(gcm(aes))"
@@ -39,26 +40,10 @@ int xfrm_build_policy(void *buf, size_t len, enum xfrm_req_kind kind,
 int xfrm_build_dump(void *buf, size_t len, uint16_t type, uint32_t seq);
 int xfrm_build_flush(void *buf, size_t len, uint16_t type, uint32_t seq);
 
-/*
- * Replaces mnl_nlmsg_ok()/mnl_nlmsg_next(), which compare nlmsg_len as an
- * int: a length of 2 GiB or more passed. ok: a whole message header and
- * the whole message lie within len bytes. next: the message after nlh;
- * *len shrinks by nlh's aligned length (to 0 at the buffer's end).
- */
-bool xfrm_nlmsg_ok(const struct nlmsghdr *nlh, size_t len);
-struct nlmsghdr *xfrm_nlmsg_next(const struct nlmsghdr *nlh, size_t *len);
-
 /* Parsers of kernel messages. -EBADMSG on anything malformed. */
 int xfrm_parse_sa(const struct nlmsghdr *nlh, struct xfrm_sa *out);
 int xfrm_parse_policy(const struct nlmsghdr *nlh, struct xfrm_policy *out);
 int xfrm_parse_event(const struct nlmsghdr *nlh, struct xfrm_event *ev);
-
-/*
- * Parses an NLMSG_ERROR message: *err is 0 (ack) or -errno; the kernel's
- * extended-ack text, if any, is copied into msg ("" otherwise).
- */
-int xfrm_parse_error(const struct nlmsghdr *nlh, int *err, char *msg,
-		     size_t len);
 
 /*
  * Feeds one received buffer of replies to a sent batch: each error is
@@ -96,16 +81,7 @@ void xfrm_batch_begin_chunk(struct xfrm_batch *b, size_t c);
 void xfrm_batch_fail_pending(struct xfrm_batch *b, size_t c, int err);
 void xfrm_batch_wipe_chunk(struct xfrm_batch *b, size_t c);
 
-/* Socket-layer helpers used by dump/get/events. */
-uint32_t xfrm_sock_portid(const struct xfrm_sock *s);
-uint32_t xfrm_sock_next_seq(struct xfrm_sock *s, uint32_t n);
-int xfrm_sock_send(struct xfrm_sock *s, const void *buf, size_t len);
-/* Receives one datagram into the socket's buffer; waits up to timeout. */
-ssize_t xfrm_sock_recv(struct xfrm_sock *s, void **buf, int timeout_ms);
-/* Wipes the socket's receive buffer (it may have held keys). */
-void xfrm_sock_wipe_rx(struct xfrm_sock *s, size_t len);
-
-/* libc-only secret wipe (xfrm/ depends on libmnl alone). */
-void xfrm_wipe(void *p, size_t len);
+/* The socket's netlink core, for dumps and events. */
+struct nl_sock *xfrm_sock_nl(struct xfrm_sock *s);
 
 #endif

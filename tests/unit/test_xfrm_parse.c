@@ -111,32 +111,30 @@ static void test_error_variants(void **state)
 	(void)state;
 	rx_reset();
 	put_error(1, 0, NULL, true);
-	assert_int_equal(xfrm_parse_error(nlh, &err, msg, sizeof(msg)), 0);
+	assert_int_equal(nl_err_parse(nlh, &err, msg, sizeof(msg)), 0);
 	assert_int_equal(err, 0);
 	assert_string_equal(msg, "");
 
 	rx_reset();
 	put_error(1, -EEXIST, "policy exists", true);
-	assert_int_equal(xfrm_parse_error(nlh, &err, msg, sizeof(msg)), 0);
+	assert_int_equal(nl_err_parse(nlh, &err, msg, sizeof(msg)), 0);
 	assert_int_equal(err, -EEXIST);
 	assert_string_equal(msg, "policy exists");
 
 	rx_reset();
 	put_error(1, -ENOSYS, "Requested AEAD algorithm not found", false);
-	assert_int_equal(xfrm_parse_error(nlh, &err, msg, sizeof(msg)), 0);
+	assert_int_equal(nl_err_parse(nlh, &err, msg, sizeof(msg)), 0);
 	assert_int_equal(err, -ENOSYS);
 	assert_string_equal(msg, "Requested AEAD algorithm not found");
 
 	rx_reset();
 	put_error(1, 5, NULL, true); /* a positive error is no errno */
-	assert_int_equal(xfrm_parse_error(nlh, &err, msg, sizeof(msg)),
-			 -EBADMSG);
+	assert_int_equal(nl_err_parse(nlh, &err, msg, sizeof(msg)), -EBADMSG);
 
 	rx_reset();
 	put_error(1, -EINVAL, NULL, true);
 	((struct nlmsghdr *)rx)->nlmsg_len = NLMSG_HDRLEN + 4; /* truncated */
-	assert_int_equal(xfrm_parse_error(nlh, &err, msg, sizeof(msg)),
-			 -EBADMSG);
+	assert_int_equal(nl_err_parse(nlh, &err, msg, sizeof(msg)), -EBADMSG);
 }
 
 static void test_extack_not_terminated(void **state)
@@ -153,7 +151,7 @@ static void test_extack_not_terminated(void **state)
 	attr = (struct nlattr *)(rx + NLMSG_HDRLEN + sizeof(struct nlmsgerr));
 	((char *)mnl_attr_get_payload(attr))[8] = 'X';
 	memset(msg, 0x7f, sizeof(msg));
-	assert_int_equal(xfrm_parse_error(nlh, &err, msg, sizeof(msg)), 0);
+	assert_int_equal(nl_err_parse(nlh, &err, msg, sizeof(msg)), 0);
 	assert_int_equal(err, -EINVAL);
 	assert_string_equal(msg, ""); /* refused, nothing read past the end */
 }
@@ -472,21 +470,21 @@ static void test_nlmsg_ok_next(void **state)
 	(void)state;
 	rx_reset();
 	put_error(1, 0, NULL, true);
-	assert_true(xfrm_nlmsg_ok(nlh, rx_len));
-	assert_false(xfrm_nlmsg_ok(nlh, rx_len - 1));
-	assert_false(xfrm_nlmsg_ok(nlh, sizeof(*nlh) - 1));
+	assert_true(nl_msg_ok(nlh, rx_len));
+	assert_false(nl_msg_ok(nlh, rx_len - 1));
+	assert_false(nl_msg_ok(nlh, sizeof(*nlh) - 1));
 	nlh->nlmsg_len = 0x80000000u;
-	assert_false(xfrm_nlmsg_ok(nlh, rx_len));
+	assert_false(nl_msg_ok(nlh, rx_len));
 	nlh->nlmsg_len = 0xffffffffu;
-	assert_false(xfrm_nlmsg_ok(nlh, rx_len));
+	assert_false(nl_msg_ok(nlh, rx_len));
 	nlh->nlmsg_len = sizeof(*nlh) - 1;
-	assert_false(xfrm_nlmsg_ok(nlh, rx_len));
+	assert_false(nl_msg_ok(nlh, rx_len));
 	nlh->nlmsg_len = sizeof(*nlh) + 1; /* next skips the padding */
 	left = 64;
-	assert_ptr_equal(xfrm_nlmsg_next(nlh, &left), rx + sizeof(*nlh) + 4);
+	assert_ptr_equal(nl_msg_next(nlh, &left), rx + sizeof(*nlh) + 4);
 	assert_int_equal(left, 64 - sizeof(*nlh) - 4);
 	left = sizeof(*nlh) + 1; /* the last message, unpadded */
-	assert_ptr_equal(xfrm_nlmsg_next(nlh, &left), rx + sizeof(*nlh) + 1);
+	assert_ptr_equal(nl_msg_next(nlh, &left), rx + sizeof(*nlh) + 1);
 	assert_int_equal(left, 0);
 }
 
