@@ -197,6 +197,11 @@ USES_test_ctl_table := common
 # The daemons' tables, each with the library its handlers live in.
 USES_test_ctl_keymgr := keymgr proto common
 USES_test_ctl_agent := agent xfrm nl proto common
+# The socket calls of nl/ wrapped: a fake kernel, so its error paths (and
+# xfrm/'s and the overlay's on top) run without root.
+USES_test_nl := agent xfrm nl common
+LDFLAGS_test_nl := -Wl,--wrap=mnl_socket_sendto,--wrap=recvfrom,--wrap=poll \
+	-Wl,--wrap=__poll_chk
 USES_test_desired := agent xfrm nl
 USES_test_diff := agent xfrm nl
 USES_test_frame := proto
