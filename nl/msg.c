@@ -98,12 +98,13 @@ int nl_err_parse(const struct nlmsghdr *nlh, int *err, char *msg, size_t len)
 	if (code > 0 || code < -4095)
 		return -EBADMSG;
 	*err = code;
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || !len)
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return 0;
 	off = tlv_offset(nlh);
 	if (!off)
-		return -EBADMSG;
-	get_extack(nlh, off, msg, len);
+		return -EBADMSG; /* with or without a buffer for the text */
+	if (len)
+		get_extack(nlh, off, msg, len);
 	return 0;
 }
 

@@ -156,6 +156,33 @@ static void test_extack_not_terminated(void **state)
 	assert_string_equal(msg, ""); /* refused, nothing read past the end */
 }
 
+/*
+ * Found by fuzz_xfrm_reply (corpus/xfrm_reply/crash-tlv-offset-no-buffer):
+ * an error whose echoed request runs past its end was -EBADMSG with a
+ * buffer for the text and 0 without one. The verdict is the same now.
+ */
+static void test_error_verdict_without_text(void **state)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)rx;
+	struct nlmsgerr *e;
+	char msg[XFRM_EXTACK_MAX];
+	int err = 99;
+
+	(void)state;
+	rx_reset();
+	put_error(1, -EEXIST, "exists", false);
+	e = mnl_nlmsg_get_payload(nlh);
+	e->msg.nlmsg_len = 0x918; /* the echo is longer than the reply */
+	assert_int_equal(nl_err_parse(nlh, &err, msg, sizeof(msg)), -EBADMSG);
+	assert_int_equal(nl_err_parse(nlh, &err, NULL, 0), -EBADMSG);
+	e->msg.nlmsg_len = NLMSG_HDRLEN - 1; /* shorter than a header */
+	assert_int_equal(nl_err_parse(nlh, &err, NULL, 0), -EBADMSG);
+	/* Well formed: the same code either way. */
+	e->msg.nlmsg_len = NLMSG_HDRLEN + 8;
+	assert_int_equal(nl_err_parse(nlh, &err, NULL, 0), 0);
+	assert_int_equal(err, -EEXIST);
+}
+
 static struct xfrm_batch *five_policies(void)
 {
 	struct xfrm_batch *b = xfrm_batch_new();
@@ -619,6 +646,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_variants),
 		cmocka_unit_test(test_extack_not_terminated),
+		cmocka_unit_test(test_error_verdict_without_text),
 		cmocka_unit_test(test_batch_replies),
 		cmocka_unit_test(test_batch_replies_split),
 		cmocka_unit_test(test_batch_replies_broken),
