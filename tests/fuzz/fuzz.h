@@ -12,6 +12,7 @@ int fuzz_state_body(const uint8_t *data, size_t size);
 int fuzz_config_line(const uint8_t *data, size_t size);
 int fuzz_ctl_request(const uint8_t *data, size_t size);
 int fuzz_conn(const uint8_t *data, size_t size);
+int fuzz_xfrm_reply(const uint8_t *data, size_t size);
 
 /* libFuzzer's entry point: entry.c maps it to FUZZ_TARGET. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
