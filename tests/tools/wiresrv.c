@@ -374,15 +374,19 @@ static int load_or_make(struct server *s)
 
 static int write_file(struct server *s, const char *name, const char *text)
 {
-	char p[4096];
+	char p[4096], tmp[4200];
 	FILE *f;
 
+	/* Whole or absent: a test reads it as soon as the name appears. */
 	path(p, sizeof(p), s->dir, name);
-	f = fopen(p, "we");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
 	fputs(text, f);
-	return fclose(f) ? -errno : 0;
+	if (fclose(f))
+		return -errno;
+	return rename(tmp, p) ? -errno : 0;
 }
 
 static int make_token(struct server *s)

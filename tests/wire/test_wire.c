@@ -56,7 +56,8 @@ static int setup(void **state)
 		_exit(127);
 	}
 	snprintf(p, sizeof(p), "%s/port", dir);
-	for (int i = 0; i < 100 && access(p, R_OK); i++)
+	/* 30 s: the server makes a CA and a key first (slow under ASan). */
+	for (int i = 0; i < 600 && access(p, R_OK); i++)
 		usleep(50000);
 	read_line("port", port, sizeof(port));
 	read_line("token", token, sizeof(token));
