@@ -14,42 +14,40 @@
 #include "common/token.h"
 #include "wire.h"
 
+/* The name of each value of a status enum, for status and nodes. */
+static const char *const ROT_PHASES[] = {
+	[ROT_IDLE] = "idle",
+	[ROT_PREPARE] = "prepare",
+	[ROT_COMMIT] = "commit",
+	[ROT_GRACE] = "grace",
+};
+static const char *const GEN_PHASES[] = {
+	[GEN_PREPARED] = "prepared",
+	[GEN_COMMITTED] = "committed",
+	[GEN_RETIRING] = "retiring",
+};
+static const char *const NODE_STATES[] = {
+	[NODE_CONNECTED] = "connected",
+	[NODE_DISCONNECTED] = "disconnected",
+	[NODE_REMOVED] = "removed",
+};
+#define NAME_OF(names, v)                                              \
+	((unsigned)(v) < sizeof(names) / sizeof(*(names)) ? (names)[v] \
+							  : "unknown")
+
 static const char *rot_phase_name(enum rot_phase p)
 {
-	switch (p) {
-	case ROT_PREPARE:
-		return "prepare";
-	case ROT_COMMIT:
-		return "commit";
-	case ROT_GRACE:
-		return "grace";
-	default:
-		return "idle";
-	}
+	return NAME_OF(ROT_PHASES, p);
 }
 
 static const char *gen_phase_name(enum gen_phase p)
 {
-	switch (p) {
-	case GEN_PREPARED:
-		return "prepared";
-	case GEN_COMMITTED:
-		return "committed";
-	default:
-		return "retiring";
-	}
+	return NAME_OF(GEN_PHASES, p);
 }
 
 static const char *node_state_name(enum node_state s)
 {
-	switch (s) {
-	case NODE_CONNECTED:
-		return "connected";
-	case NODE_DISCONNECTED:
-		return "disconnected";
-	default:
-		return "removed";
-	}
+	return NAME_OF(NODE_STATES, s);
 }
 
 static bool want_json(int argc, char **argv)
