@@ -32,30 +32,28 @@ void agent_config_defaults(struct agent_config *c)
 }
 
 static int set_str(char *dst, size_t len, const char *key, const char *val,
-		   char *why, size_t whylen)
+		   struct why *why)
 {
 	if (!*val || strlen(val) >= len)
-		return why_fail(why, whylen, -EINVAL, "%s: empty or too long",
-				key);
+		return why_fail(why, -EINVAL, "%s: empty or too long", key);
 	snprintf(dst, len, "%s", val);
 	return 0;
 }
 
 static int set_u32(uint32_t *dst, uint32_t min, uint32_t max, const char *key,
-		   const char *val, char *why, size_t whylen)
+		   const char *val, struct why *why)
 {
 	if (config_u32(val, min, max, dst))
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"%s: \"%s\" is not a number from %u to %u", key,
 				val, min, max);
 	return 0;
 }
 
-static int set_node_id(struct agent_config *c, const char *val, char *why,
-		       size_t whylen)
+static int set_node_id(struct agent_config *c, const char *val, struct why *why)
 {
 	if (!node_id_valid(val))
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"node_id: \"%s\" is not 1-%u characters "
 				"of " NODE_ID_CHARSET,
 				val, NODE_ID_MAX);
@@ -63,17 +61,15 @@ static int set_node_id(struct agent_config *c, const char *val, char *why,
 	return 0;
 }
 
-static int add_address(struct agent_config *c, const char *val, char *why,
-		       size_t whylen)
+static int add_address(struct agent_config *c, const char *val, struct why *why)
 {
 	struct desired_addr a = { 0 };
 
 	if (c->n_addrs == DESIRED_ADDRS_MAX)
-		return why_fail(why, whylen, -EINVAL,
-				"address: at most %d addresses",
+		return why_fail(why, -EINVAL, "address: at most %d addresses",
 				DESIRED_ADDRS_MAX);
 	if (xfrm_ip_parse(val, &a.family, &a.ip))
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"address: \"%s\" is not an IPv4 or IPv6 "
 				"address",
 				val);
@@ -82,8 +78,8 @@ static int add_address(struct agent_config *c, const char *val, char *why,
 }
 
 /* "10.0.0.0/16" or "fd00::/64": the catch-all's underlay prefix. */
-static int set_catchall(struct agent_config *c, const char *val, char *why,
-			size_t whylen)
+static int set_catchall(struct agent_config *c, const char *val,
+			struct why *why)
 {
 	char ip[64];
 	const char *slash = strchr(val, '/');
@@ -102,27 +98,25 @@ static int set_catchall(struct agent_config *c, const char *val, char *why,
 	c->dc.catchall_plen = (uint8_t)plen;
 	return 0;
 bad:
-	return why_fail(why, whylen, -EINVAL,
+	return why_fail(why, -EINVAL,
 			"underlay_cidr: \"%s\" is not a prefix such as "
 			"10.0.0.0/16 or fd00::/64",
 			val);
 }
 
-static int set_bool(bool *dst, const char *key, const char *val, char *why,
-		    size_t whylen)
+static int set_bool(bool *dst, const char *key, const char *val,
+		    struct why *why)
 {
 	if (config_bool(val, dst) == 0)
 		return 0;
-	return why_fail(why, whylen, -EINVAL, "%s: \"%s\" is not yes or no",
-			key, val);
+	return why_fail(why, -EINVAL, "%s: \"%s\" is not yes or no", key, val);
 }
 
-static int set_leader(struct agent_config *c, const char *val, char *why,
-		      size_t whylen)
+static int set_leader(struct agent_config *c, const char *val, struct why *why)
 {
 	if (config_addr_port(val, &c->leader, &c->leader_len) ||
 	    strlen(val) >= sizeof(c->leader_text))
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"leader: \"%s\" is not ADDRESS:PORT (e.g. "
 				"10.0.0.1:%d, [fd00::1]:%d)",
 				val, AGENT_PORT, AGENT_PORT);
@@ -131,44 +125,44 @@ static int set_leader(struct agent_config *c, const char *val, char *why,
 }
 
 static int set_duration(uint64_t *dst, uint64_t min, const char *key,
-			const char *val, char *why, size_t whylen)
+			const char *val, struct why *why)
 {
 	if (config_duration_ms(val, dst) == 0 && *dst >= min)
 		return 0;
-	return why_fail(why, whylen, -EINVAL,
+	return why_fail(why, -EINVAL,
 			"%s: \"%s\" is not a duration of at least %llu ms", key,
 			val, (unsigned long long)min);
 }
 
 static int set_more(struct agent_config *c, const char *key, const char *val,
-		    char *why, size_t whylen)
+		    struct why *why)
 {
 	uint32_t v;
 	int err;
 
 	if (strcmp(key, "vxlan_port") == 0) {
-		err = set_u32(&v, 1, 65535, key, val, why, whylen);
+		err = set_u32(&v, 1, 65535, key, val, why);
 		c->dc.vxlan_port = (uint16_t)v;
 		return err;
 	}
 	if (strcmp(key, "vxlan") == 0)
-		return set_bool(&c->vxlan, key, val, why, whylen);
+		return set_bool(&c->vxlan, key, val, why);
 	if (strcmp(key, "vxlan_device") == 0)
 		return set_str(c->vxlan_dev, sizeof(c->vxlan_dev), key, val,
-			       why, whylen);
+			       why);
 	if (strcmp(key, "vni") == 0)
-		return set_u32(&c->vni, 1, 16777215, key, val, why, whylen);
+		return set_u32(&c->vni, 1, 16777215, key, val, why);
 	if (strcmp(key, "mtu") == 0)
-		return set_u32(&c->mtu, 0, 65535, key, val, why, whylen);
+		return set_u32(&c->mtu, 0, 65535, key, val, why);
 	if (strcmp(key, "verbose") == 0)
-		return set_bool(&c->verbose, key, val, why, whylen);
+		return set_bool(&c->verbose, key, val, why);
 	if (strcmp(key, "resync_interval") == 0)
-		return set_duration(&c->resync_ms, 1000, key, val, why, whylen);
+		return set_duration(&c->resync_ms, 1000, key, val, why);
 	if (strcmp(key, "sa_lifetime") == 0) {
 		uint64_t ms = 0;
 
 		if (strcmp(val, "none") != 0) {
-			err = set_duration(&ms, 10000, key, val, why, whylen);
+			err = set_duration(&ms, 10000, key, val, why);
 			if (err)
 				return err;
 		}
@@ -176,59 +170,56 @@ static int set_more(struct agent_config *c, const char *key, const char *val,
 		c->dc.lft.soft_secs = ms / 1000 * 9 / 10;
 		return 0;
 	}
-	return why_fail(why, whylen, -EINVAL, "unknown setting \"%s\"", key);
+	return why_fail(why, -EINVAL, "unknown setting \"%s\"", key);
 }
 
 int agent_config_set(struct agent_config *c, const char *key, const char *val,
-		     char *why, size_t whylen)
+		     struct why *why)
 {
 	if (strcmp(key, "leader") == 0)
-		return set_leader(c, val, why, whylen);
+		return set_leader(c, val, why);
 	if (strcmp(key, "node_id") == 0)
-		return set_node_id(c, val, why, whylen);
+		return set_node_id(c, val, why);
 	if (strcmp(key, "address") == 0)
-		return add_address(c, val, why, whylen);
+		return add_address(c, val, why);
 	if (strcmp(key, "state_dir") == 0)
 		return set_str(c->state_dir, sizeof(c->state_dir), key, val,
-			       why, whylen);
+			       why);
 	if (strcmp(key, "socket") == 0)
-		return set_str(c->socket, sizeof(c->socket), key, val, why,
-			       whylen);
+		return set_str(c->socket, sizeof(c->socket), key, val, why);
 	if (strcmp(key, "token_file") == 0)
 		return set_str(c->token_file, sizeof(c->token_file), key, val,
-			       why, whylen);
+			       why);
 	if (strcmp(key, "boot_id_file") == 0)
 		return set_str(c->boot_id_file, sizeof(c->boot_id_file), key,
-			       val, why, whylen);
+			       val, why);
 	if (strcmp(key, "reqid") == 0)
-		return set_u32(&c->dc.reqid, 1, UINT32_MAX, key, val, why,
-			       whylen);
+		return set_u32(&c->dc.reqid, 1, UINT32_MAX, key, val, why);
 	if (strcmp(key, "replay_window") == 0)
-		return set_u32(&c->dc.replay_window, 32, 4096, key, val, why,
-			       whylen);
+		return set_u32(&c->dc.replay_window, 32, 4096, key, val, why);
 	if (strcmp(key, "underlay_cidr") == 0)
-		return set_catchall(c, val, why, whylen);
-	return set_more(c, key, val, why, whylen);
+		return set_catchall(c, val, why);
+	return set_more(c, key, val, why);
 }
 
-int agent_config_check(const struct agent_config *c, char *why, size_t whylen)
+int agent_config_check(const struct agent_config *c, struct why *why)
 {
 	if (!c->leader_len)
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"no leader: set leader = ADDRESS:PORT");
 	if (!c->n_addrs)
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"no underlay address: set address = this "
 				"node's address (one line per address)");
 	if (!c->node_id[0])
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"no node id: set node_id (the host name "
 				"is not usable)");
 	if (c->dc.catchall) {
 		for (size_t i = 0; i < c->n_addrs; i++)
 			if (c->addrs[i].family == c->dc.catchall_net.family)
 				return 0;
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"underlay_cidr: no address of that family");
 	}
 	return 0;

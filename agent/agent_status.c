@@ -131,8 +131,8 @@ static void status_head(struct agent *a, bool json, struct ctl_reply *r)
 			 (unsigned long long)a->applied,
 			 a->in_sync ? "in sync" : "NOT in sync", a->n_sas,
 			 a->n_pols, a->cfg.dc.reqid);
-	if (a->last.why[0] && !a->in_sync)
-		ctl_reply_printf(r, "last kernel error: %s\n", a->last.why);
+	if (a->last.why.msg[0] && !a->in_sync)
+		ctl_reply_printf(r, "last kernel error: %s\n", a->last.why.msg);
 }
 
 static void status_gens(struct agent *a, bool json, struct ctl_reply *r)

@@ -52,7 +52,7 @@ static void overlay_sync(struct agent *a)
 {
 	struct overlay_peer *peers;
 	size_t n = 0, added = 0, removed = 0;
-	char why[200];
+	struct why why = { "" };
 
 	if (!a->cfg.vxlan)
 		return;
@@ -66,9 +66,8 @@ static void overlay_sync(struct agent *a)
 				peers[n++].ip = a->view.peers[i].addrs[j].ip;
 				break;
 			}
-	if (overlay_fdb_sync(&a->ov, peers, n, &added, &removed, why,
-			     sizeof(why)))
-		log_err("VXLAN device %s: %s", a->ov.ifname, why);
+	if (overlay_fdb_sync(&a->ov, peers, n, &added, &removed, &why))
+		log_err("VXLAN device %s: %s", a->ov.ifname, why.msg);
 	else if (added || removed)
 		log_info("VXLAN device %s: %zu peers added, %zu removed",
 			 a->ov.ifname, added, removed);
@@ -106,7 +105,7 @@ static void sync_failed(struct agent *a, int err)
 		a->n_refused += a->last.refused;
 		log_err("%s: that key was installed before and the kernel lost "
 			"it; asking the leader for fresh keys",
-			a->last.why);
+			a->last.why.msg);
 		session_restart(a->session, true, "the kernel lost our SAs");
 		return;
 	}
@@ -116,7 +115,7 @@ static void sync_failed(struct agent *a, int err)
 	log_err("the kernel does not hold revision %llu: %s (%s); retrying "
 		"in %llu ms",
 		(unsigned long long)a->view.revision,
-		a->last.why[0] ? a->last.why : "reconcile failed",
+		a->last.why.msg[0] ? a->last.why.msg : "reconcile failed",
 		strerror(-err), (unsigned long long)a->retry_ms);
 	loop_timer_arm(a->retry, a->retry_ms, 0);
 }
@@ -132,8 +131,7 @@ void agent_sync(struct agent *a, const char *reason)
 		return;
 	log_debug("reconcile: %s", reason);
 	view_desired(&a->view, a->cfg.addrs, a->cfg.n_addrs, &dv);
-	err = desired_build(&dv, &a->cfg.dc, &want, a->last.why,
-			    sizeof(a->last.why));
+	err = desired_build(&dv, &a->cfg.dc, &want, &a->last.why);
 	if (err) { /* out of memory: the view holds only what it can build */
 		sync_failed(a, err);
 		return;
@@ -168,19 +166,19 @@ static void on_resync(struct loop *l, struct loop_timer *t, void *arg)
 static void on_snapshot(void *arg, const struct wire_snapshot *m)
 {
 	struct agent *a = arg;
-	char why[200];
+	struct why why = { "" };
 
-	if (view_snapshot(&a->view, m, why, sizeof(why)))
-		session_refuse(a->session, why);
+	if (view_snapshot(&a->view, m, &why))
+		session_refuse(a->session, why.msg);
 }
 
 static void on_delta(void *arg, const struct wire_delta *m)
 {
 	struct agent *a = arg;
-	char why[200];
+	struct why why = { "" };
 
-	if (a->view.have_snapshot && view_delta(&a->view, m, why, sizeof(why)))
-		session_refuse(a->session, why);
+	if (a->view.have_snapshot && view_delta(&a->view, m, &why))
+		session_refuse(a->session, why.msg);
 }
 
 static void on_settled(void *arg)
@@ -207,7 +205,7 @@ static void drop_kernel_sas(struct agent *a)
 	if (a->k.dump(a->k.ctx, &have) == 0) {
 		want.pols = have.pols, want.n_pols = have.n_pols;
 		if (reconcile(&a->rec, &a->k, &want, &a->last))
-			log_err("deleting our SAs: %s", a->last.why);
+			log_err("deleting our SAs: %s", a->last.why.msg);
 	}
 	desired_state_free(&have);
 }
@@ -324,24 +322,24 @@ static int read_boot_id(const char *file, uint8_t out[WIRE_BOOT_ID_LEN])
 	return 0;
 }
 
-static int read_token(const char *file, struct join_token *t, char *why,
-		      size_t whylen)
+static int read_token(const char *file, struct join_token *t, struct why *why)
 {
-	char line[256], reason[128];
+	char line[256];
+	struct why reason = { "" };
 	FILE *f = fopen(file, "re");
 	int err = -EINVAL;
 
 	if (!f)
-		return why_fail(why, whylen, -errno, "token_file %s: %s", file,
+		return why_fail(why, -errno, "token_file %s: %s", file,
 				strerror(errno));
 	if (fgets(line, sizeof(line), f))
-		err = token_parse(line, t, reason, sizeof(reason));
+		err = token_parse(line, t, &reason);
 	else
-		snprintf(reason, sizeof(reason), "empty");
+		why_set(&reason, "empty");
 	fclose(f);
 	sodium_memzero(line, sizeof(line));
 	if (err)
-		why_set(why, whylen, "token_file %s: %s", file, reason);
+		why_set(why, "token_file %s: %s", file, reason.msg);
 	return err;
 }
 
@@ -353,12 +351,12 @@ static void harden(void)
 	setrlimit(RLIMIT_CORE, &core);
 }
 
-static int open_kernel(struct agent *a, char *why, size_t whylen)
+static int open_kernel(struct agent *a, struct why *why)
 {
 	a->xs = xfrm_sock_open(0);
 	a->events = xfrm_sock_open(XFRM_EV_EXPIRE);
 	if (!a->xs || !a->events)
-		return why_fail(why, whylen, -errno,
+		return why_fail(why, -errno,
 				"cannot open an XFRM netlink socket: %s",
 				strerror(errno));
 	a->kx = (struct agent_xfrm){ .sock = a->xs,
@@ -367,11 +365,11 @@ static int open_kernel(struct agent *a, char *why, size_t whylen)
 	agent_kernel_xfrm(&a->k, &a->kx);
 	if (loop_add_fd(a->loop, xfrm_sock_fd(a->events), EPOLLIN, on_events,
 			a))
-		return why_fail(why, whylen, -EIO, "cannot watch events");
+		return why_fail(why, -EIO, "cannot watch events");
 	return 0;
 }
 
-static int open_session(struct agent *a, char *why, size_t whylen)
+static int open_session(struct agent *a, struct why *why)
 {
 	struct join_token tok, *t = NULL;
 	struct session_config sc = { .leader = a->cfg.leader,
@@ -383,9 +381,10 @@ static int open_session(struct agent *a, char *why, size_t whylen)
 	int err;
 
 	if (a->cfg.token_file[0]) {
-		err = read_token(a->cfg.token_file, &tok, why, whylen);
+		err = read_token(a->cfg.token_file, &tok, why);
 		if (err == -ENOENT)
-			log_warn("%s: the certificate will have to do", why);
+			log_warn("%s: the certificate will have to do",
+				 why->msg);
 		else if (err)
 			return err;
 		else
@@ -397,11 +396,11 @@ static int open_session(struct agent *a, char *why, size_t whylen)
 	a->session = session_new(a->loop, &sc, &session_ops, a);
 	token_wipe(&tok);
 	if (!a->session)
-		return why_fail(why, whylen, -ENOMEM, "out of memory");
-	return session_start(a->session, why, whylen);
+		return why_fail(why, -ENOMEM, "out of memory");
+	return session_start(a->session, why);
 }
 
-static int open_overlay(struct agent *a, char *why, size_t whylen)
+static int open_overlay(struct agent *a, struct why *why)
 {
 	struct overlay_config *o = &a->ov;
 
@@ -411,33 +410,32 @@ static int open_overlay(struct agent *a, char *why, size_t whylen)
 	o->port = a->cfg.dc.vxlan_port;
 	o->mtu = a->cfg.mtu;
 	snprintf(o->ifname, sizeof(o->ifname), "%s", a->cfg.vxlan_dev);
-	return overlay_ensure(o, why, whylen);
+	return overlay_ensure(o, why);
 }
 
-static int setup(struct agent *a, char *why, size_t whylen)
+static int setup(struct agent *a, struct why *why)
 {
 	int err;
 
 	if (mkdir(a->cfg.state_dir, 0700) && errno != EEXIST)
-		return why_fail(why, whylen, -errno, "state_dir %s: %s",
+		return why_fail(why, -errno, "state_dir %s: %s",
 				a->cfg.state_dir, strerror(errno));
 	err = atomic_clean(a->cfg.state_dir); /* a crash's temp files */
 	if (err < 0)
-		return why_fail(why, whylen, err,
+		return why_fail(why, err,
 				"cannot remove temporary files in %s: %s",
 				a->cfg.state_dir, strerror(-err));
 	if (err)
 		log_info("removed %d temporary files a crash left in %s", err,
 			 a->cfg.state_dir);
 	if (read_boot_id(a->cfg.boot_id_file, a->boot_id))
-		return why_fail(why, whylen, -EINVAL,
-				"cannot read a boot id from %s",
+		return why_fail(why, -EINVAL, "cannot read a boot id from %s",
 				a->cfg.boot_id_file);
 	err = reconciler_init(&a->rec);
 	if (!err)
 		err = agent_used_load(a);
 	if (err)
-		return why_fail(why, whylen, err,
+		return why_fail(why, err,
 				"cannot read the installed keys' digests in "
 				"%s: %s",
 				a->cfg.state_dir, strerror(-err));
@@ -445,30 +443,30 @@ static int setup(struct agent *a, char *why, size_t whylen)
 	a->resync = a->loop ? loop_timer_new(a->loop, on_resync, a) : NULL;
 	a->retry = a->loop ? loop_timer_new(a->loop, on_retry, a) : NULL;
 	if (!a->retry || view_init(&a->view, a->cfg.node_id))
-		return why_fail(why, whylen, -ENOMEM, "out of memory");
-	err = open_kernel(a, why, whylen);
+		return why_fail(why, -ENOMEM, "out of memory");
+	err = open_kernel(a, why);
 	if (err)
 		return err;
 	a->ctl = ctl_server_new(a->loop, a->cfg.socket, agent_ctl, a);
 	if (!a->ctl)
-		return why_fail(why, whylen, -errno, "control socket %s: %s",
+		return why_fail(why, -errno, "control socket %s: %s",
 				a->cfg.socket,
 				errno == EADDRINUSE ? "another vxsec-agent is "
 						      "running"
 						    : strerror(errno));
-	if (a->cfg.vxlan && (err = open_overlay(a, why, whylen)))
+	if (a->cfg.vxlan && (err = open_overlay(a, why)))
 		return err;
 	loop_timer_arm(a->resync, a->cfg.resync_ms, a->cfg.resync_ms);
-	return open_session(a, why, whylen);
+	return open_session(a, why);
 }
 
-struct agent *agent_new(const struct agent_config *c, char *why, size_t whylen)
+struct agent *agent_new(const struct agent_config *c, struct why *why)
 {
 	struct agent *a;
 	int err;
 
 	if (!agent_has_net_admin()) {
-		why_set(why, whylen,
+		why_set(why,
 			"needs CAP_NET_ADMIN to program the kernel's IPsec "
 			"state: run as root or with "
 			"AmbientCapabilities=CAP_NET_ADMIN");
@@ -478,11 +476,11 @@ struct agent *agent_new(const struct agent_config *c, char *why, size_t whylen)
 	harden();
 	a = calloc(1, sizeof(*a));
 	if (!a) {
-		why_set(why, whylen, "out of memory");
+		why_set(why, "out of memory");
 		return NULL;
 	}
 	a->cfg = *c;
-	err = setup(a, why, whylen);
+	err = setup(a, why);
 	if (err) {
 		agent_free(a);
 		errno = -err;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/why.h"
 #include "desired.h"
 #include "proto/node_id.h"
 
@@ -59,9 +60,9 @@ struct agent_config {
 void agent_config_defaults(struct agent_config *c);
 /* One setting (a config file key or a flag): 0, or -EINVAL and why. */
 int agent_config_set(struct agent_config *c, const char *key, const char *val,
-		     char *why, size_t whylen);
+		     struct why *why);
 /* After all settings: what must be given (leader, address...). */
-int agent_config_check(const struct agent_config *c, char *why, size_t whylen);
+int agent_config_check(const struct agent_config *c, struct why *why);
 
 struct agent;
 
@@ -72,7 +73,7 @@ struct agent;
  * first snapshot, except the catch-all, and nothing is ever changed
  * outside our reqid.
  */
-struct agent *agent_new(const struct agent_config *c, char *why, size_t whylen);
+struct agent *agent_new(const struct agent_config *c, struct why *why);
 /* Runs until SIGINT/SIGTERM (0) or removal (AGENT_EXIT_REMOVED). */
 int agent_run(struct agent *a);
 void agent_free(struct agent *a);

@@ -85,8 +85,7 @@ static void pol_fill(struct xfrm_policy *p, const struct desired_config *cfg,
 }
 
 /* Checks the view before anything is built; counts the SAs it needs. */
-static int check(const struct desired_view *v, size_t *n_sas, char *why,
-		 size_t whylen)
+static int check(const struct desired_view *v, size_t *n_sas, struct why *why)
 {
 	const struct desired_addr *a, *b;
 	bool keys = false;
@@ -96,25 +95,24 @@ static int check(const struct desired_view *v, size_t *n_sas, char *why,
 		const struct desired_peer *p = &v->peers[i];
 
 		if (pair_addrs(v, p, &a, &b)) {
-			snprintf(why, whylen,
-				 "peer %u: no address family in common",
-				 p->index);
+			why_set(why, "peer %u: no address family in common",
+				p->index);
 			return -EINVAL;
 		}
 		for (size_t k = 0; k < p->n_keys; k++) {
 			if (gen_of(v, p->keys[k].g))
 				continue;
-			snprintf(why, whylen,
-				 "peer %u: keys of generation %u, which is "
-				 "not live",
-				 p->index, p->keys[k].g);
+			why_set(why,
+				"peer %u: keys of generation %u, which is "
+				"not live",
+				p->index, p->keys[k].g);
 			return -EINVAL;
 		}
 		*n_sas += 2 * p->n_keys;
 		keys = keys || p->n_keys;
 	}
 	if (keys && !transmit(v)) {
-		snprintf(why, whylen, "keys but no committed generation");
+		why_set(why, "keys but no committed generation");
 		return -EINVAL;
 	}
 	return 0;
@@ -184,10 +182,10 @@ static void build_catchall(const struct desired_view *v,
 
 int desired_build(const struct desired_view *v,
 		  const struct desired_config *cfg, struct desired_state *out,
-		  char *why, size_t whylen)
+		  struct why *why)
 {
 	size_t n_sas;
-	int err = check(v, &n_sas, why, whylen);
+	int err = check(v, &n_sas, why);
 
 	memset(out, 0, sizeof(*out));
 	if (err)
@@ -196,7 +194,7 @@ int desired_build(const struct desired_view *v,
 	out->pols = calloc(2 * v->n_peers + 2, sizeof(*out->pols));
 	if (!out->sas || !out->pols) {
 		desired_state_free(out);
-		snprintf(why, whylen, "out of memory");
+		why_set(why, "out of memory");
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < v->n_peers; i++)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/why.h"
 #include "xfrm/xfrm.h"
 
 #define DESIRED_GENS_MAX 3
@@ -92,7 +93,7 @@ struct desired_state {
  */
 int desired_build(const struct desired_view *v,
 		  const struct desired_config *cfg, struct desired_state *out,
-		  char *why, size_t whylen);
+		  struct why *why);
 
 /* Wipes every key and frees. NULL-safe. */
 void desired_state_free(struct desired_state *s);

@@ -144,27 +144,26 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int cfg_entry(void *arg, const char *key, const char *val, char *why,
-		     size_t whylen)
+static int cfg_entry(void *arg, const char *key, const char *val,
+		     struct why *why)
 {
-	return agent_config_set(arg, key, val, why, whylen);
+	return agent_config_set(arg, key, val, why);
 }
 
 /* Defaults, then the config file, then the flags. */
 static int configure(struct agent_config *cfg, const struct opts *o)
 {
-	char why[512];
+	struct why why = { "" };
 
 	agent_config_defaults(cfg);
 	if ((o->config_given || access(o->config, F_OK) == 0) &&
-	    config_load(o->config, cfg_entry, cfg, why, sizeof(why))) {
-		fprintf(stderr, "vxsec-agent: %s\n", why);
+	    config_load(o->config, cfg_entry, cfg, &why)) {
+		fprintf(stderr, "vxsec-agent: %s\n", why.msg);
 		return -EINVAL;
 	}
 	for (int i = 0; i < o->n; i++) {
-		if (agent_config_set(cfg, o->keys[i], o->vals[i], why,
-				     sizeof(why))) {
-			fprintf(stderr, "vxsec-agent: %s\n", why);
+		if (agent_config_set(cfg, o->keys[i], o->vals[i], &why)) {
+			fprintf(stderr, "vxsec-agent: %s\n", why.msg);
 			return -EINVAL;
 		}
 	}
@@ -174,16 +173,16 @@ static int configure(struct agent_config *cfg, const struct opts *o)
 static int cmd_run(const struct agent_config *cfg)
 {
 	struct agent *a;
-	char why[512];
+	struct why why = { "" };
 	int code;
 
-	if (agent_config_check(cfg, why, sizeof(why))) {
-		fprintf(stderr, "vxsec-agent: %s\n", why);
+	if (agent_config_check(cfg, &why)) {
+		fprintf(stderr, "vxsec-agent: %s\n", why.msg);
 		return AGENT_EXIT_USAGE;
 	}
-	a = agent_new(cfg, why, sizeof(why));
+	a = agent_new(cfg, &why);
 	if (!a) {
-		log_err("cannot start: %s", why);
+		log_err("cannot start: %s", why.msg);
 		if (errno == EPERM)
 			return AGENT_EXIT_NOPERM;
 		return errno == ENOKEY ? AGENT_EXIT_USAGE : AGENT_EXIT_FAIL;

@@ -106,7 +106,7 @@ static int find_addr(struct ovl_rtnl *r, struct addr_find *f)
 }
 
 int overlay_underlay_mtu(int family, const union xfrm_ip *local, uint32_t *mtu,
-			 char *why, size_t whylen)
+			 struct why *why)
 {
 	struct addr_find f = { .family = family, .ip = local };
 	char ip[INET6_ADDRSTRLEN];
@@ -115,27 +115,27 @@ int overlay_underlay_mtu(int family, const union xfrm_ip *local, uint32_t *mtu,
 	int err;
 
 	if (family != AF_INET && family != AF_INET6)
-		return why_fail(why, whylen, -EAFNOSUPPORT,
+		return why_fail(why, -EAFNOSUPPORT,
 				"underlay family %d is not IPv4 or IPv6",
 				family);
 	ovl_ip_text(family, local, ip, sizeof(ip));
 	r = ovl_rtnl_open();
 	if (!r) {
 		err = -errno;
-		return why_fail(why, whylen, err, "rtnetlink socket: %s",
+		return why_fail(why, err, "rtnetlink socket: %s",
 				strerror(-err));
 	}
 	err = find_addr(r, &f);
 	if (err) {
-		why_set(why, whylen, "list addresses: %s", ovl_reason(r, err));
+		why_set(why, "list addresses: %s", ovl_reason(r, err));
 	} else if (!f.index) {
-		err = why_fail(why, whylen, -EADDRNOTAVAIL,
+		err = why_fail(why, -EADDRNOTAVAIL,
 			       "no interface holds the local address %s", ip);
 	} else {
 		err = ovl_link_get(r, NULL, f.index, &l);
 		if (err)
-			why_set(why, whylen, "read interface %d of %s: %s",
-				f.index, ip, ovl_reason(r, err));
+			why_set(why, "read interface %d of %s: %s", f.index, ip,
+				ovl_reason(r, err));
 		else
 			*mtu = l.mtu;
 	}
@@ -145,29 +145,28 @@ int overlay_underlay_mtu(int family, const union xfrm_ip *local, uint32_t *mtu,
 
 /* ---- the VXLAN device ---- */
 
-static int check_config(const struct overlay_config *c, char *why,
-			size_t whylen)
+static int check_config(const struct overlay_config *c, struct why *why)
 {
 	size_t len = strnlen(c->ifname, sizeof(c->ifname));
 
 	if (len == 0 || len == sizeof(c->ifname))
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"overlay device name must be 1 to %zu bytes",
 				sizeof(c->ifname) - 1);
 	if (c->vni > OVERLAY_VNI_MAX)
-		return why_fail(why, whylen, -EINVAL,
-				"VNI %u is more than 24 bits", c->vni);
+		return why_fail(why, -EINVAL, "VNI %u is more than 24 bits",
+				c->vni);
 	if (!c->port)
-		return why_fail(why, whylen, -EINVAL, "VXLAN port 0");
+		return why_fail(why, -EINVAL, "VXLAN port 0");
 	if (c->family != AF_INET && c->family != AF_INET6)
-		return why_fail(why, whylen, -EAFNOSUPPORT,
+		return why_fail(why, -EAFNOSUPPORT,
 				"underlay family %d is not IPv4 or IPv6",
 				c->family);
 	return 0;
 }
 
-static int want_mtu(const struct overlay_config *c, uint32_t *mtu, char *why,
-		    size_t whylen)
+static int want_mtu(const struct overlay_config *c, uint32_t *mtu,
+		    struct why *why)
 {
 	uint32_t under = 0;
 	int err;
@@ -175,12 +174,12 @@ static int want_mtu(const struct overlay_config *c, uint32_t *mtu, char *why,
 	*mtu = c->mtu;
 	if (*mtu)
 		return 0;
-	err = overlay_underlay_mtu(c->family, &c->local, &under, why, whylen);
+	err = overlay_underlay_mtu(c->family, &c->local, &under, why);
 	if (err)
 		return err;
 	*mtu = overlay_mtu(under, c->family);
 	if (!*mtu)
-		return why_fail(why, whylen, -ERANGE,
+		return why_fail(why, -ERANGE,
 				"underlay MTU %u leaves no usable MTU for "
 				"VXLAN over ESP",
 				under);
@@ -244,75 +243,75 @@ static int link_fix(struct ovl_rtnl *r, const struct ovl_link *l, uint32_t mtu)
 
 /* An existing device is ours to adopt only if it is what we would create. */
 static int adopt(const struct ovl_link *l, const struct overlay_config *c,
-		 char *why, size_t whylen)
+		 struct why *why)
 {
 	char have[INET6_ADDRSTRLEN], want[INET6_ADDRSTRLEN];
 
 	if (strcmp(l->kind, "vxlan") != 0)
-		return why_fail(why, whylen, -EEXIST,
+		return why_fail(why, -EEXIST,
 				"%s exists and is not a VXLAN device "
 				"(kind \"%s\"): left alone",
 				c->ifname, l->kind);
 	if (l->vni != c->vni || l->port != c->port)
-		return why_fail(why, whylen, -EEXIST,
+		return why_fail(why, -EEXIST,
 				"%s exists with VNI %u port %u, not VNI %u "
 				"port %u: left alone",
 				c->ifname, l->vni, l->port, c->vni, c->port);
 	if (l->local_family != c->family ||
 	    memcmp(l->local.raw, c->local.raw, ovl_ip_len(c->family)) != 0)
 		return why_fail(
-			why, whylen, -EEXIST,
+			why, -EEXIST,
 			"%s exists with local address %s, not %s: left alone",
 			c->ifname,
 			ovl_ip_text(l->local_family, &l->local, have,
 				    sizeof(have)),
 			ovl_ip_text(c->family, &c->local, want, sizeof(want)));
 	if (l->remote)
-		return why_fail(why, whylen, -EEXIST,
+		return why_fail(why, -EEXIST,
 				"%s exists with a remote or group address: "
 				"left alone",
 				c->ifname);
 	return 0;
 }
 
-int overlay_ensure(const struct overlay_config *c, char *why, size_t whylen)
+int overlay_ensure(const struct overlay_config *c, struct why *why)
 {
 	struct ovl_rtnl *r;
 	struct ovl_link l;
 	uint32_t mtu;
-	int err = check_config(c, why, whylen);
+	int err = check_config(c, why);
 
 	if (!err)
-		err = want_mtu(c, &mtu, why, whylen);
+		err = want_mtu(c, &mtu, why);
 	if (err)
 		return err;
 	r = ovl_rtnl_open();
 	if (!r) {
 		err = -errno;
-		return why_fail(why, whylen, err, "rtnetlink socket: %s",
+		return why_fail(why, err, "rtnetlink socket: %s",
 				strerror(-err));
 	}
 	err = ovl_link_get(r, c->ifname, 0, &l);
 	if (err == -ENODEV) {
 		err = link_create(r, c, mtu);
 		if (err) {
-			why_set(why, whylen, "create VXLAN device %s: %s",
-				c->ifname, ovl_reason(r, err));
+			why_set(why, "create VXLAN device %s: %s", c->ifname,
+				ovl_reason(r, err));
 			goto out;
 		}
 		err = ovl_link_get(r, c->ifname, 0, &l);
 	}
 	if (err) {
-		why_set(why, whylen, "read device %s: %s", c->ifname,
+		why_set(why, "read device %s: %s", c->ifname,
 			ovl_reason(r, err));
 		goto out;
 	}
-	err = adopt(&l, c, why, whylen);
+	err = adopt(&l, c, why);
 	if (err)
 		goto out;
 	err = link_fix(r, &l, mtu);
 	if (err)
-		why_set(why, whylen, "set %s MTU %u and up: %s", c->ifname, mtu,
+		why_set(why, "set %s MTU %u and up: %s", c->ifname, mtu,
 			ovl_reason(r, err));
 out:
 	ovl_rtnl_close(r);

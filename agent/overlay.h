@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/why.h"
 #include "xfrm/xfrm.h"
 
 #define OVERLAY_IFNAME_MAX 16 /* IFNAMSIZ, NUL included */
@@ -48,7 +49,7 @@ struct overlay_peer {
  * if no interface has it.
  */
 int overlay_underlay_mtu(int family, const union xfrm_ip *local, uint32_t *mtu,
-			 char *why, size_t whylen);
+			 struct why *why);
 
 /*
  * Makes c->ifname a VXLAN device with c's VNI, port and local address, no
@@ -60,7 +61,7 @@ int overlay_underlay_mtu(int family, const union xfrm_ip *local, uint32_t *mtu,
  * settings) is refused with -EEXIST and left alone: nothing here deletes
  * or rewrites a device. -ERANGE if the underlay is too small.
  */
-int overlay_ensure(const struct overlay_config *c, char *why, size_t whylen);
+int overlay_ensure(const struct overlay_config *c, struct why *why);
 
 /*
  * Makes the device's FDB hold exactly one all-zeros-MAC entry (NTF_SELF,
@@ -74,7 +75,7 @@ int overlay_ensure(const struct overlay_config *c, char *why, size_t whylen);
  */
 int overlay_fdb_sync(const struct overlay_config *c,
 		     const struct overlay_peer *peers, size_t n_peers,
-		     size_t *added, size_t *removed, char *why, size_t whylen);
+		     size_t *added, size_t *removed, struct why *why);
 
 /*
  * Deletes the VXLAN device ifname. -ENODEV if absent, -EMEDIUMTYPE (left

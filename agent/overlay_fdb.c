@@ -210,14 +210,14 @@ static void fdb_plan(struct fdb_list *want, struct fdb_list *have)
 
 static int fdb_want(const struct overlay_config *c,
 		    const struct overlay_peer *peers, size_t n,
-		    struct fdb_list *want, char *why, size_t whylen)
+		    struct fdb_list *want, struct why *why)
 {
 	struct fdb_entry e;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (peers[i].family != c->family)
-			return why_fail(why, whylen, -EINVAL,
+			return why_fail(why, -EINVAL,
 					"peer %zu: address family %d, the "
 					"device's underlay is %d",
 					i, peers[i].family, c->family);
@@ -225,15 +225,15 @@ static int fdb_want(const struct overlay_config *c,
 		e.family = c->family;
 		memcpy(&e.ip, &peers[i].ip, ovl_ip_len(c->family));
 		if (fdb_push(want, &e))
-			return why_fail(why, whylen, -ENOMEM, "out of memory");
+			return why_fail(why, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
 
 /* Adds the marked wanted entries, then deletes the marked present ones. */
 static int fdb_apply(struct ovl_rtnl *r, const struct fdb_list *want,
-		     const struct fdb_list *have, size_t count[2], char *why,
-		     size_t whylen)
+		     const struct fdb_list *have, size_t count[2],
+		     struct why *why)
 {
 	const struct fdb_list *l;
 	char ip[INET6_ADDRSTRLEN];
@@ -249,12 +249,12 @@ static int fdb_apply(struct ovl_rtnl *r, const struct fdb_list *want,
 					 k ? RTM_DELNEIGH : RTM_NEWNEIGH,
 					 &l->v[i]);
 			if (err)
-				return why_fail(
-					why, whylen, err, "%s FDB entry %s: %s",
-					k ? "delete" : "add",
-					ovl_ip_text(l->v[i].family, &l->v[i].ip,
-						    ip, sizeof(ip)),
-					ovl_reason(r, err));
+				return why_fail(why, err, "%s FDB entry %s: %s",
+						k ? "delete" : "add",
+						ovl_ip_text(l->v[i].family,
+							    &l->v[i].ip, ip,
+							    sizeof(ip)),
+						ovl_reason(r, err));
 			count[k]++;
 		}
 	}
@@ -263,39 +263,39 @@ static int fdb_apply(struct ovl_rtnl *r, const struct fdb_list *want,
 
 int overlay_fdb_sync(const struct overlay_config *c,
 		     const struct overlay_peer *peers, size_t n_peers,
-		     size_t *added, size_t *removed, char *why, size_t whylen)
+		     size_t *added, size_t *removed, struct why *why)
 {
 	struct fdb_list want = { 0 }, have = { 0 };
 	size_t count[2] = { 0, 0 };
 	struct ovl_rtnl *r = NULL;
 	struct ovl_link l;
-	int err = fdb_want(c, peers, n_peers, &want, why, whylen);
+	int err = fdb_want(c, peers, n_peers, &want, why);
 
 	if (err)
 		goto out;
 	r = ovl_rtnl_open();
 	if (!r) {
 		err = -errno;
-		why_set(why, whylen, "rtnetlink socket: %s", strerror(-err));
+		why_set(why, "rtnetlink socket: %s", strerror(-err));
 		goto out;
 	}
 	err = ovl_link_get(r, c->ifname, 0, &l);
 	if (!err && strcmp(l.kind, "vxlan") != 0)
 		err = -EMEDIUMTYPE;
 	if (err) {
-		why_set(why, whylen, "overlay device %s: %s", c->ifname,
+		why_set(why, "overlay device %s: %s", c->ifname,
 			ovl_reason(r, err));
 		goto out;
 	}
 	have.ifindex = l.index;
 	err = fdb_dump(r, &have);
 	if (err) {
-		why_set(why, whylen, "dump the FDB of %s: %s", c->ifname,
+		why_set(why, "dump the FDB of %s: %s", c->ifname,
 			ovl_reason(r, err));
 		goto out;
 	}
 	fdb_plan(&want, &have);
-	err = fdb_apply(r, &want, &have, count, why, whylen);
+	err = fdb_apply(r, &want, &have, count, why);
 out:
 	if (added)
 		*added = count[0];

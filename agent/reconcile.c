@@ -123,18 +123,18 @@ int reconciler_prune(struct reconciler *r, const struct desired_state *want)
 }
 
 static void describe_sa(const struct xfrm_sa *sa, const char *what, int err,
-			char *out, size_t len)
+			struct why *why)
 {
 	char dst[INET6_ADDRSTRLEN] = "?";
 
 	inet_ntop(sa->family, &sa->dst, dst, sizeof(dst));
-	snprintf(out, len, "%s SA spi 0x%08x to %s: %s", what, sa->spi, dst,
-		 strerror(-err));
+	why_set(why, "%s SA spi 0x%08x to %s: %s", what, sa->spi, dst,
+		strerror(-err));
 }
 
 static void describe(const struct desired_state *have,
 		     const struct desired_state *want,
-		     const struct diff_step *s, int err, char *out, size_t len)
+		     const struct diff_step *s, int err, struct why *why)
 {
 	const struct desired_state *st = s->from_want ? want : have;
 	const struct xfrm_policy *p;
@@ -142,18 +142,17 @@ static void describe(const struct desired_state *have,
 
 	if (s->op == DIFF_SA_ADD || s->op == DIFF_SA_DEL) {
 		describe_sa(&st->sas[s->i],
-			    s->op == DIFF_SA_ADD ? "add" : "delete", err, out,
-			    len);
+			    s->op == DIFF_SA_ADD ? "add" : "delete", err, why);
 		return;
 	}
 	p = &st->pols[s->i];
 	inet_ntop(p->sel.family, &p->sel.src, src, sizeof(src));
 	inet_ntop(p->sel.family, &p->sel.dst, dst, sizeof(dst));
-	snprintf(out, len, "%s policy %s %s -> %s: %s",
-		 s->op == DIFF_POL_DEL	 ? "delete"
-		 : s->op == DIFF_POL_ADD ? "add"
-					 : "update",
-		 p->dir == XFRM_OUT ? "out" : "in", src, dst, strerror(-err));
+	why_set(why, "%s policy %s %s -> %s: %s",
+		s->op == DIFF_POL_DEL	? "delete"
+		: s->op == DIFF_POL_ADD ? "add"
+					: "update",
+		p->dir == XFRM_OUT ? "out" : "in", src, dst, strerror(-err));
 }
 
 /* Drops SA adds of keys installed before; counts and names them. */
@@ -170,7 +169,7 @@ static void refuse_reused(const struct reconciler *r,
 			if (!res->refused++ && !res->failed)
 				describe_sa(&want->sas[s->i],
 					    "not adding again", -EKEYREJECTED,
-					    res->why, sizeof(res->why));
+					    &res->why);
 			continue;
 		}
 		plan->steps[kept++] = *s;
@@ -188,7 +187,7 @@ static int round_once(struct reconciler *r, const struct agent_kernel *k,
 	int *result = NULL, err = k->dump(k->ctx, &have);
 
 	res->refused = res->failed = 0;
-	res->why[0] = '\0';
+	res->why.msg[0] = '\0';
 	for (size_t i = 0; !err && !r->adopted && i < have.n_sas; i++)
 		err = mark_used(r, &have.sas[i]); /* the kernel's: ours */
 	r->adopted = r->adopted || !err;
@@ -204,8 +203,7 @@ static int round_once(struct reconciler *r, const struct agent_kernel *k,
 		const struct diff_step *s = &plan.steps[i];
 
 		if (result[i] && !res->failed++)
-			describe(&have, want, s, result[i], res->why,
-				 sizeof(res->why));
+			describe(&have, want, s, result[i], &res->why);
 		else if (!result[i] && s->op == DIFF_SA_ADD)
 			mark_used(r, &want->sas[s->i]);
 		res->applied += !result[i];

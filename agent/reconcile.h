@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/why.h"
 #include "diff.h"
 
 /*
@@ -31,7 +32,7 @@ struct reconcile_result {
 	size_t failed;	 /* steps still failing at the end */
 	size_t refused;	 /* SA adds refused: that key was installed before */
 	size_t attempts; /* dump + diff + apply rounds */
-	char why[160];	 /* the first failure, naming the SA or policy */
+	struct why why;	 /* the first failure, naming the SA or policy */
 };
 
 #define RECONCILE_DIGEST 16

@@ -131,20 +131,20 @@ static int dial(struct session *s)
 static void connect_now(struct session *s)
 {
 	bool join = !s->tls;
-	char why[200];
+	struct why why = { "" };
 	int fd;
 
 	if (s->conn || s->phase == PH_REMOVED || s->phase == PH_ENDING)
 		return;
-	if (join && session_join_prepare(s, why, sizeof(why))) {
-		backoff(s, why);
+	if (join && session_join_prepare(s, &why)) {
+		backoff(s, why.msg);
 		return;
 	}
 	fd = dial(s);
 	if (fd < 0) {
-		snprintf(why, sizeof(why), "connect to %s: %s", s->leader_text,
-			 strerror(-fd));
-		backoff(s, why);
+		why_set(&why, "connect to %s: %s", s->leader_text,
+			strerror(-fd));
+		backoff(s, why.msg);
 		return;
 	}
 	s->conn = conn_new(s->loop, join ? s->join_tls : s->tls, fd, false,
@@ -182,13 +182,13 @@ static void leader_error(struct session *s, const struct wire_msg *e)
 
 /* Decodes a frame from the leader, checked against this node. */
 static int decode(const struct session *s, const uint8_t *body, size_t len,
-		  struct wire_msg *m, char *why, size_t whylen)
+		  struct wire_msg *m, struct why *why)
 {
 	const struct wire_self self = { .id = s->node_id,
 					.addrs = s->addrs,
 					.n_addrs = s->n_addrs };
 
-	return wire_decode(body, len, &self, m, why, whylen);
+	return wire_decode(body, len, &self, m, why);
 }
 
 /* A connection ended: what follows depends on the phase it ended in. */
@@ -251,19 +251,19 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 {
 	struct session *s = arg;
 	struct wire_msg m;
-	char why[200];
-	int err = decode(s, body, len, &m, why, sizeof(why));
+	struct why why = { "" };
+	int err = decode(s, body, len, &m, &why);
 
 	if (err && err != -ENOTSUP) {
 		snprintf(s->st.last_error, sizeof(s->st.last_error),
-			 "join: bad frame from the leader: %s", why);
+			 "join: bad frame from the leader: %s", why.msg);
 	} else if (!err && m.type == WIRE_ERROR) {
 		leader_error(s, &m);
 	} else if (err || m.type != WIRE_JOIN_RESPONSE ||
-		   session_joined(s, &m, why, sizeof(why))) {
+		   session_joined(s, &m, &why)) {
 		snprintf(s->st.last_error, sizeof(s->st.last_error), "join: %s",
 			 !err && m.type == WIRE_JOIN_RESPONSE
-				 ? why
+				 ? why.msg
 				 : "unexpected answer from the leader");
 	} else {
 		log_info("joined the cluster as %s (node index %u)", s->node_id,
@@ -329,10 +329,10 @@ static void live_frame(struct conn *c, const uint8_t *body, size_t len,
 {
 	struct session *s = arg;
 	struct wire_msg m;
-	char why[200];
+	struct why why = { "" };
 
-	if (decode(s, body, len, &m, why, sizeof(why))) {
-		session_refuse(s, why);
+	if (decode(s, body, len, &m, &why)) {
+		session_refuse(s, why.msg);
 		wire_msg_free(&m);
 		return;
 	}
@@ -422,12 +422,12 @@ void session_free(struct session *s)
 	free(s);
 }
 
-int session_start(struct session *s, char *why, size_t whylen)
+int session_start(struct session *s, struct why *why)
 {
-	int err = session_load_creds(s, why, whylen);
+	int err = session_load_creds(s, why);
 
 	if (err == -ENOENT && !s->have_token)
-		return why_fail(why, whylen, -ENOKEY,
+		return why_fail(why, -ENOKEY,
 				"%s has no node certificate yet and no join "
 				"token was given (--token-file)",
 				s->dir);

@@ -11,6 +11,7 @@
 
 #include "common/loop.h"
 #include "common/token.h"
+#include "common/why.h"
 #include "desired.h"
 #include "wire.h"
 
@@ -83,7 +84,7 @@ void session_free(struct session *s);
  * -ENOKEY with why if there is neither a certificate nor a token; a
  * certificate that cannot be read is an error too (never overwritten).
  */
-int session_start(struct session *s, char *why, size_t whylen);
+int session_start(struct session *s, struct why *why);
 
 /* The kernel holds revision: tell the leader. */
 int session_ack(struct session *s, uint64_t revision);

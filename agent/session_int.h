@@ -7,6 +7,7 @@
 
 #include "common/conn.h"
 #include "common/pki.h"
+#include "common/why.h"
 #include "session.h"
 
 /*
@@ -61,12 +62,12 @@ struct session {
 };
 
 /* session_msg.c */
-int session_load_creds(struct session *s, char *why, size_t whylen);
+int session_load_creds(struct session *s, struct why *why);
 void session_creds_free(struct session *s);
-int session_join_prepare(struct session *s, char *why, size_t whylen);
+int session_join_prepare(struct session *s, struct why *why);
 int session_send_join(struct session *s, struct conn *c);
-int session_joined(struct session *s, const struct wire_msg *m, char *why,
-		   size_t whylen);
+int session_joined(struct session *s, const struct wire_msg *m,
+		   struct why *why);
 int session_send_hello(struct session *s, struct conn *c);
 int session_send_ack(struct conn *c, uint64_t revision);
 int session_send_expire(struct conn *c, uint32_t g, uint32_t spi);

@@ -50,22 +50,22 @@ void session_creds_free(struct session *s)
 
 /* A session context from the node's key, certificate and the CA. */
 static int use_creds(struct session *s, X509 *cert, EVP_PKEY *key, X509 *ca,
-		     char *why, size_t whylen)
+		     struct why *why)
 {
 	char id[PKI_NODE_ID_MAX + 1];
 	struct tls_ctx *t;
 	time_t nb;
 
 	if (X509_check_private_key(cert, key) != 1)
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"the node certificate is not for the node key");
 	if (pki_node_id(cert, id, sizeof(id)) || strcmp(id, s->node_id) != 0)
-		return why_fail(why, whylen, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"the node certificate names another node (%s)",
 				id);
 	t = tls_ctx_client(cert, key, ca, NULL);
 	if (!t)
-		return why_fail(why, whylen, -ENOMEM,
+		return why_fail(why, -ENOMEM,
 				"cannot make a TLS context of the credentials");
 	tls_ctx_free(s->tls);
 	s->tls = t;
@@ -73,7 +73,7 @@ static int use_creds(struct session *s, X509 *cert, EVP_PKEY *key, X509 *ca,
 	return 0;
 }
 
-int session_load_creds(struct session *s, char *why, size_t whylen)
+int session_load_creds(struct session *s, struct why *why)
 {
 	char p[600];
 	X509 *cert, *ca = NULL;
@@ -91,12 +91,12 @@ int session_load_creds(struct session *s, char *why, size_t whylen)
 		ca = key ? pki_cert_load(p) : NULL;
 	}
 	if (!cert || !key || !ca)
-		why_set(why, whylen,
+		why_set(why,
 			"cannot read the credentials in %s (node.pem, "
 			"node.key, ca.pem): %s",
 			s->dir, strerror(errno));
 	else
-		err = use_creds(s, cert, key, ca, why, whylen);
+		err = use_creds(s, cert, key, ca, why);
 	X509_free(cert);
 	X509_free(ca);
 	EVP_PKEY_free(key);
@@ -112,18 +112,17 @@ int session_load_creds(struct session *s, char *why, size_t whylen)
 
 /* ---- join ---- */
 
-int session_join_prepare(struct session *s, char *why, size_t whylen)
+int session_join_prepare(struct session *s, struct why *why)
 {
 	if (!s->have_token)
-		return why_fail(why, whylen, -ENOKEY,
-				"not a member and no join token");
+		return why_fail(why, -ENOKEY, "not a member and no join token");
 	if (!s->join_tls)
 		s->join_tls =
 			tls_ctx_client(NULL, NULL, NULL, s->token.ca_digest);
 	if (!s->join_key)
 		s->join_key = pki_key_new();
 	if (!s->join_tls || !s->join_key)
-		return why_fail(why, whylen, -ENOMEM,
+		return why_fail(why, -ENOMEM,
 				"cannot make a key and a TLS context to join");
 	return 0;
 }
@@ -153,7 +152,7 @@ out:
 
 /* Saves the key first and the certificate last: node.pem means joined. */
 static int save_creds(struct session *s, EVP_PKEY *key, X509 *cert, X509 *ca,
-		      char *why, size_t whylen)
+		      struct why *why)
 {
 	char p[600];
 	int err;
@@ -169,13 +168,12 @@ static int save_creds(struct session *s, EVP_PKEY *key, X509 *cert, X509 *ca,
 		err = pki_cert_save(p, cert);
 	}
 	if (err)
-		return why_fail(why, whylen, err, "cannot save %s: %s", p,
+		return why_fail(why, err, "cannot save %s: %s", p,
 				strerror(-err));
 	return 0;
 }
 
-int session_joined(struct session *s, const struct wire_msg *m, char *why,
-		   size_t whylen)
+int session_joined(struct session *s, const struct wire_msg *m, struct why *why)
 {
 	X509 *cert = pki_cert_from_der(m->cert, m->cert_len);
 	X509 *ca = pki_cert_from_der(m->ca, m->ca_len);
@@ -183,16 +181,16 @@ int session_joined(struct session *s, const struct wire_msg *m, char *why,
 	int err = -EINVAL;
 
 	if (!cert || !ca)
-		why_set(why, whylen, "the certificates do not parse");
+		why_set(why, "the certificates do not parse");
 	else if (pki_cert_digest(ca, digest) ||
 		 sodium_memcmp(digest, s->token.ca_digest, sizeof(digest)))
-		why_set(why, whylen, "the CA is not the one the token names");
+		why_set(why, "the CA is not the one the token names");
 	else if (X509_verify(cert, X509_get0_pubkey(ca)) != 1)
-		why_set(why, whylen, "the certificate is not signed by the CA");
+		why_set(why, "the certificate is not signed by the CA");
 	else
-		err = use_creds(s, cert, s->join_key, ca, why, whylen);
+		err = use_creds(s, cert, s->join_key, ca, why);
 	if (!err)
-		err = save_creds(s, s->join_key, cert, ca, why, whylen);
+		err = save_creds(s, s->join_key, cert, ca, why);
 	X509_free(cert);
 	X509_free(ca);
 	return err;
@@ -300,24 +298,25 @@ void session_on_renew_due(struct loop *l, struct loop_timer *t, void *arg)
 void session_renewed(struct session *s, const struct wire_msg *m)
 {
 	X509 *cert = pki_cert_from_der(m->cert, m->cert_len);
-	char p[600], why[200] = "the certificate does not parse";
+	char p[600];
+	struct why why = { "the certificate does not parse" };
 	X509 *ca;
 	int err = -EINVAL;
 
 	path(p, sizeof(p), s, "ca.pem");
 	ca = pki_cert_load(p);
 	if (!s->renew_key)
-		snprintf(why, sizeof(why), "a certificate nobody asked for");
+		why_set(&why, "a certificate nobody asked for");
 	else if (cert && ca && X509_verify(cert, X509_get0_pubkey(ca)) != 1)
-		snprintf(why, sizeof(why), "not signed by the cluster CA");
+		why_set(&why, "not signed by the cluster CA");
 	else if (cert && ca)
-		err = use_creds(s, cert, s->renew_key, ca, why, sizeof(why));
+		err = use_creds(s, cert, s->renew_key, ca, &why);
 	if (!err)
-		err = save_creds(s, s->renew_key, cert, NULL, why, sizeof(why));
+		err = save_creds(s, s->renew_key, cert, NULL, &why);
 	X509_free(cert);
 	X509_free(ca);
 	if (err) {
-		log_err("renewal refused: %s", why);
+		log_err("renewal refused: %s", why.msg);
 		loop_timer_arm(s->renew, 60000, 0);
 		return;
 	}

@@ -9,9 +9,6 @@
 #include "common/why.h"
 #include "view.h"
 
-/* The reason for a refused message, and -EPROTO. */
-#define fail(why, len, ...) why_fail(why, len, -EPROTO, __VA_ARGS__)
-
 const char *view_phase_name(enum desired_phase p)
 {
 	switch (p) {
@@ -136,28 +133,28 @@ static void set_peer(struct desired_peer *p, struct view_meta *m,
 }
 
 /* The peer's keys of one generation: replaced if present. */
-static int put_key(struct view *v, const struct wire_key *k, char *why,
-		   size_t len)
+static int put_key(struct view *v, const struct wire_key *k, struct why *why)
 {
 	long i = view_find(v, k->peer_id);
 	struct desired_peer *p;
 	struct desired_keys *dk = NULL;
 
 	if (i < 0)
-		return fail(why, len, "pair key for %s, which is not a peer",
-			    k->peer_id);
+		return why_fail(why, -EPROTO,
+				"pair key for %s, which is not a peer",
+				k->peer_id);
 	if (!gen_of(v, k->k.g))
-		return fail(why, len,
-			    "pair key for %s names generation %u, which is "
-			    "not live",
-			    k->peer_id, k->k.g);
+		return why_fail(why, -EPROTO,
+				"pair key for %s names generation %u, which is "
+				"not live",
+				k->peer_id, k->k.g);
 	p = &v->peers[i];
 	for (size_t j = 0; j < p->n_keys; j++)
 		if (p->keys[j].g == k->k.g)
 			dk = &p->keys[j];
 	if (!dk && p->n_keys == DESIRED_GENS_MAX)
-		return fail(why, len, "more than %d generations for %s",
-			    DESIRED_GENS_MAX, k->peer_id);
+		return why_fail(why, -EPROTO, "more than %d generations for %s",
+				DESIRED_GENS_MAX, k->peer_id);
 	if (!dk)
 		dk = &p->keys[p->n_keys++];
 	*dk = k->k;
@@ -165,12 +162,12 @@ static int put_key(struct view *v, const struct wire_key *k, char *why,
 }
 
 static int put_keys(struct view *v, size_t n, const struct wire_key *keys,
-		    char *why, size_t len)
+		    struct why *why)
 {
 	int err = 0;
 
 	for (size_t i = 0; i < n && !err; i++)
-		err = put_key(v, &keys[i], why, len);
+		err = put_key(v, &keys[i], why);
 	return err;
 }
 
@@ -186,26 +183,28 @@ static void drop_keys(struct desired_peer *p, uint32_t g)
 	p->n_keys = j;
 }
 
-int view_snapshot(struct view *v, const struct wire_snapshot *m, char *why,
-		  size_t len)
+int view_snapshot(struct view *v, const struct wire_snapshot *m,
+		  struct why *why)
 {
 	struct view t;
 	int err;
 
 	if (v->have_snapshot && m->revision < v->revision)
-		return fail(why, len,
-			    "snapshot goes back from revision %llu to %llu",
-			    (unsigned long long)v->revision,
-			    (unsigned long long)m->revision);
+		return why_fail(why, -EPROTO,
+				"snapshot goes back from revision %llu to %llu",
+				(unsigned long long)v->revision,
+				(unsigned long long)m->revision);
 	view_init(&t, v->self_id);
 	memcpy(t.gens, m->gens, sizeof(t.gens));
 	t.n_gens = m->n_gens;
-	err = reserve(&t, m->n_peers + 1) ? fail(why, len, "out of memory") : 0;
+	err = reserve(&t, m->n_peers + 1)
+		      ? why_fail(why, -EPROTO, "out of memory")
+		      : 0;
 	for (size_t i = 0; !err && i < m->n_peers; i++) /* sorted by wire.c */
 		set_peer(&t.peers[i], &t.meta[i], &m->peers[i]);
 	t.n_peers = err ? 0 : m->n_peers;
 	if (!err)
-		err = put_keys(&t, m->n_keys, m->keys, why, len);
+		err = put_keys(&t, m->n_keys, m->keys, why);
 	if (err) {
 		view_cleanup(&t);
 		return err;
@@ -218,15 +217,15 @@ int view_snapshot(struct view *v, const struct wire_snapshot *m, char *why,
 }
 
 /* A peer joined or has a new incarnation: its keys are all replaced. */
-static int peer_update(struct view *v, const struct wire_delta *d, char *why,
-		       size_t len)
+static int peer_update(struct view *v, const struct wire_delta *d,
+		       struct why *why)
 {
 	bool found;
 	size_t i = locate(v, d->peer.id, &found);
 
 	if (!found) {
 		if (reserve(v, v->n_peers + 1))
-			return fail(why, len, "out of memory");
+			return why_fail(why, -EPROTO, "out of memory");
 		memmove(&v->peers[i + 1], &v->peers[i],
 			(v->n_peers - i) * sizeof(v->peers[0]));
 		memmove(&v->meta[i + 1], &v->meta[i],
@@ -235,7 +234,7 @@ static int peer_update(struct view *v, const struct wire_delta *d, char *why,
 	}
 	sodium_memzero(&v->peers[i], sizeof(v->peers[i]));
 	set_peer(&v->peers[i], &v->meta[i], &d->peer);
-	return put_keys(v, d->n_keys, d->keys, why, len);
+	return put_keys(v, d->n_keys, d->keys, why);
 }
 
 static void peer_removed(struct view *v, const char *id)
@@ -253,30 +252,32 @@ static void peer_removed(struct view *v, const char *id)
 	sodium_memzero(&v->peers[v->n_peers], sizeof(v->peers[0]));
 }
 
-static int prepare(struct view *v, const struct wire_delta *d, char *why,
-		   size_t len)
+static int prepare(struct view *v, const struct wire_delta *d, struct why *why)
 {
 	if (gen_of(v, d->generation))
-		return fail(why, len,
-			    "prepare of generation %u, which is already live",
-			    d->generation);
+		return why_fail(
+			why, -EPROTO,
+			"prepare of generation %u, which is already live",
+			d->generation);
 	if (v->n_gens == DESIRED_GENS_MAX)
-		return fail(why, len,
-			    "prepare of generation %u with %d generations live",
-			    d->generation, DESIRED_GENS_MAX);
+		return why_fail(
+			why, -EPROTO,
+			"prepare of generation %u with %d generations live",
+			d->generation, DESIRED_GENS_MAX);
 	v->gens[v->n_gens].g = d->generation;
 	v->gens[v->n_gens++].phase = DPHASE_PREPARED;
-	return put_keys(v, d->n_keys, d->keys, why, len);
+	return put_keys(v, d->n_keys, d->keys, why);
 }
 
 /* g transmits from now on; the generation that did is retiring. */
-static int commit(struct view *v, uint32_t g, char *why, size_t len)
+static int commit(struct view *v, uint32_t g, struct why *why)
 {
 	struct desired_gen *gen = (struct desired_gen *)gen_of(v, g);
 
 	if (!gen)
-		return fail(why, len,
-			    "commit of generation %u, which is not live", g);
+		return why_fail(why, -EPROTO,
+				"commit of generation %u, which is not live",
+				g);
 	for (size_t i = 0; i < v->n_gens; i++)
 		if (v->gens[i].phase == DPHASE_COMMITTED)
 			v->gens[i].phase = DPHASE_RETIRING;
@@ -284,17 +285,19 @@ static int commit(struct view *v, uint32_t g, char *why, size_t len)
 	return 0;
 }
 
-static int retire(struct view *v, uint32_t g, char *why, size_t len)
+static int retire(struct view *v, uint32_t g, struct why *why)
 {
 	const struct desired_gen *gen = gen_of(v, g);
 	size_t j = 0;
 
 	if (!gen)
-		return fail(why, len,
-			    "retire of generation %u, which is not live", g);
+		return why_fail(why, -EPROTO,
+				"retire of generation %u, which is not live",
+				g);
 	if (gen->phase == DPHASE_COMMITTED)
-		return fail(why, len,
-			    "retire of generation %u, the committed one", g);
+		return why_fail(why, -EPROTO,
+				"retire of generation %u, the committed one",
+				g);
 	for (size_t i = 0; i < v->n_peers; i++)
 		drop_keys(&v->peers[i], g);
 	for (size_t i = 0; i < v->n_gens; i++)
@@ -304,43 +307,42 @@ static int retire(struct view *v, uint32_t g, char *why, size_t len)
 	return 0;
 }
 
-static int apply(struct view *v, const struct wire_delta *m, char *why,
-		 size_t len)
+static int apply(struct view *v, const struct wire_delta *m, struct why *why)
 {
 	switch (m->change) {
 	case WIRE_PEER_ADDED:
 	case WIRE_INCARNATION:
-		return peer_update(v, m, why, len);
+		return peer_update(v, m, why);
 	case WIRE_PEER_REMOVED:
 		peer_removed(v, m->peer.id);
 		return 0;
 	case WIRE_PREPARE:
-		return prepare(v, m, why, len);
+		return prepare(v, m, why);
 	case WIRE_COMMIT:
-		return commit(v, m->generation, why, len);
+		return commit(v, m->generation, why);
 	case WIRE_RETIRE:
-		return retire(v, m->generation, why, len);
+		return retire(v, m->generation, why);
 	default:
-		return fail(why, len, "a delta without a change");
+		return why_fail(why, -EPROTO, "a delta without a change");
 	}
 }
 
-int view_delta(struct view *v, const struct wire_delta *m, char *why,
-	       size_t len)
+int view_delta(struct view *v, const struct wire_delta *m, struct why *why)
 {
 	int err;
 
 	if (!v->have_snapshot)
-		return fail(why, len, "a delta before any snapshot");
+		return why_fail(why, -EPROTO, "a delta before any snapshot");
 	if (m->revision != v->revision + 1)
-		return fail(why, len,
-			    "delta of revision %llu after revision %llu",
-			    (unsigned long long)m->revision,
-			    (unsigned long long)v->revision);
-	err = apply(v, m, why, len);
+		return why_fail(why, -EPROTO,
+				"delta of revision %llu after revision %llu",
+				(unsigned long long)m->revision,
+				(unsigned long long)v->revision);
+	err = apply(v, m, why);
 	/* Keys come only with a delta that carries some (a snapshot: wire.c). */
 	if (!err && m->n_keys && !view_committed(v))
-		err = fail(why, len, "keys but no committed generation");
+		err = why_fail(why, -EPROTO,
+			       "keys but no committed generation");
 	if (err) {
 		v->have_snapshot = false;
 		return err;

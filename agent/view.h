@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/why.h"
 #include "desired.h"
 #include "wire.h"
 
@@ -40,8 +41,8 @@ void view_cleanup(struct view *v);
  * going back in revision leaves the view as it was and gives -EPROTO
  * with the reason.
  */
-int view_snapshot(struct view *v, const struct wire_snapshot *m, char *why,
-		  size_t len);
+int view_snapshot(struct view *v, const struct wire_snapshot *m,
+		  struct why *why);
 
 /*
  * Applies one delta (checked by wire_decode()), which must be the next
@@ -52,8 +53,7 @@ int view_snapshot(struct view *v, const struct wire_snapshot *m, char *why,
  * and the reason otherwise; the view is then untrusted until the next
  * snapshot. What the view holds, desired_build() accepts.
  */
-int view_delta(struct view *v, const struct wire_delta *m, char *why,
-	       size_t len);
+int view_delta(struct view *v, const struct wire_delta *m, struct why *why);
 
 /* What desired_build() needs; points into v (valid until v changes). */
 void view_desired(const struct view *v, const struct desired_addr *self,

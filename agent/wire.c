@@ -18,9 +18,6 @@ _Static_assert(DESIRED_KEY_LEN == PROTO_KEY_LEN, "key length");
 _Static_assert(DESIRED_ADDRS_MAX == PROTO_ADDRS_MAX, "addresses");
 _Static_assert(DESIRED_GENS_MAX == PROTO_GENERATIONS_MAX, "generations");
 
-/* The reason for a refused message, and -EBADMSG. */
-#define fail(why, len, ...) why_fail(why, len, -EBADMSG, __VA_ARGS__)
-
 /* ---- from the leader ---- */
 
 /* The underlay addresses: frame_validate() allows 4 or 16 bytes only. */
@@ -41,13 +38,14 @@ static void peer_in(struct wire_peer *p, const Vxsec__Peer *in)
 
 /* A pair uses a family both nodes have: without one, no pair at all. */
 static int family_check(const struct wire_self *self, const struct wire_peer *p,
-			char *why, size_t len)
+			struct why *why)
 {
 	for (size_t i = 0; i < self->n_addrs; i++)
 		for (size_t j = 0; j < p->n_addrs; j++)
 			if (self->addrs[i].family == p->addrs[j].family)
 				return 0;
-	return fail(why, len, "peer %s: no address family in common", p->id);
+	return why_fail(why, -EBADMSG, "peer %s: no address family in common",
+			p->id);
 }
 
 /* Key lengths and SPIs were checked by frame_validate(). */
@@ -96,7 +94,7 @@ static int cmp_peer(const void *a, const void *b)
 
 /* The peers, sorted by id: none twice, none this node. */
 static int snapshot_peers(struct wire_snapshot *s, const Vxsec__Snapshot *m,
-			  const struct wire_self *self, char *why, size_t len)
+			  const struct wire_self *self, struct why *why)
 {
 	int err = 0;
 
@@ -111,12 +109,13 @@ static int snapshot_peers(struct wire_snapshot *s, const Vxsec__Snapshot *m,
 		const char *id = s->peers[i].id;
 
 		if (i && strcmp(id, s->peers[i - 1].id) == 0)
-			return fail(why, len, "snapshot lists %s twice", id);
+			return why_fail(why, -EBADMSG,
+					"snapshot lists %s twice", id);
 		if (strcmp(id, self->id) == 0)
-			return fail(why, len,
-				    "snapshot lists %s (this node) as a peer",
-				    id);
-		err = family_check(self, &s->peers[i], why, len);
+			return why_fail(
+				why, -EBADMSG,
+				"snapshot lists %s (this node) as a peer", id);
+		err = family_check(self, &s->peers[i], why);
 	}
 	return err;
 }
@@ -131,7 +130,7 @@ static bool has_peer(const struct wire_snapshot *s, const char *id)
 }
 
 static int snapshot_in(struct wire_snapshot *s, const Vxsec__Snapshot *m,
-		       const struct wire_self *self, char *why, size_t len)
+		       const struct wire_self *self, struct why *why)
 {
 	bool committed = false;
 	int err;
@@ -143,63 +142,66 @@ static int snapshot_in(struct wire_snapshot *s, const Vxsec__Snapshot *m,
 		committed |= s->gens[i].phase == DPHASE_COMMITTED;
 	}
 	s->n_gens = m->n_generations;
-	err = snapshot_peers(s, m, self, why, len);
+	err = snapshot_peers(s, m, self, why);
 	if (!err && keys_in(&s->keys, &s->n_keys, m->n_keys, m->keys))
 		err = -ENOMEM;
 	for (size_t i = 0; !err && i < s->n_keys; i++)
 		if (!has_peer(s, s->keys[i].peer_id))
-			err = fail(why, len,
-				   "pair key for %s, which is not a peer",
-				   s->keys[i].peer_id);
+			err = why_fail(why, -EBADMSG,
+				       "pair key for %s, which is not a peer",
+				       s->keys[i].peer_id);
 	if (!err && s->n_keys && !committed)
-		err = fail(why, len, "keys but no committed generation");
+		err = why_fail(why, -EBADMSG,
+			       "keys but no committed generation");
 	return err;
 }
 
 /* A peer joined or has a new incarnation: keys for it alone. */
 static int update_in(struct wire_delta *d, const Vxsec__PeerUpdate *u,
-		     const struct wire_self *self, char *why, size_t len)
+		     const struct wire_self *self, struct why *why)
 {
 	int err;
 
 	peer_in(&d->peer, u->peer);
 	if (strcmp(d->peer.id, self->id) == 0)
-		return fail(why, len, "a peer update about this node itself");
-	err = family_check(self, &d->peer, why, len);
+		return why_fail(why, -EBADMSG,
+				"a peer update about this node itself");
+	err = family_check(self, &d->peer, why);
 	for (size_t k = 0; !err && k < u->n_keys; k++)
 		if (strcmp(u->keys[k]->peer_id, d->peer.id) != 0)
-			err = fail(why, len,
-				   "the update of %s carries a key for %s",
-				   d->peer.id, u->keys[k]->peer_id);
+			err = why_fail(why, -EBADMSG,
+				       "the update of %s carries a key for %s",
+				       d->peer.id, u->keys[k]->peer_id);
 	if (!err && keys_in(&d->keys, &d->n_keys, u->n_keys, u->keys))
 		err = -ENOMEM;
 	return err;
 }
 
 static int prepare_in(struct wire_delta *d, const Vxsec__GenerationPrepare *p,
-		      char *why, size_t len)
+		      struct why *why)
 {
 	d->generation = p->generation;
 	for (size_t i = 0; i < p->n_keys; i++)
 		if (p->keys[i]->generation != p->generation)
-			return fail(why, len,
-				    "prepare of generation %u carries a key of "
-				    "generation %u",
-				    p->generation, p->keys[i]->generation);
+			return why_fail(
+				why, -EBADMSG,
+				"prepare of generation %u carries a key of "
+				"generation %u",
+				p->generation, p->keys[i]->generation);
 	return keys_in(&d->keys, &d->n_keys, p->n_keys, p->keys);
 }
 
 static int delta_in(struct wire_delta *d, const Vxsec__Delta *m,
-		    const struct wire_self *self, char *why, size_t len)
+		    const struct wire_self *self, struct why *why)
 {
 	d->revision = m->revision;
 	switch (m->change_case) {
 	case VXSEC__DELTA__CHANGE_PEER_ADDED:
 		d->change = WIRE_PEER_ADDED;
-		return update_in(d, m->peer_added, self, why, len);
+		return update_in(d, m->peer_added, self, why);
 	case VXSEC__DELTA__CHANGE_INCARNATION_CHANGED:
 		d->change = WIRE_INCARNATION;
-		return update_in(d, m->incarnation_changed, self, why, len);
+		return update_in(d, m->incarnation_changed, self, why);
 	case VXSEC__DELTA__CHANGE_PEER_REMOVED:
 		d->change = WIRE_PEER_REMOVED;
 		snprintf(d->peer.id, sizeof(d->peer.id), "%s",
@@ -207,7 +209,7 @@ static int delta_in(struct wire_delta *d, const Vxsec__Delta *m,
 		return 0;
 	case VXSEC__DELTA__CHANGE_PREPARE:
 		d->change = WIRE_PREPARE;
-		return prepare_in(d, m->prepare, why, len);
+		return prepare_in(d, m->prepare, why);
 	case VXSEC__DELTA__CHANGE_COMMIT:
 		d->change = WIRE_COMMIT;
 		d->generation = m->commit->generation;
@@ -217,7 +219,7 @@ static int delta_in(struct wire_delta *d, const Vxsec__Delta *m,
 		d->generation = m->retire->generation;
 		return 0;
 	default: /* frame_validate() refused it already */
-		return fail(why, len, "a delta without a change");
+		return why_fail(why, -EBADMSG, "a delta without a change");
 	}
 }
 
@@ -236,15 +238,15 @@ static int join_response_in(struct wire_msg *m, const Vxsec__JoinResponse *r)
 }
 
 static int msg_in(struct wire_msg *m, const Vxsec__Envelope *env,
-		  const struct wire_self *self, char *why, size_t len)
+		  const struct wire_self *self, struct why *why)
 {
 	switch (env->msg_case) {
 	case VXSEC__ENVELOPE__MSG_SNAPSHOT:
 		m->type = WIRE_SNAPSHOT;
-		return snapshot_in(&m->snapshot, env->snapshot, self, why, len);
+		return snapshot_in(&m->snapshot, env->snapshot, self, why);
 	case VXSEC__ENVELOPE__MSG_DELTA:
 		m->type = WIRE_DELTA;
-		return delta_in(&m->delta, env->delta, self, why, len);
+		return delta_in(&m->delta, env->delta, self, why);
 	case VXSEC__ENVELOPE__MSG_PING:
 		m->type = WIRE_PING;
 		m->nonce = env->ping->nonce;
@@ -261,25 +263,25 @@ static int msg_in(struct wire_msg *m, const Vxsec__Envelope *env,
 			strdup(env->error->reason ? env->error->reason : "");
 		return m->reason ? 0 : -ENOMEM;
 	default:
-		return why_fail(why, len, -ENOTSUP,
+		return why_fail(why, -ENOTSUP,
 				"a message the leader does not send");
 	}
 }
 
 int wire_decode(const uint8_t *body, size_t len, const struct wire_self *self,
-		struct wire_msg *m, char *why, size_t whylen)
+		struct wire_msg *m, struct why *why)
 {
 	Vxsec__Envelope *env = NULL;
 	int err;
 
 	memset(m, 0, sizeof(*m));
 	if (sodium_init() < 0) /* the keys go to sodium_malloc() memory */
-		return why_fail(why, whylen, -ENOMEM, "libsodium failed");
-	err = frame_decode(body, len, &env, why, whylen);
+		return why_fail(why, -ENOMEM, "libsodium failed");
+	err = frame_decode(body, len, &env, why);
 	if (!err)
-		err = msg_in(m, env, self, why, whylen);
+		err = msg_in(m, env, self, why);
 	if (err == -ENOMEM)
-		why_set(why, whylen, "out of memory");
+		why_set(why, "out of memory");
 	frame_free(env);
 	return err;
 }

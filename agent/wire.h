@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/why.h"
 #include "desired.h"
 
 /* The protocol's limits (proto/frame.h), for the agent's other files. */
@@ -102,7 +103,7 @@ struct wire_msg {
  * sends; -ENOMEM.
  */
 int wire_decode(const uint8_t *body, size_t len, const struct wire_self *self,
-		struct wire_msg *m, char *why, size_t whylen);
+		struct wire_msg *m, struct why *why);
 /* Wipes every key and frees. */
 void wire_msg_free(struct wire_msg *m);
 

@@ -12,13 +12,6 @@
 #define STR(x) STR_(x)
 #define STR_(x) #x
 
-static int fail(char *why, size_t whylen, const char *reason)
-{
-	if (why && whylen)
-		snprintf(why, whylen, "%s", reason);
-	return -EINVAL;
-}
-
 static const char *skip_space(const char *p)
 {
 	while (*p == ' ' || *p == '\t')
@@ -33,34 +26,33 @@ static bool key_char(char c)
 }
 
 /* p just after the opening quote. */
-static int value_quoted(const char *p, char *val, size_t vlen, char *why,
-			size_t whylen)
+static int value_quoted(const char *p, char *val, size_t vlen, struct why *why)
 {
 	size_t n = 0;
 
 	for (; *p != '"'; p++) {
 		if (!*p)
-			return fail(why, whylen, "unterminated quote");
+			return why_fail(why, -EINVAL, "unterminated quote");
 		if (*p == '\\') {
 			p++;
 			if (*p != '"' && *p != '\\')
-				return fail(why, whylen,
-					    "unknown escape in quoted value "
-					    "(only \\\" and \\\\)");
+				return why_fail(
+					why, -EINVAL,
+					"unknown escape in quoted value "
+					"(only \\\" and \\\\)");
 		}
 		if (n + 1 >= vlen)
-			return fail(why, whylen, "value too long");
+			return why_fail(why, -EINVAL, "value too long");
 		val[n++] = *p;
 	}
 	val[n] = '\0';
 	p = skip_space(p + 1);
 	if (*p && *p != '#')
-		return fail(why, whylen, "text after the closing quote");
+		return why_fail(why, -EINVAL, "text after the closing quote");
 	return 0;
 }
 
-static int value_plain(const char *p, char *val, size_t vlen, char *why,
-		       size_t whylen)
+static int value_plain(const char *p, char *val, size_t vlen, struct why *why)
 {
 	const char *start = p;
 	size_t n;
@@ -72,14 +64,14 @@ static int value_plain(const char *p, char *val, size_t vlen, char *why,
 		p--;
 	n = (size_t)(p - start);
 	if (n >= vlen)
-		return fail(why, whylen, "value too long");
+		return why_fail(why, -EINVAL, "value too long");
 	memcpy(val, start, n);
 	val[n] = '\0';
 	return 0;
 }
 
 /* Copies line without its "\n" or "\r\n", refusing control characters. */
-static int line_clean(const char *line, char *buf, char *why, size_t whylen)
+static int line_clean(const char *line, char *buf, struct why *why)
 {
 	size_t n = strlen(line), i;
 
@@ -88,12 +80,13 @@ static int line_clean(const char *line, char *buf, char *why, size_t whylen)
 	if (n && line[n - 1] == '\r')
 		n--;
 	if (n > CONFIG_LINE_MAX)
-		return fail(why, whylen,
-			    "line longer than " STR(CONFIG_LINE_MAX) " bytes");
+		return why_fail(
+			why, -EINVAL,
+			"line longer than " STR(CONFIG_LINE_MAX) " bytes");
 	for (i = 0; i < n; i++) {
 		if (((unsigned char)line[i] < 0x20 && line[i] != '\t') ||
 		    line[i] == 0x7f)
-			return fail(why, whylen, "control character");
+			return why_fail(why, -EINVAL, "control character");
 	}
 	memcpy(buf, line, n);
 	buf[n] = '\0';
@@ -102,7 +95,7 @@ static int line_clean(const char *line, char *buf, char *why, size_t whylen)
 
 /* The entry of a cleaned line: 1, 0 for nothing, or -EINVAL. */
 static int line_entry(const char *p, char *key, size_t klen, char *val,
-		      size_t vlen, char *why, size_t whylen)
+		      size_t vlen, struct why *why)
 {
 	const char *k;
 	int r;
@@ -113,33 +106,34 @@ static int line_entry(const char *p, char *key, size_t klen, char *val,
 	for (k = p; key_char(*p); p++)
 		;
 	if (p == k)
-		return fail(why, whylen, "expected a key ([A-Za-z0-9_.-])");
+		return why_fail(why, -EINVAL,
+				"expected a key ([A-Za-z0-9_.-])");
 	if ((size_t)(p - k) >= klen)
-		return fail(why, whylen, "key too long");
+		return why_fail(why, -EINVAL, "key too long");
 	memcpy(key, k, (size_t)(p - k));
 	key[p - k] = '\0';
 	p = skip_space(p);
 	if (*p != '=')
-		return fail(why, whylen, "expected '=' after the key");
+		return why_fail(why, -EINVAL, "expected '=' after the key");
 	p = skip_space(p + 1);
 	if (*p == '"')
-		r = value_quoted(p + 1, val, vlen, why, whylen);
+		r = value_quoted(p + 1, val, vlen, why);
 	else
-		r = value_plain(p, val, vlen, why, whylen);
+		r = value_plain(p, val, vlen, why);
 	return r ? r : 1;
 }
 
 int config_line(const char *line, char *key, size_t klen, char *val,
-		size_t vlen, char *why, size_t whylen)
+		size_t vlen, struct why *why)
 {
 	char buf[CONFIG_LINE_MAX + 1];
 	int r;
 
 	if (!klen || !vlen)
-		return fail(why, whylen, "no room for key or value");
-	r = line_clean(line, buf, why, whylen);
+		return why_fail(why, -EINVAL, "no room for key or value");
+	r = line_clean(line, buf, why);
 	if (!r)
-		r = line_entry(buf, key, klen, val, vlen, why, whylen);
+		r = line_entry(buf, key, klen, val, vlen, why);
 	/* buf holds a copy of the value, which may be a secret */
 	explicit_bzero(buf, sizeof(buf));
 	return r;
@@ -169,56 +163,55 @@ static int line_read(FILE *f, char *buf, size_t size)
 	return (int)n;
 }
 
-static int load_entry(const char *line, config_cb cb, void *arg, char *why,
-		      size_t whylen)
+static int load_entry(const char *line, config_cb cb, void *arg,
+		      struct why *why)
 {
 	char key[CONFIG_KEY_MAX], val[CONFIG_LINE_MAX + 1];
 	int r;
 
-	r = config_line(line, key, sizeof(key), val, sizeof(val), why, whylen);
+	r = config_line(line, key, sizeof(key), val, sizeof(val), why);
 	if (r > 0) {
-		why[0] = '\0';
-		r = cb(arg, key, val, why, whylen);
-		if (r < 0 && !why[0])
-			snprintf(why, whylen, "%s: %s", key, strerror(-r));
+		why->msg[0] = '\0';
+		r = cb(arg, key, val, why);
+		if (r < 0 && !why->msg[0])
+			why_set(why, "%s: %s", key, strerror(-r));
 	}
 	/* values may be secrets, a refused one too (partly copied) */
 	explicit_bzero(val, sizeof(val));
 	return r < 0 ? r : 0;
 }
 
-int config_load(const char *path, config_cb cb, void *arg, char *why,
-		size_t whylen)
+int config_load(const char *path, config_cb cb, void *arg, struct why *why)
 {
 	/* +2: "\r\n" after a line of the maximum length */
-	char line[CONFIG_LINE_MAX + 3], reason[256];
+	char line[CONFIG_LINE_MAX + 3];
+	struct why reason = { "" };
 	unsigned int no = 0;
 	FILE *f = fopen(path, "re");
 	int r;
 
 	if (!f) {
 		r = -errno;
-		snprintf(why, whylen, "cannot open %s: %s", path, strerror(-r));
+		why_set(why, "cannot open %s: %s", path, strerror(-r));
 		return r;
 	}
 	do {
 		no++;
 		r = line_read(f, line, sizeof(line));
 		if (r == -E2BIG)
-			snprintf(reason, sizeof(reason),
-				 "line longer than %d bytes", CONFIG_LINE_MAX);
+			why_set(&reason, "line longer than %d bytes",
+				CONFIG_LINE_MAX);
 		else if (r == -EILSEQ)
-			snprintf(reason, sizeof(reason), "NUL byte");
+			why_set(&reason, "NUL byte");
 		else if (r < 0)
-			snprintf(reason, sizeof(reason), "read error: %s",
-				 strerror(-r));
+			why_set(&reason, "read error: %s", strerror(-r));
 		else if (r > 0)
-			r = load_entry(line, cb, arg, reason, sizeof(reason));
+			r = load_entry(line, cb, arg, &reason);
 		else
 			break; /* end of file */
 	} while (r >= 0);
 	if (r < 0)
-		snprintf(why, whylen, "%s:%u: %s", path, no, reason);
+		why_set(why, "%s:%u: %s", path, no, reason.msg);
 	explicit_bzero(line, sizeof(line));
 	fclose(f);
 	return r < 0 ? r : 0;

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "why.h"
+
 #define CONFIG_LINE_MAX 1024 /* bytes of a line, without its newline */
 #define CONFIG_KEY_MAX 64    /* a key buffer of this size takes any key */
 
@@ -22,19 +24,18 @@
  * 0 for nothing, or -EINVAL with a reason that never quotes the line.
  */
 int config_line(const char *line, char *key, size_t klen, char *val,
-		size_t vlen, char *why, size_t whylen);
+		size_t vlen, struct why *why);
 
 /* Per entry; a negative return stops the load (why says why). */
-typedef int (*config_cb)(void *arg, const char *key, const char *val, char *why,
-			 size_t whylen);
+typedef int (*config_cb)(void *arg, const char *key, const char *val,
+			 struct why *why);
 
 /*
  * Reads path and calls cb for each entry in order. Errors (bad lines,
  * lines over CONFIG_LINE_MAX, NUL bytes, cb failures) stop the load and
  * are reported as "<path>:<line>: <reason>"; returns 0 or -errno.
  */
-int config_load(const char *path, config_cb cb, void *arg, char *why,
-		size_t whylen);
+int config_load(const char *path, config_cb cb, void *arg, struct why *why);
 
 /* yes/no, true/false, on/off, 1/0 (any case); -EINVAL otherwise. */
 int config_bool(const char *v, bool *out);

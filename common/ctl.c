@@ -158,7 +158,8 @@ client_answer(struct client *c, int code, const char *fmt, ...)
 static void client_serve(struct client *c, size_t len)
 {
 	struct ctl_server *s = c->srv;
-	char *argv[CTL_ARGS_MAX + 1], why[128];
+	char *argv[CTL_ARGS_MAX + 1];
+	struct why why = { "" };
 	int argc, code;
 
 	if (strlen(c->req) != len) {
@@ -167,9 +168,9 @@ static void client_serve(struct client *c, size_t len)
 	}
 	if (len && c->req[len - 1] == '\r')
 		c->req[len - 1] = '\0';
-	argc = ctl_request_split(c->req, argv, CTL_ARGS_MAX, why, sizeof(why));
+	argc = ctl_request_split(c->req, argv, CTL_ARGS_MAX, &why);
 	if (argc < 0) {
-		client_answer(c, CTL_USAGE, "bad request: %s", why);
+		client_answer(c, CTL_USAGE, "bad request: %s", why.msg);
 		return;
 	}
 	if (argc == 0) {

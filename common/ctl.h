@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "loop.h"
+#include "why.h"
 
 /*
  * Wire format (unix stream socket, one request per connection):
@@ -100,7 +101,7 @@ void ctl_table_help(const struct ctl_table *t, FILE *f);
  * handler, an argc_max >= 0 and a synopsis that fits the column; else
  * -EINVAL with the entry and what is wrong in why.
  */
-int ctl_table_check(const struct ctl_table *t, char *why, size_t whylen);
+int ctl_table_check(const struct ctl_table *t, struct why *why);
 
 struct ctl_server;
 
@@ -123,8 +124,7 @@ void ctl_server_set_timeouts(struct ctl_server *s, uint64_t read_ms,
  * pointers, points into line and ends with NULL. Returns argc (0 for a
  * blank line) or -EINVAL with a reason. Exposed to be tested and fuzzed.
  */
-int ctl_request_split(char *line, char **argv, int max, char *why,
-		      size_t whylen);
+int ctl_request_split(char *line, char **argv, int max, struct why *why);
 
 /*
  * The client side, blocking: sends argv (escaped as needed), reads the
@@ -134,8 +134,8 @@ int ctl_request_split(char *line, char **argv, int max, char *why,
  * running?"), the request is too long (-E2BIG), the reply is malformed
  * (-EPROTO), no reply within CTL_WRITE_MS (-ETIMEDOUT), out fails (-EIO).
  */
-int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
-	     size_t whylen);
+int ctl_call(const char *path, int argc, char **argv, FILE *out,
+	     struct why *why);
 
 /*
  * A command line's remote command: ctl_call() to stdout. Returns the

@@ -75,22 +75,21 @@ static void daemon_name(const char *path, char *name, size_t len)
 		snprintf(name, len, "%.*s", (int)n, base);
 }
 
-static int client_connect(const char *path, const char *name, char *why,
-			  size_t whylen)
+static int client_connect(const char *path, const char *name, struct why *why)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = CTL_WRITE_MS / 1000 };
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		why_set(why, whylen, "socket path too long: %s", path);
+		why_set(why, "socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
-		why_set(why, whylen, "socket: %s", strerror(-err));
+		why_set(why, "socket: %s", strerror(-err));
 		return err;
 	}
 	if (!setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
@@ -100,15 +99,13 @@ static int client_connect(const char *path, const char *name, char *why,
 	err = -errno;
 	close(fd);
 	if (err == -ENOENT || err == -ECONNREFUSED)
-		why_set(why, whylen,
-			"cannot connect to %s: %s — is %s running?", path,
+		why_set(why, "cannot connect to %s: %s — is %s running?", path,
 			strerror(-err), name);
 	else if (err == -EACCES || err == -EPERM)
-		why_set(why, whylen, "cannot connect to %s: %s — run as root",
-			path, strerror(-err));
-	else
-		why_set(why, whylen, "cannot connect to %s: %s", path,
+		why_set(why, "cannot connect to %s: %s — run as root", path,
 			strerror(-err));
+	else
+		why_set(why, "cannot connect to %s: %s", path, strerror(-err));
 	return err;
 }
 
@@ -165,15 +162,15 @@ static int take_head(char *head, size_t *hlen, const char **p, size_t *left)
 }
 
 /* Why recv() failed, as -errno: a timeout is the daemon not answering. */
-static int recv_failed(const char *name, char *why, size_t whylen)
+static int recv_failed(const char *name, struct why *why)
 {
 	int err = errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 
 	if (err == -ETIMEDOUT)
-		why_set(why, whylen, "no reply from %s within %d s", name,
+		why_set(why, "no reply from %s within %d s", name,
 			CTL_WRITE_MS / 1000);
 	else
-		why_set(why, whylen, "reading the reply of %s: %s", name,
+		why_set(why, "reading the reply of %s: %s", name,
 			strerror(-err));
 	return err;
 }
@@ -184,7 +181,7 @@ static int recv_failed(const char *name, char *why, size_t whylen)
  * The body may be a secret: buf is wiped on the way out.
  */
 static int reply_recv(int fd, struct ctl_reply *body, const char *name,
-		      char *why, size_t whylen)
+		      struct why *why)
 {
 	char buf[16384], head[HEAD_MAX];
 	size_t hlen = 0, left;
@@ -196,7 +193,7 @@ static int reply_recv(int fd, struct ctl_reply *body, const char *name,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			code = recv_failed(name, why, whylen);
+			code = recv_failed(name, why);
 			goto out;
 		}
 		p = buf;
@@ -204,20 +201,19 @@ static int reply_recv(int fd, struct ctl_reply *body, const char *name,
 		if (code < 0)
 			code = take_head(head, &hlen, &p, &left);
 		if (code == -2) {
-			why_set(why, whylen, "malformed reply from %s", name);
+			why_set(why, "malformed reply from %s", name);
 			code = -EPROTO;
 			goto out;
 		}
 		if (ctl_reply_append(body, p, left)) {
-			why_set(why, whylen, "reply from %s: %s", name,
+			why_set(why, "reply from %s: %s", name,
 				strerror(-body->err));
 			code = body->err;
 			goto out;
 		}
 	}
 	if (code < 0) {
-		why_set(why, whylen, "%s closed the connection without a reply",
-			name);
+		why_set(why, "%s closed the connection without a reply", name);
 		code = -EPROTO;
 	}
 out:
@@ -225,20 +221,18 @@ out:
 	return code;
 }
 
-static int reply_write(const struct ctl_reply *body, FILE *out, char *why,
-		       size_t whylen)
+static int reply_write(const struct ctl_reply *body, FILE *out, struct why *why)
 {
 	if ((body->len && fwrite(body->buf, 1, body->len, out) != body->len) ||
 	    fflush(out)) {
-		why_set(why, whylen, "cannot write the reply: %s",
-			strerror(errno));
+		why_set(why, "cannot write the reply: %s", strerror(errno));
 		return -EIO;
 	}
 	return 0;
 }
 
-int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
-	     size_t whylen)
+int ctl_call(const char *path, int argc, char **argv, FILE *out,
+	     struct why *why)
 {
 	char req[CTL_REQUEST_MAX], name[64];
 	struct ctl_reply body;
@@ -246,30 +240,28 @@ int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
 	int fd, r, sent;
 
 	if (argc < 1) {
-		why_set(why, whylen, "no command");
+		why_set(why, "no command");
 		return -EINVAL;
 	}
 	if (argc > CTL_ARGS_MAX || request_build(argc, argv, req, &len)) {
-		why_set(why, whylen,
-			"request too long: at most %d words and %d bytes",
+		why_set(why, "request too long: at most %d words and %d bytes",
 			CTL_ARGS_MAX, CTL_REQUEST_MAX);
 		return -E2BIG;
 	}
 	daemon_name(path, name, sizeof(name));
-	fd = client_connect(path, name, why, whylen);
+	fd = client_connect(path, name, why);
 	if (fd < 0)
 		return fd;
 	/* A refusing server may close before reading: its reply still counts. */
 	sent = send_all(fd, req, len);
 	ctl_reply_init(&body);
-	r = reply_recv(fd, &body, name, why, whylen);
+	r = reply_recv(fd, &body, name, why);
 	close(fd);
 	if (r < 0 && sent < 0) {
-		why_set(why, whylen, "sending to %s: %s", name,
-			strerror(-sent));
+		why_set(why, "sending to %s: %s", name, strerror(-sent));
 		r = sent;
 	}
-	if (r >= 0 && reply_write(&body, out, why, whylen))
+	if (r >= 0 && reply_write(&body, out, why))
 		r = -EIO;
 	ctl_reply_cleanup(&body); /* wipes what the daemon sent */
 	return r;
@@ -277,12 +269,12 @@ int ctl_call(const char *path, int argc, char **argv, FILE *out, char *why,
 
 int ctl_remote(const char *prog, const char *path, int argc, char **argv)
 {
-	char why[512];
-	int code = ctl_call(path, argc, argv, stdout, why, sizeof(why));
+	struct why why = { "" };
+	int code = ctl_call(path, argc, argv, stdout, &why);
 
 	if (code >= 0)
 		return code;
-	fprintf(stderr, "%s: %s\n", prog, why);
+	fprintf(stderr, "%s: %s\n", prog, why.msg);
 	if (code == -EACCES || code == -EPERM)
 		return CTL_NOPERM;
 	if (code == -ENOENT || code == -ECONNREFUSED)

@@ -95,19 +95,18 @@ static const char *entry_fault(const struct ctl_table *t,
 	return NULL;
 }
 
-int ctl_table_check(const struct ctl_table *t, char *why, size_t whylen)
+int ctl_table_check(const struct ctl_table *t, struct why *why)
 {
 	const char *fault;
 
 	if (!t->prog || !t->cmds || !t->n) {
-		why_set(why, whylen, "a table without a name or commands");
+		why_set(why, "a table without a name or commands");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		fault = entry_fault(t, &t->cmds[i]);
 		if (fault) {
-			why_set(why, whylen, "%s: entry %zu (%s) has %s",
-				t->prog, i,
+			why_set(why, "%s: entry %zu (%s) has %s", t->prog, i,
 				t->cmds[i].name ? t->cmds[i].name : "NULL",
 				fault);
 			return -EINVAL;

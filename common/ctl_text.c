@@ -172,8 +172,7 @@ static int unescape(const char *p)
 	return lo < 0 ? -1 : hi << 4 | lo;
 }
 
-int ctl_request_split(char *line, char **argv, int max, char *why,
-		      size_t whylen)
+int ctl_request_split(char *line, char **argv, int max, struct why *why)
 {
 	char *r = line, *w = line;
 	bool quoted, end;
@@ -185,7 +184,7 @@ int ctl_request_split(char *line, char **argv, int max, char *why,
 		if (!*r)
 			break;
 		if (argc == max) {
-			why_set(why, whylen, "more than %d words", max);
+			why_set(why, "more than %d words", max);
 			return -EINVAL;
 		}
 		argv[argc++] = w;
@@ -199,22 +198,21 @@ int ctl_request_split(char *line, char **argv, int max, char *why,
 			if (v == '%') {
 				v = unescape(r);
 				if (v < 0) {
-					why_set(why, whylen,
-						"word %d: bad %%-escape", argc);
+					why_set(why, "word %d: bad %%-escape",
+						argc);
 					return -EINVAL;
 				}
 				r += 2;
 			}
 			if (v < 0x20 || v == 0x7f) {
-				why_set(why, whylen,
-					"word %d: control character", argc);
+				why_set(why, "word %d: control character",
+					argc);
 				return -EINVAL;
 			}
 			*w++ = (char)v;
 		}
 		if (quoted) {
-			why_set(why, whylen, "word %d: unterminated quote",
-				argc);
+			why_set(why, "word %d: unterminated quote", argc);
 			return -EINVAL;
 		}
 		end = !*r;

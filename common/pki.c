@@ -126,33 +126,27 @@ X509_REQ *pki_csr_new(EVP_PKEY *key, const char *node_id)
 	return req;
 }
 
-static int fail(char *why, size_t len, const char *msg)
-{
-	snprintf(why, len, "%s", msg);
-	return -EINVAL;
-}
-
-static int csr_check(X509_REQ *csr, const char *node_id, char *why, size_t len)
+static int csr_check(X509_REQ *csr, const char *node_id, struct why *why)
 {
 	char cn[PKI_NODE_ID_MAX + 2];
 	EVP_PKEY *pub = X509_REQ_get0_pubkey(csr);
 
 	if (!pub || X509_REQ_verify(csr, pub) != 1)
-		return fail(why, len, "CSR signature does not verify");
+		return why_fail(why, -EINVAL, "CSR signature does not verify");
 	if (X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(csr),
 				      NID_commonName, cn, sizeof(cn)) < 0 ||
 	    strcmp(cn, node_id) != 0)
-		return fail(why, len, "CSR does not name the joining node");
+		return why_fail(why, -EINVAL,
+				"CSR does not name the joining node");
 	return 0;
 }
 
 /* eku: what the certificate may do ("clientAuth", or with serverAuth). */
 static int issue(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr, const char *node_id,
-		 long secs, const char *eku, X509 **out, char *why,
-		 size_t whylen)
+		 long secs, const char *eku, X509 **out, struct why *why)
 {
 	X509 *x;
-	int err = csr_check(csr, node_id, why, whylen);
+	int err = csr_check(csr, node_id, why);
 
 	*out = NULL;
 	if (err)
@@ -166,41 +160,39 @@ static int issue(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr, const char *node_id,
 	    add_ext(x, ca, NID_authority_key_identifier, "keyid:always") ||
 	    !X509_sign(x, ca_key, EVP_sha256())) {
 		X509_free(x);
-		return fail(why, whylen, "cannot build the node certificate");
+		return why_fail(why, -EINVAL,
+				"cannot build the node certificate");
 	}
 	*out = x;
 	return 0;
 }
 
 int pki_issue(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr, const char *node_id,
-	      int days, X509 **out, char *why, size_t whylen)
+	      int days, X509 **out, struct why *why)
 {
 	return pki_issue_secs(ca_key, ca, csr, node_id, (long)days * 86400, out,
-			      why, whylen);
+			      why);
 }
 
 int pki_issue_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
-		   const char *node_id, long secs, X509 **out, char *why,
-		   size_t whylen)
+		   const char *node_id, long secs, X509 **out, struct why *why)
 {
-	return issue(ca_key, ca, csr, node_id, secs, "clientAuth", out, why,
-		     whylen);
+	return issue(ca_key, ca, csr, node_id, secs, "clientAuth", out, why);
 }
 
 int pki_issue_server(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
-		     const char *node_id, int days, X509 **out, char *why,
-		     size_t whylen)
+		     const char *node_id, int days, X509 **out, struct why *why)
 {
 	return pki_issue_server_secs(ca_key, ca, csr, node_id,
-				     (long)days * 86400, out, why, whylen);
+				     (long)days * 86400, out, why);
 }
 
 int pki_issue_server_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
-			  const char *node_id, long secs, X509 **out, char *why,
-			  size_t whylen)
+			  const char *node_id, long secs, X509 **out,
+			  struct why *why)
 {
 	return issue(ca_key, ca, csr, node_id, secs, "serverAuth,clientAuth",
-		     out, why, whylen);
+		     out, why);
 }
 
 int pki_cert_digest(X509 *cert, uint8_t out[PKI_DIGEST_LEN])

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "why.h"
+
 #define PKI_NODE_ID_MAX 64
 #define PKI_CERT_DAYS_DEFAULT 30
 #define PKI_CA_DAYS 3650
@@ -29,24 +31,23 @@ X509_REQ *pki_csr_new(EVP_PKEY *key, const char *node_id);
  * be correctly signed and name node_id: -EINVAL with why otherwise.
  */
 int pki_issue(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr, const char *node_id,
-	      int days, X509 **out, char *why, size_t whylen);
+	      int days, X509 **out, struct why *why);
 
 /* The same with the life in seconds (short-lived certificates in tests). */
 int pki_issue_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
-		   const char *node_id, long secs, X509 **out, char *why,
-		   size_t whylen);
+		   const char *node_id, long secs, X509 **out, struct why *why);
 /*
  * The leader's own certificate: the only kind that may serve TLS
  * (serverAuth). Node certificates are clientAuth only, so a node cannot
  * pose as the leader to another node, whatever its name.
  */
 int pki_issue_server(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
-		     const char *node_id, int days, X509 **out, char *why,
-		     size_t whylen);
+		     const char *node_id, int days, X509 **out,
+		     struct why *why);
 /* The same, with a lifetime in seconds. */
 int pki_issue_server_secs(EVP_PKEY *ca_key, X509 *ca, X509_REQ *csr,
-			  const char *node_id, long secs, X509 **out, char *why,
-			  size_t whylen);
+			  const char *node_id, long secs, X509 **out,
+			  struct why *why);
 
 /* SHA-256 of the certificate's DER: what a join token pins. */
 int pki_cert_digest(X509 *cert, uint8_t out[PKI_DIGEST_LEN]);

@@ -64,17 +64,16 @@ int base32_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
 }
 
 static int decode_part(const char *p, size_t len, uint8_t *out,
-		       const char *what, char *why, size_t whylen)
+		       const char *what, struct why *why)
 {
 	if (len != TOKEN_B32_LEN || base32_decode(p, len, out, 32) != 32) {
-		snprintf(why, whylen, "%s is not 52 base32 characters", what);
+		why_set(why, "%s is not 52 base32 characters", what);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int token_parse(const char *text, struct join_token *t, char *why,
-		size_t whylen)
+int token_parse(const char *text, struct join_token *t, struct why *why)
 {
 	const char *p = text, *dash, *end;
 	size_t plen = strlen(TOKEN_PREFIX);
@@ -88,22 +87,21 @@ int token_parse(const char *text, struct join_token *t, char *why,
 		end--;
 	if ((size_t)(end - p) < plen ||
 	    strncasecmp(p, TOKEN_PREFIX, plen) != 0) {
-		snprintf(why, whylen,
-			 "not a vxsec join token (want "
-			 "VXSEC-1-<CA digest>-<secret>)");
+		why_set(why, "not a vxsec join token (want "
+			     "VXSEC-1-<CA digest>-<secret>)");
 		return -EINVAL;
 	}
 	p += plen;
 	dash = memchr(p, '-', (size_t)(end - p));
 	if (!dash) {
-		snprintf(why, whylen, "join token without a secret part");
+		why_set(why, "join token without a secret part");
 		return -EINVAL;
 	}
-	err = decode_part(p, (size_t)(dash - p), t->ca_digest, "CA digest", why,
-			  whylen);
+	err = decode_part(p, (size_t)(dash - p), t->ca_digest, "CA digest",
+			  why);
 	if (!err)
 		err = decode_part(dash + 1, (size_t)(end - dash - 1), t->secret,
-				  "secret", why, whylen);
+				  "secret", why);
 	if (err)
 		token_wipe(t);
 	return err;

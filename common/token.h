@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "why.h"
+
 #define TOKEN_PREFIX "VXSEC-1-"
 #define TOKEN_DIGEST_LEN 32
 #define TOKEN_SECRET_LEN 32
@@ -23,8 +25,7 @@ struct join_token {
  * Parses a token (case-insensitive base32, surrounding white space
  * ignored). -EINVAL with the reason in why ("wrong prefix", ...).
  */
-int token_parse(const char *text, struct join_token *t, char *why,
-		size_t whylen);
+int token_parse(const char *text, struct join_token *t, struct why *why);
 
 /* Writes the token as text (TOKEN_TEXT_LEN + 1 bytes with the NUL). */
 int token_format(const struct join_token *t, char *out, size_t len);

@@ -391,7 +391,8 @@ static int cmd_remove(void *arg, int argc, char **argv, struct ctl_reply *r)
 static int cmd_unlock(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
 	struct admin *a = arg;
-	char text[STATE_UNLOCK_TEXT_LEN + 128], why[256];
+	char text[STATE_UNLOCK_TEXT_LEN + 128];
+	struct why why = { "" };
 
 	if (argc != 2 ||
 	    (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "rotate") != 0)) {
@@ -407,9 +408,8 @@ static int cmd_unlock(void *arg, int argc, char **argv, struct ctl_reply *r)
 			return ADMIN_EXIT_FAIL;
 		}
 		store_unlock_text(a->st, text, sizeof(text));
-	} else if (store_unlock_rotate(a->st, text, sizeof(text), why,
-				       sizeof(why))) {
-		ctl_reply_printf(r, "cannot rotate the key: %s\n", why);
+	} else if (store_unlock_rotate(a->st, text, sizeof(text), &why)) {
+		ctl_reply_printf(r, "cannot rotate the key: %s\n", why.msg);
 		return ADMIN_EXIT_FAIL;
 	} else {
 		log_info("state key rotated");

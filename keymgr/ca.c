@@ -10,7 +10,7 @@
 #include "common/loop.h"
 
 int ca_load(struct ca *ca, const char *dir, const char *key_pem,
-	    size_t key_pem_len, uint64_t cert_life_ms, char *why, size_t whylen)
+	    size_t key_pem_len, uint64_t cert_life_ms, struct why *why)
 {
 	char p[PATH_MAX + 16];
 	int err = -EIO;
@@ -20,26 +20,26 @@ int ca_load(struct ca *ca, const char *dir, const char *key_pem,
 	errno = 0;
 	ca->ca = pki_cert_load(p);
 	if (!ca->ca && errno == ESPIPE) {
-		snprintf(why, whylen,
-			 "%s is not a regular file (a FIFO, device or "
-			 "directory): move it away and put the CA "
-			 "certificate back",
-			 p);
+		why_set(why,
+			"%s is not a regular file (a FIFO, device or "
+			"directory): move it away and put the CA "
+			"certificate back",
+			p);
 		return -ESPIPE;
 	}
 	ca->ca_key = pki_key_from_pem(key_pem, key_pem_len);
 	if (!ca->ca || !ca->ca_key ||
 	    X509_check_private_key(ca->ca, ca->ca_key) != 1) {
-		snprintf(why, whylen,
-			 "%s is missing or does not match the CA key in the "
-			 "state",
-			 p);
+		why_set(why,
+			"%s is missing or does not match the CA key in the "
+			"state",
+			p);
 		return -EIO;
 	}
 	if (!pki_cert_to_der(ca->ca, &ca->ca_der, &ca->ca_der_len))
 		err = ca_server_cert(ca);
 	if (err) {
-		snprintf(why, whylen, "cannot set up TLS with the cluster CA");
+		why_set(why, "cannot set up TLS with the cluster CA");
 		return -EIO;
 	}
 	return 0;
@@ -58,11 +58,10 @@ int ca_server_cert(struct ca *ca)
 	X509_REQ *csr = key ? pki_csr_new(key, CA_LEADER_ID) : NULL;
 	X509 *cert = NULL;
 	struct tls_ctx *t = NULL;
-	char w[160];
 
 	if (csr && !pki_issue_server_secs(ca->ca_key, ca->ca, csr, CA_LEADER_ID,
 					  (long)(ca->cert_life_ms / 1000),
-					  &cert, w, sizeof(w)))
+					  &cert, NULL))
 		t = tls_ctx_server(cert, key, ca->ca, true);
 	X509_REQ_free(csr);
 	if (!t) {
@@ -97,7 +96,7 @@ void ca_renew(struct ca *ca, uint64_t now)
 
 int ca_issue(const struct ca *ca, const uint8_t *csr_der, size_t csr_len,
 	     const char *id, uint8_t **der, size_t *der_len, char *serial,
-	     size_t serial_len, char *why, size_t whylen)
+	     size_t serial_len, struct why *why)
 {
 	X509_REQ *csr = pki_csr_from_der(csr_der, csr_len);
 	X509 *cert = NULL;
@@ -105,10 +104,9 @@ int ca_issue(const struct ca *ca, const uint8_t *csr_der, size_t csr_len,
 
 	*der = NULL;
 	if (!csr)
-		snprintf(why, whylen, "CSR is not DER");
+		why_set(why, "CSR is not DER");
 	else if (!pki_issue_secs(ca->ca_key, ca->ca, csr, id,
-				 (long)(ca->cert_life_ms / 1000), &cert, why,
-				 whylen) &&
+				 (long)(ca->cert_life_ms / 1000), &cert, why) &&
 		 !pki_cert_to_der(cert, der, der_len) &&
 		 !pki_cert_serial(cert, serial, serial_len))
 		err = 0;

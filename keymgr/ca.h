@@ -10,6 +10,7 @@
 
 #include "common/pki.h"
 #include "common/tls.h"
+#include "common/why.h"
 
 /* The name in the leader's own certificate; no node may take it. */
 #define CA_LEADER_ID "vxsec-leader"
@@ -33,8 +34,7 @@ struct ca {
  * why says which.
  */
 int ca_load(struct ca *ca, const char *dir, const char *key_pem,
-	    size_t key_pem_len, uint64_t cert_life_ms, char *why,
-	    size_t whylen);
+	    size_t key_pem_len, uint64_t cert_life_ms, struct why *why);
 
 /*
  * A new key and certificate for the leader's own TLS, valid for
@@ -54,7 +54,7 @@ void ca_renew(struct ca *ca, uint64_t now);
  */
 int ca_issue(const struct ca *ca, const uint8_t *csr, size_t csr_len,
 	     const char *id, uint8_t **der, size_t *der_len, char *serial,
-	     size_t serial_len, char *why, size_t whylen);
+	     size_t serial_len, struct why *why);
 
 /* The CA certificate's digest, as a join token names it. 0 or -EIO. */
 int ca_digest(const struct ca *ca, uint8_t out[PKI_DIGEST_LEN]);

@@ -58,14 +58,14 @@ static struct rot_config rot_cfg(const struct leader_config *cfg)
 
 int leader_init_state(const struct leader_config *cfg, char *token_text,
 		      size_t token_len, char *unlock_text, size_t unlock_len,
-		      char *why, size_t whylen)
+		      struct why *why)
 {
 	return store_create(cfg->state_dir, cfg->autolock, token_text,
-			    token_len, unlock_text, unlock_len, why, whylen);
+			    token_len, unlock_text, unlock_len, why);
 }
 
 /* The address we listen on, for tools and tests: a state-dir write. */
-static int write_listen_file(struct leader *l, char *why, size_t whylen)
+static int write_listen_file(struct leader *l, struct why *why)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
@@ -80,15 +80,15 @@ static int write_listen_file(struct leader *l, char *why, size_t whylen)
 	snprintf(p, sizeof(p), "%s/listen", l->cfg.state_dir);
 	err = atomic_write(p, text, strlen(text), 0644);
 	if (err)
-		snprintf(why, whylen,
-			 "cannot write %s: %s (the state directory must be "
-			 "writable, with room for the state)",
-			 p, strerror(-err));
+		why_set(why,
+			"cannot write %s: %s (the state directory must be "
+			"writable, with room for the state)",
+			p, strerror(-err));
 	return err;
 }
 
 /* The listening socket, handed to the sessions. */
-static int listen_on(struct leader *l, char *why, size_t whylen)
+static int listen_on(struct leader *l, struct why *why)
 {
 	int one = 1, err = 0;
 	int fd = socket(l->cfg.listen.ss_family,
@@ -104,11 +104,11 @@ static int listen_on(struct leader *l, char *why, size_t whylen)
 	if (err) {
 		if (fd >= 0)
 			close(fd);
-		snprintf(why, whylen, "cannot listen on %s: %s",
-			 l->cfg.listen_text, strerror(-err));
+		why_set(why, "cannot listen on %s: %s", l->cfg.listen_text,
+			strerror(-err));
 		return err;
 	}
-	return write_listen_file(l, why, whylen);
+	return write_listen_file(l, why);
 }
 
 /*
@@ -197,7 +197,7 @@ static void harden(void)
 }
 
 /* The control socket, its commands over the parts they read and change. */
-static int control(struct leader *l, char *why, size_t whylen)
+static int control(struct leader *l, struct why *why)
 {
 	int err;
 
@@ -215,14 +215,14 @@ static int control(struct leader *l, char *why, size_t whylen)
 	if (l->ctl)
 		return 0;
 	err = -errno;
-	snprintf(why, whylen, "control socket %s: %s", l->cfg.socket,
-		 errno == EADDRINUSE ? "another vxsec-keymgr is running there"
-				     : strerror(errno));
+	why_set(why, "control socket %s: %s", l->cfg.socket,
+		errno == EADDRINUSE ? "another vxsec-keymgr is running there"
+				    : strerror(errno));
 	return err;
 }
 
 static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
-		  char *why, size_t whylen)
+		  struct why *why)
 {
 	struct rot_config rc = rot_cfg(&l->cfg);
 	const char *pem;
@@ -230,11 +230,11 @@ static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
 	int err;
 
 	*code = LEADER_EXIT_STATE;
-	err = store_open(&l->st, &rc, unlock_key, l->cfg.autolock, why, whylen);
+	err = store_open(&l->st, &rc, unlock_key, l->cfg.autolock, why);
 	if (!err) {
 		pem = store_ca_key(&l->st, &pem_len);
 		err = ca_load(&l->ca, l->cfg.state_dir, pem, pem_len,
-			      l->cfg.cert_life_ms, why, whylen);
+			      l->cfg.cert_life_ms, why);
 	}
 	if (err)
 		return err;
@@ -242,15 +242,15 @@ static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
 	l->tick = l->loop ? loop_timer_new(l->loop, on_tick, l) : NULL;
 	l->kick = l->loop ? loop_timer_new(l->loop, on_kick, l) : NULL;
 	if (!l->kick) {
-		snprintf(why, whylen, "cannot set up the event loop");
+		why_set(why, "cannot set up the event loop");
 		return -ENOMEM;
 	}
 	err = session_admission(&l->ss, l->cfg.unauth_max,
-				l->cfg.unauth_per_source, why, whylen);
+				l->cfg.unauth_per_source, why);
 	if (!err)
-		err = listen_on(l, why, whylen);
+		err = listen_on(l, why);
 	if (!err)
-		err = control(l, why, whylen);
+		err = control(l, why);
 	if (err)
 		return err;
 	cluster_resume(&l->cl, loop_now_ms());
@@ -259,14 +259,14 @@ static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
 }
 
 struct leader *leader_new(const struct leader_config *cfg,
-			  const uint8_t *unlock_key, int *exit_code, char *why,
-			  size_t whylen)
+			  const uint8_t *unlock_key, int *exit_code,
+			  struct why *why)
 {
 	struct leader *l = calloc(1, sizeof(*l));
 
 	*exit_code = LEADER_EXIT_FAIL;
 	if (!l || sodium_init() < 0) {
-		snprintf(why, whylen, "out of memory");
+		why_set(why, "out of memory");
 		free(l);
 		return NULL;
 	}
@@ -274,13 +274,13 @@ struct leader *leader_new(const struct leader_config *cfg,
 	l->loop = loop_new();
 	session_init(&l->ss, l->loop, &l->cl, &l->ca, &l->st, kick, l);
 	if (store_init(&l->st, l->cfg.state_dir, &l->cl)) {
-		snprintf(why, whylen, "out of memory");
+		why_set(why, "out of memory");
 		leader_free(l);
 		return NULL;
 	}
 	l->started_ms = loop_now_ms();
 	harden();
-	if (set_up(l, unlock_key, exit_code, why, whylen)) {
+	if (set_up(l, unlock_key, exit_code, why)) {
 		leader_free(l);
 		return NULL;
 	}

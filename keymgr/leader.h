@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/why.h"
+
 #define LEADER_STATE_DIR "/var/lib/vxsec-keymgr"
 #define LEADER_SOCKET "/run/vxsec-keymgr.sock"
 #define LEADER_CONFIG "/etc/vxsec/keymgr.conf"
@@ -39,7 +41,7 @@ void leader_config_defaults(struct leader_config *c);
  * unauth_per_source, autolock, verbose). -EINVAL and why for an unknown key or a bad value.
  */
 int leader_config_set(struct leader_config *c, const char *key, const char *val,
-		      char *why, size_t whylen);
+		      struct why *why);
 
 struct leader;
 
@@ -64,7 +66,7 @@ enum leader_exit {
  */
 int leader_init_state(const struct leader_config *cfg, char *token_text,
 		      size_t token_len, char *unlock_text, size_t unlock_len,
-		      char *why, size_t whylen);
+		      struct why *why);
 
 /*
  * Opens the state (creating a new cluster in default mode if the
@@ -75,8 +77,8 @@ int leader_init_state(const struct leader_config *cfg, char *token_text,
  * and why on failure; nothing on disk was changed.
  */
 struct leader *leader_new(const struct leader_config *cfg,
-			  const uint8_t *unlock_key, int *exit_code, char *why,
-			  size_t whylen);
+			  const uint8_t *unlock_key, int *exit_code,
+			  struct why *why);
 
 /*
  * Serves until SIGTERM or SIGINT (blocked in the process and taken by the

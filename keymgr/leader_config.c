@@ -10,12 +10,12 @@
 
 void leader_config_defaults(struct leader_config *c)
 {
-	char why[64];
+	struct why why = { "" };
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", LEADER_STATE_DIR);
 	snprintf(c->socket, sizeof(c->socket), "%s", LEADER_SOCKET);
-	leader_config_set(c, "listen", LEADER_LISTEN, why, sizeof(why));
+	leader_config_set(c, "listen", LEADER_LISTEN, &why);
 	c->rotate_interval_ms = 12ull * 3600 * 1000;
 	c->ack_deadline_ms = 30000;
 	c->grace_ms = 10000;
@@ -24,15 +24,14 @@ void leader_config_defaults(struct leader_config *c)
 	c->unauth_per_source = GUARD_PER_SOURCE_DEFAULT;
 }
 
-static int set_count(size_t *dst, const char *key, const char *val, char *why,
-		     size_t whylen)
+static int set_count(size_t *dst, const char *key, const char *val,
+		     struct why *why)
 {
 	uint32_t v;
 
 	if (config_u32(val, 1, 1000000, &v)) {
-		snprintf(why, whylen,
-			 "%s: \"%s\" is not a number from 1 to 1000000", key,
-			 val);
+		why_set(why, "%s: \"%s\" is not a number from 1 to 1000000",
+			key, val);
 		return -EINVAL;
 	}
 	*dst = v;
@@ -40,10 +39,10 @@ static int set_count(size_t *dst, const char *key, const char *val, char *why,
 }
 
 static int set_path(char *dst, size_t len, const char *key, const char *val,
-		    char *why, size_t whylen)
+		    struct why *why)
 {
 	if (!*val || strlen(val) >= len) {
-		snprintf(why, whylen, "%s: empty or too long", key);
+		why_set(why, "%s: empty or too long", key);
 		return -EINVAL;
 	}
 	snprintf(dst, len, "%s", val);
@@ -51,15 +50,15 @@ static int set_path(char *dst, size_t len, const char *key, const char *val,
 }
 
 static int set_duration(uint64_t *dst, uint64_t min, const char *key,
-			const char *val, char *why, size_t whylen)
+			const char *val, struct why *why)
 {
 	uint64_t v;
 
 	if (config_duration_ms(val, &v) || v < min) {
-		snprintf(why, whylen,
-			 "%s: \"%s\" is not a duration of at least %llu ms "
-			 "(e.g. 500ms, 30s, 5m, 12h, 1d)",
-			 key, val, (unsigned long long)min);
+		why_set(why,
+			"%s: \"%s\" is not a duration of at least %llu ms "
+			"(e.g. 500ms, 30s, 5m, 12h, 1d)",
+			key, val, (unsigned long long)min);
 		return -EINVAL;
 	}
 	*dst = v;
@@ -67,48 +66,45 @@ static int set_duration(uint64_t *dst, uint64_t min, const char *key,
 }
 
 int leader_config_set(struct leader_config *c, const char *key, const char *val,
-		      char *why, size_t whylen)
+		      struct why *why)
 {
 	if (strcmp(key, "state_dir") == 0)
 		return set_path(c->state_dir, sizeof(c->state_dir), key, val,
-				why, whylen);
+				why);
 	if (strcmp(key, "socket") == 0)
-		return set_path(c->socket, sizeof(c->socket), key, val, why,
-				whylen);
+		return set_path(c->socket, sizeof(c->socket), key, val, why);
 	if (strcmp(key, "listen") == 0) {
 		if (config_addr_port(val, &c->listen, &c->listen_len)) {
-			snprintf(why, whylen,
-				 "listen: \"%s\" is not ADDRESS:PORT "
-				 "(e.g. 0.0.0.0:7120, [::]:7120)",
-				 val);
+			why_set(why,
+				"listen: \"%s\" is not ADDRESS:PORT "
+				"(e.g. 0.0.0.0:7120, [::]:7120)",
+				val);
 			return -EINVAL;
 		}
 		snprintf(c->listen_text, sizeof(c->listen_text), "%s", val);
 		return 0;
 	}
 	if (strcmp(key, "rotate_interval") == 0)
-		return set_duration(&c->rotate_interval_ms, 1000, key, val, why,
-				    whylen);
+		return set_duration(&c->rotate_interval_ms, 1000, key, val,
+				    why);
 	if (strcmp(key, "ack_deadline") == 0)
-		return set_duration(&c->ack_deadline_ms, 100, key, val, why,
-				    whylen);
+		return set_duration(&c->ack_deadline_ms, 100, key, val, why);
 	if (strcmp(key, "grace") == 0)
-		return set_duration(&c->grace_ms, 0, key, val, why, whylen);
+		return set_duration(&c->grace_ms, 0, key, val, why);
 	if (strcmp(key, "cert_lifetime") == 0)
-		return set_duration(&c->cert_life_ms, 10000, key, val, why,
-				    whylen);
+		return set_duration(&c->cert_life_ms, 10000, key, val, why);
 	if (strcmp(key, "unauth_max") == 0)
-		return set_count(&c->unauth_max, key, val, why, whylen);
+		return set_count(&c->unauth_max, key, val, why);
 	if (strcmp(key, "unauth_per_source") == 0)
-		return set_count(&c->unauth_per_source, key, val, why, whylen);
+		return set_count(&c->unauth_per_source, key, val, why);
 	if (strcmp(key, "autolock") == 0 || strcmp(key, "verbose") == 0) {
 		bool *b = key[0] == 'a' ? &c->autolock : &c->verbose;
 
 		if (!config_bool(val, b))
 			return 0;
-		snprintf(why, whylen, "%s: \"%s\" is not yes or no", key, val);
+		why_set(why, "%s: \"%s\" is not yes or no", key, val);
 		return -EINVAL;
 	}
-	snprintf(why, whylen, "unknown setting \"%s\"", key);
+	why_set(why, "unknown setting \"%s\"", key);
 	return -EINVAL;
 }

@@ -73,10 +73,10 @@ static void usage(FILE *f)
 	fputs(usage_tail, f);
 }
 
-static int cfg_entry(void *arg, const char *key, const char *val, char *why,
-		     size_t whylen)
+static int cfg_entry(void *arg, const char *key, const char *val,
+		     struct why *why)
 {
-	return leader_config_set(arg, key, val, why, whylen);
+	return leader_config_set(arg, key, val, why);
 }
 
 static int parse_flags(int argc, char **argv, struct opts *o)
@@ -137,19 +137,18 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 /* Defaults, then the config file, then the flags. */
 static int configure(struct leader_config *cfg, const struct opts *o)
 {
-	char why[512];
+	struct why why = { "" };
 
 	leader_config_defaults(cfg);
 	if (o->config_given || access(o->config, F_OK) == 0) {
-		if (config_load(o->config, cfg_entry, cfg, why, sizeof(why))) {
-			fprintf(stderr, "vxsec-keymgr: %s\n", why);
+		if (config_load(o->config, cfg_entry, cfg, &why)) {
+			fprintf(stderr, "vxsec-keymgr: %s\n", why.msg);
 			return -EINVAL;
 		}
 	}
 	for (int i = 0; i < o->n; i++) {
-		if (leader_config_set(cfg, o->keys[i], o->vals[i], why,
-				      sizeof(why))) {
-			fprintf(stderr, "vxsec-keymgr: %s\n", why);
+		if (leader_config_set(cfg, o->keys[i], o->vals[i], &why)) {
+			fprintf(stderr, "vxsec-keymgr: %s\n", why.msg);
 			return -EINVAL;
 		}
 	}
@@ -185,7 +184,7 @@ static int cmd_run(const struct leader_config *cfg, const struct opts *o)
 {
 	uint8_t *key = NULL;
 	struct leader *l;
-	char why[512];
+	struct why why = { "" };
 	int code;
 
 	if (o->unlock_file) {
@@ -195,10 +194,10 @@ static int cmd_run(const struct leader_config *cfg, const struct opts *o)
 			return LEADER_EXIT_STATE;
 		}
 	}
-	l = leader_new(cfg, key, &code, why, sizeof(why));
+	l = leader_new(cfg, key, &code, &why);
 	sodium_free(key);
 	if (!l) {
-		log_err("cannot start: %s", why);
+		log_err("cannot start: %s", why.msg);
 		return code;
 	}
 	code = leader_run(l) ? LEADER_EXIT_FAIL : LEADER_EXIT_OK;
@@ -208,7 +207,8 @@ static int cmd_run(const struct leader_config *cfg, const struct opts *o)
 
 static int cmd_init(struct leader_config *cfg, int argc, char **argv)
 {
-	char token[256], unlock[STATE_UNLOCK_TEXT_LEN + 1], why[512];
+	char token[256], unlock[STATE_UNLOCK_TEXT_LEN + 1];
+	struct why why = { "" };
 	int err;
 
 	for (int i = 1; i < argc; i++) {
@@ -220,9 +220,9 @@ static int cmd_init(struct leader_config *cfg, int argc, char **argv)
 		cfg->autolock = true;
 	}
 	err = leader_init_state(cfg, token, sizeof(token), unlock,
-				sizeof(unlock), why, sizeof(why));
+				sizeof(unlock), &why);
 	if (err) {
-		fprintf(stderr, "vxsec-keymgr: %s\n", why);
+		fprintf(stderr, "vxsec-keymgr: %s\n", why.msg);
 		return LEADER_EXIT_FAIL;
 	}
 	printf("new cluster in %s\njoin token: %s\n", cfg->state_dir, token);

@@ -44,7 +44,7 @@ static void on_action(struct rotator *r, struct cluster *cl,
 		      struct sessions *ss, const struct rot_action *a,
 		      uint64_t now)
 {
-	char why[128];
+	struct why why = { "" };
 
 	switch (a->type) {
 	case ACT_PERSIST: /* the round saves before anything is sent */
@@ -64,10 +64,10 @@ static void on_action(struct rotator *r, struct cluster *cl,
 		retired(r, cl, a, now);
 		break;
 	case ACT_NODE_DOWN:
-		snprintf(why, sizeof(why),
-			 "no acknowledgement of generation %u within %llu ms",
-			 a->generation, (unsigned long long)r->deadline_ms);
-		session_drop(ss, a->node, WERR_INTERNAL, why);
+		why_set(&why,
+			"no acknowledgement of generation %u within %llu ms",
+			a->generation, (unsigned long long)r->deadline_ms);
+		session_drop(ss, a->node, WERR_INTERNAL, why.msg);
 		break;
 	default:
 		log_err("rotation step: unknown action %d (generation %u, "

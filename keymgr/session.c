@@ -39,13 +39,13 @@ static bool proof_ok(struct client *cl, const struct wire_in *in)
  * serial goes to the registry (and the state file).
  */
 static int certify(struct client *cl, const struct wire_in *in, struct node *n,
-		   uint8_t **f, size_t *len, char *why, size_t whylen)
+		   uint8_t **f, size_t *len, struct why *why)
 {
 	const struct ca *ca = cl->ss->ca;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
 	int err = ca_issue(ca, in->csr, in->csr_len, n->id, &der, &der_len,
-			   n->cert_serial, sizeof(n->cert_serial), why, whylen);
+			   n->cert_serial, sizeof(n->cert_serial), why);
 
 	if (!err) {
 		err = wire_join_response(der, der_len, ca->ca_der,
@@ -62,21 +62,21 @@ static void refuse_addr_in_use(struct client *cl, const struct wire_in *in)
 	const struct node *o = cluster_addr_owner(cl->ss->cl, in->node_id,
 						  in->addrs, in->n_addrs);
 	const char *who = o ? o->id : "?";
-	char why[400];
+	struct why why = { "" };
 
-	snprintf(why, sizeof(why),
-		 "an underlay address of this node is member %s's: two "
-		 "members cannot share one (if %s is gone for good: "
-		 "vxsec-keymgr remove %s)",
-		 who, who, who);
-	session_refuse(cl, WERR_UNAUTHORIZED, why);
+	why_set(&why,
+		"an underlay address of this node is member %s's: two "
+		"members cannot share one (if %s is gone for good: "
+		"vxsec-keymgr remove %s)",
+		who, who, who);
+	session_refuse(cl, WERR_UNAUTHORIZED, why.msg);
 }
 
 static void handle_join(struct client *cl, const struct wire_in *in)
 {
 	struct sessions *ss = cl->ss;
 	struct node *n = NULL;
-	char why[200];
+	struct why why = { "" };
 	int err;
 
 	if (!proof_ok(cl, in)) {
@@ -122,8 +122,8 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 	}
 	log_info("%s: %s joined with index %u", cl->addr, in->node_id,
 		 n->index);
-	if (certify(cl, in, n, &cl->reply, &cl->reply_len, why, sizeof(why))) {
-		session_refuse(cl, WERR_BAD_MESSAGE, why);
+	if (certify(cl, in, n, &cl->reply, &cl->reply_len, &why)) {
+		session_refuse(cl, WERR_BAD_MESSAGE, why.msg);
 		return;
 	}
 	/* The answer leaves once the new member is on disk. */
@@ -135,13 +135,13 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 
 static void handle_renew(struct client *cl, const struct wire_in *in)
 {
-	char why[200];
+	struct why why = { "" };
 	uint8_t *f;
 	size_t len;
 
-	if (certify(cl, in, cluster_find(cl->ss->cl, cl->peer), &f, &len, why,
-		    sizeof(why))) {
-		session_refuse(cl, WERR_BAD_MESSAGE, why);
+	if (certify(cl, in, cluster_find(cl->ss->cl, cl->peer), &f, &len,
+		    &why)) {
+		session_refuse(cl, WERR_BAD_MESSAGE, why.msg);
 		return;
 	}
 	log_info("%s: renewed the certificate of %s", cl->addr, cl->peer);
@@ -164,29 +164,28 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 {
 	struct sessions *ss = cl->ss;
 	struct node *n = cluster_find(ss->cl, cl->peer);
-	char why[200];
+	struct why why = { "" };
 	int err;
 
 	if (cl->index || strcmp(in->node_id, cl->peer) != 0) {
-		snprintf(why, sizeof(why),
-			 cl->index ? "a second hello"
-				   : "hello names %s but the certificate "
-				     "names %s",
-			 in->node_id, cl->peer);
-		session_refuse(cl, WERR_BAD_MESSAGE, why);
+		why_set(&why,
+			cl->index ? "a second hello"
+				  : "hello names %s but the certificate "
+				    "names %s",
+			in->node_id, cl->peer);
+		session_refuse(cl, WERR_BAD_MESSAGE, why.msg);
 		return;
 	}
 	if (in->revision > cluster_revision(ss->cl)) {
 		/* Its kernel holds a newer state than ours: an old backup. */
-		snprintf(
-			why, sizeof(why),
+		why_set(&why,
 			"this node has applied revision %llu and the leader is "
 			"at %llu: the leader's state is older than the "
 			"cluster's (an old backup?); refused so that no key "
 			"is given twice",
 			(unsigned long long)in->revision,
 			(unsigned long long)cluster_revision(ss->cl));
-		session_refuse(cl, WERR_INTERNAL, why);
+		session_refuse(cl, WERR_INTERNAL, why.msg);
 		return;
 	}
 	err = cluster_hello(ss->cl, cl->peer, in->boot_id, in->addrs,
@@ -300,7 +299,7 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 {
 	struct client *cl = arg;
 	struct wire_in *in = malloc(sizeof(*in));
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 	int err;
 
 	(void)c;
@@ -308,11 +307,11 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 		free(in);
 		return;
 	}
-	err = wire_decode(body, len, in, why, sizeof(why));
+	err = wire_decode(body, len, in, &why);
 	if (err)
 		session_refuse(cl,
 			       err == -EPROTO ? WERR_VERSION : WERR_BAD_MESSAGE,
-			       why);
+			       why.msg);
 	else if (!cl->peer[0] && in->type == IN_JOIN)
 		handle_join(cl, in);
 	else if (!cl->peer[0] || cl->reply)

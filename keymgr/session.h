@@ -11,6 +11,7 @@
 #include "cluster.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/why.h"
 #include "guard.h"
 #include "store.h"
 
@@ -57,7 +58,7 @@ void session_cleanup(struct sessions *ss);
  * 0, or -ENOMEM and why.
  */
 int session_admission(struct sessions *ss, size_t max, size_t per_source,
-		      char *why, size_t whylen);
+		      struct why *why);
 /* Takes the listening socket lfd: its connections are accepted from now. */
 int session_listen(struct sessions *ss, int lfd);
 

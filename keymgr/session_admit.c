@@ -130,7 +130,7 @@ static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)
 }
 
 int session_admission(struct sessions *ss, size_t max, size_t per_source,
-		      char *why, size_t whylen)
+		      struct why *why)
 {
 	size_t cap = max;
 	struct rlimit nofile;
@@ -144,7 +144,7 @@ int session_admission(struct sessions *ss, size_t max, size_t per_source,
 			 max, cap, (unsigned long long)nofile.rlim_cur);
 	}
 	if (guard_init(&ss->guard, cap, per_source)) {
-		snprintf(why, whylen, "out of memory");
+		why_set(why, "out of memory");
 		return -ENOMEM;
 	}
 	return 0;

@@ -232,16 +232,16 @@ static int seal_write(const char *path, const uint8_t key[STATE_KEY_LEN],
 	return err;
 }
 
-static int sealed_read(struct sealed *s, const char *path, char *why, size_t wl)
+static int sealed_read(struct sealed *s, const char *path, struct why *why)
 {
 	struct stat st;
 	size_t magic; /* bytes of magic a short file can hold */
 	int err = stat(path, &st) ? -errno : 0;
 
 	if (err == -ENOENT)
-		return why_fail(why, wl, err, "no state file %s yet", path);
+		return why_fail(why, err, "no state file %s yet", path);
 	if (!err && !S_ISREG(st.st_mode))
-		return why_fail(why, wl, -ESPIPE,
+		return why_fail(why, -ESPIPE,
 				"state file %s is not a regular file (a FIFO, "
 				"device or directory): move it away and put "
 				"the state file back",
@@ -257,46 +257,45 @@ static int sealed_read(struct sealed *s, const char *path, char *why, size_t wl)
 		err = read_exact(path, s->file, s->len);
 	}
 	if (err)
-		return why_fail(why, wl, err, "state file %s: %s", path,
+		return why_fail(why, err, "state file %s: %s", path,
 				strerror(-err));
 	magic = s->len < MAGIC_LEN ? s->len : MAGIC_LEN;
 	if (memcmp(s->file, MAGIC, magic) != 0)
-		return why_fail(why, wl, -EBADMSG,
-				"%s is not a vxsec state file", path);
+		return why_fail(why, -EBADMSG, "%s is not a vxsec state file",
+				path);
 	if (s->len < HDR_LEN)
 		return why_fail(
-			why, wl, -EBADMSG,
+			why, -EBADMSG,
 			"state file %s: truncated at byte %zu (the header "
 			"is %d bytes)",
 			path, s->len, HDR_LEN);
 	return 0;
 }
 
-static int sealed_parse(struct sealed *s, const char *path, char *why,
-			size_t wl)
+static int sealed_parse(struct sealed *s, const char *path, struct why *why)
 {
 	uint32_t version = be_get(s->file + VERSION_OFF, 2);
 	size_t want;
 
 	if (version != STATE_VERSION)
-		return why_fail(why, wl, -EPROTONOSUPPORT,
+		return why_fail(why, -EPROTONOSUPPORT,
 				"state file %s: format version %u, this build "
 				"reads %d",
 				path, version, STATE_VERSION);
 	s->flags = (uint16_t)be_get(s->file + FLAGS_OFF, 2);
 	if (s->flags & ~FLAG_AUTOLOCK)
-		return why_fail(why, wl, -EBADMSG,
+		return why_fail(why, -EBADMSG,
 				"state file %s: unknown flags 0x%x", path,
 				s->flags);
 	s->body_len = be_get(s->file + BODY_LEN_OFF, 4);
 	want = HDR_LEN + (size_t)s->body_len + TAG_LEN;
 	if (s->len < want)
-		return why_fail(why, wl, -EBADMSG,
+		return why_fail(why, -EBADMSG,
 				"state file %s: truncated at byte %zu of %zu",
 				path, s->len, want);
 	if (s->len > want)
 		return why_fail(
-			why, wl, -EBADMSG,
+			why, -EBADMSG,
 			"state file %s: %zu bytes of trailing data after "
 			"byte %zu",
 			path, s->len - want, want);
@@ -305,7 +304,7 @@ static int sealed_parse(struct sealed *s, const char *path, char *why,
 
 /* The key files, read when no key is given: state.key, then state.key.new. */
 static int key_files_try(const char *dir, const char *path, struct sealed *s,
-			 uint8_t key[STATE_KEY_LEN], char *why, size_t wl)
+			 uint8_t key[STATE_KEY_LEN], struct why *why)
 {
 	int err = key_file_load(dir, STATE_KEY_FILE, key), err_new;
 
@@ -318,7 +317,7 @@ static int key_files_try(const char *dir, const char *path, struct sealed *s,
 	}
 	sodium_memzero(key, STATE_KEY_LEN);
 	if (err == -ENOENT)
-		return why_fail(why, wl, -ENOKEY,
+		return why_fail(why, -ENOKEY,
 				"state file %s: its key %s/" STATE_KEY_FILE
 				" is missing%s",
 				path, dir,
@@ -327,14 +326,14 @@ static int key_files_try(const char *dir, const char *path, struct sealed *s,
 					: " (" STATE_KEY_NEW_FILE
 					  " does not open it either)");
 	if (err)
-		return why_fail(why, wl, err,
-				"state key %s/" STATE_KEY_FILE ": %s", dir,
+		return why_fail(why, err, "state key %s/" STATE_KEY_FILE ": %s",
+				dir,
 				err == -EINVAL	 ? "not a 32-byte key file"
 				: err == -ESPIPE ? "not a regular file (a "
 						   "FIFO, device or "
 						   "directory)"
 						 : strerror(-err));
-	return why_fail(why, wl, -EKEYREJECTED,
+	return why_fail(why, -EKEYREJECTED,
 			"state file %s: not encrypted with %s/" STATE_KEY_FILE
 			" (another key, or a damaged header)",
 			path, dir);
@@ -342,16 +341,16 @@ static int key_files_try(const char *dir, const char *path, struct sealed *s,
 
 static int key_choose(const char *dir, const char *path, struct sealed *s,
 		      const uint8_t *given, const char *given_name,
-		      uint8_t key[STATE_KEY_LEN], char *why, size_t wl)
+		      uint8_t key[STATE_KEY_LEN], struct why *why)
 {
 	int err;
 
 	if (!given) {
 		/* a key file that fits an "autolocked" file: a modified flag */
-		err = key_files_try(dir, path, s, key, why, wl);
+		err = key_files_try(dir, path, s, key, why);
 		if (err && (s->flags & FLAG_AUTOLOCK))
 			return why_fail(
-				why, wl, -ENOKEY,
+				why, -ENOKEY,
 				"state file %s is autolocked: start with "
 				"its unlock key",
 				path);
@@ -360,7 +359,7 @@ static int key_choose(const char *dir, const char *path, struct sealed *s,
 	memcpy(key, given, STATE_KEY_LEN);
 	if (key_fits(s, key))
 		return 0;
-	return why_fail(why, wl, -EKEYREJECTED,
+	return why_fail(why, -EKEYREJECTED,
 			"state file %s: not encrypted with %s%s", path,
 			given_name,
 			s->flags & FLAG_AUTOLOCK
@@ -372,26 +371,26 @@ static int key_choose(const char *dir, const char *path, struct sealed *s,
 /* Reads, checks and decrypts; writes nothing. */
 static int sealed_open(const char *dir, const char *path, struct sealed *s,
 		       const uint8_t *given, const char *given_name,
-		       uint8_t key[STATE_KEY_LEN], char *why, size_t wl)
+		       uint8_t key[STATE_KEY_LEN], struct why *why)
 {
-	int err = sealed_read(s, path, why, wl);
+	int err = sealed_read(s, path, why);
 
 	if (!err)
-		err = sealed_parse(s, path, why, wl);
+		err = sealed_parse(s, path, why);
 	if (!err)
-		err = key_choose(dir, path, s, given, given_name, key, why, wl);
+		err = key_choose(dir, path, s, given, given_name, key, why);
 	if (err)
 		return err;
 	s->body = sodium_malloc((size_t)s->body_len + 1);
 	if (!s->body)
-		return why_fail(why, wl, -ENOMEM,
-				"state file %s: out of memory", path);
+		return why_fail(why, -ENOMEM, "state file %s: out of memory",
+				path);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 		    s->body, NULL, NULL, s->file + HDR_LEN,
 		    (size_t)s->body_len + TAG_LEN, s->file, HDR_LEN,
 		    s->file + NONCE_OFF, key))
 		return why_fail(
-			why, wl, -EBADMSG,
+			why, -EBADMSG,
 			"state file %s: authentication failed (the file "
 			"was modified or damaged)",
 			path);
@@ -407,8 +406,8 @@ static bool removed(const char *path)
  * After the state was written or opened: finish an interrupted key change
  * (state.key.new becomes state.key), or drop key files nothing needs.
  */
-static int keys_settle(const char *dir, bool autolock, bool from_new, char *why,
-		       size_t wl)
+static int keys_settle(const char *dir, bool autolock, bool from_new,
+		       struct why *why)
 {
 	char kp[PATH_MAX], np[PATH_MAX];
 	bool changed = false;
@@ -426,7 +425,7 @@ static int keys_settle(const char *dir, bool autolock, bool from_new, char *why,
 	if (!err && changed)
 		err = sync_dir(dir);
 	if (err)
-		return why_fail(why, wl, err,
+		return why_fail(why, err,
 				"state keys in %s: cannot complete the key "
 				"change: %s",
 				dir, strerror(-err));
@@ -436,25 +435,25 @@ static int keys_settle(const char *dir, bool autolock, bool from_new, char *why,
 int state_load(const char *dir, const uint8_t *unlock_key,
 	       uint8_t key[STATE_KEY_LEN], struct registry *reg,
 	       struct rotation *rot, struct state_extra *x, bool *autolock,
-	       char *why, size_t whylen)
+	       struct why *why)
 {
-	char path[PATH_MAX], what[256];
+	char path[PATH_MAX];
+	struct why what = { "" };
 	struct sealed s = { 0 };
 	int err = path_of(path, dir, STATE_FILE);
 
 	if (err)
-		return why_fail(why, whylen, err, "state directory %s: %s", dir,
+		return why_fail(why, err, "state directory %s: %s", dir,
 				strerror(-err));
-	err = sealed_open(dir, path, &s, unlock_key, "the unlock key", key, why,
-			  whylen);
+	err = sealed_open(dir, path, &s, unlock_key, "the unlock key", key,
+			  why);
 	if (!err)
-		err = keys_settle(dir, s.flags & FLAG_AUTOLOCK, s.from_new, why,
-				  whylen);
+		err = keys_settle(dir, s.flags & FLAG_AUTOLOCK, s.from_new,
+				  why);
 	if (!err) {
-		err = state_body_decode(s.body, s.body_len, reg, rot, x, what,
-					sizeof(what));
+		err = state_body_decode(s.body, s.body_len, reg, rot, x, &what);
 		if (err)
-			why_set(why, whylen, "state file %s: %s", path, what);
+			why_set(why, "state file %s: %s", path, what.msg);
 	}
 	if (!err)
 		*autolock = s.flags & FLAG_AUTOLOCK;
@@ -483,8 +482,8 @@ int state_save(const char *dir, const uint8_t key[STATE_KEY_LEN], bool autolock,
 }
 
 int state_rekey(const char *dir, const uint8_t old_key[STATE_KEY_LEN],
-		const uint8_t new_key[STATE_KEY_LEN], bool autolock, char *why,
-		size_t whylen)
+		const uint8_t new_key[STATE_KEY_LEN], bool autolock,
+		struct why *why)
 {
 	char path[PATH_MAX];
 	uint8_t key[STATE_KEY_LEN];
@@ -492,25 +491,23 @@ int state_rekey(const char *dir, const uint8_t old_key[STATE_KEY_LEN],
 	int err = path_of(path, dir, STATE_FILE);
 
 	if (err)
-		return why_fail(why, whylen, err, "state directory %s: %s", dir,
+		return why_fail(why, err, "state directory %s: %s", dir,
 				strerror(-err));
-	err = sealed_open(dir, path, &s, old_key, "the current key", key, why,
-			  whylen);
+	err = sealed_open(dir, path, &s, old_key, "the current key", key, why);
 	sodium_memzero(key, sizeof(key));
 	if (!err && !autolock) {
 		err = key_file_write(dir, STATE_KEY_NEW_FILE, new_key);
 		if (err)
-			why_set(why, whylen, "state key %s/%s: %s", dir,
+			why_set(why, "state key %s/%s: %s", dir,
 				STATE_KEY_NEW_FILE, strerror(-err));
 	}
 	if (!err) {
 		err = seal_write(path, new_key, autolock, s.body, s.body_len);
 		if (err)
-			why_set(why, whylen, "state file %s: %s", path,
-				strerror(-err));
+			why_set(why, "state file %s: %s", path, strerror(-err));
 	}
 	if (!err)
-		err = keys_settle(dir, autolock, !autolock, why, whylen);
+		err = keys_settle(dir, autolock, !autolock, why);
 	sealed_free(&s);
 	return err;
 }

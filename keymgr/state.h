@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/why.h"
 #include "registry.h"
 #include "rotation.h"
 
@@ -94,7 +95,7 @@ int state_unlock_format(const uint8_t key[STATE_KEY_LEN], char *out,
 int state_load(const char *dir, const uint8_t *unlock_key,
 	       uint8_t key[STATE_KEY_LEN], struct registry *reg,
 	       struct rotation *rot, struct state_extra *x, bool *autolock,
-	       char *why, size_t whylen);
+	       struct why *why);
 
 /*
  * Writes <dir>/state under key (atomic_write, mode 0600). Persists every
@@ -117,8 +118,8 @@ int state_save(const char *dir, const uint8_t key[STATE_KEY_LEN], bool autolock,
  * written if the state does not open with old_key.
  */
 int state_rekey(const char *dir, const uint8_t old_key[STATE_KEY_LEN],
-		const uint8_t new_key[STATE_KEY_LEN], bool autolock, char *why,
-		size_t whylen);
+		const uint8_t new_key[STATE_KEY_LEN], bool autolock,
+		struct why *why);
 
 /*
  * The body codec, for tests and fuzzing. encode: checks everything, then
@@ -129,7 +130,7 @@ int state_rekey(const char *dir, const uint8_t old_key[STATE_KEY_LEN],
 int state_body_encode(struct registry *reg, const struct rotation *rot,
 		      const struct state_extra *x, uint8_t **out, size_t *len);
 int state_body_decode(const uint8_t *buf, size_t len, struct registry *reg,
-		      struct rotation *rot, struct state_extra *x, char *why,
-		      size_t whylen);
+		      struct rotation *rot, struct state_extra *x,
+		      struct why *why);
 
 #endif

@@ -33,76 +33,75 @@ static bool serial_valid(const char *s)
 	return n <= SERIAL_MAX && strspn(s, "0123456789abcdefABCDEF") == n;
 }
 
-static int node_check(const struct node *n, char *why, size_t wl)
+static int node_check(const struct node *n, struct why *why)
 {
 	if (!memchr(n->id, '\0', sizeof(n->id)) || !node_id_valid(n->id))
-		return why_fail(why, wl, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"bad id (want " NODE_ID_CHARSET "{1,%u})",
 				NODE_ID_MAX);
 	if (!n->index || n->index > REGISTRY_INDEX_MAX)
-		return why_fail(why, wl, -EINVAL, "bad index %u", n->index);
+		return why_fail(why, -EINVAL, "bad index %u", n->index);
 	if (!n->incarnation)
-		return why_fail(why, wl, -EINVAL, "bad incarnation 0");
+		return why_fail(why, -EINVAL, "bad incarnation 0");
 	if ((unsigned int)n->state > NODE_REMOVED)
-		return why_fail(why, wl, -EINVAL, "bad state %d",
-				(int)n->state);
+		return why_fail(why, -EINVAL, "bad state %d", (int)n->state);
 	if (n->n_addrs > REGISTRY_ADDRS_MAX)
-		return why_fail(why, wl, -EINVAL, "%zu addresses, at most %d",
+		return why_fail(why, -EINVAL, "%zu addresses, at most %d",
 				n->n_addrs, REGISTRY_ADDRS_MAX);
 	for (size_t i = 0; i < n->n_addrs; i++)
 		if (n->addrs[i].len != 4 && n->addrs[i].len != 16)
 			return why_fail(
-				why, wl, -EINVAL,
+				why, -EINVAL,
 				"address %zu of length %u (want 4 or 16)",
 				i + 1, n->addrs[i].len);
 	if (!memchr(n->cert_serial, '\0', sizeof(n->cert_serial)) ||
 	    !serial_valid(n->cert_serial))
 		return why_fail(
-			why, wl, -EINVAL,
+			why, -EINVAL,
 			"bad certificate serial (want up to 47 hex digits)");
 	return 0;
 }
 
-static int gens_check(const struct rotation *r, char *why, size_t wl)
+static int gens_check(const struct rotation *r, struct why *why)
 {
 	size_t committed = 0;
 
 	if (r->n_gens > ROT_GENS_MAX)
-		return why_fail(why, wl, -EINVAL, "%zu generations, at most %d",
+		return why_fail(why, -EINVAL, "%zu generations, at most %d",
 				r->n_gens, ROT_GENS_MAX);
 	for (size_t i = 0; i < r->n_gens; i++) {
 		const struct rot_gen *g = &r->gens[i];
 
 		if (!g->g || (i && g->g <= r->gens[i - 1].g))
 			return why_fail(
-				why, wl, -EINVAL,
+				why, -EINVAL,
 				"generation numbers not increasing (%u at "
 				"position %zu)",
 				g->g, i + 1);
 		if ((unsigned int)g->phase > GEN_RETIRING)
-			return why_fail(why, wl, -EINVAL,
+			return why_fail(why, -EINVAL,
 					"generation %u: bad phase %d", g->g,
 					(int)g->phase);
 		committed += g->phase == GEN_COMMITTED;
 	}
 	if (committed > 1)
-		return why_fail(why, wl, -EINVAL, "%zu committed generations",
+		return why_fail(why, -EINVAL, "%zu committed generations",
 				committed);
 	return 0;
 }
 
-static int rot_check(const struct rotation *r, char *why, size_t wl)
+static int rot_check(const struct rotation *r, struct why *why)
 {
 	const struct rot_gen *t = NULL;
-	int err = gens_check(r, why, wl);
+	int err = gens_check(r, why);
 
 	if (err)
 		return err;
 	if ((unsigned int)r->phase > ROT_GRACE)
-		return why_fail(why, wl, -EINVAL, "bad rotation phase %d",
+		return why_fail(why, -EINVAL, "bad rotation phase %d",
 				(int)r->phase);
 	if (r->wait_revision > r->revision)
-		return why_fail(why, wl, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"awaited revision %llu is past revision %llu",
 				(unsigned long long)r->wait_revision,
 				(unsigned long long)r->revision);
@@ -112,12 +111,12 @@ static int rot_check(const struct rotation *r, char *why, size_t wl)
 		if (r->gens[i].g == r->target)
 			t = &r->gens[i];
 	if (!t)
-		return why_fail(why, wl, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"rotation target %u is not a live generation",
 				r->target);
 	if ((r->phase == ROT_PREPARE) != (t->phase == GEN_PREPARED) ||
 	    t->phase == GEN_RETIRING)
-		return why_fail(why, wl, -EINVAL,
+		return why_fail(why, -EINVAL,
 				"target generation %u in phase %d while the "
 				"rotation is in phase %d",
 				t->g, (int)t->phase, (int)r->phase);
@@ -194,10 +193,10 @@ static void put_body(struct wbuf *w, struct registry *reg,
 static int body_check(struct registry *reg, const struct rotation *rot,
 		      const struct state_extra *x)
 {
-	char why[128];
+	struct why why = { "" };
 	size_t i;
 
-	if (rot_check(rot, why, sizeof(why)))
+	if (rot_check(rot, &why))
 		return -EINVAL;
 	if (x->ca_key_pem_len > STATE_PEM_MAX ||
 	    (x->ca_key_pem_len &&
@@ -205,7 +204,7 @@ static int body_check(struct registry *reg, const struct rotation *rot,
 	      memchr(x->ca_key_pem, '\0', x->ca_key_pem_len))))
 		return -EINVAL;
 	for (i = 0; registry_at(reg, i); i++)
-		if (node_check(registry_at(reg, i), why, sizeof(why)))
+		if (node_check(registry_at(reg, i), &why))
 			return -EINVAL;
 	return i > REGISTRY_INDEX_MAX ? -EINVAL : 0;
 }
@@ -276,17 +275,17 @@ static void get(struct rbuf *r, void *out, size_t n)
 }
 
 static int truncated(const struct rbuf *r, const char *where, size_t rec,
-		     char *why, size_t wl)
+		     struct why *why)
 {
 	if (rec)
-		return why_fail(why, wl, -EBADMSG,
+		return why_fail(why, -EBADMSG,
 				"body truncated at byte %zu (%s %zu)", r->len,
 				where, rec);
-	return why_fail(why, wl, -EBADMSG, "body truncated at byte %zu (%s)",
+	return why_fail(why, -EBADMSG, "body truncated at byte %zu (%s)",
 			r->len, where);
 }
 
-static int get_rot(struct rbuf *r, struct rotation *rot, char *why, size_t wl)
+static int get_rot(struct rbuf *r, struct rotation *rot, struct why *why)
 {
 	uint8_t requested;
 
@@ -298,25 +297,23 @@ static int get_rot(struct rbuf *r, struct rotation *rot, char *why, size_t wl)
 	requested = (uint8_t)get_be(r, 1);
 	rot->n_gens = get_be(r, 1);
 	if (rot->n_gens > ROT_GENS_MAX && !r->truncated)
-		return why_fail(why, wl, -EBADMSG,
-				"%zu generations, at most %d", rot->n_gens,
-				ROT_GENS_MAX);
+		return why_fail(why, -EBADMSG, "%zu generations, at most %d",
+				rot->n_gens, ROT_GENS_MAX);
 	for (size_t i = 0; i < rot->n_gens && !r->truncated; i++) {
 		rot->gens[i].g = (uint32_t)get_be(r, 4);
 		rot->gens[i].phase = (enum gen_phase)get_be(r, 1);
 		get(r, rot->gens[i].master, KEYS_MASTER_LEN);
 	}
 	if (r->truncated)
-		return truncated(r, "rotation", 0, why, wl);
+		return truncated(r, "rotation", 0, why);
 	if (requested > 1)
-		return why_fail(why, wl, -EBADMSG,
-				"bad rotation request flag %u", requested);
+		return why_fail(why, -EBADMSG, "bad rotation request flag %u",
+				requested);
 	rot->requested = requested;
-	return rot_check(rot, why, wl) ? -EBADMSG : 0;
+	return rot_check(rot, why) ? -EBADMSG : 0;
 }
 
-static int get_extra(struct rbuf *r, struct state_extra *x, char *why,
-		     size_t wl)
+static int get_extra(struct rbuf *r, struct state_extra *x, struct why *why)
 {
 	const uint8_t *pem;
 	size_t n;
@@ -324,19 +321,19 @@ static int get_extra(struct rbuf *r, struct state_extra *x, char *why,
 	get(r, x->token_secret, sizeof(x->token_secret));
 	n = get_be(r, 4);
 	if (!r->truncated && n > STATE_PEM_MAX)
-		return why_fail(why, wl, -EBADMSG,
+		return why_fail(why, -EBADMSG,
 				"CA key of %zu bytes, at most %d", n,
 				STATE_PEM_MAX);
 	pem = take(r, n);
 	if (r->truncated)
-		return truncated(r, "secrets", 0, why, wl);
+		return truncated(r, "secrets", 0, why);
 	if (n && memchr(pem, '\0', n))
-		return why_fail(why, wl, -EBADMSG, "CA key holds a NUL byte");
+		return why_fail(why, -EBADMSG, "CA key holds a NUL byte");
 	if (!n)
 		return 0;
 	x->ca_key_pem = malloc(n + 1);
 	if (!x->ca_key_pem)
-		return why_fail(why, wl, -ENOMEM, "out of memory");
+		return why_fail(why, -ENOMEM, "out of memory");
 	memcpy(x->ca_key_pem, pem, n);
 	x->ca_key_pem[n] = '\0';
 	x->ca_key_pem_len = n;
@@ -349,33 +346,32 @@ static int get_extra(struct rbuf *r, struct state_extra *x, char *why,
  * here but once the record is read.
  */
 static int get_str(struct rbuf *r, char *out, size_t max, const char *what,
-		   size_t rec, char *why, size_t wl)
+		   size_t rec, struct why *why)
 {
 	size_t n = get_be(r, 1);
 
 	if (r->truncated)
 		return 0;
 	if (n > max)
-		return why_fail(why, wl, -EBADMSG,
+		return why_fail(why, -EBADMSG,
 				"node record %zu: %s of %zu bytes", rec, what,
 				n);
 	get(r, out, n);
 	out[n] = '\0';
 	if (!r->truncated && memchr(out, '\0', n))
-		return why_fail(why, wl, -EBADMSG,
+		return why_fail(why, -EBADMSG,
 				"node record %zu: %s holds a NUL byte", rec,
 				what);
 	return 0;
 }
 
-static int get_node(struct rbuf *r, struct node *n, size_t rec, char *why,
-		    size_t wl)
+static int get_node(struct rbuf *r, struct node *n, size_t rec, struct why *why)
 {
 	size_t i;
 	int err;
 
 	memset(n, 0, sizeof(*n));
-	err = get_str(r, n->id, REGISTRY_ID_MAX, "id", rec, why, wl);
+	err = get_str(r, n->id, REGISTRY_ID_MAX, "id", rec, why);
 	if (err)
 		return err;
 	n->index = (uint32_t)get_be(r, 4);
@@ -384,7 +380,7 @@ static int get_node(struct rbuf *r, struct node *n, size_t rec, char *why,
 	n->state = (enum node_state)get_be(r, 1);
 	n->n_addrs = get_be(r, 1);
 	if (!r->truncated && n->n_addrs > REGISTRY_ADDRS_MAX)
-		return why_fail(why, wl, -EBADMSG,
+		return why_fail(why, -EBADMSG,
 				"node record %zu: %zu addresses, at most %d",
 				rec, n->n_addrs, REGISTRY_ADDRS_MAX);
 	for (i = 0; i < n->n_addrs && !r->truncated; i++) {
@@ -392,49 +388,49 @@ static int get_node(struct rbuf *r, struct node *n, size_t rec, char *why,
 		if (!r->truncated && n->addrs[i].len != 4 &&
 		    n->addrs[i].len != 16)
 			return why_fail(
-				why, wl, -EBADMSG,
+				why, -EBADMSG,
 				"node record %zu: address %zu of length "
 				"%u (want 4 or 16)",
 				rec, i + 1, n->addrs[i].len);
 		get(r, n->addrs[i].ip, n->addrs[i].len);
 	}
 	err = get_str(r, n->cert_serial, SERIAL_MAX, "certificate serial", rec,
-		      why, wl);
+		      why);
 	if (err)
 		return err;
-	return r->truncated ? truncated(r, "node record", rec, why, wl) : 0;
+	return r->truncated ? truncated(r, "node record", rec, why) : 0;
 }
 
-static int get_nodes(struct rbuf *r, struct registry *reg, char *why, size_t wl)
+static int get_nodes(struct rbuf *r, struct registry *reg, struct why *why)
 {
-	char what[128];
+	struct why what = { "" };
 	struct node n;
 	size_t count = get_be(r, 4);
 	int err;
 
 	if (r->truncated)
-		return truncated(r, "node count", 0, why, wl);
+		return truncated(r, "node count", 0, why);
 	if (count > REGISTRY_INDEX_MAX)
-		return why_fail(why, wl, -EBADMSG, "%zu nodes, at most %u",
-				count, REGISTRY_INDEX_MAX);
+		return why_fail(why, -EBADMSG, "%zu nodes, at most %u", count,
+				REGISTRY_INDEX_MAX);
 	for (size_t rec = 1; rec <= count; rec++) {
-		err = get_node(r, &n, rec, why, wl);
+		err = get_node(r, &n, rec, why);
 		if (err)
 			return err;
-		if (node_check(&n, what, sizeof(what)))
-			return why_fail(why, wl, -EBADMSG,
-					"node record %zu: %s", rec, what);
+		if (node_check(&n, &what))
+			return why_fail(why, -EBADMSG, "node record %zu: %s",
+					rec, what.msg);
 		if (n.state == NODE_CONNECTED)
 			n.state = NODE_DISCONNECTED; /* we just started */
 		err = registry_restore(reg, &n);
 		if (err == -EEXIST)
-			return why_fail(why, wl, -EBADMSG,
+			return why_fail(why, -EBADMSG,
 					"node record %zu: id %s or index %u "
 					"already taken",
 					rec, n.id, n.index);
 		if (err)
-			return why_fail(why, wl, err, "node record %zu: %s",
-					rec, strerror(-err));
+			return why_fail(why, err, "node record %zu: %s", rec,
+					strerror(-err));
 	}
 	return 0;
 }
@@ -450,20 +446,20 @@ static void rot_wipe(struct rotation *rot)
 }
 
 int state_body_decode(const uint8_t *buf, size_t len, struct registry *reg,
-		      struct rotation *rot, struct state_extra *x, char *why,
-		      size_t whylen)
+		      struct rotation *rot, struct state_extra *x,
+		      struct why *why)
 {
 	struct rbuf r = { buf, len, 0, false };
 	int err;
 
 	memset(x, 0, sizeof(*x));
-	err = get_rot(&r, rot, why, whylen);
+	err = get_rot(&r, rot, why);
 	if (!err)
-		err = get_extra(&r, x, why, whylen);
+		err = get_extra(&r, x, why);
 	if (!err)
-		err = get_nodes(&r, reg, why, whylen);
+		err = get_nodes(&r, reg, why);
 	if (!err && r.off != len)
-		err = why_fail(why, whylen, -EBADMSG,
+		err = why_fail(why, -EBADMSG,
 			       "%zu bytes of trailing data after byte %zu",
 			       len - r.off, r.off);
 	if (err) {

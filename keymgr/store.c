@@ -38,28 +38,23 @@ void store_cleanup(struct store *st)
 
 /* No state in the directory: a new cluster, then opened. */
 static int open_new(struct store *st, const struct rot_config *rc,
-		    bool autolock, char *why, size_t whylen)
+		    bool autolock, struct why *why)
 {
-	char w[512];
-	int err =
-		store_create(st->dir, autolock, NULL, 0, NULL, 0, w, sizeof(w));
+	int err = store_create(st->dir, autolock, NULL, 0, NULL, 0, why);
 
-	if (err) {
-		snprintf(why, whylen, "%s", w);
+	if (err)
 		return err;
-	}
 	log_info("no state in %s: created a new cluster (CA, join token, "
 		 "state key)",
 		 st->dir);
 	cluster_cleanup(st->cl);
-	return store_open(st, rc, NULL, autolock, why, whylen);
+	return store_open(st, rc, NULL, autolock, why);
 }
 
 int store_open(struct store *st, const struct rot_config *rc,
-	       const uint8_t *unlock_key, bool autolock, char *why,
-	       size_t whylen)
+	       const uint8_t *unlock_key, bool autolock, struct why *why)
 {
-	int err = store_clean_temp(st->dir, why, whylen);
+	int err = store_clean_temp(st->dir, why);
 
 	if (err)
 		return err;
@@ -67,13 +62,13 @@ int store_open(struct store *st, const struct rot_config *rc,
 		return -ENOMEM;
 	err = state_load(st->dir, unlock_key, st->key, cluster_registry(st->cl),
 			 cluster_rotation(st->cl), &st->extra, &st->autolock,
-			 why, whylen);
+			 why);
 	if (err == -ENOENT && unlock_key) {
-		snprintf(why, whylen, "%s holds no state to unlock", st->dir);
+		why_set(why, "%s holds no state to unlock", st->dir);
 		return -ENOENT;
 	}
 	if (err == -ENOENT)
-		return open_new(st, rc, autolock, why, whylen);
+		return open_new(st, rc, autolock, why);
 	st->persisted = cluster_revision(st->cl);
 	return err;
 }
@@ -227,19 +222,17 @@ int store_unlock_text(const struct store *st, char *out, size_t len)
 	return st->autolock ? state_unlock_format(st->key, out, len) : -ENOKEY;
 }
 
-int store_unlock_rotate(struct store *st, char *text, size_t len, char *why,
-			size_t whylen)
+int store_unlock_rotate(struct store *st, char *text, size_t len,
+			struct why *why)
 {
 	uint8_t *key = sodium_malloc(STATE_KEY_LEN);
 	int err = key ? store_save(st) : -ENOMEM;
 
 	if (!err) {
 		randombytes_buf(key, STATE_KEY_LEN);
-		err = state_rekey(st->dir, st->key, key, st->autolock, why,
-				  whylen);
+		err = state_rekey(st->dir, st->key, key, st->autolock, why);
 	} else {
-		snprintf(why, whylen, "cannot save the state: %s",
-			 strerror(-err));
+		why_set(why, "cannot save the state: %s", strerror(-err));
 	}
 	if (!err) {
 		memcpy(st->key, key, STATE_KEY_LEN);

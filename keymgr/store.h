@@ -9,6 +9,7 @@
 
 #include "ca.h"
 #include "cluster.h"
+#include "common/why.h"
 #include "state.h"
 
 struct store {
@@ -39,8 +40,7 @@ void store_cleanup(struct store *st);
  * disk was changed (but for a new cluster).
  */
 int store_open(struct store *st, const struct rot_config *rc,
-	       const uint8_t *unlock_key, bool autolock, char *why,
-	       size_t whylen);
+	       const uint8_t *unlock_key, bool autolock, struct why *why);
 
 /*
  * Saves the state now; 0 or -errno (logged once). While saves fail the
@@ -88,14 +88,14 @@ int store_unlock_text(const struct store *st, char *out, size_t len);
  * A new state key, the state saved with it first: its text (autolock)
  * or where it is. 0, or -errno and why.
  */
-int store_unlock_rotate(struct store *st, char *text, size_t len, char *why,
-			size_t whylen);
+int store_unlock_rotate(struct store *st, char *text, size_t len,
+			struct why *why);
 
 /* store_init.c: leader_init_state() for dir and mode (leader.h). */
 int store_create(const char *dir, bool autolock, char *token_text,
 		 size_t token_len, char *unlock_text, size_t unlock_len,
-		 char *why, size_t whylen);
+		 struct why *why);
 /* Wipes what a crash left in the state directory. 0 or -errno and why. */
-int store_clean_temp(const char *dir, char *why, size_t whylen);
+int store_clean_temp(const char *dir, struct why *why);
 
 #endif

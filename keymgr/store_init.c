@@ -35,16 +35,15 @@ static void path_of(char *out, size_t len, const char *dir, const char *name)
 	snprintf(out, len, "%s/%s", dir, name);
 }
 
-int store_clean_temp(const char *dir, char *why, size_t whylen)
+int store_clean_temp(const char *dir, struct why *why)
 {
 	int n = atomic_clean(dir);
 
 	if (n == -ENOENT)
 		return 0;
 	if (n < 0) {
-		snprintf(why, whylen,
-			 "cannot remove the temporary files in %s: %s", dir,
-			 strerror(-n));
+		why_set(why, "cannot remove the temporary files in %s: %s", dir,
+			strerror(-n));
 		return n;
 	}
 	if (n)
@@ -59,7 +58,7 @@ int store_clean_temp(const char *dir, char *why, size_t whylen)
  * which are there and which are missing: a new cluster would replace the
  * CA every node certificate is checked against, and the state key.
  */
-static int dir_check(const char *dir, char *why, size_t whylen)
+static int dir_check(const char *dir, struct why *why)
 {
 	char p[PATH_MAX + 16], have[160] = "";
 	struct stat st;
@@ -76,19 +75,19 @@ static int dir_check(const char *dir, char *why, size_t whylen)
 		return 0;
 	path_of(p, sizeof(p), dir, STATE_FILE);
 	if (lstat(p, &st) == 0)
-		snprintf(why, whylen,
-			 "%s already holds a cluster state: refusing to "
-			 "create a new cluster over it",
-			 dir);
+		why_set(why,
+			"%s already holds a cluster state: refusing to "
+			"create a new cluster over it",
+			dir);
 	else
-		snprintf(why, whylen,
-			 "%s has no state file but holds %s of a cluster: "
-			 "refusing to create a new cluster over them (its "
-			 "CA would replace the one every node certificate "
-			 "is checked against). Put the state file back "
-			 "(from a backup), or move the directory away to "
-			 "start a new cluster",
-			 dir, have);
+		why_set(why,
+			"%s has no state file but holds %s of a cluster: "
+			"refusing to create a new cluster over them (its "
+			"CA would replace the one every node certificate "
+			"is checked against). Put the state file back "
+			"(from a backup), or move the directory away to "
+			"start a new cluster",
+			dir, have);
 	return -EEXIST;
 }
 
@@ -105,7 +104,7 @@ static void undo_init(const char *dir)
 
 /* The CA of a new cluster: its key into x, its certificate to ca.pem. */
 static int new_ca(const char *dir, struct state_extra *x,
-		  uint8_t digest[PKI_DIGEST_LEN], char *why, size_t whylen)
+		  uint8_t digest[PKI_DIGEST_LEN], struct why *why)
 {
 	EVP_PKEY *key = pki_key_new();
 	X509 *ca = key ? pki_ca_new(key, "vxsec", PKI_CA_DAYS) : NULL;
@@ -117,8 +116,8 @@ static int new_ca(const char *dir, struct state_extra *x,
 	    !pki_cert_digest(ca, digest))
 		err = pki_cert_save(p, ca);
 	if (err)
-		snprintf(why, whylen, "cannot create the cluster CA in %s: %s",
-			 dir, strerror(-err));
+		why_set(why, "cannot create the cluster CA in %s: %s", dir,
+			strerror(-err));
 	X509_free(ca);
 	EVP_PKEY_free(key);
 	return err;
@@ -139,51 +138,48 @@ static int token_of(const uint8_t digest[PKI_DIGEST_LEN],
 }
 
 /* The directory exists, holds no temporary file and none of ours. */
-static int dir_ready(const char *dir, char *why, size_t whylen)
+static int dir_ready(const char *dir, struct why *why)
 {
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		int err = -errno;
 
-		snprintf(why, whylen, "cannot create %s: %s", dir,
-			 strerror(-err));
+		why_set(why, "cannot create %s: %s", dir, strerror(-err));
 		return err;
 	}
-	return store_clean_temp(dir, why, whylen)
-		       ?: dir_check(dir, why, whylen);
+	return store_clean_temp(dir, why) ?: dir_check(dir, why);
 }
 
 /* The CA, token, key and state of a new cluster, into a ready directory. */
 static int create(const char *dir, bool autolock, struct cluster *c,
 		  uint8_t *key, char *token_text, size_t token_len,
-		  char *unlock_text, size_t unlock_len, char *why,
-		  size_t whylen)
+		  char *unlock_text, size_t unlock_len, struct why *why)
 {
 	uint8_t digest[PKI_DIGEST_LEN];
 	struct state_extra x = { 0 };
 	int err;
 
 	randombytes_buf(x.token_secret, sizeof(x.token_secret));
-	err = new_ca(dir, &x, digest, why, whylen);
+	err = new_ca(dir, &x, digest, why);
 	if (!err && token_text)
 		err = token_of(digest, &x, token_text, token_len);
 	if (!err && autolock) {
 		randombytes_buf(key, STATE_KEY_LEN);
 		err = state_unlock_format(key, unlock_text, unlock_len);
 	} else if (!err && (err = state_key_create(dir, key))) {
-		snprintf(why, whylen, "cannot write %s/%s: %s", dir,
-			 STATE_KEY_FILE, strerror(-err));
+		why_set(why, "cannot write %s/%s: %s", dir, STATE_KEY_FILE,
+			strerror(-err));
 	}
 	if (!err && (err = state_save(dir, key, autolock, cluster_registry(c),
 				      cluster_rotation(c), &x)))
-		snprintf(why, whylen, "cannot write the state in %s: %s", dir,
-			 strerror(-err));
+		why_set(why, "cannot write the state in %s: %s", dir,
+			strerror(-err));
 	state_extra_wipe(&x);
 	return err;
 }
 
 int store_create(const char *dir, bool autolock, char *token_text,
 		 size_t token_len, char *unlock_text, size_t unlock_len,
-		 char *why, size_t whylen)
+		 struct why *why)
 {
 	uint8_t *key = sodium_malloc(STATE_KEY_LEN);
 	struct cluster c;
@@ -192,20 +188,20 @@ int store_create(const char *dir, bool autolock, char *token_text,
 	if (!key ||
 	    cluster_init(&c, &(struct rot_config){ 0 }, master_random, NULL)) {
 		sodium_free(key);
-		snprintf(why, whylen, "out of memory");
+		why_set(why, "out of memory");
 		return -ENOMEM;
 	}
-	snprintf(why, whylen, "%s", "");
-	err = dir_ready(dir, why, whylen);
+	why->msg[0] = '\0';
+	err = dir_ready(dir, why);
 	if (!err) {
 		err = create(dir, autolock, &c, key, token_text, token_len,
-			     unlock_text, unlock_len, why, whylen);
+			     unlock_text, unlock_len, why);
 		if (err) /* the directory held none of these before */
 			undo_init(dir);
 	}
-	if (err && !why[0])
-		snprintf(why, whylen, "cannot create a new cluster in %s: %s",
-			 dir, strerror(-err));
+	if (err && !why->msg[0])
+		why_set(why, "cannot create a new cluster in %s: %s", dir,
+			strerror(-err));
 	cluster_cleanup(&c);
 	sodium_free(key);
 	return err;

@@ -383,8 +383,8 @@ static void hello_in(struct wire_in *in, const Vxsec__Hello *m)
 	addrs_in(in, m->n_underlay, m->underlay);
 }
 
-static int translate(const Vxsec__Envelope *env, struct wire_in *in, char *why,
-		     size_t whylen)
+static int translate(const Vxsec__Envelope *env, struct wire_in *in,
+		     struct why *why)
 {
 	switch (env->msg_case) {
 	case VXSEC__ENVELOPE__MSG_JOIN_REQUEST:
@@ -418,8 +418,8 @@ static int translate(const Vxsec__Envelope *env, struct wire_in *in, char *why,
 			 env->error->reason ? env->error->reason : "");
 		return 0;
 	default:
-		snprintf(why, whylen, "a leader does not take message %d",
-			 (int)env->msg_case);
+		why_set(why, "a leader does not take message %d",
+			(int)env->msg_case);
 		return -ENOTSUP;
 	}
 }
@@ -429,20 +429,19 @@ void wire_in_wipe(struct wire_in *in)
 	sodium_memzero(in, sizeof(*in));
 }
 
-int wire_decode(const uint8_t *body, size_t len, struct wire_in *in, char *why,
-		size_t whylen)
+int wire_decode(const uint8_t *body, size_t len, struct wire_in *in,
+		struct why *why)
 {
 	Vxsec__Envelope *env;
 	int err;
 
 	memset(in, 0, sizeof(*in));
-	err = frame_decode(body, len, &env, why, whylen);
+	err = frame_decode(body, len, &env, why);
 	if (err)
 		return err;
-	err = translate(env, in, why, whylen);
+	err = translate(env, in, why);
 	if (err == -ENOTSUP && in->type == IN_PING)
-		snprintf(why, whylen,
-			 "a ping reply the leader never asked for");
+		why_set(why, "a ping reply the leader never asked for");
 	frame_free(env);
 	return err;
 }

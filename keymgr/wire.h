@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cluster.h"
+#include "common/why.h"
 #include "proto/frame.h"
 
 /* What an agent sent, decoded, validated and translated. */
@@ -51,8 +52,8 @@ enum wire_error {
  * why; -ENOTSUP for a message a leader never receives. The proof is
  * wiped by the caller (wire_in_wipe).
  */
-int wire_decode(const uint8_t *body, size_t len, struct wire_in *in, char *why,
-		size_t whylen);
+int wire_decode(const uint8_t *body, size_t len, struct wire_in *in,
+		struct why *why);
 void wire_in_wipe(struct wire_in *in);
 
 /*

@@ -97,7 +97,7 @@ static bool has_field_zero(const ProtobufCMessage *m)
 }
 
 int frame_decode(const uint8_t *body, size_t len, Vxsec__Envelope **out,
-		 char *why, size_t whylen)
+		 struct why *why)
 {
 	Vxsec__Envelope *env;
 	int err;
@@ -105,15 +105,15 @@ int frame_decode(const uint8_t *body, size_t len, Vxsec__Envelope **out,
 	*out = NULL;
 	env = vxsec__envelope__unpack(&wiping, len, body);
 	if (!env) {
-		snprintf(why, whylen, "undecodable protobuf (%zu bytes)", len);
+		why_set(why, "undecodable protobuf (%zu bytes)", len);
 		return -EBADMSG;
 	}
 	if (has_field_zero(&env->base)) {
-		snprintf(why, whylen, "a field numbered 0 (%zu bytes)", len);
+		why_set(why, "a field numbered 0 (%zu bytes)", len);
 		frame_free(env);
 		return -EBADMSG;
 	}
-	err = frame_validate(env, why, whylen);
+	err = frame_validate(env, why);
 	if (err) {
 		frame_free(env);
 		return err;

@@ -6,13 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/why.h"
 #include "node_id.h"
 #include "vxsec.pb-c.h"
 
 #define PROTOCOL_VERSION 1u
 #define FRAME_HEADER 4u
 #define FRAME_MAX_DEFAULT ((size_t)16 * 1024 * 1024)
-#define FRAME_WHY_MAX 128
 
 /* Limits every decoded message is checked against. */
 #define PROTO_NODE_ID_MAX NODE_ID_MAX /* the node id rule: node_id.h */
@@ -39,7 +39,7 @@ int frame_header(const uint8_t *buf, size_t len, size_t max, size_t *body_len);
  * protocol version) with the reason in why.
  */
 int frame_decode(const uint8_t *body, size_t len, Vxsec__Envelope **out,
-		 char *why, size_t whylen);
+		 struct why *why);
 
 /* Frees a decoded envelope; every byte it held (keys) is wiped first. */
 void frame_free(Vxsec__Envelope *env);
@@ -52,6 +52,6 @@ int frame_encode(Vxsec__Envelope *env, uint8_t **out, size_t *len);
 void frame_buf_free(uint8_t *buf, size_t len);
 
 /* Checks every field of a decoded envelope: 0, or -EBADMSG/-EPROTO + why. */
-int frame_validate(const Vxsec__Envelope *env, char *why, size_t whylen);
+int frame_validate(const Vxsec__Envelope *env, struct why *why);
 
 #endif

@@ -8,14 +8,6 @@
 #include "frame.h"
 #include "node_id.h"
 
-struct why {
-	char *buf;
-	size_t len;
-};
-
-/* Writes why the message is refused; evaluates to -EBADMSG. */
-#define fail(w, ...) (snprintf((w)->buf, (w)->len, __VA_ARGS__), -EBADMSG)
-
 static int check_id(struct why *w, const char *what, const char *id)
 {
 	size_t n = id ? strlen(id) : 0;
@@ -23,18 +15,19 @@ static int check_id(struct why *w, const char *what, const char *id)
 	if (node_id_valid(id))
 		return 0;
 	if (n == 0 || n > NODE_ID_MAX)
-		return fail(w, "%s: length %zu, want 1..%u", what, n,
-			    NODE_ID_MAX);
-	return fail(w, "%s: character %zu not in " NODE_ID_CHARSET, what,
-		    node_id_span(id));
+		return why_fail(w, -EBADMSG, "%s: length %zu, want 1..%u", what,
+				n, NODE_ID_MAX);
+	return why_fail(w, -EBADMSG,
+			"%s: character %zu not in " NODE_ID_CHARSET, what,
+			node_id_span(id));
 }
 
 static int check_bytes(struct why *w, const char *what,
 		       const ProtobufCBinaryData *b, size_t min, size_t max)
 {
 	if (b->len < min || b->len > max)
-		return fail(w, "%s: %zu bytes, want %zu..%zu", what, b->len,
-			    min, max);
+		return why_fail(w, -EBADMSG, "%s: %zu bytes, want %zu..%zu",
+				what, b->len, min, max);
 	return 0;
 }
 
@@ -44,12 +37,15 @@ static int check_addrs(struct why *w, size_t n, Vxsec__Address **a,
 	size_t i;
 
 	if (n > PROTO_ADDRS_MAX || (need_one && n == 0))
-		return fail(w, "underlay: %zu addresses, want %u..%u", n,
-			    need_one ? 1u : 0u, PROTO_ADDRS_MAX);
+		return why_fail(w, -EBADMSG,
+				"underlay: %zu addresses, want %u..%u", n,
+				need_one ? 1u : 0u, PROTO_ADDRS_MAX);
 	for (i = 0; i < n; i++)
 		if (a[i]->ip.len != 4 && a[i]->ip.len != 16)
-			return fail(w, "underlay[%zu]: %zu bytes, want 4 or 16",
-				    i, a[i]->ip.len);
+			return why_fail(
+				w, -EBADMSG,
+				"underlay[%zu]: %zu bytes, want 4 or 16", i,
+				a[i]->ip.len);
 	return 0;
 }
 
@@ -60,13 +56,15 @@ static int check_key(struct why *w, const Vxsec__PairKey *k)
 	if (err)
 		return err;
 	if (k->generation == 0)
-		return fail(w, "pair key for %s: generation 0", k->peer_id);
+		return why_fail(w, -EBADMSG, "pair key for %s: generation 0",
+				k->peer_id);
 	if (k->spi_out < PROTO_SPI_MIN || k->spi_in < PROTO_SPI_MIN)
-		return fail(w, "pair key for %s: SPI below %u", k->peer_id,
-			    PROTO_SPI_MIN);
+		return why_fail(w, -EBADMSG, "pair key for %s: SPI below %u",
+				k->peer_id, PROTO_SPI_MIN);
 	if (k->key_out.len != PROTO_KEY_LEN || k->key_in.len != PROTO_KEY_LEN)
-		return fail(w, "pair key for %s gen %u: key is not %u bytes",
-			    k->peer_id, k->generation, PROTO_KEY_LEN);
+		return why_fail(w, -EBADMSG,
+				"pair key for %s gen %u: key is not %u bytes",
+				k->peer_id, k->generation, PROTO_KEY_LEN);
 	return 0;
 }
 
@@ -76,7 +74,7 @@ static int check_keys(struct why *w, size_t n, Vxsec__PairKey **k)
 	int err;
 
 	if (n > (size_t)PROTO_PEERS_MAX * PROTO_GENERATIONS_MAX)
-		return fail(w, "%zu pair keys: too many", n);
+		return why_fail(w, -EBADMSG, "%zu pair keys: too many", n);
 	for (i = 0; i < n; i++) {
 		err = check_key(w, k[i]);
 		if (err)
@@ -90,10 +88,10 @@ static int check_peer(struct why *w, const Vxsec__Peer *p)
 	int err;
 
 	if (!p)
-		return fail(w, "peer missing");
+		return why_fail(w, -EBADMSG, "peer missing");
 	err = check_id(w, "peer node_id", p->node_id);
 	if (!err && p->index == 0)
-		err = fail(w, "peer %s: index 0", p->node_id);
+		err = why_fail(w, -EBADMSG, "peer %s: index 0", p->node_id);
 	if (!err)
 		err = check_addrs(w, p->n_underlay, p->underlay, true);
 	return err;
@@ -124,7 +122,7 @@ static int check_join_response(struct why *w, const Vxsec__JoinResponse *m)
 		err = check_bytes(w, "ca_cert_der", &m->ca_cert_der, 1,
 				  PROTO_DER_MAX);
 	if (!err && m->node_index == 0)
-		err = fail(w, "node_index 0");
+		err = why_fail(w, -EBADMSG, "node_index 0");
 	return err;
 }
 
@@ -145,21 +143,22 @@ static int check_generations(struct why *w, size_t n, Vxsec__Generation **g)
 	size_t i, committed = 0;
 
 	if (n > PROTO_GENERATIONS_MAX)
-		return fail(w, "%zu live generations, at most %u", n,
-			    PROTO_GENERATIONS_MAX);
+		return why_fail(w, -EBADMSG, "%zu live generations, at most %u",
+				n, PROTO_GENERATIONS_MAX);
 	for (i = 0; i < n; i++) {
 		if (g[i]->generation == 0)
-			return fail(w, "generation 0");
+			return why_fail(w, -EBADMSG, "generation 0");
 		if (g[i]->phase < VXSEC__PHASE__PHASE_PREPARED ||
 		    g[i]->phase > VXSEC__PHASE__PHASE_RETIRING)
-			return fail(w, "generation %u: phase %d",
-				    g[i]->generation, g[i]->phase);
+			return why_fail(w, -EBADMSG, "generation %u: phase %d",
+					g[i]->generation, g[i]->phase);
 		if (g[i]->phase == VXSEC__PHASE__PHASE_COMMITTED)
 			committed++;
 	}
 	if (committed > 1)
-		return fail(w, "%zu committed generations, at most 1",
-			    committed);
+		return why_fail(w, -EBADMSG,
+				"%zu committed generations, at most 1",
+				committed);
 	return 0;
 }
 
@@ -177,8 +176,8 @@ static int check_snapshot(struct why *w, const Vxsec__Snapshot *m)
 	int err;
 
 	if (m->n_peers > PROTO_PEERS_MAX)
-		return fail(w, "%zu peers, at most %u", m->n_peers,
-			    PROTO_PEERS_MAX);
+		return why_fail(w, -EBADMSG, "%zu peers, at most %u",
+				m->n_peers, PROTO_PEERS_MAX);
 	for (i = 0; i < m->n_peers; i++) {
 		err = check_peer(w, m->peers[i]);
 		if (err)
@@ -189,8 +188,9 @@ static int check_snapshot(struct why *w, const Vxsec__Snapshot *m)
 		err = check_keys(w, m->n_keys, m->keys);
 	for (i = 0; !err && i < m->n_keys; i++)
 		if (!generation_live(m, m->keys[i]->generation))
-			err = fail(w, "pair key of generation %u, not live",
-				   m->keys[i]->generation);
+			err = why_fail(w, -EBADMSG,
+				       "pair key of generation %u, not live",
+				       m->keys[i]->generation);
 	return err;
 }
 
@@ -204,7 +204,7 @@ static int check_peer_update(struct why *w, const Vxsec__PeerUpdate *m)
 static int check_delta(struct why *w, const Vxsec__Delta *m)
 {
 	if (m->revision == 0)
-		return fail(w, "delta with revision 0");
+		return why_fail(w, -EBADMSG, "delta with revision 0");
 	switch (m->change_case) {
 	case VXSEC__DELTA__CHANGE_PEER_ADDED:
 		return check_peer_update(w, m->peer_added);
@@ -214,18 +214,20 @@ static int check_delta(struct why *w, const Vxsec__Delta *m)
 		return check_id(w, "removed node_id", m->peer_removed->node_id);
 	case VXSEC__DELTA__CHANGE_PREPARE:
 		if (m->prepare->generation == 0)
-			return fail(w, "prepare of generation 0");
+			return why_fail(w, -EBADMSG, "prepare of generation 0");
 		return check_keys(w, m->prepare->n_keys, m->prepare->keys);
 	case VXSEC__DELTA__CHANGE_COMMIT:
 		return m->commit->generation
 			       ? 0
-			       : fail(w, "commit of generation 0");
+			       : why_fail(w, -EBADMSG,
+					  "commit of generation 0");
 	case VXSEC__DELTA__CHANGE_RETIRE:
 		return m->retire->generation
 			       ? 0
-			       : fail(w, "retire of generation 0");
+			       : why_fail(w, -EBADMSG,
+					  "retire of generation 0");
 	default:
-		return fail(w, "delta without a change");
+		return why_fail(w, -EBADMSG, "delta without a change");
 	}
 }
 
@@ -235,51 +237,50 @@ static int check_error(struct why *w, const Vxsec__Error *m)
 
 	if (m->code < VXSEC__ERROR_CODE__ERROR_UNSPECIFIED ||
 	    m->code > VXSEC__ERROR_CODE__ERROR_KERNEL)
-		return fail(w, "error code %d", m->code);
+		return why_fail(w, -EBADMSG, "error code %d", m->code);
 	if (n > PROTO_REASON_MAX)
-		return fail(w, "error reason of %zu bytes", n);
+		return why_fail(w, -EBADMSG, "error reason of %zu bytes", n);
 	return 0;
 }
 
 static int check_expire(struct why *w, const Vxsec__ExpireReport *m)
 {
 	if (m->generation == 0 || m->spi < PROTO_SPI_MIN)
-		return fail(w, "expire report: generation %u spi 0x%x",
-			    m->generation, m->spi);
+		return why_fail(w, -EBADMSG,
+				"expire report: generation %u spi 0x%x",
+				m->generation, m->spi);
 	return 0;
 }
 
-int frame_validate(const Vxsec__Envelope *env, char *buf, size_t len)
+int frame_validate(const Vxsec__Envelope *env, struct why *why)
 {
-	struct why w = { buf, len };
-
 	if (env->version != PROTOCOL_VERSION) {
-		snprintf(buf, len, "protocol version %u, this side speaks %u",
-			 env->version, PROTOCOL_VERSION);
-		return -EPROTO;
+		return why_fail(why, -EPROTO,
+				"protocol version %u, this side speaks %u",
+				env->version, PROTOCOL_VERSION);
 	}
 	switch (env->msg_case) {
 	case VXSEC__ENVELOPE__MSG_JOIN_REQUEST:
-		return check_join_request(&w, env->join_request);
+		return check_join_request(why, env->join_request);
 	case VXSEC__ENVELOPE__MSG_JOIN_RESPONSE:
-		return check_join_response(&w, env->join_response);
+		return check_join_response(why, env->join_response);
 	case VXSEC__ENVELOPE__MSG_HELLO:
-		return check_hello(&w, env->hello);
+		return check_hello(why, env->hello);
 	case VXSEC__ENVELOPE__MSG_SNAPSHOT:
-		return check_snapshot(&w, env->snapshot);
+		return check_snapshot(why, env->snapshot);
 	case VXSEC__ENVELOPE__MSG_DELTA:
-		return check_delta(&w, env->delta);
+		return check_delta(why, env->delta);
 	case VXSEC__ENVELOPE__MSG_ERROR:
-		return check_error(&w, env->error);
+		return check_error(why, env->error);
 	case VXSEC__ENVELOPE__MSG_EXPIRE_REPORT:
-		return check_expire(&w, env->expire_report);
+		return check_expire(why, env->expire_report);
 	case VXSEC__ENVELOPE__MSG_RENEW_REQUEST:
-		return check_bytes(&w, "csr_der", &env->renew_request->csr_der,
+		return check_bytes(why, "csr_der", &env->renew_request->csr_der,
 				   1, PROTO_DER_MAX);
 	case VXSEC__ENVELOPE__MSG_ACK:
 	case VXSEC__ENVELOPE__MSG_PING:
 		return 0;
 	default:
-		return fail(&w, "envelope without a message");
+		return why_fail(why, -EBADMSG, "envelope without a message");
 	}
 }

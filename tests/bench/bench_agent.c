@@ -230,11 +230,11 @@ static void make_cfg(struct desired_config *cfg)
 
 static void build(const struct bench *b, struct desired_state *want)
 {
-	char why[160] = "";
-	int err = desired_build(&b->view, &b->cfg, want, why, sizeof(why));
+	struct why why = { "" };
+	int err = desired_build(&b->view, &b->cfg, want, &why);
 
 	if (err) {
-		fprintf(stderr, "bench_agent: desired_build: %s\n", why);
+		fprintf(stderr, "bench_agent: desired_build: %s\n", why.msg);
 		fail("desired_build", err);
 	}
 }
@@ -326,7 +326,7 @@ static double agent_once(const struct bench *b)
 	err = reconcile(&r, &k, &want, &res);
 	t = netns_now() - t0;
 	if (err) {
-		fprintf(stderr, "bench_agent: reconcile: %s\n", res.why);
+		fprintf(stderr, "bench_agent: reconcile: %s\n", res.why.msg);
 		fail("reconcile", err);
 	}
 	if (res.applied != want.n_sas + want.n_pols || res.attempts != 1) {

@@ -13,7 +13,8 @@
 
 struct parsed {
 	int r;
-	char key[CONFIG_KEY_MAX], val[CONFIG_LINE_MAX + 1], why[128];
+	char key[CONFIG_KEY_MAX], val[CONFIG_LINE_MAX + 1];
+	struct why why;
 };
 
 static bool key_ok(const char *k)
@@ -34,10 +35,9 @@ static bool val_ok(const char *v)
 /* One parse and the promises of config.h about its result. */
 static void parse(struct parsed *p, const char *line, size_t klen, size_t vlen)
 {
-	p->why[0] = '\0';
-	p->r = config_line(line, p->key, klen, p->val, vlen, p->why,
-			   sizeof(p->why));
-	if (p->r == -EINVAL && !p->why[0])
+	p->why.msg[0] = '\0';
+	p->r = config_line(line, p->key, klen, p->val, vlen, &p->why);
+	if (p->r == -EINVAL && !p->why.msg[0])
 		abort(); /* a refusal says why */
 	if (p->r != -EINVAL && p->r != 0 && p->r != 1)
 		abort();

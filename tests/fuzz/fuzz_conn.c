@@ -166,16 +166,17 @@ static void gate(const uint8_t *body, size_t len)
 {
 	static const uint8_t cert[64], ca[64];
 	struct wire_in in;
-	char why[FRAME_WHY_MAX] = "";
+	struct why why = { "" };
 	uint8_t *f;
 	size_t flen;
-	int err = wire_decode(body, len, &in, why, sizeof(why));
+	int err = wire_decode(body, len, &in, &why);
 
 	if (err) {
 		if ((err != -EBADMSG && err != -EPROTO && err != -ENOTSUP) ||
-		    !why[0])
+		    !why.msg[0])
 			abort(); /* a refusal is one of these and says why */
-		refuse(err == -EPROTO ? WERR_VERSION : WERR_BAD_MESSAGE, why);
+		refuse(err == -EPROTO ? WERR_VERSION : WERR_BAD_MESSAGE,
+		       why.msg);
 		goto out;
 	}
 	check_in(&in);

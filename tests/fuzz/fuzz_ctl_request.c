@@ -26,10 +26,10 @@ static void check_words(const char *line, size_t size, int argc, char **argv)
 
 static int split(char *line, size_t size, char **argv, int max)
 {
-	char why[128] = "";
-	int argc = ctl_request_split(line, argv, max, why, sizeof(why));
+	struct why why = { "" };
+	int argc = ctl_request_split(line, argv, max, &why);
 
-	if (argc < 0 && (argc != -EINVAL || !why[0]))
+	if (argc < 0 && (argc != -EINVAL || !why.msg[0]))
 		abort(); /* a refusal is -EINVAL and says why */
 	if (argc > max)
 		abort();

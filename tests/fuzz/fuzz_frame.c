@@ -12,7 +12,7 @@
 static void roundtrip(Vxsec__Envelope *env)
 {
 	Vxsec__Envelope *again;
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 	uint8_t *buf, *buf2;
 	size_t len, len2, body;
 
@@ -21,7 +21,7 @@ static void roundtrip(Vxsec__Envelope *env)
 	if (frame_header(buf, len, FRAME_MAX_DEFAULT, &body) ||
 	    body + FRAME_HEADER != len)
 		abort();
-	if (frame_decode(buf + FRAME_HEADER, body, &again, why, sizeof(why)))
+	if (frame_decode(buf + FRAME_HEADER, body, &again, &why))
 		abort(); /* we produced what we refuse */
 	if (frame_encode(again, &buf2, &len2) || len2 != len ||
 	    memcmp(buf, buf2, len) != 0)
@@ -33,7 +33,7 @@ static void roundtrip(Vxsec__Envelope *env)
 
 int fuzz_frame(const uint8_t *data, size_t size)
 {
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 	Vxsec__Envelope *env;
 	size_t body;
 
@@ -42,11 +42,10 @@ int fuzz_frame(const uint8_t *data, size_t size)
 			break; /* the connection would be closed here */
 		if (body > size - FRAME_HEADER)
 			break; /* waits for more bytes */
-		if (frame_decode(data + FRAME_HEADER, body, &env, why,
-				 sizeof(why)) == 0) {
+		if (frame_decode(data + FRAME_HEADER, body, &env, &why) == 0) {
 			roundtrip(env);
 			frame_free(env);
-		} else if (why[0] == '\0') {
+		} else if (why.msg[0] == '\0') {
 			abort(); /* every refusal says why */
 		}
 		data += FRAME_HEADER + body;

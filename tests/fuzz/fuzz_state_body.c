@@ -35,7 +35,7 @@ static void check_refusal(const struct loaded *l, int err, const char *why)
 /* A fresh registry and rotation per input, as state_load() gets them. */
 static int load(struct loaded *l, const uint8_t *data, size_t size)
 {
-	char why[256] = "";
+	struct why why = { "" };
 	int err;
 
 	memset(l, 0, sizeof(*l));
@@ -43,10 +43,9 @@ static int load(struct loaded *l, const uint8_t *data, size_t size)
 	if (!l->reg)
 		abort();
 	rot_init(&l->rot, &cfg, NULL, NULL);
-	err = state_body_decode(data, size, l->reg, &l->rot, &l->x, why,
-				sizeof(why));
+	err = state_body_decode(data, size, l->reg, &l->rot, &l->x, &why);
 	if (err)
-		check_refusal(l, err, why);
+		check_refusal(l, err, why.msg);
 	return err;
 }
 

@@ -109,13 +109,14 @@ static void check_family(int family)
 	struct desired_view v;
 	struct desired_state s;
 	size_t ours = 0;
-	char why[128], *out = NULL, want[128];
+	char *out = NULL, want[128];
+	struct why why = { "" };
 
 	cfg.catchall_net =
 		addr(family, family == AF_INET ? "192.168.77.0" : "fd00:77::");
 	cfg.catchall_plen = family == AF_INET ? 24 : 64;
 	make_view(&v, peers, 50, family);
-	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)), 0);
+	assert_int_equal(desired_build(&v, &cfg, &s, &why), 0);
 	apply_policies(&s);
 	/*
 	 * 2 a peer and the catch-all's in policy carry our reqid; its block

@@ -110,24 +110,23 @@ static void test_underlay_mtu(void **state)
 {
 	union xfrm_ip ip;
 	uint32_t mtu = 0;
-	char why[160];
+	struct why why = { "" };
 
 	(void)state;
 	inet_pton(AF_INET, SELF4, &ip);
-	assert_int_equal(overlay_underlay_mtu(AF_INET, &ip, &mtu, why, 160), 0);
+	assert_int_equal(overlay_underlay_mtu(AF_INET, &ip, &mtu, &why), 0);
 	assert_int_equal(mtu, 1500);
 	sh("ip link set u0 mtu 9000");
-	assert_int_equal(overlay_underlay_mtu(AF_INET, &ip, &mtu, why, 160), 0);
+	assert_int_equal(overlay_underlay_mtu(AF_INET, &ip, &mtu, &why), 0);
 	assert_int_equal(mtu, 9000);
 	sh("ip link set u0 mtu 1500");
 	inet_pton(AF_INET6, SELF6, &ip);
-	assert_int_equal(overlay_underlay_mtu(AF_INET6, &ip, &mtu, why, 160),
-			 0);
+	assert_int_equal(overlay_underlay_mtu(AF_INET6, &ip, &mtu, &why), 0);
 	assert_int_equal(mtu, 1500);
 	inet_pton(AF_INET, "192.168.77.12", &ip);
-	assert_int_equal(overlay_underlay_mtu(AF_INET, &ip, &mtu, why, 160),
+	assert_int_equal(overlay_underlay_mtu(AF_INET, &ip, &mtu, &why),
 			 -EADDRNOTAVAIL);
-	assert_non_null(strstr(why, "192.168.77.12"));
+	assert_non_null(strstr(why.msg, "192.168.77.12"));
 }
 
 /* The device as ip -d -j link show reports it. */
@@ -160,28 +159,28 @@ static void test_ensure_ipv4(void **state)
 {
 	struct overlay_config c = config("vxs4", 42, AF_INET);
 	unsigned int index;
-	char why[160] = "";
+	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	check_link("vxs4", 42, SELF4, 1416);
 	index = if_nametoindex("vxs4");
 	assert_true(index > 0);
 	/* Again: the same device, untouched. */
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	assert_int_equal(if_nametoindex("vxs4"), index);
 	check_link("vxs4", 42, SELF4, 1416);
 	/* Taken down and shrunk behind our back: fixed in place. */
 	sh("ip link set vxs4 down mtu 1300");
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	assert_int_equal(if_nametoindex("vxs4"), index);
 	check_link("vxs4", 42, SELF4, 1416);
 	/* The underlay grows: the MTU follows. */
 	sh("ip link set u0 mtu 9000");
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	check_link("vxs4", 42, SELF4, 8916);
 	sh("ip link set u0 mtu 1500");
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	check_link("vxs4", 42, SELF4, 1416);
 	assert_int_equal(if_nametoindex("vxs4"), index);
 }
@@ -189,14 +188,14 @@ static void test_ensure_ipv4(void **state)
 static void test_ensure_ipv6_and_explicit_mtu(void **state)
 {
 	struct overlay_config c = config("vxs6", 43, AF_INET6);
-	char why[160] = "";
+	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	check_link("vxs6", 43, SELF6, 1396);
 	c = config("vxsm", 44, AF_INET);
 	c.mtu = 1350;
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	check_link("vxsm", 44, SELF4, 1350);
 	assert_int_equal(overlay_remove("vxsm"), 0);
 }
@@ -204,10 +203,10 @@ static void test_ensure_ipv6_and_explicit_mtu(void **state)
 /* Each refusal leaves the existing device as it was. */
 static void refused(struct overlay_config *c, const char *reason)
 {
-	char why[160] = "";
+	struct why why = { "" };
 
-	assert_int_equal(overlay_ensure(c, why, sizeof(why)), -EEXIST);
-	if (!strstr(why, reason))
+	assert_int_equal(overlay_ensure(c, &why), -EEXIST);
+	if (!strstr(why.msg, reason))
 		fail_msg("reason \"%s\" lacks \"%s\"", why, reason);
 }
 
@@ -250,17 +249,17 @@ static void test_ensure_refuses_conflicts(void **state)
 static void test_underlay_too_small(void **state)
 {
 	struct overlay_config c;
-	char why[160] = "";
+	struct why why = { "" };
 
 	(void)state;
 	sh("ip link add s0 mtu 151 type veth peer name s1 && "
 	   "ip addr add 192.168.78.11/24 dev s0");
 	c = config("vxsmall", 60, AF_INET);
 	inet_pton(AF_INET, "192.168.78.11", &c.local);
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), -ERANGE);
-	assert_non_null(strstr(why, "underlay MTU 151"));
+	assert_int_equal(overlay_ensure(&c, &why), -ERANGE);
+	assert_non_null(strstr(why.msg, "underlay MTU 151"));
 	sh("ip link set s0 mtu 152");
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	check_link("vxsmall", 60, "192.168.78.11", 68);
 	assert_int_equal(overlay_remove("vxsmall"), 0);
 	/* IPv6 needs 1280 inside: 1383 outside is not enough. */
@@ -268,7 +267,7 @@ static void test_underlay_too_small(void **state)
 	   "nodad");
 	c = config("vxsmall6", 61, AF_INET6);
 	inet_pton(AF_INET6, "fd00:78::11", &c.local);
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), -ERANGE);
+	assert_int_equal(overlay_ensure(&c, &why), -ERANGE);
 	assert_int_equal(if_nametoindex("vxsmall6"), 0);
 	sh("ip link del s0");
 }
@@ -295,8 +294,8 @@ static void sync_ok(const struct overlay_config *c,
 		    size_t want_removed)
 {
 	size_t added = 999, removed = 999;
-	char why[160] = "";
-	int err = overlay_fdb_sync(c, p, n, &added, &removed, why, sizeof(why));
+	struct why why = { "" };
+	int err = overlay_fdb_sync(c, p, n, &added, &removed, &why);
 
 	if (err)
 		fail_msg("fdb sync: %s (%d)", why, err);
@@ -324,11 +323,11 @@ static void test_fdb_sync_ipv4(void **state)
 {
 	struct overlay_config c = config("vxs4", 42, AF_INET);
 	struct overlay_peer p[80];
-	char why[160] = "";
+	struct why why = { "" };
 	size_t i, n = 0;
 
 	(void)state;
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	for (i = 0; i < 50; i++)
 		p[n++] = peer(AF_INET, "192.168.77.", 100 + (unsigned int)i);
 	sync_ok(&c, p, n, 50, 0);
@@ -350,12 +349,13 @@ static void test_fdb_sync_foreign_entries(void **state)
 	struct overlay_config c = config("vxs4", 42, AF_INET);
 	struct overlay_peer p[4], v6;
 	size_t added = 9, removed = 9;
-	char why[160] = "", *fdb;
+	char *fdb;
+	struct why why = { "" };
 
 	(void)state;
 	for (unsigned int i = 0; i < 4; i++)
 		p[i] = peer(AF_INET, "192.168.77.", 110 + i);
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	sync_ok(&c, p, 4, 0, 51);
 	sh("bridge fdb append 00:00:00:00:00:00 dev vxs4 dst 192.168.77.200");
 	sh("bridge fdb append 00:00:00:00:00:00 dev vxs4 dst 192.168.77.111 "
@@ -372,10 +372,9 @@ static void test_fdb_sync_foreign_entries(void **state)
 	free(fdb);
 	/* A peer of the other family: refused before anything changes. */
 	v6 = peer(AF_INET6, "fd00:77::", 5);
-	assert_int_equal(overlay_fdb_sync(&c, &v6, 1, &added, &removed, why,
-					  sizeof(why)),
+	assert_int_equal(overlay_fdb_sync(&c, &v6, 1, &added, &removed, &why),
 			 -EINVAL);
-	assert_non_null(strstr(why, "peer 0"));
+	assert_non_null(strstr(why.msg, "peer 0"));
 	assert_int_equal(added + removed, 0);
 	check_fdb("vxs4", "192.168.77.", 110, 114);
 	/* No peers: all of ours go, the real MAC's entry stays. */
@@ -390,10 +389,10 @@ static void test_fdb_sync_ipv6(void **state)
 {
 	struct overlay_config c = config("vxs6", 43, AF_INET6);
 	struct overlay_peer p[8];
-	char why[160] = "";
+	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(overlay_ensure(&c, why, sizeof(why)), 0);
+	assert_int_equal(overlay_ensure(&c, &why), 0);
 	for (unsigned int i = 0; i < 5; i++)
 		p[i] = peer(AF_INET6, "fd00:77::", 100 + i);
 	sync_ok(&c, p, 5, 5, 0);
@@ -408,18 +407,16 @@ static void test_fdb_sync_no_device(void **state)
 {
 	struct overlay_config c = config("absent0", 70, AF_INET);
 	size_t added = 9, removed = 9;
-	char why[160] = "";
+	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(overlay_fdb_sync(&c, NULL, 0, &added, &removed, why,
-					  sizeof(why)),
+	assert_int_equal(overlay_fdb_sync(&c, NULL, 0, &added, &removed, &why),
 			 -ENODEV);
-	assert_non_null(strstr(why, "absent0"));
+	assert_non_null(strstr(why.msg, "absent0"));
 	assert_int_equal(added + removed, 0);
 	c = config("cf0", 70, AF_INET);
-	assert_int_equal(
-		overlay_fdb_sync(&c, NULL, 0, NULL, NULL, why, sizeof(why)),
-		-EMEDIUMTYPE);
+	assert_int_equal(overlay_fdb_sync(&c, NULL, 0, NULL, NULL, &why),
+			 -EMEDIUMTYPE);
 }
 
 static void test_remove(void **state)

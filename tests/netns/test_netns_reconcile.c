@@ -49,7 +49,7 @@ static void want_state(struct desired_state *s, size_t n)
 				      .catchall_plen = 24 };
 	struct desired_peer peers[64];
 	struct desired_view v;
-	char why[128];
+	struct why why = { "" };
 
 	memset(&v, 0, sizeof(v));
 	v.self[0].family = AF_INET;
@@ -67,7 +67,7 @@ static void want_state(struct desired_state *s, size_t n)
 	}
 	v.peers = peers;
 	v.n_peers = n;
-	assert_int_equal(desired_build(&v, &cfg, s, why, sizeof(why)), 0);
+	assert_int_equal(desired_build(&v, &cfg, s, &why), 0);
 }
 
 static size_t lines(const char *needle)

@@ -11,11 +11,11 @@
 
 #include "common/conn.h"
 #include "common/token.h"
+#include "common/why.h"
 #include "proto/frame.h"
 
 #define FA_GENS_MAX 3
 #define FA_DIGEST_LEN 16
-#define FA_WHY_MAX 256
 
 /* ---- node ids, interned: our agents are 0..N-1, other nodes after ---- */
 
@@ -61,9 +61,9 @@ struct fa_state {
  * generation that is not live, ...) gives -EPROTO and the reason in why.
  */
 int fa_state_snapshot(struct fa_state *s, struct fa_names *t,
-		      const Vxsec__Snapshot *m, char *why, size_t len);
+		      const Vxsec__Snapshot *m, struct why *why);
 int fa_state_delta(struct fa_state *s, struct fa_names *t,
-		   const Vxsec__Delta *m, char *why, size_t len);
+		   const Vxsec__Delta *m, struct why *why);
 void fa_state_cleanup(struct fa_state *s);
 const struct fa_gen *fa_state_gen(const struct fa_state *s, uint32_t number);
 const struct fa_entry *fa_state_entry(const struct fa_gen *g, uint32_t peer);

@@ -283,12 +283,13 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 {
 	struct fa_agent *a = arg;
 	Vxsec__Envelope *env = NULL;
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 	const char *bad = NULL;
 
-	if (frame_decode(body, len, &env, why, sizeof(why))) {
+	if (frame_decode(body, len, &env, &why)) {
 		a->refused = true;
-		fa_fail(a->run, a, "join: bad frame from the leader: %s", why);
+		fa_fail(a->run, a, "join: bad frame from the leader: %s",
+			why.msg);
 	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_ERROR) {
 		leader_error(a, env->error);
 	} else if (env->msg_case != VXSEC__ENVELOPE__MSG_JOIN_RESPONSE) {
@@ -434,20 +435,19 @@ static void apply(struct conn *c, struct fa_agent *a,
 	bool snap = env->msg_case == VXSEC__ENVELOPE__MSG_SNAPSHOT;
 	unsigned long long rev =
 		snap ? env->snapshot->revision : env->delta->revision;
-	char why[FA_WHY_MAX];
+	struct why why = { "" };
 	int err;
 
 	if (snap)
 		err = fa_state_snapshot(&a->st, &a->run->names, env->snapshot,
-					why, sizeof(why));
+					&why);
 	else
-		err = fa_state_delta(&a->st, &a->run->names, env->delta, why,
-				     sizeof(why));
+		err = fa_state_delta(&a->st, &a->run->names, env->delta, &why);
 	if (err) {
 		a->refused = true;
 		fa_fail(a->run, a, "%s revision %llu: %s",
-			snap ? "snapshot" : "delta", rev, why);
-		conn_close(c, why, false);
+			snap ? "snapshot" : "delta", rev, why.msg);
+		conn_close(c, why.msg, false);
 		return;
 	}
 	a->ack_due = !a->silent; /* once the burst is read: session_read_done */
@@ -461,12 +461,12 @@ static void session_frame(struct conn *c, const uint8_t *body, size_t len,
 {
 	struct fa_agent *a = arg;
 	Vxsec__Envelope *env = NULL;
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 
-	if (frame_decode(body, len, &env, why, sizeof(why))) {
+	if (frame_decode(body, len, &env, &why)) {
 		a->refused = true;
-		fa_fail(a->run, a, "bad frame from the leader: %s", why);
-		conn_close(c, why, false);
+		fa_fail(a->run, a, "bad frame from the leader: %s", why.msg);
+		conn_close(c, why.msg, false);
 		return;
 	}
 	switch (env->msg_case) {

@@ -331,7 +331,8 @@ int fa_opts_parse(struct fa_opts *o, int argc, char **argv, bool *help)
 
 static int read_token(struct fa_run *r)
 {
-	char text[TOKEN_TEXT_LEN + 64] = "", why[128];
+	char text[TOKEN_TEXT_LEN + 64] = "";
+	struct why why = { "" };
 	FILE *f;
 	int err;
 
@@ -348,10 +349,10 @@ static int read_token(struct fa_run *r)
 	} else {
 		snprintf(text, sizeof(text), "%s", r->o.token);
 	}
-	err = token_parse(text, &r->token, why, sizeof(why));
+	err = token_parse(text, &r->token, &why);
 	sodium_memzero(text, sizeof(text));
 	if (err)
-		fprintf(stderr, "fakeagents: join token: %s\n", why);
+		fprintf(stderr, "fakeagents: join token: %s\n", why.msg);
 	return err;
 }
 

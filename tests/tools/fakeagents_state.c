@@ -100,19 +100,6 @@ const char *fa_names_get(const struct fa_names *t, uint32_t gid)
 
 /* ---- state ---- */
 
-static int fail(char *why, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -EPROTO;
-}
-
 const char *fa_phase_name(Vxsec__Phase p)
 {
 	switch (p) {
@@ -224,20 +211,20 @@ static void digest(uint8_t out[FA_DIGEST_LEN], const ProtobufCBinaryData *k)
 }
 
 static int put_key(struct fa_state *s, struct fa_names *t,
-		   const Vxsec__PairKey *k, char *why, size_t len)
+		   const Vxsec__PairKey *k, struct why *why)
 {
 	struct fa_gen *g = gen_of(s, k->generation);
 	struct fa_entry *e;
 	uint32_t peer;
 
 	if (!g)
-		return fail(why, len,
-			    "pair key for %s names generation %u, "
-			    "which is not live",
-			    k->peer_id, k->generation);
+		return why_fail(why, -EPROTO,
+				"pair key for %s names generation %u, "
+				"which is not live",
+				k->peer_id, k->generation);
 	if (fa_names_intern(t, k->peer_id, &peer) ||
 	    reserve((void **)&g->e, &g->cap, peer, t->n, sizeof(*g->e)))
-		return fail(why, len, "out of memory");
+		return why_fail(why, -EPROTO, "out of memory");
 	e = &g->e[peer];
 	e->spi_out = k->spi_out;
 	e->spi_in = k->spi_in;
@@ -247,13 +234,13 @@ static int put_key(struct fa_state *s, struct fa_names *t,
 }
 
 static int put_keys(struct fa_state *s, struct fa_names *t, size_t n,
-		    Vxsec__PairKey **keys, char *why, size_t len)
+		    Vxsec__PairKey **keys, struct why *why)
 {
 	size_t i;
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++)
-		err = put_key(s, t, keys[i], why, len);
+		err = put_key(s, t, keys[i], why);
 	return err;
 }
 
@@ -282,17 +269,17 @@ void fa_state_cleanup(struct fa_state *s)
 }
 
 int fa_state_snapshot(struct fa_state *s, struct fa_names *t,
-		      const Vxsec__Snapshot *m, char *why, size_t len)
+		      const Vxsec__Snapshot *m, struct why *why)
 {
 	uint32_t peer;
 	size_t i;
 
 	if (s->have_snapshot && m->revision < s->revision)
-		return fail(why, len,
-			    "snapshot goes back from revision %llu "
-			    "to %llu",
-			    (unsigned long long)s->revision,
-			    (unsigned long long)m->revision);
+		return why_fail(why, -EPROTO,
+				"snapshot goes back from revision %llu "
+				"to %llu",
+				(unsigned long long)s->revision,
+				(unsigned long long)m->revision);
 	while (s->n_gens)
 		drop_gen(s, &s->gens[0]);
 	if (s->peers)
@@ -305,22 +292,22 @@ int fa_state_snapshot(struct fa_state *s, struct fa_names *t,
 	for (i = 0; i < m->n_peers; i++)
 		if (fa_names_intern(t, m->peers[i]->node_id, &peer) ||
 		    set_peer(s, t, peer, true))
-			return fail(why, len, "out of memory");
+			return why_fail(why, -EPROTO, "out of memory");
 	s->revision = m->revision;
 	s->have_snapshot = true;
-	return put_keys(s, t, m->n_keys, m->keys, why, len);
+	return put_keys(s, t, m->n_keys, m->keys, why);
 }
 
 static int peer_update(struct fa_state *s, struct fa_names *t,
-		       const Vxsec__PeerUpdate *u, char *why, size_t len)
+		       const Vxsec__PeerUpdate *u, struct why *why)
 {
 	uint32_t peer;
 
 	if (fa_names_intern(t, u->peer->node_id, &peer) ||
 	    set_peer(s, t, peer, true))
-		return fail(why, len, "out of memory");
+		return why_fail(why, -EPROTO, "out of memory");
 	drop_peer_keys(s, peer);
-	return put_keys(s, t, u->n_keys, u->keys, why, len);
+	return put_keys(s, t, u->n_keys, u->keys, why);
 }
 
 static int peer_removed(struct fa_state *s, struct fa_names *t,
@@ -335,43 +322,43 @@ static int peer_removed(struct fa_state *s, struct fa_names *t,
 }
 
 static int prepare(struct fa_state *s, struct fa_names *t,
-		   const Vxsec__GenerationPrepare *m, char *why, size_t len)
+		   const Vxsec__GenerationPrepare *m, struct why *why)
 {
 	size_t i;
 
 	if (gen_of(s, m->generation))
-		return fail(why, len,
-			    "prepare of generation %u, which is "
-			    "already live",
-			    m->generation);
+		return why_fail(why, -EPROTO,
+				"prepare of generation %u, which is "
+				"already live",
+				m->generation);
 	if (s->n_gens == FA_GENS_MAX)
-		return fail(why, len,
-			    "prepare of generation %u with %d "
-			    "generations live",
-			    m->generation, FA_GENS_MAX);
+		return why_fail(why, -EPROTO,
+				"prepare of generation %u with %d "
+				"generations live",
+				m->generation, FA_GENS_MAX);
 	for (i = 0; i < m->n_keys; i++)
 		if (m->keys[i]->generation != m->generation)
-			return fail(why, len,
-				    "prepare of generation %u "
-				    "carries a key of generation %u",
-				    m->generation, m->keys[i]->generation);
+			return why_fail(why, -EPROTO,
+					"prepare of generation %u "
+					"carries a key of generation %u",
+					m->generation, m->keys[i]->generation);
 	s->gens[s->n_gens].number = m->generation;
 	s->gens[s->n_gens].phase = VXSEC__PHASE__PHASE_PREPARED;
 	s->n_gens++;
-	return put_keys(s, t, m->n_keys, m->keys, why, len);
+	return put_keys(s, t, m->n_keys, m->keys, why);
 }
 
 /* Commit g: it transmits; the generation that did is now retiring. */
-static int commit(struct fa_state *s, uint32_t number, char *why, size_t len)
+static int commit(struct fa_state *s, uint32_t number, struct why *why)
 {
 	struct fa_gen *g = gen_of(s, number);
 	unsigned int i;
 
 	if (!g)
-		return fail(why, len,
-			    "commit of generation %u, which is not "
-			    "live",
-			    number);
+		return why_fail(why, -EPROTO,
+				"commit of generation %u, which is not "
+				"live",
+				number);
 	for (i = 0; i < s->n_gens; i++)
 		if (s->gens[i].phase == VXSEC__PHASE__PHASE_COMMITTED)
 			s->gens[i].phase = VXSEC__PHASE__PHASE_RETIRING;
@@ -379,60 +366,60 @@ static int commit(struct fa_state *s, uint32_t number, char *why, size_t len)
 	return 0;
 }
 
-static int retire(struct fa_state *s, uint32_t number, char *why, size_t len)
+static int retire(struct fa_state *s, uint32_t number, struct why *why)
 {
 	struct fa_gen *g = gen_of(s, number);
 
 	if (!g)
-		return fail(why, len,
-			    "retire of generation %u, which is not "
-			    "live",
-			    number);
+		return why_fail(why, -EPROTO,
+				"retire of generation %u, which is not "
+				"live",
+				number);
 	if (g->phase == VXSEC__PHASE__PHASE_COMMITTED)
-		return fail(why, len,
-			    "retire of generation %u, the "
-			    "committed one",
-			    number);
+		return why_fail(why, -EPROTO,
+				"retire of generation %u, the "
+				"committed one",
+				number);
 	drop_gen(s, g);
 	return 0;
 }
 
 int fa_state_delta(struct fa_state *s, struct fa_names *t,
-		   const Vxsec__Delta *m, char *why, size_t len)
+		   const Vxsec__Delta *m, struct why *why)
 {
 	int err;
 
 	if (!s->have_snapshot)
-		return fail(why, len, "delta before any snapshot");
+		return why_fail(why, -EPROTO, "delta before any snapshot");
 	if (m->revision != s->revision + 1)
-		return fail(why, len,
-			    "delta of revision %llu after revision "
-			    "%llu",
-			    (unsigned long long)m->revision,
-			    (unsigned long long)s->revision);
+		return why_fail(why, -EPROTO,
+				"delta of revision %llu after revision "
+				"%llu",
+				(unsigned long long)m->revision,
+				(unsigned long long)s->revision);
 	switch (m->change_case) {
 	case VXSEC__DELTA__CHANGE_PEER_ADDED:
-		err = peer_update(s, t, m->peer_added, why, len);
+		err = peer_update(s, t, m->peer_added, why);
 		break;
 	case VXSEC__DELTA__CHANGE_INCARNATION_CHANGED:
-		err = peer_update(s, t, m->incarnation_changed, why, len);
+		err = peer_update(s, t, m->incarnation_changed, why);
 		break;
 	case VXSEC__DELTA__CHANGE_PEER_REMOVED:
 		err = peer_removed(s, t, m->peer_removed);
 		if (err)
-			err = fail(why, len, "out of memory");
+			err = why_fail(why, -EPROTO, "out of memory");
 		break;
 	case VXSEC__DELTA__CHANGE_PREPARE:
-		err = prepare(s, t, m->prepare, why, len);
+		err = prepare(s, t, m->prepare, why);
 		break;
 	case VXSEC__DELTA__CHANGE_COMMIT:
-		err = commit(s, m->commit->generation, why, len);
+		err = commit(s, m->commit->generation, why);
 		break;
 	case VXSEC__DELTA__CHANGE_RETIRE:
-		err = retire(s, m->retire->generation, why, len);
+		err = retire(s, m->retire->generation, why);
 		break;
 	default:
-		err = fail(why, len, "delta without a change");
+		err = why_fail(why, -EPROTO, "delta without a change");
 	}
 	if (!err)
 		s->revision = m->revision;

@@ -233,12 +233,11 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 {
 	struct cli *cl = arg;
 	Vxsec__Envelope *env;
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 
 	cl->done = true;
 	cl->rc = 1;
-	if (cl->mode == SESSION &&
-	    frame_decode(body, len, &env, why, sizeof(why)) == 0) {
+	if (cl->mode == SESSION && frame_decode(body, len, &env, &why) == 0) {
 		bool go_on = session_reply(cl, env);
 
 		if (!go_on && env->msg_case == VXSEC__ENVELOPE__MSG_ERROR)
@@ -250,9 +249,9 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 			conn_close(c, "unexpected reply", false);
 		return;
 	}
-	if (frame_decode(body, len, &env, why, sizeof(why))) {
+	if (frame_decode(body, len, &env, &why)) {
 		fprintf(stderr, "wirecli: bad reply from the leader: %s\n",
-			why);
+			why.msg);
 	} else if (env->msg_case == VXSEC__ENVELOPE__MSG_ERROR) {
 		fprintf(stderr, "wirecli: refused by the leader: %s\n",
 			env->error->reason);
@@ -326,10 +325,10 @@ static void on_timeout(struct loop *l, struct loop_timer *t, void *arg)
 
 static struct tls_ctx *join_ctx(struct cli *cl, char **argv)
 {
-	char why[128];
+	struct why why = { "" };
 
-	if (token_parse(argv[2], &cl->token, why, sizeof(why))) {
-		fprintf(stderr, "wirecli: %s\n", why);
+	if (token_parse(argv[2], &cl->token, &why)) {
+		fprintf(stderr, "wirecli: %s\n", why.msg);
 		return NULL;
 	}
 	cl->node_id = argv[3];

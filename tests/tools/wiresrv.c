@@ -64,7 +64,8 @@ static void path(char *out, size_t len, const char *dir, const char *name)
 /* The token file holds the current token: rewriting it rotates it. */
 static int current_token(struct server *s, struct join_token *t)
 {
-	char p[4096], text[TOKEN_TEXT_LEN + 8] = "", why[128];
+	char p[4096], text[TOKEN_TEXT_LEN + 8] = "";
+	struct why why = { "" };
 	FILE *f;
 	int err;
 
@@ -75,7 +76,7 @@ static int current_token(struct server *s, struct join_token *t)
 	if (!fgets(text, sizeof(text), f))
 		text[0] = '\0';
 	fclose(f);
-	err = token_parse(text, t, why, sizeof(why));
+	err = token_parse(text, t, &why);
 	sodium_memzero(text, sizeof(text));
 	return err;
 }
@@ -182,7 +183,7 @@ static void handle_join(struct conn *c, struct client *cl,
 {
 	X509_REQ *csr;
 	X509 *cert = NULL;
-	char why[160];
+	struct why why = { "" };
 
 	if (!proof_ok(cl, c, req)) {
 		refuse(c, cl, VXSEC__ERROR_CODE__ERROR_UNAUTHORIZED,
@@ -197,10 +198,10 @@ static void handle_join(struct conn *c, struct client *cl,
 	}
 	csr = pki_csr_from_der(req->csr_der.data, req->csr_der.len);
 	if (!csr || pki_issue_secs(cl->s->ca_key, cl->s->ca, csr, req->node_id,
-				   cl->s->cert_secs, &cert, why, sizeof(why))) {
+				   cl->s->cert_secs, &cert, &why)) {
 		X509_REQ_free(csr);
 		refuse(c, cl, VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE,
-		       csr ? why : "CSR is not DER");
+		       csr ? why.msg : "CSR is not DER");
 		return;
 	}
 	logf_("%s: %s joined", cl->addr, req->node_id);
@@ -215,13 +216,13 @@ static void handle_renew(struct conn *c, struct client *cl,
 {
 	X509_REQ *csr = pki_csr_from_der(req->csr_der.data, req->csr_der.len);
 	X509 *cert = NULL;
-	char why[160];
+	struct why why = { "" };
 
 	if (!csr || pki_issue_secs(cl->s->ca_key, cl->s->ca, csr, cl->peer,
-				   cl->s->cert_secs, &cert, why, sizeof(why))) {
+				   cl->s->cert_secs, &cert, &why)) {
 		X509_REQ_free(csr);
 		refuse(c, cl, VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE,
-		       csr ? why : "CSR is not DER");
+		       csr ? why.msg : "CSR is not DER");
 		return;
 	}
 	logf_("%s: renewed the certificate of %s", cl->addr, cl->peer);
@@ -235,14 +236,14 @@ static void handle_hello(struct conn *c, struct client *cl,
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Snapshot snap = VXSEC__SNAPSHOT__INIT;
-	char why[200];
+	struct why why = { "" };
 
 	if (strcmp(hello->node_id, cl->peer) != 0) {
-		snprintf(why, sizeof(why),
-			 "hello names %s but the certificate "
-			 "names %s",
-			 hello->node_id, cl->peer);
-		refuse(c, cl, VXSEC__ERROR_CODE__ERROR_UNAUTHORIZED, why);
+		why_set(&why,
+			"hello names %s but the certificate "
+			"names %s",
+			hello->node_id, cl->peer);
+		refuse(c, cl, VXSEC__ERROR_CODE__ERROR_UNAUTHORIZED, why.msg);
 		return;
 	}
 	logf_("%s: hello from %s", cl->addr, cl->peer);
@@ -268,14 +269,14 @@ static void on_frame(struct conn *c, const uint8_t *body, size_t len, void *arg)
 {
 	struct client *cl = arg;
 	Vxsec__Envelope *env;
-	char why[FRAME_WHY_MAX];
-	int err = frame_decode(body, len, &env, why, sizeof(why));
+	struct why why = { "" };
+	int err = frame_decode(body, len, &env, &why);
 
 	if (err) {
 		refuse(c, cl,
 		       err == -EPROTO ? VXSEC__ERROR_CODE__ERROR_VERSION
 				      : VXSEC__ERROR_CODE__ERROR_BAD_MESSAGE,
-		       why);
+		       why.msg);
 		return;
 	}
 	if (!cl->peer[0] && env->msg_case == VXSEC__ENVELOPE__MSG_JOIN_REQUEST)
@@ -343,7 +344,8 @@ static void on_accept(struct loop *l, int fd, uint32_t events, void *arg)
 /* Loads the CA, or creates it on first start; same for our own key. */
 static int load_or_make(struct server *s)
 {
-	char kp[4096], cp[4096], why[128];
+	char kp[4096], cp[4096];
+	struct why why = { "" };
 	X509_REQ *csr;
 
 	path(kp, sizeof(kp), s->dir, "ca.key");
@@ -363,8 +365,7 @@ static int load_or_make(struct server *s)
 	s->key = pki_key_new();
 	csr = s->key ? pki_csr_new(s->key, LEADER_ID) : NULL;
 	if (!csr || pki_issue_server(s->ca_key, s->ca, csr, LEADER_ID,
-				     PKI_CERT_DAYS_DEFAULT, &s->cert, why,
-				     sizeof(why))) {
+				     PKI_CERT_DAYS_DEFAULT, &s->cert, &why)) {
 		X509_REQ_free(csr);
 		return -EIO;
 	}

@@ -7,14 +7,15 @@
 #include <stdlib.h>
 
 #include "common/ctl.h"
+#include "common/why.h"
 
 /* ctl_table_check() passes: a handler each, plain unique names... */
 static inline void table_well_formed(const struct ctl_table *t)
 {
-	char why[256] = "";
+	struct why why = { "" };
 
-	if (ctl_table_check(t, why, sizeof(why)))
-		fail_msg("%s", why);
+	if (ctl_table_check(t, &why))
+		fail_msg("%s", why.msg);
 }
 
 /* The lines --help prints for t, exactly. */
@@ -35,12 +36,13 @@ static inline void table_help_is(const struct ctl_table *t, const char *want)
 static inline void table_refuses(const struct ctl_table *t, const char *line,
 				 const char *want)
 {
-	char buf[256], *argv[CTL_ARGS_MAX + 1], why[64];
+	char buf[256], *argv[CTL_ARGS_MAX + 1];
+	struct why why = { "" };
 	struct ctl_reply r;
 	int argc;
 
 	snprintf(buf, sizeof(buf), "%s", line);
-	argc = ctl_request_split(buf, argv, CTL_ARGS_MAX, why, sizeof(why));
+	argc = ctl_request_split(buf, argv, CTL_ARGS_MAX, &why);
 	assert_true(argc >= 1);
 	ctl_reply_init(&r);
 	assert_int_equal(ctl_dispatch(t, NULL, argc, argv, &r), CTL_USAGE);

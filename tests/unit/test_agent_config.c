@@ -16,9 +16,10 @@
 #include "agent/desired.h"
 #include "xfrm/xfrm_int.h"
 
-static int set_lifetime(struct agent_config *c, const char *val, char why[128])
+static int set_lifetime(struct agent_config *c, const char *val,
+			struct why *why)
 {
-	return agent_config_set(c, "sa_lifetime", val, why, 128);
+	return agent_config_set(c, "sa_lifetime", val, why);
 }
 
 /* One peer (index 2) with keys of generation 1, committed. */
@@ -26,7 +27,7 @@ static int build(const struct desired_config *dc, struct desired_state *s)
 {
 	static struct desired_peer p;
 	struct desired_view v;
-	char why[128];
+	struct why why = { "" };
 
 	memset(&p, 0, sizeof(p));
 	p.index = 2;
@@ -47,7 +48,7 @@ static int build(const struct desired_config *dc, struct desired_state *s)
 	v.n_gens = 1;
 	v.peers = &p;
 	v.n_peers = 1;
-	return desired_build(&v, dc, s, why, sizeof(why));
+	return desired_build(&v, dc, s, &why);
 }
 
 /* The lifetime the kernel would get for sa, as XFRM_MSG_NEWSA carries it. */
@@ -107,11 +108,11 @@ static void test_sa_lifetime_opt_in(void **state)
 {
 	struct agent_config c;
 	struct desired_state s;
-	char why[128];
+	struct why why = { "" };
 
 	(void)state;
 	agent_config_defaults(&c);
-	assert_int_equal(set_lifetime(&c, "1h", why), 0);
+	assert_int_equal(set_lifetime(&c, "1h", &why), 0);
 	assert_true(c.dc.lft.hard_secs == 3600);
 	assert_true(c.dc.lft.soft_secs == 3240);
 	assert_int_equal(build(&c.dc, &s), 0);
@@ -129,19 +130,19 @@ static void test_sa_lifetime_opt_in(void **state)
 static void test_sa_lifetime_refusals(void **state)
 {
 	struct agent_config c;
-	char why[128] = "";
+	struct why why = { "" };
 
 	(void)state;
 	agent_config_defaults(&c);
-	assert_int_equal(set_lifetime(&c, "5s", why), -EINVAL);
-	assert_non_null(strstr(why, "sa_lifetime"));
-	assert_int_equal(set_lifetime(&c, "soon", why), -EINVAL);
+	assert_int_equal(set_lifetime(&c, "5s", &why), -EINVAL);
+	assert_non_null(strstr(why.msg, "sa_lifetime"));
+	assert_int_equal(set_lifetime(&c, "soon", &why), -EINVAL);
 	/* A refused value changes nothing. */
 	assert_true(c.dc.lft.hard_secs == 0);
 	assert_true(c.dc.lft.soft_secs == 0);
 	/* "none", the default, written out. */
-	assert_int_equal(set_lifetime(&c, "20s", why), 0);
-	assert_int_equal(set_lifetime(&c, "none", why), 0);
+	assert_int_equal(set_lifetime(&c, "20s", &why), 0);
+	assert_int_equal(set_lifetime(&c, "none", &why), 0);
 	assert_true(c.dc.lft.hard_secs == 0);
 	assert_true(c.dc.lft.soft_secs == 0);
 	assert_true(c.dc.lft.soft_bytes == 1ULL << 40);
@@ -152,29 +153,28 @@ static void test_sa_lifetime_refusals(void **state)
 static void test_node_id(void **state)
 {
 	struct agent_config c;
-	char why[128] = "", id[66];
+	char id[66];
+	struct why why = { "" };
 
 	(void)state;
 	agent_config_defaults(&c);
-	assert_int_equal(agent_config_set(&c, "node_id", "node-1", why, 128),
-			 0);
+	assert_int_equal(agent_config_set(&c, "node_id", "node-1", &why), 0);
 	assert_string_equal(c.node_id, "node-1");
-	assert_int_equal(agent_config_set(&c, "node_id", "node 2", why, 128),
+	assert_int_equal(agent_config_set(&c, "node_id", "node 2", &why),
 			 -EINVAL);
-	assert_string_equal(why, "node_id: \"node 2\" is not 1-64 characters "
-				 "of [A-Za-z0-9._-]");
-	assert_int_equal(agent_config_set(&c, "node_id", "", why, 128),
-			 -EINVAL);
+	assert_string_equal(why.msg,
+			    "node_id: \"node 2\" is not 1-64 characters "
+			    "of [A-Za-z0-9._-]");
+	assert_int_equal(agent_config_set(&c, "node_id", "", &why), -EINVAL);
 	assert_string_equal(c.node_id, "node-1");
 	memset(id, 'x', 64);
 	id[64] = '\0';
-	assert_int_equal(agent_config_set(&c, "node_id", id, why, 128), 0);
+	assert_int_equal(agent_config_set(&c, "node_id", id, &why), 0);
 	assert_string_equal(c.node_id, id);
 	id[64] = 'y';
 	id[65] = '\0';
-	assert_int_equal(agent_config_set(&c, "node_id", id, why, 128),
-			 -EINVAL);
-	assert_non_null(strstr(why, "is not 1-64 characters"));
+	assert_int_equal(agent_config_set(&c, "node_id", id, &why), -EINVAL);
+	assert_non_null(strstr(why.msg, "is not 1-64 characters"));
 	id[64] = '\0';
 	assert_string_equal(c.node_id, id);
 }

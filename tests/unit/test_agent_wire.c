@@ -79,8 +79,7 @@ static void gen(struct msg *m, uint32_t g, Vxsec__Phase phase)
 }
 
 /* Encodes env and decodes it as the agent does. */
-static int decode(Vxsec__Envelope *env, struct wire_msg *out, char *why,
-		  size_t len)
+static int decode(Vxsec__Envelope *env, struct wire_msg *out, struct why *why)
 {
 	uint8_t *frame;
 	size_t flen;
@@ -88,12 +87,12 @@ static int decode(Vxsec__Envelope *env, struct wire_msg *out, char *why,
 
 	assert_int_equal(frame_encode(env, &frame, &flen), 0);
 	err = wire_decode(frame + FRAME_HEADER, flen - FRAME_HEADER, &self_node,
-			  out, why, len);
+			  out, why);
 	frame_buf_free(frame, flen);
 	return err;
 }
 
-static int snapshot(struct msg *m, struct wire_msg *out, char *why, size_t len)
+static int snapshot(struct msg *m, struct wire_msg *out, struct why *why)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Snapshot s = VXSEC__SNAPSHOT__INIT;
@@ -104,16 +103,16 @@ static int snapshot(struct msg *m, struct wire_msg *out, char *why, size_t len)
 	s.n_generations = m->n_gens, s.generations = m->gp;
 	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
 	env.snapshot = &s;
-	return decode(&env, out, why, len);
+	return decode(&env, out, why);
 }
 
-static int delta(Vxsec__Delta *d, struct wire_msg *out, char *why, size_t len)
+static int delta(Vxsec__Delta *d, struct wire_msg *out, struct why *why)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 
 	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
 	env.delta = d;
-	return decode(&env, out, why, len);
+	return decode(&env, out, why);
 }
 
 /* Peers sorted, addresses and keys copied, phases translated. */
@@ -122,7 +121,7 @@ static void test_snapshot(void **state)
 	struct msg m = { 0 };
 	struct wire_msg w;
 	const struct wire_snapshot *s = &w.snapshot;
-	char why[200];
+	struct why why = { "" };
 
 	(void)state;
 	peer(&m, "node-c", 4, false);
@@ -132,7 +131,7 @@ static void test_snapshot(void **state)
 	gen(&m, 3, VXSEC__PHASE__PHASE_PREPARED);
 	key(&m, "node-c", 2, 0xc2);
 	key(&m, "node-a", 3, 0xa3);
-	assert_int_equal(snapshot(&m, &w, why, sizeof(why)), 0);
+	assert_int_equal(snapshot(&m, &w, &why), 0);
 	assert_int_equal(w.type, WIRE_SNAPSHOT);
 	assert_int_equal(s->revision, 7);
 	assert_int_equal(s->n_peers, 2);
@@ -164,7 +163,7 @@ static void test_bad_snapshots(void **state)
 		"node-x, which is not a peer",
 		"no committed generation",
 	};
-	char why[200];
+	struct why why = { "" };
 
 	(void)state;
 	for (size_t t = 0; t < 5; t++) {
@@ -184,9 +183,9 @@ static void test_bad_snapshots(void **state)
 			peer(&m, "node-6", 6, true); /* IPv6 only */
 		if (t == 3)
 			key(&m, "node-x", 1, 0x01);
-		why[0] = '\0';
-		assert_int_equal(snapshot(&m, &w, why, sizeof(why)), -EBADMSG);
-		assert_non_null(strstr(why, reasons[t]));
+		why.msg[0] = '\0';
+		assert_int_equal(snapshot(&m, &w, &why), -EBADMSG);
+		assert_non_null(strstr(why.msg, reasons[t]));
 		wire_msg_free(&w);
 	}
 }
@@ -203,7 +202,7 @@ static void test_families(void **state)
 	struct wire_msg w;
 	uint8_t *frame;
 	size_t flen;
-	char why[200];
+	struct why why = { "" };
 
 	(void)state;
 	peer(&m, "node-4", 4, false);
@@ -213,7 +212,7 @@ static void test_families(void **state)
 	env.snapshot = &s;
 	assert_int_equal(frame_encode(&env, &frame, &flen), 0);
 	assert_int_equal(wire_decode(frame + FRAME_HEADER, flen - FRAME_HEADER,
-				     &dual, &w, why, sizeof(why)),
+				     &dual, &w, &why),
 			 0);
 	assert_int_equal(w.snapshot.peers[1].addrs[0].family, AF_INET6);
 	assert_int_equal(w.snapshot.peers[1].addrs[0].ip.raw[0], 0xfd);
@@ -231,7 +230,7 @@ static void test_deltas(void **state)
 	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
 	Vxsec__GenerationCommit c = VXSEC__GENERATION_COMMIT__INIT;
 	struct wire_msg w;
-	char why[200];
+	struct why why = { "" };
 
 	(void)state;
 	d.revision = 3;
@@ -240,7 +239,7 @@ static void test_deltas(void **state)
 	u.n_keys = 1, u.keys = m.kp;
 	d.change_case = VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
 	d.incarnation_changed = &u;
-	assert_int_equal(delta(&d, &w, why, sizeof(why)), 0);
+	assert_int_equal(delta(&d, &w, &why), 0);
 	assert_int_equal(w.type, WIRE_DELTA);
 	assert_int_equal(w.delta.change, WIRE_INCARNATION);
 	assert_int_equal(w.delta.revision, 3);
@@ -251,14 +250,14 @@ static void test_deltas(void **state)
 
 	rm.node_id = "node-b";
 	d.change_case = VXSEC__DELTA__CHANGE_PEER_REMOVED, d.peer_removed = &rm;
-	assert_int_equal(delta(&d, &w, why, sizeof(why)), 0);
+	assert_int_equal(delta(&d, &w, &why), 0);
 	assert_int_equal(w.delta.change, WIRE_PEER_REMOVED);
 	assert_string_equal(w.delta.peer.id, "node-b");
 	wire_msg_free(&w);
 
 	p.generation = 1, p.n_keys = 1, p.keys = m.kp;
 	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
-	assert_int_equal(delta(&d, &w, why, sizeof(why)), 0);
+	assert_int_equal(delta(&d, &w, &why), 0);
 	assert_int_equal(w.delta.change, WIRE_PREPARE);
 	assert_int_equal(w.delta.generation, 1);
 	assert_int_equal(w.delta.n_keys, 1);
@@ -266,7 +265,7 @@ static void test_deltas(void **state)
 
 	c.generation = 2;
 	d.change_case = VXSEC__DELTA__CHANGE_COMMIT, d.commit = &c;
-	assert_int_equal(delta(&d, &w, why, sizeof(why)), 0);
+	assert_int_equal(delta(&d, &w, &why), 0);
 	assert_int_equal(w.delta.change, WIRE_COMMIT);
 	assert_int_equal(w.delta.generation, 2);
 	wire_msg_free(&w);
@@ -281,7 +280,7 @@ static void test_bad_deltas(void **state)
 		"node-6: no address family",
 		"prepare of generation 2 carries a key of generation 1",
 	};
-	char why[200];
+	struct why why = { "" };
 
 	(void)state;
 	for (size_t t = 0; t < 4; t++) {
@@ -304,9 +303,9 @@ static void test_bad_deltas(void **state)
 			d.change_case = VXSEC__DELTA__CHANGE_PREPARE;
 			d.prepare = &p;
 		}
-		why[0] = '\0';
-		assert_int_equal(delta(&d, &w, why, sizeof(why)), -EBADMSG);
-		assert_non_null(strstr(why, reasons[t]));
+		why.msg[0] = '\0';
+		assert_int_equal(delta(&d, &w, &why), -EBADMSG);
+		assert_non_null(strstr(why.msg, reasons[t]));
 		wire_msg_free(&w);
 	}
 }
@@ -322,12 +321,12 @@ static void test_other_messages(void **state)
 	uint8_t cert[3] = { 1, 2, 3 }, ca[2] = { 4, 5 };
 	const uint8_t junk[] = { 0xff, 0xff, 0xff };
 	struct wire_msg w;
-	char why[200];
+	struct why why = { "" };
 
 	(void)state;
 	ping.nonce = 99;
 	env.msg_case = VXSEC__ENVELOPE__MSG_PING, env.ping = &ping;
-	assert_int_equal(decode(&env, &w, why, sizeof(why)), 0);
+	assert_int_equal(decode(&env, &w, &why), 0);
 	assert_int_equal(w.type, WIRE_PING);
 	assert_int_equal(w.nonce, 99);
 	assert_false(w.reply);
@@ -335,7 +334,7 @@ static void test_other_messages(void **state)
 
 	e.code = VXSEC__ERROR_CODE__ERROR_REMOVED, e.reason = "gone";
 	env.msg_case = VXSEC__ENVELOPE__MSG_ERROR, env.error = &e;
-	assert_int_equal(decode(&env, &w, why, sizeof(why)), 0);
+	assert_int_equal(decode(&env, &w, &why), 0);
 	assert_int_equal(w.type, WIRE_ERROR);
 	assert_true(w.removed);
 	assert_string_equal(w.reason, "gone");
@@ -346,7 +345,7 @@ static void test_other_messages(void **state)
 	jr.node_index = 5;
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_RESPONSE;
 	env.join_response = &jr;
-	assert_int_equal(decode(&env, &w, why, sizeof(why)), 0);
+	assert_int_equal(decode(&env, &w, &why), 0);
 	assert_int_equal(w.type, WIRE_JOIN_RESPONSE);
 	assert_int_equal(w.node_index, 5);
 	assert_int_equal(w.cert_len, 3);
@@ -354,11 +353,10 @@ static void test_other_messages(void **state)
 	wire_msg_free(&w);
 
 	env.msg_case = VXSEC__ENVELOPE__MSG_ACK, env.ack = &ack;
-	assert_int_equal(decode(&env, &w, why, sizeof(why)), -ENOTSUP);
+	assert_int_equal(decode(&env, &w, &why), -ENOTSUP);
 	wire_msg_free(&w);
 
-	assert_int_equal(wire_decode(junk, sizeof(junk), &self_node, &w, why,
-				     sizeof(why)),
+	assert_int_equal(wire_decode(junk, sizeof(junk), &self_node, &w, &why),
 			 -EBADMSG);
 	wire_msg_free(&w);
 }
@@ -367,11 +365,11 @@ static void test_other_messages(void **state)
 static Vxsec__Envelope *sent(int err, uint8_t *frame, size_t len)
 {
 	Vxsec__Envelope *env = NULL;
-	char why[200];
+	struct why why = { "" };
 
 	assert_int_equal(err, 0);
-	err = frame_decode(frame + FRAME_HEADER, len - FRAME_HEADER, &env, why,
-			   sizeof(why));
+	err = frame_decode(frame + FRAME_HEADER, len - FRAME_HEADER, &env,
+			   &why);
 	if (err)
 		fail_msg("%s", why);
 	wire_frame_free(frame, len);

@@ -66,10 +66,10 @@ static void make(struct cluster *c, uint8_t *ctr, int n)
 static Vxsec__Envelope *decode(uint8_t *frame, size_t len)
 {
 	Vxsec__Envelope *env = NULL;
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 
 	assert_int_equal(frame_decode(frame + FRAME_HEADER, len - FRAME_HEADER,
-				      &env, why, sizeof(why)),
+				      &env, &why),
 			 0);
 	return env;
 }
@@ -480,20 +480,18 @@ static void test_decode_refusals(void **state)
 {
 	static const uint8_t junk[] = { 0x08, 0x01, 0xff, 0xff };
 	struct wire_in in;
-	char why[128];
+	struct why why = { "" };
 	uint8_t *f;
 	size_t len;
 
 	(void)state;
-	assert_int_equal(wire_decode(junk, sizeof(junk), &in, why, sizeof(why)),
-			 -EBADMSG);
+	assert_int_equal(wire_decode(junk, sizeof(junk), &in, &why), -EBADMSG);
 	/* A leader's own message sent back to it. */
 	assert_int_equal(wire_ping_reply(7, &f, &len), 0);
-	assert_int_equal(wire_decode(f + 4, len - 4, &in, why, sizeof(why)),
-			 -ENOTSUP);
+	assert_int_equal(wire_decode(f + 4, len - 4, &in, &why), -ENOTSUP);
 	frame_buf_free(f, len);
 	assert_int_equal(wire_error(WERR_REMOVED, "gone", &f, &len), 0);
-	assert_int_equal(wire_decode(f + 4, len - 4, &in, why, sizeof(why)), 0);
+	assert_int_equal(wire_decode(f + 4, len - 4, &in, &why), 0);
 	assert_int_equal(in.type, IN_ERROR);
 	assert_int_equal(in.error_code, WERR_REMOVED);
 	assert_string_equal(in.reason, "gone");

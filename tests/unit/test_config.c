@@ -41,15 +41,15 @@ static void test_line_entries(void **state)
 		{ "path = /var/lib/vxsec", "path", "/var/lib/vxsec" },
 		{ "name = n\xc3\xbc", "name", "n\xc3\xbc" },
 	};
-	char key[CONFIG_KEY_MAX], val[CONFIG_LINE_MAX + 1], why[128];
+	char key[CONFIG_KEY_MAX], val[CONFIG_LINE_MAX + 1];
+	struct why why = { "" };
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		why[0] = '\0';
+		why.msg[0] = '\0';
 		assert_int_equal(config_line(cases[i].line, key, sizeof(key),
-					     val, sizeof(val), why,
-					     sizeof(why)),
+					     val, sizeof(val), &why),
 				 1);
 		assert_string_equal(key, cases[i].key);
 		assert_string_equal(val, cases[i].val);
@@ -62,13 +62,14 @@ static void test_line_nothing(void **state)
 					     "\r\n",	   "   ",
 					     "\t \t\n",	   "# comment",
 					     "   # k = v", "#" };
-	char key[CONFIG_KEY_MAX], val[64], why[128];
+	char key[CONFIG_KEY_MAX], val[64];
+	struct why why = { "" };
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		assert_int_equal(config_line(lines[i], key, sizeof(key), val,
-					     sizeof(val), why, sizeof(why)),
+					     sizeof(val), &why),
 				 0);
 }
 
@@ -91,30 +92,31 @@ static void test_line_errors(void **state)
 		{ "# a comment with a \x1b escape", "control character" },
 		{ "k = a\rb", "control character" },
 	};
-	char key[CONFIG_KEY_MAX], val[64], why[128];
+	char key[CONFIG_KEY_MAX], val[64];
+	struct why why = { "" };
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		why[0] = '\0';
+		why.msg[0] = '\0';
 		assert_int_equal(config_line(cases[i].line, key, sizeof(key),
-					     val, sizeof(val), why,
-					     sizeof(why)),
+					     val, sizeof(val), &why),
 				 -EINVAL);
-		if (!strstr(why, cases[i].why))
+		if (!strstr(why.msg, cases[i].why))
 			fail_msg("\"%s\": got \"%s\", want \"%s\"",
 				 cases[i].line, why, cases[i].why);
 	}
 	/* The reason never repeats the line: it may hold a secret. */
 	assert_int_equal(config_line("s3cr3t-token", key, sizeof(key), val,
-				     sizeof(val), why, sizeof(why)),
+				     sizeof(val), &why),
 			 -EINVAL);
-	assert_null(strstr(why, "s3cr3t"));
+	assert_null(strstr(why.msg, "s3cr3t"));
 }
 
 static void test_line_limits(void **state)
 {
-	char line[CONFIG_LINE_MAX + 8], key[CONFIG_KEY_MAX], why[128];
+	char line[CONFIG_LINE_MAX + 8], key[CONFIG_KEY_MAX];
+	struct why why = { "" };
 	char val[CONFIG_LINE_MAX + 1], small[4];
 
 	(void)state;
@@ -122,32 +124,31 @@ static void test_line_limits(void **state)
 	memset(line, 'x', CONFIG_LINE_MAX);
 	memcpy(line, "k = ", 4);
 	strcpy(line + CONFIG_LINE_MAX, "\r\n");
-	assert_int_equal(config_line(line, key, sizeof(key), val, sizeof(val),
-				     why, sizeof(why)),
-			 1);
+	assert_int_equal(
+		config_line(line, key, sizeof(key), val, sizeof(val), &why), 1);
 	assert_int_equal(strlen(val), CONFIG_LINE_MAX - 4);
 	/* One more: refused, whatever the buffers. */
 	memset(line + 4, 'x', CONFIG_LINE_MAX - 3);
 	line[CONFIG_LINE_MAX + 1] = '\0';
-	assert_int_equal(config_line(line, key, sizeof(key), val, sizeof(val),
-				     why, sizeof(why)),
-			 -EINVAL);
-	assert_string_equal(why, "line longer than 1024 bytes");
+	assert_int_equal(
+		config_line(line, key, sizeof(key), val, sizeof(val), &why),
+		-EINVAL);
+	assert_string_equal(why.msg, "line longer than 1024 bytes");
 	/* Buffers too small for the key or the value. */
 	assert_int_equal(config_line("abcd = v", small, sizeof(small), val,
-				     sizeof(val), why, sizeof(why)),
+				     sizeof(val), &why),
 			 -EINVAL);
-	assert_string_equal(why, "key too long");
+	assert_string_equal(why.msg, "key too long");
 	assert_int_equal(config_line("k = abcd", key, sizeof(key), small,
-				     sizeof(small), why, sizeof(why)),
+				     sizeof(small), &why),
 			 -EINVAL);
-	assert_string_equal(why, "value too long");
+	assert_string_equal(why.msg, "value too long");
 	assert_int_equal(config_line("k = \"abcd\"", key, sizeof(key), small,
-				     sizeof(small), why, sizeof(why)),
+				     sizeof(small), &why),
 			 -EINVAL);
-	assert_string_equal(why, "value too long");
+	assert_string_equal(why.msg, "value too long");
 	assert_int_equal(config_line("k = abc", key, sizeof(key), small,
-				     sizeof(small), why, sizeof(why)),
+				     sizeof(small), &why),
 			 1);
 	assert_string_equal(small, "abc");
 }
@@ -162,14 +163,13 @@ struct seen {
 	bool quiet;	    /* refuse without a reason */
 };
 
-static int collect(void *arg, const char *key, const char *val, char *why,
-		   size_t whylen)
+static int collect(void *arg, const char *key, const char *val, struct why *why)
 {
 	struct seen *s = arg;
 
 	if (s->refuse && !strcmp(key, s->refuse)) {
 		if (!s->quiet)
-			snprintf(why, whylen, "unknown key \"%s\"", key);
+			why_set(why, "unknown key \"%s\"", key);
 		return -EINVAL;
 	}
 	assert_true(s->n < 8);
@@ -192,13 +192,12 @@ static void write_file(const char *data, size_t len)
 	close(fd);
 }
 
-static int load(const char *data, size_t len, struct seen *s, char *why,
-		size_t whylen)
+static int load(const char *data, size_t len, struct seen *s, struct why *why)
 {
 	int r;
 
 	write_file(data, len);
-	r = config_load(tmp_path, collect, s, why, whylen);
+	r = config_load(tmp_path, collect, s, why);
 	unlink(tmp_path);
 	return r;
 }
@@ -212,10 +211,10 @@ static void test_load(void **state)
 				   "name = \"a # b\"\n"
 				   "last = no-newline";
 	struct seen s = { 0 };
-	char why[256] = "";
+	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(load(text, sizeof(text) - 1, &s, why, sizeof(why)), 0);
+	assert_int_equal(load(text, sizeof(text) - 1, &s, &why), 0);
 	assert_int_equal(s.n, 4);
 	assert_string_equal(s.keys[0], "listen");
 	assert_string_equal(s.vals[0], "[::1]:7120");
@@ -226,24 +225,26 @@ static void test_load(void **state)
 	assert_string_equal(s.vals[3], "no-newline");
 	/* An empty file is fine. */
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(load("", 0, &s, why, sizeof(why)), 0);
+	assert_int_equal(load("", 0, &s, &why), 0);
 	assert_int_equal(s.n, 0);
 }
 
 static void expect_load_error(const char *data, size_t len, struct seen *s,
 			      int err, const char *want)
 {
-	char why[256] = "", full[300];
+	char full[300];
+	struct why why = { "" };
 
-	assert_int_equal(load(data, len, s, why, sizeof(why)), err);
+	assert_int_equal(load(data, len, s, &why), err);
 	snprintf(full, sizeof(full), "%s:%s", tmp_path, want);
-	assert_string_equal(why, full);
+	assert_string_equal(why.msg, full);
 }
 
 static void test_load_errors(void **state)
 {
 	static const char nul[] = "a = 1\nb = x\0y\n";
-	char big[CONFIG_LINE_MAX + 32], why[256];
+	char big[CONFIG_LINE_MAX + 32];
+	struct why why = { "" };
 	struct seen s = { 0 };
 
 	(void)state;
@@ -266,11 +267,11 @@ static void test_load_errors(void **state)
 	memcpy(big, "a = 1\nk = ", 10);
 	expect_load_error(big, sizeof(big), &s, -E2BIG,
 			  "2: line longer than 1024 bytes");
-	assert_int_equal(config_load("/nonexistent/vxsec.conf", collect, &s,
-				     why, sizeof(why)),
-			 -ENOENT);
-	assert_string_equal(why, "cannot open /nonexistent/vxsec.conf: "
-				 "No such file or directory");
+	assert_int_equal(
+		config_load("/nonexistent/vxsec.conf", collect, &s, &why),
+		-ENOENT);
+	assert_string_equal(why.msg, "cannot open /nonexistent/vxsec.conf: "
+				     "No such file or directory");
 }
 
 /* ---- typed values ---- */

@@ -82,15 +82,14 @@ struct rig {
 static int setup(void **state)
 {
 	X509_REQ *csr;
-	char why[128];
+	struct why why = { "" };
 
 	(void)state;
 	ca_key = pki_key_new();
 	ca = pki_ca_new(ca_key, "test", 10);
 	leader_key = pki_key_new();
 	csr = pki_csr_new(leader_key, "leader");
-	pki_issue_server(ca_key, ca, csr, "leader", 10, &leader_cert, why,
-			 sizeof(why));
+	pki_issue_server(ca_key, ca, csr, "leader", 10, &leader_cert, &why);
 	X509_REQ_free(csr);
 	return leader_cert ? 0 : -1;
 }

@@ -35,7 +35,7 @@ struct fx {
 /* What a child reports; the body goes through a shared temporary file. */
 struct result {
 	int rc;
-	char why[256];
+	struct why why;
 };
 
 struct child {
@@ -204,7 +204,7 @@ static void child_call(struct fx *f, FILE *out, struct result *res,
 	const struct call *c = arg;
 
 	res->rc = ctl_call(c->path ? c->path : f->path, c->argc, c->argv, out,
-			   res->why, sizeof(res->why));
+			   &res->why);
 }
 
 struct raw {
@@ -343,14 +343,15 @@ static void test_split(void **state)
 	static const char *const bad[] = { "%4",    "%zz",    "a%",
 					   "%00",   "%0a",    "%7F",
 					   "\"abc", "a\001b", "\"a\tb\"" };
-	char line[256], *argv[CTL_ARGS_MAX + 1], why[128];
+	char line[256], *argv[CTL_ARGS_MAX + 1];
+	struct why why = { "" };
 	size_t i;
 	int j, n;
 
 	(void)state;
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		strcpy(line, ok[i].line);
-		n = ctl_request_split(line, argv, 4, why, sizeof(why));
+		n = ctl_request_split(line, argv, 4, &why);
 		assert_int_equal(n, ok[i].argc);
 		for (j = 0; j < n; j++)
 			assert_string_equal(argv[j], ok[i].argv[j]);
@@ -358,16 +359,14 @@ static void test_split(void **state)
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		strcpy(line, bad[i]);
-		why[0] = '\0';
-		if (ctl_request_split(line, argv, 4, why, sizeof(why)) !=
-		    -EINVAL)
+		why.msg[0] = '\0';
+		if (ctl_request_split(line, argv, 4, &why) != -EINVAL)
 			fail_msg("\"%s\" accepted", bad[i]);
-		assert_true(strstr(why, "word 1: ") == why);
+		assert_true(strstr(why.msg, "word 1: ") == why.msg);
 	}
 	strcpy(line, "a b c d e");
-	assert_int_equal(ctl_request_split(line, argv, 4, why, sizeof(why)),
-			 -EINVAL);
-	assert_string_equal(why, "more than 4 words");
+	assert_int_equal(ctl_request_split(line, argv, 4, &why), -EINVAL);
+	assert_string_equal(why.msg, "more than 4 words");
 }
 
 static void test_big_reply(void **state)
@@ -414,7 +413,8 @@ static void test_slow_reader_dropped(void **state)
 static void test_too_long(void **state)
 {
 	struct fx *f = *state;
-	char *req = malloc(CTL_REQUEST_MAX + 1000), why[256];
+	char *req = malloc(CTL_REQUEST_MAX + 1000);
+	struct why why = { "" };
 	char *argv[] = { "echo", req };
 	struct result res;
 	char *body;
@@ -439,11 +439,9 @@ static void test_too_long(void **state)
 	/* The client refuses before connecting. */
 	memset(req, 'b', CTL_REQUEST_MAX);
 	req[CTL_REQUEST_MAX] = '\0';
-	assert_int_equal(ctl_call(f->path, 2, argv, stdout, why, sizeof(why)),
-			 -E2BIG);
-	assert_non_null(strstr(why, "request too long"));
-	assert_int_equal(ctl_call(f->path, 0, argv, stdout, why, sizeof(why)),
-			 -EINVAL);
+	assert_int_equal(ctl_call(f->path, 2, argv, stdout, &why), -E2BIG);
+	assert_non_null(strstr(why.msg, "request too long"));
+	assert_int_equal(ctl_call(f->path, 0, argv, stdout, &why), -EINVAL);
 	free(req);
 }
 
@@ -573,26 +571,25 @@ static void test_socket_file(void **state)
 static void test_not_running(void **state)
 {
 	struct fx *f = *state;
-	char *argv[] = { "status" }, path[160], want[400], why[256];
+	char *argv[] = { "status" }, path[160], want[400];
+	struct why why = { "" };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/vxsec-keymgr.sock", f->dir);
-	assert_int_equal(ctl_call(path, 1, argv, stdout, why, sizeof(why)),
-			 -ENOENT);
+	assert_int_equal(ctl_call(path, 1, argv, stdout, &why), -ENOENT);
 	snprintf(want, sizeof(want),
 		 "cannot connect to %s: No such file or directory"
 		 " — is vxsec-keymgr running?",
 		 path);
-	assert_string_equal(why, want);
+	assert_string_equal(why.msg, want);
 	/* Its socket file is left, nobody listens. */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	strcpy(sun.sun_path, path);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	close(fd);
-	assert_int_equal(ctl_call(path, 1, argv, stdout, why, sizeof(why)),
-			 -ECONNREFUSED);
-	assert_non_null(strstr(why, "is vxsec-keymgr running?"));
+	assert_int_equal(ctl_call(path, 1, argv, stdout, &why), -ECONNREFUSED);
+	assert_non_null(strstr(why.msg, "is vxsec-keymgr running?"));
 }
 
 /* A fake daemon: accepts one client, reads its line, answers reply. */
@@ -646,7 +643,7 @@ static void test_malformed_reply(void **state)
 		assert_int_equal(res.rc, -EPROTO);
 		assert_string_equal(body, ""); /* nothing half-written */
 		free(body);
-		assert_string_equal(res.why, bad[i].why);
+		assert_string_equal(res.why.msg, bad[i].why);
 	}
 	/* Well formed, even without a final newline. */
 	ch = spawn(f, child_call, &c);

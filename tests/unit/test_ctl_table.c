@@ -64,12 +64,13 @@ static const char *dispatch(const struct ctl_table *t, const char *line,
 			    int *code)
 {
 	static char body[1024];
-	char buf[256], *argv[CTL_ARGS_MAX + 1], why[64];
+	char buf[256], *argv[CTL_ARGS_MAX + 1];
+	struct why why = { "" };
 	struct ctl_reply r;
 	int argc, go_code = 7;
 
 	snprintf(buf, sizeof(buf), "%s", line);
-	argc = ctl_request_split(buf, argv, CTL_ARGS_MAX, why, sizeof(why));
+	argc = ctl_request_split(buf, argv, CTL_ARGS_MAX, &why);
 	assert_true(argc >= 1);
 	ran = NULL;
 	ran_argc = 0;
@@ -169,11 +170,11 @@ static void test_help(void **state)
 
 static void test_check_good(void **state)
 {
-	char why[128] = "";
+	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(ctl_table_check(&see_help, why, sizeof(why)), 0);
-	assert_int_equal(ctl_table_check(&listed, why, sizeof(why)), 0);
+	assert_int_equal(ctl_table_check(&see_help, &why), 0);
+	assert_int_equal(ctl_table_check(&listed, &why), 0);
 }
 
 /* Each fault alone makes the check fail, and why names the entry. */
@@ -203,20 +204,19 @@ static void test_check_faults(void **state)
 	struct ctl_table t = {
 		.prog = "vxsec-test", .cmds = two, .n = 2, .width = 20
 	};
-	char why[128];
+	struct why why = { "" };
 
 	(void)state;
 	for (size_t i = 0; i < N(bad); i++) {
 		two[1] = bad[i].c;
-		why[0] = '\0';
-		assert_int_equal(ctl_table_check(&t, why, sizeof(why)),
-				 -EINVAL);
-		if (!strstr(why, bad[i].why))
-			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, why,
+		why.msg[0] = '\0';
+		assert_int_equal(ctl_table_check(&t, &why), -EINVAL);
+		if (!strstr(why.msg, bad[i].why))
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, why.msg,
 				 bad[i].why);
 	}
 	t.n = 0;
-	assert_int_equal(ctl_table_check(&t, why, sizeof(why)), -EINVAL);
+	assert_int_equal(ctl_table_check(&t, &why), -EINVAL);
 }
 
 /* ctl_remote: nobody at the socket is 69 and one line on stderr. */

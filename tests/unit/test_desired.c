@@ -81,7 +81,8 @@ static void test_sas_locked(void **state)
 	static struct desired_peer peers[200];
 	struct desired_view v;
 	struct desired_state s;
-	char why[128], addr[32];
+	char addr[32];
+	struct why why = { "" };
 	long before = vmlck_kb();
 
 	(void)state;
@@ -92,7 +93,7 @@ static void test_sas_locked(void **state)
 		peer(&peers[i], i + 2, addr, g123, 3);
 	}
 	view(&v, peers, 200);
-	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)), 0);
+	assert_int_equal(desired_build(&v, &cfg, &s, &why), 0);
 	assert_int_equal(s.n_sas, 1200);
 	if (VMLCK_SEEN)
 		assert_true(vmlck_kb() - before >=
@@ -109,13 +110,13 @@ static void test_pairs_and_generations(void **state)
 	struct desired_peer peers[2];
 	struct desired_view v;
 	struct desired_state s;
-	char why[128];
+	struct why why = { "" };
 
 	(void)state;
 	peer(&peers[0], 2, "192.168.77.12", g123, 3);
 	peer(&peers[1], 3, "192.168.77.13", g123, 3);
 	view(&v, peers, 2);
-	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)), 0);
+	assert_int_equal(desired_build(&v, &cfg, &s, &why), 0);
 	/* 2 peers x 3 generations x (in + out); 2 policies a peer. */
 	assert_int_equal(s.n_sas, 12);
 	assert_int_equal(s.n_pols, 4);
@@ -160,7 +161,7 @@ static void test_ipv6_and_family_choice(void **state)
 	struct desired_peer peers[1];
 	struct desired_view v;
 	struct desired_state s;
-	char why[128];
+	struct why why = { "" };
 
 	(void)state;
 	peer(&peers[0], 2, "192.168.77.12", g2, 1);
@@ -168,16 +169,15 @@ static void test_ipv6_and_family_choice(void **state)
 	view(&v, peers, 1);
 	v.self[1] = v6("fd00::11");
 	v.n_self = 2;
-	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)), 0);
+	assert_int_equal(desired_build(&v, &cfg, &s, &why), 0);
 	assert_int_equal(s.sas[0].family, AF_INET6);
 	assert_int_equal(s.pols[0].sel.family, AF_INET6);
 	assert_int_equal(s.pols[0].sel.dst_plen, 128);
 	desired_state_free(&s);
 	/* No family in common: refused, with the peer named. */
 	v.n_self = 1;
-	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)),
-			 -EINVAL);
-	assert_string_equal(why, "peer 2: no address family in common");
+	assert_int_equal(desired_build(&v, &cfg, &s, &why), -EINVAL);
+	assert_string_equal(why.msg, "peer 2: no address family in common");
 }
 
 static void test_fail_closed_without_keys(void **state)
@@ -185,12 +185,12 @@ static void test_fail_closed_without_keys(void **state)
 	struct desired_peer peers[1];
 	struct desired_view v;
 	struct desired_state s;
-	char why[128];
+	struct why why = { "" };
 
 	(void)state;
 	peer(&peers[0], 2, "192.168.77.12", NULL, 0);
 	view(&v, peers, 1);
-	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)), 0);
+	assert_int_equal(desired_build(&v, &cfg, &s, &why), 0);
 	assert_int_equal(s.n_sas, 0);
 	assert_int_equal(s.n_pols, 2); /* still no cleartext either way */
 	assert_true(s.pols[0].has_tmpl);
@@ -205,7 +205,7 @@ static void test_catchall_block(void **state)
 	struct desired_peer peers[1];
 	struct desired_view v;
 	struct desired_state s;
-	char why[128];
+	struct why why = { "" };
 
 	(void)state;
 	c.catchall = true;
@@ -213,7 +213,7 @@ static void test_catchall_block(void **state)
 	c.catchall_plen = 24;
 	peer(&peers[0], 2, "192.168.77.12", g2, 1);
 	view(&v, peers, 1);
-	assert_int_equal(desired_build(&v, &c, &s, why, sizeof(why)), 0);
+	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
 	assert_int_equal(s.n_pols, 4);
 	assert_int_equal(s.pols[2].action, XFRM_BLOCK);
 	assert_false(s.pols[2].has_tmpl);
@@ -238,20 +238,18 @@ static void test_refusals(void **state)
 	struct desired_peer peers[1];
 	struct desired_view v;
 	struct desired_state s;
-	char why[128];
+	struct why why = { "" };
 
 	(void)state;
 	peer(&peers[0], 2, "192.168.77.12", g7, 1);
 	view(&v, peers, 1);
-	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)),
-			 -EINVAL);
-	assert_string_equal(why,
+	assert_int_equal(desired_build(&v, &cfg, &s, &why), -EINVAL);
+	assert_string_equal(why.msg,
 			    "peer 2: keys of generation 7, which is not live");
 	peer(&peers[0], 2, "192.168.77.12", g3, 1);
 	v.gens[1].phase = DPHASE_PREPARED; /* nothing committed */
-	assert_int_equal(desired_build(&v, &cfg, &s, why, sizeof(why)),
-			 -EINVAL);
-	assert_string_equal(why, "keys but no committed generation");
+	assert_int_equal(desired_build(&v, &cfg, &s, &why), -EINVAL);
+	assert_string_equal(why.msg, "keys but no committed generation");
 	assert_null(s.sas);
 }
 

@@ -30,7 +30,7 @@ static void build(struct desired_state *s, struct desired_peer *peers, size_t n,
 		  uint32_t from, uint32_t to, uint32_t tx, uint8_t inc)
 {
 	struct desired_view v;
-	char why[128];
+	struct why why = { "" };
 
 	memset(&v, 0, sizeof(v));
 	v.self[0].family = AF_INET;
@@ -61,7 +61,7 @@ static void build(struct desired_state *s, struct desired_peer *peers, size_t n,
 	}
 	v.peers = peers;
 	v.n_peers = n;
-	assert_int_equal(desired_build(&v, &cfg, s, why, sizeof(why)), 0);
+	assert_int_equal(desired_build(&v, &cfg, s, &why), 0);
 }
 
 static size_t count(const struct diff_plan *p, enum diff_op op)

@@ -45,7 +45,7 @@ static uint8_t *encode_prepare(size_t *len, uint32_t spi, size_t key_len)
 }
 
 static int decode(const uint8_t *frame, size_t len, Vxsec__Envelope **env,
-		  char *why)
+		  struct why *why)
 {
 	size_t body;
 	int err = frame_header(frame, len, FRAME_MAX_DEFAULT, &body);
@@ -53,20 +53,19 @@ static int decode(const uint8_t *frame, size_t len, Vxsec__Envelope **env,
 	if (err)
 		return err;
 	assert_int_equal(body + FRAME_HEADER, len);
-	return frame_decode(frame + FRAME_HEADER, body, env, why,
-			    FRAME_WHY_MAX);
+	return frame_decode(frame + FRAME_HEADER, body, env, why);
 }
 
 static void test_roundtrip(void **state)
 {
-	char why[FRAME_WHY_MAX] = "";
+	struct why why = { "" };
 	Vxsec__Envelope *env;
 	Vxsec__PairKey *k;
 	size_t len;
 	uint8_t *buf = encode_prepare(&len, 0x05000001, 36);
 
 	(void)state;
-	assert_int_equal(decode(buf, len, &env, why), 0);
+	assert_int_equal(decode(buf, len, &env, &why), 0);
 	assert_int_equal(env->version, PROTOCOL_VERSION);
 	assert_int_equal(env->msg_case, VXSEC__ENVELOPE__MSG_DELTA);
 	assert_int_equal(env->delta->revision, 17);
@@ -102,7 +101,7 @@ static void test_header(void **state)
 
 static void test_truncated_and_garbage(void **state)
 {
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 	Vxsec__Envelope *env = (Vxsec__Envelope *)1;
 	size_t len;
 	uint8_t *buf = encode_prepare(&len, 0x05000001, 36);
@@ -111,33 +110,31 @@ static void test_truncated_and_garbage(void **state)
 	(void)state;
 	/* Every truncation of the body is refused, none crashes. */
 	for (size_t n = 1; n < len - FRAME_HEADER; n++) {
-		int err = frame_decode(buf + FRAME_HEADER, n, &env, why,
-				       sizeof(why));
+		int err = frame_decode(buf + FRAME_HEADER, n, &env, &why);
 
 		assert_int_equal(err, -EBADMSG);
 		assert_null(env);
 	}
-	assert_int_equal(
-		frame_decode(junk, sizeof(junk), &env, why, sizeof(why)),
-		-EBADMSG);
-	assert_non_null(strstr(why, "undecodable"));
+	assert_int_equal(frame_decode(junk, sizeof(junk), &env, &why),
+			 -EBADMSG);
+	assert_non_null(strstr(why.msg, "undecodable"));
 	frame_buf_free(buf, len);
 }
 
 static void test_bad_key_and_spi(void **state)
 {
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 	Vxsec__Envelope *env;
 	size_t len;
 	uint8_t *buf = encode_prepare(&len, 0x05000001, 35);
 
 	(void)state;
-	assert_int_equal(decode(buf, len, &env, why), -EBADMSG);
-	assert_non_null(strstr(why, "key is not 36 bytes"));
+	assert_int_equal(decode(buf, len, &env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "key is not 36 bytes"));
 	frame_buf_free(buf, len);
 	buf = encode_prepare(&len, 255, 36);
-	assert_int_equal(decode(buf, len, &env, why), -EBADMSG);
-	assert_non_null(strstr(why, "SPI below 256"));
+	assert_int_equal(decode(buf, len, &env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "SPI below 256"));
 	frame_buf_free(buf, len);
 }
 
@@ -145,7 +142,7 @@ static void test_wrong_version(void **state)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT, *out;
 	Vxsec__Ping ping = VXSEC__PING__INIT;
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 	uint8_t body[64];
 	size_t n;
 
@@ -154,19 +151,17 @@ static void test_wrong_version(void **state)
 	env.ping = &ping;
 	env.version = 2;
 	n = vxsec__envelope__pack(&env, body);
-	assert_int_equal(frame_decode(body, n, &out, why, sizeof(why)),
-			 -EPROTO);
-	assert_string_equal(why, "protocol version 2, this side speaks 1");
+	assert_int_equal(frame_decode(body, n, &out, &why), -EPROTO);
+	assert_string_equal(why.msg, "protocol version 2, this side speaks 1");
 	env.version = 1;
 	env.msg_case = VXSEC__ENVELOPE__MSG__NOT_SET;
 	n = vxsec__envelope__pack(&env, body);
-	assert_int_equal(frame_decode(body, n, &out, why, sizeof(why)),
-			 -EBADMSG);
-	assert_string_equal(why, "envelope without a message");
+	assert_int_equal(frame_decode(body, n, &out, &why), -EBADMSG);
+	assert_string_equal(why.msg, "envelope without a message");
 }
 
 static int check_hello(const char *node_id, size_t boot_len, size_t ip_len,
-		       char *why)
+		       struct why *why)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Hello hello = VXSEC__HELLO__INIT;
@@ -180,30 +175,32 @@ static int check_hello(const char *node_id, size_t boot_len, size_t ip_len,
 	env.version = PROTOCOL_VERSION;
 	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
 	env.hello = &hello;
-	return frame_validate(&env, why, FRAME_WHY_MAX);
+	return frame_validate(&env, why);
 }
 
 static void test_bad_fields(void **state)
 {
-	char why[FRAME_WHY_MAX], id[66];
+	char id[66];
+	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(check_hello("node-1", 16, 4, why), 0);
-	assert_int_equal(check_hello("node 1", 16, 4, why), -EBADMSG);
-	assert_string_equal(why, "node_id: character 4 not in [A-Za-z0-9._-]");
-	assert_int_equal(check_hello("", 16, 4, why), -EBADMSG);
-	assert_string_equal(why, "node_id: length 0, want 1..64");
+	assert_int_equal(check_hello("node-1", 16, 4, &why), 0);
+	assert_int_equal(check_hello("node 1", 16, 4, &why), -EBADMSG);
+	assert_string_equal(why.msg,
+			    "node_id: character 4 not in [A-Za-z0-9._-]");
+	assert_int_equal(check_hello("", 16, 4, &why), -EBADMSG);
+	assert_string_equal(why.msg, "node_id: length 0, want 1..64");
 	memset(id, 'x', 64);
 	id[64] = '\0';
-	assert_int_equal(check_hello(id, 16, 4, why), 0);
+	assert_int_equal(check_hello(id, 16, 4, &why), 0);
 	id[64] = 'x';
 	id[65] = '\0';
-	assert_int_equal(check_hello(id, 16, 4, why), -EBADMSG);
-	assert_string_equal(why, "node_id: length 65, want 1..64");
-	assert_int_equal(check_hello("node-1", 15, 4, why), -EBADMSG);
-	assert_non_null(strstr(why, "boot_id"));
-	assert_int_equal(check_hello("node-1", 16, 3, why), -EBADMSG);
-	assert_non_null(strstr(why, "want 4 or 16"));
+	assert_int_equal(check_hello(id, 16, 4, &why), -EBADMSG);
+	assert_string_equal(why.msg, "node_id: length 65, want 1..64");
+	assert_int_equal(check_hello("node-1", 15, 4, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "boot_id"));
+	assert_int_equal(check_hello("node-1", 16, 3, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "want 4 or 16"));
 }
 
 static void test_snapshot_generations(void **state)
@@ -215,7 +212,7 @@ static void test_snapshot_generations(void **state)
 				   VXSEC__GENERATION__INIT,
 				   VXSEC__GENERATION__INIT };
 	Vxsec__Generation *gp[4] = { &g[0], &g[1], &g[2], &g[3] };
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
@@ -227,15 +224,15 @@ static void test_snapshot_generations(void **state)
 	env.snapshot = &snap;
 	snap.generations = gp;
 	snap.n_generations = 3;
-	assert_int_equal(frame_validate(&env, why, sizeof(why)), 0);
+	assert_int_equal(frame_validate(&env, &why), 0);
 	snap.n_generations = 4;
-	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
 	snap.n_generations = 2;
 	g[0].phase = g[1].phase = VXSEC__PHASE__PHASE_COMMITTED;
-	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
-	assert_non_null(strstr(why, "committed"));
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "committed"));
 	g[1].phase = 9;
-	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
 }
 
 static void test_join_request(void **state)
@@ -244,7 +241,7 @@ static void test_join_request(void **state)
 	Vxsec__JoinRequest req = VXSEC__JOIN_REQUEST__INIT;
 	Vxsec__Address addr = VXSEC__ADDRESS__INIT, *addrs[1] = { &addr };
 	uint8_t csr[10] = { 0x30 };
-	char why[FRAME_WHY_MAX];
+	struct why why = { "" };
 
 	(void)state;
 	req.node_id = "vm2";
@@ -257,12 +254,12 @@ static void test_join_request(void **state)
 	env.version = PROTOCOL_VERSION;
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
 	env.join_request = &req;
-	assert_int_equal(frame_validate(&env, why, sizeof(why)), 0);
+	assert_int_equal(frame_validate(&env, &why), 0);
 	req.secret_proof.len = 31;
-	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
 	req.secret_proof.len = 32;
 	req.n_underlay = 0;
-	assert_int_equal(frame_validate(&env, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
 }
 
 /*
@@ -278,17 +275,14 @@ static void test_field_zero(void **state)
 	static const uint8_t unknown[] = { 0x08, 0x01, 0x8a, 0x01, 0x05,
 					   0x08, 0x07, 0xf8, 0x07, 0x01 };
 	Vxsec__Envelope *env;
-	char why[FRAME_WHY_MAX] = "";
+	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(
-		frame_decode(zero, sizeof(zero), &env, why, sizeof(why)),
-		-EBADMSG);
-	assert_non_null(strstr(why, "numbered 0"));
+	assert_int_equal(frame_decode(zero, sizeof(zero), &env, &why),
+			 -EBADMSG);
+	assert_non_null(strstr(why.msg, "numbered 0"));
 	assert_null(env);
-	assert_int_equal(
-		frame_decode(unknown, sizeof(unknown), &env, why, sizeof(why)),
-		0);
+	assert_int_equal(frame_decode(unknown, sizeof(unknown), &env, &why), 0);
 	assert_int_equal(env->ping->nonce, 7);
 	frame_free(env);
 }

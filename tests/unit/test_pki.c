@@ -54,16 +54,16 @@ static int verify(X509 *trusted, X509 *cert)
 static X509 *issue(const char *csr_name, const char *node_id, int days)
 {
 	X509_REQ *csr = pki_csr_new(node_key, csr_name);
-	char why[128] = "";
+	struct why why = { "" };
 	X509 *cert = NULL;
 	int err;
 
 	assert_non_null(csr);
-	err = pki_issue(ca_key, ca, csr, node_id, days, &cert, why,
-			sizeof(why));
+	err = pki_issue(ca_key, ca, csr, node_id, days, &cert, &why);
 	X509_REQ_free(csr);
 	if (err)
-		assert_string_equal(why, "CSR does not name the joining node");
+		assert_string_equal(why.msg,
+				    "CSR does not name the joining node");
 	return cert;
 }
 
@@ -109,7 +109,7 @@ static void test_tampered_csr(void **state)
 	X509_REQ *csr = pki_csr_new(node_key, "node-7"), *back;
 	uint8_t *der, *extra;
 	size_t len;
-	char why[128];
+	struct why why = { "" };
 	X509 *cert;
 
 	(void)state;
@@ -127,11 +127,11 @@ static void test_tampered_csr(void **state)
 	der[len - 10] ^= 0x01; /* inside the signature */
 	back = pki_csr_from_der(der, len);
 	if (back) {
-		assert_int_equal(pki_issue(ca_key, ca, back, "node-7", 30,
-					   &cert, why, sizeof(why)),
-				 -EINVAL);
+		assert_int_equal(
+			pki_issue(ca_key, ca, back, "node-7", 30, &cert, &why),
+			-EINVAL);
 		assert_null(cert);
-		assert_string_equal(why, "CSR signature does not verify");
+		assert_string_equal(why.msg, "CSR signature does not verify");
 		X509_REQ_free(back);
 	}
 	OPENSSL_free(der);

@@ -106,7 +106,7 @@ static void want_state(struct desired_state *s, size_t n, uint32_t g,
 						   .replay_window = 64 };
 	struct desired_peer peers[8];
 	struct desired_view v;
-	char why[128];
+	struct why why = { "" };
 
 	memset(&v, 0, sizeof(v));
 	v.self[0].family = AF_INET;
@@ -133,7 +133,7 @@ static void want_state(struct desired_state *s, size_t n, uint32_t g,
 	}
 	v.peers = peers;
 	v.n_peers = n;
-	assert_int_equal(desired_build(&v, &cfg, s, why, sizeof(why)), 0);
+	assert_int_equal(desired_build(&v, &cfg, s, &why), 0);
 }
 
 static struct fake kern;
@@ -187,8 +187,8 @@ static void test_partial_failure_resyncs(void **state)
 	assert_int_equal(reconcile(&r, &k, &want, &res), -EIO);
 	assert_int_equal(res.attempts, RECONCILE_ATTEMPTS);
 	assert_int_equal(res.failed, 2);
-	assert_non_null(strstr(res.why, "add SA spi 0x02000001 to "
-					"192.168.77.15: No buffer space"));
+	assert_non_null(strstr(res.why.msg, "add SA spi 0x02000001 to "
+					    "192.168.77.15: No buffer space"));
 	desired_state_free(&want);
 	reconciler_cleanup(&r);
 }
@@ -208,7 +208,7 @@ static void test_used_key_never_added_again(void **state)
 	assert_int_equal(reconcile(&r, &k, &want, &res), -EKEYREJECTED);
 	assert_int_equal(res.refused, 1);
 	assert_int_equal(kern.n_sas, 3); /* stays absent: fails closed */
-	assert_non_null(strstr(res.why, "not adding again"));
+	assert_non_null(strstr(res.why.msg, "not adding again"));
 	/* New keys from the leader (a new incarnation): installed. */
 	want_state(&fresh, 2, 1, 9);
 	assert_int_equal(reconcile(&r, &k, &fresh, &res), 0);

@@ -201,7 +201,7 @@ static void assert_rot_same(const struct rotation *a, const struct rotation *b)
 }
 
 /* Loads dir with unlock (or the key files), compares if want is given. */
-static int load(const uint8_t *unlock, uint8_t key[32], char *why,
+static int load(const uint8_t *unlock, uint8_t key[32], struct why *why,
 		struct registry *want_reg, const struct rotation *want_rot,
 		const struct state_extra *want_x)
 {
@@ -214,7 +214,7 @@ static int load(const uint8_t *unlock, uint8_t key[32], char *why,
 
 	rot_init(&rot, &cfg, rnd, NULL);
 	err = state_load(dir, unlock, key ? key : k, reg, &rot, &x, &autolock,
-			 why, 256);
+			 why);
 	if (!err && want_reg) {
 		assert_registry_same(want_reg, reg);
 		assert_rot_same(want_rot, &rot);
@@ -259,7 +259,7 @@ static void test_round_trip(void **state)
 	uint8_t key[32], got[32];
 	struct rotation rot;
 	struct stat st;
-	char why[256];
+	struct why why = { "" };
 
 	(void)state;
 	extra_sample(&x);
@@ -272,7 +272,7 @@ static void test_round_trip(void **state)
 		assert_int_equal(state_save(dir, key, false, reg, &rot, &x), 0);
 		assert_int_equal(stat(at(STATE_FILE), &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0600);
-		assert_int_equal(load(NULL, got, why, reg, &rot, &x), 0);
+		assert_int_equal(load(NULL, got, &why, reg, &rot, &x), 0);
 		assert_memory_equal(key, got, 32);
 		rot_cleanup(&rot);
 	}
@@ -290,7 +290,7 @@ static void test_round_trip_machine(void **state)
 	const uint32_t up[] = { 1, 2 };
 	struct rotation rot;
 	uint8_t key[32];
-	char why[256];
+	struct why why = { "" };
 
 	(void)state;
 	assert_int_equal(state_key_create(dir, key), 0);
@@ -302,7 +302,7 @@ static void test_round_trip_machine(void **state)
 			rot_ack(&rot, 2, rot.revision);
 		}
 		assert_int_equal(state_save(dir, key, false, reg, &rot, &x), 0);
-		assert_int_equal(load(NULL, NULL, why, reg, &rot, &x), 0);
+		assert_int_equal(load(NULL, NULL, &why, reg, &rot, &x), 0);
 	}
 	assert_true(rot.gens[0].g >= 2);
 	rot_cleanup(&rot);
@@ -358,7 +358,7 @@ static void test_bit_flips(void **state)
 {
 	uint8_t key[32], *orig, *f, *after;
 	size_t len, n;
-	char why[256];
+	struct why why = { "" };
 	int err;
 
 	(void)state;
@@ -372,7 +372,7 @@ static void test_bit_flips(void **state)
 			memcpy(f, orig, len);
 			f[i] ^= (uint8_t)(1 << bit);
 			spill(at(STATE_FILE), f, len);
-			err = load(NULL, NULL, why, NULL, NULL, NULL);
+			err = load(NULL, NULL, &why, NULL, NULL, NULL);
 			assert_int_equal(err,
 					 i == 8 || i == 9    ? -EPROTONOSUPPORT
 					 : i >= 12 && i < 20 ? -EKEYREJECTED
@@ -380,8 +380,9 @@ static void test_bit_flips(void **state)
 			/* nonce, ciphertext, tag, the autolock flag */
 			if ((i >= 20 && (i < 44 || i >= 48)) ||
 			    (i == 11 && bit == 0))
-				assert_non_null(strstr(why, "authentication"));
-			assert_non_null(strstr(why, at(STATE_FILE)));
+				assert_non_null(
+					strstr(why.msg, "authentication"));
+			assert_non_null(strstr(why.msg, at(STATE_FILE)));
 			after = slurp(at(STATE_FILE), &n);
 			assert_int_equal(n, len);
 			assert_memory_equal(after, f, len);
@@ -390,7 +391,7 @@ static void test_bit_flips(void **state)
 		}
 	}
 	spill(at(STATE_FILE), orig, len);
-	assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL), 0);
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), 0);
 	free(orig);
 	free(f);
 }
@@ -400,7 +401,7 @@ static void test_truncation(void **state)
 {
 	uint8_t key[32], *f;
 	size_t len;
-	char why[256];
+	struct why why = { "" };
 
 	(void)state;
 	assert_int_equal(state_key_create(dir, key), 0);
@@ -408,47 +409,48 @@ static void test_truncation(void **state)
 	f = slurp(at(STATE_FILE), &len);
 	for (size_t n = 0; n <= len + 1; n++) {
 		spill(at(STATE_FILE), f, n);
-		assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL),
+		assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL),
 				 n == len ? 0 : -EBADMSG);
 		if (n != len)
 			assert_non_null(
-				strstr(why, n < len ? "truncated at byte"
-						    : "trailing"));
+				strstr(why.msg, n < len ? "truncated at byte"
+							: "trailing"));
 	}
 	f[9] = 7;
 	spill(at(STATE_FILE), f, len);
-	assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL),
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL),
 			 -EPROTONOSUPPORT);
-	assert_non_null(strstr(why, "format version 7, this build reads 1"));
+	assert_non_null(
+		strstr(why.msg, "format version 7, this build reads 1"));
 	f[0] = 'x';
 	spill(at(STATE_FILE), f, len);
-	assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL), -EBADMSG);
-	assert_non_null(strstr(why, "not a vxsec state file"));
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), -EBADMSG);
+	assert_non_null(strstr(why.msg, "not a vxsec state file"));
 	free(f);
 }
 
 static void test_wrong_key(void **state)
 {
 	uint8_t key[32], other[32];
-	char why[256];
+	struct why why = { "" };
 
 	(void)state;
 	assert_int_equal(state_key_create(dir, key), 0);
 	small_state(key);
 	randombytes_buf(other, 32);
 	spill(at(STATE_KEY_FILE), other, 32);
-	assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL),
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL),
 			 -EKEYREJECTED);
-	assert_non_null(strstr(why, at(STATE_KEY_FILE)));
+	assert_non_null(strstr(why.msg, at(STATE_KEY_FILE)));
 	spill(at(STATE_KEY_FILE), other, 31);
-	assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL), -EINVAL);
-	assert_non_null(strstr(why, "not a 32-byte key file"));
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), -EINVAL);
+	assert_non_null(strstr(why.msg, "not a 32-byte key file"));
 	assert_int_equal(unlink(at(STATE_KEY_FILE)), 0);
-	assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL), -ENOKEY);
-	assert_non_null(strstr(why, "is missing"));
-	assert_int_equal(load(other, NULL, why, NULL, NULL, NULL),
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), -ENOKEY);
+	assert_non_null(strstr(why.msg, "is missing"));
+	assert_int_equal(load(other, NULL, &why, NULL, NULL, NULL),
 			 -EKEYREJECTED);
-	assert_non_null(strstr(why, "not autolocked"));
+	assert_non_null(strstr(why.msg, "not autolocked"));
 	assert_int_equal(entries(), 1);
 }
 
@@ -458,7 +460,8 @@ static void test_autolock(void **state)
 	struct registry *reg = registry_sample();
 	struct state_extra x = { 0 };
 	uint8_t key[32], parsed[32], got[32];
-	char text[STATE_UNLOCK_TEXT_LEN + 1], why[256];
+	char text[STATE_UNLOCK_TEXT_LEN + 1];
+	struct why why = { "" };
 	struct rotation rot;
 
 	(void)state;
@@ -469,14 +472,14 @@ static void test_autolock(void **state)
 	assert_int_equal(state_unlock_parse(text, parsed), 0);
 	assert_int_equal(state_save(dir, parsed, true, reg, &rot, &x), 0);
 	assert_int_equal(entries(), 1); /* no key on disk */
-	assert_int_equal(load(parsed, got, why, reg, &rot, &x), 0);
+	assert_int_equal(load(parsed, got, &why, reg, &rot, &x), 0);
 	assert_memory_equal(got, key, 32);
-	assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL), -ENOKEY);
-	assert_non_null(strstr(why, "autolocked"));
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), -ENOKEY);
+	assert_non_null(strstr(why.msg, "autolocked"));
 	parsed[0] ^= 1;
-	assert_int_equal(load(parsed, got, why, NULL, NULL, NULL),
+	assert_int_equal(load(parsed, got, &why, NULL, NULL, NULL),
 			 -EKEYREJECTED);
-	assert_non_null(strstr(why, "unlock key"));
+	assert_non_null(strstr(why.msg, "unlock key"));
 	assert_int_equal(entries(), 1);
 	state_extra_wipe(&x);
 	rot_cleanup(&rot);
@@ -498,7 +501,7 @@ static void test_rekey_default(void **state)
 {
 	uint8_t k1[32], k2[32], got[32], *before, *after;
 	size_t n1, n2;
-	char why[256];
+	struct why why = { "" };
 
 	(void)state;
 	assert_int_equal(state_key_create(dir, k1), 0);
@@ -506,19 +509,18 @@ static void test_rekey_default(void **state)
 	randombytes_buf(k2, 32);
 	/* the wrong old key changes nothing */
 	before = slurp(at(STATE_FILE), &n1);
-	assert_int_equal(state_rekey(dir, k2, k1, false, why, sizeof(why)),
-			 -EKEYREJECTED);
+	assert_int_equal(state_rekey(dir, k2, k1, false, &why), -EKEYREJECTED);
 	after = slurp(at(STATE_FILE), &n2);
 	assert_int_equal(n1, n2);
 	assert_memory_equal(before, after, n1);
 	assert_int_equal(entries(), 2);
 	free(after);
-	assert_int_equal(state_rekey(dir, k1, k2, false, why, sizeof(why)), 0);
+	assert_int_equal(state_rekey(dir, k1, k2, false, &why), 0);
 	assert_int_equal(entries(), 2);
 	assert_key_file(STATE_KEY_FILE, k2);
-	assert_int_equal(load(NULL, got, why, NULL, NULL, NULL), 0);
+	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
 	assert_memory_equal(got, k2, 32);
-	assert_int_equal(load(k1, NULL, why, NULL, NULL, NULL), -EKEYREJECTED);
+	assert_int_equal(load(k1, NULL, &why, NULL, NULL, NULL), -EKEYREJECTED);
 	free(before);
 }
 
@@ -526,30 +528,30 @@ static void test_rekey_default(void **state)
 static void test_rekey_crash(void **state)
 {
 	uint8_t k1[32], k2[32], got[32];
-	char why[256];
+	struct why why = { "" };
 
 	(void)state;
 	assert_int_equal(state_key_create(dir, k1), 0);
 	small_state(k1);
 	randombytes_buf(k2, 32);
 	spill(at(STATE_KEY_NEW_FILE), k2, 32); /* the state not yet rewritten */
-	assert_int_equal(load(NULL, got, why, NULL, NULL, NULL), 0);
+	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
 	assert_memory_equal(got, k1, 32);
 	assert_int_equal(access(at(STATE_KEY_NEW_FILE), F_OK), -1);
 	assert_key_file(STATE_KEY_FILE, k1);
 
 	spill(at(STATE_KEY_NEW_FILE), k2, 32); /* the state rewritten */
 	small_state(k2);
-	assert_int_equal(load(NULL, got, why, NULL, NULL, NULL), 0);
+	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
 	assert_memory_equal(got, k2, 32);
 	assert_int_equal(access(at(STATE_KEY_NEW_FILE), F_OK), -1);
 	assert_key_file(STATE_KEY_FILE, k2);
-	assert_int_equal(load(NULL, got, why, NULL, NULL, NULL), 0);
+	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
 	assert_memory_equal(got, k2, 32);
 
 	/* and with state.key gone as well (coming from autolock) */
 	assert_int_equal(rename(at(STATE_KEY_FILE), at(STATE_KEY_NEW_FILE)), 0);
-	assert_int_equal(load(NULL, got, why, NULL, NULL, NULL), 0);
+	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
 	assert_key_file(STATE_KEY_FILE, k2);
 	assert_int_equal(entries(), 2);
 }
@@ -557,7 +559,7 @@ static void test_rekey_crash(void **state)
 static void test_rekey_autolock(void **state)
 {
 	uint8_t k1[32], k2[32], k3[32], got[32];
-	char why[256];
+	struct why why = { "" };
 
 	(void)state;
 	assert_int_equal(state_key_create(dir, k1), 0);
@@ -565,25 +567,25 @@ static void test_rekey_autolock(void **state)
 	randombytes_buf(k2, 32);
 	randombytes_buf(k3, 32);
 	/* default -> autolock: the key file goes */
-	assert_int_equal(state_rekey(dir, k1, k2, true, why, sizeof(why)), 0);
+	assert_int_equal(state_rekey(dir, k1, k2, true, &why), 0);
 	assert_int_equal(entries(), 1);
-	assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL), -ENOKEY);
-	assert_int_equal(load(k2, got, why, NULL, NULL, NULL), 0);
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), -ENOKEY);
+	assert_int_equal(load(k2, got, &why, NULL, NULL, NULL), 0);
 	/* autolock -> autolock */
-	assert_int_equal(state_rekey(dir, k2, k3, true, why, sizeof(why)), 0);
-	assert_int_equal(load(k2, NULL, why, NULL, NULL, NULL), -EKEYREJECTED);
-	assert_non_null(strstr(why, "unlock key"));
-	assert_int_equal(load(k3, got, why, NULL, NULL, NULL), 0);
+	assert_int_equal(state_rekey(dir, k2, k3, true, &why), 0);
+	assert_int_equal(load(k2, NULL, &why, NULL, NULL, NULL), -EKEYREJECTED);
+	assert_non_null(strstr(why.msg, "unlock key"));
+	assert_int_equal(load(k3, got, &why, NULL, NULL, NULL), 0);
 	assert_int_equal(entries(), 1);
 	/* autolock -> default */
-	assert_int_equal(state_rekey(dir, k3, k1, false, why, sizeof(why)), 0);
+	assert_int_equal(state_rekey(dir, k3, k1, false, &why), 0);
 	assert_key_file(STATE_KEY_FILE, k1);
-	assert_int_equal(load(NULL, got, why, NULL, NULL, NULL), 0);
+	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
 	assert_memory_equal(got, k1, 32);
 	/* a stale key file beside an autolocked state is removed on load */
-	assert_int_equal(state_rekey(dir, k1, k2, true, why, sizeof(why)), 0);
+	assert_int_equal(state_rekey(dir, k1, k2, true, &why), 0);
 	spill(at(STATE_KEY_FILE), k1, 32);
-	assert_int_equal(load(k2, got, why, NULL, NULL, NULL), 0);
+	assert_int_equal(load(k2, got, &why, NULL, NULL, NULL), 0);
 	assert_int_equal(entries(), 1);
 }
 
@@ -594,16 +596,16 @@ static void test_first_start(void **state)
 	struct state_extra x = { 0 };
 	uint8_t key[32], back[32];
 	struct rotation rot;
-	char why[256];
+	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL), -ENOENT);
-	assert_non_null(strstr(why, "no state file"));
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), -ENOENT);
+	assert_non_null(strstr(why.msg, "no state file"));
 	assert_int_equal(state_key_load(dir, back), -ENOENT);
 	assert_int_equal(state_key_create(dir, key), 0);
 	assert_int_equal(state_key_load(dir, back), 0);
 	assert_memory_equal(key, back, 32);
-	assert_int_equal(load(NULL, NULL, why, NULL, NULL, NULL), -ENOENT);
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), -ENOENT);
 	/* a state load would refuse is never saved */
 	rot_sample(&rot, ROT_IDLE, 2, two);
 	assert_int_equal(state_save(dir, key, false, reg, &rot, &x), -EINVAL);

@@ -141,7 +141,7 @@ static void prefixes_refused(const struct craft *c)
 {
 	struct state_extra x = { 0 };
 	struct rotation rot;
-	char why[256];
+	struct why why = { "" };
 
 	rot_init(&rot, &cfg, rnd, NULL);
 	for (size_t n = 0; n < c->n; n++) {
@@ -149,10 +149,9 @@ static void prefixes_refused(const struct craft *c)
 		uint8_t *copy = malloc(n ? n : 1);
 
 		memcpy(copy, c->b, n);
-		assert_int_equal(state_body_decode(copy, n, r, &rot, &x, why,
-						   sizeof(why)),
+		assert_int_equal(state_body_decode(copy, n, r, &rot, &x, &why),
 				 -EBADMSG);
-		assert_non_null(strstr(why, "truncated"));
+		assert_non_null(strstr(why.msg, "truncated"));
 		free(copy);
 		registry_free(r);
 	}
@@ -182,7 +181,7 @@ static void test_body_decode(void **state)
 		"node record 1: certificate serial holds a NUL byte",
 	};
 	struct craft c;
-	char why[256];
+	struct why why = { "" };
 
 	(void)state;
 	for (int bad = 0; bad < (int)(sizeof(want) / sizeof(want[0])); bad++) {
@@ -193,9 +192,8 @@ static void test_body_decode(void **state)
 
 		rot_init(&rot, &cfg, rnd, NULL);
 		craft_body(&c, bad);
-		strcpy(why, "-");
-		err = state_body_decode(c.b, c.n, reg, &rot, &x, why,
-					sizeof(why));
+		strcpy(why.msg, "-");
+		err = state_body_decode(c.b, c.n, reg, &rot, &x, &why);
 		if (!want[bad]) {
 			assert_int_equal(err, 0);
 			assert_int_equal(registry_count(reg), 2);
@@ -204,7 +202,7 @@ static void test_body_decode(void **state)
 			prefixes_refused(&c);
 		} else {
 			assert_int_equal(err, -EBADMSG);
-			if (!strstr(why, want[bad]))
+			if (!strstr(why.msg, want[bad]))
 				fail_msg("case %d: \"%s\" lacks \"%s\"", bad,
 					 why, want[bad]);
 			assert_int_equal(rot.n_gens, 0);
@@ -276,14 +274,12 @@ static void test_body_encode(void **state)
 	struct craft c;
 	uint8_t *body;
 	size_t len;
-	char why[256];
+	struct why why = { "" };
 
 	(void)state;
 	rot_init(&rot, &cfg, rnd, NULL);
 	craft_body(&c, 0);
-	assert_int_equal(
-		state_body_decode(c.b, c.n, reg, &rot, &x, why, sizeof(why)),
-		0);
+	assert_int_equal(state_body_decode(c.b, c.n, reg, &rot, &x, &why), 0);
 	assert_int_equal(state_body_encode(reg, &rot, &x, &body, &len), 0);
 	assert_int_equal(len, c.n);
 	assert_memory_equal(body, c.b, len);

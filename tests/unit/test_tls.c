@@ -54,14 +54,13 @@ static void make_party(struct party *p, EVP_PKEY *ik, X509 *issuer,
 		       const char *id, int days)
 {
 	X509_REQ *csr;
-	char why[128];
+	struct why why = { "" };
 	bool server = strcmp(id, "leader") == 0;
 
 	p->key = pki_key_new();
 	csr = pki_csr_new(p->key, id);
-	assert_int_equal((server ? pki_issue_server
-				 : pki_issue)(ik, issuer, csr, id, days,
-					      &p->cert, why, sizeof(why)),
+	assert_int_equal((server ? pki_issue_server : pki_issue)(
+				 ik, issuer, csr, id, days, &p->cert, &why),
 			 0);
 	X509_REQ_free(csr);
 }

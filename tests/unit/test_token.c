@@ -49,19 +49,20 @@ static void test_base32_vectors(void **state)
 static void test_roundtrip(void **state)
 {
 	struct join_token t, u;
-	char text[TOKEN_TEXT_LEN + 1], why[128];
+	char text[TOKEN_TEXT_LEN + 1];
+	struct why why = { "" };
 
 	(void)state;
 	sample(&t);
 	assert_int_equal(token_format(&t, text, sizeof(text)), 0);
 	assert_int_equal(strlen(text), TOKEN_TEXT_LEN);
 	assert_memory_equal(text, "VXSEC-1-", 8);
-	assert_int_equal(token_parse(text, &u, why, sizeof(why)), 0);
+	assert_int_equal(token_parse(text, &u, &why), 0);
 	assert_memory_equal(&t, &u, sizeof(t));
 	/* Lower case and surrounding white space are accepted. */
 	for (char *p = text; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-	assert_int_equal(token_parse(text, &u, why, sizeof(why)), 0);
+	assert_int_equal(token_parse(text, &u, &why), 0);
 	assert_memory_equal(&t, &u, sizeof(t));
 	assert_int_equal(token_format(&t, text, TOKEN_TEXT_LEN), -ENOSPC);
 	token_wipe(&u);
@@ -72,11 +73,11 @@ static void test_roundtrip(void **state)
 static void expect_refusal(const char *text, const char *reason)
 {
 	struct join_token t;
-	char why[128] = "";
+	struct why why = { "" };
 
 	memset(&t, 0x77, sizeof(t));
-	assert_int_equal(token_parse(text, &t, why, sizeof(why)), -EINVAL);
-	assert_non_null(strstr(why, reason));
+	assert_int_equal(token_parse(text, &t, &why), -EINVAL);
+	assert_non_null(strstr(why.msg, reason));
 	for (size_t i = 0; i < sizeof(t.secret); i++)
 		assert_int_equal(t.secret[i], 0); /* nothing half-parsed kept */
 }

@@ -89,7 +89,7 @@ static const struct desired_addr self_addr = { .family = AF_INET };
 static const struct wire_self self_node = { "self", &self_addr, 1 };
 
 /* Encodes env, decodes it as the agent does, applies it to v. */
-static int apply(struct view *v, Vxsec__Envelope *env, char *why, size_t len)
+static int apply(struct view *v, Vxsec__Envelope *env, struct why *why)
 {
 	struct wire_msg m;
 	uint8_t *frame;
@@ -98,32 +98,32 @@ static int apply(struct view *v, Vxsec__Envelope *env, char *why, size_t len)
 
 	assert_int_equal(frame_encode(env, &frame, &flen), 0);
 	err = wire_decode(frame + FRAME_HEADER, flen - FRAME_HEADER, &self_node,
-			  &m, why, len);
+			  &m, why);
 	frame_buf_free(frame, flen);
 	if (!err && m.type == WIRE_SNAPSHOT)
-		err = view_snapshot(v, &m.snapshot, why, len);
+		err = view_snapshot(v, &m.snapshot, why);
 	else if (!err)
-		err = view_delta(v, &m.delta, why, len);
+		err = view_delta(v, &m.delta, why);
 	wire_msg_free(&m);
 	return err;
 }
 
-static int snapshot(struct view *v, Vxsec__Snapshot *s, char *why, size_t len)
+static int snapshot(struct view *v, Vxsec__Snapshot *s, struct why *why)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 
 	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
 	env.snapshot = s;
-	return apply(v, &env, why, len);
+	return apply(v, &env, why);
 }
 
-static int delta(struct view *v, Vxsec__Delta *d, char *why, size_t len)
+static int delta(struct view *v, Vxsec__Delta *d, struct why *why)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 
 	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
 	env.delta = d;
-	return apply(v, &env, why, len);
+	return apply(v, &env, why);
 }
 
 static const struct desired_peer *find(const struct view *v, const char *id)
@@ -148,7 +148,7 @@ static void base(struct view *v)
 {
 	struct msg m = { 0 };
 	Vxsec__Snapshot s;
-	char why[160];
+	struct why why = { "" };
 
 	assert_int_equal(view_init(v, "self"), 0);
 	peer(&m, "node-c", 4, 1);
@@ -159,7 +159,7 @@ static void base(struct view *v)
 	key(&m, "node-b", 1, 0xb1);
 	key(&m, "node-c", 1, 0xc1);
 	snapshot_of(&m, 10, &s);
-	assert_int_equal(snapshot(v, &s, why, sizeof(why)), 0);
+	assert_int_equal(snapshot(v, &s, &why), 0);
 }
 
 static void test_snapshot(void **state)
@@ -198,14 +198,14 @@ static void test_empty_snapshot(void **state)
 	struct view v;
 	struct msg m = { 0 };
 	Vxsec__Snapshot s;
-	char why[160];
+	struct why why = { "" };
 
 	(void)state;
 	assert_int_equal(view_init(&v, "self"), 0);
 	gen(&m, 1, VXSEC__PHASE__PHASE_COMMITTED);
 	snapshot_of(&m, 3, &s);
 	s.peers = NULL, s.keys = NULL;
-	assert_int_equal(snapshot(&v, &s, why, sizeof(why)), 0);
+	assert_int_equal(snapshot(&v, &s, &why), 0);
 	assert_int_equal(v.n_peers, 0);
 	assert_true(v.have_snapshot);
 	view_cleanup(&v);
@@ -226,7 +226,7 @@ static void test_rotation(void **state)
 	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
 	Vxsec__GenerationCommit c = VXSEC__GENERATION_COMMIT__INIT;
 	Vxsec__GenerationRetire r = VXSEC__GENERATION_RETIRE__INIT;
-	char why[160];
+	struct why why = { "" };
 
 	(void)state;
 	base(&v);
@@ -236,7 +236,7 @@ static void test_rotation(void **state)
 	p.generation = 2, p.n_keys = m.n_keys, p.keys = m.kp;
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, &why), 0);
 	assert_int_equal(v.n_gens, 2);
 	assert_int_equal(view_committed(&v), 1);
 	assert_int_equal(keys_of(find(&v, "node-c"), 2)->key_out[0], 0xc2);
@@ -244,14 +244,14 @@ static void test_rotation(void **state)
 	c.generation = 2;
 	delta_init(&d, 12);
 	d.change_case = VXSEC__DELTA__CHANGE_COMMIT, d.commit = &c;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, &why), 0);
 	assert_int_equal(view_committed(&v), 2);
 	assert_int_equal(v.gens[0].phase, DPHASE_RETIRING);
 
 	r.generation = 1;
 	delta_init(&d, 13);
 	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, &why), 0);
 	assert_int_equal(v.n_gens, 1);
 	for (size_t i = 0; i < v.n_peers; i++) {
 		assert_int_equal(v.peers[i].n_keys, 1);
@@ -269,7 +269,7 @@ static void test_peers(void **state)
 	Vxsec__Delta d;
 	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
 	Vxsec__PeerRemoved rm = VXSEC__PEER_REMOVED__INIT;
-	char why[160];
+	struct why why = { "" };
 
 	(void)state;
 	base(&v);
@@ -278,7 +278,7 @@ static void test_peers(void **state)
 	u.n_keys = 1, u.keys = m.kp;
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED, d.peer_added = &u;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, &why), 0);
 	assert_int_equal(v.n_peers, 4);
 	assert_string_equal(v.meta[0].id, "node-0"); /* still sorted */
 	assert_int_equal(keys_of(find(&v, "node-0"), 1)->key_out[0], 0x01);
@@ -290,7 +290,7 @@ static void test_peers(void **state)
 	delta_init(&d, 12);
 	d.change_case = VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
 	d.incarnation_changed = &u;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, &why), 0);
 
 	assert_int_equal(v.meta[view_find(&v, "node-b")].incarnation, 8);
 	assert_int_equal(keys_of(find(&v, "node-b"), 1)->key_out[0], 0x55);
@@ -298,13 +298,13 @@ static void test_peers(void **state)
 	rm.node_id = "node-a";
 	delta_init(&d, 13);
 	d.change_case = VXSEC__DELTA__CHANGE_PEER_REMOVED, d.peer_removed = &rm;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, &why), 0);
 	assert_int_equal(v.n_peers, 3);
 	assert_int_equal(view_find(&v, "node-a"), -1);
 	/* Removing it again (a delta rendered late) changes nothing. */
 	delta_init(&d, 14);
 	d.change_case = VXSEC__DELTA__CHANGE_PEER_REMOVED, d.peer_removed = &rm;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), 0);
+	assert_int_equal(delta(&v, &d, &why), 0);
 	assert_int_equal(v.n_peers, 3);
 	view_cleanup(&v);
 }
@@ -321,7 +321,7 @@ static void test_bad_snapshots(void **state)
 	static const int errs[] = { -EBADMSG, -EBADMSG, -EBADMSG, -EBADMSG,
 				    -EPROTO };
 	struct view v;
-	char why[160];
+	struct why why = { "" };
 
 	(void)state;
 	base(&v);
@@ -340,9 +340,9 @@ static void test_bad_snapshots(void **state)
 		if (t == 3)
 			peer(&m, "node-a", 2, 1);
 		snapshot_of(&m, t == 4 ? 9 : 20, &s);
-		why[0] = '\0';
-		assert_int_equal(snapshot(&v, &s, why, sizeof(why)), errs[t]);
-		assert_non_null(strstr(why, reasons[t]));
+		why.msg[0] = '\0';
+		assert_int_equal(snapshot(&v, &s, &why), errs[t]);
+		assert_non_null(strstr(why.msg, reasons[t]));
 		assert_int_equal(v.revision, 10);
 		assert_int_equal(v.n_peers, 3);
 		assert_true(v.have_snapshot);
@@ -356,29 +356,29 @@ static void test_bad_deltas(void **state)
 	Vxsec__Delta d;
 	Vxsec__GenerationRetire r = VXSEC__GENERATION_RETIRE__INIT;
 	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
-	char why[160];
+	struct why why = { "" };
 
 	(void)state;
 	assert_int_equal(view_init(&v, "self"), 0);
 	r.generation = 1;
 	delta_init(&d, 1);
 	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), -EPROTO);
-	assert_non_null(strstr(why, "before any snapshot"));
+	assert_int_equal(delta(&v, &d, &why), -EPROTO);
+	assert_non_null(strstr(why.msg, "before any snapshot"));
 	view_cleanup(&v);
 
 	base(&v);
 	delta_init(&d, 12); /* a gap */
 	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), -EPROTO);
-	assert_non_null(strstr(why, "revision 12 after revision 10"));
+	assert_int_equal(delta(&v, &d, &why), -EPROTO);
+	assert_non_null(strstr(why.msg, "revision 12 after revision 10"));
 	assert_true(v.have_snapshot); /* a gap changed nothing */
 
 	/* generation 1: the committed one */
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), -EPROTO);
-	assert_non_null(strstr(why, "committed"));
+	assert_int_equal(delta(&v, &d, &why), -EPROTO);
+	assert_non_null(strstr(why.msg, "committed"));
 	assert_false(v.have_snapshot); /* untrusted until a snapshot */
 	view_cleanup(&v);
 
@@ -386,8 +386,8 @@ static void test_bad_deltas(void **state)
 	p.generation = 1; /* already live */
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
-	assert_int_equal(delta(&v, &d, why, sizeof(why)), -EPROTO);
-	assert_non_null(strstr(why, "already live"));
+	assert_int_equal(delta(&v, &d, &why), -EPROTO);
+	assert_non_null(strstr(why.msg, "already live"));
 	view_cleanup(&v);
 }
 
@@ -402,7 +402,7 @@ static void test_keys_need_commit(void **state)
 	Vxsec__Delta d;
 	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
 	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
-	char why[160];
+	struct why why = { "" };
 
 	(void)state;
 	for (int t = 0; t < 2; t++) {
@@ -413,7 +413,7 @@ static void test_keys_need_commit(void **state)
 		peer(&m, "node-a", 2, 1);
 		gen(&m, 1, VXSEC__PHASE__PHASE_PREPARED);
 		snapshot_of(&m, 5, &s);
-		assert_int_equal(snapshot(&v, &s, why, sizeof(why)), 0);
+		assert_int_equal(snapshot(&v, &s, &why), 0);
 		m.n_peers = 0;
 		delta_init(&d, 6);
 		if (t == 0) {
@@ -428,9 +428,9 @@ static void test_keys_need_commit(void **state)
 			d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED;
 			d.peer_added = &u;
 		}
-		why[0] = '\0';
-		assert_int_equal(delta(&v, &d, why, sizeof(why)), -EPROTO);
-		assert_non_null(strstr(why, "no committed generation"));
+		why.msg[0] = '\0';
+		assert_int_equal(delta(&v, &d, &why), -EPROTO);
+		assert_non_null(strstr(why.msg, "no committed generation"));
 		assert_false(v.have_snapshot);
 		view_cleanup(&v);
 	}

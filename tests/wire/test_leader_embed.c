@@ -22,9 +22,9 @@ static char bin[512]; /* where this test and fakeagents live */
 
 static void set(struct leader_config *c, const char *k, const char *v)
 {
-	char why[256];
+	struct why why = { "" };
 
-	assert_int_equal(leader_config_set(c, k, v, why, sizeof(why)), 0);
+	assert_int_equal(leader_config_set(c, k, v, &why), 0);
 }
 
 /* A host loop: poll the leader's fd, dispatch, until the child ends. */
@@ -47,7 +47,7 @@ static int serve_until(struct leader *l, pid_t child)
 static void test_embedded_leader_rotates(void **state)
 {
 	char dir[] = "/tmp/vxsec-embed-XXXXXX", p[256], addr[64], cmd[2048];
-	char why[512];
+	struct why why = { "" };
 	struct leader_config c;
 	struct leader *l;
 	FILE *f;
@@ -63,9 +63,9 @@ static void test_embedded_leader_rotates(void **state)
 	set(&c, "socket", p);
 	set(&c, "listen", "127.0.0.1:0");
 	set(&c, "grace", "0s");
-	l = leader_new(&c, NULL, &code, why, sizeof(why));
+	l = leader_new(&c, NULL, &code, &why);
 	if (!l)
-		print_message("leader_new: %s\n", why);
+		print_message("leader_new: %s\n", why.msg);
 	assert_non_null(l);
 	assert_int_equal(code, 0);
 	snprintf(p, sizeof(p), "%s/state/listen", dir);

@@ -112,9 +112,9 @@ static void test_join_then_hello(void **state)
 static void altered_token(char *out, size_t len, bool digest)
 {
 	struct join_token t;
-	char why[128];
+	struct why why = { "" };
 
-	assert_int_equal(token_parse(token, &t, why, sizeof(why)), 0);
+	assert_int_equal(token_parse(token, &t, &why), 0);
 	if (digest)
 		t.ca_digest[0] ^= 1;
 	else
@@ -150,7 +150,8 @@ static void test_wrong_secret_and_digest(void **state)
 /* A client folder holding a certificate the test makes itself. */
 static void forged(const char *name, bool expired_cert)
 {
-	char c[128], p[256], why[128];
+	char c[128], p[256];
+	struct why why = { "" };
 	EVP_PKEY *ca_key, *key = pki_key_new();
 	X509 *ca, *cert;
 	X509_REQ *csr = pki_csr_new(key, "node-3");
@@ -161,8 +162,7 @@ static void forged(const char *name, bool expired_cert)
 	snprintf(p, sizeof(p), "%s/ca.pem", dir);
 	ca = expired_cert ? pki_cert_load(p) : pki_ca_new(ca_key, "x", 10);
 	assert_int_equal(pki_issue(ca_key, ca, csr, "node-3",
-				   expired_cert ? -1 : 30, &cert, why,
-				   sizeof(why)),
+				   expired_cert ? -1 : 30, &cert, &why),
 			 0);
 	snprintf(p, sizeof(p), "%s/node.key", c);
 	assert_int_equal(pki_key_save(p, key), 0);
