@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "why.h"
 
 #define HEADER 4
 #define READ_CHUNK 16384
@@ -41,7 +42,7 @@ struct conn {
 	struct out *out, *out_tail;
 	size_t queued;
 	uint32_t events; /* what the loop waits for on fd */
-	char why[TLS_ERR_MAX];
+	struct why why;
 };
 
 static void io(struct loop *l, int fd, uint32_t events, void *arg);
@@ -101,10 +102,10 @@ static void on_deadline(struct loop *l, struct loop_timer *t, void *arg)
 	struct conn *c = arg;
 
 	(void)l, (void)t;
-	snprintf(c->why, sizeof(c->why), "%s within %llu ms",
-		 c->handshaken ? "not authenticated" : "TLS handshake not done",
-		 (unsigned long long)c->lim.auth_ms);
-	finish(c, c->why);
+	why_set(&c->why, "%s within %llu ms",
+		c->handshaken ? "not authenticated" : "TLS handshake not done",
+		(unsigned long long)c->lim.auth_ms);
+	finish(c, c->why.msg);
 }
 
 static void on_frame_deadline(struct loop *l, struct loop_timer *t, void *arg)
@@ -112,11 +113,11 @@ static void on_frame_deadline(struct loop *l, struct loop_timer *t, void *arg)
 	struct conn *c = arg;
 
 	(void)l, (void)t;
-	snprintf(c->why, sizeof(c->why),
-		 "a frame of %zu bytes was not complete within %llu ms "
-		 "(%zu arrived)",
-		 c->body_len, (unsigned long long)c->lim.frame_ms, c->body_off);
-	finish(c, c->why);
+	why_set(&c->why,
+		"a frame of %zu bytes was not complete within %llu ms "
+		"(%zu arrived)",
+		c->body_len, (unsigned long long)c->lim.frame_ms, c->body_off);
+	finish(c, c->why.msg);
 }
 
 struct conn *conn_new(struct loop *l, struct tls_ctx *t, int fd, bool server,
@@ -216,8 +217,8 @@ void conn_close(struct conn *c, const char *why, bool flush)
 	 * owner's closed() must not free what its caller still holds.
 	 */
 	c->closing = true;
-	if (why != c->why)
-		snprintf(c->why, sizeof(c->why), "%s", why);
+	if (why != c->why.msg)
+		why_set(&c->why, "%s", why);
 	want(c, EPOLLIN | EPOLLOUT);
 }
 
@@ -267,11 +268,11 @@ static int take(struct conn *c, const uint8_t *p, size_t n)
 				      (size_t)c->hdr[1] << 16 |
 				      (size_t)c->hdr[2] << 8 | c->hdr[3];
 			if (c->body_len == 0 || c->body_len > max_frame(c)) {
-				snprintf(c->why, sizeof(c->why),
-					 "frame of %zu bytes (limit %zu%s)",
-					 c->body_len, max_frame(c),
-					 c->authed ? ""
-						   : " before authentication");
+				why_set(&c->why,
+					"frame of %zu bytes (limit %zu%s)",
+					c->body_len, max_frame(c),
+					c->authed ? ""
+						  : " before authentication");
 				return -EMSGSIZE;
 			}
 			c->body = malloc(c->body_len);
@@ -390,7 +391,7 @@ static void step(struct conn *c)
 	if (err == -ECANCELED)
 		return;
 	if (err == -EMSGSIZE && c->ops->bad_frame && !c->closing) {
-		c->ops->bad_frame(c, c->why, c->arg);
+		c->ops->bad_frame(c, c->why.msg, c->arg);
 		if (c->dead)
 			return;
 		c->closing = true;
@@ -408,16 +409,16 @@ static void step(struct conn *c)
 		return;
 	}
 	if (!err) {
-		finish(c, c->why); /* closing, everything flushed */
+		finish(c, c->why.msg); /* closing, everything flushed */
 		return;
 	}
-	if (!c->why[0] || err != -EMSGSIZE)
-		snprintf(c->why, sizeof(c->why), "%s",
-			 err == -ECONNRESET && !*tls_conn_error(c->tls)
-				 ? "connection closed"
-			 : *tls_conn_error(c->tls) ? tls_conn_error(c->tls)
-						   : strerror(-err));
-	finish(c, c->why);
+	if (!c->why.msg[0] || err != -EMSGSIZE)
+		why_set(&c->why, "%s",
+			err == -ECONNRESET && !*tls_conn_error(c->tls)
+				? "connection closed"
+			: *tls_conn_error(c->tls) ? tls_conn_error(c->tls)
+						  : strerror(-err));
+	finish(c, c->why.msg);
 }
 
 static void io(struct loop *l, int fd, uint32_t events, void *arg)

@@ -11,6 +11,7 @@
 
 #include "pki.h"
 #include "tls.h"
+#include "why.h"
 
 struct tls_ctx {
 	SSL_CTX *ssl;
@@ -20,7 +21,7 @@ struct tls_ctx {
 
 struct tls_conn {
 	SSL *ssl;
-	char err[TLS_ERR_MAX];
+	struct why err;
 };
 
 static SSL_CTX *ctx_base(const SSL_METHOD *method, X509 *cert, EVP_PKEY *key)
@@ -213,17 +214,18 @@ static int io_result(struct tls_conn *c, int r, uint32_t *want)
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
 	case SSL_ERROR_SYSCALL:
-		snprintf(c->err, sizeof(c->err), "connection closed by peer");
+		why_set(&c->err, "connection closed by peer");
 		ERR_clear_error();
 		return -ECONNRESET;
 	default:
 		v = SSL_get_verify_result(c->ssl);
 		code = ERR_get_error();
 		if (v != X509_V_OK)
-			snprintf(c->err, sizeof(c->err), "certificate: %s",
-				 X509_verify_cert_error_string(v));
+			why_set(&c->err, "certificate: %s",
+				X509_verify_cert_error_string(v));
 		else
-			ERR_error_string_n(code, c->err, sizeof(c->err));
+			ERR_error_string_n(code, c->err.msg,
+					   sizeof(c->err.msg));
 		ERR_clear_error();
 		return -EPROTO;
 	}
@@ -281,7 +283,7 @@ int tls_conn_exporter(struct tls_conn *c, const char *label,
 
 const char *tls_conn_error(const struct tls_conn *c)
 {
-	return c->err;
+	return c->err.msg;
 }
 
 void tls_conn_shutdown(struct tls_conn *c)

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define TLS_ERR_MAX 256
 #define TLS_EXPORTER_LEN 32
 #define TLS_EXPORTER_JOIN "EXPORTER-vxsec-join"
 

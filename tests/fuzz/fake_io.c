@@ -6,13 +6,14 @@
 #include <sys/epoll.h>
 
 #include "common/tls.h"
+#include "common/why.h"
 #include "tests/fuzz/fake_io.h"
 
 /* ---- TLS: the decrypted stream, cut where the tape says ---- */
 
 struct tls_conn {
 	int magic;
-	char err[TLS_ERR_MAX];
+	struct why err;
 };
 
 #define MAGIC 0x7f5a
@@ -88,7 +89,7 @@ int tls_conn_handshake(struct tls_conn *c, uint32_t *want)
 		return -EAGAIN;
 	}
 	if (b == 0x20) {
-		strcpy(c->err, "fake handshake failure");
+		why_set(&c->err, "fake handshake failure");
 		return -EPROTO;
 	}
 	seen.handshaken = true;
@@ -112,7 +113,7 @@ ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t len, uint32_t *want)
 		return -EAGAIN;
 	}
 	if (b == 0xff) {
-		strcpy(c->err, "fake connection reset");
+		why_set(&c->err, "fake connection reset");
 		return -ECONNRESET;
 	}
 	if (!left)
@@ -141,7 +142,7 @@ ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t len,
 		return -EAGAIN;
 	}
 	if (b == 0xff) {
-		strcpy(c->err, "fake write failure");
+		why_set(&c->err, "fake write failure");
 		seen.write_failed = true;
 		return -EPIPE;
 	}
@@ -156,7 +157,7 @@ ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t len,
 const char *tls_conn_error(const struct tls_conn *c)
 {
 	check(c);
-	return c->err;
+	return c->err.msg;
 }
 
 void tls_conn_shutdown(struct tls_conn *c)

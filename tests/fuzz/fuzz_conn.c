@@ -66,7 +66,7 @@ struct harness {
 	const uint8_t *stream;
 	size_t stream_len;
 	bool ready, authed, closed, closing, bad_frame;
-	char why[TLS_ERR_MAX];
+	struct why why;
 	uint64_t start, frame_since; /* frame_since: a header is in, 0 */
 	size_t expect_off;	     /* where the next frame starts */
 	size_t frames;
@@ -243,7 +243,7 @@ static void on_closed(struct conn *c, const char *why, void *arg)
 	if (c != h.c || arg != &h || h.closed || !why || !why[0])
 		abort();
 	h.closed = true;
-	snprintf(h.why, sizeof(h.why), "%s", why);
+	why_set(&h.why, "%s", why);
 }
 
 static void on_idle(struct conn *c, void *arg)
@@ -295,7 +295,7 @@ static void check_written(void)
 		n = FAKE_WRITTEN_MAX;
 	if (memcmp(s->written, sent, n) != 0)
 		abort();
-	if (strcmp(h.why, REFUSED_WHY) == 0 && (h.flags & F_FLUSH) &&
+	if (strcmp(h.why.msg, REFUSED_WHY) == 0 && (h.flags & F_FLUSH) &&
 	    !s->write_failed && s->written_len != h.sent_len)
 		abort(); /* a flushed close left frames behind */
 }
