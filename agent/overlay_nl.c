@@ -51,17 +51,17 @@ const char *ovl_reason(const struct ovl_rtnl *r, int err)
 static int one_reply(const struct nlmsghdr *nlh, void *arg)
 {
 	struct ovl_rtnl *r = arg;
-	char why[OVL_EXTACK_MAX];
+	char extack[OVL_EXTACK_MAX];
 	int err;
 
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 		r->intr = true;
 	if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
-		if (nl_err_parse(nlh, &err, why, sizeof(why)))
+		if (nl_err_parse(nlh, &err, extack, sizeof(extack)))
 			err = -EBADMSG;
 		if (err && !r->err) { /* the first error, and its reason */
 			r->err = err;
-			snprintf(r->extack, sizeof(r->extack), "%s", why);
+			snprintf(r->extack, sizeof(r->extack), "%s", extack);
 		}
 		return 1;
 	}
