@@ -411,7 +411,7 @@ fuzz: $(FUZZ_BINS)
 # xfrm_reply: dumps, batch acks, error and done replies, events, whole,
 # cut and broken) into the corpora.
 # The generators link every library the fuzzers may (fuzz-seeds did not
-# link either when state_body.c came to need common/why.c).
+# link either when state_body.c came to need a file of common/).
 SEED_LIBS = $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB) $(XFRM_LIB) $(NL_LIB)
 fuzz-seeds: $(SEED_LIBS)
 	@mkdir -p $(BUILD)/fuzz tests/fuzz/corpus/conn tests/fuzz/corpus/xfrm_reply
