@@ -106,7 +106,8 @@ static void status_head(struct agent *a, bool json, struct ctl_reply *r)
 		ctl_reply_printf(r, ",\"session\":");
 		ctl_json_string(r, session_state_name(st.state));
 		ctl_reply_printf(r, ",\"last_error\":");
-		ctl_json_string(r, st.last_error[0] ? st.last_error : NULL);
+		ctl_json_string(r, st.last_error.msg[0] ? st.last_error.msg
+							: NULL);
 		ctl_reply_printf(
 			r,
 			",\"reconnects\":%u,\"revision\":%llu,"
@@ -122,8 +123,8 @@ static void status_head(struct agent *a, bool json, struct ctl_reply *r)
 	}
 	ctl_reply_printf(r, "node %s, leader %s: %s\n", a->cfg.node_id,
 			 a->cfg.leader_text, session_state_name(st.state));
-	if (st.last_error[0])
-		ctl_reply_printf(r, "last error: %s\n", st.last_error);
+	if (st.last_error.msg[0])
+		ctl_reply_printf(r, "last error: %s\n", st.last_error.msg);
 	ctl_reply_printf(r,
 			 "revision %llu, kernel at %llu (%s), %zu SAs, %zu "
 			 "policies, reqid %u\n",

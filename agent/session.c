@@ -98,8 +98,8 @@ static void backoff(struct session *s, const char *why)
 		d = s->backoff_max;
 	d = d / 2 + randombytes_uniform((uint32_t)(d / 2 + 1));
 	s->attempt++;
-	if (why != s->st.last_error) /* never copy it onto itself */
-		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s", why);
+	if (why != s->st.last_error.msg) /* never copy it onto itself */
+		why_set(&s->st.last_error, "%s", why);
 	s->st.retry_in_ms = d;
 	set_phase(s, PH_BACKOFF);
 	log_info("leader %s: retrying in %llu ms", s->leader_text,
@@ -174,9 +174,8 @@ static bool leader_is_leader(struct session *s, struct conn *c)
 
 static void leader_error(struct session *s, const struct wire_msg *e)
 {
-	snprintf(s->st.last_error, sizeof(s->st.last_error),
-		 "refused by the leader: %s", e->reason);
-	log_err("leader %s: %s", s->leader_text, s->st.last_error);
+	why_set(&s->st.last_error, "refused by the leader: %s", e->reason);
+	log_err("leader %s: %s", s->leader_text, s->st.last_error.msg);
 	set_phase(s, e->removed ? PH_REMOVING : PH_CLOSING);
 }
 
@@ -205,7 +204,7 @@ static void closed(struct conn *c, const char *why, void *arg)
 	if (ph == PH_REMOVING) {
 		set_phase(s, PH_REMOVED);
 		if (s->ops->removed)
-			s->ops->removed(s->arg, s->st.last_error);
+			s->ops->removed(s->arg, s->st.last_error.msg);
 		return;
 	}
 	if (s->st.state == SESSION_LIVE) {
@@ -220,14 +219,14 @@ static void closed(struct conn *c, const char *why, void *arg)
 	}
 	if (ph != PH_CLOSING) {
 		snprintf(text, sizeof(text), "%s", why);
-		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s%s",
-			 ph == PH_JOIN_HANDSHAKE || ph == PH_HANDSHAKE
-				 ? "connection failed: "
-				 : "",
-			 text);
-		log_warn("leader %s: %s", s->leader_text, s->st.last_error);
+		why_set(&s->st.last_error, "%s%s",
+			ph == PH_JOIN_HANDSHAKE || ph == PH_HANDSHAKE
+				? "connection failed: "
+				: "",
+			text);
+		log_warn("leader %s: %s", s->leader_text, s->st.last_error.msg);
 	}
-	backoff(s, s->st.last_error);
+	backoff(s, s->st.last_error.msg);
 }
 
 /* ---- join ---- */
@@ -255,16 +254,16 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 	int err = decode(s, body, len, &m, &why);
 
 	if (err && err != -ENOTSUP) {
-		snprintf(s->st.last_error, sizeof(s->st.last_error),
-			 "join: bad frame from the leader: %s", why.msg);
+		why_set(&s->st.last_error,
+			"join: bad frame from the leader: %s", why.msg);
 	} else if (!err && m.type == WIRE_ERROR) {
 		leader_error(s, &m);
 	} else if (err || m.type != WIRE_JOIN_RESPONSE ||
 		   session_joined(s, &m, &why)) {
-		snprintf(s->st.last_error, sizeof(s->st.last_error), "join: %s",
-			 !err && m.type == WIRE_JOIN_RESPONSE
-				 ? why.msg
-				 : "unexpected answer from the leader");
+		why_set(&s->st.last_error, "join: %s",
+			!err && m.type == WIRE_JOIN_RESPONSE
+				? why.msg
+				: "unexpected answer from the leader");
 	} else {
 		log_info("joined the cluster as %s (node index %u)", s->node_id,
 			 m.node_index);
@@ -272,7 +271,7 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 		s->attempt = 0;
 	}
 	if (s->phase == PH_JOIN_SENT) { /* refused, and not yet logged */
-		log_err("leader %s: %s", s->leader_text, s->st.last_error);
+		log_err("leader %s: %s", s->leader_text, s->st.last_error.msg);
 		set_phase(s, PH_CLOSING);
 	}
 	wire_msg_free(&m);
@@ -314,7 +313,7 @@ static void state_frame(struct session *s, const struct wire_msg *m)
 				 (unsigned long long)m->snapshot.revision);
 			set_phase(s, PH_LIVE);
 			s->attempt = 0;
-			s->st.last_error[0] = '\0';
+			s->st.last_error.msg[0] = '\0';
 		}
 		s->ops->snapshot(s->arg, &m->snapshot);
 	} else if (s->phase != PH_LIVE) {
@@ -350,7 +349,7 @@ static void live_frame(struct conn *c, const uint8_t *body, size_t len,
 		break;
 	default: /* WIRE_ERROR */
 		leader_error(s, &m);
-		conn_close(c, s->st.last_error, false);
+		conn_close(c, s->st.last_error.msg, false);
 	}
 	wire_msg_free(&m);
 }
@@ -457,14 +456,13 @@ int session_expire(struct session *s, uint32_t generation, uint32_t spi)
 
 void session_refuse(struct session *s, const char *why)
 {
-	snprintf(s->st.last_error, sizeof(s->st.last_error),
-		 "refused the leader's message: %s", why);
-	log_err("leader %s: %s", s->leader_text, s->st.last_error);
+	why_set(&s->st.last_error, "refused the leader's message: %s", why);
+	log_err("leader %s: %s", s->leader_text, s->st.last_error.msg);
 	if (!s->conn)
 		return;
 	session_send_error(s->conn, why);
 	set_phase(s, PH_CLOSING);
-	conn_close(s->conn, s->st.last_error, true);
+	conn_close(s->conn, s->st.last_error.msg, true);
 }
 
 void session_restart(struct session *s, bool lost_state, const char *why)

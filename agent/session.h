@@ -66,7 +66,7 @@ struct session_status {
 	unsigned int reconnects; /* sessions lost since start */
 	uint64_t retry_in_ms;	 /* backoff: the next attempt */
 	time_t cert_not_after, renew_at;
-	char last_error[256];
+	struct why last_error;
 };
 
 struct session;
