@@ -26,7 +26,13 @@ void cluster_cleanup(struct cluster *c)
 
 uint64_t cluster_revision(const struct cluster *c)
 {
-	return c->rot.revision;
+	return c->revision;
+}
+
+void cluster_restore(struct cluster *c, uint64_t revision)
+{
+	c->revision = revision;
+	c->log_len = 0;
 }
 
 bool cluster_rot_busy(const struct cluster *c)
@@ -98,7 +104,7 @@ void cluster_status(const struct cluster *c, struct cluster_status *out)
 	const struct rotation *r = &c->rot;
 
 	memset(out, 0, sizeof(*out));
-	out->revision = r->revision;
+	out->revision = c->revision;
 	out->phase = r->phase;
 	out->target = r->phase == ROT_IDLE ? 0 : r->target;
 	out->n_pending = r->n_pending;
@@ -134,14 +140,14 @@ static void log_change(struct cluster *c, uint64_t rev, enum change_type type,
 
 static void bump(struct cluster *c, enum change_type type, uint32_t node)
 {
-	c->rot.revision++;
-	log_change(c, c->rot.revision, type, node, 0);
+	c->revision++;
+	log_change(c, c->revision, type, node, 0);
 }
 
 int cluster_change_after(const struct cluster *c, uint64_t after,
 			 struct change *out)
 {
-	uint64_t rev = c->rot.revision;
+	uint64_t rev = c->revision;
 
 	if (after >= rev)
 		return -ENOENT;
@@ -165,6 +171,12 @@ const struct rot_gen *cluster_gen(const struct cluster *c, uint32_t g)
 		if (c->rot.gens[i].g == g)
 			return &c->rot.gens[i];
 	return NULL;
+}
+
+const struct rot_gen *cluster_gens(const struct cluster *c, size_t *n)
+{
+	*n = c->rot.n_gens;
+	return c->rot.gens;
 }
 
 static bool same_addrs(const struct node *n, const struct node_addr *addrs,
@@ -332,7 +344,7 @@ void cluster_undo_mark(const struct cluster *c, const char *id,
 
 	memset(u, 0, sizeof(*u));
 	snprintf(u->id, sizeof(u->id), "%s", id);
-	u->revision = c->rot.revision;
+	u->revision = c->revision;
 	u->log_len = c->log_len;
 	u->slot = c->log[u->revision % CLUSTER_LOG_MAX];
 	u->requested = c->rot.requested;
@@ -347,7 +359,7 @@ void cluster_undo(struct cluster *c, const struct cluster_undo *u)
 
 	if (!n || registry_unremove(c->reg, u->id, u->state))
 		return; /* it was not removed: nothing to take back */
-	c->rot.revision = u->revision;
+	c->revision = u->revision;
 	c->log[u->revision % CLUSTER_LOG_MAX] = u->slot;
 	c->log_len = u->log_len;
 	c->rot.requested = u->requested;
@@ -391,7 +403,7 @@ int cluster_step(struct cluster *c, uint64_t now, struct rot_action *out,
 
 	if (err)
 		return err;
-	k = rot_step(&c->rot, now, nodes, n, out, max);
+	k = rot_step(&c->rot, now, c->revision, nodes, n, out, max);
 	free(nodes);
 	for (int i = 0; i < k; i++) {
 		enum change_type t;
@@ -409,8 +421,9 @@ int cluster_step(struct cluster *c, uint64_t now, struct rot_action *out,
 		default:
 			continue;
 		}
-		/* rot_step bumped the revision once for each of these. */
-		log_change(c, out[i].revision, t, 0, out[i].generation);
+		/* Each of these is one transition: the next revision. */
+		c->revision = out[i].revision;
+		log_change(c, c->revision, t, 0, out[i].generation);
 	}
 	return k;
 }

@@ -36,7 +36,8 @@ struct change {
 
 struct cluster {
 	struct registry *reg;
-	struct rotation rot; /* rot.revision is the cluster's revision */
+	struct rotation rot;
+	uint64_t revision; /* one per change; only cluster.c changes it */
 	struct change log[CLUSTER_LOG_MAX];
 	size_t log_len; /* the newest is log[(revision - 1) % MAX] */
 };
@@ -181,6 +182,8 @@ void cluster_status(const struct cluster *c, struct cluster_status *out);
 /* For the state file alone (store.c): the parts it loads and saves. */
 struct registry *cluster_registry(struct cluster *c);
 struct rotation *cluster_rotation(struct cluster *c);
+/* After the state is loaded: its revision; the change log starts empty. */
+void cluster_restore(struct cluster *c, uint64_t revision);
 
 /*
  * The change that made revision after + 1: 0, -ENOENT if after is the
@@ -195,6 +198,8 @@ struct node *cluster_node(const struct cluster *c, uint32_t index);
 
 /* The live generation g, or NULL. */
 const struct rot_gen *cluster_gen(const struct cluster *c, uint32_t g);
+/* The live generations, oldest first; *n of them. */
+const struct rot_gen *cluster_gens(const struct cluster *c, size_t *n);
 
 /*
  * The keys node `self` installs for its pair with `peer` in generation g:

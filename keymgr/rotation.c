@@ -11,16 +11,17 @@ struct out {
 	struct rot_action *a;
 	size_t n, max;
 	int err;
+	uint64_t rev; /* the cluster's revision after the actions so far */
 };
 
 static void emit(struct out *o, enum rot_action_type type, uint32_t g,
-		 uint32_t node, uint64_t revision)
+		 uint32_t node)
 {
 	if (o->n == o->max) {
 		o->err = -ENOSPC;
 		return;
 	}
-	o->a[o->n++] = (struct rot_action){ type, g, node, revision };
+	o->a[o->n++] = (struct rot_action){ type, g, node, o->rev };
 }
 
 void rot_init(struct rotation *r, const struct rot_config *cfg,
@@ -162,7 +163,7 @@ static struct rot_gen *gen_add(struct rotation *r, enum gen_phase phase)
 static void deadline_passed(struct rotation *r, struct out *o)
 {
 	for (size_t i = 0; i < r->n_pending; i++)
-		emit(o, ACT_NODE_DOWN, r->target, r->pending[i], r->revision);
+		emit(o, ACT_NODE_DOWN, r->target, r->pending[i]);
 	r->n_pending = 0;
 }
 
@@ -175,11 +176,11 @@ static int start_prepare(struct rotation *r, uint64_t now,
 		return -ENOSPC; /* a broken invariant: idle holds one */
 	r->requested = false;
 	r->target = g->g;
-	r->wait_revision = ++r->revision;
+	r->wait_revision = ++o->rev;
 	r->phase = ROT_PREPARE;
 	r->deadline = now + r->cfg.deadline_ms;
-	emit(o, ACT_PERSIST, g->g, 0, r->revision);
-	emit(o, ACT_PREPARE, g->g, 0, r->revision);
+	emit(o, ACT_PERSIST, g->g, 0);
+	emit(o, ACT_PREPARE, g->g, 0);
 	return wait_for(r, nodes, n);
 }
 
@@ -192,11 +193,11 @@ static int start_commit(struct rotation *r, uint64_t now, const uint32_t *nodes,
 		else if (r->gens[i].g == r->target)
 			r->gens[i].phase = GEN_COMMITTED;
 	}
-	r->wait_revision = ++r->revision;
+	r->wait_revision = ++o->rev;
 	r->phase = ROT_COMMIT;
 	r->deadline = now + r->cfg.deadline_ms;
-	emit(o, ACT_PERSIST, r->target, 0, r->revision);
-	emit(o, ACT_COMMIT, r->target, 0, r->revision);
+	emit(o, ACT_PERSIST, r->target, 0);
+	emit(o, ACT_COMMIT, r->target, 0);
 	return wait_for(r, nodes, n);
 }
 
@@ -221,9 +222,9 @@ static void retire(struct rotation *r, uint64_t now, struct out *o)
 	r->next_due = now + r->cfg.interval_ms;
 	if (!old)
 		return; /* the first generation retires nothing */
-	r->revision++;
-	emit(o, ACT_PERSIST, old, 0, r->revision);
-	emit(o, ACT_RETIRE, old, 0, r->revision);
+	o->rev++;
+	emit(o, ACT_PERSIST, old, 0);
+	emit(o, ACT_RETIRE, old, 0);
 }
 
 static bool retiring(const struct rotation *r)
@@ -272,10 +273,11 @@ static int advance(struct rotation *r, uint64_t now, const uint32_t *nodes,
 	}
 }
 
-int rot_step(struct rotation *r, uint64_t now, const uint32_t *connected,
-	     size_t n_connected, struct rot_action *out, size_t max)
+int rot_step(struct rotation *r, uint64_t now, uint64_t revision,
+	     const uint32_t *connected, size_t n_connected,
+	     struct rot_action *out, size_t max)
 {
-	struct out o = { out, 0, max, 0 };
+	struct out o = { out, 0, max, 0, revision };
 	int moved, rounds = 0;
 
 	/* Room for the worst step, checked before any state changes. */

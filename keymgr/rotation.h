@@ -41,7 +41,7 @@ struct rot_action {
 	enum rot_action_type type;
 	uint32_t generation;
 	uint32_t node;
-	uint64_t revision; /* the revision the change creates */
+	uint64_t revision; /* the cluster's revision the change creates */
 };
 
 typedef void (*rot_random)(uint8_t *buf, size_t len, void *arg);
@@ -51,7 +51,6 @@ struct rotation {
 	struct rot_gen gens[ROT_GENS_MAX]; /* locked (mlock) by rot_init */
 	size_t n_gens;
 	bool gens_locked; /* false if mlock failed (RLIMIT_MEMLOCK) */
-	uint64_t revision;
 	enum rot_phase phase;
 	uint32_t target;	/* the generation being rotated to */
 	uint64_t wait_revision; /* acks must name at least this */
@@ -74,11 +73,15 @@ void rot_request(struct rotation *r);
 
 /*
  * Advances the machine at time now (ms) with the nodes connected now.
- * Writes up to max actions and returns how many; -ENOSPC, with nothing
- * changed, if max < ROT_ACTIONS_MIN + nodes pending + n_connected.
+ * revision is the cluster's (the cluster owns it): each transition
+ * creates the next one, carried by its actions, which the caller records;
+ * acks must then name at least the transition's revision. Writes up to
+ * max actions and returns how many; -ENOSPC, with nothing changed, if
+ * max < ROT_ACTIONS_MIN + nodes pending + n_connected.
  */
-int rot_step(struct rotation *r, uint64_t now, const uint32_t *connected,
-	     size_t n_connected, struct rot_action *out, size_t max);
+int rot_step(struct rotation *r, uint64_t now, uint64_t revision,
+	     const uint32_t *connected, size_t n_connected,
+	     struct rot_action *out, size_t max);
 
 /*
  * After a restart from persisted state (pending and deadlines are not

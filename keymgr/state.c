@@ -434,8 +434,8 @@ static int keys_settle(const char *dir, bool autolock, bool from_new,
 
 int state_load(const char *dir, const uint8_t *unlock_key,
 	       uint8_t key[STATE_KEY_LEN], struct registry *reg,
-	       struct rotation *rot, struct state_extra *x, bool *autolock,
-	       struct why *why)
+	       struct rotation *rot, uint64_t *revision, struct state_extra *x,
+	       bool *autolock, struct why *why)
 {
 	char path[PATH_MAX];
 	struct why what = { "" };
@@ -451,7 +451,8 @@ int state_load(const char *dir, const uint8_t *unlock_key,
 		err = keys_settle(dir, s.flags & FLAG_AUTOLOCK, s.from_new,
 				  why);
 	if (!err) {
-		err = state_body_decode(s.body, s.body_len, reg, rot, x, &what);
+		err = state_body_decode(s.body, s.body_len, reg, rot, revision,
+					x, &what);
 		if (err)
 			why_set(why, "state file %s: %s", path, what.msg);
 	}
@@ -465,7 +466,7 @@ int state_load(const char *dir, const uint8_t *unlock_key,
 
 int state_save(const char *dir, const uint8_t key[STATE_KEY_LEN], bool autolock,
 	       struct registry *reg, const struct rotation *rot,
-	       const struct state_extra *x)
+	       uint64_t revision, const struct state_extra *x)
 {
 	char path[PATH_MAX];
 	uint8_t *body;
@@ -473,7 +474,7 @@ int state_save(const char *dir, const uint8_t key[STATE_KEY_LEN], bool autolock,
 	int err = path_of(path, dir, STATE_FILE);
 
 	if (!err)
-		err = state_body_encode(reg, rot, x, &body, &len);
+		err = state_body_encode(reg, rot, revision, x, &body, &len);
 	if (err)
 		return err;
 	err = seal_write(path, key, autolock, body, len);

@@ -24,7 +24,7 @@
  *      header bytes are the associated data
  *
  * Body (integers big-endian, every field checked on load and on save):
- *   rotation: u64 revision, u8 phase, u32 target, u64 wait_revision,
+ *   rotation: u64 revision (the cluster's), u8 phase, u32 target, u64 wait_revision,
  *             u64 next_due, u8 requested, u8 n_gens (<= 3), per gen:
  *             u32 g (strictly increasing), u8 phase, 32-byte master;
  *             at most one committed, wait_revision <= revision, and out
@@ -82,7 +82,8 @@ int state_unlock_format(const uint8_t key[STATE_KEY_LEN], char *out,
  * to read <dir>/state.key, or <dir>/state.key.new after a key change that
  * a crash interrupted (the change is then completed). key receives the key
  * that opened the state (pass it to state_save); *autolock the mode.
- * reg comes fresh from registry_new(), rot from rot_init(), x zeroed.
+ * reg comes fresh from registry_new(), rot from rot_init(), x zeroed;
+ * *revision receives the cluster's revision.
  * Nodes saved as connected come back disconnected: nobody is connected to
  * a leader that just started. Returns 0; -ENOENT if there is no state
  * yet (first start); or -errno with a one-line reason for the operator in
@@ -94,19 +95,19 @@ int state_unlock_format(const uint8_t key[STATE_KEY_LEN], char *out,
  */
 int state_load(const char *dir, const uint8_t *unlock_key,
 	       uint8_t key[STATE_KEY_LEN], struct registry *reg,
-	       struct rotation *rot, struct state_extra *x, bool *autolock,
-	       struct why *why);
+	       struct rotation *rot, uint64_t *revision, struct state_extra *x,
+	       bool *autolock, struct why *why);
 
 /*
  * Writes <dir>/state under key (atomic_write, mode 0600). Persists every
- * node, the rotation's gens, n_gens, revision, phase, target,
+ * node, the cluster's revision, the rotation's gens, n_gens, phase, target,
  * wait_revision, next_due and requested (not pending or deadline), and x.
  * -EINVAL, nothing written, if any of it would be refused on load. reg is
  * not modified.
  */
 int state_save(const char *dir, const uint8_t key[STATE_KEY_LEN], bool autolock,
 	       struct registry *reg, const struct rotation *rot,
-	       const struct state_extra *x);
+	       uint64_t revision, const struct state_extra *x);
 
 /*
  * Re-encrypts <dir>/state from old_key to new_key, in the mode autolock
@@ -128,9 +129,10 @@ int state_rekey(const char *dir, const uint8_t old_key[STATE_KEY_LEN],
  * for anything wrong, with rot's persisted fields and x wiped.
  */
 int state_body_encode(struct registry *reg, const struct rotation *rot,
-		      const struct state_extra *x, uint8_t **out, size_t *len);
+		      uint64_t revision, const struct state_extra *x,
+		      uint8_t **out, size_t *len);
 int state_body_decode(const uint8_t *buf, size_t len, struct registry *reg,
-		      struct rotation *rot, struct state_extra *x,
-		      struct why *why);
+		      struct rotation *rot, uint64_t *revision,
+		      struct state_extra *x, struct why *why);
 
 #endif

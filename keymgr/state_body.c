@@ -90,7 +90,8 @@ static int gens_check(const struct rotation *r, struct why *why)
 	return 0;
 }
 
-static int rot_check(const struct rotation *r, struct why *why)
+static int rot_check(const struct rotation *r, uint64_t revision,
+		     struct why *why)
 {
 	const struct rot_gen *t = NULL;
 	int err = gens_check(r, why);
@@ -100,11 +101,11 @@ static int rot_check(const struct rotation *r, struct why *why)
 	if ((unsigned int)r->phase > ROT_GRACE)
 		return why_fail(why, -EINVAL, "bad rotation phase %d",
 				(int)r->phase);
-	if (r->wait_revision > r->revision)
+	if (r->wait_revision > revision)
 		return why_fail(why, -EINVAL,
 				"awaited revision %llu is past revision %llu",
 				(unsigned long long)r->wait_revision,
-				(unsigned long long)r->revision);
+				(unsigned long long)revision);
 	if (r->phase == ROT_IDLE)
 		return 0;
 	for (size_t i = 0; i < r->n_gens; i++)
@@ -164,11 +165,12 @@ static void put_node(struct wbuf *w, const struct node *n)
 }
 
 static void put_body(struct wbuf *w, struct registry *reg,
-		     const struct rotation *r, const struct state_extra *x)
+		     const struct rotation *r, uint64_t revision,
+		     const struct state_extra *x)
 {
 	size_t i;
 
-	put_be(w, r->revision, 8);
+	put_be(w, revision, 8);
 	put_be(w, (uint64_t)r->phase, 1);
 	put_be(w, r->target, 4);
 	put_be(w, r->wait_revision, 8);
@@ -191,12 +193,12 @@ static void put_body(struct wbuf *w, struct registry *reg,
 }
 
 static int body_check(struct registry *reg, const struct rotation *rot,
-		      const struct state_extra *x)
+		      uint64_t revision, const struct state_extra *x)
 {
 	struct why why = { "" };
 	size_t i;
 
-	if (rot_check(rot, &why))
+	if (rot_check(rot, revision, &why))
 		return -EINVAL;
 	if (x->ca_key_pem_len > STATE_PEM_MAX ||
 	    (x->ca_key_pem_len &&
@@ -210,14 +212,16 @@ static int body_check(struct registry *reg, const struct rotation *rot,
 }
 
 int state_body_encode(struct registry *reg, const struct rotation *rot,
-		      const struct state_extra *x, uint8_t **out, size_t *len)
+		      uint64_t revision, const struct state_extra *x,
+		      uint8_t **out, size_t *len)
 {
 	struct wbuf w = { 0 };
-	int err = body_check(reg, rot, x);
+	int err = body_check(reg, rot, revision, x);
 
 	if (err)
 		return err;
-	put_body(&w, reg, rot, x); /* the size first: a secret never grows */
+	put_body(&w, reg, rot, revision,
+		 x); /* the size first: a secret never grows */
 	if (w.off > STATE_FILE_MAX)
 		return -EFBIG;
 	w.p = sodium_malloc(w.off);
@@ -225,7 +229,7 @@ int state_body_encode(struct registry *reg, const struct rotation *rot,
 		return -ENOMEM;
 	w.len = w.off;
 	w.off = 0;
-	put_body(&w, reg, rot, x);
+	put_body(&w, reg, rot, revision, x);
 	if (w.off != w.len) {
 		sodium_free(w.p);
 		return -EIO; /* a broken invariant */
@@ -285,11 +289,12 @@ static int truncated(const struct rbuf *r, const char *where, size_t rec,
 			r->len, where);
 }
 
-static int get_rot(struct rbuf *r, struct rotation *rot, struct why *why)
+static int get_rot(struct rbuf *r, struct rotation *rot, uint64_t *revision,
+		   struct why *why)
 {
 	uint8_t requested;
 
-	rot->revision = get_be(r, 8);
+	*revision = get_be(r, 8);
 	rot->phase = (enum rot_phase)get_be(r, 1);
 	rot->target = (uint32_t)get_be(r, 4);
 	rot->wait_revision = get_be(r, 8);
@@ -310,7 +315,7 @@ static int get_rot(struct rbuf *r, struct rotation *rot, struct why *why)
 		return why_fail(why, -EBADMSG, "bad rotation request flag %u",
 				requested);
 	rot->requested = requested;
-	return rot_check(rot, why) ? -EBADMSG : 0;
+	return rot_check(rot, *revision, why) ? -EBADMSG : 0;
 }
 
 static int get_extra(struct rbuf *r, struct state_extra *x, struct why *why)
@@ -439,21 +444,21 @@ static void rot_wipe(struct rotation *rot)
 {
 	sodium_memzero(rot->gens, sizeof(rot->gens));
 	rot->n_gens = 0;
-	rot->revision = rot->wait_revision = rot->next_due = 0;
+	rot->wait_revision = rot->next_due = 0;
 	rot->phase = ROT_IDLE;
 	rot->target = 0;
 	rot->requested = false;
 }
 
 int state_body_decode(const uint8_t *buf, size_t len, struct registry *reg,
-		      struct rotation *rot, struct state_extra *x,
-		      struct why *why)
+		      struct rotation *rot, uint64_t *revision,
+		      struct state_extra *x, struct why *why)
 {
 	struct rbuf r = { buf, len, 0, false };
 	int err;
 
 	memset(x, 0, sizeof(*x));
-	err = get_rot(&r, rot, why);
+	err = get_rot(&r, rot, revision, why);
 	if (!err)
 		err = get_extra(&r, x, why);
 	if (!err)
@@ -464,6 +469,7 @@ int state_body_decode(const uint8_t *buf, size_t len, struct registry *reg,
 			       len - r.off, r.off);
 	if (err) {
 		rot_wipe(rot);
+		*revision = 0;
 		state_extra_wipe(x);
 	}
 	return err;

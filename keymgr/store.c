@@ -54,6 +54,7 @@ static int open_new(struct store *st, const struct rot_config *rc,
 int store_open(struct store *st, const struct rot_config *rc,
 	       const uint8_t *unlock_key, bool autolock, struct why *why)
 {
+	uint64_t revision = 0;
 	int err = store_clean_temp(st->dir, why);
 
 	if (err)
@@ -61,15 +62,16 @@ int store_open(struct store *st, const struct rot_config *rc,
 	if (cluster_init(st->cl, rc, master_random, NULL))
 		return -ENOMEM;
 	err = state_load(st->dir, unlock_key, st->key, cluster_registry(st->cl),
-			 cluster_rotation(st->cl), &st->extra, &st->autolock,
-			 why);
+			 cluster_rotation(st->cl), &revision, &st->extra,
+			 &st->autolock, why);
 	if (err == -ENOENT && unlock_key) {
 		why_set(why, "%s holds no state to unlock", st->dir);
 		return -ENOENT;
 	}
 	if (err == -ENOENT)
 		return open_new(st, rc, autolock, why);
-	st->persisted = cluster_revision(st->cl);
+	cluster_restore(st->cl, revision);
+	st->persisted = revision;
 	return err;
 }
 
@@ -77,7 +79,7 @@ int store_save(struct store *st)
 {
 	int err = state_save(st->dir, st->key, st->autolock,
 			     cluster_registry(st->cl), cluster_rotation(st->cl),
-			     &st->extra);
+			     cluster_revision(st->cl), &st->extra);
 	uint64_t held;
 
 	if (err) {

@@ -169,8 +169,9 @@ static int create(const char *dir, bool autolock, struct cluster *c,
 		why_set(why, "cannot write %s/%s: %s", dir, STATE_KEY_FILE,
 			strerror(-err));
 	}
-	if (!err && (err = state_save(dir, key, autolock, cluster_registry(c),
-				      cluster_rotation(c), &x)))
+	if (!err &&
+	    (err = state_save(dir, key, autolock, cluster_registry(c),
+			      cluster_rotation(c), cluster_revision(c), &x)))
 		why_set(why, "cannot write the state in %s: %s", dir,
 			strerror(-err));
 	state_extra_wipe(&x);

@@ -128,7 +128,8 @@ struct snap_parts {
 static int snap_peers(struct snap_parts *sp, Vxsec__Snapshot *s,
 		      const struct cluster *c, const struct node *to)
 {
-	size_t cap = registry_count(c->reg), k = 0;
+	size_t cap = cluster_members(c), k = 0, n_gens;
+	const struct rot_gen *gens;
 	struct node *n;
 
 	sp->peers = calloc(cap ? cap : 1, sizeof(*sp->peers));
@@ -144,13 +145,14 @@ static int snap_peers(struct snap_parts *sp, Vxsec__Snapshot *s,
 	}
 	s->n_peers = k;
 	s->peers = sp->pp;
-	for (size_t i = 0; i < c->rot.n_gens; i++) {
+	gens = cluster_gens(c, &n_gens);
+	for (size_t i = 0; i < n_gens; i++) {
 		vxsec__generation__init(&sp->gen[i]);
-		sp->gen[i].generation = c->rot.gens[i].g;
-		sp->gen[i].phase = phase_of(c->rot.gens[i].phase);
+		sp->gen[i].generation = gens[i].g;
+		sp->gen[i].phase = phase_of(gens[i].phase);
 		sp->gp[i] = &sp->gen[i];
 	}
-	s->n_generations = c->rot.n_gens;
+	s->n_generations = n_gens;
 	s->generations = sp->gp;
 	return 0;
 }
@@ -162,14 +164,15 @@ int wire_snapshot(const struct cluster *c, const struct node *to,
 	Vxsec__Snapshot s = VXSEC__SNAPSHOT__INIT;
 	struct snap_parts sp = { 0 };
 	struct keyset ks;
-	size_t peers = registry_count(c->reg);
+	size_t n_gens;
+	const struct rot_gen *gens = cluster_gens(c, &n_gens);
 	int err;
 
-	err = keyset_init(&ks, peers * c->rot.n_gens);
+	err = keyset_init(&ks, cluster_members(c) * n_gens);
 	if (!err)
 		err = snap_peers(&sp, &s, c, to);
-	for (size_t i = 0; !err && i < c->rot.n_gens; i++)
-		err = keys_of_gen(&ks, c, c->rot.gens[i].g, to);
+	for (size_t i = 0; !err && i < n_gens; i++)
+		err = keys_of_gen(&ks, c, gens[i].g, to);
 	if (!err) {
 		s.revision = cluster_revision(c);
 		s.n_keys = ks.n;
@@ -193,10 +196,12 @@ static int delta_peer(const struct cluster *c, const struct node *to,
 	Vxsec__PeerUpdate pu = VXSEC__PEER_UPDATE__INIT;
 	struct peer_msg pm;
 	struct keyset ks;
-	int err = keyset_init(&ks, c->rot.n_gens);
+	size_t n_gens;
+	const struct rot_gen *gens = cluster_gens(c, &n_gens);
+	int err = keyset_init(&ks, n_gens);
 
-	for (size_t i = 0; !err && i < c->rot.n_gens; i++)
-		err = keyset_add(&ks, c, c->rot.gens[i].g, to, peer);
+	for (size_t i = 0; !err && i < n_gens; i++)
+		err = keyset_add(&ks, c, gens[i].g, to, peer);
 	if (!err) {
 		peer_fill(&pm, peer);
 		pu.peer = &pm.p;
@@ -225,7 +230,7 @@ static int delta_prepare(const struct cluster *c, const struct node *to,
 
 	if (!cluster_gen(c, g))
 		return -ESTALE;
-	err = keyset_init(&ks, registry_count(c->reg));
+	err = keyset_init(&ks, cluster_members(c));
 	if (!err)
 		err = keys_of_gen(&ks, c, g, to);
 	if (!err) {

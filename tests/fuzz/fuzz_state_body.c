@@ -12,6 +12,7 @@
 struct loaded {
 	struct registry *reg;
 	struct rotation rot;
+	uint64_t revision;
 	struct state_extra x;
 };
 
@@ -28,7 +29,8 @@ static void check_refusal(const struct loaded *l, int err, const char *why)
 		abort();
 	if (!sodium_is_zero((const unsigned char *)l->rot.gens,
 			    sizeof(l->rot.gens)) ||
-	    l->rot.n_gens || memcmp(&l->x, &zero, sizeof(zero)) != 0)
+	    l->rot.n_gens || l->revision ||
+	    memcmp(&l->x, &zero, sizeof(zero)) != 0)
 		abort();
 }
 
@@ -43,7 +45,8 @@ static int load(struct loaded *l, const uint8_t *data, size_t size)
 	if (!l->reg)
 		abort();
 	rot_init(&l->rot, &cfg, NULL, NULL);
-	err = state_body_decode(data, size, l->reg, &l->rot, &l->x, &why);
+	err = state_body_decode(data, size, l->reg, &l->rot, &l->revision,
+				&l->x, &why);
 	if (err)
 		check_refusal(l, err, why.msg);
 	return err;
@@ -73,13 +76,14 @@ static void roundtrip(struct loaded *l, const uint8_t *data, size_t size)
 	uint8_t *out, *out2;
 	size_t len, len2;
 
-	if (state_body_encode(l->reg, &l->rot, &l->x, &out, &len))
+	if (state_body_encode(l->reg, &l->rot, l->revision, &l->x, &out, &len))
 		abort(); /* we would refuse to save what we loaded */
 	if (len != size || !same_body(data, out, len))
 		abort();
 	if (load(&again, out, len))
 		abort();
-	if (state_body_encode(again.reg, &again.rot, &again.x, &out2, &len2) ||
+	if (state_body_encode(again.reg, &again.rot, again.revision, &again.x,
+			      &out2, &len2) ||
 	    len2 != len || memcmp(out, out2, len) != 0)
 		abort();
 	sodium_free(out2);

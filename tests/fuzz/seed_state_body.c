@@ -24,6 +24,9 @@ static void write_file(const char *name, const uint8_t *buf, size_t len)
 		exit(1);
 }
 
+/* The cluster's revision saved with the rotation. */
+static uint64_t revision;
+
 /* The body of reg and rot as name, then variants that must be refused. */
 static void put(const char *name, struct registry *reg,
 		const struct rotation *rot, const struct state_extra *x,
@@ -33,7 +36,7 @@ static void put(const char *name, struct registry *reg,
 	uint8_t *body, *b;
 	size_t len;
 
-	if (state_body_encode(reg, rot, x, &body, &len))
+	if (state_body_encode(reg, rot, revision, x, &body, &len))
 		exit(1);
 	write_file(name, body, len);
 	if (broken) {
@@ -101,7 +104,7 @@ int main(int argc, char **argv)
 	node(reg, "node_2.lab", 4, NODE_REMOVED, 0, "");
 	node(reg, "n3", 7, NODE_CONNECTED, REGISTRY_ADDRS_MAX, "ff");
 	gen(&rot, 1, GEN_COMMITTED);
-	rot.revision = 12;
+	revision = 12;
 	rot.wait_revision = 11;
 	rot.next_due = 123456789;
 	put("idle", reg, &rot, &x, 1);

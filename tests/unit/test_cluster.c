@@ -365,6 +365,7 @@ static void test_change_log_window(void **state)
 	struct cluster c;
 	uint8_t ctr = 0, b[REGISTRY_BOOT_ID_LEN];
 	struct change ch;
+	struct node_addr a1;
 	uint64_t start;
 
 	(void)state;
@@ -385,6 +386,15 @@ static void test_change_log_window(void **state)
 	assert_int_equal(cluster_change_after(&c, start + 10, &ch), 0);
 	assert_int_equal(ch.revision, start + 11);
 	assert_int_equal(ch.type, CHG_PEER_UPDATED);
+	/* Restored from disk: the revision goes on, no change is known. */
+	cluster_restore(&c, 5000);
+	assert_int_equal(cluster_revision(&c), 5000);
+	assert_int_equal(cluster_change_after(&c, 5000, &ch), -ENOENT);
+	assert_int_equal(cluster_change_after(&c, 4999, &ch), -ESTALE);
+	a1 = v4(1);
+	assert_int_equal(cluster_hello(&c, "node-1", b, &a1, 1, true), 1);
+	assert_int_equal(cluster_change_after(&c, 5000, &ch), 0);
+	assert_int_equal(ch.revision, 5001);
 	cluster_cleanup(&c);
 }
 

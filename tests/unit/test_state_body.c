@@ -142,6 +142,7 @@ static void prefixes_refused(const struct craft *c)
 	struct state_extra x = { 0 };
 	struct rotation rot;
 	struct why why = { "" };
+	uint64_t rev;
 
 	rot_init(&rot, &cfg, rnd, NULL);
 	for (size_t n = 0; n < c->n; n++) {
@@ -149,8 +150,9 @@ static void prefixes_refused(const struct craft *c)
 		uint8_t *copy = malloc(n ? n : 1);
 
 		memcpy(copy, c->b, n);
-		assert_int_equal(state_body_decode(copy, n, r, &rot, &x, &why),
-				 -EBADMSG);
+		assert_int_equal(
+			state_body_decode(copy, n, r, &rot, &rev, &x, &why),
+			-EBADMSG);
 		assert_non_null(strstr(why.msg, "truncated"));
 		free(copy);
 		registry_free(r);
@@ -188,14 +190,16 @@ static void test_body_decode(void **state)
 		struct registry *reg = registry_new();
 		struct state_extra x = { 0 };
 		struct rotation rot;
+		uint64_t rev;
 		int err;
 
 		rot_init(&rot, &cfg, rnd, NULL);
 		craft_body(&c, bad);
 		strcpy(why.msg, "-");
-		err = state_body_decode(c.b, c.n, reg, &rot, &x, &why);
+		err = state_body_decode(c.b, c.n, reg, &rot, &rev, &x, &why);
 		if (!want[bad]) {
 			assert_int_equal(err, 0);
+			assert_int_equal(rev, 5); /* the cluster's revision */
 			assert_int_equal(registry_count(reg), 2);
 			assert_string_equal(x.ca_key_pem, "A");
 			state_extra_wipe(&x);
@@ -274,27 +278,29 @@ static void test_body_encode(void **state)
 	struct craft c;
 	uint8_t *body;
 	size_t len;
+	uint64_t rev;
 	struct why why = { "" };
 
 	(void)state;
 	rot_init(&rot, &cfg, rnd, NULL);
 	craft_body(&c, 0);
-	assert_int_equal(state_body_decode(c.b, c.n, reg, &rot, &x, &why), 0);
-	assert_int_equal(state_body_encode(reg, &rot, &x, &body, &len), 0);
+	assert_int_equal(state_body_decode(c.b, c.n, reg, &rot, &rev, &x, &why),
+			 0);
+	assert_int_equal(state_body_encode(reg, &rot, rev, &x, &body, &len), 0);
 	assert_int_equal(len, c.n);
 	assert_memory_equal(body, c.b, len);
 	sodium_free(body);
 	/* what load would refuse is never encoded */
 	rot.gens[0].phase = GEN_COMMITTED;
-	assert_int_equal(state_body_encode(reg, &rot, &x, &body, &len),
+	assert_int_equal(state_body_encode(reg, &rot, rev, &x, &body, &len),
 			 -EINVAL);
 	rot.gens[0].phase = GEN_RETIRING;
 	registry_at(reg, 1)->addrs[0].len = 5;
-	assert_int_equal(state_body_encode(reg, &rot, &x, &body, &len),
+	assert_int_equal(state_body_encode(reg, &rot, rev, &x, &body, &len),
 			 -EINVAL);
 	registry_at(reg, 1)->addrs[0].len = 4;
 	strcpy(registry_at(reg, 1)->id, "bad/id");
-	assert_int_equal(state_body_encode(reg, &rot, &x, &body, &len),
+	assert_int_equal(state_body_encode(reg, &rot, rev, &x, &body, &len),
 			 -EINVAL);
 	state_extra_wipe(&x);
 	rot_cleanup(&rot);
