@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,26 +366,28 @@ static FILE *open_regular(const char *path)
 	return f;
 }
 
-EVP_PKEY *pki_key_load(const char *path)
+/* A PEM private key (key) or certificate (!key) from a regular file. */
+static void *pem_load(const char *path, bool key)
 {
 	FILE *f = open_regular(path);
-	EVP_PKEY *key;
+	void *obj;
 
 	if (!f)
 		return NULL;
-	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	if (key)
+		obj = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	else
+		obj = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
-	return key;
+	return obj;
+}
+
+EVP_PKEY *pki_key_load(const char *path)
+{
+	return pem_load(path, true);
 }
 
 X509 *pki_cert_load(const char *path)
 {
-	FILE *f = open_regular(path);
-	X509 *x;
-
-	if (!f)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
+	return pem_load(path, false);
 }

@@ -187,12 +187,21 @@ int wire_snapshot(const struct cluster *c, const struct node *to,
 	return err;
 }
 
+/* The delta d as one frame. */
+static int delta_frame(Vxsec__Delta *d, uint8_t **frame, size_t *len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+
+	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
+	env.delta = d;
+	return frame_encode(&env, frame, len);
+}
+
 /* peer_added / incarnation_changed: the peer and its keys of every gen. */
 static int delta_peer(const struct cluster *c, const struct node *to,
 		      const struct node *peer, Vxsec__Delta *d, uint8_t **frame,
 		      size_t *len)
 {
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__PeerUpdate pu = VXSEC__PEER_UPDATE__INIT;
 	struct peer_msg pm;
 	struct keyset ks;
@@ -211,9 +220,7 @@ static int delta_peer(const struct cluster *c, const struct node *to,
 			d->peer_added = &pu;
 		else
 			d->incarnation_changed = &pu;
-		env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
-		env.delta = d;
-		err = frame_encode(&env, frame, len);
+		err = delta_frame(d, frame, len);
 	}
 	keyset_free(&ks);
 	return err;
@@ -223,7 +230,6 @@ static int delta_prepare(const struct cluster *c, const struct node *to,
 			 Vxsec__Delta *d, uint32_t g, uint8_t **frame,
 			 size_t *len)
 {
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
 	struct keyset ks;
 	int err;
@@ -238,9 +244,7 @@ static int delta_prepare(const struct cluster *c, const struct node *to,
 		p.n_keys = ks.n;
 		p.keys = ks.ptr;
 		d->prepare = &p;
-		env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
-		env.delta = d;
-		err = frame_encode(&env, frame, len);
+		err = delta_frame(d, frame, len);
 	}
 	keyset_free(&ks);
 	return err;
@@ -251,7 +255,6 @@ static int delta_small(const struct cluster *c, const struct change *ch,
 		       const struct node *peer, Vxsec__Delta *d,
 		       uint8_t **frame, size_t *len)
 {
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__PeerRemoved pr = VXSEC__PEER_REMOVED__INIT;
 	Vxsec__GenerationCommit gc = VXSEC__GENERATION_COMMIT__INIT;
 	Vxsec__GenerationRetire gr = VXSEC__GENERATION_RETIRE__INIT;
@@ -277,9 +280,7 @@ static int delta_small(const struct cluster *c, const struct change *ch,
 	default:
 		return -EINVAL;
 	}
-	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
-	env.delta = d;
-	return frame_encode(&env, frame, len);
+	return delta_frame(d, frame, len);
 }
 
 int wire_delta(const struct cluster *c, const struct node *to,
