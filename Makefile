@@ -214,6 +214,7 @@ USES_test_keys := keymgr
 USES_test_loop := common
 USES_test_node_id := proto
 USES_test_overlay := agent nl common
+USES_test_pairkey := common
 USES_test_pki := common
 USES_test_reconcile := agent xfrm nl
 USES_test_registry := keymgr
