@@ -225,6 +225,7 @@ OBJS_test_desired := $(BUILD)/tests/unit/test_desired.o \
 OBJS_test_rotation := $(BUILD)/tests/unit/test_rotation.o \
 	$(BUILD)/tests/unit/vmlck.o
 USES_test_state := keymgr proto common
+USES_test_static_key := agent common
 USES_test_state_body := keymgr proto common
 USES_test_tls := common
 USES_test_token := common
