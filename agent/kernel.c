@@ -108,15 +108,15 @@ static int queue(struct xfrm_batch *b, const struct desired_state *have,
 {
 	switch (s->op) {
 	case DIFF_SA_ADD:
-		return xfrm_batch_sa_add(b, &want->sas[s->i]);
+		return xfrm_batch_sa(b, XFRM_OP_ADD, &want->sas[s->i]);
 	case DIFF_SA_DEL:
-		return xfrm_batch_sa_del(b, &have->sas[s->i]);
+		return xfrm_batch_sa(b, XFRM_OP_DEL, &have->sas[s->i]);
 	case DIFF_POL_ADD:
-		return xfrm_batch_policy_add(b, &want->pols[s->i]);
+		return xfrm_batch_policy(b, XFRM_OP_ADD, &want->pols[s->i]);
 	case DIFF_POL_UPDATE:
-		return xfrm_batch_policy_update(b, &want->pols[s->i]);
+		return xfrm_batch_policy(b, XFRM_OP_UPDATE, &want->pols[s->i]);
 	case DIFF_POL_DEL:
-		return xfrm_batch_policy_del(b, &have->pols[s->i]);
+		return xfrm_batch_policy(b, XFRM_OP_DEL, &have->pols[s->i]);
 	default:
 		return -EINVAL;
 	}

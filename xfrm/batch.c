@@ -187,75 +187,45 @@ static struct req *queue_end(struct xfrm_batch *b, struct chunk *c, int n,
 	return r;
 }
 
-static int queue_sa(struct xfrm_batch *b, enum xfrm_req_kind kind,
-		    const struct xfrm_sa *sa)
+/* Queues op on sa or on p (the other NULL); add is that object's ADD kind. */
+static int queue(struct xfrm_batch *b, enum xfrm_req_kind add, enum xfrm_op op,
+		 const struct xfrm_sa *sa, const struct xfrm_policy *p)
 {
-	struct chunk *c = b->sent ? NULL : queue_begin(b);
-	size_t room;
+	enum xfrm_req_kind kind;
+	struct chunk *c;
+	struct desc *d;
 	int n;
 
+	if (!xfrm_op_valid(op))
+		return -EINVAL;
 	if (b->sent)
 		return -EALREADY;
+	c = queue_begin(b);
 	if (!c)
 		return -ENOMEM;
-	room = CHUNK_BYTES - c->used;
-	if (kind == XFRM_REQ_SA_DEL)
-		n = xfrm_build_sa_id(c->buf + c->used, room, XFRM_MSG_DELSA, sa,
-				     0, 0);
+	kind = (enum xfrm_req_kind)(add + op);
+	n = xfrm_build_req(c->buf + c->used, CHUNK_BYTES - c->used, kind, sa, p,
+			   0, 0);
+	if (n < 0)
+		return n;
+	d = &queue_end(b, c, n, kind)->d;
+	if (sa)
+		describe_sa(d, sa);
 	else
-		n = xfrm_build_sa(c->buf + c->used, room, kind, sa, 0, 0);
-	if (n < 0)
-		return n;
-	describe_sa(&queue_end(b, c, n, kind)->d, sa);
+		describe_policy(d, p);
 	return (int)b->nreqs - 1;
 }
 
-static int queue_policy(struct xfrm_batch *b, enum xfrm_req_kind kind,
-			const struct xfrm_policy *p)
+int xfrm_batch_sa(struct xfrm_batch *b, enum xfrm_op op,
+		  const struct xfrm_sa *sa)
 {
-	struct chunk *c = b->sent ? NULL : queue_begin(b);
-	int n;
-
-	if (b->sent)
-		return -EALREADY;
-	if (!c)
-		return -ENOMEM;
-	n = xfrm_build_policy(c->buf + c->used, CHUNK_BYTES - c->used, kind, p,
-			      0, 0);
-	if (n < 0)
-		return n;
-	describe_policy(&queue_end(b, c, n, kind)->d, p);
-	return (int)b->nreqs - 1;
+	return queue(b, XFRM_REQ_SA_ADD, op, sa, NULL);
 }
 
-int xfrm_batch_sa_add(struct xfrm_batch *b, const struct xfrm_sa *sa)
+int xfrm_batch_policy(struct xfrm_batch *b, enum xfrm_op op,
+		      const struct xfrm_policy *p)
 {
-	return queue_sa(b, XFRM_REQ_SA_ADD, sa);
-}
-
-int xfrm_batch_sa_update(struct xfrm_batch *b, const struct xfrm_sa *sa)
-{
-	return queue_sa(b, XFRM_REQ_SA_UPDATE, sa);
-}
-
-int xfrm_batch_sa_del(struct xfrm_batch *b, const struct xfrm_sa *sa)
-{
-	return queue_sa(b, XFRM_REQ_SA_DEL, sa);
-}
-
-int xfrm_batch_policy_add(struct xfrm_batch *b, const struct xfrm_policy *p)
-{
-	return queue_policy(b, XFRM_REQ_POLICY_ADD, p);
-}
-
-int xfrm_batch_policy_update(struct xfrm_batch *b, const struct xfrm_policy *p)
-{
-	return queue_policy(b, XFRM_REQ_POLICY_UPDATE, p);
-}
-
-int xfrm_batch_policy_del(struct xfrm_batch *b, const struct xfrm_policy *p)
-{
-	return queue_policy(b, XFRM_REQ_POLICY_DEL, p);
+	return queue(b, XFRM_REQ_POLICY_ADD, op, NULL, p);
 }
 
 /*

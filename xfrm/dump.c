@@ -59,90 +59,89 @@ static int dump_feed(const void *buf, size_t len, void *arg)
 	return xfrm_dump_parse(arg, buf, len);
 }
 
-static int run_dump(struct xfrm_sock *s, struct xfrm_dump *d)
+/*
+ * What a dump hands its caller: objects whose reqid is the one asked (0 =
+ * all), an SA's own or a policy's template's. One of the callbacks is set.
+ */
+struct filter {
+	uint32_t reqid;
+	xfrm_sa_cb sa_cb;
+	xfrm_policy_cb policy_cb;
+	void *arg;
+};
+
+static int filter_sa(const struct filter *f, struct xfrm_sa *sa)
+{
+	int r = 0;
+
+	if (!f->reqid || sa->reqid == f->reqid)
+		r = f->sa_cb(sa, f->arg);
+	xfrm_sa_wipe(sa); /* the key, even of an SA not handed over */
+	return r;
+}
+
+static int filter_policy(const struct filter *f, const struct xfrm_policy *p)
+{
+	if (f->reqid && !(p->has_tmpl && p->tmpl_reqid == f->reqid))
+		return 0;
+	return f->policy_cb(p, f->arg);
+}
+
+static int filter_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct filter *f = arg;
+	union {
+		struct xfrm_sa sa;
+		struct xfrm_policy p;
+	} o;
+	int r = f->sa_cb ? xfrm_parse_sa(nlh, &o.sa)
+			 : xfrm_parse_policy(nlh, &o.p);
+
+	if (r == -ENOENT)
+		return 0; /* not ours: AH, per-socket policies, ... */
+	if (r)
+		return r;
+	return f->sa_cb ? filter_sa(f, &o.sa) : filter_policy(f, &o.p);
+}
+
+static int run_dump(struct xfrm_sock *s, struct filter *f)
 {
 	struct nl_sock *nl = xfrm_sock_nl(s);
+	struct xfrm_dump d = { .type = f->sa_cb ? XFRM_MSG_NEWSA
+						: XFRM_MSG_NEWPOLICY,
+			       .msg = filter_msg,
+			       .arg = f };
 	uint8_t req[64];
 	int r;
 
-	d->seq = nl_sock_next_seq(nl, 1);
-	d->portid = nl_sock_portid(nl);
+	d.seq = nl_sock_next_seq(nl, 1);
+	d.portid = nl_sock_portid(nl);
 	r = xfrm_build_dump(req, sizeof(req),
-			    d->type == XFRM_MSG_NEWSA ? XFRM_MSG_GETSA
-						      : XFRM_MSG_GETPOLICY,
-			    d->seq);
+			    f->sa_cb ? XFRM_MSG_GETSA : XFRM_MSG_GETPOLICY,
+			    d.seq);
 	if (r < 0)
 		return r;
 	r = nl_sock_send(nl, req, (size_t)r);
 	if (!r)
-		r = nl_sock_read(nl, DUMP_TIMEOUT_MS, dump_feed, d);
+		r = nl_sock_read(nl, DUMP_TIMEOUT_MS, dump_feed, &d);
 	if (r < 0)
 		return r;
-	return d->stop;
-}
-
-struct sa_filter {
-	uint32_t reqid;
-	xfrm_sa_cb cb;
-	void *arg;
-};
-
-static int sa_msg(const struct nlmsghdr *nlh, void *arg)
-{
-	struct sa_filter *f = arg;
-	struct xfrm_sa sa;
-	int r = xfrm_parse_sa(nlh, &sa);
-
-	if (r == -ENOENT)
-		return 0;
-	if (r)
-		return r;
-	if (!f->reqid || sa.reqid == f->reqid)
-		r = f->cb(&sa, f->arg);
-	xfrm_sa_wipe(&sa);
-	return r;
+	return d.stop;
 }
 
 int xfrm_sa_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_sa_cb cb, void *arg)
 {
-	struct sa_filter f = { .reqid = reqid, .cb = cb, .arg = arg };
-	struct xfrm_dump d = { .type = XFRM_MSG_NEWSA,
-			       .msg = sa_msg,
-			       .arg = &f };
+	struct filter f = { .reqid = reqid, .sa_cb = cb, .arg = arg };
 
-	return run_dump(s, &d);
-}
-
-struct policy_filter {
-	uint32_t reqid;
-	xfrm_policy_cb cb;
-	void *arg;
-};
-
-static int policy_msg(const struct nlmsghdr *nlh, void *arg)
-{
-	struct policy_filter *f = arg;
-	struct xfrm_policy p;
-	int r = xfrm_parse_policy(nlh, &p);
-
-	if (r == -ENOENT)
-		return 0;
-	if (r)
-		return r;
-	if (f->reqid && !(p.has_tmpl && p.tmpl_reqid == f->reqid))
-		return 0;
-	return f->cb(&p, f->arg);
+	return run_dump(s, &f);
 }
 
 int xfrm_policy_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_policy_cb cb,
 		     void *arg)
 {
-	struct policy_filter f = { .reqid = reqid, .cb = cb, .arg = arg };
-	struct xfrm_dump d = { .type = XFRM_MSG_NEWPOLICY,
-			       .msg = policy_msg,
-			       .arg = &f };
+	struct filter f = { .reqid = reqid, .policy_cb = cb, .arg = arg };
 
-	return run_dump(s, &d);
+	return run_dump(s, &f);
 }
 
 static int events_buf(const void *buf, size_t len, xfrm_event_cb cb, void *arg)

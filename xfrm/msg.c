@@ -159,30 +159,18 @@ static int finish(struct nlmsghdr *nlh, int err)
 	return (int)nlh->nlmsg_len;
 }
 
-int xfrm_build_sa(void *buf, size_t len, enum xfrm_req_kind kind,
-		  const struct xfrm_sa *sa, uint32_t seq, uint16_t flags)
+/* The body of an SA add or update: info, key, replay window, mark. */
+static int put_sa(struct nlmsghdr *nlh, size_t len, const struct xfrm_sa *sa)
 {
-	uint16_t type;
-	struct nlmsghdr *nlh;
-	int err;
+	int err = put_usersa_info(nlh, len, sa);
 
-	if (kind != XFRM_REQ_SA_ADD && kind != XFRM_REQ_SA_UPDATE)
-		return -EINVAL;
-	err = xfrm_sa_check(sa);
-	if (err)
-		return err;
-	type = kind == XFRM_REQ_SA_ADD ? XFRM_MSG_NEWSA : XFRM_MSG_UPDSA;
-	nlh = put_header(buf, len, type, flags, seq);
-	if (!nlh)
-		return -EMSGSIZE;
-	err = put_usersa_info(nlh, len, sa);
 	if (!err)
 		err = put_aead(nlh, len, sa);
 	if (!err)
 		err = put_replay_esn(nlh, len, sa);
 	if (!err)
 		err = put_mark(nlh, len, sa->mark, sa->mark_mask);
-	return finish(nlh, err);
+	return err;
 }
 
 int xfrm_build_sa_id(void *buf, size_t len, uint16_t type,
@@ -279,32 +267,13 @@ static int put_policy_id(struct nlmsghdr *nlh, size_t len,
 	return 0;
 }
 
-int xfrm_build_policy(void *buf, size_t len, enum xfrm_req_kind kind,
-		      const struct xfrm_policy *p, uint32_t seq, uint16_t flags)
+/* A delete names the policy by selector and direction; the rest set it. */
+static int put_policy(struct nlmsghdr *nlh, size_t len,
+		      const struct xfrm_policy *p)
 {
-	struct nlmsghdr *nlh;
-	uint16_t type;
-	int err = xfrm_policy_check(p);
+	int err;
 
-	if (err)
-		return err;
-	switch (kind) {
-	case XFRM_REQ_POLICY_ADD:
-		type = XFRM_MSG_NEWPOLICY;
-		break;
-	case XFRM_REQ_POLICY_UPDATE:
-		type = XFRM_MSG_UPDPOLICY;
-		break;
-	case XFRM_REQ_POLICY_DEL:
-		type = XFRM_MSG_DELPOLICY;
-		break;
-	default:
-		return -EINVAL;
-	}
-	nlh = put_header(buf, len, type, flags, seq);
-	if (!nlh)
-		return -EMSGSIZE;
-	if (kind == XFRM_REQ_POLICY_DEL) {
+	if (nlh->nlmsg_type == XFRM_MSG_DELPOLICY) {
 		err = put_policy_id(nlh, len, p);
 	} else {
 		err = put_policy_info(nlh, len, p);
@@ -313,6 +282,38 @@ int xfrm_build_policy(void *buf, size_t len, enum xfrm_req_kind kind,
 	}
 	if (!err)
 		err = put_mark(nlh, len, p->mark, p->mark_mask);
+	return err;
+}
+
+int xfrm_build_req(void *buf, size_t len, enum xfrm_req_kind kind,
+		   const struct xfrm_sa *sa, const struct xfrm_policy *p,
+		   uint32_t seq, uint16_t flags)
+{
+	static const uint16_t types[] = {
+		[XFRM_REQ_SA_ADD] = XFRM_MSG_NEWSA,
+		[XFRM_REQ_SA_UPDATE] = XFRM_MSG_UPDSA,
+		[XFRM_REQ_SA_DEL] = XFRM_MSG_DELSA,
+		[XFRM_REQ_POLICY_ADD] = XFRM_MSG_NEWPOLICY,
+		[XFRM_REQ_POLICY_UPDATE] = XFRM_MSG_UPDPOLICY,
+		[XFRM_REQ_POLICY_DEL] = XFRM_MSG_DELPOLICY,
+	};
+	bool is_sa = kind <= XFRM_REQ_SA_DEL;
+	struct nlmsghdr *nlh;
+	int err;
+
+	if ((unsigned int)kind >= sizeof(types) / sizeof(types[0]))
+		return -EINVAL;
+	if (is_sa ? !sa || p : !p || sa)
+		return -EINVAL;	     /* not the object of its kind */
+	if (kind == XFRM_REQ_SA_DEL) /* the kernel finds an SA by its id */
+		return xfrm_build_sa_id(buf, len, types[kind], sa, seq, flags);
+	err = is_sa ? xfrm_sa_check(sa) : xfrm_policy_check(p);
+	if (err)
+		return err;
+	nlh = put_header(buf, len, types[kind], flags, seq);
+	if (!nlh)
+		return -EMSGSIZE;
+	err = is_sa ? put_sa(nlh, len, sa) : put_policy(nlh, len, p);
 	return finish(nlh, err);
 }
 

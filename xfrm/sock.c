@@ -168,63 +168,32 @@ static int transact(struct xfrm_sock *s, void *req, size_t len,
 	return err < 0 ? err : 0;
 }
 
-static int one_sa(struct xfrm_sock *s, enum xfrm_req_kind kind,
-		  const struct xfrm_sa *sa)
+/* Sends op on sa or on p (the other NULL); add is that object's ADD kind. */
+static int one(struct xfrm_sock *s, enum xfrm_req_kind add, enum xfrm_op op,
+	       const struct xfrm_sa *sa, const struct xfrm_policy *p)
 {
 	uint8_t buf[XFRM_REQ_BYTES];
-	uint32_t seq = nl_sock_next_seq(s->nl, 1);
 	int n;
 
-	if (kind == XFRM_REQ_SA_DEL)
-		n = xfrm_build_sa_id(buf, sizeof(buf), XFRM_MSG_DELSA, sa, seq,
-				     NLM_F_ACK);
-	else
-		n = xfrm_build_sa(buf, sizeof(buf), kind, sa, seq, NLM_F_ACK);
+	if (!xfrm_op_valid(op))
+		return -EINVAL;
+	n = xfrm_build_req(buf, sizeof(buf), (enum xfrm_req_kind)(add + op), sa,
+			   p, nl_sock_next_seq(s->nl, 1), NLM_F_ACK);
 	if (n < 0)
 		return n;
 	return transact(s, buf, (size_t)n, NULL, NULL); /* wipes buf */
 }
 
-int xfrm_sa_add(struct xfrm_sock *s, const struct xfrm_sa *sa)
+int xfrm_sa_apply(struct xfrm_sock *s, enum xfrm_op op,
+		  const struct xfrm_sa *sa)
 {
-	return one_sa(s, XFRM_REQ_SA_ADD, sa);
+	return one(s, XFRM_REQ_SA_ADD, op, sa, NULL);
 }
 
-int xfrm_sa_update(struct xfrm_sock *s, const struct xfrm_sa *sa)
-{
-	return one_sa(s, XFRM_REQ_SA_UPDATE, sa);
-}
-
-int xfrm_sa_del(struct xfrm_sock *s, const struct xfrm_sa *sa)
-{
-	return one_sa(s, XFRM_REQ_SA_DEL, sa);
-}
-
-static int one_policy(struct xfrm_sock *s, enum xfrm_req_kind kind,
+int xfrm_policy_apply(struct xfrm_sock *s, enum xfrm_op op,
 		      const struct xfrm_policy *p)
 {
-	uint8_t buf[XFRM_REQ_BYTES];
-	int n = xfrm_build_policy(buf, sizeof(buf), kind, p,
-				  nl_sock_next_seq(s->nl, 1), NLM_F_ACK);
-
-	if (n < 0)
-		return n;
-	return transact(s, buf, (size_t)n, NULL, NULL);
-}
-
-int xfrm_policy_add(struct xfrm_sock *s, const struct xfrm_policy *p)
-{
-	return one_policy(s, XFRM_REQ_POLICY_ADD, p);
-}
-
-int xfrm_policy_update(struct xfrm_sock *s, const struct xfrm_policy *p)
-{
-	return one_policy(s, XFRM_REQ_POLICY_UPDATE, p);
-}
-
-int xfrm_policy_del(struct xfrm_sock *s, const struct xfrm_policy *p)
-{
-	return one_policy(s, XFRM_REQ_POLICY_DEL, p);
+	return one(s, XFRM_REQ_POLICY_ADD, op, NULL, p);
 }
 
 static int get_reply(const struct nlmsghdr *nlh, void *arg)

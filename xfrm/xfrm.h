@@ -77,6 +77,12 @@ struct xfrm_policy {
 	uint32_t index;		  /* kernel's policy index, from dumps */
 };
 
+/*
+ * What a request does to an SA or a policy. add fails with -EEXIST if it
+ * is there, update replaces it, del removes it.
+ */
+enum xfrm_op { XFRM_OP_ADD, XFRM_OP_UPDATE, XFRM_OP_DEL };
+
 /* ---- socket ---- */
 
 struct xfrm_sock;
@@ -102,13 +108,14 @@ void xfrm_batch_free(struct xfrm_batch *b);
 /* Forgets all requests and results; buffers are wiped, memory kept. */
 void xfrm_batch_reset(struct xfrm_batch *b);
 
-/* Each queues one request and returns its index (>= 0) or -errno. */
-int xfrm_batch_sa_add(struct xfrm_batch *b, const struct xfrm_sa *sa);
-int xfrm_batch_sa_update(struct xfrm_batch *b, const struct xfrm_sa *sa);
-int xfrm_batch_sa_del(struct xfrm_batch *b, const struct xfrm_sa *sa);
-int xfrm_batch_policy_add(struct xfrm_batch *b, const struct xfrm_policy *p);
-int xfrm_batch_policy_update(struct xfrm_batch *b, const struct xfrm_policy *p);
-int xfrm_batch_policy_del(struct xfrm_batch *b, const struct xfrm_policy *p);
+/*
+ * Each queues one request doing op on the object and returns its index
+ * (>= 0) or -errno; an unknown op is -EINVAL and queues nothing.
+ */
+int xfrm_batch_sa(struct xfrm_batch *b, enum xfrm_op op,
+		  const struct xfrm_sa *sa);
+int xfrm_batch_policy(struct xfrm_batch *b, enum xfrm_op op,
+		      const struct xfrm_policy *p);
 
 size_t xfrm_batch_count(const struct xfrm_batch *b);
 
@@ -130,14 +137,13 @@ size_t xfrm_batch_failed(const struct xfrm_batch *b);
 const char *xfrm_batch_describe(const struct xfrm_batch *b, size_t i, char *buf,
 				size_t len);
 
-/* ---- single requests (a batch of one) ---- */
+/* ---- single requests: send one, wait for its ack ---- */
 
-int xfrm_sa_add(struct xfrm_sock *s, const struct xfrm_sa *sa);
-int xfrm_sa_update(struct xfrm_sock *s, const struct xfrm_sa *sa);
-int xfrm_sa_del(struct xfrm_sock *s, const struct xfrm_sa *sa);
-int xfrm_policy_add(struct xfrm_sock *s, const struct xfrm_policy *p);
-int xfrm_policy_update(struct xfrm_sock *s, const struct xfrm_policy *p);
-int xfrm_policy_del(struct xfrm_sock *s, const struct xfrm_policy *p);
+/* 0 or -errno; a bad object or an unknown op is refused before sending. */
+int xfrm_sa_apply(struct xfrm_sock *s, enum xfrm_op op,
+		  const struct xfrm_sa *sa);
+int xfrm_policy_apply(struct xfrm_sock *s, enum xfrm_op op,
+		      const struct xfrm_policy *p);
 
 /*
  * Looks up the SA (family, dst, spi; src and mark used to match).

@@ -16,6 +16,7 @@
 /* Largest message a builder writes: usersa_info + aead(36) + esn bitmap. */
 #define XFRM_REQ_BYTES 2048
 
+/* A request's kind is its object's ADD kind + its enum xfrm_op. */
 enum xfrm_req_kind {
 	XFRM_REQ_SA_ADD,
 	XFRM_REQ_SA_UPDATE,
@@ -25,18 +26,32 @@ enum xfrm_req_kind {
 	XFRM_REQ_POLICY_DEL,
 };
 
+_Static_assert(XFRM_REQ_SA_UPDATE == XFRM_REQ_SA_ADD + XFRM_OP_UPDATE &&
+		       XFRM_REQ_SA_DEL == XFRM_REQ_SA_ADD + XFRM_OP_DEL &&
+		       XFRM_REQ_POLICY_UPDATE ==
+			       XFRM_REQ_POLICY_ADD + XFRM_OP_UPDATE &&
+		       XFRM_REQ_POLICY_DEL == XFRM_REQ_POLICY_ADD + XFRM_OP_DEL,
+	       "request kinds follow enum xfrm_op");
+
+/* Only a known op added to an ADD kind gives a kind of the same object. */
+static inline bool xfrm_op_valid(enum xfrm_op op)
+{
+	return (unsigned int)op <= XFRM_OP_DEL;
+}
+
 /*
  * Builders write one complete netlink message into buf and return its
  * length, or -EINVAL (bad object) / -EMSGSIZE (buf too small). flags are
  * the nlmsg_flags beyond NLM_F_REQUEST.
+ *
+ * xfrm_build_req: the request of kind, on sa for SA kinds or p for policy
+ * kinds (the other NULL); an SA delete is the SA's id message.
  */
-int xfrm_build_sa(void *buf, size_t len, enum xfrm_req_kind kind,
-		  const struct xfrm_sa *sa, uint32_t seq, uint16_t flags);
+int xfrm_build_req(void *buf, size_t len, enum xfrm_req_kind kind,
+		   const struct xfrm_sa *sa, const struct xfrm_policy *p,
+		   uint32_t seq, uint16_t flags);
 int xfrm_build_sa_id(void *buf, size_t len, uint16_t type,
 		     const struct xfrm_sa *sa, uint32_t seq, uint16_t flags);
-int xfrm_build_policy(void *buf, size_t len, enum xfrm_req_kind kind,
-		      const struct xfrm_policy *p, uint32_t seq,
-		      uint16_t flags);
 int xfrm_build_dump(void *buf, size_t len, uint16_t type, uint32_t seq);
 int xfrm_build_flush(void *buf, size_t len, uint16_t type, uint32_t seq);
 

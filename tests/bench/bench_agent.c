@@ -246,7 +246,7 @@ static void probe_esp(struct bench *b)
 	int err;
 
 	build(b, &want);
-	err = xfrm_sa_add(b->sock, &want.sas[0]);
+	err = xfrm_sa_apply(b->sock, XFRM_OP_ADD, &want.sas[0]);
 	if (err) {
 		fprintf(stderr,
 			"bench_agent: THIS KERNEL CANNOT ADD ESP SAs: %s (%s)\n"

@@ -77,8 +77,8 @@ static double program(struct xfrm_sock *s, uint32_t n, bool update)
 		fail("batch", ENOMEM);
 	for (i = 0; i < n; i++) {
 		nth_policy(&p, i, update ? SPI_GEN2 : SPI_GEN1);
-		err = update ? xfrm_batch_policy_update(b, &p)
-			     : xfrm_batch_policy_add(b, &p);
+		err = xfrm_batch_policy(
+			b, update ? XFRM_OP_UPDATE : XFRM_OP_ADD, &p);
 		if (err < 0)
 			fail("queue", err);
 	}

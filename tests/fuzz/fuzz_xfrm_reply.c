@@ -139,7 +139,7 @@ static void batch(const struct dgrams *in, uint8_t flags)
 	p.sel.family = AF_INET;
 	p.dir = XFRM_OUT;
 	for (size_t i = 0; i < n; i++)
-		if (xfrm_batch_policy_add(b, &p) < 0)
+		if (xfrm_batch_policy(b, XFRM_OP_ADD, &p) < 0)
 			abort();
 	if (xfrm_batch_start(b))
 		abort();

@@ -86,8 +86,8 @@ static void sa(uint16_t flags, uint32_t off, int family, uint32_t spi)
 	s.esn = true;
 	s.replay_window = 1024;
 	s.mark = 1, s.mark_mask = 0xff;
-	n = xfrm_build_sa(dg + dg_len, sizeof(dg) - dg_len, XFRM_REQ_SA_ADD, &s,
-			  0, 0);
+	n = xfrm_build_req(dg + dg_len, sizeof(dg) - dg_len, XFRM_REQ_SA_ADD,
+			   &s, NULL, 0, 0);
 	if (n < 0)
 		exit(1);
 	mine(flags, off);
@@ -109,8 +109,8 @@ static void policy(uint16_t flags, uint32_t off, int family, bool block)
 	p.has_tmpl = !block;
 	p.tmpl_reqid = 7;
 	p.tmpl_spi = 0x01000001;
-	n = xfrm_build_policy(dg + dg_len, sizeof(dg) - dg_len,
-			      XFRM_REQ_POLICY_ADD, &p, 0, 0);
+	n = xfrm_build_req(dg + dg_len, sizeof(dg) - dg_len,
+			   XFRM_REQ_POLICY_ADD, NULL, &p, 0, 0);
 	if (n < 0)
 		exit(1);
 	mine(flags, off);

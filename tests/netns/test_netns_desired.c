@@ -87,7 +87,8 @@ static void apply_policies(const struct desired_state *s)
 
 	assert_non_null(b);
 	for (size_t i = 0; i < s->n_pols; i++)
-		assert_true(xfrm_batch_policy_add(b, &s->pols[i]) >= 0);
+		assert_true(xfrm_batch_policy(b, XFRM_OP_ADD, &s->pols[i]) >=
+			    0);
 	assert_int_equal(xfrm_batch_send(sock, b), 0);
 	xfrm_batch_free(b);
 }

@@ -63,7 +63,7 @@ static void add_policy(void)
 	p.dir = XFRM_OUT;
 	p.has_tmpl = true;
 	p.tmpl_reqid = REQID;
-	assert_int_equal(xfrm_policy_add(sock, &p), 0);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_ADD, &p), 0);
 }
 
 /* One UDP datagram to each of n addresses 10.99.x.y: n acquires. */

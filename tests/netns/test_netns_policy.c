@@ -111,8 +111,8 @@ static void check_roundtrip(const char *src, const char *dst,
 
 	make_policy(&out, src, dst, XFRM_OUT, 0x01000001);
 	make_policy(&in, dst, src, XFRM_IN, 0);
-	assert_int_equal(xfrm_policy_add(sock, &out), 0);
-	assert_int_equal(xfrm_policy_add(sock, &in), 0);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_ADD, &out), 0);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_ADD, &in), 0);
 
 	assert_int_equal(xfrm_policy_dump(sock, REQID, collect_cb, &c), 0);
 	assert_int_equal(c.count, 2);
@@ -138,8 +138,8 @@ static void check_roundtrip(const char *src, const char *dst,
 			 1);
 	free(text);
 
-	assert_int_equal(xfrm_policy_del(sock, &out), 0);
-	assert_int_equal(xfrm_policy_del(sock, &in), 0);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_DEL, &out), 0);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_DEL, &in), 0);
 	assert_int_equal(count_ours(), 0);
 	text = ip_policies();
 	assert_string_equal(text, "");
@@ -170,10 +170,10 @@ static void test_update_switches_spi(void **state)
 
 	(void)state;
 	make_policy(&p, "192.0.2.1", "192.0.2.2", XFRM_OUT, 0x01000001);
-	assert_int_equal(xfrm_policy_add(sock, &p), 0);
-	assert_int_equal(xfrm_policy_add(sock, &p), -EEXIST);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_ADD, &p), 0);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_ADD, &p), -EEXIST);
 	p.tmpl_spi = 0x02000001;
-	assert_int_equal(xfrm_policy_update(sock, &p), 0);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_UPDATE, &p), 0);
 
 	assert_int_equal(xfrm_policy_dump(sock, REQID, collect_cb, &c), 0);
 	assert_int_equal(c.count, 1);
@@ -198,7 +198,7 @@ static void test_block_and_mark(void **state)
 	p.priority = 200;
 	p.mark = 0x10;
 	p.mark_mask = 0xff;
-	assert_int_equal(xfrm_policy_add(sock, &p), 0);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_ADD, &p), 0);
 	assert_int_equal(xfrm_policy_dump(sock, 0, collect_cb, &c), 0);
 	assert_int_equal(c.count, 1);
 	assert_int_equal(c.items[0].action, XFRM_BLOCK);
@@ -214,7 +214,7 @@ static void test_block_and_mark(void **state)
 	free(text);
 	/* Deleting needs the mark too: without it, nothing matches. */
 	p.mark_mask = 0;
-	assert_int_equal(xfrm_policy_del(sock, &p), -ENOENT);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_DEL, &p), -ENOENT);
 }
 
 static void test_dump_filters_reqid(void **state)
@@ -229,7 +229,7 @@ static void test_dump_filters_reqid(void **state)
 				   NULL, NULL),
 			 0);
 	make_policy(&p, "192.0.2.1", "192.0.2.2", XFRM_OUT, 0);
-	assert_int_equal(xfrm_policy_add(sock, &p), 0);
+	assert_int_equal(xfrm_policy_apply(sock, XFRM_OP_ADD, &p), 0);
 	assert_int_equal(count_ours(), 1);
 	{
 		struct collect c = { .count = 0 };
@@ -253,14 +253,14 @@ static void test_batch_10000(void **state)
 	assert_non_null(b);
 	for (i = 0; i < 10000; i++) {
 		nth_policy(&p, i, 0x01000000 | (i + 1));
-		assert_int_equal(xfrm_batch_policy_add(b, &p), (int)i);
+		assert_int_equal(xfrm_batch_policy(b, XFRM_OP_ADD, &p), (int)i);
 	}
 	assert_int_equal(xfrm_batch_send(sock, b), 0);
 	assert_int_equal(xfrm_batch_failed(b), 0);
 	assert_int_equal(count_ours(), 10000);
 	/* Sent once: its buffers were wiped, no resend, no more requests. */
 	assert_int_equal(xfrm_batch_send(sock, b), -EALREADY);
-	assert_int_equal(xfrm_batch_policy_add(b, &p), -EALREADY);
+	assert_int_equal(xfrm_batch_policy(b, XFRM_OP_ADD, &p), -EALREADY);
 	text = ip_policies();
 	assert_int_equal(netns_count_lines(text, "dir out priority 100"),
 			 10000);
@@ -273,7 +273,7 @@ static void test_batch_10000(void **state)
 	xfrm_batch_reset(b);
 	for (i = 0; i < 10000; i++) {
 		nth_policy(&p, i, 0x02000000 | (i + 1));
-		assert_true(xfrm_batch_policy_update(b, &p) >= 0);
+		assert_true(xfrm_batch_policy(b, XFRM_OP_UPDATE, &p) >= 0);
 	}
 	assert_int_equal(xfrm_batch_send(sock, b), 0);
 	text = ip_policies();
@@ -283,7 +283,7 @@ static void test_batch_10000(void **state)
 	xfrm_batch_reset(b);
 	for (i = 0; i < 10000; i++) {
 		nth_policy(&p, i, 0);
-		assert_true(xfrm_batch_policy_del(b, &p) >= 0);
+		assert_true(xfrm_batch_policy(b, XFRM_OP_DEL, &p) >= 0);
 	}
 	assert_int_equal(xfrm_batch_send(sock, b), 0);
 	assert_int_equal(count_ours(), 0);
@@ -302,15 +302,15 @@ static void test_batch_partial_failure(void **state)
 	(void)state;
 	for (i = 0; i < 3000; i++) {
 		nth_policy(&p, i, 0x01000000 | (i + 1));
-		idx = xfrm_batch_policy_add(b, &p);
+		idx = xfrm_batch_policy(b, XFRM_OP_ADD, &p);
 		assert_true(idx >= 0);
 		if (i == 1499) { /* the same selector again */
 			nth_policy(&p, 7, 0x01000008);
-			dup = xfrm_batch_policy_add(b, &p);
+			dup = xfrm_batch_policy(b, XFRM_OP_ADD, &p);
 		}
 		if (i == 2222) { /* delete of a policy never added */
 			nth_policy(&p, 90000, 0);
-			gone = xfrm_batch_policy_del(b, &p);
+			gone = xfrm_batch_policy(b, XFRM_OP_DEL, &p);
 		}
 	}
 	assert_int_equal(xfrm_batch_send(sock, b), -EIO);

@@ -49,7 +49,7 @@ static void probe_esp(void)
 	int err;
 
 	make_sa(&sa, "192.0.2.1", "192.0.2.2", 0x100, 36);
-	err = xfrm_sa_add(sock, &sa);
+	err = xfrm_sa_apply(sock, XFRM_OP_ADD, &sa);
 	xfrm_sa_wipe(&sa);
 	have_esp = err == 0;
 	if (!have_esp)
@@ -132,15 +132,15 @@ static void roundtrip(const char *src, const char *dst, uint8_t key_len)
 	struct xfrm_sa sa, got;
 
 	make_sa(&sa, src, dst, 0x01000002, key_len);
-	assert_int_equal(xfrm_sa_add(sock, &sa), 0);
-	assert_int_equal(xfrm_sa_add(sock, &sa), -EEXIST);
+	assert_int_equal(xfrm_sa_apply(sock, XFRM_OP_ADD, &sa), 0);
+	assert_int_equal(xfrm_sa_apply(sock, XFRM_OP_ADD, &sa), -EEXIST);
 	check_get(&sa);
 	sa.lft.hard_secs = 3600;
-	assert_int_equal(xfrm_sa_update(sock, &sa), 0);
+	assert_int_equal(xfrm_sa_apply(sock, XFRM_OP_UPDATE, &sa), 0);
 	check_get(&sa);
-	assert_int_equal(xfrm_sa_del(sock, &sa), 0);
+	assert_int_equal(xfrm_sa_apply(sock, XFRM_OP_DEL, &sa), 0);
 	assert_int_equal(xfrm_sa_get(sock, &sa, &got), -ESRCH);
-	assert_int_equal(xfrm_sa_del(sock, &sa), -ESRCH);
+	assert_int_equal(xfrm_sa_apply(sock, XFRM_OP_DEL, &sa), -ESRCH);
 	xfrm_sa_wipe(&sa);
 }
 
@@ -182,11 +182,11 @@ static void test_sa_icv_and_legacy_replay(void **state)
 	sa.icv_bits = 64;
 	sa.esn = false;
 	sa.replay_window = 32;
-	assert_int_equal(xfrm_sa_add(sock, &sa), 0);
+	assert_int_equal(xfrm_sa_apply(sock, XFRM_OP_ADD, &sa), 0);
 	check_get(&sa);
 	make_sa(&sa, "192.0.2.1", "192.0.2.2", 0x301, 20);
 	sa.icv_bits = 96;
-	assert_int_equal(xfrm_sa_add(sock, &sa), 0);
+	assert_int_equal(xfrm_sa_apply(sock, XFRM_OP_ADD, &sa), 0);
 	check_get(&sa);
 	xfrm_sa_wipe(&sa);
 }
@@ -198,7 +198,7 @@ static void test_sa_update_absent(void **state)
 	(void)state;
 	NEED_ESP();
 	make_sa(&sa, "192.0.2.1", "192.0.2.9", 0x400, 36);
-	assert_int_equal(xfrm_sa_update(sock, &sa), -ESRCH);
+	assert_int_equal(xfrm_sa_apply(sock, XFRM_OP_UPDATE, &sa), -ESRCH);
 	xfrm_sa_wipe(&sa);
 }
 
@@ -211,7 +211,7 @@ static void test_sa_mark(void **state)
 	make_sa(&sa, "192.0.2.1", "192.0.2.2", 0x500, 36);
 	sa.mark = 0x10;
 	sa.mark_mask = 0xff;
-	assert_int_equal(xfrm_sa_add(sock, &sa), 0);
+	assert_int_equal(xfrm_sa_apply(sock, XFRM_OP_ADD, &sa), 0);
 	check_get(&sa);
 	sa.mark_mask = 0;
 	assert_int_equal(xfrm_sa_get(sock, &sa, &got), -ESRCH);
@@ -243,9 +243,9 @@ static void test_sa_batch_dump(void **state)
 	for (i = 0; i < 1000; i++) {
 		snprintf(dst, sizeof(dst), "10.1.%u.%u", i >> 8, i & 255);
 		make_sa(&sa, "192.0.2.1", dst, 0x01000000 | (i + 1), 36);
-		assert_true(xfrm_batch_sa_add(b, &sa) >= 0);
+		assert_true(xfrm_batch_sa(b, XFRM_OP_ADD, &sa) >= 0);
 		if (i == 500)
-			dup = xfrm_batch_sa_add(b, &sa);
+			dup = xfrm_batch_sa(b, XFRM_OP_ADD, &sa);
 	}
 	xfrm_sa_wipe(&sa);
 	assert_int_equal(xfrm_batch_send(sock, b), -EIO);
@@ -295,7 +295,7 @@ static void test_sa_expire_events(void **state)
 	make_sa(&sa, "192.0.2.1", "192.0.2.2", 0x600, 36);
 	sa.lft.soft_secs = 1;
 	sa.lft.hard_secs = 2;
-	assert_int_equal(xfrm_sa_add(sock, &sa), 0);
+	assert_int_equal(xfrm_sa_apply(sock, XFRM_OP_ADD, &sa), 0);
 	pfd = (struct pollfd){ .fd = xfrm_sock_fd(ev), .events = POLLIN };
 	end = netns_now() + 10;
 	while (!w.hard && netns_now() < end) {
@@ -323,7 +323,7 @@ static void test_sa_add_reports_extack(void **state)
 		skip();
 	}
 	make_sa(&sa, "192.0.2.1", "192.0.2.2", 0x700, 36);
-	assert_true(xfrm_sa_add(sock, &sa) < 0);
+	assert_true(xfrm_sa_apply(sock, XFRM_OP_ADD, &sa) < 0);
 	assert_true(strlen(xfrm_sock_extack(sock)) > 0);
 	xfrm_sa_wipe(&sa);
 }

@@ -467,18 +467,33 @@ static int dump_policy_cb(const struct xfrm_policy *p, void *arg)
 	return 0;
 }
 
+/* The xfrm request of a verb that makes one: add, update, del. */
+static bool verb_op(enum verb v, enum xfrm_op *op)
+{
+	switch (v) {
+	case V_ADD:
+		*op = XFRM_OP_ADD;
+		return true;
+	case V_UPDATE:
+		*op = XFRM_OP_UPDATE;
+		return true;
+	case V_DEL:
+		*op = XFRM_OP_DEL;
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int run_sa(struct xfrm_sock *s, struct cmd *c)
 {
+	enum xfrm_op op;
 	struct xfrm_sa got;
 	int err;
 
+	if (verb_op(c->verb, &op))
+		return xfrm_sa_apply(s, op, &c->sa);
 	switch (c->verb) {
-	case V_ADD:
-		return xfrm_sa_add(s, &c->sa);
-	case V_UPDATE:
-		return xfrm_sa_update(s, &c->sa);
-	case V_DEL:
-		return xfrm_sa_del(s, &c->sa);
 	case V_GET:
 		err = xfrm_sa_get(s, &c->sa, &got);
 		if (!err)
@@ -496,13 +511,11 @@ static int run_sa(struct xfrm_sock *s, struct cmd *c)
 
 static int run_policy(struct xfrm_sock *s, struct cmd *c)
 {
+	enum xfrm_op op;
+
+	if (verb_op(c->verb, &op))
+		return xfrm_policy_apply(s, op, &c->pol);
 	switch (c->verb) {
-	case V_ADD:
-		return xfrm_policy_add(s, &c->pol);
-	case V_UPDATE:
-		return xfrm_policy_update(s, &c->pol);
-	case V_DEL:
-		return xfrm_policy_del(s, &c->pol);
 	case V_DUMP:
 		return xfrm_policy_dump(s, c->reqid, dump_policy_cb, NULL);
 	case V_FLUSH:
@@ -556,19 +569,13 @@ static int split(char *line, char **argv)
 
 static int queue_cmd(struct xfrm_batch *b, struct cmd *c)
 {
-	if (c->obj == OBJ_SA && c->verb == V_ADD)
-		return xfrm_batch_sa_add(b, &c->sa);
-	if (c->obj == OBJ_SA && c->verb == V_UPDATE)
-		return xfrm_batch_sa_update(b, &c->sa);
-	if (c->obj == OBJ_SA && c->verb == V_DEL)
-		return xfrm_batch_sa_del(b, &c->sa);
-	if (c->obj == OBJ_POLICY && c->verb == V_ADD)
-		return xfrm_batch_policy_add(b, &c->pol);
-	if (c->obj == OBJ_POLICY && c->verb == V_UPDATE)
-		return xfrm_batch_policy_update(b, &c->pol);
-	if (c->obj == OBJ_POLICY && c->verb == V_DEL)
-		return xfrm_batch_policy_del(b, &c->pol);
-	return -EOPNOTSUPP;
+	enum xfrm_op op;
+
+	if (!verb_op(c->verb, &op))
+		return -EOPNOTSUPP;
+	if (c->obj == OBJ_SA)
+		return xfrm_batch_sa(b, op, &c->sa);
+	return xfrm_batch_policy(b, op, &c->pol);
 }
 
 /* Reads every line into one batch; lines[i] is request i's line number. */

@@ -58,8 +58,8 @@ static struct xfrm_lifetime_cfg wire_lft(const struct xfrm_sa *sa)
 	const struct xfrm_usersa_info *info;
 	struct xfrm_lifetime_cfg lft;
 
-	assert_true(xfrm_build_sa(buf, sizeof(buf), XFRM_REQ_SA_ADD, sa, 1,
-				  NLM_F_ACK) > 0);
+	assert_true(xfrm_build_req(buf, sizeof(buf), XFRM_REQ_SA_ADD, sa, NULL,
+				   1, NLM_F_ACK) > 0);
 	info = mnl_nlmsg_get_payload((struct nlmsghdr *)buf);
 	lft = info->lft;
 	memset(buf, 0, sizeof(buf)); /* it held a key */

@@ -258,7 +258,7 @@ static int policy_add(void)
 	struct xfrm_policy p;
 
 	nth_policy(&p, 1);
-	return xfrm_policy_add(xs, &p);
+	return xfrm_policy_apply(xs, XFRM_OP_ADD, &p);
 }
 
 /* ---- the socket: send and receive ---- */
@@ -400,6 +400,40 @@ static void test_short_and_malformed_replies(void **state)
 	assert_int_equal(policy_add(), -EBADMSG);
 }
 
+/* Each op sends its own message type; an unknown op sends nothing. */
+static void test_ops(void **state)
+{
+	static const struct {
+		enum xfrm_op op;
+		uint16_t type;
+	} want[] = {
+		{ XFRM_OP_ADD, XFRM_MSG_NEWPOLICY },
+		{ XFRM_OP_UPDATE, XFRM_MSG_UPDPOLICY },
+		{ XFRM_OP_DEL, XFRM_MSG_DELPOLICY },
+	};
+	struct xfrm_sa sa = { .family = AF_INET, .spi = 0x1000 };
+	struct xfrm_policy p;
+
+	(void)state;
+	nth_policy(&p, 1);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		fake_reset(NULL);
+		put_err(step_add(), 0, 0, NULL);
+		assert_int_equal(xfrm_policy_apply(xs, want[i].op, &p), 0);
+		assert_int_equal(fake.type, want[i].type);
+	}
+	fake_reset(NULL);
+	put_err(step_add(), 0, -ESRCH, NULL);
+	assert_int_equal(xfrm_sa_apply(xs, XFRM_OP_DEL, &sa), -ESRCH);
+	assert_int_equal(fake.type, XFRM_MSG_DELSA);
+	fake_reset(NULL);
+	assert_int_equal(
+		xfrm_policy_apply(xs, (enum xfrm_op)(XFRM_OP_DEL + 1), &p),
+		-EINVAL);
+	assert_int_equal(xfrm_sa_apply(xs, (enum xfrm_op) - 1, &sa), -EINVAL);
+	assert_int_equal(fake.sends, 0);
+}
+
 /* ---- batches ---- */
 
 static void test_batch_overrun_and_errors(void **state)
@@ -412,7 +446,7 @@ static void test_batch_overrun_and_errors(void **state)
 	assert_non_null(b);
 	for (uint8_t i = 0; i < 3; i++) {
 		nth_policy(&p, i);
-		assert_true(xfrm_batch_policy_add(b, &p) >= 0);
+		assert_true(xfrm_batch_policy(b, XFRM_OP_ADD, &p) >= 0);
 	}
 	/* Request 1 fails with its reason, 2 is acked: 0 and 2 succeeded. */
 	st = step_add();
@@ -432,7 +466,7 @@ static void test_batch_overrun_and_errors(void **state)
 	b = xfrm_batch_new();
 	for (uint8_t i = 0; i < 3; i++) {
 		nth_policy(&p, i);
-		assert_true(xfrm_batch_policy_add(b, &p) >= 0);
+		assert_true(xfrm_batch_policy(b, XFRM_OP_ADD, &p) >= 0);
 	}
 	put_err(step_add(), 0, -EEXIST, NULL);
 	step_fail(ENOBUFS);
@@ -585,6 +619,7 @@ int main(void)
 				       fake_reset),
 		cmocka_unit_test_setup(test_error_ack_extack, fake_reset),
 		cmocka_unit_test_setup(test_stale_replies_skipped, fake_reset),
+		cmocka_unit_test_setup(test_ops, fake_reset),
 		cmocka_unit_test_setup(test_short_and_malformed_replies,
 				       fake_reset),
 		cmocka_unit_test_setup(test_batch_overrun_and_errors,

@@ -86,8 +86,8 @@ static void test_sa_add_ipv4(void **state)
 	sa.mark_mask = 0xff;
 	sa.lft.soft_bytes = 1000;
 	sa.lft.hard_secs = 60;
-	n = xfrm_build_sa(buf, sizeof(buf), XFRM_REQ_SA_ADD, &sa, 77,
-			  NLM_F_ACK);
+	n = xfrm_build_req(buf, sizeof(buf), XFRM_REQ_SA_ADD, &sa, NULL, 77,
+			   NLM_F_ACK);
 	assert_true(n > 0);
 	assert_int_equal(nlh->nlmsg_len, n);
 	assert_int_equal(n % 4, 0);
@@ -152,8 +152,8 @@ static void test_sa_update_ipv6_legacy(void **state)
 	sa.esn = false;
 	sa.replay_window = 32;
 	sa.icv_bits = 64;
-	assert_true(xfrm_build_sa(buf, sizeof(buf), XFRM_REQ_SA_UPDATE, &sa, 1,
-				  0) > 0);
+	assert_true(xfrm_build_req(buf, sizeof(buf), XFRM_REQ_SA_UPDATE, &sa,
+				   NULL, 1, 0) > 0);
 	assert_int_equal(nlh->nlmsg_type, XFRM_MSG_UPDSA);
 	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST);
 	info = mnl_nlmsg_get_payload(nlh);
@@ -178,9 +178,9 @@ static void test_sa_rejected(void **state)
 	(void)state;
 	make_sa(&sa, AF_INET, 36);
 	sa.spi = 255;
-	assert_int_equal(
-		xfrm_build_sa(buf, sizeof(buf), XFRM_REQ_SA_ADD, &sa, 1, 0),
-		-EINVAL);
+	assert_int_equal(xfrm_build_req(buf, sizeof(buf), XFRM_REQ_SA_ADD, &sa,
+					NULL, 1, 0),
+			 -EINVAL);
 	make_sa(&sa, AF_INET, 16);
 	assert_int_equal(xfrm_sa_check(&sa), -EINVAL);
 	make_sa(&sa, AF_INET, 36);
@@ -201,9 +201,6 @@ static void test_sa_rejected(void **state)
 	assert_int_equal(xfrm_sa_check(&sa), -EINVAL);
 	make_sa(&sa, AF_INET, 36);
 	assert_int_equal(xfrm_sa_check(&sa), 0);
-	assert_int_equal(
-		xfrm_build_sa(buf, sizeof(buf), XFRM_REQ_SA_DEL, &sa, 1, 0),
-		-EINVAL);
 }
 
 /* Too small for the ESN bitmap: the key already written is wiped. */
@@ -218,11 +215,13 @@ static void test_sa_short_buffer_wipes_key(void **state)
 	(void)state;
 	make_sa(&sa, AF_INET, 36);
 	memset(buf, 0x55, sizeof(buf));
-	assert_int_equal(xfrm_build_sa(buf, upto, XFRM_REQ_SA_ADD, &sa, 1, 0),
-			 -EMSGSIZE);
+	assert_int_equal(
+		xfrm_build_req(buf, upto, XFRM_REQ_SA_ADD, &sa, NULL, 1, 0),
+		-EMSGSIZE);
 	assert_int_equal(count_key(buf, sizeof(buf), &sa), 0);
-	assert_int_equal(xfrm_build_sa(buf, 10, XFRM_REQ_SA_ADD, &sa, 1, 0),
-			 -EMSGSIZE);
+	assert_int_equal(
+		xfrm_build_req(buf, 10, XFRM_REQ_SA_ADD, &sa, NULL, 1, 0),
+		-EMSGSIZE);
 }
 
 static void test_sa_id(void **state)
@@ -266,6 +265,42 @@ static void make_policy(struct xfrm_policy *p)
 	p->tmpl_spi = 0x02000001;
 }
 
+/* An SA delete is the SA's id message; kind and object must agree. */
+static void test_build_req_kinds(void **state)
+{
+	uint8_t req[256] __attribute__((aligned(8)));
+	uint8_t id[256] __attribute__((aligned(8)));
+	struct xfrm_policy p;
+	struct xfrm_sa sa;
+	int n;
+
+	(void)state;
+	make_sa(&sa, AF_INET, 36);
+	make_policy(&p);
+	n = xfrm_build_req(req, sizeof(req), XFRM_REQ_SA_DEL, &sa, NULL, 9,
+			   NLM_F_ACK);
+	assert_true(n > 0);
+	assert_int_equal(xfrm_build_sa_id(id, sizeof(id), XFRM_MSG_DELSA, &sa,
+					  9, NLM_F_ACK),
+			 n);
+	assert_memory_equal(req, id, (size_t)n);
+	assert_int_equal(xfrm_build_req(req, sizeof(req), XFRM_REQ_SA_ADD, NULL,
+					&p, 1, 0),
+			 -EINVAL);
+	assert_int_equal(xfrm_build_req(req, sizeof(req), XFRM_REQ_POLICY_ADD,
+					&sa, NULL, 1, 0),
+			 -EINVAL);
+	assert_int_equal(xfrm_build_req(req, sizeof(req), XFRM_REQ_POLICY_DEL,
+					&sa, &p, 1, 0),
+			 -EINVAL);
+	assert_int_equal(
+		xfrm_build_req(req, sizeof(req),
+			       (enum xfrm_req_kind)(XFRM_REQ_POLICY_DEL + 1),
+			       NULL, &p, 1, 0),
+		-EINVAL);
+	xfrm_sa_wipe(&sa);
+}
+
 static void test_policy_add(void **state)
 {
 	uint8_t buf[512] __attribute__((aligned(8)));
@@ -277,8 +312,8 @@ static void test_policy_add(void **state)
 
 	(void)state;
 	make_policy(&p);
-	assert_true(xfrm_build_policy(buf, sizeof(buf), XFRM_REQ_POLICY_UPDATE,
-				      &p, 5, 0) > 0);
+	assert_true(xfrm_build_req(buf, sizeof(buf), XFRM_REQ_POLICY_UPDATE,
+				   NULL, &p, 5, 0) > 0);
 	assert_int_equal(nlh->nlmsg_type, XFRM_MSG_UPDPOLICY);
 	info = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(info->sel.family, AF_INET);
@@ -320,8 +355,8 @@ static void test_policy_block_and_del(void **state)
 	p.sel.dport = 0;
 	p.mark = 1;
 	p.mark_mask = 3;
-	assert_true(xfrm_build_policy(buf, sizeof(buf), XFRM_REQ_POLICY_ADD, &p,
-				      5, 0) > 0);
+	assert_true(xfrm_build_req(buf, sizeof(buf), XFRM_REQ_POLICY_ADD, NULL,
+				   &p, 5, 0) > 0);
 	assert_int_equal(nlh->nlmsg_type, XFRM_MSG_NEWPOLICY);
 	info = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(info->action, XFRM_POLICY_BLOCK);
@@ -331,8 +366,8 @@ static void test_policy_block_and_del(void **state)
 	assert_non_null(t.a[XFRMA_MARK]);
 
 	p.dir = XFRM_IN;
-	assert_true(xfrm_build_policy(buf, sizeof(buf), XFRM_REQ_POLICY_DEL, &p,
-				      6, 0) > 0);
+	assert_true(xfrm_build_req(buf, sizeof(buf), XFRM_REQ_POLICY_DEL, NULL,
+				   &p, 6, 0) > 0);
 	assert_int_equal(nlh->nlmsg_type, XFRM_MSG_DELPOLICY);
 	id = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(id->dir, XFRM_POLICY_IN);
@@ -380,10 +415,10 @@ static void test_batch_chunks(void **state)
 	make_sa(&sa, AF_INET, 36);
 	for (i = 0; i < 3000; i++) {
 		p.tmpl_spi = 0x01000000 | (uint32_t)i;
-		assert_int_equal(xfrm_batch_policy_add(b, &p), (int)i);
+		assert_int_equal(xfrm_batch_policy(b, XFRM_OP_ADD, &p), (int)i);
 	}
 	for (; i < 3600; i++)
-		assert_int_equal(xfrm_batch_sa_add(b, &sa), (int)i);
+		assert_int_equal(xfrm_batch_sa(b, XFRM_OP_ADD, &sa), (int)i);
 	assert_int_equal(xfrm_batch_count(b), 3600);
 	assert_true(xfrm_batch_chunks(b) >= 5);
 	xfrm_batch_set_seq(b, 1000);
@@ -414,7 +449,7 @@ static void test_batch_chunks(void **state)
 	xfrm_batch_reset(b);
 	assert_int_equal(xfrm_batch_count(b), 0);
 	assert_int_equal(xfrm_batch_chunks(b), 0);
-	assert_true(xfrm_batch_policy_add(b, &p) == 0);
+	assert_true(xfrm_batch_policy(b, XFRM_OP_ADD, &p) == 0);
 	xfrm_batch_free(b);
 	xfrm_batch_free(NULL);
 }
@@ -427,9 +462,42 @@ static void test_batch_refuses_bad_object(void **state)
 	(void)state;
 	make_sa(&sa, AF_INET, 36);
 	sa.icv_bits = 0;
-	assert_int_equal(xfrm_batch_sa_add(b, &sa), -EINVAL);
+	assert_int_equal(xfrm_batch_sa(b, XFRM_OP_ADD, &sa), -EINVAL);
 	assert_int_equal(xfrm_batch_count(b), 0);
 	xfrm_batch_free(b);
+}
+
+/* An op outside enum xfrm_op is refused before anything is queued. */
+static void test_batch_refuses_unknown_op(void **state)
+{
+	struct xfrm_batch *b = xfrm_batch_new();
+	char desc[XFRM_DESC_MAX + 32];
+	struct xfrm_policy p;
+	struct xfrm_sa sa;
+
+	(void)state;
+	make_sa(&sa, AF_INET, 36);
+	make_policy(&p);
+	assert_int_equal(xfrm_batch_sa(b, (enum xfrm_op)(XFRM_OP_DEL + 1), &sa),
+			 -EINVAL);
+	assert_int_equal(xfrm_batch_sa(b, (enum xfrm_op) - 1, &sa), -EINVAL);
+	assert_int_equal(
+		xfrm_batch_policy(b, (enum xfrm_op)(XFRM_OP_DEL + 1), &p),
+		-EINVAL);
+	assert_int_equal(xfrm_batch_count(b), 0);
+	assert_int_equal(xfrm_batch_chunks(b), 0);
+	/* Known ops queue, each named by what it does. */
+	assert_int_equal(xfrm_batch_sa(b, XFRM_OP_UPDATE, &sa), 0);
+	assert_int_equal(xfrm_batch_policy(b, XFRM_OP_DEL, &p), 1);
+	assert_string_equal(
+		xfrm_batch_describe(b, 0, desc, sizeof(desc)),
+		"request 0: update SA spi 0x01000002 192.0.2.1->192.0.2.2 "
+		"reqid 4660");
+	assert_string_equal(xfrm_batch_describe(b, 1, desc, sizeof(desc)),
+			    "request 1: delete policy out "
+			    "192.0.2.1/32->192.0.2.2/32 proto 17 dport 4789");
+	xfrm_batch_free(b);
+	xfrm_sa_wipe(&sa);
 }
 
 /*
@@ -447,11 +515,11 @@ static void test_batch_full_chunk_then_refused(void **state)
 	make_sa(&sa, AF_INET, 36);
 	for (i = 0; i < 1024; i++) { /* deletes: 1024 fill a chunk */
 		sa.spi = 0x01000000 | (uint32_t)i;
-		assert_int_equal(xfrm_batch_sa_del(b, &sa), (int)i);
+		assert_int_equal(xfrm_batch_sa(b, XFRM_OP_DEL, &sa), (int)i);
 	}
 	assert_int_equal(xfrm_batch_chunks(b), 1);
 	sa.icv_bits = 0;
-	assert_int_equal(xfrm_batch_sa_add(b, &sa), -EINVAL);
+	assert_int_equal(xfrm_batch_sa(b, XFRM_OP_ADD, &sa), -EINVAL);
 	assert_int_equal(xfrm_batch_count(b), 1024);
 	assert_int_equal(xfrm_batch_chunks(b), 1);
 	for (i = 0; i < xfrm_batch_chunks(b); i++) {
@@ -461,7 +529,7 @@ static void test_batch_full_chunk_then_refused(void **state)
 	}
 	/* The next good request goes to the chunk opened before. */
 	sa.icv_bits = 128;
-	assert_int_equal(xfrm_batch_sa_add(b, &sa), 1024);
+	assert_int_equal(xfrm_batch_sa(b, XFRM_OP_ADD, &sa), 1024);
 	assert_int_equal(xfrm_batch_chunks(b), 2);
 	xfrm_batch_chunk(b, 1, &len, &first, &count);
 	assert_int_equal(first, 1024);
@@ -507,11 +575,13 @@ int main(void)
 		cmocka_unit_test(test_sa_rejected),
 		cmocka_unit_test(test_sa_short_buffer_wipes_key),
 		cmocka_unit_test(test_sa_id),
+		cmocka_unit_test(test_build_req_kinds),
 		cmocka_unit_test(test_policy_add),
 		cmocka_unit_test(test_policy_block_and_del),
 		cmocka_unit_test(test_policy_rejected),
 		cmocka_unit_test(test_batch_chunks),
 		cmocka_unit_test(test_batch_refuses_bad_object),
+		cmocka_unit_test(test_batch_refuses_unknown_op),
 		cmocka_unit_test(test_batch_full_chunk_then_refused),
 		cmocka_unit_test(test_text_helpers),
 	};

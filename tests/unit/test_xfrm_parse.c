@@ -194,7 +194,7 @@ static struct xfrm_batch *five_policies(void)
 	p.dir = XFRM_OUT;
 	for (uint8_t i = 0; i < 5; i++) {
 		p.sel.dst.raw[3] = i;
-		assert_int_equal(xfrm_batch_policy_add(b, &p), i);
+		assert_int_equal(xfrm_batch_policy(b, XFRM_OP_ADD, &p), i);
 	}
 	xfrm_batch_set_seq(b, 1000);
 	xfrm_batch_begin_chunk(b, 0);
