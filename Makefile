@@ -190,6 +190,7 @@ OBJS_vxsec-agent := $(BUILD)/agent/main.o
 USES_test_agent_config := agent xfrm nl proto common
 USES_test_agent_wire := agent proto common
 USES_test_atomic := common
+USES_test_cli := common
 USES_test_cluster := keymgr proto
 USES_test_config := common
 USES_test_conn := common

@@ -1,21 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* vxsec-agent: command line — the daemon (run) and the operator's commands over its control socket. */
-#define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
-#include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agentd.h"
-#include "common/config.h"
+#include "common/cli.h"
 #include "common/ctl.h"
 #include "common/log.h"
 
-#define VERSION "0.1"
-#define FLAGS_MAX 48
+_Static_assert(AGENT_EXIT_USAGE == CTL_USAGE && AGENT_EXIT_FAIL == CTL_FAIL,
+	       "cli_main() exits with the agent's codes");
 
 static const char usage_head[] =
 	"usage: vxsec-agent [OPTIONS] COMMAND\n"
@@ -67,13 +62,6 @@ static const char usage_tail[] =
 	"was removed from the cluster, 69 the agent is not running, 77\n"
 	"permission denied (CAP_NET_ADMIN, or the control socket).\n";
 
-struct opts {
-	const char *config;
-	bool config_given;
-	const char *keys[FLAGS_MAX], *vals[FLAGS_MAX];
-	int n;
-};
-
 static const struct option longs[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "leader", required_argument, NULL, 'L' },
@@ -99,75 +87,9 @@ static const struct option longs[] = {
 	{ 0 }
 };
 
-static const char *const names[128] = {
-	['L'] = "leader",	 ['n'] = "node_id",
-	['a'] = "address",	 ['t'] = "token_file",
-	['d'] = "state_dir",	 ['s'] = "socket",
-	['R'] = "reqid",	 ['P'] = "vxlan_port",
-	['W'] = "replay_window", ['C'] = "underlay_cidr",
-	['T'] = "sa_lifetime",	 ['I'] = "resync_interval",
-	['X'] = "vxlan",	 ['D'] = "vxlan_device",
-	['N'] = "vni",		 ['M'] = "mtu",
-	['B'] = "boot_id_file",	 ['v'] = "verbose",
-};
-
-static void usage(FILE *f)
-{
-	fputs(usage_head, f);
-	ctl_table_help(&agent_commands, f);
-	fputs(usage_tail, f);
-}
-
-static int parse_flags(int argc, char **argv, struct opts *o)
-{
-	int c;
-
-	o->config = AGENT_CONFIG;
-	while ((c = getopt_long(argc, argv, "+c:L:n:a:t:d:s:vh", longs,
-				NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			exit(0);
-		} else if (c == 'V') {
-			printf("vxsec-agent %s\n", VERSION);
-			exit(0);
-		} else if (c == 'c') {
-			o->config = optarg;
-			o->config_given = true;
-		} else if (c > 0 && c < 128 && names[c] && o->n < FLAGS_MAX) {
-			o->keys[o->n] = names[c];
-			o->vals[o->n++] = c == 'X' || c == 'v' ? "yes" : optarg;
-		} else {
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static int cfg_entry(void *arg, const char *key, const char *val,
-		     struct why *why)
+static int cfg_set(void *arg, const char *key, const char *val, struct why *why)
 {
 	return agent_config_set(arg, key, val, why);
-}
-
-/* Defaults, then the config file, then the flags. */
-static int configure(struct agent_config *cfg, const struct opts *o)
-{
-	struct why why = { "" };
-
-	agent_config_defaults(cfg);
-	if ((o->config_given || access(o->config, F_OK) == 0) &&
-	    config_load(o->config, cfg_entry, cfg, &why)) {
-		fprintf(stderr, "vxsec-agent: %s\n", why.msg);
-		return -EINVAL;
-	}
-	for (int i = 0; i < o->n; i++) {
-		if (agent_config_set(cfg, o->keys[i], o->vals[i], &why)) {
-			fprintf(stderr, "vxsec-agent: %s\n", why.msg);
-			return -EINVAL;
-		}
-	}
-	return 0;
 }
 
 static int cmd_run(const struct agent_config *cfg)
@@ -192,28 +114,31 @@ static int cmd_run(const struct agent_config *cfg)
 	return code;
 }
 
+static int command(const struct cli *c, void *arg, int argc, char **argv)
+{
+	struct agent_config *cfg = arg;
+
+	log_init("vxsec-agent", cfg->verbose ? LOG_DEBUG : LOG_INFO);
+	if (strcmp(argv[0], "run") == 0 && argc == 1)
+		return cmd_run(cfg);
+	return cli_remote(c, cfg->socket, argc, argv);
+}
+
+static const struct cli agent_cli = {
+	.usage_head = usage_head,
+	.usage_tail = usage_tail,
+	.commands = &agent_commands,
+	.config = AGENT_CONFIG,
+	.shortopts = "+c:L:n:a:t:d:s:vh",
+	.longopts = longs,
+	.set = cfg_set,
+	.command = command,
+};
+
 int main(int argc, char **argv)
 {
 	struct agent_config cfg;
-	struct opts o = { 0 };
-	const char *cmd;
 
-	if (parse_flags(argc, argv, &o) || optind >= argc) {
-		usage(stderr);
-		return AGENT_EXIT_USAGE;
-	}
-	if (configure(&cfg, &o))
-		return AGENT_EXIT_USAGE;
-	if (sodium_init() < 0)
-		return AGENT_EXIT_FAIL;
-	log_init("vxsec-agent", cfg.verbose ? LOG_DEBUG : LOG_INFO);
-	cmd = argv[optind];
-	if (strcmp(cmd, "run") == 0 && optind + 1 == argc)
-		return cmd_run(&cfg);
-	if (ctl_table_find(&agent_commands, cmd))
-		return ctl_remote("vxsec-agent", cfg.socket, argc - optind,
-				  argv + optind);
-	fprintf(stderr, "vxsec-agent: unknown command \"%s\"\n\n", cmd);
-	usage(stderr);
-	return AGENT_EXIT_USAGE;
+	agent_config_defaults(&cfg);
+	return cli_main(&agent_cli, &cfg, argc, argv);
 }

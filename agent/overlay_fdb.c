@@ -23,7 +23,7 @@ struct fdb_entry {
 	int family; /* 0: no destination address */
 	union xfrm_ip ip;
 	unsigned int extra; /* FDB_* present: not one of ours */
-	uint16_t port_be;
+	uint32_t port_be;   /* a u16, in network order */
 	uint32_t vni, ifindex;
 	bool act; /* to add (wanted) or to delete (present) */
 };
@@ -52,6 +52,17 @@ static int fdb_push(struct fdb_list *l, const struct fdb_entry *e)
 	return 0;
 }
 
+/* A u16 or u32 attribute that makes e someone else's: kept, to delete e. */
+static int fdb_extra(const struct nlattr *a, enum mnl_attr_data_type type,
+		     unsigned int bit, struct fdb_entry *e, uint32_t *val)
+{
+	if (mnl_attr_validate(a, type))
+		return -EBADMSG;
+	e->extra |= bit;
+	*val = type == MNL_TYPE_U16 ? mnl_attr_get_u16(a) : mnl_attr_get_u32(a);
+	return 0;
+}
+
 /* One NDA_* attribute of an FDB dump entry. */
 static int fdb_attr(const struct nlattr *a, struct fdb_entry *e, bool *zero)
 {
@@ -69,23 +80,11 @@ static int fdb_attr(const struct nlattr *a, struct fdb_entry *e, bool *zero)
 		memcpy(&e->ip, p, len);
 		return 0;
 	case NDA_PORT:
-		if (mnl_attr_validate(a, MNL_TYPE_U16))
-			return -EBADMSG;
-		e->extra |= FDB_PORT;
-		e->port_be = mnl_attr_get_u16(a);
-		return 0;
+		return fdb_extra(a, MNL_TYPE_U16, FDB_PORT, e, &e->port_be);
 	case NDA_VNI:
-		if (mnl_attr_validate(a, MNL_TYPE_U32))
-			return -EBADMSG;
-		e->extra |= FDB_VNI;
-		e->vni = mnl_attr_get_u32(a);
-		return 0;
+		return fdb_extra(a, MNL_TYPE_U32, FDB_VNI, e, &e->vni);
 	case NDA_IFINDEX:
-		if (mnl_attr_validate(a, MNL_TYPE_U32))
-			return -EBADMSG;
-		e->extra |= FDB_IFINDEX;
-		e->ifindex = mnl_attr_get_u32(a);
-		return 0;
+		return fdb_extra(a, MNL_TYPE_U32, FDB_IFINDEX, e, &e->ifindex);
 	default:
 		return 0;
 	}
@@ -153,7 +152,7 @@ static int fdb_change(struct ovl_rtnl *r, int ifindex, uint16_t type,
 	if (e->family)
 		mnl_attr_put(nlh, NDA_DST, ovl_ip_len(e->family), &e->ip);
 	if (e->extra & FDB_PORT)
-		mnl_attr_put_u16(nlh, NDA_PORT, e->port_be);
+		mnl_attr_put_u16(nlh, NDA_PORT, (uint16_t)e->port_be);
 	if (e->extra & FDB_VNI)
 		mnl_attr_put_u32(nlh, NDA_VNI, e->vni);
 	if (e->extra & FDB_IFINDEX)

@@ -1,22 +1,18 @@
 // SPDX-License-Identifier: MIT
 /* vxsec-keymgr: command line — the daemon (run, init) and the operator's commands over the control socket. */
-#define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "common/config.h"
+#include "common/cli.h"
 #include "common/ctl.h"
 #include "common/log.h"
 #include "leader.h"
 #include "state.h"
 
-#define VERSION "0.1"
-#define FLAGS_MAX 32
+_Static_assert(LEADER_EXIT_USAGE == CTL_USAGE && LEADER_EXIT_FAIL == CTL_FAIL,
+	       "cli_main() exits with the leader's codes");
 
 static const char usage_head[] =
 	"usage: vxsec-keymgr [OPTIONS] COMMAND [ARGS]\n"
@@ -58,100 +54,46 @@ static const char usage_tail[] =
 	"cannot be opened (damaged, modified, wrong or missing unlock key),\n"
 	"69 the leader is not running, 77 permission denied.\n";
 
-struct opts {
-	const char *config;
-	bool config_given;
-	const char *unlock_file;
-	const char *keys[FLAGS_MAX], *vals[FLAGS_MAX];
-	int n;
+/* What the command line configures: the leader, and how to unlock it. */
+struct cmdline {
+	struct leader_config cfg;
+	const char *unlock_file; /* --unlock-key-file */
 };
 
-static void usage(FILE *f)
+static const struct option longs[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "rotate-interval", required_argument, NULL, 'I' },
+	{ "ack-deadline", required_argument, NULL, 'D' },
+	{ "grace", required_argument, NULL, 'G' },
+	{ "cert-lifetime", required_argument, NULL, 'L' },
+	{ "unauth-max", required_argument, NULL, 'N' },
+	{ "unauth-per-source", required_argument, NULL, 'P' },
+	{ "autolock", no_argument, NULL, 'A' },
+	{ "unlock-key-file", required_argument, NULL, 'U' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 }
+};
+
+static int cfg_set(void *arg, const char *key, const char *val, struct why *why)
 {
-	fputs(usage_head, f);
-	ctl_table_help(&leader_commands, f);
-	fputs(usage_tail, f);
+	struct cmdline *m = arg;
+
+	return leader_config_set(&m->cfg, key, val, why);
 }
 
-static int cfg_entry(void *arg, const char *key, const char *val,
-		     struct why *why)
+/* The flag that is no setting: --unlock-key-file. */
+static int cfg_flag(void *arg, int c, const char *val)
 {
-	return leader_config_set(arg, key, val, why);
-}
+	struct cmdline *m = arg;
 
-static int parse_flags(int argc, char **argv, struct opts *o)
-{
-	static const struct option longs[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "rotate-interval", required_argument, NULL, 'I' },
-		{ "ack-deadline", required_argument, NULL, 'D' },
-		{ "grace", required_argument, NULL, 'G' },
-		{ "cert-lifetime", required_argument, NULL, 'L' },
-		{ "unauth-max", required_argument, NULL, 'N' },
-		{ "unauth-per-source", required_argument, NULL, 'P' },
-		{ "autolock", no_argument, NULL, 'A' },
-		{ "unlock-key-file", required_argument, NULL, 'U' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 }
-	};
-	static const char *const names[128] = {
-		['d'] = "state_dir",	 ['s'] = "socket",
-		['l'] = "listen",	 ['I'] = "rotate_interval",
-		['D'] = "ack_deadline",	 ['G'] = "grace",
-		['L'] = "cert_lifetime", ['A'] = "autolock",
-		['N'] = "unauth_max",	 ['P'] = "unauth_per_source",
-		['v'] = "verbose",
-	};
-	int c;
-
-	o->config = LEADER_CONFIG;
-	/* "+": options end at the command; its own flags follow it. */
-	while ((c = getopt_long(argc, argv, "+c:d:s:l:vh", longs, NULL)) !=
-	       -1) {
-		if (c == 'h') {
-			usage(stdout);
-			exit(0);
-		} else if (c == 'V') {
-			printf("vxsec-keymgr %s\n", VERSION);
-			exit(0);
-		} else if (c == 'c') {
-			o->config = optarg;
-			o->config_given = true;
-		} else if (c == 'U') {
-			o->unlock_file = optarg;
-		} else if (c > 0 && c < 128 && names[c] && o->n < FLAGS_MAX) {
-			o->keys[o->n] = names[c];
-			o->vals[o->n++] = c == 'A' || c == 'v' ? "yes" : optarg;
-		} else {
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-/* Defaults, then the config file, then the flags. */
-static int configure(struct leader_config *cfg, const struct opts *o)
-{
-	struct why why = { "" };
-
-	leader_config_defaults(cfg);
-	if (o->config_given || access(o->config, F_OK) == 0) {
-		if (config_load(o->config, cfg_entry, cfg, &why)) {
-			fprintf(stderr, "vxsec-keymgr: %s\n", why.msg);
-			return -EINVAL;
-		}
-	}
-	for (int i = 0; i < o->n; i++) {
-		if (leader_config_set(cfg, o->keys[i], o->vals[i], &why)) {
-			fprintf(stderr, "vxsec-keymgr: %s\n", why.msg);
-			return -EINVAL;
-		}
-	}
+	if (c != 'U')
+		return -ENOENT;
+	m->unlock_file = val;
 	return 0;
 }
 
@@ -180,16 +122,16 @@ static int read_unlock(const char *file, uint8_t key[STATE_KEY_LEN])
 	return err;
 }
 
-static int cmd_run(const struct leader_config *cfg, const struct opts *o)
+static int cmd_run(const struct leader_config *cfg, const char *unlock_file)
 {
 	uint8_t *key = NULL;
 	struct leader *l;
 	struct why why = { "" };
 	int code;
 
-	if (o->unlock_file) {
+	if (unlock_file) {
 		key = sodium_malloc(STATE_KEY_LEN);
-		if (!key || read_unlock(o->unlock_file, key)) {
+		if (!key || read_unlock(unlock_file, key)) {
 			sodium_free(key);
 			return LEADER_EXIT_STATE;
 		}
@@ -235,30 +177,35 @@ static int cmd_init(struct leader_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+static int command(const struct cli *c, void *arg, int argc, char **argv)
+{
+	struct cmdline *m = arg;
+
+	log_init("vxsec-keymgr", m->cfg.verbose ? LOG_DEBUG : LOG_INFO);
+	if (strcmp(argv[0], "run") == 0 && argc == 1)
+		return cmd_run(&m->cfg, m->unlock_file);
+	if (strcmp(argv[0], "init") == 0)
+		return cmd_init(&m->cfg, argc, argv);
+	return cli_remote(c, m->cfg.socket, argc, argv);
+}
+
+static const struct cli leader_cli = {
+	.usage_head = usage_head,
+	.usage_tail = usage_tail,
+	.commands = &leader_commands,
+	.config = LEADER_CONFIG,
+	/* "+": options end at the command; its own flags follow it. */
+	.shortopts = "+c:d:s:l:vh",
+	.longopts = longs,
+	.set = cfg_set,
+	.flag = cfg_flag,
+	.command = command,
+};
+
 int main(int argc, char **argv)
 {
-	struct leader_config cfg;
-	struct opts o = { 0 };
-	const char *cmd;
+	struct cmdline m = { 0 };
 
-	if (parse_flags(argc, argv, &o) || optind >= argc) {
-		usage(stderr);
-		return LEADER_EXIT_USAGE;
-	}
-	if (configure(&cfg, &o))
-		return LEADER_EXIT_USAGE;
-	if (sodium_init() < 0)
-		return LEADER_EXIT_FAIL;
-	log_init("vxsec-keymgr", cfg.verbose ? LOG_DEBUG : LOG_INFO);
-	cmd = argv[optind];
-	if (strcmp(cmd, "run") == 0 && optind + 1 == argc)
-		return cmd_run(&cfg, &o);
-	if (strcmp(cmd, "init") == 0)
-		return cmd_init(&cfg, argc - optind, argv + optind);
-	if (ctl_table_find(&leader_commands, cmd))
-		return ctl_remote("vxsec-keymgr", cfg.socket, argc - optind,
-				  argv + optind);
-	fprintf(stderr, "vxsec-keymgr: unknown command \"%s\"\n\n", cmd);
-	usage(stderr);
-	return LEADER_EXIT_USAGE;
+	leader_config_defaults(&m.cfg);
+	return cli_main(&leader_cli, &m, argc, argv);
 }
