@@ -10,13 +10,16 @@
 #include "node_id.h"
 #include "vxsec.pb-c.h"
 
-#define PROTOCOL_VERSION 1u
+#define PROTOCOL_VERSION 2u
 #define FRAME_HEADER 4u
 #define FRAME_MAX_DEFAULT ((size_t)16 * 1024 * 1024)
 
 /* Limits every decoded message is checked against. */
 #define PROTO_NODE_ID_MAX NODE_ID_MAX /* the node id rule: node_id.h */
-#define PROTO_KEY_LEN 36u
+#define PROTO_STATIC_KEY_LEN 32u      /* X25519 public key */
+#define PROTO_EPOCH_LEN 32u
+#define PROTO_NODE_KEYS_MAX 4u /* keys of one node live at once */
+#define PROTO_SPI_SLOT_MAX 255u
 #define PROTO_SPI_MIN 256u
 #define PROTO_ADDRS_MAX 8u
 #define PROTO_PEERS_MAX 65536u

@@ -49,36 +49,33 @@ static int check_addrs(struct why *w, size_t n, Vxsec__Address **a,
 	return 0;
 }
 
-static int check_key(struct why *w, const Vxsec__PairKey *k)
+static int check_static_key(struct why *w, const char *what,
+			    const ProtobufCBinaryData *b)
 {
-	int err = check_id(w, "pair key peer_id", k->peer_id);
-
-	if (err)
-		return err;
-	if (k->generation == 0)
-		return why_fail(w, -EBADMSG, "pair key for %s: generation 0",
-				k->peer_id);
-	if (k->spi_out < PROTO_SPI_MIN || k->spi_in < PROTO_SPI_MIN)
-		return why_fail(w, -EBADMSG, "pair key for %s: SPI below %u",
-				k->peer_id, PROTO_SPI_MIN);
-	if (k->key_out.len != PROTO_KEY_LEN || k->key_in.len != PROTO_KEY_LEN)
-		return why_fail(w, -EBADMSG,
-				"pair key for %s gen %u: key is not %u bytes",
-				k->peer_id, k->generation, PROTO_KEY_LEN);
-	return 0;
+	return check_bytes(w, what, b, PROTO_STATIC_KEY_LEN,
+			   PROTO_STATIC_KEY_LEN);
 }
 
-static int check_keys(struct why *w, size_t n, Vxsec__PairKey **k)
+/* A node's keys: 1 to PROTO_NODE_KEYS_MAX, first generations increasing. */
+static int check_node_keys(struct why *w, const char *who, size_t n,
+			   Vxsec__NodeKey **k)
 {
-	size_t i;
-	int err;
-
-	if (n > (size_t)PROTO_PEERS_MAX * PROTO_GENERATIONS_MAX)
-		return why_fail(w, -EBADMSG, "%zu pair keys: too many", n);
-	for (i = 0; i < n; i++) {
-		err = check_key(w, k[i]);
-		if (err)
-			return err;
+	if (n == 0 || n > PROTO_NODE_KEYS_MAX)
+		return why_fail(w, -EBADMSG, "%s: %zu static keys, want 1..%u",
+				who, n, PROTO_NODE_KEYS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (k[i]->key.len != PROTO_STATIC_KEY_LEN)
+			return why_fail(w, -EBADMSG,
+					"%s: static key %zu of %zu bytes, "
+					"want %u",
+					who, i + 1, k[i]->key.len,
+					PROTO_STATIC_KEY_LEN);
+		if (i && k[i]->from_generation <= k[i - 1]->from_generation)
+			return why_fail(w, -EBADMSG,
+					"%s: static key %zu from generation "
+					"%u, not after %u",
+					who, i + 1, k[i]->from_generation,
+					k[i - 1]->from_generation);
 	}
 	return 0;
 }
@@ -94,6 +91,8 @@ static int check_peer(struct why *w, const Vxsec__Peer *p)
 		err = why_fail(w, -EBADMSG, "peer %s: index 0", p->node_id);
 	if (!err)
 		err = check_addrs(w, p->n_underlay, p->underlay, true);
+	if (!err)
+		err = check_node_keys(w, p->node_id, p->n_keys, p->keys);
 	return err;
 }
 
@@ -111,6 +110,8 @@ static int check_join_request(struct why *w, const Vxsec__JoinRequest *m)
 				  PROTO_BOOT_ID_LEN);
 	if (!err)
 		err = check_addrs(w, m->n_underlay, m->underlay, true);
+	if (!err)
+		err = check_static_key(w, "static_key", &m->static_key);
 	return err;
 }
 
@@ -135,6 +136,8 @@ static int check_hello(struct why *w, const Vxsec__Hello *m)
 				  PROTO_BOOT_ID_LEN);
 	if (!err)
 		err = check_addrs(w, m->n_underlay, m->underlay, true);
+	if (!err)
+		err = check_static_key(w, "static_key", &m->static_key);
 	return err;
 }
 
@@ -152,6 +155,12 @@ static int check_generations(struct why *w, size_t n, Vxsec__Generation **g)
 		    g[i]->phase > VXSEC__PHASE__PHASE_RETIRING)
 			return why_fail(w, -EBADMSG, "generation %u: phase %d",
 					g[i]->generation, g[i]->phase);
+		if (g[i]->spi_slot < 1 || g[i]->spi_slot > PROTO_SPI_SLOT_MAX)
+			return why_fail(
+				w, -EBADMSG,
+				"generation %u: spi slot %u, want 1..%u",
+				g[i]->generation, g[i]->spi_slot,
+				PROTO_SPI_SLOT_MAX);
 		if (g[i]->phase == VXSEC__PHASE__PHASE_COMMITTED)
 			committed++;
 	}
@@ -162,12 +171,29 @@ static int check_generations(struct why *w, size_t n, Vxsec__Generation **g)
 	return 0;
 }
 
-static bool generation_live(const Vxsec__Snapshot *m, uint32_t gen)
+/* One epoch secret for each live generation, and none other. */
+static int check_epochs(struct why *w, const Vxsec__Snapshot *m)
 {
-	for (size_t i = 0; i < m->n_generations; i++)
-		if (m->generations[i]->generation == gen)
-			return true;
-	return false;
+	if (m->n_epochs != m->n_generations)
+		return why_fail(w, -EBADMSG,
+				"%zu epoch secrets for %zu live generations",
+				m->n_epochs, m->n_generations);
+	for (size_t i = 0; i < m->n_epochs; i++) {
+		if (m->epochs[i]->secret.len != PROTO_EPOCH_LEN)
+			return why_fail(w, -EBADMSG,
+					"epoch of generation %u: %zu bytes, "
+					"want %u",
+					m->epochs[i]->generation,
+					m->epochs[i]->secret.len,
+					PROTO_EPOCH_LEN);
+		if (m->epochs[i]->generation != m->generations[i]->generation)
+			return why_fail(w, -EBADMSG,
+					"epoch %zu is of generation %u, not "
+					"%u",
+					i + 1, m->epochs[i]->generation,
+					m->generations[i]->generation);
+	}
+	return 0;
 }
 
 static int check_snapshot(struct why *w, const Vxsec__Snapshot *m)
@@ -183,22 +209,45 @@ static int check_snapshot(struct why *w, const Vxsec__Snapshot *m)
 		if (err)
 			return err;
 	}
-	err = check_generations(w, m->n_generations, m->generations);
+	if (!m->self)
+		return why_fail(w, -EBADMSG, "snapshot without this node");
+	err = check_peer(w, m->self);
 	if (!err)
-		err = check_keys(w, m->n_keys, m->keys);
-	for (i = 0; !err && i < m->n_keys; i++)
-		if (!generation_live(m, m->keys[i]->generation))
-			err = why_fail(w, -EBADMSG,
-				       "pair key of generation %u, not live",
-				       m->keys[i]->generation);
-	return err;
+		err = check_generations(w, m->n_generations, m->generations);
+	return err ? err : check_epochs(w, m);
 }
 
 static int check_peer_update(struct why *w, const Vxsec__PeerUpdate *m)
 {
-	int err = check_peer(w, m->peer);
+	return check_peer(w, m->peer);
+}
 
-	return err ? err : check_keys(w, m->n_keys, m->keys);
+static int check_prepare(struct why *w, const Vxsec__GenerationPrepare *m)
+{
+	if (m->generation == 0)
+		return why_fail(w, -EBADMSG, "prepare of generation 0");
+	if (m->epoch.len != PROTO_EPOCH_LEN)
+		return why_fail(w, -EBADMSG,
+				"prepare of generation %u: epoch of %zu bytes, "
+				"want %u",
+				m->generation, m->epoch.len, PROTO_EPOCH_LEN);
+	if (m->spi_slot < 1 || m->spi_slot > PROTO_SPI_SLOT_MAX)
+		return why_fail(w, -EBADMSG,
+				"prepare of generation %u: spi slot %u",
+				m->generation, m->spi_slot);
+	if (m->n_key_changes > PROTO_PEERS_MAX)
+		return why_fail(w, -EBADMSG, "%zu key changes, at most %u",
+				m->n_key_changes, PROTO_PEERS_MAX);
+	for (size_t i = 0; i < m->n_key_changes; i++) {
+		if (m->key_changes[i]->index == 0)
+			return why_fail(w, -EBADMSG, "key change of index 0");
+		if (m->key_changes[i]->key.len != PROTO_STATIC_KEY_LEN)
+			return why_fail(w, -EBADMSG,
+					"key change of index %u: %zu bytes",
+					m->key_changes[i]->index,
+					m->key_changes[i]->key.len);
+	}
+	return 0;
 }
 
 static int check_delta(struct why *w, const Vxsec__Delta *m)
@@ -213,9 +262,7 @@ static int check_delta(struct why *w, const Vxsec__Delta *m)
 	case VXSEC__DELTA__CHANGE_PEER_REMOVED:
 		return check_id(w, "removed node_id", m->peer_removed->node_id);
 	case VXSEC__DELTA__CHANGE_PREPARE:
-		if (m->prepare->generation == 0)
-			return why_fail(w, -EBADMSG, "prepare of generation 0");
-		return check_keys(w, m->prepare->n_keys, m->prepare->keys);
+		return check_prepare(w, m->prepare);
 	case VXSEC__DELTA__CHANGE_COMMIT:
 		return m->commit->generation
 			       ? 0
@@ -274,6 +321,9 @@ int frame_validate(const Vxsec__Envelope *env, struct why *why)
 		return check_error(why, env->error);
 	case VXSEC__ENVELOPE__MSG_EXPIRE_REPORT:
 		return check_expire(why, env->expire_report);
+	case VXSEC__ENVELOPE__MSG_KEY_UPDATE:
+		return check_static_key(why, "static_key",
+					&env->key_update->static_key);
 	case VXSEC__ENVELOPE__MSG_RENEW_REQUEST:
 		return check_bytes(why, "csr_der", &env->renew_request->csr_der,
 				   1, PROTO_DER_MAX);
