@@ -442,7 +442,7 @@ static int setup(struct agent *a, struct why *why)
 	a->loop = loop_new();
 	a->resync = a->loop ? loop_timer_new(a->loop, on_resync, a) : NULL;
 	a->retry = a->loop ? loop_timer_new(a->loop, on_retry, a) : NULL;
-	if (!a->retry || view_init(&a->view, a->cfg.node_id))
+	if (!a->retry || view_init(&a->view, a->cfg.node_id, &a->sk))
 		return why_fail(why, -ENOMEM, "out of memory");
 	err = open_kernel(a, why);
 	if (err)

@@ -12,6 +12,7 @@
 #include "overlay.h"
 #include "reconcile.h"
 #include "session.h"
+#include "static_key.h"
 #include "view.h"
 
 struct agent {
@@ -19,6 +20,7 @@ struct agent {
 	struct loop *loop;
 	struct session *session;
 	struct view view;
+	struct static_keys sk; /* this node's X25519 keys: the view's too */
 	struct reconciler rec;
 	struct xfrm_sock *xs, *events;
 	struct agent_xfrm kx;
