@@ -128,8 +128,13 @@ static int set_leader(struct agent_config *c, const char *val, struct why *why)
 static int set_duration(uint64_t *dst, uint64_t min, const char *key,
 			const char *val, struct why *why)
 {
-	if (config_duration_ms(val, dst) == 0 && *dst >= min)
+	uint64_t ms;
+
+	/* a refused value leaves the setting as it was */
+	if (config_duration_ms(val, &ms) == 0 && ms >= min) {
+		*dst = ms;
 		return 0;
+	}
 	return why_fail(why, -EINVAL,
 			"%s: \"%s\" is not a duration of at least %llu ms", key,
 			val, (unsigned long long)min);
