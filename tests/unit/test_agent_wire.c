@@ -235,25 +235,18 @@ static void test_families(void **state)
 	wire_msg_free(&w);
 }
 
-/* Peer added, incarnation, removed, prepare, commit, retire. */
-static void test_deltas(void **state)
+/* A new incarnation (the peer's keys with it), a removal. */
+static void test_peer_deltas(void **state)
 {
 	struct msg m = { 0 };
 	Vxsec__Delta d = VXSEC__DELTA__INIT;
 	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
 	Vxsec__PeerRemoved rm = VXSEC__PEER_REMOVED__INIT;
-	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
-	Vxsec__GenerationCommit c = VXSEC__GENERATION_COMMIT__INIT;
 	struct wire_msg w;
 	struct why why = { "" };
 
 	(void)state;
 	d.revision = 3;
-	Vxsec__KeyChange kc[2] = { VXSEC__KEY_CHANGE__INIT,
-				   VXSEC__KEY_CHANGE__INIT },
-			 *kcp[2] = { &kc[0], &kc[1] };
-	uint8_t epoch[PROTO_EPOCH_LEN], pubs[2][PROTO_STATIC_KEY_LEN];
-
 	u.peer = peer(&m, "node-b", 3, false);
 	d.change_case = VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
 	d.incarnation_changed = &u;
@@ -272,7 +265,23 @@ static void test_deltas(void **state)
 	assert_int_equal(w.delta.change, WIRE_PEER_REMOVED);
 	assert_string_equal(w.delta.peer.id, "node-b");
 	wire_msg_free(&w);
+}
 
+/* A prepare (epoch, slot, key changes sorted by index), a commit. */
+static void test_generation_deltas(void **state)
+{
+	Vxsec__Delta d = VXSEC__DELTA__INIT;
+	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
+	Vxsec__GenerationCommit c = VXSEC__GENERATION_COMMIT__INIT;
+	Vxsec__KeyChange kc[2] = { VXSEC__KEY_CHANGE__INIT,
+				   VXSEC__KEY_CHANGE__INIT },
+			 *kcp[2] = { &kc[0], &kc[1] };
+	uint8_t epoch[PROTO_EPOCH_LEN], pubs[2][PROTO_STATIC_KEY_LEN];
+	struct wire_msg w;
+	struct why why = { "" };
+
+	(void)state;
+	d.revision = 4;
 	memset(epoch, 0xe1, sizeof(epoch));
 	memset(pubs[0], 0x07, sizeof(pubs[0]));
 	memset(pubs[1], 0x03, sizeof(pubs[1]));
@@ -414,24 +423,26 @@ static Vxsec__Envelope *sent(int err, uint8_t *frame, size_t len)
 	return env;
 }
 
-/* The agent's frames carry what it was given, and pass the leader's checks. */
-static void test_frames_out(void **state)
+static const struct desired_addr out_addrs[2] = {
+	{ .family = AF_INET, .ip.raw = { 10, 0, 0, 2 } },
+	{ .family = AF_INET6, .ip.raw = { 0xfd } },
+};
+static const uint8_t out_boot[WIRE_BOOT_ID_LEN] = { 7 };
+static const uint8_t out_pub[WIRE_PUB_LEN] = { 0x5a };
+static const struct wire_node out_node = { "node-a", out_boot, out_pub,
+					   out_addrs, 2 };
+
+/* Hello, join request, key update: this node and its static key. */
+static void test_frames_out_node(void **state)
 {
-	const struct desired_addr addrs[2] = {
-		{ .family = AF_INET, .ip.raw = { 10, 0, 0, 2 } },
-		{ .family = AF_INET6, .ip.raw = { 0xfd } },
-	};
-	const uint8_t boot[WIRE_BOOT_ID_LEN] = { 7 }, proof[32] = { 9 };
-	const uint8_t csr[4] = { 1, 2, 3, 4 };
-	const uint8_t pub[WIRE_PUB_LEN] = { 0x5a };
-	const struct wire_node n = { "node-a", boot, pub, addrs, 2 };
+	const uint8_t proof[32] = { 9 }, csr[4] = { 1, 2, 3, 4 };
 	Vxsec__Envelope *env;
 	uint8_t *f;
 	size_t len;
 	int err;
 
 	(void)state;
-	err = wire_hello(&n, true, 42, &f, &len);
+	err = wire_hello(&out_node, true, 42, &f, &len);
 	env = sent(err, f, len);
 	assert_string_equal(env->hello->node_id, "node-a");
 	assert_true(env->hello->lost_state);
@@ -443,7 +454,7 @@ static void test_frames_out(void **state)
 	assert_int_equal(env->hello->static_key.data[0], 0x5a);
 	frame_free(env);
 
-	err = wire_join(&n, proof, csr, sizeof(csr), &f, &len);
+	err = wire_join(&out_node, proof, csr, sizeof(csr), &f, &len);
 	env = sent(err, f, len);
 	assert_int_equal(env->join_request->secret_proof.data[0], 9);
 	assert_int_equal(env->join_request->csr_der.len, 4);
@@ -451,12 +462,23 @@ static void test_frames_out(void **state)
 	assert_int_equal(env->join_request->static_key.data[0], 0x5a);
 	frame_free(env);
 
-	err = wire_key_update(pub, &f, &len);
+	err = wire_key_update(out_pub, &f, &len);
 	env = sent(err, f, len);
 	assert_int_equal(env->key_update->static_key.len, WIRE_PUB_LEN);
 	assert_int_equal(env->key_update->static_key.data[0], 0x5a);
 	frame_free(env);
+}
 
+/* The other frames carry what they were given, and pass the checks. */
+static void test_frames_out(void **state)
+{
+	const uint8_t csr[4] = { 1, 2, 3, 4 };
+	Vxsec__Envelope *env;
+	uint8_t *f;
+	size_t len;
+	int err;
+
+	(void)state;
 	err = wire_ack(11, &f, &len);
 	env = sent(err, f, len);
 	assert_int_equal(env->ack->revision, 11);
@@ -488,9 +510,11 @@ int main(void)
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_bad_snapshots),
 		cmocka_unit_test(test_families),
-		cmocka_unit_test(test_deltas),
+		cmocka_unit_test(test_peer_deltas),
+		cmocka_unit_test(test_generation_deltas),
 		cmocka_unit_test(test_bad_deltas),
 		cmocka_unit_test(test_other_messages),
+		cmocka_unit_test(test_frames_out_node),
 		cmocka_unit_test(test_frames_out),
 	};
 
