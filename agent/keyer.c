@@ -52,13 +52,18 @@ static const uint8_t *shared_of(struct keyer_cache *c,
 	return s->shared;
 }
 
-/* This node's private key for g, which must be the one the leader names. */
+/*
+ * This node's private key for g: the one whose public key the leader
+ * names for g. Normally static_keys_for(g) (the daemon binds what the
+ * leader says); looked up by the public key so that a disagreement on
+ * which generation a key starts from (a leader restored from a backup)
+ * derives what the peers derive, or fails, but never uses another key.
+ */
 static const struct pairkey_static *own_key(const struct static_keys *sk,
 					    const struct keyer_node *self,
 					    uint32_t g, struct why *why)
 {
 	const uint8_t *pub = keyer_pub_for(self->keys, self->n_keys, g);
-	const struct pairkey_static *k = sk ? static_keys_for(sk, g) : NULL;
 
 	if (!pub) {
 		why_set(why,
@@ -67,14 +72,14 @@ static const struct pairkey_static *own_key(const struct static_keys *sk,
 			g);
 		return NULL;
 	}
-	if (!k || memcmp(pairkey_public(k), pub, PAIRKEY_PUB_LEN)) {
-		why_set(why,
-			"this node does not hold the key the leader names "
-			"for generation %u",
-			g);
-		return NULL;
-	}
-	return k;
+	for (size_t i = 0; sk && i < sk->n; i++)
+		if (!memcmp(pairkey_public(sk->key[i].k), pub, PAIRKEY_PUB_LEN))
+			return sk->key[i].k;
+	why_set(why,
+		"this node does not hold the key the leader names for "
+		"generation %u",
+		g);
+	return NULL;
 }
 
 int keyer_derive(struct keyer_cache *c, const struct static_keys *sk,

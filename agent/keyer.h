@@ -46,9 +46,10 @@ const uint8_t *keyer_pub_for(const struct wire_node_key *keys, size_t n,
  * The keys of self and peer in generation e->g, as self installs them:
  * out SA self -> peer with K(g, self -> peer) and SPI slot << 24 |
  * self.index, in SA peer -> self with K(g, peer -> self) and SPI slot <<
- * 24 | peer.index. -EPROTO with why (out wiped) if a node has no public
- * key for g, this node holds no private key for g or not the one the
- * leader names, or X25519 refuses the peer's key (a low-order point).
+ * 24 | peer.index. This node's private key is the one in sk whose
+ * public key self names for g. -EPROTO with why (out wiped) if a node
+ * has no public key for g, sk holds no key with the public key self
+ * names, or X25519 refuses the peer's key (a low-order point).
  */
 int keyer_derive(struct keyer_cache *c, const struct static_keys *sk,
 		 const struct keyer_node *self, const struct keyer_node *peer,

@@ -47,7 +47,10 @@ struct view {
 	size_t n_peers, cap;
 };
 
-/* sk: this node's private keys, static_keys_for(g) gives each g's. */
+/*
+ * sk: this node's private keys (the daemon's, bound to the generations
+ * the leader names before the view derives with them).
+ */
 int view_init(struct view *v, const char *self_id,
 	      const struct static_keys *sk);
 void view_cleanup(struct view *v);

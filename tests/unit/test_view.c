@@ -140,6 +140,36 @@ static void test_key_change(void **state)
 	self_sk.n = 1;
 }
 
+/*
+ * This node's file says its new key starts from generation 3, the leader
+ * says 2 (a leader restored from a backup): generation 2 uses the key the
+ * leader names, as the peers do.
+ */
+static void test_key_from_disagrees(void **state)
+{
+	struct view v;
+	struct msg m = { 0 };
+	Vxsec__Delta d;
+	Vxsec__GenerationPrepare p;
+	uint8_t epoch[PROTO_EPOCH_LEN];
+	struct why why = { "" };
+
+	(void)state;
+	base(&v);
+	key_change(&m, "self");
+	self_sk.key[1] = (struct static_key){ nodes[0].k[1], 0, 3, true };
+	self_sk.n = 2;
+	prepare_of(&p, &m, 2, epoch);
+	delta_init(&d, 11);
+	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
+	assert_int_equal(delta(&v, &d, &why), 0);
+	assert_pair(&v, "node-a", 1, 2, 0, 1);
+	assert_pair(&v, "node-a", 1, 1, 0, 0);
+	view_cleanup(&v);
+	self_sk.key[1] = (struct static_key){ 0 };
+	self_sk.n = 1;
+}
+
 /* Added, new incarnation (keys replaced), removed. */
 static void test_peers(void **state)
 {
@@ -352,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_empty_snapshot),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_key_change),
+		cmocka_unit_test(test_key_from_disagrees),
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_bad_snapshots),
 		cmocka_unit_test(test_bad_deltas),
