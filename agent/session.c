@@ -269,6 +269,8 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 		log_info("joined the cluster as %s (node index %u)", s->node_id,
 			 m.node_index);
 		s->node_index = m.node_index;
+		/* the join carried the static key: its first incarnation */
+		s->lost_state = false;
 		set_phase(s, PH_RECONNECT); /* with the new certificate */
 		s->attempt = 0;
 	}
