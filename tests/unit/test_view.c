@@ -33,6 +33,17 @@ static void test_snapshot(void **state)
 	view_cleanup(&v);
 }
 
+/* How many X25519 results the view keeps for the pair with id. */
+static size_t cached(const struct view *v, const char *id)
+{
+	const struct keyer_cache *c = &v->cache[view_find(v, id)];
+	size_t n = 0;
+
+	for (size_t i = 0; i < KEYER_CACHE_MAX; i++)
+		n += c->e[i].set;
+	return n;
+}
+
 /* The first member: no peers (protobuf-c leaves peers NULL). */
 static void test_empty_snapshot(void **state)
 {
@@ -78,6 +89,7 @@ static void test_rotation(void **state)
 	assert_memory_not_equal(keys_of(find(&v, "node-a"), 1)->key_out,
 				keys_of(find(&v, "node-a"), 2)->key_out,
 				PAIRKEY_LEN);
+	assert_int_equal(cached(&v, "node-a"), 1); /* X25519 done once */
 
 	c.generation = 2;
 	delta_init(&d, 12);
@@ -113,6 +125,8 @@ static void test_key_change(void **state)
 	struct msg m = { 0 };
 	Vxsec__Delta d;
 	Vxsec__GenerationPrepare p;
+	Vxsec__GenerationCommit c = VXSEC__GENERATION_COMMIT__INIT;
+	Vxsec__GenerationRetire r = VXSEC__GENERATION_RETIRE__INIT;
 	uint8_t epoch[PROTO_EPOCH_LEN], before[PAIRKEY_LEN];
 	struct why why = { "" };
 
@@ -135,6 +149,19 @@ static void test_key_change(void **state)
 			    PAIRKEY_LEN);
 	assert_int_equal(v.self.n_keys, 2);
 	assert_int_equal(v.self.keys[1].from, 2);
+	/* one X25519 per pair of keys in use; the old ones go with 1 */
+	assert_int_equal(cached(&v, "node-b"), 2);
+	assert_int_equal(cached(&v, "node-c"), 2);
+	c.generation = 2, r.generation = 1;
+	delta_init(&d, 12);
+	d.change_case = VXSEC__DELTA__CHANGE_COMMIT, d.commit = &c;
+	assert_int_equal(delta(&v, &d, &why), 0);
+	delta_init(&d, 13);
+	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
+	assert_int_equal(delta(&v, &d, &why), 0);
+	assert_int_equal(cached(&v, "node-b"), 1);
+	assert_int_equal(cached(&v, "node-c"), 1);
+	assert_pair(&v, "node-b", 7, 2, 1, 1);
 	view_cleanup(&v);
 	self_sk.key[1] = (struct static_key){ 0 };
 	self_sk.n = 1;
