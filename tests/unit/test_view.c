@@ -63,6 +63,7 @@ static void test_empty_snapshot(void **state)
 	view_cleanup(&v);
 }
 
+/* prepare 2 -> commit 2 -> retire 1: the keys and epoch of 1 go. */
 static void test_rotation(void **state)
 {
 	struct view v;

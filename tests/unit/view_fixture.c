@@ -249,5 +249,3 @@ void key_change(struct msg *m, const char *id)
 				       (uint8_t *)pairkey_public(n->k[1]) };
 	m->kcp[i] = &m->kc[i];
 }
-
-/* prepare 2 -> commit 2 -> retire 1: the keys and epoch of 1 go. */
