@@ -231,13 +231,7 @@ static void on_removed(void *arg, const char *why)
 		drop_kernel_sas(a);
 		return;
 	}
-	for (size_t i = 0; i < a->view.n_peers; i++) {
-		sodium_memzero(a->view.peers[i].keys,
-			       sizeof(a->view.peers[i].keys));
-		a->view.peers[i].n_keys = 0;
-	}
-	a->view.n_gens = 0;
-	a->view.revision++; /* a state the leader never sent: not acked */
+	view_forget_keys(&a->view); /* a new revision: not acked */
 	agent_sync(a, "removed from the cluster");
 }
 

@@ -499,6 +499,20 @@ int view_delta(struct view *v, const struct wire_delta *m, struct why *why)
 	return 0;
 }
 
+void view_forget_keys(struct view *v)
+{
+	for (size_t i = 0; i < v->n_peers; i++) {
+		sodium_memzero(v->peers[i].keys, sizeof(v->peers[i].keys));
+		v->peers[i].n_keys = 0;
+		keyer_cache_clear(&v->cache[i]);
+	}
+	if (v->epochs)
+		sodium_memzero(v->epochs,
+			       DESIRED_GENS_MAX * sizeof(*v->epochs));
+	v->n_gens = 0;
+	v->revision++;
+}
+
 void view_desired(const struct view *v, const struct desired_addr *self,
 		  size_t n_self, struct desired_view *out)
 {

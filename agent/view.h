@@ -78,6 +78,13 @@ int view_snapshot(struct view *v, const struct wire_snapshot *m,
  */
 int view_delta(struct view *v, const struct wire_delta *m, struct why *why);
 
+/*
+ * This node was removed: every pair key, epoch and X25519 result is
+ * wiped and no generation is live; the peers stay (their policies keep
+ * failing closed). Not a state the leader sent: the revision moves on.
+ */
+void view_forget_keys(struct view *v);
+
 /* What desired_build() needs; points into v (valid until v changes). */
 void view_desired(const struct view *v, const struct desired_addr *self,
 		  size_t n_self, struct desired_view *out);

@@ -403,6 +403,30 @@ static void test_keys_need_commit(void **state)
 	}
 }
 
+/* Removed from the cluster: keys, epochs and X25519 results wiped. */
+static void test_forget_keys(void **state)
+{
+	struct view v;
+	static const uint8_t zero[1024];
+
+	(void)state;
+	base(&v);
+	assert_true(sizeof(v.cache[0]) <= sizeof(zero));
+	assert_true(sizeof(v.peers[0].keys) <= sizeof(zero));
+	view_forget_keys(&v);
+	assert_int_equal(v.n_gens, 0);
+	assert_int_equal(v.revision, 11);
+	assert_int_equal(v.n_peers, 3);
+	for (size_t i = 0; i < v.n_peers; i++) {
+		assert_int_equal(v.peers[i].n_keys, 0);
+		assert_memory_equal(&v.cache[i], zero, sizeof(v.cache[i]));
+		assert_memory_equal(v.peers[i].keys, zero,
+				    sizeof(v.peers[i].keys));
+	}
+	assert_memory_equal(&v.epochs[0], zero, sizeof(v.epochs[0]));
+	view_cleanup(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_bad_snapshots),
 		cmocka_unit_test(test_bad_deltas),
 		cmocka_unit_test(test_keys_need_commit),
+		cmocka_unit_test(test_forget_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
