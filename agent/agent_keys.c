@@ -117,10 +117,31 @@ static bool bind_key(struct agent *a, const uint8_t *pub, uint32_t from)
 	return err != -ENOENT;
 }
 
+/*
+ * One key for every generation (a new incarnation's): the node's key
+ * history starts again from it, whatever this node had bound before.
+ */
+static bool restart_keys(struct agent *a, const struct wire_peer *self)
+{
+	int err = static_keys_restart(&a->sk, a->cfg.state_dir,
+				      self->keys[0].pub);
+
+	if (err == -ENOENT) {
+		lost_key(a, self->keys[0].pub, 0);
+		return false;
+	}
+	if (err)
+		log_err("cannot save the static keys in %s: %s",
+			a->cfg.state_dir, strerror(-err));
+	return true;
+}
+
 bool agent_keys_snapshot(struct agent *a, const struct wire_snapshot *m)
 {
 	const struct wire_peer *self = &m->self;
 
+	if (self->n_keys == 1 && self->keys[0].from == 0)
+		return restart_keys(a, self);
 	for (size_t k = 0; k < self->n_keys; k++)
 		if (!bind_key(a, self->keys[k].pub, self->keys[k].from) &&
 		    used_by_live(self, m, k)) {
