@@ -145,6 +145,34 @@ static int epochs_in(struct wire_snapshot *s, const Vxsec__Snapshot *m,
 	return 0;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* An index is one node's: its SPIs. None twice, none this node's. */
+static int snapshot_indexes(const struct wire_snapshot *s, struct why *why)
+{
+	uint32_t *ix = calloc(s->n_peers + 1, sizeof(*ix));
+	int err = 0;
+
+	if (!ix)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_peers; i++)
+		ix[i] = s->peers[i].index;
+	ix[s->n_peers] = s->self.index;
+	qsort(ix, s->n_peers + 1, sizeof(*ix), cmp_u32);
+	for (size_t i = 1; i <= s->n_peers && !err; i++)
+		if (ix[i] == ix[i - 1])
+			err = why_fail(why, -EBADMSG,
+				       "snapshot gives index %u to two nodes",
+				       ix[i]);
+	free(ix);
+	return err;
+}
+
 static int snapshot_in(struct wire_snapshot *s, const Vxsec__Snapshot *m,
 		       const struct wire_self *self, struct why *why)
 {
@@ -161,6 +189,8 @@ static int snapshot_in(struct wire_snapshot *s, const Vxsec__Snapshot *m,
 		err = epochs_in(s, m, why);
 	if (!err)
 		err = snapshot_peers(s, m, self, why);
+	if (!err)
+		err = snapshot_indexes(s, why);
 	return err;
 }
 

@@ -174,11 +174,13 @@ static void test_bad_snapshots(void **state)
 		"snapshot is for node other, this node is self",
 		"this node index 9, the join gave 1",
 		"generations 1 and 2: one spi slot",
+		"index 2 to two nodes",
+		"index 1 to two nodes",
 	};
 	struct why why = { "" };
 
 	(void)state;
-	for (size_t t = 0; t < 6; t++) {
+	for (size_t t = 0; t < 8; t++) {
 		struct msg m = { 0 };
 		struct wire_msg w;
 		int err;
@@ -194,6 +196,10 @@ static void test_bad_snapshots(void **state)
 			peer(&m, "node-6", 6, true); /* IPv6 only */
 		if (t == 5)
 			m.gens[1].spi_slot = m.gens[0].spi_slot;
+		if (t == 6)
+			peer(&m, "node-z", 2, false);
+		if (t == 7)
+			peer(&m, "node-y", 1, false);
 		why.msg[0] = '\0';
 		err = t == 3   ? snapshot_for(&m, "other", 1, &w, &why)
 		      : t == 4 ? snapshot_for(&m, "self", 9, &w, &why)
