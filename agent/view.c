@@ -275,12 +275,31 @@ int view_snapshot(struct view *v, const struct wire_snapshot *m,
 }
 
 /* A peer joined or has a new incarnation: its keys are all replaced. */
+/* The index is the low 24 bits of a node's SPIs: one node's only. */
+static int index_free(const struct view *v, const struct wire_peer *p,
+		      struct why *why)
+{
+	if (p->index == v->self.index)
+		return why_fail(why, -EPROTO,
+				"peer %s has this node's index %u", p->id,
+				p->index);
+	for (size_t i = 0; i < v->n_peers; i++)
+		if (v->meta[i].index == p->index &&
+		    strcmp(v->meta[i].id, p->id) != 0)
+			return why_fail(why, -EPROTO,
+					"peer %s has the index %u of %s", p->id,
+					p->index, v->meta[i].id);
+	return 0;
+}
+
 static int peer_update(struct view *v, const struct wire_delta *d,
 		       struct why *why)
 {
 	bool found;
 	size_t i = locate(v, d->peer.id, &found);
 
+	if (index_free(v, &d->peer, why))
+		return -EPROTO;
 	if (!found) {
 		if (reserve(v, v->n_peers + 1))
 			return why_fail(why, -EPROTO, "out of memory");

@@ -338,6 +338,29 @@ static void test_bad_deltas(void **state)
 	assert_int_equal(delta(&v, &d, &why), -EPROTO);
 	assert_non_null(strstr(why.msg, "already live"));
 	view_cleanup(&v);
+}
+
+/* A peer taking another's index, a key this node does not hold. */
+static void test_bad_delta_keys(void **state)
+{
+	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
+	struct view v;
+	Vxsec__Delta d;
+	Vxsec__GenerationPrepare p;
+	struct msg m = { 0 };
+	uint8_t epoch[PROTO_EPOCH_LEN];
+	struct why why = { "" };
+
+	(void)state;
+	/* a new peer with node-a's index: its SPIs would be node-a's */
+	base(&v);
+	delta_init(&d, 11);
+	d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED, d.peer_added = &u;
+	u.peer = peer(&m, "node-0", 1, 0);
+	u.peer->index = 2;
+	assert_int_equal(delta(&v, &d, &why), -EPROTO);
+	assert_non_null(strstr(why.msg, "node-0 has the index 2 of node-a"));
+	view_cleanup(&v);
 
 	/* this node's new key, which it was never told to bind */
 	base(&v);
@@ -438,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_bad_snapshots),
 		cmocka_unit_test(test_bad_deltas),
+		cmocka_unit_test(test_bad_delta_keys),
 		cmocka_unit_test(test_keys_need_commit),
 		cmocka_unit_test(test_forget_keys),
 	};
