@@ -225,6 +225,8 @@ OBJS_test_desired := $(BUILD)/tests/unit/test_desired.o \
 	$(BUILD)/tests/unit/vmlck.o
 OBJS_test_rotation := $(BUILD)/tests/unit/test_rotation.o \
 	$(BUILD)/tests/unit/vmlck.o
+OBJS_test_view := $(BUILD)/tests/unit/test_view.o \
+	$(BUILD)/tests/unit/view_fixture.o
 USES_test_state := keymgr proto common
 USES_test_static_key := agent common
 USES_test_state_body := keymgr proto common

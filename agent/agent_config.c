@@ -27,6 +27,7 @@ void agent_config_defaults(struct agent_config *c)
 	/* Soft only: rotation replaces keys long before (agentd.h). */
 	c->dc.lft.soft_bytes = AGENT_SA_SOFT_BYTES;
 	c->resync_ms = 60000;
+	c->static_key_lifetime_ms = AGENT_STATIC_KEY_LIFETIME_MS;
 	snprintf(c->vxlan_dev, sizeof(c->vxlan_dev), "vxsec0");
 	c->vni = 4242;
 }
@@ -127,8 +128,13 @@ static int set_leader(struct agent_config *c, const char *val, struct why *why)
 static int set_duration(uint64_t *dst, uint64_t min, const char *key,
 			const char *val, struct why *why)
 {
-	if (config_duration_ms(val, dst) == 0 && *dst >= min)
+	uint64_t ms;
+
+	/* a refused value leaves the setting as it was */
+	if (config_duration_ms(val, &ms) == 0 && ms >= min) {
+		*dst = ms;
 		return 0;
+	}
 	return why_fail(why, -EINVAL,
 			"%s: \"%s\" is not a duration of at least %llu ms", key,
 			val, (unsigned long long)min);
@@ -158,6 +164,9 @@ static int set_more(struct agent_config *c, const char *key, const char *val,
 		return set_bool(&c->verbose, key, val, why);
 	if (strcmp(key, "resync_interval") == 0)
 		return set_duration(&c->resync_ms, 1000, key, val, why);
+	if (strcmp(key, "static_key_lifetime") == 0)
+		return set_duration(&c->static_key_lifetime_ms, 60000, key, val,
+				    why);
 	if (strcmp(key, "sa_lifetime") == 0) {
 		uint64_t ms = 0;
 

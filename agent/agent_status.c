@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "agentd_int.h"
+#include "common/pairkey.h"
+#include "keyer.h"
 #include "xstat.h"
 
 /* One of our SAs as the kernel holds it: found by destination and SPI. */
@@ -93,6 +95,51 @@ static bool want_json(int argc, char **argv)
 
 /* ---- status ---- */
 
+/*
+ * A node's public key in use, as `wg show` prints one: the key of the
+ * committed generation, else its newest; "" if it has none.
+ */
+static void key_fpr(const struct view *v, const struct view_meta *m,
+		    char out[PAIRKEY_FPR_LEN])
+{
+	uint32_t g = view_committed(v);
+	const uint8_t *pub = g ? keyer_pub_for(m->keys, m->n_keys, g) : NULL;
+
+	if (!pub && m->n_keys)
+		pub = m->keys[m->n_keys - 1].pub;
+	out[0] = '\0';
+	if (pub)
+		pairkey_fingerprint(pub, out);
+}
+
+/* This node's key: the newest it holds, and whether the leader uses it. */
+static void status_key(struct agent *a, bool json, struct ctl_reply *r)
+{
+	const struct static_key *k = static_keys_newest(&a->sk);
+	char fpr[PAIRKEY_FPR_LEN] = "", used[PAIRKEY_FPR_LEN];
+
+	if (k)
+		pairkey_fingerprint(pairkey_public(k->k), fpr);
+	key_fpr(&a->view, &a->view.self, used);
+	if (json) {
+		ctl_reply_printf(r, "\"static_key\":");
+		ctl_json_string(r, fpr[0] ? fpr : NULL);
+		ctl_reply_printf(r,
+				 ",\"static_key_bound\":%s,"
+				 "\"static_key_in_use\":",
+				 k && k->bound ? "true" : "false");
+		ctl_json_string(r, used[0] ? used : NULL);
+		ctl_reply_printf(r, ",");
+		return;
+	}
+	ctl_reply_printf(r, "static key %s%s\n", fpr[0] ? fpr : "none",
+			 k && !k->bound ? " (new: from the leader's next "
+					  "generation)"
+					: "");
+	if (used[0] && strcmp(used, fpr) != 0)
+		ctl_reply_printf(r, "static key in use %s\n", used);
+}
+
 static void status_head(struct agent *a, bool json, struct ctl_reply *r)
 {
 	struct session_status st;
@@ -155,21 +202,25 @@ static void status_peer(struct agent *a, size_t i, const struct held_set *hs,
 {
 	const struct desired_peer *p = &a->view.peers[i];
 	const struct desired_addr *peer = NULL, *me = pair_self(a, p, &peer);
-	char ip[64] = "?";
+	char ip[64] = "?", fpr[PAIRKEY_FPR_LEN];
 
 	if (peer)
 		xfrm_ip_fmt(peer->family, &peer->ip, ip, sizeof(ip));
+	key_fpr(&a->view, &a->view.meta[i], fpr);
 	if (json) {
 		ctl_reply_printf(r, "%s{\"node_id\":", i ? "," : "");
 		ctl_json_string(r, a->view.meta[i].id);
 		ctl_reply_printf(
 			r,
 			",\"index\":%u,\"incarnation\":%llu,"
-			"\"address\":\"%s\",\"sas\":[",
+			"\"address\":\"%s\",\"static_key\":",
 			p->index,
 			(unsigned long long)a->view.meta[i].incarnation, ip);
+		ctl_json_string(r, fpr[0] ? fpr : NULL);
+		ctl_reply_printf(r, ",\"sas\":[");
 	} else {
-		ctl_reply_printf(r, "  %-20s %-16s", a->view.meta[i].id, ip);
+		ctl_reply_printf(r, "  %-20s %-16s %s\n   ", a->view.meta[i].id,
+				 ip, fpr[0] ? fpr : "no key");
 	}
 	for (size_t k = 0; k < p->n_keys; k++) {
 		const struct desired_keys *dk = &p->keys[k];
@@ -229,6 +280,7 @@ static int cmd_status(void *arg, int argc, char **argv, struct ctl_reply *r)
 	int err = held_dump(a, &hs);
 
 	status_head(a, json, r);
+	status_key(a, json, r);
 	status_gens(a, json, r);
 	if (err)
 		ctl_reply_printf(r,

@@ -168,6 +168,8 @@ static void on_snapshot(void *arg, const struct wire_snapshot *m)
 	struct agent *a = arg;
 	struct why why = { "" };
 
+	if (!agent_keys_snapshot(a, m))
+		return; /* a new session follows */
 	if (view_snapshot(&a->view, m, &why))
 		session_refuse(a->session, why.msg);
 }
@@ -177,8 +179,14 @@ static void on_delta(void *arg, const struct wire_delta *m)
 	struct agent *a = arg;
 	struct why why = { "" };
 
-	if (a->view.have_snapshot && view_delta(&a->view, m, &why))
+	if (!a->view.have_snapshot)
+		return;
+	if (m->change == WIRE_PREPARE && !agent_keys_prepare(a, m))
+		return; /* a new session follows */
+	if (view_delta(&a->view, m, &why))
 		session_refuse(a->session, why.msg);
+	else if (m->change == WIRE_RETIRE)
+		agent_keys_retired(a, m->generation);
 }
 
 static void on_settled(void *arg)
@@ -223,13 +231,7 @@ static void on_removed(void *arg, const char *why)
 		drop_kernel_sas(a);
 		return;
 	}
-	for (size_t i = 0; i < a->view.n_peers; i++) {
-		sodium_memzero(a->view.peers[i].keys,
-			       sizeof(a->view.peers[i].keys));
-		a->view.peers[i].n_keys = 0;
-	}
-	a->view.n_gens = 0;
-	a->view.revision++; /* a state the leader never sent: not acked */
+	view_forget_keys(&a->view); /* a new revision: not acked */
 	agent_sync(a, "removed from the cluster");
 }
 
@@ -393,6 +395,8 @@ static int open_session(struct agent *a, struct why *why)
 	sc.token = t;
 	memcpy(sc.boot_id, a->boot_id, sizeof(sc.boot_id));
 	sc.last_revision = a->saved_rev = agent_rev_load(a);
+	sc.sk = &a->sk;
+	sc.lost_state = a->fresh_key;
 	a->session = session_new(a->loop, &sc, &session_ops, a);
 	token_wipe(&tok);
 	if (!a->session)
@@ -442,8 +446,11 @@ static int setup(struct agent *a, struct why *why)
 	a->loop = loop_new();
 	a->resync = a->loop ? loop_timer_new(a->loop, on_resync, a) : NULL;
 	a->retry = a->loop ? loop_timer_new(a->loop, on_retry, a) : NULL;
-	if (!a->retry || view_init(&a->view, a->cfg.node_id))
+	if (!a->retry || view_init(&a->view, a->cfg.node_id, &a->sk))
 		return why_fail(why, -ENOMEM, "out of memory");
+	err = agent_keys_open(a, why);
+	if (err)
+		return err;
 	err = open_kernel(a, why);
 	if (err)
 		return err;
@@ -530,6 +537,7 @@ void agent_free(struct agent *a)
 	xfrm_sock_close(a->xs);
 	loop_timer_free(a->resync);
 	loop_timer_free(a->retry);
+	agent_keys_close(a); /* its timer, before the loop */
 	loop_free(a->loop);
 	view_cleanup(&a->view);
 	reconciler_cleanup(&a->rec);

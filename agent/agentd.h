@@ -16,6 +16,7 @@
 #define AGENT_STATE_DIR "/var/lib/vxsec-agent"
 #define AGENT_SOCKET "/run/vxsec-agent.sock"
 #define AGENT_BOOT_ID "/proc/sys/kernel/random/boot_id"
+#define AGENT_STATIC_KEY_LIFETIME_MS ((uint64_t)24 * 3600 * 1000)
 #define AGENT_REQID 0x7678 /* "vx" */
 #define AGENT_PORT 7120
 /*
@@ -49,6 +50,7 @@ struct agent_config {
 	struct desired_config
 		dc; /* reqid, port, window, lifetimes, catch-all */
 	uint64_t resync_ms;
+	uint64_t static_key_lifetime_ms; /* the periodic X25519 key change */
 	bool verbose;
 	/* Optional overlay device. */
 	bool vxlan;

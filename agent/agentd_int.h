@@ -12,6 +12,7 @@
 #include "overlay.h"
 #include "reconcile.h"
 #include "session.h"
+#include "static_key.h"
 #include "view.h"
 
 struct agent {
@@ -19,13 +20,15 @@ struct agent {
 	struct loop *loop;
 	struct session *session;
 	struct view view;
+	struct static_keys sk; /* this node's X25519 keys: the view's too */
 	struct reconciler rec;
 	struct xfrm_sock *xs, *events;
 	struct agent_xfrm kx;
 	struct agent_kernel k;
 	struct ctl_server *ctl;
 	struct overlay_config ov; /* cfg.vxlan: the VXLAN device */
-	struct loop_timer *resync, *retry;
+	struct loop_timer *resync, *retry, *rekey;
+	bool fresh_key; /* a new static key at start: a new incarnation */
 	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	int exit_code;
 
@@ -45,6 +48,20 @@ struct agent {
 
 /* Reconcile now (a snapshot, a delta burst, an event, the timer). */
 void agent_sync(struct agent *a, const char *reason);
+
+/* agent_keys.c: this node's static keys. */
+int agent_keys_open(struct agent *a, struct why *why);
+void agent_keys_close(struct agent *a);
+/*
+ * Binds this node's keys the snapshot's self (or the prepare's key
+ * changes) names before the view derives with them. false: the leader
+ * names a key this node does not hold; the session restarts asking for
+ * a new incarnation, and the message must not be applied.
+ */
+bool agent_keys_snapshot(struct agent *a, const struct wire_snapshot *m);
+bool agent_keys_prepare(struct agent *a, const struct wire_delta *m);
+/* Generation g retired: the keys no live generation uses are wiped. */
+void agent_keys_retired(struct agent *a, uint32_t g);
 
 /* agent_status.c: the control socket's commands. */
 int agent_ctl(void *arg, int argc, char **argv, struct ctl_reply *reply);

@@ -48,6 +48,9 @@ static const char usage_tail[] =
 	"                            lifetime (soft at 90% asks to rotate);\n"
 	"                            a leader away longer fails pairs closed\n"
 	"      --resync-interval D   [resync_interval] default 60s\n"
+	"      --static-key-lifetime D\n"
+	"                            [static_key_lifetime] default 24h: a new\n"
+	"                            X25519 key this often\n"
 	"      --vxlan               [vxlan] manage the VXLAN device too\n"
 	"      --vxlan-device NAME   [vxlan_device] default vxsec0\n"
 	"      --vni N               [vni] default 4242\n"
@@ -76,6 +79,7 @@ static const struct option longs[] = {
 	{ "underlay-cidr", required_argument, NULL, 'C' },
 	{ "sa-lifetime", required_argument, NULL, 'T' },
 	{ "resync-interval", required_argument, NULL, 'I' },
+	{ "static-key-lifetime", required_argument, NULL, 'K' },
 	{ "vxlan", no_argument, NULL, 'X' },
 	{ "vxlan-device", required_argument, NULL, 'D' },
 	{ "vni", required_argument, NULL, 'N' },

@@ -185,7 +185,8 @@ static int decode(const struct session *s, const uint8_t *body, size_t len,
 {
 	const struct wire_self self = { .id = s->node_id,
 					.addrs = s->addrs,
-					.n_addrs = s->n_addrs };
+					.n_addrs = s->n_addrs,
+					.index = s->node_index };
 
 	return wire_decode(body, len, &self, m, why);
 }
@@ -267,6 +268,9 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 	} else {
 		log_info("joined the cluster as %s (node index %u)", s->node_id,
 			 m.node_index);
+		s->node_index = m.node_index;
+		/* the join carried the static key: its first incarnation */
+		s->lost_state = false;
 		set_phase(s, PH_RECONNECT); /* with the new certificate */
 		s->attempt = 0;
 	}
@@ -394,6 +398,8 @@ struct session *session_new(struct loop *l, const struct session_config *c,
 	memcpy(s->addrs, c->addrs, s->n_addrs * sizeof(s->addrs[0]));
 	memcpy(s->boot_id, c->boot_id, sizeof(s->boot_id));
 	s->kernel_rev = c->last_revision;
+	s->sk = c->sk;
+	s->lost_state = c->lost_state;
 	s->backoff_min =
 		c->backoff_min_ms ? c->backoff_min_ms : SESSION_BACKOFF_MIN_MS;
 	s->backoff_max =
@@ -445,6 +451,13 @@ int session_ack(struct session *s, uint64_t revision)
 	s->st.acked = revision;
 	s->kernel_rev = revision;
 	return session_send_ack(s->conn, revision);
+}
+
+int session_key_update(struct session *s)
+{
+	if (s->phase != PH_LIVE && s->phase != PH_HELLO_SENT)
+		return -ENOTCONN;
+	return session_send_key_update(s, s->conn);
 }
 
 int session_expire(struct session *s, uint32_t generation, uint32_t spi)

@@ -13,6 +13,7 @@
 #include "common/token.h"
 #include "common/why.h"
 #include "desired.h"
+#include "static_key.h"
 #include "wire.h"
 
 #define SESSION_LEADER_ID "vxsec-leader" /* the leader certificate's CN */
@@ -31,6 +32,9 @@ struct session_config {
 	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	uint64_t backoff_min_ms, backoff_max_ms; /* 0: the defaults */
 	uint64_t last_revision; /* the kernel's, from an earlier run */
+	/* This node's X25519 keys (the owner's): the newest is sent. */
+	const struct static_keys *sk;
+	bool lost_state; /* the first hello asks for a new incarnation */
 };
 
 /*
@@ -88,6 +92,11 @@ int session_start(struct session *s, struct why *why);
 
 /* The kernel holds revision: tell the leader. */
 int session_ack(struct session *s, uint64_t revision);
+/*
+ * This node made a new static key: tell the leader (KeyUpdate). Not
+ * connected: -ENOTCONN, and the next hello carries it.
+ */
+int session_key_update(struct session *s);
 /* The kernel reported a soft expiry: ask the leader to rotate. */
 int session_expire(struct session *s, uint32_t generation, uint32_t spi);
 /*

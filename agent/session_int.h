@@ -47,6 +47,8 @@ struct session {
 	uint64_t backoff_min, backoff_max;
 	unsigned int attempt;
 	uint64_t kernel_rev; /* the last revision acked, in any session */
+	const struct static_keys *sk; /* the owner's */
+	uint32_t node_index;	      /* from the join response; 0: not known */
 
 	struct tls_ctx *tls;	  /* with the node certificate; NULL: join */
 	struct tls_ctx *join_tls; /* pinned by the token's CA digest */
@@ -70,6 +72,7 @@ int session_joined(struct session *s, const struct wire_msg *m,
 		   struct why *why);
 int session_send_hello(struct session *s, struct conn *c);
 int session_send_ack(struct conn *c, uint64_t revision);
+int session_send_key_update(struct session *s, struct conn *c);
 int session_send_expire(struct conn *c, uint32_t g, uint32_t spi);
 int session_send_pong(struct conn *c, uint64_t nonce);
 int session_send_error(struct conn *c, const char *why);

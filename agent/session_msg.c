@@ -30,8 +30,11 @@ static int send_frame(struct conn *c, int err, uint8_t *frame, size_t len)
 
 static struct wire_node node_of(const struct session *s)
 {
+	const struct static_key *k = static_keys_newest(s->sk);
+
 	return (struct wire_node){ .id = s->node_id,
 				   .boot_id = s->boot_id,
+				   .static_key = pairkey_public(k->k),
 				   .addrs = s->addrs,
 				   .n_addrs = s->n_addrs };
 }
@@ -204,6 +207,16 @@ int session_send_hello(struct session *s, struct conn *c)
 	uint8_t *frame = NULL;
 	size_t len = 0;
 	int err = wire_hello(&n, s->lost_state, s->kernel_rev, &frame, &len);
+
+	return send_frame(c, err, frame, len);
+}
+
+int session_send_key_update(struct session *s, struct conn *c)
+{
+	struct wire_node n = node_of(s);
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int err = wire_key_update(n.static_key, &frame, &len);
 
 	return send_frame(c, err, frame, len);
 }

@@ -296,6 +296,41 @@ int static_keys_bind(struct static_keys *sk, const char *dir,
 	return err;
 }
 
+int static_keys_restart(struct static_keys *sk, const char *dir,
+			const uint8_t pub[PAIRKEY_PUB_LEN])
+{
+	struct static_key keep[STATIC_KEYS_MAX];
+	size_t n = 0, i;
+	bool found = false, changed = false;
+
+	for (i = 0; i < sk->n && !found; i++)
+		found = sodium_memcmp(pairkey_public(sk->key[i].k), pub,
+				      PAIRKEY_PUB_LEN) == 0;
+	if (!found)
+		return -ENOENT;
+	for (i = 0; i < sk->n; i++) {
+		struct static_key *k = &sk->key[i];
+		bool named = sodium_memcmp(pairkey_public(k->k), pub,
+					   PAIRKEY_PUB_LEN) == 0;
+
+		if (named) {
+			changed |= !k->bound || k->from != 0;
+			k->bound = true, k->from = 0;
+		}
+		if (named || (n && !k->bound)) { /* after the named one */
+			keep[n++] = *k;
+			continue;
+		}
+		changed = true;
+		drop(k);
+	}
+	memcpy(sk->key, keep, n * sizeof(keep[0]));
+	memset(&sk->key[n], 0, (STATIC_KEYS_MAX - n) * sizeof(keep[0]));
+	sk->n = n;
+	sodium_memzero(keep, sizeof(keep));
+	return changed ? save(sk, dir) : 0;
+}
+
 const struct pairkey_static *static_keys_for(const struct static_keys *sk,
 					     uint32_t g)
 {

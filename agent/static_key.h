@@ -75,6 +75,15 @@ int static_keys_renew(struct static_keys *sk, const char *dir, uint64_t now_ms,
 int static_keys_bind(struct static_keys *sk, const char *dir,
 		     const uint8_t pub[PAIRKEY_PUB_LEN], uint32_t from);
 
+/*
+ * A new incarnation: the leader uses the key with this public key for
+ * every generation (from 0). Every other key is wiped but a newer one not
+ * yet bound (a change the leader has not taken yet); saved if anything
+ * changed. -ENOENT if no key has pub.
+ */
+int static_keys_restart(struct static_keys *sk, const char *dir,
+			const uint8_t pub[PAIRKEY_PUB_LEN]);
+
 /* The private key for generation g (the newest bound with from <= g). */
 const struct pairkey_static *static_keys_for(const struct static_keys *sk,
 					     uint32_t g);

@@ -21,27 +21,35 @@ const char *view_phase_name(enum desired_phase p)
 	}
 }
 
-int view_init(struct view *v, const char *self_id)
+int view_init(struct view *v, const char *self_id, const struct static_keys *sk)
 {
 	memset(v, 0, sizeof(*v));
 	if (strlen(self_id) > WIRE_NODE_ID_MAX)
 		return -EINVAL;
 	if (sodium_init() < 0) /* the keys live in sodium_malloc() memory */
 		return -EIO;
+	v->epochs = sodium_allocarray(DESIRED_GENS_MAX, sizeof(*v->epochs));
+	if (!v->epochs)
+		return -ENOMEM;
+	sodium_memzero(v->epochs, DESIRED_GENS_MAX * sizeof(*v->epochs));
 	strcpy(v->self_id, self_id);
+	v->sk = sk;
 	return 0;
 }
 
-static void free_peers(struct desired_peer *peers, struct view_meta *meta)
+static void free_peers(struct desired_peer *peers, struct view_meta *meta,
+		       struct keyer_cache *cache)
 {
 	sodium_free(peers); /* wipes: the keys go with it */
+	sodium_free(cache);
 	free(meta);
 }
 
 void view_cleanup(struct view *v)
 {
-	free_peers(v->peers, v->meta);
-	v->peers = NULL, v->meta = NULL;
+	free_peers(v->peers, v->meta, v->cache);
+	sodium_free(v->epochs); /* wipes them */
+	v->peers = NULL, v->meta = NULL, v->cache = NULL, v->epochs = NULL;
 	v->n_peers = v->cap = 0;
 	v->n_gens = 0;
 	v->revision = 0;
@@ -53,6 +61,7 @@ static int reserve(struct view *v, size_t n)
 {
 	struct desired_peer *p;
 	struct view_meta *m;
+	struct keyer_cache *c;
 	size_t cap = v->cap ? v->cap : 16;
 
 	if (n <= v->cap)
@@ -61,16 +70,19 @@ static int reserve(struct view *v, size_t n)
 		cap *= 2;
 	p = sodium_allocarray(cap, sizeof(*p));
 	m = calloc(cap, sizeof(*m));
-	if (!p || !m) {
-		free_peers(p, m);
+	c = sodium_allocarray(cap, sizeof(*c));
+	if (!p || !m || !c) {
+		free_peers(p, m, c);
 		return -ENOMEM;
 	}
+	sodium_memzero(c, cap * sizeof(*c));
 	if (v->n_peers) {
 		memcpy(p, v->peers, v->n_peers * sizeof(*p));
 		memcpy(m, v->meta, v->n_peers * sizeof(*m));
+		memcpy(c, v->cache, v->n_peers * sizeof(*c));
 	}
-	free_peers(v->peers, v->meta);
-	v->peers = p, v->meta = m, v->cap = cap;
+	free_peers(v->peers, v->meta, v->cache);
+	v->peers = p, v->meta = m, v->cache = c, v->cap = cap;
 	return 0;
 }
 
@@ -120,54 +132,79 @@ uint32_t view_committed(const struct view *v)
 	return 0;
 }
 
-static void set_peer(struct desired_peer *p, struct view_meta *m,
-		     const struct wire_peer *in)
+static void set_meta(struct view_meta *m, const struct wire_peer *in)
 {
-	memset(p, 0, sizeof(*p));
 	memset(m, 0, sizeof(*m));
 	memcpy(m->id, in->id, sizeof(m->id));
+	m->index = in->index;
 	m->incarnation = in->incarnation;
+	memcpy(m->keys, in->keys, sizeof(m->keys));
+	m->n_keys = in->n_keys;
+}
+
+/* A peer's identity and keys; its pair keys and X25519 results wiped. */
+static void set_peer(struct view *v, size_t i, const struct wire_peer *in)
+{
+	struct desired_peer *p = &v->peers[i];
+
+	sodium_memzero(p, sizeof(*p));
+	keyer_cache_clear(&v->cache[i]);
+	set_meta(&v->meta[i], in);
 	p->index = in->index;
 	memcpy(p->addrs, in->addrs, sizeof(p->addrs));
 	p->n_addrs = in->n_addrs;
 }
 
-/* The peer's keys of one generation: replaced if present. */
-static int put_key(struct view *v, const struct wire_key *k, struct why *why)
+static struct keyer_node node_of(const struct view_meta *m)
 {
-	long i = view_find(v, k->peer_id);
-	struct desired_peer *p;
-	struct desired_keys *dk = NULL;
+	return (struct keyer_node){ m->index, m->incarnation, m->keys,
+				    m->n_keys };
+}
 
-	if (i < 0)
-		return why_fail(why, -EPROTO,
-				"pair key for %s, which is not a peer",
-				k->peer_id);
-	if (!gen_of(v, k->k.g))
-		return why_fail(why, -EPROTO,
-				"pair key for %s names generation %u, which is "
-				"not live",
-				k->peer_id, k->k.g);
-	p = &v->peers[i];
+/* Peer i's keys of the generation e: replaced if present. */
+static int derive_one(struct view *v, size_t i, const struct wire_epoch *e,
+		      struct why *why)
+{
+	struct keyer_node me = node_of(&v->self), it = node_of(&v->meta[i]);
+	struct desired_peer *p = &v->peers[i];
+	struct desired_keys *dk = NULL;
+	struct why w;
+	int err;
+
 	for (size_t j = 0; j < p->n_keys; j++)
-		if (p->keys[j].g == k->k.g)
+		if (p->keys[j].g == e->g)
 			dk = &p->keys[j];
 	if (!dk && p->n_keys == DESIRED_GENS_MAX)
 		return why_fail(why, -EPROTO, "more than %d generations for %s",
-				DESIRED_GENS_MAX, k->peer_id);
+				DESIRED_GENS_MAX, v->meta[i].id);
 	if (!dk)
 		dk = &p->keys[p->n_keys++];
-	*dk = k->k;
+	err = keyer_derive(&v->cache[i], v->sk, &me, &it, e, dk, &w);
+	if (err) {
+		p->n_keys -= dk == &p->keys[p->n_keys - 1];
+		return why_fail(why, err, "peer %s: %s", v->meta[i].id, w.msg);
+	}
 	return 0;
 }
 
-static int put_keys(struct view *v, size_t n, const struct wire_key *keys,
-		    struct why *why)
+/* Peer i's keys of every live generation (a new peer or incarnation). */
+static int derive_peer(struct view *v, size_t i, struct why *why)
 {
 	int err = 0;
 
-	for (size_t i = 0; i < n && !err; i++)
-		err = put_key(v, &keys[i], why);
+	for (size_t j = 0; j < v->n_gens && !err; j++)
+		err = derive_one(v, i, &v->epochs[j], why);
+	return err;
+}
+
+/* Every peer's keys of the generation e (a prepare). */
+static int derive_gen(struct view *v, const struct wire_epoch *e,
+		      struct why *why)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < v->n_peers && !err; i++)
+		err = derive_one(v, i, e, why);
 	return err;
 }
 
@@ -183,6 +220,35 @@ static void drop_keys(struct desired_peer *p, uint32_t g)
 	p->n_keys = j;
 }
 
+/* Pairs exist only with a committed generation (desired_build()). */
+static int need_commit(const struct view *v, struct why *why)
+{
+	if (v->n_peers && v->n_gens && !view_committed(v))
+		return why_fail(why, -EPROTO,
+				"live generations but no committed one");
+	return 0;
+}
+
+static int snapshot_fill(struct view *t, const struct wire_snapshot *m,
+			 struct why *why)
+{
+	int err = 0;
+
+	memcpy(t->gens, m->gens, sizeof(t->gens));
+	if (m->n_gens)
+		memcpy(t->epochs, m->epochs, m->n_gens * sizeof(*t->epochs));
+	t->n_gens = m->n_gens;
+	set_meta(&t->self, &m->self);
+	if (reserve(t, m->n_peers + 1))
+		return why_fail(why, -EPROTO, "out of memory");
+	for (size_t i = 0; i < m->n_peers; i++) /* sorted by wire.c */
+		set_peer(t, i, &m->peers[i]);
+	t->n_peers = m->n_peers;
+	for (size_t i = 0; i < t->n_peers && !err; i++)
+		err = derive_peer(t, i, why);
+	return err ? err : need_commit(t, why);
+}
+
 int view_snapshot(struct view *v, const struct wire_snapshot *m,
 		  struct why *why)
 {
@@ -194,17 +260,9 @@ int view_snapshot(struct view *v, const struct wire_snapshot *m,
 				"snapshot goes back from revision %llu to %llu",
 				(unsigned long long)v->revision,
 				(unsigned long long)m->revision);
-	view_init(&t, v->self_id);
-	memcpy(t.gens, m->gens, sizeof(t.gens));
-	t.n_gens = m->n_gens;
-	err = reserve(&t, m->n_peers + 1)
-		      ? why_fail(why, -EPROTO, "out of memory")
-		      : 0;
-	for (size_t i = 0; !err && i < m->n_peers; i++) /* sorted by wire.c */
-		set_peer(&t.peers[i], &t.meta[i], &m->peers[i]);
-	t.n_peers = err ? 0 : m->n_peers;
-	if (!err)
-		err = put_keys(&t, m->n_keys, m->keys, why);
+	if (view_init(&t, v->self_id, v->sk))
+		return why_fail(why, -EPROTO, "out of memory");
+	err = snapshot_fill(&t, m, why);
 	if (err) {
 		view_cleanup(&t);
 		return err;
@@ -217,12 +275,31 @@ int view_snapshot(struct view *v, const struct wire_snapshot *m,
 }
 
 /* A peer joined or has a new incarnation: its keys are all replaced. */
+/* The index is the low 24 bits of a node's SPIs: one node's only. */
+static int index_free(const struct view *v, const struct wire_peer *p,
+		      struct why *why)
+{
+	if (p->index == v->self.index)
+		return why_fail(why, -EPROTO,
+				"peer %s has this node's index %u", p->id,
+				p->index);
+	for (size_t i = 0; i < v->n_peers; i++)
+		if (v->meta[i].index == p->index &&
+		    strcmp(v->meta[i].id, p->id) != 0)
+			return why_fail(why, -EPROTO,
+					"peer %s has the index %u of %s", p->id,
+					p->index, v->meta[i].id);
+	return 0;
+}
+
 static int peer_update(struct view *v, const struct wire_delta *d,
 		       struct why *why)
 {
 	bool found;
 	size_t i = locate(v, d->peer.id, &found);
 
+	if (index_free(v, &d->peer, why))
+		return -EPROTO;
 	if (!found) {
 		if (reserve(v, v->n_peers + 1))
 			return why_fail(why, -EPROTO, "out of memory");
@@ -230,11 +307,12 @@ static int peer_update(struct view *v, const struct wire_delta *d,
 			(v->n_peers - i) * sizeof(v->peers[0]));
 		memmove(&v->meta[i + 1], &v->meta[i],
 			(v->n_peers - i) * sizeof(v->meta[0]));
+		memmove(&v->cache[i + 1], &v->cache[i],
+			(v->n_peers - i) * sizeof(v->cache[0]));
 		v->n_peers++;
 	}
-	sodium_memzero(&v->peers[i], sizeof(v->peers[i]));
-	set_peer(&v->peers[i], &v->meta[i], &d->peer);
-	return put_keys(v, d->n_keys, d->keys, why);
+	set_peer(v, i, &d->peer);
+	return derive_peer(v, i, why);
 }
 
 static void peer_removed(struct view *v, const char *id)
@@ -248,12 +326,77 @@ static void peer_removed(struct view *v, const char *id)
 		(v->n_peers - i - 1) * sizeof(v->peers[0]));
 	memmove(&v->meta[i], &v->meta[i + 1],
 		(v->n_peers - i - 1) * sizeof(v->meta[0]));
+	memmove(&v->cache[i], &v->cache[i + 1],
+		(v->n_peers - i - 1) * sizeof(v->cache[0]));
 	v->n_peers--;
 	sodium_memzero(&v->peers[v->n_peers], sizeof(v->peers[0]));
+	keyer_cache_clear(&v->cache[v->n_peers]);
+}
+
+/*
+ * A node's key from generation g on. Entries no live generation uses
+ * any more go first; keys stay oldest first.
+ */
+static int add_key(struct view *v, struct view_meta *m, uint32_t g,
+		   const uint8_t *pub, struct why *why)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < m->n_keys; i++) {
+		bool used = false;
+
+		for (size_t k = 0; k < v->n_gens && !used; k++)
+			used = keyer_pub_for(m->keys, m->n_keys,
+					     v->gens[k].g) == m->keys[i].pub;
+		if (used && m->keys[i].from < g)
+			m->keys[j++] = m->keys[i];
+	}
+	m->n_keys = j;
+	if (j == WIRE_NODE_KEYS_MAX)
+		return why_fail(why, -EPROTO, "node %s: more than %d keys",
+				m->id, WIRE_NODE_KEYS_MAX);
+	m->keys[j].from = g;
+	memcpy(m->keys[j].pub, pub, WIRE_PUB_LEN);
+	m->n_keys++;
+	return 0;
+}
+
+static int cmp_change(const void *k, const void *c)
+{
+	uint32_t x = *(const uint32_t *)k;
+	uint32_t y = ((const struct wire_key_change *)c)->index;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The nodes whose keys change with g (sorted by index by wire.c). */
+static int key_changes(struct view *v, const struct wire_delta *d,
+		       struct why *why)
+{
+	const struct wire_key_change *c;
+	int err = 0;
+
+	if (!d->n_key_changes)
+		return 0;
+	c = bsearch(&v->self.index, d->key_changes, d->n_key_changes,
+		    sizeof(*c), cmp_change);
+	if (c)
+		err = add_key(v, &v->self, d->generation, c->pub, why);
+	for (size_t i = 0; i < v->n_peers && !err; i++) {
+		/* an index that is no peer of this node: nothing to do */
+		c = bsearch(&v->meta[i].index, d->key_changes, d->n_key_changes,
+			    sizeof(*c), cmp_change);
+		if (c)
+			err = add_key(v, &v->meta[i], d->generation, c->pub,
+				      why);
+	}
+	return err;
 }
 
 static int prepare(struct view *v, const struct wire_delta *d, struct why *why)
 {
+	int err;
+
 	if (gen_of(v, d->generation))
 		return why_fail(
 			why, -EPROTO,
@@ -264,9 +407,15 @@ static int prepare(struct view *v, const struct wire_delta *d, struct why *why)
 			why, -EPROTO,
 			"prepare of generation %u with %d generations live",
 			d->generation, DESIRED_GENS_MAX);
+	if (!view_committed(v) && v->n_peers)
+		return why_fail(why, -EPROTO,
+				"prepare of generation %u, none committed",
+				d->generation);
 	v->gens[v->n_gens].g = d->generation;
-	v->gens[v->n_gens++].phase = DPHASE_PREPARED;
-	return put_keys(v, d->n_keys, d->keys, why);
+	v->gens[v->n_gens].phase = DPHASE_PREPARED;
+	v->epochs[v->n_gens++] = *d->epoch;
+	err = key_changes(v, d, why);
+	return err ? err : derive_gen(v, d->epoch, why);
 }
 
 /* g transmits from now on; the generation that did is retiring. */
@@ -285,6 +434,21 @@ static int commit(struct view *v, uint32_t g, struct why *why)
 	return 0;
 }
 
+/* The X25519 results no live generation uses any more are wiped. */
+static void prune(struct view *v)
+{
+	struct keyer_node me = node_of(&v->self);
+	uint32_t gens[DESIRED_GENS_MAX];
+
+	for (size_t j = 0; j < v->n_gens; j++)
+		gens[j] = v->gens[j].g;
+	for (size_t i = 0; i < v->n_peers; i++) {
+		struct keyer_node it = node_of(&v->meta[i]);
+
+		keyer_cache_prune(&v->cache[i], &me, &it, gens, v->n_gens);
+	}
+}
+
 static int retire(struct view *v, uint32_t g, struct why *why)
 {
 	const struct desired_gen *gen = gen_of(v, g);
@@ -301,9 +465,14 @@ static int retire(struct view *v, uint32_t g, struct why *why)
 	for (size_t i = 0; i < v->n_peers; i++)
 		drop_keys(&v->peers[i], g);
 	for (size_t i = 0; i < v->n_gens; i++)
-		if (v->gens[i].g != g)
-			v->gens[j++] = v->gens[i];
+		if (v->gens[i].g != g) {
+			v->gens[j] = v->gens[i];
+			v->epochs[j++] = v->epochs[i];
+		}
+	sodium_memzero(&v->epochs[j],
+		       (DESIRED_GENS_MAX - j) * sizeof(v->epochs[0]));
 	v->n_gens = j;
+	prune(v);
 	return 0;
 }
 
@@ -339,16 +508,28 @@ int view_delta(struct view *v, const struct wire_delta *m, struct why *why)
 				(unsigned long long)m->revision,
 				(unsigned long long)v->revision);
 	err = apply(v, m, why);
-	/* Keys come only with a delta that carries some (a snapshot: wire.c). */
-	if (!err && m->n_keys && !view_committed(v))
-		err = why_fail(why, -EPROTO,
-			       "keys but no committed generation");
+	if (!err)
+		err = need_commit(v, why);
 	if (err) {
 		v->have_snapshot = false;
 		return err;
 	}
 	v->revision = m->revision;
 	return 0;
+}
+
+void view_forget_keys(struct view *v)
+{
+	for (size_t i = 0; i < v->n_peers; i++) {
+		sodium_memzero(v->peers[i].keys, sizeof(v->peers[i].keys));
+		v->peers[i].n_keys = 0;
+		keyer_cache_clear(&v->cache[i]);
+	}
+	if (v->epochs)
+		sodium_memzero(v->epochs,
+			       DESIRED_GENS_MAX * sizeof(*v->epochs));
+	v->n_gens = 0;
+	v->revision++;
 }
 
 void view_desired(const struct view *v, const struct desired_addr *self,

@@ -9,51 +9,81 @@
 
 #include "common/why.h"
 #include "desired.h"
+#include "keyer.h"
+#include "static_key.h"
 #include "wire.h"
 
+/* A node's identity and public keys as the leader holds them. */
 struct view_meta {
 	char id[WIRE_NODE_ID_MAX + 1];
+	uint32_t index;
 	uint64_t incarnation;
+	struct wire_node_key keys[WIRE_NODE_KEYS_MAX]; /* oldest first */
+	size_t n_keys;
 };
 
 /*
- * Peers are kept sorted by node id in two parallel arrays: peers (keys:
- * locked memory, wiped when freed) and meta. have_snapshot is false until
- * the first snapshot, and again after a refused delta: the view is then
- * not trusted until the next snapshot (the kernel keeps what it had).
+ * Peers are kept sorted by node id in three parallel arrays: peers (the
+ * derived pair keys: locked memory, wiped when freed), meta and cache
+ * (each peer's X25519 results: locked). epochs[i] is the epoch secret
+ * and SPI slot of gens[i] (locked). self is this node as the leader
+ * holds it; sk its private keys (the daemon's, not owned). have_snapshot
+ * is false until the first snapshot, and again after a refused delta: the
+ * view is then not trusted until the next snapshot (the kernel keeps what
+ * it had).
  */
 struct view {
 	char self_id[WIRE_NODE_ID_MAX + 1];
+	const struct static_keys *sk;
+	struct view_meta self;
 	uint64_t revision;
 	bool have_snapshot;
 	struct desired_gen gens[DESIRED_GENS_MAX];
+	struct wire_epoch *epochs;
 	size_t n_gens;
 	struct desired_peer *peers;
 	struct view_meta *meta;
+	struct keyer_cache *cache;
 	size_t n_peers, cap;
 };
 
-int view_init(struct view *v, const char *self_id);
+/*
+ * sk: this node's private keys (the daemon's, bound to the generations
+ * the leader names before the view derives with them).
+ */
+int view_init(struct view *v, const char *self_id,
+	      const struct static_keys *sk);
 void view_cleanup(struct view *v);
 
 /*
- * Replaces the view with a snapshot (checked by wire_decode()); one
- * going back in revision leaves the view as it was and gives -EPROTO
- * with the reason.
+ * Replaces the view with a snapshot (checked by wire_decode()) and
+ * derives every peer's keys for every live generation; one going back in
+ * revision, or whose keys cannot be derived (see keyer_derive()), leaves
+ * the view as it was and gives -EPROTO with the reason.
  */
 int view_snapshot(struct view *v, const struct wire_snapshot *m,
 		  struct why *why);
 
 /*
  * Applies one delta (checked by wire_decode()), which must be the next
- * revision and fit the view: keys for known peers, in live generations,
- * a committed generation if it brings keys, no prepare of a live
- * generation or beyond DESIRED_GENS_MAX, no commit or retire of a
- * generation that is not live, no retire of the committed one. -EPROTO
+ * revision and fit the view: a committed generation when a prepare
+ * comes, no prepare of a live generation or beyond DESIRED_GENS_MAX, no
+ * commit or retire of a generation that is not live, no retire of the
+ * committed one, keys that can be derived. A new peer (incarnation):
+ * its keys for every live generation; a prepare: every peer's for it
+ * (the key changes it lists applied first: this node's must be bound in
+ * sk already); a retire wipes the generation's keys and epoch. -EPROTO
  * and the reason otherwise; the view is then untrusted until the next
  * snapshot. What the view holds, desired_build() accepts.
  */
 int view_delta(struct view *v, const struct wire_delta *m, struct why *why);
+
+/*
+ * This node was removed: every pair key, epoch and X25519 result is
+ * wiped and no generation is live; the peers stay (their policies keep
+ * failing closed). Not a state the leader sent: the revision moves on.
+ */
+void view_forget_keys(struct view *v);
 
 /* What desired_build() needs; points into v (valid until v changes). */
 void view_desired(const struct view *v, const struct desired_addr *self,

@@ -14,7 +14,9 @@
 _Static_assert(WIRE_NODE_ID_MAX == PROTO_NODE_ID_MAX, "node id length");
 _Static_assert(WIRE_BOOT_ID_LEN == PROTO_BOOT_ID_LEN, "boot id length");
 _Static_assert(WIRE_FRAME_MAX == FRAME_MAX_DEFAULT, "frame limit");
-_Static_assert(DESIRED_KEY_LEN == PROTO_KEY_LEN, "key length");
+_Static_assert(WIRE_PUB_LEN == PROTO_STATIC_KEY_LEN, "static key length");
+_Static_assert(WIRE_EPOCH_LEN == PROTO_EPOCH_LEN, "epoch length");
+_Static_assert(WIRE_NODE_KEYS_MAX == PROTO_NODE_KEYS_MAX, "node keys");
 _Static_assert(DESIRED_ADDRS_MAX == PROTO_ADDRS_MAX, "addresses");
 _Static_assert(DESIRED_GENS_MAX == PROTO_GENERATIONS_MAX, "generations");
 
@@ -34,6 +36,12 @@ static void peer_in(struct wire_peer *p, const Vxsec__Peer *in)
 		memcpy(p->addrs[i].ip.raw, ip->data, ip->len);
 		p->n_addrs++;
 	}
+	/* lengths, count and order: frame_validate() */
+	for (size_t i = 0; i < in->n_keys && i < WIRE_NODE_KEYS_MAX; i++) {
+		p->keys[i].from = in->keys[i]->from_generation;
+		memcpy(p->keys[i].pub, in->keys[i]->key.data, WIRE_PUB_LEN);
+		p->n_keys++;
+	}
 }
 
 /* A pair uses a family both nodes have: without one, no pair at all. */
@@ -46,32 +54,6 @@ static int family_check(const struct wire_self *self, const struct wire_peer *p,
 				return 0;
 	return why_fail(why, -EBADMSG, "peer %s: no address family in common",
 			p->id);
-}
-
-/* Key lengths and SPIs were checked by frame_validate(). */
-static int keys_in(struct wire_key **out, size_t *n_out, size_t n,
-		   Vxsec__PairKey **in)
-{
-	struct wire_key *k;
-
-	*out = NULL, *n_out = 0;
-	if (!n)
-		return 0;
-	k = sodium_allocarray(n, sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	memset(k, 0, n * sizeof(*k));
-	for (size_t i = 0; i < n; i++) {
-		snprintf(k[i].peer_id, sizeof(k[i].peer_id), "%s",
-			 in[i]->peer_id);
-		k[i].k.g = in[i]->generation;
-		k[i].k.spi_out = in[i]->spi_out;
-		k[i].k.spi_in = in[i]->spi_in;
-		memcpy(k[i].k.key_out, in[i]->key_out.data, DESIRED_KEY_LEN);
-		memcpy(k[i].k.key_in, in[i]->key_in.data, DESIRED_KEY_LEN);
-	}
-	*out = k, *n_out = n;
-	return 0;
 }
 
 static enum desired_phase phase_in(Vxsec__Phase p)
@@ -120,39 +102,95 @@ static int snapshot_peers(struct wire_snapshot *s, const Vxsec__Snapshot *m,
 	return err;
 }
 
-static bool has_peer(const struct wire_snapshot *s, const char *id)
+/* This node as the leader holds it: its id, and its index if known. */
+static int self_in(struct wire_peer *p, const Vxsec__Peer *in,
+		   const struct wire_self *self, struct why *why)
 {
-	struct wire_peer key;
+	peer_in(p, in);
+	if (strcmp(p->id, self->id) != 0)
+		return why_fail(why, -EBADMSG,
+				"snapshot is for node %s, this node is %s",
+				p->id, self->id);
+	if (self->index && p->index != self->index)
+		return why_fail(why, -EBADMSG,
+				"snapshot gives this node index %u, the join "
+				"gave %u",
+				p->index, self->index);
+	return 0;
+}
 
-	snprintf(key.id, sizeof(key.id), "%s", id);
-	return bsearch(&key, s->peers, s->n_peers, sizeof(*s->peers),
-		       cmp_peer) != NULL;
+/* One epoch and SPI slot per live generation (counts: frame_validate()). */
+static int epochs_in(struct wire_snapshot *s, const Vxsec__Snapshot *m,
+		     struct why *why)
+{
+	if (!s->n_gens)
+		return 0;
+	s->epochs = sodium_allocarray(s->n_gens, sizeof(*s->epochs));
+	if (!s->epochs)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_gens; i++) {
+		s->epochs[i].g = s->gens[i].g;
+		s->epochs[i].spi_slot = m->generations[i]->spi_slot;
+		memcpy(s->epochs[i].secret, m->epochs[i]->secret.data,
+		       WIRE_EPOCH_LEN);
+		for (size_t j = 0; j < i; j++)
+			if (s->epochs[j].spi_slot == s->epochs[i].spi_slot ||
+			    s->epochs[j].g == s->epochs[i].g)
+				return why_fail(
+					why, -EBADMSG,
+					"generations %u and %u: one spi slot "
+					"or generation twice",
+					s->epochs[j].g, s->epochs[i].g);
+	}
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* An index is one node's: its SPIs. None twice, none this node's. */
+static int snapshot_indexes(const struct wire_snapshot *s, struct why *why)
+{
+	uint32_t *ix = calloc(s->n_peers + 1, sizeof(*ix));
+	int err = 0;
+
+	if (!ix)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_peers; i++)
+		ix[i] = s->peers[i].index;
+	ix[s->n_peers] = s->self.index;
+	qsort(ix, s->n_peers + 1, sizeof(*ix), cmp_u32);
+	for (size_t i = 1; i <= s->n_peers && !err; i++)
+		if (ix[i] == ix[i - 1])
+			err = why_fail(why, -EBADMSG,
+				       "snapshot gives index %u to two nodes",
+				       ix[i]);
+	free(ix);
+	return err;
 }
 
 static int snapshot_in(struct wire_snapshot *s, const Vxsec__Snapshot *m,
 		       const struct wire_self *self, struct why *why)
 {
-	bool committed = false;
 	int err;
 
 	s->revision = m->revision;
 	for (size_t i = 0; i < m->n_generations; i++) {
 		s->gens[i].g = m->generations[i]->generation;
 		s->gens[i].phase = phase_in(m->generations[i]->phase);
-		committed |= s->gens[i].phase == DPHASE_COMMITTED;
 	}
 	s->n_gens = m->n_generations;
-	err = snapshot_peers(s, m, self, why);
-	if (!err && keys_in(&s->keys, &s->n_keys, m->n_keys, m->keys))
-		err = -ENOMEM;
-	for (size_t i = 0; !err && i < s->n_keys; i++)
-		if (!has_peer(s, s->keys[i].peer_id))
-			err = why_fail(why, -EBADMSG,
-				       "pair key for %s, which is not a peer",
-				       s->keys[i].peer_id);
-	if (!err && s->n_keys && !committed)
-		err = why_fail(why, -EBADMSG,
-			       "keys but no committed generation");
+	err = self_in(&s->self, m->self, self, why);
+	if (!err)
+		err = epochs_in(s, m, why);
+	if (!err)
+		err = snapshot_peers(s, m, self, why);
+	if (!err)
+		err = snapshot_indexes(s, why);
 	return err;
 }
 
@@ -166,29 +204,54 @@ static int update_in(struct wire_delta *d, const Vxsec__PeerUpdate *u,
 	if (strcmp(d->peer.id, self->id) == 0)
 		return why_fail(why, -EBADMSG,
 				"a peer update about this node itself");
+	if (self->index && d->peer.index == self->index)
+		return why_fail(why, -EBADMSG,
+				"peer %s has this node's index %u", d->peer.id,
+				self->index);
 	err = family_check(self, &d->peer, why);
-	for (size_t k = 0; !err && k < u->n_keys; k++)
-		if (strcmp(u->keys[k]->peer_id, d->peer.id) != 0)
-			err = why_fail(why, -EBADMSG,
-				       "the update of %s carries a key for %s",
-				       d->peer.id, u->keys[k]->peer_id);
-	if (!err && keys_in(&d->keys, &d->n_keys, u->n_keys, u->keys))
-		err = -ENOMEM;
 	return err;
 }
 
+static int cmp_change(const void *a, const void *b)
+{
+	uint32_t x = ((const struct wire_key_change *)a)->index;
+	uint32_t y = ((const struct wire_key_change *)b)->index;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The epoch (locked) and the key changes, sorted by index, none twice. */
 static int prepare_in(struct wire_delta *d, const Vxsec__GenerationPrepare *p,
 		      struct why *why)
 {
+	size_t n = p->n_key_changes;
+
 	d->generation = p->generation;
-	for (size_t i = 0; i < p->n_keys; i++)
-		if (p->keys[i]->generation != p->generation)
-			return why_fail(
-				why, -EBADMSG,
-				"prepare of generation %u carries a key of "
-				"generation %u",
-				p->generation, p->keys[i]->generation);
-	return keys_in(&d->keys, &d->n_keys, p->n_keys, p->keys);
+	d->epoch = sodium_malloc(sizeof(*d->epoch));
+	if (!d->epoch)
+		return -ENOMEM;
+	d->epoch->g = p->generation;
+	d->epoch->spi_slot = p->spi_slot;
+	memcpy(d->epoch->secret, p->epoch.data, WIRE_EPOCH_LEN);
+	if (!n)
+		return 0;
+	d->key_changes = calloc(n, sizeof(*d->key_changes));
+	if (!d->key_changes)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		d->key_changes[i].index = p->key_changes[i]->index;
+		memcpy(d->key_changes[i].pub, p->key_changes[i]->key.data,
+		       WIRE_PUB_LEN);
+	}
+	d->n_key_changes = n;
+	qsort(d->key_changes, n, sizeof(*d->key_changes), cmp_change);
+	for (size_t i = 1; i < n; i++)
+		if (d->key_changes[i].index == d->key_changes[i - 1].index)
+			return why_fail(why, -EBADMSG,
+					"prepare of generation %u changes the "
+					"key of index %u twice",
+					p->generation, d->key_changes[i].index);
+	return 0;
 }
 
 static int delta_in(struct wire_delta *d, const Vxsec__Delta *m,
@@ -288,9 +351,10 @@ int wire_decode(const uint8_t *body, size_t len, const struct wire_self *self,
 
 void wire_msg_free(struct wire_msg *m)
 {
-	sodium_free(m->snapshot.keys); /* wipes them */
+	sodium_free(m->snapshot.epochs); /* wipes them */
 	free(m->snapshot.peers);
-	sodium_free(m->delta.keys);
+	sodium_free(m->delta.epoch);
+	free(m->delta.key_changes);
 	free(m->cert);
 	free(m->ca);
 	free(m->reason);
@@ -347,6 +411,8 @@ int wire_join(const struct wire_node *n, const uint8_t proof[32],
 					     (uint8_t *)n->boot_id };
 	req.n_underlay = a.n;
 	req.underlay = a.p;
+	req.static_key =
+		(ProtobufCBinaryData){ WIRE_PUB_LEN, (uint8_t *)n->static_key };
 	return encode(VXSEC__ENVELOPE__MSG_JOIN_REQUEST, &req, frame, len);
 }
 
@@ -364,7 +430,18 @@ int wire_hello(const struct wire_node *n, bool lost_state,
 	h.underlay = a.p;
 	h.lost_state = lost_state;
 	h.last_revision = last_revision; /* a leader behind it refuses */
+	h.static_key =
+		(ProtobufCBinaryData){ WIRE_PUB_LEN, (uint8_t *)n->static_key };
 	return encode(VXSEC__ENVELOPE__MSG_HELLO, &h, frame, len);
+}
+
+int wire_key_update(const uint8_t pub[WIRE_PUB_LEN], uint8_t **frame,
+		    size_t *len)
+{
+	Vxsec__KeyUpdate m = VXSEC__KEY_UPDATE__INIT;
+
+	m.static_key = (ProtobufCBinaryData){ WIRE_PUB_LEN, (uint8_t *)pub };
+	return encode(VXSEC__ENVELOPE__MSG_KEY_UPDATE, &m, frame, len);
 }
 
 int wire_ack(uint64_t revision, uint8_t **frame, size_t *len)

@@ -15,11 +15,22 @@
 #define WIRE_BOOT_ID_LEN 16
 #define WIRE_FRAME_MAX ((size_t)16 * 1024 * 1024)
 
+#define WIRE_PUB_LEN 32	     /* an X25519 public key */
+#define WIRE_EPOCH_LEN 32    /* a generation's epoch secret */
+#define WIRE_NODE_KEYS_MAX 4 /* public keys of one node at once */
+
 /* This node: what every state message is checked against. */
 struct wire_self {
 	const char *id;
 	const struct desired_addr *addrs; /* its underlay */
 	size_t n_addrs;
+	uint32_t index; /* as the join gave it; 0 if not known */
+};
+
+/* A node's public key and the first generation that uses it (0: all). */
+struct wire_node_key {
+	uint32_t from;
+	uint8_t pub[WIRE_PUB_LEN];
 };
 
 struct wire_peer {
@@ -28,18 +39,22 @@ struct wire_peer {
 	uint64_t incarnation;
 	struct desired_addr addrs[DESIRED_ADDRS_MAX];
 	size_t n_addrs;
+	struct wire_node_key keys[WIRE_NODE_KEYS_MAX]; /* oldest first */
+	size_t n_keys;
 };
 
-/* The keys of one pair in one generation, as this node installs them. */
-struct wire_key {
-	char peer_id[WIRE_NODE_ID_MAX + 1];
-	struct desired_keys k;
+/* A generation's epoch secret and SPI slot. */
+struct wire_epoch {
+	uint32_t g;
+	uint32_t spi_slot; /* SPI = spi_slot << 24 | sender's index */
+	uint8_t secret[WIRE_EPOCH_LEN];
 };
 
 /*
  * A snapshot: peers sorted by id, none twice, none this node, each with
- * an address of a family this node has; every key for one of them, in a
- * live generation; a committed generation if there is any key.
+ * an address of a family this node has; self is this node (its id, and
+ * its index if known); one epoch per live generation, in the order of
+ * gens, and no two generations with one SPI slot.
  */
 struct wire_snapshot {
 	uint64_t revision;
@@ -47,8 +62,14 @@ struct wire_snapshot {
 	size_t n_gens;
 	struct wire_peer *peers;
 	size_t n_peers;
-	struct wire_key *keys; /* locked memory, wiped when freed */
-	size_t n_keys;
+	struct wire_epoch *epochs; /* n_gens; locked memory, wiped when freed */
+	struct wire_peer self;
+};
+
+/* A node whose public key changes with a prepared generation. */
+struct wire_key_change {
+	uint32_t index;
+	uint8_t pub[WIRE_PUB_LEN];
 };
 
 enum wire_change {
@@ -62,17 +83,19 @@ enum wire_change {
 
 /*
  * One change. Added, incarnation: peer (not this node, an address of
- * this node's family) and its keys (none for another peer). Removed:
- * peer.id. Prepare: generation and its keys (none of another
- * generation). Commit, retire: generation.
+ * this node's family, its public keys). Removed: peer.id. Prepare:
+ * generation, its epoch secret and SPI slot (in epoch) and the nodes
+ * whose keys change with it, sorted by index, none twice. Commit,
+ * retire: generation.
  */
 struct wire_delta {
 	uint64_t revision;
 	enum wire_change change;
 	struct wire_peer peer;
 	uint32_t generation;
-	struct wire_key *keys; /* locked memory, wiped when freed */
-	size_t n_keys;
+	struct wire_epoch *epoch; /* prepare; locked memory, wiped when freed */
+	struct wire_key_change *key_changes; /* prepare */
+	size_t n_key_changes;
 };
 
 enum wire_type {
@@ -110,7 +133,8 @@ void wire_msg_free(struct wire_msg *m);
 /* This node as its join request and hello name it. */
 struct wire_node {
 	const char *id;
-	const uint8_t *boot_id; /* WIRE_BOOT_ID_LEN bytes */
+	const uint8_t *boot_id;	   /* WIRE_BOOT_ID_LEN bytes */
+	const uint8_t *static_key; /* WIRE_PUB_LEN bytes: the newest */
 	const struct desired_addr *addrs;
 	size_t n_addrs;
 };
@@ -120,6 +144,9 @@ int wire_join(const struct wire_node *n, const uint8_t proof[32],
 	      const uint8_t *csr, size_t csr_len, uint8_t **frame, size_t *len);
 int wire_hello(const struct wire_node *n, bool lost_state,
 	       uint64_t last_revision, uint8_t **frame, size_t *len);
+/* A periodic change of this node's static key: its new public key. */
+int wire_key_update(const uint8_t pub[WIRE_PUB_LEN], uint8_t **frame,
+		    size_t *len);
 int wire_ack(uint64_t revision, uint8_t **frame, size_t *len);
 int wire_expire(uint32_t generation, uint32_t spi, uint8_t **frame,
 		size_t *len);

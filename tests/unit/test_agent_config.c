@@ -179,6 +179,25 @@ static void test_node_id(void **state)
 	assert_string_equal(c.node_id, id);
 }
 
+/* static_key_lifetime: 24 hours unless set; at least a minute. */
+static void test_static_key_lifetime(void **state)
+{
+	struct agent_config c;
+	struct why why = { "" };
+
+	(void)state;
+	agent_config_defaults(&c);
+	assert_int_equal(c.static_key_lifetime_ms, 24ull * 3600 * 1000);
+	assert_int_equal(
+		agent_config_set(&c, "static_key_lifetime", "6h", &why), 0);
+	assert_int_equal(c.static_key_lifetime_ms, 6ull * 3600 * 1000);
+	assert_int_equal(
+		agent_config_set(&c, "static_key_lifetime", "10s", &why),
+		-EINVAL);
+	assert_non_null(strstr(why.msg, "static_key_lifetime"));
+	assert_int_equal(c.static_key_lifetime_ms, 6ull * 3600 * 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_sa_lifetime_opt_in),
 		cmocka_unit_test(test_sa_lifetime_refusals),
 		cmocka_unit_test(test_node_id),
+		cmocka_unit_test(test_static_key_lifetime),
 	};
 
 	return cmocka_run_group_tests_name("agent_config", tests, NULL, NULL);

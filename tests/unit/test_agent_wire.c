@@ -21,15 +21,17 @@ struct msg {
 	Vxsec__Peer peers[N], *pp[N];
 	Vxsec__Address addr[N], *ap[N];
 	uint8_t ip[N][16];
-	Vxsec__PairKey keys[N], *kp[N];
-	uint8_t kbytes[N][2][PROTO_KEY_LEN];
+	Vxsec__NodeKey nk[N], *nkp[N];
+	uint8_t pub[N][PROTO_STATIC_KEY_LEN];
 	Vxsec__Generation gens[3], *gp[3];
-	size_t n_peers, n_keys, n_gens;
+	Vxsec__Epoch ep[3], *epp[3];
+	uint8_t secret[3][PROTO_EPOCH_LEN];
+	size_t n_peers, n_gens;
 };
 
-/* This node has an IPv4 address only. */
+/* This node has an IPv4 address only; the join gave it index 1. */
 static const struct desired_addr self_addr = { .family = AF_INET };
-static const struct wire_self self_node = { "self", &self_addr, 1 };
+static const struct wire_self self_node = { "self", &self_addr, 1, 1 };
 
 /* A peer with one address: IPv4 10.0.0.index, or IPv6 (v6). */
 static Vxsec__Peer *peer(struct msg *m, const char *id, uint32_t index, bool v6)
@@ -46,28 +48,18 @@ static Vxsec__Peer *peer(struct msg *m, const char *id, uint32_t index, bool v6)
 	m->peers[i].incarnation = index * 10;
 	m->peers[i].n_underlay = 1;
 	m->peers[i].underlay = &m->ap[i];
+	/* one key, from every generation: its bytes are the index */
+	vxsec__node_key__init(&m->nk[i]);
+	memset(m->pub[i], (int)index, PROTO_STATIC_KEY_LEN);
+	m->nk[i].key = (ProtobufCBinaryData){ PROTO_STATIC_KEY_LEN, m->pub[i] };
+	m->nkp[i] = &m->nk[i];
+	m->peers[i].n_keys = 1;
+	m->peers[i].keys = &m->nkp[i];
 	m->pp[i] = &m->peers[i];
 	return &m->peers[i];
 }
 
-static void key(struct msg *m, const char *peer_id, uint32_t g, uint8_t fill)
-{
-	size_t i = m->n_keys++;
-
-	vxsec__pair_key__init(&m->keys[i]);
-	memset(m->kbytes[i][0], fill, PROTO_KEY_LEN);
-	memset(m->kbytes[i][1], fill ^ 0xff, PROTO_KEY_LEN);
-	m->keys[i].peer_id = (char *)peer_id;
-	m->keys[i].generation = g;
-	m->keys[i].spi_out = g << 24 | 1;
-	m->keys[i].spi_in = g << 24 | fill;
-	m->keys[i].key_out =
-		(ProtobufCBinaryData){ PROTO_KEY_LEN, m->kbytes[i][0] };
-	m->keys[i].key_in =
-		(ProtobufCBinaryData){ PROTO_KEY_LEN, m->kbytes[i][1] };
-	m->kp[i] = &m->keys[i];
-}
-
+/* A live generation: SPI slot g + 10, epoch bytes all g. */
 static void gen(struct msg *m, uint32_t g, Vxsec__Phase phase)
 {
 	size_t i = m->n_gens++;
@@ -75,7 +67,14 @@ static void gen(struct msg *m, uint32_t g, Vxsec__Phase phase)
 	vxsec__generation__init(&m->gens[i]);
 	m->gens[i].generation = g;
 	m->gens[i].phase = phase;
+	m->gens[i].spi_slot = g + 10;
 	m->gp[i] = &m->gens[i];
+	vxsec__epoch__init(&m->ep[i]);
+	memset(m->secret[i], (int)g, PROTO_EPOCH_LEN);
+	m->ep[i].generation = g;
+	m->ep[i].secret =
+		(ProtobufCBinaryData){ PROTO_EPOCH_LEN, m->secret[i] };
+	m->epp[i] = &m->ep[i];
 }
 
 /* Encodes env and decodes it as the agent does. */
@@ -92,18 +91,27 @@ static int decode(Vxsec__Envelope *env, struct wire_msg *out, struct why *why)
 	return err;
 }
 
-static int snapshot(struct msg *m, struct wire_msg *out, struct why *why)
+/* A snapshot of m's peers and generations for self (id, index). */
+static int snapshot_for(struct msg *m, const char *id, uint32_t index,
+			struct wire_msg *out, struct why *why)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Snapshot s = VXSEC__SNAPSHOT__INIT;
+	struct msg me = { 0 };
 
 	s.revision = 7;
 	s.n_peers = m->n_peers, s.peers = m->pp;
-	s.n_keys = m->n_keys, s.keys = m->kp;
 	s.n_generations = m->n_gens, s.generations = m->gp;
+	s.n_epochs = m->n_gens, s.epochs = m->epp;
+	s.self = peer(&me, id, index, false);
 	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
 	env.snapshot = &s;
 	return decode(&env, out, why);
+}
+
+static int snapshot(struct msg *m, struct wire_msg *out, struct why *why)
+{
+	return snapshot_for(m, "self", 1, out, why);
 }
 
 static int delta(Vxsec__Delta *d, struct wire_msg *out, struct why *why)
@@ -129,8 +137,7 @@ static void test_snapshot(void **state)
 	gen(&m, 1, VXSEC__PHASE__PHASE_RETIRING);
 	gen(&m, 2, VXSEC__PHASE__PHASE_COMMITTED);
 	gen(&m, 3, VXSEC__PHASE__PHASE_PREPARED);
-	key(&m, "node-c", 2, 0xc2);
-	key(&m, "node-a", 3, 0xa3);
+	m.nk[0].from_generation = 2; /* node-c: a key from generation 2 */
 	assert_int_equal(snapshot(&m, &w, &why), 0);
 	assert_int_equal(w.type, WIRE_SNAPSHOT);
 	assert_int_equal(s->revision, 7);
@@ -144,13 +151,17 @@ static void test_snapshot(void **state)
 	assert_int_equal(s->gens[0].phase, DPHASE_RETIRING);
 	assert_int_equal(s->gens[1].phase, DPHASE_COMMITTED);
 	assert_int_equal(s->gens[2].phase, DPHASE_PREPARED);
-	assert_int_equal(s->n_keys, 2);
-	assert_string_equal(s->keys[1].peer_id, "node-a");
-	assert_int_equal(s->keys[1].k.g, 3);
-	assert_int_equal(s->keys[1].k.spi_in, 3u << 24 | 0xa3);
-	assert_int_equal(s->keys[1].k.key_out[35], 0xa3);
-	assert_int_equal(s->keys[1].k.key_in[0], 0xa3 ^ 0xff);
+	assert_int_equal(s->peers[1].n_keys, 1);
+	assert_int_equal(s->peers[1].keys[0].from, 2);
+	assert_int_equal(s->peers[1].keys[0].pub[31], 4);
+	assert_int_equal(s->epochs[2].g, 3);
+	assert_int_equal(s->epochs[2].spi_slot, 13);
+	assert_int_equal(s->epochs[2].secret[31], 3);
+	assert_string_equal(s->self.id, "self");
+	assert_int_equal(s->self.index, 1);
+	assert_int_equal(s->self.keys[0].pub[0], 1);
 	wire_msg_free(&w);
+	assert_null(w.snapshot.epochs); /* wiped and freed */
 }
 
 /* Each refused snapshot, and what it is refused for. */
@@ -160,31 +171,40 @@ static void test_bad_snapshots(void **state)
 		"node-a twice",
 		"self (this node) as a peer",
 		"no address family",
-		"node-x, which is not a peer",
-		"no committed generation",
+		"snapshot is for node other, this node is self",
+		"this node index 9, the join gave 1",
+		"generations 1 and 2: one spi slot",
+		"index 2 to two nodes",
+		"index 1 to two nodes",
 	};
 	struct why why = { "" };
 
 	(void)state;
-	for (size_t t = 0; t < 5; t++) {
+	for (size_t t = 0; t < 8; t++) {
 		struct msg m = { 0 };
 		struct wire_msg w;
+		int err;
 
 		peer(&m, "node-a", 2, false);
-		gen(&m, 1,
-		    t == 4 ? VXSEC__PHASE__PHASE_PREPARED
-			   : VXSEC__PHASE__PHASE_COMMITTED);
-		key(&m, "node-a", 1, 0xa1);
+		gen(&m, 1, VXSEC__PHASE__PHASE_COMMITTED);
+		gen(&m, 2, VXSEC__PHASE__PHASE_PREPARED);
 		if (t == 0)
 			peer(&m, "node-a", 2, false);
 		if (t == 1)
 			peer(&m, "self", 1, false);
 		if (t == 2)
 			peer(&m, "node-6", 6, true); /* IPv6 only */
-		if (t == 3)
-			key(&m, "node-x", 1, 0x01);
+		if (t == 5)
+			m.gens[1].spi_slot = m.gens[0].spi_slot;
+		if (t == 6)
+			peer(&m, "node-z", 2, false);
+		if (t == 7)
+			peer(&m, "node-y", 1, false);
 		why.msg[0] = '\0';
-		assert_int_equal(snapshot(&m, &w, &why), -EBADMSG);
+		err = t == 3   ? snapshot_for(&m, "other", 1, &w, &why)
+		      : t == 4 ? snapshot_for(&m, "self", 9, &w, &why)
+			       : snapshot(&m, &w, &why);
+		assert_int_equal(err, -EBADMSG);
 		assert_non_null(strstr(why.msg, reasons[t]));
 		wire_msg_free(&w);
 	}
@@ -195,7 +215,7 @@ static void test_families(void **state)
 {
 	const struct desired_addr both[2] = { { .family = AF_INET6 },
 					      { .family = AF_INET } };
-	const struct wire_self dual = { "self", both, 2 };
+	const struct wire_self dual = { "self", both, 2, 0 };
 	struct msg m = { 0 };
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Snapshot s = VXSEC__SNAPSHOT__INIT;
@@ -208,6 +228,7 @@ static void test_families(void **state)
 	peer(&m, "node-4", 4, false);
 	peer(&m, "node-6", 6, true);
 	s.n_peers = m.n_peers, s.peers = m.pp;
+	s.self = peer(&m, "self", 1, false);
 	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
 	env.snapshot = &s;
 	assert_int_equal(frame_encode(&env, &frame, &flen), 0);
@@ -220,23 +241,19 @@ static void test_families(void **state)
 	wire_msg_free(&w);
 }
 
-/* Peer added, incarnation, removed, prepare, commit, retire. */
-static void test_deltas(void **state)
+/* A new incarnation (the peer's keys with it), a removal. */
+static void test_peer_deltas(void **state)
 {
 	struct msg m = { 0 };
 	Vxsec__Delta d = VXSEC__DELTA__INIT;
 	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
 	Vxsec__PeerRemoved rm = VXSEC__PEER_REMOVED__INIT;
-	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
-	Vxsec__GenerationCommit c = VXSEC__GENERATION_COMMIT__INIT;
 	struct wire_msg w;
 	struct why why = { "" };
 
 	(void)state;
 	d.revision = 3;
 	u.peer = peer(&m, "node-b", 3, false);
-	key(&m, "node-b", 1, 0xb1);
-	u.n_keys = 1, u.keys = m.kp;
 	d.change_case = VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
 	d.incarnation_changed = &u;
 	assert_int_equal(delta(&d, &w, &why), 0);
@@ -244,8 +261,8 @@ static void test_deltas(void **state)
 	assert_int_equal(w.delta.change, WIRE_INCARNATION);
 	assert_int_equal(w.delta.revision, 3);
 	assert_string_equal(w.delta.peer.id, "node-b");
-	assert_int_equal(w.delta.n_keys, 1);
-	assert_int_equal(w.delta.keys[0].k.key_out[0], 0xb1);
+	assert_int_equal(w.delta.peer.n_keys, 1);
+	assert_int_equal(w.delta.peer.keys[0].pub[0], 3);
 	wire_msg_free(&w);
 
 	rm.node_id = "node-b";
@@ -254,14 +271,45 @@ static void test_deltas(void **state)
 	assert_int_equal(w.delta.change, WIRE_PEER_REMOVED);
 	assert_string_equal(w.delta.peer.id, "node-b");
 	wire_msg_free(&w);
+}
 
-	p.generation = 1, p.n_keys = 1, p.keys = m.kp;
+/* A prepare (epoch, slot, key changes sorted by index), a commit. */
+static void test_generation_deltas(void **state)
+{
+	Vxsec__Delta d = VXSEC__DELTA__INIT;
+	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
+	Vxsec__GenerationCommit c = VXSEC__GENERATION_COMMIT__INIT;
+	Vxsec__KeyChange kc[2] = { VXSEC__KEY_CHANGE__INIT,
+				   VXSEC__KEY_CHANGE__INIT },
+			 *kcp[2] = { &kc[0], &kc[1] };
+	uint8_t epoch[PROTO_EPOCH_LEN], pubs[2][PROTO_STATIC_KEY_LEN];
+	struct wire_msg w;
+	struct why why = { "" };
+
+	(void)state;
+	d.revision = 4;
+	memset(epoch, 0xe1, sizeof(epoch));
+	memset(pubs[0], 0x07, sizeof(pubs[0]));
+	memset(pubs[1], 0x03, sizeof(pubs[1]));
+	kc[0].index = 7, kc[1].index = 3;
+	kc[0].key = (ProtobufCBinaryData){ PROTO_STATIC_KEY_LEN, pubs[0] };
+	kc[1].key = (ProtobufCBinaryData){ PROTO_STATIC_KEY_LEN, pubs[1] };
+	p.generation = 1, p.spi_slot = 2;
+	p.epoch = (ProtobufCBinaryData){ PROTO_EPOCH_LEN, epoch };
+	p.n_key_changes = 2, p.key_changes = kcp;
 	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
 	assert_int_equal(delta(&d, &w, &why), 0);
 	assert_int_equal(w.delta.change, WIRE_PREPARE);
 	assert_int_equal(w.delta.generation, 1);
-	assert_int_equal(w.delta.n_keys, 1);
+	assert_int_equal(w.delta.epoch->g, 1);
+	assert_int_equal(w.delta.epoch->spi_slot, 2);
+	assert_int_equal(w.delta.epoch->secret[0], 0xe1);
+	assert_int_equal(w.delta.n_key_changes, 2);
+	assert_int_equal(w.delta.key_changes[0].index, 3); /* sorted */
+	assert_int_equal(w.delta.key_changes[0].pub[5], 0x03);
+	assert_int_equal(w.delta.key_changes[1].index, 7);
 	wire_msg_free(&w);
+	assert_null(w.delta.epoch);
 
 	c.generation = 2;
 	d.change_case = VXSEC__DELTA__CHANGE_COMMIT, d.commit = &c;
@@ -276,13 +324,17 @@ static void test_bad_deltas(void **state)
 {
 	static const char *const reasons[] = {
 		"about this node itself",
-		"the update of node-b carries a key for node-c",
+		"node-b has this node's index 1",
 		"node-6: no address family",
-		"prepare of generation 2 carries a key of generation 1",
+		"changes the key of index 4 twice",
 	};
+	uint8_t epoch[PROTO_EPOCH_LEN] = { 0 },
+		pub[PROTO_STATIC_KEY_LEN] = { 0 };
+	Vxsec__KeyChange kc = VXSEC__KEY_CHANGE__INIT, *kcp[2] = { &kc, &kc };
 	struct why why = { "" };
 
 	(void)state;
+	kc.index = 4, kc.key = (ProtobufCBinaryData){ sizeof(pub), pub };
 	for (size_t t = 0; t < 4; t++) {
 		struct msg m = { 0 };
 		Vxsec__Delta d = VXSEC__DELTA__INIT;
@@ -294,12 +346,13 @@ static void test_bad_deltas(void **state)
 		d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED;
 		d.peer_added = &u;
 		u.peer = t == 0	  ? peer(&m, "self", 1, false)
+			 : t == 1 ? peer(&m, "node-b", 1, false)
 			 : t == 2 ? peer(&m, "node-6", 6, true)
 				  : peer(&m, "node-b", 3, false);
-		key(&m, t == 1 ? "node-c" : u.peer->node_id, 1, 0x11);
-		u.n_keys = 1, u.keys = m.kp;
 		if (t == 3) {
-			p.generation = 2, p.n_keys = 1, p.keys = m.kp;
+			p.generation = 2, p.spi_slot = 3;
+			p.epoch = (ProtobufCBinaryData){ sizeof(epoch), epoch };
+			p.n_key_changes = 2, p.key_changes = kcp;
 			d.change_case = VXSEC__DELTA__CHANGE_PREPARE;
 			d.prepare = &p;
 		}
@@ -376,23 +429,26 @@ static Vxsec__Envelope *sent(int err, uint8_t *frame, size_t len)
 	return env;
 }
 
-/* The agent's frames carry what it was given, and pass the leader's checks. */
-static void test_frames_out(void **state)
+static const struct desired_addr out_addrs[2] = {
+	{ .family = AF_INET, .ip.raw = { 10, 0, 0, 2 } },
+	{ .family = AF_INET6, .ip.raw = { 0xfd } },
+};
+static const uint8_t out_boot[WIRE_BOOT_ID_LEN] = { 7 };
+static const uint8_t out_pub[WIRE_PUB_LEN] = { 0x5a };
+static const struct wire_node out_node = { "node-a", out_boot, out_pub,
+					   out_addrs, 2 };
+
+/* Hello, join request, key update: this node and its static key. */
+static void test_frames_out_node(void **state)
 {
-	const struct desired_addr addrs[2] = {
-		{ .family = AF_INET, .ip.raw = { 10, 0, 0, 2 } },
-		{ .family = AF_INET6, .ip.raw = { 0xfd } },
-	};
-	const uint8_t boot[WIRE_BOOT_ID_LEN] = { 7 }, proof[32] = { 9 };
-	const uint8_t csr[4] = { 1, 2, 3, 4 };
-	const struct wire_node n = { "node-a", boot, addrs, 2 };
+	const uint8_t proof[32] = { 9 }, csr[4] = { 1, 2, 3, 4 };
 	Vxsec__Envelope *env;
 	uint8_t *f;
 	size_t len;
 	int err;
 
 	(void)state;
-	err = wire_hello(&n, true, 42, &f, &len);
+	err = wire_hello(&out_node, true, 42, &f, &len);
 	env = sent(err, f, len);
 	assert_string_equal(env->hello->node_id, "node-a");
 	assert_true(env->hello->lost_state);
@@ -400,15 +456,35 @@ static void test_frames_out(void **state)
 	assert_int_equal(env->hello->n_underlay, 2);
 	assert_int_equal(env->hello->underlay[1]->ip.len, 16);
 	assert_int_equal(env->hello->boot_id.data[0], 7);
+	assert_int_equal(env->hello->static_key.len, WIRE_PUB_LEN);
+	assert_int_equal(env->hello->static_key.data[0], 0x5a);
 	frame_free(env);
 
-	err = wire_join(&n, proof, csr, sizeof(csr), &f, &len);
+	err = wire_join(&out_node, proof, csr, sizeof(csr), &f, &len);
 	env = sent(err, f, len);
 	assert_int_equal(env->join_request->secret_proof.data[0], 9);
 	assert_int_equal(env->join_request->csr_der.len, 4);
 	assert_int_equal(env->join_request->underlay[0]->ip.data[3], 2);
+	assert_int_equal(env->join_request->static_key.data[0], 0x5a);
 	frame_free(env);
 
+	err = wire_key_update(out_pub, &f, &len);
+	env = sent(err, f, len);
+	assert_int_equal(env->key_update->static_key.len, WIRE_PUB_LEN);
+	assert_int_equal(env->key_update->static_key.data[0], 0x5a);
+	frame_free(env);
+}
+
+/* The other frames carry what they were given, and pass the checks. */
+static void test_frames_out(void **state)
+{
+	const uint8_t csr[4] = { 1, 2, 3, 4 };
+	Vxsec__Envelope *env;
+	uint8_t *f;
+	size_t len;
+	int err;
+
+	(void)state;
 	err = wire_ack(11, &f, &len);
 	env = sent(err, f, len);
 	assert_int_equal(env->ack->revision, 11);
@@ -440,9 +516,11 @@ int main(void)
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_bad_snapshots),
 		cmocka_unit_test(test_families),
-		cmocka_unit_test(test_deltas),
+		cmocka_unit_test(test_peer_deltas),
+		cmocka_unit_test(test_generation_deltas),
 		cmocka_unit_test(test_bad_deltas),
 		cmocka_unit_test(test_other_messages),
+		cmocka_unit_test(test_frames_out_node),
 		cmocka_unit_test(test_frames_out),
 	};
 

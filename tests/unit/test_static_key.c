@@ -171,6 +171,45 @@ static void test_change_bind_retire(void **state)
 	static_keys_close(&sk);
 }
 
+/*
+ * A new incarnation with the key bound from 5: it serves every generation,
+ * the older key goes, the change not yet bound stays; with the pending
+ * key named, it alone stays.
+ */
+static void test_restart_incarnation(void **state)
+{
+	struct static_keys sk;
+	uint8_t pub1[PAIRKEY_PUB_LEN], pub2[PAIRKEY_PUB_LEN];
+
+	(void)state;
+	unlink(file());
+	open_ok(&sk, boot1, true, NULL);
+	assert_int_equal(static_keys_renew(&sk, dir, 1000 + 24 * HOUR, HOUR),
+			 1);
+	memcpy(pub1, pairkey_public(static_keys_newest(&sk)->k), 32);
+	assert_int_equal(static_keys_bind(&sk, dir, pub1, 5), 0);
+	assert_int_equal(static_keys_renew(&sk, dir, 1000 + 48 * HOUR, HOUR),
+			 1);
+	memcpy(pub2, pairkey_public(static_keys_newest(&sk)->k), 32);
+	assert_int_equal(static_keys_restart(&sk, dir, (uint8_t[32]){ 9 }),
+			 -ENOENT);
+	assert_int_equal(sk.n, 3);
+	assert_int_equal(static_keys_restart(&sk, dir, pub1), 0);
+	assert_int_equal(sk.n, 2);
+	assert_memory_equal(pairkey_public(static_keys_for(&sk, 1)), pub1, 32);
+	assert_false(sk.key[1].bound);
+	assert_int_equal(static_keys_restart(&sk, dir, pub1), 0); /* again */
+	static_keys_close(&sk);
+	open_ok(&sk, boot1, false, NULL); /* what the file keeps */
+	assert_int_equal(sk.n, 2);
+	assert_true(sk.key[0].bound);
+	assert_int_equal(sk.key[0].from, 0);
+	assert_int_equal(static_keys_restart(&sk, dir, pub2), 0);
+	assert_int_equal(sk.n, 1);
+	assert_memory_equal(pairkey_public(static_keys_for(&sk, 0)), pub2, 32);
+	static_keys_close(&sk);
+}
+
 /* The codec refuses what the agent would never write. */
 static void test_decode_refusals(void **state)
 {
@@ -209,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_restart_keeps_reboot_changes),
 		cmocka_unit_test(test_damaged_file_gives_a_new_key),
 		cmocka_unit_test(test_change_bind_retire),
+		cmocka_unit_test(test_restart_incarnation),
 		cmocka_unit_test(test_decode_refusals),
 	};
 

@@ -1,173 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of agent/view.c: snapshots and deltas applied (through agent/wire.c, as the agent receives them), and every message the view must refuse. */
+/* Unit tests of agent/view.c and agent/keyer.c: snapshots and deltas applied (through agent/wire.c, as the agent receives them), the pair keys derived equal to the peer's own, and every message the view must refuse. */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
-#include <cmocka.h>
-
-#include "agent/view.h"
-#include "proto/frame.h"
-
-#define KEYS_MAX 16
-
-/* A message under construction: protobuf structs on the stack. */
-struct msg {
-	Vxsec__Peer peers[8], *pp[8];
-	Vxsec__Address addr[8], *ap[8];
-	uint8_t ip[8][4];
-	Vxsec__PairKey keys[KEYS_MAX], *kp[KEYS_MAX];
-	uint8_t kbytes[KEYS_MAX][2][PROTO_KEY_LEN];
-	Vxsec__Generation gens[3], *gp[3];
-	size_t n_peers, n_keys, n_gens;
-};
-
-static Vxsec__Peer *peer(struct msg *m, const char *id, uint32_t index,
-			 uint64_t inc)
-{
-	size_t i = m->n_peers++;
-
-	vxsec__peer__init(&m->peers[i]);
-	vxsec__address__init(&m->addr[i]);
-	m->ip[i][0] = 10, m->ip[i][3] = (uint8_t)index;
-	m->addr[i].ip = (ProtobufCBinaryData){ 4, m->ip[i] };
-	m->ap[i] = &m->addr[i];
-	m->peers[i].node_id = (char *)id;
-	m->peers[i].index = index;
-	m->peers[i].incarnation = inc;
-	m->peers[i].n_underlay = 1;
-	m->peers[i].underlay = &m->ap[i];
-	m->pp[i] = &m->peers[i];
-	return &m->peers[i];
-}
-
-/* Key bytes tell where they belong: fill, generation, direction. */
-static void key(struct msg *m, const char *peer_id, uint32_t g, uint8_t fill)
-{
-	size_t i = m->n_keys++;
-
-	vxsec__pair_key__init(&m->keys[i]);
-	memset(m->kbytes[i][0], fill, PROTO_KEY_LEN);
-	memset(m->kbytes[i][1], fill ^ 0xff, PROTO_KEY_LEN);
-	m->keys[i].peer_id = (char *)peer_id;
-	m->keys[i].generation = g;
-	m->keys[i].spi_out = (1 + g) << 24 | 1;
-	m->keys[i].spi_in = (1 + g) << 24 | fill;
-	m->keys[i].key_out =
-		(ProtobufCBinaryData){ PROTO_KEY_LEN, m->kbytes[i][0] };
-	m->keys[i].key_in =
-		(ProtobufCBinaryData){ PROTO_KEY_LEN, m->kbytes[i][1] };
-	m->kp[i] = &m->keys[i];
-}
-
-static void gen(struct msg *m, uint32_t g, Vxsec__Phase phase)
-{
-	size_t i = m->n_gens++;
-
-	vxsec__generation__init(&m->gens[i]);
-	m->gens[i].generation = g;
-	m->gens[i].phase = phase;
-	m->gp[i] = &m->gens[i];
-}
-
-static void snapshot_of(struct msg *m, uint64_t rev, Vxsec__Snapshot *s)
-{
-	vxsec__snapshot__init(s);
-	s->revision = rev;
-	s->n_peers = m->n_peers, s->peers = m->pp;
-	s->n_keys = m->n_keys, s->keys = m->kp;
-	s->n_generations = m->n_gens, s->generations = m->gp;
-}
-
-/* This node: IPv4, as every peer here. */
-static const struct desired_addr self_addr = { .family = AF_INET };
-static const struct wire_self self_node = { "self", &self_addr, 1 };
-
-/* Encodes env, decodes it as the agent does, applies it to v. */
-static int apply(struct view *v, Vxsec__Envelope *env, struct why *why)
-{
-	struct wire_msg m;
-	uint8_t *frame;
-	size_t flen;
-	int err;
-
-	assert_int_equal(frame_encode(env, &frame, &flen), 0);
-	err = wire_decode(frame + FRAME_HEADER, flen - FRAME_HEADER, &self_node,
-			  &m, why);
-	frame_buf_free(frame, flen);
-	if (!err && m.type == WIRE_SNAPSHOT)
-		err = view_snapshot(v, &m.snapshot, why);
-	else if (!err)
-		err = view_delta(v, &m.delta, why);
-	wire_msg_free(&m);
-	return err;
-}
-
-static int snapshot(struct view *v, Vxsec__Snapshot *s, struct why *why)
-{
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-
-	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
-	env.snapshot = s;
-	return apply(v, &env, why);
-}
-
-static int delta(struct view *v, Vxsec__Delta *d, struct why *why)
-{
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-
-	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
-	env.delta = d;
-	return apply(v, &env, why);
-}
-
-static const struct desired_peer *find(const struct view *v, const char *id)
-{
-	long i = view_find(v, id);
-
-	assert_true(i >= 0);
-	return &v->peers[i];
-}
-
-static const struct desired_keys *keys_of(const struct desired_peer *p,
-					  uint32_t g)
-{
-	for (size_t k = 0; k < p->n_keys; k++)
-		if (p->keys[k].g == g)
-			return &p->keys[k];
-	return NULL;
-}
-
-/* Three peers, generation 1 committed, the keys of each. */
-static void base(struct view *v)
-{
-	struct msg m = { 0 };
-	Vxsec__Snapshot s;
-	struct why why = { "" };
-
-	assert_int_equal(view_init(v, "self"), 0);
-	peer(&m, "node-c", 4, 1);
-	peer(&m, "node-a", 2, 1);
-	peer(&m, "node-b", 3, 7);
-	gen(&m, 1, VXSEC__PHASE__PHASE_COMMITTED);
-	key(&m, "node-a", 1, 0xa1);
-	key(&m, "node-b", 1, 0xb1);
-	key(&m, "node-c", 1, 0xc1);
-	snapshot_of(&m, 10, &s);
-	assert_int_equal(snapshot(v, &s, &why), 0);
-}
+#include "tests/unit/view_fixture.h"
 
 static void test_snapshot(void **state)
 {
 	struct view v;
 	struct desired_view dv;
 	struct desired_addr self = { .family = AF_INET };
-	const struct desired_keys *k;
 
 	(void)state;
 	base(&v);
@@ -178,11 +20,10 @@ static void test_snapshot(void **state)
 	assert_string_equal(v.meta[0].id, "node-a");
 	assert_string_equal(v.meta[2].id, "node-c");
 	assert_int_equal(v.meta[1].incarnation, 7);
-	k = keys_of(find(&v, "node-b"), 1);
-	assert_non_null(k);
-	assert_int_equal(k->spi_in, 2u << 24 | 0xb1);
-	assert_int_equal(k->key_out[0], 0xb1);
-	assert_int_equal(k->key_in[35], 0xb1 ^ 0xff);
+	assert_int_equal(v.self.index, 1);
+	assert_pair(&v, "node-a", 1, 1, 0, 0);
+	assert_pair(&v, "node-b", 7, 1, 0, 0);
+	assert_pair(&v, "node-c", 1, 1, 0, 0);
 	assert_int_equal(find(&v, "node-c")->addrs[0].ip.raw[3], 4);
 	assert_int_equal(view_committed(&v), 1);
 	view_desired(&v, &self, 1, &dv);
@@ -192,54 +33,64 @@ static void test_snapshot(void **state)
 	view_cleanup(&v);
 }
 
-/* The first member: no peers, no keys (protobuf-c leaves peers NULL). */
+/* How many X25519 results the view keeps for the pair with id. */
+static size_t cached(const struct view *v, const char *id)
+{
+	const struct keyer_cache *c = &v->cache[view_find(v, id)];
+	size_t n = 0;
+
+	for (size_t i = 0; i < KEYER_CACHE_MAX; i++)
+		n += c->e[i].set;
+	return n;
+}
+
+/* The first member: no peers (protobuf-c leaves peers NULL). */
 static void test_empty_snapshot(void **state)
 {
 	struct view v;
-	struct msg m = { 0 };
+	struct msg m = { 0 }, me = { 0 };
 	Vxsec__Snapshot s;
 	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(view_init(&v, "self"), 0);
+	assert_int_equal(view_init(&v, "self", &self_sk), 0);
 	gen(&m, 1, VXSEC__PHASE__PHASE_COMMITTED);
-	snapshot_of(&m, 3, &s);
-	s.peers = NULL, s.keys = NULL;
+	snapshot_of(&m, 3, &me, &s);
+	s.peers = NULL;
 	assert_int_equal(snapshot(&v, &s, &why), 0);
 	assert_int_equal(v.n_peers, 0);
 	assert_true(v.have_snapshot);
 	view_cleanup(&v);
 }
 
-static void delta_init(Vxsec__Delta *d, uint64_t rev)
-{
-	vxsec__delta__init(d);
-	d->revision = rev;
-}
-
-/* prepare 2 -> commit 2 -> retire 1: the keys of 1 leave every peer. */
+/* prepare 2 -> commit 2 -> retire 1: the keys and epoch of 1 go. */
 static void test_rotation(void **state)
 {
 	struct view v;
 	struct msg m = { 0 };
 	Vxsec__Delta d;
-	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
+	Vxsec__GenerationPrepare p;
 	Vxsec__GenerationCommit c = VXSEC__GENERATION_COMMIT__INIT;
 	Vxsec__GenerationRetire r = VXSEC__GENERATION_RETIRE__INIT;
+	uint8_t epoch[PROTO_EPOCH_LEN], zero[sizeof(*v.epochs)] = { 0 };
 	struct why why = { "" };
 
 	(void)state;
 	base(&v);
-	key(&m, "node-a", 2, 0xa2);
-	key(&m, "node-b", 2, 0xb2);
-	key(&m, "node-c", 2, 0xc2);
-	p.generation = 2, p.n_keys = m.n_keys, p.keys = m.kp;
+	prepare_of(&p, &m, 2, epoch);
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
 	assert_int_equal(delta(&v, &d, &why), 0);
 	assert_int_equal(v.n_gens, 2);
 	assert_int_equal(view_committed(&v), 1);
-	assert_int_equal(keys_of(find(&v, "node-c"), 2)->key_out[0], 0xc2);
+	for (size_t i = 1; i < 4; i++) { /* every peer: keys of 1 and 2 */
+		assert_pair(&v, nodes[i].id, i == 2 ? 7 : 1, 1, 0, 0);
+		assert_pair(&v, nodes[i].id, i == 2 ? 7 : 1, 2, 0, 0);
+	}
+	assert_memory_not_equal(keys_of(find(&v, "node-a"), 1)->key_out,
+				keys_of(find(&v, "node-a"), 2)->key_out,
+				PAIRKEY_LEN);
+	assert_int_equal(cached(&v, "node-a"), 1); /* X25519 done once */
 
 	c.generation = 2;
 	delta_init(&d, 12);
@@ -257,8 +108,94 @@ static void test_rotation(void **state)
 		assert_int_equal(v.peers[i].n_keys, 1);
 		assert_null(keys_of(&v.peers[i], 1));
 	}
+	assert_int_equal(v.epochs[0].g, 2);
+	assert_int_equal(v.epochs[0].secret[0], 2);
+	/* the epoch of 1 is wiped, not only forgotten */
+	assert_memory_equal(&v.epochs[1], zero, sizeof(zero));
 	assert_int_equal(v.revision, 13);
 	view_cleanup(&v);
+}
+
+/*
+ * A periodic key change of node-b and of this node with generation 2:
+ * the keys of 2 use the new keys, those of 1 stay as they were.
+ */
+static void test_key_change(void **state)
+{
+	struct view v;
+	struct msg m = { 0 };
+	Vxsec__Delta d;
+	Vxsec__GenerationPrepare p;
+	Vxsec__GenerationCommit c = VXSEC__GENERATION_COMMIT__INIT;
+	Vxsec__GenerationRetire r = VXSEC__GENERATION_RETIRE__INIT;
+	uint8_t epoch[PROTO_EPOCH_LEN], before[PAIRKEY_LEN];
+	struct why why = { "" };
+
+	(void)state;
+	base(&v);
+	memcpy(before, keys_of(find(&v, "node-b"), 1)->key_out, PAIRKEY_LEN);
+	key_change(&m, "node-b");
+	key_change(&m, "self");
+	/* the daemon binds this node's new key before the view sees it */
+	self_sk.key[1] = (struct static_key){ nodes[0].k[1], 0, 2, true };
+	self_sk.n = 2;
+	prepare_of(&p, &m, 2, epoch);
+	delta_init(&d, 11);
+	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
+	assert_int_equal(delta(&v, &d, &why), 0);
+	assert_pair(&v, "node-b", 7, 2, 1, 1);
+	assert_pair(&v, "node-a", 1, 2, 0, 1);
+	assert_pair(&v, "node-b", 7, 1, 0, 0);
+	assert_memory_equal(keys_of(find(&v, "node-b"), 1)->key_out, before,
+			    PAIRKEY_LEN);
+	assert_int_equal(v.self.n_keys, 2);
+	assert_int_equal(v.self.keys[1].from, 2);
+	/* one X25519 per pair of keys in use; the old ones go with 1 */
+	assert_int_equal(cached(&v, "node-b"), 2);
+	assert_int_equal(cached(&v, "node-c"), 2);
+	c.generation = 2, r.generation = 1;
+	delta_init(&d, 12);
+	d.change_case = VXSEC__DELTA__CHANGE_COMMIT, d.commit = &c;
+	assert_int_equal(delta(&v, &d, &why), 0);
+	delta_init(&d, 13);
+	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
+	assert_int_equal(delta(&v, &d, &why), 0);
+	assert_int_equal(cached(&v, "node-b"), 1);
+	assert_int_equal(cached(&v, "node-c"), 1);
+	assert_pair(&v, "node-b", 7, 2, 1, 1);
+	view_cleanup(&v);
+	self_sk.key[1] = (struct static_key){ 0 };
+	self_sk.n = 1;
+}
+
+/*
+ * This node's file says its new key starts from generation 3, the leader
+ * says 2 (a leader restored from a backup): generation 2 uses the key the
+ * leader names, as the peers do.
+ */
+static void test_key_from_disagrees(void **state)
+{
+	struct view v;
+	struct msg m = { 0 };
+	Vxsec__Delta d;
+	Vxsec__GenerationPrepare p;
+	uint8_t epoch[PROTO_EPOCH_LEN];
+	struct why why = { "" };
+
+	(void)state;
+	base(&v);
+	key_change(&m, "self");
+	self_sk.key[1] = (struct static_key){ nodes[0].k[1], 0, 3, true };
+	self_sk.n = 2;
+	prepare_of(&p, &m, 2, epoch);
+	delta_init(&d, 11);
+	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
+	assert_int_equal(delta(&v, &d, &why), 0);
+	assert_pair(&v, "node-a", 1, 2, 0, 1);
+	assert_pair(&v, "node-a", 1, 1, 0, 0);
+	view_cleanup(&v);
+	self_sk.key[1] = (struct static_key){ 0 };
+	self_sk.n = 1;
 }
 
 /* Added, new incarnation (keys replaced), removed. */
@@ -269,31 +206,31 @@ static void test_peers(void **state)
 	Vxsec__Delta d;
 	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
 	Vxsec__PeerRemoved rm = VXSEC__PEER_REMOVED__INIT;
+	uint8_t before[PAIRKEY_LEN];
 	struct why why = { "" };
 
 	(void)state;
 	base(&v);
-	u.peer = peer(&m, "node-0", 9, 1);
-	key(&m, "node-0", 1, 0x01);
-	u.n_keys = 1, u.keys = m.kp;
+	u.peer = peer(&m, "node-0", 1, 0);
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED, d.peer_added = &u;
 	assert_int_equal(delta(&v, &d, &why), 0);
 	assert_int_equal(v.n_peers, 4);
 	assert_string_equal(v.meta[0].id, "node-0"); /* still sorted */
-	assert_int_equal(keys_of(find(&v, "node-0"), 1)->key_out[0], 0x01);
+	assert_pair(&v, "node-0", 1, 1, 0, 0);
+	assert_pair(&v, "node-b", 7, 1, 0, 0); /* the others moved intact */
 
-	m.n_peers = m.n_keys = 0;
-	u.peer = peer(&m, "node-b", 3, 8);
-	key(&m, "node-b", 1, 0x55);
-	u.n_keys = 1, u.keys = m.kp;
+	memcpy(before, keys_of(find(&v, "node-b"), 1)->key_in, PAIRKEY_LEN);
+	m.n_peers = 0;
+	u.peer = peer(&m, "node-b", 8, 0);
 	delta_init(&d, 12);
 	d.change_case = VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
 	d.incarnation_changed = &u;
 	assert_int_equal(delta(&v, &d, &why), 0);
-
 	assert_int_equal(v.meta[view_find(&v, "node-b")].incarnation, 8);
-	assert_int_equal(keys_of(find(&v, "node-b"), 1)->key_out[0], 0x55);
+	assert_pair(&v, "node-b", 8, 1, 0, 0);
+	assert_memory_not_equal(keys_of(find(&v, "node-b"), 1)->key_in, before,
+				PAIRKEY_LEN);
 
 	rm.node_id = "node-a";
 	delta_init(&d, 13);
@@ -301,6 +238,7 @@ static void test_peers(void **state)
 	assert_int_equal(delta(&v, &d, &why), 0);
 	assert_int_equal(v.n_peers, 3);
 	assert_int_equal(view_find(&v, "node-a"), -1);
+	assert_pair(&v, "node-c", 1, 1, 0, 0);
 	/* Removing it again (a delta rendered late) changes nothing. */
 	delta_init(&d, 14);
 	d.change_case = VXSEC__DELTA__CHANGE_PEER_REMOVED, d.peer_removed = &rm;
@@ -311,41 +249,50 @@ static void test_peers(void **state)
 
 /*
  * Each refused snapshot names why and leaves the view as it was: the
- * first four on receipt (agent/wire.c, proto/), the last by the view.
+ * first three on receipt (agent/wire.c, proto/), the rest by the view.
  */
 static void test_bad_snapshots(void **state)
 {
-	static const char *const reasons[] = { "not a peer", "not live",
-					       "this node", "twice",
-					       "goes back" };
-	static const int errs[] = { -EBADMSG, -EBADMSG, -EBADMSG, -EBADMSG,
-				    -EPROTO };
+	static const char *const reasons[] = {
+		"this node",
+		"twice",
+		"this node index 5",
+		"goes back",
+		"does not hold the key",
+		"low-order point",
+	};
+	static const int errs[] = { -EBADMSG, -EBADMSG, -EBADMSG,
+				    -EPROTO,  -EPROTO,	-EPROTO };
+	static const uint8_t zero[PAIRKEY_PUB_LEN] = { 0 };
 	struct view v;
 	struct why why = { "" };
 
 	(void)state;
 	base(&v);
-	for (size_t t = 0; t < 5; t++) {
-		struct msg m = { 0 };
+	for (size_t t = 0; t < 6; t++) {
+		struct msg m = { 0 }, me = { 0 };
 		Vxsec__Snapshot s;
 
-		peer(&m, "node-a", 2, 1);
+		peer(&m, "node-a", 1, 0);
 		gen(&m, 1, VXSEC__PHASE__PHASE_COMMITTED);
 		if (t == 0)
-			key(&m, "node-x", 1, 1);
+			peer(&m, "self", 1, 0);
 		if (t == 1)
-			key(&m, "node-a", 5, 1);
+			peer(&m, "node-a", 1, 0);
+		snapshot_of(&m, t == 3 ? 9 : 20, &me, &s);
 		if (t == 2)
-			peer(&m, "self", 1, 1);
-		if (t == 3)
-			peer(&m, "node-a", 2, 1);
-		snapshot_of(&m, t == 4 ? 9 : 20, &s);
+			s.self->index = 5;
+		if (t == 4) /* the leader names a key this node never had */
+			me.nk[0][0].key = m.nk[0][0].key;
+		if (t == 5) /* an all-zero public key: X25519 gives zero */
+			m.nk[0][0].key.data = (uint8_t *)zero;
 		why.msg[0] = '\0';
 		assert_int_equal(snapshot(&v, &s, &why), errs[t]);
 		assert_non_null(strstr(why.msg, reasons[t]));
 		assert_int_equal(v.revision, 10);
 		assert_int_equal(v.n_peers, 3);
 		assert_true(v.have_snapshot);
+		assert_pair(&v, "node-a", 1, 1, 0, 0);
 	}
 	view_cleanup(&v);
 }
@@ -355,11 +302,13 @@ static void test_bad_deltas(void **state)
 	struct view v;
 	Vxsec__Delta d;
 	Vxsec__GenerationRetire r = VXSEC__GENERATION_RETIRE__INIT;
-	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
+	Vxsec__GenerationPrepare p;
+	struct msg m = { 0 };
+	uint8_t epoch[PROTO_EPOCH_LEN];
 	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(view_init(&v, "self"), 0);
+	assert_int_equal(view_init(&v, "self", &self_sk), 0);
 	r.generation = 1;
 	delta_init(&d, 1);
 	d.change_case = VXSEC__DELTA__CHANGE_RETIRE, d.retire = &r;
@@ -383,7 +332,7 @@ static void test_bad_deltas(void **state)
 	view_cleanup(&v);
 
 	base(&v);
-	p.generation = 1; /* already live */
+	prepare_of(&p, &m, 1, epoch); /* already live */
 	delta_init(&d, 11);
 	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
 	assert_int_equal(delta(&v, &d, &why), -EPROTO);
@@ -391,49 +340,114 @@ static void test_bad_deltas(void **state)
 	view_cleanup(&v);
 }
 
+/* A peer taking another's index, a key this node does not hold. */
+static void test_bad_delta_keys(void **state)
+{
+	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
+	struct view v;
+	Vxsec__Delta d;
+	Vxsec__GenerationPrepare p;
+	struct msg m = { 0 };
+	uint8_t epoch[PROTO_EPOCH_LEN];
+	struct why why = { "" };
+
+	(void)state;
+	/* a new peer with node-a's index: its SPIs would be node-a's */
+	base(&v);
+	delta_init(&d, 11);
+	d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED, d.peer_added = &u;
+	u.peer = peer(&m, "node-0", 1, 0);
+	u.peer->index = 2;
+	assert_int_equal(delta(&v, &d, &why), -EPROTO);
+	assert_non_null(strstr(why.msg, "node-0 has the index 2 of node-a"));
+	view_cleanup(&v);
+
+	/* this node's new key, which it was never told to bind */
+	base(&v);
+	key_change(&m, "self");
+	prepare_of(&p, &m, 2, epoch);
+	delta_init(&d, 11);
+	d.change_case = VXSEC__DELTA__CHANGE_PREPARE, d.prepare = &p;
+	assert_int_equal(delta(&v, &d, &why), -EPROTO);
+	assert_non_null(strstr(why.msg, "does not hold the key"));
+	assert_false(v.have_snapshot);
+	view_cleanup(&v);
+}
+
 /*
- * Nothing committed yet (generation 1 prepared): a delta bringing keys is
- * refused on receipt, not later by desired_build() ("keys but no
- * committed generation"), both for a prepare and for a new peer.
+ * Nothing committed (generation 1 prepared): pairs would have keys that
+ * desired_build() refuses, so the view refuses them on receipt: a
+ * snapshot with peers, a new peer, a prepare.
  */
 static void test_keys_need_commit(void **state)
 {
 	struct view v;
 	Vxsec__Delta d;
-	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
+	Vxsec__GenerationPrepare p;
 	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
+	uint8_t epoch[PROTO_EPOCH_LEN];
 	struct why why = { "" };
 
 	(void)state;
-	for (int t = 0; t < 2; t++) {
-		struct msg m = { 0 };
+	for (int t = 0; t < 3; t++) {
+		struct msg m = { 0 }, me = { 0 };
 		Vxsec__Snapshot s;
 
-		assert_int_equal(view_init(&v, "self"), 0);
-		peer(&m, "node-a", 2, 1);
+		assert_int_equal(view_init(&v, "self", &self_sk), 0);
+		if (t == 0)
+			peer(&m, "node-a", 1, 0);
 		gen(&m, 1, VXSEC__PHASE__PHASE_PREPARED);
-		snapshot_of(&m, 5, &s);
-		assert_int_equal(snapshot(&v, &s, &why), 0);
-		m.n_peers = 0;
-		delta_init(&d, 6);
+		snapshot_of(&m, 5, &me, &s);
+		why.msg[0] = '\0';
 		if (t == 0) {
-			key(&m, "node-a", 2, 0xa2);
-			p.generation = 2, p.n_keys = 1, p.keys = m.kp;
-			d.change_case = VXSEC__DELTA__CHANGE_PREPARE;
-			d.prepare = &p;
-		} else {
-			u.peer = peer(&m, "node-b", 3, 1);
-			key(&m, "node-b", 1, 0xb1);
-			u.n_keys = 1, u.keys = m.kp;
+			assert_int_equal(snapshot(&v, &s, &why), -EPROTO);
+			assert_non_null(strstr(why.msg, "no committed one"));
+			assert_false(v.have_snapshot);
+			view_cleanup(&v);
+			continue;
+		}
+		assert_int_equal(snapshot(&v, &s, &why), 0);
+		delta_init(&d, 6);
+		if (t == 1) {
+			u.peer = peer(&m, "node-b", 1, 0);
 			d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED;
 			d.peer_added = &u;
+		} else {
+			prepare_of(&p, &m, 2, epoch);
+			d.change_case = VXSEC__DELTA__CHANGE_PREPARE;
+			d.prepare = &p;
 		}
-		why.msg[0] = '\0';
-		assert_int_equal(delta(&v, &d, &why), -EPROTO);
-		assert_non_null(strstr(why.msg, "no committed generation"));
-		assert_false(v.have_snapshot);
+		assert_int_equal(delta(&v, &d, &why), t == 1 ? -EPROTO : 0);
+		if (t == 1) {
+			assert_non_null(strstr(why.msg, "no committed one"));
+			assert_false(v.have_snapshot);
+		}
 		view_cleanup(&v);
 	}
+}
+
+/* Removed from the cluster: keys, epochs and X25519 results wiped. */
+static void test_forget_keys(void **state)
+{
+	struct view v;
+	static const uint8_t zero[1024];
+
+	(void)state;
+	base(&v);
+	assert_true(sizeof(v.cache[0]) <= sizeof(zero));
+	assert_true(sizeof(v.peers[0].keys) <= sizeof(zero));
+	view_forget_keys(&v);
+	assert_int_equal(v.n_gens, 0);
+	assert_int_equal(v.revision, 11);
+	assert_int_equal(v.n_peers, 3);
+	for (size_t i = 0; i < v.n_peers; i++) {
+		assert_int_equal(v.peers[i].n_keys, 0);
+		assert_memory_equal(&v.cache[i], zero, sizeof(v.cache[i]));
+		assert_memory_equal(v.peers[i].keys, zero,
+				    sizeof(v.peers[i].keys));
+	}
+	assert_memory_equal(&v.epochs[0], zero, sizeof(v.epochs[0]));
+	view_cleanup(&v);
 }
 
 int main(void)
@@ -442,11 +456,15 @@ int main(void)
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_empty_snapshot),
 		cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_key_change),
+		cmocka_unit_test(test_key_from_disagrees),
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_bad_snapshots),
 		cmocka_unit_test(test_bad_deltas),
+		cmocka_unit_test(test_bad_delta_keys),
 		cmocka_unit_test(test_keys_need_commit),
+		cmocka_unit_test(test_forget_keys),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -31,6 +31,23 @@ int status(char *out, size_t len, const char *args)
 		       args);
 }
 
+bool own_fingerprint(char fpr[45])
+{
+	static const char key[] = "\"static_key\":\"";
+	char out[16384];
+	const char *at;
+
+	fpr[0] = '\0';
+	if (status(out, sizeof(out), "--json") != 0)
+		return false;
+	at = strstr(out, key);
+	if (!at || strlen(at) < sizeof(key) - 1 + 44)
+		return false;
+	memcpy(fpr, at + sizeof(key) - 1, 44);
+	fpr[44] = '\0';
+	return fpr[43] == '=';
+}
+
 /* Polls `status --json` until it holds needle (false after secs). */
 bool wait_status(const char *needle, int secs)
 {

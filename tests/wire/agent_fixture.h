@@ -48,6 +48,12 @@ char *path(const char *name);
 /* `vxsec-agent status`: its exit code, its output in out. */
 int status(char *out, size_t len, const char *args);
 
+/*
+ * This node's static key fingerprint as `status --json` shows it (44
+ * base64 characters), into fpr[45]; false if it shows none.
+ */
+bool own_fingerprint(char fpr[45]);
+
 /* Polls `status --json` until it holds needle (false after secs). */
 bool wait_status(const char *needle, int secs);
 

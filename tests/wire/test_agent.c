@@ -12,7 +12,7 @@
 /* First start with the token: joined, connected, credentials on disk. */
 static void test_join(void **state)
 {
-	char out[16384];
+	char out[16384], fpr[45];
 	struct stat st;
 
 	(void)state;
@@ -29,6 +29,12 @@ static void test_join(void **state)
 	assert_int_equal(stat(path("agent"), &st), 0);
 	assert_int_equal(st.st_mode & 0077, 0);
 	assert_int_equal(access(path("agent/node.pem"), R_OK), 0);
+	/* Its X25519 static key: 0600, shown as a fingerprint, never logged
+	 * as anything else. */
+	assert_int_equal(stat(path("agent/static.key"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_true(own_fingerprint(fpr));
+	assert_true(file_has(path("agent.log"), fpr));
 	/* The CA it pinned with the token is the leader's. */
 	assert_int_equal(run_cmd(out, sizeof(out), "cmp %s %s",
 				 path("agent/ca.pem"), path("km/ca.pem")),
@@ -59,11 +65,12 @@ static void test_join(void **state)
 /* SIGTERM ends it with 0; it comes back with its certificate alone. */
 static void test_restart_without_token(void **state)
 {
-	char out[8192];
+	char out[8192], fpr[45], again[45];
 
 	(void)state;
 	NEED_NETNS();
 	join_agent();
+	assert_true(own_fingerprint(fpr));
 	kill(agent, SIGTERM);
 	assert_int_equal(wait_exit(&agent, 10), 0);
 	assert_true(file_has(path("agent.log"), "stopping"));
@@ -72,6 +79,10 @@ static void test_restart_without_token(void **state)
 	assert_int_equal(status(out, sizeof(out), "--json"), 0);
 	assert_non_null(strstr(out, "\"session\":\"connected\""));
 	assert_false(file_has(path("agent2.log"), "joined the cluster"));
+	/* The same static key, from static.key (same boot). */
+	assert_true(own_fingerprint(again));
+	assert_string_equal(fpr, again);
+	assert_false(file_has(path("agent2.log"), "new static key"));
 	/* Same member, same incarnation (same boot id and address). */
 	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s nodes --json",
 				 path("km.sock")),
