@@ -171,11 +171,21 @@ static int delta_peer(const struct node *peer, Vxsec__Delta *d, uint8_t **frame,
 	return delta_frame(d, frame, len);
 }
 
+/* Node n's key from generation g, or NULL. */
+static const uint8_t *key_from(const struct node *n, uint32_t g)
+{
+	for (size_t i = 0; i < n->n_keys; i++)
+		if (n->keys[i].from == g)
+			return n->keys[i].pub;
+	return NULL;
+}
+
 /* The members whose key changes with g: those with a key from g. */
 static int key_changes(const struct cluster *c, uint32_t g,
 		       Vxsec__KeyChange **kc, Vxsec__KeyChange ***kp, size_t *n)
 {
 	size_t cap = cluster_members(c), k = 0;
+	const uint8_t *pub;
 	struct node *nd;
 
 	*kc = calloc(cap ? cap : 1, sizeof(**kc));
@@ -183,14 +193,13 @@ static int key_changes(const struct cluster *c, uint32_t g,
 	if (!*kc || !*kp)
 		return -ENOMEM;
 	for (size_t i = 0; (nd = cluster_node(c, (uint32_t)i + 1)); i++) {
-		if (nd->state == NODE_REMOVED || k == cap || !nd->n_keys ||
-		    nd->keys[nd->n_keys - 1].from != g)
+		pub = key_from(nd, g);
+		if (nd->state == NODE_REMOVED || k == cap || !pub)
 			continue;
 		vxsec__key_change__init(&(*kc)[k]);
 		(*kc)[k].index = nd->index;
-		(*kc)[k].key =
-			(ProtobufCBinaryData){ REGISTRY_PUB_LEN,
-					       nd->keys[nd->n_keys - 1].pub };
+		(*kc)[k].key = (ProtobufCBinaryData){ REGISTRY_PUB_LEN,
+						      (uint8_t *)pub };
 		(*kp)[k] = &(*kc)[k];
 		k++;
 	}
