@@ -93,6 +93,24 @@ static size_t entries(void)
 	return n;
 }
 
+/* Node i's static keys: one, a pending one (3), three attached (5). */
+static void add_keys(struct node *n, int i)
+{
+	uint8_t pub[REGISTRY_PUB_LEN];
+
+	memset(pub, 0x40 + i, sizeof(pub));
+	registry_keys_reset(n, pub);
+	pub[0] ^= 1;
+	if (i == 3 || i == 5)
+		assert_int_equal(registry_key_pend(n, pub), 1);
+	if (i == 5) {
+		assert_int_equal(registry_key_attach(n, 8), 1);
+		pub[1] ^= 1;
+		assert_int_equal(registry_key_pend(n, pub), 1);
+		assert_int_equal(registry_key_attach(n, 9), 1);
+	}
+}
+
 static void add_node(struct registry *r, int i, const char *addrs)
 {
 	uint8_t boot[16] = { (uint8_t)i };
@@ -109,6 +127,7 @@ static void add_node(struct registry *r, int i, const char *addrs)
 			a->ip[k] = (uint8_t)(i * 16 + k);
 	}
 	snprintf(n->cert_serial, sizeof(n->cert_serial), "%02X9f3c0A", i);
+	add_keys(n, i);
 }
 
 /* Six nodes: v4, v6, both; one reconnected after a reboot, one removed. */
@@ -146,7 +165,7 @@ static void rot_sample(struct rotation *r, enum rot_phase phase, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		r->gens[i].g = 7 + (uint32_t)i * 2;
 		r->gens[i].phase = ph[i];
-		randombytes_buf(r->gens[i].master, KEYS_MASTER_LEN);
+		randombytes_buf(r->gens[i].epoch, KEYS_EPOCH_LEN);
 	}
 	r->phase = phase;
 	r->target = n ? r->gens[n - 1].g : 0;
@@ -176,6 +195,11 @@ static void assert_registry_same(struct registry *a, struct registry *b)
 					    x->addrs[k].len);
 		}
 		assert_string_equal(x->cert_serial, y->cert_serial);
+		assert_int_equal(x->n_keys, y->n_keys);
+		assert_memory_equal(x->keys, y->keys,
+				    x->n_keys * sizeof(x->keys[0]));
+		assert_int_equal(x->has_pending, y->has_pending);
+		assert_memory_equal(x->pending, y->pending, REGISTRY_PUB_LEN);
 		assert_int_equal(x->state == NODE_CONNECTED ? NODE_DISCONNECTED
 							    : x->state,
 				 y->state);
@@ -190,8 +214,8 @@ static void assert_rot_same(const struct rotation *a, const struct rotation *b)
 	for (size_t i = 0; i < a->n_gens; i++) {
 		assert_int_equal(a->gens[i].g, b->gens[i].g);
 		assert_int_equal(a->gens[i].phase, b->gens[i].phase);
-		assert_memory_equal(a->gens[i].master, b->gens[i].master,
-				    KEYS_MASTER_LEN);
+		assert_memory_equal(a->gens[i].epoch, b->gens[i].epoch,
+				    KEYS_EPOCH_LEN);
 	}
 	assert_int_equal(a->phase, b->phase);
 	assert_int_equal(a->target, b->target);
@@ -340,7 +364,7 @@ static void test_no_plaintext(void **state)
 	f = slurp(at(STATE_FILE), &len);
 	assert_true(len > 300);
 	for (size_t i = 0; i < 3; i++)
-		assert_null(memmem(f, len, rot.gens[i].master, 8));
+		assert_null(memmem(f, len, rot.gens[i].epoch, 8));
 	assert_null(memmem(f, len, x.token_secret, 8));
 	assert_null(memmem(f, len, key, 8));
 	assert_null(memmem(f, len, "PRIVATE", 7));
@@ -436,7 +460,15 @@ static void test_truncation(void **state)
 	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL),
 			 -EPROTONOSUPPORT);
 	assert_non_null(
-		strstr(why.msg, "format version 7, this build reads 1"));
+		strstr(why.msg, "format version 7, this build reads 2"));
+	/* format 1 (protocol 1's masters): refused, and what to do said */
+	f[9] = 1;
+	spill(at(STATE_FILE), f, len);
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL),
+			 -EPROTONOSUPPORT);
+	assert_non_null(strstr(why.msg, "format 1 (before protocol 2)"));
+	assert_non_null(strstr(why.msg, "new state directory"));
+	assert_non_null(strstr(why.msg, "join again"));
 	f[0] = 'x';
 	spill(at(STATE_FILE), f, len);
 	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), -EBADMSG);
