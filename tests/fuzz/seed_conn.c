@@ -73,6 +73,7 @@ static void frame(struct seed *s, Vxsec__Envelope *env, int version, size_t cut)
 }
 
 static Vxsec__Envelope join, hello, ping, ack, error, pong;
+static uint8_t pub[32] = { 0x42, 0x17 }; /* an X25519 public key */
 
 static void messages(void)
 {
@@ -92,6 +93,7 @@ static void messages(void)
 	j.boot_id = (ProtobufCBinaryData){ 16, boot };
 	j.n_underlay = 1;
 	j.underlay = addrs;
+	j.static_key = (ProtobufCBinaryData){ 32, pub };
 	join = init;
 	join.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
 	join.join_request = &j;
@@ -100,6 +102,7 @@ static void messages(void)
 	he.last_revision = 3;
 	he.n_underlay = 1;
 	he.underlay = addrs;
+	he.static_key = (ProtobufCBinaryData){ 32, pub };
 	hello = init;
 	hello.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
 	hello.hello = &he;
