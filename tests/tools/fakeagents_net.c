@@ -33,13 +33,25 @@ static void send_env(struct conn *c, Vxsec__Envelope *env)
 	}
 }
 
-/* A fresh P-256 key and a CSR naming the node, before the clock starts. */
-int fa_agent_prepare(struct fa_agent *a, const char *id)
+/*
+ * A fresh P-256 key and a CSR naming the node, before the clock starts,
+ * and its X25519 static key: a real one if it derives keys (sampled),
+ * else 32 random bytes (the leader relays them; nobody derives with them).
+ */
+int fa_agent_prepare(struct fa_agent *a, const char *id, bool sampled)
 {
 	X509_REQ *csr;
 	int err = -ENOMEM;
 
 	randombytes_buf(a->boot_id, sizeof(a->boot_id));
+	if (sampled) {
+		a->sk = pairkey_generate();
+		if (!a->sk)
+			return -ENOMEM;
+		memcpy(a->pub, pairkey_public(a->sk), sizeof(a->pub));
+	} else {
+		randombytes_buf(a->pub, sizeof(a->pub));
+	}
 	a->key = pki_key_new();
 	csr = a->key ? pki_csr_new(a->key, id) : NULL;
 	if (csr)
@@ -56,7 +68,9 @@ void fa_agent_cleanup(struct fa_agent *a)
 	EVP_PKEY_free(a->key);
 	OPENSSL_free(a->csr);
 	fa_state_cleanup(&a->st);
+	pairkey_free(a->sk);
 	a->conn = NULL, a->tls = NULL, a->key = NULL, a->csr = NULL;
+	a->sk = NULL;
 }
 
 static int dial(struct fa_agent *a)
@@ -209,6 +223,7 @@ static void join_ready(struct conn *c, void *arg)
 	ad.ip = (ProtobufCBinaryData){ sizeof(ip), ip };
 	req.n_underlay = 1;
 	req.underlay = addrs;
+	req.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
 	env.join_request = &req;
 	send_env(c, &env);
@@ -351,6 +366,7 @@ static void session_ready(struct conn *c, void *arg)
 	ad.ip = (ProtobufCBinaryData){ sizeof(ip), ip };
 	hello.n_underlay = 1;
 	hello.underlay = addrs;
+	hello.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
 	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
 	env.hello = &hello;
 	send_env(c, &env);

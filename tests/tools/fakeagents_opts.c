@@ -432,6 +432,30 @@ static bool is_silent(const struct fa_opts *o, uint32_t k)
 	return false;
 }
 
+/* FA_SAMPLE agents at random (all if fewer) derive their pairs' keys. */
+static int pick_sample(struct fa_run *r)
+{
+	uint32_t n = r->o.n, want = n < FA_SAMPLE ? n : FA_SAMPLE, *order;
+
+	r->sampled = calloc(n ? n : 1, 1);
+	order = malloc((n ? n : 1) * sizeof(*order));
+	if (!r->sampled || !order) {
+		free(order);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		order[i] = i;
+	for (uint32_t i = 0; i < want; i++) { /* a partial Fisher-Yates */
+		uint32_t j = i + randombytes_uniform(n - i), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+		r->sampled[order[i]] = 1;
+	}
+	free(order);
+	return 0;
+}
+
 static int make_agents(struct fa_run *r)
 {
 	char id[PROTO_NODE_ID_MAX + 32];
@@ -439,7 +463,7 @@ static int make_agents(struct fa_run *r)
 	uint32_t i, k, gid;
 
 	r->agents = calloc(r->o.n, sizeof(*r->agents));
-	if (!r->agents || fa_names_init(&r->names))
+	if (!r->agents || fa_names_init(&r->names) || pick_sample(r))
 		return -ENOMEM;
 	for (i = 0; i < r->o.n; i++) {
 		struct fa_agent *a = &r->agents[i];
@@ -448,7 +472,7 @@ static int make_agents(struct fa_run *r)
 		snprintf(id, sizeof(id), "%s%0*u", r->o.prefix, (int)r->o.width,
 			 k);
 		if (fa_names_intern(&r->names, id, &gid) || gid != i ||
-		    fa_agent_prepare(a, id)) {
+		    fa_agent_prepare(a, id, r->sampled[i])) {
 			fprintf(stderr,
 				"fakeagents: %s: cannot make its key "
 				"(or the id is used twice)\n",
@@ -462,6 +486,9 @@ static int make_agents(struct fa_run *r)
 		a->addr = source_of(k);
 		a->silent = is_silent(&r->o, k);
 		a->expire = r->o.expire == k;
+		a->st.full = r->sampled[i];
+		a->st.sampled = r->sampled;
+		a->st.n_ours = r->o.n;
 	}
 	printf("prepared %u keys and CSRs in %.3f s\n", r->o.n, fa_now() - t0);
 	return 0;

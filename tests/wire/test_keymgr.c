@@ -58,6 +58,9 @@ static void test_converge_rotate_verify(void **state)
 				 listen_at, token, sock),
 			 0);
 	assert_non_null(strstr(out, "verify: 12 ordered pairs"));
+	/* protocol 2: both ends of every pair derive the same key */
+	assert_non_null(strstr(out, "verify: 12 sampled ordered pairs derive "
+				    "the same 12 keys at both ends"));
 	assert_true(wait_ctl("status --json", "\"transmit_generation\":3", 5));
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s status --json", sock), 0);
@@ -73,12 +76,17 @@ static void test_converge_rotate_verify(void **state)
 		strstr(out, "vxsec_keymgr_rotation_phase{phase=\"idle\"} 1"));
 	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s nodes", sock), 0);
 	assert_non_null(strstr(out, "node-00004"));
+	assert_non_null(strstr(out, " KEY\n")); /* each member's fingerprint */
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s nodes --json", sock), 0);
 	/* Indexes from 1 in join order, which parallel joins do not fix. */
 	assert_non_null(strstr(out, "\"id\":\"node-00001\",\"index\":"));
 	assert_non_null(strstr(out, "\"index\":1,"));
 	assert_null(strstr(out, "\"cert_serial\":\"\"")); /* all known */
+	/* each member's static key, base64 of 32 bytes, none pending */
+	assert_non_null(strstr(out, "\"keys\":[{\"from_generation\":0,"));
+	assert_non_null(strstr(out, "=\",\"keys\":"));
+	assert_non_null(strstr(out, "\"pending_key\":null"));
 	/* The log never holds the token (nor, below, an unlock key). */
 	assert_false(file_has(path("leader.log"), token + 61));
 	/* The log names generations and nodes, never a key. */
