@@ -120,6 +120,11 @@ struct fa_agent {
 	 * random bytes for the others, which only ack */
 	struct pairkey_static *sk;
 	uint8_t pub[PAIRKEY_PUB_LEN];
+	/* --key-update: it sends one after its first snapshot, and keeps
+	 * the key it had (the generations before the next use it) */
+	bool key_update;
+	struct pairkey_static *sk_old;
+	uint8_t pub_old[PAIRKEY_PUB_LEN];
 	EVP_PKEY *key;
 	uint8_t *csr; /* DER, made before the clock starts; freed at join */
 	size_t csr_len;
@@ -134,8 +139,9 @@ struct fa_opts {
 	uint32_t n, first, rotations, parallel, width;
 	long leader_pid, timeout;
 	bool verify, hold;
-	uint32_t expire;  /* agent number that reports a soft expiry */
-	uint32_t *silent; /* agent numbers */
+	uint32_t expire;     /* agent number that reports a soft expiry */
+	uint32_t key_update; /* agent number that changes its static key */
+	uint32_t *silent;    /* agent numbers */
 	size_t n_silent;
 };
 
@@ -177,6 +183,10 @@ int fa_setup(struct fa_run *r);
 int fa_agent_prepare(struct fa_agent *a, const char *id, bool sampled);
 int fa_agent_start(struct fa_agent *a);
 void fa_agent_cleanup(struct fa_agent *a);
+
+/* The private key a holds for the public key pub (NULL if none). */
+const struct pairkey_static *fa_agent_private(const struct fa_agent *a,
+					      const uint8_t *pub);
 
 /* fakeagents_check.c: --verify and --state-out over every agent. */
 int fa_verify(struct fa_run *r);

@@ -154,7 +154,10 @@ static int derive_at(const struct fa_agent *at, const struct fa_agent *from,
 	t = (struct pairkey_end){ at == to ? me->index : it->index,
 				  at == to ? me->incarnation : it->incarnation,
 				  fa_peer_key(at == to ? me : it, g) };
-	err = pairkey_shared(at->sk, fa_peer_key(it, g), shared);
+	if (!fa_agent_private(at, fa_peer_key(me, g)))
+		return -ENOKEY; /* the leader relays a key it does not hold */
+	err = pairkey_shared(fa_agent_private(at, fa_peer_key(me, g)),
+			     fa_peer_key(it, g), shared);
 	if (!err)
 		err = pairkey_derive(shared, gen->epoch, g, &f, &t, out);
 	sodium_memzero(shared, sizeof(shared));
@@ -188,7 +191,7 @@ static void check_own_key(struct verify *v, const struct fa_agent *a)
 {
 	const uint8_t *k = fa_peer_key(&a->st.self, fa_state_committed(&a->st));
 
-	if (!k || memcmp(k, a->pub, PAIRKEY_PUB_LEN) != 0)
+	if (!fa_agent_private(a, k))
 		problem(v, "%s: the leader relays another static key for it",
 			fa_id(v->r, a));
 }

@@ -69,6 +69,8 @@ void fa_agent_cleanup(struct fa_agent *a)
 	OPENSSL_free(a->csr);
 	fa_state_cleanup(&a->st);
 	pairkey_free(a->sk);
+	pairkey_free(a->sk_old);
+	a->sk_old = NULL;
 	a->conn = NULL, a->tls = NULL, a->key = NULL, a->csr = NULL;
 	a->sk = NULL;
 }
@@ -401,6 +403,42 @@ static void send_expire(struct conn *c, struct fa_agent *a)
 	       fa_id(a->run, a), er.spi, er.generation);
 }
 
+const struct pairkey_static *fa_agent_private(const struct fa_agent *a,
+					      const uint8_t *pub)
+{
+	if (!pub)
+		return NULL;
+	if (a->sk && memcmp(pub, a->pub, PAIRKEY_PUB_LEN) == 0)
+		return a->sk;
+	if (a->sk_old && memcmp(pub, a->pub_old, PAIRKEY_PUB_LEN) == 0)
+		return a->sk_old;
+	return NULL;
+}
+
+/* Its periodic key change: a new key, the old one kept for the old gens. */
+static void send_key_update(struct conn *c, struct fa_agent *a)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__KeyUpdate ku = VXSEC__KEY_UPDATE__INIT;
+	struct pairkey_static *k = pairkey_generate();
+
+	a->key_update = false;
+	if (!k) {
+		fa_fail(a->run, a, "cannot make a new static key");
+		return;
+	}
+	pairkey_free(a->sk_old);
+	a->sk_old = a->sk;
+	memcpy(a->pub_old, a->pub, sizeof(a->pub));
+	a->sk = k;
+	memcpy(a->pub, pairkey_public(k), sizeof(a->pub));
+	ku.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
+	env.msg_case = VXSEC__ENVELOPE__MSG_KEY_UPDATE;
+	env.key_update = &ku;
+	send_env(c, &env);
+	printf("%s: announced a new static key\n", fa_id(a->run, a));
+}
+
 static void send_pong(struct conn *c, uint64_t nonce)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
@@ -469,6 +507,8 @@ static void apply(struct conn *c, struct fa_agent *a,
 	a->ack_due = !a->silent; /* once the burst is read: session_read_done */
 	if (snap && a->expire)
 		send_expire(c, a);
+	if (snap && a->key_update)
+		send_key_update(c, a);
 	count(a);
 }
 

@@ -24,6 +24,7 @@ static const char usage_text[] =
 	"PID]\n"
 	"                  [--bench NAME] [--verify] [--silent I...] [--expire "
 	"I]\n"
+	"                  [--key-update I]\n"
 	"                  [--state-out FILE] [--timeout SECONDS] [--hold]\n"
 	"\n"
 	"Runs N simulated vxsec agents in one process, one epoll loop. Each "
@@ -74,6 +75,12 @@ static const char usage_text[] =
 	"  --expire I          agent number I reports a soft expiry of its\n"
 	"                      committed SA once it has its snapshot (the\n"
 	"                      leader should rotate early)\n"
+	"  --key-update I      agent number I makes a new static key once it "
+	"has\n"
+	"                      its snapshot and sends a KeyUpdate (it takes\n"
+	"                      effect with the next generation; --verify "
+	"checks\n"
+	"                      both keys where each generation uses them)\n"
 	"  --silent I...       agents (by number: 3, 3,7 or 3-5) that never "
 	"ack\n"
 	"  --certs DIR         keep each agent's key and certificate in DIR\n"
@@ -113,7 +120,8 @@ enum {
 	O_TIMEOUT,
 	O_HOLD,
 	O_CERTS,
-	O_EXPIRE
+	O_EXPIRE,
+	O_KEY_UPDATE
 };
 
 static const struct option longopts[] = {
@@ -135,6 +143,7 @@ static const struct option longopts[] = {
 	{ "hold", no_argument, NULL, O_HOLD },
 	{ "certs", required_argument, NULL, O_CERTS },
 	{ "expire", required_argument, NULL, O_EXPIRE },
+	{ "key-update", required_argument, NULL, O_KEY_UPDATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -257,6 +266,9 @@ static int option(struct fa_opts *o, int c, const char *arg, bool *help)
 	case O_EXPIRE:
 		o->expire = (uint32_t)strtoul(arg, NULL, 10);
 		return o->expire > 0 ? 0 : -EINVAL;
+	case O_KEY_UPDATE:
+		o->key_update = (uint32_t)strtoul(arg, NULL, 10);
+		return o->key_update > 0 ? 0 : -EINVAL;
 	case 'h':
 		*help = true;
 		return 0;
@@ -472,7 +484,8 @@ static int make_agents(struct fa_run *r)
 		snprintf(id, sizeof(id), "%s%0*u", r->o.prefix, (int)r->o.width,
 			 k);
 		if (fa_names_intern(&r->names, id, &gid) || gid != i ||
-		    fa_agent_prepare(a, id, r->sampled[i])) {
+		    fa_agent_prepare(a, id,
+				     r->sampled[i] |= r->o.key_update == k)) {
 			fprintf(stderr,
 				"fakeagents: %s: cannot make its key "
 				"(or the id is used twice)\n",
@@ -486,6 +499,7 @@ static int make_agents(struct fa_run *r)
 		a->addr = source_of(k);
 		a->silent = is_silent(&r->o, k);
 		a->expire = r->o.expire == k;
+		a->key_update = r->o.key_update == k;
 		a->st.full = r->sampled[i];
 		a->st.sampled = r->sampled;
 		a->st.n_ours = r->o.n;

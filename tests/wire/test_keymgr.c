@@ -123,6 +123,46 @@ static void test_periodic_rotation(void **state)
 	assert_true(file_has(path("leader.log"), "rotation to 3 took"));
 }
 
+/* Occurrences of needle in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * A periodic key change (KeyUpdate) takes effect with a later
+ * generation: every sampled pair still derives the same keys at both
+ * ends, with the old key where a generation uses it and the new one
+ * after; once the old key's generations retire, it is gone.
+ */
+static void test_key_update(void **state)
+{
+	char out[65536];
+
+	(void)state;
+	assert_int_equal(start_leader("", 10), 0);
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 3 --key-update "
+				    "2 --rotations 2 --rotate-cmd '" KM
+				    " -s %s rotate' --verify",
+				 listen_at, token, sock),
+			 0);
+	assert_non_null(strstr(out, "node-00002: announced a new static key"));
+	assert_non_null(strstr(out, "verify: 6 sampled ordered pairs derive "
+				    "the same 6 keys at both ends"));
+	assert_true(file_has(path("leader.log"),
+			     "node-00002 announced a new static key"));
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s nodes --json", sock), 0);
+	/* node-00002's first key served only generations now retired */
+	assert_int_equal(count_of(out, "\"from_generation\":0,"), 2);
+	assert_int_equal(count_of(out, "\"pending_key\":null"), 3);
+}
+
 /* An agent's soft-expiry report starts a rotation. */
 static void test_soft_expiry_rotates(void **state)
 {
@@ -430,6 +470,7 @@ int main(void)
 		T(test_silent_agent_dropped_at_deadline),
 		T(test_periodic_rotation),
 		T(test_soft_expiry_rotates),
+		T(test_key_update),
 		T(test_restart_in_prepare),
 		T(test_restart_in_grace),
 		T(test_remove_node),
