@@ -227,6 +227,11 @@ OBJS_test_desired := $(BUILD)/tests/unit/test_desired.o \
 OBJS_test_rotation := $(BUILD)/tests/unit/test_rotation.o \
 	$(BUILD)/tests/unit/vmlck.o
 USES_test_state := keymgr proto common
+OBJS_test_state := $(BUILD)/tests/unit/test_state.o \
+	$(BUILD)/tests/unit/state_util.o
+USES_test_state_rekey := keymgr proto common
+OBJS_test_state_rekey := $(BUILD)/tests/unit/test_state_rekey.o \
+	$(BUILD)/tests/unit/state_util.o
 USES_test_static_key := agent common
 USES_test_state_body := keymgr proto common
 USES_test_tls := common
