@@ -326,6 +326,34 @@ static void test_tampered_state_refused(void **state)
 	assert_memory_equal(after, before, n); /* nothing overwritten */
 }
 
+/* A state of format 1 (protocol 1's masters) is refused, never misread. */
+static void test_format_1_refused(void **state)
+{
+	static uint8_t before[1 << 16], after[1 << 16];
+	size_t n, m;
+	char *st = path("state/state");
+
+	(void)state;
+	assert_int_equal(start_leader("", 10), 0);
+	stop(&leader, SIGTERM);
+	read_all(st, before, &n, sizeof(before));
+	assert_true(n > 100);
+	assert_int_equal(before[8] << 8 | before[9], 2); /* format 2 now */
+	before[9] = 1;
+	FILE *f = fopen(st, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fwrite(before, 1, n, f), n);
+	fclose(f);
+	assert_int_equal(start_leader("", 10), 3);
+	assert_true(file_has(path("leader.log"),
+			     "format 1 (before protocol 2): its generation "
+			     "masters cannot serve protocol 2 agents"));
+	assert_true(file_has(path("leader.log"), "new state directory"));
+	read_all(st, after, &m, sizeof(after));
+	assert_int_equal(m, n);
+	assert_memory_equal(after, before, n); /* kept for a rollback */
+}
+
 static void test_autolock(void **state)
 {
 	char out[4096], key[128], *k, arg[256];
@@ -476,6 +504,7 @@ int main(void)
 		T(test_remove_node),
 		T(test_token_rotation),
 		T(test_tampered_state_refused),
+		T(test_format_1_refused),
 		T(test_autolock),
 		T(test_cli_errors),
 		T(test_certificate_renewal),
