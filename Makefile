@@ -192,6 +192,7 @@ USES_test_agent_wire := agent proto common
 USES_test_atomic := common
 USES_test_cli := common
 USES_test_cluster := keymgr proto
+USES_test_cluster_keys := keymgr proto common
 USES_test_config := common
 USES_test_conn := common
 USES_test_ctl := common
@@ -228,6 +229,11 @@ OBJS_test_rotation := $(BUILD)/tests/unit/test_rotation.o \
 OBJS_test_view := $(BUILD)/tests/unit/test_view.o \
 	$(BUILD)/tests/unit/view_fixture.o
 USES_test_state := keymgr proto common
+OBJS_test_state := $(BUILD)/tests/unit/test_state.o \
+	$(BUILD)/tests/unit/state_util.o
+USES_test_state_rekey := keymgr proto common
+OBJS_test_state_rekey := $(BUILD)/tests/unit/test_state_rekey.o \
+	$(BUILD)/tests/unit/state_util.o
 USES_test_static_key := agent common
 USES_test_state_body := keymgr proto common
 USES_test_tls := common

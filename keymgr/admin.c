@@ -11,6 +11,7 @@
 #include "common/ctl.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/pairkey.h"
 #include "common/token.h"
 #include "wire.h"
 
@@ -207,6 +208,35 @@ static void addr_text(const struct node_addr *a, char *out, size_t len)
 		snprintf(out, len, "?");
 }
 
+/* The node's static keys and pending key, fingerprints (no secret). */
+static void keys_json(const struct node *n, struct ctl_reply *r)
+{
+	char fpr[PAIRKEY_FPR_LEN];
+
+	ctl_reply_printf(r, ",\"key\":");
+	if (n->n_keys) {
+		pairkey_fingerprint(n->keys[n->n_keys - 1].pub, fpr);
+		ctl_json_string(r, fpr);
+	} else {
+		ctl_reply_printf(r, "null");
+	}
+	ctl_reply_printf(r, ",\"keys\":[");
+	for (size_t i = 0; i < n->n_keys; i++) {
+		pairkey_fingerprint(n->keys[i].pub, fpr);
+		ctl_reply_printf(r, "%s{\"from_generation\":%u,\"key\":",
+				 i ? "," : "", n->keys[i].from);
+		ctl_json_string(r, fpr);
+		ctl_reply_printf(r, "}");
+	}
+	ctl_reply_printf(r, "],\"pending_key\":");
+	if (n->has_pending) {
+		pairkey_fingerprint(n->pending, fpr);
+		ctl_json_string(r, fpr);
+	} else {
+		ctl_reply_printf(r, "null");
+	}
+}
+
 static void node_json(struct admin *ad, const struct node *n,
 		      struct ctl_reply *r, bool first)
 {
@@ -230,22 +260,34 @@ static void node_json(struct admin *ad, const struct node *n,
 		ctl_reply_printf(r, "%s", i ? "," : "");
 		ctl_json_string(r, a);
 	}
-	ctl_reply_printf(r, "]}");
+	ctl_reply_printf(r, "]");
+	keys_json(n, r);
+	ctl_reply_printf(r, "}");
 }
 
 static void node_text(struct admin *ad, const struct node *n,
 		      struct ctl_reply *r)
 {
 	uint64_t sent, acked;
-	char a[INET6_ADDRSTRLEN] = "-";
+	char a[INET6_ADDRSTRLEN] = "-", fpr[PAIRKEY_FPR_LEN] = "-";
 
 	session_revisions(ad->ss, n->index, &sent, &acked);
 	if (n->n_addrs)
 		addr_text(&n->addrs[0], a, sizeof(a));
-	ctl_reply_printf(r, "%-24s %6u %6llu %-12s %-39s %llu/%llu\n", n->id,
-			 n->index, (unsigned long long)n->incarnation,
+	if (n->n_keys)
+		pairkey_fingerprint(n->keys[n->n_keys - 1].pub, fpr);
+	ctl_reply_printf(r, "%-24s %6u %6llu %-12s %-39s %10llu/%-10llu %s\n",
+			 n->id, n->index, (unsigned long long)n->incarnation,
 			 node_state_name(n->state), a,
-			 (unsigned long long)acked, (unsigned long long)sent);
+			 (unsigned long long)acked, (unsigned long long)sent,
+			 fpr);
+	if (n->has_pending) {
+		pairkey_fingerprint(n->pending, fpr);
+		ctl_reply_printf(r,
+				 "%-24s pending key %s (from the next "
+				 "generation)\n",
+				 "", fpr);
+	}
 }
 
 static int cmd_nodes(void *arg, int argc, char **argv, struct ctl_reply *r)
@@ -257,9 +299,9 @@ static int cmd_nodes(void *arg, int argc, char **argv, struct ctl_reply *r)
 	if (json)
 		ctl_reply_printf(r, "[");
 	else
-		ctl_reply_printf(r, "%-24s %6s %6s %-12s %-39s %s\n", "NODE",
-				 "INDEX", "INC", "STATE", "UNDERLAY",
-				 "ACKED/SENT");
+		ctl_reply_printf(r, "%-24s %6s %6s %-12s %-39s %21s %s\n",
+				 "NODE", "INDEX", "INC", "STATE", "UNDERLAY",
+				 "ACKED/SENT", "KEY");
 	for (size_t i = 0; (n = cluster_at(a->cl, i)); i++) {
 		if (json)
 			node_json(a, n, r, i == 0);
@@ -446,7 +488,7 @@ static int metrics_cmd(void *arg, int argc, char **argv, struct ctl_reply *r)
 static const struct ctl_cmd commands[] = {
 	{ "status", "[--json]", "revision, members, generations, rotation",
 	  cmd_status, 0 },
-	{ "nodes", "[--json]", "every member: index, incarnation, state",
+	{ "nodes", "[--json]", "every member: index, incarnation, state, key",
 	  cmd_nodes, 0 },
 	{ "token", "show|rotate", "the join token; rotate refuses the old one",
 	  cmd_token, 0 },

@@ -79,7 +79,7 @@ void cluster_hold(struct cluster *c, uint64_t held)
 	rot_hold(&c->rot, held);
 }
 
-bool cluster_masters_locked(const struct cluster *c)
+bool cluster_epochs_locked(const struct cluster *c)
 {
 	return c->rot.gens_locked;
 }
@@ -233,7 +233,7 @@ const struct node *cluster_addr_owner(struct cluster *c, const char *id,
 static int rejoin(struct cluster *c, struct node *n,
 		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		  const struct node_addr *addrs, size_t n_addrs,
-		  struct node **out)
+		  const uint8_t pub[REGISTRY_PUB_LEN], struct node **out)
 {
 	int err = registry_lost_state(c->reg, n->id); /* a new incarnation */
 
@@ -242,6 +242,7 @@ static int rejoin(struct cluster *c, struct node *n,
 	n->unanswered = false;
 	memcpy(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN);
 	set_addrs(n, addrs, n_addrs);
+	registry_keys_reset(n, pub);
 	bump(c, CHG_PEER_UPDATED, n->index);
 	if (out)
 		*out = n;
@@ -259,23 +260,24 @@ void cluster_join_abandoned(struct cluster *c, const char *id)
 int cluster_join(struct cluster *c, const char *id,
 		 const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		 const struct node_addr *addrs, size_t n_addrs,
-		 struct node **out)
+		 const uint8_t pub[REGISTRY_PUB_LEN], struct node **out)
 {
 	struct node *n = registry_find(c->reg, id);
 	int err;
 
-	if (!addrs_ok(addrs, n_addrs))
+	if (!addrs_ok(addrs, n_addrs) || !pub)
 		return -EINVAL;
 	if ((!n || n->unanswered) && cluster_addr_owner(c, id, addrs, n_addrs))
 		return -EADDRINUSE;
 	if (n && n->unanswered && n->state != NODE_REMOVED)
-		return rejoin(c, n, boot_id, addrs, n_addrs, out);
+		return rejoin(c, n, boot_id, addrs, n_addrs, pub, out);
 	err = registry_join(c->reg, id, boot_id, &n);
 	if (err == -EEXIST && out)
 		*out = registry_find(c->reg, id);
 	if (err)
 		return err;
 	set_addrs(n, addrs, n_addrs);
+	registry_keys_reset(n, pub);
 	bump(c, CHG_PEER_ADDED, n->index);
 	if (out)
 		*out = n;
@@ -285,13 +287,16 @@ int cluster_join(struct cluster *c, const char *id,
 int cluster_hello(struct cluster *c, const char *id,
 		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		  const struct node_addr *addrs, size_t n_addrs,
-		  bool lost_state)
+		  bool lost_state, const uint8_t pub[REGISTRY_PUB_LEN],
+		  bool *key_changed)
 {
 	struct node *n = registry_find(c->reg, id);
 	bool moved;
 	int err;
 
-	if (!addrs_ok(addrs, n_addrs))
+	if (key_changed)
+		*key_changed = false;
+	if (!addrs_ok(addrs, n_addrs) || !pub)
 		return -EINVAL;
 	if (!n)
 		return -ENOENT; /* a stranger: what registry_hello() says too */
@@ -308,10 +313,27 @@ int cluster_hello(struct cluster *c, const char *id,
 		registry_lost_state(c->reg, id); /* new keys for every pair */
 	if (moved)
 		set_addrs(n, addrs, n_addrs);
-	if (!err && !moved && !lost_state)
+	if (!err && !moved && !lost_state) {
+		/* the same incarnation: a new key is a periodic change */
+		if (registry_key_pend(n, pub) && key_changed)
+			*key_changed = true;
 		return 0;
+	}
+	registry_keys_reset(n, pub); /* a new incarnation's key */
 	bump(c, CHG_PEER_UPDATED, n->index);
 	return 1;
+}
+
+int cluster_key_update(struct cluster *c, uint32_t index,
+		       const uint8_t pub[REGISTRY_PUB_LEN])
+{
+	struct node *n = cluster_node(c, index);
+
+	if (!n)
+		return -ENOENT;
+	if (n->state == NODE_REMOVED)
+		return -EPERM;
+	return registry_key_pend(n, pub);
 }
 
 void cluster_disconnect(struct cluster *c, const char *id)
@@ -389,6 +411,27 @@ static int connected(const struct cluster *c, uint32_t **out, size_t *n)
 	return 0;
 }
 
+/* Generation g is prepared: every pending key takes effect with it. */
+static void keys_attach(struct cluster *c, uint32_t g)
+{
+	struct node *nd;
+
+	for (size_t i = 0; (nd = registry_at(c->reg, i)); i++)
+		if (nd->state != NODE_REMOVED)
+			registry_key_attach(nd, g);
+}
+
+/* A generation retired: keys that no live generation uses go. */
+static void keys_prune(struct cluster *c)
+{
+	struct node *nd;
+
+	if (!c->rot.n_gens)
+		return;
+	for (size_t i = 0; (nd = registry_at(c->reg, i)); i++)
+		registry_keys_prune(nd, c->rot.gens[0].g);
+}
+
 size_t cluster_actions_max(const struct cluster *c)
 {
 	return ROT_ACTIONS_MIN + c->rot.n_pending + registry_count(c->reg);
@@ -424,6 +467,10 @@ int cluster_step(struct cluster *c, uint64_t now, struct rot_action *out,
 		/* Each of these is one transition: the next revision. */
 		c->revision = out[i].revision;
 		log_change(c, c->revision, t, 0, out[i].generation);
+		if (t == CHG_PREPARE)
+			keys_attach(c, out[i].generation);
+		else if (t == CHG_RETIRE)
+			keys_prune(c);
 	}
 	return k;
 }
@@ -443,27 +490,4 @@ int cluster_resume(struct cluster *c, uint64_t now)
 	err = rot_resume(&c->rot, now, v, k);
 	free(v);
 	return err;
-}
-
-int cluster_pair_keys(const struct cluster *c, uint32_t g,
-		      const struct node *self, const struct node *peer,
-		      struct pair_keys *out)
-{
-	const struct rot_gen *gen = cluster_gen(c, g);
-	struct keys_node a, b;
-
-	if (!gen || !self || !peer || self == peer ||
-	    self->state == NODE_REMOVED || peer->state == NODE_REMOVED)
-		return -EINVAL;
-	a = (struct keys_node){ self->index, self->incarnation };
-	b = (struct keys_node){ peer->index, peer->incarnation };
-	out->spi_out = keys_spi(g, self->index);
-	out->spi_in = keys_spi(g, peer->index);
-	if (!out->spi_out || !out->spi_in ||
-	    keys_pair(gen->master, g, &a, &b, out->key_out) ||
-	    keys_pair(gen->master, g, &b, &a, out->key_in)) {
-		sodium_memzero(out, sizeof(*out));
-		return -EINVAL;
-	}
-	return 0;
 }

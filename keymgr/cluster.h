@@ -44,21 +44,22 @@ struct cluster {
 
 int cluster_init(struct cluster *c, const struct rot_config *cfg,
 		 rot_random random, void *arg);
-/* Wipes every master and frees. */
+/* Wipes every epoch secret and frees. */
 void cluster_cleanup(struct cluster *c);
 
 /*
  * A node joins with a token: a new member (-EEXIST if it is one already:
  * it keeps its index), -EPERM if its id was removed, -EADDRINUSE if
  * another member announces one of its addresses, -EINVAL for bad input.
- * Its addresses are set; peers learn of it by a change. A member whose
+ * Its addresses are set, its static keys are [(0, pub)]; peers learn of
+ * it by a change. A member whose
  * join was abandoned unanswered (cluster_join_abandoned) is taken over
  * instead: same index, a new incarnation, 0.
  */
 int cluster_join(struct cluster *c, const char *id,
 		 const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		 const struct node_addr *addrs, size_t n_addrs,
-		 struct node **out);
+		 const uint8_t pub[REGISTRY_PUB_LEN], struct node **out);
 
 /*
  * A member connects. A new boot id or other addresses give it a new
@@ -66,12 +67,27 @@ int cluster_join(struct cluster *c, const char *id,
  * installed twice) and its peers a change; so does lost_state (its
  * kernel lost SAs it may not install again). 1 if so, 0 if not, -ENOENT
  * for a stranger, -EPERM for a removed node, -EADDRINUSE if another
- * member announces one of its addresses.
+ * member announces one of its addresses. A new incarnation's keys are
+ * [(0, pub)]; otherwise a pub other than the newest known key becomes
+ * the pending key, as cluster_key_update(). *key_changed (if given) says
+ * whether the pending key changed (nothing for peers to learn yet, but
+ * it must reach disk).
  */
 int cluster_hello(struct cluster *c, const char *id,
 		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		  const struct node_addr *addrs, size_t n_addrs,
-		  bool lost_state);
+		  bool lost_state, const uint8_t pub[REGISTRY_PUB_LEN],
+		  bool *key_changed);
+
+/*
+ * A member made a new static key (its periodic change): it becomes the
+ * pending key, attached to the next generation prepared. No revision (no
+ * agent is told before that prepare). 1 if the pending key changed, 0 if
+ * pub is the newest or pending key already, -ENOENT/-EPERM for a
+ * stranger or a removed node.
+ */
+int cluster_key_update(struct cluster *c, uint32_t index,
+		       const uint8_t pub[REGISTRY_PUB_LEN]);
 
 /*
  * The member other than id (removed ones aside) that announces one of
@@ -124,7 +140,9 @@ void cluster_ack(struct cluster *c, uint32_t index, uint64_t revision);
 
 /*
  * Runs the rotation machine (rot_step) with the connected members and
- * logs the generation changes it makes. Actions as rot_step; max must be
+ * logs the generation changes it makes. Preparing generation g attaches
+ * every pending key as (g, pub); a retire drops the keys no live
+ * generation uses. Actions as rot_step; max must be
  * at least cluster_actions_max().
  */
 int cluster_step(struct cluster *c, uint64_t now, struct rot_action *out,
@@ -153,8 +171,8 @@ uint32_t cluster_transmit_gen(const struct cluster *c);
 uint32_t cluster_newest_gen(const struct cluster *c);
 /* Nothing could be sent for held ms: the phase waits as long (rot_hold). */
 void cluster_hold(struct cluster *c, uint64_t held);
-/* The generation masters are in locked memory (mlock succeeded). */
-bool cluster_masters_locked(const struct cluster *c);
+/* The epoch secrets are in locked memory (mlock succeeded). */
+bool cluster_epochs_locked(const struct cluster *c);
 
 /* A record by id, or in join order from 0 (removed ones too); NULL if none. */
 struct node *cluster_find(const struct cluster *c, const char *id);
@@ -200,18 +218,5 @@ struct node *cluster_node(const struct cluster *c, uint32_t index);
 const struct rot_gen *cluster_gen(const struct cluster *c, uint32_t g);
 /* The live generations, oldest first; *n of them. */
 const struct rot_gen *cluster_gens(const struct cluster *c, size_t *n);
-
-/*
- * The keys node `self` installs for its pair with `peer` in generation g:
- * out protects self -> peer, in peer -> self; with the SPIs each sender
- * uses. -EINVAL if either is not a member or g is not live.
- */
-struct pair_keys {
-	uint32_t spi_out, spi_in;
-	uint8_t key_out[KEYS_PAIR_LEN], key_in[KEYS_PAIR_LEN];
-};
-int cluster_pair_keys(const struct cluster *c, uint32_t g,
-		      const struct node *self, const struct node *peer,
-		      struct pair_keys *out);
 
 #endif

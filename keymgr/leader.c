@@ -284,8 +284,8 @@ struct leader *leader_new(const struct leader_config *cfg,
 		leader_free(l);
 		return NULL;
 	}
-	if (!cluster_masters_locked(&l->cl))
-		log_warn("the generation masters are not in locked memory "
+	if (!cluster_epochs_locked(&l->cl))
+		log_warn("the epoch secrets are not in locked memory "
 			 "(mlock failed: raise RLIMIT_MEMLOCK, LimitMEMLOCK= "
 			 "under systemd)");
 	rotator_init(&l->rot, l->cfg.ack_deadline_ms, l->started_ms,

@@ -17,8 +17,9 @@ _Static_assert(LEADER_EXIT_USAGE == CTL_USAGE && LEADER_EXIT_FAIL == CTL_FAIL,
 static const char usage_head[] =
 	"usage: vxsec-keymgr [OPTIONS] COMMAND [ARGS]\n"
 	"\n"
-	"The vxsec leader: the cluster CA, AES-GCM key generations with one\n"
-	"key per ordered node pair, and rotation without packet loss.\n"
+	"The vxsec leader: the cluster CA, key generations (epoch secrets\n"
+	"from which each node pair derives its own AES-GCM keys, which the\n"
+	"leader cannot), and rotation without packet loss.\n"
 	"\n"
 	"Daemon:\n"
 	"  run                    serve agents in the foreground (a state\n"

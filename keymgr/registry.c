@@ -210,6 +210,90 @@ struct node *registry_at(struct registry *r, size_t i)
 	return i < r->n ? &r->nodes[i] : NULL;
 }
 
+void registry_keys_reset(struct node *n, const uint8_t pub[REGISTRY_PUB_LEN])
+{
+	memset(n->keys, 0, sizeof(n->keys));
+	n->keys[0].from = 0;
+	memcpy(n->keys[0].pub, pub, REGISTRY_PUB_LEN);
+	n->n_keys = 1;
+	n->has_pending = false;
+	memset(n->pending, 0, sizeof(n->pending));
+}
+
+const uint8_t *registry_key_newest(const struct node *n)
+{
+	return n->n_keys ? n->keys[n->n_keys - 1].pub : NULL;
+}
+
+int registry_key_pend(struct node *n, const uint8_t pub[REGISTRY_PUB_LEN])
+{
+	const uint8_t *newest = registry_key_newest(n);
+
+	if (newest && memcmp(newest, pub, REGISTRY_PUB_LEN) == 0)
+		return 0;
+	if (n->has_pending && memcmp(n->pending, pub, REGISTRY_PUB_LEN) == 0)
+		return 0;
+	memcpy(n->pending, pub, REGISTRY_PUB_LEN);
+	n->has_pending = true;
+	return 1;
+}
+
+int registry_key_attach(struct node *n, uint32_t g)
+{
+	if (!n->has_pending)
+		return 0;
+	if (n->n_keys && n->keys[n->n_keys - 1].from >= g) {
+		/* cannot happen (generations only grow): replace it */
+		n->n_keys--;
+	}
+	if (n->n_keys == REGISTRY_KEYS_MAX) { /* cannot happen either */
+		memmove(n->keys, n->keys + 1,
+			(REGISTRY_KEYS_MAX - 1) * sizeof(n->keys[0]));
+		n->n_keys--;
+	}
+	n->keys[n->n_keys].from = g;
+	memcpy(n->keys[n->n_keys].pub, n->pending, REGISTRY_PUB_LEN);
+	n->n_keys++;
+	n->has_pending = false;
+	memset(n->pending, 0, sizeof(n->pending));
+	return 1;
+}
+
+void registry_keys_prune(struct node *n, uint32_t oldest)
+{
+	size_t drop = 0;
+
+	while (drop + 1 < n->n_keys && n->keys[drop + 1].from <= oldest)
+		drop++;
+	if (!drop)
+		return;
+	memmove(n->keys, n->keys + drop,
+		(n->n_keys - drop) * sizeof(n->keys[0]));
+	n->n_keys -= drop;
+	memset(n->keys + n->n_keys, 0, drop * sizeof(n->keys[0]));
+}
+
+const uint8_t *registry_key_for(const struct node *n, uint32_t g)
+{
+	const uint8_t *pub = NULL;
+
+	for (size_t i = 0; i < n->n_keys && n->keys[i].from <= g; i++)
+		pub = n->keys[i].pub;
+	return pub;
+}
+
+static bool keys_ok(const struct node *n)
+{
+	size_t min = n->state == NODE_REMOVED ? 0 : 1;
+
+	if (n->n_keys < min || n->n_keys > REGISTRY_KEYS_MAX)
+		return false;
+	for (size_t i = 1; i < n->n_keys; i++)
+		if (n->keys[i].from <= n->keys[i - 1].from)
+			return false;
+	return true;
+}
+
 static bool record_ok(const struct node *n)
 {
 	size_t i;
@@ -219,7 +303,7 @@ static bool record_ok(const struct node *n)
 		return false;
 	if (!n->index || n->index > REGISTRY_INDEX_MAX || !n->incarnation ||
 	    n->n_addrs > REGISTRY_ADDRS_MAX ||
-	    (unsigned int)n->state > NODE_REMOVED)
+	    (unsigned int)n->state > NODE_REMOVED || !keys_ok(n))
 		return false;
 	for (i = 0; i < n->n_addrs; i++)
 		if (n->addrs[i].len != 4 && n->addrs[i].len != 16)

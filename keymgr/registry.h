@@ -13,8 +13,16 @@
 #define REGISTRY_BOOT_ID_LEN 16
 #define REGISTRY_ADDRS_MAX 8
 #define REGISTRY_INDEX_MAX 0xffffffu /* an SPI holds 24 bits of index */
+#define REGISTRY_KEYS_MAX 4	     /* static keys of one node live at once */
+#define REGISTRY_PUB_LEN 32	     /* an X25519 public key */
 
 enum node_state { NODE_CONNECTED, NODE_DISCONNECTED, NODE_REMOVED };
+
+/* A node's static public key and the first generation that uses it. */
+struct node_key {
+	uint32_t from; /* 0: every generation (a new incarnation's key) */
+	uint8_t pub[REGISTRY_PUB_LEN];
+};
 
 struct node_addr {
 	uint8_t len; /* 4 or 16 */
@@ -30,6 +38,12 @@ struct node {
 	size_t n_addrs;
 	char cert_serial[48]; /* hex, for refusing a removed node's cert */
 	enum node_state state;
+	/* oldest first, from strictly increasing; 1.. for a member */
+	struct node_key keys[REGISTRY_KEYS_MAX];
+	size_t n_keys;
+	/* announced (KeyUpdate, Hello), not yet attached to a generation */
+	bool has_pending;
+	uint8_t pending[REGISTRY_PUB_LEN];
 	/*
 	 * Joined, but its answer never left (the joiner went away while the
 	 * leader could not save): a new join of the id takes the record
@@ -77,9 +91,36 @@ int registry_unremove(struct registry *r, const char *id,
  * ones too), for loading saved state; the next join gets an index above
  * every restored one. -EEXIST if the id or the index is taken, -EINVAL
  * for a bad record (id, index 0 or above REGISTRY_INDEX_MAX, incarnation
- * 0, state, address count or length, unterminated strings).
+ * 0, state, address count or length, unterminated strings, key count
+ * (1..REGISTRY_KEYS_MAX for a member, at most that for a removed node)
+ * or keys whose first generations do not increase).
  */
 int registry_restore(struct registry *r, const struct node *rec);
+
+/*
+ * The node's keys are [(0, pub)] and nothing is pending: a new member or
+ * a new incarnation, whose key serves every generation.
+ */
+void registry_keys_reset(struct node *n, const uint8_t pub[REGISTRY_PUB_LEN]);
+/* The newest key the node has had attached (NULL if none). */
+const uint8_t *registry_key_newest(const struct node *n);
+/*
+ * A periodic change: pub becomes the pending key, unless it is the
+ * newest key already. 1 if something changed, 0 if not.
+ */
+int registry_key_pend(struct node *n, const uint8_t pub[REGISTRY_PUB_LEN]);
+/*
+ * Generation g is prepared: a pending key becomes (g, pub). 1 if the
+ * node's key changes with g, 0 if not.
+ */
+int registry_key_attach(struct node *n, uint32_t g);
+/*
+ * The oldest live generation is now oldest: a key that no live one uses
+ * (the next key's from <= oldest) is dropped.
+ */
+void registry_keys_prune(struct node *n, uint32_t oldest);
+/* The key node uses in generation g (NULL if none). */
+const uint8_t *registry_key_for(const struct node *n, uint32_t g);
 
 /* Pointers into the registry stay valid until the next join or restore. */
 struct node *registry_find(struct registry *r, const char *id);

@@ -31,7 +31,7 @@ void rot_init(struct rotation *r, const struct rot_config *cfg,
 	r->cfg = *cfg;
 	r->random = random;
 	r->random_arg = arg;
-	/* The masters: kept out of swap and core files (DESIGN.md). */
+	/* The epoch secrets: kept out of swap and core files (DESIGN.md). */
 	r->gens_locked = sodium_init() >= 0 &&
 			 sodium_mlock(r->gens, sizeof(r->gens)) == 0;
 }
@@ -155,7 +155,7 @@ static struct rot_gen *gen_add(struct rotation *r, enum gen_phase phase)
 	g = &r->gens[r->n_gens++];
 	g->g = last + 1;
 	g->phase = phase;
-	r->random(g->master, sizeof(g->master), r->random_arg);
+	r->random(g->epoch, sizeof(g->epoch), r->random_arg);
 	return g;
 }
 

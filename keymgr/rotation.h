@@ -19,7 +19,8 @@ enum gen_phase { GEN_PREPARED, GEN_COMMITTED, GEN_RETIRING };
 struct rot_gen {
 	uint32_t g;
 	enum gen_phase phase;
-	uint8_t master[KEYS_MASTER_LEN]; /* never leaves the leader */
+	uint8_t epoch
+		[KEYS_EPOCH_LEN]; /* E_g: sent to members only, wiped at retire */
 };
 
 struct rot_config {
@@ -65,7 +66,7 @@ struct rotation {
 
 void rot_init(struct rotation *r, const struct rot_config *cfg,
 	      rot_random random, void *arg);
-/* Wipes every master and frees. */
+/* Wipes every epoch secret and frees. */
 void rot_cleanup(struct rotation *r);
 
 /* Asks for a rotation (admin, soft expiry, removal): starts when idle. */

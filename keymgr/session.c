@@ -97,7 +97,7 @@ static void handle_join(struct client *cl, const struct wire_in *in)
 		return;
 	}
 	err = cluster_join(ss->cl, in->node_id, in->boot_id, in->addrs,
-			   in->n_addrs, &n);
+			   in->n_addrs, in->static_key, &n);
 	if (err == -EPERM) {
 		session_refuse(cl, WERR_REMOVED,
 			       "this node id was removed from the cluster");
@@ -160,11 +160,31 @@ static int grow_index(struct sessions *ss, uint32_t index)
 	return 0;
 }
 
+/* cl is now the session of node index (a session it replaces closes). */
+static void take_index(struct client *cl, uint32_t index)
+{
+	struct sessions *ss = cl->ss;
+
+	if (ss->by_index[index]) {
+		struct client *old = ss->by_index[index];
+
+		old->index = 0; /* its close no longer speaks for the node */
+		ss->n_sessions--;
+		session_refuse(old, WERR_INTERNAL,
+			       "replaced by a newer session of the same node");
+	}
+	ss->by_index[index] = cl;
+	cl->index = index;
+	cl->snapshot = true;
+	ss->n_sessions++;
+}
+
 static void handle_hello(struct client *cl, const struct wire_in *in)
 {
 	struct sessions *ss = cl->ss;
 	struct node *n = cluster_find(ss->cl, cl->peer);
 	struct why why = { "" };
+	bool key_changed;
 	int err;
 
 	if (cl->index || strcmp(in->node_id, cl->peer) != 0) {
@@ -189,7 +209,8 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 		return;
 	}
 	err = cluster_hello(ss->cl, cl->peer, in->boot_id, in->addrs,
-			    in->n_addrs, in->lost_state);
+			    in->n_addrs, in->lost_state, in->static_key,
+			    &key_changed);
 	if (err == -EADDRINUSE) {
 		refuse_addr_in_use(cl, in);
 		return;
@@ -201,18 +222,13 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 				      : "not a member: join again");
 		return;
 	}
-	if (ss->by_index[n->index]) {
-		struct client *old = ss->by_index[n->index];
-
-		old->index = 0; /* its close no longer speaks for the node */
-		ss->n_sessions--;
-		session_refuse(old, WERR_INTERNAL,
-			       "replaced by a newer session of the same node");
+	take_index(cl, n->index);
+	if (key_changed) {
+		log_info("%s: %s announced a new static key: it takes effect "
+			 "with the next generation",
+			 cl->addr, cl->peer);
+		store_touch(ss->st); /* no revision, but it must reach disk */
 	}
-	ss->by_index[n->index] = cl;
-	cl->index = n->index;
-	cl->snapshot = true;
-	ss->n_sessions++;
 	log_info("%s: %s connected (index %u, incarnation %llu%s)", cl->addr,
 		 cl->peer, n->index, (unsigned long long)n->incarnation,
 		 err != 1	  ? ""
@@ -255,6 +271,25 @@ static void handle_expire(struct client *cl, const struct wire_in *in)
 	session_kick(cl->ss);
 }
 
+/* A periodic change of the node's static key: the next prepare takes it. */
+static void handle_key_update(struct client *cl, const struct wire_in *in)
+{
+	int err = cluster_key_update(cl->ss->cl, cl->index, in->static_key);
+
+	if (err < 0) {
+		session_refuse(cl, WERR_REMOVED,
+			       "this node was removed from the cluster");
+		return;
+	}
+	if (err == 0)
+		return; /* it is the key the leader has already */
+	log_info("%s: %s announced a new static key: it takes effect with "
+		 "the next generation",
+		 cl->addr, cl->peer);
+	store_touch(cl->ss->st); /* no revision, but it must reach disk */
+	session_kick(cl->ss);
+}
+
 static void session_frame(struct client *cl, const struct wire_in *in)
 {
 	uint8_t *f;
@@ -269,6 +304,7 @@ static void session_frame(struct client *cl, const struct wire_in *in)
 		return;
 	case IN_ACK:
 	case IN_EXPIRE:
+	case IN_KEY_UPDATE:
 		if (!cl->index) {
 			session_refuse(cl, WERR_BAD_MESSAGE,
 				       "expected a hello first");
@@ -276,8 +312,10 @@ static void session_frame(struct client *cl, const struct wire_in *in)
 		}
 		if (in->type == IN_ACK)
 			handle_ack(cl, in);
-		else
+		else if (in->type == IN_EXPIRE)
 			handle_expire(cl, in);
+		else
+			handle_key_update(cl, in);
 		return;
 	case IN_PING:
 		if (wire_ping_reply(in->nonce, &f, &len) == 0)
@@ -490,6 +528,7 @@ void session_cleanup(struct sessions *ss)
 	loop_timer_free(ss->accept_retry);
 	ss->accept_retry = NULL;
 	guard_cleanup(&ss->guard);
+	session_prep_free(ss);
 	free(ss->by_index);
 	ss->by_index = NULL;
 	ss->by_index_cap = 0;

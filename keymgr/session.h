@@ -40,6 +40,12 @@ struct sessions {
 	size_t n_sessions;
 	size_t n_replies; /* join answers waiting for the disk */
 	size_t n_delayed; /* clients with a refuse_at */
+	/* The newest prepare frame, the same for every member, encoded once
+	 * (it holds E_g: sodium_malloc'd, wiped when replaced or freed). */
+	uint8_t *prep;
+	size_t prep_len;
+	uint64_t prep_rev;
+	uint32_t prep_gen;
 	/* Failed handshakes, wrong tokens, refused connections: a line a
 	 * second at most for each. */
 	struct log_limit hs_log, token_log, refuse_log, accept_log;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/log.h"
 #include "session_int.h"
 
@@ -95,6 +97,50 @@ static bool owed(const struct client *cl)
 	       (cl->snapshot ? on_disk > 0 : cl->sent < on_disk);
 }
 
+void session_prep_free(struct sessions *ss)
+{
+	if (ss->prep)
+		sodium_free(ss->prep); /* wipes it */
+	ss->prep = NULL;
+	ss->prep_len = 0;
+	ss->prep_rev = 0;
+	ss->prep_gen = 0;
+}
+
+/*
+ * The prepare change ch as a frame of its own (freed by the caller), a
+ * copy of the one encoded for every member at its revision.
+ */
+static int prepare_frame(struct sessions *ss, const struct change *ch,
+			 uint8_t **f, size_t *len)
+{
+	uint8_t *enc;
+	size_t n;
+	int err;
+
+	if (!ss->prep || ss->prep_rev != ch->revision) {
+		err = wire_prepare(ss->cl, ch, &enc, &n);
+		if (err)
+			return err;
+		session_prep_free(ss);
+		ss->prep = sodium_malloc(n);
+		if (ss->prep)
+			memcpy(ss->prep, enc, n);
+		frame_buf_free(enc, n);
+		if (!ss->prep)
+			return -ENOMEM;
+		ss->prep_len = n;
+		ss->prep_rev = ch->revision;
+		ss->prep_gen = ch->generation;
+	}
+	*f = malloc(ss->prep_len);
+	if (!*f)
+		return -ENOMEM;
+	memcpy(*f, ss->prep, ss->prep_len);
+	*len = ss->prep_len;
+	return 0;
+}
+
 /*
  * Renders the next frame owed to cl: a snapshot, or the change after what
  * it was sent, from the current state. 1 and the frame, 0 if nothing on
@@ -123,7 +169,10 @@ static int render_next(struct client *cl, uint8_t **f, size_t *len)
 		}
 		if (err)
 			return 0;
-		err = wire_delta(c, me, &ch, f, len);
+		if (ch.type == CHG_PREPARE)
+			err = prepare_frame(cl->ss, &ch, f, len);
+		else
+			err = wire_delta(c, me, &ch, f, len);
 		if (err == -ESTALE) {
 			cl->snapshot = true;
 			continue;
@@ -188,6 +237,8 @@ static void pump_queue(struct sessions *ss)
 
 void session_pump_all(struct sessions *ss)
 {
+	if (ss->prep && !cluster_gen(ss->cl, ss->prep_gen))
+		session_prep_free(ss); /* its E_g retired: wipe it now */
 	for (struct client *cl = ss->clients; cl; cl = cl->next)
 		if (owed(cl) && !cl->inflight)
 			enqueue(cl);

@@ -277,6 +277,14 @@ static int sealed_parse(struct sealed *s, const char *path, struct why *why)
 	uint32_t version = be_get(s->file + VERSION_OFF, 2);
 	size_t want;
 
+	if (version == 1)
+		return why_fail(why, -EPROTONOSUPPORT,
+				"state file %s: format 1 (before protocol 2): "
+				"its generation masters cannot serve protocol "
+				"2 agents; keep it for a rollback, start this "
+				"leader on a new state directory, then let the "
+				"nodes join again",
+				path);
 	if (version != STATE_VERSION)
 		return why_fail(why, -EPROTONOSUPPORT,
 				"state file %s: format version %u, this build "

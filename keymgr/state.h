@@ -26,7 +26,8 @@
  * Body (integers big-endian, every field checked on load and on save):
  *   rotation: u64 revision (the cluster's), u8 phase, u32 target, u64 wait_revision,
  *             u64 next_due, u8 requested, u8 n_gens (<= 3), per gen:
- *             u32 g (strictly increasing), u8 phase, 32-byte master;
+ *             u32 g (strictly increasing), u8 phase, 32-byte epoch
+ *             secret E_g;
  *             at most one committed, wait_revision <= revision, and out
  *             of idle the target is live: prepared in PREPARE, committed
  *             in COMMIT and GRACE
@@ -36,7 +37,10 @@
  *             u32 index (1..0xffffff), u64 incarnation (>= 1), 16-byte
  *             boot id, u8 state, u8 n_addrs (<= REGISTRY_ADDRS_MAX), per
  *             address u8 length (4 or 16) + bytes, u8 serial length
- *             (<= 47) + hex digits
+ *             (<= 47) + hex digits, u8 n_keys (1..REGISTRY_KEYS_MAX for
+ *             a member, 0.. for a removed node), per key u32 first
+ *             generation (strictly increasing) + 32-byte X25519 public
+ *             key, u8 pending (0 or 1) + 32-byte public key if 1
  *   nothing after the last node.
  *
  * Default mode: the key is <dir>/state.key (32 raw bytes, mode 0600).
@@ -46,14 +50,14 @@
 #define STATE_FILE "state"
 #define STATE_KEY_FILE "state.key"
 #define STATE_KEY_NEW_FILE "state.key.new"
-#define STATE_VERSION 1
+#define STATE_VERSION 2 /* 2: epoch secrets and static keys (protocol 2) */
 #define STATE_KEY_LEN 32
 #define STATE_PEM_MAX 65536
 #define STATE_FILE_MAX (64u << 20)
 #define STATE_UNLOCK_PREFIX "VXSEC-UNLOCK-"
 #define STATE_UNLOCK_TEXT_LEN (sizeof(STATE_UNLOCK_PREFIX) - 1 + 52)
 
-/* Secrets the leader keeps besides the generation masters. */
+/* Secrets the leader keeps besides the epoch secrets. */
 struct state_extra {
 	uint8_t token_secret[32]; /* the current join token's secret */
 	char *ca_key_pem;	  /* malloc'd, NUL-terminated; secret */

@@ -33,6 +33,23 @@ static bool serial_valid(const char *s)
 	return n <= SERIAL_MAX && strspn(s, "0123456789abcdefABCDEF") == n;
 }
 
+static int keys_check(const struct node *n, struct why *why)
+{
+	size_t min = n->state == NODE_REMOVED ? 0 : 1;
+
+	if (n->n_keys < min || n->n_keys > REGISTRY_KEYS_MAX)
+		return why_fail(why, -EINVAL, "%zu static keys, want %zu..%d",
+				n->n_keys, min, REGISTRY_KEYS_MAX);
+	for (size_t i = 1; i < n->n_keys; i++)
+		if (n->keys[i].from <= n->keys[i - 1].from)
+			return why_fail(why, -EINVAL,
+					"static key %zu from generation %u, "
+					"not after %u",
+					i + 1, n->keys[i].from,
+					n->keys[i - 1].from);
+	return 0;
+}
+
 static int node_check(const struct node *n, struct why *why)
 {
 	if (!memchr(n->id, '\0', sizeof(n->id)) || !node_id_valid(n->id))
@@ -59,7 +76,7 @@ static int node_check(const struct node *n, struct why *why)
 		return why_fail(
 			why, -EINVAL,
 			"bad certificate serial (want up to 47 hex digits)");
-	return 0;
+	return keys_check(n, why);
 }
 
 static int gens_check(const struct rotation *r, struct why *why)
@@ -162,6 +179,14 @@ static void put_node(struct wbuf *w, const struct node *n)
 	}
 	put_be(w, strlen(n->cert_serial), 1);
 	put(w, n->cert_serial, strlen(n->cert_serial));
+	put_be(w, n->n_keys, 1);
+	for (size_t i = 0; i < n->n_keys; i++) {
+		put_be(w, n->keys[i].from, 4);
+		put(w, n->keys[i].pub, REGISTRY_PUB_LEN);
+	}
+	put_be(w, n->has_pending, 1);
+	if (n->has_pending)
+		put(w, n->pending, REGISTRY_PUB_LEN);
 }
 
 static void put_body(struct wbuf *w, struct registry *reg,
@@ -180,7 +205,7 @@ static void put_body(struct wbuf *w, struct registry *reg,
 	for (i = 0; i < r->n_gens; i++) {
 		put_be(w, r->gens[i].g, 4);
 		put_be(w, (uint64_t)r->gens[i].phase, 1);
-		put(w, r->gens[i].master, KEYS_MASTER_LEN);
+		put(w, r->gens[i].epoch, KEYS_EPOCH_LEN);
 	}
 	put(w, x->token_secret, sizeof(x->token_secret));
 	put_be(w, x->ca_key_pem_len, 4);
@@ -307,7 +332,7 @@ static int get_rot(struct rbuf *r, struct rotation *rot, uint64_t *revision,
 	for (size_t i = 0; i < rot->n_gens && !r->truncated; i++) {
 		rot->gens[i].g = (uint32_t)get_be(r, 4);
 		rot->gens[i].phase = (enum gen_phase)get_be(r, 1);
-		get(r, rot->gens[i].master, KEYS_MASTER_LEN);
+		get(r, rot->gens[i].epoch, KEYS_EPOCH_LEN);
 	}
 	if (r->truncated)
 		return truncated(r, "rotation", 0, why);
@@ -370,6 +395,31 @@ static int get_str(struct rbuf *r, char *out, size_t max, const char *what,
 	return 0;
 }
 
+/* The node's static public keys and its pending one. */
+static int get_keys(struct rbuf *r, struct node *n, size_t rec, struct why *why)
+{
+	uint8_t pending;
+
+	n->n_keys = get_be(r, 1);
+	if (!r->truncated && n->n_keys > REGISTRY_KEYS_MAX)
+		return why_fail(why, -EBADMSG,
+				"node record %zu: %zu static keys, at most %d",
+				rec, n->n_keys, REGISTRY_KEYS_MAX);
+	for (size_t i = 0; i < n->n_keys && !r->truncated; i++) {
+		n->keys[i].from = (uint32_t)get_be(r, 4);
+		get(r, n->keys[i].pub, REGISTRY_PUB_LEN);
+	}
+	pending = (uint8_t)get_be(r, 1);
+	if (!r->truncated && pending > 1)
+		return why_fail(why, -EBADMSG,
+				"node record %zu: bad pending key flag %u", rec,
+				pending);
+	n->has_pending = pending;
+	if (pending)
+		get(r, n->pending, REGISTRY_PUB_LEN);
+	return 0;
+}
+
 static int get_node(struct rbuf *r, struct node *n, size_t rec, struct why *why)
 {
 	size_t i;
@@ -401,6 +451,8 @@ static int get_node(struct rbuf *r, struct node *n, size_t rec, struct why *why)
 	}
 	err = get_str(r, n->cert_serial, SERIAL_MAX, "certificate serial", rec,
 		      why);
+	if (!err)
+		err = get_keys(r, n, rec, why);
 	if (err)
 		return err;
 	return r->truncated ? truncated(r, "node record", rec, why) : 0;

@@ -14,7 +14,7 @@
 #define SAVE_MIN_MS 20
 #define SAVE_RETRY_MS 1000
 
-static void master_random(uint8_t *buf, size_t len, void *arg)
+static void epoch_random(uint8_t *buf, size_t len, void *arg)
 {
 	(void)arg;
 	randombytes_buf(buf, len);
@@ -59,7 +59,7 @@ int store_open(struct store *st, const struct rot_config *rc,
 
 	if (err)
 		return err;
-	if (cluster_init(st->cl, rc, master_random, NULL))
+	if (cluster_init(st->cl, rc, epoch_random, NULL))
 		return -ENOMEM;
 	err = state_load(st->dir, unlock_key, st->key, cluster_registry(st->cl),
 			 cluster_rotation(st->cl), &revision, &st->extra,

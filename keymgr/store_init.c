@@ -24,7 +24,7 @@ static const char *const leader_files[] = { STATE_FILE, STATE_KEY_FILE,
 					    LISTEN_FILE };
 #define N_FILES (sizeof(leader_files) / sizeof(leader_files[0]))
 
-static void master_random(uint8_t *buf, size_t len, void *arg)
+static void epoch_random(uint8_t *buf, size_t len, void *arg)
 {
 	(void)arg;
 	randombytes_buf(buf, len);
@@ -187,7 +187,7 @@ int store_create(const char *dir, bool autolock, char *token_text,
 	int err;
 
 	if (!key ||
-	    cluster_init(&c, &(struct rot_config){ 0 }, master_random, NULL)) {
+	    cluster_init(&c, &(struct rot_config){ 0 }, epoch_random, NULL)) {
 		sodium_free(key);
 		why_set(why, "out of memory");
 		return -ENOMEM;

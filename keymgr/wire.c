@@ -9,66 +9,14 @@
 #include "proto/frame.h"
 #include "wire.h"
 
-/* The pair keys of one message: structs, pointers and key bytes. */
-struct keyset {
-	Vxsec__PairKey *pk;
-	Vxsec__PairKey **ptr;
-	struct pair_keys *raw; /* wiped before free */
-	size_t n, cap;
-};
-
-/* A peer with room for its addresses. */
+/* A peer with room for its addresses and static keys. */
 struct peer_msg {
 	Vxsec__Peer p;
 	Vxsec__Address a[REGISTRY_ADDRS_MAX];
 	Vxsec__Address *ap[REGISTRY_ADDRS_MAX];
+	Vxsec__NodeKey k[REGISTRY_KEYS_MAX];
+	Vxsec__NodeKey *kp[REGISTRY_KEYS_MAX];
 };
-
-static int keyset_init(struct keyset *ks, size_t cap)
-{
-	memset(ks, 0, sizeof(*ks));
-	if (!cap)
-		return 0;
-	ks->pk = calloc(cap, sizeof(*ks->pk));
-	ks->ptr = calloc(cap, sizeof(Vxsec__PairKey *));
-	ks->raw = calloc(cap, sizeof(*ks->raw));
-	ks->cap = cap;
-	return ks->pk && ks->ptr && ks->raw ? 0 : -ENOMEM;
-}
-
-static void keyset_free(struct keyset *ks)
-{
-	if (ks->raw)
-		sodium_memzero(ks->raw, ks->cap * sizeof(*ks->raw));
-	free(ks->raw);
-	free(ks->pk);
-	free(ks->ptr);
-	memset(ks, 0, sizeof(*ks));
-}
-
-/* Appends the keys `to` installs for its pair with peer in generation g. */
-static int keyset_add(struct keyset *ks, const struct cluster *c, uint32_t g,
-		      const struct node *to, const struct node *peer)
-{
-	struct pair_keys *k = &ks->raw[ks->n];
-	Vxsec__PairKey *m = &ks->pk[ks->n];
-	int err;
-
-	if (ks->n == ks->cap)
-		return -ENOSPC;
-	err = cluster_pair_keys(c, g, to, peer, k);
-	if (err)
-		return err;
-	vxsec__pair_key__init(m);
-	m->peer_id = (char *)peer->id;
-	m->generation = g;
-	m->spi_out = k->spi_out;
-	m->spi_in = k->spi_in;
-	m->key_out = (ProtobufCBinaryData){ KEYS_PAIR_LEN, k->key_out };
-	m->key_in = (ProtobufCBinaryData){ KEYS_PAIR_LEN, k->key_in };
-	ks->ptr[ks->n++] = m;
-	return 0;
-}
 
 static void peer_fill(struct peer_msg *pm, const struct node *n)
 {
@@ -85,24 +33,21 @@ static void peer_fill(struct peer_msg *pm, const struct node *n)
 	}
 	pm->p.n_underlay = n->n_addrs;
 	pm->p.underlay = pm->ap;
+	for (size_t i = 0; i < n->n_keys; i++) {
+		vxsec__node_key__init(&pm->k[i]);
+		pm->k[i].from_generation = n->keys[i].from;
+		pm->k[i].key =
+			(ProtobufCBinaryData){ REGISTRY_PUB_LEN,
+					       (uint8_t *)n->keys[i].pub };
+		pm->kp[i] = &pm->k[i];
+	}
+	pm->p.n_keys = n->n_keys;
+	pm->p.keys = pm->kp;
 }
 
 static bool is_peer(const struct node *n, const struct node *to)
 {
 	return n != to && n->state != NODE_REMOVED;
-}
-
-/* The keys of every pair (to, peer) in generation g. */
-static int keys_of_gen(struct keyset *ks, const struct cluster *c, uint32_t g,
-		       const struct node *to)
-{
-	struct node *n;
-	int err = 0;
-
-	for (size_t i = 0; !err && (n = cluster_node(c, (uint32_t)i + 1)); i++)
-		if (is_peer(n, to))
-			err = keyset_add(ks, c, g, to, n);
-	return err;
 }
 
 static Vxsec__Phase phase_of(enum gen_phase p)
@@ -117,19 +62,21 @@ static Vxsec__Phase phase_of(enum gen_phase p)
 	}
 }
 
-/* Snapshot parts that hold no secret. */
+/* Snapshot parts; the epochs point into the rotation's locked memory. */
 struct snap_parts {
 	struct peer_msg *peers;
 	Vxsec__Peer **pp;
+	struct peer_msg self;
 	Vxsec__Generation gen[ROT_GENS_MAX];
 	Vxsec__Generation *gp[ROT_GENS_MAX];
+	Vxsec__Epoch ep[ROT_GENS_MAX];
+	Vxsec__Epoch *epp[ROT_GENS_MAX];
 };
 
 static int snap_peers(struct snap_parts *sp, Vxsec__Snapshot *s,
 		      const struct cluster *c, const struct node *to)
 {
-	size_t cap = cluster_members(c), k = 0, n_gens;
-	const struct rot_gen *gens;
+	size_t cap = cluster_members(c), k = 0;
 	struct node *n;
 
 	sp->peers = calloc(cap ? cap : 1, sizeof(*sp->peers));
@@ -145,16 +92,35 @@ static int snap_peers(struct snap_parts *sp, Vxsec__Snapshot *s,
 	}
 	s->n_peers = k;
 	s->peers = sp->pp;
-	gens = cluster_gens(c, &n_gens);
+	peer_fill(&sp->self, to);
+	s->self = &sp->self.p;
+	return 0;
+}
+
+/* Every live generation with its SPI slot and its epoch secret. */
+static void snap_gens(struct snap_parts *sp, Vxsec__Snapshot *s,
+		      const struct cluster *c)
+{
+	size_t n_gens;
+	const struct rot_gen *gens = cluster_gens(c, &n_gens);
+
 	for (size_t i = 0; i < n_gens; i++) {
 		vxsec__generation__init(&sp->gen[i]);
 		sp->gen[i].generation = gens[i].g;
 		sp->gen[i].phase = phase_of(gens[i].phase);
+		sp->gen[i].spi_slot = keys_spi_slot(gens[i].g);
 		sp->gp[i] = &sp->gen[i];
+		vxsec__epoch__init(&sp->ep[i]);
+		sp->ep[i].generation = gens[i].g;
+		sp->ep[i].secret =
+			(ProtobufCBinaryData){ KEYS_EPOCH_LEN,
+					       (uint8_t *)gens[i].epoch };
+		sp->epp[i] = &sp->ep[i];
 	}
 	s->n_generations = n_gens;
 	s->generations = sp->gp;
-	return 0;
+	s->n_epochs = n_gens;
+	s->epochs = sp->epp;
 }
 
 int wire_snapshot(const struct cluster *c, const struct node *to,
@@ -162,26 +128,18 @@ int wire_snapshot(const struct cluster *c, const struct node *to,
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Snapshot s = VXSEC__SNAPSHOT__INIT;
-	struct snap_parts sp = { 0 };
-	struct keyset ks;
-	size_t n_gens;
-	const struct rot_gen *gens = cluster_gens(c, &n_gens);
+	struct snap_parts sp;
 	int err;
 
-	err = keyset_init(&ks, cluster_members(c) * n_gens);
-	if (!err)
-		err = snap_peers(&sp, &s, c, to);
-	for (size_t i = 0; !err && i < n_gens; i++)
-		err = keys_of_gen(&ks, c, gens[i].g, to);
+	memset(&sp, 0, sizeof(sp));
+	err = snap_peers(&sp, &s, c, to);
 	if (!err) {
+		snap_gens(&sp, &s, c);
 		s.revision = cluster_revision(c);
-		s.n_keys = ks.n;
-		s.keys = ks.ptr;
 		env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
 		env.snapshot = &s;
 		err = frame_encode(&env, frame, len);
 	}
-	keyset_free(&ks);
 	free(sp.peers);
 	free(sp.pp);
 	return err;
@@ -197,56 +155,85 @@ static int delta_frame(Vxsec__Delta *d, uint8_t **frame, size_t *len)
 	return frame_encode(&env, frame, len);
 }
 
-/* peer_added / incarnation_changed: the peer and its keys of every gen. */
-static int delta_peer(const struct cluster *c, const struct node *to,
-		      const struct node *peer, Vxsec__Delta *d, uint8_t **frame,
+/* peer_added / incarnation_changed: the peer with its static keys. */
+static int delta_peer(const struct node *peer, Vxsec__Delta *d, uint8_t **frame,
 		      size_t *len)
 {
 	Vxsec__PeerUpdate pu = VXSEC__PEER_UPDATE__INIT;
 	struct peer_msg pm;
-	struct keyset ks;
-	size_t n_gens;
-	const struct rot_gen *gens = cluster_gens(c, &n_gens);
-	int err = keyset_init(&ks, n_gens);
 
-	for (size_t i = 0; !err && i < n_gens; i++)
-		err = keyset_add(&ks, c, gens[i].g, to, peer);
-	if (!err) {
-		peer_fill(&pm, peer);
-		pu.peer = &pm.p;
-		pu.n_keys = ks.n;
-		pu.keys = ks.ptr;
-		if (d->change_case == VXSEC__DELTA__CHANGE_PEER_ADDED)
-			d->peer_added = &pu;
-		else
-			d->incarnation_changed = &pu;
-		err = delta_frame(d, frame, len);
-	}
-	keyset_free(&ks);
-	return err;
+	peer_fill(&pm, peer);
+	pu.peer = &pm.p;
+	if (d->change_case == VXSEC__DELTA__CHANGE_PEER_ADDED)
+		d->peer_added = &pu;
+	else
+		d->incarnation_changed = &pu;
+	return delta_frame(d, frame, len);
 }
 
-static int delta_prepare(const struct cluster *c, const struct node *to,
-			 Vxsec__Delta *d, uint32_t g, uint8_t **frame,
-			 size_t *len)
+/* Node n's key from generation g, or NULL. */
+static const uint8_t *key_from(const struct node *n, uint32_t g)
 {
+	for (size_t i = 0; i < n->n_keys; i++)
+		if (n->keys[i].from == g)
+			return n->keys[i].pub;
+	return NULL;
+}
+
+/* The members whose key changes with g: those with a key from g. */
+static int key_changes(const struct cluster *c, uint32_t g,
+		       Vxsec__KeyChange **kc, Vxsec__KeyChange ***kp, size_t *n)
+{
+	size_t cap = cluster_members(c), k = 0;
+	const uint8_t *pub;
+	struct node *nd;
+
+	*kc = calloc(cap ? cap : 1, sizeof(**kc));
+	*kp = calloc(cap ? cap : 1, sizeof(**kp));
+	if (!*kc || !*kp)
+		return -ENOMEM;
+	for (size_t i = 0; (nd = cluster_node(c, (uint32_t)i + 1)); i++) {
+		pub = key_from(nd, g);
+		if (nd->state == NODE_REMOVED || k == cap || !pub)
+			continue;
+		vxsec__key_change__init(&(*kc)[k]);
+		(*kc)[k].index = nd->index;
+		(*kc)[k].key = (ProtobufCBinaryData){ REGISTRY_PUB_LEN,
+						      (uint8_t *)pub };
+		(*kp)[k] = &(*kc)[k];
+		k++;
+	}
+	*n = k;
+	return 0;
+}
+
+int wire_prepare(const struct cluster *c, const struct change *ch,
+		 uint8_t **frame, size_t *len)
+{
+	Vxsec__Delta d = VXSEC__DELTA__INIT;
 	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
-	struct keyset ks;
+	const struct rot_gen *gen = cluster_gen(c, ch->generation);
+	Vxsec__KeyChange *kc = NULL, **kp = NULL;
 	int err;
 
-	if (!cluster_gen(c, g))
+	if (ch->type != CHG_PREPARE)
+		return -EINVAL;
+	if (!gen)
 		return -ESTALE;
-	err = keyset_init(&ks, cluster_members(c));
-	if (!err)
-		err = keys_of_gen(&ks, c, g, to);
+	err = key_changes(c, gen->g, &kc, &kp, &p.n_key_changes);
 	if (!err) {
-		p.generation = g;
-		p.n_keys = ks.n;
-		p.keys = ks.ptr;
-		d->prepare = &p;
-		err = delta_frame(d, frame, len);
+		p.generation = gen->g;
+		p.epoch = (ProtobufCBinaryData){ KEYS_EPOCH_LEN,
+						 (uint8_t *)gen->epoch };
+		p.spi_slot = keys_spi_slot(gen->g);
+		p.key_changes = kp;
+		d.revision = ch->revision;
+		d.change_case = VXSEC__DELTA__CHANGE_PREPARE;
+		d.prepare = &p;
+		err = delta_frame(&d, frame, len);
 	}
-	keyset_free(&ks);
+	free(kc);
+	free(kp);
 	return err;
 }
 
@@ -306,10 +293,9 @@ int wire_delta(const struct cluster *c, const struct node *to,
 			ch->type == CHG_PEER_ADDED
 				? VXSEC__DELTA__CHANGE_PEER_ADDED
 				: VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
-		return delta_peer(c, to, peer, &d, frame, len);
+		return delta_peer(peer, &d, frame, len);
 	case CHG_PREPARE:
-		d.change_case = VXSEC__DELTA__CHANGE_PREPARE;
-		return delta_prepare(c, to, &d, ch->generation, frame, len);
+		return wire_prepare(c, ch, frame, len);
 	default:
 		return delta_small(c, ch, peer, &d, frame, len);
 	}
@@ -377,6 +363,7 @@ static void join_in(struct wire_in *in, const Vxsec__JoinRequest *m)
 	memcpy(in->csr, m->csr_der.data, m->csr_der.len);
 	in->csr_len = m->csr_der.len;
 	addrs_in(in, m->n_underlay, m->underlay);
+	memcpy(in->static_key, m->static_key.data, sizeof(in->static_key));
 }
 
 static void hello_in(struct wire_in *in, const Vxsec__Hello *m)
@@ -387,6 +374,7 @@ static void hello_in(struct wire_in *in, const Vxsec__Hello *m)
 	in->revision = m->last_revision;
 	in->lost_state = m->lost_state;
 	addrs_in(in, m->n_underlay, m->underlay);
+	memcpy(in->static_key, m->static_key.data, sizeof(in->static_key));
 }
 
 static int translate(const Vxsec__Envelope *env, struct wire_in *in,
@@ -398,6 +386,11 @@ static int translate(const Vxsec__Envelope *env, struct wire_in *in,
 		return 0;
 	case VXSEC__ENVELOPE__MSG_HELLO:
 		hello_in(in, env->hello);
+		return 0;
+	case VXSEC__ENVELOPE__MSG_KEY_UPDATE:
+		in->type = IN_KEY_UPDATE;
+		memcpy(in->static_key, env->key_update->static_key.data,
+		       sizeof(in->static_key));
 		return 0;
 	case VXSEC__ENVELOPE__MSG_ACK:
 		in->type = IN_ACK;

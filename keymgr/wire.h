@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* keymgr wire: the leader's messages as frames; each agent gets only its own pairs. */
+/* keymgr wire: the leader's messages as frames: public keys and epoch secrets, no pair key. */
 #ifndef VXSEC_KEYMGR_WIRE_H
 #define VXSEC_KEYMGR_WIRE_H
 
@@ -19,6 +19,7 @@ enum wire_in_type {
 	IN_PING,
 	IN_EXPIRE,
 	IN_ERROR,
+	IN_KEY_UPDATE,
 };
 
 struct wire_in {
@@ -34,7 +35,8 @@ struct wire_in {
 	uint8_t proof[32];	    /* join */
 	uint8_t csr[PROTO_DER_MAX]; /* join, renew */
 	size_t csr_len;
-	int error_code; /* error */
+	uint8_t static_key[REGISTRY_PUB_LEN]; /* join, hello, key update */
+	int error_code;			      /* error */
 	char reason[160];
 };
 
@@ -58,8 +60,9 @@ void wire_in_wipe(struct wire_in *in);
 
 /*
  * Frames for node `to` (free with frame_buf_free, which wipes them).
- * A snapshot: every other member, every live generation, and the keys of
- * the pairs `to` is in, at the current revision.
+ * A snapshot: every other member with its static public keys, every live
+ * generation with its SPI slot and epoch secret, and `to` itself (self),
+ * at the current revision.
  */
 int wire_snapshot(const struct cluster *c, const struct node *to,
 		  uint8_t **frame, size_t *len);
@@ -72,6 +75,14 @@ int wire_snapshot(const struct cluster *c, const struct node *to,
  */
 int wire_delta(const struct cluster *c, const struct node *to,
 	       const struct change *ch, uint8_t **frame, size_t *len);
+
+/*
+ * The prepare change ch (CHG_PREPARE) as one frame, the same for every
+ * member: the generation, its epoch secret, SPI slot and the members
+ * whose key changes with it. -ESTALE if the generation is no longer live.
+ */
+int wire_prepare(const struct cluster *c, const struct change *ch,
+		 uint8_t **frame, size_t *len);
 
 int wire_error(enum wire_error code, const char *reason, uint8_t **frame,
 	       size_t *len);

@@ -72,7 +72,8 @@ static void frame(struct seed *s, Vxsec__Envelope *env, int version, size_t cut)
 	frame_buf_free(buf, len);
 }
 
-static Vxsec__Envelope join, hello, ping, ack, error, pong;
+static Vxsec__Envelope join, hello, ping, ack, error, pong, key_update;
+static uint8_t pub[32] = { 0x42, 0x17 }; /* an X25519 public key */
 
 static void messages(void)
 {
@@ -81,6 +82,7 @@ static void messages(void)
 	static Vxsec__Ping p = VXSEC__PING__INIT, r = VXSEC__PING__INIT;
 	static Vxsec__Ack a = VXSEC__ACK__INIT;
 	static Vxsec__Error e = VXSEC__ERROR__INIT;
+	static Vxsec__KeyUpdate ku = VXSEC__KEY_UPDATE__INIT;
 	static Vxsec__Address a4 = VXSEC__ADDRESS__INIT, *addrs[1] = { &a4 };
 	static const Vxsec__Envelope init = VXSEC__ENVELOPE__INIT;
 
@@ -92,6 +94,7 @@ static void messages(void)
 	j.boot_id = (ProtobufCBinaryData){ 16, boot };
 	j.n_underlay = 1;
 	j.underlay = addrs;
+	j.static_key = (ProtobufCBinaryData){ 32, pub };
 	join = init;
 	join.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
 	join.join_request = &j;
@@ -100,6 +103,7 @@ static void messages(void)
 	he.last_revision = 3;
 	he.n_underlay = 1;
 	he.underlay = addrs;
+	he.static_key = (ProtobufCBinaryData){ 32, pub };
 	hello = init;
 	hello.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
 	hello.hello = &he;
@@ -116,6 +120,10 @@ static void messages(void)
 	ack = init;
 	ack.msg_case = VXSEC__ENVELOPE__MSG_ACK;
 	ack.ack = &a;
+	ku.static_key = (ProtobufCBinaryData){ 32, pub };
+	key_update = init;
+	key_update.msg_case = VXSEC__ENVELOPE__MSG_KEY_UPDATE;
+	key_update.key_update = &ku;
 	e.code = VXSEC__ERROR_CODE__ERROR_INTERNAL;
 	e.reason = "going away";
 	error = init;
@@ -145,6 +153,7 @@ static void plain_seeds(struct seed *s)
 	start(s, base | A_READY | F_EOF, NULL, 0);
 	frame(s, &hello, 0, 0);
 	frame(s, &ping, 0, 0);
+	frame(s, &key_update, 0, 0);
 	frame(s, &ack, 0, 0);
 	frame(s, &error, 0, 0);
 	put(s, "session");
@@ -162,8 +171,8 @@ static void plain_seeds(struct seed *s)
 	frame(s, &pong, 0, 0);
 	put(s, "pong-unasked");
 	start(s, base, NULL, 0);
-	frame(s, &join, 2, 0);
-	put(s, "join-version-2");
+	frame(s, &join, 1, 0);
+	put(s, "join-version-1");
 	start(s, base | LIMITS(1), NULL, 0);
 	frame(s, &join, 0, 0);
 	put(s, "join-over-unauth-limit");

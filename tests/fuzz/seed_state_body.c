@@ -57,6 +57,24 @@ static void put(const char *name, struct registry *reg,
 	sodium_free(body);
 }
 
+/*
+ * Static keys: none for a removed node, one (from 0) for index 1, three
+ * (from 0, 2, 3) and a pending one for the others.
+ */
+static void node_keys(struct node *n)
+{
+	size_t k = n->state == NODE_REMOVED ? 0 : n->index == 1 ? 1 : 3;
+
+	for (size_t i = 0; i < k; i++) {
+		n->keys[i].from = i ? (uint32_t)i + 1 : 0;
+		memset(n->keys[i].pub, (int)(n->index * 16 + i),
+		       sizeof(n->keys[i].pub));
+	}
+	n->n_keys = k;
+	n->has_pending = k == 3;
+	memset(n->pending, 0x77, n->has_pending ? sizeof(n->pending) : 0);
+}
+
 static void node(struct registry *reg, const char *id, uint32_t index,
 		 enum node_state state, size_t n_addrs, const char *serial)
 {
@@ -72,6 +90,7 @@ static void node(struct registry *reg, const char *id, uint32_t index,
 		n.addrs[i].len = i % 2 ? 16 : 4;
 		memset(n.addrs[i].ip, (int)(10 + i), n.addrs[i].len);
 	}
+	node_keys(&n);
 	if (registry_restore(reg, &n))
 		exit(1);
 }
@@ -82,7 +101,7 @@ static void gen(struct rotation *rot, uint32_t g, enum gen_phase phase)
 
 	p->g = g;
 	p->phase = phase;
-	memset(p->master, (int)g, sizeof(p->master));
+	memset(p->epoch, (int)g, sizeof(p->epoch));
 }
 
 int main(int argc, char **argv)

@@ -514,6 +514,7 @@ static void cleanup(struct fa_run *r)
 	X509_free(r->ca);
 	free(r->ca_der);
 	free(r->agents);
+	free(r->sampled);
 	free(r->o.silent);
 	token_wipe(&r->token);
 	fa_names_cleanup(&r->names);

@@ -10,12 +10,15 @@
 #include <stdint.h>
 
 #include "common/conn.h"
+#include "common/pairkey.h"
 #include "common/token.h"
 #include "common/why.h"
 #include "proto/frame.h"
 
 #define FA_GENS_MAX 3
 #define FA_DIGEST_LEN 16
+#define FA_KEYS_MAX 4 /* static keys of one node at once */
+#define FA_SAMPLE 100 /* agents that derive their pairs' keys (--verify) */
 
 /* ---- node ids, interned: our agents are 0..N-1, other nodes after ---- */
 
@@ -32,18 +35,31 @@ void fa_names_cleanup(struct fa_names *t);
 int fa_names_intern(struct fa_names *t, const char *name, uint32_t *gid);
 const char *fa_names_get(const struct fa_names *t, uint32_t gid);
 
-/* ---- what one agent was told: digests of keys, never keys ---- */
+/* ---- what one agent was told ---- */
 
-struct fa_entry {
-	uint32_t spi_out, spi_in; /* spi_out 0: no entry */
-	uint8_t kout[FA_DIGEST_LEN], kin[FA_DIGEST_LEN];
+/*
+ * A node as an agent knows it: index, incarnation and static public keys
+ * (from generation, key), oldest first. Kept only by sampled agents, and
+ * only for sampled nodes (itself included): a run of 10,000 agents keeps
+ * 100 x 100 of these, not 10^8.
+ */
+struct fa_peer {
+	uint32_t gid; /* UINT32_MAX: self */
+	uint32_t index;
+	uint64_t incarnation;
+	size_t n_keys;
+	struct {
+		uint32_t from;
+		uint8_t pub[PAIRKEY_PUB_LEN];
+	} k[FA_KEYS_MAX];
 };
 
 struct fa_gen {
 	uint32_t number;
 	Vxsec__Phase phase;
-	uint32_t cap;	    /* entries in e, indexed by the peer's gid */
-	struct fa_entry *e; /* NULL until the first key */
+	uint32_t spi_slot;
+	uint8_t epoch_digest[FA_DIGEST_LEN]; /* every agent: the same E_g */
+	uint8_t *epoch; /* E_g itself, sampled agents only (sodium_malloc) */
 };
 
 struct fa_state {
@@ -53,6 +69,14 @@ struct fa_state {
 	struct fa_gen gens[FA_GENS_MAX];
 	uint64_t *peers; /* bitmap by gid */
 	uint32_t peers_cap;
+	/* set by the agent before its session: does it derive keys, and
+	 * which nodes (by gid, below n_ours) it keeps keys of */
+	bool full;
+	const uint8_t *sampled; /* one byte per agent of the run */
+	uint32_t n_ours;
+	struct fa_peer self;
+	struct fa_peer *kp; /* sampled peers, in no order */
+	uint32_t n_kp, kp_cap;
 };
 
 /*
@@ -66,7 +90,10 @@ int fa_state_delta(struct fa_state *s, struct fa_names *t,
 		   const Vxsec__Delta *m, struct why *why);
 void fa_state_cleanup(struct fa_state *s);
 const struct fa_gen *fa_state_gen(const struct fa_state *s, uint32_t number);
-const struct fa_entry *fa_state_entry(const struct fa_gen *g, uint32_t peer);
+/* What a full agent knows of node gid (NULL if not kept). */
+const struct fa_peer *fa_state_peer(const struct fa_state *s, uint32_t gid);
+/* The key of p in generation g (NULL if none). */
+const uint8_t *fa_peer_key(const struct fa_peer *p, uint32_t g);
 bool fa_state_has_peer(const struct fa_state *s, uint32_t peer);
 /* The committed generation's number, 0 if none. */
 uint32_t fa_state_committed(const struct fa_state *s);
@@ -89,6 +116,15 @@ struct fa_agent {
 	bool ack_due; /* applied frames not acked yet */
 	bool expire;  /* reports a soft expiry after its first snapshot */
 	uint8_t boot_id[PROTO_BOOT_ID_LEN];
+	/* its X25519 static key: a real one (sk) for a sampled agent, 32
+	 * random bytes for the others, which only ack */
+	struct pairkey_static *sk;
+	uint8_t pub[PAIRKEY_PUB_LEN];
+	/* --key-update: it sends one after its first snapshot, and keeps
+	 * the key it had (the generations before the next use it) */
+	bool key_update;
+	struct pairkey_static *sk_old;
+	uint8_t pub_old[PAIRKEY_PUB_LEN];
 	EVP_PKEY *key;
 	uint8_t *csr; /* DER, made before the clock starts; freed at join */
 	size_t csr_len;
@@ -103,8 +139,9 @@ struct fa_opts {
 	uint32_t n, first, rotations, parallel, width;
 	long leader_pid, timeout;
 	bool verify, hold;
-	uint32_t expire;  /* agent number that reports a soft expiry */
-	uint32_t *silent; /* agent numbers */
+	uint32_t expire;     /* agent number that reports a soft expiry */
+	uint32_t key_update; /* agent number that changes its static key */
+	uint32_t *silent;    /* agent numbers */
 	size_t n_silent;
 };
 
@@ -113,6 +150,7 @@ struct fa_run {
 	struct loop *loop;
 	struct fa_names names;
 	struct fa_agent *agents;
+	uint8_t *sampled; /* by gid: derives its pairs' keys for --verify */
 	struct join_token token;
 	struct tls_ctx *join_tls;
 	X509 *ca; /* from the first join response; the others must match */
@@ -142,9 +180,13 @@ int fa_opts_parse(struct fa_opts *o, int argc, char **argv, bool *help);
 int fa_setup(struct fa_run *r);
 
 /* fakeagents_net.c: one agent's key, join and session. */
-int fa_agent_prepare(struct fa_agent *a, const char *id);
+int fa_agent_prepare(struct fa_agent *a, const char *id, bool sampled);
 int fa_agent_start(struct fa_agent *a);
 void fa_agent_cleanup(struct fa_agent *a);
+
+/* The private key a holds for the public key pub (NULL if none). */
+const struct pairkey_static *fa_agent_private(const struct fa_agent *a,
+					      const uint8_t *pub);
 
 /* fakeagents_check.c: --verify and --state-out over every agent. */
 int fa_verify(struct fa_run *r);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* fakeagents: --verify (both ends of every pair agree, no key twice) and --state-out. */
+/* fakeagents: --verify (same generations and epochs everywhere; sampled pairs derive the same key at both ends, none twice) and --state-out. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sodium.h>
@@ -11,12 +11,12 @@
 #include "fakeagents.h"
 
 #define PRINT_MAX 100 /* inconsistencies printed; the rest are counted */
-#define DUPES_MAX 10  /* digest collisions looked up in full */
 
 struct verify {
 	struct fa_run *r;
 	uint64_t problems, pairs;
 	const struct fa_agent *ref; /* whose generations the others must have */
+	uint64_t derived, keys;	    /* sampled ordered pairs, keys derived */
 };
 
 static void problem(struct verify *v, const char *fmt, ...)
@@ -41,90 +41,41 @@ static bool live(const struct fa_agent *a)
 	return a->phase == FA_LIVE;
 }
 
-/* Every key present on both ends must agree; non-silent ones must exist. */
-static bool check_entry(struct verify *v, const struct fa_agent *a,
-			const struct fa_agent *b, const struct fa_gen *g)
+/* Both ends list each other as peers; 1 if the pair counts. */
+static bool check_peers(struct verify *v, const struct fa_agent *a,
+			const struct fa_agent *b)
 {
-	const struct fa_entry *ea = fa_state_entry(g, b->gid);
-	const struct fa_entry *eb =
-		fa_state_entry(fa_state_gen(&b->st, g->number), a->gid);
 	const char *x = fa_id(v->r, a), *y = fa_id(v->r, b);
 
-	if (!ea || !eb) {
+	if (!fa_state_has_peer(&a->st, b->gid)) {
 		if (!a->silent && !b->silent)
-			problem(v, "%s has no key for %s in generation %u",
-				ea ? y : x, ea ? x : y, g->number);
+			problem(v, "%s does not list %s as a peer", x, y);
 		return false;
 	}
-	if (memcmp(ea->kout, eb->kin, FA_DIGEST_LEN))
-		problem(v,
-			"%s->%s generation %u: key_out on %s is not "
-			"key_in on %s",
-			x, y, g->number, x, y);
-	if (ea->spi_out != eb->spi_in)
-		problem(v,
-			"%s->%s generation %u: spi_out 0x%08x on %s, "
-			"spi_in 0x%08x on %s",
-			x, y, g->number, ea->spi_out, x, eb->spi_in, y);
-	if (!fa_state_has_peer(&a->st, b->gid))
-		problem(v, "%s holds keys for %s, which is not its peer", x, y);
-	return true;
+	return a->st.n_gens > 0;
 }
 
 static void check_pairs(struct verify *v, const struct fa_agent *a)
 {
 	const struct fa_run *r = v->r;
-	unsigned int i;
 	uint32_t b;
-	bool any;
 
 	for (b = 0; b < r->o.n; b++) {
 		if (b == a->gid || !live(&r->agents[b]))
 			continue;
-		any = false;
-		for (i = 0; i < a->st.n_gens; i++)
-			any |= check_entry(v, a, &r->agents[b], &a->st.gens[i]);
-		v->pairs += any;
+		v->pairs += check_peers(v, a, &r->agents[b]);
 	}
 }
 
-/* No entry naming itself; one spi_out for all peers in a generation. */
 static void check_self(struct verify *v, const struct fa_agent *a)
 {
-	const struct fa_gen *g;
-	const struct fa_entry *e, *first;
 	const char *x = fa_id(v->r, a);
-	uint32_t p, fp = 0;
-	unsigned int i;
 
 	if (fa_state_has_peer(&a->st, a->gid))
 		problem(v, "%s lists itself as a peer", x);
-	for (i = 0; i < a->st.n_gens; i++) {
-		g = &a->st.gens[i];
-		if (fa_state_entry(g, a->gid))
-			problem(v,
-				"%s holds a key naming itself in "
-				"generation %u",
-				x, g->number);
-		for (p = 0, first = NULL; p < g->cap; p++) {
-			e = fa_state_entry(g, p);
-			if (!e)
-				continue;
-			if (!first) {
-				first = e, fp = p;
-				continue;
-			}
-			if (e->spi_out == first->spi_out)
-				continue;
-			problem(v,
-				"%s generation %u: spi_out 0x%08x for %s "
-				"but 0x%08x for %s",
-				x, g->number, first->spi_out,
-				fa_names_get(&v->r->names, fp), e->spi_out,
-				fa_names_get(&v->r->names, p));
-			break;
-		}
-	}
+	if (a->st.self.index != a->index)
+		problem(v, "%s is index %u, its snapshot says %u", x, a->index,
+			a->st.self.index);
 }
 
 static void gens_text(const struct fa_state *s, char *out, size_t len)
@@ -139,7 +90,10 @@ static void gens_text(const struct fa_state *s, char *out, size_t len)
 					fa_phase_name(s->gens[i].phase));
 }
 
-/* The agents that ack all hold the same generations in the same phases. */
+/*
+ * The agents that ack all hold the same generations in the same phases,
+ * with the same SPI slot and the same epoch secret (by digest).
+ */
 static void check_gens(struct verify *v, const struct fa_agent *a)
 {
 	const struct fa_state *s = &a->st, *ref = &v->ref->st;
@@ -150,140 +104,138 @@ static void check_gens(struct verify *v, const struct fa_agent *a)
 
 	for (i = 0; same && i < s->n_gens; i++) {
 		g = fa_state_gen(ref, s->gens[i].number);
-		same = g && g->phase == s->gens[i].phase;
+		same = g && g->phase == s->gens[i].phase &&
+		       g->spi_slot == s->gens[i].spi_slot &&
+		       memcmp(g->epoch_digest, s->gens[i].epoch_digest,
+			      FA_DIGEST_LEN) == 0;
 	}
 	if (same)
 		return;
 	gens_text(s, x, sizeof(x));
 	gens_text(ref, y, sizeof(y));
-	problem(v, "%s holds generations [%s] but %s holds [%s]",
+	problem(v,
+		"%s holds generations [%s] but %s holds [%s] (or another slot "
+		"or epoch)",
 		fa_id(v->r, a), x, fa_id(v->r, v->ref), y);
 }
 
-/* ---- no key twice: the first 8 bytes of every digest, sorted ---- */
+/* ---- sampled pairs: K(g, from -> to) derived at `at`, both ends ---- */
 
-struct key_ref {
-	const struct fa_agent *a;
-	uint32_t peer, gen;
-	bool in; /* a's key_in (peer -> a), else key_out (a -> peer) */
-	const uint8_t *d;
+struct derived {
+	uint8_t (*d)[FA_DIGEST_LEN]; /* digests of every key derived */
+	size_t n, cap;
+	uint64_t pairs;
 };
-
-static uint64_t prefix(const uint8_t *d)
-{
-	uint64_t x;
-
-	memcpy(&x, d, sizeof(x));
-	return x;
-}
-
-/* Collects the prefix of every key, or finds two keys with one prefix. */
-struct walk {
-	uint64_t *out;	       /* collect here (NULL: only count) */
-	const uint64_t *match; /* find instead */
-	struct key_ref found[2];
-	size_t n; /* collected or found */
-};
-
-static void visit(struct walk *w, const struct key_ref *k)
-{
-	if (!w->match) {
-		if (w->out)
-			w->out[w->n] = prefix(k->d);
-		w->n++;
-	} else if (prefix(k->d) == *w->match && w->n < 2) {
-		w->found[w->n++] = *k;
-	}
-}
 
 /*
- * Every key once: each agent's key_out, plus its key_in from peers that
- * are not ours (ours send it as their key_out).
+ * K(g, from -> to) as agent `at` (from or to) derives it, from what the
+ * leader told it: its own private key, the other end's public key for g,
+ * E_g, both indexes and incarnations. -EINVAL if it cannot.
  */
-static void walk_gen(struct walk *w, const struct fa_run *r,
-		     const struct fa_agent *a, const struct fa_gen *g)
+static int derive_at(const struct fa_agent *at, const struct fa_agent *from,
+		     const struct fa_agent *to, uint32_t g,
+		     uint8_t out[PAIRKEY_LEN])
 {
-	const struct fa_entry *e;
-	struct key_ref k = { .a = a, .gen = g->number };
+	const struct fa_state *s = &at->st;
+	const struct fa_agent *other = at == from ? to : from;
+	const struct fa_peer *me = &s->self, *it = fa_state_peer(s, other->gid);
+	const struct fa_gen *gen = fa_state_gen(s, g);
+	struct pairkey_end f, t;
+	uint8_t shared[PAIRKEY_SHARED_LEN];
+	int err;
 
-	for (k.peer = 0; k.peer < g->cap; k.peer++) {
-		e = fa_state_entry(g, k.peer);
-		if (!e)
-			continue;
-		k.in = false, k.d = e->kout;
-		visit(w, &k);
-		if (k.peer < r->o.n)
-			continue;
-		k.in = true, k.d = e->kin;
-		visit(w, &k);
-	}
+	if (!it || !gen || !gen->epoch || !fa_peer_key(me, g) ||
+	    !fa_peer_key(it, g))
+		return -EINVAL;
+	f = (struct pairkey_end){ at == from ? me->index : it->index,
+				  at == from ? me->incarnation
+					     : it->incarnation,
+				  fa_peer_key(at == from ? me : it, g) };
+	t = (struct pairkey_end){ at == to ? me->index : it->index,
+				  at == to ? me->incarnation : it->incarnation,
+				  fa_peer_key(at == to ? me : it, g) };
+	if (!fa_agent_private(at, fa_peer_key(me, g)))
+		return -ENOKEY; /* the leader relays a key it does not hold */
+	err = pairkey_shared(fa_agent_private(at, fa_peer_key(me, g)),
+			     fa_peer_key(it, g), shared);
+	if (!err)
+		err = pairkey_derive(shared, gen->epoch, g, &f, &t, out);
+	sodium_memzero(shared, sizeof(shared));
+	return err;
 }
 
-static void walk(const struct fa_run *r, struct walk *w)
+static void check_derived_pair(struct verify *v, struct derived *dv,
+			       const struct fa_agent *a,
+			       const struct fa_agent *b, uint32_t g)
 {
+	uint8_t ka[PAIRKEY_LEN], kb[PAIRKEY_LEN];
+	const char *x = fa_id(v->r, a), *y = fa_id(v->r, b);
+
+	if (derive_at(a, a, b, g, ka) || derive_at(b, a, b, g, kb))
+		problem(v, "%s->%s generation %u: not derivable at both ends",
+			x, y, g);
+	else if (sodium_memcmp(ka, kb, PAIRKEY_LEN) != 0)
+		problem(v,
+			"%s->%s generation %u: %s and %s derive different "
+			"keys",
+			x, y, g, x, y);
+	else if (dv->n < dv->cap)
+		crypto_generichash(dv->d[dv->n++], FA_DIGEST_LEN, ka,
+				   sizeof(ka), NULL, 0);
+	sodium_memzero(ka, sizeof(ka));
+	sodium_memzero(kb, sizeof(kb));
+}
+
+/* Its own key as the leader relays it is the one it holds. */
+static void check_own_key(struct verify *v, const struct fa_agent *a)
+{
+	const uint8_t *k = fa_peer_key(&a->st.self, fa_state_committed(&a->st));
+
+	if (!fa_agent_private(a, k))
+		problem(v, "%s: the leader relays another static key for it",
+			fa_id(v->r, a));
+}
+
+static int cmp_digest(const void *x, const void *y)
+{
+	return memcmp(x, y, FA_DIGEST_LEN);
+}
+
+/* Every sampled ordered pair in every generation both hold; no key twice. */
+static int check_sample(struct verify *v)
+{
+	const struct fa_run *r = v->r;
+	struct derived dv = { 0 };
 	uint32_t i, j;
 
-	for (i = 0; i < r->o.n; i++)
-		for (j = 0; live(&r->agents[i]) && j < r->agents[i].st.n_gens;
-		     j++)
-			walk_gen(w, r, &r->agents[i], &r->agents[i].st.gens[j]);
-}
-
-static void name_key(struct verify *v, const struct key_ref *k, char *out,
-		     size_t len)
-{
-	const char *a = fa_id(v->r, k->a);
-	const char *p = fa_names_get(&v->r->names, k->peer);
-
-	snprintf(out, len, "%s->%s generation %u", k->in ? p : a, k->in ? a : p,
-		 k->gen);
-}
-
-static void same_key(struct verify *v, uint64_t x)
-{
-	struct walk w = { .match = &x };
-	char one[200], two[200];
-
-	walk(v->r, &w);
-	if (w.n < 2 || memcmp(w.found[0].d, w.found[1].d, FA_DIGEST_LEN) != 0)
-		return; /* 8 bytes alike by chance, not the same key */
-	name_key(v, &w.found[0], one, sizeof(one));
-	name_key(v, &w.found[1], two, sizeof(two));
-	problem(v, "the same key for %s and for %s", one, two);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int check_distinct(struct verify *v)
-{
-	struct walk w = { 0 };
-	size_t i, dupes = 0;
-
-	walk(v->r, &w); /* count */
-	w.out = malloc((w.n ? w.n : 1) * sizeof(*w.out));
-	if (!w.out)
+	dv.cap = (size_t)FA_SAMPLE * FA_SAMPLE * FA_GENS_MAX;
+	dv.d = malloc(dv.cap * FA_DIGEST_LEN);
+	if (!dv.d)
 		return -ENOMEM;
-	w.n = 0;
-	walk(v->r, &w);
-	qsort(w.out, w.n, sizeof(*w.out), cmp_u64);
-	for (i = 1; i < w.n; i++) {
-		if (w.out[i] != w.out[i - 1] ||
-		    (i > 1 && w.out[i - 1] == w.out[i - 2]))
+	for (i = 0; i < r->o.n; i++) {
+		const struct fa_agent *a = &r->agents[i];
+
+		if (!r->sampled[i] || !live(a) || a->silent)
 			continue;
-		if (dupes++ < DUPES_MAX)
-			same_key(v, w.out[i]);
+		check_own_key(v, a);
+		for (j = 0; j < r->o.n; j++) {
+			const struct fa_agent *b = &r->agents[j];
+
+			if (j == i || !r->sampled[j] || !live(b) || b->silent)
+				continue;
+			for (unsigned int g = 0; g < a->st.n_gens; g++)
+				check_derived_pair(v, &dv, a, b,
+						   a->st.gens[g].number);
+			dv.pairs++;
+		}
 	}
-	if (dupes > DUPES_MAX)
-		problem(v,
-			"%zu more pairs of keys share their digest's first "
-			"8 bytes (not looked up)",
-			dupes - DUPES_MAX);
-	free(w.out);
+	qsort(dv.d, dv.n, FA_DIGEST_LEN, cmp_digest);
+	for (size_t k = 1; k < dv.n; k++)
+		if (memcmp(dv.d[k], dv.d[k - 1], FA_DIGEST_LEN) == 0)
+			problem(v, "two sampled pairs derive the same key");
+	v->derived = dv.pairs;
+	v->keys = dv.n;
+	free(dv.d);
 	return 0;
 }
 
@@ -305,8 +257,8 @@ int fa_verify(struct fa_run *r)
 			check_gens(&v, a);
 		check_pairs(&v, a);
 	}
-	if (check_distinct(&v))
-		problem(&v, "out of memory for the key digests");
+	if (check_sample(&v))
+		problem(&v, "out of memory for the derived keys");
 	if (v.problems) {
 		if (v.problems > PRINT_MAX)
 			fprintf(stderr,
@@ -319,6 +271,9 @@ int fa_verify(struct fa_run *r)
 	}
 	printf("verify: %llu ordered pairs x %u generations consistent\n",
 	       (unsigned long long)v.pairs, v.ref ? v.ref->st.n_gens : 0);
+	printf("verify: %llu sampled ordered pairs derive the same %llu keys "
+	       "at both ends (X25519 + HKDF), no key twice\n",
+	       (unsigned long long)v.derived, (unsigned long long)v.keys);
 	return 0;
 }
 
@@ -332,41 +287,25 @@ static int by_name(const void *x, const void *y, void *arg)
 		      t->name[*(const uint32_t *)y]);
 }
 
-static int by_gen(const void *x, const void *y)
-{
-	uint32_t a = (*(const struct fa_gen *const *)x)->number;
-	uint32_t b = (*(const struct fa_gen *const *)y)->number;
-
-	return a < b ? -1 : a > b;
-}
-
 static void agent_lines(FILE *f, struct fa_run *r, const struct fa_agent *a,
 			const uint32_t *order)
 {
-	const struct fa_gen *g[FA_GENS_MAX];
-	const struct fa_entry *e;
-	char kout[2 * FA_DIGEST_LEN + 1], kin[2 * FA_DIGEST_LEN + 1];
+	char e[2 * FA_DIGEST_LEN + 1];
 	unsigned int i;
 	uint32_t k;
 
-	for (i = 0; i < a->st.n_gens; i++)
-		g[i] = &a->st.gens[i];
-	qsort(g, a->st.n_gens, sizeof(g[0]), by_gen);
 	for (i = 0; i < a->st.n_gens; i++) {
-		for (k = 0; k < r->names.n; k++) {
-			if (!(e = fa_state_entry(g[i], order[k])))
-				continue;
-			sodium_bin2hex(kout, sizeof(kout), e->kout,
-				       FA_DIGEST_LEN);
-			sodium_bin2hex(kin, sizeof(kin), e->kin, FA_DIGEST_LEN);
-			fprintf(f,
-				"%s peer=%s gen=%u phase=%s spi_out=0x%08x "
-				"spi_in=0x%08x kout=%s kin=%s\n",
-				fa_id(r, a), fa_names_get(&r->names, order[k]),
-				g[i]->number, fa_phase_name(g[i]->phase),
-				e->spi_out, e->spi_in, kout, kin);
-		}
+		const struct fa_gen *g = &a->st.gens[i];
+
+		sodium_bin2hex(e, sizeof(e), g->epoch_digest, FA_DIGEST_LEN);
+		fprintf(f, "%s gen=%u phase=%s spi_slot=%u epoch=%s\n",
+			fa_id(r, a), g->number, fa_phase_name(g->phase),
+			g->spi_slot, e);
 	}
+	for (k = 0; k < r->names.n; k++)
+		if (fa_state_has_peer(&a->st, order[k]))
+			fprintf(f, "%s peer=%s\n", fa_id(r, a),
+				fa_names_get(&r->names, order[k]));
 }
 
 /* Every connected agent, peers by name; replaced atomically. */

@@ -33,13 +33,25 @@ static void send_env(struct conn *c, Vxsec__Envelope *env)
 	}
 }
 
-/* A fresh P-256 key and a CSR naming the node, before the clock starts. */
-int fa_agent_prepare(struct fa_agent *a, const char *id)
+/*
+ * A fresh P-256 key and a CSR naming the node, before the clock starts,
+ * and its X25519 static key: a real one if it derives keys (sampled),
+ * else 32 random bytes (the leader relays them; nobody derives with them).
+ */
+int fa_agent_prepare(struct fa_agent *a, const char *id, bool sampled)
 {
 	X509_REQ *csr;
 	int err = -ENOMEM;
 
 	randombytes_buf(a->boot_id, sizeof(a->boot_id));
+	if (sampled) {
+		a->sk = pairkey_generate();
+		if (!a->sk)
+			return -ENOMEM;
+		memcpy(a->pub, pairkey_public(a->sk), sizeof(a->pub));
+	} else {
+		randombytes_buf(a->pub, sizeof(a->pub));
+	}
 	a->key = pki_key_new();
 	csr = a->key ? pki_csr_new(a->key, id) : NULL;
 	if (csr)
@@ -56,7 +68,11 @@ void fa_agent_cleanup(struct fa_agent *a)
 	EVP_PKEY_free(a->key);
 	OPENSSL_free(a->csr);
 	fa_state_cleanup(&a->st);
+	pairkey_free(a->sk);
+	pairkey_free(a->sk_old);
+	a->sk_old = NULL;
 	a->conn = NULL, a->tls = NULL, a->key = NULL, a->csr = NULL;
+	a->sk = NULL;
 }
 
 static int dial(struct fa_agent *a)
@@ -209,6 +225,7 @@ static void join_ready(struct conn *c, void *arg)
 	ad.ip = (ProtobufCBinaryData){ sizeof(ip), ip };
 	req.n_underlay = 1;
 	req.underlay = addrs;
+	req.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
 	env.join_request = &req;
 	send_env(c, &env);
@@ -351,6 +368,7 @@ static void session_ready(struct conn *c, void *arg)
 	ad.ip = (ProtobufCBinaryData){ sizeof(ip), ip };
 	hello.n_underlay = 1;
 	hello.underlay = addrs;
+	hello.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
 	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
 	env.hello = &hello;
 	send_env(c, &env);
@@ -383,6 +401,42 @@ static void send_expire(struct conn *c, struct fa_agent *a)
 	a->expire = false;
 	printf("%s: reported a soft expiry of SPI 0x%08x (generation %u)\n",
 	       fa_id(a->run, a), er.spi, er.generation);
+}
+
+const struct pairkey_static *fa_agent_private(const struct fa_agent *a,
+					      const uint8_t *pub)
+{
+	if (!pub)
+		return NULL;
+	if (a->sk && memcmp(pub, a->pub, PAIRKEY_PUB_LEN) == 0)
+		return a->sk;
+	if (a->sk_old && memcmp(pub, a->pub_old, PAIRKEY_PUB_LEN) == 0)
+		return a->sk_old;
+	return NULL;
+}
+
+/* Its periodic key change: a new key, the old one kept for the old gens. */
+static void send_key_update(struct conn *c, struct fa_agent *a)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__KeyUpdate ku = VXSEC__KEY_UPDATE__INIT;
+	struct pairkey_static *k = pairkey_generate();
+
+	a->key_update = false;
+	if (!k) {
+		fa_fail(a->run, a, "cannot make a new static key");
+		return;
+	}
+	pairkey_free(a->sk_old);
+	a->sk_old = a->sk;
+	memcpy(a->pub_old, a->pub, sizeof(a->pub));
+	a->sk = k;
+	memcpy(a->pub, pairkey_public(k), sizeof(a->pub));
+	ku.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
+	env.msg_case = VXSEC__ENVELOPE__MSG_KEY_UPDATE;
+	env.key_update = &ku;
+	send_env(c, &env);
+	printf("%s: announced a new static key\n", fa_id(a->run, a));
 }
 
 static void send_pong(struct conn *c, uint64_t nonce)
@@ -453,6 +507,8 @@ static void apply(struct conn *c, struct fa_agent *a,
 	a->ack_due = !a->silent; /* once the burst is read: session_read_done */
 	if (snap && a->expire)
 		send_expire(c, a);
+	if (snap && a->key_update)
+		send_key_update(c, a);
 	count(a);
 }
 

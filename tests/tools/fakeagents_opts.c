@@ -24,6 +24,7 @@ static const char usage_text[] =
 	"PID]\n"
 	"                  [--bench NAME] [--verify] [--silent I...] [--expire "
 	"I]\n"
+	"                  [--key-update I]\n"
 	"                  [--state-out FILE] [--timeout SECONDS] [--hold]\n"
 	"\n"
 	"Runs N simulated vxsec agents in one process, one epoll loop. Each "
@@ -64,16 +65,26 @@ static const char usage_text[] =
 	"                      (median), NAME_rss_per_agent_N<N> (KiB: VmHWM "
 	"minus\n"
 	"                      VmRSS, over N) and NAME_rss_N<N> (MiB: VmHWM)\n"
-	"  --verify            at the end, check every ordered pair of agents "
-	"in\n"
-	"                      every live generation: keys and SPIs agree on "
-	"both\n"
-	"                      ends, one spi_out per agent and generation, no "
-	"key\n"
-	"                      used twice, no entry naming the agent itself\n"
+	"  --verify            at the end: every agent lists every other as "
+	"a peer\n"
+	"                      and holds the same generations, SPI slots and "
+	"epoch\n"
+	"                      secrets; for a random sample of 100 agents "
+	"(all if\n"
+	"                      fewer), both ends of every sampled ordered pair "
+	"derive\n"
+	"                      the same K(g, a->b) (X25519 + HKDF, "
+	"common/pairkey.c)\n"
+	"                      in every live generation, no key twice\n"
 	"  --expire I          agent number I reports a soft expiry of its\n"
 	"                      committed SA once it has its snapshot (the\n"
 	"                      leader should rotate early)\n"
+	"  --key-update I      agent number I makes a new static key once it "
+	"has\n"
+	"                      its snapshot and sends a KeyUpdate (it takes\n"
+	"                      effect with the next generation; --verify "
+	"checks\n"
+	"                      both keys where each generation uses them)\n"
 	"  --silent I...       agents (by number: 3, 3,7 or 3-5) that never "
 	"ack\n"
 	"  --certs DIR         keep each agent's key and certificate in DIR\n"
@@ -113,7 +124,8 @@ enum {
 	O_TIMEOUT,
 	O_HOLD,
 	O_CERTS,
-	O_EXPIRE
+	O_EXPIRE,
+	O_KEY_UPDATE
 };
 
 static const struct option longopts[] = {
@@ -135,6 +147,7 @@ static const struct option longopts[] = {
 	{ "hold", no_argument, NULL, O_HOLD },
 	{ "certs", required_argument, NULL, O_CERTS },
 	{ "expire", required_argument, NULL, O_EXPIRE },
+	{ "key-update", required_argument, NULL, O_KEY_UPDATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -257,6 +270,9 @@ static int option(struct fa_opts *o, int c, const char *arg, bool *help)
 	case O_EXPIRE:
 		o->expire = (uint32_t)strtoul(arg, NULL, 10);
 		return o->expire > 0 ? 0 : -EINVAL;
+	case O_KEY_UPDATE:
+		o->key_update = (uint32_t)strtoul(arg, NULL, 10);
+		return o->key_update > 0 ? 0 : -EINVAL;
 	case 'h':
 		*help = true;
 		return 0;
@@ -432,6 +448,30 @@ static bool is_silent(const struct fa_opts *o, uint32_t k)
 	return false;
 }
 
+/* FA_SAMPLE agents at random (all if fewer) derive their pairs' keys. */
+static int pick_sample(struct fa_run *r)
+{
+	uint32_t n = r->o.n, want = n < FA_SAMPLE ? n : FA_SAMPLE, *order;
+
+	r->sampled = calloc(n ? n : 1, 1);
+	order = malloc((n ? n : 1) * sizeof(*order));
+	if (!r->sampled || !order) {
+		free(order);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		order[i] = i;
+	for (uint32_t i = 0; i < want; i++) { /* a partial Fisher-Yates */
+		uint32_t j = i + randombytes_uniform(n - i), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+		r->sampled[order[i]] = 1;
+	}
+	free(order);
+	return 0;
+}
+
 static int make_agents(struct fa_run *r)
 {
 	char id[PROTO_NODE_ID_MAX + 32];
@@ -439,7 +479,7 @@ static int make_agents(struct fa_run *r)
 	uint32_t i, k, gid;
 
 	r->agents = calloc(r->o.n, sizeof(*r->agents));
-	if (!r->agents || fa_names_init(&r->names))
+	if (!r->agents || fa_names_init(&r->names) || pick_sample(r))
 		return -ENOMEM;
 	for (i = 0; i < r->o.n; i++) {
 		struct fa_agent *a = &r->agents[i];
@@ -448,7 +488,8 @@ static int make_agents(struct fa_run *r)
 		snprintf(id, sizeof(id), "%s%0*u", r->o.prefix, (int)r->o.width,
 			 k);
 		if (fa_names_intern(&r->names, id, &gid) || gid != i ||
-		    fa_agent_prepare(a, id)) {
+		    fa_agent_prepare(a, id,
+				     r->sampled[i] |= r->o.key_update == k)) {
 			fprintf(stderr,
 				"fakeagents: %s: cannot make its key "
 				"(or the id is used twice)\n",
@@ -462,6 +503,10 @@ static int make_agents(struct fa_run *r)
 		a->addr = source_of(k);
 		a->silent = is_silent(&r->o, k);
 		a->expire = r->o.expire == k;
+		a->key_update = r->o.key_update == k;
+		a->st.full = r->sampled[i];
+		a->st.sampled = r->sampled;
+		a->st.n_ours = r->o.n;
 	}
 	printf("prepared %u keys and CSRs in %.3f s\n", r->o.n, fa_now() - t0);
 	return 0;

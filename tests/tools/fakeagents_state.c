@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* fakeagents: interned node ids, and one agent's state applied from snapshots and deltas. */
+/* fakeagents: interned node ids, and one agent's state (protocol 2) applied from snapshots and deltas. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -129,13 +129,6 @@ const struct fa_gen *fa_state_gen(const struct fa_state *s, uint32_t number)
 	return gen_of((struct fa_state *)s, number);
 }
 
-const struct fa_entry *fa_state_entry(const struct fa_gen *g, uint32_t peer)
-{
-	if (!g || peer >= g->cap || !g->e[peer].spi_out)
-		return NULL;
-	return &g->e[peer];
-}
-
 uint32_t fa_state_committed(const struct fa_state *s)
 {
 	unsigned int i;
@@ -194,9 +187,8 @@ static int set_peer(struct fa_state *s, const struct fa_names *t, uint32_t peer,
 }
 
 /*
- * 128-bit SipHash under a key drawn once per run: equal keys give equal
- * digests within the run, nothing about a key can be read from it, and it
- * costs a tenth of a BLAKE2b (10,000 agents digest 200 M keys a rotation).
+ * 128-bit SipHash under a key drawn once per run: equal bytes give equal
+ * digests within the run, and nothing of an epoch can be read from it.
  */
 static void digest(uint8_t out[FA_DIGEST_LEN], const ProtobufCBinaryData *k)
 {
@@ -210,52 +202,136 @@ static void digest(uint8_t out[FA_DIGEST_LEN], const ProtobufCBinaryData *k)
 	crypto_shorthash_siphashx24(out, k->data, k->len, run_key);
 }
 
-static int put_key(struct fa_state *s, struct fa_names *t,
-		   const Vxsec__PairKey *k, struct why *why)
-{
-	struct fa_gen *g = gen_of(s, k->generation);
-	struct fa_entry *e;
-	uint32_t peer;
+/* ---- the static keys a full agent keeps ---- */
 
-	if (!g)
-		return why_fail(why, -EPROTO,
-				"pair key for %s names generation %u, "
-				"which is not live",
-				k->peer_id, k->generation);
-	if (fa_names_intern(t, k->peer_id, &peer) ||
-	    reserve((void **)&g->e, &g->cap, peer, t->n, sizeof(*g->e)))
-		return why_fail(why, -EPROTO, "out of memory");
-	e = &g->e[peer];
-	e->spi_out = k->spi_out;
-	e->spi_in = k->spi_in;
-	digest(e->kout, &k->key_out);
-	digest(e->kin, &k->key_in);
+static bool kept(const struct fa_state *s, uint32_t gid)
+{
+	return s->full && gid < s->n_ours && s->sampled && s->sampled[gid];
+}
+
+static struct fa_peer *kp_find(const struct fa_state *s, uint32_t gid)
+{
+	for (uint32_t i = 0; i < s->n_kp; i++)
+		if (s->kp[i].gid == gid)
+			return &s->kp[i];
+	return NULL;
+}
+
+const struct fa_peer *fa_state_peer(const struct fa_state *s, uint32_t gid)
+{
+	return kp_find(s, gid);
+}
+
+const uint8_t *fa_peer_key(const struct fa_peer *p, uint32_t g)
+{
+	const uint8_t *pub = NULL;
+
+	for (size_t i = 0; p && i < p->n_keys && p->k[i].from <= g; i++)
+		pub = p->k[i].pub;
+	return pub;
+}
+
+static void peer_from(struct fa_peer *p, const Vxsec__Peer *m)
+{
+	p->index = m->index;
+	p->incarnation = m->incarnation;
+	p->n_keys = m->n_keys < FA_KEYS_MAX ? m->n_keys : FA_KEYS_MAX;
+	for (size_t i = 0; i < p->n_keys; i++) {
+		p->k[i].from = m->keys[i]->from_generation;
+		memcpy(p->k[i].pub, m->keys[i]->key.data, PAIRKEY_PUB_LEN);
+	}
+}
+
+/* Keeps what m says of node gid, if this agent keeps it. */
+static int keep_peer(struct fa_state *s, uint32_t gid, const Vxsec__Peer *m)
+{
+	struct fa_peer *p = kp_find(s, gid), *more;
+
+	if (!kept(s, gid))
+		return 0;
+	if (!p) {
+		if (s->n_kp == s->kp_cap) {
+			uint32_t cap = s->kp_cap ? s->kp_cap * 2 : 16;
+
+			more = realloc(s->kp, cap * sizeof(*more));
+			if (!more)
+				return -ENOMEM;
+			s->kp = more;
+			s->kp_cap = cap;
+		}
+		p = &s->kp[s->n_kp++];
+		memset(p, 0, sizeof(*p));
+		p->gid = gid;
+	}
+	peer_from(p, m);
 	return 0;
 }
 
-static int put_keys(struct fa_state *s, struct fa_names *t, size_t n,
-		    Vxsec__PairKey **keys, struct why *why)
+static void drop_peer(struct fa_state *s, uint32_t gid)
 {
-	size_t i;
-	int err = 0;
+	struct fa_peer *p = kp_find(s, gid);
 
-	for (i = 0; i < n && !err; i++)
-		err = put_key(s, t, keys[i], why);
-	return err;
+	if (p)
+		*p = s->kp[--s->n_kp];
 }
 
-static void drop_peer_keys(struct fa_state *s, uint32_t peer)
+/* A key change of a prepared generation g: (g, key) becomes the newest. */
+static void key_change(struct fa_state *s, const Vxsec__KeyChange *kc,
+		       uint32_t g)
 {
-	unsigned int i;
+	struct fa_peer *p = s->self.index == kc->index ? &s->self : NULL;
 
-	for (i = 0; i < s->n_gens; i++)
-		if (peer < s->gens[i].cap)
-			memset(&s->gens[i].e[peer], 0, sizeof(struct fa_entry));
+	for (uint32_t i = 0; !p && i < s->n_kp; i++)
+		if (s->kp[i].index == kc->index)
+			p = &s->kp[i];
+	if (!p)
+		return;
+	if (p->n_keys == FA_KEYS_MAX) {
+		memmove(p->k, p->k + 1, (FA_KEYS_MAX - 1) * sizeof(p->k[0]));
+		p->n_keys--;
+	}
+	p->k[p->n_keys].from = g;
+	memcpy(p->k[p->n_keys].pub, kc->key.data, PAIRKEY_PUB_LEN);
+	p->n_keys++;
+}
+
+/* Keys no live generation uses go (the oldest live is oldest). */
+static void prune(struct fa_peer *p, uint32_t oldest)
+{
+	size_t drop = 0;
+
+	while (drop + 1 < p->n_keys && p->k[drop + 1].from <= oldest)
+		drop++;
+	memmove(p->k, p->k + drop, (p->n_keys - drop) * sizeof(p->k[0]));
+	p->n_keys -= drop;
+}
+
+/* ---- generations ---- */
+
+static int add_gen(struct fa_state *s, uint32_t number, Vxsec__Phase phase,
+		   uint32_t slot, const ProtobufCBinaryData *epoch)
+{
+	struct fa_gen *g = &s->gens[s->n_gens];
+
+	memset(g, 0, sizeof(*g));
+	g->number = number;
+	g->phase = phase;
+	g->spi_slot = slot;
+	digest(g->epoch_digest, epoch);
+	if (s->full) {
+		g->epoch = sodium_malloc(PAIRKEY_EPOCH_LEN);
+		if (!g->epoch)
+			return -ENOMEM;
+		memcpy(g->epoch, epoch->data, PAIRKEY_EPOCH_LEN);
+	}
+	s->n_gens++;
+	return 0;
 }
 
 static void drop_gen(struct fa_state *s, struct fa_gen *g)
 {
-	free(g->e);
+	if (g->epoch)
+		sodium_free(g->epoch); /* wipes E_g */
 	*g = s->gens[--s->n_gens];
 	memset(&s->gens[s->n_gens], 0, sizeof(*g));
 }
@@ -265,15 +341,36 @@ void fa_state_cleanup(struct fa_state *s)
 	while (s->n_gens)
 		drop_gen(s, &s->gens[0]);
 	free(s->peers);
-	memset(s, 0, sizeof(*s));
+	free(s->kp);
+	s->peers = NULL, s->kp = NULL;
+	s->peers_cap = s->n_kp = s->kp_cap = 0;
+	s->revision = 0;
+	s->have_snapshot = false;
+	memset(&s->self, 0, sizeof(s->self));
+}
+
+static int snap_peers(struct fa_state *s, struct fa_names *t,
+		      const Vxsec__Snapshot *m)
+{
+	uint32_t peer;
+
+	s->n_kp = 0;
+	if (s->peers)
+		memset(s->peers, 0, s->peers_cap / 8);
+	for (size_t i = 0; i < m->n_peers; i++)
+		if (fa_names_intern(t, m->peers[i]->node_id, &peer) ||
+		    set_peer(s, t, peer, true) ||
+		    keep_peer(s, peer, m->peers[i]))
+			return -ENOMEM;
+	memset(&s->self, 0, sizeof(s->self));
+	s->self.gid = UINT32_MAX;
+	peer_from(&s->self, m->self);
+	return 0;
 }
 
 int fa_state_snapshot(struct fa_state *s, struct fa_names *t,
 		      const Vxsec__Snapshot *m, struct why *why)
 {
-	uint32_t peer;
-	size_t i;
-
 	if (s->have_snapshot && m->revision < s->revision)
 		return why_fail(why, -EPROTO,
 				"snapshot goes back from revision %llu "
@@ -282,20 +379,16 @@ int fa_state_snapshot(struct fa_state *s, struct fa_names *t,
 				(unsigned long long)m->revision);
 	while (s->n_gens)
 		drop_gen(s, &s->gens[0]);
-	if (s->peers)
-		memset(s->peers, 0, s->peers_cap / 8);
-	for (i = 0; i < m->n_generations; i++) {
-		s->gens[i].number = m->generations[i]->generation;
-		s->gens[i].phase = m->generations[i]->phase;
-		s->n_gens++;
-	}
-	for (i = 0; i < m->n_peers; i++)
-		if (fa_names_intern(t, m->peers[i]->node_id, &peer) ||
-		    set_peer(s, t, peer, true))
+	for (size_t i = 0; i < m->n_generations; i++)
+		if (add_gen(s, m->generations[i]->generation,
+			    m->generations[i]->phase,
+			    m->generations[i]->spi_slot, &m->epochs[i]->secret))
 			return why_fail(why, -EPROTO, "out of memory");
+	if (snap_peers(s, t, m))
+		return why_fail(why, -EPROTO, "out of memory");
 	s->revision = m->revision;
 	s->have_snapshot = true;
-	return put_keys(s, t, m->n_keys, m->keys, why);
+	return 0;
 }
 
 static int peer_update(struct fa_state *s, struct fa_names *t,
@@ -304,10 +397,9 @@ static int peer_update(struct fa_state *s, struct fa_names *t,
 	uint32_t peer;
 
 	if (fa_names_intern(t, u->peer->node_id, &peer) ||
-	    set_peer(s, t, peer, true))
+	    set_peer(s, t, peer, true) || keep_peer(s, peer, u->peer))
 		return why_fail(why, -EPROTO, "out of memory");
-	drop_peer_keys(s, peer);
-	return put_keys(s, t, u->n_keys, u->keys, why);
+	return 0;
 }
 
 static int peer_removed(struct fa_state *s, struct fa_names *t,
@@ -317,15 +409,13 @@ static int peer_removed(struct fa_state *s, struct fa_names *t,
 
 	if (fa_names_intern(t, m->node_id, &peer))
 		return -ENOMEM;
-	drop_peer_keys(s, peer);
+	drop_peer(s, peer);
 	return set_peer(s, t, peer, false);
 }
 
-static int prepare(struct fa_state *s, struct fa_names *t,
-		   const Vxsec__GenerationPrepare *m, struct why *why)
+static int prepare(struct fa_state *s, const Vxsec__GenerationPrepare *m,
+		   struct why *why)
 {
-	size_t i;
-
 	if (gen_of(s, m->generation))
 		return why_fail(why, -EPROTO,
 				"prepare of generation %u, which is "
@@ -336,16 +426,12 @@ static int prepare(struct fa_state *s, struct fa_names *t,
 				"prepare of generation %u with %d "
 				"generations live",
 				m->generation, FA_GENS_MAX);
-	for (i = 0; i < m->n_keys; i++)
-		if (m->keys[i]->generation != m->generation)
-			return why_fail(why, -EPROTO,
-					"prepare of generation %u "
-					"carries a key of generation %u",
-					m->generation, m->keys[i]->generation);
-	s->gens[s->n_gens].number = m->generation;
-	s->gens[s->n_gens].phase = VXSEC__PHASE__PHASE_PREPARED;
-	s->n_gens++;
-	return put_keys(s, t, m->n_keys, m->keys, why);
+	if (add_gen(s, m->generation, VXSEC__PHASE__PHASE_PREPARED, m->spi_slot,
+		    &m->epoch))
+		return why_fail(why, -EPROTO, "out of memory");
+	for (size_t i = 0; s->full && i < m->n_key_changes; i++)
+		key_change(s, m->key_changes[i], m->generation);
+	return 0;
 }
 
 /* Commit g: it transmits; the generation that did is now retiring. */
@@ -369,6 +455,7 @@ static int commit(struct fa_state *s, uint32_t number, struct why *why)
 static int retire(struct fa_state *s, uint32_t number, struct why *why)
 {
 	struct fa_gen *g = gen_of(s, number);
+	uint32_t oldest = UINT32_MAX;
 
 	if (!g)
 		return why_fail(why, -EPROTO,
@@ -381,6 +468,13 @@ static int retire(struct fa_state *s, uint32_t number, struct why *why)
 				"committed one",
 				number);
 	drop_gen(s, g);
+	for (unsigned int i = 0; i < s->n_gens; i++)
+		if (s->gens[i].number < oldest)
+			oldest = s->gens[i].number;
+	for (uint32_t i = 0; s->full && i < s->n_kp; i++)
+		prune(&s->kp[i], oldest);
+	if (s->full)
+		prune(&s->self, oldest);
 	return 0;
 }
 
@@ -410,7 +504,7 @@ int fa_state_delta(struct fa_state *s, struct fa_names *t,
 			err = why_fail(why, -EPROTO, "out of memory");
 		break;
 	case VXSEC__DELTA__CHANGE_PREPARE:
-		err = prepare(s, t, m->prepare, why);
+		err = prepare(s, m->prepare, why);
 		break;
 	case VXSEC__DELTA__CHANGE_COMMIT:
 		err = commit(s, m->commit->generation, why);

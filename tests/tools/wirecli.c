@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/conn.h"
+#include "common/pairkey.h"
 #include "common/pki.h"
 #include "common/token.h"
 #include "proto/frame.h"
@@ -36,6 +37,10 @@ struct cli {
 	struct conn *conn;
 	struct loop_timer *renew; /* session: the next renewal */
 	int renewals;
+	/* this run's X25519 public key (protocol 2; each run is a new boot,
+	 * so a new incarnation with a new key: the private half is dropped,
+	 * this tool derives no pair key) */
+	uint8_t pub[PAIRKEY_PUB_LEN];
 };
 
 /*
@@ -94,6 +99,7 @@ static void send_join(struct conn *c, struct cli *cl)
 	a.ip = (ProtobufCBinaryData){ 4, underlay };
 	req.n_underlay = 1;
 	req.underlay = addrs;
+	req.static_key = (ProtobufCBinaryData){ sizeof(cl->pub), cl->pub };
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
 	env.join_request = &req;
 	send_env(c, &env);
@@ -117,6 +123,7 @@ static void send_hello(struct conn *c, struct cli *cl)
 	a.ip = (ProtobufCBinaryData){ 4, underlay };
 	hello.n_underlay = 1;
 	hello.underlay = addrs;
+	hello.static_key = (ProtobufCBinaryData){ sizeof(cl->pub), cl->pub };
 	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
 	env.hello = &hello;
 	send_env(c, &env);
@@ -364,6 +371,18 @@ static struct tls_ctx *hello_ctx(struct cli *cl, int argc, char **argv)
 	return t;
 }
 
+/* A new X25519 key pair; only its public half is kept. */
+static int static_key(uint8_t pub[PAIRKEY_PUB_LEN])
+{
+	struct pairkey_static *k = pairkey_generate();
+
+	if (!k)
+		return -ENOMEM;
+	memcpy(pub, pairkey_public(k), PAIRKEY_PUB_LEN);
+	pairkey_free(k);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cl = { .rc = 1 };
@@ -397,7 +416,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (sodium_init() < 0)
+	if (sodium_init() < 0 || static_key(cl.pub))
 		return 1;
 	t = cl.mode == JOIN
 		    ? join_ctx(&cl, argv)

@@ -236,6 +236,8 @@ static void handle_hello(struct conn *c, struct client *cl,
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Snapshot snap = VXSEC__SNAPSHOT__INIT;
+	Vxsec__Peer self = VXSEC__PEER__INIT;
+	Vxsec__NodeKey key = VXSEC__NODE_KEY__INIT, *keys[1] = { &key };
 	struct why why = { "" };
 
 	if (strcmp(hello->node_id, cl->peer) != 0) {
@@ -247,6 +249,16 @@ static void handle_hello(struct conn *c, struct client *cl,
 		return;
 	}
 	logf_("%s: hello from %s", cl->addr, cl->peer);
+	/* protocol 2: the snapshot names the node itself, with its key */
+	key.key = hello->static_key;
+	self.node_id = hello->node_id;
+	self.index = index_of(cl->s, cl->peer);
+	self.incarnation = 1;
+	self.n_underlay = hello->n_underlay;
+	self.underlay = hello->underlay;
+	self.n_keys = 1;
+	self.keys = keys;
+	snap.self = &self;
 	snap.revision = 1;
 	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
 	env.snapshot = &snap;

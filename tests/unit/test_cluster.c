@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests: the leader's cluster state, change log, snapshots and deltas; least privilege. */
+/* Unit tests: the leader's cluster state, change log, snapshots and deltas (protocol 2). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -32,6 +32,18 @@ static void boot(uint8_t b[REGISTRY_BOOT_ID_LEN], uint8_t v)
 	memset(b, v, REGISTRY_BOOT_ID_LEN);
 }
 
+/* A node's static public key: its id's bytes (cluster_* copy it). */
+static const uint8_t *pk(const char *id)
+{
+	static uint8_t k[REGISTRY_PUB_LEN];
+
+	size_t n = strlen(id);
+
+	memset(k, 0x5a, sizeof(k));
+	memcpy(k, id, n < sizeof(k) ? n : sizeof(k));
+	return k;
+}
+
 static struct node_addr v4(uint8_t last)
 {
 	struct node_addr a = { 4, { 192, 168, 0, last } };
@@ -51,8 +63,10 @@ static void make(struct cluster *c, uint8_t *ctr, int n)
 
 		snprintf(id, sizeof(id), "node-%d", i);
 		boot(b, (uint8_t)i);
-		assert_int_equal(cluster_join(c, id, b, &a, 1, NULL), 0);
-		assert_int_equal(cluster_hello(c, id, b, &a, 1, false), 0);
+		assert_int_equal(cluster_join(c, id, b, &a, 1, pk(id), NULL),
+				 0);
+		assert_int_equal(
+			cluster_hello(c, id, b, &a, 1, false, pk(id), NULL), 0);
 	}
 	/* Nobody acks: the deadlines carry generation 1 through. */
 	for (int k = 0; k < 6 && (c->rot.phase != ROT_IDLE || !c->rot.n_gens);
@@ -74,74 +88,23 @@ static Vxsec__Envelope *decode(uint8_t *frame, size_t len)
 	return env;
 }
 
-/* Every 36-byte pair key of g between two other nodes (x, y != self). */
-static int foreign_keys(const struct cluster *c, const struct node *self,
-			uint8_t out[][KEYS_PAIR_LEN], int max)
+/* A peer (or self) as the leader knows it: index, incarnation, keys. */
+static void assert_peer_is(const Vxsec__Peer *p, const struct node *n)
 {
-	int k = 0;
-	struct node *x, *y;
-
-	for (uint32_t g = 0; g < c->rot.n_gens; g++) {
-		const struct rot_gen *gen = &c->rot.gens[g];
-
-		for (uint32_t i = 1; (x = cluster_node(c, i)); i++)
-			for (uint32_t j = 1; (y = cluster_node(c, j)); j++) {
-				struct keys_node a = { x->index,
-						       x->incarnation },
-						 b = { y->index,
-						       y->incarnation };
-
-				if (x == y || x == self || y == self)
-					continue;
-				assert_true(k < max);
-				keys_pair(gen->master, gen->g, &a, &b,
-					  out[k++]);
-			}
-	}
-	return k;
-}
-
-/* Least privilege on the raw bytes: no key of another pair, no master. */
-static void assert_only_own_keys(const struct cluster *c,
-				 const struct node *self, const uint8_t *frame,
-				 size_t len)
-{
-	static uint8_t foreign[512][KEYS_PAIR_LEN];
-	int n = foreign_keys(c, self, foreign, 512);
-
-	for (int i = 0; i < n; i++)
-		assert_null(memmem(frame, len, foreign[i], KEYS_PAIR_LEN));
-	for (size_t g = 0; g < c->rot.n_gens; g++)
-		assert_null(memmem(frame, len, c->rot.gens[g].master,
-				   KEYS_MASTER_LEN));
-}
-
-/* Each key is the right one for (self, peer_id, generation). */
-static void assert_keys_right(const struct cluster *c, const struct node *self,
-			      size_t n, Vxsec__PairKey **keys)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct node *peer =
-			registry_find(c->reg, keys[i]->peer_id);
-		struct pair_keys want;
-
-		assert_non_null(peer);
-		assert_ptr_not_equal(peer, self);
-		assert_int_equal(cluster_pair_keys(c, keys[i]->generation, self,
-						   peer, &want),
-				 0);
-		assert_int_equal(keys[i]->spi_out,
-				 keys_spi(keys[i]->generation, self->index));
-		assert_int_equal(keys[i]->spi_in,
-				 keys_spi(keys[i]->generation, peer->index));
-		assert_memory_equal(keys[i]->key_out.data, want.key_out,
-				    KEYS_PAIR_LEN);
-		assert_memory_equal(keys[i]->key_in.data, want.key_in,
-				    KEYS_PAIR_LEN);
+	assert_string_equal(p->node_id, n->id);
+	assert_int_equal(p->index, n->index);
+	assert_int_equal(p->incarnation, n->incarnation);
+	assert_int_equal(p->n_keys, n->n_keys);
+	for (size_t k = 0; k < n->n_keys; k++) {
+		assert_int_equal(p->keys[k]->from_generation, n->keys[k].from);
+		assert_int_equal(p->keys[k]->key.len, REGISTRY_PUB_LEN);
+		assert_memory_equal(p->keys[k]->key.data, n->keys[k].pub,
+				    REGISTRY_PUB_LEN);
 	}
 }
 
-static void test_snapshot_least_privilege(void **state)
+/* A snapshot: every other member, each live generation and its epoch. */
+static void test_snapshot_v2(void **state)
 {
 	struct cluster c;
 	uint8_t ctr = 0, *f;
@@ -153,20 +116,33 @@ static void test_snapshot_least_privilege(void **state)
 	assert_true(cluster_step(&c, now, acts, 64) > 0); /* 2 prepared */
 	for (uint32_t i = 1; i <= 5; i++) {
 		const struct node *self = cluster_node(&c, i);
+		Vxsec__Snapshot *s;
 		Vxsec__Envelope *env;
 
 		assert_int_equal(wire_snapshot(&c, self, &f, &len), 0);
-		assert_only_own_keys(&c, self, f, len);
 		env = decode(f, len);
-		assert_int_equal(env->snapshot->revision, cluster_revision(&c));
-		assert_int_equal(env->snapshot->n_peers, 4);
-		assert_int_equal(env->snapshot->n_generations, 2);
-		assert_int_equal(env->snapshot->n_keys, 4 * 2);
-		assert_keys_right(&c, self, env->snapshot->n_keys,
-				  env->snapshot->keys);
-		for (size_t p = 0; p < env->snapshot->n_peers; p++)
-			assert_string_not_equal(
-				env->snapshot->peers[p]->node_id, self->id);
+		s = env->snapshot;
+		assert_int_equal(s->revision, cluster_revision(&c));
+		assert_int_equal(s->n_peers, 4);
+		assert_int_equal(s->n_generations, 2);
+		assert_int_equal(s->n_epochs, 2);
+		for (size_t g = 0; g < 2; g++) {
+			assert_int_equal(s->generations[g]->generation,
+					 c.rot.gens[g].g);
+			assert_int_equal(s->generations[g]->spi_slot,
+					 keys_spi_slot(c.rot.gens[g].g));
+			assert_int_equal(s->epochs[g]->generation,
+					 c.rot.gens[g].g);
+			assert_memory_equal(s->epochs[g]->secret.data,
+					    c.rot.gens[g].epoch,
+					    KEYS_EPOCH_LEN);
+		}
+		assert_peer_is(s->self, self);
+		for (size_t p = 0; p < s->n_peers; p++) {
+			assert_string_not_equal(s->peers[p]->node_id, self->id);
+			assert_peer_is(s->peers[p],
+				       cluster_find(&c, s->peers[p]->node_id));
+		}
 		frame_free(env);
 		frame_buf_free(f, len);
 	}
@@ -187,7 +163,6 @@ static Vxsec__Envelope *delta_for(struct cluster *c, uint64_t rev,
 	assert_int_equal(wire_delta(c, to, &ch, &f, &len), want);
 	if (want)
 		return NULL;
-	assert_only_own_keys(c, to, f, len);
 	env = decode(f, len);
 	frame_buf_free(f, len);
 	assert_int_equal(env->delta->revision, rev + 1);
@@ -201,7 +176,6 @@ static void test_join_reboot_remove_deltas(void **state)
 	struct node_addr a = v4(9);
 	struct node *n1, *n9;
 	Vxsec__Envelope *env;
-	uint8_t before[KEYS_PAIR_LEN];
 	uint64_t rev;
 
 	(void)state;
@@ -209,42 +183,52 @@ static void test_join_reboot_remove_deltas(void **state)
 	n1 = cluster_node(&c, 1);
 	rev = cluster_revision(&c);
 	boot(b, 9);
-	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, &n9), 0);
-	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, NULL), -EEXIST);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), &n9), 0);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), NULL),
+		-EEXIST);
 	env = delta_for(&c, rev, n1, 0);
 	assert_int_equal(env->delta->change_case,
 			 VXSEC__DELTA__CHANGE_PEER_ADDED);
-	assert_string_equal(env->delta->peer_added->peer->node_id, "node-9");
-	assert_int_equal(env->delta->peer_added->n_keys, 1);
-	assert_keys_right(&c, n1, 1, env->delta->peer_added->keys);
-	memcpy(before, env->delta->peer_added->keys[0]->key_in.data,
-	       KEYS_PAIR_LEN);
+	assert_peer_is(env->delta->peer_added->peer, n9);
+	assert_int_equal(n9->n_keys, 1);
+	assert_int_equal(n9->keys[0].from, 0);
+	assert_memory_equal(n9->keys[0].pub, pk("node-9"), REGISTRY_PUB_LEN);
 	frame_free(env);
 	delta_for(&c, rev, n9, -ENODATA); /* about itself */
 
 	/* Same boot id and addresses: nothing changes. */
-	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false), 0);
-	/* A reboot: a new incarnation, so new keys for every pair. */
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false,
+				       pk("node-9"), NULL),
+			 0);
+	/* A reboot: a new incarnation and its new key for every gen. */
 	rev = cluster_revision(&c);
 	boot(b, 10);
-	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false), 1);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false,
+				       pk("node-9 rebooted"), NULL),
+			 1);
 	env = delta_for(&c, rev, n1, 0);
 	assert_int_equal(env->delta->change_case,
 			 VXSEC__DELTA__CHANGE_INCARNATION_CHANGED);
 	assert_int_equal(env->delta->incarnation_changed->peer->incarnation, 2);
-	assert_memory_not_equal(
-		env->delta->incarnation_changed->keys[0]->key_in.data, before,
-		KEYS_PAIR_LEN);
+	assert_peer_is(env->delta->incarnation_changed->peer, n9);
+	assert_memory_equal(n9->keys[0].pub, pk("node-9 rebooted"),
+			    REGISTRY_PUB_LEN);
 	frame_free(env);
 	/* New addresses, same boot: a new incarnation as well. */
 	rev = cluster_revision(&c);
 	a = v4(99);
-	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false), 1);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false,
+				       pk("node-9"), NULL),
+			 1);
 	assert_int_equal(n9->incarnation, 3);
 	assert_int_equal(n9->addrs[0].ip[3], 99);
 	/* Same boot and addresses, but its kernel lost our SAs: new keys. */
 	rev = cluster_revision(&c);
-	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, true), 1);
+	assert_int_equal(
+		cluster_hello(&c, "node-9", b, &a, 1, true, pk("node-9"), NULL),
+		1);
 	assert_int_equal(n9->incarnation, 4);
 	env = delta_for(&c, rev, n1, 0);
 	assert_int_equal(env->delta->change_case,
@@ -255,8 +239,12 @@ static void test_join_reboot_remove_deltas(void **state)
 	rev = cluster_revision(&c);
 	assert_int_equal(cluster_remove(&c, "node-9"), 0);
 	assert_int_equal(cluster_remove(&c, "node-9"), -EPERM);
-	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, NULL), -EPERM);
-	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false), -EPERM);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), NULL),
+		-EPERM);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false,
+				       pk("node-9"), NULL),
+			 -EPERM);
 	assert_true(c.rot.requested);
 	env = delta_for(&c, rev, n1, 0);
 	assert_int_equal(env->delta->change_case,
@@ -266,12 +254,10 @@ static void test_join_reboot_remove_deltas(void **state)
 	/* Its old join, rendered late, says nothing any more. */
 	{
 		struct change ch = { 1, CHG_PEER_ADDED, n9->index, 0 };
-		struct pair_keys k;
 		uint8_t *f;
 		size_t len;
 
 		assert_int_equal(wire_delta(&c, n1, &ch, &f, &len), -ENODATA);
-		assert_int_equal(cluster_pair_keys(&c, 1, n1, n9, &k), -EINVAL);
 	}
 	cluster_cleanup(&c);
 }
@@ -290,25 +276,30 @@ static void test_addresses_unique(void **state)
 	boot(b, 42);
 	rev = cluster_revision(&c);
 	/* A token holder announcing node-2's address is refused, unchanged. */
-	assert_int_equal(cluster_join(&c, "node-x", b, &a2, 1, NULL),
-			 -EADDRINUSE);
+	assert_int_equal(
+		cluster_join(&c, "node-x", b, &a2, 1, pk("node-x"), NULL),
+		-EADDRINUSE);
 	assert_string_equal(cluster_addr_owner(&c, "node-x", &a2, 1)->id,
 			    "node-2");
 	assert_null(registry_find(c.reg, "node-x"));
 	assert_int_equal(cluster_revision(&c), rev);
 	/* Its own address is no conflict; a free one joins. */
 	assert_null(cluster_addr_owner(&c, "node-2", &a2, 1));
-	assert_int_equal(cluster_join(&c, "node-x", b, &a7, 1, &x), 0);
+	assert_int_equal(
+		cluster_join(&c, "node-x", b, &a7, 1, pk("node-x"), &x), 0);
 	/* A member cannot move onto another's address either. */
 	rev = cluster_revision(&c);
-	assert_int_equal(cluster_hello(&c, "node-x", b, &a3, 1, false),
+	assert_int_equal(cluster_hello(&c, "node-x", b, &a3, 1, false,
+				       pk("node-x"), NULL),
 			 -EADDRINUSE);
 	assert_int_equal(x->addrs[0].ip[3], 7);
 	assert_int_equal(cluster_revision(&c), rev);
 	/* Once node-3 is removed, its address is free. */
 	assert_int_equal(cluster_remove(&c, "node-3"), 0);
 	assert_null(cluster_addr_owner(&c, "node-x", &a3, 1));
-	assert_int_equal(cluster_hello(&c, "node-x", b, &a3, 1, false), 1);
+	assert_int_equal(cluster_hello(&c, "node-x", b, &a3, 1, false,
+				       pk("node-x"), NULL),
+			 1);
 	assert_int_equal(x->addrs[0].ip[3], 3);
 	cluster_cleanup(&c);
 }
@@ -332,8 +323,10 @@ static void test_rotation_deltas(void **state)
 	env = delta_for(&c, rev, n2, 0);
 	assert_int_equal(env->delta->change_case, VXSEC__DELTA__CHANGE_PREPARE);
 	assert_int_equal(env->delta->prepare->generation, 2);
-	assert_int_equal(env->delta->prepare->n_keys, 3);
-	assert_keys_right(&c, n2, 3, env->delta->prepare->keys);
+	assert_int_equal(env->delta->prepare->spi_slot, keys_spi_slot(2));
+	assert_memory_equal(env->delta->prepare->epoch.data,
+			    cluster_gen(&c, 2)->epoch, KEYS_EPOCH_LEN);
+	assert_int_equal(env->delta->prepare->n_key_changes, 0);
 	frame_free(env);
 	for (uint32_t i = 1; i <= 4; i++)
 		cluster_ack(&c, i, rev + 1);
@@ -376,7 +369,8 @@ static void test_change_log_window(void **state)
 		struct node_addr a = v4(1);
 
 		boot(b, (uint8_t)(i + 50));
-		assert_int_equal(cluster_hello(&c, "node-1", b, &a, 1, false),
+		assert_int_equal(cluster_hello(&c, "node-1", b, &a, 1, false,
+					       pk("node-1"), NULL),
 				 1);
 	}
 	assert_int_equal(cluster_revision(&c), start + CLUSTER_LOG_MAX + 10);
@@ -392,7 +386,9 @@ static void test_change_log_window(void **state)
 	assert_int_equal(cluster_change_after(&c, 5000, &ch), -ENOENT);
 	assert_int_equal(cluster_change_after(&c, 4999, &ch), -ESTALE);
 	a1 = v4(1);
-	assert_int_equal(cluster_hello(&c, "node-1", b, &a1, 1, true), 1);
+	assert_int_equal(cluster_hello(&c, "node-1", b, &a1, 1, true,
+				       pk("node-1"), NULL),
+			 1);
 	assert_int_equal(cluster_change_after(&c, 5000, &ch), 0);
 	assert_int_equal(ch.revision, 5001);
 	cluster_cleanup(&c);
@@ -470,19 +466,26 @@ static void test_abandoned_join_taken_over(void **state)
 	(void)state;
 	make(&c, &ctr, 2);
 	boot(b, 9);
-	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, &n), 0);
-	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, NULL), -EEXIST);
+	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), &n),
+			 0);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), NULL),
+		-EEXIST);
 	cluster_join_abandoned(&c, "node-9");
 	/* Still not on another member's address. */
-	assert_int_equal(cluster_join(&c, "node-9", b, &a1, 1, NULL),
-			 -EADDRINUSE);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a1, 1, pk("node-9"), NULL),
+		-EADDRINUSE);
 	boot(b, 10);
-	assert_int_equal(cluster_join(&c, "node-9", b, &a2, 1, &m), 0);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a2, 1, pk("node-9"), &m), 0);
 	assert_ptr_equal(m, n);
 	assert_int_equal(m->index, 3);
 	assert_int_equal(m->incarnation, 2);
 	assert_int_equal(m->addrs[0].ip[3], 10);
-	assert_int_equal(cluster_join(&c, "node-9", b, &a2, 1, NULL), -EEXIST);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a2, 1, pk("node-9"), NULL),
+		-EEXIST);
 	cluster_cleanup(&c);
 }
 
@@ -558,7 +561,7 @@ static void test_rotation_questions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_snapshot_least_privilege),
+		cmocka_unit_test(test_snapshot_v2),
 		cmocka_unit_test(test_join_reboot_remove_deltas),
 		cmocka_unit_test(test_addresses_unique),
 		cmocka_unit_test(test_rotation_deltas),

@@ -26,7 +26,7 @@ static void test_help(void **state)
 		"  status [--json]        revision, members, generations, "
 		"rotation\n"
 		"  nodes [--json]         every member: index, incarnation, "
-		"state\n"
+		"state, key\n"
 		"  token show|rotate      the join token; rotate refuses the "
 		"old one\n"
 		"  rotate                 start a key rotation now\n"

@@ -12,29 +12,31 @@
 
 #include "proto/frame.h"
 
-static uint8_t key_a[36], key_b[36], boot[16], proof[32],
+static uint8_t epoch[32], pub[32], boot[16], proof[32],
 	v4[4] = { 192, 0, 2, 1 };
 
-/* A prepare delta carrying one pair's keys, the message most worth wiping. */
-static uint8_t *encode_prepare(size_t *len, uint32_t spi, size_t key_len)
+/*
+ * A prepare delta (protocol 2): the epoch secret, the message most worth
+ * wiping, its SPI slot and one member's key change.
+ */
+static uint8_t *encode_prepare(size_t *len, uint32_t slot, size_t epoch_len,
+			       size_t key_len)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Delta delta = VXSEC__DELTA__INIT;
 	Vxsec__GenerationPrepare prep = VXSEC__GENERATION_PREPARE__INIT;
-	Vxsec__PairKey key = VXSEC__PAIR_KEY__INIT, *keys[1] = { &key };
+	Vxsec__KeyChange kc = VXSEC__KEY_CHANGE__INIT, *kcs[1] = { &kc };
 	uint8_t *buf;
 
-	memset(key_a, 0xa5, sizeof(key_a));
-	memset(key_b, 0x5a, sizeof(key_b));
-	key.peer_id = "node-2";
-	key.generation = 4;
-	key.spi_out = spi;
-	key.spi_in = 0x05000002;
-	key.key_out = (ProtobufCBinaryData){ key_len, key_a };
-	key.key_in = (ProtobufCBinaryData){ 36, key_b };
+	memset(epoch, 0xa5, sizeof(epoch));
+	memset(pub, 0x5a, sizeof(pub));
+	kc.index = 2;
+	kc.key = (ProtobufCBinaryData){ key_len, pub };
 	prep.generation = 4;
-	prep.n_keys = 1;
-	prep.keys = keys;
+	prep.epoch = (ProtobufCBinaryData){ epoch_len, epoch };
+	prep.spi_slot = slot;
+	prep.n_key_changes = 1;
+	prep.key_changes = kcs;
 	delta.revision = 17;
 	delta.change_case = VXSEC__DELTA__CHANGE_PREPARE;
 	delta.prepare = &prep;
@@ -60,21 +62,23 @@ static void test_roundtrip(void **state)
 {
 	struct why why = { "" };
 	Vxsec__Envelope *env;
-	Vxsec__PairKey *k;
+	Vxsec__GenerationPrepare *p;
 	size_t len;
-	uint8_t *buf = encode_prepare(&len, 0x05000001, 36);
+	uint8_t *buf = encode_prepare(&len, 5, 32, 32);
 
 	(void)state;
 	assert_int_equal(decode(buf, len, &env, &why), 0);
 	assert_int_equal(env->version, PROTOCOL_VERSION);
+	assert_int_equal(env->version, 2);
 	assert_int_equal(env->msg_case, VXSEC__ENVELOPE__MSG_DELTA);
 	assert_int_equal(env->delta->revision, 17);
-	assert_int_equal(env->delta->prepare->n_keys, 1);
-	k = env->delta->prepare->keys[0];
-	assert_string_equal(k->peer_id, "node-2");
-	assert_int_equal(k->spi_out, 0x05000001);
-	assert_memory_equal(k->key_out.data, key_a, 36);
-	assert_memory_equal(k->key_in.data, key_b, 36);
+	p = env->delta->prepare;
+	assert_int_equal(p->generation, 4);
+	assert_int_equal(p->spi_slot, 5);
+	assert_memory_equal(p->epoch.data, epoch, 32);
+	assert_int_equal(p->n_key_changes, 1);
+	assert_int_equal(p->key_changes[0]->index, 2);
+	assert_memory_equal(p->key_changes[0]->key.data, pub, 32);
 	frame_free(env);
 	frame_buf_free(buf, len);
 	frame_free(NULL);
@@ -104,7 +108,7 @@ static void test_truncated_and_garbage(void **state)
 	struct why why = { "" };
 	Vxsec__Envelope *env = (Vxsec__Envelope *)1;
 	size_t len;
-	uint8_t *buf = encode_prepare(&len, 0x05000001, 36);
+	uint8_t *buf = encode_prepare(&len, 5, 32, 32);
 	const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f };
 
 	(void)state;
@@ -121,20 +125,28 @@ static void test_truncated_and_garbage(void **state)
 	frame_buf_free(buf, len);
 }
 
-static void test_bad_key_and_spi(void **state)
+static void test_bad_epoch_slot_key(void **state)
 {
 	struct why why = { "" };
 	Vxsec__Envelope *env;
 	size_t len;
-	uint8_t *buf = encode_prepare(&len, 0x05000001, 35);
+	uint8_t *buf = encode_prepare(&len, 5, 31, 32);
 
 	(void)state;
 	assert_int_equal(decode(buf, len, &env, &why), -EBADMSG);
-	assert_non_null(strstr(why.msg, "key is not 36 bytes"));
+	assert_non_null(strstr(why.msg, "epoch of 31 bytes"));
 	frame_buf_free(buf, len);
-	buf = encode_prepare(&len, 255, 36);
+	buf = encode_prepare(&len, 0, 32, 32);
 	assert_int_equal(decode(buf, len, &env, &why), -EBADMSG);
-	assert_non_null(strstr(why.msg, "SPI below 256"));
+	assert_non_null(strstr(why.msg, "spi slot 0"));
+	frame_buf_free(buf, len);
+	buf = encode_prepare(&len, 256, 32, 32);
+	assert_int_equal(decode(buf, len, &env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "spi slot 256"));
+	frame_buf_free(buf, len);
+	buf = encode_prepare(&len, 255, 32, 33);
+	assert_int_equal(decode(buf, len, &env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "key change of index 2: 33 bytes"));
 	frame_buf_free(buf, len);
 }
 
@@ -149,11 +161,15 @@ static void test_wrong_version(void **state)
 	(void)state;
 	env.msg_case = VXSEC__ENVELOPE__MSG_PING;
 	env.ping = &ping;
-	env.version = 2;
+	env.version = 1;
 	n = vxsec__envelope__pack(&env, body);
 	assert_int_equal(frame_decode(body, n, &out, &why), -EPROTO);
-	assert_string_equal(why.msg, "protocol version 2, this side speaks 1");
-	env.version = 1;
+	assert_string_equal(why.msg, "protocol version 1, this side speaks 2");
+	env.version = 3;
+	n = vxsec__envelope__pack(&env, body);
+	assert_int_equal(frame_decode(body, n, &out, &why), -EPROTO);
+	assert_string_equal(why.msg, "protocol version 3, this side speaks 2");
+	env.version = 2;
 	env.msg_case = VXSEC__ENVELOPE__MSG__NOT_SET;
 	n = vxsec__envelope__pack(&env, body);
 	assert_int_equal(frame_decode(body, n, &out, &why), -EBADMSG);
@@ -161,7 +177,7 @@ static void test_wrong_version(void **state)
 }
 
 static int check_hello(const char *node_id, size_t boot_len, size_t ip_len,
-		       struct why *why)
+		       size_t key_len, struct why *why)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Hello hello = VXSEC__HELLO__INIT;
@@ -172,6 +188,7 @@ static int check_hello(const char *node_id, size_t boot_len, size_t ip_len,
 	addr.ip = (ProtobufCBinaryData){ ip_len, v4 };
 	hello.n_underlay = 1;
 	hello.underlay = addrs;
+	hello.static_key = (ProtobufCBinaryData){ key_len, pub };
 	env.version = PROTOCOL_VERSION;
 	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
 	env.hello = &hello;
@@ -184,55 +201,124 @@ static void test_bad_fields(void **state)
 	struct why why = { "" };
 
 	(void)state;
-	assert_int_equal(check_hello("node-1", 16, 4, &why), 0);
-	assert_int_equal(check_hello("node 1", 16, 4, &why), -EBADMSG);
+	assert_int_equal(check_hello("node-1", 16, 4, 32, &why), 0);
+	assert_int_equal(check_hello("node 1", 16, 4, 32, &why), -EBADMSG);
 	assert_string_equal(why.msg,
 			    "node_id: character 4 not in [A-Za-z0-9._-]");
-	assert_int_equal(check_hello("", 16, 4, &why), -EBADMSG);
+	assert_int_equal(check_hello("", 16, 4, 32, &why), -EBADMSG);
 	assert_string_equal(why.msg, "node_id: length 0, want 1..64");
 	memset(id, 'x', 64);
 	id[64] = '\0';
-	assert_int_equal(check_hello(id, 16, 4, &why), 0);
+	assert_int_equal(check_hello(id, 16, 4, 32, &why), 0);
 	id[64] = 'x';
 	id[65] = '\0';
-	assert_int_equal(check_hello(id, 16, 4, &why), -EBADMSG);
+	assert_int_equal(check_hello(id, 16, 4, 32, &why), -EBADMSG);
 	assert_string_equal(why.msg, "node_id: length 65, want 1..64");
-	assert_int_equal(check_hello("node-1", 15, 4, &why), -EBADMSG);
+	assert_int_equal(check_hello("node-1", 15, 4, 32, &why), -EBADMSG);
 	assert_non_null(strstr(why.msg, "boot_id"));
-	assert_int_equal(check_hello("node-1", 16, 3, &why), -EBADMSG);
+	assert_int_equal(check_hello("node-1", 16, 3, 32, &why), -EBADMSG);
 	assert_non_null(strstr(why.msg, "want 4 or 16"));
+	/* protocol 2: no hello without the node's X25519 public key */
+	assert_int_equal(check_hello("node-1", 16, 4, 0, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "static_key"));
+	assert_int_equal(check_hello("node-1", 16, 4, 33, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "static_key"));
+}
+
+/* This node in a snapshot: index 3, one address, one key from 0. */
+static void self_peer(Vxsec__Peer *p, Vxsec__Address *addr, Vxsec__Address **ap,
+		      Vxsec__NodeKey *k, Vxsec__NodeKey **kp)
+{
+	vxsec__peer__init(p);
+	vxsec__address__init(addr);
+	vxsec__node_key__init(k);
+	addr->ip = (ProtobufCBinaryData){ 4, v4 };
+	ap[0] = addr;
+	k->key = (ProtobufCBinaryData){ 32, pub };
+	kp[0] = k;
+	p->node_id = "node-3";
+	p->index = 3;
+	p->incarnation = 1;
+	p->n_underlay = 1;
+	p->underlay = ap;
+	p->n_keys = 1;
+	p->keys = kp;
 }
 
 static void test_snapshot_generations(void **state)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Snapshot snap = VXSEC__SNAPSHOT__INIT;
-	Vxsec__Generation g[4] = { VXSEC__GENERATION__INIT,
-				   VXSEC__GENERATION__INIT,
-				   VXSEC__GENERATION__INIT,
-				   VXSEC__GENERATION__INIT };
-	Vxsec__Generation *gp[4] = { &g[0], &g[1], &g[2], &g[3] };
+	Vxsec__Generation g[4], *gp[4] = { &g[0], &g[1], &g[2], &g[3] };
+	Vxsec__Epoch e[4], *ep[4] = { &e[0], &e[1], &e[2], &e[3] };
+	Vxsec__Peer self;
+	Vxsec__Address addr, *ap[1];
+	Vxsec__NodeKey k, *kp[1];
 	struct why why = { "" };
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
-		g[i].generation = (uint32_t)i + 1;
+		vxsec__generation__init(&g[i]);
+		vxsec__epoch__init(&e[i]);
+		g[i].generation = e[i].generation = (uint32_t)i + 1;
 		g[i].phase = VXSEC__PHASE__PHASE_PREPARED;
+		g[i].spi_slot = (uint32_t)i + 2;
+		e[i].secret = (ProtobufCBinaryData){ 32, epoch };
 	}
+	self_peer(&self, &addr, ap, &k, kp);
 	env.version = PROTOCOL_VERSION;
 	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
 	env.snapshot = &snap;
 	snap.generations = gp;
-	snap.n_generations = 3;
-	assert_int_equal(frame_validate(&env, &why), 0);
-	snap.n_generations = 4;
+	snap.epochs = ep;
+	snap.n_generations = snap.n_epochs = 3;
 	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
-	snap.n_generations = 2;
+	assert_non_null(strstr(why.msg, "without this node"));
+	snap.self = &self;
+	assert_int_equal(frame_validate(&env, &why), 0);
+	snap.n_epochs = 2;
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "2 epoch secrets for 3"));
+	snap.n_epochs = 3;
+	e[1].secret.len = 16;
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "epoch of generation 2: 16 bytes"));
+	e[1].secret.len = 32;
+	g[2].spi_slot = 0;
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "spi slot 0"));
+	g[2].spi_slot = 4;
+	self.n_keys = 0;
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "0 static keys"));
+	self.n_keys = 1;
+	snap.n_generations = snap.n_epochs = 4;
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	snap.n_generations = snap.n_epochs = 2;
 	g[0].phase = g[1].phase = VXSEC__PHASE__PHASE_COMMITTED;
 	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
 	assert_non_null(strstr(why.msg, "committed"));
 	g[1].phase = 9;
 	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+}
+
+/* A KeyUpdate: one X25519 public key of 32 bytes. */
+static void test_key_update(void **state)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__KeyUpdate ku = VXSEC__KEY_UPDATE__INIT;
+	struct why why = { "" };
+
+	(void)state;
+	env.version = PROTOCOL_VERSION;
+	env.msg_case = VXSEC__ENVELOPE__MSG_KEY_UPDATE;
+	env.key_update = &ku;
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	ku.static_key = (ProtobufCBinaryData){ 32, pub };
+	assert_int_equal(frame_validate(&env, &why), 0);
+	ku.static_key.len = 31;
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "static_key"));
 }
 
 static void test_join_request(void **state)
@@ -254,6 +340,9 @@ static void test_join_request(void **state)
 	env.version = PROTOCOL_VERSION;
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
 	env.join_request = &req;
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "static_key"));
+	req.static_key = (ProtobufCBinaryData){ 32, pub };
 	assert_int_equal(frame_validate(&env, &why), 0);
 	req.secret_proof.len = 31;
 	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
@@ -269,10 +358,10 @@ static void test_join_request(void **state)
  */
 static void test_field_zero(void **state)
 {
-	static const uint8_t zero[] = { 0x08, 0x01, 0x8a, 0x01, 0x08,
+	static const uint8_t zero[] = { 0x08, 0x02, 0x8a, 0x01, 0x08,
 					0x08, 0x07, 0x85, 0x00, 0x01,
 					0x02, 0x03, 0x04 };
-	static const uint8_t unknown[] = { 0x08, 0x01, 0x8a, 0x01, 0x05,
+	static const uint8_t unknown[] = { 0x08, 0x02, 0x8a, 0x01, 0x05,
 					   0x08, 0x07, 0xf8, 0x07, 0x01 };
 	Vxsec__Envelope *env;
 	struct why why = { "" };
@@ -293,11 +382,12 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_truncated_and_garbage),
-		cmocka_unit_test(test_bad_key_and_spi),
+		cmocka_unit_test(test_bad_epoch_slot_key),
 		cmocka_unit_test(test_wrong_version),
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_snapshot_generations),
 		cmocka_unit_test(test_join_request),
+		cmocka_unit_test(test_key_update),
 		cmocka_unit_test(test_field_zero),
 	};
 

@@ -22,7 +22,7 @@ static void counter_random(uint8_t *buf, size_t len, void *arg)
 {
 	uint8_t *c = arg;
 
-	memset(buf, ++*c, len); /* a different master every time */
+	memset(buf, ++*c, len); /* a different epoch secret every time */
 }
 
 static struct rot_action acts[16];
@@ -73,8 +73,8 @@ static void first_generation(struct rotation *r, uint8_t *ctr)
 	assert_int_equal(rot_transmit(r)->g, 1);
 }
 
-/* The masters are in locked memory from rot_init to rot_cleanup. */
-static void test_masters_locked(void **state)
+/* The epoch secrets are in locked memory from rot_init to rot_cleanup. */
+static void test_epochs_locked(void **state)
 {
 	static struct rotation r; /* not on the stack: its page is its own */
 	uint8_t ctr = 0, zero[sizeof(r.gens)] = { 0 };
@@ -97,11 +97,11 @@ static void test_masters_locked(void **state)
 static void test_full_rotation(void **state)
 {
 	struct rotation r;
-	uint8_t ctr = 0, m1[KEYS_MASTER_LEN];
+	uint8_t ctr = 0, m1[KEYS_EPOCH_LEN];
 
 	(void)state;
 	first_generation(&r, &ctr);
-	memcpy(m1, rot_transmit(&r)->master, sizeof(m1));
+	memcpy(m1, rot_transmit(&r)->epoch, sizeof(m1));
 	assert_int_equal(step(&r, 1000, 3), 0); /* not due yet */
 	rot_request(&r);
 	assert_int_equal(step(&r, 1000, 3), 2);
@@ -109,7 +109,7 @@ static void test_full_rotation(void **state)
 	assert_int_equal(acts[1].generation, 2);
 	assert_int_equal(r.n_gens, 2);
 	assert_int_equal(rot_transmit(&r)->g, 1); /* still sending on 1 */
-	assert_memory_not_equal(r.gens[1].master, m1, sizeof(m1));
+	assert_memory_not_equal(r.gens[1].epoch, m1, sizeof(m1));
 	/* An ack of an older revision does not count. */
 	rot_ack(&r, 1, 2);
 	rot_ack(&r, 2, 3), rot_ack(&r, 3, 3);
@@ -364,7 +364,7 @@ static void test_hold_moves_the_deadline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_masters_locked),
+		cmocka_unit_test(test_epochs_locked),
 		cmocka_unit_test(test_full_rotation),
 		cmocka_unit_test(test_deadline_marks_silent_nodes_down),
 		cmocka_unit_test(test_nodes_leaving_and_joining_mid_rotation),

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests: the leader's state on disk (round trips, tampering, keys, unlock keys, rekey). */
+/* Unit tests: the leader's state on disk (round trips, tampering, format versions, wrong keys, autolock, first start). */
 #define _GNU_SOURCE /* memmem */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,229 +15,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "keymgr/state.h"
-
-static char dir[64];
-static const char pem[] =
-	"-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49"
-	"AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
-static const struct rot_config cfg = { 1000, 100, 10 };
-/* The cluster's revision that goes with the rotation saved (the cluster
- * keeps it; the state file holds it). */
-static uint64_t revision;
-
-static void rnd(uint8_t *buf, size_t len, void *arg)
-{
-	(void)arg;
-	randombytes_buf(buf, len);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	strcpy(dir, "/tmp/vxsec-state-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
-
-static const char *at(const char *name)
-{
-	static char p[2][128];
-	static int i;
-
-	i ^= 1;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
-	return p[i];
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *b = malloc(1 << 16);
-
-	assert_non_null(f);
-	assert_non_null(b);
-	*len = fread(b, 1, 1 << 16, f);
-	fclose(f);
-	return b;
-}
-
-static void spill(const char *path, const void *b, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static size_t entries(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static void add_node(struct registry *r, int i, const char *addrs)
-{
-	uint8_t boot[16] = { (uint8_t)i };
-	struct node *n;
-	char id[32];
-
-	snprintf(id, sizeof(id), "node-%d.rack_A", i);
-	assert_int_equal(registry_join(r, id, boot, &n), 0);
-	for (; *addrs; addrs++) {
-		struct node_addr *a = &n->addrs[n->n_addrs++];
-
-		a->len = *addrs == '4' ? 4 : 16;
-		for (int k = 0; k < a->len; k++)
-			a->ip[k] = (uint8_t)(i * 16 + k);
-	}
-	snprintf(n->cert_serial, sizeof(n->cert_serial), "%02X9f3c0A", i);
-}
-
-/* Six nodes: v4, v6, both; one reconnected after a reboot, one removed. */
-static struct registry *registry_sample(void)
-{
-	struct registry *r = registry_new();
-	uint8_t boot2[16] = { 0xb2 };
-
-	assert_non_null(r);
-	add_node(r, 1, "4");
-	add_node(r, 2, "6");
-	add_node(r, 3, "46");
-	add_node(r, 4, "4");
-	add_node(r, 5, "66446644");
-	add_node(r, 6, "");
-	assert_int_equal(registry_hello(r, "node-2.rack_A", boot2), 1);
-	assert_int_equal(registry_remove(r, "node-4.rack_A"), 0);
-	assert_int_equal(registry_lost_state(r, "node-5.rack_A"), 0);
-	return r;
-}
-
-static void extra_sample(struct state_extra *x)
-{
-	randombytes_buf(x->token_secret, sizeof(x->token_secret));
-	x->ca_key_pem = strdup(pem);
-	x->ca_key_pem_len = strlen(pem);
-}
-
-/* A rotation in phase with gens of the given phases, the last the target. */
-static void rot_sample(struct rotation *r, enum rot_phase phase, size_t n,
-		       const enum gen_phase *ph)
-{
-	rot_init(r, &cfg, rnd, NULL);
-	r->n_gens = n;
-	for (size_t i = 0; i < n; i++) {
-		r->gens[i].g = 7 + (uint32_t)i * 2;
-		r->gens[i].phase = ph[i];
-		randombytes_buf(r->gens[i].master, KEYS_MASTER_LEN);
-	}
-	r->phase = phase;
-	r->target = n ? r->gens[n - 1].g : 0;
-	revision = 1000 + n;
-	r->wait_revision = 999;
-	r->next_due = 1712345678901ull;
-	r->requested = n & 1;
-	r->deadline = 55; /* not persisted */
-}
-
-static void assert_registry_same(struct registry *a, struct registry *b)
-{
-	struct node *x, *y;
-	size_t i;
-
-	for (i = 0; (x = registry_at(a, i)); i++) {
-		y = registry_at(b, i);
-		assert_non_null(y);
-		assert_string_equal(x->id, y->id);
-		assert_int_equal(x->index, y->index);
-		assert_int_equal(x->incarnation, y->incarnation);
-		assert_memory_equal(x->boot_id, y->boot_id, 16);
-		assert_int_equal(x->n_addrs, y->n_addrs);
-		for (size_t k = 0; k < x->n_addrs; k++) {
-			assert_int_equal(x->addrs[k].len, y->addrs[k].len);
-			assert_memory_equal(x->addrs[k].ip, y->addrs[k].ip,
-					    x->addrs[k].len);
-		}
-		assert_string_equal(x->cert_serial, y->cert_serial);
-		assert_int_equal(x->state == NODE_CONNECTED ? NODE_DISCONNECTED
-							    : x->state,
-				 y->state);
-	}
-	assert_null(registry_at(b, i));
-	assert_int_equal(registry_count(a), registry_count(b));
-}
-
-static void assert_rot_same(const struct rotation *a, const struct rotation *b)
-{
-	assert_int_equal(a->n_gens, b->n_gens);
-	for (size_t i = 0; i < a->n_gens; i++) {
-		assert_int_equal(a->gens[i].g, b->gens[i].g);
-		assert_int_equal(a->gens[i].phase, b->gens[i].phase);
-		assert_memory_equal(a->gens[i].master, b->gens[i].master,
-				    KEYS_MASTER_LEN);
-	}
-	assert_int_equal(a->phase, b->phase);
-	assert_int_equal(a->target, b->target);
-	assert_int_equal(a->wait_revision, b->wait_revision);
-	assert_int_equal(a->next_due, b->next_due);
-	assert_int_equal(a->requested, b->requested);
-	assert_int_equal(b->deadline, 0);
-	assert_int_equal(b->n_pending, 0);
-}
-
-/* Loads dir with unlock (or the key files), compares if want is given. */
-static int load(const uint8_t *unlock, uint8_t key[32], struct why *why,
-		struct registry *want_reg, const struct rotation *want_rot,
-		const struct state_extra *want_x)
-{
-	struct registry *reg = registry_new();
-	struct rotation rot;
-	struct state_extra x = { 0 };
-	bool autolock = false;
-	uint64_t rev;
-	uint8_t k[32];
-	int err;
-
-	rot_init(&rot, &cfg, rnd, NULL);
-	err = state_load(dir, unlock, key ? key : k, reg, &rot, &rev, &x,
-			 &autolock, why);
-	if (!err && want_reg) {
-		assert_int_equal(rev, revision);
-		assert_registry_same(want_reg, reg);
-		assert_rot_same(want_rot, &rot);
-		assert_memory_equal(want_x->token_secret, x.token_secret, 32);
-		assert_int_equal(want_x->ca_key_pem_len, x.ca_key_pem_len);
-		if (want_x->ca_key_pem_len)
-			assert_string_equal(want_x->ca_key_pem, x.ca_key_pem);
-		else
-			assert_null(x.ca_key_pem);
-		assert_int_equal(autolock, unlock != NULL);
-	}
-	if (err) {
-		assert_int_equal(rot.n_gens, 0);
-		assert_null(x.ca_key_pem);
-	}
-	state_extra_wipe(&x);
-	rot_cleanup(&rot);
-	registry_free(reg);
-	return err;
-}
+#include "state_util.h"
 
 static void test_round_trip(void **state)
 {
@@ -340,30 +117,12 @@ static void test_no_plaintext(void **state)
 	f = slurp(at(STATE_FILE), &len);
 	assert_true(len > 300);
 	for (size_t i = 0; i < 3; i++)
-		assert_null(memmem(f, len, rot.gens[i].master, 8));
+		assert_null(memmem(f, len, rot.gens[i].epoch, 8));
 	assert_null(memmem(f, len, x.token_secret, 8));
 	assert_null(memmem(f, len, key, 8));
 	assert_null(memmem(f, len, "PRIVATE", 7));
 	assert_null(memmem(f, len, "node-1", 6));
 	free(f);
-	state_extra_wipe(&x);
-	rot_cleanup(&rot);
-	registry_free(reg);
-}
-
-/* A small state: one node, one generation. */
-static void small_state(uint8_t key[32])
-{
-	enum gen_phase ph[1] = { GEN_COMMITTED };
-	struct registry *reg = registry_new();
-	struct state_extra x = { 0 };
-	struct rotation rot;
-
-	add_node(reg, 1, "4");
-	extra_sample(&x);
-	rot_sample(&rot, ROT_IDLE, 1, ph);
-	assert_int_equal(state_save(dir, key, false, reg, &rot, revision, &x),
-			 0);
 	state_extra_wipe(&x);
 	rot_cleanup(&rot);
 	registry_free(reg);
@@ -436,7 +195,15 @@ static void test_truncation(void **state)
 	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL),
 			 -EPROTONOSUPPORT);
 	assert_non_null(
-		strstr(why.msg, "format version 7, this build reads 1"));
+		strstr(why.msg, "format version 7, this build reads 2"));
+	/* format 1 (protocol 1's masters): refused, and what to do said */
+	f[9] = 1;
+	spill(at(STATE_FILE), f, len);
+	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL),
+			 -EPROTONOSUPPORT);
+	assert_non_null(strstr(why.msg, "format 1 (before protocol 2)"));
+	assert_non_null(strstr(why.msg, "new state directory"));
+	assert_non_null(strstr(why.msg, "join again"));
 	f[0] = 'x';
 	spill(at(STATE_FILE), f, len);
 	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), -EBADMSG);
@@ -502,109 +269,6 @@ static void test_autolock(void **state)
 	registry_free(reg);
 }
 
-static void assert_key_file(const char *name, const uint8_t want[32])
-{
-	uint8_t *f;
-	size_t len;
-
-	f = slurp(at(name), &len);
-	assert_int_equal(len, 32);
-	assert_memory_equal(f, want, 32);
-	free(f);
-}
-
-static void test_rekey_default(void **state)
-{
-	uint8_t k1[32], k2[32], got[32], *before, *after;
-	size_t n1, n2;
-	struct why why = { "" };
-
-	(void)state;
-	assert_int_equal(state_key_create(dir, k1), 0);
-	small_state(k1);
-	randombytes_buf(k2, 32);
-	/* the wrong old key changes nothing */
-	before = slurp(at(STATE_FILE), &n1);
-	assert_int_equal(state_rekey(dir, k2, k1, false, &why), -EKEYREJECTED);
-	after = slurp(at(STATE_FILE), &n2);
-	assert_int_equal(n1, n2);
-	assert_memory_equal(before, after, n1);
-	assert_int_equal(entries(), 2);
-	free(after);
-	assert_int_equal(state_rekey(dir, k1, k2, false, &why), 0);
-	assert_int_equal(entries(), 2);
-	assert_key_file(STATE_KEY_FILE, k2);
-	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
-	assert_memory_equal(got, k2, 32);
-	assert_int_equal(load(k1, NULL, &why, NULL, NULL, NULL), -EKEYREJECTED);
-	free(before);
-}
-
-/* A crash after state.key.new was written, before or after the state. */
-static void test_rekey_crash(void **state)
-{
-	uint8_t k1[32], k2[32], got[32];
-	struct why why = { "" };
-
-	(void)state;
-	assert_int_equal(state_key_create(dir, k1), 0);
-	small_state(k1);
-	randombytes_buf(k2, 32);
-	spill(at(STATE_KEY_NEW_FILE), k2, 32); /* the state not yet rewritten */
-	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
-	assert_memory_equal(got, k1, 32);
-	assert_int_equal(access(at(STATE_KEY_NEW_FILE), F_OK), -1);
-	assert_key_file(STATE_KEY_FILE, k1);
-
-	spill(at(STATE_KEY_NEW_FILE), k2, 32); /* the state rewritten */
-	small_state(k2);
-	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
-	assert_memory_equal(got, k2, 32);
-	assert_int_equal(access(at(STATE_KEY_NEW_FILE), F_OK), -1);
-	assert_key_file(STATE_KEY_FILE, k2);
-	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
-	assert_memory_equal(got, k2, 32);
-
-	/* and with state.key gone as well (coming from autolock) */
-	assert_int_equal(rename(at(STATE_KEY_FILE), at(STATE_KEY_NEW_FILE)), 0);
-	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
-	assert_key_file(STATE_KEY_FILE, k2);
-	assert_int_equal(entries(), 2);
-}
-
-static void test_rekey_autolock(void **state)
-{
-	uint8_t k1[32], k2[32], k3[32], got[32];
-	struct why why = { "" };
-
-	(void)state;
-	assert_int_equal(state_key_create(dir, k1), 0);
-	small_state(k1);
-	randombytes_buf(k2, 32);
-	randombytes_buf(k3, 32);
-	/* default -> autolock: the key file goes */
-	assert_int_equal(state_rekey(dir, k1, k2, true, &why), 0);
-	assert_int_equal(entries(), 1);
-	assert_int_equal(load(NULL, NULL, &why, NULL, NULL, NULL), -ENOKEY);
-	assert_int_equal(load(k2, got, &why, NULL, NULL, NULL), 0);
-	/* autolock -> autolock */
-	assert_int_equal(state_rekey(dir, k2, k3, true, &why), 0);
-	assert_int_equal(load(k2, NULL, &why, NULL, NULL, NULL), -EKEYREJECTED);
-	assert_non_null(strstr(why.msg, "unlock key"));
-	assert_int_equal(load(k3, got, &why, NULL, NULL, NULL), 0);
-	assert_int_equal(entries(), 1);
-	/* autolock -> default */
-	assert_int_equal(state_rekey(dir, k3, k1, false, &why), 0);
-	assert_key_file(STATE_KEY_FILE, k1);
-	assert_int_equal(load(NULL, got, &why, NULL, NULL, NULL), 0);
-	assert_memory_equal(got, k1, 32);
-	/* a stale key file beside an autolocked state is removed on load */
-	assert_int_equal(state_rekey(dir, k1, k2, true, &why), 0);
-	spill(at(STATE_KEY_FILE), k1, 32);
-	assert_int_equal(load(k2, got, &why, NULL, NULL, NULL), 0);
-	assert_int_equal(entries(), 1);
-}
-
 static void test_first_start(void **state)
 {
 	enum gen_phase two[2] = { GEN_COMMITTED, GEN_COMMITTED };
@@ -639,9 +303,7 @@ int main(void)
 		T(test_round_trip),   T(test_round_trip_machine),
 		T(test_no_plaintext), T(test_bit_flips),
 		T(test_truncation),   T(test_wrong_key),
-		T(test_autolock),     T(test_rekey_default),
-		T(test_rekey_crash),  T(test_rekey_autolock),
-		T(test_first_start),
+		T(test_autolock),     T(test_first_start),
 	};
 
 	if (sodium_init() < 0)

@@ -27,10 +27,22 @@ static void test_registry_restore(void **state)
 {
 	struct registry *r = registry_new();
 	uint8_t boot[16] = { 0 };
-	struct node n = { .index = 3, .incarnation = 9 }, *j;
+	struct node n = { .index = 3, .incarnation = 9, .n_keys = 1 }, *j;
 
 	(void)state;
 	strcpy(n.id, "a");
+	n.n_keys = 0; /* a member without a static key */
+	assert_int_equal(registry_restore(r, &n), -EINVAL);
+	n.n_keys = REGISTRY_KEYS_MAX + 1;
+	assert_int_equal(registry_restore(r, &n), -EINVAL);
+	n.n_keys = 2; /* first generations not increasing: both 0 */
+	assert_int_equal(registry_restore(r, &n), -EINVAL);
+	n.keys[1].from = 5;
+	assert_int_equal(registry_restore(r, &n), 0);
+	assert_int_equal(registry_find(r, "a")->n_keys, 2);
+	registry_free(r);
+	r = registry_new();
+	n.n_keys = 1;
 	assert_int_equal(registry_restore(r, &n), 0);
 	strcpy(n.id, "b");
 	n.index = 7;
@@ -63,7 +75,7 @@ static void test_registry_restore(void **state)
 /* ---- the body codec ---- */
 
 struct craft {
-	uint8_t b[512];
+	uint8_t b[1024];
 	size_t n;
 };
 
@@ -83,6 +95,25 @@ static void put_str(struct craft *c, const char *s)
 {
 	put(c, strlen(s), 1);
 	put_raw(c, s, strlen(s));
+}
+
+/* Node i's keys: n1 (0, k1); n2 (0, k1), (4, k2) and a pending k3. */
+static void craft_keys(struct craft *c, int i, int bad)
+{
+	uint8_t k[32];
+	size_t n = i == 1 ? (bad == 19 ? 5 : bad == 20 ? 0 : 1) : 2;
+
+	put(c, n, 1);
+	for (size_t j = 0; j < n; j++) {
+		memset(k, 0x10 * i + (int)j, sizeof(k));
+		put(c, j == 0 ? 0 : bad == 21 ? 0 : 3 + j, 4);
+		put_raw(c, k, sizeof(k));
+	}
+	put(c, i == 1 ? 0 : bad == 22 ? 2 : 1, 1);
+	if (i == 2 && bad != 22) {
+		memset(k, 0x33, sizeof(k));
+		put_raw(c, k, sizeof(k));
+	}
 }
 
 /* A body: rotation (idle, gens g1/g2 of phases p1/p2), no secrets, nodes. */
@@ -131,6 +162,7 @@ static void craft_body(struct craft *c, int bad)
 		} else {
 			put_str(c, bad == 15 ? "xyz" : "0a");
 		}
+		craft_keys(c, i, bad);
 	}
 	if (bad == 16)
 		put(c, 0, 1);
@@ -181,6 +213,10 @@ static void test_body_decode(void **state)
 		"1 bytes of trailing data after byte",
 		"node record 2: id holds a NUL byte",
 		"node record 1: certificate serial holds a NUL byte",
+		"node record 1: 5 static keys, at most 4",
+		"node record 1: 0 static keys, want 1..4",
+		"node record 2: static key 2 from generation 0, not after 0",
+		"node record 2: bad pending key flag 2",
 	};
 	struct craft c;
 	struct why why = { "" };
@@ -202,6 +238,10 @@ static void test_body_decode(void **state)
 			assert_int_equal(rev, 5); /* the cluster's revision */
 			assert_int_equal(registry_count(reg), 2);
 			assert_string_equal(x.ca_key_pem, "A");
+			assert_int_equal(registry_at(reg, 1)->n_keys, 2);
+			assert_int_equal(registry_at(reg, 1)->keys[1].from, 4);
+			assert_true(registry_at(reg, 1)->has_pending);
+			assert_int_equal(registry_at(reg, 1)->pending[0], 0x33);
 			state_extra_wipe(&x);
 			prefixes_refused(&c);
 		} else {
@@ -299,6 +339,10 @@ static void test_body_encode(void **state)
 	assert_int_equal(state_body_encode(reg, &rot, rev, &x, &body, &len),
 			 -EINVAL);
 	registry_at(reg, 1)->addrs[0].len = 4;
+	registry_at(reg, 1)->keys[1].from = 0;
+	assert_int_equal(state_body_encode(reg, &rot, rev, &x, &body, &len),
+			 -EINVAL);
+	registry_at(reg, 1)->keys[1].from = 4;
 	strcpy(registry_at(reg, 1)->id, "bad/id");
 	assert_int_equal(state_body_encode(reg, &rot, rev, &x, &body, &len),
 			 -EINVAL);

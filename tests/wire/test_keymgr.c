@@ -58,6 +58,9 @@ static void test_converge_rotate_verify(void **state)
 				 listen_at, token, sock),
 			 0);
 	assert_non_null(strstr(out, "verify: 12 ordered pairs"));
+	/* protocol 2: both ends of every pair derive the same key */
+	assert_non_null(strstr(out, "verify: 12 sampled ordered pairs derive "
+				    "the same 12 keys at both ends"));
 	assert_true(wait_ctl("status --json", "\"transmit_generation\":3", 5));
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s status --json", sock), 0);
@@ -73,12 +76,17 @@ static void test_converge_rotate_verify(void **state)
 		strstr(out, "vxsec_keymgr_rotation_phase{phase=\"idle\"} 1"));
 	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s nodes", sock), 0);
 	assert_non_null(strstr(out, "node-00004"));
+	assert_non_null(strstr(out, " KEY\n")); /* each member's fingerprint */
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s nodes --json", sock), 0);
 	/* Indexes from 1 in join order, which parallel joins do not fix. */
 	assert_non_null(strstr(out, "\"id\":\"node-00001\",\"index\":"));
 	assert_non_null(strstr(out, "\"index\":1,"));
 	assert_null(strstr(out, "\"cert_serial\":\"\"")); /* all known */
+	/* each member's static key, base64 of 32 bytes, none pending */
+	assert_non_null(strstr(out, "\"keys\":[{\"from_generation\":0,"));
+	assert_non_null(strstr(out, "=\",\"keys\":"));
+	assert_non_null(strstr(out, "\"pending_key\":null"));
 	/* The log never holds the token (nor, below, an unlock key). */
 	assert_false(file_has(path("leader.log"), token + 61));
 	/* The log names generations and nodes, never a key. */
@@ -113,6 +121,46 @@ static void test_periodic_rotation(void **state)
 	assert_true(
 		wait_file(path("agents.log"), "verify: 2 ordered pairs", 10));
 	assert_true(file_has(path("leader.log"), "rotation to 3 took"));
+}
+
+/* Occurrences of needle in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * A periodic key change (KeyUpdate) takes effect with a later
+ * generation: every sampled pair still derives the same keys at both
+ * ends, with the old key where a generation uses it and the new one
+ * after; once the old key's generations retire, it is gone.
+ */
+static void test_key_update(void **state)
+{
+	char out[65536];
+
+	(void)state;
+	assert_int_equal(start_leader("", 10), 0);
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 FA " --leader %s --token %s -n 3 --key-update "
+				    "2 --rotations 2 --rotate-cmd '" KM
+				    " -s %s rotate' --verify",
+				 listen_at, token, sock),
+			 0);
+	assert_non_null(strstr(out, "node-00002: announced a new static key"));
+	assert_non_null(strstr(out, "verify: 6 sampled ordered pairs derive "
+				    "the same 6 keys at both ends"));
+	assert_true(file_has(path("leader.log"),
+			     "node-00002 announced a new static key"));
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s nodes --json", sock), 0);
+	/* node-00002's first key served only generations now retired */
+	assert_int_equal(count_of(out, "\"from_generation\":0,"), 2);
+	assert_int_equal(count_of(out, "\"pending_key\":null"), 3);
 }
 
 /* An agent's soft-expiry report starts a rotation. */
@@ -278,6 +326,34 @@ static void test_tampered_state_refused(void **state)
 	assert_memory_equal(after, before, n); /* nothing overwritten */
 }
 
+/* A state of format 1 (protocol 1's masters) is refused, never misread. */
+static void test_format_1_refused(void **state)
+{
+	static uint8_t before[1 << 16], after[1 << 16];
+	size_t n, m;
+	char *st = path("state/state");
+
+	(void)state;
+	assert_int_equal(start_leader("", 10), 0);
+	stop(&leader, SIGTERM);
+	read_all(st, before, &n, sizeof(before));
+	assert_true(n > 100);
+	assert_int_equal(before[8] << 8 | before[9], 2); /* format 2 now */
+	before[9] = 1;
+	FILE *f = fopen(st, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fwrite(before, 1, n, f), n);
+	fclose(f);
+	assert_int_equal(start_leader("", 10), 3);
+	assert_true(file_has(path("leader.log"),
+			     "format 1 (before protocol 2): its generation "
+			     "masters cannot serve protocol 2 agents"));
+	assert_true(file_has(path("leader.log"), "new state directory"));
+	read_all(st, after, &m, sizeof(after));
+	assert_int_equal(m, n);
+	assert_memory_equal(after, before, n); /* kept for a rollback */
+}
+
 static void test_autolock(void **state)
 {
 	char out[4096], key[128], *k, arg[256];
@@ -422,11 +498,13 @@ int main(void)
 		T(test_silent_agent_dropped_at_deadline),
 		T(test_periodic_rotation),
 		T(test_soft_expiry_rotates),
+		T(test_key_update),
 		T(test_restart_in_prepare),
 		T(test_restart_in_grace),
 		T(test_remove_node),
 		T(test_token_rotation),
 		T(test_tampered_state_refused),
+		T(test_format_1_refused),
 		T(test_autolock),
 		T(test_cli_errors),
 		T(test_certificate_renewal),
