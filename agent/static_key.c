@@ -11,10 +11,11 @@
 #include "common/atomic.h"
 #include "static_key.h"
 
-#define MAGIC "VXSK"
 #define VERSION 1
 #define KEY_REC (8 + 4 + 1 + PAIRKEY_PRIV_LEN)
 #define SUM_LEN 16
+
+static const uint8_t magic[4] = { 'V', 'X', 'S', 'K' };
 
 static uint8_t *put_be(uint8_t *p, uint64_t v, int bytes)
 {
@@ -50,7 +51,7 @@ size_t static_keys_encode(const struct static_keys *sk,
 {
 	uint8_t *p = out;
 
-	memcpy(p, MAGIC, 4);
+	memcpy(p, magic, sizeof(magic));
 	p[4] = VERSION;
 	memcpy(p + 5, sk->boot_id, STATIC_KEY_BOOT_ID_LEN);
 	p += 5 + STATIC_KEY_BOOT_ID_LEN;
@@ -119,7 +120,7 @@ int static_keys_decode(struct static_keys *sk, const uint8_t *buf, size_t len,
 
 	memset(sk, 0, sizeof(*sk));
 	if (len < 5 + STATIC_KEY_BOOT_ID_LEN + 1 + SUM_LEN ||
-	    memcmp(buf, MAGIC, 4) != 0)
+	    memcmp(buf, magic, sizeof(magic)) != 0)
 		return why_fail(why, -EINVAL, "not a vxsec static key file");
 	if (buf[4] != VERSION)
 		return why_fail(why, -EINVAL, "format %u, this agent reads %u",

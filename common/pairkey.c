@@ -10,12 +10,12 @@
 #include "pairkey.h"
 
 /* Enough for a few node keys and what TLS keeps there for one session. */
-#define SECURE_HEAP_BYTES (64 * 1024)
+#define SECURE_HEAP_BYTES ((size_t)64 * 1024)
 #define SECURE_HEAP_MIN 16
 
 #define LABEL "vxsec pair key v2"
 #define LABEL_LEN (sizeof(LABEL) - 1)
-#define END_LEN (4 + 8 + PAIRKEY_PUB_LEN)
+#define END_LEN ((size_t)4 + 8 + PAIRKEY_PUB_LEN)
 #define INFO_LEN (LABEL_LEN + 4 + 2 * END_LEN)
 
 struct pairkey_static {

@@ -196,7 +196,7 @@ static int queue(struct xfrm_batch *b, enum xfrm_req_kind add, enum xfrm_op op,
 	struct desc *d;
 	int n;
 
-	if (!xfrm_op_valid(op))
+	if (!xfrm_op_valid(op) || !sa == !p) /* one object, of the kind */
 		return -EINVAL;
 	if (b->sent)
 		return -EALREADY;
