@@ -21,8 +21,9 @@ static struct keyer_shared *cached(struct keyer_cache *c, const uint8_t *own,
 				   const uint8_t *peer)
 {
 	for (size_t i = 0; i < KEYER_CACHE_MAX; i++)
-		if (c->e[i].set && !memcmp(c->e[i].own, own, PAIRKEY_PUB_LEN) &&
-		    !memcmp(c->e[i].peer, peer, PAIRKEY_PUB_LEN))
+		if (c->e[i].set &&
+		    memcmp(c->e[i].own, own, PAIRKEY_PUB_LEN) == 0 &&
+		    memcmp(c->e[i].peer, peer, PAIRKEY_PUB_LEN) == 0)
 			return &c->e[i];
 	return NULL;
 }
@@ -73,7 +74,8 @@ static const struct pairkey_static *own_key(const struct static_keys *sk,
 		return NULL;
 	}
 	for (size_t i = 0; sk && i < sk->n; i++)
-		if (!memcmp(pairkey_public(sk->key[i].k), pub, PAIRKEY_PUB_LEN))
+		if (memcmp(pairkey_public(sk->key[i].k), pub,
+			   PAIRKEY_PUB_LEN) == 0)
 			return sk->key[i].k;
 	why_set(why,
 		"this node does not hold the key the leader names for "
@@ -132,8 +134,8 @@ static int in_use(const struct keyer_shared *s, const struct keyer_node *self,
 		const uint8_t *b =
 			keyer_pub_for(peer->keys, peer->n_keys, gens[i]);
 
-		if (a && b && !memcmp(a, s->own, PAIRKEY_PUB_LEN) &&
-		    !memcmp(b, s->peer, PAIRKEY_PUB_LEN))
+		if (a && b && memcmp(a, s->own, PAIRKEY_PUB_LEN) == 0 &&
+		    memcmp(b, s->peer, PAIRKEY_PUB_LEN) == 0)
 			return 1;
 	}
 	return 0;

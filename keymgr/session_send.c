@@ -153,6 +153,8 @@ static int render_next(struct client *cl, uint8_t **f, size_t *len)
 	struct change ch;
 	int err;
 
+	*f = NULL;
+	*len = 0;
 	while (owed(cl)) {
 		if (cl->snapshot) {
 			if (cluster_revision(c) > store_persisted(cl->ss->st))

@@ -189,7 +189,7 @@ static int key_changes(const struct cluster *c, uint32_t g,
 	struct node *nd;
 
 	*kc = calloc(cap ? cap : 1, sizeof(**kc));
-	*kp = calloc(cap ? cap : 1, sizeof(**kp));
+	*kp = calloc(cap ? cap : 1, sizeof(Vxsec__KeyChange *));
 	if (!*kc || !*kp)
 		return -ENOMEM;
 	for (size_t i = 0; (nd = cluster_node(c, (uint32_t)i + 1)); i++) {
