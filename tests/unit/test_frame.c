@@ -12,7 +12,8 @@
 
 #include "proto/frame.h"
 
-static uint8_t epoch[32], pub[32], boot[16], proof[32],
+/* One byte more than a key or an epoch: for the too-long cases. */
+static uint8_t epoch[33], pub[33], boot[16], proof[32],
 	v4[4] = { 192, 0, 2, 1 };
 
 /*
