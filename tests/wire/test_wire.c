@@ -326,7 +326,9 @@ static void test_automatic_renewal(void **state)
 		_exit(127);
 	}
 	snprintf(f, sizeof(f), "%s/token", d2);
-	for (int i = 0; i < 100 && access(f, R_OK); i++)
+	/* Up to 30 s, as setup waits: an ASan build on a busy machine can
+	 * take more than 5 s to make its CA. */
+	for (int i = 0; i < 600 && access(f, R_OK); i++)
 		usleep(50000);
 	snprintf(f, sizeof(f), "%s/port", d2);
 	fp = fopen(f, "r");
