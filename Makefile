@@ -125,7 +125,8 @@ WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
-PROGRAMS := $(XFRMCTL) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRECLI) $(WIREFLOOD) \
+MEMSCAN := $(BUILD)/tests/memscan
+PROGRAMS := $(XFRMCTL) $(MEMSCAN) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRECLI) $(WIREFLOOD) \
 	$(FAKEAGENTS)
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
@@ -294,6 +295,10 @@ $(foreach t,$(TESTS),$(eval OBJS_$(notdir $(t)) ?= \
 # Tools and benchmarks.
 OBJS_xfrmctl := $(BUILD)/tests/tools/xfrmctl.o
 USES_xfrmctl := xfrm nl
+# Whether a process's memory holds some byte strings (the lab: keys).
+OBJS_memscan := $(BUILD)/tests/tools/memscan.o
+USES_memscan :=
+LDLIBS_memscan := $(LIBSODIUM)
 $(foreach t,wiresrv wirecli wireflood,$(eval OBJS_$(t) := \
 	$(BUILD)/tests/tools/$(t).o) $(eval USES_$(t) := proto common))
 # N simulated agents in one process: the leader's load generator and bench driver.

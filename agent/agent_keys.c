@@ -9,7 +9,12 @@
 #include "common/pairkey.h"
 #include "keyer.h"
 
-#define REKEY_CHECK_MS 60000 /* how often the key's age is looked at */
+/*
+ * How often the key's age is looked at: a quarter of the lifetime, at most
+ * a minute, so a key changes between 1 and 1.25 lifetimes after it was
+ * made (and within a minute of its 24 h).
+ */
+#define REKEY_CHECK_MAX_MS 60000
 
 static uint64_t wall_ms(void)
 {
@@ -46,6 +51,7 @@ static void on_rekey(struct loop *l, struct loop_timer *t, void *arg)
 int agent_keys_open(struct agent *a, struct why *why)
 {
 	char fpr[PAIRKEY_FPR_LEN];
+	uint64_t check;
 	int err;
 
 	if (pairkey_init())
@@ -65,7 +71,10 @@ int agent_keys_open(struct agent *a, struct why *why)
 	a->rekey = loop_timer_new(a->loop, on_rekey, a);
 	if (!a->rekey)
 		return why_fail(why, -ENOMEM, "out of memory");
-	loop_timer_arm(a->rekey, REKEY_CHECK_MS, REKEY_CHECK_MS);
+	check = a->cfg.static_key_lifetime_ms / 4;
+	if (check > REKEY_CHECK_MAX_MS)
+		check = REKEY_CHECK_MAX_MS;
+	loop_timer_arm(a->rekey, check, check);
 	return 0;
 }
 
@@ -167,12 +176,19 @@ bool agent_keys_prepare(struct agent *a, const struct wire_delta *m)
 void agent_keys_retired(struct agent *a, uint32_t g)
 {
 	uint32_t oldest = g + 1;
+	size_t before;
 	int err;
 
 	for (size_t i = 0; i < a->view.n_gens; i++)
 		if (a->view.gens[i].g < oldest)
 			oldest = a->view.gens[i].g;
+	before = a->sk.n;
 	err = static_keys_retire(&a->sk, a->cfg.state_dir, oldest);
+	if (a->sk.n < before)
+		log_info("%zu old static key%s wiped: generation %u, the "
+			 "last that used %s, retired",
+			 before - a->sk.n, before - a->sk.n > 1 ? "s" : "", g,
+			 before - a->sk.n > 1 ? "them" : "it");
 	if (err)
 		log_err("cannot save the static keys in %s: %s",
 			a->cfg.state_dir, strerror(-err));

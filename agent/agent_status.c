@@ -126,8 +126,9 @@ static void status_key(struct agent *a, bool json, struct ctl_reply *r)
 		ctl_json_string(r, fpr[0] ? fpr : NULL);
 		ctl_reply_printf(r,
 				 ",\"static_key_bound\":%s,"
+				 "\"static_keys_held\":%zu,"
 				 "\"static_key_in_use\":",
-				 k && k->bound ? "true" : "false");
+				 k && k->bound ? "true" : "false", a->sk.n);
 		ctl_json_string(r, used[0] ? used : NULL);
 		ctl_reply_printf(r, ",");
 		return;

@@ -85,6 +85,13 @@ d_json() {
 		head -n 1 | cut -d: -f2
 }
 
+# d_jstr FIELD: the first string FIELD has in `status --json` (this node's
+# static_key, static_key_in_use: base64).
+d_jstr() {
+	$AG status --json 2>/dev/null | grep -o "\"$1\":\"[^\"]*\"" |
+		head -n 1 | cut -d'"' -f4
+}
+
 # d_wait_sync SAS [SECONDS]: connected, the kernel in sync, SAS SAs.
 d_wait_sync() {
 	end=$(($(date +%s) + ${2:-60}))

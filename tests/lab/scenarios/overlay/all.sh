@@ -4,15 +4,19 @@
 # (not a member), vxsec-agent --vxlan on vm2-vm4.
 #  a. join and converge: overlay pings in every direction (pcaps: ESP only);
 #     the SAs carry the default lifetimes (soft 2^40 bytes, nothing hard)
-#  b. 3 rotations back to back under pings on every pair (asked at 100/s,
-#     accounted for by tests/lab/ping.sh): 0 lost,
-#     the old SAs gone after each retire
+#  b. every member's periodic static key change (static_key_lifetime 1m),
+#     then 3 rotations back to back under pings on every pair (asked at
+#     100/s, accounted for by tests/lab/ping.sh): 0 lost, the old SAs gone
+#     after each retire; the first rotation takes the new keys into use
+#     (every peer and the leader show them), and the old private keys are
+#     wiped when the last generation that used them retires
 #  c. an agent killed with -9 and started again under traffic: 0 lost, its
 #     SAs untouched (none re-added with a used key); then SAs deleted behind
 #     an agent's back: their keys are not installed again, the node gets a
 #     new incarnation (fresh keys) and traffic resumes
 #  g. cleartext VXLAN from a member and from a non-member: dropped
-#  h. least privilege: no node holds a key of a pair it is not in
+#  h. least privilege: no node holds a key of a pair it is not in; and
+#     the leader is blind: no key any kernel holds is in its memory
 set -eu
 . "$LAB_SRC/tests/lab/lib.sh"
 . "$LAB_SRC/tests/lab/vxsec.sh"
@@ -42,7 +46,7 @@ fi
 lab_barrier leader
 if [ "$me" != 1 ]; then
 	t0=$(date +%s)
-	d_agent_start 1
+	d_agent_start 1 --static-key-lifetime 1m
 	d_wait_sync $sas 90
 	d_overlay_up
 	echo "a: vm$me joined and in sync in $(($(date +%s) - t0)) s"
@@ -70,7 +74,25 @@ if [ "$me" != 1 ]; then
 fi
 lab_barrier converged
 
-# ---- b. three rotations back to back under traffic ----
+# ---- b. the periodic static key change, three rotations under traffic ----
+# Nothing rotated yet: each member's first key is bound (every generation),
+# and a minute after it was made (checked every 15 s) comes a new one,
+# which waits unbound for the leader's next generation.
+if [ "$me" != 1 ]; then
+	used=$(d_jstr static_key_in_use)
+	end=$(($(date +%s) + 120))
+	until [ "$(d_json static_key_bound)" = false ]; do
+		[ "$(date +%s)" -lt "$end" ] ||
+			d_die "b: no new static key within 120 s (lifetime 1m)"
+		sleep 1
+	done
+	new=$(d_jstr static_key)
+	[ -n "$new" ] && [ "$new" != "$used" ] ||
+		d_die "b: the new static key '$new' is the one in use '$used'"
+	echo "$new" >"$LAB_DIR/key.vm$me"
+	echo "b: vm$me made its periodic new static key $new (in use: $used)"
+fi
+lab_barrier b-new-keys
 [ "$me" != 1 ] && rate_pings b 3000 # 30 s if the guest reached 100/s
 lab_barrier b-pinging
 if [ "$me" = 1 ]; then
@@ -81,6 +103,12 @@ if [ "$me" = 1 ]; then
 		d_wait_km "\"generations\":\[{\"generation\":$g,\"phase\":\"committed\"}\]" 60
 		echo "b: rotation to generation $g done in $((($(date +%s%N) - t0) / 1000000)) ms"
 	done
+	for p in $members; do
+		k=$(cat "$LAB_DIR/key.vm$p")
+		$KM nodes --json | grep -q -F "\"key\":\"$k\"" ||
+			d_die "b: the leader does not list vm$p's new key $k"
+	done
+	echo "b: the leader lists every member's new key"
 fi
 lab_barrier b-rotated
 if [ "$me" != 1 ]; then
@@ -94,6 +122,17 @@ if [ "$me" != 1 ]; then
 	n=$(ip xfrm state | grep -c "^src")
 	[ "$n" = $sas ] || d_die "b: $n SAs after the last retire, not $sas"
 	echo "b: vm$me holds generation 4 alone: $n SAs"
+	new=$(cat "$LAB_DIR/key.vm$me")
+	[ "$(d_jstr static_key_in_use)" = "$new" ] ||
+		d_die "b: generation 4 does not use vm$me's new key $new"
+	grep -q "old static key wiped: generation 1" /tmp/agent.log ||
+		d_die "b: the old static key was not wiped with generation 1"
+	for p in $peers; do
+		k=$(cat "$LAB_DIR/key.vm$p")
+		$AG status --json | grep -q -F "\"static_key\":\"$k\"" ||
+			d_die "b: vm$me does not show vm$p's new key $k"
+	done
+	echo "b: vm$me and its peers use their new keys; its old key is wiped"
 	rate_end b "b: 3 rotations,"
 fi
 lab_barrier b-done
@@ -107,7 +146,7 @@ if [ "$me" = 3 ]; then
 	kill -9 "$(cat /tmp/agent.pid)"
 	echo "c: vm3's agent killed with -9"
 	sleep 2
-	d_agent_start 1
+	d_agent_start 1 --static-key-lifetime 1m
 	d_wait_sync $sas
 	[ "$(d_sas)" = "$before" ] || d_die "c: the restarted agent changed the SAs"
 	[ "$(grep -c "kernel at revision" /tmp/agent.log)" = "$changes" ] ||
@@ -208,6 +247,14 @@ if [ "$me" = 1 ]; then
 		done <"$LAB_DIR/keys.vm$n"
 	done
 	echo "h: $(cat "$LAB_DIR"/keys.vm* | wc -l) SAs checked: each key is held by exactly the two nodes of its pair"
+	# The AES key (the first 32 of the 36 bytes), and the whole.
+	keys=$(cut -d' ' -f4 "$LAB_DIR"/keys.vm* | sort -u)
+	aes=$(for k in $keys; do echo "${k%????????}"; done)
+	"$LAB_SRC/build/tests/memscan" --self-test >/dev/null ||
+		d_die "h: memscan cannot find a string it put in its own heap"
+	"$LAB_SRC/build/tests/memscan" "$(cat /tmp/km.pid)" $keys $aes ||
+		d_die "h: the leader's memory holds a key of the agents' SAs"
+	echo "h: the leader's memory holds none of the $(echo $keys | wc -w) keys in the kernels"
 	$KM status
 fi
 lab_barrier done
