@@ -189,6 +189,13 @@ struct tls_conn *tls_conn_new(struct tls_ctx *t, int fd, bool server)
 	return c;
 }
 
+uint64_t tls_conn_bytes_read(const struct tls_conn *c)
+{
+	BIO *b = SSL_get_rbio(c->ssl);
+
+	return b ? BIO_number_read(b) : 0;
+}
+
 void tls_conn_free(struct tls_conn *c)
 {
 	if (!c)

@@ -57,6 +57,9 @@ int tls_conn_exporter(struct tls_conn *c, const char *label,
 
 const char *tls_conn_error(const struct tls_conn *c);
 
+/* Bytes read from the socket so far: TLS records, handshake included. */
+uint64_t tls_conn_bytes_read(const struct tls_conn *c);
+
 /* Sends close_notify if it can without blocking; best effort. */
 void tls_conn_shutdown(struct tls_conn *c);
 

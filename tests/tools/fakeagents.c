@@ -32,6 +32,8 @@ struct driver {
 	enum stage stage;
 	uint32_t done_rotations;
 	double *rot_secs;
+	double *rot_wire; /* bytes from the leader per live agent */
+	double join_wire; /* per agent, first connect to all joined */
 	double t_cmd, t_join_converged;
 	pid_t child;
 	long rss0_kib, hwm_kib;
@@ -153,6 +155,7 @@ static void start_rotation(struct driver *d)
 	r->g0 = 0;
 	for (i = 0; i < r->o.n; i++) {
 		r->agents[i].rotated = false;
+		r->agents[i].rx_mark = fa_agent_rx(&r->agents[i]);
 		c = fa_state_committed(&r->agents[i].st);
 		if (r->agents[i].phase == FA_LIVE && c > r->g0)
 			r->g0 = c;
@@ -291,9 +294,14 @@ static void print_bench(struct driver *d)
 	uint32_t n = r->o.n;
 
 	printf("bench %s_join_N%u %.3f s\n", b, n, r->t_snap - r->t_first);
-	if (d->done_rotations)
+	printf("bench %s_join_bytes_per_agent_N%u %.1f KiB\n", b, n,
+	       d->join_wire / 1024);
+	if (d->done_rotations) {
 		printf("bench %s_rotation_N%u %.3f s\n", b, n,
 		       median(d->rot_secs, d->done_rotations));
+		printf("bench %s_rotation_bytes_per_agent_N%u %.0f B\n", b, n,
+		       median(d->rot_wire, d->done_rotations));
+	}
 	if (d->rss0_kib >= 0 && d->hwm_kib >= 0) {
 		printf("bench %s_rss_per_agent_N%u %.1f KiB\n", b, n,
 		       (double)(d->hwm_kib - d->rss0_kib) / n);
@@ -351,12 +359,48 @@ static void report_join(struct driver *d)
 	struct fa_run *r = d->r;
 	double secs = r->t_snap - r->t_first;
 	struct rlimit rl = { 0, 0 };
+	struct fa_bytes all = { 0, 0 }, b;
+	uint32_t i;
 
+	/* Both connections: the join's handshake, certificates and answer,
+	 * then the session's handshake, snapshot and the deltas naming the
+	 * agents that joined after it. */
+	for (i = 0; i < r->o.n; i++) {
+		b = fa_agent_rx(&r->agents[i]);
+		all.wire += b.wire, all.frames += b.frames;
+	}
+	d->join_wire = (double)all.wire / r->o.n;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	printf("joined: %u agents acked their snapshot %.3f s after the "
-	       "first connect (%.0f agents/s); %d fds open, limit %llu\n",
+	       "first connect (%.0f agents/s); %d fds open, limit %llu; "
+	       "%.1f KiB from the leader per agent (%.1f KiB of frames)\n",
 	       r->o.n, secs, secs > 0 ? r->o.n / secs : 0.0, open_fds(),
-	       (unsigned long long)rl.rlim_cur);
+	       (unsigned long long)rl.rlim_cur, d->join_wire / 1024,
+	       (double)all.frames / r->o.n / 1024);
+}
+
+/*
+ * Bytes from the leader per live agent since start_rotation(): prepare,
+ * commit and retire, and anything else it sent meanwhile (a ping reply:
+ * fakeagents send no pings, and the leader sends none of its own).
+ */
+static void rotation_bytes(struct fa_run *r, double *wire, double *frames)
+{
+	struct fa_bytes sum = { 0, 0 }, b;
+	struct fa_agent *a;
+	uint32_t i, k = 0;
+
+	for (i = 0; i < r->o.n; i++) {
+		a = &r->agents[i];
+		if (a->phase != FA_LIVE || a->silent)
+			continue;
+		b = fa_agent_rx(a);
+		sum.wire += b.wire - a->rx_mark.wire;
+		sum.frames += b.frames - a->rx_mark.frames;
+		k++;
+	}
+	*wire = k ? (double)sum.wire / k : 0;
+	*frames = k ? (double)sum.frames / k : 0;
 }
 
 static void rotation_done(struct driver *d)
@@ -364,14 +408,18 @@ static void rotation_done(struct driver *d)
 	struct fa_run *r = d->r;
 	double end = r->t_rotated ? r->t_rotated : fa_now();
 	uint32_t g = 0, i;
+	double frames;
 
 	for (i = 0; i < r->o.n && !g; i++)
 		if (r->agents[i].rotated)
 			g = fa_state_committed(&r->agents[i].st);
+	rotation_bytes(r, &d->rot_wire[d->done_rotations], &frames);
 	d->rot_secs[d->done_rotations++] = end - d->t_cmd;
 	printf("rotation %u: %u agents on generation %u alone, %.3f s after "
-	       "the command started\n",
-	       d->done_rotations, r->n_live, g, end - d->t_cmd);
+	       "the command started; %.0f B from the leader per agent (%.0f "
+	       "B of frames)\n",
+	       d->done_rotations, r->n_live, g, end - d->t_cmd,
+	       d->rot_wire[d->done_rotations - 1], frames);
 	r->rotating = false;
 	d->stage = ST_CONVERGE;
 }
@@ -532,10 +580,12 @@ int main(int argc, char **argv)
 		return 0;
 	signal(SIGPIPE, SIG_IGN);
 	d.rot_secs = calloc(run.o.rotations + 1, sizeof(*d.rot_secs));
+	d.rot_wire = calloc(run.o.rotations + 1, sizeof(*d.rot_wire));
 	run.loop = loop_new();
-	if (!d.rot_secs || !run.loop || fa_setup(&run)) {
+	if (!d.rot_secs || !d.rot_wire || !run.loop || fa_setup(&run)) {
 		cleanup(&run);
 		free(d.rot_secs);
+		free(d.rot_wire);
 		return 1;
 	}
 	if (run_loop(&d))
@@ -544,6 +594,7 @@ int main(int argc, char **argv)
 		kill(d.child, SIGTERM);
 	cleanup(&run);
 	free(d.rot_secs);
+	free(d.rot_wire);
 	fflush(stdout);
 	return run.rc;
 }

@@ -105,6 +105,11 @@ enum fa_phase { FA_IDLE, FA_JOINING, FA_SESSION, FA_LIVE, FA_GONE };
 
 struct fa_run;
 
+/* Bytes from the leader: on the wire (TLS records) and frames (plaintext). */
+struct fa_bytes {
+	uint64_t wire, frames;
+};
+
 struct fa_agent {
 	struct fa_run *run;
 	uint32_t gid;	  /* its index in run->agents and in run->names */
@@ -131,6 +136,10 @@ struct fa_agent {
 	struct tls_ctx *tls; /* its session context (certificate, CA) */
 	struct conn *conn;
 	struct fa_state st;
+	/* received: rx.wire over its closed connections only, rx.frames
+	 * over all (fa_agent_rx() adds the open connection's wire bytes);
+	 * rx_mark: fa_agent_rx() when the rotation started */
+	struct fa_bytes rx, rx_mark;
 };
 
 struct fa_opts {
@@ -183,6 +192,8 @@ int fa_setup(struct fa_run *r);
 int fa_agent_prepare(struct fa_agent *a, const char *id, bool sampled);
 int fa_agent_start(struct fa_agent *a);
 void fa_agent_cleanup(struct fa_agent *a);
+/* Everything a has received from the leader so far, all connections. */
+struct fa_bytes fa_agent_rx(const struct fa_agent *a);
 
 /* The private key a holds for the public key pub (NULL if none). */
 const struct pairkey_static *fa_agent_private(const struct fa_agent *a,

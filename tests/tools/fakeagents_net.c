@@ -75,6 +75,22 @@ void fa_agent_cleanup(struct fa_agent *a)
 	a->sk = NULL;
 }
 
+struct fa_bytes fa_agent_rx(const struct fa_agent *a)
+{
+	struct fa_bytes b = a->rx;
+
+	if (a->conn)
+		b.wire += tls_conn_bytes_read(conn_tls(a->conn));
+	return b;
+}
+
+/* A connection ends: its wire bytes join the agent's total. */
+static void rx_closed(struct fa_agent *a, struct conn *c)
+{
+	a->rx.wire += tls_conn_bytes_read(conn_tls(c));
+	a->conn = NULL;
+}
+
 static int dial(struct fa_agent *a)
 {
 	struct fa_run *r = a->run;
@@ -303,6 +319,7 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 	struct why why = { "" };
 	const char *bad = NULL;
 
+	a->rx.frames += 4 + len; /* its length, then its body */
 	if (frame_decode(body, len, &env, &why)) {
 		a->refused = true;
 		fa_fail(a->run, a, "join: bad frame from the leader: %s",
@@ -327,8 +344,7 @@ static void join_closed(struct conn *c, const char *why, void *arg)
 {
 	struct fa_agent *a = arg;
 
-	(void)c;
-	a->conn = NULL;
+	rx_closed(a, c);
 	if (a->run->ending)
 		return;
 	if (!a->joined) {
@@ -519,6 +535,7 @@ static void session_frame(struct conn *c, const uint8_t *body, size_t len,
 	Vxsec__Envelope *env = NULL;
 	struct why why = { "" };
 
+	a->rx.frames += 4 + len;
 	if (frame_decode(body, len, &env, &why)) {
 		a->refused = true;
 		fa_fail(a->run, a, "bad frame from the leader: %s", why.msg);
@@ -551,7 +568,7 @@ static void session_closed(struct conn *c, const char *why, void *arg)
 {
 	struct fa_agent *a = arg;
 
-	(void)c;
+	rx_closed(a, c);
 	if (!a->run->ending && !a->refused) {
 		if (a->silent)
 			printf("%s (silent): session closed: %s\n",
