@@ -92,7 +92,8 @@ BENCH_AGENT := $(BUILD)/tests/bench_agent
 # dependency inside a module cannot break one of them unnoticed.
 # FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
 # (they come first, so the archive's own is never pulled in).
-FUZZ_ALL := frame state_body config_line ctl_request conn xfrm_reply
+FUZZ_ALL := frame state_body config_line ctl_request conn xfrm_reply \
+	agent_wire static_key
 FUZZ_USES_frame := proto
 FUZZ_USES_state_body := keymgr proto common
 FUZZ_USES_config_line := common
@@ -103,12 +104,18 @@ FUZZ_USES_conn := keymgr proto common
 FUZZ_FAKES_conn := tests/fuzz/fake_io.c
 # xfrm_reply: the kernel's XFRM replies through xfrm/'s parsers and nl/'s.
 FUZZ_USES_xfrm_reply := xfrm nl
+# agent_wire: the leader's frames through agent/wire.c (a selector byte
+# picks this node, see fuzz_agent_wire.c); static_key: the agent's
+# static.key file through agent/static_key.c.
+FUZZ_USES_agent_wire := agent proto common
+FUZZ_USES_static_key := agent common
 MODULE_LIB_proto := $(PROTO_LIB)
 MODULE_LIB_common := $(COMMON_LIB)
 MODULE_LIB_keymgr := $(KEYMGR_LIB)
 MODULE_SRC_proto := $(PROTO_SRC) $(BUILD)/proto/vxsec.pb-c.c
 MODULE_SRC_common := $(COMMON_SRC)
 MODULE_SRC_keymgr := $(KEYMGR_SRC)
+MODULE_SRC_agent := $(AGENT_SRC)
 MODULE_SRC_xfrm := $(XFRM_SRC)
 MODULE_SRC_nl := $(NL_SRC)
 # Every library any module may need: linking one more costs nothing.
@@ -378,6 +385,8 @@ FUZZ_LEN_config_line = 2048
 FUZZ_LEN_ctl_request = 4096
 FUZZ_LEN_conn = 20000
 FUZZ_LEN_xfrm_reply = 16384
+FUZZ_LEN_agent_wire = 65536
+FUZZ_LEN_static_key = 1024
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 $(FUZZ_DIR)/obj/%.o: %.c | $(PROTO_GEN)
@@ -391,7 +400,7 @@ $(FUZZ_DIR)/lib/libvxsec-$(1).a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(MODULE_SRC
 	$$(if $$(Q),@echo "  AR      $$@")
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
-$(foreach m,proto common keymgr xfrm nl,$(eval $(call fuzz_lib_rule,$(m))))
+$(foreach m,proto common keymgr agent xfrm nl,$(eval $(call fuzz_lib_rule,$(m))))
 
 define fuzz_bin_rule
 $(FUZZ_DIR)/fuzz_$(1): tests/fuzz/entry.c $(FUZZ_DIR)/obj/tests/fuzz/fuzz_$(1).o \
@@ -425,13 +434,18 @@ fuzz: $(FUZZ_BINS)
 # a body per rotation phase and broken ones; conn: frames whole, cut,
 # refused, over the limits, under slow handshakes, reads and writes;
 # xfrm_reply: dumps, batch acks, error and done replies, events, whole,
-# cut and broken) into the corpora.
+# cut and broken; agent_wire: each message a leader sends, for this node
+# and refused; static_key: files of one to four keys, and damaged ones)
+# into the corpora.
 # The generators link every library the fuzzers may (fuzz-seeds did not
-# link either when state_body.c came to need a file of common/).
-SEED_LIBS = $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB) $(XFRM_LIB) $(NL_LIB)
+# link either when state_body.c came to need a file of common/); the
+# agent's after the leader's: both define wire_decode() and the like.
+SEED_LIBS = $(KEYMGR_LIB) $(AGENT_LIB) $(PROTO_LIB) $(COMMON_LIB) $(XFRM_LIB) \
+	$(NL_LIB)
+SEEDS := frame state_body conn xfrm_reply agent_wire static_key
 fuzz-seeds: $(SEED_LIBS)
-	@mkdir -p $(BUILD)/fuzz tests/fuzz/corpus/conn tests/fuzz/corpus/xfrm_reply
-	$(Q)for s in frame state_body conn xfrm_reply; do \
+	@mkdir -p $(BUILD)/fuzz $(SEEDS:%=tests/fuzz/corpus/%)
+	$(Q)for s in $(SEEDS); do \
 		$(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/fuzz/seed_$$s \
 			tests/fuzz/seed_$$s.c $(SEED_LIBS) $(FUZZ_LDLIBS) && \
 		$(BUILD)/fuzz/seed_$$s tests/fuzz/corpus/$$s || exit 1; \
