@@ -134,6 +134,8 @@ static void log_change(struct cluster *c, uint64_t rev, enum change_type type,
 {
 	c->log[(rev - 1) % CLUSTER_LOG_MAX] =
 		(struct change){ rev, type, node, generation };
+	if (type >= CHG_PREPARE)
+		c->rot_revision = rev;
 	if (c->log_len < CLUSTER_LOG_MAX)
 		c->log_len++;
 }
@@ -142,6 +144,11 @@ static void bump(struct cluster *c, enum change_type type, uint32_t node)
 {
 	c->revision++;
 	log_change(c, c->revision, type, node, 0);
+}
+
+uint64_t cluster_rot_revision(const struct cluster *c)
+{
+	return c->rot_revision;
 }
 
 int cluster_change_after(const struct cluster *c, uint64_t after,

@@ -37,7 +37,8 @@ struct change {
 struct cluster {
 	struct registry *reg;
 	struct rotation rot;
-	uint64_t revision; /* one per change; only cluster.c changes it */
+	uint64_t revision;     /* one per change; only cluster.c changes it */
+	uint64_t rot_revision; /* of the newest prepare, commit or retire */
 	struct change log[CLUSTER_LOG_MAX];
 	size_t log_len; /* the newest is log[(revision - 1) % MAX] */
 };
@@ -154,6 +155,9 @@ int cluster_resume(struct cluster *c, uint64_t now);
 
 uint64_t cluster_revision(const struct cluster *c);
 
+/* The revision of the newest prepare, commit or retire (0: none since
+ * start): an agent sent less is owed a step of a rotation. */
+uint64_t cluster_rot_revision(const struct cluster *c);
 /* A rotation is under way (prepare, commit or grace). */
 bool cluster_rot_busy(const struct cluster *c);
 /* One is, and its phase waits for no ack any more: it can step now. */

@@ -527,6 +527,8 @@ void session_cleanup(struct sessions *ss)
 	}
 	loop_timer_free(ss->accept_retry);
 	ss->accept_retry = NULL;
+	loop_timer_free(ss->pace);
+	ss->pace = NULL;
 	guard_cleanup(&ss->guard);
 	session_prep_free(ss);
 	free(ss->by_index);

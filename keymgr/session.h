@@ -36,6 +36,8 @@ struct sessions {
 	struct client **by_index; /* node index -> its session */
 	size_t by_index_cap;
 	struct client *qhead, *qtail; /* the pump queue */
+	struct loop_timer *pace;      /* the next paced client's turn */
+	uint64_t pace_at;	      /* when it is armed for, or 0 */
 	size_t inflight;	      /* bytes queued to all agents */
 	size_t n_sessions;
 	size_t n_replies; /* join answers waiting for the disk */

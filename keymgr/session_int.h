@@ -17,6 +17,14 @@
 /* After it: a frame that has started must end within this. */
 #define FRAME_MS 30000
 #define INFLIGHT_MAX ((size_t)16 << 20) /* bytes queued to all agents */
+/*
+ * Membership changes go to an agent at most this often: in a storm of
+ * joins each agent gets one write (one TLS record or a few, one ack) with
+ * every change of that time, not one per save. A snapshot, and a step of
+ * a rotation (with what came before it), go at once; so does the first
+ * change after a quiet time.
+ */
+#define PACE_MS 250
 
 /* One TLS connection: a join (no certificate) or an agent's session. */
 struct client {
@@ -31,7 +39,9 @@ struct client {
 	bool snapshot;			/* owes it a snapshot */
 	uint64_t sent, acked;		/* revisions */
 	size_t inflight;		/* bytes of ours queued on conn */
-	uint8_t *reply;			/* a join answer held until persisted */
+	uint64_t paced_ms; /* CLOCK_MONOTONIC of its last changes sent */
+	bool backlog;	   /* the last batch hit its cap: more at once */
+	uint8_t *reply;	   /* a join answer held until persisted */
 	size_t reply_len;
 	uint64_t reply_after; /* the revision that must be on disk first */
 	bool closing;

@@ -97,6 +97,48 @@ static bool owed(const struct client *cl)
 	       (cl->snapshot ? on_disk > 0 : cl->sent < on_disk);
 }
 
+/*
+ * Whether cl's changes may go now (PACE_MS): a snapshot, a step of a
+ * rotation, the rest of a batch that hit its cap, or its turn (within a fifth
+ * of the pace, so one timer serves many). Else *due is lowered to its turn.
+ */
+static bool turn(const struct client *cl, uint64_t now, uint64_t *due)
+{
+	uint64_t at = cl->paced_ms + PACE_MS;
+
+	if (cl->snapshot || cl->backlog ||
+	    cl->sent < cluster_rot_revision(cl->ss->cl) ||
+	    now + PACE_MS / 5 >= at)
+		return true;
+	if (at < *due)
+		*due = at;
+	return false;
+}
+
+static void on_pace(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct sessions *ss = arg;
+
+	(void)l, (void)t;
+	ss->pace_at = 0;
+	session_pump_all(ss);
+}
+
+/* The pump runs again at due (CLOCK_MONOTONIC ms), if not sooner. */
+static void pace_arm(struct sessions *ss, uint64_t due, uint64_t now)
+{
+	if (due == UINT64_MAX || (ss->pace_at && ss->pace_at <= due))
+		return;
+	if (!ss->pace)
+		ss->pace = loop_timer_new(ss->loop, on_pace, ss);
+	if (!ss->pace) {
+		session_kick(ss); /* no timer: the next round, at once */
+		return;
+	}
+	ss->pace_at = due;
+	loop_timer_arm(ss->pace, due > now ? due - now : 1, 0);
+}
+
 void session_prep_free(struct sessions *ss)
 {
 	if (ss->prep)
@@ -208,6 +250,9 @@ static int pump_one(struct client *cl)
 		session_refuse(cl, WERR_INTERNAL, "cannot encode its state");
 		return 0;
 	}
+	cl->backlog = n == BATCH_FRAMES || total >= BATCH_BYTES;
+	if (n)
+		cl->paced_ms = loop_mono_ms();
 	if (n == 1)
 		session_send_frame(cl, f[0], len[0]);
 	if (n <= 1)
@@ -239,24 +284,32 @@ static void pump_queue(struct sessions *ss)
 
 void session_pump_all(struct sessions *ss)
 {
+	uint64_t now = loop_mono_ms(), due = UINT64_MAX;
+
 	if (ss->prep && !cluster_gen(ss->cl, ss->prep_gen))
 		session_prep_free(ss); /* its E_g retired: wipe it now */
 	for (struct client *cl = ss->clients; cl; cl = cl->next)
-		if (owed(cl) && !cl->inflight)
+		if (owed(cl) && !cl->inflight && turn(cl, now, &due))
 			enqueue(cl);
 	pump_queue(ss);
+	pace_arm(ss, due, now);
 }
 
 void session_on_drained(struct conn *c, void *arg)
 {
 	struct client *cl = arg;
 	struct sessions *ss = cl->ss;
+	uint64_t now = loop_mono_ms(), due = UINT64_MAX;
 
 	(void)c;
 	account(cl);
-	if (owed(cl) && ss->inflight < INFLIGHT_MAX)
-		pump_one(cl);
-	if (owed(cl) && !cl->inflight)
+	if (owed(cl) && !cl->inflight) {
+		if (!turn(cl, now, &due))
+			pace_arm(ss, due, now); /* not its turn yet */
+		else if (ss->inflight < INFLIGHT_MAX)
+			pump_one(cl);
+	}
+	if (owed(cl) && !cl->inflight && turn(cl, now, &due))
 		enqueue(cl);
 	/* Room again: give the waiting ones a turn. */
 	if (ss->qhead && ss->inflight < INFLIGHT_MAX / 2)

@@ -34,6 +34,9 @@ struct driver {
 	double *rot_secs;
 	double *rot_wire; /* bytes from the leader per live agent */
 	double join_wire; /* per agent, first connect to all joined */
+	/* CPU seconds of the leader and of this process: at the first
+	 * connect, then spent until all joined. */
+	double cpu0_leader, cpu0_self, join_cpu_leader, join_cpu_self;
 	double t_cmd, t_join_converged;
 	pid_t child;
 	long rss0_kib, hwm_kib;
@@ -74,24 +77,6 @@ void fa_fail(struct fa_run *r, const struct fa_agent *a, const char *fmt, ...)
 /* ---- the leader's memory ---- */
 
 /* A "Name:   123 kB" line of /proc/PID/status, in KiB; -1 if none. */
-static long proc_kib(long pid, const char *name)
-{
-	char path[64], line[256];
-	size_t n = strlen(name);
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (v < 0 && fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 static int open_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -296,6 +281,11 @@ static void print_bench(struct driver *d)
 	printf("bench %s_join_N%u %.3f s\n", b, n, r->t_snap - r->t_first);
 	printf("bench %s_join_bytes_per_agent_N%u %.1f KiB\n", b, n,
 	       d->join_wire / 1024);
+	if (d->join_cpu_leader >= 0)
+		printf("bench %s_join_leader_cpu_N%u %.1f s\n", b, n,
+		       d->join_cpu_leader);
+	printf("bench %s_join_fakeagents_cpu_N%u %.1f s\n", b, n,
+	       d->join_cpu_self);
 	if (d->done_rotations) {
 		printf("bench %s_rotation_N%u %.3f s\n", b, n,
 		       median(d->rot_secs, d->done_rotations));
@@ -331,7 +321,7 @@ static void finish(struct driver *d)
 
 	r->rotating = false;
 	if (r->o.leader_pid) {
-		d->hwm_kib = proc_kib(r->o.leader_pid, "VmHWM");
+		d->hwm_kib = fa_proc_kib(r->o.leader_pid, "VmHWM");
 		printf("leader: VmRSS %.1f MiB before the first join, VmHWM "
 		       "%.1f MiB at the end\n",
 		       (double)d->rss0_kib / 1024, (double)d->hwm_kib / 1024);
@@ -370,6 +360,11 @@ static void report_join(struct driver *d)
 		all.wire += b.wire, all.frames += b.frames;
 	}
 	d->join_wire = (double)all.wire / r->o.n;
+	d->join_cpu_self = fa_proc_cpu(0) - d->cpu0_self;
+	d->join_cpu_leader =
+		r->o.leader_pid && d->cpu0_leader >= 0
+			? fa_proc_cpu(r->o.leader_pid) - d->cpu0_leader
+			: -1;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	printf("joined: %u agents acked their snapshot %.3f s after the "
 	       "first connect (%.0f agents/s); %d fds open, limit %llu; "
@@ -529,8 +524,10 @@ static int run_loop(struct driver *d)
 	    loop_timer_arm(timeout, (uint64_t)r->o.timeout * 1000, 0) ||
 	    loop_timer_arm(progress, PROGRESS_MS, PROGRESS_MS))
 		return -ENOMEM;
+	d->cpu0_self = fa_proc_cpu(0);
+	d->cpu0_leader = r->o.leader_pid ? fa_proc_cpu(r->o.leader_pid) : -1;
 	if (r->o.leader_pid) {
-		d->rss0_kib = proc_kib(r->o.leader_pid, "VmRSS");
+		d->rss0_kib = fa_proc_kib(r->o.leader_pid, "VmRSS");
 		if (d->rss0_kib < 0)
 			fa_fail(r, NULL,
 				"--leader-pid %ld: cannot read its "

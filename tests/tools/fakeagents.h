@@ -199,6 +199,11 @@ struct fa_bytes fa_agent_rx(const struct fa_agent *a);
 const struct pairkey_static *fa_agent_private(const struct fa_agent *a,
 					      const uint8_t *pub);
 
+/* fakeagents_proc.c: a process's VmRSS/VmHWM (KiB) and its CPU time
+ * (user + system seconds; pid 0: this one), -1 if /proc does not say. */
+long fa_proc_kib(long pid, const char *name);
+double fa_proc_cpu(long pid);
+
 /* fakeagents_check.c: --verify and --state-out over every agent. */
 int fa_verify(struct fa_run *r);
 int fa_state_out(struct fa_run *r, const char *path);

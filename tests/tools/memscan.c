@@ -61,8 +61,8 @@ static int hex_needle(const char *text, struct needle *n)
  * searched before (the end of the previous chunk): a string wholly in
  * them is not counted again.
  */
-static void search(struct scan *s, const uint8_t *buf, size_t len,
-		   size_t seen, uint64_t base)
+static void search(struct scan *s, const uint8_t *buf, size_t len, size_t seen,
+		   uint64_t base)
 {
 	for (size_t i = 0; i < s->count; i++) {
 		struct needle *n = &s->n[i];
