@@ -71,6 +71,12 @@ static void send_env(struct conn *c, Vxsec__Envelope *env)
 	size_t len;
 
 	if (frame_encode(env, &buf, &len) == 0) {
+		/* WIRECLI_PROTOCOL=1: speak as a peer of protocol 1 (the
+		 * envelope's version, field 1, comes first: 0x08 then 2). */
+		if (getenv("WIRECLI_PROTOCOL") && len > FRAME_HEADER + 1 &&
+		    buf[FRAME_HEADER] == 0x08)
+			buf[FRAME_HEADER + 1] =
+				(uint8_t)atoi(getenv("WIRECLI_PROTOCOL"));
 		conn_send(c, buf, len);
 		frame_buf_free(buf, len);
 	}

@@ -147,6 +147,23 @@ static void test_wrong_secret_and_digest(void **state)
 	assert_int_equal(access("node.pem", F_OK), -1);
 }
 
+/* A peer of protocol 1 is told, in its own words, and nothing else. */
+static void test_protocol_1_refused(void **state)
+{
+	char out[4096], c[128];
+
+	(void)state;
+	client_dir(c, sizeof(c), "n-v1");
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "WIRECLI_PROTOCOL=1 %s/wirecli join %s "
+				 "node-v1 %s %s",
+				 bin, token, port, c),
+			 1);
+	assert_non_null(strstr(out, "refused by the leader: protocol version "
+				    "1, this side speaks 2"));
+	assert_int_equal(access("node.pem", F_OK), -1);
+}
+
 /* A client folder holding a certificate the test makes itself. */
 static void forged(const char *name, bool expired_cert)
 {
@@ -397,6 +414,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_garbage_and_s_client),
 		cmocka_unit_test(test_renewal),
 		cmocka_unit_test(test_automatic_renewal),
+		cmocka_unit_test(test_protocol_1_refused),
 		cmocka_unit_test(test_token_rotation),
 	};
 
