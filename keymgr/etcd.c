@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: MIT
+/* vxsec-keymgr etcd: requests to etcd's v3 JSON gateway over the leader's loop — one keep-alive HTTP/1.1 connection, requests in order, endpoints tried in turn. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sodium.h>
+
+#include "common/config.h"
+#include "common/http.h"
+#include "etcd.h"
+
+#define READ_CHUNK 16384
+#define HEAD_ROOM 512 /* request line and headers */
+
+struct etcd_req {
+	struct etcd_req *next;
+	char *path, *body;
+	size_t len;
+	etcd_cb cb;
+	void *arg;
+};
+
+struct etcd {
+	struct loop *loop;
+	struct sockaddr_storage addr[ETCD_ENDPOINTS_MAX];
+	socklen_t addr_len[ETCD_ENDPOINTS_MAX];
+	char text[ETCD_ENDPOINTS_MAX][64];
+	size_t n, cur, failed; /* failed: connects in a row that failed */
+	uint64_t timeout_ms;
+	int fd;
+	bool connected, sent; /* sent: the head request is on its way */
+	struct etcd_req *head, *tail;
+	size_t queued;
+	char *out; /* the head request's bytes */
+	size_t out_len, out_off;
+	struct http_resp resp;
+	struct loop_timer *deadline, *defer;
+};
+
+static void req_free(struct etcd_req *r)
+{
+	if (!r)
+		return;
+	free(r->path);
+	if (r->body)
+		sodium_memzero(r->body, r->len);
+	free(r->body);
+	free(r);
+}
+
+static void out_free(struct etcd *e)
+{
+	if (e->out)
+		sodium_memzero(e->out, e->out_len);
+	free(e->out);
+	e->out = NULL;
+	e->out_len = e->out_off = 0;
+}
+
+static void kick(struct etcd *e)
+{
+	loop_timer_arm(e->defer, 1, 0);
+}
+
+/* The head request ends: its callback, then the next request's turn. */
+static void finish(struct etcd *e, int err, int status, const char *body,
+		   size_t len, const struct why *why)
+{
+	struct etcd_req *r = e->head;
+
+	if (!r)
+		return;
+	e->head = r->next;
+	if (!e->head)
+		e->tail = NULL;
+	e->queued--;
+	e->sent = false;
+	out_free(e);
+	loop_timer_arm(e->deadline, 0, 0);
+	r->cb(r->arg, err, status, body, len, why);
+	req_free(r);
+	if (e->head)
+		kick(e);
+}
+
+static void disconnect(struct etcd *e)
+{
+	if (e->fd >= 0) {
+		loop_del_fd(e->loop, e->fd);
+		close(e->fd);
+	}
+	e->fd = -1;
+	e->connected = false;
+	http_resp_reset(&e->resp, HTTP_BODY);
+	loop_timer_arm(e->deadline, 0, 0);
+}
+
+/*
+ * The connection failed: the request on the wire fails with err (etcd
+ * may or may not have applied it); a connect that failed moves to the
+ * next endpoint, and the request waiting for it fails once every
+ * endpoint was tried.
+ */
+static void fail(struct etcd *e, int err, const char *what)
+{
+	struct why why;
+	bool was_connected = e->connected;
+
+	why_set(&why, "etcd %s: %s", e->text[e->cur], what);
+	disconnect(e);
+	e->cur = (e->cur + 1) % e->n;
+	if (e->sent || (!was_connected && ++e->failed >= e->n)) {
+		e->failed = 0;
+		finish(e, err, 0, NULL, 0, &why);
+	} else if (e->head) {
+		kick(e);
+	}
+}
+
+static void on_deadline(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct etcd *e = arg;
+
+	(void)l, (void)t;
+	fail(e, -ETIMEDOUT,
+	     e->connected ? "no complete answer in time" : "connect timed out");
+}
+
+static void write_out(struct etcd *e)
+{
+	while (e->out_off < e->out_len) {
+		ssize_t w = send(e->fd, e->out + e->out_off,
+				 e->out_len - e->out_off, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			loop_mod_fd(e->loop, e->fd, EPOLLIN | EPOLLOUT);
+			return;
+		}
+		if (w <= 0) {
+			fail(e, w < 0 ? -errno : -EPIPE, strerror(errno));
+			return;
+		}
+		e->out_off += (size_t)w;
+	}
+	loop_mod_fd(e->loop, e->fd, EPOLLIN);
+}
+
+/* Writes the head request (connected, nothing on the wire). */
+static void send_head(struct etcd *e)
+{
+	struct etcd_req *r = e->head;
+	struct http_req hr = { "POST", e->text[e->cur], r->path,
+			       "application/json", NULL, r->body, r->len };
+	struct why why;
+	size_t cap = r->len + strlen(r->path) + HEAD_ROOM;
+	int err;
+
+	e->out = malloc(cap);
+	if (!e->out) {
+		why_set(&why, "out of memory");
+		finish(e, -ENOMEM, 0, NULL, 0, &why);
+		return;
+	}
+	e->out_len = cap;
+	err = http_request_write(e->out, cap, &hr, &e->out_len, &why);
+	if (err) {
+		e->out_len = cap;
+		finish(e, err, 0, NULL, 0, &why);
+		return;
+	}
+	e->sent = true;
+	e->out_off = 0;
+	http_resp_reset(&e->resp, HTTP_BODY);
+	loop_timer_arm(e->deadline, e->timeout_ms, 0);
+	write_out(e);
+}
+
+/* Bytes from etcd: the head request's reply, once complete. */
+static int take(struct etcd *e, const char *buf, size_t len)
+{
+	size_t used;
+	bool keep;
+	int ev;
+
+	do {
+		ev = http_resp_feed(&e->resp, buf, len, &used, NULL);
+		buf += used, len -= used;
+		if (ev < 0) {
+			fail(e, ev, e->resp.why.msg);
+			return -1;
+		}
+		if (ev == HTTP_DONE) {
+			if (!e->sent || len) {
+				fail(e, -EBADMSG, "an answer nobody asked for");
+				return -1;
+			}
+			keep = e->resp.keep_alive;
+			e->failed = 0;
+			finish(e, 0, e->resp.status, e->resp.body,
+			       e->resp.body_len, NULL);
+			http_resp_reset(&e->resp, HTTP_BODY);
+			if (!keep)
+				disconnect(e);
+			return 0;
+		}
+	} while (ev != HTTP_MORE);
+	return 0;
+}
+
+static void read_in(struct etcd *e)
+{
+	char buf[READ_CHUNK];
+
+	for (;;) {
+		ssize_t r = recv(e->fd, buf, sizeof(buf), 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			fail(e, r < 0 ? -errno : -ECONNRESET,
+			     r < 0 ? strerror(errno) : "connection closed");
+			return;
+		}
+		if (take(e, buf, (size_t)r) || e->fd < 0)
+			return;
+	}
+}
+
+static void on_fd(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct etcd *e = arg;
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	(void)l;
+	if (!e->connected) {
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+		if (soerr) {
+			fail(e, -soerr, strerror(soerr));
+			return;
+		}
+		e->connected = true;
+		loop_timer_arm(e->deadline, 0, 0);
+		loop_mod_fd(e->loop, fd, EPOLLIN);
+		kick(e);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		read_in(e);
+	if (e->fd >= 0 && (events & EPOLLOUT) && e->sent)
+		write_out(e);
+}
+
+static void connect_start(struct etcd *e)
+{
+	int one = 1, fd;
+
+	fd = socket(e->addr[e->cur].ss_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fail(e, -errno, strerror(errno));
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	e->fd = fd;
+	if (connect(fd, (struct sockaddr *)&e->addr[e->cur],
+		    e->addr_len[e->cur]) < 0 &&
+	    errno != EINPROGRESS) {
+		fail(e, -errno, strerror(errno));
+		return;
+	}
+	if (loop_add_fd(e->loop, fd, EPOLLOUT, on_fd, e)) {
+		fail(e, -ENOMEM, "cannot watch the socket");
+		return;
+	}
+	loop_timer_arm(e->deadline, e->timeout_ms, 0);
+}
+
+static void on_defer(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct etcd *e = arg;
+
+	(void)l, (void)t;
+	if (!e->head || e->sent)
+		return;
+	if (e->fd < 0)
+		connect_start(e);
+	else if (e->connected)
+		send_head(e);
+}
+
+struct etcd *etcd_new(struct loop *l, const struct etcd_config *cfg,
+		      struct why *why)
+{
+	struct etcd *e;
+
+	if (!cfg->n_endpoints || cfg->n_endpoints > ETCD_ENDPOINTS_MAX) {
+		why_set(why, "etcd: %zu endpoints (1 to %d)", cfg->n_endpoints,
+			ETCD_ENDPOINTS_MAX);
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->loop = l;
+	e->fd = -1;
+	e->n = cfg->n_endpoints;
+	e->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : ETCD_TIMEOUT_MS;
+	for (size_t i = 0; i < e->n; i++) {
+		snprintf(e->text[i], sizeof(e->text[i]), "%s",
+			 cfg->endpoints[i]);
+		if (strlen(cfg->endpoints[i]) >= sizeof(e->text[i]) ||
+		    config_addr_port(cfg->endpoints[i], &e->addr[i],
+				     &e->addr_len[i])) {
+			why_set(why,
+				"etcd endpoint '%s': not an address and port "
+				"(127.0.0.1:2379, [::1]:2379)",
+				cfg->endpoints[i]);
+			free(e);
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	http_resp_init(&e->resp, ETCD_BODY_MAX, ETCD_BODY_MAX);
+	e->deadline = loop_timer_new(l, on_deadline, e);
+	e->defer = loop_timer_new(l, on_defer, e);
+	if (!e->deadline || !e->defer) {
+		etcd_free(e);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return e;
+}
+
+void etcd_free(struct etcd *e)
+{
+	struct why why;
+
+	if (!e)
+		return;
+	disconnect(e);
+	why_set(&why, "etcd client closed");
+	while (e->head) {
+		e->sent = false;
+		finish(e, -ECANCELED, 0, NULL, 0, &why);
+	}
+	out_free(e);
+	http_resp_cleanup(&e->resp);
+	loop_timer_free(e->deadline);
+	loop_timer_free(e->defer);
+	free(e);
+}
+
+int etcd_post(struct etcd *e, const char *path, const char *body,
+	      size_t len, etcd_cb cb, void *arg)
+{
+	struct etcd_req *r;
+
+	if (e->queued >= ETCD_QUEUE_MAX)
+		return -ENOBUFS;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->path = strdup(path);
+	r->body = malloc(len ? len : 1);
+	if (!r->path || !r->body) {
+		req_free(r);
+		return -ENOMEM;
+	}
+	memcpy(r->body, body, len);
+	r->len = len;
+	r->cb = cb;
+	r->arg = arg;
+	if (e->tail)
+		e->tail->next = r;
+	else
+		e->head = r;
+	e->tail = r;
+	e->queued++;
+	kick(e);
+	return 0;
+}
+
+const char *etcd_endpoint(const struct etcd *e)
+{
+	return e->text[e->cur];
+}
+
+size_t etcd_pending(const struct etcd *e)
+{
+	return e->queued;
+}
