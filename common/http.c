@@ -221,7 +221,7 @@ static int header_line(struct http_resp *r, size_t n)
 	r->hdrs[r->nhdrs].name = (uint16_t)r->line_start;
 	r->hdrs[r->nhdrs].value = (uint16_t)(r->line_start + i);
 	r->nhdrs++;
-	r->head_len = r->line_start + n + 1;
+	r->head_len = r->line_start = r->line_start + n + 1;
 	return header_meaning(r, s, s + i);
 }
 
