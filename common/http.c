@@ -76,8 +76,9 @@ static int buf_grow(char **buf, size_t *cap, size_t len, size_t want,
 void http_resp_init(struct http_resp *r, size_t body_max, size_t line_max)
 {
 	memset(r, 0, sizeof(*r));
-	r->body_max = body_max;
-	r->line_max = line_max;
+	/* room for a NUL, and for doubling, without overflow */
+	r->body_max = body_max < SIZE_MAX / 4 ? body_max : SIZE_MAX / 4;
+	r->line_max = line_max < SIZE_MAX / 4 ? line_max : SIZE_MAX / 4;
 	r->mode = HTTP_BODY;
 	r->keep_alive = true;
 }

@@ -107,7 +107,8 @@ struct http_resp {
 
 /*
  * A parser for bodies up to body_max bytes (HTTP_BODY: -EMSGSIZE beyond)
- * and lines up to line_max bytes (HTTP_LINES), in mode HTTP_BODY.
+ * and lines up to line_max bytes (HTTP_LINES), in mode HTTP_BODY. A
+ * Content-Length body is allocated whole when its head is in.
  */
 void http_resp_init(struct http_resp *r, size_t body_max, size_t line_max);
 

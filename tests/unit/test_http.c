@@ -169,8 +169,14 @@ static void test_content_length(void **state)
 		"HEAD 200 length\nDONE 63 {\"header\":{\"cluster_id\":"
 		"\"14841639068965178418\",\"revision\":\"7\"}}\n");
 	http_resp_init(&r, MIB, 4096);
-	assert_int_equal(http_resp_feed(&r, S(range_resp), &used, NULL),
+	assert_int_equal(http_resp_feed(&r, range_resp, 40, &used, NULL),
+			 HTTP_MORE);
+	assert_null(http_resp_header(&r, "content-type")); /* not yet */
+	assert_int_equal(http_resp_feed(&r, range_resp + 40,
+					sizeof(range_resp) - 1 - 40, &used,
+					NULL),
 			 HTTP_HEAD);
+	used += 40;
 	assert_string_equal(http_resp_header(&r, "content-TYPE"),
 			    "application/json");
 	assert_string_equal(http_resp_header(&r, "Grpc-Metadata-Content-Type"),
@@ -436,11 +442,15 @@ static void test_caps_body(void **state)
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
 	static const struct run tight = { HTTP_BODY, 10, 4 };
 	static const struct run tight_lines = { HTTP_LINES, 10, 4 };
+	static const struct run no_cap = { HTTP_BODY, SIZE_MAX, SIZE_MAX };
 	char buf[2048];
 	size_t n;
 	int i;
 
 	(void)state;
+	/* caps of SIZE_MAX: no overflow of cap + 1 */
+	expect(&no_cap, S(chunked_resp), false, "DONE 17");
+	expect(&no_cap, S(range_resp), false, "DONE 63");
 	expect(&tight,
 	       S("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
 		 "0123456789"),
