@@ -93,7 +93,7 @@ BENCH_AGENT := $(BUILD)/tests/bench_agent
 # FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
 # (they come first, so the archive's own is never pulled in).
 FUZZ_ALL := frame state_body config_line ctl_request conn xfrm_reply \
-	agent_wire static_key
+	agent_wire static_key json
 FUZZ_USES_frame := proto
 FUZZ_USES_state_body := keymgr proto common
 FUZZ_USES_config_line := common
@@ -109,6 +109,8 @@ FUZZ_USES_xfrm_reply := xfrm nl
 # static.key file through agent/static_key.c.
 FUZZ_USES_agent_wire := agent proto common
 FUZZ_USES_static_key := agent common
+# json: etcd's gateway replies through common/json.c (hand-written seeds).
+FUZZ_USES_json := common
 MODULE_LIB_proto := $(PROTO_LIB)
 MODULE_LIB_common := $(COMMON_LIB)
 MODULE_LIB_keymgr := $(KEYMGR_LIB)
@@ -220,6 +222,7 @@ USES_test_desired := agent xfrm nl
 USES_test_diff := agent xfrm nl
 USES_test_frame := proto
 USES_test_guard := keymgr
+USES_test_json := common
 USES_test_keys := keymgr
 USES_test_loop := common
 USES_test_node_id := proto
@@ -387,6 +390,7 @@ FUZZ_LEN_conn = 20000
 FUZZ_LEN_xfrm_reply = 16384
 FUZZ_LEN_agent_wire = 65536
 FUZZ_LEN_static_key = 1024
+FUZZ_LEN_json = 16384
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 $(FUZZ_DIR)/obj/%.o: %.c | $(PROTO_GEN)
