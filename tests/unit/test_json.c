@@ -372,7 +372,8 @@ static void test_bool_base64(void **state)
 	static const char text[] =
 		"[true,false,null,\"true\",\"AAEC\",\"\",\"QQ==\",\"QUI=\","
 		"\"QQ=\",\"QQ\",\"Q===\",\"QR==\",\"Zm9!\",\"Zm9vYmFy====\","
-		"\"Zm9v\\/A\",\"Zm9 \",\"-_8=\",\"Zm==Zm9v\",5]";
+		"\"Zm9v\\/A\",\"Zm9 \",\"-_8=\",\"Zm==Zm9v\",5,"
+		"\"\xff\xff\xff\xff\",\"QUJ\xc3\"]";
 	struct json_doc doc;
 	uint8_t buf[8];
 	size_t n = 99;
@@ -404,6 +405,9 @@ static void test_bool_base64(void **state)
 		if (json_base64(&doc, t, buf, sizeof(buf), &n) != -EBADMSG)
 			fail_msg("token %d read as base64", t);
 	assert_int_equal(json_base64(&doc, 19, buf, sizeof(buf), &n), -EINVAL);
+	/* Bytes over 0x7f, which libsodium 1.0.18 alone decodes. */
+	assert_int_equal(json_base64(&doc, 20, buf, sizeof(buf), &n), -EBADMSG);
+	assert_int_equal(json_base64(&doc, 21, buf, sizeof(buf), &n), -EBADMSG);
 	json_doc_cleanup(&doc);
 }
 
