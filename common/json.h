@@ -14,9 +14,9 @@
  * trust: every byte of a document is checked before any is used, and
  * nothing of it is quoted in a reason (values may be secrets).
  */
-#define JSON_LEN_MAX (64u << 20)     /* bytes of a document */
-#define JSON_TOKENS_MAX (1u << 20)   /* tokens of a document */
-#define JSON_DEPTH_MAX 32	     /* nested objects and arrays */
+#define JSON_LEN_MAX (64u << 20)   /* bytes of a document */
+#define JSON_TOKENS_MAX (1u << 20) /* tokens of a document */
+#define JSON_DEPTH_MAX 32	   /* nested objects and arrays */
 
 enum json_type {
 	JSON_OBJECT = 1,
@@ -42,12 +42,12 @@ struct json_tok {
 };
 
 struct json_doc {
-	const char *text;	/* the document, not copied: keep it alive */
+	const char *text; /* the document, not copied: keep it alive */
 	size_t len;
-	struct json_tok *toks;	/* toks[0] is the document's value */
-	size_t n;		/* tokens parsed */
-	size_t cap;		/* room in toks */
-	bool heap;		/* toks is ours (json_doc_cleanup frees it) */
+	struct json_tok *toks; /* toks[0] is the document's value */
+	size_t n;	       /* tokens parsed */
+	size_t cap;	       /* room in toks */
+	bool heap;	       /* toks is ours (json_doc_cleanup frees it) */
 };
 
 /*

@@ -7,7 +7,7 @@
 
 #include "json.h"
 
-#define B64_ALPHABET                                                           \
+#define B64_ALPHABET \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
 static const struct json_tok *tok_get(const struct json_doc *doc, int tok,
@@ -94,8 +94,7 @@ static bool key_is(const struct json_doc *doc, const struct json_tok *t,
 	size_t n;
 
 	if (!t->esc)
-		return end - i == klen &&
-		       memcmp(doc->text + i, key, klen) == 0;
+		return end - i == klen && memcmp(doc->text + i, key, klen) == 0;
 	while (i < end) {
 		n = str_char(doc->text, &i, c);
 		if (klen - at < n || memcmp(key + at, c, n) != 0)

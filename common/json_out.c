@@ -201,8 +201,8 @@ int json_out_bool(struct json_out *out, bool v)
 
 int json_out_base64(struct json_out *out, const uint8_t *bin, size_t len)
 {
-	size_t b64 = sodium_base64_ENCODED_LEN(len,
-					       sodium_base64_VARIANT_ORIGINAL);
+	size_t b64 =
+		sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 	int r = value_start(out);
 
 	if (r == 0)

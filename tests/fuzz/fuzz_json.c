@@ -8,7 +8,7 @@
 #include "common/json.h"
 #include "tests/fuzz/fuzz.h"
 
-#define TIGHT 16   /* tokens of the caller's array most documents overflow */
+#define TIGHT 16    /* tokens of the caller's array most documents overflow */
 #define KEYS_MAX 64 /* keys of an object looked up (json_get is linear) */
 
 static void check(bool ok)
@@ -30,8 +30,8 @@ static void check_tok(const struct json_doc *doc, uint32_t i)
 	if (t->type == JSON_STRING)
 		check(t->end - t->start >= 2 && s[t->start] == '"' &&
 		      s[t->end - 1] == '"' &&
-		      t->esc == !!memchr(s + t->start, '\\',
-					 t->end - t->start));
+		      t->esc ==
+			      !!memchr(s + t->start, '\\', t->end - t->start));
 	if (t->type != JSON_OBJECT && t->type != JSON_ARRAY) {
 		check(t->size == 0 && t->skip == i + 1);
 		return;
@@ -136,8 +136,7 @@ static void check_base64(const struct json_doc *doc, int tok)
 		check(json_out_finish(&out, &len) == 0 && len == raw + 2);
 		check(memcmp(b64, doc->text + t->start, len) == 0);
 		if (n)
-			check(json_base64(doc, tok, bin, n - 1, &n) ==
-			      -ENOSPC);
+			check(json_base64(doc, tok, bin, n - 1, &n) == -ENOSPC);
 	}
 	free(bin);
 	free(b64);

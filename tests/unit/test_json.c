@@ -62,9 +62,8 @@ static void test_etcd_range(void **state)
 	assert_int_equal(doc.toks[0].skip, doc.n);
 	hdr = json_get(&doc, 0, "header");
 	assert_true(hdr > 0);
-	assert_int_equal(json_uint64(&doc, json_get(&doc, hdr, "cluster_id"),
-				     &id),
-			 0);
+	assert_int_equal(
+		json_uint64(&doc, json_get(&doc, hdr, "cluster_id"), &id), 0);
 	assert_true(id == 14841639068965178418ull);
 	/* A member id over INT64_MAX is no int64. */
 	assert_int_equal(json_int64(&doc, json_get(&doc, hdr, "member_id"),
@@ -158,9 +157,8 @@ static void test_etcd_error_and_watch(void **state)
 	ev = json_iter_next(&doc, &it);
 	assert_true(ev > 0);
 	assert_int_equal(json_get(&doc, ev, "type"), -ENOENT); /* a PUT */
-	assert_int_equal(get_i64(&doc, json_get(&doc, ev, "kv"),
-				 "mod_revision"),
-			 44);
+	assert_int_equal(
+		get_i64(&doc, json_get(&doc, ev, "kv"), "mod_revision"), 44);
 	assert_int_equal(json_iter_next(&doc, &it), -ENOENT);
 	json_doc_cleanup(&doc);
 }
@@ -197,10 +195,13 @@ static void test_malformed(void **state)
 		{ "\"a\nb\"", 2, "control byte 0x0a", 0 },
 		{ "[\"\x00\"]", 2, "control byte 0x00 in a string at byte 2",
 		  4 },
-		{ "\"\\ud800\"", 1, "high surrogate \\ud800 without a low one "
-				    "at byte 1", 0 },
+		{ "\"\\ud800\"", 1,
+		  "high surrogate \\ud800 without a low one "
+		  "at byte 1",
+		  0 },
 		{ "\"\\ud800\\u0041\"", 1, "without a low one", 0 },
-		{ "\"x\\udc00\"", 2, "lone low surrogate \\udc00 at byte 2", 0 },
+		{ "\"x\\udc00\"", 2, "lone low surrogate \\udc00 at byte 2",
+		  0 },
 		{ "01", 0, "leading zero in the number at byte 0", 0 },
 		{ "[-01]", 1, "leading zero", 0 },
 		{ "-", 1, "expected a digit", 0 },
@@ -213,8 +214,7 @@ static void test_malformed(void **state)
 		{ "nul", 0, "expected a value", 0 },
 		{ "True", 0, "expected a value", 0 },
 		{ "[true false]", 6, "expected ',' or ']'", 0 },
-		{ "{\"a\":1}\x00", 7, "text after the document at byte 7",
-		  8 },
+		{ "{\"a\":1}\x00", 7, "text after the document at byte 7", 8 },
 		{ "[1,2,3", 6, "ends at byte 6", 0 },
 		{ "'a'", 0, "byte 0x27 at byte 0", 0 },
 	};
@@ -236,7 +236,8 @@ static void test_malformed(void **state)
 				 why.msg, cases[i].why);
 		snprintf(at, sizeof(at), "byte %zu", cases[i].at);
 		if (!strstr(why.msg, at))
-			fail_msg("case %zu: \"%s\" names no %s", i, why.msg, at);
+			fail_msg("case %zu: \"%s\" names no %s", i, why.msg,
+				 at);
 		assert_int_equal(doc.n, 0);
 		/* Heap tokens: the same verdict, nothing allocated. */
 		json_doc_init(&doc, NULL, JSON_TOKENS_MAX);
@@ -249,11 +250,23 @@ static void test_malformed(void **state)
 static void test_valid_edges(void **state)
 {
 	static const char *const ok[] = {
-		"0", "-0", "1.5e-3", "-12.0E+7", "1e999999",
-		"123456789012345678901234567890", "true", "false", "null",
-		"\"\"", " \t\r\n[ ] ", "{}", "[[],{}]",
-		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\ud83d\\ude00\"",
-		"\"\xff\xfe raw bytes\"", "{\"a\":{\"b\":[1,{\"c\":null}]}}",
+		"0",
+		"-0",
+		"1.5e-3",
+		"-12.0E+7",
+		"1e999999",
+		"123456789012345678901234567890",
+		"true",
+		"false",
+		"null",
+		"\"\"",
+		" \t\r\n[ ] ",
+		"{}",
+		"[[],{}]",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
+		"\"\\ud83d\\ude00\"",
+		"\"\xff\xfe raw bytes\"",
+		"{\"a\":{\"b\":[1,{\"c\":null}]}}",
 	};
 	struct json_doc doc;
 	size_t i;
@@ -279,9 +292,9 @@ static void test_strings(void **state)
 
 	(void)state;
 	parse_ok(&doc, text);
-	assert_int_equal(json_string(&doc, json_get(&doc, 0, "plain"), buf,
-				     sizeof(buf)),
-			 3);
+	assert_int_equal(
+		json_string(&doc, json_get(&doc, 0, "plain"), buf, sizeof(buf)),
+		3);
 	assert_string_equal(buf, "abc");
 	/* Exactly room for the bytes and the NUL, and one less. */
 	assert_int_equal(json_string(&doc, json_get(&doc, 0, "plain"), buf, 4),
@@ -290,29 +303,28 @@ static void test_strings(void **state)
 			 -ENOSPC);
 	assert_int_equal(json_string(&doc, json_get(&doc, 0, "plain"), buf, 0),
 			 -ENOSPC);
-	assert_int_equal(json_string(&doc, json_get(&doc, 0, "esc"), buf,
-				     sizeof(buf)),
-			 8);
+	assert_int_equal(
+		json_string(&doc, json_get(&doc, 0, "esc"), buf, sizeof(buf)),
+		8);
 	assert_string_equal(buf, "q\"b\\s/n\n");
-	assert_int_equal(json_string(&doc, json_get(&doc, 0, "u"), buf,
-				     sizeof(buf)),
-			 9);
+	assert_int_equal(
+		json_string(&doc, json_get(&doc, 0, "u"), buf, sizeof(buf)), 9);
 	assert_string_equal(buf, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
 	/* Four bytes of one character that do not fit: none written. */
 	assert_int_equal(json_string(&doc, json_get(&doc, 0, "u"), buf, 9),
 			 -ENOSPC);
-	assert_int_equal(json_string(&doc, json_get(&doc, 0, "nul"), buf,
-				     sizeof(buf)),
-			 -EBADMSG);
+	assert_int_equal(
+		json_string(&doc, json_get(&doc, 0, "nul"), buf, sizeof(buf)),
+		-EBADMSG);
 	/* Keys compare after their escapes are decoded. */
 	assert_true(json_get(&doc, 0, "key") > 0);
 	assert_int_equal(json_get(&doc, 0, "dup"), -EBADMSG);
 	assert_int_equal(json_get(&doc, 0, "ke"), -ENOENT);
 	assert_int_equal(json_get(&doc, 0, "keyy"), -ENOENT);
 	/* Wrong types and bad indexes. */
-	assert_int_equal(json_string(&doc, json_get(&doc, 0, "n"), buf,
-				     sizeof(buf)),
-			 -EINVAL);
+	assert_int_equal(
+		json_string(&doc, json_get(&doc, 0, "n"), buf, sizeof(buf)),
+		-EINVAL);
 	assert_int_equal(json_string(&doc, -1, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(json_string(&doc, (int)doc.n, buf, sizeof(buf)),
 			 -EINVAL);
@@ -363,7 +375,7 @@ static void test_integers(void **state)
 	assert_true(u == 0);
 	assert_int_equal(json_int64(&doc, 20, &v), -EINVAL); /* true */
 	assert_int_equal(json_int64(&doc, 21, &v), -EINVAL); /* escaped */
-	assert_int_equal(json_int64(&doc, 0, &v), -EINVAL);	 /* the array */
+	assert_int_equal(json_int64(&doc, 0, &v), -EINVAL);  /* the array */
 	json_doc_cleanup(&doc);
 }
 
