@@ -70,13 +70,14 @@ static int value_start(struct json_out *out)
 
 static int open_container(struct json_out *out, bool object)
 {
-	uint32_t bit = 1u << out->depth;
+	uint32_t bit;
 	int r = value_start(out);
 
 	if (r < 0)
 		return r;
 	if (out->depth >= JSON_DEPTH_MAX)
 		return fail(out, -EINVAL);
+	bit = 1u << out->depth;
 	r = put(out, object ? "{" : "[", 1);
 	if (r < 0)
 		return r;

@@ -53,7 +53,7 @@ static void test_etcd_range(void **state)
 	uint8_t bytes[8];
 	size_t n;
 	bool more = true;
-	int hdr, kvs, kv, t;
+	int hdr, kvs, kv;
 
 	(void)state;
 	parse_ok(&doc, range_reply);
@@ -95,8 +95,22 @@ static void test_etcd_range(void **state)
 	/* Defaults are omitted: absent, not an error of the document. */
 	assert_int_equal(json_get(&doc, 0, "missing"), -ENOENT);
 	assert_int_equal(json_get(&doc, kvs, "key"), -EINVAL);
-	/* Iterating an object gives its keys, the value after each. */
-	n = 0;
+	json_doc_cleanup(&doc);
+	assert_null(doc.toks);
+	assert_int_equal(doc.n, 0);
+}
+
+/* Iterating an object gives its keys, the value after each. */
+static void test_iter_object(void **state)
+{
+	struct json_doc doc;
+	struct json_iter it;
+	size_t n = 0;
+	int hdr, t;
+
+	(void)state;
+	parse_ok(&doc, range_reply);
+	hdr = json_get(&doc, 0, "header");
 	for (t = json_iter_init(&doc, hdr, &it); t >= 0;
 	     t = json_iter_next(&doc, &it)) {
 		assert_int_equal(doc.toks[t].type, JSON_STRING);
@@ -105,9 +119,9 @@ static void test_etcd_range(void **state)
 	}
 	assert_int_equal(t, -ENOENT);
 	assert_int_equal(n, 4);
+	assert_int_equal(json_iter_init(&doc, json_get(&doc, 0, "count"), &it),
+			 -EINVAL);
 	json_doc_cleanup(&doc);
-	assert_null(doc.toks);
-	assert_int_equal(doc.n, 0);
 }
 
 static void test_etcd_error_and_watch(void **state)
@@ -170,54 +184,54 @@ struct bad {
 	size_t len; /* 0: strlen(text) */
 };
 
+/* Each refused with -EBADMSG, the reason naming the byte. */
+static const struct bad malformed[] = {
+	{ "", 0, "ends at byte 0", 0 },
+	{ "   ", 3, "ends at byte 3", 0 },
+	{ "{}x", 2, "text after the document at byte 2", 0 },
+	{ "{} {}", 3, "text after the document at byte 3", 0 },
+	{ "1 2", 2, "text after the document", 0 },
+	{ "[1,]", 3, "expected a value", 0 },
+	{ "{\"a\":1,}", 7, "expected a key", 0 },
+	{ "{\"a\" 1}", 5, "expected ':'", 0 },
+	{ "{1:2}", 1, "expected a key", 0 },
+	{ "[1 2]", 3, "expected ',' or ']'", 0 },
+	{ "{\"a\":1]", 6, "expected ',' or '}'", 0 },
+	{ "[", 1, "ends at byte 1", 0 },
+	{ "[[[]]", 5, "ends at byte 5", 0 },
+	{ "\"abc", 0, "string from byte 0 does not end", 0 },
+	{ "[\"a\\x\"]", 3, "unknown escape at byte 3", 0 },
+	{ "\"\\u12g4\"", 1, "bad \\u escape at byte 1", 0 },
+	{ "\"\\u12", 1, "ends in a \\u escape at byte 1", 0 },
+	{ "\"\\", 1, "ends in an escape at byte 1", 0 },
+	{ "\"a\tb\"", 2, "control byte 0x09 in a string at byte 2", 0 },
+	{ "\"a\nb\"", 2, "control byte 0x0a", 0 },
+	{ "[\"\x00\"]", 2, "control byte 0x00 in a string at byte 2", 4 },
+	{ "\"\\ud800\"", 1,
+	  "high surrogate \\ud800 without a low one "
+	  "at byte 1",
+	  0 },
+	{ "\"\\ud800\\u0041\"", 1, "without a low one", 0 },
+	{ "\"x\\udc00\"", 2, "lone low surrogate \\udc00 at byte 2", 0 },
+	{ "01", 0, "leading zero in the number at byte 0", 0 },
+	{ "[-01]", 1, "leading zero", 0 },
+	{ "-", 1, "expected a digit", 0 },
+	{ "1.", 2, "a digit after '.'", 0 },
+	{ "1e", 2, "a digit in the exponent", 0 },
+	{ "1e+", 3, "a digit in the exponent", 0 },
+	{ ".5", 0, "expected a value", 0 },
+	{ "+1", 0, "expected a value", 0 },
+	{ "tru", 0, "expected a value", 0 },
+	{ "nul", 0, "expected a value", 0 },
+	{ "True", 0, "expected a value", 0 },
+	{ "[true false]", 6, "expected ',' or ']'", 0 },
+	{ "{\"a\":1}\x00", 7, "text after the document at byte 7", 8 },
+	{ "[1,2,3", 6, "ends at byte 6", 0 },
+	{ "'a'", 0, "byte 0x27 at byte 0", 0 },
+};
+
 static void test_malformed(void **state)
 {
-	static const struct bad cases[] = {
-		{ "", 0, "ends at byte 0", 0 },
-		{ "   ", 3, "ends at byte 3", 0 },
-		{ "{}x", 2, "text after the document at byte 2", 0 },
-		{ "{} {}", 3, "text after the document at byte 3", 0 },
-		{ "1 2", 2, "text after the document", 0 },
-		{ "[1,]", 3, "expected a value", 0 },
-		{ "{\"a\":1,}", 7, "expected a key", 0 },
-		{ "{\"a\" 1}", 5, "expected ':'", 0 },
-		{ "{1:2}", 1, "expected a key", 0 },
-		{ "[1 2]", 3, "expected ',' or ']'", 0 },
-		{ "{\"a\":1]", 6, "expected ',' or '}'", 0 },
-		{ "[", 1, "ends at byte 1", 0 },
-		{ "[[[]]", 5, "ends at byte 5", 0 },
-		{ "\"abc", 0, "string from byte 0 does not end", 0 },
-		{ "[\"a\\x\"]", 3, "unknown escape at byte 3", 0 },
-		{ "\"\\u12g4\"", 1, "bad \\u escape at byte 1", 0 },
-		{ "\"\\u12", 1, "ends in a \\u escape at byte 1", 0 },
-		{ "\"\\", 1, "ends in an escape at byte 1", 0 },
-		{ "\"a\tb\"", 2, "control byte 0x09 in a string at byte 2", 0 },
-		{ "\"a\nb\"", 2, "control byte 0x0a", 0 },
-		{ "[\"\x00\"]", 2, "control byte 0x00 in a string at byte 2",
-		  4 },
-		{ "\"\\ud800\"", 1,
-		  "high surrogate \\ud800 without a low one "
-		  "at byte 1",
-		  0 },
-		{ "\"\\ud800\\u0041\"", 1, "without a low one", 0 },
-		{ "\"x\\udc00\"", 2, "lone low surrogate \\udc00 at byte 2",
-		  0 },
-		{ "01", 0, "leading zero in the number at byte 0", 0 },
-		{ "[-01]", 1, "leading zero", 0 },
-		{ "-", 1, "expected a digit", 0 },
-		{ "1.", 2, "a digit after '.'", 0 },
-		{ "1e", 2, "a digit in the exponent", 0 },
-		{ "1e+", 3, "a digit in the exponent", 0 },
-		{ ".5", 0, "expected a value", 0 },
-		{ "+1", 0, "expected a value", 0 },
-		{ "tru", 0, "expected a value", 0 },
-		{ "nul", 0, "expected a value", 0 },
-		{ "True", 0, "expected a value", 0 },
-		{ "[true false]", 6, "expected ',' or ']'", 0 },
-		{ "{\"a\":1}\x00", 7, "text after the document at byte 7", 8 },
-		{ "[1,2,3", 6, "ends at byte 6", 0 },
-		{ "'a'", 0, "byte 0x27 at byte 0", 0 },
-	};
 	struct json_tok toks[64];
 	struct json_doc doc;
 	struct why why;
@@ -226,22 +240,23 @@ static void test_malformed(void **state)
 	int r;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		len = cases[i].len ? cases[i].len : strlen(cases[i].text);
+	for (i = 0; i < ARRAY_SIZE(malformed); i++) {
+		len = malformed[i].len ? malformed[i].len
+				       : strlen(malformed[i].text);
 		why.msg[0] = '\0';
 		json_doc_init(&doc, toks, ARRAY_SIZE(toks));
-		r = json_parse(&doc, cases[i].text, len, &why);
-		if (r != -EBADMSG || !strstr(why.msg, cases[i].why))
+		r = json_parse(&doc, malformed[i].text, len, &why);
+		if (r != -EBADMSG || !strstr(why.msg, malformed[i].why))
 			fail_msg("case %zu: %d \"%s\", want \"%s\"", i, r,
-				 why.msg, cases[i].why);
-		snprintf(at, sizeof(at), "byte %zu", cases[i].at);
+				 why.msg, malformed[i].why);
+		snprintf(at, sizeof(at), "byte %zu", malformed[i].at);
 		if (!strstr(why.msg, at))
 			fail_msg("case %zu: \"%s\" names no %s", i, why.msg,
 				 at);
 		assert_int_equal(doc.n, 0);
 		/* Heap tokens: the same verdict, nothing allocated. */
 		json_doc_init(&doc, NULL, JSON_TOKENS_MAX);
-		assert_int_equal(json_parse(&doc, cases[i].text, len, NULL),
+		assert_int_equal(json_parse(&doc, malformed[i].text, len, NULL),
 				 -EBADMSG);
 		assert_null(doc.toks);
 	}
@@ -642,6 +657,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_etcd_range),
+		cmocka_unit_test(test_iter_object),
 		cmocka_unit_test(test_etcd_error_and_watch),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_valid_edges),
