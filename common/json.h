@@ -11,8 +11,9 @@
 
 /*
  * Written for etcd's v3 JSON gateway, whose replies the leader must not
- * trust: every byte of a document is checked before any is used, and
- * nothing of it is quoted in a reason (values may be secrets).
+ * trust: every byte of a document is checked before any is used. A
+ * reason gives an offset and at most the one byte found there, never a
+ * value (values may be secrets).
  */
 #define JSON_LEN_MAX (64u << 20)   /* bytes of a document */
 #define JSON_TOKENS_MAX (1u << 20) /* tokens of a document */

@@ -237,6 +237,73 @@ static bool same_toks(const struct json_doc *a, const struct json_doc *b)
 	return true;
 }
 
+/* One writer call chosen by op, its arguments taken from the input. */
+static int write_op(struct json_out *out, uint8_t op, const uint8_t *arg,
+		    size_t n)
+{
+	char key[8];
+
+	switch (op % 10) {
+	case 0:
+		return json_out_object(out);
+	case 1:
+		return json_out_object_end(out);
+	case 2:
+		return json_out_array(out);
+	case 3:
+		return json_out_array_end(out);
+	case 4:
+		memcpy(key, arg, n < 7 ? n : 7);
+		key[n < 7 ? n : 7] = '\0';
+		return json_out_key(out, key);
+	case 5:
+		return json_out_string(out, (const char *)arg, n);
+	case 6:
+		return json_out_int64(out, (int64_t)0 - (int64_t)n * op);
+	case 7:
+		return json_out_uint64(out, UINT64_MAX - n);
+	case 8:
+		return json_out_bool(out, n & 1);
+	default:
+		return json_out_base64(out, arg, n);
+	}
+}
+
+/*
+ * The input as writer calls (an op byte, an argument length, its bytes)
+ * into a room of its first byte: nothing past the room, a whole document
+ * parses, a failure sticks.
+ */
+static void check_writer(const uint8_t *data, size_t size)
+{
+	char buf[300];
+	size_t cap = size ? data[0] : 0, i = 1, n, len;
+	struct json_out out;
+	struct json_doc doc;
+	struct why why;
+	int r, first = 0;
+
+	memset(buf, 'Z', sizeof(buf));
+	json_out_init(&out, buf, cap);
+	while (i + 2 <= size) {
+		n = data[i + 1] % 16;
+		n = n < size - i - 2 ? n : size - i - 2;
+		r = write_op(&out, data[i], data + i + 2, n);
+		check(r == 0 || r == -ENOSPC || r == -EINVAL);
+		check(!first || r == first);
+		first = first ? first : r;
+		i += 2 + n;
+	}
+	for (i = cap; i < sizeof(buf); i++)
+		check(buf[i] == 'Z');
+	check(!cap || strlen(buf) == out.len);
+	if (json_out_finish(&out, &len) != 0)
+		return;
+	json_doc_init(&doc, NULL, JSON_TOKENS_MAX);
+	check(json_parse(&doc, buf, len, &why) == 0);
+	json_doc_cleanup(&doc);
+}
+
 int fuzz_json(const uint8_t *data, size_t size)
 {
 	static struct json_tok tight_toks[TIGHT];
@@ -262,5 +329,6 @@ int fuzz_json(const uint8_t *data, size_t size)
 		check(rt == -E2BIG);
 	json_doc_cleanup(&tight);
 	json_doc_cleanup(&doc);
+	check_writer(data, size);
 	return 0;
 }
