@@ -19,7 +19,7 @@ DEPS_PKGS := build-essential pkg-config libmnl-dev libsodium-dev libssl-dev \
 	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 \
 	clang libclang-rt-14-dev llvm cppcheck clang-tidy clang-format valgrind \
 	openssl qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils \
-	procps psmisc iputils-ping
+	procps psmisc iputils-ping etcd-server
 
 PC_LIBS := libmnl libsodium libssl libcrypto libprotobuf-c
 PC_TEST := cmocka
@@ -93,8 +93,7 @@ BENCH_AGENT := $(BUILD)/tests/bench_agent
 # FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
 # (they come first, so the archive's own is never pulled in).
 FUZZ_ALL := frame state_body config_line ctl_request conn xfrm_reply \
-	agent_wire static_key
-FUZZ_ALL += http_response
+	agent_wire static_key http_response json
 FUZZ_USES_frame := proto
 FUZZ_USES_state_body := keymgr proto common
 FUZZ_USES_config_line := common
@@ -112,6 +111,8 @@ FUZZ_USES_agent_wire := agent proto common
 FUZZ_USES_static_key := agent common
 # http_response: an etcd gateway's responses through common/http.c.
 FUZZ_USES_http_response := common
+# json: etcd's gateway replies through common/json.c (hand-written seeds).
+FUZZ_USES_json := common
 MODULE_LIB_proto := $(PROTO_LIB)
 MODULE_LIB_common := $(COMMON_LIB)
 MODULE_LIB_keymgr := $(KEYMGR_LIB)
@@ -131,7 +132,8 @@ WIREFLOOD := $(BUILD)/tests/wireflood
 WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 	$(BUILD)/tests/test_keymgr_disk \
 	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
-	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile
+	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile \
+	$(BUILD)/tests/test_etcd
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
@@ -225,6 +227,7 @@ USES_test_frame := proto
 USES_test_guard := keymgr
 USES_test_http := common
 USES_test_http_req := common
+USES_test_json := common
 USES_test_keys := keymgr
 USES_test_loop := common
 USES_test_node_id := proto
@@ -288,6 +291,9 @@ USES_test_keymgr :=
 NEEDS_test_keymgr := $(KEYMGR_BIN) $(FAKEAGENTS) $(WIRECLI)
 USES_test_keymgr_disk :=
 NEEDS_test_keymgr_disk := $(NEEDS_test_keymgr)
+# keymgr/etcd.c against a real etcd on loopback (etcd-server, make deps).
+OBJS_test_etcd += $(WIRE_UTIL)
+USES_test_etcd := keymgr proto common
 USES_test_hostile :=
 NEEDS_test_hostile := $(NEEDS_test_keymgr) $(WIREFLOOD)
 # The agent as a process, each case in a fresh network namespace (root).
@@ -393,6 +399,7 @@ FUZZ_LEN_xfrm_reply = 16384
 FUZZ_LEN_agent_wire = 65536
 FUZZ_LEN_static_key = 1024
 FUZZ_LEN_http_response = 65536
+FUZZ_LEN_json = 16384
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 $(FUZZ_DIR)/obj/%.o: %.c | $(PROTO_GEN)
