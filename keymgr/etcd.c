@@ -131,7 +131,8 @@ static void on_deadline(struct loop *l, struct loop_timer *t, void *arg)
 
 	(void)l, (void)t;
 	fail(e, -ETIMEDOUT,
-	     e->connected ? "no complete answer in time" : "connect timed out");
+	     e->connected ? "timed out waiting for the answer"
+			  : "connect timed out");
 }
 
 static void write_out(struct etcd *e)
@@ -159,8 +160,10 @@ static void write_out(struct etcd *e)
 static void send_head(struct etcd *e)
 {
 	struct etcd_req *r = e->head;
-	struct http_req hr = { "POST", e->text[e->cur], r->path,
-			       "application/json", NULL, r->body, r->len };
+	struct http_req hr = { "POST",	e->text[e->cur],
+			       r->path, "application/json",
+			       NULL,	r->body,
+			       r->len };
 	struct why why;
 	size_t cap = r->len + strlen(r->path) + HEAD_ROOM;
 	int err;
@@ -364,8 +367,8 @@ void etcd_free(struct etcd *e)
 	free(e);
 }
 
-int etcd_post(struct etcd *e, const char *path, const char *body,
-	      size_t len, etcd_cb cb, void *arg)
+int etcd_post(struct etcd *e, const char *path, const char *body, size_t len,
+	      etcd_cb cb, void *arg)
 {
 	struct etcd_req *r;
 

@@ -11,7 +11,7 @@
 #include "common/why.h"
 
 #define ETCD_ENDPOINTS_MAX 8
-#define ETCD_QUEUE_MAX 1024		       /* requests waiting at once */
+#define ETCD_QUEUE_MAX 1024			/* requests waiting at once */
 #define ETCD_BODY_MAX ((size_t)4 * 1024 * 1024) /* a reply's JSON */
 #define ETCD_TIMEOUT_MS 5000			/* connect, or one request */
 
@@ -44,8 +44,8 @@ void etcd_free(struct etcd *e);
  * before it; cb is called once, never from inside this call. 0, or
  * -ENOBUFS (ETCD_QUEUE_MAX requests wait), -ENOMEM.
  */
-int etcd_post(struct etcd *e, const char *path, const char *body,
-	      size_t len, etcd_cb cb, void *arg);
+int etcd_post(struct etcd *e, const char *path, const char *body, size_t len,
+	      etcd_cb cb, void *arg);
 
 /* The endpoint of the connection, or of the next attempt. */
 const char *etcd_endpoint(const struct etcd *e);

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "keymgr/etcd.h"
 #include "tests/wire/proc_util.h"
@@ -24,7 +25,7 @@
 struct reply {
 	int err, status;
 	char body[1024];
-	char why[256];
+	char why[512];
 };
 
 static struct fixture {
@@ -158,9 +159,10 @@ static void test_put_range(void **state)
 
 	(void)state;
 	/* key "vxsec/a", value "hello" (base64) */
-	assert_int_equal(post(e, "/v3/kv/put",
-			      "{\"key\":\"dnhzZWMvYQ==\",\"value\":\"aGVsbG8=\"}"),
-			 0);
+	assert_int_equal(
+		post(e, "/v3/kv/put",
+		     "{\"key\":\"dnhzZWMvYQ==\",\"value\":\"aGVsbG8=\"}"),
+		0);
 	assert_int_equal(post(e, "/v3/kv/range", "{\"key\":\"dnhzZWMvYQ==\"}"),
 			 0);
 	assert_int_equal(fx.n_got, 0); /* never from inside etcd_post */
@@ -179,13 +181,16 @@ static void test_in_order(void **state)
 {
 	const char *eps[] = { fx.client };
 	struct etcd *e = client(eps, 1, 0);
-	char body[128];
+	char body[128], key[16], b64[32];
 	long last = 0;
 
 	(void)state;
 	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "key%02d", i);
+		sodium_bin2base64(b64, sizeof(b64), (const uint8_t *)key,
+				  strlen(key), sodium_base64_VARIANT_ORIGINAL);
 		snprintf(body, sizeof(body),
-			 "{\"key\":\"a2V5%02d\",\"value\":\"dg==\"}", i);
+			 "{\"key\":\"%s\",\"value\":\"dg==\"}", b64);
 		assert_int_equal(post(e, "/v3/kv/put", body), 0);
 	}
 	wait_replies(40, 20);
