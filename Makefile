@@ -93,7 +93,7 @@ BENCH_AGENT := $(BUILD)/tests/bench_agent
 # FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
 # (they come first, so the archive's own is never pulled in).
 FUZZ_ALL := frame state_body config_line ctl_request conn xfrm_reply \
-	agent_wire static_key http_response json
+	agent_wire static_key http_response json etcd_reply
 FUZZ_USES_frame := proto
 FUZZ_USES_state_body := keymgr proto common
 FUZZ_USES_config_line := common
@@ -113,6 +113,8 @@ FUZZ_USES_static_key := agent common
 FUZZ_USES_http_response := common
 # json: etcd's gateway replies through common/json.c (hand-written seeds).
 FUZZ_USES_json := common
+# etcd_reply: a gateway reply through keymgr/etcd_kv.c's readers.
+FUZZ_USES_etcd_reply := keymgr proto common
 MODULE_LIB_proto := $(PROTO_LIB)
 MODULE_LIB_common := $(COMMON_LIB)
 MODULE_LIB_keymgr := $(KEYMGR_LIB)
@@ -400,6 +402,7 @@ FUZZ_LEN_agent_wire = 65536
 FUZZ_LEN_static_key = 1024
 FUZZ_LEN_http_response = 65536
 FUZZ_LEN_json = 16384
+FUZZ_LEN_etcd_reply = 16384
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 $(FUZZ_DIR)/obj/%.o: %.c | $(PROTO_GEN)

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "keymgr/etcd.h"
+#include "keymgr/etcd_kv.h"
 #include "tests/wire/proc_util.h"
 
 #define REPLIES_MAX 64
@@ -289,6 +290,204 @@ static void test_free_cancels(void **state)
 	assert_int_equal(fx.got[1].err, -ECANCELED);
 }
 
+/* ---- etcd_kv.c's requests and replies, on the real etcd ---- */
+
+#define B(s) ((struct etcd_bytes){ (const uint8_t *)(s), sizeof(s) - 1 })
+
+/* One request built by etcd_kv, its reply opened: the document. */
+static void ask(struct etcd *e, const char *path, const char *body, size_t len,
+		struct json_doc *doc, struct etcd_header *h)
+{
+	struct why why = { "" };
+	size_t n = fx.n_got;
+
+	assert_int_equal(etcd_post(e, path, body, len, on_reply, NULL), 0);
+	wait_replies(n + 1, 10);
+	json_doc_init(doc, NULL, JSON_TOKENS_MAX);
+	if (etcd_reply_open(doc, fx.got[n].status, fx.got[n].body,
+			    strlen(fx.got[n].body), h, &why))
+		print_message("%s: %s\n", path, why.msg);
+	assert_int_equal(fx.got[n].status, 200);
+	assert_true(h->revision > 0);
+}
+
+static struct etcd *kv_client(void)
+{
+	const char *eps[] = { fx.client };
+
+	return client(eps, 1, 0);
+}
+
+struct seen {
+	char values[4][32];
+	size_t n;
+};
+
+static int on_kv(void *arg, const struct etcd_kv *kv)
+{
+	struct seen *s = arg;
+
+	if (s->n < 4)
+		snprintf(s->values[s->n++], sizeof(s->values[0]), "%.*s",
+			 (int)kv->value.len, (const char *)kv->value.p);
+	return 0;
+}
+
+/* The election's transaction: create-if-absent wins once; the loser reads
+ * who holds the key, in the same round trip. */
+static void test_txn_create_if_absent(void **state)
+{
+	struct etcd *e = kv_client();
+	struct etcd_cmp cmp = {
+		B("t/leader"), ETCD_CREATE, ETCD_EQUAL, 0, { NULL, 0 }
+	};
+	struct etcd_op put_a = {
+		ETCD_PUT, B("t/leader"), B("a:7120"), { NULL, 0 }, 0
+	};
+	struct etcd_op put_b = {
+		ETCD_PUT, B("t/leader"), B("b:7120"), { NULL, 0 }, 0
+	};
+	struct etcd_op get = {
+		ETCD_RANGE, B("t/leader"), { NULL, 0 }, { NULL, 0 }, 0
+	};
+	struct etcd_header h;
+	struct json_doc doc;
+	struct json_out out;
+	struct seen seen = { 0 };
+	struct why why = { "" };
+	char body[2048];
+	bool ok, more;
+	int resp, r;
+	size_t len;
+
+	(void)state;
+	json_out_init(&out, body, sizeof(body));
+	assert_int_equal(etcd_txn_req(&out, &cmp, 1, &put_a, 1, &get, 1), 0);
+	assert_int_equal(json_out_finish(&out, &len), 0);
+	ask(e, "/v3/kv/txn", body, len, &doc, &h);
+	assert_int_equal(etcd_txn_reply(&doc, &ok, &resp, &why), 0);
+	assert_true(ok);
+	json_doc_cleanup(&doc);
+
+	json_out_init(&out, body, sizeof(body));
+	assert_int_equal(etcd_txn_req(&out, &cmp, 1, &put_b, 1, &get, 1), 0);
+	assert_int_equal(json_out_finish(&out, &len), 0);
+	ask(e, "/v3/kv/txn", body, len, &doc, &h);
+	assert_int_equal(etcd_txn_reply(&doc, &ok, &resp, &why), 0);
+	assert_false(ok);
+	assert_true(resp >= 0);
+	r = json_get(&doc, resp + 1, "response_range"); /* its first element */
+	assert_true(r >= 0);
+	r = etcd_kvs(&doc, r, on_kv, &seen, &more, &why);
+	if (r)
+		print_message("%s\n", why.msg);
+	assert_int_equal(r, 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.values[0], "a:7120");
+	json_doc_cleanup(&doc);
+	etcd_free(e);
+}
+
+/* A prefix range with a limit: the first keys in order, and "more". */
+static void test_range_prefix(void **state)
+{
+	struct etcd *e = kv_client();
+	const char *vals[] = { "one", "two", "three" };
+	const char *keys[] = { "p/1", "p/2", "p/3" };
+	struct etcd_header h;
+	struct json_doc doc;
+	struct json_out out;
+	struct seen seen = { 0 };
+	struct why why = { "" };
+	char body[512];
+	bool more;
+	size_t len;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		struct etcd_bytes k = { (const uint8_t *)keys[i], 3 };
+		struct etcd_bytes v = { (const uint8_t *)vals[i],
+					strlen(vals[i]) };
+
+		json_out_init(&out, body, sizeof(body));
+		assert_int_equal(etcd_put_req(&out, k, v, 0), 0);
+		assert_int_equal(json_out_finish(&out, &len), 0);
+		ask(e, "/v3/kv/put", body, len, &doc, &h);
+		json_doc_cleanup(&doc);
+	}
+	json_out_init(&out, body, sizeof(body));
+	assert_int_equal(etcd_range_req(&out, B("p/"), B("p0"), 2), 0);
+	assert_int_equal(json_out_finish(&out, &len), 0);
+	ask(e, "/v3/kv/range", body, len, &doc, &h);
+	assert_int_equal(etcd_kvs(&doc, 0, on_kv, &seen, &more, &why), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.values[0], "one");
+	assert_string_equal(seen.values[1], "two");
+	assert_true(more);
+	json_doc_cleanup(&doc);
+	etcd_free(e);
+}
+
+/* A lease: granted, kept alive, revoked; then its keepalive says gone. */
+static void test_lease(void **state)
+{
+	struct etcd *e = kv_client();
+	struct etcd_header h;
+	struct json_doc doc;
+	struct json_out out;
+	struct why why = { "" };
+	int64_t id, ttl, id2;
+	char body[256];
+	size_t len;
+
+	(void)state;
+	json_out_init(&out, body, sizeof(body));
+	assert_int_equal(etcd_lease_grant_req(&out, 5), 0);
+	assert_int_equal(json_out_finish(&out, &len), 0);
+	ask(e, "/v3/lease/grant", body, len, &doc, &h);
+	assert_int_equal(etcd_lease_reply(&doc, &id, &ttl, &why), 0);
+	assert_int_equal(ttl, 5);
+	json_doc_cleanup(&doc);
+
+	json_out_init(&out, body, sizeof(body));
+	assert_int_equal(etcd_lease_id_req(&out, id), 0);
+	assert_int_equal(json_out_finish(&out, &len), 0);
+	ask(e, "/v3/lease/keepalive", body, len, &doc, &h);
+	assert_int_equal(etcd_lease_reply(&doc, &id2, &ttl, &why), 0);
+	assert_true(id2 == id && ttl > 0 && ttl <= 5);
+	json_doc_cleanup(&doc);
+
+	ask(e, "/v3/lease/revoke", body, len, &doc, &h);
+	json_doc_cleanup(&doc);
+	ask(e, "/v3/lease/keepalive", body, len, &doc, &h);
+	assert_int_equal(etcd_lease_reply(&doc, &id2, &ttl, &why), -ENOENT);
+	assert_non_null(strstr(why.msg, "lease is gone"));
+	json_doc_cleanup(&doc);
+	etcd_free(e);
+}
+
+/* etcd's refusal (a keepalive of a lease id that is not a number) is
+ * read as such: its message in why. */
+static void test_reply_error(void **state)
+{
+	struct etcd *e = kv_client();
+	struct etcd_header h;
+	struct json_doc doc;
+	struct why why = { "" };
+
+	(void)state;
+	post(e, "/v3/lease/keepalive", "{\"ID\":\"x\"}");
+	wait_replies(1, 10);
+	json_doc_init(&doc, NULL, JSON_TOKENS_MAX);
+	assert_int_equal(etcd_reply_open(&doc, fx.got[0].status, fx.got[0].body,
+					 strlen(fx.got[0].body), &h, &why),
+			 -EREMOTEIO);
+	/* etcd 3.4's gateway: HTTP 500 with grpc-gateway's message */
+	assert_non_null(strstr(why.msg, "etcd: HTTP 500: invalid character"));
+	json_doc_cleanup(&doc);
+	etcd_free(e);
+}
+
 /* Endpoints that are not an address and port are refused, saying so. */
 static void test_bad_endpoint(void **state)
 {
@@ -321,6 +520,10 @@ int main(void)
 		cmocka_unit_test_setup(test_free_cancels, reset),
 		cmocka_unit_test_setup(test_bad_endpoint, reset),
 		cmocka_unit_test_setup(test_timeout, reset),
+		cmocka_unit_test_setup(test_txn_create_if_absent, reset),
+		cmocka_unit_test_setup(test_range_prefix, reset),
+		cmocka_unit_test_setup(test_lease, reset),
+		cmocka_unit_test_setup(test_reply_error, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
