@@ -105,7 +105,7 @@ const char *http_resp_header(const struct http_resp *r, const char *name)
 	if (r->state == ST_HEAD)
 		return NULL;
 	for (i = 0; i < r->nhdrs; i++)
-		if (!strcasecmp(r->head + r->hdrs[i].name, name))
+		if (strcasecmp(r->head + r->hdrs[i].name, name) == 0)
 			return r->head + r->hdrs[i].value;
 	return NULL;
 }
@@ -118,7 +118,7 @@ static bool list_has(const char *v, const char *t)
 	while (*v) {
 		while (ows(*v) || *v == ',')
 			v++;
-		if (!strncasecmp(v, t, n) &&
+		if (strncasecmp(v, t, n) == 0 &&
 		    (!v[n] || v[n] == ',' || ows(v[n])))
 			return true;
 		while (*v && *v != ',')
@@ -131,8 +131,9 @@ static int status_line(struct http_resp *r, const char *s, size_t n)
 {
 	int code;
 
-	if (n < 12 || memcmp(s, "HTTP/1.", 7) || (s[7] != '0' && s[7] != '1') ||
-	    s[8] != ' ' || (n > 12 && s[12] != ' '))
+	if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
+	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' ||
+	    (n > 12 && s[12] != ' '))
 		return fail(r, -EBADMSG,
 			    "bad status line (not \"HTTP/1.1 NNN reason\")");
 	if (s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' ||
@@ -173,16 +174,16 @@ static int header_meaning(struct http_resp *r, const char *name, const char *v)
 {
 	int err = 0;
 
-	if (!strcasecmp(name, "content-length"))
+	if (strcasecmp(name, "content-length") == 0)
 		err = content_length(r, v);
-	else if (!strcasecmp(name, "transfer-encoding")) {
+	else if (strcasecmp(name, "transfer-encoding") == 0) {
 		if (r->chunked)
 			return fail(r, -EBADMSG, "Transfer-Encoding twice");
-		if (strcasecmp(v, "chunked"))
+		if (strcasecmp(v, "chunked") != 0)
 			return fail(r, -EBADMSG,
 				    "Transfer-Encoding other than chunked");
 		r->chunked = true;
-	} else if (!strcasecmp(name, "connection")) {
+	} else if (strcasecmp(name, "connection") == 0) {
 		if (list_has(v, "close"))
 			r->keep_alive = false;
 		else if (list_has(v, "keep-alive"))
