@@ -227,6 +227,7 @@ USES_test_desired := agent xfrm nl
 USES_test_diff := agent xfrm nl
 USES_test_frame := proto
 USES_test_guard := keymgr
+USES_test_election := keymgr
 USES_test_http := common
 USES_test_http_req := common
 USES_test_json := common
