@@ -25,6 +25,7 @@ struct etcd_req {
 	char *path, *body;
 	size_t len;
 	etcd_cb cb;
+	etcd_line_cb line; /* a stream: each line of the reply */
 	void *arg;
 };
 
@@ -183,7 +184,7 @@ static void send_head(struct etcd *e)
 	}
 	e->sent = true;
 	e->out_off = 0;
-	http_resp_reset(&e->resp, HTTP_BODY);
+	http_resp_reset(&e->resp, r->line ? HTTP_LINES : HTTP_BODY);
 	loop_timer_arm(e->deadline, e->timeout_ms, 0);
 	write_out(e);
 }
@@ -202,6 +203,11 @@ static int take(struct etcd *e, const char *buf, size_t len)
 			fail(e, ev, e->resp.why.msg);
 			return -1;
 		}
+		if (ev == HTTP_HEAD && e->sent && e->head->line)
+			loop_timer_arm(e->deadline, 0, 0); /* a stream lasts */
+		if (ev == HTTP_LINE && e->sent && e->head->line)
+			e->head->line(e->head->arg, e->resp.line,
+				      e->resp.line_len);
 		if (ev == HTTP_DONE) {
 			if (!e->sent || len) {
 				fail(e, -EBADMSG, "an answer nobody asked for");
@@ -367,8 +373,8 @@ void etcd_free(struct etcd *e)
 	free(e);
 }
 
-int etcd_post(struct etcd *e, const char *path, const char *body, size_t len,
-	      etcd_cb cb, void *arg)
+static int queue(struct etcd *e, const char *path, const char *body, size_t len,
+		 etcd_cb cb, etcd_line_cb line, void *arg)
 {
 	struct etcd_req *r;
 
@@ -386,6 +392,7 @@ int etcd_post(struct etcd *e, const char *path, const char *body, size_t len,
 	memcpy(r->body, body, len);
 	r->len = len;
 	r->cb = cb;
+	r->line = line;
 	r->arg = arg;
 	if (e->tail)
 		e->tail->next = r;
@@ -395,6 +402,18 @@ int etcd_post(struct etcd *e, const char *path, const char *body, size_t len,
 	e->queued++;
 	kick(e);
 	return 0;
+}
+
+int etcd_post(struct etcd *e, const char *path, const char *body, size_t len,
+	      etcd_cb cb, void *arg)
+{
+	return queue(e, path, body, len, cb, NULL, arg);
+}
+
+int etcd_stream(struct etcd *e, const char *path, const char *body, size_t len,
+		etcd_line_cb line, etcd_cb cb, void *arg)
+{
+	return queue(e, path, body, len, cb, line, arg);
 }
 
 const char *etcd_endpoint(const struct etcd *e)

@@ -47,6 +47,18 @@ void etcd_free(struct etcd *e);
 int etcd_post(struct etcd *e, const char *path, const char *body, size_t len,
 	      etcd_cb cb, void *arg);
 
+/* One line of a streamed reply (a JSON object), valid during the call. */
+typedef void (*etcd_line_cb)(void *arg, const char *line, size_t len);
+
+/*
+ * A request whose reply streams (/v3/watch, /v3/lease/keepalive): line is
+ * called for each line as it arrives, with no deadline once the reply's
+ * head is in; cb ends it (the connection closed, an error, etcd_free). It
+ * holds the connection: give a stream an etcd of its own.
+ */
+int etcd_stream(struct etcd *e, const char *path, const char *body, size_t len,
+		etcd_line_cb line, etcd_cb cb, void *arg);
+
 /* The endpoint of the connection, or of the next attempt. */
 const char *etcd_endpoint(const struct etcd *e);
 /* Requests waiting or on the wire. */

@@ -488,6 +488,61 @@ static void test_reply_error(void **state)
 	etcd_free(e);
 }
 
+struct lines {
+	char line[8][512];
+	size_t n;
+};
+
+static void on_line(void *arg, const char *line, size_t len)
+{
+	struct lines *l = arg;
+
+	if (l->n < 8)
+		snprintf(l->line[l->n++], sizeof(l->line[0]), "%.*s", (int)len,
+			 line);
+}
+
+static void on_stream_end(void *arg, int err, int status, const char *body,
+			  size_t len, const struct why *why)
+{
+	on_reply(NULL, err, status, body, len, why);
+	(void)arg;
+}
+
+/* A watch streams its events as lines, with no deadline, until freed. */
+static void test_watch_stream(void **state)
+{
+	const char *eps[] = { fx.client };
+	struct etcd *w = client(eps, 1, 500), *e = kv_client();
+	struct lines got = { 0 };
+	/* a watch of the key "w/k" */
+	const char *watch = "{\"create_request\":{\"key\":\"dy9r\"}}";
+
+	(void)state;
+
+	assert_int_equal(etcd_stream(w, "/v3/watch", watch, strlen(watch),
+				     on_line, on_stream_end, &got),
+			 0);
+	for (int i = 0; i < 50 && !got.n; i++)
+		loop_run_once(fx.loop, 100);
+	assert_int_equal(got.n, 1);
+	assert_non_null(strstr(got.line[0], "\"created\":true"));
+	post(e, "/v3/kv/put", "{\"key\":\"dy9r\",\"value\":\"dg==\"}");
+	post(e, "/v3/kv/deleterange", "{\"key\":\"dy9r\"}");
+	wait_replies(2, 10);
+	/* past the 500 ms request deadline: the stream still flows */
+	for (int i = 0; i < 20; i++)
+		loop_run_once(fx.loop, 100);
+	assert_int_equal(got.n, 3);
+	assert_non_null(strstr(got.line[1], "\"value\":\"dg==\""));
+	assert_non_null(strstr(got.line[2], "\"type\":\"DELETE\""));
+	assert_int_equal(fx.n_got, 2); /* the stream has not ended */
+	etcd_free(w);
+	assert_int_equal(fx.n_got, 3);
+	assert_int_equal(fx.got[2].err, -ECANCELED);
+	etcd_free(e);
+}
+
 /* Endpoints that are not an address and port are refused, saying so. */
 static void test_bad_endpoint(void **state)
 {
@@ -524,6 +579,7 @@ int main(void)
 		cmocka_unit_test_setup(test_range_prefix, reset),
 		cmocka_unit_test_setup(test_lease, reset),
 		cmocka_unit_test_setup(test_reply_error, reset),
+		cmocka_unit_test_setup(test_watch_stream, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
