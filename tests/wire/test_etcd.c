@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "keymgr/etcd.h"
+#include "keymgr/elector.h"
 #include "keymgr/etcd_kv.h"
 #include "tests/wire/proc_util.h"
 
@@ -543,6 +544,94 @@ static void test_watch_stream(void **state)
 	etcd_free(e);
 }
 
+/* ---- elector.c: two instances elect one leader on the real etcd ---- */
+
+struct instance {
+	struct elector *el;
+	int64_t term;
+	int leads, downs;
+	char why[256];
+};
+
+static void on_lead(void *arg, int64_t term)
+{
+	struct instance *in = arg;
+
+	in->term = term;
+	in->leads++;
+}
+
+static void on_down(void *arg, const char *why)
+{
+	struct instance *in = arg;
+
+	in->downs++;
+	snprintf(in->why, sizeof(in->why), "%s", why);
+}
+
+static void instance(struct instance *in, const char *value)
+{
+	static const struct elector_ops ops = { on_lead, on_down };
+	const char *eps[] = { fx.client };
+	struct elector_config cfg = {
+		eps, 1, "/t/leader", value, { 2, 500, 300, 0 }
+	};
+	struct why why = { "" };
+
+	memset(in, 0, sizeof(*in));
+	in->el = elector_new(fx.loop, &cfg, &ops, in, &why);
+	assert_non_null(in->el);
+	elector_start(in->el);
+}
+
+/* Runs the loop until cond holds (or secs pass). */
+#define RUN_UNTIL(cond, secs)                                     \
+	do {                                                      \
+		for (int i_ = 0; i_ < (secs)*20 && !(cond); i_++) \
+			loop_run_once(fx.loop, 50);               \
+		assert_true(cond);                                \
+	} while (0)
+
+/* One leads, one stands by; the leader resigns: the other takes over at
+ * once with a newer term; etcd stopped: the leader steps down by itself
+ * before its lease can end; etcd back: one leads again. */
+static void test_elector(void **state)
+{
+	struct instance a, b;
+	int64_t t1;
+
+	(void)state;
+	instance(&a, "a:7120");
+	RUN_UNTIL(elector_state(a.el) == ELECT_LEADER, 10);
+	instance(&b, "b:7120");
+	RUN_UNTIL(elector_state(b.el) == ELECT_STANDBY, 10);
+	assert_int_equal(a.leads, 1);
+	assert_int_equal(b.leads, 0);
+	t1 = a.term;
+	/* a few keepalives: a stays leader past its TTL */
+	for (int i = 0; i < 60; i++)
+		loop_run_once(fx.loop, 50);
+	assert_int_equal(elector_state(a.el), ELECT_LEADER);
+	assert_int_equal(a.downs, 0);
+
+	elector_resign(a.el);
+	RUN_UNTIL(elector_state(b.el) == ELECT_LEADER, 10);
+	assert_true(b.term > t1);
+	assert_int_equal(a.downs, 1);
+
+	kill(fx.etcd, SIGSTOP);
+	RUN_UNTIL(b.downs == 1, 10);
+	assert_non_null(strstr(b.why, "not renewed in time"));
+	kill(fx.etcd, SIGCONT);
+	RUN_UNTIL(elector_state(b.el) == ELECT_LEADER, 20);
+	assert_true(b.term > t1);
+	elector_resign(b.el);
+	for (int i = 0; i < 10; i++)
+		loop_run_once(fx.loop, 50);
+	elector_free(a.el);
+	elector_free(b.el);
+}
+
 /* Endpoints that are not an address and port are refused, saying so. */
 static void test_bad_endpoint(void **state)
 {
@@ -580,6 +669,7 @@ int main(void)
 		cmocka_unit_test_setup(test_lease, reset),
 		cmocka_unit_test_setup(test_reply_error, reset),
 		cmocka_unit_test_setup(test_watch_stream, reset),
+		cmocka_unit_test_setup(test_elector, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
