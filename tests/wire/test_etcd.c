@@ -574,7 +574,7 @@ static void instance(struct instance *in, const char *value)
 	static const struct elector_ops ops = { on_lead, on_down };
 	const char *eps[] = { fx.client };
 	struct elector_config cfg = {
-		eps, 1, "/t/leader", value, { 2, 500, 300, 0 }
+		eps, 1, "/t/leader", value, { 3, 500, 300, 0 }
 	};
 	struct why why = { "" };
 
@@ -608,8 +608,8 @@ static void test_elector(void **state)
 	assert_int_equal(a.leads, 1);
 	assert_int_equal(b.leads, 0);
 	t1 = a.term;
-	/* a few keepalives: a stays leader past its TTL */
-	for (int i = 0; i < 60; i++)
+	/* 4 s of keepalives: a stays leader past its 3 s TTL */
+	for (int i = 0; i < 80; i++)
 		loop_run_once(fx.loop, 50);
 	assert_int_equal(elector_state(a.el), ELECT_LEADER);
 	assert_int_equal(a.downs, 0);
