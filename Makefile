@@ -135,7 +135,7 @@ WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 	$(BUILD)/tests/test_keymgr_disk \
 	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
 	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile \
-	$(BUILD)/tests/test_etcd
+	$(BUILD)/tests/test_etcd $(BUILD)/tests/test_store_etcd
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
@@ -294,9 +294,13 @@ USES_test_keymgr :=
 NEEDS_test_keymgr := $(KEYMGR_BIN) $(FAKEAGENTS) $(WIRECLI)
 USES_test_keymgr_disk :=
 NEEDS_test_keymgr_disk := $(NEEDS_test_keymgr)
-# keymgr/etcd.c against a real etcd on loopback (etcd-server, make deps).
-OBJS_test_etcd += $(WIRE_UTIL)
+# keymgr/etcd*.c, store_etcd*.c against a real etcd on loopback
+# (etcd-server, make deps).
+ETCD_FIXTURE := $(BUILD)/tests/wire/etcd_fixture.o $(WIRE_UTIL)
+OBJS_test_etcd += $(ETCD_FIXTURE)
 USES_test_etcd := keymgr proto common
+OBJS_test_store_etcd += $(ETCD_FIXTURE)
+USES_test_store_etcd := keymgr proto common
 USES_test_hostile :=
 NEEDS_test_hostile := $(NEEDS_test_keymgr) $(WIREFLOOD)
 # The agent as a process, each case in a fresh network namespace (root).

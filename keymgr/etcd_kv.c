@@ -25,8 +25,15 @@ static int put_bytes(struct json_out *o, const char *name, struct etcd_bytes b)
 int etcd_range_req(struct json_out *o, struct etcd_bytes key,
 		   struct etcd_bytes range_end, int64_t limit)
 {
+	return etcd_range_at_req(o, key, range_end, limit, 0);
+}
+
+int etcd_range_at_req(struct json_out *o, struct etcd_bytes key,
+		      struct etcd_bytes range_end, int64_t limit,
+		      int64_t revision)
+{
 	if (!key.len || bytes_ok(key, ETCD_KEY_MAX) ||
-	    bytes_ok(range_end, ETCD_KEY_MAX) || limit < 0)
+	    bytes_ok(range_end, ETCD_KEY_MAX) || limit < 0 || revision < 0)
 		return -EINVAL;
 	json_out_object(o);
 	put_bytes(o, "key", key);
@@ -35,6 +42,10 @@ int etcd_range_req(struct json_out *o, struct etcd_bytes key,
 	if (limit) {
 		json_out_key(o, "limit");
 		json_out_int64(o, limit);
+	}
+	if (revision) {
+		json_out_key(o, "revision");
+		json_out_int64(o, revision);
 	}
 	return json_out_object_end(o);
 }

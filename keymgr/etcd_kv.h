@@ -49,6 +49,11 @@ struct etcd_op {
  */
 int etcd_range_req(struct json_out *out, struct etcd_bytes key,
 		   struct etcd_bytes range_end, int64_t limit);
+/* A range read at etcd's revision (0: the newest), for pages of one
+ * snapshot. */
+int etcd_range_at_req(struct json_out *out, struct etcd_bytes key,
+		      struct etcd_bytes range_end, int64_t limit,
+		      int64_t revision);
 int etcd_put_req(struct json_out *out, struct etcd_bytes key,
 		 struct etcd_bytes value, int64_t lease);
 int etcd_txn_req(struct json_out *out, const struct etcd_cmp *cmp, size_t n_cmp,

@@ -20,6 +20,7 @@
 #include "keymgr/etcd.h"
 #include "keymgr/elector.h"
 #include "keymgr/etcd_kv.h"
+#include "tests/wire/etcd_fixture.h"
 #include "tests/wire/proc_util.h"
 
 #define REPLIES_MAX 64
@@ -31,30 +32,14 @@ struct reply {
 };
 
 static struct fixture {
-	char dir[64];
-	pid_t etcd;
+	struct etcd_fixture ef;
+	pid_t etcd;	 /* ef.pid[0], for the SIGSTOP case */
 	char client[32]; /* 127.0.0.1:port */
 	char dead[32];	 /* a port nobody listens on */
 	struct loop *loop;
 	struct reply got[REPLIES_MAX];
 	size_t n_got;
 } fx;
-
-/* A loopback TCP port free now (bound, read, closed). */
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
-	    !getsockname(fd, (struct sockaddr *)&a, &len))
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
 
 static void on_reply(void *arg, int err, int status, const char *body,
 		     size_t len, const struct why *why)
@@ -96,61 +81,24 @@ static int post(struct etcd *e, const char *path, const char *json)
 
 static int setup(void **state)
 {
-	const char *eps[1];
-	int cport = free_port(), pport = free_port(), dport = free_port();
-	struct etcd *e;
+	int dport = etcd_fixture_free_port();
 
 	(void)state;
 	memset(&fx, 0, sizeof(fx));
-	snprintf(fx.dir, sizeof(fx.dir), "/tmp/vxsec-etcd-XXXXXX");
-	if (!mkdtemp(fx.dir) || cport < 0 || pport < 0 || dport < 0)
+	if (dport < 0 || etcd_fixture_start(&fx.ef, 1))
 		return -1;
-	if (access("/usr/bin/etcd", X_OK)) {
-		print_message("no /usr/bin/etcd: make deps installs "
-			      "etcd-server\n");
-		return -1;
-	}
-	snprintf(fx.client, sizeof(fx.client), "127.0.0.1:%d", cport);
+	fx.etcd = fx.ef.pid[0];
+	snprintf(fx.client, sizeof(fx.client), "%s", fx.ef.client[0]);
 	snprintf(fx.dead, sizeof(fx.dead), "127.0.0.1:%d", dport);
-	fx.etcd = spawn("exec /usr/bin/etcd --name t --data-dir %s/data "
-			"--listen-client-urls http://%s "
-			"--advertise-client-urls http://%s "
-			"--listen-peer-urls http://127.0.0.1:%d "
-			"--initial-advertise-peer-urls http://127.0.0.1:%d "
-			"--initial-cluster t=http://127.0.0.1:%d "
-			">%s/etcd.log 2>&1",
-			fx.dir, fx.client, fx.client, pport, pport, pport,
-			fx.dir);
 	fx.loop = loop_new();
-	if (fx.etcd < 0 || !fx.loop)
-		return -1;
-	/* Ready once a range is answered (etcd starts in 1-4 s). */
-	eps[0] = fx.client;
-	e = client(eps, 1, 1000);
-	for (int i = 0; i < 30; i++) {
-		fx.n_got = 0;
-		post(e, "/v3/kv/range", "{\"key\":\"eA==\"}");
-		wait_replies(1, 5);
-		if (fx.got[0].status == 200)
-			break;
-		usleep(500000);
-	}
-	etcd_free(e);
-	fx.n_got = 0;
-	if (fx.got[0].status != 200)
-		print_message("etcd did not answer: %s\n", fx.got[0].why);
-	return fx.got[0].status == 200 ? 0 : -1;
+	return fx.loop ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	stop(&fx.etcd, SIGKILL);
 	loop_free(fx.loop);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx.dir);
-	return system(cmd) ? -1 : 0;
+	return etcd_fixture_stop(&fx.ef);
 }
 
 /* A put then a range: the value comes back, in order, one connection. */
