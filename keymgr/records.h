@@ -79,7 +79,10 @@ void record_set_clear(struct record_set *s);
 int record_set_add(struct record_set *s, const char *name, const uint8_t *plain,
 		   size_t len);
 
-/* The record of that name, NULL if none (binary search). */
+/*
+ * The record of that name, NULL if none (binary search). The pointer
+ * stays valid until the next record_set_add() or record_set_clear().
+ */
 const struct record *record_set_find(const struct record_set *s,
 				     const char *name);
 

@@ -142,6 +142,34 @@ static const struct record *find(const struct record_set *s, const char *name)
 
 /* ---- tests ---- */
 
+/* Each record sealed, then opened into back (in reverse order). */
+static void seal_open_all(const struct record_set *set,
+			  const uint8_t key[STATE_KEY_LEN],
+			  struct record_set *back)
+{
+	uint8_t *val, *plain;
+	size_t len, plain_len;
+
+	for (size_t i = set->n; i-- > 0;) {
+		const struct record *r = &set->v[i];
+
+		assert_true(r->len < 1024); /* none grows with the members */
+		assert_int_equal(records_seal(key, r->name, r->plain, r->len,
+					      &val, &len),
+				 0);
+		assert_int_equal(len, r->len + RECORD_SEAL_OVERHEAD);
+		if (r->len >= 8) /* no plaintext shows through */
+			assert_null(memmem(val, len, r->plain, 8));
+		assert_int_equal(records_open(key, r->name, val, len, &plain,
+					      &plain_len, NULL),
+				 0);
+		assert_int_equal(
+			record_set_add(back, r->name, plain, plain_len), 0);
+		sodium_free(plain);
+		free(val);
+	}
+}
+
 /* Encoded, sealed, opened (in reverse order), decoded: the same state. */
 static void test_roundtrip(void **state)
 {
@@ -160,8 +188,7 @@ static void test_roundtrip(void **state)
 		"token",
 	};
 	struct record_set set = { 0 }, back = { 0 };
-	uint8_t key[STATE_KEY_LEN], *val, *plain;
-	size_t len, plain_len;
+	uint8_t key[STATE_KEY_LEN];
 	struct sample s;
 	struct loaded l;
 
@@ -172,24 +199,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(set.n, sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < set.n; i++)
 		assert_string_equal(set.v[i].name, names[i]);
-	for (size_t i = set.n; i-- > 0;) {
-		const struct record *r = &set.v[i];
-
-		assert_true(r->len < 1024); /* none grows with the members */
-		assert_int_equal(records_seal(key, r->name, r->plain, r->len,
-					      &val, &len),
-				 0);
-		assert_int_equal(len, r->len + RECORD_SEAL_OVERHEAD);
-		if (r->len >= 8) /* no plaintext shows through */
-			assert_null(memmem(val, len, r->plain, 8));
-		assert_int_equal(records_open(key, r->name, val, len, &plain,
-					      &plain_len, NULL),
-				 0);
-		assert_int_equal(
-			record_set_add(&back, r->name, plain, plain_len), 0);
-		sodium_free(plain);
-		free(val);
-	}
+	seal_open_all(&set, key, &back);
 	assert_int_equal(decode(&back, &l), 0);
 	assert_int_equal(l.revision, revision);
 	assert_registry_same(s.reg, l.reg);
