@@ -256,11 +256,12 @@ USES_test_state_rekey := keymgr proto common
 OBJS_test_state_rekey := $(BUILD)/tests/unit/test_state_rekey.o \
 	$(BUILD)/tests/unit/state_util.o
 USES_test_static_key := agent common
-# The etcd records; sodium_free wrapped: the test sees plaintexts handed back.
+# The etcd records; sodium_free and free wrapped: the test sees plaintexts
+# handed back, and wiped.
 USES_test_records := keymgr proto common
 OBJS_test_records := $(BUILD)/tests/unit/test_records.o \
 	$(BUILD)/tests/unit/state_util.o
-LDFLAGS_test_records := -Wl,--wrap=sodium_free
+LDFLAGS_test_records := -Wl,--wrap=sodium_free,--wrap=free
 USES_test_state_body := keymgr proto common
 USES_test_tls := common
 USES_test_token := common

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "common/why.h"
 #include "records.h"
@@ -20,21 +21,46 @@ _Static_assert(HDR_LEN + TAG_LEN == RECORD_SEAL_OVERHEAD,
 
 /* ---- the set ---- */
 
-void record_set_clear(struct record_set *s)
-{
-	if (!s)
-		return;
-	for (size_t i = 0; i < s->n; i++)
-		sodium_free(s->v[i].plain); /* wipes */
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
 static bool name_ok(const char *name)
 {
 	size_t n = strnlen(name, RECORD_NAME_MAX);
 
 	return n && n < RECORD_NAME_MAX;
+}
+
+bool record_name_secret(const char *name)
+{
+	return strcmp(name, "meta") != 0 &&
+	       strncmp(name, "node/", strlen("node/")) != 0;
+}
+
+/* len + 1 bytes: locked and guarded for a secret, else from the heap. */
+static uint8_t *plain_alloc(size_t len, bool secret)
+{
+	return secret ? sodium_malloc(len + 1) : malloc(len + 1);
+}
+
+/* Wiped either way (sodium_free wipes). NULL-safe. */
+static void plain_free(uint8_t *p, size_t len, bool secret)
+{
+	if (!p)
+		return;
+	if (secret) {
+		sodium_free(p);
+		return;
+	}
+	sodium_memzero(p, len + 1);
+	free(p);
+}
+
+void record_set_clear(struct record_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		plain_free(s->v[i].plain, s->v[i].len, s->v[i].secret);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }
 
 /* Where name is in s (*found) or would go. */
@@ -98,37 +124,49 @@ static int set_grow(struct record_set *s)
 	return 0;
 }
 
-int record_set_add(struct record_set *s, const char *name, const uint8_t *plain,
-		   size_t len)
+/* plain (len + 1 bytes, its own) into s as name, sorted; freed on error. */
+static int set_insert(struct record_set *s, const char *name, uint8_t *plain,
+		      size_t len, bool secret)
 {
-	struct record r = { 0 };
+	struct record r = { .plain = plain, .len = len, .secret = secret };
 	bool found;
 	size_t at;
 
-	if (!name_ok(name))
-		return -EINVAL;
-	if (len > RECORD_PLAIN_MAX)
-		return -EMSGSIZE;
-	if (set_grow(s))
+	if (set_grow(s)) {
+		plain_free(plain, len, secret);
 		return -ENOMEM;
-	r.plain = sodium_malloc(len + 1);
-	if (!r.plain)
-		return -ENOMEM;
-	if (len)
-		memcpy(r.plain, plain, len);
-	r.plain[len] = 0;
-	r.len = len;
+	}
+	plain[len] = 0;
 	memcpy(r.name, name, strlen(name) + 1);
-	record_sum(name, r.plain, len, r.sum);
+	record_sum(name, plain, len, r.sum);
 	at = set_pos(s, name, &found);
 	if (found) {
-		sodium_free(s->v[at].plain);
+		plain_free(s->v[at].plain, s->v[at].len, s->v[at].secret);
 	} else {
 		memmove(s->v + at + 1, s->v + at, (s->n - at) * sizeof(*s->v));
 		s->n++;
 	}
 	s->v[at] = r;
 	return 0;
+}
+
+int record_set_add(struct record_set *s, const char *name, const uint8_t *plain,
+		   size_t len)
+{
+	bool secret;
+	uint8_t *p;
+
+	if (!name_ok(name))
+		return -EINVAL;
+	if (len > RECORD_PLAIN_MAX)
+		return -EMSGSIZE;
+	secret = record_name_secret(name);
+	p = plain_alloc(len, secret);
+	if (!p)
+		return -ENOMEM;
+	if (len)
+		memcpy(p, plain, len);
+	return set_insert(s, name, p, len, secret);
 }
 
 /* ---- sealing ---- */
@@ -169,15 +207,12 @@ int records_seal(const uint8_t key[STATE_KEY_LEN], const char *name,
 	return 0;
 }
 
-int records_open(const uint8_t key[STATE_KEY_LEN], const char *name,
-		 const uint8_t *val, size_t len, uint8_t **plain,
-		 size_t *plain_len, struct why *why)
+/* A sealed value's size and key id: the plaintext's length, or -errno. */
+static ssize_t open_check(const uint8_t key[STATE_KEY_LEN], const char *name,
+			  const uint8_t *val, size_t len, struct why *why)
 {
-	uint8_t id[STATE_KEY_ID_LEN], ad[AD_MAX], *p;
-	size_t ad_len, n;
+	uint8_t id[STATE_KEY_ID_LEN];
 
-	*plain = NULL;
-	*plain_len = 0;
 	if (!name_ok(name))
 		return why_fail(why, -EINVAL, "not a record name");
 	if (len < RECORD_SEAL_OVERHEAD ||
@@ -190,23 +225,75 @@ int records_open(const uint8_t key[STATE_KEY_LEN], const char *name,
 	if (memcmp(id, val, STATE_KEY_ID_LEN) != 0)
 		return why_fail(why, -EKEYREJECTED,
 				"sealed under another state key");
-	n = len - RECORD_SEAL_OVERHEAD;
-	p = sodium_malloc(n + 1);
-	if (!p)
-		return why_fail(why, -ENOMEM, "out of memory");
-	ad_len = seal_ad(val, name, ad);
+	return (ssize_t)(len - RECORD_SEAL_OVERHEAD);
+}
+
+/* Decrypts a value open_check() passed into out (its length + 1 bytes). */
+static int open_into(const uint8_t key[STATE_KEY_LEN], const char *name,
+		     const uint8_t *val, size_t len, uint8_t *out,
+		     struct why *why)
+{
+	uint8_t ad[AD_MAX];
+	size_t ad_len = seal_ad(val, name, ad);
+
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    p, NULL, NULL, val + HDR_LEN, len - HDR_LEN, ad, ad_len,
-		    val + NONCE_OFF, key)) {
-		sodium_free(p);
+		    out, NULL, NULL, val + HDR_LEN, len - HDR_LEN, ad, ad_len,
+		    val + NONCE_OFF, key))
 		return why_fail(why, -EBADMSG,
 				"authentication failed (modified, or sealed "
 				"as another record)");
-	}
-	p[n] = 0;
-	*plain = p;
-	*plain_len = n;
+	out[len - RECORD_SEAL_OVERHEAD] = 0;
 	return 0;
+}
+
+int records_open(const uint8_t key[STATE_KEY_LEN], const char *name,
+		 const uint8_t *val, size_t len, uint8_t **plain,
+		 size_t *plain_len, struct why *why)
+{
+	ssize_t n = open_check(key, name, val, len, why);
+	uint8_t *p;
+	int err;
+
+	*plain = NULL;
+	*plain_len = 0;
+	if (n < 0)
+		return (int)n;
+	p = sodium_malloc((size_t)n + 1);
+	if (!p)
+		return why_fail(why, -ENOMEM, "out of memory");
+	err = open_into(key, name, val, len, p, why);
+	if (err) {
+		sodium_free(p);
+		return err;
+	}
+	*plain = p;
+	*plain_len = (size_t)n;
+	return 0;
+}
+
+int records_open_add(const uint8_t key[STATE_KEY_LEN], const char *name,
+		     const uint8_t *val, size_t len, struct record_set *s,
+		     struct why *why)
+{
+	ssize_t n = open_check(key, name, val, len, why);
+	bool secret;
+	uint8_t *p;
+	int err;
+
+	if (n < 0)
+		return (int)n;
+	secret = record_name_secret(name);
+	p = plain_alloc((size_t)n, secret);
+	if (!p)
+		return why_fail(why, -ENOMEM, "out of memory");
+	err = open_into(key, name, val, len, p, why);
+	if (!err)
+		err = set_insert(s, name, p, (size_t)n, secret);
+	else
+		plain_free(p, (size_t)n, secret);
+	if (err == -ENOMEM)
+		why_set(why, "out of memory");
+	return err;
 }
 
 /* ---- what changed ---- */

@@ -53,12 +53,20 @@
 #define RECORD_SEAL_OVERHEAD 48			 /* key id, nonce, tag */
 #define RECORD_SUM_LEN 16
 
-/* One record: its name ("meta", "gen/0000000042", "node/00000017"). */
+/*
+ * One record: its name ("meta", "gen/0000000042", "node/00000017") and
+ * its plaintext, len bytes and a NUL. A secret's (record_name_secret())
+ * is from sodium_malloc; meta and node records hold no secret and come
+ * from malloc (10,000 guarded allocations would take 40,000 memory maps
+ * of the 65,530 a process gets, and 50 us each). Both are wiped when
+ * freed.
+ */
 struct record {
 	char name[RECORD_NAME_MAX];
-	uint8_t *plain; /* sodium_malloc'd (len + 1 bytes) */
+	uint8_t *plain;
 	size_t len;
 	uint8_t sum[RECORD_SUM_LEN]; /* BLAKE2b-128 of name, NUL, plain */
+	bool secret;
 };
 
 /* Records sorted by name (strcmp), no name twice. Zeroed is empty. */
@@ -71,8 +79,8 @@ struct record_set {
 void record_set_clear(struct record_set *s);
 
 /*
- * A copy of plain (len <= RECORD_PLAIN_MAX) into sodium memory as record
- * name, keeping s sorted; a record of that name is replaced (its old
+ * A copy of plain (len <= RECORD_PLAIN_MAX) as record name (in sodium
+ * memory if record_name_secret()), keeping s sorted; a record of that name is replaced (its old
  * plaintext wiped). -EINVAL for an empty name or one of RECORD_NAME_MAX
  * bytes or more, -EMSGSIZE, -ENOMEM (s unchanged).
  */
@@ -85,6 +93,12 @@ int record_set_add(struct record_set *s, const char *name, const uint8_t *plain,
  */
 const struct record *record_set_find(const struct record_set *s,
 				     const char *name);
+
+/*
+ * Whether record name holds a secret: every name but meta and node/...
+ * (ca, token, gen/<g>, and any name not known: the safe side).
+ */
+bool record_name_secret(const char *name);
 
 /*
  * Whether name is one records_encode() may write: meta, ca, token,
@@ -144,6 +158,15 @@ int records_seal(const uint8_t key[STATE_KEY_LEN], const char *name,
 int records_open(const uint8_t key[STATE_KEY_LEN], const char *name,
 		 const uint8_t *val, size_t len, uint8_t **plain,
 		 size_t *plain_len, struct why *why);
+
+/*
+ * records_open() straight into s (the store's load): the plaintext goes
+ * to sodium or heap memory as record_set_add() would put it, with no
+ * other copy. Errors as records_open(); s unchanged on error.
+ */
+int records_open_add(const uint8_t key[STATE_KEY_LEN], const char *name,
+		     const uint8_t *val, size_t len, struct record_set *s,
+		     struct why *why);
 
 /* What was last written: names and sums, sorted by name. Zeroed is empty. */
 struct record_sum {

@@ -136,25 +136,34 @@ out:
 	record_set_clear(&again);
 }
 
-/* One sealed value opened as name: added if it opens; else why and nothing. */
+/*
+ * One sealed value opened as name, by records_open() and by
+ * records_open_add() into s: the same verdict, the same plaintext; a
+ * refusal says why and hands out nothing.
+ */
 static void open_one(struct record_set *s, const char *name, const uint8_t *val,
 		     size_t len)
 {
-	struct why why = { "" };
+	struct why why = { "" }, why_add = { "" };
+	const struct record *r;
 	uint8_t *plain;
-	size_t n;
+	size_t n, before = s->n;
 	int err = records_open(fuzz_key, name, val, len, &plain, &n, &why);
 
+	if (records_open_add(fuzz_key, name, val, len, s, &why_add) != err)
+		abort();
 	if (err) {
 		if ((err != -EBADMSG && err != -EKEYREJECTED &&
 		     err != -EINVAL && err != -ENOMEM) ||
-		    !why.msg[0] || plain || n)
+		    !why.msg[0] || strcmp(why.msg, why_add.msg) || plain || n ||
+		    s->n != before)
 			abort();
 		return;
 	}
-	if (n != len - RECORD_SEAL_OVERHEAD || plain[n] != 0)
-		abort();
-	if (record_set_add(s, name, plain, n))
+	r = record_set_find(s, name);
+	if (n != len - RECORD_SEAL_OVERHEAD || plain[n] != 0 || !r ||
+	    r->len != n || r->plain[n] != 0 || memcmp(r->plain, plain, n) ||
+	    r->secret != record_name_secret(name))
 		abort();
 	sodium_free(plain);
 }

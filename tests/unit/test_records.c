@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,22 +22,58 @@ static const char cert[] = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU"
 static const enum gen_phase three[] = { GEN_RETIRING, GEN_COMMITTED,
 					GEN_PREPARED };
 
-/* ---- sodium_free seen: which plaintexts were handed back (and wiped) ---- */
+/* ---- frees seen: which plaintexts were handed back, and wiped ---- */
 
 void __real_sodium_free(void *p);
 void __wrap_sodium_free(void *p);
+void __real_free(void *p);
+void __wrap_free(void *p);
 
 static const void *watched[64];
-static size_t n_watched, n_freed;
+static size_t watched_len[64];
+static size_t n_watched, n_sodium_freed, n_wiped_freed;
 
-void __wrap_sodium_free(void *p)
+/* Plaintexts of s from i on are watched. */
+static void watch(const struct record_set *s, size_t i)
+{
+	n_watched = n_sodium_freed = n_wiped_freed = 0;
+	for (; i < s->n; i++) {
+		watched_len[n_watched] = s->v[i].len;
+		watched[n_watched++] = s->v[i].plain;
+	}
+}
+
+static ssize_t watched_at(const void *p)
 {
 	for (size_t i = 0; p && i < n_watched; i++)
-		if (watched[i] == p) {
-			watched[i] = NULL;
-			n_freed++;
-		}
+		if (watched[i] == p)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* sodium_free wipes. */
+void __wrap_sodium_free(void *p)
+{
+	ssize_t i = watched_at(p);
+
+	if (i >= 0) {
+		watched[i] = NULL;
+		n_sodium_freed++;
+	}
 	__real_sodium_free(p);
+}
+
+/* A plaintext freed from the heap: counted if wiped first, NUL included. */
+void __wrap_free(void *p)
+{
+	ssize_t i = watched_at(p);
+
+	if (i >= 0) {
+		watched[i] = NULL;
+		if (sodium_is_zero(p, watched_len[i] + 1))
+			n_wiped_freed++;
+	}
+	__real_free(p);
 }
 
 /* ---- a state, and a state read back ---- */
@@ -142,13 +179,13 @@ static const struct record *find(const struct record_set *s, const char *name)
 
 /* ---- tests ---- */
 
-/* Each record sealed, then opened into back (in reverse order). */
+/* Each record sealed, then opened into back as the store would. */
 static void seal_open_all(const struct record_set *set,
 			  const uint8_t key[STATE_KEY_LEN],
 			  struct record_set *back)
 {
-	uint8_t *val, *plain;
-	size_t len, plain_len;
+	uint8_t *val;
+	size_t len;
 
 	for (size_t i = set->n; i-- > 0;) {
 		const struct record *r = &set->v[i];
@@ -160,13 +197,17 @@ static void seal_open_all(const struct record_set *set,
 		assert_int_equal(len, r->len + RECORD_SEAL_OVERHEAD);
 		if (r->len >= 8) /* no plaintext shows through */
 			assert_null(memmem(val, len, r->plain, 8));
-		assert_int_equal(records_open(key, r->name, val, len, &plain,
-					      &plain_len, NULL),
-				 0);
 		assert_int_equal(
-			record_set_add(back, r->name, plain, plain_len), 0);
-		sodium_free(plain);
+			records_open_add(key, r->name, val, len, back, NULL),
+			0);
 		free(val);
+	}
+	assert_int_equal(back->n, set->n);
+	for (size_t i = 0; i < set->n; i++) {
+		assert_int_equal(back->v[i].len, set->v[i].len);
+		assert_memory_equal(back->v[i].sum, set->v[i].sum,
+				    RECORD_SUM_LEN);
+		assert_int_equal(back->v[i].secret, set->v[i].secret);
 	}
 }
 
@@ -254,6 +295,7 @@ static void test_seal(void **state)
 	uint8_t key[STATE_KEY_LEN], other[STATE_KEY_LEN], *v1, *v2, *out;
 	size_t l1, l2, n;
 	struct why why = { "" };
+	struct record_set set = { 0 };
 
 	(void)state;
 	randombytes_buf(key, sizeof(key));
@@ -293,6 +335,17 @@ static void test_seal(void **state)
 	assert_int_equal(n, sizeof(plain));
 	assert_memory_equal(out, plain, n);
 	sodium_free(out);
+	assert_int_equal(
+		records_open_add(key, "node/00000002", v1, l1, &set, &why),
+		-EBADMSG);
+	assert_int_equal(
+		records_open_add(other, "node/00000001", v1, l1, &set, &why),
+		-EKEYREJECTED);
+	assert_int_equal(set.n, 0);
+	assert_int_equal(
+		records_open_add(key, "node/00000001", v1, l1, &set, &why), 0);
+	assert_memory_equal(set.v[0].plain, plain, sizeof(plain));
+	record_set_clear(&set);
 	assert_int_equal(records_seal(key, "", plain, 1, &out, &n), -EINVAL);
 	free(v1);
 	free(v2);
@@ -464,48 +517,52 @@ static void test_diff(void **state)
 static void test_set(void **state)
 {
 	static const uint8_t a[] = "alpha", b[] = "beta";
+	static const char *sorted[] = { "ca", "gen/0000000001", "meta",
+					"node/00000001", "token" };
 	uint8_t sum[RECORD_SUM_LEN];
 	crypto_generichash_state st;
 	struct record_set s = { 0 };
-	const struct record *r;
 	char longname[RECORD_NAME_MAX + 1];
 
 	(void)state;
 	assert_int_equal(record_set_add(&s, "token", a, sizeof(a)), 0);
+	assert_int_equal(record_set_add(&s, "node/00000001", b, sizeof(b)), 0);
 	assert_int_equal(record_set_add(&s, "ca", b, sizeof(b)), 0);
 	assert_int_equal(record_set_add(&s, "meta", a, sizeof(a)), 0);
-	assert_string_equal(s.v[0].name, "ca");
-	assert_string_equal(s.v[1].name, "meta");
-	assert_string_equal(s.v[2].name, "token");
+	assert_int_equal(record_set_add(&s, "gen/0000000001", a, sizeof(a)), 0);
+	for (size_t i = 0; i < s.n; i++) {
+		assert_string_equal(s.v[i].name, sorted[i]);
+		assert_int_equal(s.v[i].secret, i != 2 && i != 3);
+		assert_int_equal(s.v[i].plain[s.v[i].len], 0);
+	}
 	/* same plaintext, another name: another sum */
-	assert_memory_not_equal(s.v[1].sum, s.v[2].sum, RECORD_SUM_LEN);
+	assert_memory_not_equal(s.v[2].sum, s.v[4].sum, RECORD_SUM_LEN);
 	crypto_generichash_init(&st, NULL, 0, RECORD_SUM_LEN);
 	crypto_generichash_update(&st, (const uint8_t *)"meta", 5);
 	crypto_generichash_update(&st, a, sizeof(a));
 	crypto_generichash_final(&st, sum, RECORD_SUM_LEN);
-	assert_memory_equal(s.v[1].sum, sum, RECORD_SUM_LEN);
-	/* replaced: the old plaintext goes to sodium_free */
-	watched[0] = s.v[1].plain;
-	n_watched = 1;
+	assert_memory_equal(s.v[2].sum, sum, RECORD_SUM_LEN);
+	/* replaced: the old plaintexts handed back wiped */
+	watch(&s, 2);
 	assert_int_equal(record_set_add(&s, "meta", b, sizeof(b)), 0);
-	assert_int_equal(n_freed, 1);
-	assert_int_equal(s.n, 3);
-	r = record_set_find(&s, "meta");
-	assert_memory_equal(r->plain, b, sizeof(b));
+	assert_int_equal(record_set_add(&s, "token", b, sizeof(b)), 0);
+	assert_int_equal(n_wiped_freed, 1);
+	assert_int_equal(n_sodium_freed, 1);
+	assert_int_equal(s.n, 5);
+	assert_memory_equal(record_set_find(&s, "meta")->plain, b, sizeof(b));
 	assert_null(record_set_find(&s, "gen"));
 	memset(longname, 'x', RECORD_NAME_MAX);
 	longname[RECORD_NAME_MAX] = '\0';
 	assert_int_equal(record_set_add(&s, longname, a, 1), -EINVAL);
 	longname[RECORD_NAME_MAX - 1] = '\0';
 	assert_int_equal(record_set_add(&s, longname, a, 1), 0);
+	assert_true(record_set_find(&s, longname)->secret); /* unknown */
 	assert_int_equal(record_set_add(&s, "", a, 1), -EINVAL);
-	/* cleared: every plaintext to sodium_free */
-	for (size_t i = 0; i < s.n; i++)
-		watched[i] = s.v[i].plain;
-	n_watched = s.n;
-	n_freed = 0;
+	/* cleared: every plaintext handed back wiped */
+	watch(&s, 0);
 	record_set_clear(&s);
-	assert_int_equal(n_freed, n_watched);
+	assert_int_equal(n_sodium_freed, 4); /* ca, gen, token, xxx... */
+	assert_int_equal(n_wiped_freed, 2);  /* meta, node */
 	assert_int_equal(s.n, 0);
 	assert_null(s.v);
 	n_watched = 0;
