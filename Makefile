@@ -93,7 +93,7 @@ BENCH_AGENT := $(BUILD)/tests/bench_agent
 # FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
 # (they come first, so the archive's own is never pulled in).
 FUZZ_ALL := frame state_body config_line ctl_request conn xfrm_reply \
-	agent_wire static_key http_response json etcd_reply
+	agent_wire static_key http_response json etcd_reply records
 FUZZ_USES_frame := proto
 FUZZ_USES_state_body := keymgr proto common
 FUZZ_USES_config_line := common
@@ -115,6 +115,8 @@ FUZZ_USES_http_response := common
 FUZZ_USES_json := common
 # etcd_reply: a gateway reply through keymgr/etcd_kv.c's readers.
 FUZZ_USES_etcd_reply := keymgr proto common
+# records: the etcd store's records, sealed or not, through keymgr/records*.c.
+FUZZ_USES_records := keymgr proto common
 MODULE_LIB_proto := $(PROTO_LIB)
 MODULE_LIB_common := $(COMMON_LIB)
 MODULE_LIB_keymgr := $(KEYMGR_LIB)
@@ -254,6 +256,12 @@ USES_test_state_rekey := keymgr proto common
 OBJS_test_state_rekey := $(BUILD)/tests/unit/test_state_rekey.o \
 	$(BUILD)/tests/unit/state_util.o
 USES_test_static_key := agent common
+# The etcd records; sodium_free and free wrapped: the test sees plaintexts
+# handed back, and wiped.
+USES_test_records := keymgr proto common
+OBJS_test_records := $(BUILD)/tests/unit/test_records.o \
+	$(BUILD)/tests/unit/state_util.o
+LDFLAGS_test_records := -Wl,--wrap=sodium_free,--wrap=free
 USES_test_state_body := keymgr proto common
 USES_test_tls := common
 USES_test_token := common
@@ -408,6 +416,7 @@ FUZZ_LEN_static_key = 1024
 FUZZ_LEN_http_response = 65536
 FUZZ_LEN_json = 16384
 FUZZ_LEN_etcd_reply = 16384
+FUZZ_LEN_records = 65536
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 $(FUZZ_DIR)/obj/%.o: %.c | $(PROTO_GEN)
@@ -456,14 +465,15 @@ fuzz: $(FUZZ_BINS)
 # refused, over the limits, under slow handshakes, reads and writes;
 # xfrm_reply: dumps, batch acks, error and done replies, events, whole,
 # cut and broken; agent_wire: each message a leader sends, for this node
-# and refused; static_key: files of one to four keys, and damaged ones)
+# and refused; static_key: files of one to four keys, and damaged ones;
+# records: states as plaintext and sealed records, and refused ones)
 # into the corpora.
 # The generators link every library the fuzzers may (fuzz-seeds did not
 # link either when state_body.c came to need a file of common/); the
 # agent's after the leader's: both define wire_decode() and the like.
 SEED_LIBS = $(KEYMGR_LIB) $(AGENT_LIB) $(PROTO_LIB) $(COMMON_LIB) $(XFRM_LIB) \
 	$(NL_LIB)
-SEEDS := frame state_body conn xfrm_reply agent_wire static_key
+SEEDS := frame state_body conn xfrm_reply agent_wire static_key records
 fuzz-seeds: $(SEED_LIBS)
 	@mkdir -p $(BUILD)/fuzz $(SEEDS:%=tests/fuzz/corpus/%)
 	$(Q)for s in $(SEEDS); do \

@@ -17,13 +17,14 @@
 #include "common/token.h"
 #include "common/why.h"
 #include "state.h"
+#include "state_int.h"
 
 #define MAGIC "VXSEC-ST"
 #define MAGIC_LEN 8
 #define VERSION_OFF 8
 #define FLAGS_OFF 10
 #define KEY_ID_OFF 12
-#define KEY_ID_LEN 8
+#define KEY_ID_LEN STATE_KEY_ID_LEN
 #define NONCE_OFF 20
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define BODY_LEN_OFF 44
@@ -190,7 +191,7 @@ static uint32_t be_get(const uint8_t *p, size_t n)
 	return v;
 }
 
-static void key_id(const uint8_t key[STATE_KEY_LEN], uint8_t id[KEY_ID_LEN])
+void state_key_id(const uint8_t key[STATE_KEY_LEN], uint8_t id[KEY_ID_LEN])
 {
 	uint8_t h[crypto_generichash_BYTES];
 
@@ -202,7 +203,7 @@ static bool key_fits(const struct sealed *s, const uint8_t *key)
 {
 	uint8_t id[KEY_ID_LEN];
 
-	key_id(key, id);
+	state_key_id(key, id);
 	return memcmp(id, s->file + KEY_ID_OFF, KEY_ID_LEN) == 0;
 }
 
@@ -221,7 +222,7 @@ static int seal_write(const char *path, const uint8_t key[STATE_KEY_LEN],
 	memcpy(f, MAGIC, MAGIC_LEN);
 	be_put(f + VERSION_OFF, STATE_VERSION, 2);
 	be_put(f + FLAGS_OFF, autolock ? FLAG_AUTOLOCK : 0, 2);
-	key_id(key, f + KEY_ID_OFF);
+	state_key_id(key, f + KEY_ID_OFF);
 	randombytes_buf(f + NONCE_OFF, NONCE_LEN);
 	be_put(f + BODY_LEN_OFF, (uint32_t)len, 4);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(f + HDR_LEN, NULL, body, len,

@@ -10,6 +10,7 @@
 #include "common/why.h"
 #include "proto/node_id.h"
 #include "state.h"
+#include "state_int.h"
 
 #define SERIAL_MAX 47
 
@@ -50,7 +51,7 @@ static int keys_check(const struct node *n, struct why *why)
 	return 0;
 }
 
-static int node_check(const struct node *n, struct why *why)
+int state_node_check(const struct node *n, struct why *why)
 {
 	if (!memchr(n->id, '\0', sizeof(n->id)) || !node_id_valid(n->id))
 		return why_fail(why, -EINVAL,
@@ -107,8 +108,8 @@ static int gens_check(const struct rotation *r, struct why *why)
 	return 0;
 }
 
-static int rot_check(const struct rotation *r, uint64_t revision,
-		     struct why *why)
+int state_rot_check(const struct rotation *r, uint64_t revision,
+		    struct why *why)
 {
 	const struct rot_gen *t = NULL;
 	int err = gens_check(r, why);
@@ -143,78 +144,73 @@ static int rot_check(const struct rotation *r, uint64_t revision,
 
 /* ---- encoding ---- */
 
-struct wbuf {
-	uint8_t *p; /* NULL: only count */
-	size_t len, off;
-};
-
-static void put(struct wbuf *w, const void *d, size_t n)
+void state_put(struct state_wbuf *w, const void *d, size_t n)
 {
 	if (n && w->p && w->off <= w->len && n <= w->len - w->off)
 		memcpy(w->p + w->off, d, n);
 	w->off += n;
 }
 
-static void put_be(struct wbuf *w, uint64_t v, size_t n)
+void state_put_be(struct state_wbuf *w, uint64_t v, size_t n)
 {
 	uint8_t b[8];
 
 	for (size_t i = 0; i < n; i++)
 		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-	put(w, b, n);
+	state_put(w, b, n);
 }
 
-static void put_node(struct wbuf *w, const struct node *n)
+void state_put_node(struct state_wbuf *w, const struct node *n)
 {
-	put_be(w, strlen(n->id), 1);
-	put(w, n->id, strlen(n->id));
-	put_be(w, n->index, 4);
-	put_be(w, n->incarnation, 8);
-	put(w, n->boot_id, REGISTRY_BOOT_ID_LEN);
-	put_be(w, (uint64_t)n->state, 1);
-	put_be(w, n->n_addrs, 1);
+	state_put_be(w, strlen(n->id), 1);
+	state_put(w, n->id, strlen(n->id));
+	state_put_be(w, n->index, 4);
+	state_put_be(w, n->incarnation, 8);
+	state_put(w, n->boot_id, REGISTRY_BOOT_ID_LEN);
+	state_put_be(w, (uint64_t)n->state, 1);
+	state_put_be(w, n->n_addrs, 1);
 	for (size_t i = 0; i < n->n_addrs; i++) {
-		put_be(w, n->addrs[i].len, 1);
-		put(w, n->addrs[i].ip, n->addrs[i].len);
+		state_put_be(w, n->addrs[i].len, 1);
+		state_put(w, n->addrs[i].ip, n->addrs[i].len);
 	}
-	put_be(w, strlen(n->cert_serial), 1);
-	put(w, n->cert_serial, strlen(n->cert_serial));
-	put_be(w, n->n_keys, 1);
+	state_put_be(w, strlen(n->cert_serial), 1);
+	state_put(w, n->cert_serial, strlen(n->cert_serial));
+	state_put_be(w, n->n_keys, 1);
 	for (size_t i = 0; i < n->n_keys; i++) {
-		put_be(w, n->keys[i].from, 4);
-		put(w, n->keys[i].pub, REGISTRY_PUB_LEN);
+		state_put_be(w, n->keys[i].from, 4);
+		state_put(w, n->keys[i].pub, REGISTRY_PUB_LEN);
 	}
-	put_be(w, n->has_pending, 1);
+	state_put_be(w, n->has_pending, 1);
 	if (n->has_pending)
-		put(w, n->pending, REGISTRY_PUB_LEN);
+		state_put(w, n->pending, REGISTRY_PUB_LEN);
 }
 
-static void put_body(struct wbuf *w, struct registry *reg,
+static void put_body(struct state_wbuf *w, struct registry *reg,
 		     const struct rotation *r, uint64_t revision,
 		     const struct state_extra *x)
 {
 	size_t i;
 
-	put_be(w, revision, 8);
-	put_be(w, (uint64_t)r->phase, 1);
-	put_be(w, r->target, 4);
-	put_be(w, r->wait_revision, 8);
-	put_be(w, r->next_due, 8);
-	put_be(w, r->requested, 1);
-	put_be(w, r->n_gens, 1);
+	state_put_be(w, revision, 8);
+	state_put_be(w, (uint64_t)r->phase, 1);
+	state_put_be(w, r->target, 4);
+	state_put_be(w, r->wait_revision, 8);
+	state_put_be(w, r->next_due, 8);
+	state_put_be(w, r->requested, 1);
+	state_put_be(w, r->n_gens, 1);
 	for (i = 0; i < r->n_gens; i++) {
-		put_be(w, r->gens[i].g, 4);
-		put_be(w, (uint64_t)r->gens[i].phase, 1);
-		put(w, r->gens[i].epoch, KEYS_EPOCH_LEN);
+		state_put_be(w, r->gens[i].g, 4);
+		state_put_be(w, (uint64_t)r->gens[i].phase, 1);
+		state_put(w, r->gens[i].epoch, KEYS_EPOCH_LEN);
 	}
-	put(w, x->token_secret, sizeof(x->token_secret));
-	put_be(w, x->ca_key_pem_len, 4);
-	put(w, x->ca_key_pem, x->ca_key_pem_len);
+	state_put(w, x->token_secret, sizeof(x->token_secret));
+	state_put_be(w, x->ca_key_pem_len, 4);
+	state_put(w, x->ca_key_pem, x->ca_key_pem_len);
 	for (i = 0; registry_at(reg, i); i++)
 		;
-	put_be(w, i, 4);
+	state_put_be(w, i, 4);
 	for (i = 0; registry_at(reg, i); i++)
-		put_node(w, registry_at(reg, i));
+		state_put_node(w, registry_at(reg, i));
 }
 
 static int body_check(struct registry *reg, const struct rotation *rot,
@@ -223,7 +219,7 @@ static int body_check(struct registry *reg, const struct rotation *rot,
 	struct why why = { "" };
 	size_t i;
 
-	if (rot_check(rot, revision, &why))
+	if (state_rot_check(rot, revision, &why))
 		return -EINVAL;
 	if (x->ca_key_pem_len > STATE_PEM_MAX ||
 	    (x->ca_key_pem_len &&
@@ -231,7 +227,7 @@ static int body_check(struct registry *reg, const struct rotation *rot,
 	      memchr(x->ca_key_pem, '\0', x->ca_key_pem_len))))
 		return -EINVAL;
 	for (i = 0; registry_at(reg, i); i++)
-		if (node_check(registry_at(reg, i), &why))
+		if (state_node_check(registry_at(reg, i), &why))
 			return -EINVAL;
 	return i > REGISTRY_INDEX_MAX ? -EINVAL : 0;
 }
@@ -240,7 +236,7 @@ int state_body_encode(struct registry *reg, const struct rotation *rot,
 		      uint64_t revision, const struct state_extra *x,
 		      uint8_t **out, size_t *len)
 {
-	struct wbuf w = { 0 };
+	struct state_wbuf w = { 0 };
 	int err = body_check(reg, rot, revision, x);
 
 	if (err)
@@ -266,13 +262,7 @@ int state_body_encode(struct registry *reg, const struct rotation *rot,
 
 /* ---- decoding: every read is bounds-checked ---- */
 
-struct rbuf {
-	const uint8_t *p;
-	size_t len, off;
-	bool truncated;
-};
-
-static const uint8_t *take(struct rbuf *r, size_t n)
+const uint8_t *state_take(struct state_rbuf *r, size_t n)
 {
 	const uint8_t *p;
 
@@ -285,9 +275,9 @@ static const uint8_t *take(struct rbuf *r, size_t n)
 	return p;
 }
 
-static uint64_t get_be(struct rbuf *r, size_t n)
+uint64_t state_get_be(struct state_rbuf *r, size_t n)
 {
-	const uint8_t *p = take(r, n);
+	const uint8_t *p = state_take(r, n);
 	uint64_t v = 0;
 
 	for (size_t i = 0; p && i < n; i++)
@@ -295,15 +285,15 @@ static uint64_t get_be(struct rbuf *r, size_t n)
 	return v;
 }
 
-static void get(struct rbuf *r, void *out, size_t n)
+void state_get(struct state_rbuf *r, void *out, size_t n)
 {
-	const uint8_t *p = take(r, n);
+	const uint8_t *p = state_take(r, n);
 
 	if (p)
 		memcpy(out, p, n);
 }
 
-static int truncated(const struct rbuf *r, const char *where, size_t rec,
+static int truncated(const struct state_rbuf *r, const char *where, size_t rec,
 		     struct why *why)
 {
 	if (rec)
@@ -314,25 +304,25 @@ static int truncated(const struct rbuf *r, const char *where, size_t rec,
 			r->len, where);
 }
 
-static int get_rot(struct rbuf *r, struct rotation *rot, uint64_t *revision,
-		   struct why *why)
+static int get_rot(struct state_rbuf *r, struct rotation *rot,
+		   uint64_t *revision, struct why *why)
 {
 	uint8_t requested;
 
-	*revision = get_be(r, 8);
-	rot->phase = (enum rot_phase)get_be(r, 1);
-	rot->target = (uint32_t)get_be(r, 4);
-	rot->wait_revision = get_be(r, 8);
-	rot->next_due = get_be(r, 8);
-	requested = (uint8_t)get_be(r, 1);
-	rot->n_gens = get_be(r, 1);
+	*revision = state_get_be(r, 8);
+	rot->phase = (enum rot_phase)state_get_be(r, 1);
+	rot->target = (uint32_t)state_get_be(r, 4);
+	rot->wait_revision = state_get_be(r, 8);
+	rot->next_due = state_get_be(r, 8);
+	requested = (uint8_t)state_get_be(r, 1);
+	rot->n_gens = state_get_be(r, 1);
 	if (rot->n_gens > ROT_GENS_MAX && !r->truncated)
 		return why_fail(why, -EBADMSG, "%zu generations, at most %d",
 				rot->n_gens, ROT_GENS_MAX);
 	for (size_t i = 0; i < rot->n_gens && !r->truncated; i++) {
-		rot->gens[i].g = (uint32_t)get_be(r, 4);
-		rot->gens[i].phase = (enum gen_phase)get_be(r, 1);
-		get(r, rot->gens[i].epoch, KEYS_EPOCH_LEN);
+		rot->gens[i].g = (uint32_t)state_get_be(r, 4);
+		rot->gens[i].phase = (enum gen_phase)state_get_be(r, 1);
+		state_get(r, rot->gens[i].epoch, KEYS_EPOCH_LEN);
 	}
 	if (r->truncated)
 		return truncated(r, "rotation", 0, why);
@@ -340,21 +330,22 @@ static int get_rot(struct rbuf *r, struct rotation *rot, uint64_t *revision,
 		return why_fail(why, -EBADMSG, "bad rotation request flag %u",
 				requested);
 	rot->requested = requested;
-	return rot_check(rot, *revision, why) ? -EBADMSG : 0;
+	return state_rot_check(rot, *revision, why) ? -EBADMSG : 0;
 }
 
-static int get_extra(struct rbuf *r, struct state_extra *x, struct why *why)
+static int get_extra(struct state_rbuf *r, struct state_extra *x,
+		     struct why *why)
 {
 	const uint8_t *pem;
 	size_t n;
 
-	get(r, x->token_secret, sizeof(x->token_secret));
-	n = get_be(r, 4);
+	state_get(r, x->token_secret, sizeof(x->token_secret));
+	n = state_get_be(r, 4);
 	if (!r->truncated && n > STATE_PEM_MAX)
 		return why_fail(why, -EBADMSG,
 				"CA key of %zu bytes, at most %d", n,
 				STATE_PEM_MAX);
-	pem = take(r, n);
+	pem = state_take(r, n);
 	if (r->truncated)
 		return truncated(r, "secrets", 0, why);
 	if (n && memchr(pem, '\0', n))
@@ -375,10 +366,10 @@ static int get_extra(struct rbuf *r, struct state_extra *x, struct why *why)
  * and no NUL among them, into out[max + 1]. Truncation is not reported
  * here but once the record is read.
  */
-static int get_str(struct rbuf *r, char *out, size_t max, const char *what,
-		   size_t rec, struct why *why)
+static int get_str(struct state_rbuf *r, char *out, size_t max,
+		   const char *what, size_t rec, struct why *why)
 {
-	size_t n = get_be(r, 1);
+	size_t n = state_get_be(r, 1);
 
 	if (r->truncated)
 		return 0;
@@ -386,7 +377,7 @@ static int get_str(struct rbuf *r, char *out, size_t max, const char *what,
 		return why_fail(why, -EBADMSG,
 				"node record %zu: %s of %zu bytes", rec, what,
 				n);
-	get(r, out, n);
+	state_get(r, out, n);
 	out[n] = '\0';
 	if (!r->truncated && memchr(out, '\0', n))
 		return why_fail(why, -EBADMSG,
@@ -396,31 +387,33 @@ static int get_str(struct rbuf *r, char *out, size_t max, const char *what,
 }
 
 /* The node's static public keys and its pending one. */
-static int get_keys(struct rbuf *r, struct node *n, size_t rec, struct why *why)
+static int get_keys(struct state_rbuf *r, struct node *n, size_t rec,
+		    struct why *why)
 {
 	uint8_t pending;
 
-	n->n_keys = get_be(r, 1);
+	n->n_keys = state_get_be(r, 1);
 	if (!r->truncated && n->n_keys > REGISTRY_KEYS_MAX)
 		return why_fail(why, -EBADMSG,
 				"node record %zu: %zu static keys, at most %d",
 				rec, n->n_keys, REGISTRY_KEYS_MAX);
 	for (size_t i = 0; i < n->n_keys && !r->truncated; i++) {
-		n->keys[i].from = (uint32_t)get_be(r, 4);
-		get(r, n->keys[i].pub, REGISTRY_PUB_LEN);
+		n->keys[i].from = (uint32_t)state_get_be(r, 4);
+		state_get(r, n->keys[i].pub, REGISTRY_PUB_LEN);
 	}
-	pending = (uint8_t)get_be(r, 1);
+	pending = (uint8_t)state_get_be(r, 1);
 	if (!r->truncated && pending > 1)
 		return why_fail(why, -EBADMSG,
 				"node record %zu: bad pending key flag %u", rec,
 				pending);
 	n->has_pending = pending;
 	if (pending)
-		get(r, n->pending, REGISTRY_PUB_LEN);
+		state_get(r, n->pending, REGISTRY_PUB_LEN);
 	return 0;
 }
 
-static int get_node(struct rbuf *r, struct node *n, size_t rec, struct why *why)
+int state_get_node(struct state_rbuf *r, struct node *n, size_t rec,
+		   struct why *why)
 {
 	size_t i;
 	int err;
@@ -429,17 +422,17 @@ static int get_node(struct rbuf *r, struct node *n, size_t rec, struct why *why)
 	err = get_str(r, n->id, REGISTRY_ID_MAX, "id", rec, why);
 	if (err)
 		return err;
-	n->index = (uint32_t)get_be(r, 4);
-	n->incarnation = get_be(r, 8);
-	get(r, n->boot_id, REGISTRY_BOOT_ID_LEN);
-	n->state = (enum node_state)get_be(r, 1);
-	n->n_addrs = get_be(r, 1);
+	n->index = (uint32_t)state_get_be(r, 4);
+	n->incarnation = state_get_be(r, 8);
+	state_get(r, n->boot_id, REGISTRY_BOOT_ID_LEN);
+	n->state = (enum node_state)state_get_be(r, 1);
+	n->n_addrs = state_get_be(r, 1);
 	if (!r->truncated && n->n_addrs > REGISTRY_ADDRS_MAX)
 		return why_fail(why, -EBADMSG,
 				"node record %zu: %zu addresses, at most %d",
 				rec, n->n_addrs, REGISTRY_ADDRS_MAX);
 	for (i = 0; i < n->n_addrs && !r->truncated; i++) {
-		n->addrs[i].len = (uint8_t)get_be(r, 1);
+		n->addrs[i].len = (uint8_t)state_get_be(r, 1);
 		if (!r->truncated && n->addrs[i].len != 4 &&
 		    n->addrs[i].len != 16)
 			return why_fail(
@@ -447,7 +440,7 @@ static int get_node(struct rbuf *r, struct node *n, size_t rec, struct why *why)
 				"node record %zu: address %zu of length "
 				"%u (want 4 or 16)",
 				rec, i + 1, n->addrs[i].len);
-		get(r, n->addrs[i].ip, n->addrs[i].len);
+		state_get(r, n->addrs[i].ip, n->addrs[i].len);
 	}
 	err = get_str(r, n->cert_serial, SERIAL_MAX, "certificate serial", rec,
 		      why);
@@ -458,11 +451,12 @@ static int get_node(struct rbuf *r, struct node *n, size_t rec, struct why *why)
 	return r->truncated ? truncated(r, "node record", rec, why) : 0;
 }
 
-static int get_nodes(struct rbuf *r, struct registry *reg, struct why *why)
+static int get_nodes(struct state_rbuf *r, struct registry *reg,
+		     struct why *why)
 {
 	struct why what = { "" };
 	struct node n;
-	size_t count = get_be(r, 4);
+	size_t count = state_get_be(r, 4);
 	int err;
 
 	if (r->truncated)
@@ -471,10 +465,10 @@ static int get_nodes(struct rbuf *r, struct registry *reg, struct why *why)
 		return why_fail(why, -EBADMSG, "%zu nodes, at most %u", count,
 				REGISTRY_INDEX_MAX);
 	for (size_t rec = 1; rec <= count; rec++) {
-		err = get_node(r, &n, rec, why);
+		err = state_get_node(r, &n, rec, why);
 		if (err)
 			return err;
-		if (node_check(&n, &what))
+		if (state_node_check(&n, &what))
 			return why_fail(why, -EBADMSG, "node record %zu: %s",
 					rec, what.msg);
 		if (n.state == NODE_CONNECTED)
@@ -492,7 +486,7 @@ static int get_nodes(struct rbuf *r, struct registry *reg, struct why *why)
 	return 0;
 }
 
-static void rot_wipe(struct rotation *rot)
+void state_rot_wipe(struct rotation *rot)
 {
 	sodium_memzero(rot->gens, sizeof(rot->gens));
 	rot->n_gens = 0;
@@ -506,7 +500,7 @@ int state_body_decode(const uint8_t *buf, size_t len, struct registry *reg,
 		      struct rotation *rot, uint64_t *revision,
 		      struct state_extra *x, struct why *why)
 {
-	struct rbuf r = { buf, len, 0, false };
+	struct state_rbuf r = { buf, len, 0, false };
 	int err;
 
 	memset(x, 0, sizeof(*x));
@@ -520,7 +514,7 @@ int state_body_decode(const uint8_t *buf, size_t len, struct registry *reg,
 			       "%zu bytes of trailing data after byte %zu",
 			       len - r.off, r.off);
 	if (err) {
-		rot_wipe(rot);
+		state_rot_wipe(rot);
 		*revision = 0;
 		state_extra_wipe(x);
 	}
