@@ -94,6 +94,19 @@ const struct record *record_set_find(const struct record_set *s,
 	return found ? &s->v[at] : NULL;
 }
 
+bool record_set_remove(struct record_set *s, const char *name)
+{
+	bool found;
+	size_t at = set_pos(s, name, &found);
+
+	if (!found)
+		return false;
+	plain_free(s->v[at].plain, s->v[at].len, s->v[at].secret);
+	memmove(&s->v[at], &s->v[at + 1], (s->n - at - 1) * sizeof(s->v[0]));
+	s->n--;
+	return true;
+}
+
 /* BLAKE2b-128 of the name, its NUL, and the plaintext. */
 static void record_sum(const char *name, const uint8_t *plain, size_t len,
 		       uint8_t sum[RECORD_SUM_LEN])

@@ -94,6 +94,9 @@ int record_set_add(struct record_set *s, const char *name, const uint8_t *plain,
 const struct record *record_set_find(const struct record_set *s,
 				     const char *name);
 
+/* Removes (wiped) the record of that name: whether there was one. */
+bool record_set_remove(struct record_set *s, const char *name);
+
 /*
  * Whether record name holds a secret: every name but meta and node/...
  * (ca, token, gen/<g>, and any name not known: the safe side).
