@@ -398,6 +398,7 @@ struct session *session_new(struct loop *l, const struct session_config *c,
 	memcpy(s->addrs, c->addrs, s->n_addrs * sizeof(s->addrs[0]));
 	memcpy(s->boot_id, c->boot_id, sizeof(s->boot_id));
 	s->kernel_rev = c->last_revision;
+	s->kernel_term = c->last_term;
 	s->sk = c->sk;
 	s->lost_state = c->lost_state;
 	s->backoff_min =
@@ -442,7 +443,7 @@ int session_start(struct session *s, struct why *why)
 	return 0;
 }
 
-int session_ack(struct session *s, uint64_t revision)
+int session_ack(struct session *s, uint64_t revision, uint64_t term)
 {
 	if (s->phase != PH_LIVE)
 		return -ENOTCONN;
@@ -450,6 +451,7 @@ int session_ack(struct session *s, uint64_t revision)
 		return 0;
 	s->st.acked = revision;
 	s->kernel_rev = revision;
+	s->kernel_term = term;
 	return session_send_ack(s->conn, revision);
 }
 

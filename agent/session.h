@@ -32,6 +32,7 @@ struct session_config {
 	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	uint64_t backoff_min_ms, backoff_max_ms; /* 0: the defaults */
 	uint64_t last_revision; /* the kernel's, from an earlier run */
+	uint64_t last_term;	/* the leader term it came with */
 	/* This node's X25519 keys (the owner's): the newest is sent. */
 	const struct static_keys *sk;
 	bool lost_state; /* the first hello asks for a new incarnation */
@@ -90,8 +91,11 @@ void session_free(struct session *s);
  */
 int session_start(struct session *s, struct why *why);
 
-/* The kernel holds revision: tell the leader. */
-int session_ack(struct session *s, uint64_t revision);
+/*
+ * The kernel holds revision, of leader term term: tell the leader; the
+ * next hello names both.
+ */
+int session_ack(struct session *s, uint64_t revision, uint64_t term);
 /*
  * This node made a new static key: tell the leader (KeyUpdate). Not
  * connected: -ENOTCONN, and the next hello carries it.

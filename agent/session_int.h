@@ -46,7 +46,8 @@ struct session {
 	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	uint64_t backoff_min, backoff_max;
 	unsigned int attempt;
-	uint64_t kernel_rev; /* the last revision acked, in any session */
+	uint64_t kernel_rev;  /* the last revision acked, in any session */
+	uint64_t kernel_term; /* the leader term of that revision */
 	const struct static_keys *sk; /* the owner's */
 	uint32_t node_index;	      /* from the join response; 0: not known */
 
