@@ -23,6 +23,8 @@
 #include "common/token.h"
 #include "common/why.h"
 
+_Static_assert(AGENT_LEADERS_MAX == SESSION_LEADERS_MAX, "leader list");
+
 #define RETRY_MIN_MS 1000
 
 static double now_ms(void)
@@ -386,8 +388,8 @@ static int open_kernel(struct agent *a, struct why *why)
 static int open_session(struct agent *a, struct why *why)
 {
 	struct join_token tok, *t = NULL;
-	struct session_config sc = { .leader = a->cfg.leader,
-				     .leader_len = a->cfg.leader_len,
+	struct session_config sc = { .leaders = a->cfg.leaders,
+				     .n_leaders = a->cfg.n_leaders,
 				     .node_id = a->cfg.node_id,
 				     .state_dir = a->cfg.state_dir,
 				     .addrs = a->cfg.addrs,

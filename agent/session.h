@@ -19,10 +19,16 @@
 #define SESSION_LEADER_ID "vxsec-leader" /* the leader certificate's CN */
 #define SESSION_BACKOFF_MIN_MS 500
 #define SESSION_BACKOFF_MAX_MS 30000
+#define SESSION_LEADERS_MAX 8
 
 struct session_config {
-	struct sockaddr_storage leader;
-	socklen_t leader_len;
+	/*
+	 * The leader's instances (IPv4 or IPv6 with a port), tried in turn:
+	 * a failure moves to the next at once, a whole pass of failures
+	 * backs off; a standby's refusal naming one of them goes there next.
+	 */
+	const struct sockaddr_storage *leaders;
+	size_t n_leaders;
 	const char *node_id;
 	const char *state_dir; /* node.key, node.pem, ca.pem */
 	/* The join token, if any: needed until the node has a certificate. */
@@ -72,6 +78,7 @@ struct session_status {
 	uint64_t retry_in_ms;	 /* backoff: the next attempt */
 	time_t cert_not_after, renew_at;
 	struct why last_error;
+	char leader[64]; /* the address in use, or tried next */
 };
 
 struct session;
