@@ -242,6 +242,11 @@ USES_test_pki := common
 USES_test_reconcile := agent xfrm nl
 USES_test_registry := keymgr
 USES_test_rotation := keymgr
+# keymgr's sessions with the connection layer faked: hellos, refusals.
+USES_test_sessions := keymgr proto common
+LDFLAGS_test_sessions := -Wl,--wrap=conn_new,--wrap=conn_send \
+	-Wl,--wrap=conn_close,--wrap=conn_queued,--wrap=conn_tls \
+	-Wl,--wrap=conn_auth,--wrap=tls_conn_peer_id
 # These two measure locked memory with tests/unit/vmlck.c.
 OBJS_test_desired := $(BUILD)/tests/unit/test_desired.o \
 	$(BUILD)/tests/unit/vmlck.o
