@@ -242,6 +242,11 @@ USES_test_pki := common
 USES_test_reconcile := agent xfrm nl
 USES_test_registry := keymgr
 USES_test_rotation := keymgr
+# keymgr's sessions with the connection layer faked: hellos, refusals.
+USES_test_sessions := keymgr proto common
+LDFLAGS_test_sessions := -Wl,--wrap=conn_new,--wrap=conn_send \
+	-Wl,--wrap=conn_close,--wrap=conn_queued,--wrap=conn_tls \
+	-Wl,--wrap=conn_auth,--wrap=tls_conn_peer_id
 # These two measure locked memory with tests/unit/vmlck.c.
 OBJS_test_desired := $(BUILD)/tests/unit/test_desired.o \
 	$(BUILD)/tests/unit/vmlck.o
@@ -262,6 +267,7 @@ USES_test_records := keymgr proto common
 OBJS_test_records := $(BUILD)/tests/unit/test_records.o \
 	$(BUILD)/tests/unit/state_util.o
 LDFLAGS_test_records := -Wl,--wrap=sodium_free,--wrap=free
+USES_test_session_addr := agent common
 USES_test_state_body := keymgr proto common
 USES_test_tls := common
 USES_test_token := common

@@ -113,14 +113,64 @@ static int set_bool(bool *dst, const char *key, const char *val,
 	return why_fail(why, -EINVAL, "%s: \"%s\" is not yes or no", key, val);
 }
 
-static int set_leader(struct agent_config *c, const char *val, struct why *why)
+/* One instance of the list: ADDRESS:PORT, spaces around it ignored. */
+static int add_leader(struct sockaddr_storage *out, size_t *n, const char *item,
+		      size_t len, struct why *why)
 {
-	if (config_addr_port(val, &c->leader, &c->leader_len) ||
-	    strlen(val) >= sizeof(c->leader_text))
+	char one[64];
+	socklen_t sl;
+
+	while (len && (*item == ' ' || *item == '\t'))
+		item++, len--;
+	while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
+		len--;
+	if (*n == AGENT_LEADERS_MAX)
+		return why_fail(why, -EINVAL, "leader: more than %d addresses",
+				AGENT_LEADERS_MAX);
+	if (len == 0 || len >= sizeof(one))
+		return why_fail(why, -EINVAL,
+				"leader: an empty or overlong address in the "
+				"list");
+	memcpy(one, item, len);
+	one[len] = '\0';
+	if (config_addr_port(one, &out[*n], &sl))
 		return why_fail(why, -EINVAL,
 				"leader: \"%s\" is not ADDRESS:PORT (e.g. "
 				"10.0.0.1:%d, [fd00::1]:%d)",
-				val, AGENT_PORT, AGENT_PORT);
+				one, AGENT_PORT, AGENT_PORT);
+	for (size_t i = 0; i < *n; i++)
+		if (memcmp(&out[i], &out[*n], sl) == 0)
+			return why_fail(why, -EINVAL,
+					"leader: %s is listed twice", one);
+	(*n)++;
+	return 0;
+}
+
+/*
+ * "a:7120,b:7120,[fd00::3]:7120": the leader's instances (up to
+ * AGENT_LEADERS_MAX), tried in turn; a single address as well. A value
+ * given again (a flag after the file) replaces the list.
+ */
+static int set_leader(struct agent_config *c, const char *val, struct why *why)
+{
+	struct sockaddr_storage l[AGENT_LEADERS_MAX];
+	size_t n = 0;
+	const char *p = val, *comma;
+	int err;
+
+	if (strlen(val) >= sizeof(c->leader_text))
+		return why_fail(why, -EINVAL, "leader: too long");
+	memset(l, 0, sizeof(l));
+	do {
+		comma = strchr(p, ',');
+		err = add_leader(l, &n, p,
+				 comma ? (size_t)(comma - p) : strlen(p), why);
+		p = comma + 1;
+	} while (!err && comma);
+	if (err)
+		return err;
+	memcpy(c->leaders, l, sizeof(l));
+	c->n_leaders = n;
 	snprintf(c->leader_text, sizeof(c->leader_text), "%s", val);
 	return 0;
 }
@@ -213,9 +263,10 @@ int agent_config_set(struct agent_config *c, const char *key, const char *val,
 
 int agent_config_check(const struct agent_config *c, struct why *why)
 {
-	if (!c->leader_len)
+	if (!c->n_leaders)
 		return why_fail(why, -EINVAL,
-				"no leader: set leader = ADDRESS:PORT");
+				"no leader: set leader = ADDRESS:PORT (or a "
+				"list: ADDRESS:PORT,ADDRESS:PORT,...)");
 	if (!c->n_addrs)
 		return why_fail(why, -EINVAL,
 				"no underlay address: set address = this "

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agentd_int.h"
+#include "common/addr.h"
 #include "common/pairkey.h"
 #include "keyer.h"
 #include "xstat.h"
@@ -141,6 +142,21 @@ static void status_key(struct agent *a, bool json, struct ctl_reply *r)
 		ctl_reply_printf(r, "static key in use %s\n", used);
 }
 
+/* Every configured instance of the leader, as a JSON array. */
+static void status_leaders(struct agent *a, struct ctl_reply *r)
+{
+	char text[64];
+
+	ctl_reply_printf(r, ",\"leaders\":[");
+	for (size_t i = 0; i < a->cfg.n_leaders; i++) {
+		addr_format(&a->cfg.leaders[i], text, sizeof(text));
+		ctl_reply_printf(r, i ? "," : "");
+		ctl_json_string(r, text);
+	}
+	ctl_reply_printf(r, "],\"term\":%llu",
+			 (unsigned long long)a->view.term);
+}
+
 static void status_head(struct agent *a, bool json, struct ctl_reply *r)
 {
 	struct session_status st;
@@ -150,7 +166,8 @@ static void status_head(struct agent *a, bool json, struct ctl_reply *r)
 		ctl_reply_printf(r, "{\"node_id\":");
 		ctl_json_string(r, a->cfg.node_id);
 		ctl_reply_printf(r, ",\"leader\":");
-		ctl_json_string(r, a->cfg.leader_text);
+		ctl_json_string(r, st.leader);
+		status_leaders(a, r);
 		ctl_reply_printf(r, ",\"session\":");
 		ctl_json_string(r, session_state_name(st.state));
 		ctl_reply_printf(r, ",\"last_error\":");
@@ -169,8 +186,13 @@ static void status_head(struct agent *a, bool json, struct ctl_reply *r)
 				 a->n_pols);
 		return;
 	}
-	ctl_reply_printf(r, "node %s, leader %s: %s\n", a->cfg.node_id,
-			 a->cfg.leader_text, session_state_name(st.state));
+	ctl_reply_printf(r, "node %s, leader %s (term %llu): %s\n",
+			 a->cfg.node_id, st.leader,
+			 (unsigned long long)a->view.term,
+			 session_state_name(st.state));
+	if (a->cfg.n_leaders > 1)
+		ctl_reply_printf(r, "leader instances: %s\n",
+				 a->cfg.leader_text);
 	if (st.last_error.msg[0])
 		ctl_reply_printf(r, "last error: %s\n", st.last_error.msg);
 	ctl_reply_printf(r,

@@ -101,31 +101,38 @@ int agent_used_save(struct agent *a)
 
 /*
  * revision: the last revision the kernel held and the leader was told,
- * in decimal. Every hello carries it, across restarts and reboots: a
- * leader whose state is older (a restored backup) refuses the node
- * instead of handing out keys it may have given before.
+ * and the leader term it came with, in decimal on one line ("812 7"; a
+ * file of an older agent has the revision alone: term 0, and an older
+ * agent reads the revision of ours). Every hello carries both, across
+ * restarts and reboots: a leader whose state is older (a restored backup)
+ * refuses the node instead of handing out keys it may have given before,
+ * and the agent refuses a leader of an older term.
  */
-uint64_t agent_rev_load(const struct agent *a)
+void agent_rev_load(const struct agent *a, uint64_t *revision, uint64_t *term)
 {
-	char p[600], text[32] = "";
-	unsigned long long v = 0;
+	char p[600], text[64] = "";
+	unsigned long long v = 0, t = 0;
 	FILE *f;
 
+	*revision = *term = 0;
 	snprintf(p, sizeof(p), "%s/revision", a->cfg.state_dir);
 	f = fopen(p, "re");
 	if (!f)
-		return 0;
-	if (!fgets(text, sizeof(text), f) || sscanf(text, "%llu", &v) != 1)
-		v = 0;
+		return;
+	if (fgets(text, sizeof(text), f) &&
+	    sscanf(text, "%llu %llu", &v, &t) >= 1) {
+		*revision = v;
+		*term = t;
+	}
 	fclose(f);
-	return v;
 }
 
-int agent_rev_save(const struct agent *a, uint64_t revision)
+int agent_rev_save(const struct agent *a, uint64_t revision, uint64_t term)
 {
-	char p[600], text[32];
-	int n = snprintf(text, sizeof(text), "%llu\n",
-			 (unsigned long long)revision);
+	char p[600], text[64];
+	int n = snprintf(text, sizeof(text), "%llu %llu\n",
+			 (unsigned long long)revision,
+			 (unsigned long long)term);
 
 	snprintf(p, sizeof(p), "%s/revision", a->cfg.state_dir);
 	return atomic_write(p, text, (size_t)n, 0600);

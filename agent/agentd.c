@@ -23,6 +23,8 @@
 #include "common/token.h"
 #include "common/why.h"
 
+_Static_assert(AGENT_LEADERS_MAX == SESSION_LEADERS_MAX, "leader list");
+
 #define RETRY_MIN_MS 1000
 
 static double now_ms(void)
@@ -89,11 +91,14 @@ static void synced(struct agent *a, const struct desired_state *want)
 			 "policies) in %.1f ms",
 			 (unsigned long long)a->applied, a->last.applied,
 			 a->n_sas, a->n_pols, a->last_sync_ms);
-	if (a->in_sync && a->applied != a->saved_rev &&
-	    agent_rev_save(a, a->applied) == 0)
+	if (a->in_sync &&
+	    (a->applied != a->saved_rev || a->view.term != a->saved_term) &&
+	    agent_rev_save(a, a->applied, a->view.term) == 0) {
 		a->saved_rev = a->applied;
+		a->saved_term = a->view.term;
+	}
 	if (a->in_sync)
-		session_ack(a->session, a->applied);
+		session_ack(a->session, a->applied, a->view.term);
 	a->retry_ms = 0;
 	overlay_sync(a);
 }
@@ -168,6 +173,11 @@ static void on_snapshot(void *arg, const struct wire_snapshot *m)
 	struct agent *a = arg;
 	struct why why = { "" };
 
+	if (view_term_check(&a->view, m->term, &why)) {
+		session_refuse(a->session,
+			       why.msg); /* nothing it says counts */
+		return;
+	}
 	if (!agent_keys_snapshot(a, m))
 		return; /* a new session follows */
 	if (view_snapshot(&a->view, m, &why))
@@ -181,6 +191,10 @@ static void on_delta(void *arg, const struct wire_delta *m)
 
 	if (!a->view.have_snapshot)
 		return;
+	if (view_term_check(&a->view, m->term, &why)) {
+		session_refuse(a->session, why.msg);
+		return;
+	}
 	if (m->change == WIRE_PREPARE && !agent_keys_prepare(a, m))
 		return; /* a new session follows */
 	if (view_delta(&a->view, m, &why))
@@ -196,7 +210,7 @@ static void on_settled(void *arg)
 	if (a->view.have_snapshot && a->view.revision != a->applied)
 		agent_sync(a, "news from the leader");
 	else if (a->in_sync)
-		session_ack(a->session, a->applied);
+		session_ack(a->session, a->applied, a->view.term);
 }
 
 static void on_down(void *arg, const char *why)
@@ -374,8 +388,8 @@ static int open_kernel(struct agent *a, struct why *why)
 static int open_session(struct agent *a, struct why *why)
 {
 	struct join_token tok, *t = NULL;
-	struct session_config sc = { .leader = a->cfg.leader,
-				     .leader_len = a->cfg.leader_len,
+	struct session_config sc = { .leaders = a->cfg.leaders,
+				     .n_leaders = a->cfg.n_leaders,
 				     .node_id = a->cfg.node_id,
 				     .state_dir = a->cfg.state_dir,
 				     .addrs = a->cfg.addrs,
@@ -394,7 +408,8 @@ static int open_session(struct agent *a, struct why *why)
 	}
 	sc.token = t;
 	memcpy(sc.boot_id, a->boot_id, sizeof(sc.boot_id));
-	sc.last_revision = a->saved_rev = agent_rev_load(a);
+	sc.last_revision = a->saved_rev;
+	sc.last_term = a->saved_term;
 	sc.sk = &a->sk;
 	sc.lost_state = a->fresh_key;
 	a->session = session_new(a->loop, &sc, &session_ops, a);
@@ -448,6 +463,10 @@ static int setup(struct agent *a, struct why *why)
 	a->retry = a->loop ? loop_timer_new(a->loop, on_retry, a) : NULL;
 	if (!a->retry || view_init(&a->view, a->cfg.node_id, &a->sk))
 		return why_fail(why, -ENOMEM, "out of memory");
+	/* The term the kernel's revision came with: no older leader is
+	 * heard, across restarts too. */
+	agent_rev_load(a, &a->saved_rev, &a->saved_term);
+	a->view.term = a->saved_term;
 	err = agent_keys_open(a, why);
 	if (err)
 		return err;

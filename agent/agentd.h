@@ -19,6 +19,7 @@
 #define AGENT_STATIC_KEY_LIFETIME_MS ((uint64_t)24 * 3600 * 1000)
 #define AGENT_REQID 0x7678 /* "vx" */
 #define AGENT_PORT 7120
+#define AGENT_LEADERS_MAX 8 /* instances in leader = a:7120,b:7120,... */
 /*
  * Every SA's soft byte limit: 2^40 bytes are 2^36 AES blocks, where
  * AES-GCM's confidentiality margin is about 2^-57 (TLS 1.3 rekeys at a
@@ -37,9 +38,11 @@
 #define AGENT_EXIT_NOPERM 77
 
 struct agent_config {
-	struct sockaddr_storage leader;
-	socklen_t leader_len;
-	char leader_text[128];
+	/* The leader's instances (IPv4 or IPv6 and a port), tried in turn,
+	 * and the setting as given. */
+	struct sockaddr_storage leaders[AGENT_LEADERS_MAX];
+	size_t n_leaders;
+	char leader_text[512];
 	char node_id[NODE_ID_MAX + 1];
 	char state_dir[256];
 	char socket[256];

@@ -35,6 +35,7 @@ struct agent {
 	/* What the kernel holds, as far as we know. */
 	uint64_t applied;    /* the revision the kernel holds (acked) */
 	uint64_t saved_rev;  /* the one in state_dir/revision */
+	uint64_t saved_term; /* and the leader term saved with it */
 	bool in_sync;	     /* the last reconcile succeeded */
 	uint64_t retry_ms;   /* after a failed reconcile */
 	time_t last_sync;    /* of the last reconcile */
@@ -69,7 +70,9 @@ int agent_ctl(void *arg, int argc, char **argv, struct ctl_reply *reply);
 /* agent_used.c: the installed keys' digests, kept across restarts. */
 int agent_used_load(struct agent *a);
 int agent_used_save(struct agent *a);
-uint64_t agent_rev_load(const struct agent *a);
-int agent_rev_save(const struct agent *a, uint64_t revision);
+/* state_dir/revision: the kernel's revision and its leader term (0, 0
+ * if none). */
+void agent_rev_load(const struct agent *a, uint64_t *revision, uint64_t *term);
+int agent_rev_save(const struct agent *a, uint64_t revision, uint64_t term);
 
 #endif

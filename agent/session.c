@@ -111,7 +111,7 @@ static int dial(struct session *s)
 {
 	int one = 1, idle = 30, intvl = 10, cnt = 3, fd, err;
 
-	fd = socket(s->leader.ss_family,
+	fd = socket(s->leaders[s->cur].ss_family,
 		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -120,12 +120,26 @@ static int dial(struct session *s)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-	if (connect(fd, (struct sockaddr *)&s->leader, s->leader_len) == 0 ||
+	if (connect(fd, (struct sockaddr *)&s->leaders[s->cur],
+		    session_leader_len(s)) == 0 ||
 	    errno == EINPROGRESS)
 		return fd;
 	err = -errno;
 	close(fd);
 	return err;
+}
+
+/* The address in use failed: the next one now, or after the backoff. */
+static void next_or_backoff(struct session *s, const char *why)
+{
+	if (why != s->st.last_error.msg) /* never copy it onto itself */
+		why_set(&s->st.last_error, "%s", why);
+	if (!session_leader_next(s)) {
+		backoff(s, s->st.last_error.msg);
+		return;
+	}
+	log_info("leader %s: trying this address now", s->leader_text);
+	connect_now(s);
 }
 
 static void connect_now(struct session *s)
@@ -144,7 +158,8 @@ static void connect_now(struct session *s)
 	if (fd < 0) {
 		why_set(&why, "connect to %s: %s", s->leader_text,
 			strerror(-fd));
-		backoff(s, why.msg);
+		log_warn("leader %s: %s", s->leader_text, why.msg);
+		next_or_backoff(s, why.msg);
 		return;
 	}
 	s->conn = conn_new(s->loop, join ? s->join_tls : s->tls, fd, false,
@@ -175,7 +190,12 @@ static bool leader_is_leader(struct session *s, struct conn *c)
 static void leader_error(struct session *s, const struct wire_msg *e)
 {
 	why_set(&s->st.last_error, "refused by the leader: %s", e->reason);
-	log_err("leader %s: %s", s->leader_text, s->st.last_error.msg);
+	if (e->not_leader) { /* a standby, or an instance behind the agent */
+		log_info("leader %s: %s", s->leader_text, s->st.last_error.msg);
+		session_leader_named(s, e->leader);
+	} else {
+		log_err("leader %s: %s", s->leader_text, s->st.last_error.msg);
+	}
 	set_phase(s, e->removed ? PH_REMOVING : PH_CLOSING);
 }
 
@@ -227,7 +247,7 @@ static void closed(struct conn *c, const char *why, void *arg)
 			text);
 		log_warn("leader %s: %s", s->leader_text, s->st.last_error.msg);
 	}
-	backoff(s, s->st.last_error.msg);
+	next_or_backoff(s, s->st.last_error.msg);
 }
 
 /* ---- join ---- */
@@ -273,6 +293,7 @@ static void join_frame(struct conn *c, const uint8_t *body, size_t len,
 		s->lost_state = false;
 		set_phase(s, PH_RECONNECT); /* with the new certificate */
 		s->attempt = 0;
+		session_leader_reached(s);
 	}
 	if (s->phase == PH_JOIN_SENT) { /* refused, and not yet logged */
 		log_err("leader %s: %s", s->leader_text, s->st.last_error.msg);
@@ -317,6 +338,7 @@ static void state_frame(struct session *s, const struct wire_msg *m)
 				 (unsigned long long)m->snapshot.revision);
 			set_phase(s, PH_LIVE);
 			s->attempt = 0;
+			session_leader_reached(s);
 			s->st.last_error.msg[0] = '\0';
 		}
 		s->ops->snapshot(s->arg, &m->snapshot);
@@ -384,9 +406,12 @@ struct session *session_new(struct loop *l, const struct session_config *c,
 	if (!s)
 		return NULL;
 	s->loop = l, s->ops = ops, s->arg = arg;
-	s->leader = c->leader;
-	s->leader_len = c->leader_len;
-	addr_format(&s->leader, s->leader_text, sizeof(s->leader_text));
+	if (!c->n_leaders) {
+		free(s);
+		errno = EINVAL;
+		return NULL;
+	}
+	session_leaders_set(s, c->leaders, c->n_leaders);
 	snprintf(s->node_id, sizeof(s->node_id), "%s", c->node_id);
 	snprintf(s->dir, sizeof(s->dir), "%s", c->state_dir);
 	if (c->token) {
@@ -398,6 +423,7 @@ struct session *session_new(struct loop *l, const struct session_config *c,
 	memcpy(s->addrs, c->addrs, s->n_addrs * sizeof(s->addrs[0]));
 	memcpy(s->boot_id, c->boot_id, sizeof(s->boot_id));
 	s->kernel_rev = c->last_revision;
+	s->kernel_term = c->last_term;
 	s->sk = c->sk;
 	s->lost_state = c->lost_state;
 	s->backoff_min =
@@ -442,7 +468,7 @@ int session_start(struct session *s, struct why *why)
 	return 0;
 }
 
-int session_ack(struct session *s, uint64_t revision)
+int session_ack(struct session *s, uint64_t revision, uint64_t term)
 {
 	if (s->phase != PH_LIVE)
 		return -ENOTCONN;
@@ -450,6 +476,7 @@ int session_ack(struct session *s, uint64_t revision)
 		return 0;
 	s->st.acked = revision;
 	s->kernel_rev = revision;
+	s->kernel_term = term;
 	return session_send_ack(s->conn, revision);
 }
 
@@ -498,6 +525,7 @@ void session_restart(struct session *s, bool lost_state, const char *why)
 void session_status(const struct session *s, struct session_status *st)
 {
 	*st = s->st;
+	snprintf(st->leader, sizeof(st->leader), "%s", s->leader_text);
 	st->cert_not_after = s->cert_not_after;
 	st->renew_at = s->renew_at;
 }

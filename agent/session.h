@@ -19,10 +19,16 @@
 #define SESSION_LEADER_ID "vxsec-leader" /* the leader certificate's CN */
 #define SESSION_BACKOFF_MIN_MS 500
 #define SESSION_BACKOFF_MAX_MS 30000
+#define SESSION_LEADERS_MAX 8
 
 struct session_config {
-	struct sockaddr_storage leader;
-	socklen_t leader_len;
+	/*
+	 * The leader's instances (IPv4 or IPv6 with a port), tried in turn:
+	 * a failure moves to the next at once, a whole pass of failures
+	 * backs off; a standby's refusal naming one of them goes there next.
+	 */
+	const struct sockaddr_storage *leaders;
+	size_t n_leaders;
 	const char *node_id;
 	const char *state_dir; /* node.key, node.pem, ca.pem */
 	/* The join token, if any: needed until the node has a certificate. */
@@ -32,6 +38,7 @@ struct session_config {
 	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	uint64_t backoff_min_ms, backoff_max_ms; /* 0: the defaults */
 	uint64_t last_revision; /* the kernel's, from an earlier run */
+	uint64_t last_term;	/* the leader term it came with */
 	/* This node's X25519 keys (the owner's): the newest is sent. */
 	const struct static_keys *sk;
 	bool lost_state; /* the first hello asks for a new incarnation */
@@ -71,6 +78,7 @@ struct session_status {
 	uint64_t retry_in_ms;	 /* backoff: the next attempt */
 	time_t cert_not_after, renew_at;
 	struct why last_error;
+	char leader[64]; /* the address in use, or tried next */
 };
 
 struct session;
@@ -90,8 +98,11 @@ void session_free(struct session *s);
  */
 int session_start(struct session *s, struct why *why);
 
-/* The kernel holds revision: tell the leader. */
-int session_ack(struct session *s, uint64_t revision);
+/*
+ * The kernel holds revision, of leader term term: tell the leader; the
+ * next hello names both.
+ */
+int session_ack(struct session *s, uint64_t revision, uint64_t term);
 /*
  * This node made a new static key: tell the leader (KeyUpdate). Not
  * connected: -ENOTCONN, and the next hello carries it.

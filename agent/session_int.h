@@ -34,8 +34,15 @@ struct session {
 	struct loop *loop;
 	const struct session_ops *ops;
 	void *arg;
-	struct sockaddr_storage leader;
-	socklen_t leader_len;
+	/* The leader's instances, tried in turn; cur: the one in use (or
+	 * tried next), leader_text its address. tried: addresses that failed
+	 * in this pass; redirect: the index a refusal named (-1: none);
+	 * redirected: this pass followed one already (session_addr.c). */
+	struct sockaddr_storage leaders[SESSION_LEADERS_MAX];
+	size_t n_leaders, cur;
+	unsigned int tried;
+	int redirect;
+	bool redirected;
 	char leader_text[64];
 	char node_id[WIRE_NODE_ID_MAX + 1];
 	char dir[512];
@@ -46,7 +53,8 @@ struct session {
 	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	uint64_t backoff_min, backoff_max;
 	unsigned int attempt;
-	uint64_t kernel_rev; /* the last revision acked, in any session */
+	uint64_t kernel_rev;  /* the last revision acked, in any session */
+	uint64_t kernel_term; /* the leader term of that revision */
 	const struct static_keys *sk; /* the owner's */
 	uint32_t node_index;	      /* from the join response; 0: not known */
 
@@ -62,6 +70,21 @@ struct session {
 	bool lost_state;	  /* the next hello asks for fresh keys */
 	struct session_status st; /* st.state: what the phase is shown as */
 };
+
+/* session_addr.c: the leader's addresses. */
+void session_leaders_set(struct session *s, const struct sockaddr_storage *l,
+			 size_t n);
+void session_leader_use(struct session *s, size_t i);
+socklen_t session_leader_len(const struct session *s);
+/* A refusal (ERROR_NOT_LEADER) named this instance: tried next if listed. */
+void session_leader_named(struct session *s, const char *named);
+/*
+ * The address in use failed: moves to the next. true: connect at once;
+ * false: a whole pass failed, back off first.
+ */
+bool session_leader_next(struct session *s);
+/* A session opened (or a join answered): a new pass from here. */
+void session_leader_reached(struct session *s);
 
 /* session_msg.c */
 int session_load_creds(struct session *s, struct why *why);

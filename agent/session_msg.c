@@ -206,7 +206,8 @@ int session_send_hello(struct session *s, struct conn *c)
 	struct wire_node n = node_of(s);
 	uint8_t *frame = NULL;
 	size_t len = 0;
-	int err = wire_hello(&n, s->lost_state, s->kernel_rev, &frame, &len);
+	int err = wire_hello(&n, s->lost_state, s->kernel_rev, s->kernel_term,
+			     &frame, &len);
 
 	return send_frame(c, err, frame, len);
 }

@@ -53,6 +53,7 @@ void view_cleanup(struct view *v)
 	v->n_peers = v->cap = 0;
 	v->n_gens = 0;
 	v->revision = 0;
+	v->term = 0;
 	v->have_snapshot = false;
 }
 
@@ -249,13 +250,25 @@ static int snapshot_fill(struct view *t, const struct wire_snapshot *m,
 	return err ? err : need_commit(t, why);
 }
 
+int view_term_check(const struct view *v, uint64_t term, struct why *why)
+{
+	if (term >= v->term)
+		return 0;
+	return why_fail(why, -EPROTO,
+			"leader term %llu is older than the term %llu this "
+			"agent holds: refusing a stale leader",
+			(unsigned long long)term, (unsigned long long)v->term);
+}
+
 int view_snapshot(struct view *v, const struct wire_snapshot *m,
 		  struct why *why)
 {
 	struct view t;
-	int err;
+	int err = view_term_check(v, m->term, why);
 
-	if (v->have_snapshot && m->revision < v->revision)
+	if (err)
+		return err;
+	if (v->have_snapshot && m->term == v->term && m->revision < v->revision)
 		return why_fail(why, -EPROTO,
 				"snapshot goes back from revision %llu to %llu",
 				(unsigned long long)v->revision,
@@ -268,6 +281,7 @@ int view_snapshot(struct view *v, const struct wire_snapshot *m,
 		return err;
 	}
 	t.revision = m->revision;
+	t.term = m->term;
 	t.have_snapshot = true;
 	view_cleanup(v);
 	*v = t;
@@ -502,6 +516,9 @@ int view_delta(struct view *v, const struct wire_delta *m, struct why *why)
 
 	if (!v->have_snapshot)
 		return why_fail(why, -EPROTO, "a delta before any snapshot");
+	err = view_term_check(v, m->term, why);
+	if (err)
+		return err;
 	if (m->revision != v->revision + 1)
 		return why_fail(why, -EPROTO,
 				"delta of revision %llu after revision %llu",
@@ -515,6 +532,7 @@ int view_delta(struct view *v, const struct wire_delta *m, struct why *why)
 		return err;
 	}
 	v->revision = m->revision;
+	v->term = m->term;
 	return 0;
 }
 

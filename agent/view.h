@@ -37,6 +37,10 @@ struct view {
 	const struct static_keys *sk;
 	struct view_meta self;
 	uint64_t revision;
+	/* The leader term held: of the last snapshot or delta applied, or
+	 * (before any) the one the kernel's revision came with, set by the
+	 * owner after view_init(). 0: a leader without election. */
+	uint64_t term;
 	bool have_snapshot;
 	struct desired_gen gens[DESIRED_GENS_MAX];
 	struct wire_epoch *epochs;
@@ -56,17 +60,29 @@ int view_init(struct view *v, const char *self_id,
 void view_cleanup(struct view *v);
 
 /*
+ * A leader of this term may be heard: 0, or -EPROTO and why if the term
+ * is older than the one the view holds (a stale leader, e.g. one that was
+ * cut off while another took over). view_snapshot() and view_delta()
+ * check it too; the owner asks first to act on nothing such a leader says.
+ */
+int view_term_check(const struct view *v, uint64_t term, struct why *why);
+
+/*
  * Replaces the view with a snapshot (checked by wire_decode()) and
- * derives every peer's keys for every live generation; one going back in
- * revision, or whose keys cannot be derived (see keyer_derive()), leaves
- * the view as it was and gives -EPROTO with the reason.
+ * derives every peer's keys for every live generation; one of an older
+ * term (view_term_check()), one going back in revision within the same
+ * term, or one whose keys cannot be derived (see keyer_derive()) leaves
+ * the view as it was and gives -EPROTO with the reason. A newer term is
+ * a takeover: its snapshot replaces the view whatever its revision, and
+ * the view holds that term from now on.
  */
 int view_snapshot(struct view *v, const struct wire_snapshot *m,
 		  struct why *why);
 
 /*
- * Applies one delta (checked by wire_decode()), which must be the next
- * revision and fit the view: a committed generation when a prepare
+ * Applies one delta (checked by wire_decode()), which must be of the
+ * view's term or a newer one (then held from now on), the next revision,
+ * and fit the view: a committed generation when a prepare
  * comes, no prepare of a live generation or beyond DESIRED_GENS_MAX, no
  * commit or retire of a generation that is not live, no retire of the
  * committed one, keys that can be derived. A new peer (incarnation):

@@ -19,6 +19,7 @@ _Static_assert(WIRE_EPOCH_LEN == PROTO_EPOCH_LEN, "epoch length");
 _Static_assert(WIRE_NODE_KEYS_MAX == PROTO_NODE_KEYS_MAX, "node keys");
 _Static_assert(DESIRED_ADDRS_MAX == PROTO_ADDRS_MAX, "addresses");
 _Static_assert(DESIRED_GENS_MAX == PROTO_GENERATIONS_MAX, "generations");
+_Static_assert(WIRE_LEADER_MAX == PROTO_LEADER_MAX, "leader address");
 
 /* ---- from the leader ---- */
 
@@ -179,6 +180,7 @@ static int snapshot_in(struct wire_snapshot *s, const Vxsec__Snapshot *m,
 	int err;
 
 	s->revision = m->revision;
+	s->term = m->term;
 	for (size_t i = 0; i < m->n_generations; i++) {
 		s->gens[i].g = m->generations[i]->generation;
 		s->gens[i].phase = phase_in(m->generations[i]->phase);
@@ -258,6 +260,7 @@ static int delta_in(struct wire_delta *d, const Vxsec__Delta *m,
 		    const struct wire_self *self, struct why *why)
 {
 	d->revision = m->revision;
+	d->term = m->term;
 	switch (m->change_case) {
 	case VXSEC__DELTA__CHANGE_PEER_ADDED:
 		d->change = WIRE_PEER_ADDED;
@@ -322,6 +325,10 @@ static int msg_in(struct wire_msg *m, const Vxsec__Envelope *env,
 		m->type = WIRE_ERROR;
 		m->removed =
 			env->error->code == VXSEC__ERROR_CODE__ERROR_REMOVED;
+		m->not_leader =
+			env->error->code == VXSEC__ERROR_CODE__ERROR_NOT_LEADER;
+		snprintf(m->leader, sizeof(m->leader), "%s",
+			 env->error->leader ? env->error->leader : "");
 		m->reason =
 			strdup(env->error->reason ? env->error->reason : "");
 		return m->reason ? 0 : -ENOMEM;
@@ -417,7 +424,8 @@ int wire_join(const struct wire_node *n, const uint8_t proof[32],
 }
 
 int wire_hello(const struct wire_node *n, bool lost_state,
-	       uint64_t last_revision, uint8_t **frame, size_t *len)
+	       uint64_t last_revision, uint64_t last_term, uint8_t **frame,
+	       size_t *len)
 {
 	Vxsec__Hello h = VXSEC__HELLO__INIT;
 	struct addrs_out a;
@@ -430,6 +438,7 @@ int wire_hello(const struct wire_node *n, bool lost_state,
 	h.underlay = a.p;
 	h.lost_state = lost_state;
 	h.last_revision = last_revision; /* a leader behind it refuses */
+	h.last_term = last_term;	 /* so does an older leader */
 	h.static_key =
 		(ProtobufCBinaryData){ WIRE_PUB_LEN, (uint8_t *)n->static_key };
 	return encode(VXSEC__ENVELOPE__MSG_HELLO, &h, frame, len);

@@ -14,6 +14,7 @@
 #define WIRE_NODE_ID_MAX 64
 #define WIRE_BOOT_ID_LEN 16
 #define WIRE_FRAME_MAX ((size_t)16 * 1024 * 1024)
+#define WIRE_LEADER_MAX 262 /* Error.leader: "host:port" */
 
 #define WIRE_PUB_LEN 32	     /* an X25519 public key */
 #define WIRE_EPOCH_LEN 32    /* a generation's epoch secret */
@@ -58,6 +59,7 @@ struct wire_epoch {
  */
 struct wire_snapshot {
 	uint64_t revision;
+	uint64_t term; /* the leader's (0: a leader without election) */
 	struct desired_gen gens[DESIRED_GENS_MAX];
 	size_t n_gens;
 	struct wire_peer *peers;
@@ -90,6 +92,7 @@ enum wire_change {
  */
 struct wire_delta {
 	uint64_t revision;
+	uint64_t term; /* as in a snapshot */
 	enum wire_change change;
 	struct wire_peer peer;
 	uint32_t generation;
@@ -116,6 +119,10 @@ struct wire_msg {
 	size_t cert_len, ca_len;
 	uint32_t node_index;
 	bool removed; /* error: ERROR_REMOVED */
+	/* error: ERROR_NOT_LEADER, and the leading instance's address if
+	 * the refusing one knows it ("" otherwise; printable, checked) */
+	bool not_leader;
+	char leader[WIRE_LEADER_MAX + 1];
 	char *reason; /* error */
 };
 
@@ -142,8 +149,10 @@ struct wire_node {
 /* Frames to the leader: free with wire_frame_free, which wipes them. */
 int wire_join(const struct wire_node *n, const uint8_t proof[32],
 	      const uint8_t *csr, size_t csr_len, uint8_t **frame, size_t *len);
+/* last_revision, last_term: what the kernel holds, and its leader term. */
 int wire_hello(const struct wire_node *n, bool lost_state,
-	       uint64_t last_revision, uint8_t **frame, size_t *len);
+	       uint64_t last_revision, uint64_t last_term, uint8_t **frame,
+	       size_t *len);
 /* A periodic change of this node's static key: its new public key. */
 int wire_key_update(const uint8_t pub[WIRE_PUB_LEN], uint8_t **frame,
 		    size_t *len);

@@ -196,6 +196,15 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 		session_refuse(cl, WERR_BAD_MESSAGE, why.msg);
 		return;
 	}
+	if (in->term > ss->term) { /* a newer leader has served it */
+		why_set(&why,
+			"this instance's term %llu is older than the agent's "
+			"%llu: it is not the leader",
+			(unsigned long long)ss->term,
+			(unsigned long long)in->term);
+		session_refuse_not_leader(cl, why.msg);
+		return;
+	}
 	if (in->revision > cluster_revision(ss->cl)) {
 		/* Its kernel holds a newer state than ours: an old backup. */
 		why_set(&why,

@@ -13,6 +13,7 @@
 #include "common/loop.h"
 #include "common/why.h"
 #include "guard.h"
+#include "proto/frame.h"
 #include "store.h"
 
 struct client;
@@ -48,6 +49,11 @@ struct sessions {
 	size_t prep_len;
 	uint64_t prep_rev;
 	uint32_t prep_gen;
+	/* This instance's leader term, on every snapshot and delta (0: a
+	 * leader without election), and the address of the instance that
+	 * leads, named in ERROR_NOT_LEADER refusals ("": not known). */
+	uint64_t term;
+	char leader_addr[PROTO_LEADER_MAX + 1];
 	/* Failed handshakes, wrong tokens, refused connections: a line a
 	 * second at most for each. */
 	struct log_limit hs_log, token_log, refuse_log, accept_log;
@@ -80,6 +86,27 @@ void session_drop(struct sessions *ss, uint32_t index, int code,
 void session_close_all(struct sessions *ss);
 /* Every TICK: answers wrong tokens whose delay is over. */
 void session_tick(struct sessions *ss);
+
+/*
+ * The term this instance leads in: every snapshot and delta sent from now
+ * on carries it (0 by default: a single leader without election). A
+ * hello whose last_term is greater is refused with ERROR_NOT_LEADER.
+ */
+void session_set_term(struct sessions *ss, uint64_t term);
+/*
+ * The address ("host:port", "[v6]:port") of the instance that leads, named
+ * in every ERROR_NOT_LEADER; NULL or "" for not known. -EINVAL (and not
+ * known) if it is longer than PROTO_LEADER_MAX or not printable ASCII
+ * without spaces.
+ */
+int session_set_leader(struct sessions *ss, const char *leader_addr);
+/*
+ * This instance steps down: every established session gets
+ * ERROR_NOT_LEADER naming leader_addr (as session_set_leader(), which it
+ * calls), and every connection is closed (joins in flight too). The
+ * listener stays: what it accepts next is the caller's to decide.
+ */
+void session_refuse_all(struct sessions *ss, const char *leader_addr);
 
 /* Members with a session. */
 size_t session_count(const struct sessions *ss);

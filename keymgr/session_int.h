@@ -73,6 +73,8 @@ void session_send_frame(struct client *cl, uint8_t *f, size_t len);
 void session_refuse(struct client *cl, int code, const char *why);
 /* The same without the log line (the caller logs a summary). */
 void session_refuse_quiet(struct client *cl, int code, const char *why);
+/* ERROR_NOT_LEADER naming ss->leader_addr, logged once at info. */
+void session_refuse_not_leader(struct client *cl, const char *why);
 /* Wipes and frees the cached prepare frame (it holds E_g). */
 void session_prep_free(struct sessions *ss);
 /* conn_ops.drained: flow control lets the next frames go. */

@@ -60,6 +60,90 @@ void session_refuse_quiet(struct client *cl, int code, const char *why)
 	conn_close(cl->conn, why, true);
 }
 
+/* The Error frame, then close: no log line (the caller logs). */
+static void not_leader_quiet(struct client *cl, const char *why)
+{
+	uint8_t *f;
+	size_t len;
+
+	if (cl->closing)
+		return;
+	if (wire_not_leader(why, cl->ss->leader_addr, &f, &len) == 0)
+		session_send_frame(cl, f, len);
+	cl->closing = true;
+	conn_close(cl->conn, why, true);
+}
+
+void session_refuse_not_leader(struct client *cl, const char *why)
+{
+	if (cl->closing)
+		return;
+	log_info("%s (%s): refused: %s%s%s", cl->addr,
+		 cl->peer[0] ? cl->peer : "joining", why,
+		 cl->ss->leader_addr[0] ? "; the leader is at " : "",
+		 cl->ss->leader_addr);
+	not_leader_quiet(cl, why);
+}
+
+void session_set_term(struct sessions *ss, uint64_t term)
+{
+	if (term != ss->term)
+		session_prep_free(ss); /* encoded with the old term */
+	ss->term = term;
+}
+
+static bool leader_addr_ok(const char *a)
+{
+	size_t n = strlen(a);
+
+	if (n > PROTO_LEADER_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] <= ' ' || a[i] > '~')
+			return false;
+	return true;
+}
+
+int session_set_leader(struct sessions *ss, const char *leader_addr)
+{
+	ss->leader_addr[0] = '\0';
+	if (!leader_addr)
+		return 0;
+	if (!leader_addr_ok(leader_addr))
+		return -EINVAL;
+	snprintf(ss->leader_addr, sizeof(ss->leader_addr), "%s", leader_addr);
+	return 0;
+}
+
+void session_refuse_all(struct sessions *ss, const char *leader_addr)
+{
+	static const char why[] = "this instance is no longer the leader";
+	struct client *cl, *next;
+	size_t told = 0, closed = 0;
+
+	if (session_set_leader(ss, leader_addr))
+		log_warn("stepping down: leader address \"%.64s\" cannot go on "
+			 "the wire: the agents are not told where to go",
+			 leader_addr);
+	for (cl = ss->clients; cl; cl = next) {
+		next = cl->next; /* a close at once frees cl */
+		if (cl->closing)
+			continue;
+		if (cl->index) {
+			not_leader_quiet(cl, why);
+			told++;
+		} else {
+			cl->closing = true;
+			conn_close(cl->conn, why, false);
+			closed++;
+		}
+	}
+	log_info("stepping down: %zu sessions refused with not-leader%s%s, "
+		 "%zu other connections closed",
+		 told, ss->leader_addr[0] ? " naming " : "", ss->leader_addr,
+		 closed);
+}
+
 static void enqueue(struct client *cl)
 {
 	struct sessions *ss = cl->ss;
@@ -161,7 +245,7 @@ static int prepare_frame(struct sessions *ss, const struct change *ch,
 	int err;
 
 	if (!ss->prep || ss->prep_rev != ch->revision) {
-		err = wire_prepare(ss->cl, ch, &enc, &n);
+		err = wire_prepare(ss->cl, ch, ss->term, &enc, &n);
 		if (err)
 			return err;
 		session_prep_free(ss);
@@ -203,7 +287,7 @@ static int render_next(struct client *cl, uint8_t **f, size_t *len)
 				return 0; /* the snapshot waits for the disk */
 			cl->snapshot = false;
 			cl->sent = cluster_revision(c);
-			err = wire_snapshot(c, me, f, len);
+			err = wire_snapshot(c, me, cl->ss->term, f, len);
 			return err ? err : 1;
 		}
 		err = cluster_change_after(c, cl->sent, &ch);
@@ -216,7 +300,7 @@ static int render_next(struct client *cl, uint8_t **f, size_t *len)
 		if (ch.type == CHG_PREPARE)
 			err = prepare_frame(cl->ss, &ch, f, len);
 		else
-			err = wire_delta(c, me, &ch, f, len);
+			err = wire_delta(c, me, &ch, cl->ss->term, f, len);
 		if (err == -ESTALE) {
 			cl->snapshot = true;
 			continue;

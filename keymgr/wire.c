@@ -123,7 +123,7 @@ static void snap_gens(struct snap_parts *sp, Vxsec__Snapshot *s,
 	s->epochs = sp->epp;
 }
 
-int wire_snapshot(const struct cluster *c, const struct node *to,
+int wire_snapshot(const struct cluster *c, const struct node *to, uint64_t term,
 		  uint8_t **frame, size_t *len)
 {
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
@@ -136,6 +136,7 @@ int wire_snapshot(const struct cluster *c, const struct node *to,
 	if (!err) {
 		snap_gens(&sp, &s, c);
 		s.revision = cluster_revision(c);
+		s.term = term;
 		env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
 		env.snapshot = &s;
 		err = frame_encode(&env, frame, len);
@@ -208,7 +209,7 @@ static int key_changes(const struct cluster *c, uint32_t g,
 }
 
 int wire_prepare(const struct cluster *c, const struct change *ch,
-		 uint8_t **frame, size_t *len)
+		 uint64_t term, uint8_t **frame, size_t *len)
 {
 	Vxsec__Delta d = VXSEC__DELTA__INIT;
 	Vxsec__GenerationPrepare p = VXSEC__GENERATION_PREPARE__INIT;
@@ -228,6 +229,7 @@ int wire_prepare(const struct cluster *c, const struct change *ch,
 		p.spi_slot = keys_spi_slot(gen->g);
 		p.key_changes = kp;
 		d.revision = ch->revision;
+		d.term = term;
 		d.change_case = VXSEC__DELTA__CHANGE_PREPARE;
 		d.prepare = &p;
 		err = delta_frame(&d, frame, len);
@@ -271,12 +273,14 @@ static int delta_small(const struct cluster *c, const struct change *ch,
 }
 
 int wire_delta(const struct cluster *c, const struct node *to,
-	       const struct change *ch, uint8_t **frame, size_t *len)
+	       const struct change *ch, uint64_t term, uint8_t **frame,
+	       size_t *len)
 {
 	Vxsec__Delta d = VXSEC__DELTA__INIT;
 	const struct node *peer = NULL;
 
 	d.revision = ch->revision;
+	d.term = term;
 	if (ch->type <= CHG_PEER_REMOVED) {
 		peer = cluster_node(c, ch->node);
 		if (!peer)
@@ -295,7 +299,7 @@ int wire_delta(const struct cluster *c, const struct node *to,
 				: VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
 		return delta_peer(peer, &d, frame, len);
 	case CHG_PREPARE:
-		return wire_prepare(c, ch, frame, len);
+		return wire_prepare(c, ch, term, frame, len);
 	default:
 		return delta_small(c, ch, peer, &d, frame, len);
 	}
@@ -311,6 +315,23 @@ int wire_error(enum wire_error code, const char *reason, uint8_t **frame,
 	snprintf(r, sizeof(r), "%s", reason);
 	e.code = (Vxsec__ErrorCode)code;
 	e.reason = r;
+	env.msg_case = VXSEC__ENVELOPE__MSG_ERROR;
+	env.error = &e;
+	return frame_encode(&env, frame, len);
+}
+
+int wire_not_leader(const char *reason, const char *leader, uint8_t **frame,
+		    size_t *len)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Error e = VXSEC__ERROR__INIT;
+	char r[PROTO_REASON_MAX], l[PROTO_LEADER_MAX + 1];
+
+	snprintf(r, sizeof(r), "%s", reason);
+	snprintf(l, sizeof(l), "%s", leader ? leader : "");
+	e.code = VXSEC__ERROR_CODE__ERROR_NOT_LEADER;
+	e.reason = r;
+	e.leader = l;
 	env.msg_case = VXSEC__ENVELOPE__MSG_ERROR;
 	env.error = &e;
 	return frame_encode(&env, frame, len);
@@ -372,6 +393,7 @@ static void hello_in(struct wire_in *in, const Vxsec__Hello *m)
 	snprintf(in->node_id, sizeof(in->node_id), "%s", m->node_id);
 	memcpy(in->boot_id, m->boot_id.data, sizeof(in->boot_id));
 	in->revision = m->last_revision;
+	in->term = m->last_term;
 	in->lost_state = m->lost_state;
 	addrs_in(in, m->n_underlay, m->underlay);
 	memcpy(in->static_key, m->static_key.data, sizeof(in->static_key));

@@ -29,6 +29,7 @@ struct wire_in {
 	struct node_addr addrs[REGISTRY_ADDRS_MAX];
 	size_t n_addrs;
 	uint64_t revision;	    /* ack; hello: last revision */
+	uint64_t term;		    /* hello: the term of that revision */
 	bool lost_state;	    /* hello: the kernel lost our SAs */
 	uint64_t nonce;		    /* ping */
 	uint32_t generation, spi;   /* expire report */
@@ -47,6 +48,7 @@ enum wire_error {
 	WERR_UNAUTHORIZED = 3,
 	WERR_REMOVED = 4,
 	WERR_INTERNAL = 5,
+	WERR_NOT_LEADER = 7, /* see wire_not_leader() */
 };
 
 /*
@@ -60,11 +62,12 @@ void wire_in_wipe(struct wire_in *in);
 
 /*
  * Frames for node `to` (free with frame_buf_free, which wipes them).
- * A snapshot: every other member with its static public keys, every live
- * generation with its SPI slot and epoch secret, and `to` itself (self),
- * at the current revision.
+ * Every snapshot and delta carries the sending leader's term (0: a
+ * leader without election). A snapshot: every other member with its
+ * static public keys, every live generation with its SPI slot and epoch
+ * secret, and `to` itself (self), at the current revision.
  */
-int wire_snapshot(const struct cluster *c, const struct node *to,
+int wire_snapshot(const struct cluster *c, const struct node *to, uint64_t term,
 		  uint8_t **frame, size_t *len);
 
 /*
@@ -74,7 +77,8 @@ int wire_snapshot(const struct cluster *c, const struct node *to,
  * snapshot).
  */
 int wire_delta(const struct cluster *c, const struct node *to,
-	       const struct change *ch, uint8_t **frame, size_t *len);
+	       const struct change *ch, uint64_t term, uint8_t **frame,
+	       size_t *len);
 
 /*
  * The prepare change ch (CHG_PREPARE) as one frame, the same for every
@@ -82,10 +86,16 @@ int wire_delta(const struct cluster *c, const struct node *to,
  * whose key changes with it. -ESTALE if the generation is no longer live.
  */
 int wire_prepare(const struct cluster *c, const struct change *ch,
-		 uint8_t **frame, size_t *len);
+		 uint64_t term, uint8_t **frame, size_t *len);
 
 int wire_error(enum wire_error code, const char *reason, uint8_t **frame,
 	       size_t *len);
+/*
+ * ERROR_NOT_LEADER with reason, naming leader ("host:port" of the
+ * instance that leads; NULL or "": not known).
+ */
+int wire_not_leader(const char *reason, const char *leader, uint8_t **frame,
+		    size_t *len);
 int wire_join_response(const uint8_t *cert, size_t cert_len, const uint8_t *ca,
 		       size_t ca_len, uint32_t index, uint8_t **frame,
 		       size_t *len);

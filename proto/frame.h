@@ -28,6 +28,8 @@
 #define PROTO_BOOT_ID_LEN 16u
 #define PROTO_PROOF_LEN 32u
 #define PROTO_REASON_MAX 1024u
+/* Error.leader: "host:port" or "[v6]:port", printable ASCII, no space. */
+#define PROTO_LEADER_MAX 262u
 
 /*
  * Reads a frame header. Returns 0 and the body length, -EAGAIN if fewer

@@ -278,16 +278,31 @@ static int check_delta(struct why *w, const Vxsec__Delta *m)
 	}
 }
 
+/* Error.leader: empty, or up to PROTO_LEADER_MAX printable characters. */
+static int check_leader(struct why *w, const char *leader)
+{
+	size_t n = leader ? strlen(leader) : 0;
+
+	if (n > PROTO_LEADER_MAX)
+		return why_fail(w, -EBADMSG, "error leader of %zu bytes", n);
+	for (size_t i = 0; i < n; i++)
+		if (leader[i] <= ' ' || leader[i] > '~')
+			return why_fail(w, -EBADMSG,
+					"error leader: byte %zu is 0x%02x", i,
+					(unsigned int)(unsigned char)leader[i]);
+	return 0;
+}
+
 static int check_error(struct why *w, const Vxsec__Error *m)
 {
 	size_t n = m->reason ? strlen(m->reason) : 0;
 
 	if (m->code < VXSEC__ERROR_CODE__ERROR_UNSPECIFIED ||
-	    m->code > VXSEC__ERROR_CODE__ERROR_KERNEL)
+	    m->code > VXSEC__ERROR_CODE__ERROR_NOT_LEADER)
 		return why_fail(w, -EBADMSG, "error code %d", m->code);
 	if (n > PROTO_REASON_MAX)
 		return why_fail(w, -EBADMSG, "error reason of %zu bytes", n);
-	return 0;
+	return check_leader(w, m->leader);
 }
 
 static int check_expire(struct why *w, const Vxsec__ExpireReport *m)

@@ -110,6 +110,9 @@ static void seed_snapshot(void)
 
 	snap_init(&n);
 	put("snapshot", S_DEFAULT, &n.env);
+	n.s.term = 9;
+	put("snapshot-term", S_DEFAULT, &n.env);
+	n.s.term = 0;
 	put("snapshot-index-unknown", S_BOTH, &n.env);
 	put("snapshot-v4-only", S_V4 | S_INDEX(1), &n.env);
 	put("snapshot-other-index", S_BOTH | S_INDEX(7), &n.env);
@@ -218,6 +221,9 @@ static void seed_small(void)
 	if (wire_error(WERR_REMOVED, "node-1 was removed", &buf, &len))
 		exit(1);
 	put_frame("error-removed", S_DEFAULT, buf, len);
+	if (wire_not_leader("a standby", "[2001:db8::5]:7120", &buf, &len))
+		exit(1);
+	put_frame("error-not-leader", S_DEFAULT, buf, len);
 	ack.revision = 6; /* an agent's message: not from a leader */
 	env.msg_case = VXSEC__ENVELOPE__MSG_ACK;
 	env.ack = &ack;

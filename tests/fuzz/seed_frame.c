@@ -54,6 +54,9 @@ static void seed_agent(void)
 	put("hello-v1", &env, 1);
 	hello.static_key.len = 0;
 	put("hello-no-key", &env, 0);
+	hello.static_key.len = 32;
+	hello.last_term = 1234;
+	put("hello-last-term", &env, 0);
 	jreq.node_id = "node-2";
 	jreq.secret_proof = (ProtobufCBinaryData){ 32, proof };
 	jreq.csr_der = (ProtobufCBinaryData){ sizeof(der), der };
@@ -120,6 +123,9 @@ static void seed_snapshot(void)
 	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
 	env.snapshot = &snap;
 	put("snapshot", &env, 0);
+	snap.term = 77;
+	put("snapshot-term", &env, 0);
+	snap.term = 0;
 	snap.n_epochs = 1;
 	put("snapshot-epoch-missing", &env, 0);
 	snap.n_epochs = 2;
@@ -206,6 +212,15 @@ static void seed_small(void)
 	env.msg_case = VXSEC__ENVELOPE__MSG_ERROR;
 	env.error = &error;
 	put("error", &env, 0);
+	error.code = VXSEC__ERROR_CODE__ERROR_NOT_LEADER;
+	error.reason = "a standby: the leader is elsewhere";
+	error.leader = "[2001:db8::7]:7120";
+	put("error-not-leader", &env, 0);
+	error.leader = "10.0.0.1:7120\nforged log line";
+	put("error-leader-control-char", &env, 0);
+	error.leader = "";
+	error.code = (Vxsec__ErrorCode)8;
+	put("error-code-8", &env, 0);
 	ping.nonce = 77;
 	env.msg_case = VXSEC__ENVELOPE__MSG_PING;
 	env.ping = &ping;
@@ -236,6 +251,7 @@ int main(int argc, char **argv)
 	env.msg_case = VXSEC__ENVELOPE__MSG_DELTA;
 	env.delta = &delta;
 	delta.revision = 6;
+	delta.term = 77;
 	seed_peer_deltas(&env, &delta);
 	seed_gen_deltas(&env, &delta);
 	seed_small();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests: the agent's SA lifetimes, from its settings through the desired state to the netlink message the kernel gets. */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <setjmp.h>
@@ -198,6 +199,82 @@ static void test_static_key_lifetime(void **state)
 	assert_int_equal(c.static_key_lifetime_ms, 6ull * 3600 * 1000);
 }
 
+/* The port of the i-th leader instance, and whether it is IPv6. */
+static int leader_port(const struct agent_config *c, size_t i, bool *six)
+{
+	const struct sockaddr_in *s4 = (const void *)&c->leaders[i];
+	const struct sockaddr_in6 *s6 = (const void *)&c->leaders[i];
+
+	*six = c->leaders[i].ss_family == AF_INET6;
+	return ntohs(*six ? s6->sin6_port : s4->sin_port);
+}
+
+/*
+ * leader: one ADDRESS:PORT as ever, or a list of up to 8 instances
+ * (IPv6 in brackets, spaces after commas allowed), tried in that order; a
+ * value set again replaces the list; a bad one changes nothing and says
+ * which entry is wrong.
+ */
+static void test_leader_list(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "10.0.0.1:7120,", "an empty or overlong address" },
+		{ "10.0.0.1:7120,,10.0.0.2:7120", "an empty or overlong" },
+		{ "10.0.0.1:7120,10.0.0.2",
+		  "\"10.0.0.2\" is not ADDRESS:PORT" },
+		{ "10.0.0.1:7120,host-b:7120", "\"host-b:7120\" is not" },
+		{ "10.0.0.1:7120, 10.0.0.1:7120",
+		  "10.0.0.1:7120 is listed twice" },
+		{ "1.0.0.1:1,1.0.0.2:1,1.0.0.3:1,1.0.0.4:1,1.0.0.5:1,1.0.0.6:1,"
+		  "1.0.0.7:1,1.0.0.8:1,1.0.0.9:1",
+		  "more than 8 addresses" },
+	};
+	struct agent_config c;
+	struct why why = { "" };
+	bool six;
+
+	(void)state;
+	agent_config_defaults(&c);
+	assert_int_equal(agent_config_check(&c, &why), -EINVAL);
+	assert_non_null(strstr(why.msg, "no leader"));
+	assert_int_equal(agent_config_set(&c, "leader", "10.0.0.1:7120", &why),
+			 0);
+	assert_int_equal(c.n_leaders, 1);
+	assert_int_equal(leader_port(&c, 0, &six), 7120);
+	assert_false(six);
+	assert_int_equal(agent_config_set(&c, "leader",
+					  "10.0.0.1:7120, [fd00::2]:7121 ,"
+					  "10.0.0.3:7122",
+					  &why),
+			 0);
+	assert_int_equal(c.n_leaders, 3);
+	assert_int_equal(leader_port(&c, 1, &six), 7121);
+	assert_true(six);
+	assert_int_equal(leader_port(&c, 2, &six), 7122);
+	assert_false(six);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why.msg[0] = '\0';
+		assert_int_equal(
+			agent_config_set(&c, "leader", bad[i][0], &why),
+			-EINVAL);
+		if (!strstr(why.msg, bad[i][1]))
+			fail_msg("%s: %s", bad[i][0], why.msg);
+		assert_int_equal(c.n_leaders, 3); /* as it was */
+	}
+	/* Eight is the most; set again, the list is replaced. */
+	assert_int_equal(agent_config_set(&c, "leader",
+					  "1.0.0.1:1,1.0.0.2:1,1.0.0.3:1,"
+					  "1.0.0.4:1,1.0.0.5:1,1.0.0.6:1,"
+					  "1.0.0.7:1,1.0.0.8:1",
+					  &why),
+			 0);
+	assert_int_equal(c.n_leaders, 8);
+	assert_int_equal(agent_config_set(&c, "leader", "[::1]:9", &why), 0);
+	assert_int_equal(c.n_leaders, 1);
+	assert_int_equal(leader_port(&c, 0, &six), 9);
+	assert_true(six);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_sa_lifetime_refusals),
 		cmocka_unit_test(test_node_id),
 		cmocka_unit_test(test_static_key_lifetime),
+		cmocka_unit_test(test_leader_list),
 	};
 
 	return cmocka_run_group_tests_name("agent_config", tests, NULL, NULL);

@@ -100,6 +100,7 @@ static int snapshot_for(struct msg *m, const char *id, uint32_t index,
 	struct msg me = { 0 };
 
 	s.revision = 7;
+	s.term = 12;
 	s.n_peers = m->n_peers, s.peers = m->pp;
 	s.n_generations = m->n_gens, s.generations = m->gp;
 	s.n_epochs = m->n_gens, s.epochs = m->epp;
@@ -141,6 +142,7 @@ static void test_snapshot(void **state)
 	assert_int_equal(snapshot(&m, &w, &why), 0);
 	assert_int_equal(w.type, WIRE_SNAPSHOT);
 	assert_int_equal(s->revision, 7);
+	assert_int_equal(s->term, 12);
 	assert_int_equal(s->n_peers, 2);
 	assert_string_equal(s->peers[0].id, "node-a");
 	assert_int_equal(s->peers[1].index, 4);
@@ -253,6 +255,7 @@ static void test_peer_deltas(void **state)
 
 	(void)state;
 	d.revision = 3;
+	d.term = 5;
 	u.peer = peer(&m, "node-b", 3, false);
 	d.change_case = VXSEC__DELTA__CHANGE_INCARNATION_CHANGED;
 	d.incarnation_changed = &u;
@@ -260,6 +263,7 @@ static void test_peer_deltas(void **state)
 	assert_int_equal(w.type, WIRE_DELTA);
 	assert_int_equal(w.delta.change, WIRE_INCARNATION);
 	assert_int_equal(w.delta.revision, 3);
+	assert_int_equal(w.delta.term, 5);
 	assert_string_equal(w.delta.peer.id, "node-b");
 	assert_int_equal(w.delta.peer.n_keys, 1);
 	assert_int_equal(w.delta.peer.keys[0].pub[0], 3);
@@ -390,7 +394,18 @@ static void test_other_messages(void **state)
 	assert_int_equal(decode(&env, &w, &why), 0);
 	assert_int_equal(w.type, WIRE_ERROR);
 	assert_true(w.removed);
+	assert_false(w.not_leader);
 	assert_string_equal(w.reason, "gone");
+	assert_string_equal(w.leader, "");
+	wire_msg_free(&w);
+
+	/* A standby names the instance that leads. */
+	e.code = VXSEC__ERROR_CODE__ERROR_NOT_LEADER, e.reason = "a standby";
+	e.leader = "[fd00::3]:7120";
+	assert_int_equal(decode(&env, &w, &why), 0);
+	assert_true(w.not_leader);
+	assert_false(w.removed);
+	assert_string_equal(w.leader, "[fd00::3]:7120");
 	wire_msg_free(&w);
 
 	jr.cert_der = (ProtobufCBinaryData){ sizeof(cert), cert };
@@ -448,11 +463,12 @@ static void test_frames_out_node(void **state)
 	int err;
 
 	(void)state;
-	err = wire_hello(&out_node, true, 42, &f, &len);
+	err = wire_hello(&out_node, true, 42, 7, &f, &len);
 	env = sent(err, f, len);
 	assert_string_equal(env->hello->node_id, "node-a");
 	assert_true(env->hello->lost_state);
 	assert_int_equal(env->hello->last_revision, 42);
+	assert_int_equal(env->hello->last_term, 7);
 	assert_int_equal(env->hello->n_underlay, 2);
 	assert_int_equal(env->hello->underlay[1]->ip.len, 16);
 	assert_int_equal(env->hello->boot_id.data[0], 7);

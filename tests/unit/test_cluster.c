@@ -119,10 +119,11 @@ static void test_snapshot_v2(void **state)
 		Vxsec__Snapshot *s;
 		Vxsec__Envelope *env;
 
-		assert_int_equal(wire_snapshot(&c, self, &f, &len), 0);
+		assert_int_equal(wire_snapshot(&c, self, 40 + i, &f, &len), 0);
 		env = decode(f, len);
 		s = env->snapshot;
 		assert_int_equal(s->revision, cluster_revision(&c));
+		assert_int_equal(s->term, 40 + i); /* the leader's term */
 		assert_int_equal(s->n_peers, 4);
 		assert_int_equal(s->n_generations, 2);
 		assert_int_equal(s->n_epochs, 2);
@@ -160,12 +161,13 @@ static Vxsec__Envelope *delta_for(struct cluster *c, uint64_t rev,
 
 	assert_int_equal(cluster_change_after(c, rev, &ch), 0);
 	assert_int_equal(ch.revision, rev + 1);
-	assert_int_equal(wire_delta(c, to, &ch, &f, &len), want);
+	assert_int_equal(wire_delta(c, to, &ch, 9000 + rev, &f, &len), want);
 	if (want)
 		return NULL;
 	env = decode(f, len);
 	frame_buf_free(f, len);
 	assert_int_equal(env->delta->revision, rev + 1);
+	assert_int_equal(env->delta->term, 9000 + rev); /* on every delta */
 	return env;
 }
 
@@ -257,7 +259,8 @@ static void test_join_reboot_remove_deltas(void **state)
 		uint8_t *f;
 		size_t len;
 
-		assert_int_equal(wire_delta(&c, n1, &ch, &f, &len), -ENODATA);
+		assert_int_equal(wire_delta(&c, n1, &ch, 0, &f, &len),
+				 -ENODATA);
 	}
 	cluster_cleanup(&c);
 }
@@ -348,7 +351,7 @@ static void test_rotation_deltas(void **state)
 		uint8_t *f;
 		size_t len;
 
-		assert_int_equal(wire_delta(&c, n2, &ch, &f, &len), -ESTALE);
+		assert_int_equal(wire_delta(&c, n2, &ch, 0, &f, &len), -ESTALE);
 	}
 	cluster_cleanup(&c);
 }
@@ -508,6 +511,13 @@ static void test_decode_refusals(void **state)
 	assert_int_equal(in.type, IN_ERROR);
 	assert_int_equal(in.error_code, WERR_REMOVED);
 	assert_string_equal(in.reason, "gone");
+	frame_buf_free(f, len);
+	/* A standby's answer names the leader (the agent decodes it). */
+	assert_int_equal(
+		wire_not_leader("a standby", "[fd00::2]:7120", &f, &len), 0);
+	assert_int_equal(wire_decode(f + 4, len - 4, &in, &why), 0);
+	assert_int_equal(in.error_code, WERR_NOT_LEADER);
+	assert_string_equal(in.reason, "a standby");
 	frame_buf_free(f, len);
 }
 

@@ -94,13 +94,13 @@ static void collect(struct frames *fs, const struct cluster *c)
 
 		assert_true(fs->n < 256);
 		assert_int_equal(
-			wire_snapshot(c, to, &fs->f[fs->n], &fs->len[fs->n]),
+			wire_snapshot(c, to, 0, &fs->f[fs->n], &fs->len[fs->n]),
 			0);
 		fs->n++;
 		for (uint64_t r = 0; cluster_change_after(c, r, &ch) == 0;
 		     r++) {
 			assert_true(fs->n < 256);
-			if (wire_delta(c, to, &ch, &fs->f[fs->n],
+			if (wire_delta(c, to, &ch, 0, &fs->f[fs->n],
 				       &fs->len[fs->n]) == 0)
 				fs->n++;
 		}
@@ -282,7 +282,7 @@ static Vxsec__Envelope *prepare_of(const struct cluster *c, uint32_t g)
 		if (ch.type == CHG_PREPARE && ch.generation == g)
 			break;
 	assert_int_equal(ch.type, CHG_PREPARE);
-	assert_int_equal(wire_prepare(c, &ch, &f, &len), 0);
+	assert_int_equal(wire_prepare(c, &ch, 0, &f, &len), 0);
 	assert_int_equal(
 		frame_decode(f + FRAME_HEADER, len - FRAME_HEADER, &env, &why),
 		0);

@@ -377,6 +377,56 @@ static void test_field_zero(void **state)
 	frame_free(env);
 }
 
+/*
+ * Terms (snapshot, delta, hello) travel as they are; an error's leader
+ * address is refused if longer than PROTO_LEADER_MAX or not printable
+ * (it reaches the agent's log), and ERROR_NOT_LEADER is a known code.
+ */
+static void test_terms_and_leader(void **state)
+{
+	static const char *const bad[] = { "10.0.0.1:7120\nforged",
+					   "10.0.0.1 :7120" };
+	char long_leader[PROTO_LEADER_MAX + 2];
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT, *out;
+	Vxsec__Error e = VXSEC__ERROR__INIT;
+	struct why why = { "" };
+	uint8_t *f;
+	size_t len;
+
+	(void)state;
+	e.code = VXSEC__ERROR_CODE__ERROR_NOT_LEADER;
+	e.reason = "a standby";
+	e.leader = "[fd00::1]:7120";
+	env.msg_case = VXSEC__ENVELOPE__MSG_ERROR;
+	env.error = &e;
+	assert_int_equal(frame_encode(&env, &f, &len), 0);
+	assert_int_equal(decode(f, len, &out, &why), 0);
+	assert_int_equal(out->error->code, VXSEC__ERROR_CODE__ERROR_NOT_LEADER);
+	assert_string_equal(out->error->leader, "[fd00::1]:7120");
+	frame_free(out);
+	frame_buf_free(f, len);
+	memset(long_leader, 'a', sizeof(long_leader) - 1);
+	long_leader[sizeof(long_leader) - 1] = '\0';
+	for (size_t i = 0; i < 3; i++) {
+		e.leader = i < 2 ? (char *)bad[i] : long_leader;
+		assert_int_equal(frame_encode(&env, &f, &len), 0);
+		assert_int_equal(decode(f, len, &out, &why), -EBADMSG);
+		assert_non_null(strstr(why.msg, "error leader"));
+		frame_buf_free(f, len);
+	}
+	long_leader[PROTO_LEADER_MAX] = '\0'; /* at the limit: fine */
+	assert_int_equal(frame_encode(&env, &f, &len), 0);
+	assert_int_equal(decode(f, len, &out, &why), 0);
+	frame_free(out);
+	frame_buf_free(f, len);
+	e.leader = "";
+	e.code = (Vxsec__ErrorCode)(VXSEC__ERROR_CODE__ERROR_NOT_LEADER + 1);
+	assert_int_equal(frame_encode(&env, &f, &len), 0);
+	assert_int_equal(decode(f, len, &out, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "error code 8"));
+	frame_buf_free(f, len);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_join_request),
 		cmocka_unit_test(test_key_update),
 		cmocka_unit_test(test_field_zero),
+		cmocka_unit_test(test_terms_and_leader),
 	};
 
 	return cmocka_run_group_tests_name("frame", tests, NULL, NULL);

@@ -450,6 +450,96 @@ static void test_forget_keys(void **state)
 	view_cleanup(&v);
 }
 
+/* A snapshot of node-a and node-b at rev, of leader term term. */
+static int snapshot_term(struct view *v, uint64_t rev, uint64_t term,
+			 struct why *why)
+{
+	struct msg m = { 0 }, me = { 0 };
+	Vxsec__Snapshot s;
+
+	peer(&m, "node-a", 1, 0);
+	peer(&m, "node-b", 7, 0);
+	gen(&m, 1, VXSEC__PHASE__PHASE_COMMITTED);
+	snapshot_of(&m, rev, &me, &s);
+	s.term = term;
+	why->msg[0] = '\0';
+	return snapshot(v, &s, why);
+}
+
+/* node-b removed at rev, by a leader of term term. */
+static int removal_term(struct view *v, uint64_t rev, uint64_t term,
+			struct why *why)
+{
+	Vxsec__PeerRemoved rm = VXSEC__PEER_REMOVED__INIT;
+	Vxsec__Delta d;
+
+	rm.node_id = "node-b";
+	delta_init(&d, rev);
+	d.term = term;
+	d.change_case = VXSEC__DELTA__CHANGE_PEER_REMOVED, d.peer_removed = &rm;
+	why->msg[0] = '\0';
+	return delta(v, &d, why);
+}
+
+/*
+ * Terms (issue 16): a newer leader's snapshot is a takeover, whatever its
+ * revision; a leader of an older term is refused, by snapshot or delta,
+ * and changes nothing (the view stays trusted); within one term the
+ * revision rules hold. The term held before any snapshot (the owner's,
+ * from disk) counts as well.
+ */
+static void test_terms(void **state)
+{
+	static const char stale[] = "leader term 4 is older than the term 5 "
+				    "this agent holds: refusing a stale leader";
+	struct view v;
+	struct why why = { "" };
+
+	(void)state;
+	base(&v); /* term 0, revision 10, three peers */
+	assert_int_equal(v.term, 0);
+	assert_int_equal(snapshot_term(&v, 8, 5, &why), 0);
+	assert_int_equal(v.term, 5);
+	assert_int_equal(v.revision, 8);
+	assert_int_equal(v.n_peers, 2);
+
+	assert_int_equal(snapshot_term(&v, 20, 4, &why), -EPROTO);
+	assert_string_equal(why.msg, stale);
+	assert_int_equal(removal_term(&v, 9, 4, &why), -EPROTO);
+	assert_string_equal(why.msg, stale);
+	assert_int_equal(view_term_check(&v, 4, &why), -EPROTO);
+	assert_true(v.have_snapshot);
+	assert_int_equal(v.revision, 8);
+	assert_int_equal(v.n_peers, 2);
+
+	/* The same term: a snapshot may not go back, deltas follow on. */
+	assert_int_equal(snapshot_term(&v, 7, 5, &why), -EPROTO);
+	assert_non_null(strstr(why.msg, "goes back from revision 8 to 7"));
+	assert_int_equal(removal_term(&v, 10, 5, &why), -EPROTO);
+	assert_non_null(strstr(why.msg, "revision 10 after revision 8"));
+	view_cleanup(&v);
+
+	base(&v);
+	assert_int_equal(snapshot_term(&v, 11, 5, &why), 0);
+	/* A newer term's delta is taken, under the revision rule. */
+	assert_int_equal(removal_term(&v, 12, 6, &why), 0);
+	assert_int_equal(v.term, 6);
+	assert_int_equal(v.revision, 12);
+	assert_int_equal(view_find(&v, "node-b"), -1);
+	assert_int_equal(view_term_check(&v, 6, &why), 0);
+	view_cleanup(&v);
+
+	/* Before any snapshot: the term the kernel's revision came with. */
+	assert_int_equal(view_init(&v, "self", &self_sk), 0);
+	v.term = 5;
+	assert_int_equal(snapshot_term(&v, 30, 4, &why), -EPROTO);
+	assert_string_equal(why.msg, stale);
+	assert_false(v.have_snapshot);
+	assert_int_equal(snapshot_term(&v, 3, 5, &why), 0);
+	assert_int_equal(v.revision, 3);
+	view_cleanup(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_bad_delta_keys),
 		cmocka_unit_test(test_keys_need_commit),
 		cmocka_unit_test(test_forget_keys),
+		cmocka_unit_test(test_terms),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vxsec-agent as a process against the real leader, each case in a fresh network namespace on loopback: join, restart, renewal, takeover (an id, the leader's name, a member's address) and stale-leader refusals, fail-closed policies, removal. */
+/* vxsec-agent as a process against the real leader, each case in a fresh network namespace on loopback: join, restart, renewal, takeover (an id, the leader's name, a member's address) and stale-leader refusals, a list of leader instances, terms, fail-closed policies, removal. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdlib.h>
@@ -218,6 +218,78 @@ static void test_leader_older_than_node(void **state)
 	assert_non_null(strstr(out, "an old backup?"));
 }
 
+/*
+ * leader = a list whose first instance is down (port 1: nothing listens
+ * in this namespace): the agent moves to the next address at once, joins
+ * there and stays; no backoff before it does (the log never says
+ * "retrying in"). Status names the address in use, every instance and
+ * the term (0: a leader without election), and the revision file holds
+ * the term next to the revision.
+ */
+static void test_leader_list_skips_a_dead_instance(void **state)
+{
+	char out[16384], want[160], extra[160];
+
+	(void)state;
+	NEED_NETNS();
+	start_leader();
+	snprintf(extra, sizeof(extra), "-L 127.0.0.1:1,%s -t $D/token",
+		 listen_at);
+	start_agent(extra, "agent.log");
+	assert_true(wait_status("\"in_sync\":true", 20));
+	assert_int_equal(status(out, sizeof(out), "--json"), 0);
+	snprintf(want, sizeof(want), "\"leader\":\"%s\"", listen_at);
+	assert_non_null(strstr(out, want));
+	snprintf(want, sizeof(want), "\"leaders\":[\"127.0.0.1:1\",\"%s\"]",
+		 listen_at);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "\"term\":0,"));
+	assert_non_null(strstr(out, "\"session\":\"connected\""));
+	assert_true(file_has(path("agent.log"), "leader 127.0.0.1:1: "));
+	assert_false(file_has(path("agent.log"), "retrying in"));
+	assert_true(file_has(path("agent/revision"), " 0\n"));
+	assert_int_equal(status(out, sizeof(out), ""), 0);
+	snprintf(want, sizeof(want), "leader %s (term 0): connected",
+		 listen_at);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "leader instances: 127.0.0.1:1,"));
+}
+
+/*
+ * The node's kernel holds a revision of term 5 (an etcd-backed leader
+ * served it); this leader is of term 0: it is not the leader. It refuses
+ * the hello with ERROR_NOT_LEADER, and the agent changes nothing and
+ * keeps trying (its list has no other instance).
+ */
+static void test_leader_of_older_term_refuses(void **state)
+{
+	char out[16384];
+	FILE *f;
+
+	(void)state;
+	NEED_NETNS();
+	join_agent();
+	kill(agent, SIGTERM);
+	assert_int_equal(wait_exit(&agent, 10), 0);
+	f = fopen(path("agent/revision"), "w");
+	assert_non_null(f);
+	fprintf(f, "1 5\n");
+	fclose(f);
+	start_agent("", "agent2.log");
+	assert_true(wait_file(path("agent2.log"),
+			      "this instance's term 0 is older than the "
+			      "agent's 5: it is not the leader",
+			      20));
+	assert_true(file_has(path("leader.log"),
+			     "refused: this instance's term 0 is older"));
+	assert_true(wait_file(path("agent2.log"), "retrying in", 20));
+	assert_true(alive(&agent));
+	assert_int_equal(status(out, sizeof(out), "--json"), 0);
+	assert_non_null(strstr(out, "\"term\":5,"));
+	assert_non_null(strstr(out, "it is not the leader"));
+	assert_null(strstr(out, "\"session\":\"connected\""));
+}
+
 /* The token's secret altered (the CA digest is right): refused, retried. */
 static void start_with_wrong_token(void)
 {
@@ -358,6 +430,8 @@ int main(void)
 		T(test_renewal_and_reconnect),
 		T(test_join_cannot_take_over),
 		T(test_leader_older_than_node),
+		T(test_leader_list_skips_a_dead_instance),
+		T(test_leader_of_older_term_refuses),
 		T(test_wrong_token_refused),
 		T(test_wrong_token_status_says_why),
 		T(test_peers_policies_fail_closed),
