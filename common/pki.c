@@ -336,6 +336,32 @@ EVP_PKEY *pki_key_from_pem(const char *pem, size_t len)
 	return key;
 }
 
+char *pki_cert_to_pem(X509 *cert, size_t *len)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *data = NULL, *out = NULL;
+	long n = 0;
+
+	if (mem && PEM_write_bio_X509(mem, cert))
+		n = BIO_get_mem_data(mem, &data);
+	if (n > 0 && (out = malloc((size_t)n + 1))) {
+		memcpy(out, data, (size_t)n);
+		out[n] = '\0';
+		*len = (size_t)n;
+	}
+	BIO_free(mem);
+	return out;
+}
+
+X509 *pki_cert_from_pem(const char *pem, size_t len)
+{
+	BIO *mem = len <= INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+	X509 *cert = mem ? PEM_read_bio_X509(mem, NULL, NULL, NULL) : NULL;
+
+	BIO_free(mem);
+	return cert;
+}
+
 int pki_key_save(const char *path, EVP_PKEY *key)
 {
 	return save_pem(path, key, NULL);

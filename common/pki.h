@@ -85,6 +85,10 @@ EVP_PKEY *pki_key_from_pem(const char *pem, size_t len);
  * Loads read regular files only: NULL with errno ESPIPE for a FIFO, a
  * device or a directory (a FIFO would block the caller for ever).
  */
+/* A certificate as PEM text (malloc'd, NUL-terminated, *len without it)
+ * and back; NULL on failure. */
+char *pki_cert_to_pem(X509 *cert, size_t *len);
+X509 *pki_cert_from_pem(const char *pem, size_t len);
 int pki_key_save(const char *path, EVP_PKEY *key);
 EVP_PKEY *pki_key_load(const char *path);
 int pki_cert_save(const char *path, X509 *cert);

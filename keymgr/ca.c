@@ -9,11 +9,34 @@
 #include "common/log.h"
 #include "common/loop.h"
 
+/* The CA's key matches its certificate: our own certificate and TLS. */
+static int ca_ready(struct ca *ca, const char *key_pem, size_t key_pem_len,
+		    const char *where, struct why *why)
+{
+	int err = -EIO;
+
+	ca->ca_key = pki_key_from_pem(key_pem, key_pem_len);
+	if (!ca->ca || !ca->ca_key ||
+	    X509_check_private_key(ca->ca, ca->ca_key) != 1) {
+		why_set(why,
+			"%s is missing or does not match the CA key in the "
+			"state",
+			where);
+		return -EIO;
+	}
+	if (!pki_cert_to_der(ca->ca, &ca->ca_der, &ca->ca_der_len))
+		err = ca_server_cert(ca);
+	if (err) {
+		why_set(why, "cannot set up TLS with the cluster CA");
+		return -EIO;
+	}
+	return 0;
+}
+
 int ca_load(struct ca *ca, const char *dir, const char *key_pem,
 	    size_t key_pem_len, uint64_t cert_life_ms, struct why *why)
 {
 	char p[PATH_MAX + 16];
-	int err = -EIO;
 
 	ca->cert_life_ms = cert_life_ms;
 	snprintf(p, sizeof(p), "%s/%s", dir, "ca.pem");
@@ -27,22 +50,22 @@ int ca_load(struct ca *ca, const char *dir, const char *key_pem,
 			p);
 		return -ESPIPE;
 	}
-	ca->ca_key = pki_key_from_pem(key_pem, key_pem_len);
-	if (!ca->ca || !ca->ca_key ||
-	    X509_check_private_key(ca->ca, ca->ca_key) != 1) {
-		why_set(why,
-			"%s is missing or does not match the CA key in the "
-			"state",
-			p);
-		return -EIO;
-	}
-	if (!pki_cert_to_der(ca->ca, &ca->ca_der, &ca->ca_der_len))
-		err = ca_server_cert(ca);
-	if (err) {
-		why_set(why, "cannot set up TLS with the cluster CA");
-		return -EIO;
-	}
-	return 0;
+	return ca_ready(ca, key_pem, key_pem_len, p, why);
+}
+
+int ca_load_mem(struct ca *ca, const char *cert_pem, size_t cert_pem_len,
+		const char *key_pem, size_t key_pem_len, uint64_t cert_life_ms,
+		struct why *why)
+{
+	ca->cert_life_ms = cert_life_ms;
+	ca->ca = pki_cert_from_pem(cert_pem, cert_pem_len);
+	return ca_ready(ca, key_pem, key_pem_len, "the CA certificate in etcd",
+			why);
+}
+
+char *ca_cert_pem(const struct ca *ca, size_t *len)
+{
+	return ca->ca ? pki_cert_to_pem(ca->ca, len) : NULL;
 }
 
 /* A day, or half the certificate's life if that is shorter. */

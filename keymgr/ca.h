@@ -36,6 +36,13 @@ struct ca {
 int ca_load(struct ca *ca, const char *dir, const char *key_pem,
 	    size_t key_pem_len, uint64_t cert_life_ms, struct why *why);
 
+/* The same from memory: the CA certificate as PEM (a store in etcd). */
+int ca_load_mem(struct ca *ca, const char *cert_pem, size_t cert_pem_len,
+		const char *key_pem, size_t key_pem_len, uint64_t cert_life_ms,
+		struct why *why);
+/* The CA certificate as PEM (malloc'd, NUL-terminated), or NULL. */
+char *ca_cert_pem(const struct ca *ca, size_t *len);
+
 /*
  * A new key and certificate for the leader's own TLS, valid for
  * cert_life_ms like the nodes', and the context new connections use

@@ -322,6 +322,13 @@ void elector_resign(struct elector *el)
 	run(el, a, elect_resign(&el->e, a));
 }
 
+void elector_fenced(struct elector *el)
+{
+	struct elect_action a[ELECT_ACTIONS_MAX];
+
+	run(el, a, elect_fenced(&el->e, loop_mono_ms(), a));
+}
+
 void elector_free(struct elector *el)
 {
 	if (!el)

@@ -35,6 +35,9 @@ void elector_start(struct elector *el);
  * standby takes over at once. The revoke is sent; run the loop a little
  * before elector_free if it should reach etcd. */
 void elector_resign(struct elector *el);
+/* A write fenced by our term failed (or a takeover could not go on):
+ * step down, revoke, campaign again after a pause. */
+void elector_fenced(struct elector *el);
 void elector_free(struct elector *el);
 
 enum elect_state elector_state(const struct elector *el);

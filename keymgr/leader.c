@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "leader.h"
+#include "leader_int.h"
 #include "rotator.h"
 #include "session.h"
 #include "store.h"
@@ -33,23 +34,7 @@ _Static_assert((int)ADMIN_EXIT_OK == (int)LEADER_EXIT_OK &&
 		       (int)ADMIN_EXIT_USAGE == (int)LEADER_EXIT_USAGE,
 	       "the control commands exit as the daemon's client says");
 
-/* The parts, each the one owner of its state; this file only wires them. */
-struct leader {
-	struct leader_config cfg;
-	struct loop *loop;
-	struct cluster cl;  /* members, generations, the revision */
-	struct store st;    /* the state on disk, the token, the state key */
-	struct ca ca;	    /* the CA, our own certificate and TLS context */
-	struct sessions ss; /* connections, sessions, what they are sent */
-	struct rotator rot; /* rotation actions carried out, counted */
-	struct admin admin; /* the control socket's commands */
-	struct ctl_server *ctl;
-	struct loop_timer *tick, *kick;
-	bool kicked;
-	uint64_t started_ms;
-};
-
-static struct rot_config rot_cfg(const struct leader_config *cfg)
+struct rot_config leader_rot_cfg(const struct leader_config *cfg)
 {
 	return (struct rot_config){ .interval_ms = cfg->rotate_interval_ms,
 				    .deadline_ms = cfg->ack_deadline_ms,
@@ -88,7 +73,7 @@ static int write_listen_file(struct leader *l, struct why *why)
 }
 
 /* The listening socket, handed to the sessions. */
-static int listen_on(struct leader *l, struct why *why)
+int leader_listen(struct leader *l, struct why *why)
 {
 	int one = 1, err = 0;
 	int fd = socket(l->cfg.listen.ss_family,
@@ -139,6 +124,8 @@ static void round_(struct leader *l)
 {
 	uint64_t now = loop_mono_ms();
 
+	if (l->role != LEADER_SOLE && l->role != LEADER_LEADING)
+		return; /* a standby has nothing to serve */
 	ca_renew(&l->ca, now);
 	rotation_step(l);
 	save_step(l, now);
@@ -165,7 +152,7 @@ static void on_tick(struct loop *lp, struct loop_timer *t, void *arg)
 }
 
 /* Runs the round soon (after this loop round): the parts' kick. */
-static void kick(void *arg)
+void leader_kick(void *arg)
 {
 	struct leader *l = arg;
 
@@ -208,7 +195,7 @@ static int control(struct leader *l, struct why *why)
 				   .ss = &l->ss,
 				   .ca = &l->ca,
 				   .rot = &l->rot,
-				   .kick = kick,
+				   .kick = leader_kick,
 				   .kick_arg = l };
 	l->ctl =
 		ctl_server_new(l->loop, l->cfg.socket, admin_handle, &l->admin);
@@ -221,22 +208,29 @@ static int control(struct leader *l, struct why *why)
 	return err;
 }
 
+/* The state file and the CA: the single leader of store = file. */
+static int open_file(struct leader *l, const uint8_t *unlock_key,
+		     struct why *why)
+{
+	struct rot_config rc = leader_rot_cfg(&l->cfg);
+	const char *pem;
+	size_t pem_len;
+	int err = store_open(&l->st, &rc, unlock_key, l->cfg.autolock, why);
+
+	if (err)
+		return err;
+	pem = store_ca_key(&l->st, &pem_len);
+	return ca_load(&l->ca, l->cfg.state_dir, pem, pem_len,
+		       l->cfg.cert_life_ms, why);
+}
+
 static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
 		  struct why *why)
 {
-	struct rot_config rc = rot_cfg(&l->cfg);
-	const char *pem;
-	size_t pem_len;
 	int err;
 
 	*code = LEADER_EXIT_STATE;
-	err = store_open(&l->st, &rc, unlock_key, l->cfg.autolock, why);
-	if (!err) {
-		pem = store_ca_key(&l->st, &pem_len);
-		err = ca_load(&l->ca, l->cfg.state_dir, pem, pem_len,
-			      l->cfg.cert_life_ms, why);
-	}
-	if (err)
+	if (!l->cfg.etcd && (err = open_file(l, unlock_key, why)))
 		return err;
 	*code = LEADER_EXIT_FAIL;
 	l->tick = l->loop ? loop_timer_new(l->loop, on_tick, l) : NULL;
@@ -247,14 +241,19 @@ static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
 	}
 	err = session_admission(&l->ss, l->cfg.unauth_max,
 				l->cfg.unauth_per_source, why);
-	if (!err)
-		err = listen_on(l, why);
+	if (!err && !l->cfg.etcd)
+		err = leader_listen(l, why);
 	if (!err)
 		err = control(l, why);
+	if (!err && l->cfg.etcd) {
+		*code = LEADER_EXIT_STATE;
+		err = leader_ha_set_up(l, unlock_key, why);
+	}
 	if (err)
 		return err;
-	cluster_resume(&l->cl, loop_now_ms());
-	kick(l);
+	if (!l->cfg.etcd)
+		cluster_resume(&l->cl, loop_now_ms());
+	leader_kick(l);
 	return loop_timer_arm(l->tick, TICK_MS, TICK_MS);
 }
 
@@ -272,7 +271,7 @@ struct leader *leader_new(const struct leader_config *cfg,
 	}
 	l->cfg = *cfg;
 	l->loop = loop_new();
-	session_init(&l->ss, l->loop, &l->cl, &l->ca, &l->st, kick, l);
+	session_init(&l->ss, l->loop, &l->cl, &l->ca, &l->st, leader_kick, l);
 	if (store_init(&l->st, l->cfg.state_dir, &l->cl)) {
 		why_set(why, "out of memory");
 		leader_free(l);
@@ -290,6 +289,9 @@ struct leader *leader_new(const struct leader_config *cfg,
 			 "under systemd)");
 	rotator_init(&l->rot, l->cfg.ack_deadline_ms, l->started_ms,
 		     cluster_rot_busy(&l->cl));
+	*exit_code = LEADER_EXIT_OK;
+	if (l->cfg.etcd)
+		return l;
 	log_info("leader of %zu members at revision %llu, listening on %s, "
 		 "control socket %s%s",
 		 cluster_members(&l->cl),
@@ -308,6 +310,11 @@ int leader_run(struct leader *l)
 	return err ? err : loop_run(l->loop);
 }
 
+int leader_exit_code(const struct leader *l)
+{
+	return l->exit_code;
+}
+
 int leader_poll_fd(const struct leader *l)
 {
 	return loop_fd(l->loop);
@@ -324,8 +331,10 @@ void leader_free(struct leader *l)
 {
 	if (!l)
 		return;
-	if (l->ctl && store_behind(&l->st))
+	if (l->ctl && !l->cfg.etcd && store_behind(&l->st))
 		store_save(&l->st);
+	if (l->cfg.etcd)
+		leader_ha_free(l);
 	session_close_all(&l->ss);
 	ctl_server_free(l->ctl);
 	session_cleanup(&l->ss);

@@ -16,6 +16,9 @@
 #define LEADER_CONFIG "/etc/vxsec/keymgr.conf"
 #define LEADER_PORT 7120
 #define LEADER_LISTEN "0.0.0.0:7120"
+#define LEADER_ETCD_MAX 8
+#define LEADER_ETCD_PREFIX_MAX 128
+#define LEADER_ETCD_PREFIX "/vxsec/"
 
 struct leader_config {
 	char state_dir[PATH_MAX];
@@ -31,6 +34,14 @@ struct leader_config {
 	size_t unauth_per_source; /* ... from one address, default 16 */
 	bool autolock;		  /* for a new state only */
 	bool verbose;
+	/* store = etcd: the state in etcd, one leader elected among the
+	 * instances that share the prefix (docs/operations.md) */
+	bool etcd;
+	char etcd_endpoints[LEADER_ETCD_MAX][64]; /* "ip:port" */
+	size_t n_etcd;
+	char etcd_prefix[LEADER_ETCD_PREFIX_MAX + 1]; /* default "/vxsec/" */
+	uint64_t lease_ttl_ms;			      /* default 5 s */
+	char instance[65]; /* this instance's name, default the host name */
 };
 
 void leader_config_defaults(struct leader_config *c);
@@ -38,7 +49,8 @@ void leader_config_defaults(struct leader_config *c);
 /*
  * One setting by its config file name (state_dir, socket, listen,
  * rotate_interval, ack_deadline, grace, cert_lifetime, unauth_max,
- * unauth_per_source, autolock, verbose). -EINVAL and why for an unknown key or a bad value.
+ * unauth_per_source, autolock, verbose, store, etcd_endpoints,
+ * etcd_prefix, lease_ttl, instance). -EINVAL and why for an unknown key or a bad value.
  */
 int leader_config_set(struct leader_config *c, const char *key, const char *val,
 		      struct why *why);
@@ -92,6 +104,12 @@ int leader_run(struct leader *l);
  * call leader_dispatch(), which never blocks. Signals stay the host's.
  */
 int leader_poll_fd(const struct leader *l);
+/*
+ * After leader_run: LEADER_EXIT_STATE if it stopped because, elected, it
+ * found a cluster in etcd it cannot use (another state key, a damaged or
+ * newer record), else LEADER_EXIT_OK.
+ */
+int leader_exit_code(const struct leader *l);
 int leader_dispatch(struct leader *l);
 
 /* Persists, closes every connection and wipes every secret. NULL-safe. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "guard.h"
@@ -22,6 +23,113 @@ void leader_config_defaults(struct leader_config *c)
 	c->cert_life_ms = 30ull * 86400 * 1000;
 	c->unauth_max = GUARD_MAX_DEFAULT;
 	c->unauth_per_source = GUARD_PER_SOURCE_DEFAULT;
+	snprintf(c->etcd_prefix, sizeof(c->etcd_prefix), "%s",
+		 LEADER_ETCD_PREFIX);
+	c->lease_ttl_ms = 5000;
+	if (gethostname(c->instance, sizeof(c->instance) - 1) ||
+	    !c->instance[0])
+		snprintf(c->instance, sizeof(c->instance), "keymgr");
+}
+
+static int set_duration(uint64_t *dst, uint64_t min, const char *key,
+			const char *val, struct why *why);
+
+/* "a:2379,b:2379": each ADDRESS:PORT, at most LEADER_ETCD_MAX. */
+static int set_endpoints(struct leader_config *c, const char *val,
+			 struct why *why)
+{
+	char list[LEADER_ETCD_MAX * 64 + 8], *save = NULL, *one;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	size_t n = 0;
+
+	if (strlen(val) >= sizeof(list))
+		return why_fail(why, -EINVAL, "etcd_endpoints: too long");
+	snprintf(list, sizeof(list), "%s", val);
+	for (one = strtok_r(list, ",", &save); one;
+	     one = strtok_r(NULL, ",", &save)) {
+		while (*one == ' ')
+			one++;
+		if (n == LEADER_ETCD_MAX)
+			return why_fail(why, -EINVAL,
+					"etcd_endpoints: more than %d",
+					LEADER_ETCD_MAX);
+		if (strlen(one) >= sizeof(c->etcd_endpoints[0]) ||
+		    config_addr_port(one, &ss, &len))
+			return why_fail(why, -EINVAL,
+					"etcd_endpoints: \"%s\" is not "
+					"ADDRESS:PORT (e.g. 10.0.0.5:2379)",
+					one);
+		snprintf(c->etcd_endpoints[n++], sizeof(c->etcd_endpoints[0]),
+			 "%s", one);
+	}
+	if (!n)
+		return why_fail(why, -EINVAL, "etcd_endpoints: empty");
+	c->n_etcd = n;
+	return 0;
+}
+
+/* A key prefix: printable, no space, ends with '/'. */
+static int set_prefix(struct leader_config *c, const char *val, struct why *why)
+{
+	size_t n = strlen(val);
+
+	for (size_t i = 0; i < n; i++)
+		if (val[i] <= ' ' || val[i] > '~')
+			n = 0;
+	if (!n || n > LEADER_ETCD_PREFIX_MAX || val[n - 1] != '/')
+		return why_fail(why, -EINVAL,
+				"etcd_prefix: \"%s\" is not 1 to %d "
+				"printable bytes ending with '/' (e.g. "
+				"/vxsec/)",
+				val, LEADER_ETCD_PREFIX_MAX);
+	snprintf(c->etcd_prefix, sizeof(c->etcd_prefix), "%s", val);
+	return 0;
+}
+
+static int set_instance(struct leader_config *c, const char *val,
+			struct why *why)
+{
+	size_t n = strlen(val);
+
+	for (size_t i = 0; i < n; i++)
+		if (val[i] <= ' ' || val[i] > '~')
+			n = 0;
+	if (!n || n >= sizeof(c->instance))
+		return why_fail(why, -EINVAL,
+				"instance: \"%s\" is not 1 to 64 printable "
+				"bytes without spaces",
+				val);
+	snprintf(c->instance, sizeof(c->instance), "%s", val);
+	return 0;
+}
+
+/* The settings of store = etcd. */
+static int set_etcd(struct leader_config *c, const char *key, const char *val,
+		    struct why *why)
+{
+	if (strcmp(key, "store") == 0) {
+		if (strcmp(val, "file") != 0 && strcmp(val, "etcd") != 0)
+			return why_fail(why, -EINVAL,
+					"store: \"%s\" is not file or etcd",
+					val);
+		c->etcd = strcmp(val, "etcd") == 0;
+		return 0;
+	}
+	if (strcmp(key, "etcd_endpoints") == 0)
+		return set_endpoints(c, val, why);
+	if (strcmp(key, "etcd_prefix") == 0)
+		return set_prefix(c, val, why);
+	if (strcmp(key, "instance") == 0)
+		return set_instance(c, val, why);
+	if (strcmp(key, "lease_ttl") == 0) {
+		int err = set_duration(&c->lease_ttl_ms, 2000, key, val, why);
+
+		if (!err && c->lease_ttl_ms > 600000)
+			err = why_fail(why, -EINVAL, "lease_ttl: at most 10m");
+		return err;
+	}
+	return set_etcd(c, key, val, why);
 }
 
 static int set_count(size_t *dst, const char *key, const char *val,
@@ -105,6 +213,5 @@ int leader_config_set(struct leader_config *c, const char *key, const char *val,
 		why_set(why, "%s: \"%s\" is not yes or no", key, val);
 		return -EINVAL;
 	}
-	why_set(why, "unknown setting \"%s\"", key);
-	return -EINVAL;
+	return set_etcd(c, key, val, why);
 }

@@ -47,6 +47,14 @@ static const char usage_tail[] =
 	"      --autolock           [autolock] init: the state key is never\n"
 	"                           stored; run needs --unlock-key-file\n"
 	"      --unlock-key-file F  run: the unlock key (\"-\": stdin)\n"
+	"      --store file|etcd    [store] where the state is, default file;\n"
+	"                           etcd: instances elect a leader there\n"
+	"      --etcd-endpoints L   [etcd_endpoints] a:2379,b:2379,c:2379\n"
+	"      --etcd-prefix P      [etcd_prefix] default " LEADER_ETCD_PREFIX
+	"\n"
+	"      --lease-ttl D        [lease_ttl] the leader's lease, default "
+	"5s\n"
+	"      --instance NAME      [instance] default the host name\n"
 	"  -v, --verbose            [verbose] debug logs\n"
 	"  -h, --help, --version\n"
 	"Durations: 500ms, 30s, 5m, 12h, 1d.\n"
@@ -74,6 +82,11 @@ static const struct option longs[] = {
 	{ "unauth-per-source", required_argument, NULL, 'P' },
 	{ "autolock", no_argument, NULL, 'A' },
 	{ "unlock-key-file", required_argument, NULL, 'U' },
+	{ "store", required_argument, NULL, 'S' },
+	{ "etcd-endpoints", required_argument, NULL, 'E' },
+	{ "etcd-prefix", required_argument, NULL, 'X' },
+	{ "lease-ttl", required_argument, NULL, 'T' },
+	{ "instance", required_argument, NULL, 'i' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -143,7 +156,7 @@ static int cmd_run(const struct leader_config *cfg, const char *unlock_file)
 		log_err("cannot start: %s", why.msg);
 		return code;
 	}
-	code = leader_run(l) ? LEADER_EXIT_FAIL : LEADER_EXIT_OK;
+	code = leader_run(l) ? LEADER_EXIT_FAIL : leader_exit_code(l);
 	leader_free(l);
 	return code;
 }

@@ -529,11 +529,7 @@ void session_init(struct sessions *ss, struct loop *lp, struct cluster *cl,
 
 void session_cleanup(struct sessions *ss)
 {
-	if (ss->lfd >= 0) {
-		loop_del_fd(ss->loop, ss->lfd);
-		close(ss->lfd);
-		ss->lfd = -1;
-	}
+	session_unlisten(ss);
 	loop_timer_free(ss->accept_retry);
 	ss->accept_retry = NULL;
 	loop_timer_free(ss->pace);

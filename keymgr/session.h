@@ -75,6 +75,8 @@ int session_admission(struct sessions *ss, size_t max, size_t per_source,
 		      struct why *why);
 /* Takes the listening socket lfd: its connections are accepted from now. */
 int session_listen(struct sessions *ss, int lfd);
+/* Closes the listener (a standby does not listen); NULL-safe fd. */
+void session_unlisten(struct sessions *ss);
 
 /* Sends what every client is owed, within the in-flight budget. */
 void session_pump_all(struct sessions *ss);

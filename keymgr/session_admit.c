@@ -160,6 +160,17 @@ int session_listen(struct sessions *ss, int lfd)
 	return 0;
 }
 
+void session_unlisten(struct sessions *ss)
+{
+	if (ss->accept_retry)
+		loop_timer_arm(ss->accept_retry, 0, 0);
+	if (ss->lfd < 0)
+		return;
+	loop_del_fd(ss->loop, ss->lfd);
+	close(ss->lfd);
+	ss->lfd = -1;
+}
+
 void session_token_failed(struct client *cl)
 {
 	struct sessions *ss = cl->ss;

@@ -2,6 +2,8 @@
 /* vxsec-keymgr: the state on disk — opened at start, saved after changes (paced), held still while saves fail; the token and the state key. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,7 +11,9 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/token.h"
+#include "records.h"
 #include "store.h"
+#include "store_etcd.h"
 
 #define SAVE_MIN_MS 20
 #define SAVE_RETRY_MS 1000
@@ -75,35 +79,95 @@ int store_open(struct store *st, const struct rot_config *rc,
 	return err;
 }
 
-int store_save(struct store *st)
+/* A save failed: the leader holds still until one succeeds. */
+static void save_failed(struct store *st, int err, const char *why)
 {
-	int err = state_save(st->dir, st->key, st->autolock,
-			     cluster_registry(st->cl), cluster_rotation(st->cl),
-			     cluster_revision(st->cl), &st->extra);
+	if (!st->failed || err != st->err)
+		log_err("cannot save the state %s: %s; holding still (no "
+			"rotation, no join answered, no removal) and retrying "
+			"each second",
+			store_where(st), why);
+	if (!st->failed)
+		st->unsaved_ms = loop_mono_ms();
+	st->failed = true;
+	st->err = err;
+}
+
+/* The state at revision is saved. */
+static void saved(struct store *st, uint64_t revision)
+{
 	uint64_t held;
 
-	if (err) {
-		if (!st->failed || err != st->err)
-			log_err("cannot save the state in %s: %s; holding "
-				"still (no rotation, no join answered, no "
-				"removal) and retrying each second",
-				st->dir, strerror(-err));
-		if (!st->failed)
-			st->unsaved_ms = loop_mono_ms();
-		st->failed = true;
-		st->err = err;
-		return err;
-	}
 	if (st->failed) {
 		/* Nothing left meanwhile: the phase's deadline waited too. */
 		held = loop_mono_ms() - st->unsaved_ms;
 		cluster_hold(st->cl, held);
-		log_info("state saved again in %s after %llu s: resuming",
-			 st->dir, (unsigned long long)held / 1000);
+		log_info("state saved again %s after %llu s: resuming",
+			 store_where(st), (unsigned long long)held / 1000);
 	}
 	st->failed = false;
 	st->err = 0;
-	st->persisted = cluster_revision(st->cl);
+	st->persisted = revision;
+}
+
+static void on_committed(void *arg, int err, const struct why *why)
+{
+	struct store *st = arg;
+
+	st->committing = false;
+	if (!err) {
+		saved(st, st->commit_rev);
+	} else {
+		st->dirty |= st->commit_dirty;
+		if (err != -ESTALE)
+			save_failed(st, err, why ? why->msg : strerror(-err));
+	}
+	store_sync_end(st, st->commits, err);
+	if (st->after)
+		st->after(st->after_arg, err, why);
+}
+
+/* The whole state as records, the changed ones sent to etcd. */
+static int commit(struct store *st)
+{
+	struct record_set set = { 0 };
+	int err;
+
+	if (st->committing)
+		return 0; /* what changed meanwhile goes in the next one */
+	err = records_encode(cluster_registry(st->cl), cluster_rotation(st->cl),
+			     cluster_revision(st->cl), &st->extra, st->ca_pem,
+			     st->ca_pem_len, st->autolock, &set);
+	if (!err)
+		err = store_etcd_commit(st->etcd, st->key, &set, on_committed,
+					st);
+	record_set_clear(&set);
+	if (err) {
+		save_failed(st, err, strerror(-err));
+		return err;
+	}
+	st->committing = true;
+	st->commits++;
+	st->commit_rev = cluster_revision(st->cl);
+	st->commit_dirty = st->dirty;
+	st->dirty = false;
+	return 0;
+}
+
+int store_save(struct store *st)
+{
+	int err;
+
+	if (st->etcd)
+		return commit(st);
+	err = state_save(st->dir, st->key, st->autolock,
+			 cluster_registry(st->cl), cluster_rotation(st->cl),
+			 cluster_revision(st->cl), &st->extra);
+	if (err) {
+		save_failed(st, err, strerror(-err));
+		return err;
+	}
+	saved(st, cluster_revision(st->cl));
 	st->dirty = false;
 	return 0;
 }
@@ -115,13 +179,14 @@ int store_save(struct store *st)
  */
 uint64_t store_due(struct store *st, uint64_t now)
 {
-	if (!store_behind(st) && !st->failed)
-		return 0;
+	if ((!store_behind(st) && !st->failed) || st->committing)
+		return 0; /* a commit's end runs the round again */
 	if (now < st->saved_ms + st->gap_ms)
 		return st->saved_ms + st->gap_ms - now;
 	store_save(st);
 	st->saved_ms = loop_mono_ms();
-	/* fsync blocks the loop: at most a fifth of its time. */
+	/* fsync, or encoding every record, blocks the loop: at most a
+	 * fifth of its time. */
 	st->gap_ms = 4 * (st->saved_ms - now);
 	if (st->gap_ms < SAVE_MIN_MS)
 		st->gap_ms = SAVE_MIN_MS;
@@ -166,6 +231,55 @@ int store_error(const struct store *st)
 uint64_t store_unsaved_s(const struct store *st)
 {
 	return st->failed ? (loop_mono_ms() - st->unsaved_ms) / 1000 : 0;
+}
+
+/* Waiters on commits up to seq: told err (0: saved), then forgotten. */
+void store_sync_end(struct store *st, uint64_t seq, int err)
+{
+	struct store_waiter w;
+	size_t i = 0;
+
+	while (i < st->n_waiters) {
+		if (st->waiters[i].seq > seq) {
+			i++;
+			continue;
+		}
+		w = st->waiters[i];
+		st->waiters[i] = st->waiters[--st->n_waiters];
+		w.cb(w.arg, err); /* may add or cancel waiters */
+		i = 0;
+	}
+}
+
+int store_sync(struct store *st, void (*cb)(void *arg, int err), void *arg)
+{
+	if (!st->etcd)
+		return -EOPNOTSUPP;
+	if (st->n_waiters == STORE_WAITERS_MAX)
+		return -ENOBUFS;
+	st->waiters[st->n_waiters++] =
+		(struct store_waiter){ st->commits + 1, cb, arg };
+	st->dirty = true; /* a commit is due, even with nothing else */
+	return 0;
+}
+
+void store_sync_cancel(struct store *st, void *arg)
+{
+	for (size_t i = 0; i < st->n_waiters; i++)
+		if (st->waiters[i].arg == arg)
+			st->waiters[i--] = st->waiters[--st->n_waiters];
+}
+
+const char *store_where(const struct store *st)
+{
+	static char where[PATH_MAX + 16];
+
+	if (st->etcd)
+		snprintf(where, sizeof(where), "in etcd (%s)",
+			 store_etcd_endpoint(st->etcd));
+	else
+		snprintf(where, sizeof(where), "in %s", st->dir);
+	return where;
 }
 
 const char *store_dir(const struct store *st)

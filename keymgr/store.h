@@ -12,6 +12,17 @@
 #include "common/why.h"
 #include "state.h"
 
+#define STORE_WAITERS_MAX 32 /* operators' commands waiting for a commit */
+
+struct store_etcd;
+
+/* An operator's command waiting for its change to be in etcd. */
+struct store_waiter {
+	uint64_t seq; /* told once commit number seq has ended */
+	void (*cb)(void *arg, int err);
+	void *arg;
+};
+
 struct store {
 	const char *dir; /* the state directory (the leader's config) */
 	struct cluster *cl;
@@ -25,6 +36,19 @@ struct store {
 	uint64_t unsaved_ms;	  /* CLOCK_MONOTONIC since when saves fail */
 	uint64_t saved_ms;	  /* CLOCK_MONOTONIC of the last save */
 	uint64_t gap_ms;	  /* until the next save may start */
+	/* store = etcd (store_use_etcd): saves are commits, one at a time */
+	struct store_etcd *etcd;
+	char *ca_pem; /* the CA certificate, for the ca record */
+	size_t ca_pem_len;
+	bool committing;
+	uint64_t commits;    /* started */
+	uint64_t commit_rev; /* the revision of the one under way */
+	bool commit_dirty;
+	struct store_waiter waiters[STORE_WAITERS_MAX];
+	size_t n_waiters;
+	/* after each commit: the leader's round, or its step down (-ESTALE) */
+	void (*after)(void *arg, int err, const struct why *why);
+	void *after_arg;
 };
 
 /* The state of dir into cl (set up by store_open); -ENOMEM. */
@@ -56,6 +80,21 @@ int store_save(struct store *st);
  * before the next call.
  */
 uint64_t store_due(struct store *st, uint64_t now);
+
+/*
+ * etcd: cb(arg, err) once a commit started after this call has ended (0:
+ * everything changed before the call is in etcd), never from inside it;
+ * marks a commit due (the leader's next round starts it). -EOPNOTSUPP
+ * with the file store (its saves are synchronous), -ENOBUFS if
+ * STORE_WAITERS_MAX wait.
+ */
+int store_sync(struct store *st, void (*cb)(void *arg, int err), void *arg);
+/* Forgets the waiters of arg (their client went away). */
+void store_sync_cancel(struct store *st, void *arg);
+/* Tells the waiters on commits up to seq err, and forgets them. */
+void store_sync_end(struct store *st, uint64_t seq, int err);
+/* "in DIR" or "in etcd (ENDPOINT)", for messages. */
+const char *store_where(const struct store *st);
 
 /* Something not in the cluster changed (a serial, a request): save it. */
 bool store_touch(struct store *st);
