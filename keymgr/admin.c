@@ -73,7 +73,9 @@ static void status_json(struct admin *a, struct ctl_reply *r)
 	struct cluster_status s;
 
 	cluster_status(a->cl, &s);
-	ctl_reply_printf(r, "{\"revision\":%llu,\"persisted_revision\":%llu,",
+	ctl_reply_printf(r, "{");
+	admin_ha_json(a, r);
+	ctl_reply_printf(r, "\"revision\":%llu,\"persisted_revision\":%llu,",
 			 (unsigned long long)s.revision,
 			 (unsigned long long)store_persisted(a->st));
 	ctl_reply_printf(r, "\"members\":%zu,\"connected\":%zu,",
@@ -114,8 +116,13 @@ static void status_text(struct admin *a, struct ctl_reply *r)
 	struct cluster_status s;
 
 	cluster_status(a->cl, &s);
-	ctl_reply_printf(r, "leader:      listening on %s%s\n", a->listen,
-			 store_autolock(a->st) ? ", autolock on" : "");
+	if (admin_ha_serving(a))
+		ctl_reply_printf(r, "leader:      listening on %s%s\n",
+				 a->listen,
+				 store_autolock(a->st) ? ", autolock on" : "");
+	else
+		ctl_reply_printf(r, "leader:      no: this instance stands "
+				    "by, not listening\n");
 	ctl_reply_printf(
 		r, "revision:    %llu%s\n", (unsigned long long)s.revision,
 		store_failed(a->st) ? " (NOT SAVED: see the log)" : "");
@@ -145,6 +152,7 @@ static void status_text(struct admin *a, struct ctl_reply *r)
 	ctl_reply_printf(r, "rotations:   %llu done, the last took %llu ms\n",
 			 (unsigned long long)a->rot->count,
 			 (unsigned long long)a->rot->last_ms);
+	admin_ha_text(a, r);
 }
 
 /* Prometheus text exposition (for a textfile collector or a scraper). */
@@ -198,6 +206,7 @@ static int cmd_metrics(struct admin *a, struct ctl_reply *r)
 				 "%d\n",
 				 rot_phase_name(phases[i]),
 				 s.phase == phases[i]);
+	admin_ha_metrics(a, r);
 	return 0;
 }
 
@@ -450,6 +459,12 @@ static int cmd_unlock(void *arg, int argc, char **argv, struct ctl_reply *r)
 			return ADMIN_EXIT_FAIL;
 		}
 		store_unlock_text(a->st, text, sizeof(text));
+	} else if (a->ha) {
+		ctl_reply_printf(r,
+				 "unlock-key rotate: not with store = etcd "
+				 "(every instance holds the state key; "
+				 "docs/operations.md says how to change it)\n");
+		return ADMIN_EXIT_FAIL;
 	} else if (store_unlock_rotate(a->st, text, sizeof(text), &why)) {
 		ctl_reply_printf(r, "cannot rotate the key: %s\n", why.msg);
 		return ADMIN_EXIT_FAIL;
@@ -510,5 +525,11 @@ const struct ctl_table leader_commands = {
 
 int admin_handle(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
+	int code = ctl_table_find(&leader_commands, argv[0])
+			   ? admin_ha_refuse(arg, argv[0], r)
+			   : 0;
+
+	if (code)
+		return code;
 	return ctl_dispatch(&leader_commands, arg, argc, argv, r);
 }

@@ -11,12 +11,23 @@
 #include "rotator.h"
 #include "session.h"
 #include "store.h"
+#include "store_etcd.h"
 
 /* What a command returns, the exit code of its client (LEADER_EXIT_*). */
 enum admin_exit {
 	ADMIN_EXIT_OK = 0,
 	ADMIN_EXIT_FAIL = 1,
 	ADMIN_EXIT_USAGE = 2,
+};
+
+/* store = etcd: this instance's part (leader_ha.c fills it). */
+struct admin_ha {
+	bool etcd;    /* false: the file store, nothing else is set */
+	bool serving; /* elected and loaded */
+	const char *instance, *role, *election, *etcd_endpoint, *prefix;
+	int64_t term, lease_ttl_s;
+	uint64_t role_s; /* in this role */
+	struct store_etcd_stats stats;
 };
 
 struct admin {
@@ -29,7 +40,20 @@ struct admin {
 	const struct rotator *rot;
 	void (*kick)(void *arg); /* a round of the leader soon */
 	void *kick_arg;
+	void (*ha)(void *arg, struct admin_ha *out); /* NULL: file store */
+	void *ha_arg;
 };
+
+/* admin_ha.c: status lines, JSON members and metrics of store = etcd. */
+void admin_ha_text(const struct admin *a, struct ctl_reply *r);
+/* Whether this instance serves agents (always, with the file store). */
+bool admin_ha_serving(const struct admin *a);
+void admin_ha_json(const struct admin *a, struct ctl_reply *r);
+void admin_ha_metrics(const struct admin *a, struct ctl_reply *r);
+/* A standby refuses every command but status and metrics: the code, or 0
+ * to go on. */
+int admin_ha_refuse(const struct admin *a, const char *cmd,
+		    struct ctl_reply *r);
 
 /*
  * The commands (also declared in leader.h, for vxsec-keymgr's command

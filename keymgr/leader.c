@@ -196,7 +196,9 @@ static int control(struct leader *l, struct why *why)
 				   .ca = &l->ca,
 				   .rot = &l->rot,
 				   .kick = leader_kick,
-				   .kick_arg = l };
+				   .kick_arg = l,
+				   .ha = l->cfg.etcd ? leader_ha_status : NULL,
+				   .ha_arg = l };
 	l->ctl =
 		ctl_server_new(l->loop, l->cfg.socket, admin_handle, &l->admin);
 	if (l->ctl)

@@ -275,6 +275,24 @@ static int elect(struct leader *l, struct why *why)
 	return 0;
 }
 
+void leader_ha_status(void *arg, struct admin_ha *h)
+{
+	struct leader *l = arg;
+
+	h->etcd = true;
+	h->serving = l->role == LEADER_LEADING;
+	h->instance = l->cfg.instance;
+	h->role = leader_role_name(l->role);
+	h->election = elect_state_name(elector_state(l->el));
+	h->etcd_endpoint = l->se ? store_etcd_endpoint(l->se) : "?";
+	h->prefix = l->cfg.etcd_prefix;
+	h->term = l->term;
+	h->lease_ttl_s = (int64_t)(l->cfg.lease_ttl_ms / 1000);
+	h->role_s = (loop_mono_ms() - l->since_ms) / 1000;
+	if (l->se)
+		store_etcd_stats(l->se, &h->stats);
+}
+
 int leader_ha_set_up(struct leader *l, const uint8_t *unlock_key,
 		     struct why *why)
 {

@@ -62,5 +62,7 @@ int leader_ha_set_up(struct leader *l, const uint8_t *unlock_key,
 /* Resigns (a standby takes over at once) and frees the etcd parts. */
 void leader_ha_free(struct leader *l);
 const char *leader_role_name(enum leader_role r);
+/* admin's view of it (struct admin's ha). */
+void leader_ha_status(void *arg, struct admin_ha *h);
 
 #endif
