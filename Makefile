@@ -213,6 +213,7 @@ USES_test_cluster_keys := keymgr proto common
 USES_test_config := common
 USES_test_conn := common
 USES_test_ctl := common
+USES_test_ctl_later := common
 USES_test_ctl_reply := common
 # free/realloc wrapped: the test sees what the reply buffer leaves behind.
 LDFLAGS_test_ctl_reply := -Wl,--wrap=free,--wrap=realloc

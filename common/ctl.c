@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,32 @@
 #define DRAIN_MAX 65536
 #define HEAD_MAX 8
 
+_Static_assert(CTL_LATER_MAX_MS < CTL_WRITE_MS,
+	       "ctl_call() must outwait a deferred reply");
+
+enum client_state {
+	C_READING, /* the request, before read_ms */
+	C_SERVING, /* in the handler */
+	C_WAITING, /* for ctl_later_finish(), before later_ms */
+	C_WRITING, /* the reply, before write_ms */
+};
+
+/* A deferred reply; it lives in its client. */
+struct ctl_later {
+	struct ctl_later **slot; /* the daemon's pointer; NULL once ended */
+	void (*gone)(void *arg);
+	void *arg;
+	bool taken, finished; /* finished: inside the handler, with code */
+	int code;
+};
+
 struct client {
 	struct ctl_server *srv;
 	struct client *next;
 	int fd;
-	bool writing;
-	struct loop_timer *deadline;
+	enum client_state state;
+	struct loop_timer *deadline; /* of the state */
+	struct ctl_later later;
 	char req[CTL_REQUEST_MAX];
 	size_t req_len;
 	char head[HEAD_MAX];   /* "<code>\n" */
@@ -44,7 +65,7 @@ struct ctl_server {
 	uid_t euid;
 	ctl_handler cb;
 	void *arg;
-	uint64_t read_ms, write_ms;
+	uint64_t read_ms, write_ms, later_ms;
 	struct loop_timer *retry;
 	struct client *clients;
 	unsigned int nclients;
@@ -54,6 +75,20 @@ struct ctl_server {
 
 static void on_client(struct loop *l, int fd, uint32_t events, void *arg);
 static void server_resume(struct ctl_server *s);
+
+/* The client whose handler runs: whom ctl_reply_later() may defer. */
+static struct client *serving;
+
+/* Unless it ended: the daemon's pointer cleared, then gone told. */
+static void later_drop(struct ctl_later *l)
+{
+	if (!l->slot)
+		return;
+	*l->slot = NULL;
+	l->slot = NULL;
+	if (l->gone)
+		l->gone(l->arg);
+}
 
 /* Closing with unread bytes queued would turn the peer's EOF into a reset. */
 static void drain_and_close(int fd)
@@ -72,6 +107,7 @@ static void drain_and_close(int fd)
 static void client_free(struct client *c)
 {
 	struct ctl_server *s = c->srv;
+	struct ctl_later later = c->later;
 	struct client **p;
 
 	for (p = &s->clients; *p; p = &(*p)->next) {
@@ -88,6 +124,7 @@ static void client_free(struct client *c)
 	free(c);
 	if (s->paused && !s->closing)
 		server_resume(s);
+	later_drop(&later); /* last: gone may finish other laters */
 }
 
 /* 0 once head and body are out, -EAGAIN, or the error that ends it. */
@@ -132,7 +169,7 @@ static void client_send(struct client *c, int code)
 	if (code < 0 || code > 255)
 		code = CTL_FAIL;
 	c->head_len = (size_t)snprintf(c->head, sizeof(c->head), "%d\n", code);
-	c->writing = true;
+	c->state = C_WRITING;
 	if (loop_timer_arm(c->deadline, c->srv->write_ms, 0) ||
 	    loop_mod_fd(c->srv->loop, c->fd, EPOLLOUT)) {
 		client_free(c);
@@ -153,6 +190,43 @@ client_answer(struct client *c, int code, const char *fmt, ...)
 	va_end(ap);
 	ctl_reply_append(&c->reply, "\n", 1);
 	client_send(c, code);
+}
+
+/* The handler's code and body, unless an append failed. */
+static void client_reply(struct client *c, int code)
+{
+	if (c->reply.err)
+		client_answer(c, CTL_FAIL, "reply lost: %s",
+			      strerror(-c->reply.err));
+	else
+		client_send(c, code);
+}
+
+/* Nothing to read any more: only a hang-up (EPOLLHUP) is reported. */
+static void client_wait(struct client *c)
+{
+	c->state = C_WAITING;
+	if (loop_timer_arm(c->deadline, c->srv->later_ms, 0) ||
+	    loop_mod_fd(c->srv->loop, c->fd, 0))
+		client_free(c);
+}
+
+static void client_served(struct client *c, int code)
+{
+	struct ctl_later *l = &c->later;
+
+	if (code == CTL_LATER && l->slot) {
+		client_wait(c);
+		return;
+	}
+	if (code == CTL_LATER && !l->finished) {
+		client_answer(c, CTL_FAIL, "internal error: no deferred reply");
+		return;
+	}
+	if (code == CTL_LATER)
+		code = l->code;
+	later_drop(l); /* taken, yet answered at once */
+	client_reply(c, code);
 }
 
 static void client_serve(struct client *c, size_t len)
@@ -177,13 +251,11 @@ static void client_serve(struct client *c, size_t len)
 		client_answer(c, CTL_USAGE, "empty request");
 		return;
 	}
+	c->state = C_SERVING;
+	serving = c;
 	code = s->cb(s->arg, argc, argv, &c->reply);
-	if (c->reply.err) {
-		client_answer(c, CTL_FAIL, "reply lost: %s",
-			      strerror(-c->reply.err));
-		return;
-	}
-	client_send(c, code);
+	serving = NULL;
+	client_served(c, code);
 }
 
 static void client_read(struct client *c)
@@ -228,24 +300,41 @@ static void on_client(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct client *c = arg;
 
-	(void)l, (void)fd, (void)events;
-	if (c->writing)
+	(void)l, (void)fd;
+	if (c->state == C_WRITING)
 		client_pump(c);
-	else
+	else if (c->state == C_WAITING && (events & (EPOLLHUP | EPOLLERR)))
+		client_free(c); /* it hung up: nobody to answer */
+	else if (c->state == C_READING)
 		client_read(c);
+}
+
+/* "30 s", or "150 ms" if not whole seconds. */
+static void ms_text(uint64_t ms, char *buf, size_t len)
+{
+	if (ms % 1000)
+		snprintf(buf, len, "%llu ms", (unsigned long long)ms);
+	else
+		snprintf(buf, len, "%llu s", (unsigned long long)(ms / 1000));
 }
 
 static void on_client_deadline(struct loop *l, struct loop_timer *t, void *arg)
 {
 	struct client *c = arg;
+	char when[32];
 
 	(void)l, (void)t;
-	if (c->writing)
+	if (c->state == C_WRITING) {
 		client_free(c); /* it does not read its reply */
-	else
+	} else if (c->state == C_WAITING) {
+		later_drop(&c->later);
+		ms_text(c->srv->later_ms, when, sizeof(when));
+		client_answer(c, CTL_FAIL, "no answer within %s", when);
+	} else {
 		client_answer(c, CTL_USAGE,
 			      "no complete request within %llu ms",
 			      (unsigned long long)c->srv->read_ms);
+	}
 }
 
 static bool peer_allowed(const struct ctl_server *s, int fd)
@@ -396,6 +485,7 @@ struct ctl_server *ctl_server_new(struct loop *l, const char *path,
 	s->euid = geteuid();
 	s->read_ms = CTL_READ_MS;
 	s->write_ms = CTL_WRITE_MS;
+	s->later_ms = CTL_LATER_MS;
 	s->path = strdup(path);
 	s->retry = loop_timer_new(l, on_retry, s);
 	if (s->path && s->retry)
@@ -418,18 +508,65 @@ void ctl_server_set_timeouts(struct ctl_server *s, uint64_t read_ms,
 		s->write_ms = write_ms;
 }
 
+void ctl_server_set_later_timeout(struct ctl_server *s, uint64_t ms)
+{
+	if (ms)
+		s->later_ms = ms < CTL_LATER_MAX_MS ? ms : CTL_LATER_MAX_MS;
+}
+
+int ctl_reply_later(struct ctl_reply *r, struct ctl_later **slot,
+		    void (*gone)(void *arg), void *arg)
+{
+	struct client *c = serving;
+
+	if (!c || !r || r != &c->reply || !slot || c->later.taken)
+		return -EINVAL;
+	c->later = (struct ctl_later){
+		.slot = slot, .gone = gone, .arg = arg, .taken = true
+	};
+	*slot = &c->later;
+	return 0;
+}
+
+static struct client *later_client(struct ctl_later *l)
+{
+	return (struct client *)((char *)l - offsetof(struct client, later));
+}
+
+struct ctl_reply *ctl_later_reply(struct ctl_later *l)
+{
+	return l ? &later_client(l)->reply : NULL;
+}
+
+void ctl_later_finish(struct ctl_later **slot, int code)
+{
+	struct ctl_later *l = slot ? *slot : NULL;
+	struct client *c;
+
+	if (!l)
+		return;
+	c = later_client(l);
+	*slot = NULL;
+	*l->slot = NULL;
+	l->slot = NULL;
+	if (c->state == C_SERVING) { /* the handler sends it on return */
+		l->finished = true;
+		l->code = code;
+		return;
+	}
+	client_reply(c, code);
+}
+
 void ctl_server_free(struct ctl_server *s)
 {
-	struct client *c, *next;
+	struct client *c;
 	struct stat st;
 
 	if (!s)
 		return;
 	s->closing = true;
-	for (c = s->clients; c; c = next) {
-		next = c->next;
+	while ((c = s->clients)) /* gone may finish, and free, others */
 		client_free(c);
-	}
 	if (s->fd >= 0) {
 		loop_del_fd(s->loop, s->fd);
 		close(s->fd);

@@ -21,13 +21,20 @@
  *            another control character. An optional '\r' before the '\n'
  *            is dropped.
  *   reply:   "<code>\n" (decimal, 0..255), then the body; the server closes.
+ *            A deferred reply (CTL_LATER) comes the same way, only later:
+ *            nothing is sent until the daemon finishes it or the server
+ *            gives up after the later deadline (CTL_FAIL "no answer within
+ *            ..."), which stays below CTL_WRITE_MS, how long ctl_call()
+ *            waits for the first byte.
  */
 #define CTL_REQUEST_MAX 4096
 #define CTL_ARGS_MAX 64
 #define CTL_READ_MS 5000   /* the whole request must arrive within this */
 #define CTL_WRITE_MS 60000 /* the whole reply must be read within this */
 #define CTL_REPLY_MAX (64u << 20)
-#define CTL_CLIENTS_MAX 32 /* more wait in the listen backlog */
+#define CTL_CLIENTS_MAX 32     /* more wait in the listen backlog */
+#define CTL_LATER_MS 30000     /* a deferred reply must come within this */
+#define CTL_LATER_MAX_MS 50000 /* the most it may be set to: < CTL_WRITE_MS */
 
 /* Reply codes the server itself sends; handlers choose their own. */
 #define CTL_OK 0
@@ -35,6 +42,8 @@
 #define CTL_USAGE 2	   /* also: a request too long, malformed or too late */
 #define CTL_NOT_RUNNING 69 /* EX_UNAVAILABLE: ctl_remote() found no daemon */
 #define CTL_NOPERM 77	   /* EX_NOPERM: the peer is neither root nor us */
+/* Not a code: a handler's "the answer comes later" (ctl_reply_later). */
+#define CTL_LATER (-4096)
 
 /* A growable text buffer; on failure it keeps what it had and sets err. */
 struct ctl_reply {
@@ -56,11 +65,49 @@ int ctl_json_string(struct ctl_reply *r, const char *s);
 /*
  * Serves one request: argv[0] is the command (argc >= 1). Appends the body
  * to reply and returns the exit code (0 ok, 1 failure, 2 usage, ...); a
- * value outside 0..255 is sent as 1. Runs on the loop: must not block and
- * must not free the server.
+ * value outside 0..255 is sent as 1, except CTL_LATER (below). Runs on
+ * the loop: must not block and must not free the server.
  */
 typedef int (*ctl_handler)(void *arg, int argc, char **argv,
 			   struct ctl_reply *reply);
+
+/*
+ * Deferred replies, for a command that waits for something asynchronous (a
+ * save to etcd) without blocking the loop. The handler takes its reply with
+ * ctl_reply_later() and returns CTL_LATER; the connection stays open (it
+ * still counts towards CTL_CLIENTS_MAX), its read deadline is replaced by
+ * the later deadline (ctl_server_set_later_timeout) and the body may grow
+ * meanwhile through ctl_later_reply(). What the handler appended before
+ * stays. The later ends exactly once, one of:
+ *   - ctl_later_finish(slot, code): the code and the body go out;
+ *   - the client hangs up, the later deadline passes (the server answers
+ *     CTL_FAIL "no answer within N s"), the server is freed, or the
+ *     handler took the reply but returned a code (that code goes out):
+ *     *slot is set to NULL, then gone(arg) is called if not NULL.
+ * Either way *slot is NULL afterwards, and ctl_later_finish(slot) on a NULL
+ * *slot does nothing: finishing through the slot cannot touch a later that
+ * has gone. Keep the later in that one slot only (never copy the pointer);
+ * the slot must stay valid until the later ends (finish them, or free the
+ * server, before freeing the slot's owner). gone runs on the loop, must not
+ * block and must not free the server; it may finish other laters.
+ */
+struct ctl_later;
+
+/*
+ * Only inside a handler, on the reply it was given, once: stores the later
+ * in *slot and returns 0; otherwise -EINVAL and nothing changes. A
+ * handler returning CTL_LATER without a later gets CTL_FAIL sent.
+ */
+int ctl_reply_later(struct ctl_reply *r, struct ctl_later **slot,
+		    void (*gone)(void *arg), void *arg);
+/* The body to append to until the finish; NULL for NULL. */
+struct ctl_reply *ctl_later_reply(struct ctl_later *l);
+/*
+ * Sends code (0..255, else 1) and the body, or CTL_FAIL "reply lost" if an
+ * append failed, and sets *slot to NULL; nothing for a NULL *slot. May be
+ * called inside the handler itself, before it returns CTL_LATER.
+ */
+void ctl_later_finish(struct ctl_later **slot, int code);
 
 /*
  * A daemon's commands, one table that its dispatcher (ctl_dispatch, in the
@@ -118,6 +165,12 @@ void ctl_server_free(struct ctl_server *s);
 /* Deadlines for later connections, in ms (0 keeps the current one). */
 void ctl_server_set_timeouts(struct ctl_server *s, uint64_t read_ms,
 			     uint64_t write_ms);
+/*
+ * How long a deferred reply may wait for its finish, in ms, from the
+ * handler's return (CTL_LATER_MS at first; 0 keeps it); cut to
+ * CTL_LATER_MAX_MS so that ctl_call() is still waiting for the answer.
+ */
+void ctl_server_set_later_timeout(struct ctl_server *s, uint64_t ms);
 
 /*
  * Splits one request line (no '\n') in place: argv, room for max + 1
@@ -133,6 +186,8 @@ int ctl_request_split(char *line, char **argv, int max, struct why *why);
  * reason in why: the daemon is not running ("... — is vxsec-keymgr
  * running?"), the request is too long (-E2BIG), the reply is malformed
  * (-EPROTO), no reply within CTL_WRITE_MS (-ETIMEDOUT), out fails (-EIO).
+ * A deferred reply is waited for: it comes within CTL_LATER_MAX_MS (the
+ * server answers by itself then), less than the CTL_WRITE_MS it waits.
  */
 int ctl_call(const char *path, int argc, char **argv, FILE *out,
 	     struct why *why);
