@@ -137,7 +137,8 @@ WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 	$(BUILD)/tests/test_keymgr_disk \
 	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
 	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile \
-	$(BUILD)/tests/test_etcd $(BUILD)/tests/test_store_etcd
+	$(BUILD)/tests/test_etcd $(BUILD)/tests/test_store_etcd \
+	$(BUILD)/tests/test_ha
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
@@ -316,6 +317,10 @@ OBJS_test_etcd += $(ETCD_FIXTURE)
 USES_test_etcd := keymgr proto common
 OBJS_test_store_etcd += $(ETCD_FIXTURE)
 USES_test_store_etcd := keymgr proto common
+# keymgr instances with store = etcd on a 3-member etcd (failover).
+OBJS_test_ha += $(ETCD_FIXTURE) $(BUILD)/tests/wire/run_cmd.o
+USES_test_ha := keymgr proto common
+NEEDS_test_ha := $(KEYMGR_BIN)
 USES_test_hostile :=
 NEEDS_test_hostile := $(NEEDS_test_keymgr) $(WIREFLOOD)
 # The agent as a process, each case in a fresh network namespace (root).

@@ -70,7 +70,7 @@ void admin_ha_json(const struct admin *a, struct ctl_reply *r)
 	ctl_reply_printf(r,
 			 ",\"lease_ttl_s\":%lld,\"commits\":%llu,\"txns\":%llu,"
 			 "\"journaled\":%llu,\"failures\":%llu,"
-			 "\"last_commit_ms\":%llu,\"revision\":%lld},",
+			 "\"last_commit_ms\":%llu,\"etcd_revision\":%lld},",
 			 (long long)h.lease_ttl_s,
 			 (unsigned long long)h.stats.commits,
 			 (unsigned long long)h.stats.txns,

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/* Process tests: vxsec-keymgr instances with store = etcd on a real 3-member etcd — election, takeover after kill -9, a paused leader that writes nothing, one etcd member lost, quorum lost and back. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/json.h"
+#include "common/loop.h"
+#include "keymgr/etcd.h"
+#include "keymgr/etcd_kv.h"
+#include "tests/wire/etcd_fixture.h"
+#include "tests/wire/proc_util.h"
+#include "tests/wire/run_cmd.h"
+
+#define INSTANCES 3
+#define OUT_MAX 8192
+
+struct instance {
+	char name[8], dir[96], sock[112], listen[32];
+	pid_t pid;
+};
+
+static struct fixture {
+	struct etcd_fixture ef;
+	char top[64];
+	char prefix[16];
+	int round;
+	struct instance in[INSTANCES];
+	char out[OUT_MAX];
+} fx;
+
+/* The instance's status --json (into fx.out): 0 if it answered. */
+static int status(const struct instance *in)
+{
+	return run_cmd(fx.out, sizeof(fx.out), "$KM -s %s status --json",
+		       in->sock);
+}
+
+/* A number after "key": in fx.out, -1 if none. */
+static long long field(const char *key)
+{
+	char pat[48];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(fx.out, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+static bool role_is(const struct instance *in, const char *role)
+{
+	char pat[48];
+
+	snprintf(pat, sizeof(pat), "\"role\":\"%s\"", role);
+	return status(in) == 0 && strstr(fx.out, pat);
+}
+
+static void start(struct instance *in)
+{
+	char eps[160];
+
+	snprintf(eps, sizeof(eps), "%s,%s,%s", fx.ef.client[0], fx.ef.client[1],
+		 fx.ef.client[2]);
+	in->pid = spawn("exec $KM -c /dev/null -d %s -s %s -l %s "
+			"--store etcd --etcd-endpoints %s --etcd-prefix %s "
+			"--lease-ttl 2s --instance %s --rotate-interval 1h "
+			"run >>%s/log 2>&1",
+			in->dir, in->sock, in->listen, eps, fx.prefix, in->name,
+			in->dir);
+	assert_true(in->pid > 0);
+}
+
+/* The instance that leads (status says so) within secs, or NULL. */
+static struct instance *leader_within(int secs)
+{
+	for (int t = 0; t < secs * 5; t++) {
+		for (int i = 0; i < INSTANCES; i++)
+			if (fx.in[i].pid > 0 && role_is(&fx.in[i], "leader"))
+				return &fx.in[i];
+		usleep(200000);
+	}
+	return NULL;
+}
+
+static bool becomes(struct instance *in, const char *role, int secs)
+{
+	for (int t = 0; t < secs * 5; t++) {
+		if (role_is(in, role))
+			return true;
+		usleep(200000);
+	}
+	return false;
+}
+
+/* A, alone, seeds etcd; B and C get its state key and stand by. */
+static struct instance *three_up(void)
+{
+	struct instance *a = &fx.in[0], *l;
+	char cmd[512];
+
+	start(a);
+	l = leader_within(20);
+	assert_ptr_equal(l, a);
+	for (int i = 1; i < INSTANCES; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "cp %s/state.key %s/ && chmod 600 "
+			 "%s/state.key",
+			 a->dir, fx.in[i].dir, fx.in[i].dir);
+		assert_int_equal(system(cmd), 0);
+		start(&fx.in[i]);
+		assert_true(becomes(&fx.in[i], "standby", 10));
+	}
+	return a;
+}
+
+/* etcd's revision now (a read through our own client). */
+struct rev_ctx {
+	int64_t rev;
+	bool done;
+};
+
+static void on_rev(void *arg, int err, int st, const char *body, size_t len,
+		   const struct why *w)
+{
+	struct rev_ctx *c = arg;
+	struct json_doc doc;
+	struct etcd_header h = { 0 };
+	struct why why = { "" };
+
+	(void)w;
+	json_doc_init(&doc, NULL, JSON_TOKENS_MAX);
+	if (!err && !etcd_reply_open(&doc, st, body, len, &h, &why))
+		c->rev = h.revision;
+	json_doc_cleanup(&doc);
+	c->done = true;
+}
+
+static int64_t etcd_revision(void)
+{
+	struct etcd_config cfg = { fx.ef.endpoints, fx.ef.n, 2000 };
+	struct loop *l = loop_new();
+	struct why why = { "" };
+	struct etcd *e = etcd_new(l, &cfg, &why);
+	struct rev_ctx c = { -1, false };
+
+	assert_non_null(e);
+	assert_int_equal(etcd_post(e, "/v3/kv/range", "{\"key\":\"eA==\"}", 14,
+				   on_rev, &c),
+			 0);
+	for (int i = 0; i < 100 && !c.done; i++)
+		loop_run_once(l, 100);
+	etcd_free(e);
+	loop_free(l);
+	assert_true(c.rev > 0);
+	return c.rev;
+}
+
+/* Fresh instances (directories, ports) under a fresh prefix. */
+static int setup_case(void **state)
+{
+	(void)state;
+	snprintf(fx.prefix, sizeof(fx.prefix), "/ha%d/", ++fx.round);
+	for (int i = 0; i < INSTANCES; i++) {
+		struct instance *in = &fx.in[i];
+		char cmd[256];
+
+		snprintf(in->name, sizeof(in->name), "%c", 'a' + i);
+		snprintf(in->dir, sizeof(in->dir), "%s/%d%s", fx.top, fx.round,
+			 in->name);
+		snprintf(in->sock, sizeof(in->sock), "%s/sock", in->dir);
+		snprintf(in->listen, sizeof(in->listen), "127.0.0.1:%d",
+			 etcd_fixture_free_port());
+		snprintf(cmd, sizeof(cmd), "mkdir -p -m 700 %s", in->dir);
+		if (system(cmd))
+			return -1;
+		in->pid = -1;
+	}
+	return 0;
+}
+
+static int teardown_case(void **state)
+{
+	(void)state;
+	for (int i = 0; i < INSTANCES; i++)
+		stop(&fx.in[i].pid, SIGKILL);
+	for (size_t i = 0; i < fx.ef.n; i++)
+		if (fx.ef.pid[i] < 0)
+			etcd_fixture_restart(&fx.ef, i);
+	return etcd_fixture_ready(&fx.ef, 30) ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&fx, 0, sizeof(fx));
+	snprintf(fx.top, sizeof(fx.top), "/tmp/vxsec-ha-XXXXXX");
+	if (!mkdtemp(fx.top) || env_bin("KM", "../vxsec-keymgr"))
+		return -1;
+	return etcd_fixture_start(&fx.ef, 3);
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx.top);
+	if (system(cmd))
+		return -1;
+	return etcd_fixture_stop(&fx.ef);
+}
+
+/*
+ * One leads, two stand by (and refuse commands); kill -9 the leader:
+ * another leads with a newer term at the same revision; the old one,
+ * restarted, stands by.
+ */
+static void test_takeover(void **state)
+{
+	struct instance *a, *b;
+	long long term, rev;
+
+	(void)state;
+	a = three_up();
+	assert_int_equal(status(a), 0);
+	term = field("term");
+	rev = field("revision");
+	assert_true(term > 0 && rev > 0);
+	assert_int_not_equal(run_cmd(fx.out, sizeof(fx.out), "$KM -s %s rotate",
+				     fx.in[1].sock),
+			     0);
+	assert_non_null(strstr(fx.out, "is a standby, not the leader"));
+
+	stop(&a->pid, SIGKILL);
+	b = leader_within(20);
+	assert_non_null(b);
+	assert_ptr_not_equal(b, a);
+	assert_int_equal(status(b), 0);
+	assert_true(field("term") > term);
+	assert_true(field("revision") >= rev);
+	start(a);
+	assert_true(becomes(a, "standby", 10));
+	/* the new leader rotates: its commits go through */
+	assert_int_equal(
+		run_cmd(fx.out, sizeof(fx.out), "$KM -s %s rotate", b->sock),
+		0);
+	for (int i = 0;
+	     i < 50 && (status(b) || field("transmit_generation") < 2); i++)
+		usleep(200000);
+	assert_int_equal(field("transmit_generation"), 2);
+}
+
+/*
+ * A leader paused past its lease: another takes over; resumed, the old
+ * one stands by and etcd's revision shows it wrote nothing.
+ */
+static void test_paused(void **state)
+{
+	struct instance *a, *b;
+	int64_t before;
+
+	(void)state;
+	a = three_up();
+	kill(a->pid, SIGSTOP);
+	b = leader_within(20);
+	assert_non_null(b);
+	assert_ptr_not_equal(b, a);
+	sleep(1); /* the new leader's first commits are done */
+	before = etcd_revision();
+	kill(a->pid, SIGCONT);
+	assert_true(becomes(a, "standby", 10));
+	sleep(2);
+	assert_int_equal(etcd_revision(), before);
+	assert_ptr_equal(leader_within(1), b);
+}
+
+/* One etcd member lost: the leader keeps its term; quorum lost: it
+ * stands by; quorum back: one leads again at the same revision. */
+static void test_quorum(void **state)
+{
+	struct instance *a, *l;
+	long long term, rev;
+
+	(void)state;
+	a = three_up();
+	assert_int_equal(status(a), 0);
+	term = field("term");
+	rev = field("revision");
+	etcd_fixture_kill(&fx.ef, 2);
+	sleep(5); /* more than twice the lease */
+	assert_true(role_is(a, "leader"));
+	assert_int_equal(field("term"), term);
+
+	etcd_fixture_kill(&fx.ef, 1);
+	assert_true(becomes(a, "standby", 20));
+	assert_int_equal(status(a), 0);
+	assert_non_null(strstr(fx.out, "\"role\":\"standby\""));
+	assert_int_equal(etcd_fixture_restart(&fx.ef, 1), 0);
+	assert_int_equal(etcd_fixture_restart(&fx.ef, 2), 0);
+	l = leader_within(60);
+	assert_non_null(l);
+	assert_int_equal(status(l), 0);
+	assert_true(field("term") > term);
+	assert_true(field("revision") >= rev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_takeover, setup_case,
+						teardown_case),
+		cmocka_unit_test_setup_teardown(test_paused, setup_case,
+						teardown_case),
+		cmocka_unit_test_setup_teardown(test_quorum, setup_case,
+						teardown_case),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
