@@ -322,16 +322,23 @@ static int cmd_nodes(void *arg, int argc, char **argv, struct ctl_reply *r)
 	return 0;
 }
 
+static int cannot_save(struct admin *a, struct ctl_reply *r, const char *what);
+
 static int cmd_token(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
 	struct admin *a = arg;
-	char text[TOKEN_TEXT_LEN + 1];
 	int err;
 
 	if (argc != 2 ||
 	    (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "rotate") != 0)) {
 		ctl_reply_printf(r, "usage: token show|rotate\n");
 		return ADMIN_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "rotate") == 0 && a->ha) {
+		if (store_failed(a->st))
+			return cannot_save(a, r, "token not rotated");
+		store_token_new(a->st);
+		return admin_wait(a, r, ADMIN_WAIT_TOKEN, NULL, 0);
 	}
 	if (strcmp(argv[1], "rotate") == 0) {
 		err = store_token_rotate(a->st);
@@ -342,6 +349,13 @@ static int cmd_token(void *arg, int argc, char **argv, struct ctl_reply *r)
 		}
 		log_info("join token rotated: the old one is refused");
 	}
+	return admin_token_reply(a, r);
+}
+
+int admin_token_reply(struct admin *a, struct ctl_reply *r)
+{
+	char text[TOKEN_TEXT_LEN + 1];
+
 	if (store_token_text(a->st, a->ca, text, sizeof(text)))
 		return ADMIN_EXIT_FAIL;
 	ctl_reply_printf(r, "%s\n", text);
@@ -370,6 +384,24 @@ static int cmd_rotate(struct admin *a, struct ctl_reply *r)
 
 	if (store_failed(a->st))
 		return cannot_save(a, r, "no rotation requested");
+	if (a->ha) {
+		char what[96];
+
+		cluster_status(a->cl, &s);
+		if (s.phase == ROT_IDLE)
+			snprintf(what, sizeof(what),
+				 "rotation requested: generation %u will "
+				 "replace %u",
+				 s.n_gens ? s.gens[s.n_gens - 1].g + 1 : 1,
+				 s.transmit);
+		else
+			snprintf(what, sizeof(what),
+				 "rotation requested: it follows the one under "
+				 "way (%s of generation %u)",
+				 rot_phase_name(s.phase), s.target);
+		cluster_rot_request(a->cl);
+		return admin_wait(a, r, ADMIN_WAIT_ROTATE, what, 0);
+	}
 	requested = cluster_rot_request(a->cl);
 	dirty = store_touch(a->st);
 	if (store_save(a->st)) {
@@ -423,6 +455,8 @@ static int cmd_remove(void *arg, int argc, char **argv, struct ctl_reply *r)
 					       : "not a member");
 		return ADMIN_EXIT_FAIL;
 	}
+	if (a->ha)
+		return admin_wait(a, r, ADMIN_WAIT_REMOVE, argv[1], n->index);
 	if (store_save(a->st)) {
 		cluster_undo(a->cl, &u);
 		return cannot_save(a, r, what);

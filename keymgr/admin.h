@@ -30,6 +30,19 @@ struct admin_ha {
 	struct store_etcd_stats stats;
 };
 
+#define ADMIN_WAITS_MAX 16
+
+enum admin_wait_what { ADMIN_WAIT_ROTATE, ADMIN_WAIT_REMOVE, ADMIN_WAIT_TOKEN };
+
+/* A command waiting for its change to be in etcd (admin_wait.c). */
+struct admin_wait {
+	struct admin *a; /* NULL: free */
+	struct ctl_later *later;
+	enum admin_wait_what what;
+	char node[REGISTRY_ID_MAX + 32]; /* the node, or the answer */
+	uint32_t index;
+};
+
 struct admin {
 	const char *listen;  /* the address the leader listens on, as text */
 	uint64_t started_ms; /* wall clock */
@@ -42,7 +55,18 @@ struct admin {
 	void *kick_arg;
 	void (*ha)(void *arg, struct admin_ha *out); /* NULL: file store */
 	void *ha_arg;
+	struct admin_wait waits[ADMIN_WAITS_MAX];
 };
+
+/*
+ * store = etcd: answers the command once a commit holding the change
+ * ended (CTL_LATER), doing then what must follow it (a removal's drop);
+ * or an answer now (the code) if it cannot wait.
+ */
+int admin_wait(struct admin *a, struct ctl_reply *r, enum admin_wait_what what,
+	       const char *node, uint32_t index);
+/* The join token as the reply (token show). */
+int admin_token_reply(struct admin *a, struct ctl_reply *r);
 
 /* admin_ha.c: status lines, JSON members and metrics of store = etcd. */
 void admin_ha_text(const struct admin *a, struct ctl_reply *r);

@@ -107,8 +107,7 @@ void admin_ha_metrics(const struct admin *a, struct ctl_reply *r)
 	      (long long)h.stats.last_ms);
 }
 
-int admin_ha_refuse(const struct admin *a, const char *cmd,
-		    struct ctl_reply *r)
+int admin_ha_refuse(const struct admin *a, const char *cmd, struct ctl_reply *r)
 {
 	struct admin_ha h;
 

@@ -319,6 +319,12 @@ int store_token_text(const struct store *st, const struct ca *ca, char *out,
 	return err;
 }
 
+void store_token_new(struct store *st)
+{
+	randombytes_buf(st->extra.token_secret, sizeof(st->extra.token_secret));
+	st->dirty = true;
+}
+
 int store_token_rotate(struct store *st)
 {
 	uint8_t old[sizeof(st->extra.token_secret)];

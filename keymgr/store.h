@@ -119,6 +119,8 @@ bool store_token_ok(const struct store *st, const uint8_t *proof,
 /* The join token as text (TOKEN_TEXT_LEN + 1). 0 or -errno. */
 int store_token_text(const struct store *st, const struct ca *ca, char *out,
 		     size_t len);
+/* A new token secret in memory, to be saved (store = etcd: store_sync). */
+void store_token_new(struct store *st);
 /* A new token secret, saved; the old one stays if the save fails. */
 int store_token_rotate(struct store *st);
 /* The unlock key as text; -ENOKEY if autolock is off. */
