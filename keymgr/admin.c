@@ -360,6 +360,8 @@ int admin_token_reply(struct admin *a, struct ctl_reply *r)
 		return ADMIN_EXIT_FAIL;
 	ctl_reply_printf(r, "%s\n", text);
 	sodium_memzero(text, sizeof(text));
+	if (a->leaders && a->leaders[0])
+		ctl_reply_printf(r, "leader = %s\n", a->leaders);
 	return 0;
 }
 
@@ -507,6 +509,8 @@ static int cmd_unlock(void *arg, int argc, char **argv, struct ctl_reply *r)
 	}
 	ctl_reply_printf(r, "%s\n", text);
 	sodium_memzero(text, sizeof(text));
+	if (a->leaders && a->leaders[0])
+		ctl_reply_printf(r, "leader = %s\n", a->leaders);
 	return 0;
 }
 

@@ -45,6 +45,7 @@ struct admin_wait {
 
 struct admin {
 	const char *listen;  /* the address the leader listens on, as text */
+	const char *leaders; /* the agents' leader list, or "" */
 	uint64_t started_ms; /* wall clock */
 	struct cluster *cl;
 	struct store *st;

@@ -188,7 +188,12 @@ static int control(struct leader *l, struct why *why)
 {
 	int err;
 
+	for (size_t i = 0, off = 0; i < l->cfg.n_leaders; i++)
+		off += (size_t)snprintf(l->leaders + off,
+					sizeof(l->leaders) - off, "%s%s",
+					i ? "," : "", l->cfg.leaders[i]);
 	l->admin = (struct admin){ .listen = l->cfg.listen_text,
+				   .leaders = l->leaders,
 				   .started_ms = l->started_ms,
 				   .cl = &l->cl,
 				   .st = &l->st,

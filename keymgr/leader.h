@@ -42,6 +42,9 @@ struct leader_config {
 	char etcd_prefix[LEADER_ETCD_PREFIX_MAX + 1]; /* default "/vxsec/" */
 	uint64_t lease_ttl_ms;			      /* default 5 s */
 	char instance[65]; /* this instance's name, default the host name */
+	/* what agents list as leader (token show prints it) */
+	char leaders[LEADER_ETCD_MAX][64];
+	size_t n_leaders;
 };
 
 void leader_config_defaults(struct leader_config *c);
@@ -50,7 +53,7 @@ void leader_config_defaults(struct leader_config *c);
  * One setting by its config file name (state_dir, socket, listen,
  * rotate_interval, ack_deadline, grace, cert_lifetime, unauth_max,
  * unauth_per_source, autolock, verbose, store, etcd_endpoints,
- * etcd_prefix, lease_ttl, instance). -EINVAL and why for an unknown key or a bad value.
+ * etcd_prefix, lease_ttl, instance, leaders). -EINVAL and why for an unknown key or a bad value.
  */
 int leader_config_set(struct leader_config *c, const char *key, const char *val,
 		      struct why *why);

@@ -34,38 +34,35 @@ void leader_config_defaults(struct leader_config *c)
 static int set_duration(uint64_t *dst, uint64_t min, const char *key,
 			const char *val, struct why *why);
 
-/* "a:2379,b:2379": each ADDRESS:PORT, at most LEADER_ETCD_MAX. */
-static int set_endpoints(struct leader_config *c, const char *val,
-			 struct why *why)
+/* "a:p,b:p": each ADDRESS:PORT, at most LEADER_ETCD_MAX, into list. */
+static int set_addr_list(char (*list)[64], size_t *n_out, const char *key,
+			 const char *val, struct why *why)
 {
-	char list[LEADER_ETCD_MAX * 64 + 8], *save = NULL, *one;
+	char text[LEADER_ETCD_MAX * 64 + 8], *save = NULL, *one;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	size_t n = 0;
 
-	if (strlen(val) >= sizeof(list))
-		return why_fail(why, -EINVAL, "etcd_endpoints: too long");
-	snprintf(list, sizeof(list), "%s", val);
-	for (one = strtok_r(list, ",", &save); one;
+	if (strlen(val) >= sizeof(text))
+		return why_fail(why, -EINVAL, "%s: too long", key);
+	snprintf(text, sizeof(text), "%s", val);
+	for (one = strtok_r(text, ",", &save); one;
 	     one = strtok_r(NULL, ",", &save)) {
 		while (*one == ' ')
 			one++;
 		if (n == LEADER_ETCD_MAX)
-			return why_fail(why, -EINVAL,
-					"etcd_endpoints: more than %d",
+			return why_fail(why, -EINVAL, "%s: more than %d", key,
 					LEADER_ETCD_MAX);
-		if (strlen(one) >= sizeof(c->etcd_endpoints[0]) ||
-		    config_addr_port(one, &ss, &len))
+		if (strlen(one) >= 64 || config_addr_port(one, &ss, &len))
 			return why_fail(why, -EINVAL,
-					"etcd_endpoints: \"%s\" is not "
-					"ADDRESS:PORT (e.g. 10.0.0.5:2379)",
-					one);
-		snprintf(c->etcd_endpoints[n++], sizeof(c->etcd_endpoints[0]),
-			 "%s", one);
+					"%s: \"%s\" is not ADDRESS:PORT (e.g. "
+					"10.0.0.5:2379, [fd00::5]:2379)",
+					key, one);
+		snprintf(list[n++], 64, "%s", one);
 	}
 	if (!n)
-		return why_fail(why, -EINVAL, "etcd_endpoints: empty");
-	c->n_etcd = n;
+		return why_fail(why, -EINVAL, "%s: empty", key);
+	*n_out = n;
 	return 0;
 }
 
@@ -117,7 +114,10 @@ static int set_etcd(struct leader_config *c, const char *key, const char *val,
 		return 0;
 	}
 	if (strcmp(key, "etcd_endpoints") == 0)
-		return set_endpoints(c, val, why);
+		return set_addr_list(c->etcd_endpoints, &c->n_etcd, key, val,
+				     why);
+	if (strcmp(key, "leaders") == 0)
+		return set_addr_list(c->leaders, &c->n_leaders, key, val, why);
 	if (strcmp(key, "etcd_prefix") == 0)
 		return set_prefix(c, val, why);
 	if (strcmp(key, "instance") == 0)

@@ -47,6 +47,7 @@ struct leader {
 	uint8_t *unlock;	  /* autolock: the unlock key (sodium) */
 	uint64_t since_ms;	  /* mono_ms() the role began */
 	int exit_code; /* set when a takeover found no usable state */
+	char leaders[LEADER_ETCD_MAX * 64 + 8]; /* cfg.leaders, "a:p,b:p" */
 };
 
 struct rot_config leader_rot_cfg(const struct leader_config *cfg);

@@ -55,6 +55,8 @@ static const char usage_tail[] =
 	"      --lease-ttl D        [lease_ttl] the leader's lease, default "
 	"5s\n"
 	"      --instance NAME      [instance] default the host name\n"
+	"      --leaders L          [leaders] every instance, a:7120,b:7120:\n"
+	"                           token show prints it for the agents\n"
 	"  -v, --verbose            [verbose] debug logs\n"
 	"  -h, --help, --version\n"
 	"Durations: 500ms, 30s, 5m, 12h, 1d.\n"
@@ -87,6 +89,7 @@ static const struct option longs[] = {
 	{ "etcd-prefix", required_argument, NULL, 'X' },
 	{ "lease-ttl", required_argument, NULL, 'T' },
 	{ "instance", required_argument, NULL, 'i' },
+	{ "leaders", required_argument, NULL, 'Z' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },

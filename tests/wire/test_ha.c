@@ -72,10 +72,11 @@ static void start(struct instance *in)
 		 fx.ef.client[2]);
 	in->pid = spawn("exec $KM -c /dev/null -d %s -s %s -l %s "
 			"--store etcd --etcd-endpoints %s --etcd-prefix %s "
-			"--lease-ttl 2s --instance %s --rotate-interval 1h "
-			"run >>%s/log 2>&1",
-			in->dir, in->sock, in->listen, eps, fx.prefix, in->name,
-			in->dir);
+			"--lease-ttl %ds --instance %s --rotate-interval 1h "
+			"--leaders %s,%s,%s run >>%s/log 2>&1",
+			in->dir, in->sock, in->listen, eps, fx.prefix, fx.ttl_s,
+			in->name, fx.in[0].listen, fx.in[1].listen,
+			fx.in[2].listen, in->dir);
 	assert_true(in->pid > 0);
 }
 
@@ -169,7 +170,7 @@ static int setup_case(void **state)
 {
 	(void)state;
 	snprintf(fx.prefix, sizeof(fx.prefix), "/ha%d/", ++fx.round);
-	fx.ttl_s = 2;
+	fx.ttl_s = 3;
 	for (int i = 0; i < INSTANCES; i++) {
 		struct instance *in = &fx.in[i];
 		char cmd[256];
@@ -229,7 +230,7 @@ static void test_takeover(void **state)
 {
 	struct instance *a, *b;
 	long long term, rev;
-	char token[256];
+	char token[256], want[128];
 
 	(void)state;
 	a = three_up();
@@ -246,6 +247,9 @@ static void test_takeover(void **state)
 				 a->sock),
 			 0);
 	snprintf(token, sizeof(token), "%.200s", fx.out);
+	snprintf(want, sizeof(want), "\nleader = %s,%s,%s", fx.in[0].listen,
+		 fx.in[1].listen, fx.in[2].listen);
+	assert_non_null(strstr(fx.out, want)); /* the agents' list */
 	assert_int_equal(run_cmd(fx.out, sizeof(fx.out),
 				 "$KM -s %s token rotate", a->sock),
 			 0);
