@@ -129,7 +129,7 @@ static int set_etcd(struct leader_config *c, const char *key, const char *val,
 			err = why_fail(why, -EINVAL, "lease_ttl: at most 10m");
 		return err;
 	}
-	return set_etcd(c, key, val, why);
+	return why_fail(why, -EINVAL, "unknown setting \"%s\"", key);
 }
 
 static int set_count(size_t *dst, const char *key, const char *val,
