@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* TLS 1.3 with OpenSSL 3: contexts, CA pinning, non-blocking connections. */
+/* TLS 1.3 with OpenSSL 3: contexts, CA pinning, non-blocking connections; and a plain client of another service's TLS (etcd). */
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -24,13 +24,14 @@ struct tls_conn {
 	struct why err;
 };
 
-static SSL_CTX *ctx_base(const SSL_METHOD *method, X509 *cert, EVP_PKEY *key)
+static SSL_CTX *ctx_base(const SSL_METHOD *method, int min_version, X509 *cert,
+			 EVP_PKEY *key)
 {
 	SSL_CTX *ssl = SSL_CTX_new(method);
 
 	if (!ssl)
 		return NULL;
-	if (!SSL_CTX_set_min_proto_version(ssl, TLS1_3_VERSION) ||
+	if (!SSL_CTX_set_min_proto_version(ssl, min_version) ||
 	    !SSL_CTX_set_max_proto_version(ssl, TLS1_3_VERSION) ||
 	    (cert && (SSL_CTX_use_certificate(ssl, cert) != 1 ||
 		      SSL_CTX_use_PrivateKey(ssl, key) != 1 ||
@@ -89,7 +90,7 @@ struct tls_ctx *tls_ctx_server(X509 *cert, EVP_PKEY *key, X509 *ca,
 
 	if (!t)
 		return NULL;
-	t->ssl = ctx_base(TLS_server_method(), cert, key);
+	t->ssl = ctx_base(TLS_server_method(), TLS1_3_VERSION, cert, key);
 	if (!t->ssl || trust(t->ssl, ca) ||
 	    SSL_CTX_add1_chain_cert(t->ssl, ca) != 1) {
 		tls_ctx_free(t);
@@ -149,7 +150,7 @@ struct tls_ctx *tls_ctx_client(X509 *cert, EVP_PKEY *key, X509 *ca,
 		free(t);
 		return NULL;
 	}
-	t->ssl = ctx_base(TLS_client_method(), cert, key);
+	t->ssl = ctx_base(TLS_client_method(), TLS1_3_VERSION, cert, key);
 	if (!t->ssl || (ca && trust(t->ssl, ca))) {
 		tls_ctx_free(t);
 		return NULL;
@@ -160,6 +161,79 @@ struct tls_ctx *tls_ctx_client(X509 *cert, EVP_PKEY *key, X509 *ca,
 		memcpy(t->pin, pin, sizeof(t->pin));
 		SSL_CTX_set_cert_verify_callback(t->ssl, pin_verify, t);
 	}
+	return t;
+}
+
+/* A file OpenSSL would not load: which, and OpenSSL's reason. */
+static int load_fail(struct why *why, const char *what, const char *file)
+{
+	unsigned long code = ERR_peek_last_error();
+	const char *reason = code ? ERR_reason_error_string(code) : NULL;
+
+	why_set(why, "%s %s: %s", what, file, reason ? reason : "unusable");
+	ERR_clear_error();
+	return -EINVAL;
+}
+
+enum file_kind { CA_FILE, CERT_FILE, KEY_FILE };
+
+static int load(SSL_CTX *ssl, enum file_kind kind, const char *file,
+		struct why *why)
+{
+	static const char *const what[] = { "CA file", "certificate file",
+					    "key file" };
+	FILE *f = fopen(file, "re");
+	int ok;
+
+	if (!f)
+		return why_fail(why, -errno, "%s %s: %s", what[kind], file,
+				strerror(errno));
+	fclose(f);
+	if (kind == CA_FILE)
+		ok = SSL_CTX_load_verify_file(ssl, file);
+	else if (kind == CERT_FILE)
+		ok = SSL_CTX_use_certificate_chain_file(ssl, file);
+	else
+		ok = SSL_CTX_use_PrivateKey_file(ssl, file, SSL_FILETYPE_PEM);
+	return ok == 1 ? 0 : load_fail(why, what[kind], file);
+}
+
+/* An encrypted key is refused rather than asked for on a terminal. */
+static int no_password(char *buf, int size, int rw, void *arg)
+{
+	(void)buf, (void)size, (void)rw, (void)arg;
+	return -1;
+}
+
+struct tls_ctx *tls_ctx_client_files(const char *ca_file, const char *cert_file,
+				     const char *key_file, struct why *why)
+{
+	struct tls_ctx *t = calloc(1, sizeof(*t));
+	int err = -ENOMEM;
+
+	if (t)
+		t->ssl = ctx_base(TLS_client_method(), TLS1_2_VERSION, NULL,
+				  NULL);
+	if (t && t->ssl) {
+		SSL_CTX_set_default_passwd_cb(t->ssl, no_password);
+		err = load(t->ssl, CA_FILE, ca_file, why);
+	}
+	if (!err && cert_file)
+		err = load(t->ssl, CERT_FILE, cert_file, why);
+	if (!err && key_file)
+		err = load(t->ssl, KEY_FILE, key_file, why);
+	if (!err && key_file && SSL_CTX_check_private_key(t->ssl) != 1)
+		err = why_fail(why, -EINVAL, "key file %s: not the key of %s",
+			       key_file, cert_file);
+	ERR_clear_error();
+	if (err) {
+		if (err == -ENOMEM)
+			why_set(why, "out of memory");
+		tls_ctx_free(t);
+		errno = -err;
+		return NULL;
+	}
+	SSL_CTX_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
 	return t;
 }
 
@@ -187,6 +261,13 @@ struct tls_conn *tls_conn_new(struct tls_ctx *t, int fd, bool server)
 	else
 		SSL_set_connect_state(c->ssl);
 	return c;
+}
+
+int tls_conn_verify_ip(struct tls_conn *c, const char *ip)
+{
+	return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), ip) == 1
+		       ? 0
+		       : -EINVAL;
 }
 
 uint64_t tls_conn_bytes_read(const struct tls_conn *c)

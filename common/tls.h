@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* TLS 1.3 only, mutual authentication, non-blocking, for one epoll loop. */
+/* TLS 1.3 only, mutual authentication, non-blocking, for one epoll loop; and a client of another service's TLS 1.2+ (etcd). */
 #ifndef VXSEC_TLS_H
 #define VXSEC_TLS_H
 
@@ -32,9 +32,25 @@ struct tls_ctx *tls_ctx_client(X509 *cert, EVP_PKEY *key, X509 *ca,
 			       const uint8_t *pin);
 void tls_ctx_free(struct tls_ctx *t);
 
+struct why;
+
+/*
+ * Client of another service (etcd): TLS 1.2 or 1.3, the server's chain
+ * verified against the CAs in ca_file (PEM); cert_file (PEM, a chain) and
+ * key_file (PEM, not encrypted) its client certificate, or both NULL.
+ * Read now. NULL with errno (ENOENT, EACCES, EINVAL, ENOMEM) and why
+ * naming the file and OpenSSL's reason. Check the peer's address with
+ * tls_conn_verify_ip on each connection.
+ */
+struct tls_ctx *tls_ctx_client_files(const char *ca_file, const char *cert_file,
+				     const char *key_file, struct why *why);
+
 /* A connection over a connected, non-blocking socket (not closed by us). */
 struct tls_conn *tls_conn_new(struct tls_ctx *t, int fd, bool server);
 void tls_conn_free(struct tls_conn *c);
+/* The server's certificate must name this IP address (text): before the
+ * handshake. 0 or -EINVAL. */
+int tls_conn_verify_ip(struct tls_conn *c, const char *ip);
 
 /*
  * Drives the handshake: 0 when done, -EAGAIN with *want set to the epoll
