@@ -290,7 +290,8 @@ struct elector *elector_new(struct loop *l, const struct elector_config *cfg,
 	el->arg = arg;
 	for (size_t i = 0; i < cfg->n_endpoints && i < ETCD_ENDPOINTS_MAX; i++)
 		el->endpoints[i] = cfg->endpoints[i];
-	el->ecfg = (struct etcd_config){ el->endpoints, cfg->n_endpoints, 0 };
+	el->ecfg = (struct etcd_config){ el->endpoints, cfg->n_endpoints, 0,
+					 cfg->tls };
 	el->key = strdup(cfg->key);
 	el->value = strdup(cfg->value);
 	elect_init(&el->e, &cfg->elect);

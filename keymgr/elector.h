@@ -10,6 +10,7 @@
 #include "election.h"
 
 struct elector;
+struct tls_ctx;
 
 struct elector_config {
 	const char *const *endpoints; /* etcd's, "ip:port" */
@@ -17,6 +18,7 @@ struct elector_config {
 	const char *key;   /* the leader key, "/vxsec/leader" */
 	const char *value; /* this instance: its name and listen address */
 	struct elect_config elect;
+	struct tls_ctx *tls; /* etcd_config's: NULL for plain TCP */
 };
 
 /* What the daemon is told: lead with term, or stop serving now. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vxsec-keymgr etcd: requests to etcd's v3 JSON gateway over the leader's loop — one keep-alive HTTP/1.1 connection, requests in order, endpoints tried in turn. */
+/* vxsec-keymgr etcd: requests to etcd's v3 JSON gateway over the leader's loop — one keep-alive HTTP/1.1 connection (TLS with etcd_ca), requests in order, endpoints tried in turn. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,12 +9,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sodium.h>
 
 #include "common/config.h"
 #include "common/http.h"
+#include "common/tls.h"
 #include "etcd.h"
 
 #define READ_CHUNK 16384
@@ -34,10 +36,16 @@ struct etcd {
 	struct sockaddr_storage addr[ETCD_ENDPOINTS_MAX];
 	socklen_t addr_len[ETCD_ENDPOINTS_MAX];
 	char text[ETCD_ENDPOINTS_MAX][64];
+	char ip[ETCD_ENDPOINTS_MAX][INET6_ADDRSTRLEN]; /* its certificate's */
 	size_t n, cur, failed; /* failed: connects in a row that failed */
 	uint64_t timeout_ms;
 	int fd;
+	struct tls_ctx *tls;  /* NULL: plain TCP */
+	struct tls_conn *tc;  /* TLS: from the TCP connect on */
+	uint32_t events;      /* epoll's, now */
+	bool rd_out, wr_out;  /* a read or a write waits to write */
 	bool connected, sent; /* sent: the head request is on its way */
+	bool answered;	      /* this connection brought a reply */
 	struct etcd_req *head, *tail;
 	size_t queued;
 	char *out; /* the head request's bytes */
@@ -94,12 +102,16 @@ static void finish(struct etcd *e, int err, int status, const char *body,
 
 static void disconnect(struct etcd *e)
 {
+	tls_conn_free(e->tc);
+	e->tc = NULL;
 	if (e->fd >= 0) {
 		loop_del_fd(e->loop, e->fd);
 		close(e->fd);
 	}
 	e->fd = -1;
-	e->connected = false;
+	e->connected = e->answered = false;
+	e->rd_out = e->wr_out = false;
+	e->events = 0;
 	http_resp_reset(&e->resp, HTTP_BODY);
 	loop_timer_arm(e->deadline, 0, 0);
 }
@@ -108,17 +120,19 @@ static void disconnect(struct etcd *e)
  * The connection failed: the request on the wire fails with err (etcd
  * may or may not have applied it); a connect that failed moves to the
  * next endpoint, and the request waiting for it fails once every
- * endpoint was tried.
+ * endpoint was tried. A connection that ends before its first reply
+ * counts as a connect that failed (with TLS 1.3, etcd refuses a client
+ * certificate after the client's handshake is done).
  */
 static void fail(struct etcd *e, int err, const char *what)
 {
 	struct why why;
-	bool was_connected = e->connected;
+	bool fresh = !e->answered;
 
 	why_set(&why, "etcd %s: %s", e->text[e->cur], what);
 	disconnect(e);
 	e->cur = (e->cur + 1) % e->n;
-	if (e->sent || (!was_connected && ++e->failed >= e->n)) {
+	if (e->sent || (fresh && ++e->failed >= e->n)) {
 		e->failed = 0;
 		finish(e, err, 0, NULL, 0, &why);
 	} else if (e->head) {
@@ -133,28 +147,81 @@ static void on_deadline(struct loop *l, struct loop_timer *t, void *arg)
 	(void)l, (void)t;
 	fail(e, -ETIMEDOUT,
 	     e->connected ? "timed out waiting for the answer"
+	     : e->tc	  ? "TLS handshake timed out"
 			  : "connect timed out");
+}
+
+/* Plain or TLS: n > 0, 0 at the peer's close, -EAGAIN (*want: the
+ * events it waits for) or -errno. */
+static ssize_t io_read(struct etcd *e, void *buf, size_t len, uint32_t *want)
+{
+	ssize_t r;
+
+	if (e->tc)
+		return tls_conn_read(e->tc, buf, len, want);
+	do
+		r = recv(e->fd, buf, len, 0);
+	while (r < 0 && errno == EINTR);
+	*want = EPOLLIN;
+	return r < 0 ? -errno : r;
+}
+
+static ssize_t io_write(struct etcd *e, const void *buf, size_t len,
+			uint32_t *want)
+{
+	ssize_t w;
+
+	if (e->tc)
+		return tls_conn_write(e->tc, buf, len, want);
+	do
+		w = send(e->fd, buf, len, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	*want = EPOLLOUT;
+	return w < 0 ? -errno : (w ? w : -EPIPE);
+}
+
+/* Why an io_read or io_write failed (n < 0) or ended (0). */
+static const char *io_why(struct etcd *e, ssize_t n, struct why *why)
+{
+	if (!n)
+		why_set(why, "connection closed");
+	else if (e->tc && *tls_conn_error(e->tc))
+		why_set(why, "TLS: %s", tls_conn_error(e->tc));
+	else
+		why_set(why, "%s", strerror((int)-n));
+	return why->msg;
+}
+
+/* epoll: input always; output while a write, or a TLS read, waits for it. */
+static void watch(struct etcd *e)
+{
+	uint32_t ev = EPOLLIN | (e->rd_out || e->wr_out ? EPOLLOUT : 0);
+
+	if (ev != e->events && !loop_mod_fd(e->loop, e->fd, ev))
+		e->events = ev;
 }
 
 static void write_out(struct etcd *e)
 {
-	while (e->out_off < e->out_len) {
-		ssize_t w = send(e->fd, e->out + e->out_off,
-				 e->out_len - e->out_off, MSG_NOSIGNAL);
+	struct why why;
+	uint32_t want = 0;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			loop_mod_fd(e->loop, e->fd, EPOLLIN | EPOLLOUT);
-			return;
+	e->wr_out = false;
+	while (e->out_off < e->out_len) {
+		ssize_t w = io_write(e, e->out + e->out_off,
+				     e->out_len - e->out_off, &want);
+
+		if (w == -EAGAIN) {
+			e->wr_out = want & EPOLLOUT;
+			break;
 		}
-		if (w <= 0) {
-			fail(e, w < 0 ? -errno : -EPIPE, strerror(errno));
+		if (w < 0) {
+			fail(e, (int)w, io_why(e, w, &why));
 			return;
 		}
 		e->out_off += (size_t)w;
 	}
-	loop_mod_fd(e->loop, e->fd, EPOLLIN);
+	watch(e);
 }
 
 /* Writes the head request (connected, nothing on the wire). */
@@ -215,6 +282,7 @@ static int take(struct etcd *e, const char *buf, size_t len)
 			}
 			keep = e->resp.keep_alive;
 			e->failed = 0;
+			e->answered = true;
 			finish(e, 0, e->resp.status, e->resp.body,
 			       e->resp.body_len, NULL);
 			http_resp_reset(&e->resp, HTTP_BODY);
@@ -229,21 +297,60 @@ static int take(struct etcd *e, const char *buf, size_t len)
 static void read_in(struct etcd *e)
 {
 	char buf[READ_CHUNK];
+	struct why why;
+	uint32_t want = 0;
 
 	for (;;) {
-		ssize_t r = recv(e->fd, buf, sizeof(buf), 0);
+		ssize_t r = io_read(e, buf, sizeof(buf), &want);
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
+		if (r == -EAGAIN) {
+			e->rd_out = want & EPOLLOUT;
+			watch(e);
 			return;
+		}
 		if (r <= 0) {
-			fail(e, r < 0 ? -errno : -ECONNRESET,
-			     r < 0 ? strerror(errno) : "connection closed");
+			fail(e, r < 0 ? (int)r : -ECONNRESET,
+			     io_why(e, r, &why));
 			return;
 		}
 		if (take(e, buf, (size_t)r) || e->fd < 0)
 			return;
+	}
+}
+
+static void connected(struct etcd *e)
+{
+	e->connected = true;
+	loop_timer_arm(e->deadline, 0, 0);
+	watch(e);
+	kick(e);
+}
+
+/* TLS over the TCP connection, under the connect's deadline. */
+static void handshake(struct etcd *e)
+{
+	struct why why;
+	uint32_t want = 0;
+	int err;
+
+	if (!e->tc) {
+		e->tc = tls_conn_new(e->tls, e->fd, false);
+		if (!e->tc || tls_conn_verify_ip(e->tc, e->ip[e->cur])) {
+			fail(e, -ENOMEM, "cannot set up TLS");
+			return;
+		}
+	}
+	err = tls_conn_handshake(e->tc, &want);
+	if (!err) {
+		connected(e);
+	} else if (err == -EAGAIN) {
+		if (!loop_mod_fd(e->loop, e->fd, want))
+			e->events = want;
+	} else {
+		why_set(&why, "TLS handshake failed: %s",
+			*tls_conn_error(e->tc) ? tls_conn_error(e->tc)
+					       : strerror(-err));
+		fail(e, err, why.msg);
 	}
 }
 
@@ -253,22 +360,26 @@ static void on_fd(struct loop *l, int fd, uint32_t events, void *arg)
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
 
-	(void)l;
-	if (!e->connected) {
+	(void)l, (void)events;
+	if (!e->connected && !e->tc) {
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
 		if (soerr) {
 			fail(e, -soerr, strerror(soerr));
 			return;
 		}
-		e->connected = true;
-		loop_timer_arm(e->deadline, 0, 0);
-		loop_mod_fd(e->loop, fd, EPOLLIN);
-		kick(e);
+		if (!e->tls) {
+			connected(e);
+			return;
+		}
+	}
+	if (!e->connected) {
+		handshake(e);
 		return;
 	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-		read_in(e);
-	if (e->fd >= 0 && (events & EPOLLOUT) && e->sent)
+	/* TLS: a read may wait on output, a write on input; plain: an
+	 * extra recv or send that says EAGAIN */
+	read_in(e);
+	if (e->fd >= 0 && e->sent && e->out_off < e->out_len)
 		write_out(e);
 }
 
@@ -294,6 +405,7 @@ static void connect_start(struct etcd *e)
 		fail(e, -ENOMEM, "cannot watch the socket");
 		return;
 	}
+	e->events = EPOLLOUT;
 	loop_timer_arm(e->deadline, e->timeout_ms, 0);
 }
 
@@ -308,6 +420,19 @@ static void on_defer(struct loop *l, struct loop_timer *t, void *arg)
 		connect_start(e);
 	else if (e->connected)
 		send_head(e);
+}
+
+/* The address as text: what etcd's certificate must name. */
+static int addr_ip(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	const void *a =
+		ss->ss_family == AF_INET6
+			? (const void *)&((const struct sockaddr_in6 *)ss)
+				  ->sin6_addr
+			: (const void *)&((const struct sockaddr_in *)ss)
+				  ->sin_addr;
+
+	return inet_ntop(ss->ss_family, a, out, (socklen_t)len) ? 0 : -EINVAL;
 }
 
 struct etcd *etcd_new(struct loop *l, const struct etcd_config *cfg,
@@ -328,12 +453,14 @@ struct etcd *etcd_new(struct loop *l, const struct etcd_config *cfg,
 	e->fd = -1;
 	e->n = cfg->n_endpoints;
 	e->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : ETCD_TIMEOUT_MS;
+	e->tls = cfg->tls;
 	for (size_t i = 0; i < e->n; i++) {
 		snprintf(e->text[i], sizeof(e->text[i]), "%s",
 			 cfg->endpoints[i]);
 		if (strlen(cfg->endpoints[i]) >= sizeof(e->text[i]) ||
 		    config_addr_port(cfg->endpoints[i], &e->addr[i],
-				     &e->addr_len[i])) {
+				     &e->addr_len[i]) ||
+		    addr_ip(&e->addr[i], e->ip[i], sizeof(e->ip[i]))) {
 			why_set(why,
 				"etcd endpoint '%s': not an address and port "
 				"(127.0.0.1:2379, [::1]:2379)",

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* vxsec-keymgr etcd: requests to etcd's v3 JSON gateway over the leader's loop — one keep-alive HTTP/1.1 connection, requests in order, endpoints tried in turn. */
+/* vxsec-keymgr etcd: requests to etcd's v3 JSON gateway over the leader's loop — one keep-alive HTTP/1.1 connection (TLS with etcd_ca), requests in order, endpoints tried in turn. */
 #ifndef VXSEC_ETCD_H
 #define VXSEC_ETCD_H
 
@@ -16,6 +16,7 @@
 #define ETCD_TIMEOUT_MS 5000			/* connect, or one request */
 
 struct etcd;
+struct tls_ctx;
 
 /*
  * The end of one request: err 0 and the HTTP status with the reply's
@@ -31,6 +32,14 @@ struct etcd_config {
 	const char *const *endpoints; /* "ip:port" or "[ip6]:port" */
 	size_t n_endpoints;
 	uint64_t timeout_ms; /* 0: ETCD_TIMEOUT_MS */
+	/*
+	 * NULL: plain TCP. Else every connection is TLS with it
+	 * (tls_ctx_client_files: etcd_ca, etcd_cert, etcd_key), the
+	 * handshake within the connect's timeout, etcd's certificate
+	 * checked for the endpoint's IP address. Held by the caller while
+	 * the etcd lives.
+	 */
+	struct tls_ctx *tls;
 };
 
 /* NULL with errno: EINVAL (why says which endpoint) or ENOMEM. */

@@ -236,6 +236,9 @@ static int set_up(struct leader *l, const uint8_t *unlock_key, int *code,
 {
 	int err;
 
+	*code = LEADER_EXIT_USAGE;
+	if (l->cfg.etcd && (err = leader_ha_check(l, why)))
+		return err;
 	*code = LEADER_EXIT_STATE;
 	if (!l->cfg.etcd && (err = open_file(l, unlock_key, why)))
 		return err;

@@ -45,6 +45,9 @@ struct leader_config {
 	/* what agents list as leader (token show prints it) */
 	char leaders[LEADER_ETCD_MAX][64];
 	size_t n_leaders;
+	/* etcd over TLS: the CAs of etcd's server certificates; the client
+	 * certificate and key for etcd's --client-cert-auth ("": none) */
+	char etcd_ca[PATH_MAX], etcd_cert[PATH_MAX], etcd_key[PATH_MAX];
 };
 
 void leader_config_defaults(struct leader_config *c);
@@ -53,7 +56,9 @@ void leader_config_defaults(struct leader_config *c);
  * One setting by its config file name (state_dir, socket, listen,
  * rotate_interval, ack_deadline, grace, cert_lifetime, unauth_max,
  * unauth_per_source, autolock, verbose, store, etcd_endpoints,
- * etcd_prefix, lease_ttl, instance, leaders). -EINVAL and why for an unknown key or a bad value.
+ * etcd_prefix, lease_ttl, instance, leaders, etcd_ca, etcd_cert,
+ * etcd_key). -EINVAL and why for an unknown key or a bad value. The files
+ * are read by leader_new.
  */
 int leader_config_set(struct leader_config *c, const char *key, const char *val,
 		      struct why *why);

@@ -33,6 +33,8 @@ void leader_config_defaults(struct leader_config *c)
 
 static int set_duration(uint64_t *dst, uint64_t min, const char *key,
 			const char *val, struct why *why);
+static int set_path(char *dst, size_t len, const char *key, const char *val,
+		    struct why *why);
 
 /* "a:p,b:p": each ADDRESS:PORT, at most LEADER_ETCD_MAX, into list. */
 static int set_addr_list(char (*list)[64], size_t *n_out, const char *key,
@@ -129,6 +131,14 @@ static int set_etcd(struct leader_config *c, const char *key, const char *val,
 			err = why_fail(why, -EINVAL, "lease_ttl: at most 10m");
 		return err;
 	}
+	if (strcmp(key, "etcd_ca") == 0)
+		return set_path(c->etcd_ca, sizeof(c->etcd_ca), key, val, why);
+	if (strcmp(key, "etcd_cert") == 0)
+		return set_path(c->etcd_cert, sizeof(c->etcd_cert), key, val,
+				why);
+	if (strcmp(key, "etcd_key") == 0)
+		return set_path(c->etcd_key, sizeof(c->etcd_key), key, val,
+				why);
 	return why_fail(why, -EINVAL, "unknown setting \"%s\"", key);
 }
 

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
+#include "common/tls.h"
 #include "leader_int.h"
 
 #define RESIGN_MS 300 /* at shutdown: for the revoke to reach etcd */
@@ -30,7 +32,7 @@ static int new_store_etcd(struct leader *l, struct why *why)
 {
 	const char *eps[LEADER_ETCD_MAX];
 	struct store_etcd_config c = { eps, l->cfg.n_etcd, l->cfg.etcd_prefix,
-				       0 };
+				       0, l->etcd_tls };
 
 	for (size_t i = 0; i < l->cfg.n_etcd; i++)
 		eps[i] = l->cfg.etcd_endpoints[i];
@@ -259,7 +261,8 @@ static int elect(struct leader *l, struct why *why)
 {
 	const char *eps[LEADER_ETCD_MAX];
 	char key[LEADER_ETCD_PREFIX_MAX + 16], value[160];
-	struct elector_config c = { eps, l->cfg.n_etcd, key, value, { 0 } };
+	struct elector_config c = { eps,   l->cfg.n_etcd, key,
+				    value, { 0 },	  l->etcd_tls };
 	struct elector_ops ops = { on_lead, on_step_down };
 
 	for (size_t i = 0; i < l->cfg.n_etcd; i++)
@@ -293,15 +296,50 @@ void leader_ha_status(void *arg, struct admin_ha *h)
 		store_etcd_stats(l->se, &h->stats);
 }
 
+/* A key file others may read (or anyone write) is worth a warning. */
+static void key_mode(const char *path)
+{
+	struct stat st;
+
+	if (!stat(path, &st) && (st.st_mode & 0137))
+		log_warn("etcd_key %s is mode %04o: make it 0600 or 0640 (the "
+			 "client key of etcd's certificate authentication)",
+			 path, (unsigned)(st.st_mode & 07777));
+}
+
+int leader_ha_check(struct leader *l, struct why *why)
+{
+	const struct leader_config *c = &l->cfg;
+	struct why w = { "" };
+
+	if (!c->n_etcd)
+		return why_fail(why, -EINVAL,
+				"store = etcd needs etcd_endpoints");
+	if ((c->etcd_cert[0] || c->etcd_key[0]) && !c->etcd_ca[0])
+		return why_fail(why, -EINVAL,
+				"etcd_cert and etcd_key need etcd_ca (the CA "
+				"that signs etcd's server certificates)");
+	if (!c->etcd_cert[0] != !c->etcd_key[0])
+		return why_fail(why, -EINVAL, "%s without %s",
+				c->etcd_cert[0] ? "etcd_cert" : "etcd_key",
+				c->etcd_cert[0] ? "etcd_key" : "etcd_cert");
+	if (!c->etcd_ca[0])
+		return 0;
+	l->etcd_tls = tls_ctx_client_files(
+		c->etcd_ca, c->etcd_cert[0] ? c->etcd_cert : NULL,
+		c->etcd_key[0] ? c->etcd_key : NULL, &w);
+	if (!l->etcd_tls)
+		return why_fail(why, -EINVAL, "etcd TLS: %s", w.msg);
+	if (c->etcd_key[0])
+		key_mode(c->etcd_key);
+	return 0;
+}
+
 int leader_ha_set_up(struct leader *l, const uint8_t *unlock_key,
 		     struct why *why)
 {
 	int err;
 
-	if (!l->cfg.n_etcd) {
-		why_set(why, "store = etcd needs etcd_endpoints");
-		return -EINVAL;
-	}
 	l->role = LEADER_STANDBY;
 	l->since_ms = loop_mono_ms();
 	err = state_key(l, unlock_key, why);
@@ -315,10 +353,10 @@ int leader_ha_set_up(struct leader *l, const uint8_t *unlock_key,
 	l->st.after_arg = l;
 	err = elect(l, why);
 	if (!err)
-		log_info("standby: campaigning for %sleader in etcd (%s) as "
+		log_info("standby: campaigning for %sleader in etcd (%s%s) as "
 			 "\"%s\"",
 			 l->cfg.etcd_prefix, l->cfg.etcd_endpoints[0],
-			 l->cfg.instance);
+			 l->etcd_tls ? ", TLS" : "", l->cfg.instance);
 	return err;
 }
 
@@ -343,4 +381,6 @@ void leader_ha_free(struct leader *l)
 	l->st.ca_pem = NULL;
 	sodium_free(l->unlock);
 	l->unlock = NULL;
+	tls_ctx_free(l->etcd_tls);
+	l->etcd_tls = NULL;
 }

@@ -48,6 +48,7 @@ struct leader {
 	uint64_t since_ms;	  /* mono_ms() the role began */
 	int exit_code; /* set when a takeover found no usable state */
 	char leaders[LEADER_ETCD_MAX * 64 + 8]; /* cfg.leaders, "a:p,b:p" */
+	struct tls_ctx *etcd_tls; /* etcd_ca set: every etcd connection's */
 };
 
 struct rot_config leader_rot_cfg(const struct leader_config *cfg);
@@ -57,6 +58,8 @@ int leader_listen(struct leader *l, struct why *why);
 void leader_kick(void *arg);
 
 /* leader_ha.c */
+/* store = etcd: the settings that go together, the TLS files read. */
+int leader_ha_check(struct leader *l, struct why *why);
 /* store = etcd: the state key, an empty cluster, etcd, the campaign. */
 int leader_ha_set_up(struct leader *l, const uint8_t *unlock_key,
 		     struct why *why);

@@ -52,6 +52,12 @@ static const char usage_tail[] =
 	"      --etcd-endpoints L   [etcd_endpoints] a:2379,b:2379,c:2379\n"
 	"      --etcd-prefix P      [etcd_prefix] default " LEADER_ETCD_PREFIX
 	"\n"
+	"      --etcd-ca FILE       [etcd_ca] etcd over TLS: the CAs (PEM) of\n"
+	"                           etcd's server certificates\n"
+	"      --etcd-cert FILE     [etcd_cert] with --etcd-key: a client\n"
+	"                           certificate (PEM) for etcd's\n"
+	"                           --client-cert-auth\n"
+	"      --etcd-key FILE      [etcd_key] its key (PEM, mode 0600)\n"
 	"      --lease-ttl D        [lease_ttl] the leader's lease, default "
 	"5s\n"
 	"      --instance NAME      [instance] default the host name\n"
@@ -87,6 +93,9 @@ static const struct option longs[] = {
 	{ "store", required_argument, NULL, 'S' },
 	{ "etcd-endpoints", required_argument, NULL, 'E' },
 	{ "etcd-prefix", required_argument, NULL, 'X' },
+	{ "etcd-ca", required_argument, NULL, 'a' },
+	{ "etcd-cert", required_argument, NULL, 'e' },
+	{ "etcd-key", required_argument, NULL, 'k' },
 	{ "lease-ttl", required_argument, NULL, 'T' },
 	{ "instance", required_argument, NULL, 'i' },
 	{ "leaders", required_argument, NULL, 'Z' },

@@ -395,7 +395,8 @@ struct store_etcd *store_etcd_new(struct loop *l,
 {
 	struct etcd_config ec = { .endpoints = cfg->endpoints,
 				  .n_endpoints = cfg->n_endpoints,
-				  .timeout_ms = cfg->timeout_ms };
+				  .timeout_ms = cfg->timeout_ms,
+				  .tls = cfg->tls };
 	struct store_etcd *se;
 
 	if (!cfg->prefix || !*cfg->prefix ||

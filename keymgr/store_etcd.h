@@ -36,12 +36,14 @@
 #define STORE_ETCD_PREFIX_MAX 128
 
 struct store_etcd;
+struct tls_ctx;
 
 struct store_etcd_config {
 	const char *const *endpoints; /* "ip:port" */
 	size_t n_endpoints;
 	const char *prefix; /* "/vxsec/" */
 	uint64_t timeout_ms;
+	struct tls_ctx *tls; /* etcd_config's: NULL for plain TCP */
 };
 
 /*

@@ -77,7 +77,7 @@ static void on_ready(void *arg, int err, int status, const char *body,
 
 bool etcd_fixture_ready(const struct etcd_fixture *f, int secs)
 {
-	struct etcd_config cfg = { f->endpoints, f->n, 1000 };
+	struct etcd_config cfg = { f->endpoints, f->n, 1000, NULL };
 	struct loop *l = loop_new();
 	struct why why = { "" };
 	struct etcd *e = l ? etcd_new(l, &cfg, &why) : NULL;

@@ -64,7 +64,7 @@ static void wait_replies(size_t n, int secs)
 
 static struct etcd *client(const char *const *eps, size_t n, uint64_t ms)
 {
-	struct etcd_config cfg = { eps, n, ms };
+	struct etcd_config cfg = { eps, n, ms, NULL };
 	struct why why = { "" };
 	struct etcd *e = etcd_new(fx.loop, &cfg, &why);
 
@@ -522,7 +522,7 @@ static void instance(struct instance *in, const char *value)
 	static const struct elector_ops ops = { on_lead, on_down };
 	const char *eps[] = { fx.client };
 	struct elector_config cfg = {
-		eps, 1, "/t/leader", value, { 3, 500, 300, 0 }
+		eps, 1, "/t/leader", value, { 3, 500, 300, 0 }, NULL
 	};
 	struct why why = { "" };
 
@@ -584,7 +584,7 @@ static void test_elector(void **state)
 static void test_bad_endpoint(void **state)
 {
 	const char *eps[] = { "localhost:2379" };
-	struct etcd_config cfg = { eps, 1, 0 };
+	struct etcd_config cfg = { eps, 1, 0, NULL };
 	struct why why = { "" };
 
 	(void)state;

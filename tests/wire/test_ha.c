@@ -147,7 +147,7 @@ static void on_rev(void *arg, int err, int st, const char *body, size_t len,
 
 static int64_t etcd_revision(void)
 {
-	struct etcd_config cfg = { fx.ef.endpoints, fx.ef.n, 2000 };
+	struct etcd_config cfg = { fx.ef.endpoints, fx.ef.n, 2000, NULL };
 	struct loop *l = loop_new();
 	struct why why = { "" };
 	struct etcd *e = etcd_new(l, &cfg, &why);

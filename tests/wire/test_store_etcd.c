@@ -61,7 +61,7 @@ static void wait_done(int n)
 /* A request of our own: its JSON body built by the caller. */
 static void raw(const char *path, const char *body)
 {
-	struct etcd_config cfg = { fx.ef.endpoints, 1, 0 };
+	struct etcd_config cfg = { fx.ef.endpoints, 1, 0, NULL };
 	struct why why = { "" };
 	struct etcd *e = etcd_new(fx.loop, &cfg, &why);
 
@@ -118,7 +118,7 @@ static bool any_under(const char *key)
 
 static struct store_etcd *store(void)
 {
-	struct store_etcd_config cfg = { fx.ef.endpoints, 1, PREFIX, 0 };
+	struct store_etcd_config cfg = { fx.ef.endpoints, 1, PREFIX, 0, NULL };
 	struct why why = { "" };
 	struct store_etcd *se = store_etcd_new(fx.loop, &cfg, &why);
 
