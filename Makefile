@@ -138,7 +138,7 @@ WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
 	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile \
 	$(BUILD)/tests/test_etcd $(BUILD)/tests/test_store_etcd \
-	$(BUILD)/tests/test_ha
+	$(BUILD)/tests/test_etcd_tls $(BUILD)/tests/test_ha
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
@@ -317,6 +317,11 @@ OBJS_test_etcd += $(ETCD_FIXTURE)
 USES_test_etcd := keymgr proto common
 OBJS_test_store_etcd += $(ETCD_FIXTURE)
 USES_test_store_etcd := keymgr proto common
+# etcd over TLS with client certificates (the openssl command makes them):
+# keymgr/etcd.c, then a vxsec-keymgr instance with --etcd-ca/-cert/-key.
+OBJS_test_etcd_tls += $(ETCD_FIXTURE)
+USES_test_etcd_tls := keymgr proto common
+NEEDS_test_etcd_tls := $(KEYMGR_BIN)
 # keymgr instances with store = etcd on a 3-member etcd (failover).
 OBJS_test_ha += $(ETCD_FIXTURE) $(BUILD)/tests/wire/run_cmd.o
 USES_test_ha := keymgr proto common
