@@ -290,11 +290,19 @@ struct elector *elector_new(struct loop *l, const struct elector_config *cfg,
 	el->arg = arg;
 	for (size_t i = 0; i < cfg->n_endpoints && i < ETCD_ENDPOINTS_MAX; i++)
 		el->endpoints[i] = cfg->endpoints[i];
-	el->ecfg = (struct etcd_config){ el->endpoints, cfg->n_endpoints, 0,
-					 cfg->tls };
 	el->key = strdup(cfg->key);
 	el->value = strdup(cfg->value);
 	elect_init(&el->e, &cfg->elect);
+	/*
+	 * A keepalive stuck on a member that lost etcd's quorum or leader
+	 * is given up after one keepalive interval and retried on the next
+	 * endpoint, well before the lease's deadline.
+	 */
+	el->ecfg = (struct etcd_config){ el->endpoints, cfg->n_endpoints,
+					 el->e.cfg.keepalive_ms > 500
+						 ? el->e.cfg.keepalive_ms
+						 : 500,
+					 cfg->tls };
 	el->kv = etcd_new(l, &el->ecfg, why);
 	el->tick = loop_timer_new(l, on_tick, el);
 	if (!el->key || !el->value || !el->kv || !el->tick) {
