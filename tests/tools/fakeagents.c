@@ -24,7 +24,7 @@
 
 extern char **environ;
 
-enum stage { ST_JOIN, ST_CONVERGE, ST_ROTATE, ST_HOLD };
+enum stage { ST_JOIN, ST_CONVERGE, ST_FAILOVER, ST_ROTATE, ST_HOLD };
 
 /* What main() drives; the agents' counters are in struct fa_run. */
 struct driver {
@@ -38,6 +38,8 @@ struct driver {
 	 * connect, then spent until all joined. */
 	double cpu0_leader, cpu0_self, join_cpu_leader, join_cpu_self;
 	double t_cmd, t_join_converged;
+	double failover_secs;	    /* -1: no failover (yet) */
+	const char *cmd_name, *cmd; /* the command running in child */
 	pid_t child;
 	long rss0_kib, hwm_kib;
 	uint64_t settled_rev; /* hold: the last revision reported */
@@ -92,9 +94,9 @@ static int open_fds(void)
 
 /* ---- the rotate command ---- */
 
-static int spawn(struct driver *d)
+static int spawn(struct driver *d, const char *name, const char *cmd)
 {
-	char *argv[] = { "sh", "-c", (char *)d->r->o.rotate_cmd, NULL };
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	posix_spawnattr_t at;
 	sigset_t none, dfl;
 	int err;
@@ -105,6 +107,8 @@ static int spawn(struct driver *d)
 	sigaddset(&dfl, SIGTERM);
 	sigaddset(&dfl, SIGINT);
 	sigaddset(&dfl, SIGCHLD);
+	d->cmd_name = name;
+	d->cmd = cmd;
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dfl);
@@ -125,10 +129,10 @@ static void reap(struct driver *d)
 	d->child = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return;
-	fa_fail(d->r, NULL, "rotate command %s %d: %s",
+	fa_fail(d->r, NULL, "%s command %s %d: %s", d->cmd_name,
 		WIFEXITED(status) ? "exited with status" : "killed by signal",
 		WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-		d->r->o.rotate_cmd);
+		d->cmd);
 }
 
 static void start_rotation(struct driver *d)
@@ -150,10 +154,66 @@ static void start_rotation(struct driver *d)
 	r->rotating = true;
 	d->stage = ST_ROTATE;
 	d->t_cmd = fa_now();
-	err = spawn(d);
+	err = spawn(d, "rotate", r->o.rotate_cmd);
 	if (err)
 		fa_fail(r, NULL, "cannot run the rotate command: %s",
 			strerror(-err));
+}
+
+/* ---- the failover command ---- */
+
+static void start_failover(struct driver *d)
+{
+	struct fa_run *r = d->r;
+	uint32_t i;
+	int err;
+
+	r->fo_term = 0;
+	for (i = 0; i < r->o.n; i++) {
+		r->agents[i].failed_over = false;
+		if (r->agents[i].term > r->fo_term)
+			r->fo_term = r->agents[i].term;
+	}
+	r->fo_rev = r->max_rev;
+	r->fo_want = r->n_live;
+	r->n_failed_over = 0;
+	r->t_failed_over = 0;
+	r->failing_over = true;
+	d->stage = ST_FAILOVER;
+	printf("failover: running the command at revision %llu, term %llu: "
+	       "%s\n",
+	       (unsigned long long)r->fo_rev, (unsigned long long)r->fo_term,
+	       r->o.failover_cmd);
+	d->t_cmd = fa_now();
+	err = spawn(d, "failover", r->o.failover_cmd);
+	if (err)
+		fa_fail(r, NULL, "cannot run the failover command: %s",
+			strerror(-err));
+}
+
+static void failover_done(struct driver *d)
+{
+	struct fa_run *r = d->r;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	uint32_t i;
+
+	for (i = 0; i < r->o.n; i++) {
+		if (!r->agents[i].failed_over)
+			continue;
+		lo = r->agents[i].term < lo ? r->agents[i].term : lo;
+		hi = r->agents[i].term > hi ? r->agents[i].term : hi;
+	}
+	d->failover_secs = r->t_failed_over - d->t_cmd;
+	r->failing_over = false;
+	printf("failover: %u agents in sync with term %llu after %.3f s",
+	       r->n_failed_over, (unsigned long long)hi, d->failover_secs);
+	if (lo != hi)
+		printf(" (some with term %llu)", (unsigned long long)lo);
+	printf("; revision %llu, %llu tries of another address, %llu "
+	       "not-leader refusals\n",
+	       (unsigned long long)r->max_rev, (unsigned long long)r->n_retries,
+	       (unsigned long long)r->n_not_leader);
+	d->stage = ST_CONVERGE;
 }
 
 /* ---- where the run is ---- */
@@ -185,6 +245,12 @@ static bool behind(struct fa_run *r, struct fa_agent *a)
 	return a->phase == FA_LIVE && !a->silent && a->counted != r->max_rev;
 }
 
+static bool not_failed_over(struct fa_run *r, struct fa_agent *a)
+{
+	(void)r;
+	return !a->silent && !a->failed_over && a->phase != FA_GONE;
+}
+
 static bool not_rotated(struct fa_run *r, struct fa_agent *a)
 {
 	(void)r;
@@ -207,6 +273,15 @@ static void describe(struct driver *d, char *out, size_t len)
 		snprintf(out, len, "%u of %u agents at revision %llu%s",
 			 r->n_at_max, r->n_live, (unsigned long long)r->max_rev,
 			 who);
+	} else if (d->stage == ST_FAILOVER) {
+		name_some(r, not_failed_over, who, sizeof(who));
+		snprintf(out, len,
+			 "failover: %u of %u agents in sync with a term above "
+			 "%llu, %u waiting to try again, %llu tries%s%s",
+			 r->n_failed_over, r->fo_want,
+			 (unsigned long long)r->fo_term, r->n_waiting,
+			 (unsigned long long)r->n_retries,
+			 d->child > 0 ? ", the command still runs" : "", who);
 	} else {
 		name_some(r, not_rotated, who, sizeof(who));
 		snprintf(out, len,
@@ -286,6 +361,9 @@ static void print_bench(struct driver *d)
 		       d->join_cpu_leader);
 	printf("bench %s_join_fakeagents_cpu_N%u %.1f s\n", b, n,
 	       d->join_cpu_self);
+	if (d->failover_secs >= 0)
+		printf("bench %s_failover_N%u %.3f s\n", b, n,
+		       d->failover_secs);
 	if (d->done_rotations) {
 		printf("bench %s_rotation_N%u %.3f s\n", b, n,
 		       median(d->rot_secs, d->done_rotations));
@@ -305,6 +383,16 @@ static bool check(struct fa_run *r)
 {
 	bool ok = !r->o.verify || fa_verify(r) == 0;
 
+	if (r->n_stale) {
+		printf("%u snapshots or deltas of a term lower than their "
+		       "agent's\n",
+		       r->n_stale);
+		if (r->o.verify) {
+			fa_fail(r, NULL, "verify: %u frames of an older term",
+				r->n_stale);
+			ok = false;
+		}
+	}
 	if (r->o.state_out && fa_state_out(r, r->o.state_out)) {
 		fa_fail(r, NULL, "cannot write %s: %s", r->o.state_out,
 			strerror(errno));
@@ -432,7 +520,9 @@ static void converge(struct driver *d)
 		       r->n_live, (unsigned long long)r->max_rev,
 		       d->t_join_converged - r->t_first);
 	}
-	if (d->done_rotations < r->o.rotations)
+	if (r->o.failover_cmd && d->failover_secs < 0)
+		start_failover(d);
+	else if (d->done_rotations < r->o.rotations)
 		start_rotation(d);
 	else
 		finish(d);
@@ -479,6 +569,10 @@ static void step(struct driver *d)
 		break;
 	case ST_CONVERGE:
 		converge(d);
+		break;
+	case ST_FAILOVER:
+		if (d->child <= 0 && r->n_failed_over >= r->fo_want)
+			failover_done(d);
 		break;
 	case ST_ROTATE:
 		if (d->child <= 0 && r->n_rotated >= r->n_live)
@@ -561,6 +655,8 @@ static void cleanup(struct fa_run *r)
 	free(r->agents);
 	free(r->sampled);
 	free(r->o.silent);
+	free(r->waiting);
+	free(r->due);
 	token_wipe(&r->token);
 	fa_names_cleanup(&r->names);
 }
@@ -568,7 +664,9 @@ static void cleanup(struct fa_run *r)
 int main(int argc, char **argv)
 {
 	static struct fa_run run;
-	struct driver d = { .r = &run, .rss0_kib = -1, .hwm_kib = -1 };
+	struct driver d = {
+		.r = &run, .rss0_kib = -1, .hwm_kib = -1, .failover_secs = -1
+	};
 	bool help = false;
 
 	if (fa_opts_parse(&run.o, argc, argv, &help))

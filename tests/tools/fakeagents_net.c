@@ -91,42 +91,15 @@ static void rx_closed(struct fa_agent *a, struct conn *c)
 	a->conn = NULL;
 }
 
-static int dial(struct fa_agent *a)
-{
-	struct fa_run *r = a->run;
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(r->leader_port),
-				  .sin_addr.s_addr = htonl(r->leader_ip) };
-	struct sockaddr_in me = { .sin_family = AF_INET };
-	int one = 1, fd, err;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (r->loopback) {
-		/* The port is picked at connect(), per 4-tuple: no bind limit. */
-		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-			   sizeof(one));
-		me.sin_addr.s_addr = htonl(a->addr);
-		if (bind(fd, (struct sockaddr *)&me, sizeof(me)))
-			goto out;
-	}
-	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) &&
-	    errno != EINPROGRESS)
-		goto out;
-	return fd;
-out:
-	err = -errno;
-	close(fd);
-	return err;
-}
-
 static int open_conn(struct fa_agent *a, struct tls_ctx *t,
 		     const struct conn_ops *ops)
 {
-	int fd = dial(a);
+	int fd = fa_dial(a);
 
+	if (fd < 0 && a->run->reconnect) {
+		fa_agent_retry(a);
+		return 0;
+	}
 	if (fd < 0) {
 		fa_fail(a->run, a, "connect to the leader: %s", strerror(-fd));
 		return fd;
@@ -214,6 +187,39 @@ static void gone(struct fa_agent *a)
 	a->conn = NULL;
 }
 
+/*
+ * Its connection failed or its session was lost, and it tries the next
+ * leader: a live agent leaves the counters until its next snapshot.
+ */
+static void lost(struct fa_agent *a)
+{
+	struct fa_run *r = a->run;
+
+	if (a->phase == FA_LIVE && !a->silent) {
+		r->n_live--;
+		if (a->counted == r->max_rev)
+			r->n_at_max--;
+		if (a->rotated)
+			r->n_rotated--;
+	}
+	if (a->phase == FA_LIVE)
+		a->phase = FA_RECONNECT;
+	a->counted = 0;
+	a->rotated = false;
+	a->ack_due = false;
+	a->conn = NULL;
+	fa_agent_retry(a);
+}
+
+void fa_agent_reopen(struct fa_agent *a)
+{
+	a->ready = false;
+	if (a->joined)
+		open_conn(a, a->tls, &session_ops);
+	else
+		open_conn(a, a->run->join_tls, &join_ops);
+}
+
 /* ---- join ---- */
 
 static void join_ready(struct conn *c, void *arg)
@@ -299,6 +305,12 @@ static void leader_error(struct fa_agent *a, const Vxsec__Error *e)
 		&vxsec__error_code__descriptor, (int)e->code);
 	const char *code = v ? v->name : "?";
 
+	if (a->run->reconnect &&
+	    e->code == VXSEC__ERROR_CODE__ERROR_NOT_LEADER) {
+		a->run->n_not_leader++; /* the close tries another */
+		fa_leader_named(a, e->leader);
+		return;
+	}
 	a->refused = true;
 	if (a->silent) /* dropped for not acking: what it is for */
 		printf("%s (silent): closed by the leader (%s): %s\n",
@@ -347,6 +359,10 @@ static void join_closed(struct conn *c, const char *why, void *arg)
 	rx_closed(a, c);
 	if (a->run->ending)
 		return;
+	if (!a->joined && !a->refused && a->run->reconnect) {
+		lost(a);
+		return;
+	}
 	if (!a->joined) {
 		if (!a->refused)
 			fa_fail(a->run, a, "join: %s: %s",
@@ -380,7 +396,9 @@ static void session_ready(struct conn *c, void *arg)
 	memcpy(ip, &be, sizeof(ip));
 	hello.node_id = (char *)fa_id(a->run, a);
 	hello.boot_id = (ProtobufCBinaryData){ sizeof(a->boot_id), a->boot_id };
-	hello.last_revision = 0;
+	/* After a lost session: what it holds, and from which term. */
+	hello.last_revision = a->st.have_snapshot ? a->st.revision : 0;
+	hello.last_term = a->term;
 	ad.ip = (ProtobufCBinaryData){ sizeof(ip), ip };
 	hello.n_underlay = 1;
 	hello.underlay = addrs;
@@ -474,11 +492,12 @@ static void count(struct fa_agent *a)
 	const struct fa_state *s = &a->st;
 
 	if (a->phase != FA_LIVE) {
-		a->phase = FA_LIVE;
-		r->in_flight--;
-		r->n_live += !a->silent;
-		if (++r->n_snap == r->o.n)
+		if (a->phase != FA_RECONNECT && ++r->n_snap == r->o.n)
 			r->t_snap = fa_now();
+		if (a->phase != FA_RECONNECT)
+			r->in_flight--;
+		a->phase = FA_LIVE;
+		r->n_live += !a->silent;
 	}
 	if (a->silent)
 		return;
@@ -505,9 +524,21 @@ static void apply(struct conn *c, struct fa_agent *a,
 	bool snap = env->msg_case == VXSEC__ENVELOPE__MSG_SNAPSHOT;
 	unsigned long long rev =
 		snap ? env->snapshot->revision : env->delta->revision;
+	uint64_t term = snap ? env->snapshot->term : env->delta->term;
 	struct why why = { "" };
 	int err;
 
+	if (term < a->term) {
+		a->run->n_stale++;
+		printf("%s: %s revision %llu of term %llu after term %llu: "
+		       "from a leader that no longer leads; closed\n",
+		       fa_id(a->run, a), snap ? "snapshot" : "delta", rev,
+		       (unsigned long long)term, (unsigned long long)a->term);
+		conn_close(c, "a frame of an older term", false);
+		return;
+	}
+	a->term = term;
+	fa_leader_reached(a);
 	if (snap)
 		err = fa_state_snapshot(&a->st, &a->run->names, env->snapshot,
 					&why);
@@ -569,6 +600,10 @@ static void session_closed(struct conn *c, const char *why, void *arg)
 	struct fa_agent *a = arg;
 
 	rx_closed(a, c);
+	if (!a->run->ending && !a->refused && a->run->reconnect) {
+		lost(a);
+		return;
+	}
 	if (!a->run->ending && !a->refused) {
 		if (a->silent)
 			printf("%s (silent): session closed: %s\n",
@@ -577,6 +612,19 @@ static void session_closed(struct conn *c, const char *why, void *arg)
 			fa_fail(a->run, a, "session closed: %s", why);
 	}
 	gone(a);
+}
+
+/* --failover-after-sync: it acked a new enough state of a newer term. */
+static void failed_over(struct fa_agent *a)
+{
+	struct fa_run *r = a->run;
+
+	if (!r->failing_over || a->failed_over || a->term <= r->fo_term ||
+	    a->st.revision < r->fo_rev)
+		return;
+	a->failed_over = true;
+	if (++r->n_failed_over == r->fo_want)
+		r->t_failed_over = fa_now();
 }
 
 /* One ack for a burst of frames, naming the last revision applied. */
@@ -588,6 +636,7 @@ static void session_read_done(struct conn *c, void *arg)
 		return;
 	a->ack_due = false;
 	send_ack(c, a->st.revision);
+	failed_over(a);
 }
 
 static const struct conn_ops session_ops = { .ready = session_ready,
