@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/conn.h"
 #include "common/pairkey.h"
@@ -221,6 +222,41 @@ void fa_fail(struct fa_run *r, const struct fa_agent *a, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *fa_id(const struct fa_run *r, const struct fa_agent *a);
 
+enum fa_stage {
+	FA_ST_JOIN,
+	FA_ST_CONVERGE,
+	FA_ST_FAILOVER,
+	FA_ST_ROTATE,
+	FA_ST_HOLD
+};
+
+/* fakeagents.c: what main() drives through the stages of a run; the
+ * agents' counters are in struct fa_run. */
+struct fa_driver {
+	struct fa_run *r;
+	enum fa_stage stage;
+	uint32_t done_rotations;
+	double *rot_secs;
+	double *rot_wire; /* bytes from the leader per live agent */
+	double join_wire; /* per agent, first connect to all joined */
+	/* CPU seconds of the leader and of this process: at the first
+	 * connect, then spent until all joined. */
+	double cpu0_leader, cpu0_self, join_cpu_leader, join_cpu_self;
+	double t_cmd, t_join_converged;
+	double failover_secs;	    /* -1: no failover (yet) */
+	const char *cmd_name, *cmd; /* the command running in child */
+	pid_t child;
+	long rss0_kib, hwm_kib;
+	uint64_t settled_rev; /* hold: the last revision reported */
+	struct loop_timer *settle;
+};
+
+/* fakeagents_report.c: what the driver prints: the join, the bench lines,
+ * and the bytes from the leader per live agent since the rotation began. */
+void fa_report_join(struct fa_driver *d);
+void fa_print_bench(struct fa_driver *d);
+void fa_rotation_bytes(struct fa_run *r, double *wire, double *frames);
+
 /* fakeagents_opts.c: the command line; the token, leader, limits, keys. */
 int fa_opts_parse(struct fa_opts *o, int argc, char **argv, bool *help);
 int fa_setup(struct fa_run *r);
@@ -246,6 +282,14 @@ void fa_agent_cleanup(struct fa_agent *a);
 /* Everything a has received from the leader so far, all connections. */
 struct fa_bytes fa_agent_rx(const struct fa_agent *a);
 
+/* fakeagents_send.c: one frame to the leader (dropped if it cannot be
+ * encoded); an ack of revision, a pong, a's soft expiry report, a's new
+ * static key (the old one kept for the generations that use it). */
+void fa_send(struct conn *c, Vxsec__Envelope *env);
+void fa_send_ack(struct conn *c, uint64_t revision);
+void fa_send_pong(struct conn *c, uint64_t nonce);
+void fa_send_expire(struct conn *c, struct fa_agent *a);
+void fa_send_key_update(struct conn *c, struct fa_agent *a);
 /* The private key a holds for the public key pub (NULL if none). */
 const struct pairkey_static *fa_agent_private(const struct fa_agent *a,
 					      const uint8_t *pub);

@@ -22,17 +22,6 @@ static const struct conn_limits limits = { .auth_ms = HANDSHAKE_MS,
 
 static const struct conn_ops join_ops, session_ops;
 
-static void send_env(struct conn *c, Vxsec__Envelope *env)
-{
-	uint8_t *buf;
-	size_t len;
-
-	if (frame_encode(env, &buf, &len) == 0) {
-		conn_send(c, buf, len);
-		frame_buf_free(buf, len);
-	}
-}
-
 /*
  * A fresh P-256 key and a CSR naming the node, before the clock starts,
  * and its X25519 static key: a real one if it derives keys (sampled),
@@ -250,7 +239,7 @@ static void join_ready(struct conn *c, void *arg)
 	req.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
 	env.join_request = &req;
-	send_env(c, &env);
+	fa_send(c, &env);
 	sodium_memzero(proof, sizeof(proof));
 	sodium_memzero(exp, sizeof(exp));
 }
@@ -405,84 +394,7 @@ static void session_ready(struct conn *c, void *arg)
 	hello.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
 	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
 	env.hello = &hello;
-	send_env(c, &env);
-}
-
-static void send_ack(struct conn *c, uint64_t revision)
-{
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__Ack ack = VXSEC__ACK__INIT;
-
-	ack.revision = revision;
-	env.msg_case = VXSEC__ENVELOPE__MSG_ACK;
-	env.ack = &ack;
-	send_env(c, &env);
-}
-
-/* A soft expiry of the SA it transmits with: the leader rotates early. */
-static void send_expire(struct conn *c, struct fa_agent *a)
-{
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__ExpireReport er = VXSEC__EXPIRE_REPORT__INIT;
-
-	for (unsigned int i = 0; i < a->st.n_gens; i++)
-		if (a->st.gens[i].phase == VXSEC__PHASE__PHASE_COMMITTED)
-			er.generation = a->st.gens[i].number;
-	er.spi = (1u + er.generation % 255u) << 24 | a->index;
-	env.msg_case = VXSEC__ENVELOPE__MSG_EXPIRE_REPORT;
-	env.expire_report = &er;
-	send_env(c, &env);
-	a->expire = false;
-	printf("%s: reported a soft expiry of SPI 0x%08x (generation %u)\n",
-	       fa_id(a->run, a), er.spi, er.generation);
-}
-
-const struct pairkey_static *fa_agent_private(const struct fa_agent *a,
-					      const uint8_t *pub)
-{
-	if (!pub)
-		return NULL;
-	if (a->sk && memcmp(pub, a->pub, PAIRKEY_PUB_LEN) == 0)
-		return a->sk;
-	if (a->sk_old && memcmp(pub, a->pub_old, PAIRKEY_PUB_LEN) == 0)
-		return a->sk_old;
-	return NULL;
-}
-
-/* Its periodic key change: a new key, the old one kept for the old gens. */
-static void send_key_update(struct conn *c, struct fa_agent *a)
-{
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__KeyUpdate ku = VXSEC__KEY_UPDATE__INIT;
-	struct pairkey_static *k = pairkey_generate();
-
-	a->key_update = false;
-	if (!k) {
-		fa_fail(a->run, a, "cannot make a new static key");
-		return;
-	}
-	pairkey_free(a->sk_old);
-	a->sk_old = a->sk;
-	memcpy(a->pub_old, a->pub, sizeof(a->pub));
-	a->sk = k;
-	memcpy(a->pub, pairkey_public(k), sizeof(a->pub));
-	ku.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
-	env.msg_case = VXSEC__ENVELOPE__MSG_KEY_UPDATE;
-	env.key_update = &ku;
-	send_env(c, &env);
-	printf("%s: announced a new static key\n", fa_id(a->run, a));
-}
-
-static void send_pong(struct conn *c, uint64_t nonce)
-{
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__Ping ping = VXSEC__PING__INIT;
-
-	ping.nonce = nonce;
-	ping.reply = true;
-	env.msg_case = VXSEC__ENVELOPE__MSG_PING;
-	env.ping = &ping;
-	send_env(c, &env);
+	fa_send(c, &env);
 }
 
 /* After each applied snapshot or delta: the run's counters. */
@@ -553,9 +465,9 @@ static void apply(struct conn *c, struct fa_agent *a,
 	}
 	a->ack_due = !a->silent; /* once the burst is read: session_read_done */
 	if (snap && a->expire)
-		send_expire(c, a);
+		fa_send_expire(c, a);
 	if (snap && a->key_update)
-		send_key_update(c, a);
+		fa_send_key_update(c, a);
 	count(a);
 }
 
@@ -580,7 +492,7 @@ static void session_frame(struct conn *c, const uint8_t *body, size_t len,
 		break;
 	case VXSEC__ENVELOPE__MSG_PING:
 		if (!env->ping->reply)
-			send_pong(c, env->ping->nonce);
+			fa_send_pong(c, env->ping->nonce);
 		break;
 	case VXSEC__ENVELOPE__MSG_ERROR:
 		leader_error(a, env->error);
@@ -635,7 +547,7 @@ static void session_read_done(struct conn *c, void *arg)
 	if (!a->ack_due)
 		return;
 	a->ack_due = false;
-	send_ack(c, a->st.revision);
+	fa_send_ack(c, a->st.revision);
 	failed_over(a);
 }
 
