@@ -129,7 +129,8 @@ static int set_etcd(struct leader_config *c, const char *key, const char *val,
 			err = why_fail(why, -EINVAL, "lease_ttl: at most 10m");
 		return err;
 	}
-	return set_etcd(c, key, val, why);
+	why_set(why, "unknown setting \"%s\"", key);
+	return -EINVAL;
 }
 
 static int set_count(size_t *dst, const char *key, const char *val,
