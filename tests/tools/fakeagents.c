@@ -326,8 +326,9 @@ static void finish(struct fa_driver *d)
 	struct fa_run *r = d->r;
 
 	r->rotating = false;
-	if (r->o.leader_pid) {
+	if (r->o.leader_pid) /* -1 once it is gone (a failover): not said */
 		d->hwm_kib = fa_proc_kib(r->o.leader_pid, "VmHWM");
+	if (d->hwm_kib >= 0) {
 		printf("leader: VmRSS %.1f MiB before the first join, VmHWM "
 		       "%.1f MiB at the end\n",
 		       (double)d->rss0_kib / 1024, (double)d->hwm_kib / 1024);
