@@ -232,9 +232,10 @@ static void describe(struct fa_driver *d, char *out, size_t len)
 			 r->n_snap, r->o.n, r->in_flight, who);
 	} else if (d->stage == FA_ST_CONVERGE) {
 		name_some(r, behind, who, sizeof(who));
-		snprintf(out, len, "%u of %u agents at revision %llu%s",
+		snprintf(out, len,
+			 "%u of %u agents at revision %llu, %u reconnecting%s",
 			 r->n_at_max, r->n_live, (unsigned long long)r->max_rev,
-			 who);
+			 r->n_away, who);
 	} else if (d->stage == FA_ST_FAILOVER) {
 		name_some(r, not_failed_over, who, sizeof(who));
 		snprintf(out, len,
@@ -376,7 +377,7 @@ static void converge(struct fa_driver *d)
 {
 	struct fa_run *r = d->r;
 
-	if (r->n_at_max != r->n_live)
+	if (r->n_at_max != r->n_live || r->n_away)
 		return;
 	if (!d->t_join_converged) {
 		d->t_join_converged = fa_now();
@@ -401,7 +402,8 @@ static void on_settle(struct loop *l, struct loop_timer *t, void *arg)
 	(void)l, (void)t;
 	if (r->stop)
 		return;
-	if (r->n_at_max != r->n_live || r->max_rev != d->settled_rev) {
+	if (r->n_at_max != r->n_live || r->n_away ||
+	    r->max_rev != d->settled_rev) {
 		d->settled_rev = 0; /* not settled after all: wait again */
 		return;
 	}
@@ -415,7 +417,8 @@ static void hold(struct fa_driver *d)
 {
 	struct fa_run *r = d->r;
 
-	if (r->n_at_max != r->n_live || r->max_rev == d->settled_rev)
+	if (r->n_at_max != r->n_live || r->n_away ||
+	    r->max_rev == d->settled_rev)
 		return;
 	d->settled_rev = r->max_rev; /* reported by on_settle if it holds */
 	loop_timer_arm(d->settle, SETTLE_MS, 0);
@@ -440,7 +443,7 @@ static void step(struct fa_driver *d)
 			failover_done(d);
 		break;
 	case FA_ST_ROTATE:
-		if (d->child <= 0 && r->n_rotated >= r->n_live)
+		if (d->child <= 0 && r->n_rotated >= r->n_live && !r->n_away)
 			rotation_done(d);
 		break;
 	case FA_ST_HOLD:

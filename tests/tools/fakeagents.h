@@ -200,6 +200,7 @@ struct fa_run {
 	struct loop_timer *retry;
 	uint64_t n_retries, n_not_leader;
 	uint32_t n_stale; /* frames of a lower term than the agent held */
+	uint32_t n_away;  /* agents (not silent) that were live, reconnecting */
 	/* --failover-after-sync: the term and revision before the command,
 	 * the agents to wait for, those in sync with a higher term since */
 	bool failing_over;

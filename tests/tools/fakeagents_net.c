@@ -165,6 +165,8 @@ static void gone(struct fa_agent *a)
 
 	if (a->phase == FA_JOINING || a->phase == FA_SESSION)
 		r->in_flight--;
+	if (a->phase == FA_RECONNECT && !a->silent)
+		r->n_away--;
 	if (a->phase == FA_LIVE && !a->silent) {
 		r->n_live--;
 		if (a->counted == r->max_rev)
@@ -191,8 +193,14 @@ static void lost(struct fa_agent *a)
 		if (a->rotated)
 			r->n_rotated--;
 	}
+	if (a->phase == FA_LIVE && !a->silent)
+		r->n_away++;
 	if (a->phase == FA_LIVE)
 		a->phase = FA_RECONNECT;
+	if (a->failed_over) { /* in sync again later, or not at all */
+		a->failed_over = false;
+		r->n_failed_over--;
+	}
 	a->counted = 0;
 	a->rotated = false;
 	a->ack_due = false;
@@ -408,6 +416,8 @@ static void count(struct fa_agent *a)
 			r->t_snap = fa_now();
 		if (a->phase != FA_RECONNECT)
 			r->in_flight--;
+		else if (!a->silent)
+			r->n_away--;
 		a->phase = FA_LIVE;
 		r->n_live += !a->silent;
 	}
