@@ -188,13 +188,12 @@ static void lost(struct fa_agent *a)
 
 	if (a->phase == FA_LIVE && !a->silent) {
 		r->n_live--;
+		r->n_away++;
 		if (a->counted == r->max_rev)
 			r->n_at_max--;
 		if (a->rotated)
 			r->n_rotated--;
 	}
-	if (a->phase == FA_LIVE && !a->silent)
-		r->n_away++;
 	if (a->phase == FA_LIVE)
 		a->phase = FA_RECONNECT;
 	if (a->failed_over) { /* in sync again later, or not at all */
