@@ -24,26 +24,6 @@
 
 extern char **environ;
 
-enum stage { ST_JOIN, ST_CONVERGE, ST_ROTATE, ST_HOLD };
-
-/* What main() drives; the agents' counters are in struct fa_run. */
-struct driver {
-	struct fa_run *r;
-	enum stage stage;
-	uint32_t done_rotations;
-	double *rot_secs;
-	double *rot_wire; /* bytes from the leader per live agent */
-	double join_wire; /* per agent, first connect to all joined */
-	/* CPU seconds of the leader and of this process: at the first
-	 * connect, then spent until all joined. */
-	double cpu0_leader, cpu0_self, join_cpu_leader, join_cpu_self;
-	double t_cmd, t_join_converged;
-	pid_t child;
-	long rss0_kib, hwm_kib;
-	uint64_t settled_rev; /* hold: the last revision reported */
-	struct loop_timer *settle;
-};
-
 double fa_now(void)
 {
 	struct timespec ts;
@@ -74,27 +54,11 @@ void fa_fail(struct fa_run *r, const struct fa_agent *a, const char *fmt, ...)
 		r->stop = true;
 }
 
-/* ---- the leader's memory ---- */
-
-/* A "Name:   123 kB" line of /proc/PID/status, in KiB; -1 if none. */
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n - 3; /* ".", "..", and the directory itself */
-}
-
 /* ---- the rotate command ---- */
 
-static int spawn(struct driver *d)
+static int spawn(struct fa_driver *d, const char *name, const char *cmd)
 {
-	char *argv[] = { "sh", "-c", (char *)d->r->o.rotate_cmd, NULL };
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	posix_spawnattr_t at;
 	sigset_t none, dfl;
 	int err;
@@ -105,6 +69,8 @@ static int spawn(struct driver *d)
 	sigaddset(&dfl, SIGTERM);
 	sigaddset(&dfl, SIGINT);
 	sigaddset(&dfl, SIGCHLD);
+	d->cmd_name = name;
+	d->cmd = cmd;
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dfl);
@@ -116,7 +82,7 @@ static int spawn(struct driver *d)
 	return -err;
 }
 
-static void reap(struct driver *d)
+static void reap(struct fa_driver *d)
 {
 	int status;
 
@@ -125,13 +91,13 @@ static void reap(struct driver *d)
 	d->child = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return;
-	fa_fail(d->r, NULL, "rotate command %s %d: %s",
+	fa_fail(d->r, NULL, "%s command %s %d: %s", d->cmd_name,
 		WIFEXITED(status) ? "exited with status" : "killed by signal",
 		WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-		d->r->o.rotate_cmd);
+		d->cmd);
 }
 
-static void start_rotation(struct driver *d)
+static void start_rotation(struct fa_driver *d)
 {
 	struct fa_run *r = d->r;
 	uint32_t i, c;
@@ -148,12 +114,68 @@ static void start_rotation(struct driver *d)
 	r->n_rotated = 0;
 	r->t_rotated = 0;
 	r->rotating = true;
-	d->stage = ST_ROTATE;
+	d->stage = FA_ST_ROTATE;
 	d->t_cmd = fa_now();
-	err = spawn(d);
+	err = spawn(d, "rotate", r->o.rotate_cmd);
 	if (err)
 		fa_fail(r, NULL, "cannot run the rotate command: %s",
 			strerror(-err));
+}
+
+/* ---- the failover command ---- */
+
+static void start_failover(struct fa_driver *d)
+{
+	struct fa_run *r = d->r;
+	uint32_t i;
+	int err;
+
+	r->fo_term = 0;
+	for (i = 0; i < r->o.n; i++) {
+		r->agents[i].failed_over = false;
+		if (r->agents[i].term > r->fo_term)
+			r->fo_term = r->agents[i].term;
+	}
+	r->fo_rev = r->max_rev;
+	r->fo_want = r->n_live;
+	r->n_failed_over = 0;
+	r->t_failed_over = 0;
+	r->failing_over = true;
+	d->stage = FA_ST_FAILOVER;
+	printf("failover: running the command at revision %llu, term %llu: "
+	       "%s\n",
+	       (unsigned long long)r->fo_rev, (unsigned long long)r->fo_term,
+	       r->o.failover_cmd);
+	d->t_cmd = fa_now();
+	err = spawn(d, "failover", r->o.failover_cmd);
+	if (err)
+		fa_fail(r, NULL, "cannot run the failover command: %s",
+			strerror(-err));
+}
+
+static void failover_done(struct fa_driver *d)
+{
+	struct fa_run *r = d->r;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	uint32_t i;
+
+	for (i = 0; i < r->o.n; i++) {
+		if (!r->agents[i].failed_over)
+			continue;
+		lo = r->agents[i].term < lo ? r->agents[i].term : lo;
+		hi = r->agents[i].term > hi ? r->agents[i].term : hi;
+	}
+	d->failover_secs = r->t_failed_over - d->t_cmd;
+	r->failing_over = false;
+	printf("failover: %u agents in sync with term %llu after %.3f s",
+	       r->n_failed_over, (unsigned long long)hi, d->failover_secs);
+	if (lo != hi)
+		printf(" (some with term %llu)", (unsigned long long)lo);
+	printf("; revision %llu, %llu tries of another address, %llu "
+	       "not-leader refusals\n",
+	       (unsigned long long)r->max_rev, (unsigned long long)r->n_retries,
+	       (unsigned long long)r->n_not_leader);
+	d->stage = FA_ST_CONVERGE;
 }
 
 /* ---- where the run is ---- */
@@ -185,28 +207,44 @@ static bool behind(struct fa_run *r, struct fa_agent *a)
 	return a->phase == FA_LIVE && !a->silent && a->counted != r->max_rev;
 }
 
+static bool not_failed_over(struct fa_run *r, struct fa_agent *a)
+{
+	(void)r;
+	return !a->silent && !a->failed_over && a->phase != FA_GONE;
+}
+
 static bool not_rotated(struct fa_run *r, struct fa_agent *a)
 {
 	(void)r;
 	return a->phase == FA_LIVE && !a->silent && !a->rotated;
 }
 
-static void describe(struct driver *d, char *out, size_t len)
+static void describe(struct fa_driver *d, char *out, size_t len)
 {
 	struct fa_run *r = d->r;
 	char who[256];
 
-	if (d->stage == ST_JOIN) {
+	if (d->stage == FA_ST_JOIN) {
 		name_some(r, no_snapshot, who, sizeof(who));
 		snprintf(out, len,
 			 "%u of %u agents have their snapshot, %u "
 			 "joining%s",
 			 r->n_snap, r->o.n, r->in_flight, who);
-	} else if (d->stage == ST_CONVERGE) {
+	} else if (d->stage == FA_ST_CONVERGE) {
 		name_some(r, behind, who, sizeof(who));
-		snprintf(out, len, "%u of %u agents at revision %llu%s",
+		snprintf(out, len,
+			 "%u of %u agents at revision %llu, %u reconnecting%s",
 			 r->n_at_max, r->n_live, (unsigned long long)r->max_rev,
-			 who);
+			 r->n_away, who);
+	} else if (d->stage == FA_ST_FAILOVER) {
+		name_some(r, not_failed_over, who, sizeof(who));
+		snprintf(out, len,
+			 "failover: %u of %u agents in sync with a term above "
+			 "%llu, %u waiting to try again, %llu tries%s%s",
+			 r->n_failed_over, r->fo_want,
+			 (unsigned long long)r->fo_term, r->n_waiting,
+			 (unsigned long long)r->n_retries,
+			 d->child > 0 ? ", the command still runs" : "", who);
 	} else {
 		name_some(r, not_rotated, who, sizeof(who));
 		snprintf(out, len,
@@ -219,7 +257,7 @@ static void describe(struct driver *d, char *out, size_t len)
 
 static void on_timeout(struct loop *l, struct loop_timer *t, void *arg)
 {
-	struct driver *d = arg;
+	struct fa_driver *d = arg;
 	char what[512];
 
 	(void)l, (void)t;
@@ -231,7 +269,7 @@ static void on_timeout(struct loop *l, struct loop_timer *t, void *arg)
 
 static void on_progress(struct loop *l, struct loop_timer *t, void *arg)
 {
-	struct driver *d = arg;
+	struct fa_driver *d = arg;
 	char what[512];
 
 	(void)l, (void)t;
@@ -244,7 +282,7 @@ static void on_progress(struct loop *l, struct loop_timer *t, void *arg)
 
 static void on_signal(struct loop *l, int sig, void *arg)
 {
-	struct driver *d = arg;
+	struct fa_driver *d = arg;
 
 	(void)l;
 	if (sig == SIGCHLD) {
@@ -259,52 +297,21 @@ static void on_signal(struct loop *l, int sig, void *arg)
 
 /* ---- the stages ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, uint32_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void print_bench(struct driver *d)
-{
-	struct fa_run *r = d->r;
-	const char *b = r->o.bench;
-	uint32_t n = r->o.n;
-
-	printf("bench %s_join_N%u %.3f s\n", b, n, r->t_snap - r->t_first);
-	printf("bench %s_join_bytes_per_agent_N%u %.1f KiB\n", b, n,
-	       d->join_wire / 1024);
-	if (d->join_cpu_leader >= 0)
-		printf("bench %s_join_leader_cpu_N%u %.1f s\n", b, n,
-		       d->join_cpu_leader);
-	printf("bench %s_join_fakeagents_cpu_N%u %.1f s\n", b, n,
-	       d->join_cpu_self);
-	if (d->done_rotations) {
-		printf("bench %s_rotation_N%u %.3f s\n", b, n,
-		       median(d->rot_secs, d->done_rotations));
-		printf("bench %s_rotation_bytes_per_agent_N%u %.0f B\n", b, n,
-		       median(d->rot_wire, d->done_rotations));
-	}
-	if (d->rss0_kib >= 0 && d->hwm_kib >= 0) {
-		printf("bench %s_rss_per_agent_N%u %.1f KiB\n", b, n,
-		       (double)(d->hwm_kib - d->rss0_kib) / n);
-		printf("bench %s_rss_N%u %.1f MiB\n", b, n,
-		       (double)d->hwm_kib / 1024);
-	}
-}
-
 /* Verify and write the state; true if the agents are consistent. */
 static bool check(struct fa_run *r)
 {
 	bool ok = !r->o.verify || fa_verify(r) == 0;
 
+	if (r->n_stale) {
+		printf("%u snapshots or deltas of a term lower than their "
+		       "agent's\n",
+		       r->n_stale);
+		if (r->o.verify) {
+			fa_fail(r, NULL, "verify: %u frames of an older term",
+				r->n_stale);
+			ok = false;
+		}
+	}
 	if (r->o.state_out && fa_state_out(r, r->o.state_out)) {
 		fa_fail(r, NULL, "cannot write %s: %s", r->o.state_out,
 			strerror(errno));
@@ -315,13 +322,14 @@ static bool check(struct fa_run *r)
 	return ok;
 }
 
-static void finish(struct driver *d)
+static void finish(struct fa_driver *d)
 {
 	struct fa_run *r = d->r;
 
 	r->rotating = false;
-	if (r->o.leader_pid) {
+	if (r->o.leader_pid) /* -1 once it is gone (a failover): not said */
 		d->hwm_kib = fa_proc_kib(r->o.leader_pid, "VmHWM");
+	if (d->hwm_kib >= 0) {
 		printf("leader: VmRSS %.1f MiB before the first join, VmHWM "
 		       "%.1f MiB at the end\n",
 		       (double)d->rss0_kib / 1024, (double)d->hwm_kib / 1024);
@@ -331,7 +339,7 @@ static void finish(struct driver *d)
 		return;
 	}
 	if (r->o.bench)
-		print_bench(d);
+		fa_print_bench(d);
 	if (!r->o.hold) {
 		r->stop = true;
 		return;
@@ -341,64 +349,10 @@ static void finish(struct driver *d)
 	fflush(stdout);
 	r->holding = true;
 	d->settled_rev = r->max_rev;
-	d->stage = ST_HOLD;
+	d->stage = FA_ST_HOLD;
 }
 
-static void report_join(struct driver *d)
-{
-	struct fa_run *r = d->r;
-	double secs = r->t_snap - r->t_first;
-	struct rlimit rl = { 0, 0 };
-	struct fa_bytes all = { 0, 0 }, b;
-	uint32_t i;
-
-	/* Both connections: the join's handshake, certificates and answer,
-	 * then the session's handshake, snapshot and the deltas naming the
-	 * agents that joined after it. */
-	for (i = 0; i < r->o.n; i++) {
-		b = fa_agent_rx(&r->agents[i]);
-		all.wire += b.wire, all.frames += b.frames;
-	}
-	d->join_wire = (double)all.wire / r->o.n;
-	d->join_cpu_self = fa_proc_cpu(0) - d->cpu0_self;
-	d->join_cpu_leader =
-		r->o.leader_pid && d->cpu0_leader >= 0
-			? fa_proc_cpu(r->o.leader_pid) - d->cpu0_leader
-			: -1;
-	getrlimit(RLIMIT_NOFILE, &rl);
-	printf("joined: %u agents acked their snapshot %.3f s after the "
-	       "first connect (%.0f agents/s); %d fds open, limit %llu; "
-	       "%.1f KiB from the leader per agent (%.1f KiB of frames)\n",
-	       r->o.n, secs, secs > 0 ? r->o.n / secs : 0.0, open_fds(),
-	       (unsigned long long)rl.rlim_cur, d->join_wire / 1024,
-	       (double)all.frames / r->o.n / 1024);
-}
-
-/*
- * Bytes from the leader per live agent since start_rotation(): prepare,
- * commit and retire, and anything else it sent meanwhile (a ping reply:
- * fakeagents send no pings, and the leader sends none of its own).
- */
-static void rotation_bytes(struct fa_run *r, double *wire, double *frames)
-{
-	struct fa_bytes sum = { 0, 0 }, b;
-	struct fa_agent *a;
-	uint32_t i, k = 0;
-
-	for (i = 0; i < r->o.n; i++) {
-		a = &r->agents[i];
-		if (a->phase != FA_LIVE || a->silent)
-			continue;
-		b = fa_agent_rx(a);
-		sum.wire += b.wire - a->rx_mark.wire;
-		sum.frames += b.frames - a->rx_mark.frames;
-		k++;
-	}
-	*wire = k ? (double)sum.wire / k : 0;
-	*frames = k ? (double)sum.frames / k : 0;
-}
-
-static void rotation_done(struct driver *d)
+static void rotation_done(struct fa_driver *d)
 {
 	struct fa_run *r = d->r;
 	double end = r->t_rotated ? r->t_rotated : fa_now();
@@ -408,7 +362,7 @@ static void rotation_done(struct driver *d)
 	for (i = 0; i < r->o.n && !g; i++)
 		if (r->agents[i].rotated)
 			g = fa_state_committed(&r->agents[i].st);
-	rotation_bytes(r, &d->rot_wire[d->done_rotations], &frames);
+	fa_rotation_bytes(r, &d->rot_wire[d->done_rotations], &frames);
 	d->rot_secs[d->done_rotations++] = end - d->t_cmd;
 	printf("rotation %u: %u agents on generation %u alone, %.3f s after "
 	       "the command started; %.0f B from the leader per agent (%.0f "
@@ -416,14 +370,14 @@ static void rotation_done(struct driver *d)
 	       d->done_rotations, r->n_live, g, end - d->t_cmd,
 	       d->rot_wire[d->done_rotations - 1], frames);
 	r->rotating = false;
-	d->stage = ST_CONVERGE;
+	d->stage = FA_ST_CONVERGE;
 }
 
-static void converge(struct driver *d)
+static void converge(struct fa_driver *d)
 {
 	struct fa_run *r = d->r;
 
-	if (r->n_at_max != r->n_live)
+	if (r->n_at_max != r->n_live || r->n_away)
 		return;
 	if (!d->t_join_converged) {
 		d->t_join_converged = fa_now();
@@ -432,7 +386,9 @@ static void converge(struct driver *d)
 		       r->n_live, (unsigned long long)r->max_rev,
 		       d->t_join_converged - r->t_first);
 	}
-	if (d->done_rotations < r->o.rotations)
+	if (r->o.failover_cmd && d->failover_secs < 0)
+		start_failover(d);
+	else if (d->done_rotations < r->o.rotations)
 		start_rotation(d);
 	else
 		finish(d);
@@ -440,13 +396,14 @@ static void converge(struct driver *d)
 
 static void on_settle(struct loop *l, struct loop_timer *t, void *arg)
 {
-	struct driver *d = arg;
+	struct fa_driver *d = arg;
 	struct fa_run *r = d->r;
 
 	(void)l, (void)t;
 	if (r->stop)
 		return;
-	if (r->n_at_max != r->n_live || r->max_rev != d->settled_rev) {
+	if (r->n_at_max != r->n_live || r->n_away ||
+	    r->max_rev != d->settled_rev) {
 		d->settled_rev = 0; /* not settled after all: wait again */
 		return;
 	}
@@ -456,35 +413,40 @@ static void on_settle(struct loop *l, struct loop_timer *t, void *arg)
 	fflush(stdout);
 }
 
-static void hold(struct driver *d)
+static void hold(struct fa_driver *d)
 {
 	struct fa_run *r = d->r;
 
-	if (r->n_at_max != r->n_live || r->max_rev == d->settled_rev)
+	if (r->n_at_max != r->n_live || r->n_away ||
+	    r->max_rev == d->settled_rev)
 		return;
 	d->settled_rev = r->max_rev; /* reported by on_settle if it holds */
 	loop_timer_arm(d->settle, SETTLE_MS, 0);
 }
 
-static void step(struct driver *d)
+static void step(struct fa_driver *d)
 {
 	struct fa_run *r = d->r;
 
 	switch (d->stage) {
-	case ST_JOIN:
+	case FA_ST_JOIN:
 		if (r->n_snap < r->o.n)
 			return;
-		report_join(d);
-		d->stage = ST_CONVERGE;
+		fa_report_join(d);
+		d->stage = FA_ST_CONVERGE;
 		break;
-	case ST_CONVERGE:
+	case FA_ST_CONVERGE:
 		converge(d);
 		break;
-	case ST_ROTATE:
-		if (d->child <= 0 && r->n_rotated >= r->n_live)
+	case FA_ST_FAILOVER:
+		if (d->child <= 0 && r->n_failed_over >= r->fo_want)
+			failover_done(d);
+		break;
+	case FA_ST_ROTATE:
+		if (d->child <= 0 && r->n_rotated >= r->n_live && !r->n_away)
 			rotation_done(d);
 		break;
-	case ST_HOLD:
+	case FA_ST_HOLD:
 		hold(d);
 		break;
 	default:
@@ -493,9 +455,9 @@ static void step(struct driver *d)
 }
 
 /* Steps until the stage stays: one event may end several. */
-static void advance(struct driver *d)
+static void advance(struct fa_driver *d)
 {
-	enum stage was;
+	enum fa_stage was;
 
 	do {
 		was = d->stage;
@@ -509,7 +471,7 @@ static void pump(struct fa_run *r)
 		fa_agent_start(&r->agents[r->next++]);
 }
 
-static int run_loop(struct driver *d)
+static int run_loop(struct fa_driver *d)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGCHLD };
 	struct fa_run *r = d->r;
@@ -561,6 +523,8 @@ static void cleanup(struct fa_run *r)
 	free(r->agents);
 	free(r->sampled);
 	free(r->o.silent);
+	free(r->waiting);
+	free(r->due);
 	token_wipe(&r->token);
 	fa_names_cleanup(&r->names);
 }
@@ -568,7 +532,9 @@ static void cleanup(struct fa_run *r)
 int main(int argc, char **argv)
 {
 	static struct fa_run run;
-	struct driver d = { .r = &run, .rss0_kib = -1, .hwm_kib = -1 };
+	struct fa_driver d = {
+		.r = &run, .rss0_kib = -1, .hwm_kib = -1, .failover_secs = -1
+	};
 	bool help = false;
 
 	if (fa_opts_parse(&run.o, argc, argv, &help))

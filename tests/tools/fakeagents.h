@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/conn.h"
 #include "common/pairkey.h"
@@ -17,8 +18,9 @@
 
 #define FA_GENS_MAX 3
 #define FA_DIGEST_LEN 16
-#define FA_KEYS_MAX 4 /* static keys of one node at once */
-#define FA_SAMPLE 100 /* agents that derive their pairs' keys (--verify) */
+#define FA_KEYS_MAX 4	 /* static keys of one node at once */
+#define FA_SAMPLE 100	 /* agents that derive their pairs' keys (--verify) */
+#define FA_LEADERS_MAX 8 /* --leader a:p,b:p,... */
 
 /* ---- node ids, interned: our agents are 0..N-1, other nodes after ---- */
 
@@ -101,7 +103,15 @@ const char *fa_phase_name(Vxsec__Phase p);
 
 /* ---- the run ---- */
 
-enum fa_phase { FA_IDLE, FA_JOINING, FA_SESSION, FA_LIVE, FA_GONE };
+/* FA_RECONNECT: it was live, lost its session and tries to get one again. */
+enum fa_phase {
+	FA_IDLE,
+	FA_JOINING,
+	FA_SESSION,
+	FA_LIVE,
+	FA_RECONNECT,
+	FA_GONE
+};
 
 struct fa_run;
 
@@ -120,6 +130,17 @@ struct fa_agent {
 	bool silent, ready, joined, rotated, refused;
 	bool ack_due; /* applied frames not acked yet */
 	bool expire;  /* reports a soft expiry after its first snapshot */
+	/* the leader it talks to: an index in run->leaders; tried: addresses
+	 * failed in this pass; redirect: where a not-leader refusal sent it
+	 * (-1: none), redirected: this pass followed one already; backoff:
+	 * the longest wait before the next try (ms); due: when it tries
+	 * again (loop_mono_ms()), waiting: it is in run->waiting */
+	uint32_t cur, tried, backoff;
+	int32_t redirect;
+	bool redirected, waiting;
+	uint64_t due;
+	uint64_t term;	  /* the highest leader term it was sent */
+	bool failed_over; /* acked the new leader's state (--failover...) */
 	uint8_t boot_id[PROTO_BOOT_ID_LEN];
 	/* its X25519 static key: a real one (sk) for a sampled agent, 32
 	 * random bytes for the others, which only ack */
@@ -144,8 +165,9 @@ struct fa_agent {
 
 struct fa_opts {
 	const char *leader, *token, *token_file, *prefix, *rotate_cmd;
-	const char *bench, *state_out, *certs;
+	const char *bench, *state_out, *certs, *failover_cmd;
 	uint32_t n, first, rotations, parallel, width;
+	uint32_t backoff_max; /* ms */
 	long leader_pid, timeout;
 	bool verify, hold;
 	uint32_t expire;     /* agent number that reports a soft expiry */
@@ -165,9 +187,26 @@ struct fa_run {
 	X509 *ca; /* from the first join response; the others must match */
 	uint8_t *ca_der;
 	size_t ca_len;
-	uint32_t leader_ip; /* host order */
-	uint16_t leader_port;
-	bool loopback; /* bind each agent to its own 127.x.y.z */
+	struct fa_leader {
+		uint32_t ip; /* host order; on 127.0.0.0/8 each agent binds
+			      * its own 127.x.y.z */
+		uint16_t port;
+	} leaders[FA_LEADERS_MAX];
+	uint32_t n_leaders;
+	/* a lost connection tries the next leader (a list, or a failover):
+	 * the agents waiting to, by gid, and the timer that starts them */
+	bool reconnect;
+	uint32_t *waiting, n_waiting, *due;
+	struct loop_timer *retry;
+	uint64_t n_retries, n_not_leader;
+	uint32_t n_stale; /* frames of a lower term than the agent held */
+	uint32_t n_away;  /* agents (not silent) that were live, reconnecting */
+	/* --failover-after-sync: the term and revision before the command,
+	 * the agents to wait for, those in sync with a higher term since */
+	bool failing_over;
+	uint64_t fo_term, fo_rev;
+	uint32_t fo_want, n_failed_over;
+	double t_failed_over;
 	int rc;
 	bool stop, holding, ending;
 	/* counters kept by the callbacks, read by the phases */
@@ -184,17 +223,74 @@ void fa_fail(struct fa_run *r, const struct fa_agent *a, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *fa_id(const struct fa_run *r, const struct fa_agent *a);
 
+enum fa_stage {
+	FA_ST_JOIN,
+	FA_ST_CONVERGE,
+	FA_ST_FAILOVER,
+	FA_ST_ROTATE,
+	FA_ST_HOLD
+};
+
+/* fakeagents.c: what main() drives through the stages of a run; the
+ * agents' counters are in struct fa_run. */
+struct fa_driver {
+	struct fa_run *r;
+	enum fa_stage stage;
+	uint32_t done_rotations;
+	double *rot_secs;
+	double *rot_wire; /* bytes from the leader per live agent */
+	double join_wire; /* per agent, first connect to all joined */
+	/* CPU seconds of the leader and of this process: at the first
+	 * connect, then spent until all joined. */
+	double cpu0_leader, cpu0_self, join_cpu_leader, join_cpu_self;
+	double t_cmd, t_join_converged;
+	double failover_secs;	    /* -1: no failover (yet) */
+	const char *cmd_name, *cmd; /* the command running in child */
+	pid_t child;
+	long rss0_kib, hwm_kib;
+	uint64_t settled_rev; /* hold: the last revision reported */
+	struct loop_timer *settle;
+};
+
+/* fakeagents_report.c: what the driver prints: the join, the bench lines,
+ * and the bytes from the leader per live agent since the rotation began. */
+void fa_report_join(struct fa_driver *d);
+void fa_print_bench(struct fa_driver *d);
+void fa_rotation_bytes(struct fa_run *r, double *wire, double *frames);
+
 /* fakeagents_opts.c: the command line; the token, leader, limits, keys. */
 int fa_opts_parse(struct fa_opts *o, int argc, char **argv, bool *help);
 int fa_setup(struct fa_run *r);
 
+/* fakeagents_leaders.c: the leader list, connecting, trying again. */
+int fa_leaders_parse(struct fa_run *r, const char *list);
+int fa_retry_init(struct fa_run *r);
+/* A non-blocking socket connecting to a's current leader; -errno. */
+int fa_dial(struct fa_agent *a);
+/* A not-leader refusal named this address ("host:port", maybe ""). */
+void fa_leader_named(struct fa_agent *a, const char *named);
+/* A leader answered: the next failure starts a fresh pass. */
+void fa_leader_reached(struct fa_agent *a);
+/* a's connection failed: the next address, after a backoff. */
+void fa_agent_retry(struct fa_agent *a);
+
 /* fakeagents_net.c: one agent's key, join and session. */
 int fa_agent_prepare(struct fa_agent *a, const char *id, bool sampled);
 int fa_agent_start(struct fa_agent *a);
+/* Connects again (a join if it has no certificate yet). */
+void fa_agent_reopen(struct fa_agent *a);
 void fa_agent_cleanup(struct fa_agent *a);
 /* Everything a has received from the leader so far, all connections. */
 struct fa_bytes fa_agent_rx(const struct fa_agent *a);
 
+/* fakeagents_send.c: one frame to the leader (dropped if it cannot be
+ * encoded); an ack of revision, a pong, a's soft expiry report, a's new
+ * static key (the old one kept for the generations that use it). */
+void fa_send(struct conn *c, Vxsec__Envelope *env);
+void fa_send_ack(struct conn *c, uint64_t revision);
+void fa_send_pong(struct conn *c, uint64_t nonce);
+void fa_send_expire(struct conn *c, struct fa_agent *a);
+void fa_send_key_update(struct conn *c, struct fa_agent *a);
 /* The private key a holds for the public key pub (NULL if none). */
 const struct pairkey_static *fa_agent_private(const struct fa_agent *a,
 					      const uint8_t *pub);

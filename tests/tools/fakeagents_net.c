@@ -22,17 +22,6 @@ static const struct conn_limits limits = { .auth_ms = HANDSHAKE_MS,
 
 static const struct conn_ops join_ops, session_ops;
 
-static void send_env(struct conn *c, Vxsec__Envelope *env)
-{
-	uint8_t *buf;
-	size_t len;
-
-	if (frame_encode(env, &buf, &len) == 0) {
-		conn_send(c, buf, len);
-		frame_buf_free(buf, len);
-	}
-}
-
 /*
  * A fresh P-256 key and a CSR naming the node, before the clock starts,
  * and its X25519 static key: a real one if it derives keys (sampled),
@@ -91,42 +80,15 @@ static void rx_closed(struct fa_agent *a, struct conn *c)
 	a->conn = NULL;
 }
 
-static int dial(struct fa_agent *a)
-{
-	struct fa_run *r = a->run;
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(r->leader_port),
-				  .sin_addr.s_addr = htonl(r->leader_ip) };
-	struct sockaddr_in me = { .sin_family = AF_INET };
-	int one = 1, fd, err;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (r->loopback) {
-		/* The port is picked at connect(), per 4-tuple: no bind limit. */
-		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-			   sizeof(one));
-		me.sin_addr.s_addr = htonl(a->addr);
-		if (bind(fd, (struct sockaddr *)&me, sizeof(me)))
-			goto out;
-	}
-	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) &&
-	    errno != EINPROGRESS)
-		goto out;
-	return fd;
-out:
-	err = -errno;
-	close(fd);
-	return err;
-}
-
 static int open_conn(struct fa_agent *a, struct tls_ctx *t,
 		     const struct conn_ops *ops)
 {
-	int fd = dial(a);
+	int fd = fa_dial(a);
 
+	if (fd < 0 && a->run->reconnect) {
+		fa_agent_retry(a);
+		return 0;
+	}
 	if (fd < 0) {
 		fa_fail(a->run, a, "connect to the leader: %s", strerror(-fd));
 		return fd;
@@ -203,6 +165,8 @@ static void gone(struct fa_agent *a)
 
 	if (a->phase == FA_JOINING || a->phase == FA_SESSION)
 		r->in_flight--;
+	if (a->phase == FA_RECONNECT && !a->silent)
+		r->n_away--;
 	if (a->phase == FA_LIVE && !a->silent) {
 		r->n_live--;
 		if (a->counted == r->max_rev)
@@ -212,6 +176,44 @@ static void gone(struct fa_agent *a)
 	}
 	a->phase = FA_GONE;
 	a->conn = NULL;
+}
+
+/*
+ * Its connection failed or its session was lost, and it tries the next
+ * leader: a live agent leaves the counters until its next snapshot.
+ */
+static void lost(struct fa_agent *a)
+{
+	struct fa_run *r = a->run;
+
+	if (a->phase == FA_LIVE && !a->silent) {
+		r->n_live--;
+		r->n_away++;
+		if (a->counted == r->max_rev)
+			r->n_at_max--;
+		if (a->rotated)
+			r->n_rotated--;
+	}
+	if (a->phase == FA_LIVE)
+		a->phase = FA_RECONNECT;
+	if (a->failed_over) { /* in sync again later, or not at all */
+		a->failed_over = false;
+		r->n_failed_over--;
+	}
+	a->counted = 0;
+	a->rotated = false;
+	a->ack_due = false;
+	a->conn = NULL;
+	fa_agent_retry(a);
+}
+
+void fa_agent_reopen(struct fa_agent *a)
+{
+	a->ready = false;
+	if (a->joined)
+		open_conn(a, a->tls, &session_ops);
+	else
+		open_conn(a, a->run->join_tls, &join_ops);
 }
 
 /* ---- join ---- */
@@ -244,7 +246,7 @@ static void join_ready(struct conn *c, void *arg)
 	req.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
 	env.msg_case = VXSEC__ENVELOPE__MSG_JOIN_REQUEST;
 	env.join_request = &req;
-	send_env(c, &env);
+	fa_send(c, &env);
 	sodium_memzero(proof, sizeof(proof));
 	sodium_memzero(exp, sizeof(exp));
 }
@@ -299,6 +301,12 @@ static void leader_error(struct fa_agent *a, const Vxsec__Error *e)
 		&vxsec__error_code__descriptor, (int)e->code);
 	const char *code = v ? v->name : "?";
 
+	if (a->run->reconnect &&
+	    e->code == VXSEC__ERROR_CODE__ERROR_NOT_LEADER) {
+		a->run->n_not_leader++; /* the close tries another */
+		fa_leader_named(a, e->leader);
+		return;
+	}
 	a->refused = true;
 	if (a->silent) /* dropped for not acking: what it is for */
 		printf("%s (silent): closed by the leader (%s): %s\n",
@@ -347,6 +355,10 @@ static void join_closed(struct conn *c, const char *why, void *arg)
 	rx_closed(a, c);
 	if (a->run->ending)
 		return;
+	if (!a->joined && !a->refused && a->run->reconnect) {
+		lost(a);
+		return;
+	}
 	if (!a->joined) {
 		if (!a->refused)
 			fa_fail(a->run, a, "join: %s: %s",
@@ -380,91 +392,16 @@ static void session_ready(struct conn *c, void *arg)
 	memcpy(ip, &be, sizeof(ip));
 	hello.node_id = (char *)fa_id(a->run, a);
 	hello.boot_id = (ProtobufCBinaryData){ sizeof(a->boot_id), a->boot_id };
-	hello.last_revision = 0;
+	/* After a lost session: what it holds, and from which term. */
+	hello.last_revision = a->st.have_snapshot ? a->st.revision : 0;
+	hello.last_term = a->term;
 	ad.ip = (ProtobufCBinaryData){ sizeof(ip), ip };
 	hello.n_underlay = 1;
 	hello.underlay = addrs;
 	hello.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
 	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
 	env.hello = &hello;
-	send_env(c, &env);
-}
-
-static void send_ack(struct conn *c, uint64_t revision)
-{
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__Ack ack = VXSEC__ACK__INIT;
-
-	ack.revision = revision;
-	env.msg_case = VXSEC__ENVELOPE__MSG_ACK;
-	env.ack = &ack;
-	send_env(c, &env);
-}
-
-/* A soft expiry of the SA it transmits with: the leader rotates early. */
-static void send_expire(struct conn *c, struct fa_agent *a)
-{
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__ExpireReport er = VXSEC__EXPIRE_REPORT__INIT;
-
-	for (unsigned int i = 0; i < a->st.n_gens; i++)
-		if (a->st.gens[i].phase == VXSEC__PHASE__PHASE_COMMITTED)
-			er.generation = a->st.gens[i].number;
-	er.spi = (1u + er.generation % 255u) << 24 | a->index;
-	env.msg_case = VXSEC__ENVELOPE__MSG_EXPIRE_REPORT;
-	env.expire_report = &er;
-	send_env(c, &env);
-	a->expire = false;
-	printf("%s: reported a soft expiry of SPI 0x%08x (generation %u)\n",
-	       fa_id(a->run, a), er.spi, er.generation);
-}
-
-const struct pairkey_static *fa_agent_private(const struct fa_agent *a,
-					      const uint8_t *pub)
-{
-	if (!pub)
-		return NULL;
-	if (a->sk && memcmp(pub, a->pub, PAIRKEY_PUB_LEN) == 0)
-		return a->sk;
-	if (a->sk_old && memcmp(pub, a->pub_old, PAIRKEY_PUB_LEN) == 0)
-		return a->sk_old;
-	return NULL;
-}
-
-/* Its periodic key change: a new key, the old one kept for the old gens. */
-static void send_key_update(struct conn *c, struct fa_agent *a)
-{
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__KeyUpdate ku = VXSEC__KEY_UPDATE__INIT;
-	struct pairkey_static *k = pairkey_generate();
-
-	a->key_update = false;
-	if (!k) {
-		fa_fail(a->run, a, "cannot make a new static key");
-		return;
-	}
-	pairkey_free(a->sk_old);
-	a->sk_old = a->sk;
-	memcpy(a->pub_old, a->pub, sizeof(a->pub));
-	a->sk = k;
-	memcpy(a->pub, pairkey_public(k), sizeof(a->pub));
-	ku.static_key = (ProtobufCBinaryData){ sizeof(a->pub), a->pub };
-	env.msg_case = VXSEC__ENVELOPE__MSG_KEY_UPDATE;
-	env.key_update = &ku;
-	send_env(c, &env);
-	printf("%s: announced a new static key\n", fa_id(a->run, a));
-}
-
-static void send_pong(struct conn *c, uint64_t nonce)
-{
-	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
-	Vxsec__Ping ping = VXSEC__PING__INIT;
-
-	ping.nonce = nonce;
-	ping.reply = true;
-	env.msg_case = VXSEC__ENVELOPE__MSG_PING;
-	env.ping = &ping;
-	send_env(c, &env);
+	fa_send(c, &env);
 }
 
 /* After each applied snapshot or delta: the run's counters. */
@@ -474,11 +411,14 @@ static void count(struct fa_agent *a)
 	const struct fa_state *s = &a->st;
 
 	if (a->phase != FA_LIVE) {
-		a->phase = FA_LIVE;
-		r->in_flight--;
-		r->n_live += !a->silent;
-		if (++r->n_snap == r->o.n)
+		if (a->phase != FA_RECONNECT && ++r->n_snap == r->o.n)
 			r->t_snap = fa_now();
+		if (a->phase != FA_RECONNECT)
+			r->in_flight--;
+		else if (!a->silent)
+			r->n_away--;
+		a->phase = FA_LIVE;
+		r->n_live += !a->silent;
 	}
 	if (a->silent)
 		return;
@@ -505,9 +445,21 @@ static void apply(struct conn *c, struct fa_agent *a,
 	bool snap = env->msg_case == VXSEC__ENVELOPE__MSG_SNAPSHOT;
 	unsigned long long rev =
 		snap ? env->snapshot->revision : env->delta->revision;
+	uint64_t term = snap ? env->snapshot->term : env->delta->term;
 	struct why why = { "" };
 	int err;
 
+	if (term < a->term) {
+		a->run->n_stale++;
+		printf("%s: %s revision %llu of term %llu after term %llu: "
+		       "from a leader that no longer leads; closed\n",
+		       fa_id(a->run, a), snap ? "snapshot" : "delta", rev,
+		       (unsigned long long)term, (unsigned long long)a->term);
+		conn_close(c, "a frame of an older term", false);
+		return;
+	}
+	a->term = term;
+	fa_leader_reached(a);
 	if (snap)
 		err = fa_state_snapshot(&a->st, &a->run->names, env->snapshot,
 					&why);
@@ -522,9 +474,9 @@ static void apply(struct conn *c, struct fa_agent *a,
 	}
 	a->ack_due = !a->silent; /* once the burst is read: session_read_done */
 	if (snap && a->expire)
-		send_expire(c, a);
+		fa_send_expire(c, a);
 	if (snap && a->key_update)
-		send_key_update(c, a);
+		fa_send_key_update(c, a);
 	count(a);
 }
 
@@ -549,7 +501,7 @@ static void session_frame(struct conn *c, const uint8_t *body, size_t len,
 		break;
 	case VXSEC__ENVELOPE__MSG_PING:
 		if (!env->ping->reply)
-			send_pong(c, env->ping->nonce);
+			fa_send_pong(c, env->ping->nonce);
 		break;
 	case VXSEC__ENVELOPE__MSG_ERROR:
 		leader_error(a, env->error);
@@ -569,6 +521,10 @@ static void session_closed(struct conn *c, const char *why, void *arg)
 	struct fa_agent *a = arg;
 
 	rx_closed(a, c);
+	if (!a->run->ending && !a->refused && a->run->reconnect) {
+		lost(a);
+		return;
+	}
 	if (!a->run->ending && !a->refused) {
 		if (a->silent)
 			printf("%s (silent): session closed: %s\n",
@@ -579,6 +535,19 @@ static void session_closed(struct conn *c, const char *why, void *arg)
 	gone(a);
 }
 
+/* --failover-after-sync: it acked a new enough state of a newer term. */
+static void failed_over(struct fa_agent *a)
+{
+	struct fa_run *r = a->run;
+
+	if (!r->failing_over || a->failed_over || a->term <= r->fo_term ||
+	    a->st.revision < r->fo_rev)
+		return;
+	a->failed_over = true;
+	if (++r->n_failed_over == r->fo_want)
+		r->t_failed_over = fa_now();
+}
+
 /* One ack for a burst of frames, naming the last revision applied. */
 static void session_read_done(struct conn *c, void *arg)
 {
@@ -587,7 +556,8 @@ static void session_read_done(struct conn *c, void *arg)
 	if (!a->ack_due)
 		return;
 	a->ack_due = false;
-	send_ack(c, a->st.revision);
+	fa_send_ack(c, a->st.revision);
+	failed_over(a);
 }
 
 static const struct conn_ops session_ops = { .ready = session_ready,

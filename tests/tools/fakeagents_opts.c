@@ -17,9 +17,10 @@
 #include "fakeagents.h"
 
 static const char usage_text[] =
-	"usage: fakeagents --leader HOST:PORT (--token TOKEN | --token-file F) "
-	"-n N\n"
+	"usage: fakeagents --leader HOST:PORT[,HOST:PORT...]\n"
+	"                  (--token TOKEN | --token-file F) -n N\n"
 	"                  [--prefix node-] [--first 1] [--parallel 64]\n"
+	"                  [--backoff-max MS] [--failover-after-sync CMD]\n"
 	"                  [--rotations K --rotate-cmd CMD] [--leader-pid "
 	"PID]\n"
 	"                  [--bench NAME] [--verify] [--silent I...] [--expire "
@@ -37,11 +38,43 @@ static const char usage_text[] =
 	"16-byte SipHash digest of each key (a key drawn per run), never a "
 	"key.\n"
 	"\n"
-	"  --leader HOST:PORT  the leader (IPv4). Every agent announces its "
-	"own\n"
-	"                      underlay address, 127.16.x.y up; with a leader "
-	"on\n"
-	"                      127.0.0.0/8 it also connects from it\n"
+	"  --leader LIST       the leader (IPv4 HOST:PORT), or up to 8 "
+	"instances\n"
+	"                      of a highly available one, comma-separated. "
+	"Every\n"
+	"                      agent announces its own underlay address, "
+	"127.16.x.y\n"
+	"                      up; to a leader on 127.0.0.0/8 it also "
+	"connects\n"
+	"                      from it. With more than one (or with\n"
+	"                      --failover-after-sync), an agent whose connect, "
+	"TLS\n"
+	"                      handshake or session fails (closed, or refused\n"
+	"                      with not-leader) tries the next address, or "
+	"the\n"
+	"                      one a not-leader refusal names if listed, "
+	"until\n"
+	"                      --timeout; its hello then carries the revision "
+	"and\n"
+	"                      the term it holds. With one, a lost session is "
+	"a\n"
+	"                      failure\n"
+	"  --backoff-max MS    the wait before another address is 100-500 ms "
+	"at\n"
+	"                      random; each whole pass of the list that "
+	"failed\n"
+	"                      doubles the 500, up to MS (default 2000)\n"
+	"  --failover-after-sync CMD\n"
+	"                      once every agent acked the same revision, run "
+	"CMD\n"
+	"                      (sh -c, e.g. \"kill -9 $(cat a.pid)\"), then "
+	"wait\n"
+	"                      until every agent acked a revision as new from "
+	"a\n"
+	"                      leader of a higher term; say how long that "
+	"took\n"
+	"                      (\"failover: ...\") and go on (--rotations, "
+	"--verify)\n"
 	"  --token TOKEN       the join token; --token-file F: the first line "
 	"of F\n"
 	"  -n, --agents N      how many agents\n"
@@ -69,22 +102,28 @@ static const char usage_text[] =
 	"leader,\n"
 	"                      TLS records, from the first connect until all "
 	"joined,\n"
-	"                      over N) and NAME_rotation_bytes_per_agent_N<N>"
-	"\n"
+	"                      over N), NAME_rotation_bytes_per_agent_N<N>\n"
 	"                      (B from the leader in a rotation, over the live "
 	"agents;\n"
-	"                      median)\n"
-	"  --verify            at the end: every agent lists every other as "
-	"a peer\n"
+	"                      median) and NAME_failover_N<N> (s from running "
+	"the\n"
+	"                      failover command to the last agent in sync)\n"
+	"  --verify            at the end: every agent lists every other as a "
+	"peer\n"
 	"                      and holds the same generations, SPI slots and "
 	"epoch\n"
-	"                      secrets; for a random sample of 100 agents "
-	"(all if\n"
+	"                      secrets; for a random sample of 100 agents (all "
+	"if\n"
 	"                      fewer), both ends of every sampled ordered pair "
 	"derive\n"
 	"                      the same K(g, a->b) (X25519 + HKDF, "
 	"common/pairkey.c)\n"
-	"                      in every live generation, no key twice\n"
+	"                      in every live generation, no key twice; and no "
+	"agent\n"
+	"                      was sent a snapshot or delta of a term lower "
+	"than\n"
+	"                      one it had (each such frame is also said at "
+	"once)\n"
 	"  --expire I          agent number I reports a soft expiry of its\n"
 	"                      committed SA once it has its snapshot (the\n"
 	"                      leader should rotate early)\n"
@@ -134,7 +173,9 @@ enum {
 	O_HOLD,
 	O_CERTS,
 	O_EXPIRE,
-	O_KEY_UPDATE
+	O_KEY_UPDATE,
+	O_BACKOFF_MAX,
+	O_FAILOVER
 };
 
 static const struct option longopts[] = {
@@ -157,6 +198,8 @@ static const struct option longopts[] = {
 	{ "certs", required_argument, NULL, O_CERTS },
 	{ "expire", required_argument, NULL, O_EXPIRE },
 	{ "key-update", required_argument, NULL, O_KEY_UPDATE },
+	{ "backoff-max", required_argument, NULL, O_BACKOFF_MAX },
+	{ "failover-after-sync", required_argument, NULL, O_FAILOVER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -282,6 +325,11 @@ static int option(struct fa_opts *o, int c, const char *arg, bool *help)
 	case O_KEY_UPDATE:
 		o->key_update = (uint32_t)strtoul(arg, NULL, 10);
 		return o->key_update > 0 ? 0 : -EINVAL;
+	case O_BACKOFF_MAX:
+		return number(arg, 0, 600000, &o->backoff_max);
+	case O_FAILOVER:
+		o->failover_cmd = arg;
+		return 0;
 	case 'h':
 		*help = true;
 		return 0;
@@ -328,9 +376,11 @@ int fa_opts_parse(struct fa_opts *o, int argc, char **argv, bool *help)
 {
 	int c;
 
-	*o = (struct fa_opts){
-		.prefix = "node-", .first = 1, .parallel = 64, .timeout = 600
-	};
+	*o = (struct fa_opts){ .prefix = "node-",
+			       .first = 1,
+			       .parallel = 64,
+			       .timeout = 600,
+			       .backoff_max = 2000 };
 	/* "+": stop at the first non-option, so --silent can take "3 7". */
 	while ((c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1) {
 		if (c == '?')
@@ -379,37 +429,6 @@ static int read_token(struct fa_run *r)
 	if (err)
 		fprintf(stderr, "fakeagents: join token: %s\n", why.msg);
 	return err;
-}
-
-static int resolve_leader(struct fa_run *r)
-{
-	struct addrinfo hints = { .ai_family = AF_INET,
-				  .ai_socktype = SOCK_STREAM },
-			*res = NULL;
-	char host[256];
-	const char *colon = strrchr(r->o.leader, ':');
-	int err;
-
-	if (!colon || colon == r->o.leader ||
-	    (size_t)(colon - r->o.leader) >= sizeof(host)) {
-		fprintf(stderr, "fakeagents: --leader %s: not HOST:PORT\n",
-			r->o.leader);
-		return -EINVAL;
-	}
-	memcpy(host, r->o.leader, (size_t)(colon - r->o.leader));
-	host[colon - r->o.leader] = '\0';
-	err = getaddrinfo(host, colon + 1, &hints, &res);
-	if (err) {
-		fprintf(stderr, "fakeagents: --leader %s: %s\n", r->o.leader,
-			gai_strerror(err));
-		return -EINVAL;
-	}
-	r->leader_ip =
-		ntohl(((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr);
-	r->leader_port = ntohs(((struct sockaddr_in *)res->ai_addr)->sin_port);
-	r->loopback = (r->leader_ip >> 24) == 127;
-	freeaddrinfo(res);
-	return 0;
 }
 
 /*
@@ -528,9 +547,10 @@ int fa_setup(struct fa_run *r)
 	if (sodium_init() < 0)
 		return -EIO;
 	err = read_token(r);
-	err = err ? err : resolve_leader(r);
+	err = err ? err : fa_leaders_parse(r, r->o.leader);
 	err = err ? err : raise_nofile(r);
 	err = err ? err : make_agents(r);
+	err = err ? err : fa_retry_init(r);
 	if (err)
 		return err;
 	r->join_tls = tls_ctx_client(NULL, NULL, NULL, r->token.ca_digest);
