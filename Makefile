@@ -398,10 +398,13 @@ sanitize:
 
 # Leader figures for these numbers of simulated agents (see docs/keymgr.md).
 BENCH_AGENTS ?= 1000 10000
+# A leader failover (etcd, two instances, kill -9) under these.
+BENCH_FAILOVER_AGENTS ?= 1000
 
 bench: all
 	$(Q)$(BENCH_XFRM)
 	$(Q)tests/bench/bench_keymgr.sh $(BENCH_AGENTS)
+	$(Q)tests/bench/bench_failover.sh $(BENCH_FAILOVER_AGENTS)
 	$(Q)tests/lab/lab.sh bench agent-cold
 
 # libFuzzer under clang: FUZZ_SECONDS for each of FUZZ_TARGETS (make fuzz
