@@ -325,7 +325,7 @@ NEEDS_test_etcd_tls := $(KEYMGR_BIN)
 # keymgr instances with store = etcd on a 3-member etcd (failover).
 OBJS_test_ha += $(ETCD_FIXTURE) $(BUILD)/tests/wire/run_cmd.o
 USES_test_ha := keymgr proto common
-NEEDS_test_ha := $(KEYMGR_BIN)
+NEEDS_test_ha := $(KEYMGR_BIN) $(FAKEAGENTS)
 USES_test_hostile :=
 NEEDS_test_hostile := $(NEEDS_test_keymgr) $(WIREFLOOD)
 # The agent as a process, each case in a fresh network namespace (root).

@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# ha_phase.sh: kill -9 the leading keymgr in a rotation phase (test_ha; run by fakeagents --failover-after-sync, its parent holding the agents).
+#
+# usage: ha_phase.sh KM SOCK PID PHASE   (PHASE: prepare, commit or grace)
+# prepare: the agents ($PPID, fakeagents) are stopped first, so no ack
+# comes and the leader stays in prepare; grace: the leader runs with a
+# grace of seconds; commit: the leader is stopped as soon as its status
+# says commit (it may have gone on to grace in between: the log says).
+km=$1 sock=$2 pid=$3 phase=$4 fa=$PPID
+
+phase_now() {
+	"$km" -s "$sock" status --json 2>/dev/null |
+		sed -n 's/.*"rotation":{"phase":"\([a-z]*\)".*/\1/p'
+}
+
+[ "$phase" = prepare ] && kill -STOP "$fa"
+"$km" -s "$sock" rotate >/dev/null &
+i=0
+while [ "$(phase_now)" != "$phase" ]; do
+	i=$((i + 1))
+	if [ "$i" -gt 2000 ]; then
+		echo "ha_phase: the leader never reached $phase" >&2
+		kill -CONT "$fa"
+		exit 1
+	fi
+	sleep 0.01
+done
+kill -STOP "$pid"
+echo "ha_phase: leader $pid killed in $phase" >&2
+kill -KILL "$pid"
+[ "$phase" = prepare ] && kill -CONT "$fa"
+exit 0
