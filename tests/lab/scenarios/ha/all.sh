@@ -102,6 +102,7 @@ if [ "$me" = 2 ] && [ "$LAB_BOOT" != 1 ]; then
 	km_has '"election":"standby"' || d_die "c: a's election is not standby"
 	echo "c: a is back and stands by: $(km_json)"
 	lab_barrier b-rotated
+	lab_barrier b-pinged
 	lab_barrier b-done
 	lab_barrier done
 	km_has '"role":"standby"' || d_die "c: a left standby"
@@ -177,6 +178,7 @@ lab_barrier converged
 # ---- b. a powered off in the middle of a rotation ----
 if [ "$me" -ge 4 ]; then
 	d_xstat_mark b
+	d_drops_start
 	rate= # the slowest of this VM's probes
 	for p in $peers; do
 		[ "$p" -gt "$me" ] || continue
@@ -208,6 +210,8 @@ if [ "$me" = 2 ]; then
 	done
 	mark a-off
 	echo "b: generation $((g + 1)) prepared and acked; vm2 powered off in commit: $s"
+	echo "b: a's log until then (guest clock):"
+	cat /tmp/km.log
 	lab_power_cycle
 fi
 if [ "$me" = 3 ]; then
@@ -254,9 +258,15 @@ if [ "$me" -ge 4 ]; then
 	for p in $peers; do
 		if [ "$p" -gt "$me" ] && ! d_ping_check "b-$p" "b: a powered off in a rotation, vm$me<->vm$p"; then
 			lost="$lost vm$me<->vm$p: $LAB_PING_WHY;"
+			touch "$LAB_DIR/b-lost"
 		fi
 	done
+fi
+lab_barrier b-pinged
+if [ "$me" -ge 4 ]; then
+	# where each member's kernel dropped packets, if a ping lost one
 	echo "b: vm$me xfrm_stat moved:$(d_xstat_diff b)"
+	[ -f "$LAB_DIR/b-lost" ] && d_drops_show "vm$me b"
 	[ -z "$lost" ] || d_die "b:$lost"
 fi
 lab_barrier b-done
