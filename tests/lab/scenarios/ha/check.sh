@@ -23,6 +23,6 @@ for vm in vm4 vm5 vm6; do
 done
 echo "figure: takeover (a's power-off to b leading): $(ms a-off b-leads)"
 echo "figure: every agent on b: $(awk -v a="$(at a-off)" -v b="$last" 'BEGIN { printf "%.0f ms", (b - a) * 1000 }') after a's power-off"
-echo "figure: rotation (rotate on a to b's generation alone): $(ms rotate rotated) (a powered off $(ms rotate a-off) after rotate)"
+echo "figure: rotation (rotate on a to b's generation alone): $(ms rotate rotated) (a powered off in $(cat "$dir/phase.off") $(ms rotate a-off) after rotate)"
 echo "figure: vm2 booted again $(ms a-off a-up) after its power-off; a stood by $(ms a-off a-standby) after it"
 grep -h '^ping b: ' "$dir"/vm4.log "$dir"/vm5.log | sed 's/^/figure: /'
