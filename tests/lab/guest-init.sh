@@ -21,9 +21,11 @@ LAB_INDEX=$(param lab.index)
 LAB_VMS=$(param lab.vms)
 LAB_IP=$(param lab.ip)
 LAB_SRC=$(param lab.src)
+LAB_BOOT=$(param lab.boot)
+LAB_BOOT=${LAB_BOOT:-1} # 2, 3...: booted again after lab_power_cycle
 LAB_DIR=/lab
 test=$(param lab.test)
-export LAB_NAME LAB_INDEX LAB_VMS LAB_IP LAB_SRC LAB_DIR HOME=/root
+export LAB_NAME LAB_INDEX LAB_VMS LAB_IP LAB_SRC LAB_DIR LAB_BOOT HOME=/root
 
 hostname "$LAB_NAME"
 # The unpacked Debian kernel's modules, where modprobe looks for them.
@@ -46,8 +48,13 @@ if [ -z "$test" ]; then
 	off
 fi
 cd "$LAB_SRC"
-echo "lab: $LAB_NAME running $test"
-sh "$test" >"$LAB_DIR/$LAB_NAME.log" 2>&1
+echo "lab: $LAB_NAME running $test (boot $LAB_BOOT)"
+if [ "$LAB_BOOT" = 1 ]; then
+	sh "$test" >"$LAB_DIR/$LAB_NAME.log" 2>&1
+else # the log of the boot before stays: this boot's follows it
+	echo "--- boot $LAB_BOOT of $LAB_NAME" >>"$LAB_DIR/$LAB_NAME.log"
+	sh "$test" >>"$LAB_DIR/$LAB_NAME.log" 2>&1
+fi
 rc=$?
 echo "rc=$rc" >"$LAB_DIR/$LAB_NAME.rc"
 echo "lab: $LAB_NAME done, rc=$rc"

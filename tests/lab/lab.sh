@@ -141,10 +141,27 @@ cmd_setup() {
 # ---- VMs ----
 
 # boot_vm KVER INDEX VMS SWITCH RESULTS TEST [interactive]
+# A guest that powers off after writing RESULTS/vmN.reboot (lab_power_cycle)
+# is booted again at once, with lab.boot=2 (3, ...), within the same
+# timeout: a power cycle. Its pcap and console of that boot are
+# vmN.bootB.pcap and vmN.bootB.console.
 boot_vm() {
+	local i=$2 res=$5 mode=${7:-batch} boot=1 end
+	end=$(($(date +%s) + ${TIMEOUT:-120}))
+	while :; do
+		boot_vm_once "$1" "$2" "$3" "$4" "$5" "$6" "$mode" "$boot" "$end"
+		[ "$mode" = batch ] && [ -f "$res/vm$i.reboot" ] &&
+			[ "$(date +%s)" -lt "$end" ] || return 0
+		rm -f "$res/vm$i.reboot"
+		boot=$((boot + 1))
+	done
+}
+
+boot_vm_once() {
 	local kver=$1 i=$2 vms=$3 sw=$4 res=$5 test=$6 mode=${7:-batch}
-	local kdir=$CACHE/$kver append
-	append="console=ttyS0 panic=-1 quiet no_timer_check lab.name=vm$i lab.index=$i lab.vms=$vms"
+	local boot=$8 end=$9 kdir=$CACHE/$kver append sfx=
+	[ "$boot" = 1 ] || sfx=.boot$boot
+	append="console=ttyS0 panic=-1 quiet no_timer_check lab.name=vm$i lab.index=$i lab.vms=$vms lab.boot=$boot"
 	append+=" lab.ip=$NET.$((10 + i))/24 lab.src=$LAB_SRC lab.kroot=$kdir/root"
 	append+=" lab.test=$test lab.init=$LAB_HERE/guest-init.sh"
 	local args=(
@@ -162,9 +179,11 @@ boot_vm() {
 		qemu-system-x86_64 "${args[@]}"
 		return
 	fi
-	args+=(-object "filter-dump,id=dump0,netdev=n0,file=$res/vm$i.pcap")
-	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${args[@]}" \
-		</dev/null >"$res/vm$i.console" 2>&1
+	args+=(-object "filter-dump,id=dump0,netdev=n0,file=$res/vm$i$sfx.pcap")
+	local left=$((end - $(date +%s)))
+	[ "$left" -gt 0 ] || left=1
+	timeout -k 5 "$left" qemu-system-x86_64 "${args[@]}" \
+		</dev/null >"$res/vm$i$sfx.console" 2>&1
 }
 
 # Switches still running when the script ends (error, ^C) are stopped.

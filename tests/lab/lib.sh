@@ -38,3 +38,13 @@ lab_modprobe() {
 lab_xfrm_stat() {
 	awk -v k="$1" '$1 == k { print $2 }' /proc/net/xfrm_stat
 }
+
+# lab_power_cycle: this VM loses power at once (no shutdown, no FIN or RST
+# sent: the kernel's sysrq power-off), and lab.sh boots it again at once;
+# the scenario's script then runs again with LAB_BOOT=2.
+lab_power_cycle() {
+	touch "$LAB_DIR/$LAB_NAME.reboot"
+	echo o >/proc/sysrq-trigger
+	sleep 10
+	lab_fail "still running after the sysrq power-off"
+}
