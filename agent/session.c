@@ -109,7 +109,13 @@ static void backoff(struct session *s, const char *why)
 
 static int dial(struct session *s)
 {
-	int one = 1, idle = 30, intvl = 10, cnt = 3, fd, err;
+	/*
+	 * A leader whose host died sends no FIN or RST: an idle session
+	 * learns of it from keepalives within 5 + 3 x 2 s, one with data
+	 * unacknowledged within 15 s, and the agent moves to the next
+	 * instance (a standby that took over).
+	 */
+	int one = 1, idle = 5, intvl = 2, cnt = 3, user_ms = 15000, fd, err;
 
 	fd = socket(s->leaders[s->cur].ss_family,
 		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -120,6 +126,8 @@ static int dial(struct session *s)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms,
+		   sizeof(user_ms));
 	if (connect(fd, (struct sockaddr *)&s->leaders[s->cur],
 		    session_leader_len(s)) == 0 ||
 	    errno == EINPROGRESS)
