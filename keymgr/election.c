@@ -55,6 +55,7 @@ static size_t back_off(struct election *e, uint64_t now, const char *why,
 	e->state = ELECT_WAITING;
 	e->lease = e->term = 0;
 	e->keepalive_out = false;
+	e->unconfirmed = false;
 	e->retry_at_ms = now + e->cfg.retry_ms;
 	return n;
 }
@@ -92,7 +93,11 @@ size_t elect_created(struct election *e, bool won, bool lost, int64_t term,
 		e->deadline_ms = e->keepalive_sent_ms +
 				 (uint64_t)e->cfg.ttl_s * 1000 -
 				 e->cfg.margin_ms;
-		n = push(out, n, ELECT_LEAD, e->lease, term, 0, NULL);
+		/* A slow campaign (a loaded etcd) may have left less than the
+		 * margin: lead once a keepalive says the lease lives. */
+		e->unconfirmed = e->deadline_ms <= now + e->cfg.margin_ms;
+		if (!e->unconfirmed)
+			n = push(out, n, ELECT_LEAD, e->lease, term, 0, NULL);
 		e->keepalive_out = true;
 		e->keepalive_sent_ms = now;
 		return push(out, n, ELECT_KEEPALIVE, e->lease, 0, 0, NULL);
@@ -125,7 +130,10 @@ size_t elect_kept(struct election *e, uint64_t sent_ms, int64_t ttl_s,
 	if (until > e->deadline_ms)
 		e->deadline_ms = until;
 	e->next_keepalive_ms = sent_ms + e->cfg.keepalive_ms;
-	return 0;
+	if (!e->unconfirmed)
+		return 0;
+	e->unconfirmed = false;
+	return push(out, 0, ELECT_LEAD, e->lease, e->term, 0, NULL);
 }
 
 size_t elect_vacant(struct election *e, uint64_t now, struct elect_action *out)

@@ -58,6 +58,7 @@ struct election {
 	uint64_t next_keepalive_ms;
 	uint64_t retry_at_ms;
 	bool keepalive_out; /* one keepalive on its way */
+	bool unconfirmed;   /* won, not yet told to lead: a keepalive first */
 	uint64_t keepalive_sent_ms;
 };
 

@@ -60,9 +60,34 @@ static void test_deadline_from_request(void **state)
 	(void)state;
 	assert_int_equal(elect_start(&e, 0, act), 1);
 	assert_int_equal(elect_granted(&e, 7, 3000, act), 1);
+	/* 500 ms left of the lease, under the 1 s margin: no LEAD yet */
 	assert_int_equal(elect_created(&e, true, false, 100, 100, 3500, act),
-			 2);
+			 1);
+	assert_int_equal(act[0].type, ELECT_KEEPALIVE);
 	assert_int_equal(e.deadline_ms, 0 + 5000 - 1000);
+	/* the keepalive sent at 3500 answers: the lease lives, lead */
+	assert_int_equal(elect_kept(&e, 3500, 5, 3600, act), 1);
+	assert_int_equal(act[0].type, ELECT_LEAD);
+	assert_int_equal(act[0].term, 100);
+	assert_int_equal(e.deadline_ms, 3500 + 5000 - 1000);
+	/* a later keepalive: nothing more */
+	assert_int_equal(elect_tick(&e, 3500 + 5000 / 3, act), 1);
+	assert_int_equal(elect_kept(&e, 3500 + 5000 / 3, 5, 5200, act), 0);
+}
+
+/* Won too late and the keepalive never answers: it steps down without
+ * ever having led (the daemon was never told to). */
+static void test_unconfirmed_win_lapses(void **state)
+{
+	(void)state;
+	assert_int_equal(elect_start(&e, 0, act), 1);
+	assert_int_equal(elect_granted(&e, 7, 3000, act), 1);
+	assert_int_equal(elect_created(&e, true, false, 100, 100, 3500, act),
+			 1);
+	assert_int_equal(elect_tick(&e, 4000, act), 2);
+	assert_int_equal(act[0].type, ELECT_STEP_DOWN);
+	assert_int_equal(act[1].type, ELECT_REVOKE);
+	assert_int_equal(e.state, ELECT_WAITING);
 }
 
 /* Paused or cut off: no keepalive answer; it steps down on its own clock,
@@ -212,6 +237,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_win_and_keep, setup),
+		cmocka_unit_test_setup(test_unconfirmed_win_lapses, setup),
 		cmocka_unit_test_setup(test_deadline_from_request, setup),
 		cmocka_unit_test_setup(test_paused_steps_down, setup),
 		cmocka_unit_test_setup(test_keepalive_failed, setup),
