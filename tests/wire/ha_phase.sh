@@ -7,13 +7,20 @@
 # comes and the leader stays in prepare; grace: the leader runs with a
 # grace of seconds; commit: the leader is stopped as soon as its status
 # says commit (it may have gone on to grace in between: the log says).
-km=$1 sock=$2 pid=$3 phase=$4 fa=$PPID
+km=$1 sock=$2 pid=$3 phase=$4 fa=$PPID # exec'd by sh -c: its parent is fakeagents
 
 phase_now() {
 	"$km" -s "$sock" status --json 2>/dev/null |
 		sed -n 's/.*"rotation":{"phase":"\([a-z]*\)".*/\1/p'
 }
 
+case $(cat "/proc/$fa/comm" 2>/dev/null) in
+fakeagents*) ;;
+*)
+	echo "ha_phase: my parent ($fa) is not fakeagents: run me with exec" >&2
+	exit 1
+	;;
+esac
 [ "$phase" = prepare ] && kill -STOP "$fa"
 "$km" -s "$sock" rotate >/dev/null &
 i=0
