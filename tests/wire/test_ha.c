@@ -422,7 +422,8 @@ static void kill_in(const char *phase)
 	token[strcspn(token, "\n")] = '\0';
 	snprintf(cmd, sizeof(cmd),
 		 "$FA --leader %s,%s,%s --token %s -n 20 --timeout 120 "
-		 "--failover-after-sync 'exec tests/wire/ha_phase.sh $KM %s %d %s' "
+		 "--failover-after-sync 'exec tests/wire/ha_phase.sh $KM %s %d "
+		 "%s' "
 		 "--rotations 1 --rotate-cmd 'for s in %s %s %s; do $KM -s $s "
 		 "rotate >/dev/null 2>&1 && exit 0; done; exit 1' --verify",
 		 fx.in[0].listen, fx.in[1].listen, fx.in[2].listen, token,
