@@ -190,7 +190,7 @@ static size_t seal_ad(const uint8_t *id, const char *name, uint8_t ad[AD_MAX])
 	size_t n = strlen(name);
 
 	memcpy(ad, id, STATE_KEY_ID_LEN);
-	memcpy(ad + STATE_KEY_ID_LEN, name, n);
+	memcpy(ad + STATE_KEY_ID_LEN, name, n + 1); /* the NUL is not AD */
 	return STATE_KEY_ID_LEN + n;
 }
 

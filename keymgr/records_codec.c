@@ -66,8 +66,8 @@ bool record_name_known(const char *name)
 {
 	uint32_t n;
 
-	return !strcmp(name, "meta") || !strcmp(name, "ca") ||
-	       !strcmp(name, "token") || gen_name(name, &n) ||
+	return strcmp(name, "meta") == 0 || strcmp(name, "ca") == 0 ||
+	       strcmp(name, "token") == 0 || gen_name(name, &n) ||
 	       node_name(name, &n);
 }
 
@@ -461,8 +461,9 @@ static int decode_nodes(const struct record_set *in, const struct rotation *rot,
 	for (size_t i = 0; !err && i < in->n; i++) {
 		const struct record *rec = &in->v[i];
 
-		if (!strcmp(rec->name, "meta") || !strcmp(rec->name, "ca") ||
-		    !strcmp(rec->name, "token"))
+		if (strcmp(rec->name, "meta") == 0 ||
+		    strcmp(rec->name, "ca") == 0 ||
+		    strcmp(rec->name, "token") == 0)
 			continue;
 		if (gen_name(rec->name, &v)) {
 			if (!gen_listed(rot, v))
