@@ -75,15 +75,18 @@ static int opened(struct store_etcd *se, const char *name, const uint8_t *val,
 static int journal_add(struct store_etcd *se, const char *name,
 		       const uint8_t *val, size_t len)
 {
-	struct se_jentry *j =
-		realloc(se->journal, (se->n_journal + 1) * sizeof(*j));
+	size_t n = strlen(name);
+	struct se_jentry *j;
 
+	if (n >= sizeof(j->name))
+		return -EBADMSG; /* the caller said so already */
+	j = realloc(se->journal, (se->n_journal + 1) * sizeof(*j));
 	if (!j)
 		return -ENOMEM;
 	se->journal = j;
 	j = &se->journal[se->n_journal];
 	memset(j, 0, sizeof(*j));
-	snprintf(j->name, sizeof(j->name), "%s", name);
+	memcpy(j->name, name, n + 1);
 	j->len = len;
 	if (len && !(j->val = malloc(len)))
 		return -ENOMEM;

@@ -230,12 +230,14 @@ static int setup_case(void **state)
 	fx.flags = "";
 	for (int i = 0; i < INSTANCES; i++) {
 		struct instance *in = &fx.in[i];
-		char cmd[256];
+		char cmd[256], top[sizeof(fx.top)], dir[sizeof(in->dir)];
 
+		/* from copies: the compiler sees every field inside fx */
+		memcpy(top, fx.top, sizeof(top));
 		snprintf(in->name, sizeof(in->name), "%c", 'a' + i);
-		snprintf(in->dir, sizeof(in->dir), "%s/%d%s", fx.top, fx.round,
-			 in->name);
-		snprintf(in->sock, sizeof(in->sock), "%s/sock", in->dir);
+		snprintf(dir, sizeof(dir), "%s/%d%c", top, fx.round, 'a' + i);
+		memcpy(in->dir, dir, sizeof(dir));
+		snprintf(in->sock, sizeof(in->sock), "%s/sock", dir);
 		snprintf(in->listen, sizeof(in->listen), "127.0.0.1:%d",
 			 etcd_fixture_free_port());
 		snprintf(cmd, sizeof(cmd), "mkdir -p -m 700 %s", in->dir);
