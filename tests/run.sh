@@ -6,7 +6,8 @@ set -u
 passed=0 failed=0 skipped=0
 failed_names=()
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+why=$(mktemp)
+trap 'rm -f "$log" "$why"' EXIT
 
 count() { # count <pattern> : the N of "[  X  ] N test(s)" in the log
 	sed -n "s/^\[  $1  *\] \([0-9][0-9]*\) test(s).*/\1/p" "$log" | tail -n 1
@@ -23,13 +24,22 @@ for t in "$@"; do
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "!! $name exited with status $rc without a cmocka failure report" \
 			"(crash, timeout or error before the tests ran)"
+		echo "$name: exited with status $rc; its last lines:" >>"$why"
+		tail -n 5 "$log" | sed "s/^/$name: /" >>"$why"
 		f=1
 	fi
-	[ "$f" -gt 0 ] && failed_names+=("$name")
+	if [ "$f" -gt 0 ]; then
+		failed_names+=("$name")
+		# What failed, kept for the end: a CI log is read from its tail.
+		grep -E '^\[  (FAILED|ERROR) +\]|^\[   LINE   \]|Sanitizer|runtime error' \
+			"$log" | awk '!seen[$0]++' | head -n 20 |
+			sed "s/^/$name: /" >>"$why"
+	fi
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 
 if [ "${#failed_names[@]}" -gt 0 ]; then
+	cat "$why"
 	echo "failing binaries: ${failed_names[*]}"
 fi
 echo "check: $passed passed, $failed failed, $skipped skipped"
