@@ -264,19 +264,47 @@ void cluster_join_abandoned(struct cluster *c, const char *id)
 		n->unanswered = true;
 }
 
+/*
+ * The same node asking again: its boot id, its newest static key, its
+ * addresses, no session open. Its answer may never have reached it (the
+ * leader died or lost its lease after the join was saved, before the
+ * answer left). The boot id leaves only the node and the leader, the
+ * record keeps where the member is, and what a session gives is usable
+ * only with the static key's private half.
+ */
+static bool same_joiner(const struct node *n,
+			const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
+			const struct node_addr *addrs, size_t n_addrs,
+			const uint8_t pub[REGISTRY_PUB_LEN])
+{
+	if (n->state != NODE_DISCONNECTED || !n->n_keys ||
+	    n->n_addrs != n_addrs ||
+	    memcmp(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN) != 0 ||
+	    memcmp(n->keys[n->n_keys - 1].pub, pub, REGISTRY_PUB_LEN) != 0)
+		return false;
+	for (size_t i = 0; i < n_addrs; i++)
+		if (n->addrs[i].len != addrs[i].len ||
+		    memcmp(n->addrs[i].ip, addrs[i].ip, addrs[i].len) != 0)
+			return false;
+	return true;
+}
+
 int cluster_join(struct cluster *c, const char *id,
 		 const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		 const struct node_addr *addrs, size_t n_addrs,
 		 const uint8_t pub[REGISTRY_PUB_LEN], struct node **out)
 {
 	struct node *n = registry_find(c->reg, id);
+	bool again;
 	int err;
 
 	if (!addrs_ok(addrs, n_addrs) || !pub)
 		return -EINVAL;
-	if ((!n || n->unanswered) && cluster_addr_owner(c, id, addrs, n_addrs))
+	again = n && n->state != NODE_REMOVED &&
+		(n->unanswered || same_joiner(n, boot_id, addrs, n_addrs, pub));
+	if ((!n || again) && cluster_addr_owner(c, id, addrs, n_addrs))
 		return -EADDRINUSE;
-	if (n && n->unanswered && n->state != NODE_REMOVED)
+	if (again)
 		return rejoin(c, n, boot_id, addrs, n_addrs, pub, out);
 	err = registry_join(c->reg, id, boot_id, &n);
 	if (err == -EEXIST && out)

@@ -53,9 +53,11 @@ void cluster_cleanup(struct cluster *c);
  * it keeps its index), -EPERM if its id was removed, -EADDRINUSE if
  * another member announces one of its addresses, -EINVAL for bad input.
  * Its addresses are set, its static keys are [(0, pub)]; peers learn of
- * it by a change. A member whose
- * join was abandoned unanswered (cluster_join_abandoned) is taken over
- * instead: same index, a new incarnation, 0.
+ * it by a change. A member whose join was abandoned unanswered
+ * (cluster_join_abandoned), or one without a session joining again with
+ * its boot id, newest static key and addresses (its answer lost in a
+ * crash or a failover), is taken over instead: same index, a new
+ * incarnation, 0.
  */
 int cluster_join(struct cluster *c, const char *id,
 		 const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],

@@ -188,7 +188,7 @@ static void test_join_reboot_remove_deltas(void **state)
 	assert_int_equal(
 		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), &n9), 0);
 	assert_int_equal(
-		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), NULL),
+		cluster_join(&c, "node-9", b, &a, 1, pk("node-x"), NULL),
 		-EEXIST);
 	env = delta_for(&c, rev, n1, 0);
 	assert_int_equal(env->delta->change_case,
@@ -471,6 +471,7 @@ static void test_abandoned_join_taken_over(void **state)
 	boot(b, 9);
 	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), &n),
 			 0);
+	boot(b, 8);
 	assert_int_equal(
 		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), NULL),
 		-EEXIST);
@@ -487,8 +488,65 @@ static void test_abandoned_join_taken_over(void **state)
 	assert_int_equal(m->incarnation, 2);
 	assert_int_equal(m->addrs[0].ip[3], 10);
 	assert_int_equal(
-		cluster_join(&c, "node-9", b, &a2, 1, pk("node-9"), NULL),
+		cluster_join(&c, "node-9", b, &a2, 1, pk("node-x"), NULL),
 		-EEXIST);
+	cluster_cleanup(&c);
+}
+
+/*
+ * A join saved, its answer lost (the leader died or lost its lease before
+ * it left): the same node asks again, same boot id, static key and
+ * addresses, and gets the record with a new incarnation. Anyone else, and the node while
+ * it has a session, is "already a member".
+ */
+static void test_join_again_after_lost_answer(void **state)
+{
+	struct cluster c;
+	uint8_t ctr = 0, b[REGISTRY_BOOT_ID_LEN], b2[REGISTRY_BOOT_ID_LEN];
+	struct node_addr a = v4(9), a1 = v4(1);
+	struct node *n, *m;
+
+	(void)state;
+	make(&c, &ctr, 2);
+	boot(b, 9);
+	boot(b2, 10);
+	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), &n),
+			 0);
+	assert_int_equal(n->incarnation, 1);
+	/* another boot, another key: not the node that joined */
+	assert_int_equal(
+		cluster_join(&c, "node-9", b2, &a, 1, pk("node-9"), NULL),
+		-EEXIST);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a, 1, pk("node-x"), NULL),
+		-EEXIST);
+	/* the same boot and key elsewhere: not where the member is */
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a1, 1, pk("node-9"), NULL),
+		-EEXIST);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a, 0, pk("node-9"), NULL),
+		-EEXIST);
+	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), &m),
+			 0);
+	assert_ptr_equal(m, n);
+	assert_int_equal(m->index, 3);
+	assert_int_equal(m->incarnation, 2); /* its pairs get new keys */
+	/* with a session open, nobody takes it over */
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false,
+				       pk("node-9"), NULL),
+			 0);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), NULL),
+		-EEXIST);
+	cluster_disconnect(&c, "node-9");
+	assert_int_equal(cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), &m),
+			 0);
+	assert_int_equal(m->incarnation, 3);
+	assert_int_equal(cluster_remove(&c, "node-9"), 0);
+	assert_int_equal(
+		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), NULL),
+		-EPERM);
 	cluster_cleanup(&c);
 }
 
@@ -580,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_decode_refusals),
 		cmocka_unit_test(test_remove_undone),
 		cmocka_unit_test(test_abandoned_join_taken_over),
+		cmocka_unit_test(test_join_again_after_lost_answer),
 		cmocka_unit_test(test_rotation_questions),
 	};
 
