@@ -129,6 +129,7 @@ struct fa_agent {
 	enum fa_phase phase;
 	bool silent, ready, joined, rotated, refused;
 	bool ack_due; /* applied frames not acked yet */
+	bool commit_held; /* --hold-commit: its ack waits for run->hold */
 	bool expire;  /* reports a soft expiry after its first snapshot */
 	/* the leader it talks to: an index in run->leaders; tried: addresses
 	 * failed in this pass; redirect: where a not-leader refusal sent it
@@ -168,6 +169,7 @@ struct fa_opts {
 	const char *bench, *state_out, *certs, *failover_cmd;
 	uint32_t n, first, rotations, parallel, width;
 	uint32_t backoff_max; /* ms */
+	uint32_t hold_commit; /* ms an agent waits before acking a commit */
 	long leader_pid, timeout;
 	bool verify, hold;
 	uint32_t expire;     /* agent number that reports a soft expiry */
@@ -198,6 +200,8 @@ struct fa_run {
 	bool reconnect;
 	uint32_t *waiting, n_waiting, *due;
 	struct loop_timer *retry;
+	struct loop_timer *hold; /* --hold-commit: sends the held acks */
+	bool hold_armed;
 	uint64_t n_retries, n_not_leader;
 	uint32_t n_stale; /* frames of a lower term than the agent held */
 	uint32_t n_away;  /* agents (not silent) that were live, reconnecting */

@@ -473,6 +473,9 @@ static void apply(struct conn *c, struct fa_agent *a,
 		return;
 	}
 	a->ack_due = !a->silent; /* once the burst is read: session_read_done */
+	if (!snap && a->run->o.hold_commit &&
+	    env->delta->change_case == VXSEC__DELTA__CHANGE_COMMIT)
+		a->commit_held = true;
 	if (snap && a->expire)
 		fa_send_expire(c, a);
 	if (snap && a->key_update)
@@ -521,6 +524,7 @@ static void session_closed(struct conn *c, const char *why, void *arg)
 	struct fa_agent *a = arg;
 
 	rx_closed(a, c);
+	a->commit_held = false; /* the next session acks its snapshot */
 	if (!a->run->ending && !a->refused && a->run->reconnect) {
 		lost(a);
 		return;
@@ -548,6 +552,39 @@ static void failed_over(struct fa_agent *a)
 		r->t_failed_over = fa_now();
 }
 
+/* --hold-commit: the acks held since the timer was armed leave. */
+static void on_hold(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct fa_run *r = arg;
+
+	(void)l, (void)t;
+	r->hold_armed = false;
+	for (uint32_t i = 0; i < r->o.n; i++) {
+		struct fa_agent *a = &r->agents[i];
+
+		if (!a->commit_held || !a->conn)
+			continue;
+		a->commit_held = a->ack_due = false;
+		fa_send_ack(a->conn, a->st.revision);
+		failed_over(a);
+	}
+}
+
+/* Holds a commit's ack for --hold-commit ms; 0, or -1 if it cannot. */
+static int hold_ack(struct fa_run *r)
+{
+	if (!r->hold) {
+		r->hold = loop_timer_new(r->loop, on_hold, r);
+		if (!r->hold)
+			return -1;
+	}
+	/* the first held ack arms it; later ones leave with it */
+	if (!r->hold_armed && loop_timer_arm(r->hold, r->o.hold_commit, 0))
+		return -1;
+	r->hold_armed = true;
+	return 0;
+}
+
 /* One ack for a burst of frames, naming the last revision applied. */
 static void session_read_done(struct conn *c, void *arg)
 {
@@ -555,6 +592,11 @@ static void session_read_done(struct conn *c, void *arg)
 
 	if (!a->ack_due)
 		return;
+	if (a->commit_held) {
+		if (hold_ack(a->run) == 0)
+			return;
+		a->commit_held = false;
+	}
 	a->ack_due = false;
 	fa_send_ack(c, a->st.revision);
 	failed_over(a);

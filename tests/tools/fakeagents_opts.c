@@ -21,6 +21,7 @@ static const char usage_text[] =
 	"                  (--token TOKEN | --token-file F) -n N\n"
 	"                  [--prefix node-] [--first 1] [--parallel 64]\n"
 	"                  [--backoff-max MS] [--failover-after-sync CMD]\n"
+	"                  [--hold-commit MS]\n"
 	"                  [--rotations K --rotate-cmd CMD] [--leader-pid "
 	"PID]\n"
 	"                  [--bench NAME] [--verify] [--silent I...] [--expire "
@@ -75,6 +76,11 @@ static const char usage_text[] =
 	"took\n"
 	"                      (\"failover: ...\") and go on (--rotations, "
 	"--verify)\n"
+	"  --hold-commit MS    an agent acks a commit MS later (the burst's "
+	"ack\n"
+	"                      waits), so the leader stays in its commit phase "
+	"that\n"
+	"                      long (a test kills it there)\n"
 	"  --token TOKEN       the join token; --token-file F: the first line "
 	"of F\n"
 	"  -n, --agents N      how many agents\n"
@@ -175,7 +181,8 @@ enum {
 	O_EXPIRE,
 	O_KEY_UPDATE,
 	O_BACKOFF_MAX,
-	O_FAILOVER
+	O_FAILOVER,
+	O_HOLD_COMMIT
 };
 
 static const struct option longopts[] = {
@@ -200,6 +207,7 @@ static const struct option longopts[] = {
 	{ "key-update", required_argument, NULL, O_KEY_UPDATE },
 	{ "backoff-max", required_argument, NULL, O_BACKOFF_MAX },
 	{ "failover-after-sync", required_argument, NULL, O_FAILOVER },
+	{ "hold-commit", required_argument, NULL, O_HOLD_COMMIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -330,6 +338,8 @@ static int option(struct fa_opts *o, int c, const char *arg, bool *help)
 	case O_FAILOVER:
 		o->failover_cmd = arg;
 		return 0;
+	case O_HOLD_COMMIT:
+		return number(arg, 1, 600000, &o->hold_commit);
 	case 'h':
 		*help = true;
 		return 0;

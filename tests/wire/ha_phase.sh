@@ -6,7 +6,7 @@
 # prepare: the agents ($PPID, fakeagents) are stopped first, so no ack
 # comes and the leader stays in prepare; grace: the leader runs with a
 # grace of seconds; commit: the leader is stopped as soon as its status
-# says commit (it may have gone on to grace in between: the log says).
+# says commit (the agents hold their commit acks: fakeagents --hold-commit).
 km=$1 sock=$2 pid=$3 phase=$4 fa=$PPID # exec'd by sh -c: its parent is fakeagents
 
 phase_now() {

@@ -400,17 +400,15 @@ static void test_quorum(void **state)
 }
 
 /*
- * (The commit phase lasts one round trip on loopback: no poll from
- * outside catches it. Resuming from it is test_rotation's
- * test_resume_from_every_phase, and the phase's way through etcd is
- * test_records' round trip.)
- *
- * 20 agents in sync; a rotation; the leader killed in phase: another
+ * 20 agents in sync; a rotation; the leader killed in phase (the commit
+ * phase lasts one round trip on loopback: there the agents hold their
+ * commit acks 3 s, fakeagents --hold-commit, for ha_phase.sh to see it
+ * and kill): another
  * leads, the rotation it found in etcd completes, one more follows, and
  * every agent holds the same keys (fakeagents --verify); generation 2
  * (the interrupted one) and 3 (the next) were each issued once.
  */
-static void kill_in(const char *phase)
+static void kill_in(const char *phase, const char *fa_flags)
 {
 	struct instance *a, *l;
 	char token[256], cmd[2048];
@@ -423,13 +421,13 @@ static void kill_in(const char *phase)
 	snprintf(token, sizeof(token), "%.200s", fx.out);
 	token[strcspn(token, "\n")] = '\0';
 	snprintf(cmd, sizeof(cmd),
-		 "$FA --leader %s,%s,%s --token %s -n 20 --timeout 120 "
+		 "$FA --leader %s,%s,%s --token %s -n 20 --timeout 120 %s "
 		 "--failover-after-sync 'exec tests/wire/ha_phase.sh $KM %s %d "
 		 "%s' "
 		 "--rotations 1 --rotate-cmd 'for s in %s %s %s; do $KM -s $s "
 		 "rotate >/dev/null 2>&1 && exit 0; done; exit 1' --verify",
 		 fx.in[0].listen, fx.in[1].listen, fx.in[2].listen, token,
-		 a->sock, (int)a->pid, phase, fx.in[0].sock, fx.in[1].sock,
+		 fa_flags, a->sock, (int)a->pid, phase, fx.in[0].sock, fx.in[1].sock,
 		 fx.in[2].sock);
 	assert_int_equal(run_cmd(fx.out, sizeof(fx.out), "%s", cmd), 0);
 	assert_non_null(strstr(fx.out, "failover: 20 agents in sync"));
@@ -450,13 +448,19 @@ static void kill_in(const char *phase)
 static void test_kill_in_prepare(void **state)
 {
 	(void)state;
-	kill_in("prepare");
+	kill_in("prepare", "");
+}
+
+static void test_kill_in_commit(void **state)
+{
+	(void)state;
+	kill_in("commit", "--hold-commit 3000");
 }
 
 static void test_kill_in_grace(void **state)
 {
 	(void)state;
-	kill_in("grace");
+	kill_in("grace", "");
 }
 
 int main(void)
@@ -469,6 +473,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quorum, setup_case,
 						teardown_case),
 		cmocka_unit_test_setup_teardown(test_kill_in_prepare,
+						setup_case, teardown_case),
+		cmocka_unit_test_setup_teardown(test_kill_in_commit,
 						setup_case, teardown_case),
 		cmocka_unit_test_setup_teardown(test_kill_in_grace, setup_case,
 						teardown_case),
