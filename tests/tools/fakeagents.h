@@ -128,9 +128,9 @@ struct fa_agent {
 	uint64_t counted; /* the max revision it was counted at */
 	enum fa_phase phase;
 	bool silent, ready, joined, rotated, refused;
-	bool ack_due; /* applied frames not acked yet */
+	bool ack_due;	  /* applied frames not acked yet */
 	bool commit_held; /* --hold-commit: its ack waits for run->hold */
-	bool expire;  /* reports a soft expiry after its first snapshot */
+	bool expire;	  /* reports a soft expiry after its first snapshot */
 	/* the leader it talks to: an index in run->leaders; tried: addresses
 	 * failed in this pass; redirect: where a not-leader refusal sent it
 	 * (-1: none), redirected: this pass followed one already; backoff:

@@ -427,8 +427,8 @@ static void kill_in(const char *phase, const char *fa_flags)
 		 "--rotations 1 --rotate-cmd 'for s in %s %s %s; do $KM -s $s "
 		 "rotate >/dev/null 2>&1 && exit 0; done; exit 1' --verify",
 		 fx.in[0].listen, fx.in[1].listen, fx.in[2].listen, token,
-		 fa_flags, a->sock, (int)a->pid, phase, fx.in[0].sock, fx.in[1].sock,
-		 fx.in[2].sock);
+		 fa_flags, a->sock, (int)a->pid, phase, fx.in[0].sock,
+		 fx.in[1].sock, fx.in[2].sock);
 	assert_int_equal(run_cmd(fx.out, sizeof(fx.out), "%s", cmd), 0);
 	assert_non_null(strstr(fx.out, "failover: 20 agents in sync"));
 	a->pid = -1; /* killed by ha_phase.sh */
@@ -474,8 +474,8 @@ int main(void)
 						teardown_case),
 		cmocka_unit_test_setup_teardown(test_kill_in_prepare,
 						setup_case, teardown_case),
-		cmocka_unit_test_setup_teardown(test_kill_in_commit,
-						setup_case, teardown_case),
+		cmocka_unit_test_setup_teardown(test_kill_in_commit, setup_case,
+						teardown_case),
 		cmocka_unit_test_setup_teardown(test_kill_in_grace, setup_case,
 						teardown_case),
 	};
