@@ -25,7 +25,8 @@ struct admin_ha {
 	bool etcd;    /* false: the file store, nothing else is set */
 	bool serving; /* elected and loaded */
 	const char *instance, *role, *election, *etcd_endpoint, *prefix;
-	int64_t term, lease_ttl_s;
+	const char *leader; /* the instance leading ("": not known) */
+	int64_t term, lease_ttl_s; /* a standby: the leader's term (0: ?) */
 	uint64_t role_s; /* in this role */
 	struct store_etcd_stats stats;
 };

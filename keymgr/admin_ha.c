@@ -28,9 +28,13 @@ void admin_ha_text(const struct admin *a, struct ctl_reply *r)
 
 	if (!view(a, &h))
 		return;
-	ctl_reply_printf(r, "instance:    %s, %s (term %lld) for %llu s\n",
-			 h.instance, h.role, (long long)h.term,
+	ctl_reply_printf(r, "instance:    %s, %s (term %lld) for %llu s", h.instance,
+			 h.role, (long long)h.term,
 			 (unsigned long long)h.role_s);
+	if (!h.serving)
+		ctl_reply_printf(r, "; the leader: %s",
+				 h.leader[0] ? h.leader : "not known yet");
+	ctl_reply_printf(r, "\n");
 	ctl_reply_printf(r,
 			 "etcd:        %s, prefix %s, election %s, lease "
 			 "%lld s\n",
@@ -59,6 +63,8 @@ void admin_ha_json(const struct admin *a, struct ctl_reply *r)
 	ctl_json_string(r, h.instance);
 	ctl_reply_printf(r, ",\"role\":");
 	ctl_json_string(r, h.role);
+	ctl_reply_printf(r, ",\"leader\":");
+	ctl_json_string(r, h.leader);
 	ctl_reply_printf(r, ",\"term\":%lld,\"role_s\":%llu,\"etcd\":{",
 			 (long long)h.term, (unsigned long long)h.role_s);
 	ctl_reply_printf(r, "\"endpoint\":");
@@ -114,9 +120,17 @@ int admin_ha_refuse(const struct admin *a, const char *cmd, struct ctl_reply *r)
 	if (!view(a, &h) || h.serving || strcmp(cmd, "status") == 0 ||
 	    strcmp(cmd, "metrics") == 0)
 		return 0;
-	ctl_reply_printf(r,
-			 "%s: this instance (%s) is a %s, not the leader: "
-			 "ask the instance that leads (etcd key %sleader)\n",
-			 cmd, h.instance, h.role, h.prefix);
+	if (h.leader[0])
+		ctl_reply_printf(r,
+				 "%s: this instance (%s) is a %s, not the "
+				 "leader: ask %s, which leads (term %lld)\n",
+				 cmd, h.instance, h.role, h.leader,
+				 (long long)h.term);
+	else
+		ctl_reply_printf(r,
+				 "%s: this instance (%s) is a %s, not the "
+				 "leader: ask the instance that leads (etcd "
+				 "key %sleader)\n",
+				 cmd, h.instance, h.role, h.prefix);
 	return ADMIN_EXIT_FAIL;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* vxsec-keymgr elector: the election's actions (election.c) carried out on etcd (etcd.c, etcd_kv.c) over the leader's loop (issue 16). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@ struct elector {
 	struct loop_timer *tick;
 	struct elector_ops ops;
 	void *arg;
+	/* who holds the key, as the last lost campaign found it ("": not
+	 * known, or vacant since) */
+	char holder[ELECTOR_HOLDER_MAX + 1];
+	int64_t holder_term;
 };
 
 static void run(struct elector *el, const struct elect_action *a, size_t n);
@@ -65,6 +70,42 @@ static void on_grant(void *arg, int err, int status, const char *body,
 	run(el, a, elect_granted(&el->e, id, loop_mono_ms(), a));
 }
 
+/* The key's holder, from the lost campaign's range (the txn's failure
+ * branch): its value names the instance, its create revision the term.
+ * Shown to operators: only [A-Za-z0-9._:-] kept, others '?'. */
+static int holder_kv(void *arg, const struct etcd_kv *kv)
+{
+	struct elector *el = arg;
+	size_t n = kv->value.len < ELECTOR_HOLDER_MAX ? kv->value.len
+						      : ELECTOR_HOLDER_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = (char)kv->value.p[i];
+
+		el->holder[i] = isalnum((unsigned char)ch) || strchr("._:-", ch)
+					? ch
+					: '?';
+	}
+	el->holder[n] = '\0';
+	el->holder_term = kv->create_rev;
+	return 0;
+}
+
+static void find_holder(struct elector *el, const struct json_doc *doc,
+			int responses)
+{
+	struct json_iter it;
+	struct why why = { "" };
+	bool more = false;
+	int r = responses >= 0 ? json_iter_init(doc, responses, &it) : -1;
+	int range = r >= 0 ? json_get(doc, r, "response_range") : -1;
+
+	el->holder[0] = '\0';
+	el->holder_term = 0;
+	if (range >= 0)
+		(void)etcd_kvs(doc, range, holder_kv, el, &more, &why);
+}
+
 static void on_create(void *arg, int err, int status, const char *body,
 		      size_t len, const struct why *w)
 {
@@ -79,8 +120,11 @@ static void on_create(void *arg, int err, int status, const char *body,
 	if (err && w)
 		log_info("etcd leader key: %s", w->msg);
 	if (!open_reply(&doc, err, status, body, len, &h, "leader key") &&
-	    !etcd_txn_reply(&doc, &won, &resp, &why))
+	    !etcd_txn_reply(&doc, &won, &resp, &why)) {
 		lost = !won;
+		if (lost)
+			find_holder(el, &doc, resp);
+	}
 	json_doc_cleanup(&doc);
 	/* won: the put is the txn's one change, its revision the key's
 	 * create revision: the term */
@@ -150,8 +194,11 @@ static void on_watch_line(void *arg, const char *line, size_t len)
 		vacant = true; /* campaigning is always safe */
 	}
 	json_doc_cleanup(&doc);
-	if (vacant)
+	if (vacant) {
+		el->holder[0] = '\0';
+		el->holder_term = 0;
 		run(el, a, elect_vacant(&el->e, loop_mono_ms(), a));
+	}
 }
 
 static void on_watch_end(void *arg, int err, int status, const char *body,
@@ -358,4 +405,10 @@ enum elect_state elector_state(const struct elector *el)
 int64_t elector_term(const struct elector *el)
 {
 	return el->e.term;
+}
+
+const char *elector_holder(const struct elector *el, int64_t *term)
+{
+	*term = el->holder_term;
+	return el->holder;
 }

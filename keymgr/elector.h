@@ -45,4 +45,10 @@ void elector_free(struct elector *el);
 enum elect_state elector_state(const struct elector *el);
 int64_t elector_term(const struct elector *el);
 
+/* The instance another holds the key as (what its campaign put there)
+ * and its term, as this one's last lost campaign found them; "" and 0
+ * when not known or vacant since. */
+#define ELECTOR_HOLDER_MAX 64
+const char *elector_holder(const struct elector *el, int64_t *term);
+
 #endif

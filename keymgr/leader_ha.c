@@ -290,6 +290,14 @@ void leader_ha_status(void *arg, struct admin_ha *h)
 	h->etcd_endpoint = l->se ? store_etcd_endpoint(l->se) : "?";
 	h->prefix = l->cfg.etcd_prefix;
 	h->term = l->term;
+	h->leader = l->role == LEADER_LEADING ? l->cfg.instance : "";
+	if (l->role != LEADER_LEADING && l->el) {
+		int64_t t;
+		const char *who = elector_holder(l->el, &t);
+
+		if (who[0] && t > 0)
+			h->term = t, h->leader = who;
+	}
 	h->lease_ttl_s = (int64_t)(l->cfg.lease_ttl_ms / 1000);
 	h->role_s = (loop_mono_ms() - l->since_ms) / 1000;
 	if (l->se)

@@ -288,7 +288,7 @@ static int teardown(void **state)
  */
 static void test_takeover(void **state)
 {
-	struct instance *a, *b;
+	struct instance *a, *b, *s;
 	long long term, rev;
 	char token[256], want[128];
 
@@ -298,10 +298,14 @@ static void test_takeover(void **state)
 	term = field("term");
 	rev = field("revision");
 	assert_true(term > 0 && rev > 0);
-	assert_int_not_equal(run_cmd(fx.out, sizeof(fx.out), "$KM -s %s rotate",
-				     fx.in[1].sock),
-			     0);
+	s = a == &fx.in[1] ? &fx.in[2] : &fx.in[1];
+	assert_int_not_equal(
+		run_cmd(fx.out, sizeof(fx.out), "$KM -s %s rotate", s->sock), 0);
 	assert_non_null(strstr(fx.out, "is a standby, not the leader"));
+	/* a standby names the leader and its term */
+	snprintf(want, sizeof(want), "ask %s, which leads (term %lld)", a->name,
+		 term);
+	assert_non_null(strstr(fx.out, want));
 	/* a new token, answered once etcd has it */
 	assert_int_equal(run_cmd(fx.out, sizeof(fx.out), "$KM -s %s token show",
 				 a->sock),
@@ -329,6 +333,10 @@ static void test_takeover(void **state)
 	assert_string_equal(fx.out, token); /* the token survived */
 	start(a);
 	assert_true(becomes(a, "standby", 10));
+	assert_int_equal(status(a), 0);
+	snprintf(want, sizeof(want), "\"leader\":\"%s\"", b->name);
+	assert_non_null(strstr(fx.out, want));
+	assert_true(field("term") > term);
 	/* the new leader rotates: its commits go through */
 	assert_int_equal(
 		run_cmd(fx.out, sizeof(fx.out), "$KM -s %s rotate", b->sock),
