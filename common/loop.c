@@ -12,9 +12,14 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "log.h"
 #include "loop.h"
 
 #define MAX_EVENTS 64
+/* A timer this late is logged (at most once a LATE_QUIET_MS): leases,
+ * deadlines and keepalives all wait on the loop. */
+#define LATE_WARN_MS 1000
+#define LATE_QUIET_MS 10000
 
 enum kind { KIND_FD, KIND_TIMER, KIND_SIGNAL };
 
@@ -35,6 +40,7 @@ struct handler {
 struct loop_timer {
 	struct loop *loop;
 	struct handler *h;
+	uint64_t due_ms, interval_ms; /* monotonic; due 0: disarmed */
 };
 
 struct loop {
@@ -44,6 +50,7 @@ struct loop {
 	struct handler **by_fd; /* live handlers by fd number */
 	size_t n_fd;
 	struct handler *dead;
+	uint64_t late_quiet_until, late_max_ms;
 };
 
 struct loop *loop_new(void)
@@ -215,7 +222,32 @@ int loop_timer_arm(struct loop_timer *t, uint64_t ms, uint64_t interval_ms)
 				 (long)(interval_ms % 1000) * 1000000 },
 	};
 
-	return timerfd_settime(t->h->fd, 0, &its, NULL) ? -errno : 0;
+	if (timerfd_settime(t->h->fd, 0, &its, NULL))
+		return -errno;
+	t->due_ms = ms ? loop_mono_ms() + ms : 0;
+	t->interval_ms = ms ? interval_ms : 0;
+	return 0;
+}
+
+/* A timer fired ticks times: how late the last one is, logged if long. */
+static void timer_late(struct loop *l, struct loop_timer *t, uint64_t ticks)
+{
+	uint64_t now = loop_mono_ms(), due, late;
+
+	if (!t->due_ms || !ticks)
+		return;
+	due = t->due_ms + (ticks - 1) * t->interval_ms;
+	t->due_ms = t->interval_ms ? due + t->interval_ms : 0;
+	late = now > due ? now - due : 0;
+	if (late > l->late_max_ms)
+		l->late_max_ms = late;
+	if (late < LATE_WARN_MS || now < l->late_quiet_until)
+		return;
+	l->late_quiet_until = now + LATE_QUIET_MS;
+	log_warn("event loop: a timer fired %llu ms late (the longest so "
+		 "far %llu ms): this process was starved of CPU or a "
+		 "callback ran that long; leases and deadlines waited too",
+		 (unsigned long long)late, (unsigned long long)l->late_max_ms);
 }
 
 void loop_timer_free(struct loop_timer *t)
@@ -262,8 +294,10 @@ static void dispatch(struct loop *l, struct handler *h, uint32_t events)
 		h->fd_cb(l, h->fd, events, h->arg);
 		break;
 	case KIND_TIMER:
-		if (read(h->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		if (read(h->fd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
+			timer_late(l, h->timer, ticks);
 			h->timer_cb(l, h->timer, h->arg);
+		}
 		break;
 	case KIND_SIGNAL:
 		while (read(h->fd, &si, sizeof(si)) == sizeof(si))
@@ -298,6 +332,11 @@ int loop_run(struct loop *l)
 			return r;
 	}
 	return 0;
+}
+
+uint64_t loop_late_max_ms(const struct loop *l)
+{
+	return l->late_max_ms;
 }
 
 int loop_fd(const struct loop *l)

@@ -45,6 +45,14 @@ void loop_stop(struct loop *l);
  */
 int loop_fd(const struct loop *l);
 
+/*
+ * How late a timer fired at most (ms after it was due, by the monotonic
+ * clock): what a starved process or a long callback costs every lease
+ * and deadline. One a second or more late is logged (a warning, at most
+ * every 10 s).
+ */
+uint64_t loop_late_max_ms(const struct loop *l);
+
 /* Clocks in ms: the wall clock (CLOCK_REALTIME), for what is saved or
  * shown as time; CLOCK_MONOTONIC, for intervals of this process. */
 uint64_t loop_now_ms(void);

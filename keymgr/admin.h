@@ -25,9 +25,11 @@ struct admin_ha {
 	bool etcd;    /* false: the file store, nothing else is set */
 	bool serving; /* elected and loaded */
 	const char *instance, *role, *election, *etcd_endpoint, *prefix;
-	const char *leader; /* the instance leading ("": not known) */
+	const char *leader;	   /* the instance leading ("": not known) */
+	const char *leader_listen; /* where it listens for agents, or "" */
 	int64_t term, lease_ttl_s; /* a standby: the leader's term (0: ?) */
-	uint64_t role_s; /* in this role */
+	uint64_t role_s;	   /* in this role */
+	uint64_t loop_late_max_ms; /* loop_late_max_ms(): what leases wait */
 	struct store_etcd_stats stats;
 };
 

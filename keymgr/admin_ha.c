@@ -28,18 +28,22 @@ void admin_ha_text(const struct admin *a, struct ctl_reply *r)
 
 	if (!view(a, &h))
 		return;
-	ctl_reply_printf(r, "instance:    %s, %s (term %lld) for %llu s", h.instance,
-			 h.role, (long long)h.term,
+	ctl_reply_printf(r, "instance:    %s, %s (term %lld) for %llu s",
+			 h.instance, h.role, (long long)h.term,
 			 (unsigned long long)h.role_s);
 	if (!h.serving)
-		ctl_reply_printf(r, "; the leader: %s",
-				 h.leader[0] ? h.leader : "not known yet");
+		ctl_reply_printf(r, "; the leader: %s%s%s%s",
+				 h.leader[0] ? h.leader : "not known yet",
+				 h.leader_listen[0] ? " (" : "",
+				 h.leader_listen,
+				 h.leader_listen[0] ? ")" : "");
 	ctl_reply_printf(r, "\n");
 	ctl_reply_printf(r,
 			 "etcd:        %s, prefix %s, election %s, lease "
-			 "%lld s\n",
+			 "%lld s (timers late by %llu ms at most)\n",
 			 h.etcd_endpoint, h.prefix, h.election,
-			 (long long)h.lease_ttl_s);
+			 (long long)h.lease_ttl_s,
+			 (unsigned long long)h.loop_late_max_ms);
 	ctl_reply_printf(r,
 			 "commits:     %llu (%llu transactions, %llu through "
 			 "the journal), %llu failed, the last took %llu ms\n",
@@ -65,6 +69,8 @@ void admin_ha_json(const struct admin *a, struct ctl_reply *r)
 	ctl_json_string(r, h.role);
 	ctl_reply_printf(r, ",\"leader\":");
 	ctl_json_string(r, h.leader);
+	ctl_reply_printf(r, ",\"leader_listen\":");
+	ctl_json_string(r, h.leader_listen);
 	ctl_reply_printf(r, ",\"term\":%lld,\"role_s\":%llu,\"etcd\":{",
 			 (long long)h.term, (unsigned long long)h.role_s);
 	ctl_reply_printf(r, "\"endpoint\":");
@@ -74,10 +80,12 @@ void admin_ha_json(const struct admin *a, struct ctl_reply *r)
 	ctl_reply_printf(r, ",\"election\":");
 	ctl_json_string(r, h.election);
 	ctl_reply_printf(r,
-			 ",\"lease_ttl_s\":%lld,\"commits\":%llu,\"txns\":%llu,"
+			 ",\"lease_ttl_s\":%lld,\"loop_late_max_ms\":%llu,"
+			 "\"commits\":%llu,\"txns\":%llu,"
 			 "\"journaled\":%llu,\"failures\":%llu,"
 			 "\"last_commit_ms\":%llu,\"etcd_revision\":%lld},",
 			 (long long)h.lease_ttl_s,
+			 (unsigned long long)h.loop_late_max_ms,
 			 (unsigned long long)h.stats.commits,
 			 (unsigned long long)h.stats.txns,
 			 (unsigned long long)h.stats.journaled,
@@ -111,6 +119,9 @@ void admin_ha_metrics(const struct admin *a, struct ctl_reply *r)
 	      (long long)h.stats.failures);
 	gauge(r, "etcd_last_commit_ms", "The last commit's duration.",
 	      (long long)h.stats.last_ms);
+	gauge(r, "loop_late_max_ms",
+	      "The most a timer (lease keepalive, deadline) fired late.",
+	      (long long)h.loop_late_max_ms);
 }
 
 int admin_ha_refuse(const struct admin *a, const char *cmd, struct ctl_reply *r)
@@ -121,11 +132,13 @@ int admin_ha_refuse(const struct admin *a, const char *cmd, struct ctl_reply *r)
 	    strcmp(cmd, "metrics") == 0)
 		return 0;
 	if (h.leader[0])
-		ctl_reply_printf(r,
-				 "%s: this instance (%s) is a %s, not the "
-				 "leader: ask %s, which leads (term %lld)\n",
-				 cmd, h.instance, h.role, h.leader,
-				 (long long)h.term);
+		ctl_reply_printf(
+			r,
+			"%s: this instance (%s) is a %s, not the "
+			"leader: ask %s, which leads (term %lld, agents "
+			"at %s)\n",
+			cmd, h.instance, h.role, h.leader, (long long)h.term,
+			h.leader_listen[0] ? h.leader_listen : "?");
 	else
 		ctl_reply_printf(r,
 				 "%s: this instance (%s) is a %s, not the "

@@ -72,7 +72,7 @@ static void on_grant(void *arg, int err, int status, const char *body,
 
 /* The key's holder, from the lost campaign's range (the txn's failure
  * branch): its value names the instance, its create revision the term.
- * Shown to operators: only [A-Za-z0-9._:-] kept, others '?'. */
+ * Shown to operators: only [A-Za-z0-9._:- []] kept, others '?'. */
 static int holder_kv(void *arg, const struct etcd_kv *kv)
 {
 	struct elector *el = arg;
@@ -82,7 +82,8 @@ static int holder_kv(void *arg, const struct etcd_kv *kv)
 	for (size_t i = 0; i < n; i++) {
 		char ch = (char)kv->value.p[i];
 
-		el->holder[i] = isalnum((unsigned char)ch) || strchr("._:-", ch)
+		el->holder[i] = isalnum((unsigned char)ch) ||
+						(ch && strchr("._:- []", ch))
 					? ch
 					: '?';
 	}

@@ -48,7 +48,7 @@ int64_t elector_term(const struct elector *el);
 /* The instance another holds the key as (what its campaign put there)
  * and its term, as this one's last lost campaign found them; "" and 0
  * when not known or vacant since. */
-#define ELECTOR_HOLDER_MAX 64
+#define ELECTOR_HOLDER_MAX 160
 const char *elector_holder(const struct elector *el, int64_t *term);
 
 #endif

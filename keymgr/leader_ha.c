@@ -291,15 +291,25 @@ void leader_ha_status(void *arg, struct admin_ha *h)
 	h->prefix = l->cfg.etcd_prefix;
 	h->term = l->term;
 	h->leader = l->role == LEADER_LEADING ? l->cfg.instance : "";
+	h->leader_listen = l->role == LEADER_LEADING ? l->cfg.listen_text : "";
 	if (l->role != LEADER_LEADING && l->el) {
 		int64_t t;
 		const char *who = elector_holder(l->el, &t);
 
-		if (who[0] && t > 0)
-			h->term = t, h->leader = who;
+		if (who[0] && t > 0) { /* its value: "instance listen" */
+			char *sp;
+
+			snprintf(l->holder, sizeof(l->holder), "%s", who);
+			sp = strchr(l->holder, ' ');
+			if (sp)
+				*sp++ = '\0';
+			h->term = t, h->leader = l->holder;
+			h->leader_listen = sp ? sp : "";
+		}
 	}
 	h->lease_ttl_s = (int64_t)(l->cfg.lease_ttl_ms / 1000);
 	h->role_s = (loop_mono_ms() - l->since_ms) / 1000;
+	h->loop_late_max_ms = loop_late_max_ms(l->loop);
 	if (l->se)
 		store_etcd_stats(l->se, &h->stats);
 }

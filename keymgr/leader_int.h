@@ -42,6 +42,8 @@ struct leader {
 	enum leader_role role;
 	int64_t term;
 	struct elector *el;
+	/* the leader key's holder as status shows it: "instance\0listen" */
+	char holder[ELECTOR_HOLDER_MAX + 1];
 	struct store_etcd *se;
 	struct record_set loaded; /* a takeover's records, until decoded */
 	uint8_t *unlock;	  /* autolock: the unlock key (sodium) */

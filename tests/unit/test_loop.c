@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -92,6 +93,37 @@ static void test_timers(void **state)
 	loop_free(l);
 }
 
+/* A timer the loop could not serve on time says how late it was. */
+static void test_late_timer(void **state)
+{
+	struct loop *l = loop_new();
+	struct ctx c = { 0 };
+	struct loop_timer *t = loop_timer_new(l, on_timer, &c);
+	struct timespec ts = { 1, 200000000 };
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(loop_late_max_ms(l), 0);
+	assert_int_equal(loop_timer_arm(t, 10, 0), 0);
+	nanosleep(&ts, NULL); /* the loop is busy elsewhere */
+	assert_int_equal(loop_run_once(l, 1000), 1);
+	assert_int_equal(c.fires, 1);
+	assert_true(loop_late_max_ms(l) >= 1150);
+	loop_timer_free(t);
+	loop_free(l);
+	/* an interval timer's lateness counts from its last due tick (its
+	 * missed ticks are not late: the next one is within 100 ms) */
+	l = loop_new();
+	t = loop_timer_new(l, on_timer, &c);
+	assert_non_null(t);
+	assert_int_equal(loop_timer_arm(t, 5, 100), 0);
+	nanosleep(&ts, NULL);
+	assert_int_equal(loop_run_once(l, 1000), 1);
+	assert_int_equal(c.fires, 2);
+	assert_true(loop_late_max_ms(l) < 1000);
+	loop_free(l);
+}
+
 static void on_signal(struct loop *l, int sig, void *arg)
 {
 	struct ctx *c = arg;
@@ -148,6 +180,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fd_and_deletion_in_callbacks),
 		cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_late_timer),
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_array_grow),
 	};

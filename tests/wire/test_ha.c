@@ -300,11 +300,13 @@ static void test_takeover(void **state)
 	assert_true(term > 0 && rev > 0);
 	s = a == &fx.in[1] ? &fx.in[2] : &fx.in[1];
 	assert_int_not_equal(
-		run_cmd(fx.out, sizeof(fx.out), "$KM -s %s rotate", s->sock), 0);
+		run_cmd(fx.out, sizeof(fx.out), "$KM -s %s rotate", s->sock),
+		0);
 	assert_non_null(strstr(fx.out, "is a standby, not the leader"));
 	/* a standby names the leader and its term */
-	snprintf(want, sizeof(want), "ask %s, which leads (term %lld)", a->name,
-		 term);
+	snprintf(want, sizeof(want),
+		 "ask %s, which leads (term %lld, agents at %s)", a->name, term,
+		 a->listen);
 	assert_non_null(strstr(fx.out, want));
 	/* a new token, answered once etcd has it */
 	assert_int_equal(run_cmd(fx.out, sizeof(fx.out), "$KM -s %s token show",
@@ -334,7 +336,9 @@ static void test_takeover(void **state)
 	start(a);
 	assert_true(becomes(a, "standby", 10));
 	assert_int_equal(status(a), 0);
-	snprintf(want, sizeof(want), "\"leader\":\"%s\"", b->name);
+	snprintf(want, sizeof(want),
+		 "\"leader\":\"%s\",\"leader_listen\":\"%s\"", b->name,
+		 b->listen);
 	assert_non_null(strstr(fx.out, want));
 	assert_true(field("term") > term);
 	/* the new leader rotates: its commits go through */
