@@ -76,6 +76,19 @@ NL_SRC := $(wildcard nl/*.c)
 NL_OBJ := $(NL_SRC:%.c=$(BUILD)/%.o)
 NL_LIB := $(BUILD)/libvxsec-nl.a
 
+# The shared leader library (see "the leader as a shared library" below).
+VERSION := $(shell sed -n 's/^\#define VXSEC_VERSION "\([^"]*\)".*/\1/p' common/cli.h)
+KEYMGR_SOVERSION := 0
+KEYMGR_SONAME := libvxsec-keymgr.so.$(KEYMGR_SOVERSION)
+KEYMGR_SO := $(BUILD)/$(KEYMGR_SONAME).0.0
+KEYMGR_MAP := keymgr/libvxsec-keymgr.map
+PIC_DIR := $(BUILD)/pic
+PIC_OBJ := $(patsubst %.c,$(PIC_DIR)/%.o,$(KEYMGR_SRC) $(PROTO_SRC) \
+	$(COMMON_SRC)) $(PIC_DIR)/proto/vxsec.pb-c.o
+# ASan's runtime lives in the program, so a sanitized library has undefined
+# symbols by design.
+SO_NOUNDEF := $(if $(SAN),,-Wl,--no-undefined)
+
 # ---- tests, tools, benchmarks ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 # Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host.
@@ -148,14 +161,17 @@ PROGRAMS := $(XFRMCTL) $(MEMSCAN) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRE
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 .PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
-	install \
+	daemons lib install \
 	uninstall clean deps demo analyze format format-check
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: $(NL_LIB) $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(KEYMGR_BIN) \
-	$(AGENT_LIB) $(AGENT_BIN) \
+	$(AGENT_LIB) $(AGENT_BIN) $(KEYMGR_SO) \
 	$(PROGRAMS) $(TESTS)
+
+daemons: $(KEYMGR_BIN) $(AGENT_BIN)
+lib: $(KEYMGR_SO)
 
 # Generated from proto/vxsec.proto at build time; never edited by hand.
 $(PROTO_GEN) &: proto/vxsec.proto
@@ -379,6 +395,31 @@ $(FUZZ_ALL:%=$(BUILD)/tests/fuzz/replay_%.o): $(BUILD)/tests/fuzz/replay_%.o: \
 	$(if $(Q),@echo "  CC      $< ($*)")
 	$(Q)$(CC) $(CFLAGS) -DFUZZ_TARGET=fuzz_$* -DFUZZ_NAME='"$*"' -MMD -MP \
 		-c -o $@ $<
+# ---- the leader as a shared library: libvxsec-keymgr.so.0 ----
+# keymgr/, proto/ and common/ compiled again with -fPIC into build/pic/ (the
+# daemons keep linking the static archives). The soname's 0 is the ABI of
+# keymgr/leader.h, struct leader_config's layout included; the version
+# script keymgr/libvxsec-keymgr.map exports the functions that header
+# declares and nothing else, so the library's own conn_*, json_*, log_*
+# cannot collide with a host's. A changed ABI bumps KEYMGR_SOVERSION and
+# gets a new node in the map (debian/libvxsec-keymgr0.symbols follows).
+
+$(PIC_DIR)/%.o: %.c | $(PROTO_GEN)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC -fPIC $<")
+	$(Q)$(CC) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(PIC_DIR)/proto/vxsec.pb-c.o: $(BUILD)/proto/vxsec.pb-c.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC -fPIC $<")
+	$(Q)$(CC) $(CFLAGS) -fPIC -Wno-missing-prototypes -c -o $@ $<
+
+$(KEYMGR_SO): $(PIC_OBJ) $(KEYMGR_MAP)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) -shared $(filter-out -pie,$(LDFLAGS)) $(SO_NOUNDEF) \
+		-Wl,-soname,$(KEYMGR_SONAME) -Wl,--version-script=$(KEYMGR_MAP) \
+		-o $@ $(PIC_OBJ) $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
+
 # ---- checks ----
 depcheck:
 	$(Q)tests/depcheck.sh
