@@ -574,28 +574,73 @@ deps:
 demo:
 	$(Q)DEPS_PKGS="$(DEPS_PKGS)" tests/demo/demo.sh
 
-# The leader as a library for a control-plane daemon: link
-# -lvxsec-keymgr -lvxsec-proto -lvxsec-common and libprotobuf-c, libssl,
-# libcrypto, libsodium; the API is vxsec/leader.h.
-INSTALL_LIBS := $(XFRM_LIB) $(NL_LIB) $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
+# ==== install (issue 17): make install [PREFIX=/usr/local] [DESTDIR=] ====
+# The daemons, the shared leader library with its header and pkg-config
+# file, the systemd units (ExecStart= pointed at SBINDIR), the sysusers.d
+# and tmpfiles.d snippets, and /etc/vxsec/*.conf (commented defaults; an
+# existing file is left alone). debian/rules passes the Debian paths.
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib$(if $(DEB_HOST_MULTIARCH),/$(DEB_HOST_MULTIARCH))
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DAEMONS := vxsec-keymgr vxsec-agent
+KEYMGR_PC := $(BUILD)/vxsec-keymgr.pc
 
-install: $(INSTALL_LIBS) $(KEYMGR_BIN) $(AGENT_BIN)
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vxsec \
-		$(DESTDIR)$(PREFIX)/sbin
-	install -m 0644 $(INSTALL_LIBS) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 xfrm/xfrm.h keymgr/leader.h \
-		$(DESTDIR)$(PREFIX)/include/vxsec/
-	install -m 0755 $(KEYMGR_BIN) $(AGENT_BIN) $(DESTDIR)$(PREFIX)/sbin/
+# Written at install time: it names the directories of this install.
+$(KEYMGR_PC): contrib/pkgconfig/vxsec-keymgr.pc.in FORCE
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		$< >$@
+FORCE:
 
+install: $(KEYMGR_BIN) $(AGENT_BIN) $(KEYMGR_SO) $(KEYMGR_PC)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/vxsec/common \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/vxsec
+	install -m 0755 $(KEYMGR_BIN) $(AGENT_BIN) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(KEYMGR_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(KEYMGR_SO)) $(DESTDIR)$(LIBDIR)/$(KEYMGR_SONAME)
+	ln -sf $(KEYMGR_SONAME) $(DESTDIR)$(LIBDIR)/libvxsec-keymgr.so
+	install -m 0644 $(KEYMGR_PC) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 keymgr/leader.h $(DESTDIR)$(INCLUDEDIR)/vxsec/
+	install -m 0644 common/why.h $(DESTDIR)$(INCLUDEDIR)/vxsec/common/
+	for d in $(DAEMONS); do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|g' contrib/systemd/$$d.service \
+			>$(DESTDIR)$(UNITDIR)/$$d.service && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$d.service && \
+		install -m 0644 contrib/sysusers.d/$$d.conf $(DESTDIR)$(SYSUSERSDIR)/ && \
+		install -m 0644 contrib/tmpfiles.d/$$d.conf $(DESTDIR)$(TMPFILESDIR)/ \
+			|| exit 1; \
+	done
+	for c in keymgr agent; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/vxsec/$$c.conf ] || \
+		install -m 0644 contrib/etc/$$c.conf $(DESTDIR)$(SYSCONFDIR)/vxsec/ \
+			|| exit 1; \
+	done
+
+# The config files stay (they may hold the operator's settings).
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/lib/,$(notdir $(INSTALL_LIBS))) \
-		$(DESTDIR)$(PREFIX)/include/vxsec/xfrm.h \
-		$(DESTDIR)$(PREFIX)/include/vxsec/leader.h \
-		$(DESTDIR)$(PREFIX)/sbin/vxsec-keymgr \
-		$(DESTDIR)$(PREFIX)/sbin/vxsec-agent
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(DAEMONS)) \
+		$(DESTDIR)$(LIBDIR)/$(notdir $(KEYMGR_SO)) \
+		$(DESTDIR)$(LIBDIR)/$(KEYMGR_SONAME) \
+		$(DESTDIR)$(LIBDIR)/libvxsec-keymgr.so \
+		$(DESTDIR)$(PKGCONFIGDIR)/vxsec-keymgr.pc \
+		$(DESTDIR)$(INCLUDEDIR)/vxsec/leader.h \
+		$(DESTDIR)$(INCLUDEDIR)/vxsec/common/why.h \
+		$(foreach d,$(DAEMONS),$(DESTDIR)$(UNITDIR)/$(d).service \
+			$(DESTDIR)$(SYSUSERSDIR)/$(d).conf $(DESTDIR)$(TMPFILESDIR)/$(d).conf)
+
+# ==== end of install ====
 
 clean:
 	rm -rf $(BUILD)
 
 -include tests/lab/lab.mk
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (Not those of make deb's copy of the tree, nor its sysusers.d directories.)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' \
+	-type f -print 2>/dev/null)
