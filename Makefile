@@ -19,7 +19,8 @@ DEPS_PKGS := build-essential pkg-config libmnl-dev libsodium-dev libssl-dev \
 	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 \
 	clang libclang-rt-14-dev llvm cppcheck clang-tidy clang-format valgrind \
 	openssl qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils \
-	procps psmisc iputils-ping etcd-server
+	procps psmisc iputils-ping etcd-server \
+	debhelper dpkg-dev lintian
 
 PC_LIBS := libmnl libsodium libssl libcrypto libprotobuf-c
 PC_TEST := cmocka
@@ -162,7 +163,7 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 .PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
 	daemons lib install \
-	uninstall clean deps demo analyze format format-check
+	uninstall deb clean deps demo analyze format format-check
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -635,6 +636,10 @@ uninstall:
 		$(foreach d,$(DAEMONS),$(DESTDIR)$(UNITDIR)/$(d).service \
 			$(DESTDIR)$(SYSUSERSDIR)/$(d).conf $(DESTDIR)$(TMPFILESDIR)/$(d).conf)
 
+# The Debian packages (debian/), built from a copy of the tree in
+# build/deb/src; the .debs, .changes and lintian's report land in build/deb.
+deb:
+	$(Q)tests/deb/make_deb.sh $(BUILD)/deb
 # ==== end of install ====
 
 clean:
