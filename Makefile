@@ -163,7 +163,7 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 .PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
 	daemons lib install \
-	uninstall deb clean deps demo analyze format format-check
+	uninstall deb deb-check clean deps demo analyze format format-check
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -554,7 +554,7 @@ analyze: $(PROTO_GEN)
 FORMAT_FILES = $(NL_SRC) nl/*.h $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h $(COMMON_SRC) \
 	common/*.h $(KEYMGR_SRC) keymgr/main.c keymgr/*.h $(AGENT_SRC) \
 	agent/*.h tests/*/*.c \
-	tests/*/*.h
+	tests/*/*.h examples/*.c
 
 format:
 	$(Q)clang-format -i $(FORMAT_FILES)
@@ -638,8 +638,13 @@ uninstall:
 
 # The Debian packages (debian/), built from a copy of the tree in
 # build/deb/src; the .debs, .changes and lintian's report land in build/deb.
+# deb-check proves them without root: dpkg -x, the example daemon built
+# with pkg-config against the -dev package, run on loopback.
 deb:
 	$(Q)tests/deb/make_deb.sh $(BUILD)/deb
+
+deb-check:
+	$(Q)tests/deb/deb_check.sh $(BUILD)/deb
 # ==== end of install ====
 
 clean:
