@@ -19,7 +19,8 @@ DEPS_PKGS := build-essential pkg-config libmnl-dev libsodium-dev libssl-dev \
 	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 \
 	clang libclang-rt-14-dev llvm cppcheck clang-tidy clang-format valgrind \
 	openssl qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils \
-	procps psmisc iputils-ping etcd-server
+	procps psmisc iputils-ping etcd-server \
+	debhelper dpkg-dev lintian
 
 PC_LIBS := libmnl libsodium libssl libcrypto libprotobuf-c
 PC_TEST := cmocka
@@ -75,6 +76,19 @@ XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
 NL_SRC := $(wildcard nl/*.c)
 NL_OBJ := $(NL_SRC:%.c=$(BUILD)/%.o)
 NL_LIB := $(BUILD)/libvxsec-nl.a
+
+# The shared leader library (see "the leader as a shared library" below).
+VERSION := $(shell sed -n 's/^\#define VXSEC_VERSION "\([^"]*\)".*/\1/p' common/cli.h)
+KEYMGR_SOVERSION := 0
+KEYMGR_SONAME := libvxsec-keymgr.so.$(KEYMGR_SOVERSION)
+KEYMGR_SO := $(BUILD)/$(KEYMGR_SONAME).0.0
+KEYMGR_MAP := keymgr/libvxsec-keymgr.map
+PIC_DIR := $(BUILD)/pic
+PIC_OBJ := $(patsubst %.c,$(PIC_DIR)/%.o,$(KEYMGR_SRC) $(PROTO_SRC) \
+	$(COMMON_SRC)) $(PIC_DIR)/proto/vxsec.pb-c.o
+# ASan's runtime lives in the program, so a sanitized library has undefined
+# symbols by design.
+SO_NOUNDEF := $(if $(SAN),,-Wl,--no-undefined)
 
 # ---- tests, tools, benchmarks ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -148,14 +162,17 @@ PROGRAMS := $(XFRMCTL) $(MEMSCAN) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRE
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 .PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
-	install \
-	uninstall clean deps demo analyze format format-check
+	daemons lib install \
+	uninstall deb deb-check clean deps demo analyze format format-check
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: $(NL_LIB) $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(KEYMGR_BIN) \
-	$(AGENT_LIB) $(AGENT_BIN) \
+	$(AGENT_LIB) $(AGENT_BIN) $(KEYMGR_SO) \
 	$(PROGRAMS) $(TESTS)
+
+daemons: $(KEYMGR_BIN) $(AGENT_BIN)
+lib: $(KEYMGR_SO)
 
 # Generated from proto/vxsec.proto at build time; never edited by hand.
 $(PROTO_GEN) &: proto/vxsec.proto
@@ -379,6 +396,31 @@ $(FUZZ_ALL:%=$(BUILD)/tests/fuzz/replay_%.o): $(BUILD)/tests/fuzz/replay_%.o: \
 	$(if $(Q),@echo "  CC      $< ($*)")
 	$(Q)$(CC) $(CFLAGS) -DFUZZ_TARGET=fuzz_$* -DFUZZ_NAME='"$*"' -MMD -MP \
 		-c -o $@ $<
+# ---- the leader as a shared library: libvxsec-keymgr.so.0 ----
+# keymgr/, proto/ and common/ compiled again with -fPIC into build/pic/ (the
+# daemons keep linking the static archives). The soname's 0 is the ABI of
+# keymgr/leader.h, struct leader_config's layout included; the version
+# script keymgr/libvxsec-keymgr.map exports the functions that header
+# declares and nothing else, so the library's own conn_*, json_*, log_*
+# cannot collide with a host's. A changed ABI bumps KEYMGR_SOVERSION and
+# gets a new node in the map (debian/libvxsec-keymgr0.symbols follows).
+
+$(PIC_DIR)/%.o: %.c | $(PROTO_GEN)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC -fPIC $<")
+	$(Q)$(CC) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(PIC_DIR)/proto/vxsec.pb-c.o: $(BUILD)/proto/vxsec.pb-c.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC -fPIC $<")
+	$(Q)$(CC) $(CFLAGS) -fPIC -Wno-missing-prototypes -c -o $@ $<
+
+$(KEYMGR_SO): $(PIC_OBJ) $(KEYMGR_MAP)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) -shared $(filter-out -pie,$(LDFLAGS)) $(SO_NOUNDEF) \
+		-Wl,-soname,$(KEYMGR_SONAME) -Wl,--version-script=$(KEYMGR_MAP) \
+		-o $@ $(PIC_OBJ) $(LIBPROTOBUF) $(LIBSSL) $(LIBSODIUM)
+
 # ---- checks ----
 depcheck:
 	$(Q)tests/depcheck.sh
@@ -512,7 +554,7 @@ analyze: $(PROTO_GEN)
 FORMAT_FILES = $(NL_SRC) nl/*.h $(XFRM_SRC) xfrm/*.h $(PROTO_SRC) proto/*.h $(COMMON_SRC) \
 	common/*.h $(KEYMGR_SRC) keymgr/main.c keymgr/*.h $(AGENT_SRC) \
 	agent/*.h tests/*/*.c \
-	tests/*/*.h
+	tests/*/*.h examples/*.c
 
 format:
 	$(Q)clang-format -i $(FORMAT_FILES)
@@ -533,28 +575,82 @@ deps:
 demo:
 	$(Q)DEPS_PKGS="$(DEPS_PKGS)" tests/demo/demo.sh
 
-# The leader as a library for a control-plane daemon: link
-# -lvxsec-keymgr -lvxsec-proto -lvxsec-common and libprotobuf-c, libssl,
-# libcrypto, libsodium; the API is vxsec/leader.h.
-INSTALL_LIBS := $(XFRM_LIB) $(NL_LIB) $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
+# ==== install (issue 17): make install [PREFIX=/usr/local] [DESTDIR=] ====
+# The daemons, the shared leader library with its header and pkg-config
+# file, the systemd units (ExecStart= pointed at SBINDIR), the sysusers.d
+# and tmpfiles.d snippets, and /etc/vxsec/*.conf (commented defaults; an
+# existing file is left alone). debian/rules passes the Debian paths.
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib$(if $(DEB_HOST_MULTIARCH),/$(DEB_HOST_MULTIARCH))
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DAEMONS := vxsec-keymgr vxsec-agent
+KEYMGR_PC := $(BUILD)/vxsec-keymgr.pc
 
-install: $(INSTALL_LIBS) $(KEYMGR_BIN) $(AGENT_BIN)
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vxsec \
-		$(DESTDIR)$(PREFIX)/sbin
-	install -m 0644 $(INSTALL_LIBS) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 xfrm/xfrm.h keymgr/leader.h \
-		$(DESTDIR)$(PREFIX)/include/vxsec/
-	install -m 0755 $(KEYMGR_BIN) $(AGENT_BIN) $(DESTDIR)$(PREFIX)/sbin/
+# Written at install time: it names the directories of this install.
+$(KEYMGR_PC): contrib/pkgconfig/vxsec-keymgr.pc.in FORCE
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		$< >$@
+FORCE:
 
+install: $(KEYMGR_BIN) $(AGENT_BIN) $(KEYMGR_SO) $(KEYMGR_PC)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/vxsec/common \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/vxsec
+	install -m 0755 $(KEYMGR_BIN) $(AGENT_BIN) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(KEYMGR_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(KEYMGR_SO)) $(DESTDIR)$(LIBDIR)/$(KEYMGR_SONAME)
+	ln -sf $(KEYMGR_SONAME) $(DESTDIR)$(LIBDIR)/libvxsec-keymgr.so
+	install -m 0644 $(KEYMGR_PC) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 keymgr/leader.h $(DESTDIR)$(INCLUDEDIR)/vxsec/
+	install -m 0644 common/why.h $(DESTDIR)$(INCLUDEDIR)/vxsec/common/
+	for d in $(DAEMONS); do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|g' contrib/systemd/$$d.service \
+			>$(DESTDIR)$(UNITDIR)/$$d.service && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$d.service && \
+		install -m 0644 contrib/sysusers.d/$$d.conf $(DESTDIR)$(SYSUSERSDIR)/ && \
+		install -m 0644 contrib/tmpfiles.d/$$d.conf $(DESTDIR)$(TMPFILESDIR)/ \
+			|| exit 1; \
+	done
+	for c in keymgr agent; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/vxsec/$$c.conf ] || \
+		install -m 0644 contrib/etc/$$c.conf $(DESTDIR)$(SYSCONFDIR)/vxsec/ \
+			|| exit 1; \
+	done
+
+# The config files stay (they may hold the operator's settings).
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/lib/,$(notdir $(INSTALL_LIBS))) \
-		$(DESTDIR)$(PREFIX)/include/vxsec/xfrm.h \
-		$(DESTDIR)$(PREFIX)/include/vxsec/leader.h \
-		$(DESTDIR)$(PREFIX)/sbin/vxsec-keymgr \
-		$(DESTDIR)$(PREFIX)/sbin/vxsec-agent
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(DAEMONS)) \
+		$(DESTDIR)$(LIBDIR)/$(notdir $(KEYMGR_SO)) \
+		$(DESTDIR)$(LIBDIR)/$(KEYMGR_SONAME) \
+		$(DESTDIR)$(LIBDIR)/libvxsec-keymgr.so \
+		$(DESTDIR)$(PKGCONFIGDIR)/vxsec-keymgr.pc \
+		$(DESTDIR)$(INCLUDEDIR)/vxsec/leader.h \
+		$(DESTDIR)$(INCLUDEDIR)/vxsec/common/why.h \
+		$(foreach d,$(DAEMONS),$(DESTDIR)$(UNITDIR)/$(d).service \
+			$(DESTDIR)$(SYSUSERSDIR)/$(d).conf $(DESTDIR)$(TMPFILESDIR)/$(d).conf)
+
+# The Debian packages (debian/), built from a copy of the tree in
+# build/deb/src; the .debs, .changes and lintian's report land in build/deb.
+# deb-check proves them without root: dpkg -x, the example daemon built
+# with pkg-config against the -dev package, run on loopback.
+deb:
+	$(Q)tests/deb/make_deb.sh $(BUILD)/deb
+
+deb-check:
+	$(Q)tests/deb/deb_check.sh $(BUILD)/deb
+# ==== end of install ====
 
 clean:
 	rm -rf $(BUILD)
 
 -include tests/lab/lab.mk
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (Not those of make deb's copy of the tree, nor its sysusers.d directories.)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' \
+	-type f -print 2>/dev/null)

@@ -11,6 +11,11 @@
 
 #include "common/why.h"
 
+/* Installed as <vxsec/leader.h> (libvxsec-keymgr-dev), for C and C++ hosts. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define LEADER_STATE_DIR "/var/lib/vxsec-keymgr"
 #define LEADER_SOCKET "/run/vxsec-keymgr.sock"
 #define LEADER_CONFIG "/etc/vxsec/keymgr.conf"
@@ -130,5 +135,9 @@ void leader_free(struct leader *l);
  */
 struct ctl_table;
 extern const struct ctl_table leader_commands;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
