@@ -16,7 +16,7 @@ endif
 
 # Every Debian package the build, the tests, the lab and the benchmarks need.
 DEPS_PKGS := build-essential pkg-config libmnl-dev libsodium-dev libssl-dev \
-	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 \
+	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 scdoc \
 	clang libclang-rt-14-dev llvm cppcheck clang-tidy clang-format valgrind \
 	openssl qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils \
 	procps psmisc iputils-ping etcd-server
@@ -75,6 +75,11 @@ XFRM_LIB := $(BUILD)/libvxsec-xfrm.a
 NL_SRC := $(wildcard nl/*.c)
 NL_OBJ := $(NL_SRC:%.c=$(BUILD)/%.o)
 NL_LIB := $(BUILD)/libvxsec-nl.a
+
+# Man pages: scdoc sources in man/, roff in build/man/ (make deps installs
+# scdoc).
+MAN_SRC := $(wildcard man/*.scd)
+MAN_PAGES := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
 
 # ---- tests, tools, benchmarks ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -147,7 +152,7 @@ PROGRAMS := $(XFRMCTL) $(MEMSCAN) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRE
 	$(FAKEAGENTS)
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
-.PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
+.PHONY: all man check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
 	install \
 	uninstall clean deps demo analyze format format-check
 .DEFAULT_GOAL := all
@@ -155,7 +160,14 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 all: $(NL_LIB) $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(KEYMGR_BIN) \
 	$(AGENT_LIB) $(AGENT_BIN) \
-	$(PROGRAMS) $(TESTS)
+	$(PROGRAMS) $(TESTS) $(MAN_PAGES)
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  SCDOC   $<")
+	$(Q)scdoc <$< >$@.tmp && mv $@.tmp $@
 
 # Generated from proto/vxsec.proto at build time; never edited by hand.
 $(PROTO_GEN) &: proto/vxsec.proto
