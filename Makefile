@@ -83,8 +83,9 @@ MAN_PAGES := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
 
 # ---- tests, tools, benchmarks ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-# Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host.
-SHELL_TESTS := tests/lab/test_ping.sh
+# Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host,
+# and of the man pages against the daemons' own tables.
+SHELL_TESTS := tests/lab/test_ping.sh tests/man/test_man.sh
 NETNS_TESTS := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/test_*.c))
 XFRMCTL := $(BUILD)/tests/xfrmctl
 BENCH_XFRM := $(BUILD)/tests/bench_policy
@@ -148,8 +149,11 @@ FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
 MEMSCAN := $(BUILD)/tests/memscan
+# Each daemon's flags, config keys and commands, printed from its own code
+# for the man pages' coverage test (tests/man/test_man.sh).
+CLIDUMP := $(BUILD)/tests/clidump_keymgr $(BUILD)/tests/clidump_agent
 PROGRAMS := $(XFRMCTL) $(MEMSCAN) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRECLI) $(WIREFLOOD) \
-	$(FAKEAGENTS)
+	$(FAKEAGENTS) $(CLIDUMP)
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 .PHONY: all man check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
@@ -363,6 +367,13 @@ USES_memscan :=
 LDLIBS_memscan := $(LIBSODIUM)
 $(foreach t,wiresrv wirecli wireflood,$(eval OBJS_$(t) := \
 	$(BUILD)/tests/tools/$(t).o) $(eval USES_$(t) := proto common))
+# Each includes its daemon's main.c and settings' file (clidump.h).
+OBJS_clidump_keymgr := $(BUILD)/tests/tools/clidump_keymgr.o \
+	$(BUILD)/tests/tools/clidump.o
+USES_clidump_keymgr := keymgr proto common
+OBJS_clidump_agent := $(BUILD)/tests/tools/clidump_agent.o \
+	$(BUILD)/tests/tools/clidump.o
+USES_clidump_agent := agent xfrm nl proto common
 # N simulated agents in one process: the leader's load generator and bench driver.
 OBJS_fakeagents := $(FAKEAGENTS_OBJ)
 USES_fakeagents := proto common
@@ -396,11 +407,11 @@ depcheck:
 	$(Q)tests/depcheck.sh
 
 check: depcheck all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) \
+	$(Q)BUILD=$(BUILD) tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) \
 		$(NETNS_TESTS)
 
 check-unit: all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS)
+	$(Q)BUILD=$(BUILD) tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS)
 
 check-netns: all
 	$(Q)tests/run.sh $(NETNS_TESTS)
