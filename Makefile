@@ -561,20 +561,38 @@ demo:
 # libcrypto, libsodium; the API is vxsec/leader.h.
 INSTALL_LIBS := $(XFRM_LIB) $(NL_LIB) $(KEYMGR_LIB) $(PROTO_LIB) $(COMMON_LIB)
 
-install: $(INSTALL_LIBS) $(KEYMGR_BIN) $(AGENT_BIN)
+# Where make install puts the daemons, the man pages and the systemd units
+# (the units' ExecStart= follows SBINDIR).
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS := $(wildcard contrib/systemd/*.service)
+
+install: $(INSTALL_LIBS) $(KEYMGR_BIN) $(AGENT_BIN) $(MAN_PAGES)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vxsec \
-		$(DESTDIR)$(PREFIX)/sbin
+		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0644 $(INSTALL_LIBS) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 xfrm/xfrm.h keymgr/leader.h \
 		$(DESTDIR)$(PREFIX)/include/vxsec/
-	install -m 0755 $(KEYMGR_BIN) $(AGENT_BIN) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(KEYMGR_BIN) $(AGENT_BIN) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	for u in $(UNITS); do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|g' $$u \
+			>$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/lib/,$(notdir $(INSTALL_LIBS))) \
 		$(DESTDIR)$(PREFIX)/include/vxsec/xfrm.h \
 		$(DESTDIR)$(PREFIX)/include/vxsec/leader.h \
-		$(DESTDIR)$(PREFIX)/sbin/vxsec-keymgr \
-		$(DESTDIR)$(PREFIX)/sbin/vxsec-agent
+		$(DESTDIR)$(SBINDIR)/vxsec-keymgr \
+		$(DESTDIR)$(SBINDIR)/vxsec-agent \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MAN_PAGES)))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES)))) \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
 
 clean:
 	rm -rf $(BUILD)
