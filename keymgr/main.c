@@ -68,8 +68,9 @@ static const char usage_tail[] =
 	"Durations: 500ms, 30s, 5m, 12h, 1d.\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 the state\n"
-	"cannot be opened (damaged, modified, wrong or missing unlock key),\n"
-	"69 the leader is not running, 77 permission denied.\n";
+	"cannot be opened or made (damaged, modified, wrong or missing unlock\n"
+	"key; with store = etcd, the cluster in etcd unusable by this\n"
+	"instance), 69 the leader is not running, 77 permission denied.\n";
 
 /* What the command line configures: the leader, and how to unlock it. */
 struct cmdline {
