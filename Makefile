@@ -269,6 +269,7 @@ USES_test_records := keymgr proto common
 OBJS_test_records := $(BUILD)/tests/unit/test_records.o \
 	$(BUILD)/tests/unit/state_util.o
 LDFLAGS_test_records := -Wl,--wrap=sodium_free,--wrap=free
+USES_test_sdnotify := common
 USES_test_session_addr := agent common
 USES_test_state_body := keymgr proto common
 USES_test_tls := common
