@@ -234,6 +234,7 @@ USES_test_guard := keymgr
 USES_test_election := keymgr
 USES_test_http := common
 USES_test_http_req := common
+USES_test_httpd := common
 USES_test_json := common
 USES_test_keys := keymgr
 USES_test_loop := common
