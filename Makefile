@@ -138,7 +138,8 @@ WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
 	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile \
 	$(BUILD)/tests/test_etcd $(BUILD)/tests/test_store_etcd \
-	$(BUILD)/tests/test_etcd_tls $(BUILD)/tests/test_ha
+	$(BUILD)/tests/test_etcd_tls $(BUILD)/tests/test_ha \
+	$(BUILD)/tests/test_metrics
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
@@ -304,8 +305,12 @@ $(foreach t,$(WIRE_TESTS),$(eval OBJS_$(notdir $(t)) := \
 WIRE_UTIL := $(BUILD)/tests/wire/proc_util.o $(BUILD)/tests/wire/run_cmd.o
 LEADER_FIXTURE := $(BUILD)/tests/wire/leader_fixture.o $(WIRE_UTIL)
 AGENT_FIXTURE := $(BUILD)/tests/wire/agent_fixture.o $(WIRE_UTIL)
-$(foreach t,test_keymgr test_keymgr_disk test_hostile, \
+$(foreach t,test_keymgr test_keymgr_disk test_hostile test_metrics, \
 	$(eval OBJS_$(t) += $(LEADER_FIXTURE)))
+# What systemd and a scraper see: notify datagrams, HTTP on loopback.
+PROBE := $(BUILD)/tests/wire/probe.o
+OBJS_test_metrics += $(PROBE)
+OBJS_test_agent += $(PROBE)
 $(foreach t,test_agent test_agent_cli,$(eval OBJS_$(t) += $(AGENT_FIXTURE)))
 OBJS_test_wire += $(BUILD)/tests/wire/run_cmd.o
 USES_test_keymgr :=
@@ -330,6 +335,9 @@ USES_test_ha := keymgr proto common
 NEEDS_test_ha := $(KEYMGR_BIN) $(FAKEAGENTS)
 USES_test_hostile :=
 NEEDS_test_hostile := $(NEEDS_test_keymgr) $(WIREFLOOD)
+# GET /metrics and systemd's notify protocol, the leader as a process.
+USES_test_metrics :=
+NEEDS_test_metrics := $(NEEDS_test_keymgr)
 # The agent as a process, each case in a fresh network namespace (root).
 USES_test_agent :=
 NEEDS_test_agent := $(AGENT_BIN) $(KEYMGR_BIN) $(FAKEAGENTS)

@@ -70,7 +70,7 @@ int sdnotify_send(struct sdnotify *n, const char *msg)
 {
 	ssize_t r;
 
-	if (n->fd < 0)
+	if (!n->on)
 		return 0;
 	do
 		r = sendto(n->fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT,
@@ -100,7 +100,7 @@ void sdnotify_status_update(struct sdnotify *n)
 {
 	char line[SDNOTIFY_STATUS_MAX] = "", msg[SDNOTIFY_STATUS_MAX + 8];
 
-	if (n->fd < 0 || !n->status)
+	if (!n->on || !n->status)
 		return;
 	n->status(n->arg, line, sizeof(line)); /* may send READY=1 */
 	line[strcspn(line, "\n")] = '\0';
@@ -113,7 +113,7 @@ void sdnotify_status_update(struct sdnotify *n)
 
 int sdnotify_ready(struct sdnotify *n)
 {
-	if (n->fd < 0 || n->ready)
+	if (!n->on || n->ready)
 		return 0;
 	n->ready = true;
 	return send_with_status(n, "READY=1");
@@ -123,7 +123,7 @@ int sdnotify_stopping(struct sdnotify *n)
 {
 	char msg[SDNOTIFY_STATUS_MAX + 48];
 
-	if (n->fd < 0)
+	if (!n->on)
 		return 0;
 	if (n->last[0])
 		snprintf(msg, sizeof(msg),
@@ -188,6 +188,7 @@ int sdnotify_init(struct sdnotify *n, struct loop *l, sdnotify_status_cb status,
 	if (n->fd < 0)
 		return why_fail(why, -errno, "NOTIFY_SOCKET: socket: %s",
 				strerror(errno));
+	n->on = true;
 	err = timers(n, l);
 	if (err) {
 		sdnotify_cleanup(n);
@@ -201,7 +202,7 @@ void sdnotify_cleanup(struct sdnotify *n)
 	loop_timer_free(n->watchdog);
 	loop_timer_free(n->tick);
 	n->watchdog = n->tick = NULL;
-	if (n->fd > 0)
+	if (n->on)
 		close(n->fd);
-	n->fd = -1;
+	n->on = false;
 }

@@ -25,7 +25,8 @@
 typedef void (*sdnotify_status_cb)(void *arg, char *line, size_t len);
 
 struct sdnotify {
-	int fd; /* -1: $NOTIFY_SOCKET unset, nothing is ever sent */
+	bool on; /* false ($NOTIFY_SOCKET unset, or zeroed): nothing sent */
+	int fd;
 	struct sockaddr_un addr;
 	socklen_t addr_len;
 	bool ready;
@@ -55,7 +56,7 @@ int sdnotify_watchdog_ms(const char *usec, const char *pid, pid_t self,
 			 uint64_t *ms);
 
 /*
- * Reads the environment. Unset $NOTIFY_SOCKET: 0, n->fd -1, no timer,
+ * Reads the environment. Unset $NOTIFY_SOCKET: 0, n->on false, no timer,
  * nothing ever sent. Else a datagram socket (O_NONBLOCK|O_CLOEXEC), the
  * watchdog's timer when $WATCHDOG_USEC asks for it, and, with status
  * non-NULL, the status timer (the first STATUS= goes with READY=1).
@@ -63,7 +64,8 @@ int sdnotify_watchdog_ms(const char *usec, const char *pid, pid_t self,
  */
 int sdnotify_init(struct sdnotify *n, struct loop *l, sdnotify_status_cb status,
 		  void *arg, struct why *why);
-/* Closes the socket, frees the timers; safe on a zeroed struct too. */
+/* Closes the socket, frees the timers. A zeroed struct is off: every
+ * function may be called on it, and does nothing. */
 void sdnotify_cleanup(struct sdnotify *n);
 
 /* One datagram ("KEY=value\n..."), dropped if the manager's queue is

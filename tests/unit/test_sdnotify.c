@@ -141,7 +141,7 @@ static void test_unset_does_nothing(void **state)
 	unsetenv("NOTIFY_SOCKET");
 	setenv("WATCHDOG_USEC", "10000", 1);
 	assert_int_equal(sdnotify_init(&n, c->l, status_cb, c, NULL), 0);
-	assert_int_equal(n.fd, -1);
+	assert_false(n.on);
 	assert_null(n.watchdog);
 	assert_null(n.tick);
 	assert_int_equal(sdnotify_ready(&n), 0);
