@@ -93,7 +93,7 @@ BENCH_AGENT := $(BUILD)/tests/bench_agent
 # FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
 # (they come first, so the archive's own is never pulled in).
 FUZZ_ALL := frame state_body config_line ctl_request conn xfrm_reply \
-	agent_wire static_key http_response json etcd_reply records
+	agent_wire static_key http_response json etcd_reply records http_request
 FUZZ_USES_frame := proto
 FUZZ_USES_state_body := keymgr proto common
 FUZZ_USES_config_line := common
@@ -111,6 +111,8 @@ FUZZ_USES_agent_wire := agent proto common
 FUZZ_USES_static_key := agent common
 # http_response: an etcd gateway's responses through common/http.c.
 FUZZ_USES_http_response := common
+# http_request: a scraper's request head through common/httpd.c.
+FUZZ_USES_http_request := common
 # json: etcd's gateway replies through common/json.c (hand-written seeds).
 FUZZ_USES_json := common
 # etcd_reply: a gateway reply through keymgr/etcd_kv.c's readers.
@@ -445,6 +447,7 @@ FUZZ_LEN_agent_wire = 65536
 FUZZ_LEN_static_key = 1024
 FUZZ_LEN_http_response = 65536
 FUZZ_LEN_json = 16384
+FUZZ_LEN_http_request = 8192
 FUZZ_LEN_etcd_reply = 16384
 FUZZ_LEN_records = 65536
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
