@@ -462,8 +462,10 @@ void httpd_free(struct httpd *h)
 {
 	if (!h)
 		return;
-	while (h->clients)
-		client_free(h->clients);
+	for (struct hclient *c = h->clients, *next; c; c = next) {
+		next = c->next;
+		client_free(c);
+	}
 	if (h->fd >= 0) {
 		loop_del_fd(h->loop, h->fd);
 		close(h->fd);
