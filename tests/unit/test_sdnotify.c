@@ -249,7 +249,7 @@ static void test_watchdog_pings(void **state)
 		loop_run_once(c->l, 50);
 	while (strcmp(next_msg(c->fd, 10), "WATCHDOG=1") == 0)
 		pings++;
-	assert_in_range(pings, 3, 5);
+	assert_in_range(pings, 2, 5); /* 4 due; a starved host coalesces */
 	sdnotify_cleanup(&n);
 	/* Another process's watchdog: no pings from us. */
 	setenv("WATCHDOG_PID", "1", 1);
