@@ -112,7 +112,7 @@ BENCH_AGENT := $(BUILD)/tests/bench_agent
 # FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
 # (they come first, so the archive's own is never pulled in).
 FUZZ_ALL := frame state_body config_line ctl_request conn xfrm_reply \
-	agent_wire static_key http_response json etcd_reply records
+	agent_wire static_key http_response json etcd_reply records http_request
 FUZZ_USES_frame := proto
 FUZZ_USES_state_body := keymgr proto common
 FUZZ_USES_config_line := common
@@ -130,6 +130,8 @@ FUZZ_USES_agent_wire := agent proto common
 FUZZ_USES_static_key := agent common
 # http_response: an etcd gateway's responses through common/http.c.
 FUZZ_USES_http_response := common
+# http_request: a scraper's request head through common/httpd.c.
+FUZZ_USES_http_request := common
 # json: etcd's gateway replies through common/json.c (hand-written seeds).
 FUZZ_USES_json := common
 # etcd_reply: a gateway reply through keymgr/etcd_kv.c's readers.
@@ -157,7 +159,8 @@ WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
 	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile \
 	$(BUILD)/tests/test_etcd $(BUILD)/tests/test_store_etcd \
-	$(BUILD)/tests/test_etcd_tls $(BUILD)/tests/test_ha
+	$(BUILD)/tests/test_etcd_tls $(BUILD)/tests/test_ha \
+	$(BUILD)/tests/test_metrics
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
@@ -266,6 +269,7 @@ USES_test_guard := keymgr
 USES_test_election := keymgr
 USES_test_http := common
 USES_test_http_req := common
+USES_test_httpd := common
 USES_test_json := common
 USES_test_keys := keymgr
 USES_test_loop := common
@@ -301,6 +305,7 @@ USES_test_records := keymgr proto common
 OBJS_test_records := $(BUILD)/tests/unit/test_records.o \
 	$(BUILD)/tests/unit/state_util.o
 LDFLAGS_test_records := -Wl,--wrap=sodium_free,--wrap=free
+USES_test_sdnotify := common
 USES_test_session_addr := agent common
 USES_test_state_body := keymgr proto common
 USES_test_tls := common
@@ -334,8 +339,12 @@ $(foreach t,$(WIRE_TESTS),$(eval OBJS_$(notdir $(t)) := \
 WIRE_UTIL := $(BUILD)/tests/wire/proc_util.o $(BUILD)/tests/wire/run_cmd.o
 LEADER_FIXTURE := $(BUILD)/tests/wire/leader_fixture.o $(WIRE_UTIL)
 AGENT_FIXTURE := $(BUILD)/tests/wire/agent_fixture.o $(WIRE_UTIL)
-$(foreach t,test_keymgr test_keymgr_disk test_hostile, \
+$(foreach t,test_keymgr test_keymgr_disk test_hostile test_metrics, \
 	$(eval OBJS_$(t) += $(LEADER_FIXTURE)))
+# What systemd and a scraper see: notify datagrams, HTTP on loopback.
+PROBE := $(BUILD)/tests/wire/probe.o
+OBJS_test_metrics += $(PROBE)
+OBJS_test_agent += $(PROBE)
 $(foreach t,test_agent test_agent_cli,$(eval OBJS_$(t) += $(AGENT_FIXTURE)))
 OBJS_test_wire += $(BUILD)/tests/wire/run_cmd.o
 USES_test_keymgr :=
@@ -360,6 +369,9 @@ USES_test_ha := keymgr proto common
 NEEDS_test_ha := $(KEYMGR_BIN) $(FAKEAGENTS)
 USES_test_hostile :=
 NEEDS_test_hostile := $(NEEDS_test_keymgr) $(WIREFLOOD)
+# GET /metrics and systemd's notify protocol, the leader as a process.
+USES_test_metrics :=
+NEEDS_test_metrics := $(NEEDS_test_keymgr)
 # The agent as a process, each case in a fresh network namespace (root).
 USES_test_agent :=
 NEEDS_test_agent := $(AGENT_BIN) $(KEYMGR_BIN) $(FAKEAGENTS)
@@ -499,6 +511,7 @@ FUZZ_LEN_agent_wire = 65536
 FUZZ_LEN_static_key = 1024
 FUZZ_LEN_http_response = 65536
 FUZZ_LEN_json = 16384
+FUZZ_LEN_http_request = 8192
 FUZZ_LEN_etcd_reply = 16384
 FUZZ_LEN_records = 65536
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
