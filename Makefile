@@ -388,7 +388,7 @@ $(foreach t,$(TESTS),$(eval OBJS_$(notdir $(t)) ?= \
 
 # Tools and benchmarks.
 OBJS_xfrmctl := $(BUILD)/tests/tools/xfrmctl.o
-USES_xfrmctl := xfrm nl
+USES_xfrmctl := xfrm nl common
 # Whether a process's memory holds some byte strings (the lab: keys).
 OBJS_memscan := $(BUILD)/tests/tools/memscan.o
 USES_memscan :=

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "hex.h"
 #include "why.h"
 
 #define REPLY_FIRST 4096
@@ -152,17 +153,6 @@ int ctl_json_string(struct ctl_reply *r, const char *s)
 }
 
 /* ---- request words ---- */
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* The byte of "%XX" at p, or -1. */
 static int unescape(const char *p)

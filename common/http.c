@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "http.h"
 
 enum {
@@ -392,29 +393,18 @@ static int body_data(struct http_resp *r, const char *p, size_t len,
 	return rc;
 }
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The chunk-size line in cline: hex digits, [white space] [";" ext]. */
 static int chunk_size(struct http_resp *r)
 {
 	const char *s = r->cline;
 	uint64_t n = 0;
 
-	if (hex(*s) < 0)
+	if (hex_value(*s) < 0)
 		return fail(r, -EBADMSG, "chunk size not in hex digits");
-	for (; hex(*s) >= 0; s++) {
+	for (; hex_value(*s) >= 0; s++) {
 		if (n > UINT64_MAX >> 4)
 			return fail(r, -EMSGSIZE, "chunk size overflows");
-		n = n << 4 | (uint64_t)hex(*s);
+		n = n << 4 | (uint64_t)hex_value(*s);
 	}
 	while (ows(*s))
 		s++;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hex.h"
 #include "xfrm/xfrm.h"
 
 enum obj { OBJ_SA, OBJ_POLICY };
@@ -96,17 +97,6 @@ static int parse_mark(const char *s, uint32_t *v, uint32_t *m)
 	return parse_u32(buf, v);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes the key without keeping any copy but sa->key. */
 static int parse_key(const char *hex, struct xfrm_sa *sa)
 {
@@ -121,8 +111,8 @@ static int parse_key(const char *hex, struct xfrm_sa *sa)
 	if (len != 40 && len != 56 && len != 72)
 		return -EINVAL;
 	for (i = 0; i < len / 2; i++) {
-		hi = hexval(hex[2 * i]);
-		lo = hexval(hex[2 * i + 1]);
+		hi = hex_value(hex[2 * i]);
+		lo = hex_value(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			xfrm_sa_wipe(sa);
 			return -EINVAL;
