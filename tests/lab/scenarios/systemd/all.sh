@@ -66,6 +66,7 @@ unit_healthy() {
 }
 # proc_field PID FIELD: a line of /proc/PID/status, its value only.
 proc_field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+is_notify() { [ "$(systemctl show -p Type --value "$1")" = notify ]; }
 # readiness UNIT: with Type=notify, its StatusText (READY=1 reached by
 # then: systemctl start waited for it); Type=simple has none, said so.
 readiness() {
@@ -132,6 +133,13 @@ if [ "$me" = 1 ]; then
 	[ -s "$LAB_DIR/token" ] || d_die "b: vxsec-keymgr init gave no token"
 	t0=$(date +%s%N)
 	systemctl start vxsec-keymgr || d_die "b: systemctl start vxsec-keymgr failed"
+	# Type=notify: start returns at READY=1, once the state is loaded and
+	# the leader listens.
+	if is_notify vxsec-keymgr; then
+		ss -Hltn 'sport = :7120' | grep -q . ||
+			d_die "b: systemctl start vxsec-keymgr returned before it listened on 7120"
+		echo "b: READY=1: vxsec-keymgr listened on 7120 when systemctl start returned"
+	fi
 	unit_active vxsec-keymgr 30
 	end=$(($(date +%s) + 30))
 	until $KM status >/dev/null 2>&1; do
@@ -156,6 +164,14 @@ install -m 0600 -o vxsec-agent -g vxsec-agent "$LAB_DIR/token" /etc/vxsec/token
 t0=$(date +%s%N)
 systemctl start vxsec-agent || d_die "b: systemctl start vxsec-agent failed"
 t_start=$(ms_since "$t0")
+# Type=notify: start returns at READY=1, once the kernel holds the first
+# revision from the leader (a revision number never goes back).
+if is_notify vxsec-agent; then
+	kr=$(d_json kernel_revision)
+	[ "${kr:-0}" -ge 1 ] ||
+		d_die "b: systemctl start vxsec-agent returned with the kernel at revision '$kr'"
+	echo "b: READY=1: the kernel held revision $kr when systemctl start returned"
+fi
 unit_active vxsec-agent 30
 d_wait_sync $sas 90
 echo "b: vm$me: systemctl start vxsec-agent returned in $t_start ms; in sync ($sas SAs) in $(ms_since "$t0") ms"
