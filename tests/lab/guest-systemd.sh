@@ -46,7 +46,7 @@ fi
 echo "$name" >/etc/hostname
 hostname "$name"
 # Non-empty, distinct per VM (journald and D-Bus want one).
-cat /proc/sys/kernel/random/uuid | tr -d '-' >/etc/machine-id
+tr -d '-' </proc/sys/kernel/random/uuid >/etc/machine-id
 kver=$(uname -r)
 rm -rf "/lib/modules/$kver"
 mkdir -p /lib/modules
