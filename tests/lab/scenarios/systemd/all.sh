@@ -104,6 +104,14 @@ metrics() {
 echo "a: vm$me up $(cut -d' ' -f1 /proc/uptime) s after its kernel started; $(systemd-analyze time 2>&1 | head -n 1)"
 echo "a: vm$me system state: $(systemctl is-system-running 2>&1 || true)$(systemctl --failed --no-legend --plain 2>/dev/null | awk '{ printf " %s", $1 }')"
 lab_modprobe
+# The underlay first: once (1 run in 7) vm2's frames stopped reaching the
+# switch's other ports (its pcap held its ARP requests, vm1's none), and
+# the scenario failed 90 s later as "agent not in sync".
+lab_barrier up
+for p in $peers; do
+	ping -c 1 -w 10 "$(lab_ip_of "$p")" >/dev/null ||
+		d_die "a: vm$me cannot ping vm$p's underlay address: the lab's switch, not vxsec"
+done
 pkgs=$DEB/vxsec-agent_*_amd64.deb
 [ "$me" = 1 ] && pkgs="$DEB/vxsec-keymgr_*_amd64.deb $pkgs"
 t0=$(date +%s%N)
