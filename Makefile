@@ -16,7 +16,7 @@ endif
 
 # Every Debian package the build, the tests, the lab and the benchmarks need.
 DEPS_PKGS := build-essential pkg-config libmnl-dev libsodium-dev libssl-dev \
-	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 \
+	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 scdoc \
 	clang libclang-rt-14-dev llvm cppcheck clang-tidy clang-format valgrind \
 	openssl qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils \
 	procps psmisc iputils-ping etcd-server \
@@ -89,11 +89,16 @@ PIC_OBJ := $(patsubst %.c,$(PIC_DIR)/%.o,$(KEYMGR_SRC) $(PROTO_SRC) \
 # ASan's runtime lives in the program, so a sanitized library has undefined
 # symbols by design.
 SO_NOUNDEF := $(if $(SAN),,-Wl,--no-undefined)
+# Man pages: scdoc sources in man/, roff in build/man/ (make deps installs
+# scdoc).
+MAN_SRC := $(wildcard man/*.scd)
+MAN_PAGES := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
 
 # ---- tests, tools, benchmarks ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-# Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host.
-SHELL_TESTS := tests/lab/test_ping.sh
+# Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host,
+# and of the man pages against the daemons' own tables.
+SHELL_TESTS := tests/lab/test_ping.sh tests/man/test_man.sh
 NETNS_TESTS := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/test_*.c))
 XFRMCTL := $(BUILD)/tests/xfrmctl
 BENCH_XFRM := $(BUILD)/tests/bench_policy
@@ -107,7 +112,7 @@ BENCH_AGENT := $(BUILD)/tests/bench_agent
 # FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
 # (they come first, so the archive's own is never pulled in).
 FUZZ_ALL := frame state_body config_line ctl_request conn xfrm_reply \
-	agent_wire static_key http_response json etcd_reply records
+	agent_wire static_key http_response json etcd_reply records http_request
 FUZZ_USES_frame := proto
 FUZZ_USES_state_body := keymgr proto common
 FUZZ_USES_config_line := common
@@ -125,6 +130,8 @@ FUZZ_USES_agent_wire := agent proto common
 FUZZ_USES_static_key := agent common
 # http_response: an etcd gateway's responses through common/http.c.
 FUZZ_USES_http_response := common
+# http_request: a scraper's request head through common/httpd.c.
+FUZZ_USES_http_request := common
 # json: etcd's gateway replies through common/json.c (hand-written seeds).
 FUZZ_USES_json := common
 # etcd_reply: a gateway reply through keymgr/etcd_kv.c's readers.
@@ -152,16 +159,20 @@ WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
 	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
 	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile \
 	$(BUILD)/tests/test_etcd $(BUILD)/tests/test_store_etcd \
-	$(BUILD)/tests/test_etcd_tls $(BUILD)/tests/test_ha
+	$(BUILD)/tests/test_etcd_tls $(BUILD)/tests/test_ha \
+	$(BUILD)/tests/test_metrics
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
 
 MEMSCAN := $(BUILD)/tests/memscan
+# Each daemon's flags, config keys and commands, printed from its own code
+# for the man pages' coverage test (tests/man/test_man.sh).
+CLIDUMP := $(BUILD)/tests/clidump_keymgr $(BUILD)/tests/clidump_agent
 PROGRAMS := $(XFRMCTL) $(MEMSCAN) $(BENCH_XFRM) $(BENCH_AGENT) $(WIRESRV) $(WIRECLI) $(WIREFLOOD) \
-	$(FAKEAGENTS)
+	$(FAKEAGENTS) $(CLIDUMP)
 TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
-.PHONY: all check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
+.PHONY: all man check check-unit check-netns sanitize bench fuzz fuzz-seeds depcheck \
 	daemons lib install \
 	uninstall deb deb-check clean deps demo analyze format format-check
 .DEFAULT_GOAL := all
@@ -169,7 +180,14 @@ TESTS := $(UNIT_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) $(NETNS_TESTS)
 
 all: $(NL_LIB) $(XFRM_LIB) $(PROTO_LIB) $(COMMON_LIB) $(KEYMGR_LIB) $(KEYMGR_BIN) \
 	$(AGENT_LIB) $(AGENT_BIN) $(KEYMGR_SO) \
-	$(PROGRAMS) $(TESTS)
+	$(PROGRAMS) $(TESTS) $(MAN_PAGES)
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  SCDOC   $<")
+	$(Q)scdoc <$< >$@.tmp && mv $@.tmp $@
 
 daemons: $(KEYMGR_BIN) $(AGENT_BIN)
 lib: $(KEYMGR_SO)
@@ -251,6 +269,7 @@ USES_test_guard := keymgr
 USES_test_election := keymgr
 USES_test_http := common
 USES_test_http_req := common
+USES_test_httpd := common
 USES_test_json := common
 USES_test_keys := keymgr
 USES_test_loop := common
@@ -286,6 +305,7 @@ USES_test_records := keymgr proto common
 OBJS_test_records := $(BUILD)/tests/unit/test_records.o \
 	$(BUILD)/tests/unit/state_util.o
 LDFLAGS_test_records := -Wl,--wrap=sodium_free,--wrap=free
+USES_test_sdnotify := common
 USES_test_session_addr := agent common
 USES_test_state_body := keymgr proto common
 USES_test_tls := common
@@ -319,8 +339,12 @@ $(foreach t,$(WIRE_TESTS),$(eval OBJS_$(notdir $(t)) := \
 WIRE_UTIL := $(BUILD)/tests/wire/proc_util.o $(BUILD)/tests/wire/run_cmd.o
 LEADER_FIXTURE := $(BUILD)/tests/wire/leader_fixture.o $(WIRE_UTIL)
 AGENT_FIXTURE := $(BUILD)/tests/wire/agent_fixture.o $(WIRE_UTIL)
-$(foreach t,test_keymgr test_keymgr_disk test_hostile, \
+$(foreach t,test_keymgr test_keymgr_disk test_hostile test_metrics, \
 	$(eval OBJS_$(t) += $(LEADER_FIXTURE)))
+# What systemd and a scraper see: notify datagrams, HTTP on loopback.
+PROBE := $(BUILD)/tests/wire/probe.o
+OBJS_test_metrics += $(PROBE)
+OBJS_test_agent += $(PROBE)
 $(foreach t,test_agent test_agent_cli,$(eval OBJS_$(t) += $(AGENT_FIXTURE)))
 OBJS_test_wire += $(BUILD)/tests/wire/run_cmd.o
 USES_test_keymgr :=
@@ -345,6 +369,9 @@ USES_test_ha := keymgr proto common
 NEEDS_test_ha := $(KEYMGR_BIN) $(FAKEAGENTS)
 USES_test_hostile :=
 NEEDS_test_hostile := $(NEEDS_test_keymgr) $(WIREFLOOD)
+# GET /metrics and systemd's notify protocol, the leader as a process.
+USES_test_metrics :=
+NEEDS_test_metrics := $(NEEDS_test_keymgr)
 # The agent as a process, each case in a fresh network namespace (root).
 USES_test_agent :=
 NEEDS_test_agent := $(AGENT_BIN) $(KEYMGR_BIN) $(FAKEAGENTS)
@@ -368,6 +395,13 @@ USES_memscan :=
 LDLIBS_memscan := $(LIBSODIUM)
 $(foreach t,wiresrv wirecli wireflood,$(eval OBJS_$(t) := \
 	$(BUILD)/tests/tools/$(t).o) $(eval USES_$(t) := proto common))
+# Each includes its daemon's main.c and settings' file (clidump.h).
+OBJS_clidump_keymgr := $(BUILD)/tests/tools/clidump_keymgr.o \
+	$(BUILD)/tests/tools/clidump.o
+USES_clidump_keymgr := keymgr proto common
+OBJS_clidump_agent := $(BUILD)/tests/tools/clidump_agent.o \
+	$(BUILD)/tests/tools/clidump.o
+USES_clidump_agent := agent xfrm nl proto common
 # N simulated agents in one process: the leader's load generator and bench driver.
 OBJS_fakeagents := $(FAKEAGENTS_OBJ)
 USES_fakeagents := proto common
@@ -426,11 +460,11 @@ depcheck:
 	$(Q)tests/depcheck.sh
 
 check: depcheck all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) \
+	$(Q)BUILD=$(BUILD) tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) \
 		$(NETNS_TESTS)
 
 check-unit: all
-	$(Q)tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS)
+	$(Q)BUILD=$(BUILD) tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS)
 
 check-netns: all
 	$(Q)tests/run.sh $(NETNS_TESTS)
@@ -477,6 +511,7 @@ FUZZ_LEN_agent_wire = 65536
 FUZZ_LEN_static_key = 1024
 FUZZ_LEN_http_response = 65536
 FUZZ_LEN_json = 16384
+FUZZ_LEN_http_request = 8192
 FUZZ_LEN_etcd_reply = 16384
 FUZZ_LEN_records = 65536
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
@@ -579,7 +614,8 @@ demo:
 # The daemons, the shared leader library with its header and pkg-config
 # file, the systemd units (ExecStart= pointed at SBINDIR), the sysusers.d
 # and tmpfiles.d snippets, and /etc/vxsec/*.conf (commented defaults; an
-# existing file is left alone). debian/rules passes the Debian paths.
+# existing file is left alone), the man pages. debian/rules passes the
+# Debian paths.
 SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib$(if $(DEB_HOST_MULTIARCH),/$(DEB_HOST_MULTIARCH))
 INCLUDEDIR ?= $(PREFIX)/include
@@ -588,6 +624,7 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+MANDIR ?= $(PREFIX)/share/man
 DAEMONS := vxsec-keymgr vxsec-agent
 KEYMGR_PC := $(BUILD)/vxsec-keymgr.pc
 
@@ -598,8 +635,9 @@ $(KEYMGR_PC): contrib/pkgconfig/vxsec-keymgr.pc.in FORCE
 		$< >$@
 FORCE:
 
-install: $(KEYMGR_BIN) $(AGENT_BIN) $(KEYMGR_SO) $(KEYMGR_PC)
+install: $(KEYMGR_BIN) $(AGENT_BIN) $(KEYMGR_SO) $(KEYMGR_PC) $(MAN_PAGES)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/vxsec/common \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/vxsec
@@ -610,6 +648,8 @@ install: $(KEYMGR_BIN) $(AGENT_BIN) $(KEYMGR_SO) $(KEYMGR_PC)
 	install -m 0644 $(KEYMGR_PC) $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 0644 keymgr/leader.h $(DESTDIR)$(INCLUDEDIR)/vxsec/
 	install -m 0644 common/why.h $(DESTDIR)$(INCLUDEDIR)/vxsec/common/
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
 	for d in $(DAEMONS); do \
 		sed 's|/usr/local/sbin/|$(SBINDIR)/|g' contrib/systemd/$$d.service \
 			>$(DESTDIR)$(UNITDIR)/$$d.service && \
@@ -634,7 +674,9 @@ uninstall:
 		$(DESTDIR)$(INCLUDEDIR)/vxsec/leader.h \
 		$(DESTDIR)$(INCLUDEDIR)/vxsec/common/why.h \
 		$(foreach d,$(DAEMONS),$(DESTDIR)$(UNITDIR)/$(d).service \
-			$(DESTDIR)$(SYSUSERSDIR)/$(d).conf $(DESTDIR)$(TMPFILESDIR)/$(d).conf)
+			$(DESTDIR)$(SYSUSERSDIR)/$(d).conf $(DESTDIR)$(TMPFILESDIR)/$(d).conf) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MAN_PAGES)))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES))))
 
 # The Debian packages (debian/), built from a copy of the tree in
 # build/deb/src; the .debs, .changes and lintian's report land in build/deb.

@@ -9,6 +9,7 @@
 
 #include "agentd.h"
 #include "common/config.h"
+#include "common/httpd.h"
 #include "common/why.h"
 #include "proto/node_id.h"
 
@@ -212,6 +213,9 @@ static int set_more(struct agent_config *c, const char *key, const char *val,
 		return set_u32(&c->mtu, 0, 65535, key, val, why);
 	if (strcmp(key, "verbose") == 0)
 		return set_bool(&c->verbose, key, val, why);
+	if (strcmp(key, "metrics_listen") == 0)
+		return httpd_addr_parse(key, val, &c->metrics, &c->metrics_len,
+					why);
 	if (strcmp(key, "resync_interval") == 0)
 		return set_duration(&c->resync_ms, 1000, key, val, why);
 	if (strcmp(key, "static_key_lifetime") == 0)

@@ -97,8 +97,10 @@ static void synced(struct agent *a, const struct desired_state *want)
 		a->saved_rev = a->applied;
 		a->saved_term = a->view.term;
 	}
-	if (a->in_sync)
+	if (a->in_sync) {
 		session_ack(a->session, a->applied, a->view.term);
+		agent_notify_check(a);
+	}
 	a->retry_ms = 0;
 	overlay_sync(a);
 }
@@ -432,6 +434,19 @@ static int open_overlay(struct agent *a, struct why *why)
 	return overlay_ensure(o, why);
 }
 
+/* metrics_listen: the metrics command's text over HTTP, on our loop. */
+static int open_metrics(struct agent *a, struct why *why)
+{
+	struct why w = { "" };
+
+	a->metrics = httpd_new(a->loop, &a->cfg.metrics, a->cfg.metrics_len,
+			       "/metrics", "metrics", agent_ctl, a, NULL, &w);
+	if (!a->metrics)
+		return why_fail(why, -errno, "metrics_listen: %s", w.msg);
+	log_info("metrics on http://%s/metrics", httpd_address(a->metrics));
+	return 0;
+}
+
 static int setup(struct agent *a, struct why *why)
 {
 	int err;
@@ -480,6 +495,8 @@ static int setup(struct agent *a, struct why *why)
 				errno == EADDRINUSE ? "another vxsec-agent is "
 						      "running"
 						    : strerror(errno));
+	if (a->cfg.metrics_len && (err = open_metrics(a, why)))
+		return err;
 	if (a->cfg.vxlan && (err = open_overlay(a, why)))
 		return err;
 	loop_timer_arm(a->resync, a->cfg.resync_ms, a->cfg.resync_ms);
@@ -525,6 +542,8 @@ static void on_signal(struct loop *l, int sig, void *arg)
 int agent_run(struct agent *a)
 {
 	static const int sigs[] = { SIGINT, SIGTERM };
+	struct why why = { "" };
+	int err;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (loop_signals(a->loop, sigs, 2, on_signal, a))
@@ -539,9 +558,13 @@ int agent_run(struct agent *a)
 			"the underlay's prefix (0.0.0.0/0 if nothing else on "
 			"this host uses UDP port %u)",
 			a->cfg.dc.vxlan_port);
-	if (loop_run(a->loop))
-		return AGENT_EXIT_FAIL;
-	return a->exit_code;
+	if (sdnotify_init(&a->sd, a->loop, agent_notify_line, a, &why))
+		log_warn("%s: systemd is not told when the agent is ready",
+			 why.msg);
+	err = loop_run(a->loop);
+	sdnotify_stopping(&a->sd);
+	sdnotify_cleanup(&a->sd);
+	return err ? AGENT_EXIT_FAIL : a->exit_code;
 }
 
 void agent_free(struct agent *a)
@@ -549,6 +572,7 @@ void agent_free(struct agent *a)
 	if (!a)
 		return;
 	session_free(a->session);
+	httpd_free(a->metrics);
 	ctl_server_free(a->ctl);
 	if (a->events && a->loop)
 		loop_del_fd(a->loop, xfrm_sock_fd(a->events));

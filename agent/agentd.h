@@ -60,6 +60,9 @@ struct agent_config {
 	char vxlan_dev[16];
 	uint32_t vni;
 	uint32_t mtu; /* 0: from the underlay */
+	/* GET /metrics over HTTP: where (metrics_len 0: off, the default) */
+	struct sockaddr_storage metrics;
+	socklen_t metrics_len;
 };
 
 void agent_config_defaults(struct agent_config *c);
@@ -79,7 +82,14 @@ struct agent;
  * outside our reqid.
  */
 struct agent *agent_new(const struct agent_config *c, struct why *why);
-/* Runs until SIGINT/SIGTERM (0) or removal (AGENT_EXIT_REMOVED). */
+/*
+ * Runs until SIGINT/SIGTERM (0) or removal (AGENT_EXIT_REMOVED). Under
+ * systemd ($NOTIFY_SOCKET) it sends READY=1 once the kernel holds the
+ * first revision from the leader, or, with a certificate and no leader
+ * answering (a whole pass through the list failed), at once: the kernel
+ * keeps the policies of the last run. STATUS=, WATCHDOG=1, STOPPING=1 as
+ * the leader's (leader_run).
+ */
 int agent_run(struct agent *a);
 void agent_free(struct agent *a);
 

@@ -7,7 +7,9 @@
 
 #include "agentd.h"
 #include "common/ctl.h"
+#include "common/httpd.h"
 #include "common/loop.h"
+#include "common/sdnotify.h"
 #include "kernel.h"
 #include "overlay.h"
 #include "reconcile.h"
@@ -26,6 +28,8 @@ struct agent {
 	struct agent_xfrm kx;
 	struct agent_kernel k;
 	struct ctl_server *ctl;
+	struct httpd *metrics;	  /* metrics_listen: GET /metrics */
+	struct sdnotify sd;	  /* agent_run under systemd */
 	struct overlay_config ov; /* cfg.vxlan: the VXLAN device */
 	struct loop_timer *resync, *retry, *rekey;
 	bool fresh_key; /* a new static key at start: a new incarnation */
@@ -66,6 +70,14 @@ void agent_keys_retired(struct agent *a, uint32_t g);
 
 /* agent_status.c: the control socket's commands. */
 int agent_ctl(void *arg, int argc, char **argv, struct ctl_reply *reply);
+
+/*
+ * agent_notify.c, under systemd: READY=1 once this node is ready (the
+ * first revision in the kernel, or a certificate and no leader), and the
+ * status in one line (sdnotify's callback).
+ */
+void agent_notify_check(struct agent *a);
+void agent_notify_line(void *arg, char *line, size_t len);
 
 /* agent_used.c: the installed keys' digests, kept across restarts. */
 int agent_used_load(struct agent *a);

@@ -59,6 +59,9 @@ static const char usage_tail[] =
 	"      --mtu N               [mtu] default: underlay MTU minus the\n"
 	"                            exact ESP and VXLAN overhead\n"
 	"      --boot-id-file FILE   [boot_id_file] default " AGENT_BOOT_ID "\n"
+	"      --metrics-listen ADDR:PORT\n"
+	"                            [metrics_listen] serve GET /metrics over\n"
+	"                            HTTP (127.0.0.1:7122), default off\n"
 	"  -v, --verbose             [verbose] debug logs\n"
 	"  -h, --help, --version\n"
 	"Durations: 500ms, 30s, 5m, 12h, 1d.\n"
@@ -87,6 +90,7 @@ static const struct option longs[] = {
 	{ "vni", required_argument, NULL, 'N' },
 	{ "mtu", required_argument, NULL, 'M' },
 	{ "boot-id-file", required_argument, NULL, 'B' },
+	{ "metrics-listen", required_argument, NULL, 'H' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },

@@ -36,7 +36,7 @@ static const char *const NODE_STATES[] = {
 	((unsigned)(v) < sizeof(names) / sizeof(*(names)) ? (names)[v] \
 							  : "unknown")
 
-static const char *rot_phase_name(enum rot_phase p)
+const char *admin_rot_phase_name(enum rot_phase p)
 {
 	return NAME_OF(ROT_PHASES, p);
 }
@@ -87,7 +87,7 @@ static void status_json(struct admin *a, struct ctl_reply *r)
 				 i ? "," : "", s.gens[i].g,
 				 gen_phase_name(s.gens[i].phase));
 	ctl_reply_printf(r, "],\"rotation\":{\"phase\":\"%s\",",
-			 rot_phase_name(s.phase));
+			 admin_rot_phase_name(s.phase));
 	ctl_reply_printf(r, "\"target\":%u,\"pending_acks\":%zu,", s.target,
 			 s.n_pending);
 	ctl_reply_printf(r, "\"requested\":%s,\"next_in_s\":%lld,",
@@ -147,7 +147,7 @@ static void status_text(struct admin *a, struct ctl_reply *r)
 		ctl_reply_printf(r,
 				 "rotation:    %s of generation %u, %zu acks "
 				 "pending\n",
-				 rot_phase_name(s.phase), s.target,
+				 admin_rot_phase_name(s.phase), s.target,
 				 s.n_pending);
 	ctl_reply_printf(r, "rotations:   %llu done, the last took %llu ms\n",
 			 (unsigned long long)a->rot->count,
@@ -204,7 +204,7 @@ static int cmd_metrics(struct admin *a, struct ctl_reply *r)
 		ctl_reply_printf(r,
 				 "vxsec_keymgr_rotation_phase{phase=\"%s\"} "
 				 "%d\n",
-				 rot_phase_name(phases[i]),
+				 admin_rot_phase_name(phases[i]),
 				 s.phase == phases[i]);
 	admin_ha_metrics(a, r);
 	return 0;
@@ -400,7 +400,7 @@ static int cmd_rotate(struct admin *a, struct ctl_reply *r)
 			snprintf(what, sizeof(what),
 				 "rotation requested: it follows the one under "
 				 "way (%s of generation %u)",
-				 rot_phase_name(s.phase), s.target);
+				 admin_rot_phase_name(s.phase), s.target);
 		cluster_rot_request(a->cl);
 		return admin_wait(a, r, ADMIN_WAIT_ROTATE, what, 0);
 	}
@@ -424,7 +424,7 @@ static int cmd_rotate(struct admin *a, struct ctl_reply *r)
 		ctl_reply_printf(r,
 				 "rotation requested: it follows the one "
 				 "under way (%s of generation %u)\n",
-				 rot_phase_name(s.phase), s.target);
+				 admin_rot_phase_name(s.phase), s.target);
 	return 0;
 }
 

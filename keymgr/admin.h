@@ -83,6 +83,15 @@ void admin_ha_metrics(const struct admin *a, struct ctl_reply *r);
 int admin_ha_refuse(const struct admin *a, const char *cmd,
 		    struct ctl_reply *r);
 
+/* "idle", "prepare", ...: a rotation phase as status shows it. */
+const char *admin_rot_phase_name(enum rot_phase p);
+
+/*
+ * admin_line.c: status in one line (systemd's STATUS=): role, members,
+ * connected agents, revision, generation, rotation, a failing save.
+ */
+void admin_status_line(const struct admin *a, char *line, size_t len);
+
 /*
  * The commands (also declared in leader.h, for vxsec-keymgr's command
  * line); their handlers' arg is a struct admin.

@@ -277,16 +277,10 @@ static bool same_joiner(const struct node *n,
 			const struct node_addr *addrs, size_t n_addrs,
 			const uint8_t pub[REGISTRY_PUB_LEN])
 {
-	if (n->state != NODE_DISCONNECTED || !n->n_keys ||
-	    n->n_addrs != n_addrs ||
-	    memcmp(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN) != 0 ||
-	    memcmp(n->keys[n->n_keys - 1].pub, pub, REGISTRY_PUB_LEN) != 0)
-		return false;
-	for (size_t i = 0; i < n_addrs; i++)
-		if (n->addrs[i].len != addrs[i].len ||
-		    memcmp(n->addrs[i].ip, addrs[i].ip, addrs[i].len) != 0)
-			return false;
-	return true;
+	return n->state == NODE_DISCONNECTED && n->n_keys &&
+	       memcmp(n->boot_id, boot_id, REGISTRY_BOOT_ID_LEN) == 0 &&
+	       memcmp(n->keys[n->n_keys - 1].pub, pub, REGISTRY_PUB_LEN) == 0 &&
+	       same_addrs(n, addrs, n_addrs);
 }
 
 int cluster_join(struct cluster *c, const char *id,

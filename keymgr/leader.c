@@ -183,6 +183,22 @@ static void harden(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* metrics_listen: the metrics command's text over HTTP, on our loop. */
+static int metrics(struct leader *l, struct why *why)
+{
+	struct why w = { "" };
+
+	if (!l->cfg.metrics_len)
+		return 0;
+	l->metrics = httpd_new(l->loop, &l->cfg.metrics, l->cfg.metrics_len,
+			       "/metrics", "metrics", admin_handle, &l->admin,
+			       NULL, &w);
+	if (!l->metrics)
+		return why_fail(why, -errno, "metrics_listen: %s", w.msg);
+	log_info("metrics on http://%s/metrics", httpd_address(l->metrics));
+	return 0;
+}
+
 /* The control socket, its commands over the parts they read and change. */
 static int control(struct leader *l, struct why *why)
 {
@@ -207,7 +223,7 @@ static int control(struct leader *l, struct why *why)
 	l->ctl =
 		ctl_server_new(l->loop, l->cfg.socket, admin_handle, &l->admin);
 	if (l->ctl)
-		return 0;
+		return metrics(l, why);
 	err = -errno;
 	why_set(why, "control socket %s: %s", l->cfg.socket,
 		errno == EADDRINUSE ? "another vxsec-keymgr is running there"
@@ -312,12 +328,29 @@ struct leader *leader_new(const struct leader_config *cfg,
 	return l;
 }
 
+static void status_line(void *arg, char *line, size_t len)
+{
+	struct leader *l = arg;
+
+	admin_status_line(&l->admin, line, len);
+}
+
 int leader_run(struct leader *l)
 {
 	static const int sigs[] = { SIGTERM, SIGINT };
+	struct why why = { "" };
 	int err = loop_signals(l->loop, sigs, 2, on_signal, l);
 
-	return err ? err : loop_run(l->loop);
+	if (err)
+		return err;
+	if (sdnotify_init(&l->sd, l->loop, status_line, l, &why))
+		log_warn("%s: systemd is not told when the leader is ready",
+			 why.msg);
+	sdnotify_ready(&l->sd);
+	err = loop_run(l->loop);
+	sdnotify_stopping(&l->sd);
+	sdnotify_cleanup(&l->sd);
+	return err;
 }
 
 int leader_exit_code(const struct leader *l)
@@ -346,6 +379,7 @@ void leader_free(struct leader *l)
 	if (l->cfg.etcd)
 		leader_ha_free(l);
 	session_close_all(&l->ss);
+	httpd_free(l->metrics);
 	ctl_server_free(l->ctl);
 	session_cleanup(&l->ss);
 	loop_timer_free(l->tick);

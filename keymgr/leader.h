@@ -53,6 +53,10 @@ struct leader_config {
 	/* etcd over TLS: the CAs of etcd's server certificates; the client
 	 * certificate and key for etcd's --client-cert-auth ("": none) */
 	char etcd_ca[PATH_MAX], etcd_cert[PATH_MAX], etcd_key[PATH_MAX];
+	/* GET /metrics over HTTP: where (metrics_len 0: off, the default) */
+	char metrics_text[80];
+	struct sockaddr_storage metrics;
+	socklen_t metrics_len;
 };
 
 void leader_config_defaults(struct leader_config *c);
@@ -62,7 +66,7 @@ void leader_config_defaults(struct leader_config *c);
  * rotate_interval, ack_deadline, grace, cert_lifetime, unauth_max,
  * unauth_per_source, autolock, verbose, store, etcd_endpoints,
  * etcd_prefix, lease_ttl, instance, leaders, etcd_ca, etcd_cert,
- * etcd_key). -EINVAL and why for an unknown key or a bad value. The files
+ * etcd_key, metrics_listen). -EINVAL and why for an unknown key or a bad value. The files
  * are read by leader_new.
  */
 int leader_config_set(struct leader_config *c, const char *key, const char *val,
@@ -107,7 +111,12 @@ struct leader *leader_new(const struct leader_config *cfg,
 
 /*
  * Serves until SIGTERM or SIGINT (blocked in the process and taken by the
- * loop); 0, or -errno if the loop failed.
+ * loop); 0, or -errno if the loop failed. Under systemd ($NOTIFY_SOCKET
+ * set) it speaks the notify protocol: READY=1 at once (the state is
+ * loaded and the sockets listen; with store = etcd, a standby is ready
+ * when it campaigns), STATUS= with status in one line, WATCHDOG=1 when
+ * $WATCHDOG_USEC asks, STOPPING=1 at the end. leader_dispatch() does not:
+ * a host that embeds the leader speaks for its own process.
  */
 int leader_run(struct leader *l);
 

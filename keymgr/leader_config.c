@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/httpd.h"
 #include "guard.h"
 #include "leader.h"
 
@@ -201,6 +202,15 @@ int leader_config_set(struct leader_config *c, const char *key, const char *val,
 		}
 		snprintf(c->listen_text, sizeof(c->listen_text), "%s", val);
 		return 0;
+	}
+	if (strcmp(key, "metrics_listen") == 0) {
+		int err = httpd_addr_parse(key, val, &c->metrics,
+					   &c->metrics_len, why);
+
+		if (!err)
+			snprintf(c->metrics_text, sizeof(c->metrics_text), "%s",
+				 c->metrics_len ? val : "");
+		return err;
 	}
 	if (strcmp(key, "rotate_interval") == 0)
 		return set_duration(&c->rotate_interval_ms, 1000, key, val,

@@ -7,7 +7,9 @@
 #include "ca.h"
 #include "cluster.h"
 #include "common/ctl.h"
+#include "common/httpd.h"
 #include "common/loop.h"
+#include "common/sdnotify.h"
 #include "elector.h"
 #include "leader.h"
 #include "records.h"
@@ -35,6 +37,8 @@ struct leader {
 	struct rotator rot; /* rotation actions carried out, counted */
 	struct admin admin; /* the control socket's commands */
 	struct ctl_server *ctl;
+	struct httpd *metrics; /* metrics_listen: GET /metrics */
+	struct sdnotify sd;    /* leader_run under systemd */
 	struct loop_timer *tick, *kick;
 	bool kicked;
 	uint64_t started_ms;

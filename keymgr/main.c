@@ -63,13 +63,17 @@ static const char usage_tail[] =
 	"      --instance NAME      [instance] default the host name\n"
 	"      --leaders L          [leaders] every instance, a:7120,b:7120:\n"
 	"                           token show prints it for the agents\n"
+	"      --metrics-listen A   [metrics_listen] serve GET /metrics over\n"
+	"                           HTTP at ADDRESS:PORT (127.0.0.1:7121),\n"
+	"                           default off\n"
 	"  -v, --verbose            [verbose] debug logs\n"
 	"  -h, --help, --version\n"
 	"Durations: 500ms, 30s, 5m, 12h, 1d.\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 the state\n"
-	"cannot be opened (damaged, modified, wrong or missing unlock key),\n"
-	"69 the leader is not running, 77 permission denied.\n";
+	"cannot be opened or made (damaged, modified, wrong or missing unlock\n"
+	"key; with store = etcd, the cluster in etcd unusable by this\n"
+	"instance), 69 the leader is not running, 77 permission denied.\n";
 
 /* What the command line configures: the leader, and how to unlock it. */
 struct cmdline {
@@ -99,6 +103,7 @@ static const struct option longs[] = {
 	{ "lease-ttl", required_argument, NULL, 'T' },
 	{ "instance", required_argument, NULL, 'i' },
 	{ "leaders", required_argument, NULL, 'Z' },
+	{ "metrics-listen", required_argument, NULL, 'M' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },

@@ -40,12 +40,22 @@ void store_cleanup(struct store *st)
 	st->key = NULL;
 }
 
-/* No state in the directory: a new cluster, then opened. */
+/* No state in the directory: a new cluster, then opened. Not an
+ * autolocked one: its unlock key is shown once, by init, not in a log. */
 static int open_new(struct store *st, const struct rot_config *rc,
 		    bool autolock, struct why *why)
 {
-	int err = store_create(st->dir, autolock, NULL, 0, NULL, 0, why);
+	int err;
 
+	if (autolock) {
+		why_set(why,
+			"%s holds no state, and autolock = yes: create the "
+			"cluster with \"vxsec-keymgr init --autolock\" (it "
+			"prints the unlock key once), then run",
+			st->dir);
+		return -ENOENT;
+	}
+	err = store_create(st->dir, false, NULL, 0, NULL, 0, why);
 	if (err)
 		return err;
 	log_info("no state in %s: created a new cluster (CA, join token, "

@@ -19,6 +19,7 @@ int fuzz_http_response(const uint8_t *data, size_t size);
 int fuzz_json(const uint8_t *data, size_t size);
 int fuzz_etcd_reply(const uint8_t *data, size_t size);
 int fuzz_records(const uint8_t *data, size_t size);
+int fuzz_http_request(const uint8_t *data, size_t size);
 
 /* libFuzzer's entry point: entry.c maps it to FUZZ_TARGET. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tests/wire/agent_fixture.h"
+#include "tests/wire/probe.h"
 
 /* First start with the token: joined, connected, credentials on disk. */
 static void test_join(void **state)
@@ -421,6 +422,53 @@ static void test_removed(void **state)
 	assert_int_equal(ours("policy", out, sizeof(out)), 4);
 }
 
+/*
+ * Under systemd, scraped: READY=1 once the kernel holds the first
+ * revision, GET /metrics as the metrics command; restarted with no leader
+ * answering, READY=1 once a pass through its list failed (the kernel
+ * keeps its policies); STOPPING=1 at SIGTERM.
+ */
+static void test_notify_and_metrics(void **state)
+{
+	char log[4096] = "", at[64], out[16384];
+	int fd;
+
+	(void)state;
+	NEED_NETNS();
+	start_leader();
+	fd = probe_notify_bind(path("notify"));
+	setenv("NOTIFY_SOCKET", path("notify"), 1);
+	start_agent("-t $D/token --metrics-listen 127.0.0.1:0", "agent.log");
+	unsetenv("NOTIFY_SOCKET");
+	assert_true(probe_notify_wait(fd, "READY=1\nSTATUS=connected", 20, log,
+				      sizeof(log)));
+	assert_non_null(strstr(log, "(in sync)"));
+	assert_true(probe_metrics_addr(path("agent.log"), at, sizeof(at), 5));
+	assert_int_equal(run_cmd(out, sizeof(out),
+				 "curl -sS -i --max-time 5 http://%s/metrics",
+				 at),
+			 0);
+	assert_non_null(
+		strstr(out, "Content-Type: text/plain; version=0.0.4\r\n"));
+	assert_non_null(strstr(out, "\nvxsec_agent_connected 1\n"));
+	assert_non_null(strstr(out, "\nvxsec_agent_in_sync 1\n"));
+	assert_non_null(strstr(out, "# TYPE vxsec_xfrm_stat counter\n"));
+	kill(agent, SIGTERM);
+	assert_true(probe_notify_wait(fd, "STOPPING=1", 5, log, sizeof(log)));
+	assert_int_equal(wait_exit(&agent, 10), 0);
+	stop(&leader, SIGTERM);
+	log[0] = '\0';
+	setenv("NOTIFY_SOCKET", path("notify"), 1);
+	start_agent("", "agent2.log");
+	unsetenv("NOTIFY_SOCKET");
+	assert_true(probe_notify_wait(fd,
+				      "READY=1\nSTATUS=waiting to reconnect",
+				      10, log, sizeof(log)));
+	assert_true(file_has(path("agent2.log"), "ready without a leader"));
+	assert_int_equal(count(log, "READY=1"), 1);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +484,7 @@ int main(void)
 		T(test_wrong_token_status_says_why),
 		T(test_peers_policies_fail_closed),
 		T(test_removed),
+		T(test_notify_and_metrics),
 #undef T
 	};
 

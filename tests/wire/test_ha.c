@@ -35,6 +35,7 @@ static struct fixture {
 	int round;
 	int ttl_s;	   /* the instances' lease */
 	const char *flags; /* more flags for the instances */
+	pid_t fa;	   /* fakeagents in the background, or -1 */
 	struct instance in[INSTANCES];
 	char out[OUT_MAX];
 } fx;
@@ -251,6 +252,7 @@ static int setup_case(void **state)
 static int teardown_case(void **state)
 {
 	(void)state;
+	stop(&fx.fa, SIGKILL);
 	for (int i = 0; i < INSTANCES; i++)
 		stop(&fx.in[i].pid, SIGKILL);
 	for (size_t i = 0; i < fx.ef.n; i++)
@@ -378,13 +380,16 @@ static void test_paused(void **state)
 /*
  * One etcd member lost (a follower: losing etcd's own raft leader makes
  * etcd elect another, a second or more under load, which a lease may or
- * may not outlive): the leader keeps its term; quorum lost: it stands
- * by; quorum back: one leads again at the same revision.
+ * may not outlive): the leader keeps its term and its 10 agents; quorum
+ * lost: it stands by, no instance rotates; quorum back: one leads again
+ * at the same revision, the agents resync with it, rotate once and hold
+ * the same keys (--verify).
  */
 static void test_quorum(void **state)
 {
 	struct instance *a, *l;
 	long long term, rev;
+	char token[256], synced[128], go[128], out[128];
 	size_t f;
 
 	(void)state;
@@ -392,16 +397,41 @@ static void test_quorum(void **state)
 	assert_int_equal(status(a), 0);
 	term = field("term");
 	rev = field("revision");
+	/* 10 agents in sync; their failover "command" waits for "go" */
+	assert_int_equal(run_cmd(fx.out, sizeof(fx.out),
+				 "$KM -s %s token show | head -n 1", a->sock),
+			 0);
+	snprintf(token, sizeof(token), "%.200s", fx.out);
+	token[strcspn(token, "\n")] = '\0';
+	snprintf(synced, sizeof(synced), "%s/synced", fx.top);
+	snprintf(go, sizeof(go), "%s/go", fx.top);
+	snprintf(out, sizeof(out), "%s/fa.out", fx.top);
+	fx.fa = spawn(
+		"exec $FA --leader %s,%s,%s --token %s -n 10 --timeout 240 "
+		"--failover-after-sync 'touch %s; while [ ! -e %s ]; do "
+		"sleep 0.1; done' --rotations 1 --rotate-cmd 'for s in %s "
+		"%s %s; do $KM -s $s rotate >/dev/null 2>&1 && exit 0; "
+		"done; exit 1' --verify >%s 2>&1",
+		fx.in[0].listen, fx.in[1].listen, fx.in[2].listen, token,
+		synced, go, fx.in[0].sock, fx.in[1].sock, fx.in[2].sock, out);
+	assert_true(wait_file(out, "failover: running the command", 60));
+
 	f = etcd_follower();
 	etcd_fixture_kill(&fx.ef, f);
 	sleep(11); /* more than twice the lease */
 	assert_true(role_is(a, "leader"));
 	assert_int_equal(field("term"), term);
+	assert_int_equal(field("connected"), 10);
 
 	etcd_fixture_kill(&fx.ef, (f + 1) % fx.ef.n);
 	assert_true(becomes(a, "standby", 30));
 	assert_int_equal(status(a), 0);
 	assert_non_null(strstr(fx.out, "\"role\":\"standby\""));
+	/* no instance rotates without etcd */
+	for (int i = 0; i < INSTANCES; i++)
+		assert_int_not_equal(run_cmd(fx.out, sizeof(fx.out),
+					     "$KM -s %s rotate", fx.in[i].sock),
+				     0);
 	assert_int_equal(etcd_fixture_restart(&fx.ef, f), 0);
 	assert_int_equal(etcd_fixture_restart(&fx.ef, (f + 1) % fx.ef.n), 0);
 	l = leader_within(60);
@@ -409,6 +439,12 @@ static void test_quorum(void **state)
 	assert_int_equal(status(l), 0);
 	assert_true(field("term") > term);
 	assert_true(field("revision") >= rev);
+	/* the agents find it, resync, rotate once with it and agree */
+	assert_int_equal(run_cmd(fx.out, sizeof(fx.out), "touch %s", go), 0);
+	assert_int_equal(wait_exit(&fx.fa, 120), 0);
+	assert_true(file_has(out, "failover: 10 agents in sync"));
+	assert_int_equal(status(l), 0);
+	assert_int_equal(field("transmit_generation"), 2);
 }
 
 /*

@@ -87,6 +87,22 @@ static void test_missing_state_refused(void **state)
 	assert_non_null(strstr(out, "holds ca.pem of a cluster"));
 }
 
+/*
+ * run with autolock on an empty directory: refused, nothing created (its
+ * unlock key would have nowhere to go; init --autolock prints it). Before,
+ * it failed with "No space left on device" from the unlock key's text.
+ */
+static void test_autolock_run_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(start_leader("--autolock", 10), 3);
+	assert_true(file_has(path("leader.log"),
+			     "holds no state, and autolock = yes: create the "
+			     "cluster with \"vxsec-keymgr init --autolock\""));
+	assert_int_equal(access(spath("ca.pem"), F_OK), -1);
+	assert_int_equal(access(spath("state"), F_OK), -1);
+}
+
 /* A FIFO where a file the leader reads belongs: refused, not a hang. */
 static void fifo_refused(const char *name, const char *says)
 {
@@ -306,7 +322,7 @@ int main(void)
 		T(test_fifo_key_refused),      T(test_fifo_ca_refused),
 		T(test_temp_files_removed),    T(test_full_disk_holds_rotation),
 		T(test_full_disk_remove),      T(test_full_disk_join),
-		T(test_full_disk_at_start),
+		T(test_full_disk_at_start),    T(test_autolock_run_refused),
 #undef T
 	};
 
