@@ -163,7 +163,7 @@ boot_vm_once() {
 	[ "$boot" = 1 ] || sfx=.boot$boot
 	append="console=ttyS0 panic=-1 quiet no_timer_check lab.name=vm$i lab.index=$i lab.vms=$vms lab.boot=$boot"
 	append+=" lab.ip=$NET.$((10 + i))/24 lab.src=$LAB_SRC lab.kroot=$kdir/root"
-	append+=" lab.test=$test lab.init=$LAB_HERE/guest-init.sh"
+	append+=" lab.test=$test lab.init=$LAB_HERE/${GUEST_INIT:-guest-init.sh}"
 	local args=(
 		-m "${MEM:-${VXSEC_LAB_MEM:-256}}" -smp 1 -accel tcg,tb-size=256 -cpu max
 		-nographic -no-reboot
@@ -231,8 +231,17 @@ run_scenario() {
 	vms=$(cat "$dir/vms")
 	TIMEOUT=$(cat "$dir/timeout" 2>/dev/null || echo "${VXSEC_LAB_TIMEOUT:-120}")
 	MEM=$(cat "$dir/mem" 2>/dev/null || echo "${VXSEC_LAB_MEM:-256}")
+	GUEST_INIT=$(cat "$dir/init" 2>/dev/null || echo guest-init.sh)
+	[ -f "$LAB_HERE/$GUEST_INIT" ] || die "scenario $name: no tests/lab/$GUEST_INIT (its 'init' file)"
 	rm -rf "$res"
 	mkdir -p "$res"
+	# What the VMs need from the host first (the systemd scenario: the .debs).
+	if [ -x "$dir/prepare.sh" ] && ! "$dir/prepare.sh" "$res" >"$res/prepare.log" 2>&1; then
+		cat "$res/prepare.log"
+		echo "FAIL $name (prepare.sh)"
+		return 1
+	fi
+	[ -f "$res/prepare.log" ] && cat "$res/prepare.log"
 	tmp=$(mktemp -d)
 	start_switch "$tmp"
 	t0=$(date +%s)

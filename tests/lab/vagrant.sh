@@ -16,6 +16,12 @@ for s in "${names[@]}"; do
 	res=$OUT/$s
 	rm -rf "$res"
 	mkdir -p "$res"
+	# What the VMs need from the host first (the systemd scenario: the .debs).
+	if [ -x "$dir/prepare.sh" ] && ! "$dir/prepare.sh" "$res"; then
+		echo "FAIL $s (prepare.sh)"
+		failed=$((failed + 1))
+		continue
+	fi
 	pids=()
 	for i in $(seq "$vms"); do
 		if [ -f "$dir/vm$i.sh" ]; then script=vm$i.sh; else script=all.sh; fi
