@@ -178,6 +178,34 @@ static int create(const char *dir, bool autolock, struct cluster *c,
 	return err;
 }
 
+/*
+ * Made by root in a directory another user owns (the packages make it
+ * for the service's user): the new files go to that user, who runs the
+ * leader; they would stay root's and unreadable to it otherwise.
+ */
+static int give_to_owner(const char *dir, struct why *why)
+{
+	static const char *const files[] = { "ca.pem", STATE_FILE,
+					     STATE_KEY_FILE };
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (geteuid() != 0 || stat(dir, &st) || st.st_uid == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		if (lchown(p, st.st_uid, st.st_gid) && errno != ENOENT) {
+			int err = -errno;
+
+			why_set(why,
+				"cannot give %s to uid %u, the owner of %s: %s",
+				p, (unsigned)st.st_uid, dir, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 int store_create(const char *dir, bool autolock, char *token_text,
 		 size_t token_len, char *unlock_text, size_t unlock_len,
 		 struct why *why)
@@ -197,6 +225,8 @@ int store_create(const char *dir, bool autolock, char *token_text,
 	if (!err) {
 		err = create(dir, autolock, &c, key, token_text, token_len,
 			     unlock_text, unlock_len, why);
+		if (!err)
+			err = give_to_owner(dir, why);
 		if (err) /* the directory held none of these before */
 			undo_init(dir);
 	}

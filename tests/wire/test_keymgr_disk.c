@@ -103,6 +103,34 @@ static void test_autolock_run_refused(void **state)
 	assert_int_equal(access(spath("state"), F_OK), -1);
 }
 
+/*
+ * init as root in a directory the service's user owns (as the packages
+ * make it): the new files are that user's, so its leader can read them.
+ * Before, they stayed root's and the service's first start failed
+ * ("state file ...: Permission denied"; found by the systemd lab).
+ */
+static void test_root_init_gives_files_to_owner(void **state)
+{
+	static const char *const files[] = { "ca.pem", "state", "state.key" };
+	char out[4096];
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: chown needs root (make check runs as "
+			      "root)\n");
+		skip();
+	}
+	assert_int_equal(mkdir(sdir, 0700), 0);
+	assert_int_equal(chown(sdir, 65534, 65534), 0);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " -d %s init", sdir), 0);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(stat(spath(files[i]), &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+		assert_int_equal(st.st_gid, 65534);
+	}
+}
+
 /* A FIFO where a file the leader reads belongs: refused, not a hang. */
 static void fifo_refused(const char *name, const char *says)
 {
@@ -318,11 +346,17 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, leader_setup, teardown)
-		T(test_missing_state_refused), T(test_fifo_state_refused),
-		T(test_fifo_key_refused),      T(test_fifo_ca_refused),
-		T(test_temp_files_removed),    T(test_full_disk_holds_rotation),
-		T(test_full_disk_remove),      T(test_full_disk_join),
-		T(test_full_disk_at_start),    T(test_autolock_run_refused),
+		T(test_missing_state_refused),
+		T(test_fifo_state_refused),
+		T(test_fifo_key_refused),
+		T(test_fifo_ca_refused),
+		T(test_temp_files_removed),
+		T(test_full_disk_holds_rotation),
+		T(test_full_disk_remove),
+		T(test_full_disk_join),
+		T(test_full_disk_at_start),
+		T(test_autolock_run_refused),
+		T(test_root_init_gives_files_to_owner),
 #undef T
 	};
 
