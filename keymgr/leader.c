@@ -124,13 +124,14 @@ static void round_(struct leader *l)
 {
 	uint64_t now = loop_mono_ms();
 
-	if (l->role != LEADER_SOLE && l->role != LEADER_LEADING)
+	if (l->role != LEADER_ROLE_SOLE && l->role != LEADER_ROLE_LEADING)
 		return; /* a standby has nothing to serve */
 	ca_renew(&l->ca, now);
 	rotation_step(l);
 	save_step(l, now);
 	session_release_replies(&l->ss);
 	session_pump_all(&l->ss);
+	admin_waits_fire(&l->admin);
 }
 
 static void on_kick(struct loop *lp, struct loop_timer *t, void *arg)
@@ -203,7 +204,8 @@ static int control(struct leader *l, struct why *why)
 				   .kick = leader_kick,
 				   .kick_arg = l,
 				   .ha = l->cfg.etcd ? leader_ha_status : NULL,
-				   .ha_arg = l };
+				   .ha_arg = l,
+				   .ev = &l->ev };
 	l->ctl =
 		ctl_server_new(l->loop, l->cfg.socket, admin_handle, &l->admin);
 	if (l->ctl)
@@ -281,12 +283,15 @@ struct leader *leader_new(const struct leader_config *cfg,
 	}
 	l->cfg = *cfg;
 	l->loop = loop_new();
+	l->ev = (struct events){ leader_api_event, l };
 	session_init(&l->ss, l->loop, &l->cl, &l->ca, &l->st, leader_kick, l);
+	l->ss.ev = &l->ev;
 	if (store_init(&l->st, l->cfg.state_dir, &l->cl)) {
 		why_set(why, "out of memory");
 		leader_free(l);
 		return NULL;
 	}
+	l->st.ev = &l->ev;
 	l->started_ms = loop_now_ms();
 	harden();
 	if (set_up(l, unlock_key, exit_code, why)) {
@@ -298,7 +303,7 @@ struct leader *leader_new(const struct leader_config *cfg,
 			 "(mlock failed: raise RLIMIT_MEMLOCK, LimitMEMLOCK= "
 			 "under systemd)");
 	rotator_init(&l->rot, l->cfg.ack_deadline_ms, l->started_ms,
-		     cluster_rot_busy(&l->cl));
+		     cluster_rot_busy(&l->cl), &l->ev);
 	*exit_code = LEADER_EXIT_OK;
 	if (l->cfg.etcd)
 		return l;
@@ -341,6 +346,8 @@ void leader_free(struct leader *l)
 {
 	if (!l)
 		return;
+	admin_waits_cancel(&l->admin);
+	l->on_event = NULL; /* the sessions' closing is not news */
 	if (l->ctl && !l->cfg.etcd && store_behind(&l->st))
 		store_save(&l->st);
 	if (l->cfg.etcd)
