@@ -126,11 +126,12 @@ exports_only_leader() {
 	local syms
 	syms=$(nm -D --defined-only "$lib" | awk '{print $3}')
 	echo "$syms"
-	[ -n "$syms" ] && ! echo "$syms" | grep -Ev '^(leader_[a-z_]+@@)?VXSEC_KEYMGR_0$|^leader_[a-z_]+@@VXSEC_KEYMGR_0$'
+	[ -n "$syms" ] && ! echo "$syms" |
+		grep -Ev '^(leader_[a-z_]+@@)?VXSEC_KEYMGR_0(\.[0-9]+)?$'
 }
 check "libvxsec-keymgr0: SONAME libvxsec-keymgr.so.0" \
 	sh -c "readelf -d '$lib' | grep -F '[libvxsec-keymgr.so.0]'"
-check "libvxsec-keymgr0: exports leader_* only, version VXSEC_KEYMGR_0" \
+check "libvxsec-keymgr0: exports leader_* only, versions VXSEC_KEYMGR_0 and 0.N" \
 	exports_only_leader
 
 # The -dev package through pkg-config, as a control plane's build would.
