@@ -86,19 +86,16 @@ struct admin {
  * for etcd (the caller gives it a later or a done before the loop runs
  * again); or -errno and why, nothing changed. what: the rotation's answer.
  */
-int admin_rotate(struct admin *a, char *what, size_t len,
-		 struct admin_wait **w, struct why *why);
+int admin_rotate(struct admin *a, char *what, size_t len, struct admin_wait **w,
+		 struct why *why);
 int admin_remove(struct admin *a, const char *node, struct admin_wait **w,
 		 struct why *why);
-int admin_token_rotate(struct admin *a, struct admin_wait **w,
-		       struct why *why);
+int admin_token_rotate(struct admin *a, struct admin_wait **w, struct why *why);
 /* The join token as text (TOKEN_TEXT_LEN + 1). */
-int admin_token_text(struct admin *a, char *text, size_t len,
-		     struct why *why);
+int admin_token_text(struct admin *a, char *text, size_t len, struct why *why);
 /* The unlock key as text (STATE_UNLOCK_TEXT_LEN + 1); -ENOKEY, why,
  * without autolock. */
-int admin_unlock_show(struct admin *a, char *text, size_t len,
-		      struct why *why);
+int admin_unlock_show(struct admin *a, char *text, size_t len, struct why *why);
 /* A new state key: its text (autolock) or where it is; -EOPNOTSUPP with
  * store = etcd. text is wiped on failure. */
 int admin_unlock_rotate(struct admin *a, char *text, size_t len,

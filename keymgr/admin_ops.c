@@ -85,8 +85,8 @@ static void rotate_what(struct admin *a, char *what, size_t len)
 }
 
 /* A request is saved before it is confirmed: it survives a crash. */
-int admin_rotate(struct admin *a, char *what, size_t len,
-		 struct admin_wait **w, struct why *why)
+int admin_rotate(struct admin *a, char *what, size_t len, struct admin_wait **w,
+		 struct why *why)
 {
 	bool requested, dirty;
 
@@ -133,8 +133,8 @@ int admin_remove(struct admin *a, const char *node, struct admin_wait **w,
 				err == -EPERM ? "already removed"
 					      : "not a member");
 	if (a->ha)
-		return admin_wait_start(a, ADMIN_WAIT_REMOVE, node, n->index,
-					w, why);
+		return admin_wait_start(a, ADMIN_WAIT_REMOVE, node, n->index, w,
+					why);
 	if (store_save(a->st)) {
 		cluster_undo(a->cl, &u);
 		return cannot_save(a, what, why);
@@ -161,8 +161,7 @@ int admin_token_rotate(struct admin *a, struct admin_wait **w, struct why *why)
 	return 0;
 }
 
-int admin_token_text(struct admin *a, char *text, size_t len,
-		     struct why *why)
+int admin_token_text(struct admin *a, char *text, size_t len, struct why *why)
 {
 	int err = store_token_text(a->st, a->ca, text, len);
 
@@ -171,8 +170,7 @@ int admin_token_text(struct admin *a, char *text, size_t len,
 		   : 0;
 }
 
-int admin_unlock_show(struct admin *a, char *text, size_t len,
-		      struct why *why)
+int admin_unlock_show(struct admin *a, char *text, size_t len, struct why *why)
 {
 	if (!store_autolock(a->st))
 		return why_fail(why, -ENOKEY,

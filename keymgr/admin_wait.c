@@ -109,8 +109,9 @@ int admin_done_later(struct admin *a, const struct admin_done *d, int err,
 	if (!w)
 		return why_fail(why, -ENOBUFS,
 				"too many changes waiting to be told: retry");
-	*w = (struct admin_wait){ .a = a, .done = *d, .ready = true,
-				  .err = err };
+	*w = (struct admin_wait){
+		.a = a, .done = *d, .ready = true, .err = err
+	};
 	a->kick(a->kick_arg);
 	return 0;
 }

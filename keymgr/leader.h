@@ -138,12 +138,18 @@ void leader_free(struct leader *l);
  *
  * Threads: the library has none. Every function here is called on the
  * host's thread, the one that calls leader_dispatch() (or leader_run()),
- * never concurrently with it. Every callback (events, a change's done)
- * runs on that thread from inside leader_dispatch() or leader_run(), never
- * from inside the function that started it; a callback may call any
- * function here except leader_free(). leader_free() tells the changes not
- * told yet (see leader_done_fn) from inside itself: those callbacks must
- * not call the library.
+ * never concurrently with it. Callbacks run on that thread, from inside
+ * leader_dispatch() or leader_run(); a callback may call any function
+ * here except leader_free(). A change's done callback is never called
+ * from inside the function that started it. Events come as things
+ * happen, which is mostly inside leader_dispatch(), but a change saves
+ * the state inside the call that makes it, with the file store: its
+ * LEADER_EVENT_MEMBER_REMOVED, a LEADER_EVENT_SAVE_FAILED or
+ * LEADER_EVENT_SAVED come from inside leader_member_remove(),
+ * leader_rotate(), leader_token_rotate() or leader_unlock_key_rotate().
+ * leader_free() tells the changes not told yet (see leader_done_fn) from
+ * inside itself (those callbacks must not call the library), and no
+ * event (the sessions it closes are not news).
  *
  * Growth: structs the host reads carry their size first (the library's
  * sizeof when it filled them): a field past it is absent (an older
@@ -307,15 +313,15 @@ int leader_unlock_key_rotate(struct leader *l, char **text, struct why *why);
 void leader_secret_free(char *text);
 
 enum leader_event_type {
-	LEADER_EVENT_MEMBER_JOINED = 1,	 /* saved, its join answered */
-	LEADER_EVENT_MEMBER_CONNECTED,	 /* a session (after a join too) */
+	LEADER_EVENT_MEMBER_JOINED = 1,	  /* saved, its join answered */
+	LEADER_EVENT_MEMBER_CONNECTED,	  /* a session (after a join too) */
 	LEADER_EVENT_MEMBER_DISCONNECTED, /* its session ended (why) */
-	LEADER_EVENT_MEMBER_INCARNATION, /* came back new: reboot, lost SAs */
-	LEADER_EVENT_MEMBER_REMOVED,	 /* removed for good, saved */
-	LEADER_EVENT_ROTATION,		 /* a rotation phase entered */
-	LEADER_EVENT_SAVE_FAILED,	 /* saves fail: holding still (error) */
-	LEADER_EVENT_SAVED,		 /* saves succeed again: resuming */
-	LEADER_EVENT_ROLE,		 /* store = etcd: role and term */
+	LEADER_EVENT_MEMBER_INCARNATION,  /* came back new: reboot, lost SAs */
+	LEADER_EVENT_MEMBER_REMOVED,	  /* removed for good, saved */
+	LEADER_EVENT_ROTATION,		  /* a rotation phase entered */
+	LEADER_EVENT_SAVE_FAILED, /* saves fail: holding still (error) */
+	LEADER_EVENT_SAVED,	  /* saves succeed again: resuming */
+	LEADER_EVENT_ROLE,	  /* store = etcd: role and term */
 };
 
 /*

@@ -26,7 +26,7 @@ _Static_assert(LEADER_GENS_MAX == ROT_GENS_MAX &&
 	       "leader.h's sizes are the registry's");
 
 /* The first version's struct leader_status ends with listen. */
-#define STATUS_V0_SIZE                           \
+#define STATUS_V0_SIZE                            \
 	(offsetof(struct leader_status, listen) + \
 	 sizeof(((struct leader_status *)0)->listen))
 
@@ -48,7 +48,8 @@ void leader_api_event(void *arg, const struct event *ev)
 	struct leader_event e = { .size = sizeof(e),
 				  .type = (enum leader_event_type)ev->type,
 				  .revision = cluster_revision(&l->cl),
-				  .phase = (enum leader_rotation_phase)ev->phase,
+				  .phase =
+					  (enum leader_rotation_phase)ev->phase,
 				  .generation = ev->generation,
 				  .error = ev->error,
 				  .why = ev->why,

@@ -298,7 +298,8 @@ void leader_ha_status(void *arg, struct admin_ha *h)
 	h->prefix = l->cfg.etcd_prefix;
 	h->term = l->term;
 	h->leader = l->role == LEADER_ROLE_LEADING ? l->cfg.instance : "";
-	h->leader_listen = l->role == LEADER_ROLE_LEADING ? l->cfg.listen_text : "";
+	h->leader_listen =
+		l->role == LEADER_ROLE_LEADING ? l->cfg.listen_text : "";
 	if (l->role != LEADER_ROLE_LEADING && l->el) {
 		int64_t t;
 		const char *who = elector_holder(l->el, &t);

@@ -44,7 +44,8 @@ static void retired(struct rotator *r, const struct cluster *cl,
 /* The phase p of generation g entered, told once. */
 static void phase(struct rotator *r, enum rot_phase p, uint32_t g)
 {
-	struct event ev = { .type = EV_ROTATION, .phase = (int)p,
+	struct event ev = { .type = EV_ROTATION,
+			    .phase = (int)p,
 			    .generation = g };
 
 	if (p == r->told)

@@ -19,7 +19,7 @@ struct rotator {
 	bool resumed;	  /* the rotation in progress began before a restart */
 	uint64_t last_ms; /* how long the last rotation took */
 	uint32_t last_gen;
-	uint64_t count; /* rotations completed since the start */
+	uint64_t count;		 /* rotations completed since the start */
 	const struct events *ev; /* each phase entered */
 	enum rot_phase told;	 /* the last phase reported */
 };
