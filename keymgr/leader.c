@@ -124,6 +124,7 @@ static void round_(struct leader *l)
 {
 	uint64_t now = loop_mono_ms();
 
+	admin_waits_fire(&l->admin); /* the host's changes saved before */
 	if (l->role != LEADER_ROLE_SOLE && l->role != LEADER_ROLE_LEADING)
 		return; /* a standby has nothing to serve */
 	ca_renew(&l->ca, now);
@@ -131,7 +132,6 @@ static void round_(struct leader *l)
 	save_step(l, now);
 	session_release_replies(&l->ss);
 	session_pump_all(&l->ss);
-	admin_waits_fire(&l->admin);
 }
 
 static void on_kick(struct loop *lp, struct loop_timer *t, void *arg)
