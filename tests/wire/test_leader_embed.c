@@ -134,23 +134,31 @@ static bool settle(struct leader *l, int secs)
 	return false;
 }
 
+/* A new folder (dir, a mkdtemp template): the state and control socket
+ * in it, listening on 127.0.0.1:0. */
+static void configure(char *dir, struct leader_config *c)
+{
+	char p[256];
+
+	assert_non_null(mkdtemp(dir));
+	leader_config_defaults(c);
+	snprintf(p, sizeof(p), "%s/state", dir);
+	set(c, "state_dir", p);
+	snprintf(p, sizeof(p), "%s/ctl.sock", dir);
+	set(c, "socket", p);
+	set(c, "listen", "127.0.0.1:0");
+}
+
 /* A leader on 127.0.0.1:0 in a new folder, grace 0, our callbacks. */
 static struct leader *embed(char *dir, const char *extra_key,
 			    const char *extra_val)
 {
-	char p[256];
 	struct why why = { "" };
 	struct leader_config c;
 	struct leader *l;
 	int code;
 
-	assert_non_null(mkdtemp(dir));
-	leader_config_defaults(&c);
-	snprintf(p, sizeof(p), "%s/state", dir);
-	set(&c, "state_dir", p);
-	snprintf(p, sizeof(p), "%s/ctl.sock", dir);
-	set(&c, "socket", p);
-	set(&c, "listen", "127.0.0.1:0");
+	configure(dir, &c);
 	set(&c, "grace", "0s");
 	if (extra_key)
 		set(&c, extra_key, extra_val);
@@ -431,7 +439,7 @@ static void test_save_failure(void **state)
  * new one, which opens the state. */
 static void test_unlock_key(void **state)
 {
-	char dir[] = "/tmp/vxsec-embed-XXXXXX", p[256], unlock[128];
+	char dir[] = "/tmp/vxsec-embed-XXXXXX", unlock[128];
 	uint8_t key[STATE_KEY_LEN];
 	struct why why = { "" };
 	struct leader_config c;
@@ -440,13 +448,7 @@ static void test_unlock_key(void **state)
 	int code;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	leader_config_defaults(&c);
-	snprintf(p, sizeof(p), "%s/state", dir);
-	set(&c, "state_dir", p);
-	snprintf(p, sizeof(p), "%s/ctl.sock", dir);
-	set(&c, "socket", p);
-	set(&c, "listen", "127.0.0.1:0");
+	configure(dir, &c);
 	set(&c, "autolock", "yes");
 	assert_int_equal(
 		leader_init_state(&c, NULL, 0, unlock, sizeof(unlock), &why),
