@@ -211,13 +211,13 @@ static int change(struct leader *l, const char *cmd, enum admin_wait_what what,
 		err = admin_remove(&l->admin, node, &w, why);
 	else if (!err)
 		err = admin_token_rotate(&l->admin, &w, why);
-	if (err == ADMIN_WAITING) {
-		w->done = ad;
+	if (err == ADMIN_WAITING && w) {
+		w->done = ad; /* d is the slot's now */
 		return 0;
 	}
 	if (!err && d) /* room was checked: it cannot fail */
 		err = admin_done_later(&l->admin, &ad, 0, why);
-	if (err < 0)
+	if (err)
 		free(d);
 	return err < 0 ? err : 0;
 }
