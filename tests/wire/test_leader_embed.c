@@ -55,6 +55,7 @@ struct seen {
 	char removed[LEADER_NODE_ID_MAX + 1];
 	char disconnected[LEADER_NODE_ID_MAX + 1];
 	int save_error;
+	uint64_t incarnation;
 	int done, done_err;
 };
 
@@ -77,6 +78,8 @@ static void on_event(struct leader *l, const struct leader_event *ev, void *arg)
 			 ev->node);
 	if (ev->type == LEADER_EVENT_SAVE_FAILED)
 		seen.save_error = ev->error;
+	if (ev->type == LEADER_EVENT_MEMBER_INCARNATION)
+		seen.incarnation = ev->incarnation;
 	if (ev->type >= LEADER_EVENT_MEMBER_JOINED &&
 	    ev->type <= LEADER_EVENT_MEMBER_REMOVED) {
 		assert_non_null(ev->node);
@@ -472,6 +475,37 @@ static void test_unlock_key(void **state)
 	rm_rf(dir);
 }
 
+/* An agent that comes back with another boot id (a second fakeagents
+ * run with the first one's certificate): a new incarnation, then its
+ * session. */
+static void test_incarnation(void **state)
+{
+	char dir[] = "/tmp/vxsec-embed-XXXXXX", addr[64], cmd[2048];
+	struct why why = { "" };
+	char *token = NULL;
+	struct leader *l;
+	pid_t child;
+
+	(void)state;
+	l = embed(dir, NULL, NULL);
+	listen_addr(dir, addr, sizeof(addr));
+	assert_int_equal(leader_token_show(l, &token, &why), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "F=%s/fakeagents; mkdir %s/certs && $F --leader %s --token %s "
+		 "-n 1 --certs %s/certs --timeout 20 && $F --leader %s "
+		 "--token %s -n 1 --certs %s/certs --timeout 20",
+		 bin, dir, addr, token, dir, addr, token, dir);
+	leader_secret_free(token);
+	child = sh(cmd);
+	assert_int_equal(serve_until(l, child), 0);
+	assert_int_equal(seen.n[LEADER_EVENT_MEMBER_JOINED], 1);
+	assert_int_equal(seen.n[LEADER_EVENT_MEMBER_INCARNATION], 1);
+	assert_int_equal(seen.incarnation, 2);
+	assert_int_equal(seen.n[LEADER_EVENT_MEMBER_CONNECTED], 2);
+	leader_free(l);
+	rm_rf(dir);
+}
+
 /* A change not told yet is told by leader_free (its result). */
 static void test_free_tells(void **state)
 {
@@ -496,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_operations),
 		cmocka_unit_test(test_save_failure),
 		cmocka_unit_test(test_unlock_key),
+		cmocka_unit_test(test_incarnation),
 		cmocka_unit_test(test_free_tells),
 	};
 	ssize_t n = readlink("/proc/self/exe", bin, sizeof(bin) - 1);
