@@ -9,11 +9,9 @@
 
 #include "admin.h"
 #include "common/ctl.h"
-#include "common/log.h"
 #include "common/loop.h"
 #include "common/pairkey.h"
 #include "common/token.h"
-#include "wire.h"
 
 /* The name of each value of a status enum, for status and nodes. */
 static const char *const ROT_PHASES[] = {
@@ -340,6 +338,7 @@ static int cmd_token(void *arg, int argc, char **argv, struct ctl_reply *r)
 	struct admin *a = arg;
 	struct admin_wait *w = NULL;
 	struct why why = { "" };
+	int err;
 
 	if (argc != 2 ||
 	    (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "rotate") != 0)) {
@@ -348,8 +347,8 @@ static int cmd_token(void *arg, int argc, char **argv, struct ctl_reply *r)
 	}
 	if (strcmp(argv[1], "show") == 0)
 		return admin_token_reply(a, r);
-	return change_reply(a, admin_token_rotate(a, &w, &why), w,
-			    ADMIN_WAIT_TOKEN, NULL, &why, r);
+	err = admin_token_rotate(a, &w, &why); /* before w is read */
+	return change_reply(a, err, w, ADMIN_WAIT_TOKEN, NULL, &why, r);
 }
 
 int admin_token_reply(struct admin *a, struct ctl_reply *r)
@@ -380,13 +379,14 @@ static int cmd_remove(void *arg, int argc, char **argv, struct ctl_reply *r)
 	struct admin *a = arg;
 	struct admin_wait *w = NULL;
 	struct why why = { "" };
+	int err;
 
 	if (argc != 2) {
 		ctl_reply_printf(r, "usage: remove NODE\n");
 		return ADMIN_EXIT_USAGE;
 	}
-	return change_reply(a, admin_remove(a, argv[1], &w, &why), w,
-			    ADMIN_WAIT_REMOVE, argv[1], &why, r);
+	err = admin_remove(a, argv[1], &w, &why); /* before w is read */
+	return change_reply(a, err, w, ADMIN_WAIT_REMOVE, argv[1], &why, r);
 }
 
 static int cmd_unlock(void *arg, int argc, char **argv, struct ctl_reply *r)
