@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "admin.h"
 
 static struct admin_wait *slot_free(struct admin *a)

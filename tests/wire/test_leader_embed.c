@@ -20,6 +20,7 @@
 
 #include "keymgr/leader.h"
 #include "keymgr/state.h" /* the unlock key's text to bytes */
+#include "tests/wire/etcd_fixture.h"
 
 static char bin[512]; /* where this test and fakeagents live */
 
@@ -56,6 +57,8 @@ struct seen {
 	char disconnected[LEADER_NODE_ID_MAX + 1];
 	int save_error;
 	uint64_t incarnation;
+	enum leader_role role;
+	int64_t term;
 	int done, done_err;
 };
 
@@ -80,6 +83,8 @@ static void on_event(struct leader *l, const struct leader_event *ev, void *arg)
 		seen.save_error = ev->error;
 	if (ev->type == LEADER_EVENT_MEMBER_INCARNATION)
 		seen.incarnation = ev->incarnation;
+	if (ev->type == LEADER_EVENT_ROLE)
+		seen.role = ev->role, seen.term = ev->term;
 	if (ev->type >= LEADER_EVENT_MEMBER_JOINED &&
 	    ev->type <= LEADER_EVENT_MEMBER_REMOVED) {
 		assert_non_null(ev->node);
@@ -506,6 +511,60 @@ static void test_incarnation(void **state)
 	rm_rf(dir);
 }
 
+/* store = etcd on a real etcd: the role changes as events; a change's
+ * done comes once etcd holds it; what etcd cannot do is refused. */
+static void test_etcd(void **state)
+{
+	char dir[] = "/tmp/vxsec-embed-XXXXXX", *t = NULL;
+	struct leader_status st = { .size = sizeof(st) };
+	struct etcd_fixture ef;
+	struct why why = { "" };
+	struct leader_config c;
+	struct leader *l;
+	int code;
+
+	(void)state;
+	memset(&ef, 0, sizeof(ef));
+	assert_int_equal(etcd_fixture_start(&ef, 1), 0);
+	configure(dir, &c);
+	set(&c, "store", "etcd");
+	set(&c, "etcd_endpoints", ef.client[0]);
+	set(&c, "instance", "embedded");
+	set(&c, "grace", "0s");
+	l = leader_new(&c, NULL, &code, &why);
+	if (!l)
+		print_message("leader_new: %s\n", why.msg);
+	assert_non_null(l);
+	memset(&seen, 0, sizeof(seen));
+	leader_events_set(l, on_event, &seen);
+	assert_int_equal(leader_status_get(l, &st), 0);
+	assert_int_equal(st.role, LEADER_ROLE_STANDBY);
+	assert_int_equal(leader_rotate(l, on_done, &seen, &why), -EAGAIN);
+	assert_non_null(strstr(why.msg, "not the leader"));
+	assert_true(serve_for(l, &seen.n[LEADER_EVENT_ROLE], 2, 30));
+	assert_int_equal(seen.role, LEADER_ROLE_LEADING);
+	assert_true(seen.term > 0);
+	assert_int_equal(leader_status_get(l, &st), 0);
+	assert_true(st.serving);
+	assert_int_equal(st.term, seen.term);
+	assert_int_equal(leader_rotate(l, on_done, &seen, &why), 0);
+	assert_int_equal(seen.done, 0);
+	assert_true(serve_for(l, &seen.done, 1, 10));
+	assert_int_equal(seen.done_err, 0);
+	assert_int_equal(leader_token_rotate(l, on_done, &seen, &why), 0);
+	assert_true(serve_for(l, &seen.done, 2, 10));
+	assert_int_equal(seen.done_err, 0);
+	assert_int_equal(leader_unlock_key_rotate(l, &t, &why), -EOPNOTSUPP);
+	assert_null(t);
+	/* one not confirmed yet: leader_free tells it, cancelled */
+	assert_int_equal(leader_rotate(l, on_done, &seen, &why), 0);
+	leader_free(l);
+	assert_int_equal(seen.done, 3);
+	assert_int_equal(seen.done_err, -ECANCELED);
+	assert_int_equal(etcd_fixture_stop(&ef), 0);
+	rm_rf(dir);
+}
+
 /* A change not told yet is told by leader_free (its result). */
 static void test_free_tells(void **state)
 {
@@ -531,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_save_failure),
 		cmocka_unit_test(test_unlock_key),
 		cmocka_unit_test(test_incarnation),
+		cmocka_unit_test(test_etcd),
 		cmocka_unit_test(test_free_tells),
 	};
 	ssize_t n = readlink("/proc/self/exe", bin, sizeof(bin) - 1);
