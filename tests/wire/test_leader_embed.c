@@ -373,24 +373,39 @@ static void check_unlock(struct leader *l)
 	leader_secret_free(t);
 }
 
-static void test_operations(void **state)
+/*
+ * A leader (embed()) and, in a child, sh -c of script with $F (the
+ * fakeagents program), $L (the leader's address), $T (its join token,
+ * from leader_token_show) and $D (the folder).
+ */
+static struct leader *embed_agents(char *dir, const char *script, pid_t *child)
 {
-	char dir[] = "/tmp/vxsec-embed-XXXXXX", addr[64], cmd[2048];
+	char addr[64], cmd[2048];
 	struct why why = { "" };
 	char *token = NULL;
+	struct leader *l = embed(dir, NULL, NULL);
+
+	listen_addr(dir, addr, sizeof(addr));
+	assert_int_equal(leader_token_show(l, &token, &why), 0);
+	snprintf(cmd, sizeof(cmd), "F=%s/fakeagents L=%s T=%s D=%s; %s", bin,
+		 addr, token, dir, script);
+	leader_secret_free(token);
+	*child = sh(cmd);
+	memset(cmd, 0, sizeof(cmd));
+	return l;
+}
+
+static void test_operations(void **state)
+{
+	char dir[] = "/tmp/vxsec-embed-XXXXXX";
 	struct leader *l;
 	pid_t child;
 
 	(void)state;
-	l = embed(dir, NULL, NULL);
-	listen_addr(dir, addr, sizeof(addr));
-	assert_int_equal(leader_token_show(l, &token, &why), 0);
-	snprintf(cmd, sizeof(cmd),
-		 "exec %s/fakeagents --leader %s --token %s -n 2 --hold "
-		 "--timeout 50 >%s/agents.log 2>&1",
-		 bin, addr, token, dir);
-	leader_secret_free(token);
-	child = sh(cmd);
+	l = embed_agents(dir,
+			 "exec $F --leader $L --token $T -n 2 --hold "
+			 "--timeout 50 >$D/agents.log 2>&1",
+			 &child);
 	assert_true(serve_for(l, &seen.n[LEADER_EVENT_MEMBER_JOINED], 2, 30));
 	assert_true(
 		serve_for(l, &seen.n[LEADER_EVENT_MEMBER_CONNECTED], 2, 30));
@@ -485,23 +500,16 @@ static void test_unlock_key(void **state)
  * session. */
 static void test_incarnation(void **state)
 {
-	char dir[] = "/tmp/vxsec-embed-XXXXXX", addr[64], cmd[2048];
-	struct why why = { "" };
-	char *token = NULL;
+	char dir[] = "/tmp/vxsec-embed-XXXXXX";
 	struct leader *l;
 	pid_t child;
 
 	(void)state;
-	l = embed(dir, NULL, NULL);
-	listen_addr(dir, addr, sizeof(addr));
-	assert_int_equal(leader_token_show(l, &token, &why), 0);
-	snprintf(cmd, sizeof(cmd),
-		 "F=%s/fakeagents; mkdir %s/certs && $F --leader %s --token %s "
-		 "-n 1 --certs %s/certs --timeout 20 && $F --leader %s "
-		 "--token %s -n 1 --certs %s/certs --timeout 20",
-		 bin, dir, addr, token, dir, addr, token, dir);
-	leader_secret_free(token);
-	child = sh(cmd);
+	l = embed_agents(dir,
+			 "mkdir $D/certs && $F --leader $L --token $T -n 1 "
+			 "--certs $D/certs --timeout 20 && $F --leader $L "
+			 "--token $T -n 1 --certs $D/certs --timeout 20",
+			 &child);
 	assert_int_equal(serve_until(l, child), 0);
 	assert_int_equal(seen.n[LEADER_EVENT_MEMBER_JOINED], 1);
 	assert_int_equal(seen.n[LEADER_EVENT_MEMBER_INCARNATION], 1);
