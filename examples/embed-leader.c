@@ -12,7 +12,12 @@
  * talks to it. It listens on LISTEN (default 127.0.0.1:0: a port of the
  * kernel's choosing, written to DIR/state/listen). The host owns the
  * signals: SIGTERM or SIGINT, or SECONDS (0: no limit), end the loop, and
- * leader_free() saves and wipes. Exit: 0, or the leader's exit code.
+ * leader_free() saves and wipes. SIGUSR1 asks for a key rotation
+ * (leader_rotate: its end is logged when the state holds it), SIGHUP
+ * logs the status and the members (leader_status_get,
+ * leader_members_new). Members joining, leaving and coming back, each
+ * rotation phase and each failed save are logged from the leader's
+ * events (leader_events_set). Exit: 0, or the leader's exit code.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -46,7 +51,7 @@ bad:
 	return -1;
 }
 
-/* SIGTERM and SIGINT as a descriptor the host's loop polls. */
+/* SIGTERM, SIGINT, SIGUSR1 and SIGHUP as a descriptor the host polls. */
 static int signals_fd(void)
 {
 	sigset_t set;
@@ -54,6 +59,8 @@ static int signals_fd(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -1;
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -65,6 +72,110 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *phase_name(enum leader_rotation_phase p)
+{
+	switch (p) {
+	case LEADER_ROTATION_IDLE:
+		return "idle";
+	case LEADER_ROTATION_PREPARE:
+		return "prepare";
+	case LEADER_ROTATION_COMMIT:
+		return "commit";
+	case LEADER_ROTATION_GRACE:
+		return "grace";
+	}
+	return "?";
+}
+
+/* The leader's events, on this thread, from inside leader_dispatch(). */
+static void on_event(struct leader *l, const struct leader_event *ev, void *arg)
+{
+	(void)l, (void)arg;
+	switch (ev->type) {
+	case LEADER_EVENT_MEMBER_JOINED:
+		fprintf(stderr, "embed-leader: %s joined (index %u)\n",
+			ev->node, ev->index);
+		break;
+	case LEADER_EVENT_MEMBER_CONNECTED:
+	case LEADER_EVENT_MEMBER_DISCONNECTED:
+		fprintf(stderr, "embed-leader: %s %s\n", ev->node,
+			ev->type == LEADER_EVENT_MEMBER_CONNECTED
+				? "connected"
+				: "disconnected");
+		break;
+	case LEADER_EVENT_MEMBER_INCARNATION:
+		fprintf(stderr,
+			"embed-leader: %s came back new (incarnation "
+			"%llu)\n",
+			ev->node, (unsigned long long)ev->incarnation);
+		break;
+	case LEADER_EVENT_MEMBER_REMOVED:
+		fprintf(stderr, "embed-leader: %s removed\n", ev->node);
+		break;
+	case LEADER_EVENT_ROTATION:
+		fprintf(stderr, "embed-leader: rotation: %s, generation %u\n",
+			phase_name(ev->phase), ev->generation);
+		break;
+	case LEADER_EVENT_SAVE_FAILED:
+		fprintf(stderr, "embed-leader: the state cannot be saved: %s\n",
+			ev->why ? ev->why : strerror(-ev->error));
+		break;
+	default: /* saved again, role changes, and events of later versions */
+		break;
+	}
+}
+
+static void on_rotated(struct leader *l, int err, void *arg)
+{
+	(void)l, (void)arg;
+	if (err)
+		fprintf(stderr, "embed-leader: rotation not confirmed: %s\n",
+			strerror(-err));
+	else
+		fprintf(stderr, "embed-leader: rotation requested and saved\n");
+}
+
+static void log_status(struct leader *l)
+{
+	struct leader_status st = { .size = sizeof(st) };
+	struct leader_members *m;
+	const struct leader_member *a;
+
+	if (leader_status_get(l, &st) == 0)
+		fprintf(stderr,
+			"embed-leader: status: revision %llu, %zu members, "
+			"%zu connected, generation %u, %llu rotations\n",
+			(unsigned long long)st.revision, st.members,
+			st.connected, st.transmit_generation,
+			(unsigned long long)st.rotations);
+	m = leader_members_new(l);
+	for (size_t i = 0; (a = leader_members_at(m, i)); i++)
+		fprintf(stderr, "embed-leader: member %s index %u %s\n", a->id,
+			a->index, a->n_underlay ? a->underlay[0] : "-");
+	leader_members_free(m);
+}
+
+/* A signal: 1 to stop, 0 to go on. */
+static int on_signal(struct leader *l, int sig)
+{
+	struct signalfd_siginfo si;
+	struct why why = { "" };
+
+	if (read(sig, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGUSR1) {
+		if (leader_rotate(l, on_rotated, NULL, &why))
+			fprintf(stderr, "embed-leader: rotate: %s\n", why.msg);
+		return 0;
+	}
+	if (si.ssi_signo == SIGHUP) {
+		log_status(l);
+		return 0;
+	}
+	fprintf(stderr, "embed-leader: signal, stopping\n");
+	return 1;
 }
 
 /* The host's loop: its own descriptors, and the leader's. */
@@ -79,10 +190,8 @@ static int serve(struct leader *l, int sig, double seconds)
 		/* at most 100 ms: the leader's rotation clock ticks */
 		if (poll(p, 2, 100) < 0)
 			return -1;
-		if (p[0].revents & POLLIN) {
-			fprintf(stderr, "embed-leader: signal, stopping\n");
+		if ((p[0].revents & POLLIN) && on_signal(l, sig))
 			return 0;
-		}
 		err = leader_dispatch(l);
 		if (err) {
 			fprintf(stderr, "embed-leader: dispatch: %s\n",
@@ -117,6 +226,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "embed-leader: %s\n", why.msg);
 		return code ? code : LEADER_EXIT_FAIL;
 	}
+	leader_events_set(l, on_event, NULL);
 	fprintf(stderr, "embed-leader: leader up, state in %s\n",
 		cfg.state_dir);
 	if (serve(l, sig, argc > 3 ? atof(argv[3]) : 0))

@@ -9,11 +9,9 @@
 
 #include "admin.h"
 #include "common/ctl.h"
-#include "common/log.h"
 #include "common/loop.h"
 #include "common/pairkey.h"
 #include "common/token.h"
-#include "wire.h"
 
 /* The name of each value of a status enum, for status and nodes. */
 static const char *const ROT_PHASES[] = {
@@ -210,7 +208,7 @@ static int cmd_metrics(struct admin *a, struct ctl_reply *r)
 	return 0;
 }
 
-static void addr_text(const struct node_addr *a, char *out, size_t len)
+void admin_addr_text(const struct node_addr *a, char *out, size_t len)
 {
 	if (!inet_ntop(a->len == 4 ? AF_INET : AF_INET6, a->ip, out,
 		       (socklen_t)len))
@@ -265,7 +263,7 @@ static void node_json(struct admin *ad, const struct node *n,
 			 (unsigned long long)sent, (unsigned long long)acked);
 	ctl_reply_printf(r, ",\"underlay\":[");
 	for (size_t i = 0; i < n->n_addrs; i++) {
-		addr_text(&n->addrs[i], a, sizeof(a));
+		admin_addr_text(&n->addrs[i], a, sizeof(a));
 		ctl_reply_printf(r, "%s", i ? "," : "");
 		ctl_json_string(r, a);
 	}
@@ -282,7 +280,7 @@ static void node_text(struct admin *ad, const struct node *n,
 
 	session_revisions(ad->ss, n->index, &sent, &acked);
 	if (n->n_addrs)
-		addr_text(&n->addrs[0], a, sizeof(a));
+		admin_addr_text(&n->addrs[0], a, sizeof(a));
 	if (n->n_keys)
 		pairkey_fingerprint(n->keys[n->n_keys - 1].pub, fpr);
 	ctl_reply_printf(r, "%-24s %6u %6llu %-12s %-39s %10llu/%-10llu %s\n",
@@ -322,11 +320,24 @@ static int cmd_nodes(void *arg, int argc, char **argv, struct ctl_reply *r)
 	return 0;
 }
 
-static int cannot_save(struct admin *a, struct ctl_reply *r, const char *what);
+/* A change's start as the control socket answers it. */
+static int change_reply(struct admin *a, int err, struct admin_wait *w,
+			enum admin_wait_what what, const char *node,
+			const struct why *why, struct ctl_reply *r)
+{
+	if (err == ADMIN_WAITING)
+		return admin_wait_reply(w, r);
+	if (err == 0)
+		return admin_done_reply(a, what, node, r);
+	ctl_reply_printf(r, "%s\n", why->msg);
+	return ADMIN_EXIT_FAIL;
+}
 
 static int cmd_token(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
 	struct admin *a = arg;
+	struct admin_wait *w = NULL;
+	struct why why = { "" };
 	int err;
 
 	if (argc != 2 ||
@@ -334,22 +345,10 @@ static int cmd_token(void *arg, int argc, char **argv, struct ctl_reply *r)
 		ctl_reply_printf(r, "usage: token show|rotate\n");
 		return ADMIN_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "rotate") == 0 && a->ha) {
-		if (store_failed(a->st))
-			return cannot_save(a, r, "token not rotated");
-		store_token_new(a->st);
-		return admin_wait(a, r, ADMIN_WAIT_TOKEN, NULL, 0);
-	}
-	if (strcmp(argv[1], "rotate") == 0) {
-		err = store_token_rotate(a->st);
-		if (err) {
-			ctl_reply_printf(r, "cannot save the new token: %s\n",
-					 strerror(-err));
-			return ADMIN_EXIT_FAIL;
-		}
-		log_info("join token rotated: the old one is refused");
-	}
-	return admin_token_reply(a, r);
+	if (strcmp(argv[1], "show") == 0)
+		return admin_token_reply(a, r);
+	err = admin_token_rotate(a, &w, &why); /* before w is read */
+	return change_reply(a, err, w, ADMIN_WAIT_TOKEN, NULL, &why, r);
 }
 
 int admin_token_reply(struct admin *a, struct ctl_reply *r)
@@ -365,114 +364,29 @@ int admin_token_reply(struct admin *a, struct ctl_reply *r)
 	return 0;
 }
 
-/* The operator's answer when nothing can be changed: the disk is why. */
-static int cannot_save(struct admin *a, struct ctl_reply *r, const char *what)
-{
-	ctl_reply_printf(
-		r,
-		"%s: the leader cannot save its state in %s (%s); "
-		"fix that (vxsec-keymgr status shows when it can "
-		"save again) and retry\n",
-		what, store_dir(a->st),
-		strerror(store_error(a->st) ? -store_error(a->st) : EIO));
-	return ADMIN_EXIT_FAIL;
-}
-
-/* A request is saved before it is confirmed: it survives a crash. */
 static int cmd_rotate(struct admin *a, struct ctl_reply *r)
 {
-	struct cluster_status s;
-	bool requested, dirty;
+	char what[96];
+	struct admin_wait *w = NULL;
+	struct why why = { "" };
+	int err = admin_rotate(a, what, sizeof(what), &w, &why);
 
-	if (store_failed(a->st))
-		return cannot_save(a, r, "no rotation requested");
-	if (a->ha) {
-		char what[96];
-
-		cluster_status(a->cl, &s);
-		if (s.phase == ROT_IDLE)
-			snprintf(what, sizeof(what),
-				 "rotation requested: generation %u will "
-				 "replace %u",
-				 s.n_gens ? s.gens[s.n_gens - 1].g + 1 : 1,
-				 s.transmit);
-		else
-			snprintf(what, sizeof(what),
-				 "rotation requested: it follows the one under "
-				 "way (%s of generation %u)",
-				 admin_rot_phase_name(s.phase), s.target);
-		cluster_rot_request(a->cl);
-		return admin_wait(a, r, ADMIN_WAIT_ROTATE, what, 0);
-	}
-	requested = cluster_rot_request(a->cl);
-	dirty = store_touch(a->st);
-	if (store_save(a->st)) {
-		cluster_rot_unrequest(a->cl, requested);
-		store_untouch(a->st, dirty);
-		return cannot_save(a, r, "no rotation requested");
-	}
-	a->kick(a->kick_arg);
-	log_info("rotation requested by the operator");
-	cluster_status(a->cl, &s);
-	if (s.phase == ROT_IDLE)
-		ctl_reply_printf(r,
-				 "rotation requested: generation %u will "
-				 "replace %u\n",
-				 s.n_gens ? s.gens[s.n_gens - 1].g + 1 : 1,
-				 s.transmit);
-	else
-		ctl_reply_printf(r,
-				 "rotation requested: it follows the one "
-				 "under way (%s of generation %u)\n",
-				 admin_rot_phase_name(s.phase), s.target);
-	return 0;
+	return change_reply(a, err, w, ADMIN_WAIT_ROTATE, what, &why, r);
 }
 
-/*
- * Saved, then announced: an agent told it was removed deletes its keys
- * and exits, so a removal that a crash could take back must never reach
- * it. One that cannot be saved is taken back at once.
- */
 static int cmd_remove(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
 	struct admin *a = arg;
-	struct cluster_undo u;
-	char what[REGISTRY_ID_MAX + 32];
-	struct node *n;
+	struct admin_wait *w = NULL;
+	struct why why = { "" };
 	int err;
 
 	if (argc != 2) {
 		ctl_reply_printf(r, "usage: remove NODE\n");
 		return ADMIN_EXIT_USAGE;
 	}
-	snprintf(what, sizeof(what), "%.64s not removed", argv[1]);
-	if (store_failed(a->st))
-		return cannot_save(a, r, what);
-	n = cluster_find(a->cl, argv[1]);
-	cluster_undo_mark(a->cl, argv[1], &u);
-	err = cluster_remove(a->cl, argv[1]);
-	if (err) {
-		ctl_reply_printf(r, "%s: %s\n", argv[1],
-				 err == -EPERM ? "already removed"
-					       : "not a member");
-		return ADMIN_EXIT_FAIL;
-	}
-	if (a->ha)
-		return admin_wait(a, r, ADMIN_WAIT_REMOVE, argv[1], n->index);
-	if (store_save(a->st)) {
-		cluster_undo(a->cl, &u);
-		return cannot_save(a, r, what);
-	}
-	session_drop(a->ss, n->index, WERR_REMOVED,
-		     "this node was removed from the cluster");
-	log_info("%s (index %u) removed by the operator; a rotation follows",
-		 argv[1], n->index);
-	a->kick(a->kick_arg);
-	ctl_reply_printf(r,
-			 "%s removed; its peers delete its SAs and a "
-			 "rotation follows\n",
-			 argv[1]);
-	return 0;
+	err = admin_remove(a, argv[1], &w, &why); /* before w is read */
+	return change_reply(a, err, w, ADMIN_WAIT_REMOVE, argv[1], &why, r);
 }
 
 static int cmd_unlock(void *arg, int argc, char **argv, struct ctl_reply *r)
@@ -480,32 +394,20 @@ static int cmd_unlock(void *arg, int argc, char **argv, struct ctl_reply *r)
 	struct admin *a = arg;
 	char text[STATE_UNLOCK_TEXT_LEN + 128];
 	struct why why = { "" };
+	int err;
 
 	if (argc != 2 ||
 	    (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "rotate") != 0)) {
 		ctl_reply_printf(r, "usage: unlock-key show|rotate\n");
 		return ADMIN_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "show") == 0) {
-		if (!store_autolock(a->st)) {
-			ctl_reply_printf(r,
-					 "autolock is off: the state key "
-					 "is %s/%s\n",
-					 store_dir(a->st), STATE_KEY_FILE);
-			return ADMIN_EXIT_FAIL;
-		}
-		store_unlock_text(a->st, text, sizeof(text));
-	} else if (a->ha) {
-		ctl_reply_printf(r,
-				 "unlock-key rotate: not with store = etcd "
-				 "(every instance holds the state key; "
-				 "docs/operations.md says how to change it)\n");
+	if (strcmp(argv[1], "show") == 0)
+		err = admin_unlock_show(a, text, sizeof(text), &why);
+	else
+		err = admin_unlock_rotate(a, text, sizeof(text), &why);
+	if (err) {
+		ctl_reply_printf(r, "%s\n", why.msg);
 		return ADMIN_EXIT_FAIL;
-	} else if (store_unlock_rotate(a->st, text, sizeof(text), &why)) {
-		ctl_reply_printf(r, "cannot rotate the key: %s\n", why.msg);
-		return ADMIN_EXIT_FAIL;
-	} else {
-		log_info("state key rotated");
 	}
 	ctl_reply_printf(r, "%s\n", text);
 	sodium_memzero(text, sizeof(text));

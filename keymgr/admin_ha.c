@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* vxsec-keymgr: what the operator sees of store = etcd — role, term, lease, etcd — in status, status --json and metrics, and the refusal of a standby. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -124,7 +125,7 @@ void admin_ha_metrics(const struct admin *a, struct ctl_reply *r)
 	      (long long)h.loop_late_max_ms);
 }
 
-int admin_ha_refuse(const struct admin *a, const char *cmd, struct ctl_reply *r)
+int admin_ha_refusal(const struct admin *a, const char *cmd, struct why *why)
 {
 	struct admin_ha h;
 
@@ -132,18 +133,25 @@ int admin_ha_refuse(const struct admin *a, const char *cmd, struct ctl_reply *r)
 	    strcmp(cmd, "metrics") == 0)
 		return 0;
 	if (h.leader[0])
-		ctl_reply_printf(
-			r,
-			"%s: this instance (%s) is a %s, not the "
-			"leader: ask %s, which leads (term %lld, agents "
-			"at %s)\n",
-			cmd, h.instance, h.role, h.leader, (long long)h.term,
-			h.leader_listen[0] ? h.leader_listen : "?");
-	else
-		ctl_reply_printf(r,
-				 "%s: this instance (%s) is a %s, not the "
-				 "leader: ask the instance that leads (etcd "
-				 "key %sleader)\n",
-				 cmd, h.instance, h.role, h.prefix);
+		return why_fail(why, -EAGAIN,
+				"%s: this instance (%s) is a %s, not the "
+				"leader: ask %s, which leads (term %lld, "
+				"agents at %s)",
+				cmd, h.instance, h.role, h.leader,
+				(long long)h.term,
+				h.leader_listen[0] ? h.leader_listen : "?");
+	return why_fail(why, -EAGAIN,
+			"%s: this instance (%s) is a %s, not the leader: ask "
+			"the instance that leads (etcd key %sleader)",
+			cmd, h.instance, h.role, h.prefix);
+}
+
+int admin_ha_refuse(const struct admin *a, const char *cmd, struct ctl_reply *r)
+{
+	struct why why = { "" };
+
+	if (!admin_ha_refusal(a, cmd, &why))
+		return 0;
+	ctl_reply_printf(r, "%s\n", why.msg);
 	return ADMIN_EXIT_FAIL;
 }

@@ -124,7 +124,8 @@ static void round_(struct leader *l)
 {
 	uint64_t now = loop_mono_ms();
 
-	if (l->role != LEADER_SOLE && l->role != LEADER_LEADING)
+	admin_waits_fire(&l->admin); /* the host's changes saved before */
+	if (l->role != LEADER_ROLE_SOLE && l->role != LEADER_ROLE_LEADING)
 		return; /* a standby has nothing to serve */
 	ca_renew(&l->ca, now);
 	rotation_step(l);
@@ -219,7 +220,8 @@ static int control(struct leader *l, struct why *why)
 				   .kick = leader_kick,
 				   .kick_arg = l,
 				   .ha = l->cfg.etcd ? leader_ha_status : NULL,
-				   .ha_arg = l };
+				   .ha_arg = l,
+				   .ev = &l->ev };
 	l->ctl =
 		ctl_server_new(l->loop, l->cfg.socket, admin_handle, &l->admin);
 	if (l->ctl)
@@ -297,12 +299,15 @@ struct leader *leader_new(const struct leader_config *cfg,
 	}
 	l->cfg = *cfg;
 	l->loop = loop_new();
+	l->ev = (struct events){ leader_api_event, l };
 	session_init(&l->ss, l->loop, &l->cl, &l->ca, &l->st, leader_kick, l);
+	l->ss.ev = &l->ev;
 	if (store_init(&l->st, l->cfg.state_dir, &l->cl)) {
 		why_set(why, "out of memory");
 		leader_free(l);
 		return NULL;
 	}
+	l->st.ev = &l->ev;
 	l->started_ms = loop_now_ms();
 	harden();
 	if (set_up(l, unlock_key, exit_code, why)) {
@@ -314,7 +319,7 @@ struct leader *leader_new(const struct leader_config *cfg,
 			 "(mlock failed: raise RLIMIT_MEMLOCK, LimitMEMLOCK= "
 			 "under systemd)");
 	rotator_init(&l->rot, l->cfg.ack_deadline_ms, l->started_ms,
-		     cluster_rot_busy(&l->cl));
+		     cluster_rot_busy(&l->cl), &l->ev);
 	*exit_code = LEADER_EXIT_OK;
 	if (l->cfg.etcd)
 		return l;
@@ -374,6 +379,8 @@ void leader_free(struct leader *l)
 {
 	if (!l)
 		return;
+	admin_waits_cancel(&l->admin);
+	l->on_event = NULL; /* the sessions' closing is not news */
 	if (l->ctl && !l->cfg.etcd && store_behind(&l->st))
 		store_save(&l->st);
 	if (l->cfg.etcd)

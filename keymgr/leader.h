@@ -138,6 +138,233 @@ int leader_dispatch(struct leader *l);
 void leader_free(struct leader *l);
 
 /*
+ * ---- Operations and events (since 0.2, version node VXSEC_KEYMGR_0.2) ----
+ *
+ * What the control socket's commands do, for a host that embeds the
+ * leader: the same code, the same checks and refusals (a standby refuses
+ * all but leader_status_get with -EAGAIN; while the state cannot be
+ * saved, changes are refused with the save's -errno), the same log lines.
+ *
+ * Threads: the library has none. Every function here is called on the
+ * host's thread, the one that calls leader_dispatch() (or leader_run()),
+ * never concurrently with it. Callbacks run on that thread, from inside
+ * leader_dispatch() or leader_run(); a callback may call any function
+ * here except leader_free(). A change's done callback is never called
+ * from inside the function that started it. Events come as things
+ * happen, which is mostly inside leader_dispatch(), but a change saves
+ * the state inside the call that makes it, with the file store: its
+ * LEADER_EVENT_MEMBER_REMOVED, a LEADER_EVENT_SAVE_FAILED or
+ * LEADER_EVENT_SAVED come from inside leader_member_remove(),
+ * leader_rotate(), leader_token_rotate() or leader_unlock_key_rotate().
+ * leader_free() tells the changes not told yet (see leader_done_fn) from
+ * inside itself (those callbacks must not call the library), and no
+ * event (the sessions it closes are not news).
+ *
+ * Growth: structs the host reads carry their size first (the library's
+ * sizeof when it filled them): a field past it is absent (an older
+ * library). Structs the host passes in (leader_status) say their size in
+ * the same field, set by the host to sizeof(its struct). Enums may gain
+ * values: ignore those you do not know.
+ *
+ * Secrets: no returned struct holds one. leader_token_show() and
+ * leader_unlock_key_show()/_rotate() return a secret as text in locked,
+ * guarded memory (libsodium): the host wipes and frees it with
+ * leader_secret_free() as soon as it is done, and never logs it.
+ */
+
+/* store = file: always LEADER_ROLE_SOLE. */
+enum leader_role {
+	LEADER_ROLE_SOLE,    /* the only leader: the state directory */
+	LEADER_ROLE_STANDBY, /* store = etcd: another instance leads, or none */
+	LEADER_ROLE_LOADING, /* elected: reading the state from etcd */
+	LEADER_ROLE_LEADING, /* elected, serving */
+};
+
+enum leader_rotation_phase {
+	LEADER_ROTATION_IDLE,
+	LEADER_ROTATION_PREPARE, /* the new generation sent, acks awaited */
+	LEADER_ROTATION_COMMIT,	 /* agents transmit with it, acks awaited */
+	LEADER_ROTATION_GRACE,	 /* until the old generation retires */
+};
+
+enum leader_gen_phase {
+	LEADER_GEN_PREPARED,
+	LEADER_GEN_COMMITTED, /* the transmit generation */
+	LEADER_GEN_RETIRING,
+};
+
+enum leader_member_state {
+	LEADER_MEMBER_CONNECTED,
+	LEADER_MEMBER_DISCONNECTED,
+	LEADER_MEMBER_REMOVED,
+};
+
+#define LEADER_GENS_MAX 3
+#define LEADER_NODE_ID_MAX 64	/* a node id's bytes, without the NUL */
+#define LEADER_ADDRS_MAX 8	/* underlay addresses of one member */
+#define LEADER_ADDR_TEXT_LEN 46 /* INET6_ADDRSTRLEN */
+#define LEADER_KEY_FPR_LEN 45	/* a public key's base64 and a NUL */
+
+/* What `vxsec-keymgr status --json` shows, as numbers. */
+struct leader_status {
+	size_t size; /* in: sizeof(struct leader_status); out: filled */
+	enum leader_role role;
+	bool serving; /* this instance serves agents (not a standby) */
+	int64_t term; /* store = etcd: the leader term (0: store = file) */
+	uint64_t revision, persisted_revision;
+	size_t members;	  /* not removed */
+	size_t connected; /* members with a session */
+	uint32_t transmit_generation;
+	size_t n_generations;
+	struct {
+		uint32_t generation;
+		enum leader_gen_phase phase;
+	} generations[LEADER_GENS_MAX];
+	enum leader_rotation_phase rotation;
+	uint32_t rotation_target; /* 0 when idle */
+	size_t pending_acks;
+	bool rotation_requested;
+	uint64_t next_rotation_s; /* idle, not requested: the next periodic */
+	uint64_t rotations;	  /* completed since the start */
+	uint64_t last_rotation_ms;
+	bool autolock;
+	bool state_saved; /* false: saves fail, the leader holds still */
+	uint64_t unsaved_s;
+	int save_error; /* -errno of the failing save, or 0 */
+	uint64_t uptime_s;
+	char listen[80]; /* where agents connect */
+};
+
+/*
+ * Fills out (out->size set by the caller; at most that many bytes are
+ * written, and out->size is set to what was). 0, or -EINVAL if out->size
+ * is smaller than the first version's struct.
+ */
+int leader_status_get(struct leader *l, struct leader_status *out);
+
+/* One member, as `vxsec-keymgr nodes --json` shows it (no secret). */
+struct leader_member {
+	size_t size; /* the library's sizeof(struct leader_member) */
+	char id[LEADER_NODE_ID_MAX + 1];
+	uint32_t index;	      /* from 1, never reused */
+	uint64_t incarnation; /* from 1 */
+	enum leader_member_state state;
+	char cert_serial[48];			/* hex */
+	uint64_t sent_revision, acked_revision; /* its session's, or 0 */
+	size_t n_underlay;
+	char underlay[LEADER_ADDRS_MAX][LEADER_ADDR_TEXT_LEN];
+	char key[LEADER_KEY_FPR_LEN];	      /* its newest static key, or "" */
+	char pending_key[LEADER_KEY_FPR_LEN]; /* announced, or "" */
+};
+
+/*
+ * The members (removed ones too), in join order, copied now: the list is
+ * the host's and does not change. NULL with errno (ENOMEM; EAGAIN: a
+ * standby). leader_members_at() is NULL past the end; its pointer lives
+ * until leader_members_free() (NULL-safe).
+ */
+struct leader_members;
+struct leader_members *leader_members_new(struct leader *l);
+size_t leader_members_count(const struct leader_members *m);
+const struct leader_member *leader_members_at(const struct leader_members *m,
+					      size_t i);
+void leader_members_free(struct leader_members *m);
+
+/*
+ * The end of a change: err 0 once the change is saved (store = file: the
+ * state directory; store = etcd: etcd holds it) and what follows it is
+ * done (a removed node's session ended and its peers told); or -errno:
+ * -ESTALE (store = etcd: this instance stepped down first), -ECANCELED
+ * (leader_free() came first), or etcd's error (the change stays in
+ * memory and goes with the next commit while this instance leads). It is
+ * called exactly once for each change started with 0, from a later
+ * leader_dispatch(): with store = file, the first one after the call
+ * (the change was saved inside it); with store = etcd, the one in which
+ * etcd's answer arrives. Never for a change refused with -errno.
+ */
+typedef void leader_done_fn(struct leader *l, int err, void *arg);
+
+/*
+ * Starts a change; done (NULL: not told) and arg as above. 0 once
+ * started; -errno and why if refused, nothing changed: -EAGAIN (a
+ * standby), the save's -errno (the state cannot be saved now), -ENOBUFS
+ * (16 changes wait already).
+ *
+ * leader_rotate: a rotation now (after the one under way, if any).
+ * leader_member_remove: node removed for good, told at once (after the
+ *   save), its peers delete its SAs and a rotation follows; -ENOENT (not
+ *   a member), -EPERM (already removed).
+ * leader_token_rotate: a new join token; the old one is refused from
+ *   the save on. leader_token_show() gives the new one.
+ */
+int leader_rotate(struct leader *l, leader_done_fn *done, void *arg,
+		  struct why *why);
+int leader_member_remove(struct leader *l, const char *node,
+			 leader_done_fn *done, void *arg, struct why *why);
+int leader_token_rotate(struct leader *l, leader_done_fn *done, void *arg,
+			struct why *why);
+
+/*
+ * Secrets as text in *text (locked memory, NUL-terminated): 0, or -errno
+ * and why (*text NULL). The host wipes and frees it with
+ * leader_secret_free(). leader_token_show: the join token.
+ * leader_unlock_key_show: the unlock key of an autolocked state
+ * (-ENOKEY without autolock: the key is the file state.key).
+ * leader_unlock_key_rotate: a new state key, the state saved under it
+ * (synchronous, like the command): with autolock its unlock key, the only
+ * copy; without, a line saying which file holds it. -EOPNOTSUPP with
+ * store = etcd.
+ */
+int leader_token_show(struct leader *l, char **text, struct why *why);
+int leader_unlock_key_show(struct leader *l, char **text, struct why *why);
+int leader_unlock_key_rotate(struct leader *l, char **text, struct why *why);
+/* Wipes and frees a secret these returned. NULL-safe. */
+void leader_secret_free(char *text);
+
+enum leader_event_type {
+	LEADER_EVENT_MEMBER_JOINED = 1,	  /* saved, its join answered */
+	LEADER_EVENT_MEMBER_CONNECTED,	  /* a session (after a join too) */
+	LEADER_EVENT_MEMBER_DISCONNECTED, /* its session ended (why) */
+	LEADER_EVENT_MEMBER_INCARNATION,  /* came back new: reboot, lost SAs */
+	LEADER_EVENT_MEMBER_REMOVED,	  /* removed for good, saved */
+	LEADER_EVENT_ROTATION,		  /* a rotation phase entered */
+	LEADER_EVENT_SAVE_FAILED, /* saves fail: holding still (error) */
+	LEADER_EVENT_SAVED,	  /* saves succeed again: resuming */
+	LEADER_EVENT_ROLE,	  /* store = etcd: role and term */
+};
+
+/*
+ * One event, valid during the callback only (copy what you keep). Member
+ * events set node, index, incarnation and state; LEADER_EVENT_ROTATION
+ * the phase and its generation (the target; idle: the transmit one);
+ * LEADER_EVENT_SAVE_FAILED error; LEADER_EVENT_ROLE role and term. A
+ * new incarnation comes just before the connection that brought it. A
+ * grace period that ends in the round that began it is not reported.
+ */
+struct leader_event {
+	size_t size; /* the library's sizeof(struct leader_event) */
+	enum leader_event_type type;
+	uint64_t revision; /* the cluster's, when it happened */
+	const char *node;  /* member events, else NULL */
+	uint32_t index;
+	uint64_t incarnation;
+	enum leader_member_state state;
+	enum leader_rotation_phase phase;
+	uint32_t generation;
+	int error;	 /* -errno */
+	const char *why; /* a reason in words (disconnect, save), or NULL */
+	enum leader_role role;
+	int64_t term;
+};
+
+typedef void leader_event_fn(struct leader *l, const struct leader_event *ev,
+			     void *arg);
+
+/* Every event from now to fn(l, ev, arg); fn NULL: none. Replaces the
+ * last one set. */
+void leader_events_set(struct leader *l, leader_event_fn *fn, void *arg);
+
+/*
  * The control socket's commands (common/ctl.h): the leader serves them
  * (the handlers' arg is its own, internal, struct admin); vxsec-keymgr
  * sends them and lists them in --help.

@@ -42,6 +42,16 @@ static int new_store_etcd(struct leader *l, struct why *why)
 	return l->se ? 0 : -ENOMEM;
 }
 
+/* This instance's role from now, told to the host. */
+static void set_role(struct leader *l, enum leader_role r)
+{
+	struct event ev = { .type = EV_ROLE, .role = (int)r, .term = l->term };
+
+	l->role = r;
+	l->since_ms = loop_mono_ms();
+	events_emit(&l->ev, &ev);
+}
+
 /* An empty cluster: what a standby holds (status reads it). */
 static int empty_cluster(struct leader *l)
 {
@@ -65,7 +75,7 @@ static void stand_by(struct leader *l, const char *why)
 {
 	struct why w = { "" };
 
-	if (l->role == LEADER_STANDBY)
+	if (l->role == LEADER_ROLE_STANDBY)
 		return;
 	log_warn("standing by: %s", why);
 	session_refuse_all(&l->ss, NULL);
@@ -81,9 +91,8 @@ static void stand_by(struct leader *l, const char *why)
 	record_set_clear(&l->loaded);
 	if (empty_cluster(l) || new_store_etcd(l, &w))
 		log_err("standing by: out of memory");
-	l->role = LEADER_STANDBY;
 	l->term = 0;
-	l->since_ms = loop_mono_ms();
+	set_role(l, LEADER_ROLE_STANDBY);
 }
 
 /* A takeover that cannot go on: another instance may do better. */
@@ -176,9 +185,8 @@ static void on_loaded(void *arg, int err, const struct why *w)
 	cluster_resume(&l->cl, loop_now_ms());
 	rotator_cleanup(&l->rot);
 	rotator_init(&l->rot, l->cfg.ack_deadline_ms, loop_now_ms(),
-		     cluster_rot_busy(&l->cl));
-	l->role = LEADER_LEADING;
-	l->since_ms = loop_mono_ms();
+		     cluster_rot_busy(&l->cl), &l->ev);
+	set_role(l, LEADER_ROLE_LEADING);
 	log_info("leading (term %lld): %zu members at revision %llu, "
 		 "listening on %s",
 		 (long long)l->term, cluster_members(&l->cl),
@@ -192,9 +200,8 @@ static void on_lead(void *arg, int64_t term)
 	struct leader *l = arg;
 	int err;
 
-	l->role = LEADER_LOADING;
 	l->term = term;
-	l->since_ms = loop_mono_ms();
+	set_role(l, LEADER_ROLE_LOADING);
 	store_etcd_fence(l->se, term);
 	session_set_term(&l->ss, (uint64_t)term);
 	err = store_etcd_load(l->se, l->st.key, &l->loaded, on_loaded, l);
@@ -283,16 +290,17 @@ void leader_ha_status(void *arg, struct admin_ha *h)
 	struct leader *l = arg;
 
 	h->etcd = true;
-	h->serving = l->role == LEADER_LEADING;
+	h->serving = l->role == LEADER_ROLE_LEADING;
 	h->instance = l->cfg.instance;
 	h->role = leader_role_name(l->role);
 	h->election = elect_state_name(elector_state(l->el));
 	h->etcd_endpoint = l->se ? store_etcd_endpoint(l->se) : "?";
 	h->prefix = l->cfg.etcd_prefix;
 	h->term = l->term;
-	h->leader = l->role == LEADER_LEADING ? l->cfg.instance : "";
-	h->leader_listen = l->role == LEADER_LEADING ? l->cfg.listen_text : "";
-	if (l->role != LEADER_LEADING && l->el) {
+	h->leader = l->role == LEADER_ROLE_LEADING ? l->cfg.instance : "";
+	h->leader_listen =
+		l->role == LEADER_ROLE_LEADING ? l->cfg.listen_text : "";
+	if (l->role != LEADER_ROLE_LEADING && l->el) {
 		int64_t t;
 		const char *who = elector_holder(l->el, &t);
 
@@ -358,7 +366,7 @@ int leader_ha_set_up(struct leader *l, const uint8_t *unlock_key,
 {
 	int err;
 
-	l->role = LEADER_STANDBY;
+	l->role = LEADER_ROLE_STANDBY;
 	l->since_ms = loop_mono_ms();
 	err = state_key(l, unlock_key, why);
 	if (!err)

@@ -11,20 +11,13 @@
 #include "common/loop.h"
 #include "common/sdnotify.h"
 #include "elector.h"
+#include "events.h"
 #include "leader.h"
 #include "records.h"
 #include "rotator.h"
 #include "session.h"
 #include "store.h"
 #include "store_etcd.h"
-
-/* Where this instance stands (store = file: always LEADER_SOLE). */
-enum leader_role {
-	LEADER_SOLE,	/* the only leader: the state file */
-	LEADER_STANDBY, /* another instance leads, or none yet */
-	LEADER_LOADING, /* elected: reading the state from etcd */
-	LEADER_LEADING, /* elected, serving */
-};
 
 /* The parts, each the one owner of its state; leader.c only wires them. */
 struct leader {
@@ -35,6 +28,9 @@ struct leader {
 	struct ca ca;	    /* the CA, our own certificate and TLS context */
 	struct sessions ss; /* connections, sessions, what they are sent */
 	struct rotator rot; /* rotation actions carried out, counted */
+	struct events ev;   /* the parts' events, to the host's callback */
+	leader_event_fn *on_event;
+	void *on_event_arg;
 	struct admin admin; /* the control socket's commands */
 	struct ctl_server *ctl;
 	struct httpd *metrics; /* metrics_listen: GET /metrics */
@@ -74,5 +70,8 @@ void leader_ha_free(struct leader *l);
 const char *leader_role_name(enum leader_role r);
 /* admin's view of it (struct admin's ha). */
 void leader_ha_status(void *arg, struct admin_ha *h);
+
+/* leader_api.c: the parts' events to the host (struct events' fn). */
+void leader_api_event(void *arg, const struct event *ev);
 
 #endif

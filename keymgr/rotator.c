@@ -11,9 +11,10 @@
 #include "wire.h"
 
 void rotator_init(struct rotator *r, uint64_t deadline_ms, uint64_t now,
-		  bool resumed)
+		  bool resumed, const struct events *ev)
 {
 	memset(r, 0, sizeof(*r));
+	r->ev = ev;
 	r->deadline_ms = deadline_ms;
 	r->started_ms = now;
 	r->resumed = resumed;
@@ -40,6 +41,19 @@ static void retired(struct rotator *r, const struct cluster *cl,
 			 "the rotation from its state)");
 }
 
+/* The phase p of generation g entered, told once. */
+static void phase(struct rotator *r, enum rot_phase p, uint32_t g)
+{
+	struct event ev = { .type = EV_ROTATION,
+			    .phase = (int)p,
+			    .generation = g };
+
+	if (p == r->told)
+		return;
+	r->told = p;
+	events_emit(r->ev, &ev);
+}
+
 static void on_action(struct rotator *r, struct cluster *cl,
 		      struct sessions *ss, const struct rot_action *a,
 		      uint64_t now)
@@ -54,14 +68,17 @@ static void on_action(struct rotator *r, struct cluster *cl,
 		r->resumed = false;
 		log_info("rotation to generation %u: prepare (revision %llu)",
 			 a->generation, (unsigned long long)a->revision);
+		phase(r, ROT_PREPARE, a->generation);
 		break;
 	case ACT_COMMIT:
 		log_info("generation %u committed: agents transmit with it "
 			 "(revision %llu)",
 			 a->generation, (unsigned long long)a->revision);
+		phase(r, ROT_COMMIT, a->generation);
 		break;
 	case ACT_RETIRE:
 		retired(r, cl, a, now);
+		phase(r, ROT_IDLE, cluster_transmit_gen(cl));
 		break;
 	case ACT_NODE_DOWN:
 		why_set(&why,
@@ -81,6 +98,7 @@ void rotator_step(struct rotator *r, struct cluster *cl, struct sessions *ss,
 		  uint64_t now)
 {
 	size_t need = cluster_actions_max(cl);
+	struct cluster_status s;
 	int k;
 
 	if (need > r->acts_cap) {
@@ -95,4 +113,7 @@ void rotator_step(struct rotator *r, struct cluster *cl, struct sessions *ss,
 		log_err("rotation step: %s", strerror(-k));
 	for (int i = 0; i < k; i++)
 		on_action(r, cl, ss, &r->acts[i], now);
+	/* a grace has no action; the first generation retires nothing */
+	cluster_status(cl, &s);
+	phase(r, s.phase, s.phase == ROT_IDLE ? s.transmit : s.target);
 }

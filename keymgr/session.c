@@ -232,6 +232,9 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 		return;
 	}
 	take_index(cl, n->index);
+	if (err == 1)
+		events_node(ss->ev, EV_MEMBER_INCARNATION, n, NULL);
+	events_node(ss->ev, EV_MEMBER_CONNECTED, n, NULL);
 	if (key_changed) {
 		log_info("%s: %s announced a new static key: it takes effect "
 			 "with the next generation",
@@ -460,6 +463,8 @@ static void on_closed(struct conn *c, const char *why, void *arg)
 		cluster_disconnect(ss->cl, cl->peer);
 		ss->n_sessions--;
 		log_info("%s: %s disconnected: %s", cl->addr, cl->peer, why);
+		events_node(ss->ev, EV_MEMBER_DISCONNECTED,
+			    cluster_find(ss->cl, cl->peer), why);
 		if (cluster_rot_waiting(ss->cl))
 			session_kick(ss);
 	}

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/why.h"
+#include "events.h"
 #include "guard.h"
 #include "proto/frame.h"
 #include "store.h"
@@ -30,6 +31,7 @@ struct sessions {
 	struct store *st;
 	void (*kick)(void *arg);
 	void *kick_arg;
+	const struct events *ev; /* joins, (re)connections, disconnections */
 	int lfd; /* the listener, once session_listen() took it */
 	struct loop_timer *accept_retry; /* after EMFILE and the like */
 	struct guard guard;		 /* connections not authenticated yet */

@@ -412,6 +412,8 @@ void session_release_replies(struct sessions *ss)
 		cl->reply = NULL;
 		ss->n_replies--;
 		cl->closing = true;
+		events_node(ss->ev, EV_MEMBER_JOINED,
+			    cluster_find(ss->cl, cl->peer), NULL);
 		conn_close(cl->conn, "joined", true);
 	}
 }

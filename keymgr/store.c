@@ -92,7 +92,10 @@ int store_open(struct store *st, const struct rot_config *rc,
 /* A save failed: the leader holds still until one succeeds. */
 static void save_failed(struct store *st, int err, const char *why)
 {
-	if (!st->failed || err != st->err)
+	struct event ev = { .type = EV_SAVE_FAILED, .error = err, .why = why };
+	bool news = !st->failed || err != st->err;
+
+	if (news)
 		log_err("cannot save the state %s: %s; holding still (no "
 			"rotation, no join answered, no removal) and retrying "
 			"each second",
@@ -101,12 +104,16 @@ static void save_failed(struct store *st, int err, const char *why)
 		st->unsaved_ms = loop_mono_ms();
 	st->failed = true;
 	st->err = err;
+	if (news)
+		events_emit(st->ev, &ev);
 }
 
 /* The state at revision is saved. */
 static void saved(struct store *st, uint64_t revision)
 {
+	struct event ev = { .type = EV_SAVED };
 	uint64_t held;
+	bool was;
 
 	if (st->failed) {
 		/* Nothing left meanwhile: the phase's deadline waited too. */
@@ -115,9 +122,12 @@ static void saved(struct store *st, uint64_t revision)
 		log_info("state saved again %s after %llu s: resuming",
 			 store_where(st), (unsigned long long)held / 1000);
 	}
+	was = st->failed;
 	st->failed = false;
 	st->err = 0;
 	st->persisted = revision;
+	if (was)
+		events_emit(st->ev, &ev);
 }
 
 static void on_committed(void *arg, int err, const struct why *why)

@@ -10,6 +10,7 @@
 #include "ca.h"
 #include "cluster.h"
 #include "common/why.h"
+#include "events.h"
 #include "state.h"
 
 #define STORE_WAITERS_MAX 32 /* operators' commands waiting for a commit */
@@ -49,6 +50,9 @@ struct store {
 	/* after each commit: the leader's round, or its step down (-ESTALE) */
 	void (*after)(void *arg, int err, const struct why *why);
 	void *after_arg;
+	/* EV_SAVE_FAILED when saves start failing (or fail otherwise),
+	 * EV_SAVED when they succeed again; set after store_init */
+	const struct events *ev;
 };
 
 /* The state of dir into cl (set up by store_open); -ENOMEM. */

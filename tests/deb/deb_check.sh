@@ -8,7 +8,9 @@
 # is built with pkg-config against that root (PKG_CONFIG_PATH,
 # PKG_CONFIG_SYSROOT_DIR) and run on 127.0.0.1: a leader in a temporary
 # state directory, asked for its status by the packaged vxsec-keymgr,
-# stopped by SIGTERM, then started again on the same state. One PASS or
+# made to rotate (SIGUSR1: leader_rotate, its done callback and events)
+# and to log its status (SIGHUP), stopped by SIGTERM, then started again
+# on the same state. One PASS or
 # FAIL line each; exit 1 on any FAIL. The commands' output: DEBDIR/deb-check.log.
 set -u
 deb=$(realpath "${1:?usage: deb_check.sh DEBDIR}")
@@ -126,11 +128,12 @@ exports_only_leader() {
 	local syms
 	syms=$(nm -D --defined-only "$lib" | awk '{print $3}')
 	echo "$syms"
-	[ -n "$syms" ] && ! echo "$syms" | grep -Ev '^(leader_[a-z_]+@@)?VXSEC_KEYMGR_0$|^leader_[a-z_]+@@VXSEC_KEYMGR_0$'
+	[ -n "$syms" ] && ! echo "$syms" |
+		grep -Ev '^(leader_[a-z_]+@@)?VXSEC_KEYMGR_0(\.[0-9]+)?$'
 }
 check "libvxsec-keymgr0: SONAME libvxsec-keymgr.so.0" \
 	sh -c "readelf -d '$lib' | grep -F '[libvxsec-keymgr.so.0]'"
-check "libvxsec-keymgr0: exports leader_* only, version VXSEC_KEYMGR_0" \
+check "libvxsec-keymgr0: exports leader_* only, versions VXSEC_KEYMGR_0 and 0.N" \
 	exports_only_leader
 
 # The -dev package through pkg-config, as a control plane's build would.
@@ -180,6 +183,18 @@ wait_file() {
 	done
 	return 1
 }
+# wait_log FILE PATTERN...: each (grep -E) in FILE within 10 s.
+wait_log() {
+	local f=$1 p
+	shift
+	for p in "$@"; do
+		for _ in $(seq 100); do
+			grep -Eq "$p" "$f" && break
+			sleep 0.1
+		done
+		grep -E "$p" "$f" || { echo "not in $f: $p"; return 1; }
+	done
+}
 "$tmp/embed-leader" "$run" 127.0.0.1:0 0 >"$tmp/embed.log" 2>&1 &
 pid=$!
 if wait_file "$run/state/listen"; then
@@ -190,6 +205,14 @@ if wait_file "$run/state/listen"; then
 		timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
 	check "packaged vxsec-keymgr status over its control socket" \
 		"$root/usr/sbin/vxsec-keymgr" -c /dev/null -s "$run/ctl.sock" status
+	# The library's operations and events, driven by the host's signals.
+	kill -USR1 "$pid"
+	check "SIGUSR1: leader_rotate, its end told, its phases as events" \
+		wait_log "$tmp/embed.log" 'rotation requested and saved' \
+		'rotation: commit, generation 2'
+	kill -HUP "$pid"
+	check "SIGHUP: leader_status_get in the host's log" \
+		wait_log "$tmp/embed.log" 'status: revision [1-9]'
 else
 	fail "embedded leader: no $run/state/listen within 10 s"
 fi
