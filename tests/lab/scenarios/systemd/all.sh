@@ -133,12 +133,16 @@ done
 if [ "$me" = 1 ]; then
 	knows_metrics vxsec-keymgr /etc/vxsec/keymgr.conf &&
 		echo "metrics_listen = $KM_METRICS" >>/etc/vxsec/keymgr.conf
-	# As the service's user: a root init leaves root-owned files in the
-	# directory the package already gave that user, and StateDirectory=
-	# then changes nothing (systemd skips a directory it owns already):
-	# the first start fails with "state file ...: Permission denied".
-	runuser -u vxsec-keymgr -- $KM init | sed -n 's/^join token: //p' >"$LAB_DIR/token"
+	# As root, as the docs say: init gives its files to the owner of the
+	# directory the package made (the service's user). Before, they
+	# stayed root's and the first start failed with "state file ...:
+	# Permission denied" (StateDirectory= leaves a directory it owns
+	# already alone).
+	$KM init | sed -n 's/^join token: //p' >"$LAB_DIR/token"
 	[ -s "$LAB_DIR/token" ] || d_die "b: vxsec-keymgr init gave no token"
+	owner=$(stat -c %U /var/lib/vxsec-keymgr/state /var/lib/vxsec-keymgr/ca.pem | sort -u)
+	[ "$owner" = vxsec-keymgr ] ||
+		d_die "b: the files init made are $owner's, not vxsec-keymgr's"
 	t0=$(date +%s%N)
 	systemctl start vxsec-keymgr || d_die "b: systemctl start vxsec-keymgr failed"
 	# Type=notify: start returns at READY=1, once the state is loaded and
