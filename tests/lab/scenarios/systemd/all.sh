@@ -21,6 +21,11 @@
 #  e. journalctl -u shows each daemon's lines (vm2: both runs of the agent)
 #  f. GET /metrics with curl, when the installed daemons know
 #     metrics_listen; otherwise a printed skip naming why
+#  g. vm1: libvxsec-keymgr0 and -dev installed with dpkg -i; the example
+#     the -dev package ships built with cc and pkg-config against them, as
+#     a control plane would, linked to the installed library, run on
+#     127.0.0.1: the packaged vxsec-keymgr reads its status, SIGUSR1 rotates
+#     (its done callback logged), SIGTERM ends it with 0
 set -eu
 . "$LAB_SRC/tests/lab/lib.sh"
 . "$LAB_SRC/tests/lab/vxsec.sh"
@@ -272,5 +277,50 @@ metrics vxsec-agent /etc/vxsec/agent.conf $AG_METRICS vxsec_agent_
 unit_healthy vxsec-agent
 [ "$me" = 1 ] && unit_healthy vxsec-keymgr
 [ "$me" = 1 ] && $KM status
+
+# ---- g. the leader library, installed, used as a control plane would ----
+embed_example() {
+	t0=$(date +%s%N)
+	# shellcheck disable=SC2086 # globs
+	dpkg -i $DEB/libvxsec-keymgr0_*_amd64.deb $DEB/libvxsec-keymgr-dev_*_amd64.deb \
+		>/tmp/dpkg-dev.log 2>&1 || { cat /tmp/dpkg-dev.log; d_die "g: dpkg -i of the library packages failed"; }
+	echo "g: vm1: dpkg -i libvxsec-keymgr0 libvxsec-keymgr-dev in $(ms_since "$t0") ms"
+	ex=/usr/share/doc/libvxsec-keymgr-dev/examples/embed-leader.c
+	[ -f "$ex" ] || d_die "g: the -dev package has no $ex"
+	flags=$(pkg-config --cflags --libs vxsec-keymgr) || d_die "g: pkg-config knows no vxsec-keymgr"
+	# shellcheck disable=SC2086 # flags are words
+	cc -o /tmp/embed-leader "$ex" $flags ||
+		d_die "g: the example does not build against the installed package ($flags)"
+	lib=$(ldd /tmp/embed-leader | sed -n 's/.*libvxsec-keymgr.so.0 => \([^ ]*\).*/\1/p')
+	owner=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | cut -d: -f1)
+	[ "$owner" = libvxsec-keymgr0 ] ||
+		d_die "g: the example links '$lib' ($(readlink -f "$lib")), not libvxsec-keymgr0's"
+	ed=$(mktemp -d /tmp/embed.XXXXXX)
+	/tmp/embed-leader "$ed" 127.0.0.1:0 60 >"$ed/log" 2>&1 &
+	ep=$!
+	end=$(($(date +%s) + 20))
+	until [ -s "$ed/state/listen" ]; do
+		[ "$(date +%s)" -lt "$end" ] || { cat "$ed/log"; d_die "g: the example never listened"; }
+		sleep 0.2
+	done
+	st=$($KM -s "$ed/ctl.sock" status) || { cat "$ed/log"; d_die "g: vxsec-keymgr status of the example failed"; }
+	echo "$st" | grep -q "^listen: *$(cat "$ed/state/listen")" ||
+		echo "$st" | grep -q "$(cat "$ed/state/listen")" ||
+		d_die "g: the example's status does not name its address: $st"
+	kill -USR1 "$ep"
+	end=$(($(date +%s) + 20))
+	until grep -q "rotation requested and saved" "$ed/log"; do
+		[ "$(date +%s)" -lt "$end" ] || { cat "$ed/log"; d_die "g: SIGUSR1: no rotation done in the example's log"; }
+		sleep 0.2
+	done
+	kill -TERM "$ep"
+	rc=0
+	wait "$ep" || rc=$?
+	[ "$rc" = 0 ] || { cat "$ed/log"; d_die "g: the example exited $rc on SIGTERM"; }
+	echo "g: vm1: examples/embed-leader.c built with pkg-config against the installed -dev package, linked to $lib; status answered, SIGUSR1 rotated, SIGTERM: exit 0"
+	sed 's/^/    /' "$ed/log" | tail -n 6
+	rm -rf "$ed"
+}
+[ "$me" = 1 ] && embed_example
 lab_barrier done
 exit 0
