@@ -326,6 +326,7 @@ $(foreach t,$(NETNS_TESTS),$(eval OBJS_$(notdir $(t)) := \
 	$(BUILD)/tests/netns/$(notdir $(t)).o $(BUILD)/tests/netns/netns_util.o))
 USES_test_netns_overlay := agent common xfrm nl
 USES_test_netns_desired := agent xfrm nl
+USES_test_netns_catchall := agent common xfrm nl
 USES_test_netns_reconcile := agent xfrm nl
 USES_test_netns_events := xfrm nl
 USES_test_netns_policy := xfrm nl

@@ -25,6 +25,7 @@ void agent_config_defaults(struct agent_config *c)
 	c->dc.reqid = AGENT_REQID;
 	c->dc.vxlan_port = 4789;
 	c->dc.replay_window = 1024;
+	c->dc.catchall = true; /* fail closed: 0.0.0.0/0 and ::/0 */
 	/* Soft only: rotation replaces keys long before (agentd.h). */
 	c->dc.lft.soft_bytes = AGENT_SA_SOFT_BYTES;
 	c->resync_ms = 60000;
@@ -75,35 +76,112 @@ static int add_address(struct agent_config *c, const char *val, struct why *why)
 				"address: \"%s\" is not an IPv4 or IPv6 "
 				"address",
 				val);
+	for (size_t i = 0; i < c->n_addrs; i++)
+		if (c->addrs[i].family == a.family &&
+		    memcmp(&c->addrs[i].ip, &a.ip, sizeof(a.ip)) == 0)
+			return why_fail(why, -EINVAL,
+					"address: %s is listed twice", val);
 	c->addrs[c->n_addrs++] = a;
 	return 0;
 }
 
-/* "10.0.0.0/16" or "fd00::/64": the catch-all's underlay prefix. */
-static int set_catchall(struct agent_config *c, const char *val,
-			struct why *why)
+/* Whether p's address has a bit set past its prefix length. */
+static bool host_bits(const struct desired_prefix *p)
 {
-	char ip[64];
-	const char *slash = strchr(val, '/');
+	const uint8_t *b = (const uint8_t *)&p->net.ip;
+	size_t len = p->net.family == AF_INET ? 4 : 16;
+
+	for (size_t i = p->plen / 8; i < len; i++) {
+		uint8_t keep = i == p->plen / 8
+				       ? (uint8_t)(0xff00 >> (p->plen % 8))
+				       : 0;
+
+		if (b[i] & (uint8_t)~keep)
+			return true;
+	}
+	return false;
+}
+
+/* One item of underlay_cidr: "10.0.0.0/16" or "fd00::/64". */
+static int add_prefix(struct desired_prefix *out, size_t *n, const char *item,
+		      size_t len, struct why *why)
+{
+	struct desired_prefix *p = &out[*n];
+	char one[64];
+	const char *slash;
 	uint32_t plen;
 
-	if (!slash || (size_t)(slash - val) >= sizeof(ip))
+	while (len && (*item == ' ' || *item == '\t'))
+		item++, len--;
+	while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
+		len--;
+	if (*n == DESIRED_CATCHALL_MAX)
+		return why_fail(why, -EINVAL,
+				"underlay_cidr: more than %d prefixes",
+				DESIRED_CATCHALL_MAX);
+	if (len == 0 || len >= sizeof(one))
+		return why_fail(why, -EINVAL,
+				"underlay_cidr: an empty or overlong prefix in "
+				"the list");
+	memcpy(one, item, len);
+	one[len] = '\0';
+	slash = strchr(one, '/');
+	memset(p, 0, sizeof(*p));
+	if (!slash)
 		goto bad;
-	memcpy(ip, val, (size_t)(slash - val));
-	ip[slash - val] = '\0';
-	if (xfrm_ip_parse(ip, &c->dc.catchall_net.family,
-			  &c->dc.catchall_net.ip) ||
-	    config_u32(slash + 1, 0,
-		       c->dc.catchall_net.family == AF_INET ? 32 : 128, &plen))
+	one[slash - one] = '\0';
+	if (xfrm_ip_parse(one, &p->net.family, &p->net.ip) ||
+	    config_u32(slash + 1, 0, p->net.family == AF_INET ? 32 : 128,
+		       &plen))
 		goto bad;
-	c->dc.catchall = true;
-	c->dc.catchall_plen = (uint8_t)plen;
+	one[slash - one] = '/';
+	p->plen = (uint8_t)plen;
+	if (host_bits(p))
+		return why_fail(why, -EINVAL,
+				"underlay_cidr: \"%s\" has bits set past "
+				"its prefix length",
+				one);
+	for (size_t i = 0; i < *n; i++)
+		if (out[i].plen == p->plen &&
+		    out[i].net.family == p->net.family &&
+		    memcmp(&out[i].net.ip, &p->net.ip, sizeof(p->net.ip)) == 0)
+			return why_fail(why, -EINVAL,
+					"underlay_cidr: %s is listed twice",
+					one);
+	(*n)++;
 	return 0;
 bad:
 	return why_fail(why, -EINVAL,
-			"underlay_cidr: \"%s\" is not a prefix such as "
+			"underlay_cidr: \"%.*s\" is not a prefix such as "
 			"10.0.0.0/16 or fd00::/64",
-			val);
+			(int)len, item);
+}
+
+/*
+ * "10.0.0.0/16, fd00::/64": the prefixes the catch-all covers, up to
+ * DESIRED_CATCHALL_MAX; a family not listed keeps the whole family. A
+ * value given again (a flag after the file) replaces the list.
+ */
+static int set_underlay_cidr(struct agent_config *c, const char *val,
+			     struct why *why)
+{
+	struct desired_prefix l[DESIRED_CATCHALL_MAX];
+	size_t n = 0;
+	const char *p = val, *comma;
+	int err;
+
+	memset(l, 0, sizeof(l));
+	do {
+		comma = strchr(p, ',');
+		err = add_prefix(l, &n, p,
+				 comma ? (size_t)(comma - p) : strlen(p), why);
+		p = comma + 1;
+	} while (!err && comma);
+	if (err)
+		return err;
+	memcpy(c->dc.catchall_nets, l, sizeof(l));
+	c->dc.n_catchall_nets = n;
+	return 0;
 }
 
 static int set_bool(bool *dst, const char *key, const char *val,
@@ -261,7 +339,9 @@ int agent_config_set(struct agent_config *c, const char *key, const char *val,
 	if (strcmp(key, "replay_window") == 0)
 		return set_u32(&c->dc.replay_window, 32, 4096, key, val, why);
 	if (strcmp(key, "underlay_cidr") == 0)
-		return set_catchall(c, val, why);
+		return set_underlay_cidr(c, val, why);
+	if (strcmp(key, "catchall") == 0)
+		return set_bool(&c->dc.catchall, key, val, why);
 	return set_more(c, key, val, why);
 }
 
@@ -279,12 +359,62 @@ int agent_config_check(const struct agent_config *c, struct why *why)
 		return why_fail(why, -EINVAL,
 				"no node id: set node_id (the host name "
 				"is not usable)");
-	if (c->dc.catchall) {
-		for (size_t i = 0; i < c->n_addrs; i++)
-			if (c->addrs[i].family == c->dc.catchall_net.family)
-				return 0;
+	if (!c->dc.catchall && c->dc.n_catchall_nets)
 		return why_fail(why, -EINVAL,
-				"underlay_cidr: no address of that family");
+				"underlay_cidr is set but catchall = no: the "
+				"prefixes would cover nothing (remove one "
+				"or the other)");
+	for (size_t j = 0; j < c->dc.n_catchall_nets; j++) {
+		const struct desired_prefix *p = &c->dc.catchall_nets[j];
+		bool found = false;
+
+		for (size_t i = 0; i < c->n_addrs; i++)
+			found |= c->addrs[i].family == p->net.family;
+		if (!found)
+			return why_fail(why, -EINVAL,
+					"underlay_cidr: %s prefix but no %s "
+					"address",
+					p->net.family == AF_INET ? "an IPv4"
+								 : "an IPv6",
+					p->net.family == AF_INET ? "IPv4"
+								 : "IPv6");
 	}
 	return 0;
+}
+
+/* Appends "net/plen" to buf, after ", " unless buf is empty. */
+static void catchall_append(const struct desired_prefix *p, char *buf,
+			    size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+	size_t at = strlen(buf);
+
+	if (at < len)
+		snprintf(buf + at, len - at, "%s%s/%u", at ? ", " : "",
+			 xfrm_ip_fmt(p->net.family, &p->net.ip, ip, sizeof(ip)),
+			 p->plen);
+}
+
+const char *agent_catchall_text(const struct agent_config *c, char *buf,
+				size_t len)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+
+	buf[0] = '\0';
+	for (size_t f = 0; c->dc.catchall && f < 2; f++) {
+		struct desired_prefix all = { .net.family = families[f] };
+		bool have = false, listed = false;
+
+		for (size_t i = 0; i < c->n_addrs; i++)
+			have |= c->addrs[i].family == families[f];
+		for (size_t j = 0; have && j < c->dc.n_catchall_nets; j++)
+			if (c->dc.catchall_nets[j].net.family == families[f]) {
+				catchall_append(&c->dc.catchall_nets[j], buf,
+						len);
+				listed = true;
+			}
+		if (have && !listed)
+			catchall_append(&all, buf, len);
+	}
+	return buf;
 }

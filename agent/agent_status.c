@@ -160,8 +160,10 @@ static void status_leaders(struct agent *a, struct ctl_reply *r)
 static void status_head(struct agent *a, bool json, struct ctl_reply *r)
 {
 	struct session_status st;
+	char catchall[DESIRED_CATCHALL_MAX * 48 + 64];
 
 	session_status(a->session, &st);
+	agent_catchall_text(&a->cfg, catchall, sizeof(catchall));
 	if (json) {
 		ctl_reply_printf(r, "{\"node_id\":");
 		ctl_json_string(r, a->cfg.node_id);
@@ -184,6 +186,9 @@ static void status_head(struct agent *a, bool json, struct ctl_reply *r)
 			(long long)st.cert_not_after);
 		ctl_reply_printf(r, "\"sas\":%zu,\"policies\":%zu,", a->n_sas,
 				 a->n_pols);
+		ctl_reply_printf(r, "\"catchall\":");
+		ctl_json_string(r, catchall[0] ? catchall : NULL);
+		ctl_reply_printf(r, ",");
 		return;
 	}
 	ctl_reply_printf(r, "node %s, leader %s (term %llu): %s\n",
@@ -204,6 +209,14 @@ static void status_head(struct agent *a, bool json, struct ctl_reply *r)
 			 a->n_pols, a->cfg.dc.reqid);
 	if (a->last.why.msg[0] && !a->in_sync)
 		ctl_reply_printf(r, "last kernel error: %s\n", a->last.why.msg);
+	if (catchall[0])
+		ctl_reply_printf(r,
+				 "catch-all: %s (cleartext VXLAN to or from "
+				 "anyone else is dropped)\n",
+				 catchall);
+	else
+		ctl_reply_printf(r, "catch-all: off (catchall = no): cleartext "
+				    "VXLAN from non-members is not refused\n");
 }
 
 static void status_gens(struct agent *a, bool json, struct ctl_reply *r)

@@ -543,6 +543,7 @@ int agent_run(struct agent *a)
 {
 	static const int sigs[] = { SIGINT, SIGTERM };
 	struct why why = { "" };
+	char catchall[DESIRED_CATCHALL_MAX * 48 + 64];
 	int err;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -552,12 +553,16 @@ int agent_run(struct agent *a)
 		 a->cfg.node_id, a->cfg.leader_text, a->cfg.dc.reqid,
 		 a->cfg.dc.vxlan_port);
 	if (!a->cfg.dc.catchall)
-		log_warn(
-			"no underlay_cidr: cleartext VXLAN from hosts that are "
-			"not members is neither blocked nor refused; set it to "
-			"the underlay's prefix (0.0.0.0/0 if nothing else on "
-			"this host uses UDP port %u)",
-			a->cfg.dc.vxlan_port);
+		log_warn("catchall = no: cleartext VXLAN (UDP port %u) to or "
+			 "from hosts that are not members is neither blocked "
+			 "nor refused",
+			 a->cfg.dc.vxlan_port);
+	else
+		log_info("catch-all: cleartext VXLAN (UDP port %u) to or from "
+			 "%s is dropped unless it is a member's ESP",
+			 a->cfg.dc.vxlan_port,
+			 agent_catchall_text(&a->cfg, catchall,
+					     sizeof(catchall)));
 	if (sdnotify_init(&a->sd, a->loop, agent_notify_line, a, &why))
 		log_warn("%s: systemd is not told when the agent is ready",
 			 why.msg);

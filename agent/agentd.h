@@ -71,6 +71,13 @@ int agent_config_set(struct agent_config *c, const char *key, const char *val,
 		     struct why *why);
 /* After all settings: what must be given (leader, address...). */
 int agent_config_check(const struct agent_config *c, struct why *why);
+/*
+ * The catch-all as it applies (agent.md): "192.168.0.0/24, ::/0", one
+ * prefix per family of c's addresses when underlay_cidr lists none of
+ * it; "" when catchall is off. Returns buf.
+ */
+const char *agent_catchall_text(const struct agent_config *c, char *buf,
+				size_t len);
 
 struct agent;
 

@@ -151,32 +151,58 @@ static void build_peer(const struct desired_view *v,
 }
 
 /*
- * The underlay prefix, at a lower priority than the pairs: cleartext
- * VXLAN to it is blocked (out), and VXLAN from it must come in ESP of our
- * reqid (in): a removed node or a stranger gets nothing in, even in
- * cleartext, once its pair policies are gone.
+ * One catch-all prefix for one of self's addresses, at a lower priority
+ * than the pairs: cleartext VXLAN to it is blocked (out), and VXLAN from it
+ * must come in ESP of our reqid (in): a removed node or a stranger gets
+ * nothing in, even in cleartext, once its pair policies are gone.
  */
+static void catchall_pair(const struct desired_config *cfg,
+			  const struct desired_addr *self,
+			  const struct desired_prefix *net,
+			  struct desired_state *s)
+{
+	struct xfrm_policy *p = &s->pols[s->n_pols++];
+
+	pol_fill(p, cfg, self, &net->net, XFRM_OUT, 0);
+	p->sel.dst_plen = net->plen;
+	p->priority = DESIRED_PRIO_CATCHALL;
+	p->action = XFRM_BLOCK;
+	p->has_tmpl = false;
+	p->tmpl_reqid = 0;
+	p = &s->pols[s->n_pols++];
+	pol_fill(p, cfg, &net->net, self, XFRM_IN, 0);
+	p->sel.src_plen = net->plen;
+	p->priority = DESIRED_PRIO_CATCHALL;
+}
+
+/* How many catch-all prefixes self's address a gets (at least 1). */
+static size_t catchall_count(const struct desired_config *cfg,
+			     const struct desired_addr *a)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < cfg->n_catchall_nets; j++)
+		n += cfg->catchall_nets[j].net.family == a->family;
+	return n ? n : 1;
+}
+
 static void build_catchall(const struct desired_view *v,
 			   const struct desired_config *cfg,
 			   struct desired_state *s)
 {
 	for (size_t i = 0; i < v->n_self; i++) {
-		struct xfrm_policy *p;
+		const struct desired_addr *a = &v->self[i];
+		struct desired_prefix all = { .net.family = a->family };
+		bool any = false;
 
-		if (v->self[i].family != cfg->catchall_net.family)
-			continue;
-		p = &s->pols[s->n_pols++];
-		pol_fill(p, cfg, &v->self[i], &cfg->catchall_net, XFRM_OUT, 0);
-		p->sel.dst_plen = cfg->catchall_plen;
-		p->priority = DESIRED_PRIO_CATCHALL;
-		p->action = XFRM_BLOCK;
-		p->has_tmpl = false;
-		p->tmpl_reqid = 0;
-		p = &s->pols[s->n_pols++];
-		pol_fill(p, cfg, &cfg->catchall_net, &v->self[i], XFRM_IN, 0);
-		p->sel.src_plen = cfg->catchall_plen;
-		p->priority = DESIRED_PRIO_CATCHALL;
-		return;
+		for (size_t j = 0; j < cfg->n_catchall_nets; j++) {
+			if (cfg->catchall_nets[j].net.family != a->family)
+				continue;
+			catchall_pair(cfg, a, &cfg->catchall_nets[j], s);
+			any = true;
+		}
+		if (!any)
+			catchall_pair(cfg, a, &all, s);
 	}
 }
 
@@ -184,14 +210,17 @@ int desired_build(const struct desired_view *v,
 		  const struct desired_config *cfg, struct desired_state *out,
 		  struct why *why)
 {
-	size_t n_sas;
+	size_t n_sas, n_pols;
 	int err = check(v, &n_sas, why);
 
 	memset(out, 0, sizeof(*out));
 	if (err)
 		return err;
 	out->sas = desired_sas_alloc(n_sas);
-	out->pols = calloc(2 * v->n_peers + 2, sizeof(*out->pols));
+	n_pols = 2 * v->n_peers;
+	for (size_t i = 0; cfg->catchall && i < v->n_self; i++)
+		n_pols += 2 * catchall_count(cfg, &v->self[i]);
+	out->pols = calloc(n_pols ? n_pols : 1, sizeof(*out->pols));
 	if (!out->sas || !out->pols) {
 		desired_state_free(out);
 		why_set(why, "out of memory");

@@ -13,6 +13,7 @@
 #define DESIRED_GENS_MAX 3
 #define DESIRED_ADDRS_MAX 8
 #define DESIRED_KEY_LEN 36
+#define DESIRED_CATCHALL_MAX 8
 
 /* Policy priorities: lower wins. The catch-all block loses to pairs. */
 #define DESIRED_PRIO_PAIR 1000
@@ -21,6 +22,12 @@
 struct desired_addr {
 	int family; /* AF_INET or AF_INET6 */
 	union xfrm_ip ip;
+};
+
+/* An underlay prefix: net with host bits clear, plen up to 32 or 128. */
+struct desired_prefix {
+	struct desired_addr net;
+	uint8_t plen;
 };
 
 enum desired_phase { DPHASE_PREPARED, DPHASE_COMMITTED, DPHASE_RETIRING };
@@ -61,12 +68,15 @@ struct desired_config {
 	uint32_t replay_window; /* packets, > 0 (ESN needs one) */
 	struct xfrm_lifetime lft;
 	/*
-	 * Optional: block cleartext VXLAN to this underlay prefix, and
-	 * require ESP of our reqid for VXLAN from it (lower priority).
+	 * The catch-all (the agent turns it on by default): at a lower
+	 * priority than the pairs, cleartext VXLAN from each of self's
+	 * addresses to these prefixes is blocked, and VXLAN from them must
+	 * come in ESP of our reqid. A family of self's addresses with no
+	 * prefix here gets the whole family (0.0.0.0/0, ::/0).
 	 */
 	bool catchall;
-	struct desired_addr catchall_net;
-	uint8_t catchall_plen;
+	struct desired_prefix catchall_nets[DESIRED_CATCHALL_MAX];
+	size_t n_catchall_nets;
 };
 
 /* What the kernel must hold: SAs (secret) and policies. */
@@ -82,9 +92,11 @@ struct desired_state {
  * key_out) and an in SA (peer -> self, spi_in, key_in) for every live
  * generation the leader gave keys for; an out policy (self -> peer, udp
  * dport vxlan_port) whose ESP template names the transmit generation's
- * SPI; an in policy (peer -> self) requiring ESP of our reqid; optionally,
- * at a lower priority, a block of cleartext VXLAN to the underlay prefix
- * and an in policy requiring ESP of our reqid for VXLAN from it. A pair uses
+ * SPI; an in policy (peer -> self) requiring ESP of our reqid; with
+ * cfg->catchall, for each of self's addresses and each catch-all prefix of
+ * its family (the whole family when none), at a lower priority, a block of
+ * cleartext VXLAN to the prefix and an in policy requiring ESP of our reqid
+ * for VXLAN from it. A pair uses
  * the first family both sides have (self's order). -EINVAL (and why)
  * for a view it cannot honour: no committed generation while keys exist,
  * a peer without a common address family, keys of a generation not live.

@@ -43,9 +43,13 @@ static const char usage_tail[] =
 	"touched\n"
 	"      --vxlan-port N        [vxlan_port] default 4789\n"
 	"      --replay-window N     [replay_window] packets, default 1024\n"
-	"      --underlay-cidr NET   [underlay_cidr] no cleartext VXLAN to or\n"
-	"                            from this prefix (lower priority than\n"
-	"                            pairs; recommended)\n"
+	"      --catchall yes|no     [catchall] default yes: no cleartext\n"
+	"                            VXLAN to or from any non-member (lower\n"
+	"                            priority than pairs); no only for hosts\n"
+	"                            carrying another VXLAN on the same port\n"
+	"      --underlay-cidr NET[,NET...]\n"
+	"                            [underlay_cidr] narrow the catch-all to\n"
+	"                            these prefixes (default 0.0.0.0/0, ::/0)\n"
 	"      --sa-lifetime D       [sa_lifetime] default none: a hard SA\n"
 	"                            lifetime (soft at 90% asks to rotate);\n"
 	"                            a leader away longer fails pairs closed\n"
@@ -82,6 +86,7 @@ static const struct option longs[] = {
 	{ "vxlan-port", required_argument, NULL, 'P' },
 	{ "replay-window", required_argument, NULL, 'W' },
 	{ "underlay-cidr", required_argument, NULL, 'C' },
+	{ "catchall", required_argument, NULL, 'Y' },
 	{ "sa-lifetime", required_argument, NULL, 'T' },
 	{ "resync-interval", required_argument, NULL, 'I' },
 	{ "static-key-lifetime", required_argument, NULL, 'K' },

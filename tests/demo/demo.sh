@@ -353,8 +353,7 @@ netns_agents() {
 		n=${NODES[$i]}
 		ip netns exec "$(node_ns "$n")" "$AG_BIN" -s "$(agent_sock "$n")" -L "$LEADER_IP:$PORT" \
 			-a "$(node_ip $((i + 1)))" -n "$n" -t "$TMPD/token" -d "$TMPD/$n/state" \
-			--vxlan --vni "$VNI" --underlay-cidr "$UNDERLAY.0/24" \
-			--resync-interval 5s run >"$LOGS/$n.log" 2>&1 &
+			--vxlan --vni "$VNI" --resync-interval 5s run >"$LOGS/$n.log" 2>&1 &
 		PIDS+=($!)
 		AG_PID[$n]=$!
 	done

@@ -76,7 +76,7 @@ d_agent_start() {
 	d_spawn /tmp/agent.log /tmp/agent.pid \
 		$AG -L "$(lab_ip_of "$leader_vm"):7120" -a "$(lab_ip_of "$me")" \
 		-n "vm$me" -t "$LAB_DIR/token" -d /tmp/agent --vxlan \
-		--underlay-cidr "$LAB_NET.0/24" --resync-interval 2s "$@" run
+		--resync-interval 2s "$@" run
 }
 
 # d_json FIELD: the first number or word FIELD has in `status --json`.

@@ -105,7 +105,8 @@ static void check_family(int family)
 	struct desired_config cfg = { .reqid = REQID,
 				      .vxlan_port = 4789,
 				      .replay_window = 1024,
-				      .catchall = true };
+				      .catchall = true,
+				      .n_catchall_nets = 1 };
 	struct desired_peer peers[50];
 	struct desired_view v;
 	struct desired_state s;
@@ -113,9 +114,9 @@ static void check_family(int family)
 	char *out = NULL, want[128];
 	struct why why = { "" };
 
-	cfg.catchall_net =
+	cfg.catchall_nets[0].net =
 		addr(family, family == AF_INET ? "192.168.77.0" : "fd00:77::");
-	cfg.catchall_plen = family == AF_INET ? 24 : 64;
+	cfg.catchall_nets[0].plen = family == AF_INET ? 24 : 64;
 	make_view(&v, peers, 50, family);
 	assert_int_equal(desired_build(&v, &cfg, &s, &why), 0);
 	apply_policies(&s);

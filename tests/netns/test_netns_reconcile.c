@@ -46,7 +46,7 @@ static void want_state(struct desired_state *s, size_t n)
 				      .vxlan_port = 4789,
 				      .replay_window = 64,
 				      .catchall = true,
-				      .catchall_plen = 24 };
+				      .n_catchall_nets = 1 };
 	struct desired_peer peers[64];
 	struct desired_view v;
 	struct why why = { "" };
@@ -55,8 +55,9 @@ static void want_state(struct desired_state *s, size_t n)
 	v.self[0].family = AF_INET;
 	inet_pton(AF_INET, "192.168.77.11", &v.self[0].ip.v4);
 	v.n_self = 1;
-	cfg.catchall_net.family = AF_INET;
-	inet_pton(AF_INET, "192.168.77.0", &cfg.catchall_net.ip.v4);
+	cfg.catchall_nets[0].plen = 24;
+	cfg.catchall_nets[0].net.family = AF_INET;
+	inet_pton(AF_INET, "192.168.77.0", &cfg.catchall_nets[0].net.ip.v4);
 	for (size_t i = 0; i < n; i++) {
 		memset(&peers[i], 0, sizeof(peers[i]));
 		peers[i].index = (uint32_t)i + 2;

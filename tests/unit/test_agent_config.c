@@ -275,6 +275,97 @@ static void test_leader_list(void **state)
 	assert_true(six);
 }
 
+/*
+ * The catch-all is on by default over each family of the node's
+ * addresses; underlay_cidr narrows a family (a list, replaced when given
+ * again); catchall = no turns it off; contradictions and bad prefixes are
+ * refused with what is wrong.
+ */
+static void test_catchall(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "10.0.0.0", "is not a prefix such as" },
+		{ "10.0.0.0/33", "\"10.0.0.0/33\" is not a prefix" },
+		{ "fd00::/129", "is not a prefix" },
+		{ "10.0.0.0/16,", "an empty or overlong prefix" },
+		{ "10.0.1.0/16", "\"10.0.1.0/16\" has bits set past" },
+		{ "fd00::1/64", "has bits set past" },
+		{ "10.0.0.0/16, 10.0.0.0/16", "10.0.0.0/16 is listed twice" },
+		{ "1.0.0.0/8,2.0.0.0/8,3.0.0.0/8,4.0.0.0/8,5.0.0.0/8,6.0.0.0/8,"
+		  "7.0.0.0/8,8.0.0.0/8,9.0.0.0/8",
+		  "more than 8 prefixes" },
+	};
+	struct agent_config c;
+	struct why why = { "" };
+	char text[512];
+
+	(void)state;
+	agent_config_defaults(&c);
+	assert_true(c.dc.catchall);
+	assert_int_equal(agent_config_set(&c, "leader", "10.0.0.1:7120", &why),
+			 0);
+	assert_int_equal(agent_config_set(&c, "node_id", "n1", &why), 0);
+	assert_int_equal(agent_config_set(&c, "address", "10.0.0.2", &why), 0);
+	assert_int_equal(agent_config_check(&c, &why), 0);
+	assert_string_equal(agent_catchall_text(&c, text, sizeof(text)),
+			    "0.0.0.0/0");
+	assert_int_equal(agent_config_set(&c, "address", "fd00::2", &why), 0);
+	assert_string_equal(agent_catchall_text(&c, text, sizeof(text)),
+			    "0.0.0.0/0, ::/0");
+	assert_int_equal(agent_config_set(&c, "address", "10.0.0.2", &why),
+			 -EINVAL);
+	assert_non_null(strstr(why.msg, "10.0.0.2 is listed twice"));
+
+	assert_int_equal(agent_config_set(&c, "underlay_cidr",
+					  "10.0.0.0/24, 10.1.0.0/16", &why),
+			 0);
+	assert_int_equal(c.dc.n_catchall_nets, 2);
+	assert_int_equal(agent_config_check(&c, &why), 0);
+	assert_string_equal(agent_catchall_text(&c, text, sizeof(text)),
+			    "10.0.0.0/24, 10.1.0.0/16, ::/0");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why.msg[0] = '\0';
+		assert_int_equal(
+			agent_config_set(&c, "underlay_cidr", bad[i][0], &why),
+			-EINVAL);
+		if (!strstr(why.msg, bad[i][1]))
+			fail_msg("%s: %s", bad[i][0], why.msg);
+		assert_int_equal(c.dc.n_catchall_nets, 2); /* as it was */
+	}
+	/* Given again: replaced. */
+	assert_int_equal(
+		agent_config_set(&c, "underlay_cidr", "fd00::/64", &why), 0);
+	assert_string_equal(agent_catchall_text(&c, text, sizeof(text)),
+			    "0.0.0.0/0, fd00::/64");
+
+	/* A prefix of a family the node has no address of. */
+	agent_config_defaults(&c);
+	assert_int_equal(agent_config_set(&c, "leader", "10.0.0.1:7120", &why),
+			 0);
+	assert_int_equal(agent_config_set(&c, "node_id", "n1", &why), 0);
+	assert_int_equal(agent_config_set(&c, "address", "10.0.0.2", &why), 0);
+	assert_int_equal(
+		agent_config_set(&c, "underlay_cidr", "fd00::/64", &why), 0);
+	assert_int_equal(agent_config_check(&c, &why), -EINVAL);
+	assert_string_equal(why.msg, "underlay_cidr: an IPv6 prefix but no "
+				     "IPv6 address");
+
+	/* Off, and off with prefixes: a contradiction. */
+	assert_int_equal(agent_config_set(&c, "catchall", "no", &why), 0);
+	assert_int_equal(agent_config_check(&c, &why), -EINVAL);
+	assert_non_null(strstr(why.msg, "underlay_cidr is set but catchall"));
+	agent_config_defaults(&c);
+	assert_int_equal(agent_config_set(&c, "leader", "10.0.0.1:7120", &why),
+			 0);
+	assert_int_equal(agent_config_set(&c, "node_id", "n1", &why), 0);
+	assert_int_equal(agent_config_set(&c, "address", "10.0.0.2", &why), 0);
+	assert_int_equal(agent_config_set(&c, "catchall", "no", &why), 0);
+	assert_int_equal(agent_config_check(&c, &why), 0);
+	assert_string_equal(agent_catchall_text(&c, text, sizeof(text)), "");
+	assert_int_equal(agent_config_set(&c, "catchall", "maybe", &why),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_node_id),
 		cmocka_unit_test(test_static_key_lifetime),
 		cmocka_unit_test(test_leader_list),
+		cmocka_unit_test(test_catchall),
 	};
 
 	return cmocka_run_group_tests_name("agent_config", tests, NULL, NULL);

@@ -209,8 +209,8 @@ static void test_catchall_block(void **state)
 
 	(void)state;
 	c.catchall = true;
-	c.catchall_net = v4("192.168.77.0");
-	c.catchall_plen = 24;
+	c.catchall_nets[0] = (struct desired_prefix){ v4("192.168.77.0"), 24 };
+	c.n_catchall_nets = 1;
 	peer(&peers[0], 2, "192.168.77.12", g2, 1);
 	view(&v, peers, 1);
 	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
@@ -229,6 +229,69 @@ static void test_catchall_block(void **state)
 	assert_int_equal(s.pols[3].sel.dst_plen, 32);
 	assert_int_equal(s.pols[3].priority, s.pols[2].priority);
 	assert_int_equal(xfrm_policy_check(&s.pols[3]), 0);
+	desired_state_free(&s);
+}
+
+/*
+ * The default: no prefix given, so each of self's addresses gets its whole
+ * family (0.0.0.0/0, ::/0); a prefix given narrows its family only; a
+ * second address of one family gets its own pair.
+ */
+static void test_catchall_default_and_narrowed(void **state)
+{
+	static const uint32_t g2[] = { 2 };
+	struct desired_config c = cfg;
+	struct desired_peer peers[1];
+	struct desired_view v;
+	struct desired_state s;
+	struct why why = { "" };
+	const struct xfrm_policy *p;
+
+	(void)state;
+	c.catchall = true;
+	peer(&peers[0], 2, "192.168.77.12", g2, 1);
+	view(&v, peers, 1);
+	v.self[1] = v6("fd00:77::11");
+	v.self[2] = v4("10.9.0.11");
+	v.n_self = 3;
+	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
+	assert_int_equal(s.n_pols, 2 + 2 * 3);
+	for (size_t i = 2; i < s.n_pols; i++) {
+		p = &s.pols[i];
+		assert_int_equal(p->priority, DESIRED_PRIO_CATCHALL);
+		assert_int_equal(p->dir == XFRM_OUT ? p->sel.dst_plen
+						    : p->sel.src_plen,
+				 0);
+		assert_int_equal(p->sel.dport, 4789);
+		assert_int_equal(xfrm_policy_check(p), 0);
+	}
+	p = &s.pols[4]; /* the IPv6 address's out policy: ::/0 */
+	assert_int_equal(p->sel.family, AF_INET6);
+	assert_int_equal(p->action, XFRM_BLOCK);
+	assert_int_equal(p->sel.src_plen, 128);
+	assert_memory_equal(&p->sel.src, &v.self[1].ip, sizeof(p->sel.src));
+	assert_int_equal(s.pols[5].sel.family, AF_INET6);
+	assert_true(s.pols[5].has_tmpl);
+	desired_state_free(&s);
+
+	/* Two IPv4 prefixes narrow IPv4; IPv6 keeps ::/0. */
+	c.catchall_nets[0] = (struct desired_prefix){ v4("192.168.77.0"), 24 };
+	c.catchall_nets[1] = (struct desired_prefix){ v4("10.9.0.0"), 16 };
+	c.n_catchall_nets = 2;
+	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
+	assert_int_equal(s.n_pols, 2 + 2 * 2 + 2 * 1 + 2 * 2);
+	assert_int_equal(s.pols[2].sel.dst_plen, 24);
+	assert_int_equal(s.pols[4].sel.dst_plen, 16);
+	assert_int_equal(s.pols[6].sel.family, AF_INET6);
+	assert_int_equal(s.pols[6].sel.dst_plen, 0);
+	assert_int_equal(s.pols[8].sel.dst_plen, 24);
+	assert_int_equal(s.pols[10].sel.dst_plen, 16);
+	desired_state_free(&s);
+
+	/* Off: the pairs alone. */
+	c.catchall = false;
+	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
+	assert_int_equal(s.n_pols, 2);
 	desired_state_free(&s);
 }
 
@@ -261,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_and_family_choice),
 		cmocka_unit_test(test_fail_closed_without_keys),
 		cmocka_unit_test(test_catchall_block),
+		cmocka_unit_test(test_catchall_default_and_narrowed),
 		cmocka_unit_test(test_refusals),
 	};
 

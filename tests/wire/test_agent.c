@@ -23,7 +23,9 @@ static void test_join(void **state)
 	assert_non_null(strstr(out, "\"node_id\":\"agent-1\""));
 	assert_non_null(strstr(out, "\"session\":\"connected\""));
 	assert_non_null(strstr(out, "\"last_error\":null"));
-	assert_non_null(strstr(out, "\"sas\":0,\"policies\":0,"));
+	/* No peer yet: the default catch-all alone, for its IPv4 address. */
+	assert_non_null(strstr(out, "\"sas\":0,\"policies\":2,"));
+	assert_non_null(strstr(out, "\"catchall\":\"0.0.0.0/0\""));
 	assert_non_null(strstr(out, "\"peers\":[]"));
 	assert_int_equal(stat(path("agent/node.key"), &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -350,7 +352,8 @@ static void test_wrong_token_status_says_why(void **state)
 }
 
 /*
- * Two peers: the agent installs its four policies. The host has no ESP,
+ * Two peers: the agent installs their four policies and the catch-all's
+ * two. The host has no ESP,
  * so every SA add fails: the policies stay, without SAs, and VXLAN to
  * the peers is dropped, never sent in clear (fail closed). With ESP (the
  * VM lab) the four SAs are held and the agent is in sync.
@@ -368,9 +371,13 @@ static void test_peers_policies_fail_closed(void **state)
 	assert_int_equal(count(out, "{\"node_id\":\"node-0000"), 2);
 	assert_non_null(strstr(out, "\"address\":\"127.16.0.2\""));
 	assert_non_null(strstr(out, "\"address\":\"127.16.0.3\""));
-	assert_int_equal(ours("policy", out, sizeof(out)), 4);
-	assert_int_equal(count(out, "dir out"), 2);
-	assert_int_equal(count(out, "dir in"), 2);
+	/* 4 for the pairs, and the catch-all's in (its block has no tmpl) */
+	assert_int_equal(ours("policy", out, sizeof(out)), 5);
+	assert_int_equal(count(out, "dir out"), 3);
+	assert_int_equal(count(out, "dir in"), 3);
+	assert_int_equal(count(out, "action block priority 2000"), 1);
+	assert_non_null(strstr(out, "src 0.0.0.0/0 dst " SELF "/32 "
+				    "proto udp dport 4789"));
 	assert_non_null(strstr(out, "src " SELF "/32 dst 127.16.0.2/32 "
 				    "proto udp dport 4789"));
 	assert_non_null(strstr(out, "src 127.16.0.3/32 dst " SELF "/32 "
@@ -385,7 +392,7 @@ static void test_peers_policies_fail_closed(void **state)
 	assert_true(wait_file(path("agent.log"),
 			      "the kernel does not hold revision", 10));
 	assert_int_equal(status(out, sizeof(out), ""), 0);
-	assert_non_null(strstr(out, "(NOT in sync), 4 SAs, 4 policies"));
+	assert_non_null(strstr(out, "(NOT in sync), 4 SAs, 6 policies"));
 	assert_non_null(strstr(out, "last kernel error: add SA spi 0x"));
 	assert_non_null(strstr(out, "out 0x02000001 MISSING"));
 	/* The operator's `sync` tries again, and says it failed. */
@@ -413,13 +420,14 @@ static void test_removed(void **state)
 	assert_int_equal(wait_exit(&agent, 15), 3);
 	assert_true(file_has(path("agent.log"), "removed from the cluster"));
 	assert_true(file_has(path("agent.log"), "keeping the policies"));
-	assert_int_equal(ours("policy", out, sizeof(out)), 4);
+	assert_int_equal(ours("policy", out, sizeof(out)), 5); /* +catch-all */
+	assert_int_equal(count(out, "action block priority 2000"), 1);
 	assert_int_equal(ours("state", out, sizeof(out)), 0);
 	/* Started again, its certificate is refused: 3 again. */
 	start_agent("", "agent2.log");
 	assert_int_equal(wait_exit(&agent, 15), 3);
 	assert_true(file_has(path("agent2.log"), "removed from the cluster"));
-	assert_int_equal(ours("policy", out, sizeof(out)), 4);
+	assert_int_equal(ours("policy", out, sizeof(out)), 5);
 }
 
 /*

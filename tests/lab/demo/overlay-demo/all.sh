@@ -112,8 +112,7 @@ lab_barrier leader
 # ---- b. the agents join ----
 t0=$(date +%s)
 $AG -L "$(lab_ip_of 1):$PORT" -a "$(lab_ip_of "$me")" -n "vm$me" \
-	-t "$LAB_DIR/token" -d /tmp/agent --vxlan --vni 77 \
-	--underlay-cidr "$LAB_NET.0/24" --resync-interval 5s \
+	-t "$LAB_DIR/token" -d /tmp/agent --vxlan --vni 77 --resync-interval 5s \
 	run >/tmp/agent.log 2>&1 &
 echo $! >/tmp/agent.pid
 wait_sync 1
