@@ -387,6 +387,47 @@ static int open_kernel(struct agent *a, struct why *why)
 	return 0;
 }
 
+/*
+ * Before the leader's first snapshot: the catch-all alone, added or
+ * updated, nothing deleted (a restart's pairs stay as the kernel holds
+ * them until the snapshot's reconcile adopts them). No cleartext VXLAN to
+ * or from a stranger in that window either, whoever owns the VXLAN
+ * device; a kernel refusing it stops the start (fail closed).
+ */
+static int catchall_early(struct agent *a, struct why *why)
+{
+	struct desired_view dv;
+	struct desired_state want;
+	struct xfrm_batch *b;
+	int err;
+
+	if (!a->cfg.dc.catchall)
+		return 0;
+	memset(&dv, 0, sizeof(dv));
+	dv.n_self = a->cfg.n_addrs;
+	memcpy(dv.self, a->cfg.addrs, dv.n_self * sizeof(dv.self[0]));
+	err = desired_build(&dv, &a->cfg.dc, &want, why);
+	if (err)
+		return err;
+	b = xfrm_batch_new();
+	err = b ? 0 : -ENOMEM;
+	for (size_t i = 0; !err && i < want.n_pols; i++)
+		if (xfrm_batch_policy(b, XFRM_OP_UPDATE, &want.pols[i]) < 0)
+			err = -ENOMEM;
+	if (!err)
+		err = xfrm_batch_send(a->xs, b);
+	xfrm_batch_free(b);
+	if (!err)
+		log_info("catch-all in the kernel (%zu policies) before the "
+			 "leader's first snapshot",
+			 want.n_pols);
+	desired_state_free(&want);
+	return err ? why_fail(why, err,
+			      "cannot install the catch-all policies: %s",
+			      strerror(-err))
+		   : 0;
+}
+
 static int open_session(struct agent *a, struct why *why)
 {
 	struct join_token tok, *t = NULL;
@@ -486,6 +527,8 @@ static int setup(struct agent *a, struct why *why)
 	if (err)
 		return err;
 	err = open_kernel(a, why);
+	if (!err)
+		err = catchall_early(a, why);
 	if (err)
 		return err;
 	a->ctl = ctl_server_new(a->loop, a->cfg.socket, agent_ctl, a);

@@ -465,6 +465,8 @@ static void test_notify_and_metrics(void **state)
 	assert_true(probe_notify_wait(fd, "STOPPING=1", 5, log, sizeof(log)));
 	assert_int_equal(wait_exit(&agent, 10), 0);
 	stop(&leader, SIGTERM);
+	/* A kernel without our policies: the catch-all goes in at start. */
+	assert_int_equal(run_cmd(out, sizeof(out), "ip xfrm policy flush"), 0);
 	log[0] = '\0';
 	setenv("NOTIFY_SOCKET", path("notify"), 1);
 	start_agent("", "agent2.log");
@@ -474,6 +476,10 @@ static void test_notify_and_metrics(void **state)
 				      10, log, sizeof(log)));
 	assert_true(file_has(path("agent2.log"), "ready without a leader"));
 	assert_int_equal(count(log, "READY=1"), 1);
+	assert_true(file_has(path("agent2.log"), "catch-all in the kernel (2 "
+						 "policies) before"));
+	assert_int_equal(ours("policy", out, sizeof(out)), 1);
+	assert_int_equal(count(out, "action block priority 2000"), 1);
 	close(fd);
 }
 
