@@ -102,59 +102,54 @@ static bool host_bits(const struct desired_prefix *p)
 	return false;
 }
 
+/* The list being parsed, kept aside until every item passed. */
+struct prefix_list {
+	struct desired_prefix l[DESIRED_CATCHALL_MAX];
+	size_t n;
+};
+
 /* One item of underlay_cidr: "10.0.0.0/16" or "fd00::/64". */
-static int add_prefix(struct desired_prefix *out, size_t *n, const char *item,
-		      size_t len, struct why *why)
+static int add_prefix(void *arg, const char *item, struct why *why)
 {
-	struct desired_prefix *p = &out[*n];
-	char one[64];
-	const char *slash;
+	struct prefix_list *pl = arg;
+	struct desired_prefix *p = &pl->l[pl->n];
+	char ip[CONFIG_ITEM_MAX];
+	const char *slash = strchr(item, '/');
 	uint32_t plen;
 
-	while (len && (*item == ' ' || *item == '\t'))
-		item++, len--;
-	while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
-		len--;
-	if (*n == DESIRED_CATCHALL_MAX)
+	if (pl->n == DESIRED_CATCHALL_MAX)
 		return why_fail(why, -EINVAL,
 				"underlay_cidr: more than %d prefixes",
 				DESIRED_CATCHALL_MAX);
-	if (len == 0 || len >= sizeof(one))
-		return why_fail(why, -EINVAL,
-				"underlay_cidr: an empty or overlong prefix in "
-				"the list");
-	memcpy(one, item, len);
-	one[len] = '\0';
-	slash = strchr(one, '/');
 	memset(p, 0, sizeof(*p));
 	if (!slash)
 		goto bad;
-	one[slash - one] = '\0';
-	if (xfrm_ip_parse(one, &p->net.family, &p->net.ip) ||
+	snprintf(ip, sizeof(ip), "%.*s", (int)(slash - item), item);
+	if (xfrm_ip_parse(ip, &p->net.family, &p->net.ip) ||
 	    config_u32(slash + 1, 0, p->net.family == AF_INET ? 32 : 128,
 		       &plen))
 		goto bad;
-	one[slash - one] = '/';
 	p->plen = (uint8_t)plen;
 	if (host_bits(p))
 		return why_fail(why, -EINVAL,
 				"underlay_cidr: \"%s\" has bits set past "
 				"its prefix length",
-				one);
-	for (size_t i = 0; i < *n; i++)
-		if (out[i].plen == p->plen &&
-		    out[i].net.family == p->net.family &&
-		    memcmp(&out[i].net.ip, &p->net.ip, sizeof(p->net.ip)) == 0)
+				item);
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->l[i].plen == p->plen &&
+		    pl->l[i].net.family == p->net.family &&
+		    memcmp(&pl->l[i].net.ip, &p->net.ip, sizeof(p->net.ip)) ==
+			    0)
 			return why_fail(why, -EINVAL,
 					"underlay_cidr: %s is listed twice",
-					one);
-	(*n)++;
+					item);
+	pl->n++;
 	return 0;
 bad:
 	return why_fail(why, -EINVAL,
-			"underlay_cidr: \"%.*s\" is not a prefix such as "
+			"underlay_cidr: \"%s\" is not a prefix such as "
 			"10.0.0.0/16 or fd00::/64",
-			(int)len, item);
+			item);
 }
 
 /*
@@ -165,22 +160,14 @@ bad:
 static int set_underlay_cidr(struct agent_config *c, const char *val,
 			     struct why *why)
 {
-	struct desired_prefix l[DESIRED_CATCHALL_MAX];
-	size_t n = 0;
-	const char *p = val, *comma;
-	int err;
+	struct prefix_list pl = { .n = 0 };
+	int err = config_list("underlay_cidr", "prefix", val, add_prefix, &pl,
+			      why);
 
-	memset(l, 0, sizeof(l));
-	do {
-		comma = strchr(p, ',');
-		err = add_prefix(l, &n, p,
-				 comma ? (size_t)(comma - p) : strlen(p), why);
-		p = comma + 1;
-	} while (!err && comma);
 	if (err)
 		return err;
-	memcpy(c->dc.catchall_nets, l, sizeof(l));
-	c->dc.n_catchall_nets = n;
+	memcpy(c->dc.catchall_nets, pl.l, sizeof(pl.l));
+	c->dc.n_catchall_nets = pl.n;
 	return 0;
 }
 
@@ -192,36 +179,31 @@ static int set_bool(bool *dst, const char *key, const char *val,
 	return why_fail(why, -EINVAL, "%s: \"%s\" is not yes or no", key, val);
 }
 
-/* One instance of the list: ADDRESS:PORT, spaces around it ignored. */
-static int add_leader(struct sockaddr_storage *out, size_t *n, const char *item,
-		      size_t len, struct why *why)
+/* The instances being parsed, kept aside until every item passed. */
+struct leader_list {
+	struct sockaddr_storage l[AGENT_LEADERS_MAX];
+	size_t n;
+};
+
+/* One instance of the list: ADDRESS:PORT. */
+static int add_leader(void *arg, const char *item, struct why *why)
 {
-	char one[64];
+	struct leader_list *ll = arg;
 	socklen_t sl;
 
-	while (len && (*item == ' ' || *item == '\t'))
-		item++, len--;
-	while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
-		len--;
-	if (*n == AGENT_LEADERS_MAX)
+	if (ll->n == AGENT_LEADERS_MAX)
 		return why_fail(why, -EINVAL, "leader: more than %d addresses",
 				AGENT_LEADERS_MAX);
-	if (len == 0 || len >= sizeof(one))
-		return why_fail(why, -EINVAL,
-				"leader: an empty or overlong address in the "
-				"list");
-	memcpy(one, item, len);
-	one[len] = '\0';
-	if (config_addr_port(one, &out[*n], &sl))
+	if (config_addr_port(item, &ll->l[ll->n], &sl))
 		return why_fail(why, -EINVAL,
 				"leader: \"%s\" is not ADDRESS:PORT (e.g. "
 				"10.0.0.1:%d, [fd00::1]:%d)",
-				one, AGENT_PORT, AGENT_PORT);
-	for (size_t i = 0; i < *n; i++)
-		if (memcmp(&out[i], &out[*n], sl) == 0)
+				item, AGENT_PORT, AGENT_PORT);
+	for (size_t i = 0; i < ll->n; i++)
+		if (memcmp(&ll->l[i], &ll->l[ll->n], sl) == 0)
 			return why_fail(why, -EINVAL,
-					"leader: %s is listed twice", one);
-	(*n)++;
+					"leader: %s is listed twice", item);
+	ll->n++;
 	return 0;
 }
 
@@ -232,24 +214,17 @@ static int add_leader(struct sockaddr_storage *out, size_t *n, const char *item,
  */
 static int set_leader(struct agent_config *c, const char *val, struct why *why)
 {
-	struct sockaddr_storage l[AGENT_LEADERS_MAX];
-	size_t n = 0;
-	const char *p = val, *comma;
+	struct leader_list ll;
 	int err;
 
 	if (strlen(val) >= sizeof(c->leader_text))
 		return why_fail(why, -EINVAL, "leader: too long");
-	memset(l, 0, sizeof(l));
-	do {
-		comma = strchr(p, ',');
-		err = add_leader(l, &n, p,
-				 comma ? (size_t)(comma - p) : strlen(p), why);
-		p = comma + 1;
-	} while (!err && comma);
+	memset(&ll, 0, sizeof(ll));
+	err = config_list("leader", "address", val, add_leader, &ll, why);
 	if (err)
 		return err;
-	memcpy(c->leaders, l, sizeof(l));
-	c->n_leaders = n;
+	memcpy(c->leaders, ll.l, sizeof(ll.l));
+	c->n_leaders = ll.n;
 	snprintf(c->leader_text, sizeof(c->leader_text), "%s", val);
 	return 0;
 }

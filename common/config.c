@@ -280,6 +280,35 @@ int config_duration_ms(const char *v, uint64_t *out)
 	return -EINVAL;
 }
 
+int config_list(const char *key, const char *what, const char *val,
+		config_item_cb cb, void *arg, struct why *why)
+{
+	const char *p = val, *comma;
+	char one[CONFIG_ITEM_MAX];
+	int err;
+
+	do {
+		size_t len;
+
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		while (len && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len >= sizeof(one))
+			return why_fail(why, -EINVAL,
+					"%s: an empty or overlong %s in the "
+					"list",
+					key, what);
+		memcpy(one, p, len);
+		one[len] = '\0';
+		err = cb(arg, one, why);
+		p = comma + 1;
+	} while (!err && comma);
+	return err;
+}
+
 int config_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
 {
 	const char *end;

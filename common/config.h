@@ -37,6 +37,20 @@ typedef int (*config_cb)(void *arg, const char *key, const char *val,
  */
 int config_load(const char *path, config_cb cb, void *arg, struct why *why);
 
+#define CONFIG_ITEM_MAX 64 /* bytes of one list item, NUL included */
+
+/* One item of a list: 0, or a negative errno and why. */
+typedef int (*config_item_cb)(void *arg, const char *item, struct why *why);
+
+/*
+ * A comma-separated list: cb gets each item in order, NUL-terminated, the
+ * spaces and tabs around it trimmed; the first failure stops it. An empty
+ * item, or one of CONFIG_ITEM_MAX bytes or more, is refused as "<key>: an
+ * empty or overlong <what> in the list".
+ */
+int config_list(const char *key, const char *what, const char *val,
+		config_item_cb cb, void *arg, struct why *why);
+
 /* yes/no, true/false, on/off, 1/0 (any case); -EINVAL otherwise. */
 int config_bool(const char *v, bool *out);
 
