@@ -37,35 +37,42 @@ static int set_duration(uint64_t *dst, uint64_t min, const char *key,
 static int set_path(char *dst, size_t len, const char *key, const char *val,
 		    struct why *why);
 
+/* A list being parsed, kept aside until every item passed. */
+struct addr_list {
+	const char *key;
+	char l[LEADER_ETCD_MAX][64];
+	size_t n;
+};
+
+static int add_addr(void *arg, const char *item, struct why *why)
+{
+	struct addr_list *al = arg;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (al->n == LEADER_ETCD_MAX)
+		return why_fail(why, -EINVAL, "%s: more than %d", al->key,
+				LEADER_ETCD_MAX);
+	if (config_addr_port(item, &ss, &len))
+		return why_fail(why, -EINVAL,
+				"%s: \"%s\" is not ADDRESS:PORT (e.g. "
+				"10.0.0.5:2379, [fd00::5]:2379)",
+				al->key, item);
+	snprintf(al->l[al->n++], 64, "%s", item);
+	return 0;
+}
+
 /* "a:p,b:p": each ADDRESS:PORT, at most LEADER_ETCD_MAX, into list. */
 static int set_addr_list(char (*list)[64], size_t *n_out, const char *key,
 			 const char *val, struct why *why)
 {
-	char text[LEADER_ETCD_MAX * 64 + 8], *save = NULL, *one;
-	struct sockaddr_storage ss;
-	socklen_t len;
-	size_t n = 0;
+	struct addr_list al = { .key = key };
+	int err = config_list(key, "address", val, add_addr, &al, why);
 
-	if (strlen(val) >= sizeof(text))
-		return why_fail(why, -EINVAL, "%s: too long", key);
-	snprintf(text, sizeof(text), "%s", val);
-	for (one = strtok_r(text, ",", &save); one;
-	     one = strtok_r(NULL, ",", &save)) {
-		while (*one == ' ')
-			one++;
-		if (n == LEADER_ETCD_MAX)
-			return why_fail(why, -EINVAL, "%s: more than %d", key,
-					LEADER_ETCD_MAX);
-		if (strlen(one) >= 64 || config_addr_port(one, &ss, &len))
-			return why_fail(why, -EINVAL,
-					"%s: \"%s\" is not ADDRESS:PORT (e.g. "
-					"10.0.0.5:2379, [fd00::5]:2379)",
-					key, one);
-		snprintf(list[n++], 64, "%s", one);
-	}
-	if (!n)
-		return why_fail(why, -EINVAL, "%s: empty", key);
-	*n_out = n;
+	if (err)
+		return err;
+	memcpy(list, al.l, sizeof(al.l));
+	*n_out = al.n;
 	return 0;
 }
 

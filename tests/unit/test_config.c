@@ -418,6 +418,60 @@ static void test_addr_port(void **state)
 	}
 }
 
+/* Collects the items it is given; fails on "bad". */
+static int list_item(void *arg, const char *item, struct why *why)
+{
+	char *out = arg;
+
+	if (strcmp(item, "bad") == 0)
+		return why_fail(why, -EINVAL, "x: bad item");
+	strcat(out, "[");
+	strcat(out, item);
+	strcat(out, "]");
+	return 0;
+}
+
+static void test_list(void **state)
+{
+	char out[512], big[80];
+	struct why why = { "" };
+
+	(void)state;
+	out[0] = '\0';
+	assert_int_equal(config_list("x", "thing", " a ,b\t,  c d ", list_item,
+				     out, &why),
+			 0);
+	assert_string_equal(out, "[a][b][c d]");
+	out[0] = '\0';
+	assert_int_equal(config_list("x", "thing", "one", list_item, out, &why),
+			 0);
+	assert_string_equal(out, "[one]");
+	static const char *const empty[] = { "", "a,", ",a", "a,,b", " , " };
+	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+		out[0] = '\0';
+		assert_int_equal(config_list("x", "thing", empty[i], list_item,
+					     out, &why),
+				 -EINVAL);
+		assert_string_equal(
+			why.msg, "x: an empty or overlong thing in the list");
+	}
+	memset(big, 'z', sizeof(big) - 1);
+	big[CONFIG_ITEM_MAX] = '\0'; /* 64 bytes: no room for its NUL */
+	out[0] = '\0';
+	assert_int_equal(config_list("x", "thing", big, list_item, out, &why),
+			 -EINVAL);
+	big[CONFIG_ITEM_MAX - 1] = '\0'; /* 63: the longest */
+	assert_int_equal(config_list("x", "thing", big, list_item, out, &why),
+			 0);
+	/* The first failure stops it. */
+	out[0] = '\0';
+	assert_int_equal(
+		config_list("x", "thing", "a,bad,c", list_item, out, &why),
+		-EINVAL);
+	assert_string_equal(out, "[a]");
+	assert_string_equal(why.msg, "x: bad item");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_bool),
+		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_u32),
 		cmocka_unit_test(test_addr_port),
