@@ -112,7 +112,8 @@ BENCH_AGENT := $(BUILD)/tests/bench_agent
 # FUZZ_FAKES_<name>: fakes that stand in for some of a library's objects
 # (they come first, so the archive's own is never pulled in).
 FUZZ_ALL := frame state_body config_line ctl_request conn xfrm_reply \
-	agent_wire static_key http_response json etcd_reply records http_request
+	agent_wire static_key http_response json etcd_reply records http_request \
+	natprobe
 FUZZ_USES_frame := proto
 FUZZ_USES_state_body := keymgr proto common
 FUZZ_USES_config_line := common
@@ -128,6 +129,8 @@ FUZZ_USES_xfrm_reply := xfrm nl
 # static.key file through agent/static_key.c.
 FUZZ_USES_agent_wire := agent proto common
 FUZZ_USES_static_key := agent common
+# natprobe: a datagram on the agent's ESP-in-UDP socket (agent/natprobe.c).
+FUZZ_USES_natprobe := agent common
 # http_response: an etcd gateway's responses through common/http.c.
 FUZZ_USES_http_response := common
 # http_request: a scraper's request head through common/httpd.c.
@@ -263,6 +266,7 @@ USES_test_nl := agent xfrm nl common
 LDFLAGS_test_nl := -Wl,--wrap=mnl_socket_sendto,--wrap=recvfrom,--wrap=poll \
 	-Wl,--wrap=__poll_chk
 USES_test_desired := agent xfrm nl
+USES_test_natprobe := agent common
 USES_test_diff := agent xfrm nl
 USES_test_frame := proto
 USES_test_guard := keymgr
@@ -573,7 +577,8 @@ fuzz: $(FUZZ_BINS)
 # agent's after the leader's: both define wire_decode() and the like.
 SEED_LIBS = $(KEYMGR_LIB) $(AGENT_LIB) $(PROTO_LIB) $(COMMON_LIB) $(XFRM_LIB) \
 	$(NL_LIB)
-SEEDS := frame state_body conn xfrm_reply agent_wire static_key records
+SEEDS := frame state_body conn xfrm_reply agent_wire static_key records \
+	natprobe
 fuzz-seeds: $(SEED_LIBS)
 	@mkdir -p $(BUILD)/fuzz $(SEEDS:%=tests/fuzz/corpus/%)
 	$(Q)for s in $(SEEDS); do \

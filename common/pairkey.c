@@ -125,13 +125,12 @@ static uint8_t *put_end(uint8_t *p, const struct pairkey_end *e)
 }
 
 /*
- * HKDF-SHA256 (RFC 5869) on libsodium's HMAC, for len <= 255 * 32: every
- * intermediate is ours to wipe. (OpenSSL 3.0's HKDF frees its copy of the
- * salt, E_g here, without clearing it.)
+ * On libsodium's HMAC: every intermediate is ours to wipe. (OpenSSL 3.0's
+ * HKDF frees its copy of the salt, E_g here, without clearing it.)
  */
-static void hkdf_sha256(const uint8_t *salt, size_t salt_len,
-			const uint8_t *ikm, size_t ikm_len, const uint8_t *info,
-			size_t info_len, uint8_t *out, size_t len)
+void pairkey_hkdf(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+		  size_t ikm_len, const uint8_t *info, size_t info_len,
+		  uint8_t *out, size_t len)
 {
 	crypto_auth_hmacsha256_state st;
 	uint8_t prk[crypto_auth_hmacsha256_BYTES];
@@ -173,8 +172,8 @@ int pairkey_derive(const uint8_t shared[PAIRKEY_SHARED_LEN],
 	p = put_be(p + LABEL_LEN, generation, 4);
 	p = put_end(p, from);
 	put_end(p, to);
-	hkdf_sha256(epoch, PAIRKEY_EPOCH_LEN, shared, PAIRKEY_SHARED_LEN, info,
-		    sizeof(info), out, PAIRKEY_LEN);
+	pairkey_hkdf(epoch, PAIRKEY_EPOCH_LEN, shared, PAIRKEY_SHARED_LEN, info,
+		     sizeof(info), out, PAIRKEY_LEN);
 	return 0;
 }
 

@@ -72,6 +72,14 @@ int pairkey_derive(const uint8_t shared[PAIRKEY_SHARED_LEN],
 		   const struct pairkey_end *from, const struct pairkey_end *to,
 		   uint8_t out[PAIRKEY_LEN]);
 
+/*
+ * HKDF-SHA256 (RFC 5869), len <= 255 * 32 bytes into out; every
+ * intermediate wiped. Also for keys derived from a pair key (natprobe).
+ */
+void pairkey_hkdf(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+		  size_t ikm_len, const uint8_t *info, size_t info_len,
+		  uint8_t *out, size_t len);
+
 /* The public key in base64, as an operator compares it across nodes. */
 void pairkey_fingerprint(const uint8_t pub[PAIRKEY_PUB_LEN],
 			 char out[PAIRKEY_FPR_LEN]);

@@ -20,6 +20,7 @@ int fuzz_json(const uint8_t *data, size_t size);
 int fuzz_etcd_reply(const uint8_t *data, size_t size);
 int fuzz_records(const uint8_t *data, size_t size);
 int fuzz_http_request(const uint8_t *data, size_t size);
+int fuzz_natprobe(const uint8_t *data, size_t size);
 
 /* libFuzzer's entry point: entry.c maps it to FUZZ_TARGET. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
