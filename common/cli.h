@@ -8,7 +8,7 @@
 #include "config.h"
 #include "ctl.h"
 
-#define VXSEC_VERSION "0.2" /* the release, for --version */
+#define VXSEC_VERSION "0.3" /* the release, for --version */
 #define CLI_FLAGS_MAX 48    /* settings given as flags; more: usage error */
 #define CLI_KEY_MAX 32	    /* a setting's name, with its NUL */
 

@@ -17,15 +17,23 @@
  * logs the status and the members (leader_status_get,
  * leader_members_new). Members joining, leaving and coming back, each
  * rotation phase and each failed save are logged from the leader's
- * events (leader_events_set). Exit: 0, or the leader's exit code.
+ * events (leader_events_set). An autolocked state (made with
+ *   vxsec-keymgr -d DIR/state init --autolock
+ * ) opens with its unlock key, which this host keeps as text in
+ * DIR/unlock-key (mode 0600, one line as init printed it) and turns
+ * into the key's bytes with leader_unlock_key_parse. Exit: 0, or the
+ * leader's exit code.
  */
 #define _GNU_SOURCE
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +80,37 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * DIR/unlock-key, if there is one: its key in *key (locked memory, for
+ * leader_new; the host frees it). 0, or -1 (said why).
+ */
+static int unlock_key(const char *dir, uint8_t **key)
+{
+	char path[PATH_MAX], line[256] = "";
+	struct why why = { "" };
+	struct stat st;
+	FILE *f;
+	int err;
+
+	*key = NULL;
+	snprintf(path, sizeof(path), "%s/unlock-key", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return 0; /* none: a state in default mode */
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "embed-leader: %s: others may read it\n", path);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	err = leader_unlock_key_parse(line, key, &why);
+	explicit_bzero(line, sizeof(line));
+	if (err) {
+		fprintf(stderr, "embed-leader: %s: %s\n", path, why.msg);
+		return -1;
+	}
+	return 0;
 }
 
 static const char *phase_name(enum leader_rotation_phase p)
@@ -150,6 +189,23 @@ static void log_status(struct leader *l)
 			(unsigned long long)st.revision, st.members,
 			st.connected, st.transmit_generation,
 			(unsigned long long)st.rotations);
+	/* a 0.2 library fills less: size says how much */
+	if (st.size >= offsetof(struct leader_status, etcd_revision) +
+			       sizeof(st.etcd_revision)) {
+		if (st.store == LEADER_STORE_ETCD)
+			fprintf(stderr,
+				"embed-leader: store etcd (%s, prefix %s), "
+				"instance %s, %s, term %lld; the leader: %s "
+				"(%s)\n",
+				st.etcd_endpoint, st.etcd_prefix, st.instance,
+				st.serving ? "leading" : "standby",
+				(long long)st.term,
+				st.leader[0] ? st.leader : "not known yet",
+				st.leader_listen);
+		else
+			fprintf(stderr, "embed-leader: store file%s\n",
+				st.autolock ? ", autolock" : "");
+	}
 	m = leader_members_new(l);
 	for (size_t i = 0; (a = leader_members_at(m, i)); i++)
 		fprintf(stderr, "embed-leader: member %s index %u %s\n", a->id,
@@ -208,6 +264,7 @@ int main(int argc, char **argv)
 	struct why why = { "" };
 	struct leader_config cfg;
 	struct leader *l;
+	uint8_t *key;
 	int sig, code = LEADER_EXIT_OK;
 
 	if (argc < 2 || argc > 4) {
@@ -221,7 +278,10 @@ int main(int argc, char **argv)
 		perror("embed-leader: signalfd");
 		return LEADER_EXIT_FAIL;
 	}
-	l = leader_new(&cfg, NULL, &code, &why);
+	if (unlock_key(argv[1], &key))
+		return LEADER_EXIT_STATE;
+	l = leader_new(&cfg, key, &code, &why);
+	leader_unlock_key_free(key); /* wiped: the leader holds its own */
 	if (!l) {
 		fprintf(stderr, "embed-leader: %s\n", why.msg);
 		return code ? code : LEADER_EXIT_FAIL;

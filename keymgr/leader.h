@@ -24,6 +24,7 @@ extern "C" {
 #define LEADER_ETCD_MAX 8
 #define LEADER_ETCD_PREFIX_MAX 128
 #define LEADER_ETCD_PREFIX "/vxsec/"
+#define LEADER_INSTANCE_MAX 64 /* an instance's name, without the NUL */
 
 struct leader_config {
 	char state_dir[PATH_MAX];
@@ -46,7 +47,7 @@ struct leader_config {
 	size_t n_etcd;
 	char etcd_prefix[LEADER_ETCD_PREFIX_MAX + 1]; /* default "/vxsec/" */
 	uint64_t lease_ttl_ms;			      /* default 5 s */
-	char instance[65]; /* this instance's name, default the host name */
+	char instance[LEADER_INSTANCE_MAX + 1]; /* default: the host name */
 	/* what agents list as leader (token show prints it) */
 	char leaders[LEADER_ETCD_MAX][64];
 	size_t n_leaders;
@@ -87,10 +88,11 @@ enum leader_exit {
 /*
  * Creates a new cluster in cfg->state_dir: the CA, a join token (as text
  * in token_text if not NULL), the state key (or, with cfg->autolock, an
- * unlock key in unlock_text, STATE_UNLOCK_TEXT_LEN + 1 bytes, never
- * stored). -EEXIST, with which files, if the directory holds any file of
- * a leader (state, state.key, state.key.new, ca.pem, listen): nothing is
- * ever created over an old cluster's CA or key. A failed init removes
+ * unlock key in unlock_text, LEADER_UNLOCK_TEXT_LEN + 1 bytes, never
+ * stored: leader_unlock_key_parse() turns it into leader_new()'s key).
+ * -EEXIST, with which files, if the directory holds any file of a leader
+ * (state, state.key, state.key.new, ca.pem, listen): nothing is ever
+ * created over an old cluster's CA or key. A failed init removes
  * what it created. Temporary files a crash left are wiped first.
  */
 int leader_init_state(const struct leader_config *cfg, char *token_text,
@@ -101,9 +103,10 @@ int leader_init_state(const struct leader_config *cfg, char *token_text,
  * Opens the state (creating a new cluster in default mode if the
  * directory holds none), binds the listen and control sockets. For the
  * keys it holds it makes the process non-dumpable and without core files;
- * it also ignores SIGPIPE and raises the fd limit to the hard limit. unlock_key:
- * the 32-byte key of an autolocked state, else NULL. NULL with *exit_code
- * and why on failure; nothing on disk was changed.
+ * it also ignores SIGPIPE and raises the fd limit to the hard limit.
+ * unlock_key: the 32-byte key of an autolocked state (from
+ * leader_unlock_key_parse()), else NULL. NULL with *exit_code and why on
+ * failure; nothing on disk was changed.
  */
 struct leader *leader_new(const struct leader_config *cfg,
 			  const uint8_t *unlock_key, int *exit_code,
@@ -205,6 +208,12 @@ enum leader_member_state {
 #define LEADER_ADDR_TEXT_LEN 46 /* INET6_ADDRSTRLEN */
 #define LEADER_KEY_FPR_LEN 45	/* a public key's base64 and a NUL */
 
+/* Where the state lives (since 0.3). */
+enum leader_store {
+	LEADER_STORE_FILE, /* the state directory: one leader */
+	LEADER_STORE_ETCD, /* etcd: instances elect one */
+};
+
 /* What `vxsec-keymgr status --json` shows, as numbers. */
 struct leader_status {
 	size_t size; /* in: sizeof(struct leader_status); out: filled */
@@ -233,6 +242,32 @@ struct leader_status {
 	int save_error; /* -errno of the failing save, or 0 */
 	uint64_t uptime_s;
 	char listen[80]; /* where agents connect */
+	/*
+	 * Since 0.3 (absent when out->size is smaller): where the state
+	 * lives and, with store = etcd, the election as `status --json`
+	 * shows it. The file store leaves the strings "" and numbers 0.
+	 * term above is, for a standby, the term of the leader it sees.
+	 */
+	enum leader_store store;
+	char instance[LEADER_INSTANCE_MAX + 1]; /* this instance's name */
+	/* the instance leading: this one, or for a standby the holder of the
+	 * leader key in etcd ("": not known yet), and where it listens for
+	 * agents ("": not known) */
+	char leader[LEADER_INSTANCE_MAX + 1];
+	char leader_listen[80];
+	uint64_t role_s;   /* in this role */
+	char election[16]; /* the campaign: "standby", "leader", "waiting" .. */
+	size_t n_etcd_endpoints; /* configured */
+	char etcd_endpoint[64];	 /* the one in use ("?": none yet) */
+	char etcd_prefix[LEADER_ETCD_PREFIX_MAX + 1];
+	int64_t lease_ttl_s;	      /* the leader lease */
+	uint64_t loop_late_max_ms;    /* the most a timer fired late */
+	uint64_t etcd_commits;	      /* since the start */
+	uint64_t etcd_txns;	      /* commits made as one transaction */
+	uint64_t etcd_journaled;      /* ... through the journal (too large) */
+	uint64_t etcd_failures;	      /* commits etcd did not take */
+	uint64_t etcd_last_commit_ms; /* the last one's duration */
+	int64_t etcd_revision;	      /* etcd's, at the last commit */
 };
 
 /*
@@ -320,6 +355,34 @@ int leader_unlock_key_show(struct leader *l, char **text, struct why *why);
 int leader_unlock_key_rotate(struct leader *l, char **text, struct why *why);
 /* Wipes and frees a secret these returned. NULL-safe. */
 void leader_secret_free(char *text);
+
+/*
+ * ---- The unlock key's text (since 0.3, version node VXSEC_KEYMGR_0.3) ----
+ *
+ * An autolocked state opens only with its unlock key, which the leader
+ * stores nowhere: `vxsec-keymgr init --autolock`, `unlock-key show` and
+ * `unlock-key rotate`, leader_init_state() and leader_unlock_key_show()
+ * give it as text, "VXSEC-UNLOCK-" and 52 base32 characters
+ * (LEADER_UNLOCK_TEXT_LEN). A host that keeps that text (a secret store,
+ * a file only it reads) turns it into the bytes leader_new() takes with
+ * leader_unlock_key_parse(): the parser of --unlock-key-file.
+ *
+ * Case and white space around the text are ignored. *key receives
+ * LEADER_UNLOCK_KEY_LEN bytes in locked, guarded memory (libsodium),
+ * which the host passes to leader_new() and then wipes and frees with
+ * leader_unlock_key_free(). 0; or -EINVAL and why (*key NULL): empty,
+ * not beginning with VXSEC-UNLOCK-, not 52 characters after it, a
+ * character that is not base32 (its position), or a last character that
+ * cannot end a key; why never quotes the text. -ENOMEM. The text carries
+ * no checksum: a mistyped character that is still base32 gives another
+ * key, and leader_new() then fails with LEADER_EXIT_STATE (the state
+ * does not open).
+ */
+#define LEADER_UNLOCK_KEY_LEN 32
+#define LEADER_UNLOCK_TEXT_LEN 65 /* without the NUL */
+int leader_unlock_key_parse(const char *text, uint8_t **key, struct why *why);
+/* Wipes and frees what leader_unlock_key_parse() gave. NULL-safe. */
+void leader_unlock_key_free(uint8_t *key);
 
 enum leader_event_type {
 	LEADER_EVENT_MEMBER_JOINED = 1,	  /* saved, its join answered */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,10 @@ _Static_assert(LEADER_GENS_MAX == ROT_GENS_MAX &&
 		       LEADER_ADDRS_MAX == REGISTRY_ADDRS_MAX &&
 		       LEADER_KEY_FPR_LEN == PAIRKEY_FPR_LEN,
 	       "leader.h's sizes are the registry's");
+
+_Static_assert(LEADER_UNLOCK_KEY_LEN == STATE_KEY_LEN &&
+		       LEADER_UNLOCK_TEXT_LEN == STATE_UNLOCK_TEXT_LEN,
+	       "leader.h's unlock key is the state's");
 
 /* The first version's struct leader_status ends with listen. */
 #define STATUS_V0_SIZE                            \
@@ -73,6 +78,33 @@ void leader_events_set(struct leader *l, leader_event_fn *fn, void *arg)
 	l->on_event_arg = arg;
 }
 
+/* Since 0.3: the store, and what status --json shows of store = etcd. */
+static void status_etcd(const struct leader *l, const struct admin_ha *h,
+			struct leader_status *s)
+{
+#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (src) : "")
+	if (!h->etcd)
+		return; /* LEADER_STORE_FILE, the rest zero */
+	s->store = LEADER_STORE_ETCD;
+	COPY(s->instance, h->instance);
+	COPY(s->leader, h->leader);
+	COPY(s->leader_listen, h->leader_listen);
+	COPY(s->election, h->election);
+	COPY(s->etcd_endpoint, h->etcd_endpoint);
+	COPY(s->etcd_prefix, h->prefix);
+#undef COPY
+	s->role_s = h->role_s;
+	s->n_etcd_endpoints = l->cfg.n_etcd;
+	s->lease_ttl_s = h->lease_ttl_s;
+	s->loop_late_max_ms = h->loop_late_max_ms;
+	s->etcd_commits = h->stats.commits;
+	s->etcd_txns = h->stats.txns;
+	s->etcd_journaled = h->stats.journaled;
+	s->etcd_failures = h->stats.failures;
+	s->etcd_last_commit_ms = h->stats.last_ms;
+	s->etcd_revision = h->stats.etcd_revision;
+}
+
 int leader_status_get(struct leader *l, struct leader_status *out)
 {
 	struct leader_status s = { .size = sizeof(s) };
@@ -112,6 +144,7 @@ int leader_status_get(struct leader *l, struct leader_status *out)
 	s.save_error = store_error(&l->st);
 	s.uptime_s = (loop_now_ms() - l->started_ms) / 1000;
 	memcpy(s.listen, l->cfg.listen_text, sizeof(s.listen));
+	status_etcd(l, &h, &s);
 	s.size = n;
 	memcpy(out, &s, n);
 	return 0;
@@ -288,4 +321,30 @@ void leader_secret_free(char *text)
 		return;
 	sodium_memzero(text, strlen(text));
 	sodium_free(text);
+}
+
+int leader_unlock_key_parse(const char *text, uint8_t **key, struct why *why)
+{
+	int err;
+
+	*key = NULL;
+	if (!text)
+		return why_fail(why, -EINVAL, "no unlock key: no text");
+	/* before leader_new(), which would do it: sodium_malloc needs it */
+	if (sodium_init() < 0)
+		return why_fail(why, -ENOMEM, "libsodium cannot start");
+	*key = sodium_malloc(LEADER_UNLOCK_KEY_LEN);
+	if (!*key)
+		return why_fail(why, -ENOMEM, "out of memory");
+	err = state_unlock_parse(text, *key, why);
+	if (err) {
+		sodium_free(*key); /* wiped already, and again */
+		*key = NULL;
+	}
+	return err;
+}
+
+void leader_unlock_key_free(uint8_t *key)
+{
+	sodium_free(key); /* NULL-safe; wipes the bytes */
 }

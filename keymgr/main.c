@@ -128,28 +128,31 @@ static int cfg_flag(void *arg, int c, const char *val)
 	return 0;
 }
 
-/* One line holding VXSEC-UNLOCK-...; "-" reads standard input. */
-static int read_unlock(const char *file, uint8_t key[STATE_KEY_LEN])
+/* One line holding VXSEC-UNLOCK-...; "-" reads standard input. *key in
+ * sodium memory (leader_unlock_key_free), or NULL and -errno. */
+static int read_unlock(const char *file, uint8_t **key)
 {
 	char line[256];
 	FILE *f = strcmp(file, "-") != 0 ? fopen(file, "re") : stdin;
+	struct why why = { "the file is empty" };
 	int err = -EINVAL;
 
+	*key = NULL;
 	if (!f) {
 		fprintf(stderr, "vxsec-keymgr: %s: %s\n", file,
 			strerror(errno));
 		return -errno;
 	}
 	if (fgets(line, sizeof(line), f))
-		err = state_unlock_parse(line, key);
+		err = leader_unlock_key_parse(line, key, &why);
 	sodium_memzero(line, sizeof(line));
 	if (f != stdin)
 		fclose(f);
 	if (err)
 		fprintf(stderr,
 			"vxsec-keymgr: %s does not hold an unlock key "
-			"(VXSEC-UNLOCK-...)\n",
-			file);
+			"(VXSEC-UNLOCK-...): %s\n",
+			file, why.msg);
 	return err;
 }
 
@@ -160,15 +163,10 @@ static int cmd_run(const struct leader_config *cfg, const char *unlock_file)
 	struct why why = { "" };
 	int code;
 
-	if (unlock_file) {
-		key = sodium_malloc(STATE_KEY_LEN);
-		if (!key || read_unlock(unlock_file, key)) {
-			sodium_free(key);
-			return LEADER_EXIT_STATE;
-		}
-	}
+	if (unlock_file && read_unlock(unlock_file, &key))
+		return LEADER_EXIT_STATE;
 	l = leader_new(cfg, key, &code, &why);
-	sodium_free(key);
+	leader_unlock_key_free(key);
 	if (!l) {
 		log_err("cannot start: %s", why.msg);
 		return code;

@@ -138,7 +138,45 @@ int state_unlock_format(const uint8_t key[STATE_KEY_LEN], char *out, size_t len)
 	return n == (int)STATE_UNLOCK_TEXT_LEN ? 0 : -EINVAL;
 }
 
-int state_unlock_parse(const char *text, uint8_t key[STATE_KEY_LEN])
+/* The base32 alphabet, either case (RFC 4648, as common/token.c). */
+#define B32_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abcdefghijklmnopqrstuvwxyz"
+
+/* Why text (n bytes, no white space at either end) is no unlock key. */
+static int unlock_refuse(const char *text, size_t n, struct why *why)
+{
+	size_t plen = strlen(STATE_UNLOCK_PREFIX), bad;
+
+	if (!n)
+		return why_fail(why, -EINVAL,
+				"no unlock key: the text is empty");
+	if (n < plen || strncasecmp(text, STATE_UNLOCK_PREFIX, plen) != 0)
+		return why_fail(why, -EINVAL,
+				"not an unlock key: it does not begin with "
+				"%s%s",
+				STATE_UNLOCK_PREFIX,
+				strncasecmp(text, "VXSEC-1-", 8) == 0
+					? " (this is a join token)"
+					: "");
+	if (n != STATE_UNLOCK_TEXT_LEN)
+		return why_fail(why, -EINVAL,
+				"not an unlock key: %s must be followed by %d "
+				"base32 characters, not %zu",
+				STATE_UNLOCK_PREFIX, B32_KEY_LEN, n - plen);
+	bad = strspn(text + plen, B32_CHARS);
+	if (bad < B32_KEY_LEN)
+		return why_fail(why, -EINVAL,
+				"not an unlock key: character %zu after %s is "
+				"not base32 (A-Z, 2-7)",
+				bad + 1, STATE_UNLOCK_PREFIX);
+	/* 52 characters hold 260 bits: the last 4 are zero in a key */
+	return why_fail(why, -EINVAL,
+			"not an unlock key: its last character cannot end a "
+			"%d-byte key (a typo?)",
+			STATE_KEY_LEN);
+}
+
+int state_unlock_parse(const char *text, uint8_t key[STATE_KEY_LEN],
+		       struct why *why)
 {
 	size_t plen = strlen(STATE_UNLOCK_PREFIX), n;
 
@@ -149,12 +187,11 @@ int state_unlock_parse(const char *text, uint8_t key[STATE_KEY_LEN])
 	while (n && isspace((unsigned char)text[n - 1]))
 		n--;
 	if (n != STATE_UNLOCK_TEXT_LEN ||
-	    strncasecmp(text, STATE_UNLOCK_PREFIX, plen) != 0)
-		return -EINVAL;
-	if (base32_decode(text + plen, B32_KEY_LEN, key, STATE_KEY_LEN) !=
-	    STATE_KEY_LEN) {
+	    strncasecmp(text, STATE_UNLOCK_PREFIX, plen) != 0 ||
+	    base32_decode(text + plen, B32_KEY_LEN, key, STATE_KEY_LEN) !=
+		    STATE_KEY_LEN) {
 		sodium_memzero(key, STATE_KEY_LEN);
-		return -EINVAL;
+		return unlock_refuse(text, n, why);
 	}
 	return 0;
 }

@@ -74,10 +74,15 @@ int state_key_load(const char *dir, uint8_t key[STATE_KEY_LEN]);
 
 /*
  * The unlock key as text and back. Parsing ignores surrounding white
- * space and case; -EINVAL (key wiped) for anything but the prefix and 52
- * base32 characters. Format needs STATE_UNLOCK_TEXT_LEN + 1 bytes.
+ * space and case; -EINVAL (key wiped) and why (which part is wrong, never
+ * the text) for anything but the prefix and 52 base32 characters whose
+ * last 4 bits are zero. There is no checksum: a wrong character that is
+ * base32 gives another key, which the state refuses. The library's
+ * leader_unlock_key_parse() and the command line's --unlock-key-file use
+ * it. Format needs STATE_UNLOCK_TEXT_LEN + 1 bytes.
  */
-int state_unlock_parse(const char *text, uint8_t key[STATE_KEY_LEN]);
+int state_unlock_parse(const char *text, uint8_t key[STATE_KEY_LEN],
+		       struct why *why);
 int state_unlock_format(const uint8_t key[STATE_KEY_LEN], char *out,
 			size_t len);
 

@@ -10,7 +10,8 @@
 # state directory, asked for its status by the packaged vxsec-keymgr,
 # made to rotate (SIGUSR1: leader_rotate, its done callback and events)
 # and to log its status (SIGHUP), stopped by SIGTERM, then started again
-# on the same state. One PASS or
+# on the same state; then on an autolocked state (packaged init
+# --autolock), its unlock key given as text. One PASS or
 # FAIL line each; exit 1 on any FAIL. The commands' output: DEBDIR/deb-check.log.
 set -u
 deb=$(realpath "${1:?usage: deb_check.sh DEBDIR}")
@@ -135,6 +136,8 @@ check "libvxsec-keymgr0: SONAME libvxsec-keymgr.so.0" \
 	sh -c "readelf -d '$lib' | grep -F '[libvxsec-keymgr.so.0]'"
 check "libvxsec-keymgr0: exports leader_* only, versions VXSEC_KEYMGR_0 and 0.N" \
 	exports_only_leader
+check "libvxsec-keymgr0: 0.3's leader_unlock_key_parse in VXSEC_KEYMGR_0.3" \
+	sh -c "nm -D --defined-only '$lib' | grep -F ' leader_unlock_key_parse@@VXSEC_KEYMGR_0.3'"
 
 # The -dev package through pkg-config, as a control plane's build would.
 export PKG_CONFIG_PATH=$root/usr/lib/$ma/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root
@@ -152,11 +155,16 @@ check "vxsec/leader.h compiles alone (C11 + POSIX)" \
 # A C++ host links it too (the header's extern "C").
 if command -v c++ >/dev/null; then
 	cat >"$tmp/host.cc" <<'CC'
+#include <cerrno>
 #include <vxsec/leader.h>
 int main()
 {
 	struct leader_config c;
+	struct why w;
+	uint8_t *k = nullptr;
 	leader_config_defaults(&c);
+	if (leader_unlock_key_parse("VXSEC-1-X", &k, &w) != -EINVAL || k)
+		return 1;
 	return c.grace_ms == 10000 ? 0 : 1;
 }
 CC
@@ -211,8 +219,8 @@ if wait_file "$run/state/listen"; then
 		wait_log "$tmp/embed.log" 'rotation requested and saved' \
 		'rotation: commit, generation 2'
 	kill -HUP "$pid"
-	check "SIGHUP: leader_status_get in the host's log" \
-		wait_log "$tmp/embed.log" 'status: revision [1-9]'
+	check "SIGHUP: leader_status_get in the host's log (0.3: the store)" \
+		wait_log "$tmp/embed.log" 'status: revision [1-9]' 'store file$'
 else
 	fail "embedded leader: no $run/state/listen within 10 s"
 fi
@@ -231,6 +239,30 @@ check "started again on the same state, runs 1 s, exit 0" \
 	timeout 20 "$tmp/embed-leader" "$run" 127.0.0.1:0 1
 check "the same cluster (ca.pem unchanged)" \
 	sh -c "[ -n '$ca' ] && [ \"\$(sha256sum '$run/state/ca.pem')\" = '$ca' ]"
+
+# An autolocked state: the packaged init prints the unlock key, the host
+# keeps it in DIR/unlock-key and opens the state with
+# leader_unlock_key_parse(); a key cut short is refused with the reason.
+lock=$tmp/lock
+mkdir -m 700 "$lock"
+"$root/usr/sbin/vxsec-keymgr" -c /dev/null -d "$lock/state" init --autolock \
+	2>>"$log" | sed -n 's/^unlock key: //p' >"$lock/unlock-key"
+chmod 600 "$lock/unlock-key"
+check "packaged init --autolock: an unlock key printed" \
+	grep -q '^VXSEC-UNLOCK-' "$lock/unlock-key"
+check "autolocked: the example opens it with leader_unlock_key_parse, runs 1 s, exit 0" \
+	timeout 20 "$tmp/embed-leader" "$lock" 127.0.0.1:0 1
+cut_key() {
+	local rc
+	sed -i 's/.$//' "$lock/unlock-key"
+	timeout 20 "$tmp/embed-leader" "$lock" 127.0.0.1:0 1 >"$tmp/lock.log" 2>&1
+	rc=$?
+	cat "$tmp/lock.log"
+	echo "exit $rc"
+	[ "$rc" = 3 ] && grep -q 'base32 characters, not 51' "$tmp/lock.log"
+}
+check "a key cut short: exit 3, the reason from leader_unlock_key_parse" \
+	cut_key
 
 echo "deb-check: $passed passed, $failed failed, $(($(date +%s) - start)) s"
 [ "$failed" = 0 ]

@@ -251,7 +251,7 @@ static void test_autolock(void **state)
 	rot_sample(&rot, ROT_PREPARE, 2, ph);
 	randombytes_buf(key, 32);
 	assert_int_equal(state_unlock_format(key, text, sizeof(text)), 0);
-	assert_int_equal(state_unlock_parse(text, parsed), 0);
+	assert_int_equal(state_unlock_parse(text, parsed, NULL), 0);
 	assert_int_equal(state_save(dir, parsed, true, reg, &rot, revision, &x),
 			 0);
 	assert_int_equal(entries(), 1); /* no key on disk */

@@ -264,19 +264,24 @@ static void test_unlock_text(void **state)
 		const char *prefix;
 		size_t n, pos;
 		char c;
+		const char *why; /* in the reason */
 	} bad[] = {
-		{ "", 0, 0, 0 },
-		{ "VXSEC-UNLOCK-", 0, 0, 0 },
-		{ "VXSEC-UNLOCK-", 51, 0, 0 },
-		{ "VXSEC-UNLOCK-", 53, 0, 0 },
-		{ "VXSEC-UNLOCK-", 52, 51, '1' }, /* not base32 */
-		{ "VXSEC-UNLOCK-", 52, 51, 'B' }, /* padding bits set */
-		{ "VXSEC-UNLOCK-", 52, 20, ' ' },
-		{ "VXSEC-LOCK-", 54, 0, 0 },
-		{ "VXSEC-1-", 57, 0, 0 },
+		{ "", 0, 0, 0, "empty" },
+		{ "VXSEC-UNLOCK-", 0, 0, 0, "52 base32 characters, not 0" },
+		{ "VXSEC-UNLOCK-", 51, 0, 0, "52 base32 characters, not 51" },
+		{ "VXSEC-UNLOCK-", 53, 0, 0, "52 base32 characters, not 53" },
+		{ "VXSEC-UNLOCK-", 52, 51, '1', "character 52 after" },
+		{ "VXSEC-UNLOCK-", 52, 0, '=', "character 1 after" },
+		{ "VXSEC-UNLOCK-", 52, 51, 'B', "last character cannot end" },
+		{ "VXSEC-UNLOCK-", 52, 20, ' ', "character 21 after" },
+		{ "VXSEC-LOCK-", 54, 0, 0,
+		  "does not begin with VXSEC-UNLOCK-" },
+		{ "VXSEC-1-", 57, 0, 0, "(this is a join token)" },
+		{ "VXSEC-UNLOC", 0, 0, 0, "does not begin" },
 	};
 	char text[STATE_UNLOCK_TEXT_LEN + 8], low[sizeof(text) + 8];
 	uint8_t key[32], back[32], zero[32] = { 0 };
+	struct why why;
 	size_t plen;
 
 	(void)state;
@@ -286,12 +291,12 @@ static void test_unlock_text(void **state)
 	assert_int_equal(state_unlock_format(key, text, sizeof(text)), 0);
 	assert_int_equal(strlen(text), STATE_UNLOCK_TEXT_LEN);
 	assert_int_equal(strncmp(text, "VXSEC-UNLOCK-", 13), 0);
-	assert_int_equal(state_unlock_parse(text, back), 0);
+	assert_int_equal(state_unlock_parse(text, back, NULL), 0);
 	assert_memory_equal(key, back, 32);
 	snprintf(low, sizeof(low), " \t%s\n", text);
 	for (char *p = low; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	assert_int_equal(state_unlock_parse(low, back), 0);
+	assert_int_equal(state_unlock_parse(low, back, NULL), 0);
 	assert_memory_equal(key, back, 32);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		plen = strlen(bad[i].prefix);
@@ -301,11 +306,18 @@ static void test_unlock_text(void **state)
 		if (bad[i].c)
 			text[plen + bad[i].pos] = bad[i].c;
 		memset(back, 0xaa, 32);
-		assert_int_equal(state_unlock_parse(text, back), -EINVAL);
+		why.msg[0] = '\0';
+		assert_int_equal(state_unlock_parse(text, back, &why), -EINVAL);
 		assert_memory_equal(back, zero, 32);
+		if (!strstr(why.msg, bad[i].why))
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, why.msg,
+				 bad[i].why);
+		/* the reason never quotes the key's characters */
+		assert_null(strstr(why.msg, "AAAA"));
+		assert_int_equal(state_unlock_parse(text, back, NULL), -EINVAL);
 	}
 	assert_int_equal(state_unlock_format(zero, text, sizeof(text)), 0);
-	assert_int_equal(state_unlock_parse(text, back), 0);
+	assert_int_equal(state_unlock_parse(text, back, NULL), 0);
 	assert_memory_equal(back, zero, 32);
 }
 

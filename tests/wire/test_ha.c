@@ -17,6 +17,7 @@
 #include "keymgr/etcd.h"
 #include "keymgr/etcd_kv.h"
 #include "tests/wire/etcd_fixture.h"
+#include "tests/wire/probe.h"
 #include "tests/wire/proc_util.h"
 #include "tests/wire/run_cmd.h"
 
@@ -337,10 +338,13 @@ static void test_takeover(void **state)
 	assert_string_equal(fx.out, token); /* the token survived */
 	start(a);
 	assert_true(becomes(a, "standby", 10));
-	assert_int_equal(status(a), 0);
+	/* a standby from its start; it knows the leader once it campaigns */
 	snprintf(want, sizeof(want),
 		 "\"leader\":\"%s\",\"leader_listen\":\"%s\"", b->name,
 		 b->listen);
+	for (int t = 0; t < 50 && !(status(a) == 0 && strstr(fx.out, want));
+	     t++)
+		usleep(200000);
 	assert_non_null(strstr(fx.out, want));
 	assert_true(field("term") > term);
 	/* the new leader rotates: its commits go through */
@@ -511,9 +515,67 @@ static void test_kill_in_grace(void **state)
 	kill_in("grace", "");
 }
 
+/* start() under systemd: $NOTIFY_SOCKET a datagram socket of ours. */
+static int start_notified(struct instance *in)
+{
+	char path[sizeof(in->dir) + 8];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/notify", in->dir);
+	fd = probe_notify_bind(path);
+	setenv("NOTIFY_SOCKET", path, 1);
+	start(in);
+	unsetenv("NOTIFY_SOCKET");
+	return fd;
+}
+
+/*
+ * Type=notify with store = etcd: the first instance says READY=1 once it
+ * campaigns, then STATUS= the leader's line once elected; a second one,
+ * while the first leads, says READY=1 as a standby (a standby unit is
+ * up: it is ready to take over) and its STATUS= says standby and the
+ * election's state; each says READY=1 once, and STOPPING=1 at the end.
+ */
+static void test_notify(void **state)
+{
+	struct instance *a = &fx.in[0], *b = &fx.in[1];
+	char la[4096] = "", lb[4096] = "", cmd[512];
+	int fa, fb;
+
+	(void)state;
+	fa = start_notified(a);
+	assert_true(
+		probe_notify_wait(fa, "READY=1\nSTATUS=", 10, la, sizeof(la)));
+	assert_true(probe_notify_wait(fa, "STATUS=leader: 0 members", 20, la,
+				      sizeof(la)));
+	assert_ptr_equal(leader_within(5), a);
+	snprintf(cmd, sizeof(cmd),
+		 "cp %s/state.key %s/ && chmod 600 %s/state.key", a->dir,
+		 b->dir, b->dir);
+	assert_int_equal(system(cmd), 0);
+	fb = start_notified(b);
+	assert_true(probe_notify_wait(fb, "READY=1\nSTATUS=standby (term ", 10,
+				      lb, sizeof(lb)));
+	assert_true(probe_notify_wait(fb, "election standby: not serving", 10,
+				      lb, sizeof(lb)));
+	assert_true(role_is(b, "standby"));
+	assert_true(role_is(a, "leader"));
+	stop(&b->pid, SIGTERM);
+	assert_true(probe_notify_wait(fb, "STOPPING=1", 5, lb, sizeof(lb)));
+	stop(&a->pid, SIGTERM);
+	assert_true(probe_notify_wait(fa, "STOPPING=1", 5, la, sizeof(la)));
+	assert_int_equal(count(la, "READY=1"), 1);
+	assert_int_equal(count(lb, "READY=1"), 1);
+	assert_int_equal(count(lb, "STATUS=leader"), 0);
+	close(fa);
+	close(fb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_notify, setup_case,
+						teardown_case),
 		cmocka_unit_test_setup_teardown(test_takeover, setup_case,
 						teardown_case),
 		cmocka_unit_test_setup_teardown(test_paused, setup_case,

@@ -356,7 +356,7 @@ static void test_format_1_refused(void **state)
 
 static void test_autolock(void **state)
 {
-	char out[4096], key[128], *k, arg[256];
+	char out[4096], key[128], *k, arg[256], part[24];
 	FILE *f;
 
 	(void)state;
@@ -372,11 +372,23 @@ static void test_autolock(void **state)
 	/* Without the key: refused, exit code 3. */
 	assert_int_equal(start_leader("", 10), 3);
 	assert_true(file_has(path("leader.log"), "unlock key"));
+	/* A key cut short: refused with the reason, never quoted. */
+	f = fopen(path("unlock"), "w");
+	assert_non_null(f);
+	fprintf(f, "%.*s\n", (int)strlen(key) - 1, key);
+	fclose(f);
+	snprintf(arg, sizeof(arg), "--unlock-key-file %s", path("unlock"));
+	assert_int_equal(start_leader(arg, 10), 3);
+	assert_true(file_has(path("leader.log"),
+			     "does not hold an unlock key (VXSEC-UNLOCK-...): "
+			     "not an unlock key: VXSEC-UNLOCK- must be "
+			     "followed by 52 base32 characters, not 51"));
+	snprintf(part, sizeof(part), "%.20s", key + 13);
+	assert_false(file_has(path("leader.log"), part));
 	f = fopen(path("unlock"), "w");
 	assert_non_null(f);
 	fprintf(f, "%s\n", key);
 	fclose(f);
-	snprintf(arg, sizeof(arg), "--unlock-key-file %s", path("unlock"));
 	assert_int_equal(start_leader(arg, 10), 0);
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s unlock-key show", sock),

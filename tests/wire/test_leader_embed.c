@@ -19,8 +19,8 @@
 #include <cmocka.h>
 
 #include "keymgr/leader.h"
-#include "keymgr/state.h" /* the unlock key's text to bytes */
 #include "tests/wire/etcd_fixture.h"
+#include "tests/wire/proc_util.h"
 
 static char bin[512]; /* where this test and fakeagents live */
 
@@ -268,6 +268,12 @@ static void check_view(struct leader *l)
 	assert_int_equal(st.transmit_generation, 1);
 	assert_int_equal(st.rotation, LEADER_ROTATION_IDLE);
 	assert_int_equal(strncmp(st.listen, "127.0.0.1:", 10), 0);
+	/* since 0.3: the store; nothing of etcd */
+	assert_int_equal(st.store, LEADER_STORE_FILE);
+	assert_string_equal(st.instance, "");
+	assert_string_equal(st.leader, "");
+	assert_int_equal(st.n_etcd_endpoints, 0);
+	assert_int_equal(st.etcd_commits, 0);
 	m = leader_members_new(l);
 	assert_non_null(m);
 	assert_int_equal(leader_members_count(m), 2);
@@ -458,12 +464,14 @@ static void test_save_failure(void **state)
 	rm_rf(dir);
 }
 
-/* With autolock: show gives the unlock key init printed; a rotation a
- * new one, which opens the state. */
+/* With autolock: show gives the unlock key init printed, which
+ * leader_unlock_key_parse() turns into the key that opens the state; a
+ * rotation gives a new one, which opens it, and the old one no more. */
 static void test_unlock_key(void **state)
 {
-	char dir[] = "/tmp/vxsec-embed-XXXXXX", unlock[128];
-	uint8_t key[STATE_KEY_LEN];
+	char dir[] = "/tmp/vxsec-embed-XXXXXX",
+	     unlock[LEADER_UNLOCK_TEXT_LEN + 1];
+	uint8_t *key = NULL, *old = NULL;
 	struct why why = { "" };
 	struct leader_config c;
 	struct leader *l;
@@ -476,22 +484,108 @@ static void test_unlock_key(void **state)
 	assert_int_equal(
 		leader_init_state(&c, NULL, 0, unlock, sizeof(unlock), &why),
 		0);
-	assert_int_equal(state_unlock_parse(unlock, key), 0);
-	l = leader_new(&c, key, &code, &why);
+	assert_int_equal(strlen(unlock), LEADER_UNLOCK_TEXT_LEN);
+	assert_int_equal(leader_unlock_key_parse(unlock, &old, &why), 0);
+	assert_non_null(old);
+	assert_null(leader_new(&c, NULL, &code, &why)); /* locked */
+	assert_int_equal(code, LEADER_EXIT_STATE);
+	l = leader_new(&c, old, &code, &why);
 	assert_non_null(l);
 	assert_int_equal(leader_unlock_key_show(l, &t, &why), 0);
 	assert_string_equal(t, unlock);
 	leader_secret_free(t);
 	assert_int_equal(leader_unlock_key_rotate(l, &t, &why), 0);
 	assert_string_not_equal(t, unlock);
-	assert_int_equal(state_unlock_parse(t, key), 0);
+	assert_int_equal(leader_unlock_key_parse(t, &key, &why), 0);
+	assert_memory_not_equal(key, old, LEADER_UNLOCK_KEY_LEN);
 	leader_secret_free(t);
 	leader_free(l);
+	assert_null(leader_new(&c, old, &code, &why)); /* the old key: no */
+	assert_int_equal(code, LEADER_EXIT_STATE);
 	l = leader_new(&c, key, &code, &why); /* the new key opens it */
 	if (!l)
 		print_message("leader_new: %s\n", why.msg);
 	assert_non_null(l);
 	leader_free(l);
+	leader_unlock_key_free(key);
+	leader_unlock_key_free(old);
+	leader_unlock_key_free(NULL);
+	rm_rf(dir);
+}
+
+/* The text as a host keeps it: case and white space do not matter; bad
+ * text is refused with its reason, which never quotes it, and no key. */
+static void test_unlock_key_parse(void **state)
+{
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "", "empty" },
+		{ " \n", "empty" },
+		{ "VXSEC-1-AAAA-BBBB", "this is a join token" },
+		{ "unlock key: VXSEC-UNLOCK-AAAA", "does not begin with" },
+		{ "VXSEC-UNLOCK-"
+		  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		  "not 48" },
+		{ "VXSEC-UNLOCK-"
+		  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		  "not 53" },
+		{ "VXSEC-UNLOCK-"
+		  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA0AAAAAAA",
+		  "character 45 after VXSEC-UNLOCK- is not base32" },
+		{ "VXSEC-UNLOCK-"
+		  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB",
+		  "last character cannot end a 32-byte key" },
+		{ NULL, "no text" },
+	};
+	char dir[] = "/tmp/vxsec-embed-XXXXXX",
+	     unlock[LEADER_UNLOCK_TEXT_LEN + 1];
+	char text[LEADER_UNLOCK_TEXT_LEN + 16];
+	uint8_t *key = (uint8_t *)"x", *again = NULL;
+	struct why why = { "" };
+	struct leader_config c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why.msg[0] = '\0';
+		key = (uint8_t *)"x";
+		assert_int_equal(
+			leader_unlock_key_parse(bad[i].text, &key, &why),
+			-EINVAL);
+		assert_null(key);
+		if (!strstr(why.msg, bad[i].why))
+			fail_msg("\"%s\": \"%s\" lacks \"%s\"",
+				 bad[i].text ? bad[i].text : "(null)", why.msg,
+				 bad[i].why);
+		assert_null(strstr(why.msg, "AAAA"));
+	}
+	/* a real key, as init prints it, then lower case in white space */
+	configure(dir, &c);
+	set(&c, "autolock", "yes");
+	assert_int_equal(
+		leader_init_state(&c, NULL, 0, unlock, sizeof(unlock), &why),
+		0);
+	assert_int_equal(leader_unlock_key_parse(unlock, &key, &why), 0);
+	snprintf(text, sizeof(text), "\t %s \r\n", unlock);
+	for (char *p = text; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	assert_int_equal(leader_unlock_key_parse(text, &again, NULL), 0);
+	assert_memory_equal(key, again, LEADER_UNLOCK_KEY_LEN);
+	leader_unlock_key_free(again);
+	/* one character changed, still base32: another key, refused by
+	 * the state (there is no checksum) */
+	snprintf(text, sizeof(text), "%s", unlock);
+	text[20] = text[20] == 'A' ? 'B' : 'A';
+	assert_int_equal(leader_unlock_key_parse(text, &again, &why), 0);
+	assert_memory_not_equal(key, again, LEADER_UNLOCK_KEY_LEN);
+	{
+		int code;
+
+		assert_null(leader_new(&c, again, &code, &why));
+		assert_int_equal(code, LEADER_EXIT_STATE);
+	}
+	leader_unlock_key_free(again);
+	leader_unlock_key_free(key);
 	rm_rf(dir);
 }
 
@@ -559,6 +653,20 @@ static void test_etcd(void **state)
 	assert_int_equal(seen.done, 0);
 	assert_true(serve_for(l, &seen.done, 1, 10));
 	assert_int_equal(seen.done_err, 0);
+	/* since 0.3: etcd as status --json shows it, this instance leading */
+	assert_int_equal(leader_status_get(l, &st), 0);
+	assert_int_equal(st.store, LEADER_STORE_ETCD);
+	assert_string_equal(st.instance, "embedded");
+	assert_string_equal(st.leader, "embedded");
+	assert_string_equal(st.leader_listen, st.listen);
+	assert_string_equal(st.election, "leader");
+	assert_int_equal(st.n_etcd_endpoints, 1);
+	assert_string_equal(st.etcd_endpoint, ef.client[0]);
+	assert_string_equal(st.etcd_prefix, "/vxsec/");
+	assert_int_equal(st.lease_ttl_s, 5);
+	assert_true(st.etcd_commits >= 1); /* at least the rotation asked */
+	assert_int_equal(st.etcd_failures, 0);
+	assert_true(st.etcd_revision > 0);
 	assert_int_equal(leader_token_rotate(l, on_done, &seen, &why), 0);
 	assert_true(serve_for(l, &seen.done, 2, 10));
 	assert_int_equal(seen.done_err, 0);
@@ -569,6 +677,103 @@ static void test_etcd(void **state)
 	leader_free(l);
 	assert_int_equal(seen.done, 3);
 	assert_int_equal(seen.done_err, -ECANCELED);
+	assert_int_equal(etcd_fixture_stop(&ef), 0);
+	rm_rf(dir);
+}
+
+/* Dispatches until the status says st->leader is who (false after secs). */
+static bool sees_leader(struct leader *l, struct leader_status *st,
+			const char *who, int secs)
+{
+	struct pollfd p = { .fd = leader_poll_fd(l), .events = POLLIN };
+
+	for (int i = 0; i < secs * 10; i++) {
+		assert_int_equal(leader_status_get(l, st), 0);
+		if (strcmp(st->leader, who) == 0)
+			return true;
+		poll(&p, 1, 100);
+		assert_int_equal(leader_dispatch(l), 0);
+	}
+	print_message("after %d s the leader seen is \"%s\", not %s\n", secs,
+		      st->leader, who);
+	return false;
+}
+
+/*
+ * store = etcd, embedded as a standby: a vxsec-keymgr process leads; the
+ * status says so (its name, where agents reach it, its term) and refuses
+ * the host's changes; the process stops, the embedded one takes over.
+ */
+static void test_etcd_standby(void **state)
+{
+	char dir[] = "/tmp/vxsec-embed-XXXXXX", pdir[64], cmd[2048];
+	char listen[32], pstatus[1024];
+	struct leader_status st = { .size = sizeof(st) };
+	struct etcd_fixture ef;
+	struct why why = { "" };
+	struct leader_config c;
+	struct leader *l;
+	pid_t proc;
+	int code, i;
+
+	(void)state;
+	memset(&ef, 0, sizeof(ef));
+	assert_int_equal(etcd_fixture_start(&ef, 1), 0);
+	configure(dir, &c);
+	snprintf(pdir, sizeof(pdir), "%s/proc", dir);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d",
+		 etcd_fixture_free_port());
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -m 700 %s && exec %s/../vxsec-keymgr -c /dev/null -d "
+		 "%s -s %s/sock -l %s --store etcd --etcd-endpoints %s "
+		 "--instance proc run >%s/log 2>&1",
+		 pdir, bin, pdir, pdir, listen, ef.client[0], dir);
+	proc = sh(cmd);
+	snprintf(pstatus, sizeof(pstatus),
+		 "%s/../vxsec-keymgr -s %s/sock status --json 2>/dev/null | "
+		 "grep -q '\"role\":\"leader\"'",
+		 bin, pdir);
+	for (i = 0; i < 150 && system(pstatus) != 0; i++)
+		usleep(200000);
+	assert_true(i < 150);
+	/* the cluster's state key, as every instance holds it */
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -m 700 %s/state && cp -p %s/state.key %s/state/", dir,
+		 pdir, dir);
+	assert_int_equal(system(cmd), 0);
+	set(&c, "store", "etcd");
+	set(&c, "etcd_endpoints", ef.client[0]);
+	set(&c, "instance", "embedded");
+	l = leader_new(&c, NULL, &code, &why);
+	if (!l)
+		print_message("leader_new: %s\n", why.msg);
+	assert_non_null(l);
+	memset(&seen, 0, sizeof(seen));
+	leader_events_set(l, on_event, &seen);
+	assert_true(sees_leader(l, &st, "proc", 20));
+	assert_int_equal(st.role, LEADER_ROLE_STANDBY);
+	assert_false(st.serving);
+	assert_int_equal(st.store, LEADER_STORE_ETCD);
+	assert_string_equal(st.instance, "embedded");
+	assert_string_equal(st.leader_listen, listen);
+	assert_true(st.term > 0);
+	assert_string_equal(st.election, "standby");
+	assert_string_equal(st.etcd_endpoint, ef.client[0]);
+	assert_int_equal(st.lease_ttl_s, 5);
+	assert_int_equal(st.etcd_commits, 0);
+	assert_int_equal(leader_rotate(l, on_done, &seen, &why), -EAGAIN);
+	assert_non_null(strstr(why.msg, "ask proc, which leads"));
+	assert_null(leader_members_new(l));
+	assert_int_equal(errno, EAGAIN);
+	/* the process stops (it resigns): this one leads, a newer term */
+	stop(&proc, SIGTERM);
+	assert_true(sees_leader(l, &st, "embedded", 30));
+	assert_true(serve_for(l, &seen.n[LEADER_EVENT_ROLE], 2, 30));
+	assert_int_equal(leader_status_get(l, &st), 0);
+	assert_int_equal(st.role, LEADER_ROLE_LEADING);
+	assert_string_equal(st.leader_listen, st.listen);
+	assert_true(st.term > 0);
+	leader_free(l);
 	assert_int_equal(etcd_fixture_stop(&ef), 0);
 	rm_rf(dir);
 }
@@ -593,12 +798,15 @@ static void test_free_tells(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* first: a host parses its key before any leader_new() */
+		cmocka_unit_test(test_unlock_key_parse),
 		cmocka_unit_test(test_embedded_leader_rotates),
 		cmocka_unit_test(test_operations),
 		cmocka_unit_test(test_save_failure),
 		cmocka_unit_test(test_unlock_key),
 		cmocka_unit_test(test_incarnation),
 		cmocka_unit_test(test_etcd),
+		cmocka_unit_test(test_etcd_standby),
 		cmocka_unit_test(test_free_tells),
 	};
 	ssize_t n = readlink("/proc/self/exe", bin, sizeof(bin) - 1);
