@@ -7,10 +7,6 @@
 
 #include "xfrm_int.h"
 
-#ifndef SOL_UDP
-#define SOL_UDP 17
-#endif
-
 /* Binds to every address of the family; an IPv6 socket is IPv6 only. */
 static int encap_bind(int fd, int family, uint16_t port)
 {
@@ -46,7 +42,7 @@ int xfrm_encap_open(int family, uint16_t port)
 		return -errno;
 	err = encap_bind(fd, family, port);
 	/* Without CONFIG_XFRM the kernel refuses the type: -ENOPROTOOPT. */
-	if (!err && setsockopt(fd, SOL_UDP, UDP_ENCAP, &type, sizeof(type)))
+	if (!err && setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof(type)))
 		err = -errno;
 	if (err) {
 		close(fd);

@@ -47,9 +47,9 @@ static unsigned int family_bits(int family)
 
 static bool ip_zero(const union xfrm_ip *ip)
 {
-	static const union xfrm_ip zero;
+	static const uint8_t zero[sizeof(ip->raw)];
 
-	return memcmp(ip, &zero, sizeof(*ip)) == 0;
+	return memcmp(ip->raw, zero, sizeof(zero)) == 0;
 }
 
 /* Plain ESP sets nothing of the encap; ESP in UDP needs both ports. */
