@@ -335,6 +335,7 @@ USES_test_netns_reconcile := agent xfrm nl
 USES_test_netns_events := xfrm nl
 USES_test_netns_policy := xfrm nl
 USES_test_netns_sa := xfrm nl
+USES_test_netns_encap := xfrm nl
 
 # The wire tests run the daemons and tools as processes, with the helpers
 # of tests/wire/ (proc_util.c, run_cmd.c) and a fixture: the leader's

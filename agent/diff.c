@@ -21,14 +21,38 @@ static int sa_id_cmp(const struct xfrm_sa *a, const struct xfrm_sa *b)
 	return c ? c : memcmp(a->src.raw, b->src.raw, sizeof(a->src.raw));
 }
 
-/* Everything the kernel reports back that we set, key included. */
-static bool sa_same(const struct xfrm_sa *a, const struct xfrm_sa *b)
+/* Everything the kernel reports back that we set but the encap, key included. */
+static bool sa_same_but_encap(const struct xfrm_sa *a, const struct xfrm_sa *b)
 {
 	return a->reqid == b->reqid && a->key_len == b->key_len &&
 	       memcmp(a->key, b->key, a->key_len) == 0 &&
 	       a->icv_bits == b->icv_bits && a->esn == b->esn &&
 	       a->replay_window == b->replay_window && a->mark == b->mark &&
 	       a->mark_mask == b->mark_mask;
+}
+
+static bool encap_same(const struct xfrm_sa *a, const struct xfrm_sa *b)
+{
+	return a->encap_type == b->encap_type &&
+	       a->encap_sport == b->encap_sport &&
+	       a->encap_dport == b->encap_dport &&
+	       memcmp(a->encap_oa.raw, b->encap_oa.raw,
+		      sizeof(a->encap_oa.raw)) == 0;
+}
+
+/*
+ * How the kernel's SA a becomes the wanted b: 0 it is b, 1 an update in
+ * place (only the ports or original address of the same encap type
+ * differ: the kernel copies the template into the live SA, its sequence
+ * numbers and replay window kept), 2 a delete and an add.
+ */
+static int sa_change(const struct xfrm_sa *a, const struct xfrm_sa *b)
+{
+	if (!sa_same_but_encap(a, b))
+		return 2;
+	if (encap_same(a, b))
+		return 0;
+	return a->encap_type && a->encap_type == b->encap_type ? 1 : 2;
 }
 
 /* Field by field: padding inside the structs never counts. */
@@ -112,7 +136,12 @@ static void match_sas(const struct desired_state *have,
 		} else if (c > 0) {
 			push(ls, K_SA_ADD, DIFF_SA_ADD, w[j++], true);
 		} else {
-			if (!sa_same(&have->sas[h[i]], &want->sas[w[j]])) {
+			int change =
+				sa_change(&have->sas[h[i]], &want->sas[w[j]]);
+
+			if (change == 1) {
+				push(ls, K_SA_ADD, DIFF_SA_UPDATE, w[j], true);
+			} else if (change == 2) {
 				push(ls, K_REPL_DEL, DIFF_SA_DEL, h[i], false);
 				push(ls, K_SA_ADD, DIFF_SA_ADD, w[j], true);
 			}

@@ -109,6 +109,8 @@ static int queue(struct xfrm_batch *b, const struct desired_state *have,
 	switch (s->op) {
 	case DIFF_SA_ADD:
 		return xfrm_batch_sa(b, XFRM_OP_ADD, &want->sas[s->i]);
+	case DIFF_SA_UPDATE:
+		return xfrm_batch_sa(b, XFRM_OP_UPDATE, &want->sas[s->i]);
 	case DIFF_SA_DEL:
 		return xfrm_batch_sa(b, XFRM_OP_DEL, &have->sas[s->i]);
 	case DIFF_POL_ADD:

@@ -140,9 +140,13 @@ static void describe(const struct desired_state *have,
 	const struct xfrm_policy *p;
 	char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?";
 
-	if (s->op == DIFF_SA_ADD || s->op == DIFF_SA_DEL) {
+	if (s->op == DIFF_SA_ADD || s->op == DIFF_SA_UPDATE ||
+	    s->op == DIFF_SA_DEL) {
 		describe_sa(&st->sas[s->i],
-			    s->op == DIFF_SA_ADD ? "add" : "delete", err, why);
+			    s->op == DIFF_SA_ADD      ? "add"
+			    : s->op == DIFF_SA_UPDATE ? "update"
+						      : "delete",
+			    err, why);
 		return;
 	}
 	p = &st->pols[s->i];

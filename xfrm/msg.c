@@ -149,6 +149,23 @@ static int put_srcaddr(struct nlmsghdr *nlh, size_t len, int family,
 	return 0;
 }
 
+/* ESP in UDP: the template the kernel puts in front of each packet. */
+static int put_encap(struct nlmsghdr *nlh, size_t len, const struct xfrm_sa *sa)
+{
+	struct xfrm_encap_tmpl t;
+
+	if (!sa->encap_type)
+		return 0;
+	memset(&t, 0, sizeof(t));
+	t.encap_type = sa->encap_type;
+	t.encap_sport = htons(sa->encap_sport);
+	t.encap_dport = htons(sa->encap_dport);
+	put_addr(&t.encap_oa, sa->family, &sa->encap_oa);
+	if (!mnl_attr_put_check(nlh, len, XFRMA_ENCAP, sizeof(t), &t))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int finish(struct nlmsghdr *nlh, int err)
 {
 	if (err) {
@@ -159,7 +176,7 @@ static int finish(struct nlmsghdr *nlh, int err)
 	return (int)nlh->nlmsg_len;
 }
 
-/* The body of an SA add or update: info, key, replay window, mark. */
+/* The body of an SA add or update: info, key, replay window, mark, encap. */
 static int put_sa(struct nlmsghdr *nlh, size_t len, const struct xfrm_sa *sa)
 {
 	int err = put_usersa_info(nlh, len, sa);
@@ -170,6 +187,8 @@ static int put_sa(struct nlmsghdr *nlh, size_t len, const struct xfrm_sa *sa)
 		err = put_replay_esn(nlh, len, sa);
 	if (!err)
 		err = put_mark(nlh, len, sa->mark, sa->mark_mask);
+	if (!err)
+		err = put_encap(nlh, len, sa);
 	return err;
 }
 

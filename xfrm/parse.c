@@ -134,6 +134,23 @@ static int get_mark(uint32_t *v, uint32_t *m, const struct attrs *t)
 	return 0;
 }
 
+/* ESP in UDP; a template the kernel would never accept is malformed. */
+static int get_encap(struct xfrm_sa *sa, const struct attrs *t)
+{
+	const struct xfrm_encap_tmpl *e;
+
+	if (!t->a[XFRMA_ENCAP])
+		return 0;
+	e = attr_data(t, XFRMA_ENCAP, sizeof(*e));
+	if (!e || !e->encap_type)
+		return -EBADMSG;
+	sa->encap_type = e->encap_type;
+	sa->encap_sport = ntohs(e->encap_sport);
+	sa->encap_dport = ntohs(e->encap_dport);
+	get_addr(&sa->encap_oa, sa->family, &e->encap_oa);
+	return 0;
+}
+
 static int fill_sa(struct xfrm_sa *sa, const struct xfrm_usersa_info *info,
 		   const struct attrs *t)
 {
@@ -158,6 +175,8 @@ static int fill_sa(struct xfrm_sa *sa, const struct xfrm_usersa_info *info,
 		err = get_replay(sa, t);
 	if (!err)
 		err = get_mark(&sa->mark, &sa->mark_mask, t);
+	if (!err)
+		err = get_encap(sa, t);
 	return err;
 }
 
@@ -289,6 +308,30 @@ static int parse_acquire(const struct nlmsghdr *nlh, struct xfrm_event *ev)
 	return err;
 }
 
+static int parse_mapping(const struct nlmsghdr *nlh, struct xfrm_event *ev)
+{
+	struct xfrm_user_mapping m;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(m))
+		return -EBADMSG;
+	memcpy(&m, mnl_nlmsg_get_payload(nlh), sizeof(m));
+	ev->family = get_family(m.id.family);
+	if (ev->family < 0)
+		return -EBADMSG;
+	if (m.id.proto != IPPROTO_ESP)
+		return -ENOENT; /* the kernel maps ESP only: not ours */
+	ev->type = XFRM_EVENT_MAPPING;
+	get_addr(&ev->dst, ev->family, &m.id.daddr);
+	get_addr(&ev->src, ev->family, &m.old_saddr);
+	ev->spi = ntohl(m.id.spi);
+	ev->reqid = m.reqid;
+	get_addr(&ev->map.old_addr, ev->family, &m.old_saddr);
+	get_addr(&ev->map.new_addr, ev->family, &m.new_saddr);
+	ev->map.old_port = ntohs(m.old_sport);
+	ev->map.new_port = ntohs(m.new_sport);
+	return 0;
+}
+
 int xfrm_parse_event(const struct nlmsghdr *nlh, struct xfrm_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
@@ -297,6 +340,8 @@ int xfrm_parse_event(const struct nlmsghdr *nlh, struct xfrm_event *ev)
 		return parse_expire(nlh, ev);
 	case XFRM_MSG_ACQUIRE:
 		return parse_acquire(nlh, ev);
+	case XFRM_MSG_MAPPING:
+		return parse_mapping(nlh, ev);
 	default:
 		return -ENOENT; /* another group's message: ignored */
 	}

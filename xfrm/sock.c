@@ -24,6 +24,8 @@ static unsigned int group_bits(unsigned int groups)
 		bits |= 1u << (XFRMNLGRP_EXPIRE - 1);
 	if (groups & XFRM_EV_ACQUIRE)
 		bits |= 1u << (XFRMNLGRP_ACQUIRE - 1);
+	if (groups & XFRM_EV_MAPPING)
+		bits |= 1u << (XFRMNLGRP_MAPPING - 1);
 	return bits;
 }
 

@@ -45,6 +45,26 @@ static unsigned int family_bits(int family)
 	return family == AF_INET ? 32 : 128;
 }
 
+static bool ip_zero(const union xfrm_ip *ip)
+{
+	static const uint8_t zero[sizeof(ip->raw)];
+
+	return memcmp(ip->raw, zero, sizeof(zero)) == 0;
+}
+
+/* Plain ESP sets nothing of the encap; ESP in UDP needs both ports. */
+static int encap_check(const struct xfrm_sa *sa)
+{
+	if (!sa->encap_type)
+		return sa->encap_sport || sa->encap_dport ||
+				       !ip_zero(&sa->encap_oa)
+			       ? -EINVAL
+			       : 0;
+	if (sa->encap_type != XFRM_ENCAP_ESPINUDP)
+		return -EINVAL;
+	return sa->encap_sport && sa->encap_dport ? 0 : -EINVAL;
+}
+
 int xfrm_sa_check(const struct xfrm_sa *sa)
 {
 	if (!family_ok(sa->family))
@@ -61,7 +81,7 @@ int xfrm_sa_check(const struct xfrm_sa *sa)
 		return -EINVAL; /* the legacy bitmap holds 32 packets */
 	if (sa->esn && sa->replay_window == 0)
 		return -EINVAL; /* the kernel refuses ESN without a window */
-	return 0;
+	return encap_check(sa);
 }
 
 static int selector_check(const struct xfrm_selector_spec *sel)
@@ -96,9 +116,16 @@ const char *xfrm_sa_describe(const struct xfrm_sa *sa, char *buf, size_t len)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
-	snprintf(buf, len, "SA spi 0x%08x %s->%s reqid %u", sa->spi,
-		 xfrm_ip_fmt(sa->family, &sa->src, s, sizeof(s)),
-		 xfrm_ip_fmt(sa->family, &sa->dst, d, sizeof(d)), sa->reqid);
+	int n = snprintf(buf, len, "SA spi 0x%08x %s->%s reqid %u", sa->spi,
+			 xfrm_ip_fmt(sa->family, &sa->src, s, sizeof(s)),
+			 xfrm_ip_fmt(sa->family, &sa->dst, d, sizeof(d)),
+			 sa->reqid);
+
+	if (sa->encap_type && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " encap %s %u->%u",
+			 sa->encap_type == XFRM_ENCAP_ESPINUDP ? "espinudp"
+							       : "other",
+			 sa->encap_sport, sa->encap_dport);
 	return buf;
 }
 

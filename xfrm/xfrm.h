@@ -18,6 +18,14 @@
 #define XFRM_EXTACK_MAX 128 /* kernel extended-ack text, truncated */
 #define XFRM_DESC_MAX 160   /* xfrm_*_describe() output */
 
+/*
+ * ESP in UDP (RFC 3948): the value of UDP_ENCAP_ESPINUDP (linux/udp.h),
+ * both an SA's encap_type and the socket option's value; the IKE port
+ * NAT traversal uses by default.
+ */
+#define XFRM_ENCAP_ESPINUDP 2
+#define XFRM_ENCAP_PORT 4500
+
 union xfrm_ip {
 	struct in_addr v4;
 	struct in6_addr v6;
@@ -50,6 +58,18 @@ struct xfrm_sa {
 	uint32_t replay_window;	  /* packets, <= 4096; ESN needs > 0 */
 	uint32_t mark, mark_mask; /* mark_mask 0 = no mark */
 	struct xfrm_lifetime lft;
+	/*
+	 * ESP in UDP: encap_type 0 = plain ESP (the rest must be zero), or
+	 * XFRM_ENCAP_ESPINUDP: an out SA sends from encap_sport to the
+	 * peer's encap_dport; an in SA expects the peer's source port in
+	 * encap_sport (a packet from another address or port raises an
+	 * XFRM_EVENT_MAPPING). encap_oa: the original address (NAT-OA),
+	 * zero if none. Ports in host order. A kernel SA whose encap is of
+	 * another type (ESP in TCP, non-IKE) is reported with that type.
+	 */
+	uint16_t encap_type;
+	uint16_t encap_sport, encap_dport;
+	union xfrm_ip encap_oa;
 	struct xfrm_sa_stats stats; /* filled by get/dump only */
 };
 
@@ -176,21 +196,35 @@ int xfrm_policy_dump(struct xfrm_sock *s, uint32_t reqid, xfrm_policy_cb cb,
 
 #define XFRM_EV_EXPIRE 0x1u
 #define XFRM_EV_ACQUIRE 0x2u
+#define XFRM_EV_MAPPING 0x4u
 
 enum xfrm_event_type {
 	XFRM_EVENT_SOFT_EXPIRE,
 	XFRM_EVENT_HARD_EXPIRE,
 	XFRM_EVENT_ACQUIRE,
 	XFRM_EVENT_LOST, /* ENOBUFS: events were dropped, resync */
+	XFRM_EVENT_MAPPING,
+};
+
+/*
+ * XFRM_MSG_MAPPING: an ESP-in-UDP packet that authenticated under an
+ * inbound SA came from another address or port than the SA's (a NAT
+ * mapping changed). The kernel raises it only after the packet passed the
+ * SA's integrity check, for every such packet until the SA is updated.
+ */
+struct xfrm_mapping {
+	union xfrm_ip old_addr, new_addr; /* the peer's source address */
+	uint16_t old_port, new_port;	  /* its source port, host order */
 };
 
 struct xfrm_event {
 	enum xfrm_event_type type;
 	int family;
-	union xfrm_ip src, dst; /* SA addresses (expire), or selector */
-	uint32_t spi;		/* expire only */
+	union xfrm_ip src, dst; /* SA addresses (expire, mapping), selector */
+	uint32_t spi;		/* expire and mapping only */
 	uint32_t reqid;
 	struct xfrm_selector_spec sel; /* acquire only */
+	struct xfrm_mapping map;       /* mapping only */
 };
 
 typedef void (*xfrm_event_cb)(const struct xfrm_event *ev, void *arg);
@@ -201,6 +235,29 @@ typedef void (*xfrm_event_cb)(const struct xfrm_event *ev, void *arg);
  * overrun is reported as one XFRM_EVENT_LOST event, not an error.
  */
 int xfrm_events_read(struct xfrm_sock *s, xfrm_event_cb cb, void *arg);
+
+/* ---- ESP in UDP: the encapsulation socket ---- */
+
+/*
+ * Opens a UDP socket of family (AF_INET, or AF_INET6 with IPV6_V6ONLY: a
+ * dual-stack node opens one of each), non-blocking and close-on-exec,
+ * bound to port on every address of the family, with UDP_ENCAP set to
+ * UDP_ENCAP_ESPINUDP: the kernel then takes ESP-in-UDP packets arriving
+ * on the port for its SAs, drops NAT keepalives, and passes the rest
+ * (IKE, non-ESP marker) to the socket. Returns the descriptor or -errno:
+ * -EADDRINUSE (the port is taken, e.g. by an IKE daemon), -EACCES (a
+ * port below 1024 without CAP_NET_BIND_SERVICE), -ENOPROTOOPT (a kernel
+ * without XFRM), -EAFNOSUPPORT, -EINVAL (port 0).
+ */
+int xfrm_encap_open(int family, uint16_t port);
+
+/*
+ * Sends one NAT keepalive (RFC 3948: a single 0xFF byte) from the
+ * encapsulation socket fd to addr:port. 0 or -errno (-EAGAIN if the
+ * socket buffer is full: try at the next interval).
+ */
+int xfrm_encap_keepalive(int fd, int family, const union xfrm_ip *addr,
+			 uint16_t port);
 
 /* ---- helpers ---- */
 

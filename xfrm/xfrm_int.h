@@ -4,6 +4,7 @@
 #define VXSEC_XFRM_INT_H
 
 #include <linux/netlink.h>
+#include <linux/udp.h>
 #include <linux/xfrm.h>
 
 #include "nl/nl.h"
@@ -12,6 +13,9 @@
 #define XFRM_AEAD_NAME "rfc4106(gcm(aes))"
 #define XFRM_SPI_MIN 256u
 #define XFRM_REPLAY_MAX 4096u /* bits; the kernel's XFRMA_REPLAY_ESN_MAX*8 */
+
+_Static_assert(XFRM_ENCAP_ESPINUDP == UDP_ENCAP_ESPINUDP,
+	       "xfrm.h's encap type is the kernel's");
 
 /* Largest message a builder writes: usersa_info + aead(36) + esn bitmap. */
 #define XFRM_REQ_BYTES 2048

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Fuzz target: the kernel's XFRM replies (SA and policy dumps, batch acks, error and done messages, events) through xfrm/ and nl/. */
+/* Fuzz target: the kernel's XFRM replies (SA and policy dumps with ESP-in-UDP templates, batch acks, error and done messages, expire, acquire and mapping events) through xfrm/ and nl/. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +81,9 @@ static int on_sa(const struct nlmsghdr *nlh, void *arg)
 		abort(); /* a dump drains after its callback said stop */
 	check_result(r);
 	if (r == 0 && (!family_ok(sa.family) || sa.key_len > XFRM_KEY_MAX))
+		abort();
+	/* Plain ESP carries no encap ports; a template always has a type. */
+	if (r == 0 && !sa.encap_type && (sa.encap_sport || sa.encap_dport))
 		abort();
 	xfrm_sa_wipe(&sa);
 	if (r && r != -ENOENT)
@@ -188,8 +191,11 @@ static int one_msg(const struct nlmsghdr *nlh, void *arg)
 	r = xfrm_parse_event(nlh, &ev);
 	if (r != 0 && r != -ENOENT && r != -EBADMSG)
 		abort();
-	if (r == 0 && (!family_ok(ev.family) || ev.type > XFRM_EVENT_LOST))
+	if (r == 0 && (!family_ok(ev.family) || ev.type > XFRM_EVENT_MAPPING))
 		abort();
+	if (r == 0 && ev.type != XFRM_EVENT_MAPPING &&
+	    (ev.map.old_port || ev.map.new_port))
+		abort(); /* only a mapping fills the mapping */
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Writes the seed corpus of the xfrm_reply fuzzer: dumps, batch acks, error and done replies, events, whole, cut and broken. */
+/* Writes the seed corpus of the xfrm_reply fuzzer: dumps (ESP in UDP too), batch acks, error and done replies, events (mapping too), whole, cut and broken. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -69,7 +69,8 @@ static struct nlmsghdr *begin(uint16_t type)
 	return nlh;
 }
 
-static void sa(uint16_t flags, uint32_t off, int family, uint32_t spi)
+static void sa_encap(uint16_t flags, uint32_t off, int family, uint32_t spi,
+		     uint16_t dport)
 {
 	struct xfrm_sa s;
 	int n;
@@ -86,11 +87,22 @@ static void sa(uint16_t flags, uint32_t off, int family, uint32_t spi)
 	s.esn = true;
 	s.replay_window = 1024;
 	s.mark = 1, s.mark_mask = 0xff;
+	if (dport) {
+		s.encap_type = XFRM_ENCAP_ESPINUDP;
+		s.encap_sport = XFRM_ENCAP_PORT;
+		s.encap_dport = dport;
+		s.encap_oa.raw[0] = 198, s.encap_oa.raw[3] = 7;
+	}
 	n = xfrm_build_req(dg + dg_len, sizeof(dg) - dg_len, XFRM_REQ_SA_ADD,
 			   &s, NULL, 0, 0);
 	if (n < 0)
 		exit(1);
 	mine(flags, off);
+}
+
+static void sa(uint16_t flags, uint32_t off, int family, uint32_t spi)
+{
+	sa_encap(flags, off, family, spi, 0);
 }
 
 static void policy(uint16_t flags, uint32_t off, int family, bool block)
@@ -174,6 +186,66 @@ static void acquire(void)
 	t.reqid = 7;
 	mnl_attr_put(nlh, XFRMA_TMPL, sizeof(t), &t);
 	mine(0, 0);
+}
+
+/* A mapping event as the kernel's build_mapping() writes it. */
+static void mapping(int family, size_t cut)
+{
+	struct nlmsghdr *nlh = begin(XFRM_MSG_MAPPING);
+	struct xfrm_user_mapping *m =
+		mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+
+	m->id.family = (uint16_t)family;
+	m->id.proto = IPPROTO_ESP;
+	m->id.spi = htonl(0x02000003);
+	m->id.daddr.a4 = htonl(0xc0000202);
+	m->old_saddr.a4 = htonl(0xc0000201);
+	m->new_saddr.a4 = htonl(0xcb007102);
+	m->reqid = 7;
+	m->old_sport = htons(4500);
+	m->new_sport = htons(61001);
+	nlh->nlmsg_len -= (uint32_t)cut;
+	mine(0, 0);
+}
+
+/* The XFRMA_ENCAP just written (the SA's last attribute) cut to len. */
+static void cut_encap(size_t len)
+{
+	size_t gone = 24 - NLA_ALIGN(len); /* XFRMA_ENCAP held 24 bytes */
+	struct nlmsghdr *nlh = NULL;
+	struct nlattr *attr;
+	size_t at = 0;
+
+	while (at < dg_len) { /* the last message of the datagram */
+		nlh = (struct nlmsghdr *)(dg + at);
+		at += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	if (!nlh)
+		exit(1);
+	attr = (struct nlattr *)((uint8_t *)nlh + nlh->nlmsg_len - 28);
+	if (attr->nla_type != XFRMA_ENCAP)
+		exit(1);
+	attr->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	nlh->nlmsg_len -= (uint32_t)gone;
+	dg_len -= gone;
+}
+
+static void encap_dumps(void)
+{
+	start(XFRM_REPLY_SA_DUMP, 0);
+	sa_encap(NLM_F_MULTI, 0, AF_INET, 0x01000001, 4500);
+	sa_encap(NLM_F_MULTI, 0, AF_INET6, 0x01000002, 61001);
+	sa(NLM_F_MULTI, 0, AF_INET, 0x02000001);
+	done(0, 0, NULL);
+	dgram();
+	save("sa-dump-encap");
+
+	start(XFRM_REPLY_SA_DUMP, 0);
+	sa_encap(NLM_F_MULTI, 0, AF_INET, 0x01000001, 4500);
+	cut_encap(6); /* a template too short to hold its ports */
+	done(0, 0, NULL);
+	dgram();
+	save("sa-dump-encap-short");
 }
 
 static void sa_dumps(void)
@@ -307,6 +379,13 @@ static void singles(void)
 	save("events");
 
 	start(XFRM_REPLY_EACH, 0);
+	mapping(AF_INET, 0);
+	mapping(AF_INET6, 0);
+	mapping(AF_INET, 4); /* cut short */
+	dgram();
+	save("events-mapping");
+
+	start(XFRM_REPLY_EACH, 0);
 	for (size_t i = 0; i < 256; i++)
 		dg[dg_len++] = (uint8_t)(i * 37 + 11);
 	dgram();
@@ -321,6 +400,7 @@ int main(int argc, char **argv)
 {
 	dir = argc > 1 ? argv[1] : ".";
 	sa_dumps();
+	encap_dumps();
 	policy_dumps();
 	batches();
 	singles();

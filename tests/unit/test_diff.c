@@ -187,6 +187,71 @@ static void test_removed_peer_last(void **state)
 	desired_state_free(&have), desired_state_free(&want);
 }
 
+static void set_encap(struct desired_state *s, uint16_t sport, uint16_t dport)
+{
+	for (size_t i = 0; i < s->n_sas; i++) {
+		s->sas[i].encap_type = XFRM_ENCAP_ESPINUDP;
+		s->sas[i].encap_sport = sport;
+		s->sas[i].encap_dport = dport;
+	}
+}
+
+/*
+ * ESP in UDP: the same encap is nothing to do; a port or original address
+ * that moved (a NAT mapping) is one update in place per SA, no delete;
+ * plain ESP to ESP in UDP (or back) replaces the SA.
+ */
+static void test_encap_changes(void **state)
+{
+	struct desired_peer a[2], b[2];
+	struct desired_state have, want;
+	struct diff_plan p;
+
+	(void)state;
+	build(&have, a, 2, 1, 1, 1, 0);
+	build(&want, b, 2, 1, 1, 1, 0);
+	set_encap(&have, 4500, 4500);
+	set_encap(&want, 4500, 4500);
+	assert_int_equal(diff_plan(&have, &want, &p), 0);
+	assert_int_equal(p.n, 0);
+	diff_plan_free(&p);
+
+	want.sas[1].encap_dport = 61001; /* the peer's NAT moved */
+	want.sas[3].encap_oa.v4.s_addr = htonl(0xc0a80001);
+	assert_int_equal(diff_plan(&have, &want, &p), 0);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(count(&p, DIFF_SA_UPDATE), 2);
+	for (size_t i = 0; i < p.n; i++) {
+		assert_true(p.steps[i].from_want);
+		assert_true(p.steps[i].i == 1 || p.steps[i].i == 3);
+	}
+	diff_plan_free(&p);
+
+	/* The key differs as well: never an update, which would keep it. */
+	want.sas[1].key[0] ^= 1;
+	assert_int_equal(diff_plan(&have, &want, &p), 0);
+	assert_int_equal(count(&p, DIFF_SA_UPDATE), 1);
+	assert_int_equal(count(&p, DIFF_SA_DEL), 1);
+	assert_int_equal(count(&p, DIFF_SA_ADD), 1);
+	assert_int_equal(p.steps[0].op, DIFF_SA_DEL);
+	diff_plan_free(&p);
+	desired_state_free(&want);
+
+	/* Plain ESP wanted where the kernel has ESP in UDP: replaced. */
+	build(&want, b, 2, 1, 1, 1, 0);
+	assert_int_equal(diff_plan(&have, &want, &p), 0);
+	assert_int_equal(count(&p, DIFF_SA_DEL), 4);
+	assert_int_equal(count(&p, DIFF_SA_ADD), 4);
+	assert_int_equal(count(&p, DIFF_SA_UPDATE), 0);
+	diff_plan_free(&p);
+	/* And the other way round. */
+	assert_int_equal(diff_plan(&want, &have, &p), 0);
+	assert_int_equal(count(&p, DIFF_SA_DEL), 4);
+	assert_int_equal(count(&p, DIFF_SA_ADD), 4);
+	diff_plan_free(&p);
+	desired_state_free(&have), desired_state_free(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_rotation_steps),
 		cmocka_unit_test(test_new_keys_replace_old),
 		cmocka_unit_test(test_removed_peer_last),
+		cmocka_unit_test(test_encap_changes),
 	};
 
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);

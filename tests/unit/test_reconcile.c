@@ -21,7 +21,7 @@ struct fake {
 	struct xfrm_policy pols[64];
 	size_t n_pols;
 	int fail_adds; /* SA adds to refuse, -ENOBUFS each */
-	size_t applies;
+	size_t applies, updates;
 };
 
 static int fake_dump(void *ctx, struct desired_state *have)
@@ -86,6 +86,21 @@ static int fake_apply(void *ctx, const struct desired_state *have,
 			break;
 		case DIFF_SA_DEL:
 			sa_del(f, &have->sas[s->i]);
+			break;
+		case DIFF_SA_UPDATE: /* the kernel keeps its key: ours */
+			for (size_t j = 0; j < f->n_sas; j++)
+				if (f->sas[j].spi == want->sas[s->i].spi &&
+				    !memcmp(&f->sas[j].dst,
+					    &want->sas[s->i].dst,
+					    sizeof(f->sas[j].dst))) {
+					f->sas[j].encap_sport =
+						want->sas[s->i].encap_sport;
+					f->sas[j].encap_dport =
+						want->sas[s->i].encap_dport;
+					f->sas[j].encap_oa =
+						want->sas[s->i].encap_oa;
+				}
+			f->updates++;
 			break;
 		case DIFF_POL_DEL:
 			pol_set(f, &have->pols[s->i], true);
@@ -240,6 +255,40 @@ static void test_restart_adopts(void **state)
 	reconciler_cleanup(&r2);
 }
 
+/*
+ * A NAT mapping moved: the SAs' encap ports follow by update in place. A
+ * delete and add would install the same key again, which the reconciler
+ * refuses: the SA would be lost.
+ */
+static void test_encap_port_follows_in_place(void **state)
+{
+	struct reconciler r;
+	struct reconcile_result res;
+	struct desired_state want;
+
+	(void)state;
+	assert_int_equal(reconciler_init(&r), 0);
+	want_state(&want, 2, 1, 0);
+	for (size_t i = 0; i < want.n_sas; i++) {
+		want.sas[i].encap_type = XFRM_ENCAP_ESPINUDP;
+		want.sas[i].encap_sport = want.sas[i].encap_dport = 4500;
+	}
+	assert_int_equal(reconcile(&r, &k, &want, &res), 0);
+	assert_int_equal(kern.n_sas, 4);
+	want.sas[0].encap_dport = 40123;
+	assert_int_equal(reconcile(&r, &k, &want, &res), 0);
+	assert_int_equal(res.refused, 0);
+	assert_int_equal(res.applied, 1);
+	assert_int_equal(kern.updates, 1);
+	assert_int_equal(kern.n_sas, 4);
+	/* Nothing left to do: the kernel holds the new port. */
+	assert_int_equal(reconcile(&r, &k, &want, &res), 0);
+	assert_int_equal(res.applied, 0);
+	assert_int_equal(kern.updates, 1);
+	desired_state_free(&want);
+	reconciler_cleanup(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +296,7 @@ int main(void)
 		cmocka_unit_test_setup(test_partial_failure_resyncs, reset),
 		cmocka_unit_test_setup(test_used_key_never_added_again, reset),
 		cmocka_unit_test_setup(test_restart_adopts, reset),
+		cmocka_unit_test_setup(test_encap_port_follows_in_place, reset),
 	};
 
 	return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);

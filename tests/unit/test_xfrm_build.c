@@ -538,6 +538,106 @@ static void test_batch_full_chunk_then_refused(void **state)
 	xfrm_sa_wipe(&sa);
 }
 
+/* ESP in UDP: one XFRMA_ENCAP, ports in network order, on add and update. */
+static void test_sa_encap(void **state)
+{
+	uint8_t buf[XFRM_REQ_BYTES] __attribute__((aligned(8)));
+	const struct xfrm_encap_tmpl *e;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct xfrm_sa sa, back;
+	struct attrs t;
+	int n;
+
+	(void)state;
+	make_sa(&sa, AF_INET, 36);
+	assert_true(xfrm_build_req(buf, sizeof(buf), XFRM_REQ_SA_ADD, &sa, NULL,
+				   1, 0) > 0);
+	get_attrs(nlh, sizeof(struct xfrm_usersa_info), &t);
+	assert_null(t.a[XFRMA_ENCAP]); /* plain ESP: no template */
+
+	sa.encap_type = XFRM_ENCAP_ESPINUDP;
+	sa.encap_sport = 4500;
+	sa.encap_dport = 61001;
+	inet_pton(AF_INET, "198.51.100.7", &sa.encap_oa.v4);
+	for (int kind = XFRM_REQ_SA_ADD; kind <= XFRM_REQ_SA_UPDATE; kind++) {
+		n = xfrm_build_req(buf, sizeof(buf), (enum xfrm_req_kind)kind,
+				   &sa, NULL, 1, 0);
+		assert_true(n > 0);
+		get_attrs(nlh, sizeof(struct xfrm_usersa_info), &t);
+		assert_int_equal(t.count[XFRMA_ENCAP], 1);
+		assert_int_equal(mnl_attr_get_payload_len(t.a[XFRMA_ENCAP]),
+				 sizeof(*e));
+		e = mnl_attr_get_payload(t.a[XFRMA_ENCAP]);
+		assert_int_equal(e->encap_type, UDP_ENCAP_ESPINUDP);
+		assert_int_equal(e->encap_sport, htons(4500));
+		assert_int_equal(e->encap_dport, htons(61001));
+		assert_memory_equal(&e->encap_oa, &sa.encap_oa.v4, 4);
+		/* The kernel's reply has the same shape: read back equal. */
+		nlh->nlmsg_type = XFRM_MSG_NEWSA;
+		assert_int_equal(xfrm_parse_sa(nlh, &back), 0);
+		assert_int_equal(back.encap_type, XFRM_ENCAP_ESPINUDP);
+		assert_int_equal(back.encap_sport, 4500);
+		assert_int_equal(back.encap_dport, 61001);
+		assert_memory_equal(&back.encap_oa, &sa.encap_oa,
+				    sizeof(back.encap_oa));
+		xfrm_sa_wipe(&back);
+	}
+	/* A delete names the SA only. */
+	assert_true(xfrm_build_req(buf, sizeof(buf), XFRM_REQ_SA_DEL, &sa, NULL,
+				   1, 0) > 0);
+	get_attrs(nlh, sizeof(struct xfrm_usersa_id), &t);
+	assert_null(t.a[XFRMA_ENCAP]);
+
+	make_sa(&sa, AF_INET6, 36);
+	sa.encap_type = XFRM_ENCAP_ESPINUDP;
+	sa.encap_sport = sa.encap_dport = 4500;
+	assert_true(xfrm_build_req(buf, sizeof(buf), XFRM_REQ_SA_ADD, &sa, NULL,
+				   1, 0) > 0);
+	get_attrs(nlh, sizeof(struct xfrm_usersa_info), &t);
+	e = mnl_attr_get_payload(t.a[XFRMA_ENCAP]);
+	assert_int_equal(e->encap_dport, htons(4500));
+	for (size_t i = 0; i < sizeof(e->encap_oa); i++)
+		assert_int_equal(((const uint8_t *)&e->encap_oa)[i], 0);
+	xfrm_sa_wipe(&sa);
+}
+
+/* An encap half set, or of a type we do not speak, is refused. */
+static void test_sa_encap_rejected(void **state)
+{
+	uint8_t buf[XFRM_REQ_BYTES] __attribute__((aligned(8)));
+	char desc[XFRM_DESC_MAX];
+	struct xfrm_sa sa;
+
+	(void)state;
+	make_sa(&sa, AF_INET, 36);
+	sa.encap_dport = 4500; /* a port without a type */
+	assert_int_equal(xfrm_sa_check(&sa), -EINVAL);
+	assert_int_equal(xfrm_build_req(buf, sizeof(buf), XFRM_REQ_SA_ADD, &sa,
+					NULL, 1, 0),
+			 -EINVAL);
+	make_sa(&sa, AF_INET, 36);
+	sa.encap_oa.raw[0] = 10;
+	assert_int_equal(xfrm_sa_check(&sa), -EINVAL);
+	make_sa(&sa, AF_INET, 36);
+	sa.encap_type = 7; /* TCP_ENCAP_ESPINTCP */
+	sa.encap_sport = sa.encap_dport = 4500;
+	assert_int_equal(xfrm_sa_check(&sa), -EINVAL);
+	sa.encap_type = 1; /* UDP_ENCAP_ESPINUDP_NON_IKE */
+	assert_int_equal(xfrm_sa_check(&sa), -EINVAL);
+	sa.encap_type = XFRM_ENCAP_ESPINUDP;
+	sa.encap_sport = 0;
+	assert_int_equal(xfrm_sa_check(&sa), -EINVAL);
+	sa.encap_sport = 4500;
+	sa.encap_dport = 0;
+	assert_int_equal(xfrm_sa_check(&sa), -EINVAL);
+	sa.encap_dport = 4501;
+	assert_int_equal(xfrm_sa_check(&sa), 0);
+	assert_string_equal(xfrm_sa_describe(&sa, desc, sizeof(desc)),
+			    "SA spi 0x01000002 192.0.2.1->192.0.2.2 reqid 4660 "
+			    "encap espinudp 4500->4501");
+	xfrm_sa_wipe(&sa);
+}
+
 static void test_text_helpers(void **state)
 {
 	char buf[XFRM_DESC_MAX];
@@ -583,6 +683,8 @@ int main(void)
 		cmocka_unit_test(test_batch_refuses_bad_object),
 		cmocka_unit_test(test_batch_refuses_unknown_op),
 		cmocka_unit_test(test_batch_full_chunk_then_refused),
+		cmocka_unit_test(test_sa_encap),
+		cmocka_unit_test(test_sa_encap_rejected),
 		cmocka_unit_test(test_text_helpers),
 	};
 

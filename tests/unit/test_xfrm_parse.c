@@ -559,6 +559,79 @@ static void test_sa_truncated_aead(void **state)
 	xfrm_sa_wipe(&out);
 }
 
+/* Appends an XFRMA_ENCAP of plen payload bytes to the message at rx. */
+static void put_encap(uint16_t type, uint16_t sport, uint16_t dport,
+		      size_t plen)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)rx;
+	struct xfrm_encap_tmpl e;
+
+	memset(&e, 0, sizeof(e));
+	e.encap_type = type;
+	e.encap_sport = htons(sport);
+	e.encap_dport = htons(dport);
+	e.encap_oa.a4 = htonl(0xc6336407);
+	mnl_attr_put(nlh, XFRMA_ENCAP, plen, &e);
+	rx_len = nlh->nlmsg_len;
+}
+
+/* ESP in UDP read back from a dump; a short or typeless template is bad. */
+static void test_sa_encap(void **state)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)rx;
+	struct xfrm_sa out;
+	struct xfrm_dump d = { .seq = 50,
+			       .portid = PORTID,
+			       .type = XFRM_MSG_NEWSA,
+			       .msg = parse_msg,
+			       .arg = &out };
+
+	(void)state;
+	rx_reset();
+	put_sa(50, 0, 0x100, 36);
+	assert_int_equal(xfrm_parse_sa(nlh, &out), 0);
+	assert_int_equal(out.encap_type, 0); /* plain ESP */
+	assert_int_equal(out.encap_sport, 0);
+	xfrm_sa_wipe(&out);
+
+	put_encap(UDP_ENCAP_ESPINUDP, 4500, 61001,
+		  sizeof(struct xfrm_encap_tmpl));
+	assert_int_equal(xfrm_parse_sa(nlh, &out), 0);
+	assert_int_equal(out.encap_type, XFRM_ENCAP_ESPINUDP);
+	assert_int_equal(out.encap_sport, 4500);
+	assert_int_equal(out.encap_dport, 61001);
+	assert_int_equal(out.encap_oa.v4.s_addr, htonl(0xc6336407));
+	for (size_t i = 4; i < sizeof(out.encap_oa); i++)
+		assert_int_equal(out.encap_oa.raw[i], 0);
+	assert_int_equal(out.key_len, 36); /* the rest as before */
+	xfrm_sa_wipe(&out);
+
+	/* Another kernel user's ESP in TCP: reported with its type. */
+	rx_reset();
+	put_sa(50, 0, 0x100, 36);
+	put_encap(7, 0, 0, sizeof(struct xfrm_encap_tmpl));
+	assert_int_equal(xfrm_parse_sa(nlh, &out), 0);
+	assert_int_equal(out.encap_type, 7);
+	assert_int_equal(xfrm_sa_check(&out), -EINVAL);
+	xfrm_sa_wipe(&out);
+
+	/* Cut short: a clear error, in a dump too, and the key wiped. */
+	rx_reset();
+	put_sa(50, NLM_F_MULTI, 0x100, 36);
+	put_encap(UDP_ENCAP_ESPINUDP, 4500, 4500, 6);
+	memset(&out, 0x33, sizeof(out));
+	assert_int_equal(xfrm_parse_sa(nlh, &out), -EBADMSG);
+	for (size_t i = 0; i < sizeof(out.key); i++)
+		assert_int_equal(out.key[i], 0);
+	assert_int_equal(xfrm_dump_parse(&d, rx, rx_len), -EBADMSG);
+
+	/* No type: the kernel never holds such an SA. */
+	rx_reset();
+	put_sa(50, 0, 0x100, 36);
+	put_encap(0, 4500, 4500, sizeof(struct xfrm_encap_tmpl));
+	assert_int_equal(xfrm_parse_sa(nlh, &out), -EBADMSG);
+}
+
 static void test_policy_parse(void **state)
 {
 	struct nlmsghdr *nlh;
@@ -641,6 +714,83 @@ static void test_events(void **state)
 	assert_int_equal(xfrm_parse_event(nlh, &ev), -ENOENT);
 }
 
+/* XFRM_MSG_MAPPING as the kernel's build_mapping() writes it. */
+static struct xfrm_user_mapping *put_mapping(int family)
+{
+	struct nlmsghdr *nlh = rx_put(XFRM_MSG_MAPPING, 0, 0);
+	struct xfrm_user_mapping *m =
+		mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+
+	m->id.family = (uint16_t)family;
+	m->id.proto = IPPROTO_ESP;
+	m->id.spi = htonl(0x02000003);
+	m->reqid = 0x7658;
+	if (family == AF_INET) {
+		m->id.daddr.a4 = htonl(0xc0a84d0b);
+		m->old_saddr.a4 = htonl(0xc0a84d0c);
+		m->new_saddr.a4 = htonl(0xcb007102);
+	} else {
+		inet_pton(AF_INET6, "fd00::11", &m->id.daddr);
+		inet_pton(AF_INET6, "fd00::12", &m->old_saddr);
+		inet_pton(AF_INET6, "2001:db8::99", &m->new_saddr);
+	}
+	m->old_sport = htons(4500);
+	m->new_sport = htons(61001);
+	rx_done(nlh);
+	return m;
+}
+
+static void test_mapping_event(void **state)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)rx;
+	struct xfrm_user_mapping *m;
+	struct xfrm_event ev;
+	char ip[INET6_ADDRSTRLEN];
+
+	(void)state;
+	rx_reset();
+	m = put_mapping(AF_INET);
+	assert_int_equal(xfrm_parse_event(nlh, &ev), 0);
+	assert_int_equal(ev.type, XFRM_EVENT_MAPPING);
+	assert_int_equal(ev.family, AF_INET);
+	assert_int_equal(ev.spi, 0x02000003);
+	assert_int_equal(ev.reqid, 0x7658);
+	assert_string_equal(xfrm_ip_fmt(AF_INET, &ev.dst, ip, sizeof(ip)),
+			    "192.168.77.11");
+	assert_string_equal(xfrm_ip_fmt(AF_INET, &ev.src, ip, sizeof(ip)),
+			    "192.168.77.12");
+	assert_string_equal(
+		xfrm_ip_fmt(AF_INET, &ev.map.old_addr, ip, sizeof(ip)),
+		"192.168.77.12");
+	assert_string_equal(
+		xfrm_ip_fmt(AF_INET, &ev.map.new_addr, ip, sizeof(ip)),
+		"203.0.113.2");
+	for (size_t i = 4; i < sizeof(ev.map.new_addr); i++)
+		assert_int_equal(ev.map.new_addr.raw[i], 0);
+	assert_int_equal(ev.map.old_port, 4500);
+	assert_int_equal(ev.map.new_port, 61001);
+
+	m->id.proto = IPPROTO_AH; /* never sent by the kernel: not ours */
+	assert_int_equal(xfrm_parse_event(nlh, &ev), -ENOENT);
+	m->id.proto = IPPROTO_ESP;
+	m->id.family = AF_UNSPEC;
+	assert_int_equal(xfrm_parse_event(nlh, &ev), -EBADMSG);
+	m->id.family = AF_INET;
+	nlh->nlmsg_len -= 4; /* cut short */
+	assert_int_equal(xfrm_parse_event(nlh, &ev), -EBADMSG);
+
+	rx_reset();
+	put_mapping(AF_INET6);
+	assert_int_equal(xfrm_parse_event(nlh, &ev), 0);
+	assert_int_equal(ev.family, AF_INET6);
+	assert_string_equal(
+		xfrm_ip_fmt(AF_INET6, &ev.map.new_addr, ip, sizeof(ip)),
+		"2001:db8::99");
+	assert_string_equal(xfrm_ip_fmt(AF_INET6, &ev.dst, ip, sizeof(ip)),
+			    "fd00::11");
+	assert_int_equal(ev.map.new_port, 61001);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -659,6 +809,8 @@ int main(void)
 		cmocka_unit_test(test_sa_truncated_aead),
 		cmocka_unit_test(test_policy_parse),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_sa_encap),
+		cmocka_unit_test(test_mapping_event),
 	};
 
 	return cmocka_run_group_tests_name("xfrm_parse", tests, NULL, NULL);
