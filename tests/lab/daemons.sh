@@ -59,9 +59,27 @@ d_leader_init() {
 	[ -s "$LAB_DIR/token" ] || d_die "vxsec-keymgr init gave no token"
 }
 
+# The underlay the daemons use. A scenario on another underlay (IPv6,
+# dual-stack: overlay-v6) redefines these after sourcing this file:
+#  d_addrs N        node N's underlay addresses, its agent's -a, in order
+#  d_leader_addr N  the address the leader on vm N listens on
+#  D_CIDR           the agents' --underlay-cidr; empty: none given
+d_addrs() { lab_ip_of "$1"; }
+d_leader_addr() { lab_ip_of "$1"; }
+D_CIDR="$LAB_NET.0/24"
+
+# d_hostport ADDRESS PORT: 192.168.77.11:7120, or [fd00::11]:7120.
+d_hostport() {
+	case "$1" in
+	*:*) echo "[$1]:$2" ;;
+	*) echo "$1:$2" ;;
+	esac
+}
+
 # d_leader_start [FLAGS...]: the leader on this VM's address, port 7120.
 d_leader_start() {
-	d_spawn /tmp/km.log /tmp/km.pid $KM -l "$(lab_ip_of "$me"):7120" "$@" run
+	d_spawn /tmp/km.log /tmp/km.pid \
+		$KM -l "$(d_hostport "$(d_leader_addr "$me")" 7120)" "$@" run
 	end=$(($(date +%s) + 20))
 	until [ -S /tmp/km.sock ] && $KM status >/dev/null 2>&1; do
 		[ "$(date +%s)" -lt "$end" ] || d_die "the leader did not start"
@@ -69,12 +87,15 @@ d_leader_start() {
 	done
 }
 
-# d_agent_start LEADER_VM [FLAGS...]: this VM's agent, joining with the token.
+# d_agent_start LEADER_VM [FLAGS...]: this VM's agent, joining with the
+# token, on the addresses d_addrs gives (D_CIDR: its --underlay-cidr).
 d_agent_start() {
 	leader_vm=$1
 	shift
+	set -- $(for a in $(d_addrs "$me"); do printf -- '-a %s ' "$a"; done) \
+		${D_CIDR:+--underlay-cidr "$D_CIDR"} "$@"
 	d_spawn /tmp/agent.log /tmp/agent.pid \
-		$AG -L "$(lab_ip_of "$leader_vm"):7120" -a "$(lab_ip_of "$me")" \
+		$AG -L "$(d_hostport "$(d_leader_addr "$leader_vm")" 7120)" \
 		-n "vm$me" -t "$LAB_DIR/token" -d /tmp/agent --vxlan \
 		--resync-interval 2s "$@" run
 }

@@ -35,6 +35,7 @@ lab_ping_deadline() {
 # With the deadline (-w) a late reply still counts, and ping sends past
 # COUNT while it waits for one: lab_ping_account judges what it sent.
 lab_ping_start() {
+	rm -f "/tmp/ping.$1.stopped"
 	echo "$3" >"/tmp/ping.$1.count"
 	ping -D -i "$(awk -v r="$LAB_PING_RATE" 'BEGIN { print 1 / r }')" \
 		-c "$3" -w "$(lab_ping_deadline "$3")" "$2" >"/tmp/ping.$1" 2>&1 &
@@ -44,11 +45,26 @@ lab_ping_start() {
 # lab_ping_running NAME: the ping still runs (it must cover the whole event).
 lab_ping_running() { kill -0 "$(cat "/tmp/ping.$1.pid")" 2>/dev/null; }
 
+# lab_ping_stop NAME: ends a round once the event it covered is over (the
+# caller checked with lab_ping_running that it ran through all of it):
+# SIGINT, and ping stops sending and prints its summary. Such a round is
+# judged as if asked for what it sent: every loss counts, the unanswered
+# tail in flight is not counted (as above), and "too few" cannot apply.
+lab_ping_stop() {
+	: >"/tmp/ping.$1.stopped"
+	kill -INT "$(cat "/tmp/ping.$1.pid")" 2>/dev/null || true
+}
+
 # lab_ping_check NAME LABEL: waits for the ping, then lab_ping_account;
 # on a failure LAB_PING_WHY says what failed.
 lab_ping_check() {
 	wait "$(cat "/tmp/ping.$1.pid")" || true
-	lab_ping_account "/tmp/ping.$1" "$(cat "/tmp/ping.$1.count")" "$2"
+	lab_ping_n=$(cat "/tmp/ping.$1.count")
+	if [ -f "/tmp/ping.$1.stopped" ]; then
+		lab_ping_n=$(sed -n 's/ packets transmitted.*//p' "/tmp/ping.$1")
+		set -- "$1" "$2 (stopped after the event)"
+	fi
+	lab_ping_account "/tmp/ping.$1" "${lab_ping_n:-0}" "$2"
 }
 
 # lab_ping_account FILE COUNT LABEL: FILE is the output of ping -D asked

@@ -157,6 +157,20 @@ if ping -c 1 -W 2 127.0.0.1 >/dev/null 2>&1; then
 	expect real_ping_deadline_cut 2 \
 		'^why: too few packets to prove anything: [0-9]+ sent and counted, at least 50000 ' \
 		"$tmp/realcut" 100000
+	# A round stopped once its event is over: judged on what it sent.
+	lab_ping_start "test-stop-$$" 127.0.0.1 100000
+	sleep 1
+	lab_ping_running "test-stop-$$" && lab_ping_stop "test-stop-$$"
+	if lab_ping_check "test-stop-$$" stop >"$tmp/stop" &&
+		grep -Eq '^ping stop \(stopped after the event\): asked ([0-9]+) at 100/s, sent \1 in .*, lost 0$' "$tmp/stop"; then
+		echo "[       OK ] real_ping_stopped"
+		passed=$((passed + 1))
+	else
+		echo "[  FAILED  ] real_ping_stopped: output:"
+		sed 's/^/    /' "$tmp/stop"
+		failed=$((failed + 1)) failed_names="$failed_names real_ping_stopped"
+	fi
+	rm -f /tmp/ping."test-stop-$$"*
 else
 	skip real_ping "ping 127.0.0.1 does not work here (no raw socket or ping_group_range?)"
 fi
