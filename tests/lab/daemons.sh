@@ -63,10 +63,11 @@ d_leader_init() {
 # dual-stack: overlay-v6) redefines these after sourcing this file:
 #  d_addrs N        node N's underlay addresses, its agent's -a, in order
 #  d_leader_addr N  the address the leader on vm N listens on
-#  D_CIDR           the agents' --underlay-cidr; empty: none given
+#  D_CIDR           the agents' --underlay-cidr; empty (the default):
+#                   none given, the catch-all covers every address
 d_addrs() { lab_ip_of "$1"; }
 d_leader_addr() { lab_ip_of "$1"; }
-D_CIDR="$LAB_NET.0/24"
+D_CIDR=
 
 # d_hostport ADDRESS PORT: 192.168.77.11:7120, or [fd00::11]:7120.
 d_hostport() {

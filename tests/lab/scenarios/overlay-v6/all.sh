@@ -9,7 +9,7 @@
 #     fd00::1N then 192.168.77.1N, vm4 only 192.168.77.14 (its IPv6
 #     address gone): vm2<->vm3 is an IPv6 pair, vm2<->vm4 and vm3<->vm4
 #     are IPv4 pairs; the leader listens on 192.168.77.11:7120; no
-#     underlay_cidr. The agent's vxsec0 has one family, its first address's
+#     underlay_cidr (the default catch-all: 0.0.0.0/0 and ::/0). The agent's vxsec0 has one family, its first address's
 #     (a kernel VXLAN device carries one family), so on vm2 and vm3 it
 #     reaches vm3 and vm2 only: the scenario gives them a VXLAN device of
 #     its own, vx4, for vm4 (docs/testing.md says why).
