@@ -72,18 +72,19 @@ static int held_dump(struct agent *a, struct held_set *s)
 	return err;
 }
 
-/* Self's address of the peer's family: what desired_build() pairs. */
+/* Self's address of the pair: what desired_build() pairs. */
 static const struct desired_addr *pair_self(const struct agent *a,
 					    const struct desired_peer *p,
 					    const struct desired_addr **peer)
 {
-	for (size_t i = 0; i < a->cfg.n_addrs; i++)
-		for (size_t j = 0; j < p->n_addrs; j++)
-			if (a->cfg.addrs[i].family == p->addrs[j].family) {
-				*peer = &p->addrs[j];
-				return &a->cfg.addrs[i];
-			}
-	return NULL;
+	struct desired_view dv;
+	const struct desired_addr *me;
+
+	view_desired(&a->view, a->cfg.addrs, a->cfg.n_addrs, &dv);
+	if (desired_pair_addrs(&dv, p, &me, peer))
+		return NULL;
+	/* dv is gone on return: the same address in the config's array */
+	return &a->cfg.addrs[me - dv.self];
 }
 
 static bool want_json(int argc, char **argv)

@@ -26,19 +26,31 @@ static const struct desired_gen *transmit(const struct desired_view *v)
 	return NULL;
 }
 
-/* The pair's addresses: the first of self's families the peer has too. */
-static int pair_addrs(const struct desired_view *v,
-		      const struct desired_peer *p,
-		      const struct desired_addr **me,
-		      const struct desired_addr **peer)
+/* The first of addrs (n of them) of family, or NULL. */
+static const struct desired_addr *first_of(const struct desired_addr *addrs,
+					   size_t n, int family)
 {
-	for (size_t i = 0; i < v->n_self; i++)
-		for (size_t j = 0; j < p->n_addrs; j++)
-			if (v->self[i].family == p->addrs[j].family) {
-				*me = &v->self[i];
-				*peer = &p->addrs[j];
-				return 0;
-			}
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i].family == family)
+			return &addrs[i];
+	return NULL;
+}
+
+int desired_pair_addrs(const struct desired_view *v,
+		       const struct desired_peer *p,
+		       const struct desired_addr **me,
+		       const struct desired_addr **peer)
+{
+	bool ours = !v->self_index || v->self_index < p->index;
+	const struct desired_addr *order = ours ? v->self : p->addrs;
+	size_t n = ours ? v->n_self : p->n_addrs;
+
+	for (size_t i = 0; i < n; i++) {
+		*me = first_of(v->self, v->n_self, order[i].family);
+		*peer = first_of(p->addrs, p->n_addrs, order[i].family);
+		if (*me && *peer)
+			return 0;
+	}
 	return -EINVAL;
 }
 
@@ -94,7 +106,7 @@ static int check(const struct desired_view *v, size_t *n_sas, struct why *why)
 	for (size_t i = 0; i < v->n_peers; i++) {
 		const struct desired_peer *p = &v->peers[i];
 
-		if (pair_addrs(v, p, &a, &b)) {
+		if (desired_pair_addrs(v, p, &a, &b)) {
 			why_set(why, "peer %u: no address family in common",
 				p->index);
 			return -EINVAL;
@@ -136,7 +148,7 @@ static void build_peer(const struct desired_view *v,
 {
 	const struct desired_addr *me = NULL, *peer = NULL;
 
-	if (pair_addrs(v, p, &me, &peer))
+	if (desired_pair_addrs(v, p, &me, &peer))
 		return; /* refused by check() before anything was built */
 	for (size_t k = 0; k < p->n_keys; k++) {
 		const struct desired_keys *kk = &p->keys[k];

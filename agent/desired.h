@@ -54,6 +54,7 @@ struct desired_peer {
 
 /* The leader's view, as the agent holds it. Keys are secret. */
 struct desired_view {
+	uint32_t self_index; /* 0 while the leader has not said */
 	struct desired_addr self[DESIRED_ADDRS_MAX];
 	size_t n_self;
 	struct desired_gen gens[DESIRED_GENS_MAX];
@@ -106,6 +107,17 @@ struct desired_state {
 int desired_build(const struct desired_view *v,
 		  const struct desired_config *cfg, struct desired_state *out,
 		  struct why *why);
+
+/*
+ * The addresses of the pair (self, p): the first family in the address
+ * order of the pair's lower-index node that the other has too, then each
+ * node's first address of that family. Both ends choose alike, whatever
+ * order each lists its own addresses in. -EINVAL: no common family.
+ */
+int desired_pair_addrs(const struct desired_view *v,
+		       const struct desired_peer *p,
+		       const struct desired_addr **me,
+		       const struct desired_addr **peer);
 
 /* Wipes every key and frees. NULL-safe. */
 void desired_state_free(struct desired_state *s);

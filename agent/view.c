@@ -554,6 +554,7 @@ void view_desired(const struct view *v, const struct desired_addr *self,
 		  size_t n_self, struct desired_view *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->self_index = v->self.index;
 	n_self = n_self < DESIRED_ADDRS_MAX ? n_self : DESIRED_ADDRS_MAX;
 	memcpy(out->self, self, n_self * sizeof(*self));
 	out->n_self = n_self;

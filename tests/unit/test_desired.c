@@ -180,6 +180,45 @@ static void test_ipv6_and_family_choice(void **state)
 	assert_string_equal(why.msg, "peer 2: no address family in common");
 }
 
+/*
+ * Both ends of a pair choose the same family whatever order each lists
+ * its own addresses in: the lower index's order decides, then each end's
+ * first address of that family.
+ */
+static void test_family_choice_is_symmetric(void **state)
+{
+	struct desired_peer p;
+	struct desired_view v;
+	const struct desired_addr *me, *them;
+
+	(void)state;
+	peer(&p, 2, "192.168.77.12", NULL, 0); /* IPv4 first, then IPv6 */
+	p.addrs[1] = v6("fd00::12");
+	p.n_addrs = 2;
+	view(&v, &p, 1);
+	v.self[0] = v6("fd00::11"); /* IPv6 first, then two IPv4 */
+	v.self[1] = v4("192.168.77.11");
+	v.self[2] = v4("192.168.77.111");
+	v.n_self = 3;
+	v.self_index = 5; /* the peer (2) is lower: its order, IPv4 */
+	assert_int_equal(desired_pair_addrs(&v, &p, &me, &them), 0);
+	assert_ptr_equal(me, &v.self[1]);
+	assert_ptr_equal(them, &p.addrs[0]);
+	v.self_index = 1; /* self is lower: self's order, IPv6 */
+	assert_int_equal(desired_pair_addrs(&v, &p, &me, &them), 0);
+	assert_ptr_equal(me, &v.self[0]);
+	assert_ptr_equal(them, &p.addrs[1]);
+	/* The lower one's first family missing at the other: the next. */
+	v.self_index = 5;
+	p.addrs[0] = v6("fd00::12");
+	p.addrs[1] = v4("192.168.77.12");
+	v.self[0] = v4("192.168.77.11");
+	v.n_self = 1;
+	assert_int_equal(desired_pair_addrs(&v, &p, &me, &them), 0);
+	assert_ptr_equal(me, &v.self[0]);
+	assert_ptr_equal(them, &p.addrs[1]);
+}
+
 static void test_fail_closed_without_keys(void **state)
 {
 	struct desired_peer peers[1];
@@ -322,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_pairs_and_generations),
 		cmocka_unit_test(test_sas_locked),
 		cmocka_unit_test(test_ipv6_and_family_choice),
+		cmocka_unit_test(test_family_choice_is_symmetric),
 		cmocka_unit_test(test_fail_closed_without_keys),
 		cmocka_unit_test(test_catchall_block),
 		cmocka_unit_test(test_catchall_default_and_narrowed),
