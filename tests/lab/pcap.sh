@@ -6,8 +6,10 @@
 # start with _p so that a check.sh's own are left alone.
 
 # pcap_count FILE FILTER: how many packets of FILE match the tcpdump FILTER.
+# The lines that start with a timestamp: tcpdump prints a VXLAN packet's
+# inner frame on a line of its own.
 pcap_count() {
-	tcpdump -nn -r "$1" "$2" 2>/dev/null | wc -l
+	tcpdump -nn -tt -r "$1" "$2" 2>/dev/null | awk '/^[0-9]+\.[0-9]+ / { n++ } END { print n + 0 }'
 }
 
 # pcap_esp_only DIR [-e KIND] [-o VMS] [-m VMS] [-n VMS] [-x FILTER -l WHAT] [-i]
