@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "common/loop.h"
 #include "common/tls.h"
@@ -189,7 +190,8 @@ static int start(struct etcd_fixture *f, size_t n, bool tls)
 	for (size_t i = 0; i < n; i++)
 		if (etcd_fixture_restart(f, i))
 			return -1;
-	if (!(f->loop = loop_new()))
+	snprintf(f->top, sizeof(f->top), "%s/top", f->dir);
+	if (mkdir(f->top, 0700) || !(f->loop = loop_new()))
 		return -1;
 	if (etcd_fixture_ready(f, 30))
 		return 0;

@@ -36,6 +36,7 @@ struct etcd_fixture {
 	char alt[ETCD_FIXTURE_MEMBERS_MAX][32]; /* 127.0.0.2:port */
 	struct tls_ctx *tls;
 	struct loop *loop; /* the tests' own, for their clients */
+	char top[72];	   /* the tests' scratch folder, dir/top */
 };
 
 /* One reply to a request, as etcd_post's callback is given it. */
@@ -48,7 +49,7 @@ struct etcd_fixture_reply {
 /* A loopback TCP port free now (bound, read, closed); -1 if none. */
 int etcd_fixture_free_port(void);
 /* Starts n members (1 or 3) and waits until the cluster answers a read
- * (at most 30 s); f->loop is a new loop. 0, or -1 with the reason
+ * (at most 30 s); f->loop is a new loop, f->top an empty folder. 0, or -1 with the reason
  * printed. */
 int etcd_fixture_start(struct etcd_fixture *f, size_t n);
 /* The same over TLS, clients authenticated by certificate (above). */
@@ -59,7 +60,7 @@ int etcd_fixture_restart(struct etcd_fixture *f, size_t i);
 bool etcd_fixture_ready(const struct etcd_fixture *f, int secs);
 /* kill -9 of member i, reaped. */
 void etcd_fixture_kill(struct etcd_fixture *f, size_t i);
-/* Kills every member, removes the directory, frees the loop. */
+/* Kills every member, removes the directory (top too), frees the loop. */
 int etcd_fixture_stop(struct etcd_fixture *f);
 
 /* A client on f's loop for eps[0..n), ms its timeout (0: etcd.c's),

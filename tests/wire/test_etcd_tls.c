@@ -22,8 +22,7 @@
 #define OUT_MAX 8192
 
 static struct fixture {
-	struct etcd_fixture ef; /* ef.loop: the clients' */
-	char top[64];		/* keymgr's directories */
+	struct etcd_fixture ef; /* ef.loop: the clients'; ef.top: keymgr's */
 	struct etcd_fixture_reply got;
 	size_t n_got;
 	char lines[4][512];
@@ -192,7 +191,7 @@ static int keymgr_run(const char *flags)
 		       "mkdir -p -m 700 %s/bad && $KM -c /dev/null -d %s/bad "
 		       "-s %s/bad/sock -l 127.0.0.1:0 --store etcd "
 		       "--etcd-endpoints %s %s run",
-		       fx.top, fx.top, fx.top, fx.ef.client[0], flags);
+		       fx.ef.top, fx.ef.top, fx.ef.top, fx.ef.client[0], flags);
 }
 
 /* Settings that do not go together, or files that do not load: exit 2,
@@ -216,7 +215,7 @@ static void test_keymgr_config(void **state)
 	assert_int_equal(run_cmd(fx.out, sizeof(fx.out),
 				 "echo 'etcd_cafile = x' >%s/bad.conf && "
 				 "$KM -c %s/bad.conf status",
-				 fx.top, fx.top),
+				 fx.ef.top, fx.ef.top),
 			 2);
 	assert_non_null(strstr(fx.out, "unknown setting \"etcd_cafile\""));
 }
@@ -230,7 +229,7 @@ static void test_keymgr_leads(void **state)
 	bool leads = false;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/a", fx.top);
+	snprintf(dir, sizeof(dir), "%s/a", fx.ef.top);
 	snprintf(log, sizeof(log), "%s/log", dir);
 	assert_int_equal(run_cmd(fx.out, sizeof(fx.out),
 				 "mkdir -p -m 700 %s && cp %s %s/etcd.key && "
@@ -273,8 +272,7 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&fx, 0, sizeof(fx));
-	snprintf(fx.top, sizeof(fx.top), "/tmp/vxsec-etls-XXXXXX");
-	if (!mkdtemp(fx.top) || env_bin("KM", "../vxsec-keymgr") ||
+	if (env_bin("KM", "../vxsec-keymgr") ||
 	    etcd_fixture_start_tls(&fx.ef, 1))
 		return -1;
 	return 0;
@@ -282,12 +280,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx.top);
-	if (system(cmd))
-		return -1;
 	return etcd_fixture_stop(&fx.ef);
 }
 
