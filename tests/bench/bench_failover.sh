@@ -23,15 +23,11 @@ bench_need "$KEYMGR" "$FAKEAGENTS" "$ETCD"
 
 pids=()
 
-cleanup() {
+bench_stop() { # etcd and the instances (bench_cleanup)
 	local p
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	pids=()
-	[ -n "$dir" ] && rm -rf "$dir"
-	dir=""
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # A loopback TCP port nobody listens on now.
 free_port() {
@@ -81,7 +77,7 @@ run_one() {
 		--failover-after-sync "kill -KILL $(cat "$dir/a.pid")" \
 		--rotations 1 --rotate-cmd "$KEYMGR -s $dir/b.sock rotate >/dev/null" \
 		--timeout 1800
-	cleanup
+	bench_cleanup
 }
 
 bench_main "$@"

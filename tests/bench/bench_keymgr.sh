@@ -23,17 +23,13 @@ bench_need "$KEYMGR" "$FAKEAGENTS"
 
 pid=""
 
-stop_leader() {
+bench_stop() { # the leader, if it runs (bench_cleanup)
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid"
 		wait "$pid" 2>/dev/null
 	fi
 	pid=""
-	[ -n "$dir" ] && rm -rf "$dir"
-	dir=""
 }
-trap stop_leader EXIT
-trap 'exit 130' INT TERM
 
 # The leader, its address in $dir/listen once it listens.
 start_leader() {
@@ -63,7 +59,7 @@ run_one() {
 		--rotate-cmd "$KEYMGR -s $dir/ctl.sock rotate >/dev/null" \
 		--leader-pid "$pid" --timeout "$TIMEOUT"
 	kill -0 "$pid" 2>/dev/null || bench_fail "the leader died during the run"
-	stop_leader
+	bench_cleanup
 }
 
 bench_main "$@"

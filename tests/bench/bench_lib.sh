@@ -3,12 +3,23 @@
 #
 # Sourced by bench_keymgr.sh and bench_failover.sh from the top of the
 # checkout, after they set BENCH (their name, for messages). They define
-# run_one N, which makes $dir (its logs: $dir/*.log) and calls
-# bench_fakeagents; bench_main runs it for each N and prints the results.
+# run_one N, which makes $dir (its logs: $dir/*.log), calls
+# bench_fakeagents and ends with bench_cleanup; bench_main runs it for
+# each N and prints the results. They define bench_stop too: it stops
+# their processes (bench_cleanup calls it, and so does the exit).
 
 KEYMGR=${KEYMGR:-build/vxsec-keymgr}
 FAKEAGENTS=${FAKEAGENTS:-build/tests/fakeagents}
 dir="" results=""
+
+# bench_cleanup: bench_stop, then $dir removed.
+bench_cleanup() {
+	bench_stop
+	[ -n "$dir" ] && rm -rf "$dir"
+	dir=""
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
 
 # bench_need BIN...: every one of them executable, or give up.
 bench_need() {
