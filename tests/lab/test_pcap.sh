@@ -4,15 +4,14 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/pcap.sh"
+. "$here/../shtest.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0 failed_names=
 
 if ! command -v tcpdump >/dev/null; then
-	echo "[  FAILED  ] tcpdump is missing (make deps installs it)"
-	echo "[==========] 0 test(s) run."
-	echo "[  FAILED  ] 1 test(s), listed above."
-	exit 1
+	t_fail tcpdump "tcpdump is missing (make deps installs it)"
+	t_totals
+	exit
 fi
 
 # ---- packets, as hex: Ethernet, IPv4 or IPv6, UDP ----
@@ -71,15 +70,7 @@ expect() {
 	local name=$1 want=$2 pat=$3 got=0
 	shift 3
 	(set -eu; pcap_esp_only "$@") >"$tmp/out" 2>&1 || got=$?
-	if [ "$got" = "$want" ] && grep -Eq "$pat" "$tmp/out"; then
-		echo "[       OK ] $name"
-		passed=$((passed + 1))
-	else
-		echo "[  FAILED  ] $name: returned $got (want $want), output:"
-		sed 's/^/    /' "$tmp/out"
-		echo "    (want a line matching: $pat)"
-		failed=$((failed + 1)) failed_names="$failed_names $name"
-	fi
+	t_expect "$name" "$got" "$want" "$pat" "$tmp/out"
 }
 
 d=$(case_dir esp4 vm1="$E4 $E4 $O4" vm2="$E4")
@@ -129,8 +120,4 @@ mkdir -p "$tmp/empty"
 expect no_pcap_fails 1 "^FAIL: no pcap $tmp/empty/vm\*\.pcap$" "$tmp/empty"
 expect named_pcap_missing_fails 1 "^FAIL: no pcap $d/vm9\.pcap$" "$d" -o vm9
 
-[ -z "$failed_names" ] || echo "failing:$failed_names"
-echo "[==========] $((passed + failed)) test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-[ "$failed" -gt 0 ] && echo "[  FAILED  ] $failed test(s), listed above."
-[ "$failed" -eq 0 ]
+t_totals
