@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: MIT
 # The shell tests' verdicts (tests/lab/test_ping.sh, test_pcap.sh, tests/man/test_man.sh): cmocka-style lines and totals, which tests/run.sh reads.
 #
-# POSIX sh, sourced; t_totals last, as the script's exit status.
+# POSIX sh, sourced; t_totals last, as the script's exit status. $tmp: a
+# folder of the test's own, removed when it exits.
 passed=0 failed=0 skipped=0 failed_names=
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
 
 t_ok() { # NAME
 	echo "[       OK ] $1"

@@ -5,8 +5,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/pcap.sh"
 . "$here/../shtest.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 if ! command -v tcpdump >/dev/null; then
 	t_fail tcpdump "tcpdump is missing (make deps installs it)"

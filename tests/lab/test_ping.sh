@@ -5,8 +5,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/ping.sh"
 . "$here/../shtest.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # gen COUNT SENT MS [ANSWERED_TO [SKIP...]]: the output of iputils ping -D
 # asked for COUNT: SENT transmitted in MS ms, replies for 1..ANSWERED_TO

@@ -14,8 +14,6 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 . "$root/tests/shtest.sh"
 
 # missing DUMP PAGE8 PAGE5: "PAGE: no entry for KIND WORD" for each line
