@@ -41,7 +41,7 @@ pcap_count() {
 pcap_esp_only() {
 	_pdir=$1
 	shift
-	_penc=esp _plabel=ESP _ponly= _pmust= _pnot= _px= _pwhat= _pinj=
+	_penc=esp _plabel=ESP _ponly='' _pmust='' _pnot='' _px='' _pwhat='' _pinj=''
 	OPTIND=1
 	while getopts e:o:m:n:x:l:i _popt; do
 		case $_popt in

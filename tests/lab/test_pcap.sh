@@ -37,7 +37,7 @@ pcap() {
 		t=$((t + 1))
 		hex+=$(le32 "$t")00000000$(le32 $((${#n} / 2)))$(le32 $((${#n} / 2)))$n
 	done
-	printf "$(echo "$hex" | sed 's/../\\x&/g')" >"$f"
+	printf '%b' "$(echo "$hex" | sed 's/../\\x&/g')" >"$f"
 }
 
 E4=$(frame 0800 "$(ip4 50 11 12 "$ESP")")                 # ESP, IPv4
