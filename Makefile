@@ -96,9 +96,9 @@ MAN_PAGES := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
 
 # ---- tests, tools, benchmarks ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-# Shell tests of the lab's own rules (tests/lab/ping.sh), run on the host,
+# Shell tests of the lab's own rules (tests/lab/ping.sh, pcap.sh), run on the host,
 # and of the man pages against the daemons' own tables.
-SHELL_TESTS := tests/lab/test_ping.sh tests/man/test_man.sh
+SHELL_TESTS := tests/lab/test_ping.sh tests/lab/test_pcap.sh tests/man/test_man.sh
 NETNS_TESTS := $(patsubst tests/netns/%.c,$(BUILD)/tests/%,$(wildcard tests/netns/test_*.c))
 XFRMCTL := $(BUILD)/tests/xfrmctl
 BENCH_XFRM := $(BUILD)/tests/bench_policy

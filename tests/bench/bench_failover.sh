@@ -13,34 +13,20 @@
 # source address per agent). Environment: KEYMGR, FAKEAGENTS, ETCD.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+BENCH=bench_failover
+. tests/bench/bench_lib.sh
 
-KEYMGR=${KEYMGR:-build/vxsec-keymgr}
-FAKEAGENTS=${FAKEAGENTS:-build/tests/fakeagents}
 ETCD=${ETCD:-/usr/bin/etcd}
 
 [ $# -gt 0 ] || set -- 1000
-for b in "$KEYMGR" "$FAKEAGENTS" "$ETCD"; do
-	[ -x "$b" ] || { echo "bench_failover: $b is missing (make, make deps)" >&2; exit 1; }
-done
+bench_need "$KEYMGR" "$FAKEAGENTS" "$ETCD"
 
-dir="" pids=() results=""
+pids=()
 
-cleanup() {
+bench_stop() { # etcd and the instances (bench_cleanup)
 	local p
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	pids=()
-	[ -n "$dir" ] && rm -rf "$dir"
-	dir=""
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	echo "bench_failover: $1" >&2
-	for f in "$dir"/*.log; do
-		[ -s "$f" ] && { echo "== $f" >&2; tail -n 15 "$f" >&2; }
-	done
-	exit 1
 }
 
 # A loopback TCP port nobody listens on now.
@@ -65,8 +51,8 @@ instance() {
 role_of() { "$KEYMGR" -s "$dir/$1.sock" status --json 2>/dev/null | grep -o '"role":"[a-z]*"'; }
 
 run_one() {
-	local n=$1 pa pb ppeer token out rc i
-	dir=$(mktemp -d /tmp/vxsec-bench-failover.XXXXXX) || fail mktemp
+	local n=$1 pa pb ppeer token i
+	dir=$(mktemp -d /tmp/vxsec-bench-failover.XXXXXX) || bench_fail mktemp
 	cport=$(free_port) ppeer=$(free_port) pa=$(free_port) pb=$(free_port)
 	"$ETCD" --name b --data-dir "$dir/etcd" \
 		--listen-client-urls "http://127.0.0.1:$cport" \
@@ -81,25 +67,17 @@ run_one() {
 		[ "$(role_of a)" = '"role":"leader"' ] && break
 		sleep 0.1
 	done
-	[ "$(role_of a)" = '"role":"leader"' ] || fail "instance a did not lead within 30 s"
+	[ "$(role_of a)" = '"role":"leader"' ] || bench_fail "instance a did not lead within 30 s"
 	cp "$dir/a/state.key" "$dir/b/" && chmod 600 "$dir/b/state.key"
 	instance b "$pb"
-	token=$("$KEYMGR" -s "$dir/a.sock" token show | head -n 1) || fail "no token"
+	token=$("$KEYMGR" -s "$dir/a.sock" token show | head -n 1) || bench_fail "no token"
 	echo "== failover with $n agents (etcd :$cport, a :$pa leads, b :$pb stands by)"
-	out="$dir/fakeagents.out"
-	"$FAKEAGENTS" --leader "127.0.0.1:$pa,127.0.0.1:$pb" --token "$token" \
-		-n "$n" --failover-after-sync "kill -KILL $(cat "$dir/a.pid")" \
+	bench_fakeagents "$n" '^bench keymgr_failover' \
+		--leader "127.0.0.1:$pa,127.0.0.1:$pb" --token "$token" \
+		--failover-after-sync "kill -KILL $(cat "$dir/a.pid")" \
 		--rotations 1 --rotate-cmd "$KEYMGR -s $dir/b.sock rotate >/dev/null" \
-		--bench keymgr --verify --timeout 1800 | tee "$out"
-	rc=${PIPESTATUS[0]}
-	[ "$rc" -eq 0 ] || fail "fakeagents with $n agents failed (status $rc)"
-	results+=$(grep '^bench keymgr_failover' "$out")$'\n'
-	cleanup
+		--timeout 1800
+	bench_cleanup
 }
 
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
-for n in "$@"; do
-	run_one "$n"
-done
-echo "== results"
-printf '%s' "$results"
+bench_main "$@"

@@ -10,12 +10,8 @@ mount -t devpts devpts /dev/pts
 # /tmp stays the overlay's (writable, in RAM): a tmpfs there would hide a
 # checkout under the host's /tmp, as CI's fresh clones are.
 mount -t tmpfs tmpfs /run
+. "$(dirname "$0")/guest-common.sh"
 
-param() {
-	for w in $(cat /proc/cmdline); do
-		case "$w" in "$1"=*) echo "${w#*=}" ;; esac
-	done
-}
 LAB_NAME=$(param lab.name)
 LAB_INDEX=$(param lab.index)
 LAB_VMS=$(param lab.vms)
@@ -27,15 +23,7 @@ LAB_DIR=/lab
 test=$(param lab.test)
 export LAB_NAME LAB_INDEX LAB_VMS LAB_IP LAB_SRC LAB_DIR LAB_BOOT HOME=/root
 
-hostname "$LAB_NAME"
-# The unpacked Debian kernel's modules, where modprobe looks for them.
-kver=$(uname -r)
-rm -rf "/lib/modules/$kver"
-mkdir -p /lib/modules
-ln -s "$(param lab.kroot)/lib/modules/$kver" "/lib/modules/$kver"
-ip link set lo up
-ip link set eth0 up
-ip addr add "$LAB_IP" dev eth0
+guest_setup "$LAB_NAME" "$LAB_IP"
 
 off() {
 	sync

@@ -6,7 +6,7 @@
 # with systemd 252 (the host's) as PID 1 instead of guest-init.sh. Before
 # the exec, in the tmpfs overlay over the host's root:
 #  - /etc/machine-id (non-empty: not a first boot) and /etc/hostname;
-#  - eth0's address, the modules tree (as guest-init.sh does);
+#  - eth0's address, the modules tree (guest-common.sh, as guest-init.sh);
 #  - masked: tmp.conf's tmpfiles rule (`D /tmp` would empty /tmp, hiding
 #    the host's /tmp and whatever lives there), the timers, the gettys,
 #    timesyncd: a lab VM needs none, and TCG pays for each;
@@ -18,12 +18,6 @@
 #    [Unit]). Type=exec: the boot is over when the scenario starts, so
 #    `systemd-analyze time` is the boot's time.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-
-param() {
-	for w in $(cat /proc/cmdline); do
-		case "$w" in "$1"=*) echo "${w#*=}" ;; esac
-	done
-}
 
 if [ "${1:-}" = run ]; then # lab-scenario.service (LAB_* from /etc/lab.env)
 	cd "$LAB_SRC" || exit 1
@@ -37,6 +31,7 @@ if [ "${1:-}" = run ]; then # lab-scenario.service (LAB_* from /etc/lab.env)
 fi
 
 mount -t proc proc /proc
+. "$(dirname "$0")/guest-common.sh"
 name=$(param lab.name)
 test=$(param lab.test)
 if [ -z "$test" ]; then
@@ -44,16 +39,9 @@ if [ -z "$test" ]; then
 	echo o >/proc/sysrq-trigger
 fi
 echo "$name" >/etc/hostname
-hostname "$name"
 # Non-empty, distinct per VM (journald and D-Bus want one).
 tr -d '-' </proc/sys/kernel/random/uuid >/etc/machine-id
-kver=$(uname -r)
-rm -rf "/lib/modules/$kver"
-mkdir -p /lib/modules
-ln -s "$(param lab.kroot)/lib/modules/$kver" "/lib/modules/$kver"
-ip link set lo up
-ip link set eth0 up
-ip addr add "$(param lab.ip)" dev eth0
+guest_setup "$name" "$(param lab.ip)"
 
 cat >/etc/lab.env <<EOF
 LAB_NAME=$name

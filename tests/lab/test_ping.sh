@@ -4,9 +4,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/ping.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0 skipped=0 failed_names=
+. "$here/../shtest.sh"
 
 # gen COUNT SENT MS [ANSWERED_TO [SKIP...]]: the output of iputils ping -D
 # asked for COUNT: SENT transmitted in MS ms, replies for 1..ANSWERED_TO
@@ -60,20 +58,7 @@ expect() {
 	got=0
 	lab_ping_account "$4" "$5" "$name" >"$tmp/out" || got=$?
 	echo "why: $LAB_PING_WHY" >>"$tmp/out"
-	if [ "$got" = "$want" ] && grep -Eq "$pat" "$tmp/out"; then
-		echo "[       OK ] $name"
-		passed=$((passed + 1))
-	else
-		echo "[  FAILED  ] $name: returned $got (want $want), output:"
-		sed 's/^/    /' "$tmp/out"
-		echo "    (want a line matching: $pat)"
-		failed=$((failed + 1)) failed_names="$failed_names $name"
-	fi
-}
-
-skip() {
-	echo "[  SKIPPED ] $1: $2"
-	skipped=$((skipped + 1))
+	t_expect "$name" "$got" "$want" "$pat" "$tmp/out"
 }
 
 # A round cut by its deadline at 47/s: 2,361 of 3,000 sent, the last two
@@ -137,11 +122,9 @@ expect no_summary_fails 2 '^why: ping left no summary$' "$tmp/nosum" 1500
 # The deadline leaves room for the whole count at half the rate.
 d=$(lab_ping_deadline 3000)
 if [ "$d" = 80 ]; then
-	echo "[       OK ] deadline_for_half_the_rate"
-	passed=$((passed + 1))
+	t_ok deadline_for_half_the_rate
 else
-	echo "[  FAILED  ] deadline_for_half_the_rate: $d s for 3000, want 80"
-	failed=$((failed + 1)) failed_names="$failed_names deadline"
+	t_fail deadline_for_half_the_rate "$d s for 3000, want 80"
 fi
 
 # The real ping's output on loopback (this host's iputils), once complete
@@ -172,12 +155,7 @@ if ping -c 1 -W 2 127.0.0.1 >/dev/null 2>&1; then
 	fi
 	rm -f /tmp/ping."test-stop-$$"*
 else
-	skip real_ping "ping 127.0.0.1 does not work here (no raw socket or ping_group_range?)"
+	t_skip real_ping "ping 127.0.0.1 does not work here (no raw socket or ping_group_range?)"
 fi
 
-[ -z "$failed_names" ] || echo "failing:$failed_names"
-echo "[==========] $((passed + failed + skipped)) test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-[ "$skipped" -gt 0 ] && echo "[  SKIPPED ] $skipped test(s)."
-[ "$failed" -gt 0 ] && echo "[  FAILED  ] $failed test(s), listed above."
-[ "$failed" -eq 0 ]
+t_totals

@@ -14,20 +14,7 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0 failed_names=
-
-ok() {
-	echo "[       OK ] $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "[  FAILED  ] $1: $2"
-	failed=$((failed + 1))
-	failed_names="$failed_names $1"
-}
+. "$root/tests/shtest.sh"
 
 # missing DUMP PAGE8 PAGE5: "PAGE: no entry for KIND WORD" for each line
 # "KIND WORD" of DUMP without an entry in its page; returns 1 if any.
@@ -62,24 +49,24 @@ for prog in keymgr agent; do
 	p5=$root/man/vxsec-$prog.conf.5.scd
 	dump=$tmp/$prog.dump
 	if ! "$dumper" >"$dump" 2>"$tmp/err"; then
-		fail "${prog}_tables" "$dumper failed: $(cat "$dump" "$tmp/err")"
+		t_fail "${prog}_tables" "$dumper failed: $(cat "$dump" "$tmp/err")"
 		continue
 	fi
 	# Each kind must come out of the code: an empty one means the probe
 	# no longer sees it, and the page would be checked against nothing.
 	for k in flag key daemon command command-flag; do
 		if grep -q "^$k " "$dump"; then
-			ok "${prog}_tables_$k"
+			t_ok "${prog}_tables_$k"
 		else
-			fail "${prog}_tables_$k" "clidump_$prog printed no $k"
+			t_fail "${prog}_tables_$k" "clidump_$prog printed no $k"
 		fi
 	done
 
 	# The pages as they are: every word has its entry.
 	if missing "$dump" "$p8" "$p5" >"$tmp/out"; then
-		ok "${prog}_pages_cover_the_code"
+		t_ok "${prog}_pages_cover_the_code"
 	else
-		fail "${prog}_pages_cover_the_code" "what the code has and no page:"
+		t_fail "${prog}_pages_cover_the_code" "what the code has and no page:"
 		sed 's/^/    /' "$tmp/out"
 	fi
 
@@ -97,11 +84,11 @@ for prog in keymgr agent; do
 		fi
 		name="${prog}_selfcheck_page_without_$k"
 		if missing "$dump" "$tmp/p8" "$tmp/p5" >"$tmp/out"; then
-			fail "$name" "a page without $w passed"
+			t_fail "$name" "a page without $w passed"
 		elif grep -qx ".*: no entry for $k $w" "$tmp/out"; then
-			ok "$name"
+			t_ok "$name"
 		else
-			fail "$name" "$w not named: $(cat "$tmp/out")"
+			t_fail "$name" "$w not named: $(cat "$tmp/out")"
 		fi
 	done
 	{ cat "$dump"; echo "key no_such_setting"; echo "flag --no-such-flag"; } \
@@ -111,24 +98,20 @@ for prog in keymgr agent; do
 		"$tmp/out" &&
 		grep -q "vxsec-$prog.8.scd: no entry for flag --no-such-flag" \
 			"$tmp/out"; then
-		ok "${prog}_selfcheck_new_words"
+		t_ok "${prog}_selfcheck_new_words"
 	else
-		fail "${prog}_selfcheck_new_words" "not named: $(cat "$tmp/out")"
+		t_fail "${prog}_selfcheck_new_words" "not named: $(cat "$tmp/out")"
 	fi
 
 	# The built page exists (make all runs scdoc on the source).
 	for page in vxsec-$prog.8 vxsec-$prog.conf.5; do
 		if [ -s "$build/man/$page" ] &&
 			grep -q '^\.TH' "$build/man/$page"; then
-			ok "${page}_built"
+			t_ok "${page}_built"
 		else
-			fail "${page}_built" "no $build/man/$page (make man)"
+			t_fail "${page}_built" "no $build/man/$page (make man)"
 		fi
 	done
 done
 
-[ -z "$failed_names" ] || echo "failing:$failed_names"
-echo "[==========] $((passed + failed)) test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-[ "$failed" -gt 0 ] && echo "[  FAILED  ] $failed test(s), listed above."
-[ "$failed" -eq 0 ]
+t_totals

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "common/loop.h"
 #include "common/tls.h"
@@ -189,6 +190,9 @@ static int start(struct etcd_fixture *f, size_t n, bool tls)
 	for (size_t i = 0; i < n; i++)
 		if (etcd_fixture_restart(f, i))
 			return -1;
+	snprintf(f->top, sizeof(f->top), "%s/top", f->dir);
+	if (mkdir(f->top, 0700) || !(f->loop = loop_new()))
+		return -1;
 	if (etcd_fixture_ready(f, 30))
 		return 0;
 	fprintf(stderr, "etcd did not answer within 30 s: see %s/m*.log\n",
@@ -220,8 +224,32 @@ int etcd_fixture_stop(struct etcd_fixture *f)
 		stop(&f->pid[i], SIGKILL);
 	tls_ctx_free(f->tls);
 	f->tls = NULL;
+	loop_free(f->loop);
+	f->loop = NULL;
 	if (!f->dir[0] || strncmp(f->dir, "/tmp/vxsec-etcd-", 16) != 0)
 		return 0;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	return system(cmd) ? -1 : 0;
+}
+
+struct etcd *etcd_fixture_client(const struct etcd_fixture *f,
+				 const char *const *eps, size_t n, uint64_t ms,
+				 struct tls_ctx *tls)
+{
+	struct etcd_config cfg = { eps, n, ms, tls };
+	struct why why = { "" };
+	struct etcd *e = etcd_new(f->loop, &cfg, &why);
+
+	if (!e)
+		fprintf(stderr, "etcd_new: %s\n", why.msg);
+	return e;
+}
+
+void etcd_fixture_reply_set(struct etcd_fixture_reply *r, int err, int status,
+			    const char *body, size_t len, const struct why *why)
+{
+	r->err = err;
+	r->status = status;
+	snprintf(r->body, sizeof(r->body), "%.*s", (int)len, body ? body : "");
+	snprintf(r->why, sizeof(r->why), "%s", why ? why->msg : "");
 }

@@ -25,51 +25,36 @@
 
 #define REPLIES_MAX 64
 
-struct reply {
-	int err, status;
-	char body[1024];
-	char why[512];
-};
-
 static struct fixture {
-	struct etcd_fixture ef;
-	pid_t etcd;	 /* ef.pid[0], for the SIGSTOP case */
-	char client[32]; /* 127.0.0.1:port */
-	char dead[32];	 /* a port nobody listens on */
-	struct loop *loop;
-	struct reply got[REPLIES_MAX];
+	struct etcd_fixture ef; /* ef.loop: the clients' */
+	pid_t etcd;		/* ef.pid[0], for the SIGSTOP case */
+	char client[32];	/* 127.0.0.1:port */
+	char dead[32];		/* a port nobody listens on */
+	struct etcd_fixture_reply got[REPLIES_MAX];
 	size_t n_got;
 } fx;
 
 static void on_reply(void *arg, int err, int status, const char *body,
 		     size_t len, const struct why *why)
 {
-	struct reply *r = &fx.got[fx.n_got < REPLIES_MAX ? fx.n_got : 0];
-
 	(void)arg;
+	etcd_fixture_reply_set(&fx.got[fx.n_got < REPLIES_MAX ? fx.n_got : 0],
+			       err, status, body, len, why);
 	fx.n_got++;
-	r->err = err;
-	r->status = status;
-	snprintf(r->body, sizeof(r->body), "%.*s", (int)len, body ? body : "");
-	snprintf(r->why, sizeof(r->why), "%s", why ? why->msg : "");
 }
 
 /* Runs the loop until n replies are in (or secs pass). */
 static void wait_replies(size_t n, int secs)
 {
 	for (int i = 0; i < secs * 10 && fx.n_got < n; i++)
-		loop_run_once(fx.loop, 100);
+		loop_run_once(fx.ef.loop, 100);
 	assert_int_equal(fx.n_got, n);
 }
 
 static struct etcd *client(const char *const *eps, size_t n, uint64_t ms)
 {
-	struct etcd_config cfg = { eps, n, ms, NULL };
-	struct why why = { "" };
-	struct etcd *e = etcd_new(fx.loop, &cfg, &why);
+	struct etcd *e = etcd_fixture_client(&fx.ef, eps, n, ms, NULL);
 
-	if (!e)
-		print_message("etcd_new: %s\n", why.msg);
 	assert_non_null(e);
 	return e;
 }
@@ -90,14 +75,12 @@ static int setup(void **state)
 	fx.etcd = fx.ef.pid[0];
 	snprintf(fx.client, sizeof(fx.client), "%s", fx.ef.client[0]);
 	snprintf(fx.dead, sizeof(fx.dead), "127.0.0.1:%d", dport);
-	fx.loop = loop_new();
-	return fx.loop ? 0 : -1;
+	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	loop_free(fx.loop);
 	return etcd_fixture_stop(&fx.ef);
 }
 
@@ -473,7 +456,7 @@ static void test_watch_stream(void **state)
 				     on_line, on_stream_end, &got),
 			 0);
 	for (int i = 0; i < 50 && !got.n; i++)
-		loop_run_once(fx.loop, 100);
+		loop_run_once(fx.ef.loop, 100);
 	assert_int_equal(got.n, 1);
 	assert_non_null(strstr(got.line[0], "\"created\":true"));
 	post(e, "/v3/kv/put", "{\"key\":\"dy9r\",\"value\":\"dg==\"}");
@@ -481,7 +464,7 @@ static void test_watch_stream(void **state)
 	wait_replies(2, 10);
 	/* past the 500 ms request deadline: the stream still flows */
 	for (int i = 0; i < 20; i++)
-		loop_run_once(fx.loop, 100);
+		loop_run_once(fx.ef.loop, 100);
 	assert_int_equal(got.n, 3);
 	assert_non_null(strstr(got.line[1], "\"value\":\"dg==\""));
 	assert_non_null(strstr(got.line[2], "\"type\":\"DELETE\""));
@@ -527,7 +510,7 @@ static void instance(struct instance *in, const char *value)
 	struct why why = { "" };
 
 	memset(in, 0, sizeof(*in));
-	in->el = elector_new(fx.loop, &cfg, &ops, in, &why);
+	in->el = elector_new(fx.ef.loop, &cfg, &ops, in, &why);
 	assert_non_null(in->el);
 	elector_start(in->el);
 }
@@ -536,7 +519,7 @@ static void instance(struct instance *in, const char *value)
 #define RUN_UNTIL(cond, secs)                                     \
 	do {                                                      \
 		for (int i_ = 0; i_ < (secs)*20 && !(cond); i_++) \
-			loop_run_once(fx.loop, 50);               \
+			loop_run_once(fx.ef.loop, 50);            \
 		assert_true(cond);                                \
 	} while (0)
 
@@ -558,7 +541,7 @@ static void test_elector(void **state)
 	t1 = a.term;
 	/* 4 s of keepalives: a stays leader past its 3 s TTL */
 	for (int i = 0; i < 80; i++)
-		loop_run_once(fx.loop, 50);
+		loop_run_once(fx.ef.loop, 50);
 	assert_int_equal(elector_state(a.el), ELECT_LEADER);
 	assert_int_equal(a.downs, 0);
 
@@ -575,7 +558,7 @@ static void test_elector(void **state)
 	assert_true(b.term > t1);
 	elector_resign(b.el);
 	for (int i = 0; i < 10; i++)
-		loop_run_once(fx.loop, 50);
+		loop_run_once(fx.ef.loop, 50);
 	elector_free(a.el);
 	elector_free(b.el);
 }
@@ -588,7 +571,7 @@ static void test_bad_endpoint(void **state)
 	struct why why = { "" };
 
 	(void)state;
-	assert_null(etcd_new(fx.loop, &cfg, &why));
+	assert_null(etcd_new(fx.ef.loop, &cfg, &why));
 	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(why.msg, "localhost:2379"));
 }

@@ -21,17 +21,9 @@
 
 #define OUT_MAX 8192
 
-struct reply {
-	int err, status;
-	char body[1024];
-	char why[512];
-};
-
 static struct fixture {
-	struct etcd_fixture ef;
-	struct loop *loop;
-	char top[64]; /* keymgr's directories */
-	struct reply got;
+	struct etcd_fixture ef; /* ef.loop: the clients'; ef.top: keymgr's */
+	struct etcd_fixture_reply got;
 	size_t n_got;
 	char lines[4][512];
 	size_t n_lines;
@@ -43,11 +35,7 @@ static void on_reply(void *arg, int err, int status, const char *body,
 {
 	(void)arg;
 	fx.n_got++;
-	fx.got.err = err;
-	fx.got.status = status;
-	snprintf(fx.got.body, sizeof(fx.got.body), "%.*s", (int)len,
-		 body ? body : "");
-	snprintf(fx.got.why, sizeof(fx.got.why), "%s", why ? why->msg : "");
+	etcd_fixture_reply_set(&fx.got, err, status, body, len, why);
 }
 
 static void on_line(void *arg, const char *line, size_t len)
@@ -60,13 +48,8 @@ static void on_line(void *arg, const char *line, size_t len)
 
 static struct etcd *client(const char *endpoint, struct tls_ctx *tls)
 {
-	const char *eps[] = { endpoint };
-	struct etcd_config cfg = { eps, 1, 2000, tls };
-	struct why why = { "" };
-	struct etcd *e = etcd_new(fx.loop, &cfg, &why);
+	struct etcd *e = etcd_fixture_client(&fx.ef, &endpoint, 1, 2000, tls);
 
-	if (!e)
-		print_message("etcd_new: %s\n", why.msg);
 	assert_non_null(e);
 	return e;
 }
@@ -79,7 +62,7 @@ static void ask(struct etcd *e, const char *path, const char *json)
 	assert_int_equal(etcd_post(e, path, json, strlen(json), on_reply, NULL),
 			 0);
 	for (int i = 0; i < 100 && fx.n_got == n; i++)
-		loop_run_once(fx.loop, 100);
+		loop_run_once(fx.ef.loop, 100);
 	assert_int_equal(fx.n_got, n + 1);
 	if (fx.got.err)
 		print_message("%s: %s\n", path, fx.got.why);
@@ -118,10 +101,10 @@ static void test_requests(void **state)
 				     on_line, on_reply, NULL),
 			 0);
 	for (int i = 0; i < 50 && !fx.n_lines; i++)
-		loop_run_once(fx.loop, 100);
+		loop_run_once(fx.ef.loop, 100);
 	ask(e, "/v3/kv/put", "{\"key\":\"dy9r\",\"value\":\"dg==\"}");
 	for (int i = 0; i < 50 && fx.n_lines < 2; i++)
-		loop_run_once(fx.loop, 100);
+		loop_run_once(fx.ef.loop, 100);
 	assert_int_equal(fx.n_lines, 2);
 	assert_non_null(strstr(fx.lines[0], "\"created\":true"));
 	assert_non_null(strstr(fx.lines[1], "\"value\":\"dg==\""));
@@ -208,7 +191,7 @@ static int keymgr_run(const char *flags)
 		       "mkdir -p -m 700 %s/bad && $KM -c /dev/null -d %s/bad "
 		       "-s %s/bad/sock -l 127.0.0.1:0 --store etcd "
 		       "--etcd-endpoints %s %s run",
-		       fx.top, fx.top, fx.top, fx.ef.client[0], flags);
+		       fx.ef.top, fx.ef.top, fx.ef.top, fx.ef.client[0], flags);
 }
 
 /* Settings that do not go together, or files that do not load: exit 2,
@@ -232,7 +215,7 @@ static void test_keymgr_config(void **state)
 	assert_int_equal(run_cmd(fx.out, sizeof(fx.out),
 				 "echo 'etcd_cafile = x' >%s/bad.conf && "
 				 "$KM -c %s/bad.conf status",
-				 fx.top, fx.top),
+				 fx.ef.top, fx.ef.top),
 			 2);
 	assert_non_null(strstr(fx.out, "unknown setting \"etcd_cafile\""));
 }
@@ -246,7 +229,7 @@ static void test_keymgr_leads(void **state)
 	bool leads = false;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/a", fx.top);
+	snprintf(dir, sizeof(dir), "%s/a", fx.ef.top);
 	snprintf(log, sizeof(log), "%s/log", dir);
 	assert_int_equal(run_cmd(fx.out, sizeof(fx.out),
 				 "mkdir -p -m 700 %s && cp %s %s/etcd.key && "
@@ -289,23 +272,15 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&fx, 0, sizeof(fx));
-	snprintf(fx.top, sizeof(fx.top), "/tmp/vxsec-etls-XXXXXX");
-	if (!mkdtemp(fx.top) || env_bin("KM", "../vxsec-keymgr") ||
+	if (env_bin("KM", "../vxsec-keymgr") ||
 	    etcd_fixture_start_tls(&fx.ef, 1))
 		return -1;
-	fx.loop = loop_new();
-	return fx.loop ? 0 : -1;
+	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	loop_free(fx.loop);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx.top);
-	if (system(cmd))
-		return -1;
 	return etcd_fixture_stop(&fx.ef);
 }
 

@@ -30,8 +30,7 @@ struct instance {
 };
 
 static struct fixture {
-	struct etcd_fixture ef;
-	char top[64];
+	struct etcd_fixture ef; /* ef.top: the instances' directories */
 	char prefix[16];
 	int round;
 	int ttl_s;	   /* the instances' lease */
@@ -232,10 +231,10 @@ static int setup_case(void **state)
 	fx.flags = "";
 	for (int i = 0; i < INSTANCES; i++) {
 		struct instance *in = &fx.in[i];
-		char cmd[256], top[sizeof(fx.top)], dir[sizeof(in->dir)];
+		char cmd[256], top[sizeof(fx.ef.top)], dir[sizeof(in->dir)];
 
 		/* from copies: the compiler sees every field inside fx */
-		memcpy(top, fx.top, sizeof(top));
+		memcpy(top, fx.ef.top, sizeof(top));
 		snprintf(in->name, sizeof(in->name), "%c", 'a' + i);
 		snprintf(dir, sizeof(dir), "%s/%d%c", top, fx.round, 'a' + i);
 		memcpy(in->dir, dir, sizeof(dir));
@@ -266,21 +265,14 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&fx, 0, sizeof(fx));
-	snprintf(fx.top, sizeof(fx.top), "/tmp/vxsec-ha-XXXXXX");
-	if (!mkdtemp(fx.top) || env_bin("KM", "../vxsec-keymgr") ||
-	    env_bin("FA", "fakeagents"))
+	if (env_bin("KM", "../vxsec-keymgr") || env_bin("FA", "fakeagents"))
 		return -1;
 	return etcd_fixture_start(&fx.ef, 3);
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx.top);
-	if (system(cmd))
-		return -1;
 	return etcd_fixture_stop(&fx.ef);
 }
 
@@ -407,9 +399,9 @@ static void test_quorum(void **state)
 			 0);
 	snprintf(token, sizeof(token), "%.200s", fx.out);
 	token[strcspn(token, "\n")] = '\0';
-	snprintf(synced, sizeof(synced), "%s/synced", fx.top);
-	snprintf(go, sizeof(go), "%s/go", fx.top);
-	snprintf(out, sizeof(out), "%s/fa.out", fx.top);
+	snprintf(synced, sizeof(synced), "%s/synced", fx.ef.top);
+	snprintf(go, sizeof(go), "%s/go", fx.ef.top);
+	snprintf(out, sizeof(out), "%s/fa.out", fx.ef.top);
 	fx.fa = spawn(
 		"exec $FA --leader %s,%s,%s --token %s -n 10 --timeout 240 "
 		"--failover-after-sync 'touch %s; while [ ! -e %s ]; do "

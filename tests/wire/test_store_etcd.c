@@ -22,8 +22,7 @@
 #define PREFIX "/t/"
 
 static struct fixture {
-	struct etcd_fixture ef;
-	struct loop *loop;
+	struct etcd_fixture ef; /* ef.loop: the stores' and clients' */
 	uint8_t key[STATE_KEY_LEN], other[STATE_KEY_LEN];
 	int64_t term;
 	int done, err;
@@ -54,16 +53,15 @@ static void on_raw(void *arg, int err, int status, const char *body, size_t len,
 static void wait_done(int n)
 {
 	for (int i = 0; i < 300 && fx.done < n; i++)
-		loop_run_once(fx.loop, 100);
+		loop_run_once(fx.ef.loop, 100);
 	assert_int_equal(fx.done, n);
 }
 
 /* A request of our own: its JSON body built by the caller. */
 static void raw(const char *path, const char *body)
 {
-	struct etcd_config cfg = { fx.ef.endpoints, 1, 0, NULL };
-	struct why why = { "" };
-	struct etcd *e = etcd_new(fx.loop, &cfg, &why);
+	struct etcd *e =
+		etcd_fixture_client(&fx.ef, fx.ef.endpoints, 1, 0, NULL);
 
 	assert_non_null(e);
 	fx.done = 0;
@@ -120,7 +118,7 @@ static struct store_etcd *store(void)
 {
 	struct store_etcd_config cfg = { fx.ef.endpoints, 1, PREFIX, 0, NULL };
 	struct why why = { "" };
-	struct store_etcd *se = store_etcd_new(fx.loop, &cfg, &why);
+	struct store_etcd *se = store_etcd_new(fx.ef.loop, &cfg, &why);
 
 	assert_non_null(se);
 	store_etcd_fence(se, fx.term);
@@ -162,7 +160,7 @@ static int commit(struct store_etcd *se, const struct record_set *s)
 	assert_true(store_etcd_busy(se));
 	wait_done(1);
 	for (int i = 0; i < 100 && store_etcd_busy(se); i++)
-		loop_run_once(fx.loop, 100); /* a journal's last steps */
+		loop_run_once(fx.ef.loop, 100); /* a journal's last steps */
 	assert_false(store_etcd_busy(se));
 	return fx.err;
 }
@@ -195,14 +193,12 @@ static int setup(void **state)
 		return -1;
 	randombytes_buf(fx.key, sizeof(fx.key));
 	randombytes_buf(fx.other, sizeof(fx.other));
-	fx.loop = loop_new();
-	return fx.loop ? 0 : -1;
+	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	loop_free(fx.loop);
 	return etcd_fixture_stop(&fx.ef);
 }
 

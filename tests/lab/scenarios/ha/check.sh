@@ -4,15 +4,9 @@
 # every wire (both boots of vm2), and the figures from the marks' mtimes
 # (the host's clock) and the members' ping lines.
 set -eu
+. "$(dirname "$0")/../../pcap.sh"
 dir=$1
-for pcap in "$dir"/vm*.pcap; do
-	vm=$(basename "$pcap" .pcap)
-	esp=$(tcpdump -nn -r "$pcap" esp 2>/dev/null | wc -l)
-	clear=$(tcpdump -nn -r "$pcap" "udp port 4789" 2>/dev/null | wc -l)
-	echo "$vm.pcap: $esp ESP packets, $clear cleartext udp/4789 packets"
-	case "$vm" in vm4 | vm5 | vm6) [ "$esp" -gt 0 ] || { echo "FAIL: no ESP in $pcap"; exit 1; } ;; esac
-	[ "$clear" -eq 0 ] || { echo "FAIL: cleartext VXLAN in $pcap"; exit 1; }
-done
+pcap_esp_only "$dir" -m "vm4 vm5 vm6"
 at() { stat -c %.3Y "$dir/mark.$1"; }
 ms() { awk -v a="$(at "$1")" -v b="$(at "$2")" 'BEGIN { printf "%.0f ms", (b - a) * 1000 }'; }
 last=
