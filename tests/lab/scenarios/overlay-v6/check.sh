@@ -7,9 +7,10 @@
 # is the injection of step g (member vm2 with its policies flushed, the
 # stranger vm1), which reached its targets and which no member answered.
 set -eu
+. "$(dirname "$0")/../../pcap.sh"
 dir=$1
 inject='src fd00::11 or src fd00::12 or src 192.168.77.11 or src 192.168.77.12'
-count() { tcpdump -nn -r "$1" "$2" 2>/dev/null | wc -l; }
+count() { pcap_count "$@"; }
 fail() {
 	echo "FAIL: $*"
 	exit 1
@@ -21,22 +22,13 @@ esp_max() {
 		sed -n 's/.*ethertype [^,]*, length \([0-9]*\):.*/\1/p' | sort -n | tail -n 1
 }
 
-# pcap_check PCAP: ESP of both families, cleartext VXLAN only from the
-# injecting sources. (To move to the shared pcap helper once it knows IPv6.)
-pcap_check() {
-	vm=$(basename "$1" .pcap)
-	esp6=$(count "$1" 'ip6 proto 50') esp4=$(count "$1" 'ip proto 50')
-	clear=$(count "$1" "udp port 4789 and not ($inject)")
-	injected=$(count "$1" "udp port 4789 and ($inject)")
-	echo "$vm.pcap: $esp6 ESP packets over IPv6, $esp4 over IPv4, $clear cleartext udp/4789 packets (besides $injected injected by vm1/vm2)"
-	[ "$clear" -eq 0 ] || fail "cleartext VXLAN in $1"
-	[ "$vm" = vm1 ] && return 0
-	[ "$esp6" -gt 0 ] || fail "no ESP over IPv6 in $1"
-	[ "$esp4" -gt 0 ] || fail "no ESP over IPv4 in $1"
-}
-
-for pcap in "$dir"/vm*.pcap; do
-	pcap_check "$pcap"
+pcap_esp_only "$dir" -n vm1 -x "$inject" -l 'injected by vm1/vm2'
+# Every member's wire carried ESP over both families.
+for vm in 2 3 4; do
+	esp6=$(count "$dir/vm$vm.pcap" 'ip6 proto 50') esp4=$(count "$dir/vm$vm.pcap" 'ip proto 50')
+	echo "vm$vm.pcap: $esp6 ESP packets over IPv6, $esp4 over IPv4"
+	[ "$esp6" -gt 0 ] || fail "no ESP over IPv6 in vm$vm.pcap"
+	[ "$esp4" -gt 0 ] || fail "no ESP over IPv4 in vm$vm.pcap"
 done
 for vm in 2 3 4; do
 	pcap=$dir/vm$vm.pcap
