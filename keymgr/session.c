@@ -184,7 +184,8 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 	struct sessions *ss = cl->ss;
 	struct node *n = cluster_find(ss->cl, cl->peer);
 	struct why why = { "" };
-	bool key_changed;
+	struct node_addr public_addr;
+	bool key_changed, nat;
 	int err;
 
 	if (cl->index || strcmp(in->node_id, cl->peer) != 0) {
@@ -217,9 +218,11 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 		session_refuse(cl, WERR_INTERNAL, why.msg);
 		return;
 	}
+	nat = in->has_local && cl->source.len &&
+	      cluster_nat_detect(&in->local, &cl->source, &public_addr);
 	err = cluster_hello(ss->cl, cl->peer, in->boot_id, in->addrs,
 			    in->n_addrs, in->lost_state, in->static_key,
-			    &key_changed);
+			    nat ? &public_addr : NULL, &key_changed);
 	if (err == -EADDRINUSE) {
 		refuse_addr_in_use(cl, in);
 		return;
@@ -241,8 +244,9 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 			 cl->addr, cl->peer);
 		store_touch(ss->st); /* no revision, but it must reach disk */
 	}
-	log_info("%s: %s connected (index %u, incarnation %llu%s)", cl->addr,
+	log_info("%s: %s connected (index %u, incarnation %llu%s%s)", cl->addr,
 		 cl->peer, n->index, (unsigned long long)n->incarnation,
+		 n->nat ? ", behind NAT" : "",
 		 err != 1	  ? ""
 		 : in->lost_state ? ", its kernel lost our SAs: fresh keys"
 				  : ", new: fresh keys for its pairs");
@@ -488,6 +492,23 @@ static const struct conn_ops ops = { .ready = on_ready,
 				     .closed = on_closed,
 				     .drained = session_on_drained };
 
+/* The IP address of a peer's socket address (len 0 if not IP). */
+static void source_of(const struct sockaddr_storage *from,
+		      struct node_addr *out)
+{
+	const struct sockaddr_in *v4 = (const struct sockaddr_in *)from;
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)from;
+
+	memset(out, 0, sizeof(*out));
+	if (from->ss_family == AF_INET) {
+		out->len = 4;
+		memcpy(out->ip, &v4->sin_addr, 4);
+	} else if (from->ss_family == AF_INET6) {
+		out->len = 16;
+		memcpy(out->ip, &v6->sin6_addr, 16);
+	}
+}
+
 struct client *session_client_new(struct sessions *ss, int fd,
 				  const struct sockaddr_storage *from,
 				  const struct guard_src *src)
@@ -506,6 +527,7 @@ struct client *session_client_new(struct sessions *ss, int fd,
 	cl->src = *src;
 	cl->counted = true;
 	addr_format(from, cl->addr, sizeof(cl->addr));
+	source_of(from, &cl->source);
 	cl->conn = conn_new(ss->loop, ss->ca->tls, fd, true, &ops, cl, &lim);
 	if (!cl->conn) {
 		free(cl);
