@@ -179,12 +179,25 @@ static void take_index(struct client *cl, uint32_t index)
 	ss->n_sessions++;
 }
 
+/* ", behind NAT at X" for a member found behind NAT, else "". */
+static const char *nat_text(const struct node *n, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!n->nat || !inet_ntop(n->public_addr.len == 4 ? AF_INET : AF_INET6,
+				  n->public_addr.ip, a, sizeof(a)))
+		return "";
+	snprintf(out, len, ", behind NAT at %s", a);
+	return out;
+}
+
 static void handle_hello(struct client *cl, const struct wire_in *in)
 {
 	struct sessions *ss = cl->ss;
 	struct node *n = cluster_find(ss->cl, cl->peer);
 	struct why why = { "" };
 	struct node_addr public_addr;
+	char pub[INET6_ADDRSTRLEN + 24];
 	bool key_changed, nat;
 	int err;
 
@@ -246,7 +259,7 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 	}
 	log_info("%s: %s connected (index %u, incarnation %llu%s%s)", cl->addr,
 		 cl->peer, n->index, (unsigned long long)n->incarnation,
-		 n->nat ? ", behind NAT" : "",
+		 nat_text(n, pub, sizeof(pub)),
 		 err != 1	  ? ""
 		 : in->lost_state ? ", its kernel lost our SAs: fresh keys"
 				  : ", new: fresh keys for its pairs");
@@ -492,23 +505,6 @@ static const struct conn_ops ops = { .ready = on_ready,
 				     .closed = on_closed,
 				     .drained = session_on_drained };
 
-/* The IP address of a peer's socket address (len 0 if not IP). */
-static void source_of(const struct sockaddr_storage *from,
-		      struct node_addr *out)
-{
-	const struct sockaddr_in *v4 = (const struct sockaddr_in *)from;
-	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)from;
-
-	memset(out, 0, sizeof(*out));
-	if (from->ss_family == AF_INET) {
-		out->len = 4;
-		memcpy(out->ip, &v4->sin_addr, 4);
-	} else if (from->ss_family == AF_INET6) {
-		out->len = 16;
-		memcpy(out->ip, &v6->sin6_addr, 16);
-	}
-}
-
 struct client *session_client_new(struct sessions *ss, int fd,
 				  const struct sockaddr_storage *from,
 				  const struct guard_src *src)
@@ -527,7 +523,6 @@ struct client *session_client_new(struct sessions *ss, int fd,
 	cl->src = *src;
 	cl->counted = true;
 	addr_format(from, cl->addr, sizeof(cl->addr));
-	source_of(from, &cl->source);
 	cl->conn = conn_new(ss->loop, ss->ca->tls, fd, true, &ops, cl, &lim);
 	if (!cl->conn) {
 		free(cl);

@@ -481,7 +481,7 @@ static void test_nat_detected(void **state)
 	assert_non_null(strstr(out, "\nvxsec_agent_peers_nat 1\n"));
 	assert_true(file_has(path("leader.log"),
 			     "node-00001 connected (index 2, incarnation 2, "
-			     "behind NAT"));
+			     "behind NAT at 127.16.0.2"));
 }
 
 /* Removed by the operator: exit code 3, our SAs gone, policies kept. */
