@@ -78,7 +78,7 @@ static int add_address(struct agent_config *c, const char *val, struct why *why)
 				val);
 	for (size_t i = 0; i < c->n_addrs; i++)
 		if (c->addrs[i].family == a.family &&
-		    memcmp(&c->addrs[i].ip, &a.ip, sizeof(a.ip)) == 0)
+		    memcmp(c->addrs[i].ip.raw, a.ip.raw, sizeof(a.ip.raw)) == 0)
 			return why_fail(why, -EINVAL,
 					"address: %s is listed twice", val);
 	c->addrs[c->n_addrs++] = a;
@@ -144,7 +144,8 @@ static int add_prefix(struct desired_prefix *out, size_t *n, const char *item,
 	for (size_t i = 0; i < *n; i++)
 		if (out[i].plen == p->plen &&
 		    out[i].net.family == p->net.family &&
-		    memcmp(&out[i].net.ip, &p->net.ip, sizeof(p->net.ip)) == 0)
+		    memcmp(out[i].net.ip.raw, p->net.ip.raw,
+			   sizeof(p->net.ip.raw)) == 0)
 			return why_fail(why, -EINVAL,
 					"underlay_cidr: %s is listed twice",
 					one);
