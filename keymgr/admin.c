@@ -87,9 +87,9 @@ static void status_json(struct admin *a, struct ctl_reply *r)
 	ctl_reply_printf(r, "\"revision\":%llu,\"persisted_revision\":%llu,",
 			 (unsigned long long)s.revision,
 			 (unsigned long long)store_persisted(a->st));
-	ctl_reply_printf(r, "\"members\":%zu,\"members_nat\":%zu,",
-			 cluster_members(a->cl), members_nat(a));
-	ctl_reply_printf(r, "\"connected\":%zu,", session_count(a->ss));
+	ctl_reply_printf(r, "\"members\":%zu,\"connected\":%zu,",
+			 cluster_members(a->cl), session_count(a->ss));
+	ctl_reply_printf(r, "\"members_nat\":%zu,", members_nat(a));
 	ctl_reply_printf(r, "\"transmit_generation\":%u,\"generations\":[",
 			 s.transmit);
 	for (size_t i = 0; i < s.n_gens; i++)

@@ -455,7 +455,8 @@ static void test_nat_detected(void **state)
 	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s status --json",
 				 path("km.sock")),
 			 0);
-	assert_non_null(strstr(out, "\"members\":2,\"members_nat\":1,"));
+	assert_non_null(strstr(
+		out, "\"members\":2,\"connected\":2,\"members_nat\":1,"));
 	assert_int_equal(
 		run_cmd(out, sizeof(out), KM " -s %s metrics", path("km.sock")),
 		0);
