@@ -249,6 +249,7 @@ USES_test_atomic := common
 USES_test_cli := common
 USES_test_cluster := keymgr proto
 USES_test_cluster_keys := keymgr proto common
+USES_test_cluster_nat := keymgr proto common
 USES_test_config := common
 USES_test_conn := common
 USES_test_ctl := common

@@ -78,7 +78,7 @@ static int add_address(struct agent_config *c, const char *val, struct why *why)
 				val);
 	for (size_t i = 0; i < c->n_addrs; i++)
 		if (c->addrs[i].family == a.family &&
-		    memcmp(&c->addrs[i].ip, &a.ip, sizeof(a.ip)) == 0)
+		    memcmp(c->addrs[i].ip.raw, a.ip.raw, sizeof(a.ip.raw)) == 0)
 			return why_fail(why, -EINVAL,
 					"address: %s is listed twice", val);
 	c->addrs[c->n_addrs++] = a;
@@ -138,8 +138,8 @@ static int add_prefix(void *arg, const char *item, struct why *why)
 	for (size_t i = 0; i < pl->n; i++)
 		if (pl->l[i].plen == p->plen &&
 		    pl->l[i].net.family == p->net.family &&
-		    memcmp(&pl->l[i].net.ip, &p->net.ip, sizeof(p->net.ip)) ==
-			    0)
+		    memcmp(pl->l[i].net.ip.raw, p->net.ip.raw,
+			   sizeof(p->net.ip.raw)) == 0)
 			return why_fail(why, -EINVAL,
 					"underlay_cidr: %s is listed twice",
 					item);

@@ -143,6 +143,31 @@ static void status_key(struct agent *a, bool json, struct ctl_reply *r)
 		ctl_reply_printf(r, "static key in use %s\n", used);
 }
 
+/* A node the leader found behind NAT: its public address as text. */
+static bool nat_text(const struct view_meta *m, char *out, size_t len)
+{
+	if (!m->nat)
+		return false;
+	xfrm_ip_fmt(m->public_addr.family, &m->public_addr.ip, out, len);
+	return true;
+}
+
+/* This node behind NAT, as the leader found (docs/nat.md). */
+static void status_nat(struct agent *a, bool json, struct ctl_reply *r)
+{
+	char pub[64];
+	bool nat = nat_text(&a->view.self, pub, sizeof(pub));
+
+	if (json) {
+		ctl_reply_printf(r, "\"nat\":%s,\"public_address\":",
+				 nat ? "true" : "false");
+		ctl_json_string(r, nat ? pub : NULL);
+		ctl_reply_printf(r, ",");
+	} else if (nat) {
+		ctl_reply_printf(r, "behind NAT, public address %s\n", pub);
+	}
+}
+
 /* Every configured instance of the leader, as a JSON array. */
 static void status_leaders(struct agent *a, struct ctl_reply *r)
 {
@@ -239,7 +264,8 @@ static void status_peer(struct agent *a, size_t i, const struct held_set *hs,
 {
 	const struct desired_peer *p = &a->view.peers[i];
 	const struct desired_addr *peer = NULL, *me = pair_self(a, p, &peer);
-	char ip[64] = "?", fpr[PAIRKEY_FPR_LEN];
+	char ip[64] = "?", fpr[PAIRKEY_FPR_LEN], pub[64];
+	bool nat = nat_text(&a->view.meta[i], pub, sizeof(pub));
 
 	if (peer)
 		xfrm_ip_fmt(peer->family, &peer->ip, ip, sizeof(ip));
@@ -254,10 +280,16 @@ static void status_peer(struct agent *a, size_t i, const struct held_set *hs,
 			p->index,
 			(unsigned long long)a->view.meta[i].incarnation, ip);
 		ctl_json_string(r, fpr[0] ? fpr : NULL);
+		ctl_reply_printf(r, ",\"nat\":%s,\"public_address\":",
+				 nat ? "true" : "false");
+		ctl_json_string(r, nat ? pub : NULL);
 		ctl_reply_printf(r, ",\"sas\":[");
 	} else {
 		ctl_reply_printf(r, "  %-20s %-16s %s\n   ", a->view.meta[i].id,
 				 ip, fpr[0] ? fpr : "no key");
+		if (nat)
+			ctl_reply_printf(
+				r, "behind NAT, public address %s\n   ", pub);
 	}
 	for (size_t k = 0; k < p->n_keys; k++) {
 		const struct desired_keys *dk = &p->keys[k];
@@ -318,6 +350,7 @@ static int cmd_status(void *arg, int argc, char **argv, struct ctl_reply *r)
 
 	status_head(a, json, r);
 	status_key(a, json, r);
+	status_nat(a, json, r);
 	status_gens(a, json, r);
 	if (err)
 		ctl_reply_printf(r,
@@ -336,6 +369,15 @@ static int cmd_status(void *arg, int argc, char **argv, struct ctl_reply *r)
 }
 
 /* ---- metrics ---- */
+
+static size_t peers_nat(const struct view *v)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < v->n_peers; i++)
+		k += v->meta[i].nat;
+	return k;
+}
 
 static void metric(struct ctl_reply *r, const char *name, const char *help,
 		   unsigned long long v)
@@ -364,6 +406,10 @@ static int cmd_metrics(void *arg, int argc, char **argv, struct ctl_reply *r)
 	metric(r, "in_sync", "1 when the kernel equals the desired state",
 	       a->in_sync);
 	metric(r, "peers", "peers in the view", a->view.n_peers);
+	metric(r, "nat", "1 when the leader found this node behind NAT",
+	       a->view.self.nat);
+	metric(r, "peers_nat", "peers the leader found behind NAT",
+	       peers_nat(&a->view));
 	metric(r, "generations", "live key generations", a->view.n_gens);
 	metric(r, "sas", "SAs in the desired state", a->n_sas);
 	metric(r, "policies", "policies in the desired state", a->n_pols);

@@ -130,8 +130,10 @@ static int dial(struct session *s)
 		   sizeof(user_ms));
 	if (connect(fd, (struct sockaddr *)&s->leaders[s->cur],
 		    session_leader_len(s)) == 0 ||
-	    errno == EINPROGRESS)
+	    errno == EINPROGRESS) {
+		session_local_read(s, fd); /* bound by connect() */
 		return fd;
+	}
 	err = -errno;
 	close(fd);
 	return err;

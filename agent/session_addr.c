@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* agent session: the leader's addresses — the one in use, the next one after a failure, and the one a standby's refusal names. */
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,32 @@ socklen_t session_leader_len(const struct session *s)
 	return s->leaders[s->cur].ss_family == AF_INET6
 		       ? sizeof(struct sockaddr_in6)
 		       : sizeof(struct sockaddr_in);
+}
+
+void session_local_read(struct session *s, int fd)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	struct sockaddr_storage ss;
+	const struct sockaddr_in *v4 = (const void *)&ss;
+	const struct sockaddr_in6 *v6 = (const void *)&ss;
+	socklen_t len = sizeof(ss);
+
+	memset(&s->local, 0, sizeof(s->local));
+	s->has_local = getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+		       (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+	if (!s->has_local)
+		return;
+	if (ss.ss_family == AF_INET) {
+		s->local.family = AF_INET;
+		memcpy(s->local.ip.raw, &v4->sin_addr, 4);
+	} else if (memcmp(&v6->sin6_addr, mapped, sizeof(mapped)) == 0) {
+		s->local.family = AF_INET;
+		memcpy(s->local.ip.raw, (const uint8_t *)&v6->sin6_addr + 12,
+		       4);
+	} else {
+		s->local.family = AF_INET6;
+		memcpy(s->local.ip.raw, &v6->sin6_addr, 16);
+	}
 }
 
 static bool same_addr(const struct sockaddr_storage *a,

@@ -50,6 +50,10 @@ struct session {
 	bool have_token;
 	struct desired_addr addrs[DESIRED_ADDRS_MAX];
 	size_t n_addrs;
+	/* the connection's local address (getsockname), for the hello's
+	 * NAT detection; has_local false if it could not be read */
+	struct desired_addr local;
+	bool has_local;
 	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	uint64_t backoff_min, backoff_max;
 	unsigned int attempt;
@@ -76,6 +80,9 @@ void session_leaders_set(struct session *s, const struct sockaddr_storage *l,
 			 size_t n);
 void session_leader_use(struct session *s, size_t i);
 socklen_t session_leader_len(const struct session *s);
+/* The local address of fd, connected (or connecting) to the leader, into
+ * s->local (an IPv4-mapped one as IPv4); s->has_local says if it could. */
+void session_local_read(struct session *s, int fd);
 /* A refusal (ERROR_NOT_LEADER) named this instance: tried next if listed. */
 void session_leader_named(struct session *s, const char *named);
 /*

@@ -206,8 +206,11 @@ int session_send_hello(struct session *s, struct conn *c)
 	struct wire_node n = node_of(s);
 	uint8_t *frame = NULL;
 	size_t len = 0;
-	int err = wire_hello(&n, s->lost_state, s->kernel_rev, s->kernel_term,
-			     &frame, &len);
+	int err;
+
+	n.local = s->has_local ? &s->local : NULL; /* NAT detection */
+	err = wire_hello(&n, s->lost_state, s->kernel_rev, s->kernel_term,
+			 &frame, &len);
 
 	return send_frame(c, err, frame, len);
 }

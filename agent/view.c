@@ -141,6 +141,8 @@ static void set_meta(struct view_meta *m, const struct wire_peer *in)
 	m->incarnation = in->incarnation;
 	memcpy(m->keys, in->keys, sizeof(m->keys));
 	m->n_keys = in->n_keys;
+	m->nat = in->nat;
+	m->public_addr = in->public_addr;
 }
 
 /* A peer's identity and keys; its pair keys and X25519 results wiped. */

@@ -20,6 +20,10 @@ struct view_meta {
 	uint64_t incarnation;
 	struct wire_node_key keys[WIRE_NODE_KEYS_MAX]; /* oldest first */
 	size_t n_keys;
+	/* the leader found it behind NAT, reached at public_addr (shown in
+	 * status; what is programmed does not use it yet: docs/nat.md) */
+	bool nat;
+	struct desired_addr public_addr;
 };
 
 /*

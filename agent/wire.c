@@ -43,6 +43,13 @@ static void peer_in(struct wire_peer *p, const Vxsec__Peer *in)
 		memcpy(p->keys[i].pub, in->keys[i]->key.data, WIRE_PUB_LEN);
 		p->n_keys++;
 	}
+	if (in->public_address) { /* 4 or 16 bytes: frame_validate() */
+		const ProtobufCBinaryData *ip = &in->public_address->ip;
+
+		p->nat = true;
+		p->public_addr.family = ip->len == 4 ? AF_INET : AF_INET6;
+		memcpy(p->public_addr.ip.raw, ip->data, ip->len);
+	}
 }
 
 /* A pair uses a family both nodes have: without one, no pair at all. */
@@ -428,6 +435,7 @@ int wire_hello(const struct wire_node *n, bool lost_state,
 	       size_t *len)
 {
 	Vxsec__Hello h = VXSEC__HELLO__INIT;
+	Vxsec__Address local;
 	struct addrs_out a;
 
 	addrs_out(&a, n);
@@ -441,6 +449,12 @@ int wire_hello(const struct wire_node *n, bool lost_state,
 	h.last_term = last_term;	 /* so does an older leader */
 	h.static_key =
 		(ProtobufCBinaryData){ WIRE_PUB_LEN, (uint8_t *)n->static_key };
+	if (n->local) {
+		vxsec__address__init(&local);
+		local.ip.len = n->local->family == AF_INET ? 4 : 16;
+		local.ip.data = (uint8_t *)n->local->ip.raw;
+		h.local_address = &local;
+	}
 	return encode(VXSEC__ENVELOPE__MSG_HELLO, &h, frame, len);
 }
 

@@ -42,6 +42,10 @@ struct wire_peer {
 	size_t n_addrs;
 	struct wire_node_key keys[WIRE_NODE_KEYS_MAX]; /* oldest first */
 	size_t n_keys;
+	/* the leader found it behind NAT, its sessions coming from
+	 * public_addr (docs/nat.md); of any family */
+	bool nat;
+	struct desired_addr public_addr;
 };
 
 /* A generation's epoch secret and SPI slot. */
@@ -144,6 +148,8 @@ struct wire_node {
 	const uint8_t *static_key; /* WIRE_PUB_LEN bytes: the newest */
 	const struct desired_addr *addrs;
 	size_t n_addrs;
+	/* hello: its session socket's local address (NULL: not sent) */
+	const struct desired_addr *local;
 };
 
 /* Frames to the leader: free with wire_frame_free, which wipes them. */

@@ -66,6 +66,17 @@ static long long next_rotation_s(const struct cluster_status *s)
 	return s->next_due > now ? (long long)((s->next_due - now) / 1000) : 0;
 }
 
+/* Members (not removed) the leader found behind NAT. */
+static size_t members_nat(const struct admin *a)
+{
+	const struct node *n;
+	size_t k = 0;
+
+	for (size_t i = 0; (n = cluster_at(a->cl, i)); i++)
+		k += n->state != NODE_REMOVED && n->nat;
+	return k;
+}
+
 static void status_json(struct admin *a, struct ctl_reply *r)
 {
 	struct cluster_status s;
@@ -78,6 +89,7 @@ static void status_json(struct admin *a, struct ctl_reply *r)
 			 (unsigned long long)store_persisted(a->st));
 	ctl_reply_printf(r, "\"members\":%zu,\"connected\":%zu,",
 			 cluster_members(a->cl), session_count(a->ss));
+	ctl_reply_printf(r, "\"members_nat\":%zu,", members_nat(a));
 	ctl_reply_printf(r, "\"transmit_generation\":%u,\"generations\":[",
 			 s.transmit);
 	for (size_t i = 0; i < s.n_gens; i++)
@@ -131,8 +143,11 @@ static void status_text(struct admin *a, struct ctl_reply *r)
 				 "removal) until it can\n",
 				 (unsigned long long)store_unsaved_s(a->st),
 				 strerror(-store_error(a->st)));
-	ctl_reply_printf(r, "members:     %zu, %zu connected\n",
+	ctl_reply_printf(r, "members:     %zu, %zu connected",
 			 cluster_members(a->cl), session_count(a->ss));
+	if (members_nat(a))
+		ctl_reply_printf(r, ", %zu behind NAT", members_nat(a));
+	ctl_reply_printf(r, "\n");
 	ctl_reply_printf(r, "transmit:    generation %u\n", s.transmit);
 	for (size_t i = 0; i < s.n_gens; i++)
 		ctl_reply_printf(r, "generation:  %u %s\n", s.gens[i].g,
@@ -171,6 +186,10 @@ static int cmd_metrics(struct admin *a, struct ctl_reply *r)
 	cluster_status(a->cl, &s);
 	metric(r, "members", "gauge", "Members not removed.",
 	       cluster_members(a->cl));
+	metric(r, "members_nat", "gauge",
+	       "Members found behind NAT (their session's source address is "
+	       "not their socket's).",
+	       members_nat(a));
 	metric(r, "connected_agents", "gauge", "Agents with a session.",
 	       session_count(a->ss));
 	metric(r, "revision", "gauge", "The cluster revision.", s.revision);
@@ -267,7 +286,14 @@ static void node_json(struct admin *ad, const struct node *n,
 		ctl_reply_printf(r, "%s", i ? "," : "");
 		ctl_json_string(r, a);
 	}
-	ctl_reply_printf(r, "]");
+	ctl_reply_printf(r, "],\"nat\":%s,\"public_address\":",
+			 n->nat ? "true" : "false");
+	if (n->nat) {
+		admin_addr_text(&n->public_addr, a, sizeof(a));
+		ctl_json_string(r, a);
+	} else {
+		ctl_reply_printf(r, "null");
+	}
 	keys_json(n, r);
 	ctl_reply_printf(r, "}");
 }
@@ -294,6 +320,11 @@ static void node_text(struct admin *ad, const struct node *n,
 				 "%-24s pending key %s (from the next "
 				 "generation)\n",
 				 "", fpr);
+	}
+	if (n->nat) {
+		admin_addr_text(&n->public_addr, a, sizeof(a));
+		ctl_reply_printf(r, "%-24s behind NAT, public address %s\n", "",
+				 a);
 	}
 }
 

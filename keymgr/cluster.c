@@ -313,11 +313,65 @@ int cluster_join(struct cluster *c, const char *id,
 	return 0;
 }
 
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as its IPv4 address. */
+static struct node_addr addr_plain(const struct node_addr *a)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	struct node_addr out = *a;
+
+	if (a->len == 16 && memcmp(a->ip, mapped, sizeof(mapped)) == 0) {
+		memset(&out, 0, sizeof(out));
+		out.len = 4;
+		memcpy(out.ip, a->ip + 12, 4);
+	}
+	return out;
+}
+
+bool cluster_nat_detect(const struct node_addr *local,
+			const struct node_addr *source,
+			struct node_addr *public_addr)
+{
+	struct node_addr l, s;
+
+	if (!local || !source || (local->len != 4 && local->len != 16) ||
+	    (source->len != 4 && source->len != 16))
+		return false;
+	l = addr_plain(local);
+	s = addr_plain(source);
+	if (l.len == s.len && memcmp(l.ip, s.ip, l.len) == 0)
+		return false;
+	if (public_addr) {
+		memset(public_addr, 0, sizeof(*public_addr));
+		public_addr->len = s.len;
+		memcpy(public_addr->ip, s.ip, s.len);
+	}
+	return true;
+}
+
+/* The NAT finding of a hello differs from the record's. */
+static bool nat_changed(const struct node *n, const struct node_addr *pa)
+{
+	if (!pa)
+		return n->nat;
+	return !n->nat || n->public_addr.len != pa->len ||
+	       memcmp(n->public_addr.ip, pa->ip, pa->len) != 0;
+}
+
+static void set_nat(struct node *n, const struct node_addr *pa)
+{
+	memset(&n->public_addr, 0, sizeof(n->public_addr));
+	n->nat = pa != NULL;
+	if (pa) {
+		n->public_addr.len = pa->len;
+		memcpy(n->public_addr.ip, pa->ip, pa->len);
+	}
+}
+
 int cluster_hello(struct cluster *c, const char *id,
 		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		  const struct node_addr *addrs, size_t n_addrs,
 		  bool lost_state, const uint8_t pub[REGISTRY_PUB_LEN],
-		  bool *key_changed)
+		  const struct node_addr *public_addr, bool *key_changed)
 {
 	struct node *n = registry_find(c->reg, id);
 	bool moved;
@@ -325,14 +379,16 @@ int cluster_hello(struct cluster *c, const char *id,
 
 	if (key_changed)
 		*key_changed = false;
-	if (!addrs_ok(addrs, n_addrs) || !pub)
+	if (!addrs_ok(addrs, n_addrs) || !pub ||
+	    (public_addr && !addrs_ok(public_addr, 1)))
 		return -EINVAL;
 	if (!n)
 		return -ENOENT; /* a stranger: what registry_hello() says too */
 	if (n->state != NODE_REMOVED &&
 	    cluster_addr_owner(c, id, addrs, n_addrs))
 		return -EADDRINUSE;
-	moved = !same_addrs(n, addrs, n_addrs);
+	/* behind another NAT, or no more: reached elsewhere, as a move */
+	moved = !same_addrs(n, addrs, n_addrs) || nat_changed(n, public_addr);
 	err = registry_hello(c->reg, id, boot_id);
 	if (err < 0)
 		return err;
@@ -340,8 +396,10 @@ int cluster_hello(struct cluster *c, const char *id,
 		return -ENOMEM;
 	if ((moved || lost_state) && !err)
 		registry_lost_state(c->reg, id); /* new keys for every pair */
-	if (moved)
+	if (moved) {
 		set_addrs(n, addrs, n_addrs);
+		set_nat(n, public_addr);
+	}
 	if (!err && !moved && !lost_state) {
 		/* the same incarnation: a new key is a periodic change */
 		if (registry_key_pend(n, pub) && key_changed)

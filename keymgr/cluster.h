@@ -70,7 +70,11 @@ int cluster_join(struct cluster *c, const char *id,
  * installed twice) and its peers a change; so does lost_state (its
  * kernel lost SAs it may not install again). 1 if so, 0 if not, -ENOENT
  * for a stranger, -EPERM for a removed node, -EADDRINUSE if another
- * member announces one of its addresses. A new incarnation's keys are
+ * member announces one of its addresses. public_addr (NULL: not behind
+ * NAT; see cluster_nat_detect()) other than the record's is a move too:
+ * a new incarnation. It is not an announced address: two members may
+ * share it (one NAT), and cluster_addr_owner() ignores it. A new
+ * incarnation's keys are
  * [(0, pub)]; otherwise a pub other than the newest known key becomes
  * the pending key, as cluster_key_update(). *key_changed (if given) says
  * whether the pending key changed (nothing for peers to learn yet, but
@@ -80,7 +84,19 @@ int cluster_hello(struct cluster *c, const char *id,
 		  const uint8_t boot_id[REGISTRY_BOOT_ID_LEN],
 		  const struct node_addr *addrs, size_t n_addrs,
 		  bool lost_state, const uint8_t pub[REGISTRY_PUB_LEN],
-		  bool *key_changed);
+		  const struct node_addr *public_addr, bool *key_changed);
+
+/*
+ * NAT detection (docs/nat.md): the agent's socket of its session had
+ * local (Hello.local_address; NULL if it did not say), the leader saw
+ * the session come from source. They differ: something between them
+ * rewrote the source, the node is behind NAT, and *public_addr (if
+ * given) is source. An IPv4-mapped IPv6 address (a leader listening on
+ * ::) equals its IPv4 address; public_addr is given in IPv4 form.
+ */
+bool cluster_nat_detect(const struct node_addr *local,
+			const struct node_addr *source,
+			struct node_addr *public_addr);
 
 /*
  * A member made a new static key (its periodic change): it becomes the

@@ -290,6 +290,9 @@ struct leader_member {
 	char underlay[LEADER_ADDRS_MAX][LEADER_ADDR_TEXT_LEN];
 	char key[LEADER_KEY_FPR_LEN];	      /* its newest static key, or "" */
 	char pending_key[LEADER_KEY_FPR_LEN]; /* announced, or "" */
+	/* added with NAT detection (docs/nat.md): behind NAT, and where */
+	bool nat;
+	char public_address[LEADER_ADDR_TEXT_LEN]; /* "" if not nat */
 };
 
 /*

@@ -169,6 +169,10 @@ static void member_fill(struct leader *l, const struct node *n,
 		pairkey_fingerprint(n->keys[n->n_keys - 1].pub, m->key);
 	if (n->has_pending)
 		pairkey_fingerprint(n->pending, m->pending_key);
+	m->nat = n->nat;
+	if (n->nat)
+		admin_addr_text(&n->public_addr, m->public_address,
+				sizeof(m->public_address));
 }
 
 struct leader_members *leader_members_new(struct leader *l)

@@ -308,7 +308,9 @@ static bool record_ok(const struct node *n)
 	for (i = 0; i < n->n_addrs; i++)
 		if (n->addrs[i].len != 4 && n->addrs[i].len != 16)
 			return false;
-	return true;
+	if (n->nat)
+		return n->public_addr.len == 4 || n->public_addr.len == 16;
+	return n->public_addr.len == 0;
 }
 
 static bool index_taken(const struct registry *r, uint32_t index)

@@ -45,6 +45,13 @@ struct node {
 	bool has_pending;
 	uint8_t pending[REGISTRY_PUB_LEN];
 	/*
+	 * Behind NAT (docs/nat.md): its session to the leader comes from
+	 * public_addr, not from the address its socket has. Not an announced
+	 * address: two nodes behind one NAT share it.
+	 */
+	bool nat;
+	struct node_addr public_addr; /* len 4 or 16 when nat, else zero */
+	/*
 	 * Joined, but its answer never left (the joiner went away while the
 	 * leader could not save): a new join of the id takes the record
 	 * over. In memory only.

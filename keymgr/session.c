@@ -179,12 +179,26 @@ static void take_index(struct client *cl, uint32_t index)
 	ss->n_sessions++;
 }
 
+/* ", behind NAT at X" for a member found behind NAT, else "". */
+static const char *nat_text(const struct node *n, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!n->nat || !inet_ntop(n->public_addr.len == 4 ? AF_INET : AF_INET6,
+				  n->public_addr.ip, a, sizeof(a)))
+		return "";
+	snprintf(out, len, ", behind NAT at %s", a);
+	return out;
+}
+
 static void handle_hello(struct client *cl, const struct wire_in *in)
 {
 	struct sessions *ss = cl->ss;
 	struct node *n = cluster_find(ss->cl, cl->peer);
 	struct why why = { "" };
-	bool key_changed;
+	struct node_addr public_addr;
+	char pub[INET6_ADDRSTRLEN + 24];
+	bool key_changed, nat;
 	int err;
 
 	if (cl->index || strcmp(in->node_id, cl->peer) != 0) {
@@ -217,9 +231,11 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 		session_refuse(cl, WERR_INTERNAL, why.msg);
 		return;
 	}
+	nat = in->has_local && cl->source.len &&
+	      cluster_nat_detect(&in->local, &cl->source, &public_addr);
 	err = cluster_hello(ss->cl, cl->peer, in->boot_id, in->addrs,
 			    in->n_addrs, in->lost_state, in->static_key,
-			    &key_changed);
+			    nat ? &public_addr : NULL, &key_changed);
 	if (err == -EADDRINUSE) {
 		refuse_addr_in_use(cl, in);
 		return;
@@ -241,8 +257,9 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 			 cl->addr, cl->peer);
 		store_touch(ss->st); /* no revision, but it must reach disk */
 	}
-	log_info("%s: %s connected (index %u, incarnation %llu%s)", cl->addr,
+	log_info("%s: %s connected (index %u, incarnation %llu%s%s)", cl->addr,
 		 cl->peer, n->index, (unsigned long long)n->incarnation,
+		 nat_text(n, pub, sizeof(pub)),
 		 err != 1	  ? ""
 		 : in->lost_state ? ", its kernel lost our SAs: fresh keys"
 				  : ", new: fresh keys for its pairs");

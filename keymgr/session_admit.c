@@ -84,10 +84,28 @@ static void pause_accepting(struct sessions *ss, int err)
 			(unsigned long long)quiet);
 }
 
+/* The IP address of a peer's socket address (len 0 if not IP). */
+static void source_of(const struct sockaddr_storage *from,
+		      struct node_addr *out)
+{
+	const struct sockaddr_in *v4 = (const struct sockaddr_in *)from;
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)from;
+
+	memset(out, 0, sizeof(*out));
+	if (from->ss_family == AF_INET) {
+		out->len = 4;
+		memcpy(out->ip, &v4->sin_addr, 4);
+	} else if (from->ss_family == AF_INET6) {
+		out->len = 16;
+		memcpy(out->ip, &v6->sin6_addr, 16);
+	}
+}
+
 static void admit(struct sessions *ss, int fd,
 		  const struct sockaddr_storage *from)
 {
 	struct guard_src src;
+	struct client *cl;
 	int err;
 
 	guard_src_from(&src, from);
@@ -97,10 +115,13 @@ static void admit(struct sessions *ss, int fd,
 		return;
 	}
 	tune(fd);
-	if (!session_client_new(ss, fd, from, &src)) {
+	cl = session_client_new(ss, fd, from, &src);
+	if (!cl) {
 		guard_release(&ss->guard, &src);
 		close(fd);
+		return;
 	}
+	source_of(from, &cl->source); /* NAT detection, at its hello */
 }
 
 /* The listener's callback: admits within the guard's caps, refuses cheaply. */

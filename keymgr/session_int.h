@@ -32,6 +32,9 @@ struct client {
 	struct conn *conn;
 	char addr[64];
 	struct guard_src src;
+	/* the address the connection comes from (NAT detection); len 0 if
+	 * not IP */
+	struct node_addr source;
 	bool counted;	    /* in the guard: not authenticated yet */
 	uint64_t refuse_at; /* a wrong token's answer is due then */
 	char peer[REGISTRY_ID_MAX + 1]; /* the certificate's node id, or "" */

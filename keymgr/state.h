@@ -40,7 +40,11 @@
  *             (<= 47) + hex digits, u8 n_keys (1..REGISTRY_KEYS_MAX for
  *             a member, 0.. for a removed node), per key u32 first
  *             generation (strictly increasing) + 32-byte X25519 public
- *             key, u8 pending (0 or 1) + 32-byte public key if 1
+ *             key, u8 flags (bit 0: a pending key, bit 1: behind NAT;
+ *             other bits refused), the 32-byte pending public key if bit
+ *             0, u8 length (4 or 16) + the public address if bit 1 (data
+ *             written before NAT detection has the flags 0 or 1: not
+ *             NAT'd)
  *   nothing after the last node.
  *
  * Default mode: the key is <dir>/state.key (32 raw bytes, mode 0600).

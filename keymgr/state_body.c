@@ -13,6 +13,9 @@
 #include "state_int.h"
 
 #define SERIAL_MAX 47
+/* A node's flags byte (once "pending", 0 or 1: old data reads the same). */
+#define NODE_F_PENDING 0x01 /* a pending key follows */
+#define NODE_F_NAT 0x02	    /* behind NAT: its public address follows */
 
 void state_extra_wipe(struct state_extra *x)
 {
@@ -72,6 +75,13 @@ int state_node_check(const struct node *n, struct why *why)
 				why, -EINVAL,
 				"address %zu of length %u (want 4 or 16)",
 				i + 1, n->addrs[i].len);
+	if (n->nat && n->public_addr.len != 4 && n->public_addr.len != 16)
+		return why_fail(why, -EINVAL,
+				"public address of length %u (want 4 or 16)",
+				n->public_addr.len);
+	if (!n->nat && n->public_addr.len)
+		return why_fail(why, -EINVAL,
+				"a public address but not behind NAT");
 	if (!memchr(n->cert_serial, '\0', sizeof(n->cert_serial)) ||
 	    !serial_valid(n->cert_serial))
 		return why_fail(
@@ -180,9 +190,17 @@ void state_put_node(struct state_wbuf *w, const struct node *n)
 		state_put_be(w, n->keys[i].from, 4);
 		state_put(w, n->keys[i].pub, REGISTRY_PUB_LEN);
 	}
-	state_put_be(w, n->has_pending, 1);
+	/* flags: a node neither NAT'd nor with a pending key reads as before */
+	state_put_be(w,
+		     (n->has_pending ? NODE_F_PENDING : 0) |
+			     (n->nat ? NODE_F_NAT : 0),
+		     1);
 	if (n->has_pending)
 		state_put(w, n->pending, REGISTRY_PUB_LEN);
+	if (n->nat) {
+		state_put_be(w, n->public_addr.len, 1);
+		state_put(w, n->public_addr.ip, n->public_addr.len);
+	}
 }
 
 static void put_body(struct state_wbuf *w, struct registry *reg,
@@ -386,11 +404,27 @@ static int get_str(struct state_rbuf *r, char *out, size_t max,
 	return 0;
 }
 
-/* The node's static public keys and its pending one. */
+/* Behind NAT: its public address (the flag said so). */
+static int get_nat(struct state_rbuf *r, struct node *n, size_t rec,
+		   struct why *why)
+{
+	n->nat = true;
+	n->public_addr.len = (uint8_t)state_get_be(r, 1);
+	if (!r->truncated && n->public_addr.len != 4 &&
+	    n->public_addr.len != 16)
+		return why_fail(why, -EBADMSG,
+				"node record %zu: public address of length "
+				"%u (want 4 or 16)",
+				rec, n->public_addr.len);
+	state_get(r, n->public_addr.ip, n->public_addr.len);
+	return 0;
+}
+
+/* The node's static public keys, its pending one, its public address. */
 static int get_keys(struct state_rbuf *r, struct node *n, size_t rec,
 		    struct why *why)
 {
-	uint8_t pending;
+	uint8_t flags;
 
 	n->n_keys = state_get_be(r, 1);
 	if (!r->truncated && n->n_keys > REGISTRY_KEYS_MAX)
@@ -401,14 +435,15 @@ static int get_keys(struct state_rbuf *r, struct node *n, size_t rec,
 		n->keys[i].from = (uint32_t)state_get_be(r, 4);
 		state_get(r, n->keys[i].pub, REGISTRY_PUB_LEN);
 	}
-	pending = (uint8_t)state_get_be(r, 1);
-	if (!r->truncated && pending > 1)
+	flags = (uint8_t)state_get_be(r, 1);
+	if (!r->truncated && (flags & ~(NODE_F_PENDING | NODE_F_NAT)))
 		return why_fail(why, -EBADMSG,
-				"node record %zu: bad pending key flag %u", rec,
-				pending);
-	n->has_pending = pending;
-	if (pending)
+				"node record %zu: bad flags 0x%x", rec, flags);
+	n->has_pending = flags & NODE_F_PENDING;
+	if (n->has_pending)
 		state_get(r, n->pending, REGISTRY_PUB_LEN);
+	if ((flags & NODE_F_NAT) && !r->truncated)
+		return get_nat(r, n, rec, why);
 	return 0;
 }
 

@@ -16,6 +16,7 @@ struct peer_msg {
 	Vxsec__Address *ap[REGISTRY_ADDRS_MAX];
 	Vxsec__NodeKey k[REGISTRY_KEYS_MAX];
 	Vxsec__NodeKey *kp[REGISTRY_KEYS_MAX];
+	Vxsec__Address pub; /* public_address, for a member behind NAT */
 };
 
 static void peer_fill(struct peer_msg *pm, const struct node *n)
@@ -43,6 +44,13 @@ static void peer_fill(struct peer_msg *pm, const struct node *n)
 	}
 	pm->p.n_keys = n->n_keys;
 	pm->p.keys = pm->kp;
+	if (n->nat) {
+		vxsec__address__init(&pm->pub);
+		pm->pub.ip =
+			(ProtobufCBinaryData){ n->public_addr.len,
+					       (uint8_t *)n->public_addr.ip };
+		pm->p.public_address = &pm->pub;
+	}
 }
 
 static bool is_peer(const struct node *n, const struct node *to)
@@ -397,6 +405,12 @@ static void hello_in(struct wire_in *in, const Vxsec__Hello *m)
 	in->lost_state = m->lost_state;
 	addrs_in(in, m->n_underlay, m->underlay);
 	memcpy(in->static_key, m->static_key.data, sizeof(in->static_key));
+	in->has_local = m->local_address != NULL;
+	if (in->has_local) {
+		in->local.len = (uint8_t)m->local_address->ip.len;
+		memcpy(in->local.ip, m->local_address->ip.data,
+		       m->local_address->ip.len);
+	}
 }
 
 static int translate(const Vxsec__Envelope *env, struct wire_in *in,

@@ -31,6 +31,8 @@ struct wire_in {
 	uint64_t revision;	    /* ack; hello: last revision */
 	uint64_t term;		    /* hello: the term of that revision */
 	bool lost_state;	    /* hello: the kernel lost our SAs */
+	bool has_local;		    /* hello: local_address was sent */
+	struct node_addr local;	    /* hello: its socket's local address */
 	uint64_t nonce;		    /* ping */
 	uint32_t generation, spi;   /* expire report */
 	uint8_t proof[32];	    /* join */

@@ -49,6 +49,16 @@ static int check_addrs(struct why *w, size_t n, Vxsec__Address **a,
 	return 0;
 }
 
+/* An optional single address (Hello.local_address, Peer.public_address). */
+static int check_addr_opt(struct why *w, const char *what,
+			  const Vxsec__Address *a)
+{
+	if (a && a->ip.len != 4 && a->ip.len != 16)
+		return why_fail(w, -EBADMSG, "%s: %zu bytes, want 4 or 16",
+				what, a->ip.len);
+	return 0;
+}
+
 static int check_static_key(struct why *w, const char *what,
 			    const ProtobufCBinaryData *b)
 {
@@ -93,6 +103,9 @@ static int check_peer(struct why *w, const Vxsec__Peer *p)
 		err = check_addrs(w, p->n_underlay, p->underlay, true);
 	if (!err)
 		err = check_node_keys(w, p->node_id, p->n_keys, p->keys);
+	if (!err)
+		err = check_addr_opt(w, "peer public_address",
+				     p->public_address);
 	return err;
 }
 
@@ -138,6 +151,8 @@ static int check_hello(struct why *w, const Vxsec__Hello *m)
 		err = check_addrs(w, m->n_underlay, m->underlay, true);
 	if (!err)
 		err = check_static_key(w, "static_key", &m->static_key);
+	if (!err)
+		err = check_addr_opt(w, "local_address", m->local_address);
 	return err;
 }
 

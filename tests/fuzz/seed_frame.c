@@ -57,6 +57,11 @@ static void seed_agent(void)
 	hello.static_key.len = 32;
 	hello.last_term = 1234;
 	put("hello-last-term", &env, 0);
+	hello.local_address = &a4; /* NAT detection: its socket's address */
+	put("hello-local-address", &env, 0);
+	hello.local_address = &a6;
+	put("hello-local-address-v6", &env, 0);
+	hello.local_address = NULL;
 	jreq.node_id = "node-2";
 	jreq.secret_proof = (ProtobufCBinaryData){ 32, proof };
 	jreq.csr_der = (ProtobufCBinaryData){ sizeof(der), der };
@@ -125,6 +130,10 @@ static void seed_snapshot(void)
 	put("snapshot", &env, 0);
 	snap.term = 77;
 	put("snapshot-term", &env, 0);
+	peer.public_address = &a4; /* behind NAT */
+	self.public_address = &a6;
+	put("snapshot-nat", &env, 0);
+	peer.public_address = self.public_address = NULL;
 	snap.term = 0;
 	snap.n_epochs = 1;
 	put("snapshot-epoch-missing", &env, 0);

@@ -95,6 +95,13 @@ static void node(struct registry *reg, const char *id, uint32_t index,
 		exit(1);
 }
 
+static void nat(struct node *n, uint8_t len)
+{
+	n->nat = true;
+	n->public_addr.len = len;
+	memset(n->public_addr.ip, 0xc6, len);
+}
+
 static void gen(struct rotation *rot, uint32_t g, enum gen_phase phase)
 {
 	struct rot_gen *p = &rot->gens[rot->n_gens++];
@@ -141,6 +148,11 @@ int main(int argc, char **argv)
 	rot.phase = ROT_GRACE;
 	rot.requested = false;
 	put("grace", reg, &rot, &x, 0);
+
+	/* behind NAT: node-1 comes from an IPv4 address, n3 from IPv6 */
+	nat(registry_find(reg, "node-1"), 4);
+	nat(registry_find(reg, "n3"), 16);
+	put("nat", reg, &rot, &x, 1);
 
 	rot_cleanup(&rot);
 	registry_free(reg);

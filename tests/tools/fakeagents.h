@@ -122,8 +122,12 @@ struct fa_bytes {
 
 struct fa_agent {
 	struct fa_run *run;
-	uint32_t gid;	  /* its index in run->agents and in run->names */
-	uint32_t addr;	  /* source address, host order (0: any) */
+	uint32_t gid;  /* its index in run->agents and in run->names */
+	uint32_t addr; /* source address, host order (0: any) */
+	/* its socket's local address (getsockname), host order: the hello
+	 * names it (NAT detection), or --claim-local's instead */
+	uint32_t local;
+	bool has_local;
 	uint32_t index;	  /* node index from the leader */
 	uint64_t counted; /* the max revision it was counted at */
 	enum fa_phase phase;
@@ -176,6 +180,10 @@ struct fa_opts {
 	uint32_t key_update; /* agent number that changes its static key */
 	uint32_t *silent;    /* agent numbers */
 	size_t n_silent;
+	/* --claim-local: the local address every hello names (host order),
+	 * not the socket's: as an agent behind NAT would see it */
+	bool claim;
+	uint32_t claim_local;
 };
 
 struct fa_run {

@@ -78,6 +78,17 @@ int fa_leaders_parse(struct fa_run *r, const char *list)
 	return 0;
 }
 
+/* The address connect() bound fd to, for the hello (NAT detection). */
+static void local_of(struct fa_agent *a, int fd)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+
+	a->has_local = getsockname(fd, (struct sockaddr *)&me, &len) == 0 &&
+		       me.sin_family == AF_INET;
+	a->local = a->has_local ? ntohl(me.sin_addr.s_addr) : 0;
+}
+
 int fa_dial(struct fa_agent *a)
 {
 	const struct fa_leader *l = &a->run->leaders[a->cur];
@@ -102,6 +113,7 @@ int fa_dial(struct fa_agent *a)
 	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) &&
 	    errno != EINPROGRESS)
 		goto out;
+	local_of(a, fd);
 	return fd;
 out:
 	err = -errno;

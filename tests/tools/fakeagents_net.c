@@ -385,11 +385,18 @@ static void session_ready(struct conn *c, void *arg)
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Hello hello = VXSEC__HELLO__INIT;
 	Vxsec__Address ad = VXSEC__ADDRESS__INIT, *addrs[1] = { &ad };
-	uint32_t be = htonl(a->addr);
-	uint8_t ip[4];
+	Vxsec__Address local = VXSEC__ADDRESS__INIT;
+	uint32_t be = htonl(a->addr), lbe;
+	uint8_t ip[4], lip[4];
 
 	conn_auth(c);
 	memcpy(ip, &be, sizeof(ip));
+	if (a->run->o.claim || a->has_local) {
+		lbe = htonl(a->run->o.claim ? a->run->o.claim_local : a->local);
+		memcpy(lip, &lbe, sizeof(lip));
+		local.ip = (ProtobufCBinaryData){ sizeof(lip), lip };
+		hello.local_address = &local;
+	}
 	hello.node_id = (char *)fa_id(a->run, a);
 	hello.boot_id = (ProtobufCBinaryData){ sizeof(a->boot_id), a->boot_id };
 	/* After a lost session: what it holds, and from which term. */

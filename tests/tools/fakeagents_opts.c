@@ -26,7 +26,7 @@ static const char usage_text[] =
 	"PID]\n"
 	"                  [--bench NAME] [--verify] [--silent I...] [--expire "
 	"I]\n"
-	"                  [--key-update I]\n"
+	"                  [--key-update I] [--claim-local IP]\n"
 	"                  [--state-out FILE] [--timeout SECONDS] [--hold]\n"
 	"\n"
 	"Runs N simulated vxsec agents in one process, one epoll loop. Each "
@@ -139,6 +139,15 @@ static const char usage_text[] =
 	"                      effect with the next generation; --verify "
 	"checks\n"
 	"                      both keys where each generation uses them)\n"
+	"  --claim-local IP    every hello names IP (IPv4) as its socket's "
+	"local\n"
+	"                      address instead of the one it has: as an "
+	"agent\n"
+	"                      behind NAT says it, the leader should find it "
+	"behind\n"
+	"                      NAT, its public address the one it connects "
+	"from\n"
+	"                      (without it, hellos name the socket's own)\n"
 	"  --silent I...       agents (by number: 3, 3,7 or 3-5) that never "
 	"ack\n"
 	"  --certs DIR         keep each agent's key and certificate in DIR\n"
@@ -182,7 +191,8 @@ enum {
 	O_KEY_UPDATE,
 	O_BACKOFF_MAX,
 	O_FAILOVER,
-	O_HOLD_COMMIT
+	O_HOLD_COMMIT,
+	O_CLAIM_LOCAL
 };
 
 static const struct option longopts[] = {
@@ -208,6 +218,7 @@ static const struct option longopts[] = {
 	{ "backoff-max", required_argument, NULL, O_BACKOFF_MAX },
 	{ "failover-after-sync", required_argument, NULL, O_FAILOVER },
 	{ "hold-commit", required_argument, NULL, O_HOLD_COMMIT },
+	{ "claim-local", required_argument, NULL, O_CLAIM_LOCAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -340,6 +351,15 @@ static int option(struct fa_opts *o, int c, const char *arg, bool *help)
 		return 0;
 	case O_HOLD_COMMIT:
 		return number(arg, 1, 600000, &o->hold_commit);
+	case O_CLAIM_LOCAL: {
+		struct in_addr in;
+
+		if (inet_pton(AF_INET, arg, &in) != 1)
+			return -EINVAL;
+		o->claim = true;
+		o->claim_local = ntohl(in.s_addr);
+		return 0;
+	}
 	case 'h':
 		*help = true;
 		return 0;

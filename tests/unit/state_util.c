@@ -129,6 +129,15 @@ void add_node(struct registry *r, int i, const char *addrs)
 	add_keys(n, i);
 }
 
+/* The leader found n behind NAT, its public address of len bytes. */
+static void set_nat(struct node *n, uint8_t len)
+{
+	n->nat = true;
+	n->public_addr.len = len;
+	for (int k = 0; k < len; k++)
+		n->public_addr.ip[k] = (uint8_t)(0xc0 + k);
+}
+
 /* Six nodes: v4, v6, both; one reconnected after a reboot, one removed. */
 struct registry *registry_sample(void)
 {
@@ -145,6 +154,9 @@ struct registry *registry_sample(void)
 	assert_int_equal(registry_hello(r, "node-2.rack_A", boot2), 1);
 	assert_int_equal(registry_remove(r, "node-4.rack_A"), 0);
 	assert_int_equal(registry_lost_state(r, "node-5.rack_A"), 0);
+	/* behind NAT: node-1 (IPv4), node-3 (IPv6, a pending key too) */
+	set_nat(registry_find(r, "node-1.rack_A"), 4);
+	set_nat(registry_find(r, "node-3.rack_A"), 16);
 	return r;
 }
 
@@ -199,6 +211,10 @@ void assert_registry_same(struct registry *a, struct registry *b)
 				    x->n_keys * sizeof(x->keys[0]));
 		assert_int_equal(x->has_pending, y->has_pending);
 		assert_memory_equal(x->pending, y->pending, REGISTRY_PUB_LEN);
+		assert_int_equal(x->nat, y->nat);
+		assert_int_equal(x->public_addr.len, y->public_addr.len);
+		assert_memory_equal(x->public_addr.ip, y->public_addr.ip,
+				    x->public_addr.len);
 		assert_int_equal(x->state == NODE_CONNECTED ? NODE_DISCONNECTED
 							    : x->state,
 				 y->state);

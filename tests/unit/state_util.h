@@ -27,7 +27,8 @@ void spill(const char *path, const void *b, size_t len);
 /* Files in dir. */
 size_t entries(void);
 void add_node(struct registry *r, int i, const char *addrs);
-/* Six nodes: v4, v6, both; one rebooted, one removed; static keys. */
+/* Six nodes: v4, v6, both; one rebooted, one removed; static keys; two
+ * behind NAT. */
 struct registry *registry_sample(void);
 void extra_sample(struct state_extra *x);
 /* A rotation in phase with n gens of the given phases, the last the target. */

@@ -450,8 +450,8 @@ static const struct desired_addr out_addrs[2] = {
 };
 static const uint8_t out_boot[WIRE_BOOT_ID_LEN] = { 7 };
 static const uint8_t out_pub[WIRE_PUB_LEN] = { 0x5a };
-static const struct wire_node out_node = { "node-a", out_boot, out_pub,
-					   out_addrs, 2 };
+static const struct wire_node out_node = { "node-a",  out_boot, out_pub,
+					   out_addrs, 2,	NULL };
 
 /* Hello, join request, key update: this node and its static key. */
 static void test_frames_out_node(void **state)
@@ -489,6 +489,95 @@ static void test_frames_out_node(void **state)
 	assert_int_equal(env->key_update->static_key.len, WIRE_PUB_LEN);
 	assert_int_equal(env->key_update->static_key.data[0], 0x5a);
 	frame_free(env);
+}
+
+/* A hello names its socket's local address when it has one (NAT). */
+static void test_hello_local(void **state)
+{
+	const struct desired_addr local = { .family = AF_INET,
+					    .ip.raw = { 192, 168, 1, 7 } };
+	const struct desired_addr local6 = { .family = AF_INET6,
+					     .ip.raw = { 0xfd, 0, 9 } };
+	struct wire_node n = out_node;
+	Vxsec__Envelope *env;
+	uint8_t *f;
+	size_t len;
+	int err;
+
+	(void)state;
+	err = wire_hello(&n, false, 0, 0, &f, &len);
+	env = sent(err, f, len);
+	assert_null(env->hello->local_address); /* none: none sent */
+	frame_free(env);
+	n.local = &local;
+	err = wire_hello(&n, false, 0, 0, &f, &len);
+	env = sent(err, f, len);
+	assert_non_null(env->hello->local_address);
+	assert_int_equal(env->hello->local_address->ip.len, 4);
+	assert_memory_equal(env->hello->local_address->ip.data, local.ip.raw,
+			    4);
+	frame_free(env);
+	n.local = &local6;
+	err = wire_hello(&n, false, 0, 0, &f, &len);
+	env = sent(err, f, len);
+	assert_int_equal(env->hello->local_address->ip.len, 16);
+	assert_int_equal(env->hello->local_address->ip.data[2], 9);
+	frame_free(env);
+}
+
+/* Peer.public_address: a NAT'd peer's, self's, in snapshots and deltas. */
+static void test_public_address(void **state)
+{
+	uint8_t pub4[4] = { 203, 0, 113, 9 }, pub6[16] = { 0x20, 0x01, 0xd8 },
+		bad[5] = { 0 };
+	Vxsec__Address a4 = VXSEC__ADDRESS__INIT, a6 = VXSEC__ADDRESS__INIT;
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Snapshot s = VXSEC__SNAPSHOT__INIT;
+	Vxsec__Delta d = VXSEC__DELTA__INIT;
+	Vxsec__PeerUpdate u = VXSEC__PEER_UPDATE__INIT;
+	struct msg m = { 0 }, me = { 0 };
+	struct wire_msg w;
+	struct why why = { "" };
+
+	(void)state;
+	a4.ip = (ProtobufCBinaryData){ 4, pub4 };
+	a6.ip = (ProtobufCBinaryData){ 16, pub6 };
+	peer(&m, "node-b", 3, false)->public_address = &a6;
+	peer(&m, "node-c", 4, false);
+	gen(&m, 1, VXSEC__PHASE__PHASE_COMMITTED);
+	s.revision = 7;
+	s.n_peers = m.n_peers, s.peers = m.pp;
+	s.n_generations = m.n_gens, s.generations = m.gp;
+	s.n_epochs = m.n_gens, s.epochs = m.epp;
+	s.self = peer(&me, "self", 1, false);
+	s.self->public_address = &a4;
+	env.msg_case = VXSEC__ENVELOPE__MSG_SNAPSHOT;
+	env.snapshot = &s;
+	assert_int_equal(decode(&env, &w, &why), 0);
+	assert_true(w.snapshot.self.nat);
+	assert_int_equal(w.snapshot.self.public_addr.family, AF_INET);
+	assert_memory_equal(w.snapshot.self.public_addr.ip.raw, pub4, 4);
+	assert_true(w.snapshot.peers[0].nat);
+	assert_int_equal(w.snapshot.peers[0].public_addr.family, AF_INET6);
+	assert_memory_equal(w.snapshot.peers[0].public_addr.ip.raw, pub6, 16);
+	assert_false(w.snapshot.peers[1].nat); /* absent: not NAT'd */
+	wire_msg_free(&w);
+
+	/* the same in a delta; a public address of 5 bytes is refused */
+	d.revision = 8;
+	u.peer = m.pp[1];
+	u.peer->public_address = &a4;
+	d.change_case = VXSEC__DELTA__CHANGE_PEER_ADDED;
+	d.peer_added = &u;
+	assert_int_equal(delta(&d, &w, &why), 0);
+	assert_true(w.delta.peer.nat);
+	assert_memory_equal(w.delta.peer.public_addr.ip.raw, pub4, 4);
+	wire_msg_free(&w);
+	a4.ip = (ProtobufCBinaryData){ sizeof(bad), bad };
+	assert_int_equal(delta(&d, &w, &why), -EBADMSG);
+	assert_string_equal(why.msg,
+			    "peer public_address: 5 bytes, want 4 or 16");
+	wire_msg_free(&w);
 }
 
 /* The other frames carry what they were given, and pass the checks. */
@@ -538,6 +627,8 @@ int main(void)
 		cmocka_unit_test(test_other_messages),
 		cmocka_unit_test(test_frames_out_node),
 		cmocka_unit_test(test_frames_out),
+		cmocka_unit_test(test_hello_local),
+		cmocka_unit_test(test_public_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,8 +65,9 @@ static void make(struct cluster *c, uint8_t *ctr, int n)
 		boot(b, (uint8_t)i);
 		assert_int_equal(cluster_join(c, id, b, &a, 1, pk(id), NULL),
 				 0);
-		assert_int_equal(
-			cluster_hello(c, id, b, &a, 1, false, pk(id), NULL), 0);
+		assert_int_equal(cluster_hello(c, id, b, &a, 1, false, pk(id),
+					       NULL, NULL),
+				 0);
 	}
 	/* Nobody acks: the deadlines carry generation 1 through. */
 	for (int k = 0; k < 6 && (c->rot.phase != ROT_IDLE || !c->rot.n_gens);
@@ -202,13 +203,13 @@ static void test_join_reboot_remove_deltas(void **state)
 
 	/* Same boot id and addresses: nothing changes. */
 	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false,
-				       pk("node-9"), NULL),
+				       pk("node-9"), NULL, NULL),
 			 0);
 	/* A reboot: a new incarnation and its new key for every gen. */
 	rev = cluster_revision(&c);
 	boot(b, 10);
 	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false,
-				       pk("node-9 rebooted"), NULL),
+				       pk("node-9 rebooted"), NULL, NULL),
 			 1);
 	env = delta_for(&c, rev, n1, 0);
 	assert_int_equal(env->delta->change_case,
@@ -222,15 +223,15 @@ static void test_join_reboot_remove_deltas(void **state)
 	rev = cluster_revision(&c);
 	a = v4(99);
 	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false,
-				       pk("node-9"), NULL),
+				       pk("node-9"), NULL, NULL),
 			 1);
 	assert_int_equal(n9->incarnation, 3);
 	assert_int_equal(n9->addrs[0].ip[3], 99);
 	/* Same boot and addresses, but its kernel lost our SAs: new keys. */
 	rev = cluster_revision(&c);
-	assert_int_equal(
-		cluster_hello(&c, "node-9", b, &a, 1, true, pk("node-9"), NULL),
-		1);
+	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, true,
+				       pk("node-9"), NULL, NULL),
+			 1);
 	assert_int_equal(n9->incarnation, 4);
 	env = delta_for(&c, rev, n1, 0);
 	assert_int_equal(env->delta->change_case,
@@ -245,7 +246,7 @@ static void test_join_reboot_remove_deltas(void **state)
 		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), NULL),
 		-EPERM);
 	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false,
-				       pk("node-9"), NULL),
+				       pk("node-9"), NULL, NULL),
 			 -EPERM);
 	assert_true(c.rot.requested);
 	env = delta_for(&c, rev, n1, 0);
@@ -293,7 +294,7 @@ static void test_addresses_unique(void **state)
 	/* A member cannot move onto another's address either. */
 	rev = cluster_revision(&c);
 	assert_int_equal(cluster_hello(&c, "node-x", b, &a3, 1, false,
-				       pk("node-x"), NULL),
+				       pk("node-x"), NULL, NULL),
 			 -EADDRINUSE);
 	assert_int_equal(x->addrs[0].ip[3], 7);
 	assert_int_equal(cluster_revision(&c), rev);
@@ -301,7 +302,7 @@ static void test_addresses_unique(void **state)
 	assert_int_equal(cluster_remove(&c, "node-3"), 0);
 	assert_null(cluster_addr_owner(&c, "node-x", &a3, 1));
 	assert_int_equal(cluster_hello(&c, "node-x", b, &a3, 1, false,
-				       pk("node-x"), NULL),
+				       pk("node-x"), NULL, NULL),
 			 1);
 	assert_int_equal(x->addrs[0].ip[3], 3);
 	cluster_cleanup(&c);
@@ -373,7 +374,7 @@ static void test_change_log_window(void **state)
 
 		boot(b, (uint8_t)(i + 50));
 		assert_int_equal(cluster_hello(&c, "node-1", b, &a, 1, false,
-					       pk("node-1"), NULL),
+					       pk("node-1"), NULL, NULL),
 				 1);
 	}
 	assert_int_equal(cluster_revision(&c), start + CLUSTER_LOG_MAX + 10);
@@ -390,7 +391,7 @@ static void test_change_log_window(void **state)
 	assert_int_equal(cluster_change_after(&c, 4999, &ch), -ESTALE);
 	a1 = v4(1);
 	assert_int_equal(cluster_hello(&c, "node-1", b, &a1, 1, true,
-				       pk("node-1"), NULL),
+				       pk("node-1"), NULL, NULL),
 			 1);
 	assert_int_equal(cluster_change_after(&c, 5000, &ch), 0);
 	assert_int_equal(ch.revision, 5001);
@@ -534,7 +535,7 @@ static void test_join_again_after_lost_answer(void **state)
 	assert_int_equal(m->incarnation, 2); /* its pairs get new keys */
 	/* with a session open, nobody takes it over */
 	assert_int_equal(cluster_hello(&c, "node-9", b, &a, 1, false,
-				       pk("node-9"), NULL),
+				       pk("node-9"), NULL, NULL),
 			 0);
 	assert_int_equal(
 		cluster_join(&c, "node-9", b, &a, 1, pk("node-9"), NULL),

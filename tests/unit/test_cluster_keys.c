@@ -72,9 +72,9 @@ static void make(struct cluster *c, size_t n, const uint8_t (*pubs)[32])
 				 -EINVAL);
 		assert_int_equal(cluster_join(c, id, b, &a, 1, pubs[i], NULL),
 				 0);
-		assert_int_equal(
-			cluster_hello(c, id, b, &a, 1, false, pubs[i], NULL),
-			0);
+		assert_int_equal(cluster_hello(c, id, b, &a, 1, false, pubs[i],
+					       NULL, NULL),
+				 0);
 	}
 	rotate_to(c, 1);
 }
@@ -335,7 +335,7 @@ static void test_key_change_next_generation(void **state)
 	memset(b, 2, sizeof(b));
 	rev = cluster_revision(&c);
 	assert_int_equal(cluster_hello(&c, "node-2", b, &a, 1, false, key(0xb2),
-				       &changed),
+				       NULL, &changed),
 			 0);
 	assert_true(changed);
 	assert_int_equal(cluster_revision(&c), rev);
@@ -380,7 +380,7 @@ static void test_new_incarnation_resets_keys(void **state)
 	memset(b, 0xee, sizeof(b));
 	rev = cluster_revision(&c);
 	assert_int_equal(cluster_hello(&c, "node-2", b, &a, 1, false, key(0xc3),
-				       &changed),
+				       NULL, &changed),
 			 1);
 	assert_false(changed);
 	assert_int_equal(cluster_revision(&c), rev + 1);
@@ -389,9 +389,9 @@ static void test_new_incarnation_resets_keys(void **state)
 	assert_memory_equal(n2->keys[0].pub, key(0xc3), 32);
 	assert_false(n2->has_pending);
 	/* lost state, same boot: the same */
-	assert_int_equal(
-		cluster_hello(&c, "node-2", b, &a, 1, true, key(0xc4), NULL),
-		1);
+	assert_int_equal(cluster_hello(&c, "node-2", b, &a, 1, true, key(0xc4),
+				       NULL, NULL),
+			 1);
 	assert_memory_equal(registry_key_for(n2, 2), key(0xc4), 32);
 	assert_memory_equal(registry_key_for(n2, 1), key(0xc4), 32);
 	cluster_cleanup(&c);

@@ -226,6 +226,39 @@ static void test_bad_fields(void **state)
 	assert_non_null(strstr(why.msg, "static_key"));
 }
 
+/* Hello.local_address, when sent, is one address of 4 or 16 bytes. */
+static void test_hello_local_address(void **state)
+{
+	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
+	Vxsec__Hello hello = VXSEC__HELLO__INIT;
+	Vxsec__Address addr = VXSEC__ADDRESS__INIT, *addrs[1] = { &addr };
+	Vxsec__Address local = VXSEC__ADDRESS__INIT;
+	uint8_t ip[17] = { 192, 168, 1, 7 };
+	struct why why = { "" };
+
+	(void)state;
+	hello.node_id = "node-1";
+	hello.boot_id = (ProtobufCBinaryData){ 16, boot };
+	addr.ip = (ProtobufCBinaryData){ 4, v4 };
+	hello.n_underlay = 1;
+	hello.underlay = addrs;
+	hello.static_key = (ProtobufCBinaryData){ 32, pub };
+	env.version = PROTOCOL_VERSION;
+	env.msg_case = VXSEC__ENVELOPE__MSG_HELLO;
+	env.hello = &hello;
+	assert_int_equal(frame_validate(&env, &why), 0); /* absent: fine */
+	hello.local_address = &local;
+	for (size_t len = 0; len <= sizeof(ip); len++) {
+		local.ip = (ProtobufCBinaryData){ len, ip };
+		if (len == 4 || len == 16) {
+			assert_int_equal(frame_validate(&env, &why), 0);
+			continue;
+		}
+		assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+		assert_non_null(strstr(why.msg, "local_address"));
+	}
+}
+
 /* This node in a snapshot: index 3, one address, one key from 0. */
 static void self_peer(Vxsec__Peer *p, Vxsec__Address *addr, Vxsec__Address **ap,
 		      Vxsec__NodeKey *k, Vxsec__NodeKey **kp)
@@ -436,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_bad_epoch_slot_key),
 		cmocka_unit_test(test_wrong_version),
 		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_hello_local_address),
 		cmocka_unit_test(test_snapshot_generations),
 		cmocka_unit_test(test_join_request),
 		cmocka_unit_test(test_key_update),

@@ -63,7 +63,14 @@ static void test_registry_restore(void **state)
 	n.addrs[0].len = 5;
 	assert_int_equal(registry_restore(r, &n), -EINVAL);
 	n.n_addrs = 0;
+	n.nat = true; /* behind NAT: a public address of 4 or 16 bytes */
+	assert_int_equal(registry_restore(r, &n), -EINVAL);
+	n.public_addr.len = 4;
+	n.nat = false; /* none when not behind NAT */
+	assert_int_equal(registry_restore(r, &n), -EINVAL);
+	n.nat = true;
 	assert_int_equal(registry_restore(r, &n), 0);
+	assert_true(registry_find(r, "c")->nat);
 	assert_int_equal(registry_count(r), 2);
 	assert_int_equal(registry_find(r, "a")->incarnation, 9);
 	assert_int_equal(registry_join(r, "b", boot, NULL), -EPERM);
@@ -109,10 +116,18 @@ static void craft_keys(struct craft *c, int i, int bad)
 		put(c, j == 0 ? 0 : bad == 21 ? 0 : 3 + j, 4);
 		put_raw(c, k, sizeof(k));
 	}
-	put(c, i == 1 ? 0 : bad == 22 ? 2 : 1, 1);
+	/* flags: n1 none (23, 24: behind NAT), n2 a pending key */
+	if (i == 1)
+		put(c, bad == 23 || bad == 24 ? 2 : 0, 1);
+	else
+		put(c, bad == 22 ? 4 : 1, 1);
 	if (i == 2 && bad != 22) {
 		memset(k, 0x33, sizeof(k));
 		put_raw(c, k, sizeof(k));
+	}
+	if (i == 1 && (bad == 23 || bad == 24)) {
+		put(c, bad == 23 ? 5 : 4, 1);
+		put_raw(c, "\xc6\x33\x64\x07\x00", bad == 23 ? 5 : 4);
 	}
 }
 
@@ -216,7 +231,9 @@ static void test_body_decode(void **state)
 		"node record 1: 5 static keys, at most 4",
 		"node record 1: 0 static keys, want 1..4",
 		"node record 2: static key 2 from generation 0, not after 0",
-		"node record 2: bad pending key flag 2",
+		"node record 2: bad flags 0x4",
+		"node record 1: public address of length 5 (want 4 or 16)",
+		NULL, /* n1 behind NAT */
 	};
 	struct craft c;
 	struct why why = { "" };
@@ -242,6 +259,17 @@ static void test_body_decode(void **state)
 			assert_int_equal(registry_at(reg, 1)->keys[1].from, 4);
 			assert_true(registry_at(reg, 1)->has_pending);
 			assert_int_equal(registry_at(reg, 1)->pending[0], 0x33);
+			/* data without the NAT flag: not NAT'd */
+			assert_false(registry_at(reg, 1)->nat);
+			assert_int_equal(registry_at(reg, 0)->nat, bad == 24);
+			if (bad == 24) {
+				assert_int_equal(
+					registry_at(reg, 0)->public_addr.len,
+					4);
+				assert_memory_equal(
+					registry_at(reg, 0)->public_addr.ip,
+					"\xc6\x33\x64\x07", 4);
+			}
 			state_extra_wipe(&x);
 			prefixes_refused(&c);
 		} else {

@@ -406,6 +406,85 @@ static void test_peers_policies_fail_closed(void **state)
 	assert_true(alive(&agent));
 }
 
+/*
+ * Who is behind NAT (docs/nat.md). The leader listens on [::] (dual
+ * stack: an IPv4 client's source is ::ffff:127.0.0.1, which must equal
+ * the 127.0.0.1 the agent's socket has). A fake agent whose hello names
+ * another local address than its socket's (as one behind NAT would) is
+ * found behind NAT, its public address the source it comes from; the
+ * real agent, connecting as it is, is not; and it sees its peer's.
+ */
+static void test_nat_detected(void **state)
+{
+	char out[65536], port[16];
+
+	(void)state;
+	NEED_NETNS();
+	start_leader_with("-l [::]:0");
+	assert_non_null(strstr(listen_at, "[::]:"));
+	snprintf(port, sizeof(port), "%s", strrchr(listen_at, ':'));
+	snprintf(listen_at, sizeof(listen_at), "127.0.0.1%s", port);
+	start_agent("-t $D/token", "agent.log");
+	assert_true(wait_status("\"in_sync\":true", 20));
+	fakes = spawn("exec " FA
+		      " --leader %s --token-file $D/token -n 1 --hold "
+		      "--claim-local 192.168.77.7 >$D/fakes.log 2>&1",
+		      listen_at);
+	assert_true(wait_file(path("fakes.log"), "holding:", 30));
+	assert_true(wait_status("\"public_address\":\"127.16.0.2\"", 20));
+
+	/* the leader: node-00001 came from 127.16.0.2, said 192.168.77.7;
+	 * found behind NAT at its hello after the join, a new incarnation */
+	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s nodes --json",
+				 path("km.sock")),
+			 0);
+	assert_non_null(strstr(out, "{\"id\":\"node-00001\",\"index\":2,"
+				    "\"incarnation\":2,"));
+	assert_non_null(strstr(out,
+			       "\"underlay\":[\"127.16.0.2\"],\"nat\":true,"
+			       "\"public_address\":\"127.16.0.2\""));
+	assert_non_null(strstr(out, "{\"id\":\"agent-1\",\"index\":1,"
+				    "\"incarnation\":1,"));
+	assert_non_null(strstr(out, "\"underlay\":[\"" SELF "\"],\"nat\":false,"
+				    "\"public_address\":null"));
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s nodes", path("km.sock")),
+		0);
+	assert_int_equal(count(out, "behind NAT, public address 127.16.0.2\n"),
+			 1);
+	assert_int_equal(run_cmd(out, sizeof(out), KM " -s %s status --json",
+				 path("km.sock")),
+			 0);
+	assert_non_null(strstr(
+		out, "\"members\":2,\"connected\":2,\"members_nat\":1,"));
+	assert_int_equal(
+		run_cmd(out, sizeof(out), KM " -s %s metrics", path("km.sock")),
+		0);
+	assert_non_null(strstr(out, "\nvxsec_keymgr_members_nat 1\n"));
+
+	/* the agent: its peer behind NAT, itself not */
+	assert_int_equal(status(out, sizeof(out), "--json"), 0);
+	assert_non_null(strstr(out, "\"nat\":false,\"public_address\":null,"
+				    "\"generations\""));
+	assert_non_null(strstr(out, "\"node_id\":\"node-00001\",\"index\":2,"
+				    "\"incarnation\":2,"));
+	assert_non_null(strstr(out, "\"nat\":true,\"public_address\":"
+				    "\"127.16.0.2\",\"sas\""));
+	assert_int_equal(status(out, sizeof(out), ""), 0);
+	assert_non_null(strstr(out, "  node-00001           127.16.0.2"));
+	assert_non_null(
+		strstr(out, "   behind NAT, public address 127.16.0.2\n"));
+	assert_null(strstr(out, "\nbehind NAT")); /* itself: not */
+	assert_int_equal(run_cmd(out, sizeof(out), AG " -s %s metrics",
+				 path("agent.sock")),
+			 0);
+	assert_non_null(strstr(out, "\nvxsec_agent_nat 0\n"));
+	assert_non_null(strstr(out, "\nvxsec_agent_peers_nat 1\n"));
+	assert_true(file_has(path("leader.log"),
+			     "node-00001 connected (index 2, incarnation 2, "
+			     "behind NAT at 127.16.0.2"));
+}
+
 /* Removed by the operator: exit code 3, our SAs gone, policies kept. */
 static void test_removed(void **state)
 {
@@ -497,6 +576,7 @@ int main(void)
 		T(test_wrong_token_refused),
 		T(test_wrong_token_status_says_why),
 		T(test_peers_policies_fail_closed),
+		T(test_nat_detected),
 		T(test_removed),
 		T(test_notify_and_metrics),
 #undef T
