@@ -6,11 +6,12 @@
 
 #include "natprobe.h"
 
-#define MAGIC "vxnp"
 #define LABEL "vxsec nat probe v1"
 #define MAC_AT 32
 #define MAC_LEN 16
 #define FLAG_REPLY 0x01u
+
+static const uint8_t magic[4] = { 'v', 'x', 'n', 'p' };
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -53,7 +54,7 @@ void natprobe_build(const struct natprobe *p,
 	uint8_t full[crypto_auth_hmacsha256_BYTES];
 
 	memset(out, 0, NATPROBE_LEN);
-	memcpy(out + 4, MAGIC, 4);
+	memcpy(out + 4, magic, sizeof(magic));
 	out[8] = NATPROBE_VERSION;
 	out[9] = p->reply ? FLAG_REPLY : 0;
 	put32(out + 12, p->from);
@@ -69,7 +70,7 @@ int natprobe_parse(const uint8_t *buf, size_t len, struct natprobe *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (len != NATPROBE_LEN || get32(buf) != 0 ||
-	    memcmp(buf + 4, MAGIC, 4) != 0 || buf[8] != NATPROBE_VERSION ||
+	    memcmp(buf + 4, magic, sizeof(magic)) != 0 || buf[8] != NATPROBE_VERSION ||
 	    (buf[9] & ~FLAG_REPLY) || buf[10] || buf[11])
 		return -EINVAL;
 	out->reply = buf[9] & FLAG_REPLY;
