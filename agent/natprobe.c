@@ -70,8 +70,9 @@ int natprobe_parse(const uint8_t *buf, size_t len, struct natprobe *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (len != NATPROBE_LEN || get32(buf) != 0 ||
-	    memcmp(buf + 4, magic, sizeof(magic)) != 0 || buf[8] != NATPROBE_VERSION ||
-	    (buf[9] & ~FLAG_REPLY) || buf[10] || buf[11])
+	    memcmp(buf + 4, magic, sizeof(magic)) != 0 ||
+	    buf[8] != NATPROBE_VERSION || (buf[9] & ~FLAG_REPLY) || buf[10] ||
+	    buf[11])
 		return -EINVAL;
 	out->reply = buf[9] & FLAG_REPLY;
 	out->from = get32(buf + 12);
