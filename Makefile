@@ -19,7 +19,7 @@ DEPS_PKGS := build-essential pkg-config libmnl-dev libsodium-dev libssl-dev \
 	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev iproute2 scdoc \
 	clang libclang-rt-14-dev llvm cppcheck clang-tidy clang-format valgrind \
 	openssl qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils \
-	procps psmisc iputils-ping etcd-server \
+	procps psmisc iputils-ping etcd-server nftables conntrack \
 	debhelper dpkg-dev lintian
 
 PC_LIBS := libmnl libsodium libssl libcrypto libprotobuf-c

@@ -12,7 +12,9 @@ param() {
 }
 
 # guest_setup NAME ADDR: the hostname; the unpacked Debian kernel's modules
-# (lab.kroot) where modprobe looks for them; lo up, eth0 up with ADDR.
+# (lab.kroot) where modprobe looks for them; lo up, eth0 up with ADDR. A VM
+# with more NICs (a scenario's `nets` file) has eth1... up, without an
+# address: the scenario's script gives them theirs.
 guest_setup() {
 	hostname "$1"
 	kver=$(uname -r)
@@ -22,4 +24,7 @@ guest_setup() {
 	ip link set lo up
 	ip link set eth0 up
 	ip addr add "$2" dev eth0
+	for d in /sys/class/net/eth*; do
+		[ "${d##*/}" = eth0 ] || ip link set "${d##*/}" up
+	done
 }

@@ -9,7 +9,8 @@ CACHE=${VXSEC_LAB_CACHE:-/var/cache/vxsec-lab}
 OUT=${VXSEC_LAB_OUT:-$LAB_SRC/build/lab}
 SCENARIOS=$LAB_HERE/scenarios # tests/lab/bench for "bench"
 NET=192.168.77
-PKGS="qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils iproute2 iputils-ping"
+# nftables, conntrack: the nat scenario's router (the guests run the host's nft).
+PKGS="qemu-system-x86 busybox-static kmod vde2 tcpdump xz-utils iproute2 iputils-ping nftables conntrack"
 INIT_MODS="virtio_pci virtio_net 9pnet_virtio 9p overlay"
 
 say() { echo "lab: $*"; }
@@ -140,7 +141,9 @@ cmd_setup() {
 
 # ---- VMs ----
 
-# boot_vm KVER INDEX VMS SWITCH RESULTS TEST [interactive]
+# boot_vm KVER INDEX VMS SWITCHES RESULTS TEST [interactive]
+# SWITCHES: the vde sockets of the VM's NICs, in order (eth0, eth1...),
+# space-separated. NIC 0's pcap is vmN.pcap, NIC K's vmN.ethK.pcap.
 # A guest that powers off after writing RESULTS/vmN.reboot (lab_power_cycle)
 # is booted again at once, with lab.boot=2 (3, ...), within the same
 # timeout: a power cycle. Its pcap and console of that boot are
@@ -172,14 +175,22 @@ boot_vm_once() {
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
 		-fsdev "local,id=labres,path=$res,security_model=none"
 		-device virtio-9p-pci,fsdev=labres,mount_tag=labres
-		-netdev "vde,id=n0,sock=$sw"
-		-device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:$(printf %02x "$i")"
 	)
+	local k=0 s nic
+	for s in $sw; do
+		args+=(-netdev "vde,id=n$k,sock=$s"
+			-device "virtio-net-pci,netdev=n$k,mac=52:54:00:77:$(printf %02x $k):$(printf %02x "$i")")
+		k=$((k + 1))
+	done
 	if [ "$mode" = interactive ]; then
 		qemu-system-x86_64 "${args[@]}"
 		return
 	fi
-	args+=(-object "filter-dump,id=dump0,netdev=n0,file=$res/vm$i$sfx.pcap")
+	for k in $(seq 0 $((k - 1))); do
+		nic=
+		[ "$k" = 0 ] || nic=.eth$k
+		args+=(-object "filter-dump,id=dump$k,netdev=n$k,file=$res/vm$i$nic$sfx.pcap")
+	done
 	local left=$((end - $(date +%s)))
 	[ "$left" -gt 0 ] || left=1
 	timeout -k 5 "$left" qemu-system-x86_64 "${args[@]}" \
@@ -216,6 +227,41 @@ stop_switch() {
 
 # ---- scenarios ----
 
+# scenario_nets DIR VMS TMP: for VM 1..VMS, one line with the vde sockets of
+# its NICs. Without DIR/nets, every VM has one NIC on one switch; with it,
+# each line "vmN SWITCH..." puts vmN's NICs (eth0, eth1...) on the switches
+# named, every VM listed once. Starts the switches (in TMP/sw-NAME).
+scenario_nets() {
+	local dir=$1 vms=$2 tmp=$3 i line vm sws name
+	if [ ! -f "$dir/nets" ]; then
+		start_switch "$tmp" >&2
+		for i in $(seq "$vms"); do echo "$tmp/switch"; done
+		return 0
+	fi
+	declare -A of=()
+	while read -r vm sws; do
+		case "$vm" in '' | '#'*) continue ;; esac
+		i=${vm#vm}
+		[[ "$i" =~ ^[0-9]+$ ]] && [ "$i" -ge 1 ] && [ "$i" -le "$vms" ] && [ -n "$sws" ] ||
+			die "$dir/nets: bad line '$vm $sws' (vmN SWITCH..., N from 1 to $vms)"
+		[ -z "${of[$i]:-}" ] || die "$dir/nets: vm$i listed twice"
+		line=
+		for name in $sws; do
+			[[ "$name" =~ ^[a-z0-9]+$ ]] || die "$dir/nets: bad switch name '$name'"
+			if [ ! -d "$tmp/sw-$name" ]; then
+				mkdir "$tmp/sw-$name"
+				start_switch "$tmp/sw-$name" >&2
+			fi
+			line+="${line:+ }$tmp/sw-$name/switch"
+		done
+		of[$i]=$line
+	done <"$dir/nets"
+	for i in $(seq "$vms"); do
+		[ -n "${of[$i]:-}" ] || die "$dir/nets: vm$i is on no switch"
+		echo "${of[$i]}"
+	done
+}
+
 scenario_script() { # DIR INDEX
 	if [ -f "$1/vm$2.sh" ]; then
 		echo "$1/vm$2.sh"
@@ -243,18 +289,23 @@ run_scenario() {
 	fi
 	[ -f "$res/prepare.log" ] && cat "$res/prepare.log"
 	tmp=$(mktemp -d)
-	start_switch "$tmp"
+	local nets=() sw
+	# Not in a subshell: the switches must land in SWITCHES.
+	scenario_nets "$dir" "$vms" "$tmp" >"$tmp/nets"
+	mapfile -t nets <"$tmp/nets"
 	t0=$(date +%s)
 	for i in $(seq "$vms"); do
 		script=$(scenario_script "$dir" "$i")
 		[ -n "$script" ] || die "scenario $name: no vm$i.sh or all.sh"
-		boot_vm "$kver" "$i" "$vms" "$tmp/switch" "$res" "$script" &
+		boot_vm "$kver" "$i" "$vms" "${nets[$((i - 1))]}" "$res" "$script" &
 		pids+=($!)
 	done
 	for i in $(seq "$vms"); do
 		wait "${pids[$((i - 1))]}" || true
 	done
-	stop_switch "$tmp"
+	for sw in "${SWITCHES[@]}"; do
+		case "$sw" in "$tmp" | "$tmp"/*) stop_switch "$sw" ;; esac
+	done
 	for i in $(seq "$vms"); do
 		if ! grep -qx 'rc=0' "$res/vm$i.rc" 2>/dev/null; then
 			ok=0

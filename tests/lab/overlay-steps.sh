@@ -45,6 +45,11 @@ ov_pair_ip() {
 	d_die "vm$1 and vm$2 have no address family in common"
 }
 
+# ov_sa_ip N P V: the address of node N in the SAs of the pair N-P as node
+# V holds them: ov_pair_ip N P. A scenario with NAT redefines it (nat: a
+# node behind NAT is its public address at its peers).
+ov_sa_ip() { ov_pair_ip "$1" "$2"; }
+
 # ov_has_addr N ADDRESS: ADDRESS is one of node N's.
 ov_has_addr() {
 	for a in $(d_addrs "$1"); do [ "$a" = "$2" ] && return 0; done
@@ -112,7 +117,7 @@ ov_check_lifetimes() {
 # Each pair's SAs, one each way, between the addresses the pair uses.
 ov_check_pairs() {
 	for p in $(ov_peers); do
-		a=$(ov_pair_ip "$me" "$p") b=$(ov_pair_ip "$p" "$me")
+		a=$(ov_sa_ip "$me" "$p" "$me") b=$(ov_sa_ip "$p" "$me" "$me")
 		n=$(ip xfrm state list src "$a" dst "$b" | grep -c "^src")
 		m=$(ip xfrm state list src "$b" dst "$a" | grep -c "^src")
 		[ "$n" = 1 ] && [ "$m" = 1 ] ||

@@ -9,9 +9,14 @@ cd "$SRC"
 command -v vagrant >/dev/null || { echo "vagrant.sh: vagrant is not installed" >&2; exit 2; }
 
 if [ $# -gt 0 ]; then names=("$@"); else mapfile -t names < <("$HERE/lab.sh" list); fi
-passed=0 failed=0
+passed=0 failed=0 notrun=0
 for s in "${names[@]}"; do
 	dir=$HERE/scenarios/$s
+	if [ -f "$dir/nets" ]; then # the Vagrantfile has one private network
+		echo "NOT RUN $s: its nets file asks for several switches, the Vagrantfile has one network"
+		notrun=$((notrun + 1))
+		continue
+	fi
 	vms=$(cat "$dir/vms")
 	res=$OUT/$s
 	rm -rf "$res"
@@ -50,5 +55,5 @@ for s in "${names[@]}"; do
 		failed=$((failed + 1))
 	fi
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $notrun not run (several networks)"
 [ "$failed" -eq 0 ]
