@@ -158,8 +158,9 @@ nat_gap() {
 # nat_live FILE SINCE: ping's last reply came after SINCE and less than
 # 0.5 s ago: the pair carries traffic now.
 nat_live() {
-	last=$(awk '/ bytes from .* icmp_seq=/ && $1 ~ /^\[/ { t = $1 } END { print substr(t, 2, length(t) - 2) + 0 }' "$1")
-	awk -v l="$last" -v s="$2" -v now="$(date +%s.%N)" 'BEGIN { exit !(l > s && now - l < 0.5) }'
+	awk -v s="$2" -v now="$(date +%s.%N)" '
+		/ bytes from .* icmp_seq=/ && $1 ~ /^\[/ { t = substr($1, 2, length($1) - 2) + 0 }
+		END { exit !(t > s + 0 && now - t < 0.5) }' "$1"
 }
 
 ov_rate_pings d $PINGS
