@@ -22,6 +22,9 @@ enum wire_in_type {
 	IN_KEY_UPDATE,
 };
 
+/* Hello's nat: the agent's setting (docs/nat.md). */
+enum { WIRE_IN_NAT_AUTO, WIRE_IN_NAT_FORCE, WIRE_IN_NAT_NEVER };
+
 struct wire_in {
 	enum wire_in_type type;
 	char node_id[REGISTRY_ID_MAX + 1];
@@ -33,6 +36,9 @@ struct wire_in {
 	bool lost_state;	    /* hello: the kernel lost our SAs */
 	bool has_local;		    /* hello: local_address was sent */
 	struct node_addr local;	    /* hello: its socket's local address */
+	int nat;		    /* hello: the agent's setting, WIRE_IN_NAT_* */
+	bool has_public;	    /* hello: NAT_FORCE with an address */
+	struct node_addr public_addr; /* hello: that address */
 	uint64_t nonce;		    /* ping */
 	uint32_t generation, spi;   /* expire report */
 	uint8_t proof[32];	    /* join */
