@@ -262,8 +262,8 @@ static int set_nat(struct agent_config *c, const char *val, struct why *why)
 }
 
 /* nat, nat_public_address, nat_port, nat_keepalive; 1: not one of them */
-static int set_nat_key(struct agent_config *c, const char *key,
-		       const char *val, struct why *why)
+static int set_nat_key(struct agent_config *c, const char *key, const char *val,
+		       struct why *why)
 {
 	uint32_t v;
 	int err;

@@ -117,8 +117,9 @@ int agent_nat_sockets(struct agent *a, const struct desired_state *want,
 						: "");
 		if (loop_add_fd(a->loop, fd, EPOLLIN, on_readable, a)) {
 			close(fd);
-			return why_fail(why, -EIO, "cannot watch the "
-						   "ESP-in-UDP socket");
+			return why_fail(why, -EIO,
+					"cannot watch the "
+					"ESP-in-UDP socket");
 		}
 		a->nat.fd[s] = fd;
 		log_info("ESP in UDP: listening on %s port %u",
@@ -152,8 +153,7 @@ static void sockaddr_of(const struct desired_addr *ip, uint16_t port,
 static bool addr_eq(const struct desired_addr *x, const struct desired_addr *y)
 {
 	return x->family == y->family &&
-	       memcmp(x->ip.raw, y->ip.raw, x->family == AF_INET ? 4 : 16) ==
-		       0;
+	       memcmp(x->ip.raw, y->ip.raw, x->family == AF_INET ? 4 : 16) == 0;
 }
 
 /* The keys of generation g of peer p, or NULL. */
@@ -280,8 +280,7 @@ static void on_probe(struct agent *a, const uint8_t *buf, size_t len,
 		if (a->view.peers[j].index == np.from)
 			i = (long)j;
 	view_desired(&a->view, a->cfg.addrs, a->cfg.n_addrs, &dv);
-	if (i < 0 ||
-	    !(kk = keys_of(&a->view.peers[i], np.generation)) ||
+	if (i < 0 || !(kk = keys_of(&a->view.peers[i], np.generation)) ||
 	    desired_pair(&dv, &a->view.peers[i], &a->cfg.dc, &pr) ||
 	    pr.path != DPATH_UDP) {
 		a->nat.n_bad++;
@@ -291,9 +290,9 @@ static void on_probe(struct agent *a, const uint8_t *buf, size_t len,
 	ok = natprobe_verify(buf, key);
 	sodium_memzero(key, sizeof(key));
 	e = map_of(a, (size_t)i);
-	if (!ok || !natprobe_fresh(np.time_ms, e ? e->last_ms : 0,
-				   (uint64_t)time(NULL) * 1000,
-				   PROBE_WINDOW_MS)) {
+	if (!ok ||
+	    !natprobe_fresh(np.time_ms, e ? e->last_ms : 0,
+			    (uint64_t)time(NULL) * 1000, PROBE_WINDOW_MS)) {
 		a->nat.n_bad++;
 		return;
 	}

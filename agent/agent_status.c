@@ -95,12 +95,15 @@ static void pair_path(const struct agent *a, const struct desired_peer *p,
 
 	view_desired(&a->view, a->cfg.addrs, a->cfg.n_addrs, &dv);
 	if (desired_pair(&dv, p, &a->cfg.dc, pr))
-		pr->path = DPATH_REFUSED, pr->why = "no address family in common";
+		pr->path = DPATH_REFUSED,
+		pr->why = "no address family in common";
 }
 
 static const char *path_name(enum desired_path p)
 {
-	return p == DPATH_UDP ? "esp-in-udp" : p == DPATH_ESP ? "esp" : "refused";
+	return p == DPATH_UDP	? "esp-in-udp"
+	       : p == DPATH_ESP ? "esp"
+				: "refused";
 }
 
 static bool want_json(int argc, char **argv)

@@ -542,7 +542,8 @@ static int setup(struct agent *a, struct why *why)
 	a->resync = a->loop ? loop_timer_new(a->loop, on_resync, a) : NULL;
 	a->retry = a->loop ? loop_timer_new(a->loop, on_retry, a) : NULL;
 	a->natkeep = a->loop ? loop_timer_new(a->loop, on_natkeep, a) : NULL;
-	if (!a->retry || !a->natkeep || view_init(&a->view, a->cfg.node_id, &a->sk))
+	if (!a->retry || !a->natkeep ||
+	    view_init(&a->view, a->cfg.node_id, &a->sk))
 		return why_fail(why, -ENOMEM, "out of memory");
 	/* The term the kernel's revision came with: no older leader is
 	 * heard, across restarts too. */

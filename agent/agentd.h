@@ -20,7 +20,7 @@
 #define AGENT_STATIC_KEY_LIFETIME_MS ((uint64_t)24 * 3600 * 1000)
 #define AGENT_REQID 0x7678 /* "vx" */
 #define AGENT_PORT 7120
-#define AGENT_NAT_PORT 4500 /* ESP in UDP, RFC 3948 */
+#define AGENT_NAT_PORT 4500	     /* ESP in UDP, RFC 3948 */
 #define AGENT_NAT_KEEPALIVE_MS 20000 /* RFC 3948 3.2 */
 #define AGENT_LEADERS_MAX 8 /* instances in leader = a:7120,b:7120,... */
 /*

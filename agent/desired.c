@@ -37,8 +37,7 @@ static const struct desired_addr *first_of(const struct desired_addr *addrs,
 }
 
 /* The pair's announced addresses: the lower-index node's order decides. */
-static int announced(const struct desired_view *v,
-		     const struct desired_peer *p,
+static int announced(const struct desired_view *v, const struct desired_peer *p,
 		     const struct desired_addr **me,
 		     const struct desired_addr **peer)
 {
@@ -74,11 +73,11 @@ static void refuse(struct desired_pair *out, const char *why)
  * NAT'd one's public address (where the other must send); the NAT'd node
  * sends from its own address of that family to the peer's announced one.
  */
-static void udp_path(const struct desired_view *v,
-		     const struct desired_peer *p,
+static void udp_path(const struct desired_view *v, const struct desired_peer *p,
 		     const struct desired_config *cfg, struct desired_pair *out)
 {
-	int family = v->self_nat ? v->self_public.family : p->public_addr.family;
+	int family =
+		v->self_nat ? v->self_public.family : p->public_addr.family;
 	const struct desired_addr *me = first_of(v->self, v->n_self, family);
 	const struct desired_addr *peer =
 		v->self_nat ? first_of(p->addrs, p->n_addrs, family)
@@ -172,9 +171,8 @@ static void pol_fill(struct xfrm_policy *p, const struct desired_config *cfg,
 }
 
 /* Checks the view before anything is built; counts the SAs it needs. */
-static int check(const struct desired_view *v,
-		 const struct desired_config *cfg, size_t *n_sas,
-		 struct why *why)
+static int check(const struct desired_view *v, const struct desired_config *cfg,
+		 size_t *n_sas, struct why *why)
 {
 	struct desired_pair pr;
 	bool keys = false;

@@ -128,8 +128,8 @@ struct desired_pair {
 	enum desired_path path;
 	const struct desired_addr *me;	 /* self's address of the pair */
 	const struct desired_addr *peer; /* where the peer is reached */
-	uint16_t sport, dport; /* DPATH_UDP: our port, the peer's */
-	const char *why;       /* DPATH_REFUSED: a static reason */
+	uint16_t sport, dport;		 /* DPATH_UDP: our port, the peer's */
+	const char *why;		 /* DPATH_REFUSED: a static reason */
 };
 
 /*

@@ -99,7 +99,11 @@ bool cluster_nat_detect(const struct node_addr *local,
 			struct node_addr *public_addr);
 
 /* The agent's nat setting, as its hello says (docs/nat.md). */
-enum cluster_nat_mode { CLUSTER_NAT_AUTO, CLUSTER_NAT_FORCE, CLUSTER_NAT_NEVER };
+enum cluster_nat_mode {
+	CLUSTER_NAT_AUTO,
+	CLUSTER_NAT_FORCE,
+	CLUSTER_NAT_NEVER
+};
 
 /*
  * Whether the member is behind NAT, and where (*public_addr): AUTO is

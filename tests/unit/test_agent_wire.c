@@ -450,10 +450,11 @@ static const struct desired_addr out_addrs[2] = {
 };
 static const uint8_t out_boot[WIRE_BOOT_ID_LEN] = { 7 };
 static const uint8_t out_pub[WIRE_PUB_LEN] = { 0x5a };
-static const struct wire_node out_node = {
-	.id = "node-a", .boot_id = out_boot, .static_key = out_pub,
-	.addrs = out_addrs, .n_addrs = 2
-};
+static const struct wire_node out_node = { .id = "node-a",
+					   .boot_id = out_boot,
+					   .static_key = out_pub,
+					   .addrs = out_addrs,
+					   .n_addrs = 2 };
 
 /* Hello, join request, key update: this node and its static key. */
 static void test_frames_out_node(void **state)
