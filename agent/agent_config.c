@@ -29,6 +29,9 @@ void agent_config_defaults(struct agent_config *c)
 	/* Soft only: rotation replaces keys long before (agentd.h). */
 	c->dc.lft.soft_bytes = AGENT_SA_SOFT_BYTES;
 	c->resync_ms = 60000;
+	c->nat = WIRE_NAT_AUTO;
+	c->dc.nat_port = AGENT_NAT_PORT;
+	c->nat_keepalive_ms = AGENT_NAT_KEEPALIVE_MS;
 	c->static_key_lifetime_ms = AGENT_STATIC_KEY_LIFETIME_MS;
 	snprintf(c->vxlan_dev, sizeof(c->vxlan_dev), "vxsec0");
 	c->vni = 4242;
@@ -244,12 +247,65 @@ static int set_duration(uint64_t *dst, uint64_t min, const char *key,
 			val, (unsigned long long)min);
 }
 
+static int set_nat(struct agent_config *c, const char *val, struct why *why)
+{
+	if (strcmp(val, "auto") == 0)
+		c->nat = WIRE_NAT_AUTO;
+	else if (strcmp(val, "yes") == 0)
+		c->nat = WIRE_NAT_FORCE;
+	else if (strcmp(val, "no") == 0)
+		c->nat = WIRE_NAT_NEVER;
+	else
+		return why_fail(why, -EINVAL,
+				"nat: \"%s\" is not auto, yes or no", val);
+	return 0;
+}
+
+/* nat, nat_public_address, nat_port, nat_keepalive; 1: not one of them */
+static int set_nat_key(struct agent_config *c, const char *key, const char *val,
+		       struct why *why)
+{
+	uint32_t v;
+	int err;
+
+	if (strcmp(key, "nat") == 0)
+		return set_nat(c, val, why);
+	if (strcmp(key, "nat_public_address") == 0) {
+		if (xfrm_ip_parse(val, &c->nat_public.family,
+				  &c->nat_public.ip) == 0)
+			return 0;
+		c->nat_public.family = 0;
+		return why_fail(why, -EINVAL,
+				"nat_public_address: \"%s\" is not an IPv4 "
+				"or IPv6 address",
+				val);
+	}
+	if (strcmp(key, "nat_port") == 0) {
+		err = set_u32(&v, 1, 65535, key, val, why);
+		if (!err)
+			c->dc.nat_port = (uint16_t)v;
+		return err;
+	}
+	if (strcmp(key, "nat_keepalive") == 0) {
+		err = set_duration(&c->nat_keepalive_ms, 1000, key, val, why);
+		if (!err && c->nat_keepalive_ms > 3600000)
+			err = why_fail(why, -EINVAL,
+				       "nat_keepalive: at most 1h (NATs forget "
+				       "idle UDP in minutes)");
+		return err;
+	}
+	return 1;
+}
+
 static int set_more(struct agent_config *c, const char *key, const char *val,
 		    struct why *why)
 {
 	uint32_t v;
 	int err;
 
+	err = set_nat_key(c, key, val, why);
+	if (err <= 0)
+		return err;
 	if (strcmp(key, "vxlan_port") == 0) {
 		err = set_u32(&v, 1, 65535, key, val, why);
 		c->dc.vxlan_port = (uint16_t)v;
@@ -334,6 +390,15 @@ int agent_config_check(const struct agent_config *c, struct why *why)
 		return why_fail(why, -EINVAL,
 				"no node id: set node_id (the host name "
 				"is not usable)");
+	if (c->nat_public.family && c->nat != WIRE_NAT_FORCE)
+		return why_fail(why, -EINVAL,
+				"nat_public_address is set but nat is not "
+				"yes: the leader finds the public address "
+				"itself (nat = auto)");
+	if (c->dc.nat_port == c->dc.vxlan_port)
+		return why_fail(why, -EINVAL,
+				"nat_port and vxlan_port are both %u",
+				c->dc.nat_port);
 	if (!c->dc.catchall && c->dc.n_catchall_nets)
 		return why_fail(why, -EINVAL,
 				"underlay_cidr is set but catchall = no: the "

@@ -87,6 +87,25 @@ static const struct desired_addr *pair_self(const struct agent *a,
 	return &a->cfg.addrs[me - dv.self];
 }
 
+/* How the pair goes (ESP, ESP in UDP, refused): desired_pair(). */
+static void pair_path(const struct agent *a, const struct desired_peer *p,
+		      struct desired_pair *pr)
+{
+	struct desired_view dv;
+
+	view_desired(&a->view, a->cfg.addrs, a->cfg.n_addrs, &dv);
+	if (desired_pair(&dv, p, &a->cfg.dc, pr))
+		pr->path = DPATH_REFUSED,
+		pr->why = "no address family in common";
+}
+
+static const char *path_name(enum desired_path p)
+{
+	return p == DPATH_UDP	? "esp-in-udp"
+	       : p == DPATH_ESP ? "esp"
+				: "refused";
+}
+
 static bool want_json(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
@@ -266,6 +285,9 @@ static void status_peer(struct agent *a, size_t i, const struct held_set *hs,
 	const struct desired_addr *peer = NULL, *me = pair_self(a, p, &peer);
 	char ip[64] = "?", fpr[PAIRKEY_FPR_LEN], pub[64];
 	bool nat = nat_text(&a->view.meta[i], pub, sizeof(pub));
+	struct desired_pair pr;
+
+	pair_path(a, p, &pr);
 
 	if (peer)
 		xfrm_ip_fmt(peer->family, &peer->ip, ip, sizeof(ip));
@@ -283,6 +305,10 @@ static void status_peer(struct agent *a, size_t i, const struct held_set *hs,
 		ctl_reply_printf(r, ",\"nat\":%s,\"public_address\":",
 				 nat ? "true" : "false");
 		ctl_json_string(r, nat ? pub : NULL);
+		ctl_reply_printf(r, ",\"path\":\"%s\",\"port\":%u,\"refused\":",
+				 path_name(pr.path),
+				 pr.path == DPATH_UDP ? pr.dport : 0);
+		ctl_json_string(r, pr.path == DPATH_REFUSED ? pr.why : NULL);
 		ctl_reply_printf(r, ",\"sas\":[");
 	} else {
 		ctl_reply_printf(r, "  %-20s %-16s %s\n   ", a->view.meta[i].id,
@@ -290,6 +316,11 @@ static void status_peer(struct agent *a, size_t i, const struct held_set *hs,
 		if (nat)
 			ctl_reply_printf(
 				r, "behind NAT, public address %s\n   ", pub);
+		if (pr.path == DPATH_UDP)
+			ctl_reply_printf(r, "ESP in UDP: %u -> port %u\n   ",
+					 pr.sport, pr.dport);
+		else if (pr.path == DPATH_REFUSED)
+			ctl_reply_printf(r, "UNREACHABLE: %s\n   ", pr.why);
 	}
 	for (size_t k = 0; k < p->n_keys; k++) {
 		const struct desired_keys *dk = &p->keys[k];

@@ -55,19 +55,23 @@ static void overlay_sync(struct agent *a)
 	struct overlay_peer *peers;
 	size_t n = 0, added = 0, removed = 0;
 	struct why why = { "" };
+	struct desired_view dv;
+	const struct desired_addr *me, *at;
 
 	if (!a->cfg.vxlan)
 		return;
 	peers = calloc(a->view.n_peers + 1, sizeof(*peers));
 	if (!peers)
 		return;
+	/* where the pair's SAs and policies send: a NAT'd peer's public
+	 * address */
+	view_desired(&a->view, a->cfg.addrs, a->cfg.n_addrs, &dv);
 	for (size_t i = 0; i < a->view.n_peers; i++)
-		for (size_t j = 0; j < a->view.peers[i].n_addrs; j++)
-			if (a->view.peers[i].addrs[j].family == a->ov.family) {
-				peers[n].family = a->ov.family;
-				peers[n++].ip = a->view.peers[i].addrs[j].ip;
-				break;
-			}
+		if (desired_pair_addrs(&dv, &a->view.peers[i], &me, &at) == 0 &&
+		    at->family == a->ov.family) {
+			peers[n].family = a->ov.family;
+			peers[n++].ip = at->ip;
+		}
 	if (overlay_fdb_sync(&a->ov, peers, n, &added, &removed, &why))
 		log_err("VXLAN device %s: %s", a->ov.ifname, why.msg);
 	else if (added || removed)
@@ -103,6 +107,8 @@ static void synced(struct agent *a, const struct desired_state *want)
 	}
 	a->retry_ms = 0;
 	overlay_sync(a);
+	if (a->last.applied)
+		agent_nat_probe_all(a); /* new keys: tell the peers at once */
 }
 
 static void sync_failed(struct agent *a, int err)
@@ -137,9 +143,16 @@ void agent_sync(struct agent *a, const char *reason)
 	if (!a->view.have_snapshot)
 		return;
 	log_debug("reconcile: %s", reason);
+	agent_nat_apply(a);
 	view_desired(&a->view, a->cfg.addrs, a->cfg.n_addrs, &dv);
 	err = desired_build(&dv, &a->cfg.dc, &want, &a->last.why);
 	if (err) { /* out of memory: the view holds only what it can build */
+		sync_failed(a, err);
+		return;
+	}
+	err = agent_nat_sockets(a, &want, &a->last.why);
+	if (err) { /* no SA with encap before its socket */
+		desired_state_free(&want);
 		sync_failed(a, err);
 		return;
 	}
@@ -160,6 +173,13 @@ static void on_retry(struct loop *l, struct loop_timer *t, void *arg)
 {
 	(void)l, (void)t;
 	agent_sync(arg, "retry after a failure");
+}
+
+/* Behind NAT: every nat_keepalive, a probe keeps each mapping alive. */
+static void on_natkeep(struct loop *l, struct loop_timer *t, void *arg)
+{
+	(void)l, (void)t;
+	agent_nat_probe_all(arg);
 }
 
 static void on_resync(struct loop *l, struct loop_timer *t, void *arg)
@@ -295,6 +315,8 @@ static void on_event(const struct xfrm_event *ev, void *arg)
 			 ev->spi, g);
 		if (session_expire(a->session, g, ev->spi) == 0)
 			a->expire_reported = g;
+	} else if (ev->type == XFRM_EVENT_MAPPING) {
+		agent_nat_mapping(a, ev);
 	} else if (ev->type == XFRM_EVENT_HARD_EXPIRE) {
 		a->n_hard_expires++;
 		log_err("SA spi 0x%08x reached its hard lifetime and is gone",
@@ -372,7 +394,7 @@ static void harden(void)
 static int open_kernel(struct agent *a, struct why *why)
 {
 	a->xs = xfrm_sock_open(0);
-	a->events = xfrm_sock_open(XFRM_EV_EXPIRE);
+	a->events = xfrm_sock_open(XFRM_EV_EXPIRE | XFRM_EV_MAPPING);
 	if (!a->xs || !a->events)
 		return why_fail(why, -errno,
 				"cannot open an XFRM netlink socket: %s",
@@ -455,6 +477,8 @@ static int open_session(struct agent *a, struct why *why)
 	sc.last_term = a->saved_term;
 	sc.sk = &a->sk;
 	sc.lost_state = a->fresh_key;
+	sc.nat = a->cfg.nat;
+	sc.nat_public = a->cfg.nat_public.family ? &a->cfg.nat_public : NULL;
 	a->session = session_new(a->loop, &sc, &session_ops, a);
 	token_wipe(&tok);
 	if (!a->session)
@@ -517,7 +541,9 @@ static int setup(struct agent *a, struct why *why)
 	a->loop = loop_new();
 	a->resync = a->loop ? loop_timer_new(a->loop, on_resync, a) : NULL;
 	a->retry = a->loop ? loop_timer_new(a->loop, on_retry, a) : NULL;
-	if (!a->retry || view_init(&a->view, a->cfg.node_id, &a->sk))
+	a->natkeep = a->loop ? loop_timer_new(a->loop, on_natkeep, a) : NULL;
+	if (!a->retry || !a->natkeep ||
+	    view_init(&a->view, a->cfg.node_id, &a->sk))
 		return why_fail(why, -ENOMEM, "out of memory");
 	/* The term the kernel's revision came with: no older leader is
 	 * heard, across restarts too. */
@@ -543,6 +569,8 @@ static int setup(struct agent *a, struct why *why)
 	if (a->cfg.vxlan && (err = open_overlay(a, why)))
 		return err;
 	loop_timer_arm(a->resync, a->cfg.resync_ms, a->cfg.resync_ms);
+	loop_timer_arm(a->natkeep, a->cfg.nat_keepalive_ms,
+		       a->cfg.nat_keepalive_ms);
 	return open_session(a, why);
 }
 
@@ -566,6 +594,7 @@ struct agent *agent_new(const struct agent_config *c, struct why *why)
 		return NULL;
 	}
 	a->cfg = *c;
+	agent_nat_init(&a->nat);
 	err = setup(a, why);
 	if (err) {
 		agent_free(a);
@@ -626,8 +655,10 @@ void agent_free(struct agent *a)
 		loop_del_fd(a->loop, xfrm_sock_fd(a->events));
 	xfrm_sock_close(a->events);
 	xfrm_sock_close(a->xs);
+	agent_nat_cleanup(a);
 	loop_timer_free(a->resync);
 	loop_timer_free(a->retry);
+	loop_timer_free(a->natkeep);
 	agent_keys_close(a); /* its timer, before the loop */
 	loop_free(a->loop);
 	view_cleanup(&a->view);

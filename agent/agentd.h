@@ -11,6 +11,7 @@
 #include "common/why.h"
 #include "desired.h"
 #include "proto/node_id.h"
+#include "wire.h"
 
 #define AGENT_CONFIG "/etc/vxsec/agent.conf"
 #define AGENT_STATE_DIR "/var/lib/vxsec-agent"
@@ -19,6 +20,8 @@
 #define AGENT_STATIC_KEY_LIFETIME_MS ((uint64_t)24 * 3600 * 1000)
 #define AGENT_REQID 0x7678 /* "vx" */
 #define AGENT_PORT 7120
+#define AGENT_NAT_PORT 4500	     /* ESP in UDP, RFC 3948 */
+#define AGENT_NAT_KEEPALIVE_MS 20000 /* RFC 3948 3.2 */
 #define AGENT_LEADERS_MAX 8 /* instances in leader = a:7120,b:7120,... */
 /*
  * Every SA's soft byte limit: 2^40 bytes are 2^36 AES blocks, where
@@ -54,6 +57,13 @@ struct agent_config {
 		dc; /* reqid, port, window, lifetimes, catch-all */
 	uint64_t resync_ms;
 	uint64_t static_key_lifetime_ms; /* the periodic X25519 key change */
+	/* NAT (docs/nat.md): the setting (WIRE_NAT_AUTO, _FORCE: yes,
+	 * _NEVER: no), with yes where peers reach us (family 0: the leader
+	 * sees it), and how often a node behind NAT probes its peers; the
+	 * ESP-in-UDP port is dc.nat_port. */
+	int nat;
+	struct desired_addr nat_public;
+	uint64_t nat_keepalive_ms;
 	bool verbose;
 	/* Optional overlay device. */
 	bool vxlan;

@@ -5,6 +5,7 @@
 
 #include <time.h>
 
+#include "agent_nat.h"
 #include "agentd.h"
 #include "common/ctl.h"
 #include "common/httpd.h"
@@ -31,7 +32,8 @@ struct agent {
 	struct httpd *metrics;	  /* metrics_listen: GET /metrics */
 	struct sdnotify sd;	  /* agent_run under systemd */
 	struct overlay_config ov; /* cfg.vxlan: the VXLAN device */
-	struct loop_timer *resync, *retry, *rekey;
+	struct agent_nat nat;	  /* ESP in UDP (docs/nat.md) */
+	struct loop_timer *resync, *retry, *rekey, *natkeep;
 	bool fresh_key; /* a new static key at start: a new incarnation */
 	uint8_t boot_id[WIRE_BOOT_ID_LEN];
 	int exit_code;

@@ -36,10 +36,10 @@ static const struct desired_addr *first_of(const struct desired_addr *addrs,
 	return NULL;
 }
 
-int desired_pair_addrs(const struct desired_view *v,
-		       const struct desired_peer *p,
-		       const struct desired_addr **me,
-		       const struct desired_addr **peer)
+/* The pair's announced addresses: the lower-index node's order decides. */
+static int announced(const struct desired_view *v, const struct desired_peer *p,
+		     const struct desired_addr **me,
+		     const struct desired_addr **peer)
 {
 	bool ours = !v->self_index || v->self_index < p->index;
 	const struct desired_addr *order = ours ? v->self : p->addrs;
@@ -54,11 +54,85 @@ int desired_pair_addrs(const struct desired_view *v,
 	return -EINVAL;
 }
 
+static bool addr_eq(const struct desired_addr *a, const struct desired_addr *b)
+{
+	size_t len = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && memcmp(&a->ip, &b->ip, len) == 0;
+}
+
+static void refuse(struct desired_pair *out, const char *why)
+{
+	out->path = DPATH_REFUSED;
+	out->sport = out->dport = 0;
+	out->why = why;
+}
+
+/*
+ * Exactly one of the two behind NAT: ESP in UDP on the family of the
+ * NAT'd one's public address (where the other must send); the NAT'd node
+ * sends from its own address of that family to the peer's announced one.
+ */
+static void udp_path(const struct desired_view *v, const struct desired_peer *p,
+		     const struct desired_config *cfg, struct desired_pair *out)
+{
+	int family =
+		v->self_nat ? v->self_public.family : p->public_addr.family;
+	const struct desired_addr *me = first_of(v->self, v->n_self, family);
+	const struct desired_addr *peer =
+		v->self_nat ? first_of(p->addrs, p->n_addrs, family)
+			    : &p->public_addr;
+
+	if (!me || !peer) {
+		refuse(out, v->self_nat ? "this node's public address is of a "
+					  "family the peer has no address of"
+					: "the peer's public address is of a "
+					  "family this node has no address of");
+		return;
+	}
+	out->path = DPATH_UDP;
+	out->me = me, out->peer = peer;
+	out->sport = cfg ? cfg->nat_port : 0;
+	out->dport = p->nat_port ? p->nat_port : out->sport;
+}
+
+int desired_pair(const struct desired_view *v, const struct desired_peer *p,
+		 const struct desired_config *cfg, struct desired_pair *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (announced(v, p, &out->me, &out->peer))
+		return -EINVAL;
+	out->path = DPATH_ESP;
+	if (v->self_nat && p->nat) {
+		if (!addr_eq(&v->self_public, &p->public_addr))
+			refuse(out, "both nodes are behind NAT, behind "
+				    "different public addresses: neither "
+				    "can receive first");
+		/* one public address: one site, plain ESP inside it */
+	} else if (v->self_nat || p->nat) {
+		udp_path(v, p, cfg, out);
+	}
+	return 0;
+}
+
+int desired_pair_addrs(const struct desired_view *v,
+		       const struct desired_peer *p,
+		       const struct desired_addr **me,
+		       const struct desired_addr **peer)
+{
+	struct desired_pair pr;
+	int err = desired_pair(v, p, NULL, &pr);
+
+	*me = pr.me, *peer = pr.peer;
+	return err;
+}
+
 static void sa_fill(struct xfrm_sa *sa, const struct desired_config *cfg,
 		    const struct desired_addr *src,
 		    const struct desired_addr *dst, uint32_t spi,
 		    const uint8_t key[DESIRED_KEY_LEN])
 {
+	/* ESP in UDP: encap_* set by the caller */
 	memset(sa, 0, sizeof(*sa));
 	sa->family = src->family;
 	sa->src = src->ip;
@@ -97,16 +171,17 @@ static void pol_fill(struct xfrm_policy *p, const struct desired_config *cfg,
 }
 
 /* Checks the view before anything is built; counts the SAs it needs. */
-static int check(const struct desired_view *v, size_t *n_sas, struct why *why)
+static int check(const struct desired_view *v, const struct desired_config *cfg,
+		 size_t *n_sas, struct why *why)
 {
-	const struct desired_addr *a, *b;
+	struct desired_pair pr;
 	bool keys = false;
 
 	*n_sas = 0;
 	for (size_t i = 0; i < v->n_peers; i++) {
 		const struct desired_peer *p = &v->peers[i];
 
-		if (desired_pair_addrs(v, p, &a, &b)) {
+		if (desired_pair(v, p, cfg, &pr)) {
 			why_set(why, "peer %u: no address family in common",
 				p->index);
 			return -EINVAL;
@@ -120,7 +195,8 @@ static int check(const struct desired_view *v, size_t *n_sas, struct why *why)
 				p->index, p->keys[k].g);
 			return -EINVAL;
 		}
-		*n_sas += 2 * p->n_keys;
+		if (pr.path != DPATH_REFUSED)
+			*n_sas += 2 * p->n_keys;
 		keys = keys || p->n_keys;
 	}
 	if (keys && !transmit(v)) {
@@ -142,24 +218,42 @@ static uint32_t out_spi(const struct desired_view *v,
 	return 0;
 }
 
+static void set_encap(struct xfrm_sa *sa, uint16_t sport, uint16_t dport)
+{
+	sa->encap_type = XFRM_ENCAP_ESPINUDP;
+	sa->encap_sport = sport;
+	sa->encap_dport = dport;
+}
+
+/*
+ * A refused pair keeps both policies, the out one naming no SPI: nothing
+ * leaves or enters in cleartext, and no SA is there to use.
+ */
 static void build_peer(const struct desired_view *v,
 		       const struct desired_config *cfg,
 		       const struct desired_peer *p, struct desired_state *s)
 {
-	const struct desired_addr *me = NULL, *peer = NULL;
+	struct desired_pair pr;
+	bool sas;
 
-	if (desired_pair_addrs(v, p, &me, &peer))
+	if (desired_pair(v, p, cfg, &pr))
 		return; /* refused by check() before anything was built */
-	for (size_t k = 0; k < p->n_keys; k++) {
+	sas = pr.path != DPATH_REFUSED;
+	for (size_t k = 0; sas && k < p->n_keys; k++) {
 		const struct desired_keys *kk = &p->keys[k];
+		struct xfrm_sa *out = &s->sas[s->n_sas++];
+		struct xfrm_sa *in = &s->sas[s->n_sas++];
 
-		sa_fill(&s->sas[s->n_sas++], cfg, me, peer, kk->spi_out,
-			kk->key_out);
-		sa_fill(&s->sas[s->n_sas++], cfg, peer, me, kk->spi_in,
-			kk->key_in);
+		sa_fill(out, cfg, pr.me, pr.peer, kk->spi_out, kk->key_out);
+		sa_fill(in, cfg, pr.peer, pr.me, kk->spi_in, kk->key_in);
+		if (pr.path == DPATH_UDP) {
+			set_encap(out, pr.sport, pr.dport);
+			set_encap(in, pr.dport, pr.sport);
+		}
 	}
-	pol_fill(&s->pols[s->n_pols++], cfg, me, peer, XFRM_OUT, out_spi(v, p));
-	pol_fill(&s->pols[s->n_pols++], cfg, peer, me, XFRM_IN, 0);
+	pol_fill(&s->pols[s->n_pols++], cfg, pr.me, pr.peer, XFRM_OUT,
+		 sas ? out_spi(v, p) : 0);
+	pol_fill(&s->pols[s->n_pols++], cfg, pr.peer, pr.me, XFRM_IN, 0);
 }
 
 /*
@@ -223,7 +317,7 @@ int desired_build(const struct desired_view *v,
 		  struct why *why)
 {
 	size_t n_sas, n_pols;
-	int err = check(v, &n_sas, why);
+	int err = check(v, cfg, &n_sas, why);
 
 	memset(out, 0, sizeof(*out));
 	if (err)

@@ -50,6 +50,12 @@ struct desired_peer {
 	size_t n_addrs;
 	struct desired_keys keys[DESIRED_GENS_MAX];
 	size_t n_keys;
+	/* The leader found it behind NAT, reached at public_addr; nat_port:
+	 * its NAT's port for its ESP in UDP as learned from its probes or
+	 * the kernel's mapping events (0: not learned, cfg->nat_port). */
+	bool nat;
+	struct desired_addr public_addr;
+	uint16_t nat_port;
 };
 
 /* The leader's view, as the agent holds it. Keys are secret. */
@@ -59,6 +65,8 @@ struct desired_view {
 	size_t n_self;
 	struct desired_gen gens[DESIRED_GENS_MAX];
 	size_t n_gens;
+	bool self_nat; /* the leader found this node behind NAT */
+	struct desired_addr self_public; /* then: where peers reach it */
 	const struct desired_peer *peers;
 	size_t n_peers;
 };
@@ -67,6 +75,7 @@ struct desired_config {
 	uint32_t reqid;		/* marks every object of ours */
 	uint16_t vxlan_port;	/* 4789 by default */
 	uint32_t replay_window; /* packets, > 0 (ESN needs one) */
+	uint16_t nat_port;	/* ESP in UDP: our port, 4500 by default */
 	struct xfrm_lifetime lft;
 	/*
 	 * The catch-all (the agent turns it on by default): at a lower
@@ -108,12 +117,37 @@ int desired_build(const struct desired_view *v,
 		  const struct desired_config *cfg, struct desired_state *out,
 		  struct why *why);
 
+/* How a pair's traffic goes (docs/nat.md, "What each pair uses"). */
+enum desired_path {
+	DPATH_ESP,     /* plain ESP */
+	DPATH_UDP,     /* ESP in UDP: one of the two is behind NAT */
+	DPATH_REFUSED, /* no SA: policies only (fail closed), why says why */
+};
+
+struct desired_pair {
+	enum desired_path path;
+	const struct desired_addr *me;	 /* self's address of the pair */
+	const struct desired_addr *peer; /* where the peer is reached */
+	uint16_t sport, dport;		 /* DPATH_UDP: our port, the peer's */
+	const char *why;		 /* DPATH_REFUSED: a static reason */
+};
+
 /*
- * The addresses of the pair (self, p): the first family in the address
- * order of the pair's lower-index node that the other has too, then each
- * node's first address of that family. Both ends choose alike, whatever
- * order each lists its own addresses in. -EINVAL: no common family.
+ * The pair (self, p). Addresses: the first family in the address order
+ * of the pair's lower-index node that the other has too, then each
+ * node's first address of that family; both ends choose alike, whatever
+ * order each lists its own addresses in. With NAT: exactly one of the two
+ * behind NAT gives ESP in UDP on the family of the NAT'd one's public
+ * address, the peer reached at its public address when it is the NAT'd
+ * one; both behind one public address, plain ESP between their announced
+ * addresses; behind two different ones, refused (neither can receive
+ * first), as is a public address of a family the other lacks.
+ * -EINVAL: no common family (nothing can be built).
  */
+int desired_pair(const struct desired_view *v, const struct desired_peer *p,
+		 const struct desired_config *cfg, struct desired_pair *out);
+
+/* desired_pair()'s addresses (ports and path aside). */
 int desired_pair_addrs(const struct desired_view *v,
 		       const struct desired_peer *p,
 		       const struct desired_addr **me,

@@ -436,6 +436,9 @@ struct session *session_new(struct loop *l, const struct session_config *c,
 	s->kernel_term = c->last_term;
 	s->sk = c->sk;
 	s->lost_state = c->lost_state;
+	s->nat = c->nat;
+	if (c->nat_public)
+		s->nat_public = *c->nat_public;
 	s->backoff_min =
 		c->backoff_min_ms ? c->backoff_min_ms : SESSION_BACKOFF_MIN_MS;
 	s->backoff_max =

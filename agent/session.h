@@ -42,6 +42,10 @@ struct session_config {
 	/* This node's X25519 keys (the owner's): the newest is sent. */
 	const struct static_keys *sk;
 	bool lost_state; /* the first hello asks for a new incarnation */
+	/* The nat setting (WIRE_NAT_*) and its public address (NULL: none),
+	 * sent in every hello (docs/nat.md). */
+	int nat;
+	const struct desired_addr *nat_public;
 };
 
 /*

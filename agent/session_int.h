@@ -71,7 +71,9 @@ struct session {
 	struct conn *conn;
 	struct loop_timer *retry, *renew;
 	enum session_phase phase;
-	bool lost_state;	  /* the next hello asks for fresh keys */
+	bool lost_state;		/* the next hello asks for fresh keys */
+	int nat;			/* the nat setting, WIRE_NAT_* */
+	struct desired_addr nat_public; /* family 0: none */
 	struct session_status st; /* st.state: what the phase is shown as */
 };
 

@@ -209,6 +209,8 @@ int session_send_hello(struct session *s, struct conn *c)
 	int err;
 
 	n.local = s->has_local ? &s->local : NULL; /* NAT detection */
+	n.nat = s->nat;
+	n.nat_public = s->nat_public.family ? &s->nat_public : NULL;
 	err = wire_hello(&n, s->lost_state, s->kernel_rev, s->kernel_term,
 			 &frame, &len);
 

@@ -156,6 +156,8 @@ static void set_peer(struct view *v, size_t i, const struct wire_peer *in)
 	p->index = in->index;
 	memcpy(p->addrs, in->addrs, sizeof(p->addrs));
 	p->n_addrs = in->n_addrs;
+	p->nat = in->nat;
+	p->public_addr = in->public_addr;
 }
 
 static struct keyer_node node_of(const struct view_meta *m)
@@ -562,6 +564,8 @@ void view_desired(const struct view *v, const struct desired_addr *self,
 	out->n_self = n_self;
 	memcpy(out->gens, v->gens, sizeof(out->gens));
 	out->n_gens = v->n_gens;
+	out->self_nat = v->self.nat;
+	out->self_public = v->self.public_addr;
 	out->peers = v->peers;
 	out->n_peers = v->n_peers;
 }

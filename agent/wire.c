@@ -435,7 +435,7 @@ int wire_hello(const struct wire_node *n, bool lost_state,
 	       size_t *len)
 {
 	Vxsec__Hello h = VXSEC__HELLO__INIT;
-	Vxsec__Address local;
+	Vxsec__Address local, pub;
 	struct addrs_out a;
 
 	addrs_out(&a, n);
@@ -454,6 +454,15 @@ int wire_hello(const struct wire_node *n, bool lost_state,
 		local.ip.len = n->local->family == AF_INET ? 4 : 16;
 		local.ip.data = (uint8_t *)n->local->ip.raw;
 		h.local_address = &local;
+	}
+	h.nat = n->nat == WIRE_NAT_FORCE   ? VXSEC__NAT_MODE__NAT_FORCE
+		: n->nat == WIRE_NAT_NEVER ? VXSEC__NAT_MODE__NAT_NEVER
+					   : VXSEC__NAT_MODE__NAT_AUTO;
+	if (n->nat == WIRE_NAT_FORCE && n->nat_public) {
+		vxsec__address__init(&pub);
+		pub.ip.len = n->nat_public->family == AF_INET ? 4 : 16;
+		pub.ip.data = (uint8_t *)n->nat_public->ip.raw;
+		h.public_address = &pub;
 	}
 	return encode(VXSEC__ENVELOPE__MSG_HELLO, &h, frame, len);
 }

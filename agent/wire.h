@@ -150,7 +150,14 @@ struct wire_node {
 	size_t n_addrs;
 	/* hello: its session socket's local address (NULL: not sent) */
 	const struct desired_addr *local;
+	/* hello: the nat setting (WIRE_NAT_*) and, with WIRE_NAT_FORCE, the
+	 * configured public address (NULL: the leader's view of it) */
+	int nat;
+	const struct desired_addr *nat_public;
 };
+
+/* The agent's nat setting as Hello carries it (docs/nat.md). */
+enum { WIRE_NAT_AUTO, WIRE_NAT_FORCE, WIRE_NAT_NEVER };
 
 /* Frames to the leader: free with wire_frame_free, which wipes them. */
 int wire_join(const struct wire_node *n, const uint8_t proof[32],

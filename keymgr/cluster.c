@@ -348,6 +348,24 @@ bool cluster_nat_detect(const struct node_addr *local,
 	return true;
 }
 
+bool cluster_nat_decide(enum cluster_nat_mode mode,
+			const struct node_addr *local,
+			const struct node_addr *source,
+			const struct node_addr *configured,
+			struct node_addr *public_addr)
+{
+	const struct node_addr *at = configured ? configured : source;
+
+	if (mode == CLUSTER_NAT_NEVER)
+		return false;
+	if (mode != CLUSTER_NAT_FORCE)
+		return cluster_nat_detect(local, source, public_addr);
+	if (!at || (at->len != 4 && at->len != 16))
+		return false;
+	*public_addr = addr_plain(at);
+	return true;
+}
+
 /* The NAT finding of a hello differs from the record's. */
 static bool nat_changed(const struct node *n, const struct node_addr *pa)
 {

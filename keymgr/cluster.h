@@ -98,6 +98,25 @@ bool cluster_nat_detect(const struct node_addr *local,
 			const struct node_addr *source,
 			struct node_addr *public_addr);
 
+/* The agent's nat setting, as its hello says (docs/nat.md). */
+enum cluster_nat_mode {
+	CLUSTER_NAT_AUTO,
+	CLUSTER_NAT_FORCE,
+	CLUSTER_NAT_NEVER
+};
+
+/*
+ * Whether the member is behind NAT, and where (*public_addr): AUTO is
+ * cluster_nat_detect(local, source); NEVER is never; FORCE always, at
+ * configured if given, else at the source (IPv4 form), else (no source
+ * either) not at all.
+ */
+bool cluster_nat_decide(enum cluster_nat_mode mode,
+			const struct node_addr *local,
+			const struct node_addr *source,
+			const struct node_addr *configured,
+			struct node_addr *public_addr);
+
 /*
  * A member made a new static key (its periodic change): it becomes the
  * pending key, attached to the next generation prepared. No revision (no

@@ -191,6 +191,21 @@ static const char *nat_text(const struct node *n, char *out, size_t len)
 	return out;
 }
 
+/* Behind NAT, and where: the agent's setting and the leader's finding. */
+static bool nat_of(const struct client *cl, const struct wire_in *in,
+		   struct node_addr *public_addr)
+{
+	enum cluster_nat_mode mode =
+		in->nat == WIRE_IN_NAT_FORCE   ? CLUSTER_NAT_FORCE
+		: in->nat == WIRE_IN_NAT_NEVER ? CLUSTER_NAT_NEVER
+					       : CLUSTER_NAT_AUTO;
+
+	return cluster_nat_decide(mode, in->has_local ? &in->local : NULL,
+				  cl->source.len ? &cl->source : NULL,
+				  in->has_public ? &in->public_addr : NULL,
+				  public_addr);
+}
+
 static void handle_hello(struct client *cl, const struct wire_in *in)
 {
 	struct sessions *ss = cl->ss;
@@ -231,8 +246,7 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 		session_refuse(cl, WERR_INTERNAL, why.msg);
 		return;
 	}
-	nat = in->has_local && cl->source.len &&
-	      cluster_nat_detect(&in->local, &cl->source, &public_addr);
+	nat = nat_of(cl, in, &public_addr);
 	err = cluster_hello(ss->cl, cl->peer, in->boot_id, in->addrs,
 			    in->n_addrs, in->lost_state, in->static_key,
 			    nat ? &public_addr : NULL, &key_changed);

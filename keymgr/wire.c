@@ -411,6 +411,15 @@ static void hello_in(struct wire_in *in, const Vxsec__Hello *m)
 		memcpy(in->local.ip, m->local_address->ip.data,
 		       m->local_address->ip.len);
 	}
+	in->nat = m->nat == VXSEC__NAT_MODE__NAT_FORCE	 ? WIRE_IN_NAT_FORCE
+		  : m->nat == VXSEC__NAT_MODE__NAT_NEVER ? WIRE_IN_NAT_NEVER
+							 : WIRE_IN_NAT_AUTO;
+	in->has_public = m->public_address != NULL;
+	if (in->has_public) {
+		in->public_addr.len = (uint8_t)m->public_address->ip.len;
+		memcpy(in->public_addr.ip, m->public_address->ip.data,
+		       m->public_address->ip.len);
+	}
 }
 
 static int translate(const Vxsec__Envelope *env, struct wire_in *in,

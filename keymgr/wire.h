@@ -22,21 +22,27 @@ enum wire_in_type {
 	IN_KEY_UPDATE,
 };
 
+/* Hello's nat: the agent's setting (docs/nat.md). */
+enum { WIRE_IN_NAT_AUTO, WIRE_IN_NAT_FORCE, WIRE_IN_NAT_NEVER };
+
 struct wire_in {
 	enum wire_in_type type;
 	char node_id[REGISTRY_ID_MAX + 1];
 	uint8_t boot_id[REGISTRY_BOOT_ID_LEN];
 	struct node_addr addrs[REGISTRY_ADDRS_MAX];
 	size_t n_addrs;
-	uint64_t revision;	    /* ack; hello: last revision */
-	uint64_t term;		    /* hello: the term of that revision */
-	bool lost_state;	    /* hello: the kernel lost our SAs */
-	bool has_local;		    /* hello: local_address was sent */
-	struct node_addr local;	    /* hello: its socket's local address */
-	uint64_t nonce;		    /* ping */
-	uint32_t generation, spi;   /* expire report */
-	uint8_t proof[32];	    /* join */
-	uint8_t csr[PROTO_DER_MAX]; /* join, renew */
+	uint64_t revision;	/* ack; hello: last revision */
+	uint64_t term;		/* hello: the term of that revision */
+	bool lost_state;	/* hello: the kernel lost our SAs */
+	bool has_local;		/* hello: local_address was sent */
+	struct node_addr local; /* hello: its socket's local address */
+	int nat;		/* hello: the agent's setting, WIRE_IN_NAT_* */
+	bool has_public;	/* hello: NAT_FORCE with an address */
+	struct node_addr public_addr; /* hello: that address */
+	uint64_t nonce;		      /* ping */
+	uint32_t generation, spi;     /* expire report */
+	uint8_t proof[32];	      /* join */
+	uint8_t csr[PROTO_DER_MAX];   /* join, renew */
 	size_t csr_len;
 	uint8_t static_key[REGISTRY_PUB_LEN]; /* join, hello, key update */
 	int error_code;			      /* error */

@@ -153,6 +153,15 @@ static int check_hello(struct why *w, const Vxsec__Hello *m)
 		err = check_static_key(w, "static_key", &m->static_key);
 	if (!err)
 		err = check_addr_opt(w, "local_address", m->local_address);
+	if (!err && (m->nat < VXSEC__NAT_MODE__NAT_AUTO ||
+		     m->nat > VXSEC__NAT_MODE__NAT_NEVER))
+		err = why_fail(w, -EBADMSG, "nat: unknown mode %d",
+			       (int)m->nat);
+	if (!err && m->public_address && m->nat != VXSEC__NAT_MODE__NAT_FORCE)
+		err = why_fail(w, -EBADMSG,
+			       "public_address without nat = NAT_FORCE");
+	if (!err)
+		err = check_addr_opt(w, "public_address", m->public_address);
 	return err;
 }
 

@@ -366,6 +366,60 @@ static void test_catchall(void **state)
 			 -EINVAL);
 }
 
+/* nat = auto by default; yes with or without a public address; the port
+ * and the keepalive checked; contradictions refused with the reason. */
+static void test_nat(void **state)
+{
+	static const char *const bad[][3] = {
+		{ "nat", "maybe", "is not auto, yes or no" },
+		{ "nat_public_address", "10.0.0", "is not an IPv4 or IPv6" },
+		{ "nat_port", "0", "is not a number from 1 to 65535" },
+		{ "nat_port", "65536", "is not a number from 1 to 65535" },
+		{ "nat_keepalive", "500ms", "at least 1000 ms" },
+		{ "nat_keepalive", "2h", "at most 1h" },
+	};
+	struct agent_config c;
+	struct why why = { "" };
+
+	(void)state;
+	agent_config_defaults(&c);
+	assert_int_equal(c.nat, WIRE_NAT_AUTO);
+	assert_int_equal(c.dc.nat_port, 4500);
+	assert_int_equal(c.nat_keepalive_ms, 20000);
+	assert_int_equal(agent_config_set(&c, "leader", "10.0.0.1:7120", &why),
+			 0);
+	assert_int_equal(agent_config_set(&c, "node_id", "n1", &why), 0);
+	assert_int_equal(agent_config_set(&c, "address", "10.0.0.2", &why), 0);
+	assert_int_equal(agent_config_set(&c, "nat", "no", &why), 0);
+	assert_int_equal(c.nat, WIRE_NAT_NEVER);
+	assert_int_equal(agent_config_set(&c, "nat_port", "4501", &why), 0);
+	assert_int_equal(c.dc.nat_port, 4501);
+	assert_int_equal(agent_config_set(&c, "nat_keepalive", "15s", &why), 0);
+	assert_int_equal(c.nat_keepalive_ms, 15000);
+	assert_int_equal(agent_config_check(&c, &why), 0);
+	/* a public address only with nat = yes */
+	assert_int_equal(
+		agent_config_set(&c, "nat_public_address", "203.0.113.9", &why),
+		0);
+	assert_int_equal(agent_config_check(&c, &why), -EINVAL);
+	assert_non_null(strstr(why.msg, "nat is not yes"));
+	assert_int_equal(agent_config_set(&c, "nat", "yes", &why), 0);
+	assert_int_equal(c.nat, WIRE_NAT_FORCE);
+	assert_int_equal(agent_config_check(&c, &why), 0);
+	/* the ESP-in-UDP port is not the VXLAN port */
+	assert_int_equal(agent_config_set(&c, "nat_port", "4789", &why), 0);
+	assert_int_equal(agent_config_check(&c, &why), -EINVAL);
+	assert_non_null(strstr(why.msg, "nat_port and vxlan_port"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why.msg[0] = '\0';
+		assert_int_equal(
+			agent_config_set(&c, bad[i][0], bad[i][1], &why),
+			-EINVAL);
+		if (!strstr(why.msg, bad[i][2]))
+			fail_msg("%s = %s: %s", bad[i][0], bad[i][1], why.msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_static_key_lifetime),
 		cmocka_unit_test(test_leader_list),
 		cmocka_unit_test(test_catchall),
+		cmocka_unit_test(test_nat),
 	};
 
 	return cmocka_run_group_tests_name("agent_config", tests, NULL, NULL);

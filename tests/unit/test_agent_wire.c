@@ -450,8 +450,11 @@ static const struct desired_addr out_addrs[2] = {
 };
 static const uint8_t out_boot[WIRE_BOOT_ID_LEN] = { 7 };
 static const uint8_t out_pub[WIRE_PUB_LEN] = { 0x5a };
-static const struct wire_node out_node = { "node-a",  out_boot, out_pub,
-					   out_addrs, 2,	NULL };
+static const struct wire_node out_node = { .id = "node-a",
+					   .boot_id = out_boot,
+					   .static_key = out_pub,
+					   .addrs = out_addrs,
+					   .n_addrs = 2 };
 
 /* Hello, join request, key update: this node and its static key. */
 static void test_frames_out_node(void **state)
@@ -474,7 +477,30 @@ static void test_frames_out_node(void **state)
 	assert_int_equal(env->hello->boot_id.data[0], 7);
 	assert_int_equal(env->hello->static_key.len, WIRE_PUB_LEN);
 	assert_int_equal(env->hello->static_key.data[0], 0x5a);
+	assert_int_equal(env->hello->nat, VXSEC__NAT_MODE__NAT_AUTO);
+	assert_null(env->hello->public_address);
 	frame_free(env);
+
+	/* nat = yes with a public address; no */
+	{
+		struct wire_node n = out_node;
+
+		n.nat = WIRE_NAT_FORCE;
+		n.nat_public = &out_addrs[0];
+		err = wire_hello(&n, false, 0, 0, &f, &len);
+		env = sent(err, f, len);
+		assert_int_equal(env->hello->nat, VXSEC__NAT_MODE__NAT_FORCE);
+		assert_non_null(env->hello->public_address);
+		assert_int_equal(env->hello->public_address->ip.len, 4);
+		assert_int_equal(env->hello->public_address->ip.data[0], 10);
+		frame_free(env);
+		n.nat = WIRE_NAT_NEVER;
+		err = wire_hello(&n, false, 0, 0, &f, &len);
+		env = sent(err, f, len);
+		assert_int_equal(env->hello->nat, VXSEC__NAT_MODE__NAT_NEVER);
+		assert_null(env->hello->public_address); /* only with yes */
+		frame_free(env);
+	}
 
 	err = wire_join(&out_node, proof, csr, sizeof(csr), &f, &len);
 	env = sent(err, f, len);

@@ -167,6 +167,32 @@ static void test_detect(void **state)
 	assert_false(cluster_nat_detect(&l, &s, &pub));
 }
 
+/* The agent's nat setting: auto is the detection, never and force win. */
+static void test_decide(void **state)
+{
+	struct node_addr l = v4(192, 168, 1, 7), s = v4(203, 0, 113, 9);
+	struct node_addr conf = v4(198, 51, 100, 1), pub = { 0 };
+	struct node_addr m = mapped(192, 168, 1, 7);
+
+	(void)state;
+	assert_true(cluster_nat_decide(CLUSTER_NAT_AUTO, &l, &s, NULL, &pub));
+	assert_memory_equal(pub.ip, s.ip, 4);
+	assert_false(cluster_nat_decide(CLUSTER_NAT_AUTO, &l, &l, NULL, &pub));
+	/* never: whatever the leader sees */
+	assert_false(cluster_nat_decide(CLUSTER_NAT_NEVER, &l, &s, NULL, &pub));
+	/* force: at the configured address, else at the source (as IPv4) */
+	memset(&pub, 0, sizeof(pub));
+	assert_true(cluster_nat_decide(CLUSTER_NAT_FORCE, &l, &l, &conf, &pub));
+	assert_int_equal(pub.len, 4);
+	assert_memory_equal(pub.ip, conf.ip, 4);
+	memset(&pub, 0, sizeof(pub));
+	assert_true(cluster_nat_decide(CLUSTER_NAT_FORCE, &l, &m, NULL, &pub));
+	assert_int_equal(pub.len, 4);
+	assert_memory_equal(pub.ip, l.ip, 4);
+	assert_false(cluster_nat_decide(CLUSTER_NAT_FORCE, NULL, NULL, NULL,
+					&pub)); /* nowhere to be reached */
+}
+
 /*
  * Found behind NAT: a new incarnation and a change for its peers, whose
  * frames name its public address; the same address again changes
@@ -289,6 +315,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_hello_nat),
 		cmocka_unit_test(test_shared_public),
 	};

@@ -355,6 +355,140 @@ static void test_refusals(void **state)
 	assert_null(s.sas);
 }
 
+/* A NAT'd peer (docs/nat.md, "What each pair uses"). */
+static void nat_peer(struct desired_peer *p, uint32_t index, const char *addr,
+		     const char *public_addr)
+{
+	static const uint32_t g2[] = { 2 };
+
+	peer(p, index, addr, g2, 1);
+	p->nat = public_addr != NULL;
+	if (public_addr)
+		p->public_addr = strchr(public_addr, ':') ? v6(public_addr)
+							  : v4(public_addr);
+}
+
+static void assert_encap(const struct xfrm_sa *sa, uint16_t sport,
+			 uint16_t dport)
+{
+	assert_int_equal(sa->encap_type, XFRM_ENCAP_ESPINUDP);
+	assert_int_equal(sa->encap_sport, sport);
+	assert_int_equal(sa->encap_dport, dport);
+	assert_int_equal(xfrm_sa_check(sa), 0);
+}
+
+static void assert_addr(const union xfrm_ip *ip, const char *text)
+{
+	struct desired_addr a = v4(text);
+
+	assert_memory_equal(ip->raw, a.ip.raw, 4);
+}
+
+/* Exactly one of the two behind NAT: ESP in UDP, the NAT'd one at its
+ * public address and learned port; the NAT'd side sends from its own. */
+static void test_nat_esp_in_udp(void **state)
+{
+	struct desired_config c = cfg;
+	struct desired_peer p[1];
+	struct desired_view v;
+	struct desired_state s;
+	struct desired_pair pr;
+	struct why why = { "" };
+
+	(void)state;
+	c.nat_port = 4500;
+	/* the peer behind NAT, we outside */
+	nat_peer(&p[0], 2, "10.0.9.15", "192.168.77.14");
+	view(&v, p, 1);
+	assert_int_equal(desired_pair(&v, &p[0], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_UDP);
+	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
+	assert_int_equal(s.n_sas, 2);
+	assert_addr(&s.sas[0].src, "192.168.77.11");
+	assert_addr(&s.sas[0].dst, "192.168.77.14");
+	assert_encap(&s.sas[0], 4500, 4500);
+	assert_addr(&s.sas[1].src, "192.168.77.14");
+	assert_addr(&s.sas[1].dst, "192.168.77.11");
+	assert_encap(&s.sas[1], 4500, 4500);
+	assert_addr(&s.pols[0].sel.dst, "192.168.77.14");
+	assert_addr(&s.pols[1].sel.src, "192.168.77.14");
+	assert_int_equal(s.pols[0].tmpl_spi, s.sas[0].spi);
+	desired_state_free(&s);
+	/* its NAT's port learned: the out SA sends there, the in SA expects
+	 * it */
+	p[0].nat_port = 31000;
+	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
+	assert_encap(&s.sas[0], 4500, 31000);
+	assert_encap(&s.sas[1], 31000, 4500);
+	desired_state_free(&s);
+	/* we behind NAT (10.0.9.15, public .14), the peer outside */
+	nat_peer(&p[0], 2, "192.168.77.12", NULL);
+	view(&v, p, 1);
+	v.self[0] = v4("10.0.9.15");
+	v.self_index = 3;
+	v.self_nat = true;
+	v.self_public = v4("192.168.77.14");
+	c.nat_port = 4501;
+	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
+	assert_int_equal(s.n_sas, 2);
+	assert_addr(&s.sas[0].src, "10.0.9.15");
+	assert_addr(&s.sas[0].dst, "192.168.77.12");
+	assert_encap(&s.sas[0], 4501, 4501);
+	assert_addr(&s.sas[1].src, "192.168.77.12");
+	assert_encap(&s.sas[1], 4501, 4501);
+	desired_state_free(&s);
+	/* neither: plain ESP, as ever */
+	v.self_nat = false;
+	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
+	assert_int_equal(s.sas[0].encap_type, 0);
+	assert_int_equal(s.sas[1].encap_type, 0);
+	desired_state_free(&s);
+}
+
+/* Both behind NAT: one public address is one site (plain ESP between the
+ * announced addresses); two are refused, failing closed. */
+static void test_nat_both(void **state)
+{
+	struct desired_config c = cfg;
+	struct desired_peer p[1];
+	struct desired_view v;
+	struct desired_state s;
+	struct desired_pair pr;
+	struct why why = { "" };
+
+	(void)state;
+	c.nat_port = 4500;
+	nat_peer(&p[0], 2, "10.0.9.16", "192.168.77.14");
+	view(&v, p, 1);
+	v.self[0] = v4("10.0.9.15");
+	v.self_nat = true;
+	v.self_public = v4("192.168.77.14");
+	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
+	assert_int_equal(s.n_sas, 2);
+	assert_int_equal(s.sas[0].encap_type, 0);
+	assert_addr(&s.sas[0].dst, "10.0.9.16");
+	desired_state_free(&s);
+	/* behind two NATs */
+	p[0].public_addr = v4("192.168.77.99");
+	assert_int_equal(desired_pair(&v, &p[0], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_REFUSED);
+	assert_non_null(strstr(pr.why, "different public addresses"));
+	assert_int_equal(desired_build(&v, &c, &s, &why), 0);
+	assert_int_equal(s.n_sas, 0);
+	assert_int_equal(s.n_pols, 2); /* the pair's policies stay */
+	assert_int_equal(s.pols[0].dir, XFRM_OUT);
+	assert_int_equal(s.pols[0].tmpl_spi, 0); /* nothing leaves */
+	assert_true(s.pols[0].has_tmpl);
+	assert_int_equal(s.pols[1].dir, XFRM_IN);
+	desired_state_free(&s);
+	/* a public address of a family we lack */
+	v.self_nat = false;
+	p[0].public_addr = v6("2001:db8::14");
+	assert_int_equal(desired_pair(&v, &p[0], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_REFUSED);
+	assert_non_null(strstr(pr.why, "family"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +500,8 @@ int main(void)
 		cmocka_unit_test(test_catchall_block),
 		cmocka_unit_test(test_catchall_default_and_narrowed),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_nat_esp_in_udp),
+		cmocka_unit_test(test_nat_both),
 	};
 
 	return cmocka_run_group_tests_name("desired", tests, NULL, NULL);

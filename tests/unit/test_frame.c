@@ -257,6 +257,21 @@ static void test_hello_local_address(void **state)
 		assert_int_equal(frame_validate(&env, &why), -EBADMSG);
 		assert_non_null(strstr(why.msg, "local_address"));
 	}
+	/* the nat setting: a known mode; a public address only with force */
+	local.ip = (ProtobufCBinaryData){ 4, ip };
+	hello.nat = VXSEC__NAT_MODE__NAT_NEVER;
+	assert_int_equal(frame_validate(&env, &why), 0);
+	hello.nat = (Vxsec__NatMode)3;
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "nat: unknown mode 3"));
+	hello.nat = VXSEC__NAT_MODE__NAT_AUTO;
+	hello.public_address = &local;
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
+	assert_non_null(strstr(why.msg, "public_address without"));
+	hello.nat = VXSEC__NAT_MODE__NAT_FORCE;
+	assert_int_equal(frame_validate(&env, &why), 0);
+	local.ip = (ProtobufCBinaryData){ 5, ip };
+	assert_int_equal(frame_validate(&env, &why), -EBADMSG);
 }
 
 /* This node in a snapshot: index 3, one address, one key from 0. */
