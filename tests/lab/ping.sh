@@ -34,11 +34,20 @@ lab_ping_deadline() {
 # to ADDRESS in the background, output (with -D times) in /tmp/ping.NAME.
 # With the deadline (-w) a late reply still counts, and ping sends past
 # COUNT while it waits for one: lab_ping_account judges what it sent.
+# But with -w, iputils' ping ends at its first error ("deadline &&
+# nerrors"): an outage long enough for the overlay's ARP entry to fail
+# ("Destination Host Unreachable") ends the round. A round that must
+# outlive an outage (nat: the router's mappings flushed) sets
+# LAB_PING_DEADLINE=no: no -w, and it is stopped with lab_ping_stop.
+LAB_PING_DEADLINE=yes
 lab_ping_start() {
 	rm -f "/tmp/ping.$1.stopped"
 	echo "$3" >"/tmp/ping.$1.count"
+	lab_ping_w="-w $(lab_ping_deadline "$3")"
+	[ "$LAB_PING_DEADLINE" != no ] || lab_ping_w=
+	# shellcheck disable=SC2086 # lab_ping_w: nothing, or -w and its value
 	ping -D -i "$(awk -v r="$LAB_PING_RATE" 'BEGIN { print 1 / r }')" \
-		-c "$3" -w "$(lab_ping_deadline "$3")" "$2" >"/tmp/ping.$1" 2>&1 &
+		-c "$3" $lab_ping_w "$2" >"/tmp/ping.$1" 2>&1 &
 	echo $! >"/tmp/ping.$1.pid"
 }
 

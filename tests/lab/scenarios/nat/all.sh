@@ -18,9 +18,12 @@
 #     pings on every pair: the pairs of vm5 recover by themselves; the
 #     longest gap between replies is printed and must stay below
 #     nat_keepalive (20 s) + 5 s; vm2<->vm3 loses nothing
+#  d2. the same, with the peers' packets reaching the router before vm5's
+#     (vm5's held there 1 s): its mappings get another port, which the
+#     peers follow (probes, mapping events)
 #  e. `ip xfrm state`: the SAs of vm5's pairs carry `encap espinudp` with
-#     port 4500 on this node's side (and on vm5, on both), those of
-#     vm2<->vm3 none
+#     port 4500 on this node's side (and on vm5, on both), at vm2 and vm3
+#     vm5's port the router's mapping; those of vm2<->vm3 none
 # check.sh: vm5's traffic is UDP 4500 only on every wire (no bare ESP, no
 # cleartext VXLAN), nothing of 10.0.9.0/24 outside.
 set -eu
@@ -163,57 +166,95 @@ nat_live() {
 		END { exit !(t > s + 0 && now - t < 0.5) }' "$1"
 }
 
-ov_rate_pings d $PINGS
-lab_barrier d-pinging
-if [ "$me" = $ROUTER ]; then
-	sleep 2
-	before=$(nat_mappings | tr '\n' ' ')
-	[ -n "$before" ] || d_die "d: the router holds no mapping of vm$INSIDE"
-	t0=$(date +%s%N)
-	conntrack -F 2>/dev/null || d_die "d: conntrack -F failed"
-	echo "d: the router's conntrack flushed; vm$INSIDE's mappings before: $before"
-	# The mappings vm5's traffic makes again (one per peer).
-	end=$(($(date +%s) + NAT_KEEPALIVE + 10))
-	until [ "$(nat_mappings | wc -l)" -ge 2 ]; do
-		[ "$(date +%s)" -lt "$end" ] || d_die "d: vm$INSIDE's mappings did not come back"
-		sleep 0.05
+# nat_flush NAME HOW: a round of pings on every pair (NAME), and in the
+# middle of it the router forgets vm5's mappings. HOW:
+#  flush          conntrack -F: vm5's next packet to each peer makes its
+#                 mapping again (port 4500 kept, unless a peer's packet
+#                 came first, as below)
+#  outside-first  vm5's traffic held at the router (a drop rule in its
+#                 forward chain) during the flush and 1 s after, so that
+#                 the peers' packets reach the router first: conntrack
+#                 takes them for traffic to the router itself, and when
+#                 vm5's traffic passes again the masquerade cannot keep
+#                 port 4500 for it: the peers must follow a new port (the
+#                 agents' probes and mapping events)
+# Then every ping must carry traffic again within nat_keepalive + 10 s;
+# the longest gap between replies is printed (on vm2<->vm3 too, which the
+# NAT does not carry: the guests' own pauses) and must stay below
+# nat_keepalive + 5 s; vm2<->vm3 loses nothing.
+nat_flush() {
+	LAB_PING_DEADLINE=no # ping -w would end at the outage's first error
+	ov_rate_pings "$1" $PINGS
+	for p in $(ov_peers); do # a failure shows their last lines too
+		[ "$p" -gt "$me" ] && D_LOGS="$D_LOGS /tmp/ping.$1-$p"
 	done
-	echo "d: vm$INSIDE's mappings back $((($(date +%s%N) - t0) / 1000000)) ms after the flush: $(nat_mappings | tr '\n' ' ')"
-fi
-lab_barrier d-flushed
-flushed=$(date +%s.%N)
-if ov_member; then
-	# Every ping of this node's pairs carries traffic again.
-	end=$(($(date +%s) + NAT_KEEPALIVE + 10))
-	for p in $(ov_peers); do
-		[ "$p" -gt "$me" ] || continue
-		until nat_live "/tmp/ping.d-$p" "$flushed"; do
-			[ "$(date +%s)" -lt "$end" ] ||
-				d_die "d: vm$me -> vm$p: no traffic $((NAT_KEEPALIVE + 10)) s after the flush"
-			sleep 0.2
+	lab_barrier "$1-pinging"
+	if [ "$me" = $ROUTER ]; then
+		sleep 2
+		before=$(nat_mappings | tr '\n' ' ')
+		[ -n "$before" ] || d_die "$1: the router holds no mapping of vm$INSIDE"
+		if [ "$2" = outside-first ]; then
+			nft insert rule ip filter forward iifname eth1 drop
+			h=$(nft -a list chain ip filter forward |
+				sed -n 's/.*iifname "eth1" drop # handle \([0-9]*\).*/\1/p')
+			[ -n "$h" ] || d_die "$1: no handle for the drop rule"
+		fi
+		t0=$(date +%s%N)
+		conntrack -F 2>/dev/null || d_die "$1: conntrack -F failed"
+		echo "$1: $(date +%T.%3N) the router's conntrack flushed; vm$INSIDE's mappings before: $before"
+		if [ "$2" = outside-first ]; then
+			sleep 1
+			n=$(conntrack -L -p udp --dst "$PUBLIC" --sport $NAT_PORT 2>/dev/null | grep -c UNREPLIED || true)
+			nft delete rule ip filter forward handle "$h"
+			echo "$1: $(date +%T.%3N) vm$INSIDE's traffic passes again; $n flows from the peers' port $NAT_PORT to the router itself came first"
+			[ "$n" -gt 0 ] || d_die "$1: no outside packet reached the router first"
+		fi
+		end=$(($(date +%s) + NAT_KEEPALIVE + 10))
+		until [ "$(nat_mappings | wc -l)" -ge 2 ]; do
+			[ "$(date +%s)" -lt "$end" ] || d_die "$1: vm$INSIDE's mappings did not come back"
+			sleep 0.05
 		done
-	done
-fi
-lab_barrier d-recovered
-ov_rate_running d "d: the flush"
-ov_rate_stop d
-if ov_member; then
+		nat_mappings >"$LAB_DIR/mappings"
+		echo "$1: $(date +%T.%3N) vm$INSIDE's mappings back $((($(date +%s%N) - t0) / 1000000)) ms after the flush: $(nat_mappings | tr '\n' ' ')"
+	fi
+	lab_barrier "$1-flushed"
+	flushed=$(date +%s.%N)
+	if ov_member; then
+		end=$(($(date +%s) + NAT_KEEPALIVE + 10))
+		for p in $(ov_peers); do
+			[ "$p" -gt "$me" ] || continue
+			until nat_live "/tmp/ping.$1-$p" "$flushed"; do
+				[ "$(date +%s)" -lt "$end" ] ||
+					d_die "$1: vm$me -> vm$p: no traffic $((NAT_KEEPALIVE + 10)) s after the flush"
+				sleep 0.2
+			done
+		done
+	fi
+	lab_barrier "$1-recovered"
+	ov_rate_running "$1" "$1: the flush"
+	ov_rate_stop "$1"
+	ov_member || { lab_barrier "$1-done"; return 0; }
 	for p in $(ov_peers); do
 		[ "$p" -gt "$me" ] || continue
 		if [ "$me" != $INSIDE ] && [ "$p" != $INSIDE ]; then
-			d_ping_end "d-$p" "d: the flush, vm$me<->vm$p (no NAT),"
-			continue
+			d_ping_end "$1-$p" "$1: $2, vm$me<->vm$p (no NAT),"
+			how="no NAT"
+		else
+			rc=0
+			d_ping_check "$1-$p" "$1: $2, vm$me<->vm$p (through the NAT)," || rc=$?
+			[ $rc -le 1 ] || d_die "$1: vm$me<->vm$p: $LAB_PING_WHY"
+			how="through the NAT"
 		fi
-		rc=0
-		d_ping_check "d-$p" "d: the flush, vm$me<->vm$p (through the NAT)," || rc=$?
-		[ $rc -le 1 ] || d_die "d: vm$me<->vm$p: $LAB_PING_WHY"
-		set -- $(nat_gap "/tmp/ping.d-$p")
-		echo "d: vm$me<->vm$p: the longest gap between replies: $1 s (from $(date -d "@$2" +%T.%3N))"
-		awk -v g="$1" -v max=$((NAT_KEEPALIVE + 5)) 'BEGIN { exit !(g < max) }' ||
-			d_die "d: vm$me<->vm$p: $1 s without a reply, not below $((NAT_KEEPALIVE + 5)) s"
+		set -- "$1" "$2" $(nat_gap "/tmp/ping.$1-$p")
+		echo "$1: $2, vm$me<->vm$p ($how): the longest gap between replies $3 s, from $(date -d "@$4" +%T.%3N)"
+		awk -v g="$3" -v max=$((NAT_KEEPALIVE + 5)) 'BEGIN { exit !(g < max) }' ||
+			d_die "$1: vm$me<->vm$p: $3 s without a reply, not below $((NAT_KEEPALIVE + 5)) s"
 	done
-fi
-lab_barrier d-done
+	lab_barrier "$1-done"
+}
+
+nat_flush d flush
+nat_flush d2 outside-first
 
 # ---- e. the SAs: ESP in UDP exactly on vm5's pairs ----
 
@@ -241,12 +282,17 @@ if ov_member; then
 		# Our side is port 4500: the out SA's source, the in SA's destination.
 		[ "$2" = $NAT_PORT ] && [ "$6" = $NAT_PORT ] ||
 			d_die "e: vm$me<->vm$p: this node's port is not $NAT_PORT"
-		# vm5's peers listen on 4500 (they are not behind NAT).
+		# vm5's peers listen on 4500 (they are not behind NAT); vm5's
+		# port at its peers is the router's last mapping (step d2 moved it).
 		if [ "$me" = $INSIDE ]; then
-			[ "$3" = $NAT_PORT ] && [ "$5" = $NAT_PORT ] ||
-				d_die "e: vm$me<->vm$p: the peer's port is not $NAT_PORT"
+			want=$NAT_PORT
+		else
+			want=$(sed -n "s/^$(lab_ip_of "$me"):\([0-9]*\)\$/\1/p" "$LAB_DIR/mappings")
 		fi
+		[ "$3" = "$want" ] && [ "$5" = "$want" ] ||
+			d_die "e: vm$me<->vm$p: the peer's port is $3 and $5, not $want"
 	done
+	$AG metrics | grep "^vxsec_agent_nat"
 fi
 lab_barrier done
 exit 0

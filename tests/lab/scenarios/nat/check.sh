@@ -5,7 +5,8 @@
 # router's two NICs (vm4.pcap outside, vm4.eth1.pcap inside) and on vm5's
 # wire, no bare ESP and no cleartext VXLAN; on vm2's and vm3's, their own
 # pair is plain ESP and vm5's traffic (at the router's address) is UDP
-# 4500 only. No packet of 10.0.9.0/24 reaches the outside.
+# 4500 only. No packet of 10.0.9.0/24 reaches the outside. The peers
+# followed vm5's mapping to another port (step d2).
 set -eu
 . "$(dirname "$0")/../../pcap.sh"
 dir=$1
@@ -50,3 +51,10 @@ echo "vm1.pcap: $n packets of vm5's session to the leader, from the router's $pu
 ports=$(tcpdump -nn -r "$dir/vm4.pcap" "udp and src host $pub" 2>/dev/null |
 	sed -n "s/.* $pub\.\([0-9]*\) > .*/\1/p" | sort | uniq -c | awk '{ printf "%s%s (%d)", sep, $2, $1; sep = ", " }')
 echo "vm4.pcap: vm5's udp/4500 left the router from port(s) $ports"
+# Step d2 moved the mapping: the peers followed it (their traffic to it is
+# counted on their own wires).
+for vm in vm2 vm3; do
+	n=$(count $vm "udp and dst host $pub and not dst port 4500")
+	echo "$vm.pcap: $n packets to vm5 at a port its NAT chose (not 4500)"
+	[ "$n" -gt 0 ] || fail "$vm never sent to vm5's moved mapping"
+done
