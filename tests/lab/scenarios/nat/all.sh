@@ -215,7 +215,7 @@ nat_flush() {
 			sleep 0.05
 		done
 		nat_mappings >"$LAB_DIR/mappings"
-		echo "$1: $(date +%T.%3N) vm$INSIDE's mappings back $((($(date +%s%N) - t0) / 1000000)) ms after the flush: $(nat_mappings | tr '\n' ' ')"
+		echo "$1: $(date +%T.%3N) vm$INSIDE's mappings seen again (polling conntrack -L) $((($(date +%s%N) - t0) / 1000000)) ms after the flush: $(nat_mappings | tr '\n' ' ')"
 	fi
 	lab_barrier "$1-flushed"
 	flushed=$(date +%s.%N)
