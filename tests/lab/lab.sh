@@ -306,6 +306,7 @@ run_scenario() {
 	for sw in "${SWITCHES[@]}"; do
 		case "$sw" in "$tmp" | "$tmp"/*) stop_switch "$sw" ;; esac
 	done
+	rm -rf "$tmp"
 	for i in $(seq "$vms"); do
 		if ! grep -qx 'rc=0' "$res/vm$i.rc" 2>/dev/null; then
 			ok=0
