@@ -469,11 +469,13 @@ static void test_nat_detected(void **state)
 	assert_non_null(strstr(out, "\"node_id\":\"node-00001\",\"index\":2,"
 				    "\"incarnation\":2,"));
 	assert_non_null(strstr(out, "\"nat\":true,\"public_address\":"
-				    "\"127.16.0.2\",\"sas\""));
+				    "\"127.16.0.2\",\"path\":\"esp-in-udp\","
+				    "\"port\":4500,\"refused\":null,\"sas\""));
 	assert_int_equal(status(out, sizeof(out), ""), 0);
 	assert_non_null(strstr(out, "  node-00001           127.16.0.2"));
 	assert_non_null(
 		strstr(out, "   behind NAT, public address 127.16.0.2\n"));
+	assert_non_null(strstr(out, "   ESP in UDP: 4500 -> port 4500\n"));
 	assert_null(strstr(out, "\nbehind NAT")); /* itself: not */
 	assert_int_equal(run_cmd(out, sizeof(out), AG " -s %s metrics",
 				 path("agent.sock")),
