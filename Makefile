@@ -280,6 +280,10 @@ USES_test_keys := keymgr
 USES_test_loop := common
 USES_test_node_id := proto
 USES_test_overlay := agent nl common
+# The agent's VXLAN devices over fake kernel calls (and a captured log).
+USES_test_overlay_set := agent xfrm nl common
+LDFLAGS_test_overlay_set := -Wl,--wrap=overlay_ensure \
+	-Wl,--wrap=overlay_present,--wrap=overlay_fdb_sync,--wrap=log_msg
 USES_test_pairkey := common
 USES_test_pki := common
 USES_test_reconcile := agent xfrm nl

@@ -11,7 +11,7 @@
 #include "common/loop.h"
 #include "common/sdnotify.h"
 #include "kernel.h"
-#include "overlay.h"
+#include "overlay_set.h"
 #include "reconcile.h"
 #include "session.h"
 #include "static_key.h"
@@ -28,9 +28,9 @@ struct agent {
 	struct agent_xfrm kx;
 	struct agent_kernel k;
 	struct ctl_server *ctl;
-	struct httpd *metrics;	  /* metrics_listen: GET /metrics */
-	struct sdnotify sd;	  /* agent_run under systemd */
-	struct overlay_config ov; /* cfg.vxlan: the VXLAN device */
+	struct httpd *metrics; /* metrics_listen: GET /metrics */
+	struct sdnotify sd;    /* agent_run under systemd */
+	struct overlay_set ov; /* cfg.vxlan: the VXLAN devices */
 	struct loop_timer *resync, *retry, *rekey;
 	bool fresh_key; /* a new static key at start: a new incarnation */
 	uint8_t boot_id[WIRE_BOOT_ID_LEN];
