@@ -334,6 +334,7 @@ $(foreach t,$(FUZZ_ALL),$(eval USES_test_fuzz_$(t) := $(FUZZ_USES_$(t))) \
 $(foreach t,$(NETNS_TESTS),$(eval OBJS_$(notdir $(t)) := \
 	$(BUILD)/tests/netns/$(notdir $(t)).o $(BUILD)/tests/netns/netns_util.o))
 USES_test_netns_overlay := agent common xfrm nl
+USES_test_netns_overlay_set := agent common xfrm nl
 USES_test_netns_desired := agent xfrm nl
 USES_test_netns_catchall := agent common xfrm nl
 USES_test_netns_reconcile := agent xfrm nl

@@ -88,8 +88,8 @@ int overlay_set_open(struct overlay_set *s, struct why *why)
 		return 0;
 	d->err = overlay_ensure(&d->c, &d->why);
 	if (d->err) {
-		log_err("VXLAN device %s (%s), left by an earlier run: %s",
-			d->c.ifname, family_name(d->c.family), d->why.msg);
+		log_err("VXLAN device %s (%s), found at start: %s", d->c.ifname,
+			family_name(d->c.family), d->why.msg);
 		return 0;
 	}
 	dev_made(d);
