@@ -42,7 +42,10 @@ OV_GRACE=1s
 phase() {
 	OV_TAG=$1- D_CIDR=$2 OV_MEMSCAN=$3
 	ov_join
-	[ "$1" = ds ] && ds_v4dev
+	if [ "$1" = ds ]; then
+		ds_v4dev
+		ov_barrier routed # every route in place before anyone pings
+	fi
 	ov_ping_peers "$1 a"
 	ov_mtu_df
 	ov_barrier pinged
@@ -78,8 +81,10 @@ ds_v4dev() {
 		return 0 ;;
 	*) return 0 ;; esac
 	end=$(($(date +%s) + 20))
-	until [ -e /sys/class/net/vxsec0v4 ]; do
-		[ "$(date +%s)" -lt "$end" ] || d_die "ds: the agent made no vxsec0v4"
+	# The agent makes it, then fills its FDB, right after the reconcile
+	# that d_wait_sync saw.
+	until bridge fdb show dev vxsec0v4 2>/dev/null | grep -q "dst $(lab_ip_of 4) "; do
+		[ "$(date +%s)" -lt "$end" ] || d_die "ds: no vxsec0v4 with vm4 in its FDB within 20 s"
 		sleep 0.2
 	done
 	mtu=$(cat /sys/class/net/vxsec0v4/mtu)
