@@ -383,6 +383,7 @@ static int cmd_status(void *arg, int argc, char **argv, struct ctl_reply *r)
 	status_key(a, json, r);
 	status_nat(a, json, r);
 	status_gens(a, json, r);
+	overlay_set_status(&a->ov, json, r);
 	if (err)
 		ctl_reply_printf(r,
 				 json ? "\"dump_error\":\"%s\","
