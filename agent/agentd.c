@@ -92,8 +92,10 @@ static void synced(struct agent *a, const struct desired_state *want)
 	}
 	a->retry_ms = 0;
 	overlay_sync(a);
-	if (a->last.applied)
+	if (a->last.applied) {
 		agent_nat_probe_all(a); /* new keys: tell the peers at once */
+		agent_nat_mtu_note(a);
+	}
 }
 
 static void sync_failed(struct agent *a, int err)
