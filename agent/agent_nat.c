@@ -87,6 +87,11 @@ static struct agent_nat_map *map_add(struct agent *a, size_t i)
 
 void agent_nat_apply(struct agent *a)
 {
+	if (desired_nat_shared(a->view.peers, a->view.n_peers,
+			       a->view.self.index, a->view.self.nat,
+			       &a->view.self.public_addr,
+			       &a->view.self_nat_second))
+		log_err("out of memory: members sharing a NAT not marked");
 	for (size_t i = 0; i < a->view.n_peers; i++) {
 		const struct agent_nat_map *e = map_of(a, i);
 

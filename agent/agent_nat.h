@@ -25,14 +25,17 @@ struct agent_nat {
 	struct agent_nat_map *map;
 	size_t n_map, cap_map;
 	uint64_t n_sent, n_ok, n_bad, n_moves; /* probes; mappings moved */
-	bool mtu_noted;	      /* the MTU warning was logged */
+	bool mtu_noted;			       /* the MTU warning was logged */
 	size_t udp_pairs[2]; /* ESP-in-UDP pairs per family, when counted */
 };
 
 void agent_nat_init(struct agent_nat *n);
 void agent_nat_cleanup(struct agent *a);
 
-/* Sets each view peer's nat_port from what was learned (before a build). */
+/*
+ * Before a build: each view peer's nat_port from what was learned, and
+ * who shares a NAT with a member of a lower index (desired_nat_shared()).
+ */
 void agent_nat_apply(struct agent *a);
 
 /*

@@ -374,6 +374,25 @@ size_t cluster_nat_unreachable(const struct cluster *c, const struct node *n,
 	return k;
 }
 
+const struct node *cluster_nat_first(const struct cluster *c,
+				     const struct node *n)
+{
+	const struct node *first = NULL;
+
+	for (size_t i = 0; n->nat && i < registry_count(c->reg); i++) {
+		const struct node *m = registry_at(c->reg, i);
+
+		if (m->state == NODE_REMOVED || !m->nat ||
+		    m->public_addr.len != n->public_addr.len ||
+		    memcmp(m->public_addr.ip, n->public_addr.ip,
+			   n->public_addr.len) != 0)
+			continue;
+		if (!first || m->index < first->index)
+			first = m;
+	}
+	return first == n ? NULL : first;
+}
+
 bool cluster_nat_decide(enum cluster_nat_mode mode,
 			const struct node_addr *local,
 			const struct node_addr *source,

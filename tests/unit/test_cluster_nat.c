@@ -293,6 +293,11 @@ static void test_shared_public(void **state)
 	assert_int_equal(hello(&c, 2, &pub), 1);
 	assert_true(cluster_find(&c, "node-1")->nat);
 	assert_true(cluster_find(&c, "node-2")->nat);
+	/* only node-1 pairs outside that NAT */
+	assert_null(cluster_nat_first(&c, cluster_find(&c, "node-1")));
+	assert_ptr_equal(cluster_nat_first(&c, cluster_find(&c, "node-2")),
+			 cluster_find(&c, "node-1"));
+	assert_null(cluster_nat_first(&c, cluster_find(&c, "node-3")));
 	/* one NAT: they reach each other; node-3 behind another cannot */
 	assert_int_equal(cluster_nat_unreachable(&c, cluster_find(&c, "node-1"),
 						 names, sizeof(names)),
