@@ -280,6 +280,10 @@ USES_test_keys := keymgr
 USES_test_loop := common
 USES_test_node_id := proto
 USES_test_overlay := agent nl common
+# The agent's VXLAN devices over fake kernel calls (and a captured log).
+USES_test_overlay_set := agent xfrm nl common
+LDFLAGS_test_overlay_set := -Wl,--wrap=overlay_ensure \
+	-Wl,--wrap=overlay_present,--wrap=overlay_fdb_sync,--wrap=log_msg
 USES_test_pairkey := common
 USES_test_pki := common
 USES_test_reconcile := agent xfrm nl
@@ -330,6 +334,7 @@ $(foreach t,$(FUZZ_ALL),$(eval USES_test_fuzz_$(t) := $(FUZZ_USES_$(t))) \
 $(foreach t,$(NETNS_TESTS),$(eval OBJS_$(notdir $(t)) := \
 	$(BUILD)/tests/netns/$(notdir $(t)).o $(BUILD)/tests/netns/netns_util.o))
 USES_test_netns_overlay := agent common xfrm nl
+USES_test_netns_overlay_set := agent common xfrm nl
 USES_test_netns_desired := agent xfrm nl
 USES_test_netns_catchall := agent common xfrm nl
 USES_test_netns_reconcile := agent xfrm nl

@@ -87,6 +87,11 @@ static struct agent_nat_map *map_add(struct agent *a, size_t i)
 
 void agent_nat_apply(struct agent *a)
 {
+	if (desired_nat_shared(a->view.peers, a->view.n_peers,
+			       a->view.self.index, a->view.self.nat,
+			       &a->view.self.public_addr,
+			       &a->view.self_nat_second))
+		log_err("out of memory: members sharing a NAT not marked");
 	for (size_t i = 0; i < a->view.n_peers; i++) {
 		const struct agent_nat_map *e = map_of(a, i);
 
@@ -218,6 +223,36 @@ static void each_udp_peer(struct agent *a,
 static void probe_one(struct agent *a, size_t i, const struct desired_pair *pr)
 {
 	probe(a, i, pr, false);
+}
+
+static void count_udp(struct agent *a, size_t i, const struct desired_pair *pr)
+{
+	(void)i;
+	a->nat.udp_pairs[fam_slot(pr->me->family)]++;
+}
+
+void agent_nat_mtu_note(struct agent *a)
+{
+	if (!a->cfg.vxlan || a->cfg.mtu || a->nat.mtu_noted)
+		return;
+	a->nat.udp_pairs[0] = a->nat.udp_pairs[1] = 0;
+	each_udp_peer(a, count_udp);
+	for (size_t d = 0; d < OVERLAY_SET_DEVS; d++) {
+		const struct overlay_dev *dev = &a->ov.dev[d];
+		size_t n;
+
+		if (!dev->made || !dev->c.family)
+			continue;
+		n = a->nat.udp_pairs[fam_slot(dev->c.family)];
+		if (!n || dev->mtu <= 8)
+			continue;
+		log_warn("%s: MTU %u fills the underlay with plain ESP; the "
+			 "%zu pairs over ESP in UDP carry 8 bytes more, so "
+			 "their full-size packets are fragmented: set mtu = %u "
+			 "on every node to avoid it (docs/nat.md)",
+			 dev->c.ifname, dev->mtu, n, dev->mtu - 8);
+		a->nat.mtu_noted = true;
+	}
 }
 
 void agent_nat_probe_all(struct agent *a)

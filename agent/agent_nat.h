@@ -25,12 +25,17 @@ struct agent_nat {
 	struct agent_nat_map *map;
 	size_t n_map, cap_map;
 	uint64_t n_sent, n_ok, n_bad, n_moves; /* probes; mappings moved */
+	bool mtu_noted;			       /* the MTU warning was logged */
+	size_t udp_pairs[2]; /* ESP-in-UDP pairs per family, when counted */
 };
 
 void agent_nat_init(struct agent_nat *n);
 void agent_nat_cleanup(struct agent *a);
 
-/* Sets each view peer's nat_port from what was learned (before a build). */
+/*
+ * Before a build: each view peer's nat_port from what was learned, and
+ * who shares a NAT with a member of a lower index (desired_nat_shared()).
+ */
 void agent_nat_apply(struct agent *a);
 
 /*
@@ -43,6 +48,13 @@ int agent_nat_sockets(struct agent *a, const struct desired_state *want,
 
 /* Behind NAT: one probe to each ESP-in-UDP peer (the timer, new keys). */
 void agent_nat_probe_all(struct agent *a);
+
+/*
+ * With an automatic MTU (mtu = 0) the VXLAN device fills the underlay with
+ * plain ESP; ESP in UDP adds 8 bytes, so full-size packets of those pairs
+ * are fragmented. Logged once, with the mtu that avoids it.
+ */
+void agent_nat_mtu_note(struct agent *a);
 
 /* XFRM_EVENT_MAPPING of one of our SAs: the peer's port may move. */
 void agent_nat_mapping(struct agent *a, const struct xfrm_event *ev);

@@ -383,6 +383,7 @@ static int cmd_status(void *arg, int argc, char **argv, struct ctl_reply *r)
 	status_key(a, json, r);
 	status_nat(a, json, r);
 	status_gens(a, json, r);
+	overlay_set_status(&a->ov, json, r);
 	if (err)
 		ctl_reply_printf(r,
 				 json ? "\"dump_error\":\"%s\","
@@ -441,6 +442,14 @@ static int cmd_metrics(void *arg, int argc, char **argv, struct ctl_reply *r)
 	       a->view.self.nat);
 	metric(r, "peers_nat", "peers the leader found behind NAT",
 	       peers_nat(&a->view));
+	metric(r, "nat_probes_sent_total", "NAT probes sent", a->nat.n_sent);
+	metric(r, "nat_probes_accepted_total",
+	       "NAT probes authenticated and fresh", a->nat.n_ok);
+	metric(r, "nat_probes_refused_total",
+	       "datagrams on the ESP-in-UDP socket refused", a->nat.n_bad);
+	metric(r, "nat_mappings_moved_total",
+	       "peers' NAT ports that moved (probes, mapping events)",
+	       a->nat.n_moves);
 	metric(r, "generations", "live key generations", a->view.n_gens);
 	metric(r, "sas", "SAs in the desired state", a->n_sas);
 	metric(r, "policies", "policies in the desired state", a->n_pols);

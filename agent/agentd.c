@@ -49,35 +49,20 @@ bool agent_has_net_admin(void)
 
 /* ---- reconcile ---- */
 
-/* The VXLAN device's FDB: one entry per peer (the pair's family). */
+static const char *peer_name(const void *arg, size_t i)
+{
+	return ((const struct view *)arg)->meta[i].id;
+}
+
+/* The VXLAN devices' FDBs: one entry per peer, on its pair's family's. */
 static void overlay_sync(struct agent *a)
 {
-	struct overlay_peer *peers;
-	size_t n = 0, added = 0, removed = 0;
-	struct why why = { "" };
 	struct desired_view dv;
-	const struct desired_addr *me, *at;
 
 	if (!a->cfg.vxlan)
 		return;
-	peers = calloc(a->view.n_peers + 1, sizeof(*peers));
-	if (!peers)
-		return;
-	/* where the pair's SAs and policies send: a NAT'd peer's public
-	 * address */
 	view_desired(&a->view, a->cfg.addrs, a->cfg.n_addrs, &dv);
-	for (size_t i = 0; i < a->view.n_peers; i++)
-		if (desired_pair_addrs(&dv, &a->view.peers[i], &me, &at) == 0 &&
-		    at->family == a->ov.family) {
-			peers[n].family = a->ov.family;
-			peers[n++].ip = at->ip;
-		}
-	if (overlay_fdb_sync(&a->ov, peers, n, &added, &removed, &why))
-		log_err("VXLAN device %s: %s", a->ov.ifname, why.msg);
-	else if (added || removed)
-		log_info("VXLAN device %s: %zu peers added, %zu removed",
-			 a->ov.ifname, added, removed);
-	free(peers);
+	overlay_set_sync(&a->ov, &dv, peer_name, &a->view);
 }
 
 static void synced(struct agent *a, const struct desired_state *want)
@@ -107,8 +92,10 @@ static void synced(struct agent *a, const struct desired_state *want)
 	}
 	a->retry_ms = 0;
 	overlay_sync(a);
-	if (a->last.applied)
+	if (a->last.applied) {
 		agent_nat_probe_all(a); /* new keys: tell the peers at once */
+		agent_nat_mtu_note(a);
+	}
 }
 
 static void sync_failed(struct agent *a, int err)
@@ -488,15 +475,16 @@ static int open_session(struct agent *a, struct why *why)
 
 static int open_overlay(struct agent *a, struct why *why)
 {
-	struct overlay_config *o = &a->ov;
+	struct overlay_config o = { .family = a->cfg.addrs[0].family,
+				    .local = a->cfg.addrs[0].ip,
+				    .vni = a->cfg.vni,
+				    .port = a->cfg.dc.vxlan_port,
+				    .mtu = a->cfg.mtu };
+	int err;
 
-	o->family = a->cfg.addrs[0].family;
-	o->local = a->cfg.addrs[0].ip;
-	o->vni = a->cfg.vni;
-	o->port = a->cfg.dc.vxlan_port;
-	o->mtu = a->cfg.mtu;
-	snprintf(o->ifname, sizeof(o->ifname), "%s", a->cfg.vxlan_dev);
-	return overlay_ensure(o, why);
+	snprintf(o.ifname, sizeof(o.ifname), "%s", a->cfg.vxlan_dev);
+	err = overlay_set_init(&a->ov, &o, a->cfg.addrs, a->cfg.n_addrs, why);
+	return err ? err : overlay_set_open(&a->ov, why);
 }
 
 /* metrics_listen: the metrics command's text over HTTP, on our loop. */

@@ -12,7 +12,7 @@
 #include "common/loop.h"
 #include "common/sdnotify.h"
 #include "kernel.h"
-#include "overlay.h"
+#include "overlay_set.h"
 #include "reconcile.h"
 #include "session.h"
 #include "static_key.h"
@@ -29,10 +29,10 @@ struct agent {
 	struct agent_xfrm kx;
 	struct agent_kernel k;
 	struct ctl_server *ctl;
-	struct httpd *metrics;	  /* metrics_listen: GET /metrics */
-	struct sdnotify sd;	  /* agent_run under systemd */
-	struct overlay_config ov; /* cfg.vxlan: the VXLAN device */
-	struct agent_nat nat;	  /* ESP in UDP (docs/nat.md) */
+	struct httpd *metrics; /* metrics_listen: GET /metrics */
+	struct sdnotify sd;    /* agent_run under systemd */
+	struct overlay_set ov; /* cfg.vxlan: the VXLAN devices */
+	struct agent_nat nat;  /* ESP in UDP (docs/nat.md) */
 	struct loop_timer *resync, *retry, *rekey, *natkeep;
 	bool fresh_key; /* a new static key at start: a new incarnation */
 	uint8_t boot_id[WIRE_BOOT_ID_LEN];

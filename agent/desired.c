@@ -103,6 +103,14 @@ int desired_pair(const struct desired_view *v, const struct desired_peer *p,
 	if (announced(v, p, &out->me, &out->peer))
 		return -EINVAL;
 	out->path = DPATH_ESP;
+	if (v->self_nat != p->nat &&
+	    (v->self_nat ? v->self_nat_second : p->nat_second)) {
+		refuse(out, "another member behind the same NAT (public "
+			    "address) has the pairs with members outside it: "
+			    "ESP in transport mode cannot tell two nodes "
+			    "behind one address apart");
+		return 0;
+	}
 	if (v->self_nat && p->nat) {
 		if (!addr_eq(&v->self_public, &p->public_addr))
 			refuse(out, "both nodes are behind NAT, behind "
@@ -112,6 +120,56 @@ int desired_pair(const struct desired_view *v, const struct desired_peer *p,
 	} else if (v->self_nat || p->nat) {
 		udp_path(v, p, cfg, out);
 	}
+	return 0;
+}
+
+struct nat_member {
+	struct desired_addr pub;
+	uint32_t index;
+	bool *second;
+};
+
+static int nat_member_cmp(const void *x, const void *y)
+{
+	const struct nat_member *a = x, *b = y;
+	int c = a->pub.family - b->pub.family;
+
+	if (!c)
+		c = memcmp(a->pub.ip.raw, b->pub.ip.raw, sizeof(a->pub.ip.raw));
+	if (!c)
+		c = (a->index > b->index) - (a->index < b->index);
+	return c;
+}
+
+int desired_nat_shared(struct desired_peer *peers, size_t n,
+		       uint32_t self_index, bool self_nat,
+		       const struct desired_addr *self_public,
+		       bool *self_second)
+{
+	struct nat_member *m = calloc(n + 1, sizeof(*m));
+	size_t k = 0;
+
+	if (!m)
+		return -ENOMEM;
+	*self_second = false;
+	if (self_nat)
+		m[k++] = (struct nat_member){ *self_public, self_index,
+					      self_second };
+	for (size_t i = 0; i < n; i++) {
+		peers[i].nat_second = false;
+		if (peers[i].nat)
+			m[k++] = (struct nat_member){ peers[i].public_addr,
+						      peers[i].index,
+						      &peers[i].nat_second };
+	}
+	for (size_t i = 0; i < k; i++) /* compare whole unions: zero tails */
+		if (m[i].pub.family == AF_INET)
+			memset(m[i].pub.ip.raw + 4, 0,
+			       sizeof(m[i].pub.ip.raw) - 4);
+	qsort(m, k, sizeof(*m), nat_member_cmp);
+	for (size_t i = 1; i < k; i++)
+		*m[i].second = addr_eq(&m[i].pub, &m[i - 1].pub);
+	free(m);
 	return 0;
 }
 

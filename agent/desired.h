@@ -56,6 +56,9 @@ struct desired_peer {
 	bool nat;
 	struct desired_addr public_addr;
 	uint16_t nat_port;
+	/* behind NAT with a member of a lower index at the same public
+	 * address: desired_nat_shared() */
+	bool nat_second;
 };
 
 /* The leader's view, as the agent holds it. Keys are secret. */
@@ -67,6 +70,7 @@ struct desired_view {
 	size_t n_gens;
 	bool self_nat; /* the leader found this node behind NAT */
 	struct desired_addr self_public; /* then: where peers reach it */
+	bool self_nat_second;		 /* see desired_peer.nat_second */
 	const struct desired_peer *peers;
 	size_t n_peers;
 };
@@ -146,6 +150,20 @@ struct desired_pair {
  */
 int desired_pair(const struct desired_view *v, const struct desired_peer *p,
 		 const struct desired_config *cfg, struct desired_pair *out);
+
+/*
+ * Marks every member behind NAT whose public address a member of a lower
+ * index shares (peers[i].nat_second, and *self_second for self). Outside
+ * that NAT, ESP in transport mode cannot tell two nodes behind one
+ * address apart (the same selectors, the same policy): only the first
+ * keeps its pairs with members outside, the others' are refused, at both
+ * ends alike. Pairs inside that NAT are unaffected. O(m log m) for m
+ * members behind NAT; -ENOMEM.
+ */
+int desired_nat_shared(struct desired_peer *peers, size_t n,
+		       uint32_t self_index, bool self_nat,
+		       const struct desired_addr *self_public,
+		       bool *self_second);
 
 /* desired_pair()'s addresses (ports and path aside). */
 int desired_pair_addrs(const struct desired_view *v,

@@ -50,6 +50,12 @@ static const char usage_tail[] =
 	"      --underlay-cidr NET[,NET...]\n"
 	"                            [underlay_cidr] narrow the catch-all to\n"
 	"                            these prefixes (default 0.0.0.0/0, ::/0)\n"
+	"      --nat auto|yes|no     [nat] behind NAT: ESP in UDP for its\n"
+	"                            pairs (default auto: as the leader sees)\n"
+	"      --nat-public-address IP\n"
+	"                            [nat_public_address] with --nat yes\n"
+	"      --nat-port N          [nat_port] ESP in UDP, default 4500\n"
+	"      --nat-keepalive D     [nat_keepalive] default 20s\n"
 	"      --sa-lifetime D       [sa_lifetime] default none: a hard SA\n"
 	"                            lifetime (soft at 90% asks to rotate);\n"
 	"                            a leader away longer fails pairs closed\n"
@@ -87,6 +93,10 @@ static const struct option longs[] = {
 	{ "replay-window", required_argument, NULL, 'W' },
 	{ "underlay-cidr", required_argument, NULL, 'C' },
 	{ "catchall", required_argument, NULL, 'Y' },
+	{ "nat", required_argument, NULL, 'A' },
+	{ "nat-public-address", required_argument, NULL, 'U' },
+	{ "nat-port", required_argument, NULL, 'O' },
+	{ "nat-keepalive", required_argument, NULL, 'E' },
 	{ "sa-lifetime", required_argument, NULL, 'T' },
 	{ "resync-interval", required_argument, NULL, 'I' },
 	{ "static-key-lifetime", required_argument, NULL, 'K' },

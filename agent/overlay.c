@@ -318,6 +318,21 @@ out:
 	return err;
 }
 
+int overlay_present(const char *ifname, uint32_t *mtu)
+{
+	struct ovl_rtnl *r = ovl_rtnl_open();
+	struct ovl_link l;
+	int err;
+
+	if (!r)
+		return -errno;
+	err = ovl_link_get(r, ifname, 0, &l);
+	if (!err && mtu)
+		*mtu = l.mtu;
+	ovl_rtnl_close(r);
+	return err;
+}
+
 int overlay_remove(const char *ifname)
 {
 	_Alignas(8) uint8_t buf[OVL_REQ_BYTES];

@@ -78,6 +78,13 @@ int overlay_fdb_sync(const struct overlay_config *c,
 		     size_t *added, size_t *removed, struct why *why);
 
 /*
+ * 0 if a device named ifname exists (of any kind), its MTU in *mtu (if
+ * not NULL); -ENODEV if not, or another -errno if the kernel could not be
+ * asked.
+ */
+int overlay_present(const char *ifname, uint32_t *mtu);
+
+/*
  * Deletes the VXLAN device ifname. -ENODEV if absent, -EMEDIUMTYPE (left
  * alone) if it is not a VXLAN device.
  */

@@ -566,6 +566,7 @@ void view_desired(const struct view *v, const struct desired_addr *self,
 	out->n_gens = v->n_gens;
 	out->self_nat = v->self.nat;
 	out->self_public = v->self.public_addr;
+	out->self_nat_second = v->self_nat_second;
 	out->peers = v->peers;
 	out->n_peers = v->n_peers;
 }

@@ -40,6 +40,7 @@ struct view {
 	char self_id[WIRE_NODE_ID_MAX + 1];
 	const struct static_keys *sk;
 	struct view_meta self;
+	bool self_nat_second; /* desired_nat_shared(), set by the owner */
 	uint64_t revision;
 	/* The leader term held: of the last snapshot or delta applied, or
 	 * (before any) the one the kernel's revision came with, set by the

@@ -348,6 +348,51 @@ bool cluster_nat_detect(const struct node_addr *local,
 	return true;
 }
 
+size_t cluster_nat_unreachable(const struct cluster *c, const struct node *n,
+			       char *names, size_t len)
+{
+	size_t k = 0, used = 0;
+
+	if (len)
+		names[0] = '\0';
+	for (size_t i = 0; n->nat && i < registry_count(c->reg); i++) {
+		const struct node *m = registry_at(c->reg, i);
+		int w;
+
+		if (m == n || m->state == NODE_REMOVED || !m->nat ||
+		    (m->public_addr.len == n->public_addr.len &&
+		     memcmp(m->public_addr.ip, n->public_addr.ip,
+			    n->public_addr.len) == 0))
+			continue;
+		if (used < len) {
+			w = snprintf(names + used, len - used, "%s%s",
+				     k ? ", " : "", m->id);
+			used += w > 0 ? (size_t)w : 0;
+		}
+		k++;
+	}
+	return k;
+}
+
+const struct node *cluster_nat_first(const struct cluster *c,
+				     const struct node *n)
+{
+	const struct node *first = NULL;
+
+	for (size_t i = 0; n->nat && i < registry_count(c->reg); i++) {
+		const struct node *m = registry_at(c->reg, i);
+
+		if (m->state == NODE_REMOVED || !m->nat ||
+		    m->public_addr.len != n->public_addr.len ||
+		    memcmp(m->public_addr.ip, n->public_addr.ip,
+			   n->public_addr.len) != 0)
+			continue;
+		if (!first || m->index < first->index)
+			first = m;
+	}
+	return first == n ? NULL : first;
+}
+
 bool cluster_nat_decide(enum cluster_nat_mode mode,
 			const struct node_addr *local,
 			const struct node_addr *source,

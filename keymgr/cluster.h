@@ -98,6 +98,23 @@ bool cluster_nat_detect(const struct node_addr *local,
 			const struct node_addr *source,
 			struct node_addr *public_addr);
 
+/*
+ * Members n cannot reach (docs/nat.md): n and they are behind NAT at
+ * different public addresses, so neither can receive first and their
+ * agents refuse the pair. Their ids, ", "-separated, into names (cut to
+ * len); returns how many.
+ */
+size_t cluster_nat_unreachable(const struct cluster *c, const struct node *n,
+			       char *names, size_t len);
+
+/*
+ * The member of the lowest index behind n's public address, if it is not
+ * n (docs/nat.md, "Several members behind one NAT": only that one pairs
+ * with members outside), else NULL.
+ */
+const struct node *cluster_nat_first(const struct cluster *c,
+				     const struct node *n);
+
 /* The agent's nat setting, as its hello says (docs/nat.md). */
 enum cluster_nat_mode {
 	CLUSTER_NAT_AUTO,

@@ -212,7 +212,8 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 	struct node *n = cluster_find(ss->cl, cl->peer);
 	struct why why = { "" };
 	struct node_addr public_addr;
-	char pub[INET6_ADDRSTRLEN + 24];
+	char pub[INET6_ADDRSTRLEN + 24], unreach[256];
+	const struct node *first;
 	bool key_changed, nat;
 	int err;
 
@@ -271,6 +272,19 @@ static void handle_hello(struct client *cl, const struct wire_in *in)
 			 cl->addr, cl->peer);
 		store_touch(ss->st); /* no revision, but it must reach disk */
 	}
+	if (cluster_nat_unreachable(ss->cl, n, unreach, sizeof(unreach)))
+		log_warn("%s%s, cannot reach these members behind other "
+			 "NATs: %s; neither end of those pairs can receive "
+			 "first, so their agents refuse them (nothing passes "
+			 "in clear; docs/nat.md)",
+			 cl->peer, nat_text(n, pub, sizeof(pub)), unreach);
+	if ((first = cluster_nat_first(ss->cl, n)))
+		log_warn(
+			"%s%s, as %s (index %u) is: only %s pairs with members "
+			"outside that NAT (ESP in transport mode cannot tell "
+			"two nodes behind one address apart; docs/nat.md)",
+			cl->peer, nat_text(n, pub, sizeof(pub)), first->id,
+			first->index, first->id);
 	log_info("%s: %s connected (index %u, incarnation %llu%s%s)", cl->addr,
 		 cl->peer, n->index, (unsigned long long)n->incarnation,
 		 nat_text(n, pub, sizeof(pub)),

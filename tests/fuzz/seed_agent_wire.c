@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seed.h"
 #include "keymgr/wire.h"
 #include "proto/frame.h"
 
@@ -16,21 +17,12 @@
 
 static uint8_t pub[32], epoch[32], der[40], ip4[4] = { 192, 0, 2, 2 };
 static uint8_t ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 3 };
-static const char *dir;
 
 /* A frame (header and body) as a seed: the self byte, then the body. */
 static void put_frame(const char *name, uint8_t self, uint8_t *buf, size_t len)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fputc(self, f) == EOF ||
-	    fwrite(buf + FRAME_HEADER, 1, len - FRAME_HEADER, f) !=
-		    len - FRAME_HEADER ||
-	    fclose(f))
-		exit(1);
+	seed_write_parts(name, &self, 1, buf + FRAME_HEADER,
+			 len - FRAME_HEADER);
 	frame_buf_free(buf, len);
 }
 
@@ -240,7 +232,7 @@ int main(int argc, char **argv)
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Delta delta = VXSEC__DELTA__INIT;
 
-	dir = argc > 1 ? argv[1] : ".";
+	seed_dir_from(argc, argv);
 	memset(pub, 0x42, sizeof(pub));
 	memset(epoch, 0xe9, sizeof(epoch));
 	memset(der, 0x30, sizeof(der));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seed.h"
 #include "proto/frame.h"
 
 /* fuzz_conn.c's flags */
@@ -25,7 +26,6 @@ struct seed {
 	size_t len;
 };
 
-static const char *dir;
 static uint8_t boot[16], proof[32], ip4[4] = { 192, 0, 2, 1 }, der[300];
 
 static void add(struct seed *s, const void *p, size_t n)
@@ -47,13 +47,7 @@ static void start(struct seed *s, uint8_t flags, const uint8_t *tape, size_t n)
 
 static void put(const struct seed *s, const char *name)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(s->buf, 1, s->len, f) != s->len || fclose(f))
-		exit(1);
+	seed_write(name, s->buf, s->len);
 }
 
 /* One frame of env (version: 0 for ours, else re-packed with it). */
@@ -249,7 +243,7 @@ int main(int argc, char **argv)
 {
 	static struct seed s;
 
-	dir = argc > 1 ? argv[1] : ".";
+	seed_dir_from(argc, argv);
 	messages();
 	plain_seeds(&s);
 	tape_seeds(&s);

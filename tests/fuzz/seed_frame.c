@@ -4,19 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seed.h"
 #include "proto/frame.h"
 
 static uint8_t pub[32], epoch[32], boot[16], proof[32],
 	ip4[4] = { 192, 0, 2, 1 };
 static uint8_t ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, der[40];
-static const char *dir;
 
 static void put(const char *name, Vxsec__Envelope *env, int version)
 {
 	uint8_t *buf;
 	size_t len;
-	char path[512];
-	FILE *f;
 
 	if (frame_encode(env, &buf, &len))
 		exit(1);
@@ -24,10 +22,7 @@ static void put(const char *name, Vxsec__Envelope *env, int version)
 		env->version = (uint32_t)version;
 		vxsec__envelope__pack(env, buf + FRAME_HEADER);
 	}
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f))
-		exit(1);
+	seed_write(name, buf, len);
 	frame_buf_free(buf, len);
 }
 
@@ -250,7 +245,7 @@ int main(int argc, char **argv)
 	Vxsec__Envelope env = VXSEC__ENVELOPE__INIT;
 	Vxsec__Delta delta = VXSEC__DELTA__INIT;
 
-	dir = argc > 1 ? argv[1] : ".";
+	seed_dir_from(argc, argv);
 	memset(pub, 0x42, sizeof(pub));
 	memset(epoch, 0xe9, sizeof(epoch));
 	a4.ip = (ProtobufCBinaryData){ 4, ip4 };

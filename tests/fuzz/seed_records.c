@@ -6,11 +6,11 @@
 
 #include <sodium.h>
 
+#include "seed.h"
 #include "keymgr/records.h"
 
 #define FLAG_SEALED 0x01
 
-static const char *dir;
 static const struct rot_config cfg = { 1000, 100, 10 };
 static char pem[] = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n"
 		    "-----END PRIVATE KEY-----\n";
@@ -43,13 +43,7 @@ static void append_record(const char *name, const uint8_t *v, size_t len)
 
 static void write_file(const char *name, size_t len)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f))
-		exit(1);
+	seed_write(name, buf, len);
 }
 
 /*
@@ -167,7 +161,7 @@ int main(int argc, char **argv)
 	struct record_set s = { 0 };
 	struct rotation rot;
 
-	dir = argc > 1 ? argv[1] : ".";
+	seed_dir_from(argc, argv);
 	if (sodium_init() < 0 || !reg)
 		return 1;
 	memset(key, 0x42, sizeof(key)); /* the fuzzer's key */

@@ -6,23 +6,12 @@
 
 #include <sodium.h>
 
+#include "seed.h"
 #include "keymgr/state.h"
 
-static const char *dir;
 static const struct rot_config cfg = { 1000, 100, 10 };
 static char pem[] = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n"
 		    "-----END PRIVATE KEY-----\n";
-
-static void write_file(const char *name, const uint8_t *buf, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f))
-		exit(1);
-}
 
 /* The cluster's revision saved with the rotation. */
 static uint64_t revision;
@@ -38,7 +27,7 @@ static void put(const char *name, struct registry *reg,
 
 	if (state_body_encode(reg, rot, revision, x, &body, &len))
 		exit(1);
-	write_file(name, body, len);
+	seed_write(name, body, len);
 	if (broken) {
 		b = malloc(len + 1);
 		if (!b)
@@ -46,12 +35,12 @@ static void put(const char *name, struct registry *reg,
 		memcpy(b, body, len);
 		b[len] = 0;
 		snprintf(bad, sizeof(bad), "%s-trailing", name);
-		write_file(bad, b, len + 1);
+		seed_write(bad, b, len + 1);
 		snprintf(bad, sizeof(bad), "%s-truncated", name);
-		write_file(bad, b, len / 2);
+		seed_write(bad, b, len / 2);
 		b[8] = 9; /* the rotation phase */
 		snprintf(bad, sizeof(bad), "%s-bad-phase", name);
-		write_file(bad, b, len);
+		seed_write(bad, b, len);
 		free(b);
 	}
 	sodium_free(body);
@@ -119,7 +108,7 @@ int main(int argc, char **argv)
 	struct state_extra none = { 0 };
 	struct rotation rot;
 
-	dir = argc > 1 ? argv[1] : ".";
+	seed_dir_from(argc, argv);
 	if (sodium_init() < 0 || !reg)
 		return 1;
 	rot_init(&rot, &cfg, NULL, NULL);

@@ -5,31 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seed.h"
 #include "agent/static_key.h"
 
 #define SUM_LEN 16 /* static_key.h: BLAKE2b-128 at the end */
 #define KEYS_AT (4 + 1 + STATIC_KEY_BOOT_ID_LEN + 1)
 #define KEY_REC 45 /* created, from, bound, private key */
 
-static const char *dir;
-
-static void write_file(const char *name, const uint8_t *buf, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f))
-		exit(1);
-}
-
 /* A damaged file whose checksum still matches: the checks behind it. */
 static void write_summed(const char *name, uint8_t *buf, size_t len)
 {
 	crypto_generichash(buf + len - SUM_LEN, SUM_LEN, buf, len - SUM_LEN,
 			   NULL, 0);
-	write_file(name, buf, len);
+	seed_write(name, buf, len);
 }
 
 /* Key i: private bytes all 0x11 * (i + 1) (the same file every run). */
@@ -55,7 +43,7 @@ static size_t put(const char *name, const struct static_keys *sk, uint8_t *buf)
 
 	if (!len)
 		exit(1);
-	write_file(name, buf, len);
+	seed_write(name, buf, len);
 	return len;
 }
 
@@ -66,11 +54,11 @@ static void damaged(const uint8_t *buf, size_t len, size_t n)
 
 	memcpy(b, buf, len);
 	b[len - 1] ^= 1;
-	write_file("bad-sum", b, len);
-	write_file("truncated", buf, len - 1);
+	seed_write("bad-sum", b, len);
+	seed_write("truncated", buf, len - 1);
 	b[len - 1] ^= 1;
 	b[len] = 0;
-	write_file("trailing", b, len + 1);
+	seed_write("trailing", b, len + 1);
 	b[KEYS_AT + 12] = 2; /* the first key's bound flag */
 	write_summed("bad-flag", b, len);
 	memcpy(b, buf, len);
@@ -83,7 +71,7 @@ static void damaged(const uint8_t *buf, size_t len, size_t n)
 	write_summed("no-keys", b, len);
 	memcpy(b, buf, len);
 	b[0] = 'X';
-	write_file("bad-magic", b, len);
+	seed_write("bad-magic", b, len);
 }
 
 int main(int argc, char **argv)
@@ -92,7 +80,7 @@ int main(int argc, char **argv)
 	uint8_t buf[STATIC_KEY_FILE_MAX];
 	size_t len;
 
-	dir = argc > 1 ? argv[1] : ".";
+	seed_dir_from(argc, argv);
 	if (sodium_init() < 0)
 		return 1;
 	memset(sk.boot_id, 0xb0, sizeof(sk.boot_id));

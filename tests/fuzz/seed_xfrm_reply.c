@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seed.h"
 #include "tests/fuzz/xfrm_reply.h"
 #include "xfrm/xfrm_int.h"
 
 #define OUT_BYTES 16384
 
-static const char *dir;
 static uint8_t out[OUT_BYTES];
 static size_t out_len;
 static _Alignas(8) uint8_t dg[8192]; /* the datagram being written */
@@ -40,13 +40,7 @@ static void dgram(void)
 
 static void save(const char *name)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(out, 1, out_len, f) != out_len || fclose(f))
-		exit(1);
+	seed_write(name, out, out_len);
 }
 
 /* The message just written at dg + dg_len: a reply of ours, seq + off. */
@@ -398,7 +392,7 @@ static void singles(void)
 /* Usage: seed_xfrm_reply DIR */
 int main(int argc, char **argv)
 {
-	dir = argc > 1 ? argv[1] : ".";
+	seed_dir_from(argc, argv);
 	sa_dumps();
 	encap_dumps();
 	policy_dumps();

@@ -284,7 +284,8 @@ static void test_shared_public(void **state)
 {
 	struct cluster c;
 	uint8_t ctr = 0, b[REGISTRY_BOOT_ID_LEN];
-	struct node_addr pub = v4(198, 51, 100, 1), a3 = v4(10, 0, 0, 3);
+	struct node_addr pub = v4(198, 51, 100, 1), a3 = v4(10, 0, 0, 3), other;
+	char names[64];
 
 	(void)state;
 	make(&c, &ctr, 3);
@@ -292,6 +293,27 @@ static void test_shared_public(void **state)
 	assert_int_equal(hello(&c, 2, &pub), 1);
 	assert_true(cluster_find(&c, "node-1")->nat);
 	assert_true(cluster_find(&c, "node-2")->nat);
+	/* only node-1 pairs outside that NAT */
+	assert_null(cluster_nat_first(&c, cluster_find(&c, "node-1")));
+	assert_ptr_equal(cluster_nat_first(&c, cluster_find(&c, "node-2")),
+			 cluster_find(&c, "node-1"));
+	assert_null(cluster_nat_first(&c, cluster_find(&c, "node-3")));
+	/* one NAT: they reach each other; node-3 behind another cannot */
+	assert_int_equal(cluster_nat_unreachable(&c, cluster_find(&c, "node-1"),
+						 names, sizeof(names)),
+			 0);
+	assert_string_equal(names, "");
+	other = v4(203, 0, 113, 5);
+	assert_int_equal(hello(&c, 3, &other), 1);
+	assert_int_equal(cluster_nat_unreachable(&c, cluster_find(&c, "node-3"),
+						 names, sizeof(names)),
+			 2);
+	assert_string_equal(names, "node-1, node-2");
+	assert_int_equal(cluster_nat_unreachable(&c, cluster_find(&c, "node-3"),
+						 names, 9),
+			 2); /* cut, still counted */
+	assert_string_equal(names, "node-1, ");
+	assert_int_equal(hello(&c, 3, NULL), 1); /* out of NAT again */
 	/* public addresses are nobody's announced address */
 	assert_null(cluster_addr_owner(&c, "node-9", &pub, 1));
 	/* a joiner may announce it (e.g. the NAT router itself) */

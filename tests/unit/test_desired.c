@@ -489,6 +489,74 @@ static void test_nat_both(void **state)
 	assert_non_null(strstr(pr.why, "family"));
 }
 
+/* Two members behind one NAT: inside it they pair; outside it only the
+ * lower index keeps its pairs, at both ends alike. */
+static void test_nat_shared(void **state)
+{
+	struct desired_config c = cfg;
+	struct desired_peer p[4];
+	struct desired_view v;
+	struct desired_pair pr;
+	struct desired_addr pub = v4("192.168.77.14");
+	bool second = true;
+
+	(void)state;
+	c.nat_port = 4500;
+	/* seen from outside (self 1): peers 4 and 2 behind .14, 3 behind
+	 * another NAT, 5 outside */
+	nat_peer(&p[0], 4, "10.0.9.16", "192.168.77.14");
+	nat_peer(&p[1], 2, "10.0.9.15", "192.168.77.14");
+	nat_peer(&p[2], 3, "10.0.8.15", "192.168.77.15");
+	nat_peer(&p[3], 5, "192.168.77.13", NULL);
+	assert_int_equal(desired_nat_shared(p, 4, 1, false, NULL, &second), 0);
+	assert_false(second);
+	assert_true(p[0].nat_second); /* 4: behind 2 */
+	assert_false(p[1].nat_second);
+	assert_false(p[2].nat_second);
+	assert_false(p[3].nat_second);
+	view(&v, p, 4);
+	v.self_index = 1;
+	assert_int_equal(desired_pair(&v, &p[0], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_REFUSED);
+	assert_non_null(strstr(pr.why, "behind the same NAT"));
+	assert_int_equal(desired_pair(&v, &p[1], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_UDP);
+	assert_int_equal(desired_pair(&v, &p[2], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_UDP);
+
+	/* seen from node 4 itself (behind .14 after node 2): refused with
+	 * the outside node 5, plain ESP with node 2 inside */
+	nat_peer(&p[0], 1, "192.168.77.11", NULL);
+	assert_int_equal(desired_nat_shared(p, 4, 4, true, &pub, &second), 0);
+	assert_true(second);
+	view(&v, p, 4);
+	v.self[0] = v4("10.0.9.16");
+	v.self_index = 4;
+	v.self_nat = true;
+	v.self_public = pub;
+	v.self_nat_second = second;
+	assert_int_equal(desired_pair(&v, &p[0], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_REFUSED);
+	assert_int_equal(desired_pair(&v, &p[3], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_REFUSED);
+	assert_int_equal(desired_pair(&v, &p[1], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_ESP);
+	assert_addr(&pr.peer->ip, "10.0.9.15");
+	/* from node 2 (the first behind .14): ESP in UDP outside, node 4
+	 * marked */
+	nat_peer(&p[1], 4, "10.0.9.16", "192.168.77.14");
+	assert_int_equal(desired_nat_shared(p, 4, 2, true, &pub, &second), 0);
+	assert_false(second);
+	assert_true(p[1].nat_second);
+	v.self[0] = v4("10.0.9.15");
+	v.self_index = 2;
+	v.self_nat_second = second;
+	assert_int_equal(desired_pair(&v, &p[0], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_UDP);
+	assert_int_equal(desired_pair(&v, &p[1], &c, &pr), 0);
+	assert_int_equal(pr.path, DPATH_ESP); /* inside the NAT */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_nat_esp_in_udp),
 		cmocka_unit_test(test_nat_both),
+		cmocka_unit_test(test_nat_shared),
 	};
 
 	return cmocka_run_group_tests_name("desired", tests, NULL, NULL);

@@ -184,6 +184,10 @@ int teardown(void **state)
 	stop(&agent, SIGKILL);
 	stop(&fakes, SIGTERM);
 	stop(&leader, SIGTERM);
+	if (getenv("VXSEC_TEST_KEEP")) { /* to read the logs after */
+		fprintf(stderr, "kept %s\n", dir);
+		return 0;
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd);
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* vxsec-agent as a process against the real leader, each case in a fresh network namespace on loopback: join, restart, renewal, takeover (an id, the leader's name, a member's address) and stale-leader refusals, a list of leader instances, terms, fail-closed policies, removal. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -406,6 +409,23 @@ static void test_peers_policies_fail_closed(void **state)
 	assert_true(alive(&agent));
 }
 
+/* One UDP datagram of len bytes (fill) to 127.0.0.1:port. */
+static void send_udp(uint16_t port, uint8_t fill, size_t len)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+	uint8_t buf[64] = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0 && len <= sizeof(buf));
+	memset(buf + 4, fill, len > 4 ? len - 4 : 0); /* after the marker */
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(
+		sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)),
+		(ssize_t)len);
+	close(fd);
+}
+
 /*
  * Who is behind NAT (docs/nat.md). The leader listens on [::] (dual
  * stack: an IPv4 client's source is ::ffff:127.0.0.1, which must equal
@@ -469,17 +489,33 @@ static void test_nat_detected(void **state)
 	assert_non_null(strstr(out, "\"node_id\":\"node-00001\",\"index\":2,"
 				    "\"incarnation\":2,"));
 	assert_non_null(strstr(out, "\"nat\":true,\"public_address\":"
-				    "\"127.16.0.2\",\"sas\""));
+				    "\"127.16.0.2\",\"path\":\"esp-in-udp\","
+				    "\"port\":4500,\"refused\":null,\"sas\""));
 	assert_int_equal(status(out, sizeof(out), ""), 0);
 	assert_non_null(strstr(out, "  node-00001           127.16.0.2"));
 	assert_non_null(
 		strstr(out, "   behind NAT, public address 127.16.0.2\n"));
+	assert_non_null(strstr(out, "   ESP in UDP: 4500 -> port 4500\n"));
 	assert_null(strstr(out, "\nbehind NAT")); /* itself: not */
 	assert_int_equal(run_cmd(out, sizeof(out), AG " -s %s metrics",
 				 path("agent.sock")),
 			 0);
 	assert_non_null(strstr(out, "\nvxsec_agent_nat 0\n"));
 	assert_non_null(strstr(out, "\nvxsec_agent_peers_nat 1\n"));
+	/* its ESP-in-UDP socket is open: what is no authentic probe is
+	 * counted and dropped (a probe-sized forgery, a short datagram) */
+	send_udp(4500, 0x5a, 48);
+	send_udp(4500, 0x5a, 20);
+	for (int i = 0; i < 50 && !strstr(out, "refused_total 2\n"); i++) {
+		usleep(100000);
+		assert_int_equal(run_cmd(out, sizeof(out), AG " -s %s metrics",
+					 path("agent.sock")),
+				 0);
+	}
+	assert_non_null(
+		strstr(out, "\nvxsec_agent_nat_probes_refused_total 2\n"));
+	assert_non_null(
+		strstr(out, "\nvxsec_agent_nat_probes_accepted_total 0\n"));
 	assert_true(file_has(path("leader.log"),
 			     "node-00001 connected (index 2, incarnation 2, "
 			     "behind NAT at 127.16.0.2"));

@@ -9,10 +9,12 @@
 #     fd00::1N then 192.168.77.1N, vm4 only 192.168.77.14 (its IPv6
 #     address gone): vm2<->vm3 is an IPv6 pair, vm2<->vm4 and vm3<->vm4
 #     are IPv4 pairs; the leader listens on 192.168.77.11:7120; no
-#     underlay_cidr (the default catch-all: 0.0.0.0/0 and ::/0). The agent's vxsec0 has one family, its first address's
-#     (a kernel VXLAN device carries one family), so on vm2 and vm3 it
-#     reaches vm3 and vm2 only: the scenario gives them a VXLAN device of
-#     its own, vx4, for vm4 (docs/testing.md says why).
+#     underlay_cidr (the default catch-all: 0.0.0.0/0 and ::/0). A kernel
+#     VXLAN device carries one family: on vm2 and vm3 the agent's vxsec0
+#     is IPv6 (their first address's) and the agent makes vxsec0v4 for
+#     their IPv4 pair with vm4 (agent/overlay_set.c); vm4, IPv4 only, has
+#     vxsec0 alone. ds_v4dev checks both devices and routes vm4's overlay
+#     address through vxsec0v4 (docs/testing.md).
 # In each: a. join, every pair's SAs on the pair's addresses, vxsec0's MTU
 # for its family, pings in every direction, the largest DF ping answered
 # and one byte more refused; b. two rotations under pings on every pair,
@@ -40,7 +42,10 @@ OV_GRACE=1s
 phase() {
 	OV_TAG=$1- D_CIDR=$2 OV_MEMSCAN=$3
 	ov_join
-	[ "$1" = ds ] && ds_vx4
+	if [ "$1" = ds ]; then
+		ds_v4dev
+		ov_barrier routed # every route in place before anyone pings
+	fi
 	ov_ping_peers "$1 a"
 	ov_mtu_df
 	ov_barrier pinged
@@ -63,15 +68,41 @@ phase() {
 	ov_barrier done
 }
 
-# ds_vx4: on vm2 and vm3 (vxsec0 is IPv6), a VXLAN device over IPv4 to
-# vm4, the agent's VNI and port, vm4 routed to it.
-ds_vx4() {
-	case $me in 2 | 3) ;; *) return 0 ;; esac
-	ip link add vx4 type vxlan id 4242 dstport "$VX_PORT" local "$(lab_ip_of "$me")" nolearning
-	bridge fdb append 00:00:00:00:00:00 dev vx4 dst "$(lab_ip_of 4)"
-	ip link set vx4 mtu 1416 up
-	ip addr add "$(vx_overlay_ip "$me")/32" dev vx4
-	ip route add "$(vx_overlay_ip 4)/32" dev vx4
+# ds_v4dev: vm2 and vm3 (vxsec0 over IPv6) have the agent's second device,
+# vxsec0v4: IPv4 from their own address, the agent's VNI and port, MTU 1416,
+# an FDB of exactly vm4, which vxsec0's FDB lacks, and both devices in the
+# agent's status; vm4 (IPv4 only) has vxsec0 alone. vm4's overlay address
+# is routed through vxsec0v4 (the node's address on it as a /32).
+ds_v4dev() {
+	case $me in 2 | 3) ;; 4)
+		[ ! -e /sys/class/net/vxsec0v4 ] && [ ! -e /sys/class/net/vxsec0v6 ] ||
+			d_die "ds: vm4 (one family) has a second VXLAN device"
+		echo "ds: vm4 (IPv4 only): vxsec0 alone"
+		return 0 ;;
+	*) return 0 ;; esac
+	end=$(($(date +%s) + 20))
+	# The agent makes it, then fills its FDB, right after the reconcile
+	# that d_wait_sync saw.
+	until bridge fdb show dev vxsec0v4 2>/dev/null | grep -q "dst $(lab_ip_of 4) "; do
+		[ "$(date +%s)" -lt "$end" ] || d_die "ds: no vxsec0v4 with vm4 in its FDB within 20 s"
+		sleep 0.2
+	done
+	mtu=$(cat /sys/class/net/vxsec0v4/mtu)
+	[ "$mtu" = 1416 ] || d_die "ds: vxsec0v4 MTU $mtu, not 1416"
+	ip -d link show vxsec0v4 | grep -q "vxlan id 4242 local $(lab_ip_of "$me") .*dstport $VX_PORT" ||
+		d_die "ds: vxsec0v4 is not VXLAN 4242 from $(lab_ip_of "$me"): $(ip -d link show vxsec0v4)"
+	fdb4=$(bridge fdb show dev vxsec0v4 | grep '^00:00:00:00:00:00')
+	[ "$(echo "$fdb4" | wc -l)" = 1 ] && echo "$fdb4" | grep -q "dst $(lab_ip_of 4) " ||
+		d_die "ds: vxsec0v4's FDB is not vm4 alone: $fdb4"
+	fdb6=$(bridge fdb show dev vxsec0 | grep '^00:00:00:00:00:00')
+	[ "$(echo "$fdb6" | wc -l)" = 1 ] && echo "$fdb6" | grep -q "dst $(ip6_of $((5 - me))) " ||
+		d_die "ds: vxsec0's FDB is not vm$((5 - me)) alone: $fdb6"
+	st=$($AG status --json)
+	echo "$st" | grep -q '"vxlan_devices":\[{"name":"vxsec0","family":"IPv6",[^]]*"peers":1,"left_out":0,"error":null},{"name":"vxsec0v4","family":"IPv4",[^]]*"made":true,"mtu":1416,"peers":1,"left_out":0' ||
+		d_die "ds: status --json does not show both devices: $st"
+	ip addr add "$(vx_overlay_ip "$me")/32" dev vxsec0v4
+	ip route add "$(vx_overlay_ip 4)/32" dev vxsec0v4
+	echo "ds: vm$me: vxsec0 (IPv6, MTU $(cat /sys/class/net/vxsec0/mtu)) for vm$((5 - me)), vxsec0v4 (IPv4, MTU $mtu) for vm4, both the agent's"
 }
 
 # ---- IPv6-only ----
