@@ -17,7 +17,7 @@
 #  d. the router's conntrack flushed (its NAT mappings forgotten) under
 #     pings on every pair: the pairs of vm5 recover by themselves; the
 #     longest gap between replies is printed and must stay below
-#     nat_keepalive (20 s) + 5 s; vm2<->vm3 loses nothing
+#     nat_keepalive (10 s here) + 10 s; vm2<->vm3 loses nothing
 #  d2. the same, with the peers' packets reaching the router before vm5's
 #     (vm5's held there 1 s): its mappings get another port, which the
 #     peers follow (probes, mapping events)
@@ -38,7 +38,8 @@ OV_GRACE=1s
 ROUTER=4 INSIDE=5
 IN_NET=10.0.9
 NAT_PORT=4500
-NAT_KEEPALIVE=20 # the agent's default nat_keepalive, s
+NAT_KEEPALIVE=10 # the agents' nat_keepalive here (default 20), s: the
+                 # outage after a NAT forgets is bounded by it
 PINGS=6000       # per pair and round, asked at 100/s; stopped after the event
 in_ip() { echo "$IN_NET.$((10 + $1))"; }
 PUBLIC=$(lab_ip_of $ROUTER) # what the masquerade makes of vm5's address
@@ -93,7 +94,7 @@ fi
 lab_barrier routed
 
 # ---- a. join: who is behind NAT ----
-ov_join
+ov_join --nat-keepalive ${NAT_KEEPALIVE}s
 if [ "$me" = 1 ]; then
 	$KM nodes
 	nodes=$($KM nodes --json)
@@ -181,7 +182,7 @@ nat_live() {
 # Then every ping must carry traffic again within nat_keepalive + 10 s;
 # the longest gap between replies is printed (on vm2<->vm3 too, which the
 # NAT does not carry: the guests' own pauses) and must stay below
-# nat_keepalive + 5 s; vm2<->vm3 loses nothing.
+# nat_keepalive + 10 s; vm2<->vm3 loses nothing.
 nat_flush() {
 	LAB_PING_DEADLINE=no # ping -w would end at the outage's first error
 	ov_rate_pings "$1" $PINGS
@@ -247,8 +248,8 @@ nat_flush() {
 		fi
 		set -- "$1" "$2" $(nat_gap "/tmp/ping.$1-$p")
 		echo "$1: $2, vm$me<->vm$p ($how): the longest gap between replies $3 s, from $(date -d "@$4" +%T.%3N)"
-		awk -v g="$3" -v max=$((NAT_KEEPALIVE + 5)) 'BEGIN { exit !(g < max) }' ||
-			d_die "$1: vm$me<->vm$p: $3 s without a reply, not below $((NAT_KEEPALIVE + 5)) s"
+		awk -v g="$3" -v max=$((NAT_KEEPALIVE + 10)) 'BEGIN { exit !(g < max) }' ||
+			d_die "$1: vm$me<->vm$p: $3 s without a reply, not below $((NAT_KEEPALIVE + 10)) s"
 	done
 	lab_barrier "$1-done"
 }
