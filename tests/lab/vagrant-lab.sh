@@ -26,7 +26,7 @@ B=$SRC/build/vagrant-lab
 NS=${VXSEC_VAGRANT_NS:-vxsec-vagrant}
 BOX=$B/vxsec-bookworm.box
 BOXNAME=vxsec-lab/bookworm
-SCENARIO=${VXSEC_VAGRANT_SCENARIO:-vagrant-overlay}
+SCENARIO=${VXSEC_VAGRANT_SCENARIO:-overlay}
 export VAGRANT_HOME=$B/vagrant.d VAGRANT_DEFAULT_PROVIDER=libvirt
 export VAGRANT_CHECKPOINT_DISABLE=1 VAGRANT_NO_COLOR=1
 export VXSEC_BOX=$BOXNAME VXSEC_VMS=${VXSEC_VMS:-3} VXSEC_SYNC=9p

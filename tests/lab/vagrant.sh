@@ -17,6 +17,11 @@ for s in "${names[@]}"; do
 	rel=tests/lab/scenarios/$s
 	[ -d "$SRC/tests/lab/vagrant/$s" ] && rel=tests/lab/vagrant/$s
 	dir=$SRC/$rel
+	if [ ! -f "$dir/vms" ]; then
+		echo "FAIL $s (no such scenario)"
+		failed=$((failed + 1))
+		continue
+	fi
 	vms=$(cat "$dir/vms")
 	res=$OUT/$s
 	rm -rf "$res"
