@@ -173,11 +173,14 @@ outer() {
 		fail "make deb failed"
 	ip netns del "$NS" 2>/dev/null || true
 	ip netns add "$NS"
-	trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
+	# The mount points the inner run binds its directories on: the host
+	# may have no /run/libvirt (no libvirtd of its own); an empty one made
+	# here goes again.
+	made_run=
+	[ -d /run/libvirt ] || made_run=1
+	trap 'ip netns del "$NS" 2>/dev/null || true; [ -z "$made_run" ] || rmdir /run/libvirt 2>/dev/null || true' EXIT
 	rc=0
 	ip netns exec "$NS" "$0" inner || rc=$?
-	ip netns del "$NS"
-	trap - EXIT
 	echo "vagrant-lab: wall time $(($(now) - start)) s (log: $B/vagrant.log)"
 	return $rc
 }
@@ -187,8 +190,11 @@ clean() {
 	if [ -d "$B/libvirt/etc" ] && command -v libvirtd >/dev/null; then
 		ip netns del "$NS" 2>/dev/null || true
 		ip netns add "$NS"
+		made_run=
+		[ -d /run/libvirt ] || made_run=1
 		ip netns exec "$NS" "$0" clean-inner || true
 		ip netns del "$NS"
+		[ -z "$made_run" ] || rmdir /run/libvirt 2>/dev/null || true
 	fi
 	rm -rf "$B" "$SRC/.vagrant"
 	echo "vagrant-lab-clean: removed $B"
