@@ -121,6 +121,12 @@ inner() {
 	destroy_all # a run killed before its trap: its domains go first
 
 	t0=$(now)
+	# A box rebuilt since it was added (vagrant-box.sh changed, the
+	# file removed by hand) replaces the one in Vagrant's home.
+	added=$VAGRANT_HOME/boxes/${BOXNAME//\//-VAGRANTSLASH-}
+	if [ -d "$added" ] && [ "$BOX" -nt "$added" ]; then
+		vagrant box remove -f --all "$BOXNAME" >>"$B/vagrant.log" 2>&1 || true
+	fi
 	if ! vagrant box list 2>/dev/null | grep -q "^$BOXNAME "; then
 		vagrant box add --name "$BOXNAME" "$BOX" >>"$B/vagrant.log" 2>&1 ||
 			{ tail -n 20 "$B/vagrant.log"; fail "vagrant box add failed"; }
