@@ -38,6 +38,10 @@ for c in vagrant libvirtd virtlogd virsh mmdebstrap qemu-img qemu-system-x86_64 
 	command -v "$c" >/dev/null || { echo "vagrant-lab: $c is missing (make vagrant-deps)" >&2; exit 1; }
 done
 
+# A signal ends the run through its EXIT trap (VMs destroyed, daemons
+# stopped, the namespace removed), as a failure does.
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 now() { date +%s; }
 fail() {
 	echo "FAIL vagrant-lab: $*"
