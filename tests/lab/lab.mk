@@ -26,10 +26,11 @@ VAGRANT_DEPS_PKGS := vagrant vagrant-libvirt libvirt-daemon-system \
 
 vagrant-deps:
 	$(Q)if [ "$$(id -u)" != 0 ]; then echo "make vagrant-deps: run as root (apt-get)" >&2; exit 1; fi
-	$(Q)if ! dpkg-query -W -f='$${Status}\n' $(VAGRANT_DEPS_PKGS) 2>/dev/null | \
-		grep -vq '^install ok installed$$' && \
-		[ "$$(dpkg-query -W -f='$${Status}\n' $(VAGRANT_DEPS_PKGS) 2>/dev/null | wc -l)" = \
-		"$(words $(VAGRANT_DEPS_PKGS))" ]; then :; else \
+	$(Q)missing=$$(for p in $(VAGRANT_DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed$$' || printf ' %s' $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make vagrant-deps: installing$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 			--no-install-recommends $(VAGRANT_DEPS_PKGS); fi
 
