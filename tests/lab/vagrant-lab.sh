@@ -28,7 +28,9 @@ NS=${VXSEC_VAGRANT_NS:-vxsec-vagrant}
 BOX=$B/vxsec-bookworm.box
 BOXNAME=vxsec-lab/bookworm
 SCENARIO=${VXSEC_VAGRANT_SCENARIO:-overlay}
-export VAGRANT_HOME=$B/vagrant.d VAGRANT_DEFAULT_PROVIDER=libvirt
+# The lab's own Vagrant home and machine records (VAGRANT_DOTFILE_PATH):
+# a user's ~/.vagrant.d and ./.vagrant, with VMs of their own, are left alone.
+export VAGRANT_HOME=$B/vagrant.d VAGRANT_DOTFILE_PATH=$B/dot-vagrant VAGRANT_DEFAULT_PROVIDER=libvirt
 export VAGRANT_CHECKPOINT_DISABLE=1 VAGRANT_NO_COLOR=1
 export VXSEC_BOX=$BOXNAME VXSEC_VMS=${VXSEC_VMS:-3} VXSEC_SYNC=9p
 export VXSEC_PROVISION=no LIBVIRT_DEFAULT_URI=qemu:///system
@@ -102,7 +104,7 @@ start_daemons() {
 # What a run leaves (also after a crash): domains, their volumes, the
 # networks vagrant-libvirt made. Used by the inner run's trap and by clean.
 destroy_all() {
-	if [ -d "$SRC/.vagrant/machines" ]; then
+	if [ -d "$VAGRANT_DOTFILE_PATH/machines" ]; then
 		(cd "$SRC" && timeout 300 vagrant destroy -f) >>"$B/vagrant.log" 2>&1 || true
 	fi
 	for d in $(virsh list --all --name 2>/dev/null); do
@@ -113,7 +115,7 @@ destroy_all() {
 		virsh net-destroy "$n" >/dev/null 2>&1 || true
 		virsh net-undefine "$n" >/dev/null 2>&1 || true
 	done
-	rm -rf "$SRC/.vagrant"
+	rm -rf "$VAGRANT_DOTFILE_PATH"
 }
 
 # ---- inner: inside the network namespace and its mount namespace ----
@@ -211,7 +213,7 @@ clean() {
 		ip netns del "$NS"
 		[ -z "$made_run" ] || rmdir /run/libvirt 2>/dev/null || true
 	fi
-	rm -rf "$B" "$SRC/.vagrant"
+	rm -rf "$B"
 	echo "vagrant-lab-clean: removed $B"
 }
 clean_inner() {
