@@ -708,6 +708,7 @@ clean:
 	rm -rf $(BUILD)
 
 -include tests/lab/lab.mk
-# (Not those of make deb's copy of the tree, nor its sysusers.d directories.)
--include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' \
-	-type f -print 2>/dev/null)
+# (Not those of make deb's copy of the tree, nor its sysusers.d directories,
+# nor make vagrant-lab's libvirt state.)
+-include $(shell find $(BUILD) \( -path $(BUILD)/deb -o -path $(BUILD)/vagrant-lab \) \
+	-prune -o -name '*.d' -type f -print 2>/dev/null)

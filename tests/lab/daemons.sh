@@ -3,8 +3,10 @@
 # leader's VM, vxsec-agent --vxlan on the members. Sourced inside a VM after
 # lib.sh and vxsec.sh.
 
-KM="$LAB_SRC/build/vxsec-keymgr -d /tmp/km -s /tmp/km.sock"
-AG="$LAB_SRC/build/vxsec-agent -s /tmp/agent.sock"
+# LAB_BIN: where the daemons are (the Vagrant lab's installed .debs:
+# /usr/sbin); the shared build by default.
+KM="${LAB_BIN:-$LAB_SRC/build}/vxsec-keymgr -d /tmp/km -s /tmp/km.sock"
+AG="${LAB_BIN:-$LAB_SRC/build}/vxsec-agent -s /tmp/agent.sock"
 me=$LAB_INDEX
 
 # lab_on_fail (lab_fail calls it): the status and logs of the daemons this

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Runs the lab scenarios on the Vagrant VMs of the Vagrantfile (real hypervisor, not CI).
+# Runs the lab scenarios on the Vagrant VMs of the Vagrantfile: a scenario of
+# tests/lab/vagrant/ (make vagrant-lab's) or of the QEMU lab's
+# tests/lab/scenarios/. VXSEC_VAGRANT_BIN: where the VMs' daemons are
+# (/usr/sbin once the .debs are installed; default: the shared build/).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -11,7 +14,14 @@ command -v vagrant >/dev/null || { echo "vagrant.sh: vagrant is not installed" >
 if [ $# -gt 0 ]; then names=("$@"); else mapfile -t names < <("$HERE/lab.sh" list); fi
 passed=0 failed=0 notrun=0
 for s in "${names[@]}"; do
-	dir=$HERE/scenarios/$s
+	rel=tests/lab/scenarios/$s
+	[ -d "$SRC/tests/lab/vagrant/$s" ] && rel=tests/lab/vagrant/$s
+	dir=$SRC/$rel
+	if [ ! -f "$dir/vms" ]; then
+		echo "FAIL $s (no such scenario)"
+		failed=$((failed + 1))
+		continue
+	fi
 	if [ -f "$dir/nets" ]; then # the Vagrantfile has one private network
 		echo "NOT RUN $s: its nets file asks for several switches, the Vagrantfile has one network"
 		notrun=$((notrun + 1))
@@ -31,7 +41,7 @@ for s in "${names[@]}"; do
 	for i in $(seq "$vms"); do
 		if [ -f "$dir/vm$i.sh" ]; then script=vm$i.sh; else script=all.sh; fi
 		timeout -k 5 "$(cat "$dir/timeout" 2>/dev/null || echo 300)" \
-			vagrant ssh "vm$i" -c "sudo /vagrant/tests/lab/vagrant-guest.sh $s $i $vms $script" \
+			vagrant ssh "vm$i" -c "sudo LAB_BIN=${VXSEC_VAGRANT_BIN:-} /vagrant/tests/lab/vagrant-guest.sh $s $i $vms $rel/$script" \
 			>"$res/vm$i.console" 2>&1 &
 		pids+=($!)
 	done
@@ -55,5 +65,6 @@ for s in "${names[@]}"; do
 		failed=$((failed + 1))
 	fi
 done
-echo "$passed passed, $failed failed, $notrun not run (several networks)"
+[ "$notrun" = 0 ] || echo "$notrun not run (several networks: the QEMU lab runs them)"
+echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
