@@ -157,12 +157,16 @@ FUZZ_REPLAY := $(FUZZ_ALL:%=$(BUILD)/tests/test_fuzz_%)
 WIRESRV := $(BUILD)/tests/wiresrv
 WIRECLI := $(BUILD)/tests/wirecli
 WIREFLOOD := $(BUILD)/tests/wireflood
-WIRE_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_keymgr \
-	$(BUILD)/tests/test_keymgr_disk \
-	$(BUILD)/tests/test_leader_embed $(BUILD)/tests/test_agent \
-	$(BUILD)/tests/test_agent_cli $(BUILD)/tests/test_hostile \
+# The longest first (test_ha ~150 s, test_hostile ~70 s, mostly waiting on
+# leases and deadlines): tests/run.sh runs several binaries at once, in the
+# order given, so these set make check's wall time only if they start early.
+WIRE_TESTS := $(BUILD)/tests/test_ha $(BUILD)/tests/test_hostile \
+	$(BUILD)/tests/test_agent $(BUILD)/tests/test_keymgr \
+	$(BUILD)/tests/test_keymgr_disk $(BUILD)/tests/test_wire \
+	$(BUILD)/tests/test_leader_embed \
+	$(BUILD)/tests/test_agent_cli \
 	$(BUILD)/tests/test_etcd $(BUILD)/tests/test_store_etcd \
-	$(BUILD)/tests/test_etcd_tls $(BUILD)/tests/test_ha \
+	$(BUILD)/tests/test_etcd_tls \
 	$(BUILD)/tests/test_metrics
 FAKEAGENTS := $(BUILD)/tests/fakeagents
 FAKEAGENTS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/tools/fakeagents*.c))
@@ -474,11 +478,11 @@ depcheck:
 	$(Q)tests/depcheck.sh
 
 check: depcheck all
-	$(Q)BUILD=$(BUILD) tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS) \
+	$(Q)BUILD=$(BUILD) tests/run.sh $(WIRE_TESTS) $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) \
 		$(NETNS_TESTS)
 
 check-unit: all
-	$(Q)BUILD=$(BUILD) tests/run.sh $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY) $(WIRE_TESTS)
+	$(Q)BUILD=$(BUILD) tests/run.sh $(WIRE_TESTS) $(UNIT_TESTS) $(SHELL_TESTS) $(FUZZ_REPLAY)
 
 check-netns: all
 	$(Q)tests/run.sh $(NETNS_TESTS)

@@ -1,25 +1,79 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Test runner: runs cmocka binaries, sums their results, prints one totals line.
+#
+# VXSEC_TEST_JOBS binaries run at once (default 3): most of the suite's wall
+# time is process tests waiting on leases, deadlines and timers, not CPU.
+# Each binary's output is printed whole, in the order given, as soon as it
+# and every binary before it are done; VXSEC_TEST_JOBS=1 runs them one by one.
+# VXSEC_TEST_TIMEOUT (default 600 s) bounds each binary.
 set -u
 
 passed=0 failed=0 skipped=0
 failed_names=()
-log=$(mktemp)
-why=$(mktemp)
-trap 'rm -f "$log" "$why"' EXIT
+work=$(mktemp -d)
+why=$work/why
+jobs_max=${VXSEC_TEST_JOBS:-3}
+case $jobs_max in
+'' | *[!0-9]* | 0)
+	echo "run.sh: VXSEC_TEST_JOBS must be a positive number, not '$jobs_max'" >&2
+	exit 2
+	;;
+esac
+launcher=
+killtree() { # killtree <pid>: it and every process below it
+	local c
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		killtree "$c"
+	done
+	kill "$1" 2>/dev/null
+}
+cleanup() {
+	[ -n "$launcher" ] && killtree "$launcher"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-count() { # count <pattern> : the N of "[  X  ] N test(s)" in the log
-	sed -n "s/^\[  $1  *\] \([0-9][0-9]*\) test(s).*/\1/p" "$log" | tail -n 1
+# run_one <index> <binary>: its output, exit status and seconds, by index.
+run_one() {
+	local t0 rc
+	t0=$(date +%s)
+	timeout --kill-after=10 "${VXSEC_TEST_TIMEOUT:-600}" "$2" >"$work/$1.log" 2>&1
+	rc=$?
+	echo "$(($(date +%s) - t0))" >"$work/$1.secs"
+	echo "$rc" >"$work/$1.rc.tmp" && mv "$work/$1.rc.tmp" "$work/$1.rc"
 }
 
+(
+	i=0
+	for t in "$@"; do
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+			wait -n
+		done
+		run_one "$i" "$t" &
+		i=$((i + 1))
+	done
+	wait
+) &
+launcher=$!
+
+count() { # count <pattern> <log> : the N of "[  X  ] N test(s)" in the log
+	sed -n "s/^\[  $1  *\] \([0-9][0-9]*\) test(s).*/\1/p" "$2" | tail -n 1
+}
+
+i=0
 for t in "$@"; do
 	name=$(basename "$t")
+	log=$work/$i.log
+	while [ ! -e "$work/$i.rc" ]; do
+		sleep 0.2
+	done
+	rc=$(cat "$work/$i.rc")
 	echo "== $name"
-	timeout --kill-after=10 "${VXSEC_TEST_TIMEOUT:-600}" "$t" >"$log" 2>&1
-	rc=$?
 	cat "$log"
-	p=$(count PASSED) f=$(count FAILED) s=$(count SKIPPED)
+	echo "== $name took $(cat "$work/$i.secs") s"
+	p=$(count PASSED "$log") f=$(count FAILED "$log") s=$(count SKIPPED "$log")
 	p=${p:-0} f=${f:-0} s=${s:-0}
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "!! $name exited with status $rc without a cmocka failure report" \
@@ -36,7 +90,10 @@ for t in "$@"; do
 			sed "s/^/$name: /" >>"$why"
 	fi
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	i=$((i + 1))
 done
+wait "$launcher" 2>/dev/null
+launcher=
 
 if [ "${#failed_names[@]}" -gt 0 ]; then
 	cat "$why"

@@ -22,7 +22,7 @@ lab-shell: all
 VAGRANT_DEPS_PKGS := vagrant vagrant-libvirt libvirt-daemon-system \
 	libvirt-clients dnsmasq-base mmdebstrap e2fsprogs qemu-utils \
 	qemu-system-x86
-.PHONY: vagrant-deps vagrant-lab vagrant-lab-clean
+.PHONY: vagrant-deps vagrant-box vagrant-lab vagrant-lab-clean
 
 vagrant-deps:
 	$(Q)if [ "$$(id -u)" != 0 ]; then echo "make vagrant-deps: run as root (apt-get)" >&2; exit 1; fi
@@ -36,6 +36,11 @@ vagrant-deps:
 
 vagrant-lab: all vagrant-deps
 	$(Q)tests/lab/vagrant-lab.sh run
+
+# Only the box (once; make vagrant-lab reuses it): CI builds it in the
+# background while the host's tests run.
+vagrant-box: vagrant-deps
+	$(Q)tests/lab/vagrant-lab.sh box
 
 vagrant-lab-clean:
 	$(Q)tests/lab/vagrant-lab.sh clean

@@ -11,7 +11,8 @@
 #     state, log and config directories are this lab's own (under
 #     build/vagrant-lab/), so nothing clashes with a libvirt on the host;
 #  3. the box (tests/lab/vagrant-box.sh, on the host's network: mmdebstrap
-#     talks to the Debian mirror) built once into
+#     talks to the Debian mirror; `vagrant-lab.sh box` builds only it) built
+#     once into
 #     build/vagrant-lab/vxsec-bookworm.box and added to Vagrant's home
 #     build/vagrant-lab/vagrant.d (VAGRANT_HOME): a second run reuses both;
 #  4. vagrant up of VXSEC_VMS (3) VMs with the repository shared as /vagrant
@@ -172,6 +173,21 @@ inner() {
 	return $rc
 }
 
+# ---- the box: built once, on the host ----
+# On the host's network: mmdebstrap talks to the Debian mirror (the lab's
+# namespace has no way out). Its build time is kept in box.secs for the
+# run that reports it.
+build_box() {
+	local t0
+	mkdir -p "$B"
+	[ -f "$BOX" ] && return 0
+	t0=$(now)
+	echo "vagrant-lab: building the box $BOX"
+	"$HERE/vagrant-box.sh" "$BOX" || fail "the box build failed"
+	echo "$(($(now) - t0))" >"$B/box.secs"
+	echo "vagrant-lab: box built in $(cat "$B/box.secs") s"
+}
+
 # ---- outer: on the host ----
 outer() {
 	mkdir -p "$B"
@@ -180,14 +196,14 @@ outer() {
 	# The .debs the VMs install (as the systemd scenario does).
 	"$HERE/scenarios/systemd/prepare.sh" "$B" | sed 's/^prepare/vagrant-lab/' ||
 		fail "make deb failed"
-	# The box is built on the host's network: mmdebstrap talks to the
-	# Debian mirror (the namespace has no way out).
-	t0=$(now)
-	if [ ! -f "$BOX" ]; then
-		echo "vagrant-lab: building the box $BOX"
-		"$HERE/vagrant-box.sh" "$BOX" || fail "the box build failed"
+	build_box
+	# The seconds the box took if this run or `make vagrant-box` just
+	# before it built it (CI builds it in the background), else 0.
+	export VXSEC_BOX_BUILT=0
+	if [ -f "$B/box.secs" ]; then
+		VXSEC_BOX_BUILT=$(cat "$B/box.secs")
+		rm -f "$B/box.secs"
 	fi
-	export VXSEC_BOX_BUILT=$(($(now) - t0))
 	ip netns del "$NS" 2>/dev/null || true
 	ip netns add "$NS"
 	# The mount points the inner run binds its directories on: the host
@@ -228,8 +244,9 @@ clean_inner() {
 
 case "${1:-run}" in
 run) outer ;;
+box) build_box ;;
 inner) inner ;;
 clean) clean ;;
 clean-inner) clean_inner ;;
-*) echo "usage: vagrant-lab.sh [run|clean]" >&2; exit 2 ;;
+*) echo "usage: vagrant-lab.sh [run|box|clean]" >&2; exit 2 ;;
 esac

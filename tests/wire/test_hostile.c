@@ -66,6 +66,32 @@ static int open_fds(void)
 	return n - 2;
 }
 
+/* The leader's descriptors and what each is: printed when a count is
+ * off, so a failure says which ones stayed. */
+static void print_fds(const char *when)
+{
+	char p[64], fp[320], target[256];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(p, sizeof(p), "/proc/%d/fd", (int)leader);
+	d = opendir(p);
+	if (!d)
+		return;
+	print_message("leader descriptors %s:\n", when);
+	while ((e = readdir(d))) {
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(fp, sizeof(fp), "%s/%s", p, e->d_name);
+		n = readlink(fp, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = '\0';
+		print_message("  %s -> %s\n", e->d_name, target);
+	}
+	closedir(d);
+}
+
 static pid_t flood(const char *kind, int n, int sources, int hold)
 {
 	return spawn("exec " FLOOD " %s %s %s %d %d %d >>%s/flood-%s.log 2>&1",
@@ -94,6 +120,7 @@ static void test_flood_each_kind(void **state)
 		0);
 	base = status_kb("VmRSS:");
 	fds = open_fds();
+	print_fds("before the floods");
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		bool held = k >= 3; /* these wait for the deadline */
 		char log[64];
@@ -114,6 +141,15 @@ static void test_flood_each_kind(void **state)
 	 * to see the last of 1,000 connections closed. */
 	for (int i = 0; i < 300 && open_fds() > fds; i++)
 		usleep(100000);
+	if (open_fds() != fds) {
+		char cmd[96];
+
+		print_fds("30 s after the floods");
+		snprintf(cmd, sizeof(cmd), "ss -tanpe | grep 'pid=%d,' >&2",
+			 (int)leader);
+		if (system(cmd) != 0)
+			print_message("(no TCP socket of the leader)\n");
+	}
 	assert_int_equal(open_fds(), fds);
 	assert_true(file_has(path("leader.log"), "not authenticated within"));
 	assert_true(file_has(path("leader.log"), "before authentication"));

@@ -342,12 +342,12 @@ static void test_automatic_renewal(void **state)
 		execl(exe, "wiresrv", d2, "0", "10", (char *)NULL);
 		_exit(127);
 	}
-	snprintf(f, sizeof(f), "%s/token", d2);
-	/* Up to 30 s, as setup waits: an ASan build on a busy machine can
-	 * take more than 5 s to make its CA. */
+	/* The server writes its port file last (after the token): wait for
+	 * it. Up to 30 s, as setup waits: an ASan build on a busy machine
+	 * can take more than 5 s to make its CA. */
+	snprintf(f, sizeof(f), "%s/port", d2);
 	for (int i = 0; i < 600 && access(f, R_OK); i++)
 		usleep(50000);
-	snprintf(f, sizeof(f), "%s/port", d2);
 	fp = fopen(f, "r");
 	assert_non_null(fp);
 	assert_non_null(fgets(p2, sizeof(p2), fp));
