@@ -3,12 +3,18 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "tests/netns/netns_util.h"
 #include "xfrm/xfrm.h"
@@ -18,17 +24,25 @@ int netns_fresh(void)
 	return unshare(CLONE_NEWNET) ? -errno : 0;
 }
 
-int netns_test_setup(struct xfrm_sock **sock)
+int netns_enter(void)
 {
 	if (geteuid() != 0) {
 		fprintf(stderr, "netns tests need root (CAP_SYS_ADMIN for a "
-				"network namespace, CAP_NET_ADMIN for XFRM)\n");
+				"network namespace, CAP_NET_ADMIN for links "
+				"and XFRM)\n");
 		return -1;
 	}
 	if (netns_fresh()) {
 		perror("unshare(CLONE_NEWNET)");
 		return -1;
 	}
+	return 0;
+}
+
+int netns_test_setup(struct xfrm_sock **sock)
+{
+	if (netns_enter())
+		return -1;
 	*sock = xfrm_sock_open(0);
 	if (!*sock) {
 		perror("xfrm_sock_open");
@@ -82,6 +96,96 @@ int netns_run(const char *cmd, char **out, size_t *out_len)
 	if (st < 0)
 		return -errno;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* One address command for dev, in namespace ns (NULL: this one), if addr. */
+static int addr_add(const char *ns, const char *dev, const char *addr,
+		    const char *plen)
+{
+	char cmd[256];
+
+	if (!addr)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "ip %s%s addr add %s/%s dev %s",
+		 ns ? "-n " : "", ns ? ns : "", addr, plen, dev);
+	return netns_run(cmd, NULL, NULL);
+}
+
+int netns_peer_add(char *name, size_t len, const char *tag, const char *here,
+		   const char *here4, const char *here6, const char *there,
+		   const char *there4, const char *there6)
+{
+	char cmd[512];
+
+	snprintf(name, len, "vxsec-%s-%d", tag, (int)getpid());
+	snprintf(
+		cmd, sizeof(cmd),
+		"ip netns add %1$s && ip link set lo up && "
+		"ip -n %1$s link set lo up && "
+		"ip link add %2$s mtu 1500 type veth peer name %3$s netns %1$s",
+		name, here, there);
+	if (netns_run(cmd, NULL, NULL) || addr_add(NULL, here, here4, "24") ||
+	    addr_add(NULL, here, here6, "64 nodad") ||
+	    addr_add(name, there, there4, "24") ||
+	    addr_add(name, there, there6, "64 nodad")) {
+		fprintf(stderr, "cannot make the namespace %s and its veth\n",
+			name);
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "ip link set %2$s up && ip -n %1$s link set %3$s up", name,
+		 here, there);
+	if (netns_run(cmd, NULL, NULL)) {
+		fprintf(stderr, "cannot bring up the veth to %s\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+void netns_peer_del(const char *name)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null", name);
+	(void)netns_run(cmd, NULL, NULL);
+}
+
+void netns_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (netns_run(cmd, NULL, NULL) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+char *netns_out(const char *fmt, ...)
+{
+	char cmd[1024], *out = NULL;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = netns_run(cmd, &out, NULL);
+	if (rc != 0 || !out) {
+		free(out);
+		fail_msg("command failed (%d): %s", rc, cmd);
+	}
+	return out;
+}
+
+size_t netns_count(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
 }
 
 size_t netns_count_lines(const char *text, const char *needle)

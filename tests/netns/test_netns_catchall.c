@@ -38,38 +38,18 @@ static char stranger[64]; /* the named namespace across the veth */
 
 static int setup(void **state)
 {
-	char cmd[1024];
-
 	(void)state;
 	if (netns_test_setup(&sock))
 		return -1;
-	snprintf(stranger, sizeof(stranger), "vxsec-catchall-%d",
-		 (int)getpid());
-	snprintf(cmd, sizeof(cmd),
-		 "ip netns add %1$s && ip link set lo up && "
-		 "ip link add v0 type veth peer name v1 netns %1$s && "
-		 "ip addr add 192.168.77.11/24 dev v0 && "
-		 "ip addr add fd00:77::11/64 dev v0 nodad && ip link set v0 up "
-		 "&& "
-		 "ip -n %1$s addr add 192.168.77.99/24 dev v1 && "
-		 "ip -n %1$s addr add fd00:77::99/64 dev v1 nodad && "
-		 "ip -n %1$s link set v1 up && ip -n %1$s link set lo up",
-		 stranger);
-	if (netns_run(cmd, NULL, NULL)) {
-		fprintf(stderr, "cannot make the stranger's namespace %s\n",
-			stranger);
-		return -1;
-	}
-	return 0;
+	return netns_peer_add(stranger, sizeof(stranger), "catchall", "v0",
+			      "192.168.77.11", "fd00:77::11", "v1",
+			      "192.168.77.99", "fd00:77::99");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "ip netns del %s", stranger);
-	netns_run(cmd, NULL, NULL);
+	netns_peer_del(stranger);
 	xfrm_policy_flush(sock);
 	xfrm_sock_close(sock);
 	return 0;

@@ -22,41 +22,6 @@
 #define SELF6 "fd00:77::11"
 #define ZERO_MAC "\"mac\":\"00:00:00:00:00:00\""
 
-/* Runs a shell command that must succeed. */
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (netns_run(cmd, NULL, NULL) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-/* The output of a command that must succeed; free() it. */
-static char *out_of(const char *cmd)
-{
-	char *out = NULL;
-	int rc = netns_run(cmd, &out, NULL);
-
-	if (rc != 0 || !out)
-		fail_msg("command failed (%d): %s", rc, cmd);
-	return out;
-}
-
-static size_t count(const char *text, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
-
 /*
  * Root, a fresh namespace, and the underlay: a veth pair (no dummy
  * driver on this machine) with an IPv4 and an IPv6 address, MTU 1500.
@@ -64,16 +29,8 @@ static size_t count(const char *text, const char *needle)
 static int setup(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr,
-			"netns tests need root (CAP_SYS_ADMIN for a "
-			"network namespace, CAP_NET_ADMIN for links)\n");
+	if (netns_enter())
 		return -1;
-	}
-	if (netns_fresh()) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
 	if (netns_run("ip link add u0 mtu 1500 type veth peer name u1 && "
 		      "ip addr add " SELF4 "/24 dev u0 && "
 		      "ip addr add " SELF6 "/64 dev u0 nodad && "
@@ -116,10 +73,10 @@ static void test_underlay_mtu(void **state)
 	inet_pton(AF_INET, SELF4, &ip);
 	assert_int_equal(overlay_underlay_mtu(AF_INET, &ip, &mtu, &why), 0);
 	assert_int_equal(mtu, 1500);
-	sh("ip link set u0 mtu 9000");
+	netns_sh("ip link set u0 mtu 9000");
 	assert_int_equal(overlay_underlay_mtu(AF_INET, &ip, &mtu, &why), 0);
 	assert_int_equal(mtu, 9000);
-	sh("ip link set u0 mtu 1500");
+	netns_sh("ip link set u0 mtu 1500");
 	inet_pton(AF_INET6, SELF6, &ip);
 	assert_int_equal(overlay_underlay_mtu(AF_INET6, &ip, &mtu, &why), 0);
 	assert_int_equal(mtu, 1500);
@@ -133,10 +90,9 @@ static void test_underlay_mtu(void **state)
 static void check_link(const char *name, uint32_t vni, const char *local,
 		       uint32_t mtu)
 {
-	char cmd[128], want[96], *out;
+	char want[96], *out;
 
-	snprintf(cmd, sizeof(cmd), "ip -d -j link show dev %s", name);
-	out = out_of(cmd);
+	out = netns_out("ip -d -j link show dev %s", name);
 	snprintf(want, sizeof(want), "\"mtu\":%u,", mtu);
 	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, "\"info_kind\":\"vxlan\""));
@@ -150,7 +106,7 @@ static void check_link(const char *name, uint32_t vni, const char *local,
 	assert_non_null(strstr(out, "\"UP\""));
 	assert_null(strstr(out, "\"remote"));
 	/* The link's group (default), but no VXLAN group address. */
-	assert_int_equal(count(out, "\"group"), 1);
+	assert_int_equal(netns_count(out, "\"group"), 1);
 	assert_non_null(strstr(out, "\"group\":\"default\""));
 	free(out);
 }
@@ -171,15 +127,15 @@ static void test_ensure_ipv4(void **state)
 	assert_int_equal(if_nametoindex("vxs4"), index);
 	check_link("vxs4", 42, SELF4, 1416);
 	/* Taken down and shrunk behind our back: fixed in place. */
-	sh("ip link set vxs4 down mtu 1300");
+	netns_sh("ip link set vxs4 down mtu 1300");
 	assert_int_equal(overlay_ensure(&c, &why), 0);
 	assert_int_equal(if_nametoindex("vxs4"), index);
 	check_link("vxs4", 42, SELF4, 1416);
 	/* The underlay grows: the MTU follows. */
-	sh("ip link set u0 mtu 9000");
+	netns_sh("ip link set u0 mtu 9000");
 	assert_int_equal(overlay_ensure(&c, &why), 0);
 	check_link("vxs4", 42, SELF4, 8916);
-	sh("ip link set u0 mtu 1500");
+	netns_sh("ip link set u0 mtu 1500");
 	assert_int_equal(overlay_ensure(&c, &why), 0);
 	check_link("vxs4", 42, SELF4, 1416);
 	assert_int_equal(if_nametoindex("vxs4"), index);
@@ -216,28 +172,29 @@ static void test_ensure_refuses_conflicts(void **state)
 	char *out;
 
 	(void)state;
-	sh("ip link add cf0 type veth peer name cf0p");
+	netns_sh("ip link add cf0 type veth peer name cf0p");
 	c = config("cf0", 50, AF_INET);
 	refused(&c, "cf0 exists and is not a VXLAN device (kind \"veth\")");
-	sh("ip link add cf1 type vxlan id 51 dstport 4789 local " SELF4);
+	netns_sh("ip link add cf1 type vxlan id 51 dstport 4789 local " SELF4);
 	c = config("cf1", 52, AF_INET);
 	refused(&c, "cf1 exists with VNI 51 port 4789, not VNI 52 port 4789");
-	sh("ip link add cf2 type vxlan id 53 dstport 4790 local " SELF4);
+	netns_sh("ip link add cf2 type vxlan id 53 dstport 4790 local " SELF4);
 	c = config("cf2", 53, AF_INET);
 	refused(&c, "not VNI 53 port 4789");
-	sh("ip link add cf3 type vxlan id 54 dstport 4789 local 192.168.77.99");
+	netns_sh("ip link add cf3 type vxlan id 54 dstport 4789 local "
+		 "192.168.77.99");
 	c = config("cf3", 54, AF_INET);
 	refused(&c, "local address 192.168.77.99, not " SELF4);
-	sh("ip link add cf4 type vxlan id 55 dstport 4789 local " SELF4
-	   " remote 192.168.77.50");
+	netns_sh("ip link add cf4 type vxlan id 55 dstport 4789 local " SELF4
+		 " remote 192.168.77.50");
 	c = config("cf4", 55, AF_INET);
 	refused(&c, "cf4 exists with a remote or group address");
 	/* Untouched: still a veth, still VNI 51, not brought up. */
-	out = out_of("ip -d -j link show");
+	out = netns_out("ip -d -j link show");
 	assert_non_null(strstr(out, "\"info_kind\":\"veth\""));
 	assert_non_null(strstr(out, "\"id\":51,"));
 	free(out);
-	out = out_of("ip -j link show up");
+	out = netns_out("ip -j link show up");
 	assert_null(strstr(out, "\"cf1\""));
 	free(out);
 	/* The kernel's own reason (extack): another device has the VNI. */
@@ -252,33 +209,30 @@ static void test_underlay_too_small(void **state)
 	struct why why = { "" };
 
 	(void)state;
-	sh("ip link add s0 mtu 151 type veth peer name s1 && "
-	   "ip addr add 192.168.78.11/24 dev s0");
+	netns_sh("ip link add s0 mtu 151 type veth peer name s1 && "
+		 "ip addr add 192.168.78.11/24 dev s0");
 	c = config("vxsmall", 60, AF_INET);
 	inet_pton(AF_INET, "192.168.78.11", &c.local);
 	assert_int_equal(overlay_ensure(&c, &why), -ERANGE);
 	assert_non_null(strstr(why.msg, "underlay MTU 151"));
-	sh("ip link set s0 mtu 152");
+	netns_sh("ip link set s0 mtu 152");
 	assert_int_equal(overlay_ensure(&c, &why), 0);
 	check_link("vxsmall", 60, "192.168.78.11", 68);
 	assert_int_equal(overlay_remove("vxsmall"), 0);
 	/* IPv6 needs 1280 inside: 1383 outside is not enough. */
-	sh("ip link set s0 mtu 1383 && ip addr add fd00:78::11/64 dev s0 "
-	   "nodad");
+	netns_sh("ip link set s0 mtu 1383 && ip addr add fd00:78::11/64 dev s0 "
+		 "nodad");
 	c = config("vxsmall6", 61, AF_INET6);
 	inet_pton(AF_INET6, "fd00:78::11", &c.local);
 	assert_int_equal(overlay_ensure(&c, &why), -ERANGE);
 	assert_int_equal(if_nametoindex("vxsmall6"), 0);
-	sh("ip link del s0");
+	netns_sh("ip link del s0");
 }
 
 /* The device's all-zeros-MAC entries, as bridge -j fdb show lists them. */
 static char *fdb_of(const char *dev)
 {
-	char cmd[96];
-
-	snprintf(cmd, sizeof(cmd), "bridge -j fdb show dev %s", dev);
-	return out_of(cmd);
+	return netns_out("bridge -j fdb show dev %s", dev);
 }
 
 static size_t has_dst(const char *fdb, const char *ip)
@@ -286,7 +240,7 @@ static size_t has_dst(const char *fdb, const char *ip)
 	char want[128];
 
 	snprintf(want, sizeof(want), ZERO_MAC ",\"dst\":\"%s\"", ip);
-	return count(fdb, want);
+	return netns_count(fdb, want);
 }
 
 static void sync_ok(const struct overlay_config *c,
@@ -309,7 +263,7 @@ static void check_fdb(const char *dev, const char *prefix, unsigned int first,
 {
 	char *fdb = fdb_of(dev), ip[64];
 
-	assert_int_equal(count(fdb, ZERO_MAC), last - first);
+	assert_int_equal(netns_count(fdb, ZERO_MAC), last - first);
 	for (unsigned int i = first; i < last; i++) {
 		snprintf(ip, sizeof(ip), "%s%u", prefix, i);
 		if (has_dst(fdb, ip) != 1)
@@ -357,18 +311,22 @@ static void test_fdb_sync_foreign_entries(void **state)
 		p[i] = peer(AF_INET, "192.168.77.", 110 + i);
 	assert_int_equal(overlay_ensure(&c, &why), 0);
 	sync_ok(&c, p, 4, 0, 51);
-	sh("bridge fdb append 00:00:00:00:00:00 dev vxs4 dst 192.168.77.200");
-	sh("bridge fdb append 00:00:00:00:00:00 dev vxs4 dst 192.168.77.111 "
-	   "port 4790");
-	sh("bridge fdb append 00:00:00:00:00:00 dev vxs4 dst 192.168.77.112 "
-	   "vni 999");
-	sh("bridge fdb add 02:00:00:00:00:01 dev vxs4 dst 192.168.77.111");
+	netns_sh("bridge fdb append 00:00:00:00:00:00 dev vxs4 dst "
+		 "192.168.77.200");
+	netns_sh("bridge fdb append 00:00:00:00:00:00 dev vxs4 dst "
+		 "192.168.77.111 "
+		 "port 4790");
+	netns_sh("bridge fdb append 00:00:00:00:00:00 dev vxs4 dst "
+		 "192.168.77.112 "
+		 "vni 999");
+	netns_sh(
+		"bridge fdb add 02:00:00:00:00:01 dev vxs4 dst 192.168.77.111");
 	sync_ok(&c, p, 4, 0, 3);
 	check_fdb("vxs4", "192.168.77.", 110, 114);
 	fdb = fdb_of("vxs4");
-	assert_int_equal(count(fdb, "\"port\":4790"), 0);
-	assert_int_equal(count(fdb, "\"vni\":999"), 0);
-	assert_int_equal(count(fdb, "\"mac\":\"02:00:00:00:00:01\""), 1);
+	assert_int_equal(netns_count(fdb, "\"port\":4790"), 0);
+	assert_int_equal(netns_count(fdb, "\"vni\":999"), 0);
+	assert_int_equal(netns_count(fdb, "\"mac\":\"02:00:00:00:00:01\""), 1);
 	free(fdb);
 	/* A peer of the other family: refused before anything changes. */
 	v6 = peer(AF_INET6, "fd00:77::", 5);
@@ -380,8 +338,8 @@ static void test_fdb_sync_foreign_entries(void **state)
 	/* No peers: all of ours go, the real MAC's entry stays. */
 	sync_ok(&c, NULL, 0, 0, 4);
 	fdb = fdb_of("vxs4");
-	assert_int_equal(count(fdb, ZERO_MAC), 0);
-	assert_int_equal(count(fdb, "\"mac\":\"02:00:00:00:00:01\""), 1);
+	assert_int_equal(netns_count(fdb, ZERO_MAC), 0);
+	assert_int_equal(netns_count(fdb, "\"mac\":\"02:00:00:00:00:01\""), 1);
 	free(fdb);
 }
 
@@ -432,7 +390,7 @@ static void test_remove(void **state)
 	/* Not a VXLAN device: left alone. */
 	assert_int_equal(overlay_remove("cf0"), -EMEDIUMTYPE);
 	assert_true(if_nametoindex("cf0") > 0);
-	out = out_of("ip -j link show");
+	out = netns_out("ip -j link show");
 	assert_null(strstr(out, "\"vxs"));
 	free(out);
 }

@@ -26,88 +26,20 @@
 
 static char peer_ns[64]; /* holds PEER6 and PEER4 */
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (netns_run(cmd, NULL, NULL) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-static char *out_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *out_of(const char *fmt, ...)
-{
-	char cmd[512], *out = NULL;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = netns_run(cmd, &out, NULL);
-	if (rc != 0 || !out)
-		fail_msg("command failed (%d): %s", rc, cmd);
-	return out;
-}
-
-static size_t count(const char *text, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
-
 /* Root, a fresh namespace (self) and the peers' namespace, a veth between. */
 static int setup(void **state)
 {
-	char cmd[768];
-
 	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr,
-			"netns tests need root (CAP_SYS_ADMIN for a "
-			"network namespace, CAP_NET_ADMIN for links)\n");
+	if (netns_enter())
 		return -1;
-	}
-	if (netns_fresh()) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	snprintf(peer_ns, sizeof(peer_ns), "vxsec-ovset-%d", (int)getpid());
-	snprintf(cmd, sizeof(cmd),
-		 "ip netns add %1$s && ip link set lo up && "
-		 "ip link add u0 mtu 1500 type veth peer name u1 netns %1$s && "
-		 "ip addr add " SELF4 "/24 dev u0 && "
-		 "ip addr add " SELF6
-		 "/64 dev u0 nodad && ip link set u0 up && "
-		 "ip -n %1$s addr add " PEER4 "/24 dev u1 && "
-		 "ip -n %1$s addr add " PEER6 "/64 dev u1 nodad && "
-		 "ip -n %1$s link set u1 up && ip -n %1$s link set lo up",
-		 peer_ns);
-	if (netns_run(cmd, NULL, NULL)) {
-		fprintf(stderr, "cannot make the peers' namespace %s\n",
-			peer_ns);
-		return -1;
-	}
-	return 0;
+	return netns_peer_add(peer_ns, sizeof(peer_ns), "ovset", "u0", SELF4,
+			      SELF6, "u1", PEER4, PEER6);
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "ip netns del %s", peer_ns);
-	netns_run(cmd, NULL, NULL);
+	netns_peer_del(peer_ns);
 	return 0;
 }
 
@@ -171,19 +103,19 @@ static void open_set(struct overlay_set *s, const struct fixture *f)
 /* The device's zero-MAC entries: exactly one, to dst (NULL: none). */
 static void check_fdb(const char *dev, const char *dst)
 {
-	char *fdb = out_of("bridge -j fdb show dev %s", dev), want[96];
+	char *fdb = netns_out("bridge -j fdb show dev %s", dev), want[96];
 
-	assert_int_equal(count(fdb, ZERO_MAC), dst ? 1 : 0);
+	assert_int_equal(netns_count(fdb, ZERO_MAC), dst ? 1 : 0);
 	if (dst) {
 		snprintf(want, sizeof(want), "\"dst\":\"%s\"", dst);
-		assert_int_equal(count(fdb, want), 1);
+		assert_int_equal(netns_count(fdb, want), 1);
 	}
 	free(fdb);
 }
 
 static void check_link(const char *dev, const char *local, uint32_t mtu)
 {
-	char *out = out_of("ip -d -j link show dev %s", dev), want[96];
+	char *out = netns_out("ip -d -j link show dev %s", dev), want[96];
 
 	snprintf(want, sizeof(want), "\"mtu\":%u,", mtu);
 	assert_non_null(strstr(out, want));
@@ -231,8 +163,8 @@ static void test_second_made_kept_adopted(void **state)
 	check_fdb("vxsec0", PEER6);
 
 	/* A restart: vxsec0v4 is adopted at once, its stale entry goes. */
-	sh("bridge fdb append 00:00:00:00:00:00 dev vxsec0v4 dst "
-	   "192.168.77.99");
+	netns_sh("bridge fdb append 00:00:00:00:00:00 dev vxsec0v4 dst "
+		 "192.168.77.99");
 	open_set(&s, &f);
 	assert_true(s.dev[1].made);
 	overlay_set_sync(&s, &f.v, name_of, NULL);
@@ -250,7 +182,7 @@ static void test_second_refused(void **state)
 	char *out;
 
 	(void)state;
-	sh("ip link add vxsec0v4 type veth peer name x1");
+	netns_sh("ip link add vxsec0v4 type veth peer name x1");
 	view(&f, true);
 	open_set(&s, &f);
 	overlay_set_sync(&s, &f.v, name_of, NULL);
@@ -259,17 +191,17 @@ static void test_second_refused(void **state)
 	assert_int_equal(s.dev[1].err, -EEXIST);
 	assert_non_null(strstr(s.dev[1].why.msg, "not a VXLAN device"));
 	check_fdb("vxsec0", PEER6);
-	out = out_of("ip -d -j link show dev vxsec0v4");
+	out = netns_out("ip -d -j link show dev vxsec0v4");
 	assert_non_null(strstr(out, "\"info_kind\":\"veth\""));
 	free(out);
-	sh("ip link del vxsec0v4");
+	netns_sh("ip link del vxsec0v4");
 }
 
 /* The device's received packets, from ip -s (sysfs is the host's). */
 static unsigned long long counter(const char *ns, const char *dev)
 {
-	char *out = out_of("ip %s%s -s -j link show dev %s", ns ? "-n " : "",
-			   ns ? ns : "", dev);
+	char *out = netns_out("ip %s%s -s -j link show dev %s", ns ? "-n " : "",
+			      ns ? ns : "", dev);
 	const char *rx = strstr(out, "\"rx\":{");
 	unsigned long long bytes, n;
 
@@ -287,9 +219,9 @@ static void flood(unsigned long long *crossed, unsigned long long *arrived)
 	unsigned long long c0 = counter(peer_ns, "pv4");
 	unsigned long long a0 = counter(NULL, "br0");
 
-	sh("ip netns exec %s ping -b -c 20 -i 0.05 -W 1 10.99.0.255 "
-	   ">/dev/null 2>&1 || true",
-	   peer_ns);
+	netns_sh("ip netns exec %s ping -b -c 20 -i 0.05 -W 1 10.99.0.255 "
+		 ">/dev/null 2>&1 || true",
+		 peer_ns);
 	*crossed = counter(peer_ns, "pv4") - c0;
 	*arrived = counter(NULL, "br0") - a0;
 	printf("# %llu frames flooded in over IPv6, %llu out over IPv4\n",
@@ -316,37 +248,40 @@ static void test_bridge_isolated(void **state)
 	overlay_set_sync(&s, &f.v, name_of, NULL);
 	/* No IPv6 on self's bridge and ports: only the peers' frames move
 	 * (no neighbour discovery or MLD of their own). */
-	sh("ip link add br0 type bridge && "
-	   "for d in br0 vxsec0 vxsec0v4; do "
-	   "sysctl -qw net.ipv6.conf.$d.disable_ipv6=1 || exit 1; done && "
-	   "ip link set br0 up && "
-	   "ip link set vxsec0 master br0 && ip link set vxsec0v4 master br0");
-	sh("ip -n %1$s link add pv6 type vxlan id 4242 dstport 4789 "
-	   "local " PEER6 " remote " SELF6 " && "
-	   "ip -n %1$s link add pv4 type vxlan id 4242 dstport 4789 "
-	   "local " PEER4 " && ip -n %1$s addr add 10.99.0.2/24 dev pv6 && "
-	   "ip -n %1$s link set pv6 up && ip -n %1$s link set pv4 up && "
-	   "ip netns exec %1$s sysctl -qw "
-	   "net.ipv4.icmp_echo_ignore_broadcasts=0",
-	   peer_ns);
+	netns_sh(
+		"ip link add br0 type bridge && "
+		"for d in br0 vxsec0 vxsec0v4; do "
+		"sysctl -qw net.ipv6.conf.$d.disable_ipv6=1 || exit 1; done && "
+		"ip link set br0 up && "
+		"ip link set vxsec0 master br0 && ip link set vxsec0v4 master "
+		"br0");
+	netns_sh("ip -n %1$s link add pv6 type vxlan id 4242 dstport 4789 "
+		 "local " PEER6 " remote " SELF6 " && "
+		 "ip -n %1$s link add pv4 type vxlan id 4242 dstport 4789 "
+		 "local " PEER4
+		 " && ip -n %1$s addr add 10.99.0.2/24 dev pv6 && "
+		 "ip -n %1$s link set pv6 up && ip -n %1$s link set pv4 up && "
+		 "ip netns exec %1$s sysctl -qw "
+		 "net.ipv4.icmp_echo_ignore_broadcasts=0",
+		 peer_ns);
 	flood(&crossed, &arrived);
 	if (arrived < 10 || crossed < 10)
 		fail_msg("not isolated: %llu frames reached the bridge, %llu "
 			 "crossed to the IPv4 peer (want both >= 10)",
 			 arrived, crossed);
-	sh("bridge link set dev vxsec0 isolated on && "
-	   "bridge link set dev vxsec0v4 isolated on");
-	out = out_of("bridge -d -j link show");
-	assert_int_equal(count(out, "\"isolated\":true"), 2);
+	netns_sh("bridge link set dev vxsec0 isolated on && "
+		 "bridge link set dev vxsec0v4 isolated on");
+	out = netns_out("bridge -d -j link show");
+	assert_int_equal(netns_count(out, "\"isolated\":true"), 2);
 	free(out);
 	flood(&crossed, &arrived);
 	if (arrived < 10 || crossed != 0)
 		fail_msg("isolated: %llu frames reached the bridge, %llu "
 			 "crossed to the IPv4 peer (want >= 10 and 0)",
 			 arrived, crossed);
-	sh("ip link del br0 && ip -n %1$s link del pv6 && "
-	   "ip -n %1$s link del pv4",
-	   peer_ns);
+	netns_sh("ip link del br0 && ip -n %1$s link del pv6 && "
+		 "ip -n %1$s link del pv4",
+		 peer_ns);
 }
 
 int main(void)
