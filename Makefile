@@ -334,9 +334,10 @@ $(foreach t,$(FUZZ_ALL),$(eval USES_test_fuzz_$(t) := $(FUZZ_USES_$(t))) \
 		$(BUILD)/tests/fuzz/fuzz_$(t).o \
 		$(patsubst %.c,$(BUILD)/%.o,$(FUZZ_FAKES_$(t)))))
 
-# The network-namespace tests (root) share netns_util.
+# The network-namespace tests (root) share netns_util and netns_check.
 $(foreach t,$(NETNS_TESTS),$(eval OBJS_$(notdir $(t)) := \
-	$(BUILD)/tests/netns/$(notdir $(t)).o $(BUILD)/tests/netns/netns_util.o))
+	$(BUILD)/tests/netns/$(notdir $(t)).o $(BUILD)/tests/netns/netns_util.o \
+	$(BUILD)/tests/netns/netns_check.o))
 USES_test_netns_overlay := agent common xfrm nl
 USES_test_netns_overlay_set := agent common xfrm nl
 USES_test_netns_desired := agent xfrm nl
@@ -532,6 +533,10 @@ FUZZ_LEN_json = 16384
 FUZZ_LEN_http_request = 8192
 FUZZ_LEN_etcd_reply = 16384
 FUZZ_LEN_records = 65536
+FUZZ_LEN_natprobe = 2048
+# Every target says how long an input may be (an empty -max_len= would
+# leave it to libFuzzer's default).
+$(foreach t,$(FUZZ_ALL),$(if $(FUZZ_LEN_$(t)),,$(error FUZZ_LEN_$(t) is not set in the Makefile)))
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 $(FUZZ_DIR)/obj/%.o: %.c | $(PROTO_GEN)

@@ -3,18 +3,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <cmocka.h>
 
 #include "tests/netns/netns_util.h"
 #include "xfrm/xfrm.h"
@@ -148,35 +142,6 @@ void netns_peer_del(const char *name)
 
 	snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null", name);
 	(void)netns_run(cmd, NULL, NULL);
-}
-
-void netns_sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (netns_run(cmd, NULL, NULL) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-char *netns_out(const char *fmt, ...)
-{
-	char cmd[1024], *out = NULL;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = netns_run(cmd, &out, NULL);
-	if (rc != 0 || !out) {
-		free(out);
-		fail_msg("command failed (%d): %s", rc, cmd);
-	}
-	return out;
 }
 
 size_t netns_count(const char *text, const char *needle)

@@ -36,6 +36,7 @@ int netns_peer_add(char *name, size_t len, const char *tag, const char *here,
 		   const char *there4, const char *there6);
 void netns_peer_del(const char *name);
 
+/* In netns_check.c (cmocka; the netns tests link it, the benchmarks not). */
 /* A shell command that must succeed: a test failure naming it otherwise. */
 void netns_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
