@@ -67,6 +67,15 @@ for t in "$@"; do
 	name=$(basename "$t")
 	log=$work/$i.log
 	while [ ! -e "$work/$i.rc" ]; do
+		# The launcher gone (killed from outside) and no status: this
+		# binary will never finish; say so rather than wait forever.
+		if ! kill -0 "$launcher" 2>/dev/null && [ ! -e "$work/$i.rc" ]; then
+			echo "run.sh: the launcher stopped before $name finished" >"$log.x"
+			[ -e "$log" ] && cat "$log" >>"$log.x"
+			mv "$log.x" "$log"
+			echo 0 >"$work/$i.secs"
+			echo 125 >"$work/$i.rc"
+		fi
 		sleep 0.2
 	done
 	rc=$(cat "$work/$i.rc")
