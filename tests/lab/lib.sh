@@ -13,13 +13,18 @@ lab_fail() {
 
 lab_ip_of() { echo "$LAB_NET.$((10 + $1))"; }
 
-# lab_barrier NAME: wait until every VM of the scenario has reached NAME.
+# lab_barrier NAME: wait until every VM of the scenario has reached NAME;
+# fail at once if a VM's script has failed.
 lab_barrier() {
 	touch "$LAB_DIR/barrier.$1.$LAB_NAME"
 	tries=$((${LAB_BARRIER_TIMEOUT:-90} * 10))
 	while [ "$(ls "$LAB_DIR" | grep -c "^barrier\.$1\.vm")" -lt "$LAB_VMS" ]; do
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || lab_fail "barrier $1: not every VM arrived"
+		# A VM whose script failed never arrives: stop now, not at the
+		# deadline (its rc file is written when its script ends).
+		bad=$(grep -Lx 'rc=0' "$LAB_DIR"/vm*.rc 2>/dev/null | head -n 1)
+		[ -z "$bad" ] || lab_fail "barrier $1: $(basename "$bad" .rc) failed, so not every VM can arrive"
 		sleep 0.1
 	done
 }
