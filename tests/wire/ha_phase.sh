@@ -9,9 +9,14 @@
 # says commit (the agents hold their commit acks: fakeagents --hold-commit).
 km=$1 sock=$2 pid=$3 phase=$4 fa=$PPID # exec'd by sh -c: its parent is fakeagents
 
+# The rotation's phase once etcd holds it (the revision persisted), else
+# nothing: a leader killed before its commit of the phase leaves etcd
+# (and the next leader) in the phase before, and test_ha expects the next
+# leader to find this one.
 phase_now() {
 	"$km" -s "$sock" status --json 2>/dev/null |
-		sed -n 's/.*"rotation":{"phase":"\([a-z]*\)".*/\1/p'
+		sed -n 's/.*"revision":\([0-9]*\),"persisted_revision":\([0-9]*\),.*"rotation":{"phase":"\([a-z]*\)".*/\3 \1 \2/p' |
+		awk '$2 == $3 { print $1 }'
 }
 
 case $(cat "/proc/$fa/comm" 2>/dev/null) in

@@ -495,6 +495,13 @@ static void kill_in(const char *phase, const char *fa_flags)
 			break;
 		usleep(200000);
 	}
+	if (field("transmit_generation") != 3) /* what each instance did */
+		for (int i = 0; i < INSTANCES; i++)
+			(void)run_cmd(fx.out, sizeof(fx.out),
+				      "grep -h -i -e rotation -e generation "
+				      "-e lead -e term %s/log | tail -n 25",
+				      fx.in[i].dir);
+	assert_int_equal(status(l), 0);
 	assert_int_equal(field("transmit_generation"), 3);
 	assert_int_equal(count(fx.out, "\"generation\":"), 1);
 }
